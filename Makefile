@@ -1,0 +1,37 @@
+# prefixlab's developer entry points.  Everything runs from the project venv (.venv), which
+# is created on first use from the machine's python3 (3.11+); the interpreters under test are
+# never installed into.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: dev explain test test-all typecheck bench sweep clean
+
+# The editable install is 'strict' (a link tree mypy can read); it is refreshed whenever the
+# set of source files changes, so a new module is importable without a manual reinstall.
+dev:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@files=$$(find model impl -name '*.py' -o -name '*.json' -o -name 'py.typed' | sort | sha1sum); \
+	 if [ "$$files" != "$$(cat $(VENV)/.source-files 2>/dev/null)" ] || [ pyproject.toml -nt $(VENV)/.source-files ]; then \
+	   $(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' \
+	     --config-settings editable_mode=strict && echo "$$files" > $(VENV)/.source-files; \
+	 fi
+
+explain: dev
+	$(BIN)/prefixlab explain --compare
+
+test: dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-all: dev
+	$(BIN)/python -m pytest --sweep $(PYTEST_ARGS)
+
+typecheck: dev
+	$(BIN)/mypy
+
+bench: dev
+	$(BIN)/python bench/predictions.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .hypothesis

@@ -1,0 +1,199 @@
+"""Interpreter build constants and the per-version behaviour table.
+
+A stage never asks "is this 3.11 or later?": it asks the behaviour row a named question
+("is argv[0] normalised before it is made absolute?"), and the trace names the row that
+answered.  Rows are per minor version, refined by patch level where a point release changed
+behaviour.  Each field says where the fact comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+Version = tuple[int, int, int]
+
+OUT_OF_SCOPE_BEFORE: Version = (3, 8, 0)
+
+
+@dataclass(frozen=True)
+class BuildConstants:
+    """What an interpreter binary was compiled with: the inputs getpath takes from the build."""
+
+    version: Version
+    prefix: str
+    """configure's PREFIX, compiled in."""
+    exec_prefix: str
+    """configure's EXEC_PREFIX, compiled in."""
+    platlibdir: str = "lib"
+    """configure's PLATLIBDIR (3.9+; 3.8 always uses lib)."""
+    vpath: str = ""
+    """The VPATH macro: the source dir relative to the build dir (build trees only)."""
+    pythonpath: str = ""
+    """The compiled PYTHONPATH macro (normally empty)."""
+    abi_thread: str = ""
+    """'t' on free-threaded builds (3.13+), else ''."""
+    os_name: Literal["posix", "darwin"] = "posix"
+    flavour: Literal["upstream", "debian"] = "upstream"
+    """Distribution patches that change start-up (Debian's site.py); getpath is upstream's."""
+    shared: bool = False
+    """Py_ENABLE_SHARED: libpython is a shared library."""
+    library: str | None = None
+    """Where libpython is loaded from (dladdr), for 3.14 shared builds; None if static."""
+    confirmed: bool = True
+    """False for builds we could not run (3.14 here): the row is modelled from source only."""
+
+    @property
+    def minor(self) -> tuple[int, int]:
+        return self.version[:2]
+
+    @property
+    def version_text(self) -> str:
+        return "%d.%d.%d" % self.version
+
+    @property
+    def stdlib_subdir(self) -> str:
+        """lib/pythonX.Y (3.8 ignores PLATLIBDIR, which it does not have)."""
+        return f"{self.platlibdir}/python{self.version[0]}.{self.version[1]}{self.abi_thread}"
+
+
+Arrangement = Literal["c-getpath", "py-getpath"]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """The start-up behaviours of one CPython version range, each a named, cited fact."""
+
+    name: str
+    """The row's name, as the trace prints it: '3.12', '3.11.0', ..."""
+    arrangement: Arrangement
+    """3.8-3.10 run Modules/getpath.c (resolve links, then pyvenv.cfg, then prefixes);
+    3.11+ run the frozen Modules/getpath.py (bpo-45582)."""
+    has_platlibdir: bool = True
+    """--with-platlibdir and PYTHONPLATLIBDIR exist (3.9+, bpo-1294959)."""
+    link_limit: int | None = 40
+    """Links the final-component resolver follows before giving up (3.8: no limit;
+    3.9-3.10 resolve_symlinks and 3.11+ getpath_realpath stop at 40)."""
+    link_limit_fatal: bool = False
+    """3.9-3.10: hitting the limit aborts start-up; 3.11+: OSError, caught by getpath.py."""
+    argv0_normalised: bool = True
+    """3.11+ abspath() runs _Py_normpath on argv[0] first; 3.8-3.10 copy_absolute() only
+    strips one leading './'."""
+    path_search_absolutised: bool = False
+    """3.8-3.10 make a $PATH hit absolute against the cwd; 3.11+ keep it as joined."""
+    launcher_variables: bool = True
+    """PYTHONEXECUTABLE and __PYVENV_LAUNCHER__ act on every POSIX platform and ignore -E
+    (3.11+ getpath.py); 3.8-3.10 honour them on macOS only."""
+    launcher_base_is_real: bool = True
+    """With a launcher variable, base_executable = real_executable or executable
+    (3.13+, gh-117786); 3.11-3.12 use executable."""
+    venv_cfg_parent_first: bool = True
+    """Where getpath looks for pyvenv.cfg: 3.11+ the parent of the (unresolved) executable
+    directory first; 3.8-3.10 the resolved directory first."""
+    venv_cfg_lenient: bool = True
+    """3.11+ parse pyvenv.cfg with str.partition and case-folding; 3.8-3.10's
+    _Py_FindEnvConfigValue needs 'home', ' = ' tokens and a final newline."""
+    venv_cfg_permission_error_caught: bool = True
+    """3.11.1+ catch PermissionError as well as FileNotFoundError (gh-96005)."""
+    base_executable_from_venv: bool = True
+    """3.11+ compute base_executable from pyvenv.cfg's home (bpo-46028); 3.8-3.10 copy
+    sys.executable."""
+    base_executable_fallback_names: bool = True
+    """3.11.1+ try python3 and python3.X in home when home/<name> is missing (gh-99204)."""
+    pth_files: bool = True
+    """._pth files are read on POSIX (3.11+, bpo-46049)."""
+    zip_is_landmark: bool = True
+    """3.11+ search upward for lib/pythonXY.zip before os.py (getpath.py)."""
+    venv_zip_from_prefix: bool = True
+    """3.11.1+ build the zip entry from prefix inside a venv (gh-99370); 3.11.0 used PREFIX."""
+    pythonpath_absolutised: bool = True
+    """3.11+ absolutise each PYTHONPATH entry (abspath); 3.8-3.10 keep them raw."""
+    safe_path_option: bool = True
+    """-P and PYTHONSAFEPATH exist (3.11+, gh-57684)."""
+    venv_prefix_in_getpath: bool = False
+    """3.14 sets prefix to the venv in getpath (gh-126985); before, site.py does it."""
+    home_disables_venv: bool = True
+    """PYTHONHOME skips pyvenv.cfg entirely (3.11-3.13); 3.14 only ignores its home key
+    (gh-126985, PR 127968)."""
+    venv_without_home: bool = False
+    """3.14: a pyvenv.cfg without home still anchors the venv (gh-135773, PR 135831)."""
+    exec_prefix_prefers_prefix: bool = False
+    """3.14: exec_prefix = prefix when prefix has lib-dynload (GH-66409, PR 127974)."""
+    library_known: bool = False
+    """3.14 learns libpython's path on shared builds (GH-127970, PR 127972)."""
+    realpath_warning_names_real: bool = False
+    """3.14 names real_executable in 'Failed to find real location of ...'; before,
+    base_executable."""
+    free_threading: bool = False
+    """ABI_THREAD ('t' suffix on lib/python3.13t) exists (3.13+, gh-121103)."""
+    confirmed: bool = True
+    """False when no interpreter of this row could be run here (modelled from source)."""
+
+    def refine(self, name: str, **changes: object) -> Behaviour:
+        return replace(self, name=name, **changes)  # type: ignore[arg-type]
+
+
+_C_GETPATH = Behaviour(
+    name="3.10",
+    arrangement="c-getpath",
+    link_limit_fatal=True,
+    argv0_normalised=False,
+    path_search_absolutised=True,
+    launcher_variables=False,
+    launcher_base_is_real=False,
+    venv_cfg_parent_first=False,
+    venv_cfg_lenient=False,
+    base_executable_from_venv=False,
+    base_executable_fallback_names=False,
+    pth_files=False,
+    zip_is_landmark=False,
+    pythonpath_absolutised=False,
+    safe_path_option=False,
+)
+
+_PY_GETPATH = Behaviour(name="3.12", arrangement="py-getpath", launcher_base_is_real=False)
+
+# One row per minor version; a tuple of (first patch level, row) where a point release
+# changed behaviour.  Order matters: the last row whose version is <= the build's wins.
+TABLE: tuple[tuple[Version, Behaviour], ...] = (
+    ((3, 8, 0), _C_GETPATH.refine("3.8", has_platlibdir=False, link_limit=None,
+                                  link_limit_fatal=False)),
+    ((3, 9, 0), _C_GETPATH.refine("3.9")),
+    ((3, 10, 0), _C_GETPATH.refine("3.10")),
+    ((3, 11, 0), _PY_GETPATH.refine("3.11.0", venv_cfg_permission_error_caught=False,
+                                    base_executable_fallback_names=False,
+                                    venv_zip_from_prefix=False, confirmed=False)),
+    ((3, 11, 1), _PY_GETPATH.refine("3.11")),
+    ((3, 12, 0), _PY_GETPATH.refine("3.12")),
+    ((3, 13, 0), _PY_GETPATH.refine("3.13", launcher_base_is_real=True, free_threading=True)),
+    ((3, 14, 0), _PY_GETPATH.refine(
+        "3.14", launcher_base_is_real=True, free_threading=True, venv_prefix_in_getpath=True,
+        home_disables_venv=False, venv_without_home=True, exec_prefix_prefers_prefix=True,
+        library_known=True, realpath_warning_names_real=True, confirmed=False)),
+)
+
+FIELD_NAMES: tuple[str, ...] = tuple(
+    f for f in Behaviour.__dataclass_fields__ if f not in ("name", "confirmed")
+)
+
+
+class UnsupportedVersion(ValueError):
+    """A CPython version outside what the model covers."""
+
+
+def behaviour_for(version: Version) -> Behaviour:
+    """The behaviour row for an interpreter version (3.8 and later)."""
+    if version < OUT_OF_SCOPE_BEFORE:
+        raise UnsupportedVersion(f"CPython {'%d.%d.%d' % version} is older than 3.8: out of scope")
+    if version[:2] > TABLE[-1][0][:2]:
+        raise UnsupportedVersion(f"CPython {'%d.%d.%d' % version} is newer than the model (3.14)")
+    row = TABLE[0][1]
+    for since, candidate in TABLE:
+        if since <= version:
+            row = candidate
+    return row
+
+
+def in_scope(version: Version) -> bool:
+    return OUT_OF_SCOPE_BEFORE <= version and version[:2] <= TABLE[-1][0][:2]
+

@@ -1,0 +1,159 @@
+"""The working state of one getpath computation, and the helpers bound to it.
+
+``Inputs`` is what getpath is given (frozen); ``Calc`` holds getpath's own variables, named
+as in Modules/getpath.py (and getpath.c for 3.8-3.10), while the stages run.  Every helper
+call records a :class:`~prefixlab.model.trace.Probe`, every decision a
+:class:`~prefixlab.model.trace.Step`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from prefixlab.model import cpython_helpers as h
+from prefixlab.model import kernel
+from prefixlab.model.build import Behaviour, BuildConstants
+from prefixlab.model.cmdline import CommandLine, StartupConfig
+from prefixlab.model.fs import FsView
+from prefixlab.model.trace import Probe, Step
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything getpath reads: the world, the build, the invocation as the process has it."""
+
+    fs: FsView
+    cwd: str
+    """The process's working directory: physical, as getcwd() returns it."""
+    build: BuildConstants
+    row: Behaviour
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    cmdline: CommandLine
+    config: StartupConfig
+
+
+class StartupFailed(Exception):
+    """getpath cannot finish: a fatal error, with the kind a caller can match on."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.calc: Calc | None = None
+        """The calculation as far as it got (set by the runner)."""
+
+
+@dataclass
+class Calc:
+    """getpath's variables while the stages run."""
+
+    inputs: Inputs
+    program_name: str = ""
+    executable: str | None = None
+    executable_dir: str | None = None
+    real_executable: str | None = None
+    real_executable_dir: str | None = None
+    base_executable: str | None = None
+    home: str | None = None
+    home_was_set: bool = False
+    venv_prefix: str | None = None
+    use_environment: bool = True
+    pth: list[str] | None = None
+    pth_dir: str | None = None
+    build_prefix: str | None = None
+    prefix: str | None = None
+    exec_prefix: str | None = None
+    base_prefix: str | None = None
+    base_exec_prefix: str | None = None
+    stdlib_dir: str | None = None
+    platstdlib_dir: str | None = None
+    module_search_paths: list[str] = field(default_factory=list)
+    # Flags a ._pth file rewrites.
+    isolated: bool = False
+    site_import: bool = True
+    safe_path: bool = False
+    # 3.8-3.10 (getpath.c) only: argv0_path, and the found-or-not of each search.
+    argv0_path: str = ""
+    prefix_found: int = 0
+    exec_prefix_found: int = 0
+    zip_path: str = ""
+    warnings: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)
+
+    # -- recording ---------------------------------------------------------------------------
+    def step(self, rule: str, detail: str, *, versioned: bool = False) -> None:
+        self.steps.append(Step(rule, detail, self.inputs.row.name if versioned else ""))
+
+    def warn(self, message: str) -> None:
+        """getpath's warn(): a line on stderr (pathconfig_warnings is on for the CLI)."""
+        self.warnings.append(message)
+
+    # -- helpers, as getpath sees them ---------------------------------------------------------
+    @property
+    def cwd(self) -> str:
+        return self.inputs.cwd
+
+    def _stat(self, helper: str, path: str) -> kernel.Lookup:
+        found = kernel.lookup(self.inputs.fs, path, self.cwd) if path else kernel.Lookup(
+            None, None, kernel.Errno.ENOENT)
+        kind = found.entry.kind if found.entry else (found.error.value if found.error else "")
+        self.probes.append(Probe(helper, path, kind, found.links))
+        return found
+
+    def isfile(self, path: str) -> bool:
+        found = self._stat("isfile", path)
+        return found.entry is not None and found.entry.kind == "file"
+
+    def isdir(self, path: str) -> bool:
+        found = self._stat("isdir", path)
+        return found.entry is not None and found.entry.kind == "dir"
+
+    def isxfile(self, path: str) -> bool:
+        found = self._stat("isxfile", path)
+        return (found.entry is not None and found.entry.kind == "file"
+                and bool(found.entry.mode & 0o111))
+
+    def readlines(self, path: str) -> list[str]:
+        try:
+            lines = h.readlines(self.inputs.fs, path, self.cwd)
+        except h.ReadError as error:
+            self.probes.append(Probe("readlines", path, error.errno.value))
+            raise
+        self.probes.append(Probe("readlines", path, f"{len(lines)} lines"))
+        return lines
+
+    def read_bytes(self, path: str) -> bytes | kernel.Errno:
+        data = kernel.read_file(self.inputs.fs, path, self.cwd)
+        result = data.value if isinstance(data, kernel.Errno) else f"{len(data)} bytes"
+        self.probes.append(Probe("open", path, result))
+        return data
+
+    def realpath(self, path: str) -> str:
+        """getpath_realpath (3.11+); raises LinkLimit."""
+        try:
+            resolved = h.realpath_final(self.inputs.fs, path, self.cwd, self.inputs.row.link_limit)
+        except h.LinkLimit:
+            self.probes.append(Probe("realpath", path, "maximum number of symbolic links"))
+            raise
+        self.probes.append(Probe("realpath", path, resolved))
+        return resolved
+
+    def joinpath(self, *parts: str | None) -> str:
+        return h.joinpath(*parts)
+
+    def abspath(self, path: str) -> str:
+        return h.abspath(path, self.cwd)
+
+    def search_up(self, start: str | None, *landmarks: str, test: str = "isfile") -> str | None:
+        """getpath.py search_up: test start and each dirname of it (never '/', never '')
+        for a landmark; return the *raw* directory string that matched."""
+        check = self.isdir if test == "isdir" else self.isfile
+        prefix = start
+        while prefix:
+            if any(check(self.joinpath(prefix, lm)) for lm in landmarks):
+                return prefix
+            prefix = h.dirname(prefix)
+        return None

@@ -1,0 +1,76 @@
+"""The Outcome: what an interpreter computes at start-up, as a predicted or observed value.
+
+Field names are CPython's (PyConfig / sys).  ``path`` is sys.path as the running code sees it;
+``warnings`` are the lines written to stderr before the code runs.  A probe of a real
+interpreter fills the same fields (without the trace), so the two compare key by key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from prefixlab.model.invocation import Invocation
+from prefixlab.model.trace import Trace
+
+Status = Literal["ok", "startup-failed", "exec-failed", "not-modelled"]
+
+SCHEMA = 1
+
+FIELDS = ("executable", "base_executable", "prefix", "base_prefix", "exec_prefix",
+          "base_exec_prefix")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why there is no running interpreter: a kind (stable, for scripts) and a message."""
+
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    invocation: Invocation
+    executable: str | None = None
+    base_executable: str | None = None
+    prefix: str | None = None
+    base_prefix: str | None = None
+    exec_prefix: str | None = None
+    base_exec_prefix: str | None = None
+    path: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error: Failure | None = None
+    trace: Trace = field(default_factory=Trace)
+    module_search_paths: tuple[str, ...] = ()
+    """getpath's result, before sys.path[0] and site."""
+    stdlib_dir: str | None = None
+    version: str | None = None
+    """The interpreter version predicted for (or observed)."""
+
+    def to_json(self, *, with_trace: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {"schema": SCHEMA, "status": self.status}
+        for name in FIELDS:
+            data[name] = getattr(self, name)
+        data["path"] = list(self.path)
+        data["warnings"] = list(self.warnings)
+        data["error"] = (None if self.error is None
+                         else {"kind": self.error.kind, "message": self.error.message})
+        data["version"] = self.version
+        data["invocation"] = self.invocation.to_json()
+        if with_trace:
+            data["trace"] = [
+                {"rule": s.rule, "row": s.row, "detail": s.detail} for s in self.trace.steps
+            ]
+        return data
+
+    def comparable(self) -> dict[str, Any]:
+        """The keys a prediction and an observation must agree on."""
+        data = self.to_json(with_trace=False)
+        del data["invocation"]
+        del data["schema"]
+        if data["error"] is not None:
+            # Messages of failed starts carry host detail (tracebacks); the kind must agree.
+            data["error"] = {"kind": data["error"]["kind"]}
+        return data

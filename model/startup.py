@@ -1,0 +1,173 @@
+"""From "execute this program" to the Outcome: exec, the command line, getpath, sys.path[0],
+and whether the stdlib can be imported at all.
+
+This is the model's front door: :func:`predict` is total (it returns an Outcome for every
+world and invocation, never raises for a strange layout) and pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from prefixlab.model import cmdline, getpath, kernel
+from prefixlab.model import cpython_helpers as h
+from prefixlab.model.build import Behaviour, BuildConstants, UnsupportedVersion, behaviour_for
+from prefixlab.model.fs import FsView
+from prefixlab.model.getpath.context import Calc, Inputs, StartupFailed
+from prefixlab.model.invocation import DEFAULT_EXEC_PATH, Invocation
+from prefixlab.model.outcome import Failure, Outcome
+from prefixlab.model.trace import Step, Trace, rule
+
+R_EXEC = rule(
+    "exec.interpreter", "exec",
+    "The kernel executes the program: the path (or the first match on PATH) is resolved, "
+    "every link followed, and it is a known CPython binary.",
+    "execve(2), execvp(3) (glibc: PATH unset means /bin:/usr/bin)")
+R_EXEC_FAILED = rule(
+    "exec.failed", "exec",
+    "The program cannot be executed.",
+    "execve(2) errors: ENOENT, EACCES, ENOTDIR, ELOOP")
+R_NOT_INTERPRETER = rule(
+    "exec.not-modelled", "exec",
+    "The program is not a CPython binary the model knows (a script, a wrapper, or an unknown "
+    "binary): following it is not modelled yet.",
+    "issue 4 (exec chains)")
+R_STDLIB_MISSING = rule(
+    "startup.no-stdlib", "startup",
+    "No entry of the module search path holds the encodings package: start-up fails with "
+    "'failed to get the Python codec of the filesystem encoding'.",
+    "Python/pylifecycle.c init_fs_encoding")
+R_SITE_PENDING = rule(
+    "startup.site-not-modelled", "startup",
+    "site is imported (no -S): what it adds to sys.path and the venv switch of sys.prefix "
+    "are not modelled yet, so path and the prefixes are exact only with -S.",
+    "issue 3 (the site layer)")
+
+
+@dataclass(frozen=True)
+class World:
+    """The facts a prediction reads: the filesystem, and which files are which interpreters."""
+
+    fs: FsView
+    builds: Mapping[str, BuildConstants]
+    """Physical path of an interpreter binary -> its build constants."""
+
+
+def predict(world: World, invocation: Invocation) -> Outcome:
+    """What the interpreter started by ``invocation`` computes at start-up."""
+    steps: list[Step] = []
+    cwd = kernel.realpath(world.fs, invocation.cwd, "/")
+    if isinstance(cwd, kernel.Errno):
+        return _failed(invocation, "exec-failed", "bad-cwd",
+                       f"cannot chdir to {invocation.cwd!r}: {cwd.value}", steps)
+    target = _exec_target(world.fs, invocation, cwd)
+    if isinstance(target, kernel.Errno):
+        steps.append(Step(R_EXEC_FAILED, f"{invocation.program!r}: {target.value}"))
+        return _failed(invocation, "exec-failed", target.value,
+                       f"{invocation.program}: {target.value}", steps)
+    build = world.builds.get(target)
+    if build is None:
+        steps.append(Step(R_NOT_INTERPRETER, f"{target!r}"))
+        return _failed(invocation, "not-modelled", "not-an-interpreter",
+                       f"{target} is not a known CPython binary", steps)
+    steps.append(Step(R_EXEC, f"{invocation.program!r} -> {target!r} (CPython "
+                      f"{build.version_text})"))
+    try:
+        row = behaviour_for(build.version)
+    except UnsupportedVersion as error:
+        return _failed(invocation, "not-modelled", "unsupported-version", str(error), steps)
+    return _start(world.fs, build, row, invocation, cwd, steps)
+
+
+def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invocation, cwd: str,
+           steps: list[Step]) -> Outcome:
+    line = cmdline.parse(invocation.argv[1:], row)
+    version = build.version_text
+    if line.not_modelled:
+        return _failed(invocation, "not-modelled", "option", line.not_modelled, steps, version)
+    if line.usage_error:
+        return _failed(invocation, "startup-failed", "usage", line.usage_error, steps, version)
+    env = invocation.environ
+    inputs = Inputs(fs, cwd, build, row, invocation.argv, env, line,
+                    cmdline.startup_config(line, env, row))
+    try:
+        calc = getpath.run(inputs)
+    except StartupFailed as failure:
+        partial = failure.calc
+        return Outcome(
+            status="startup-failed", invocation=invocation,
+            warnings=tuple(partial.warnings) if partial else (),
+            error=Failure(failure.kind, failure.message),
+            trace=_trace(steps, partial), version=version)
+    if not _has_encodings(calc):
+        calc.step(R_STDLIB_MISSING, f"searched {calc.module_search_paths!r}")
+        return Outcome(
+            status="startup-failed", invocation=invocation, warnings=tuple(calc.warnings),
+            error=Failure("stdlib-not-found", "init_fs_encoding: failed to get the Python "
+                          "codec of the filesystem encoding"),
+            trace=_trace(steps, calc), module_search_paths=tuple(calc.module_search_paths),
+            version=version)
+    first = getpath.searchpath.path0(calc)
+    if inputs.config.site_import and calc.site_import:
+        calc.step(R_SITE_PENDING, "")
+    path = ((first,) if first is not None else ()) + tuple(calc.module_search_paths)
+    return Outcome(
+        status="ok", invocation=invocation,
+        executable=calc.executable or "",
+        base_executable=calc.base_executable or "",
+        prefix=calc.prefix or "",
+        base_prefix=calc.base_prefix or calc.prefix or "",
+        exec_prefix=calc.exec_prefix or "",
+        base_exec_prefix=calc.base_exec_prefix or calc.exec_prefix or "",
+        path=path, warnings=tuple(calc.warnings), trace=_trace(steps, calc),
+        module_search_paths=tuple(calc.module_search_paths), stdlib_dir=calc.stdlib_dir,
+        version=version)
+
+
+def _exec_target(fs: FsView, invocation: Invocation, cwd: str) -> str | kernel.Errno:
+    """execvp: a name with '/' is used as is; otherwise each PATH entry in turn ('' = cwd).
+    Returns the physical path executed, or the errno execvp would report."""
+    program = invocation.program
+    if "/" in program:
+        return _executable_file(fs, program, cwd)
+    search = invocation.environ.get("PATH", DEFAULT_EXEC_PATH)
+    error = kernel.Errno.ENOENT
+    for entry in search.split(":"):
+        found = _executable_file(fs, f"{entry}/{program}" if entry else program, cwd)
+        if not isinstance(found, kernel.Errno):
+            return found
+        if found is kernel.Errno.EACCES:
+            error = kernel.Errno.EACCES
+    return error
+
+
+def _executable_file(fs: FsView, path: str, cwd: str) -> str | kernel.Errno:
+    found = kernel.lookup(fs, path, cwd)
+    if found.entry is None or found.path is None:
+        return found.error or kernel.Errno.ENOENT
+    if found.entry.kind != "file" or not found.entry.mode & 0o111:
+        return kernel.Errno.EACCES
+    return found.path
+
+
+def _has_encodings(calc: Calc) -> bool:
+    """Is the encodings package importable from the search path (a directory entry holding
+    encodings/__init__.py or .pyc)?"""
+    for entry in calc.module_search_paths:
+        package = h.joinpath(entry or ".", "encodings") if entry else "encodings"
+        if calc.isfile(package + "/__init__.py") or calc.isfile(package + "/__init__.pyc"):
+            return True
+    return False
+
+
+def _trace(steps: list[Step], calc: Calc | None) -> Trace:
+    if calc is None:
+        return Trace(tuple(steps))
+    return Trace(tuple(steps) + tuple(calc.steps), tuple(calc.probes))
+
+
+def _failed(invocation: Invocation, status: str, kind: str, message: str,
+            steps: list[Step], version: str | None = None) -> Outcome:
+    return Outcome(status=status, invocation=invocation,  # type: ignore[arg-type]
+                   error=Failure(kind, message), trace=Trace(tuple(steps)), version=version)

@@ -1,0 +1,63 @@
+"""Steps of an explanation: which rule fired, with which values, and what the model looked at.
+
+The trace is prefixlab's only explanation format: ``explain`` renders it as prose, reports quote
+it, the rule histogram counts it, and ``explain --graph`` draws the paths it probed.  Rules live
+in one registry so that every step can name its rule, its stage and the source it comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A decision the model can take, named once."""
+
+    id: str
+    stage: str
+    summary: str
+    """What the rule does, in one sentence a newcomer can follow."""
+    source: str
+    """Where the fact comes from: file and function, version, issue."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One decision taken: the rule and what it found."""
+
+    rule: str
+    detail: str
+    row: str = ""
+    """The behaviour-table row that answered (e.g. '3.12'), where the rule is versioned."""
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One look at the filesystem: the helper used, the path as written, and the answer."""
+
+    helper: str
+    path: str
+    result: str
+    links: tuple[tuple[str, str], ...] = ()
+    """Links the kernel followed to answer, as (physical link path, target)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    steps: tuple[Step, ...] = ()
+    probes: tuple[Probe, ...] = ()
+
+    def rules(self) -> tuple[str, ...]:
+        return tuple(step.rule for step in self.steps)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(id: str, stage: str, summary: str, source: str) -> str:
+    """Register a rule and return its id (used at module level by each stage)."""
+    if id in RULES and RULES[id] != Rule(id, stage, summary, source):
+        raise ValueError(f"rule {id!r} registered twice with different texts")
+    RULES[id] = Rule(id, stage, summary, source)
+    return id
