@@ -54,18 +54,21 @@ class World:
     """Physical path of an interpreter binary -> its build constants."""
 
 
-def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None = None) -> Outcome:
+def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None = None,
+            check_stdlib: bool = True) -> Outcome:
     """What the interpreter started by ``invocation`` computes at start-up.
 
     ``behaviour`` overrides the row chosen from the build's version (CPython's own tests use a
-    sentinel version 9.8 so that host values cannot pass for expected ones).
+    sentinel version 9.8 so that host values cannot pass for expected ones).  With
+    ``check_stdlib`` false, a layout without an importable stdlib still gets getpath's answer
+    (as CPython's test_getpath sees it) instead of a failed start.
     """
     steps: list[Step] = []
     cwd = kernel.realpath(world.fs, invocation.cwd, "/")
     if isinstance(cwd, kernel.Errno):
         return _failed(invocation, "exec-failed", "bad-cwd",
                        f"cannot chdir to {invocation.cwd!r}: {cwd.value}", steps)
-    target = _exec_target(world.fs, invocation, cwd)
+    target = exec_target(world.fs, invocation, cwd)
     if isinstance(target, kernel.Errno):
         steps.append(Step(R_EXEC_FAILED, f"{invocation.program!r}: {target.value}"))
         return _failed(invocation, "exec-failed", target.value,
@@ -81,11 +84,11 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
         row = behaviour or behaviour_for(build.version)
     except UnsupportedVersion as error:
         return _failed(invocation, "not-modelled", "unsupported-version", str(error), steps)
-    return _start(world.fs, build, row, invocation, cwd, steps)
+    return _start(world.fs, build, row, invocation, cwd, steps, check_stdlib)
 
 
 def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invocation, cwd: str,
-           steps: list[Step]) -> Outcome:
+           steps: list[Step], check_stdlib: bool) -> Outcome:
     line = cmdline.parse(invocation.argv[1:], row)
     version = build.version_text
     if line.not_modelled:
@@ -104,7 +107,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
             warnings=tuple(partial.warnings) if partial else (),
             error=Failure(failure.kind, failure.message),
             trace=_trace(steps, partial), version=version)
-    if not _has_encodings(calc):
+    if check_stdlib and not _has_encodings(calc):
         calc.step(R_STDLIB_MISSING, f"searched {calc.module_search_paths!r}")
         return Outcome(
             status="startup-failed", invocation=invocation, warnings=tuple(calc.warnings),
@@ -129,7 +132,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
         version=version)
 
 
-def _exec_target(fs: FsView, invocation: Invocation, cwd: str) -> str | kernel.Errno:
+def exec_target(fs: FsView, invocation: Invocation, cwd: str) -> str | kernel.Errno:
     """execvp: a name with '/' is used as is; otherwise each PATH entry in turn ('' = cwd).
     Returns the physical path executed, or the errno execvp would report."""
     program = invocation.program
