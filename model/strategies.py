@@ -1,0 +1,427 @@
+"""Public Hypothesis strategies for start-up cases: layouts, invocations, whole cases.
+
+Everything is generated *by construction*: an install tree is laid out, then links, venvs,
+._pth files, build markers and decoys are added around it, then an invocation is written that
+reaches one of its entry points in one of the ways a user or a builder would (absolute path,
+relative path, bare name on PATH, a lying argv[0], ...).  Nothing is filtered, so Hypothesis
+shrinks toward the plainest case: one install, the binary run by its absolute path, -S -c.
+
+Paths are written under the placeholder :data:`ROOT`; :meth:`Case.at` binds it to the directory
+where the case is materialized (see prefixlab.impl.materialize), so the same case can be
+replayed anywhere.  The strategies never compute an expected value: that comes from running
+the real interpreter.
+
+Example (for your own builder's tests)::
+
+    from hypothesis import given
+    from prefixlab.model.strategies import Target, cases
+
+    @given(cases(Target((3, 12, 1))))
+    def test_my_builder(case): ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+
+from prefixlab.model.fs import Dir, File, Layout, Node, Symlink
+from prefixlab.model.invocation import Invocation
+
+ROOT = "@ROOT@"
+"""Placeholder for the directory a case is materialized in."""
+
+BINARY_DATA = b"\x7fELF prefixlab placeholder: the interpreter binary\n"
+"""Content of a binary placeholder in the model (materialized as a hard link to the real one)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The interpreter a generated case is for."""
+
+    version: tuple[int, int, int]
+    platlibdir: str = "lib"
+    abi_thread: str = ""
+    binary: str | None = None
+    """The real binary's path, when cases may also execute it in place (outside the layout)."""
+
+    @property
+    def short(self) -> str:
+        return f"{self.version[0]}.{self.version[1]}"
+
+    @property
+    def exe_name(self) -> str:
+        return f"python{self.short}{self.abi_thread}"
+
+    @property
+    def stdlib_subdir(self) -> str:
+        return f"{self.platlibdir}/python{self.short}{self.abi_thread}"
+
+    @property
+    def zip_name(self) -> str:
+        return f"{self.platlibdir}/python{self.version[0]}{self.version[1]}{self.abi_thread}.zip"
+
+
+@dataclass(frozen=True)
+class BoundCase:
+    """A case with ROOT replaced by a real directory."""
+
+    layout: Layout
+    invocation: Invocation
+    binaries: tuple[str, ...]
+    stdlibs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A generated start-up case: a layout under ROOT and how it is run."""
+
+    nodes: tuple[tuple[str, Node], ...]
+    binaries: tuple[str, ...]
+    """Paths of File placeholders that stand for the interpreter binary."""
+    stdlibs: tuple[str, ...]
+    """Paths of Dir placeholders that stand for the interpreter's real stdlib directory."""
+    program: str
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    cwd: str
+    features: tuple[str, ...] = ()
+    """What the case was built from (for the layout mix of sweeps and benchmarks)."""
+
+    def at(self, root: str) -> BoundCase:
+        def bind(text: str) -> str:
+            return text.replace(ROOT, root)
+
+        def bind_node(node: Node) -> Node:
+            if isinstance(node, Symlink):
+                return Symlink(bind(node.target))
+            if isinstance(node, File):
+                raw = root.encode("utf-8", "surrogateescape")
+                return File(node.data.replace(ROOT.encode(), raw), node.mode)
+            return node
+
+        layout = Layout({bind(p): bind_node(n) for p, n in self.nodes})
+        invocation = Invocation(bind(self.program), tuple(bind(a) for a in self.argv),
+                                tuple((k, bind(v)) for k, v in self.env), bind(self.cwd))
+        return BoundCase(layout, invocation, tuple(bind(p) for p in self.binaries),
+                         tuple(bind(p) for p in self.stdlibs))
+
+
+def stdlib_skeleton(path: str) -> dict[str, Node]:
+    """What the model needs to see of a real stdlib directory: its landmarks."""
+    return {
+        path: Dir(),
+        f"{path}/os.py": File(b"# os\n"),
+        f"{path}/encodings": Dir(),
+        f"{path}/encodings/__init__.py": File(b"# encodings\n"),
+        f"{path}/lib-dynload": Dir(),
+    }
+
+
+# -- building blocks ----------------------------------------------------------------------------
+NAMES = ("a", "b", "opt", "x y", "pub", "\u00e9", "tools", "q")
+"""Directory names: few, so that decoys and collisions are likely; one with a space, one
+non-ASCII."""
+
+
+@dataclass
+class _Draft:
+    """A case under construction (mutable only inside the composite strategy)."""
+
+    target: Target
+    nodes: dict[str, Node] = field(default_factory=dict)
+    binaries: list[str] = field(default_factory=list)
+    stdlibs: list[str] = field(default_factory=list)
+    entries: list[str] = field(default_factory=list)
+    """Paths that execute the interpreter (binaries, links to them, venv pythons)."""
+    dirs: list[str] = field(default_factory=lambda: [ROOT])
+    features: list[str] = field(default_factory=list)
+
+    def add(self, path: str, node: Node) -> None:
+        self.nodes[path] = node
+        if isinstance(node, Dir):
+            self.dirs.append(path)
+
+    def mkdirs(self, path: str) -> None:
+        parts = path[len(ROOT):].strip("/").split("/")
+        for i in range(1, len(parts) + 1):
+            sub = ROOT + "/" + "/".join(parts[:i])
+            if sub not in self.nodes:
+                self.add(sub, Dir())
+
+    def free(self, path: str) -> bool:
+        return path not in self.nodes and not any(p.startswith(path + "/") for p in self.nodes)
+
+
+def _dir_path(draw: st.DrawFn, depth: st.SearchStrategy[int]) -> str:
+    size = draw(depth)
+    parts = draw(st.lists(st.sampled_from(NAMES), min_size=size, max_size=size))
+    return "/".join([ROOT, *parts])
+
+
+def _relative(frm: str, to: str) -> str:
+    """A lexical relative path from directory ``frm`` to ``to`` (both under ROOT)."""
+    a = [p for p in frm.split("/") if p]
+    b = [p for p in to.split("/") if p]
+    common = 0
+    while common < min(len(a), len(b)) and a[common] == b[common]:
+        common += 1
+    up = [".."] * (len(a) - common)
+    return "/".join(up + b[common:]) or "."
+
+
+def _dirname(path: str) -> str:
+    return path.rpartition("/")[0]
+
+
+def _install(draw: st.DrawFn, d: _Draft) -> str:
+    """An installed CPython tree: bin/pythonX.Y, the stdlib, sometimes a zip landmark."""
+    t = d.target
+    prefix = _dir_path(draw, st.integers(0, 2)) + "/inst"
+    if not d.free(prefix):
+        prefix += "2"
+    d.mkdirs(prefix + "/bin")
+    binary = f"{prefix}/bin/{t.exe_name}"
+    d.add(binary, File(BINARY_DATA, 0o755))
+    d.binaries.append(binary)
+    d.entries.append(binary)
+    if draw(st.booleans()):
+        d.add(f"{prefix}/bin/python3", Symlink(t.exe_name))
+        d.entries.append(f"{prefix}/bin/python3")
+    stdlib = draw(st.sampled_from(["real", "real", "real", "real", "none", "decoy"]))
+    d.features.append(f"stdlib:{stdlib}")
+    if stdlib == "real":
+        d.mkdirs(f"{prefix}/{t.platlibdir}")
+        d.nodes.update(stdlib_skeleton(f"{prefix}/{t.stdlib_subdir}"))
+        d.stdlibs.append(f"{prefix}/{t.stdlib_subdir}")
+    elif stdlib == "decoy":
+        d.mkdirs(f"{prefix}/{t.stdlib_subdir}/lib-dynload")
+        d.add(f"{prefix}/{t.stdlib_subdir}/os.py", File(b"# decoy\n"))
+    zip_at = draw(st.sampled_from(["none"] * 6 + ["prefix", "ancestor"]))
+    if zip_at != "none":
+        base = prefix if zip_at == "prefix" else _dirname(prefix)
+        d.mkdirs(f"{base}/{t.platlibdir}")
+        d.add(f"{base}/{t.zip_name}", File(b""))
+        d.features.append(f"zip:{zip_at}")
+    return prefix
+
+
+def _link_chain(draw: st.DrawFn, d: _Draft, target: str) -> str:
+    """One or more symbolic links ending at ``target``; returns the first link's path."""
+    length = draw(st.sampled_from([1, 1, 1, 2, 3, 39, 40, 41]) if draw(st.integers(0, 9)) == 0
+                  else st.sampled_from([1, 1, 2]))
+    d.features.append(f"links:{length}")
+    where = _dir_path(draw, st.integers(0, 2)) + "/pub"
+    d.mkdirs(where)
+    current = target
+    for i in range(length):
+        link = f"{where}/link{i}" if i else f"{where}/{draw(st.sampled_from(['python3', 'python', 'py']))}"
+        if link in d.nodes:
+            link += f"_{i}"
+        absolute = draw(st.booleans())
+        d.add(link, Symlink(current if absolute else _relative(where, current)))
+        current = link
+    d.entries.append(current)
+    return current
+
+
+def _dir_link(draw: st.DrawFn, d: _Draft, prefix: str) -> None:
+    """A symbolic link to the install's bin (or to the install itself)."""
+    to_bin = draw(st.booleans())
+    target = prefix + ("/bin" if to_bin else "")
+    link = ROOT + "/" + draw(st.sampled_from(["lnk", "alias", "pub2"]))
+    if not d.free(link):
+        return
+    absolute = draw(st.booleans())
+    d.add(link, Symlink(target if absolute else _relative(ROOT, target)))
+    d.entries.append(f"{link}/{d.target.exe_name}" if to_bin
+                     else f"{link}/bin/{d.target.exe_name}")
+    d.features.append("dir-link")
+
+
+HOME_LINES = (
+    "home = {h}\n", "home = {h}\n", "home = {h}\n", "home={h}\n", "Home = {h}\n",
+    "home =  {h}\n", "   home = {h}\n", "home\t=\t{h}\n", "home = {h}\r\n", "home = {h}",
+    "\ufeffhome = {h}\n", "#home = {h}\n", "home = {h} # comment\n",
+)
+
+
+def _venv(draw: st.DrawFn, d: _Draft, prefix: str) -> None:
+    """A venv next to the install: bin/pythonX.Y as a link or a copy, and a pyvenv.cfg."""
+    t = d.target
+    venv = _dir_path(draw, st.integers(0, 1)) + "/venv"
+    if not d.free(venv):
+        return
+    d.mkdirs(venv + "/bin")
+    exe = f"{venv}/bin/{t.exe_name}"
+    binary = f"{prefix}/bin/{t.exe_name}"
+    kind = draw(st.sampled_from(["abs-link", "abs-link", "rel-link", "copy"]))
+    d.features.append(f"venv:{kind}")
+    if kind == "copy":
+        d.add(exe, File(BINARY_DATA, 0o755))
+        d.binaries.append(exe)
+    else:
+        d.add(exe, Symlink(binary if kind == "abs-link" else _relative(venv + "/bin", binary)))
+    d.entries.append(exe)
+    if draw(st.booleans()):
+        d.add(f"{venv}/bin/python3", Symlink(t.exe_name))
+        d.entries.append(f"{venv}/bin/python3")
+    homes = [prefix + "/bin", prefix + "/bin", prefix + "/bin/", prefix + "/bin/../bin",
+             _relative(ROOT, prefix + "/bin"), ROOT + "/nowhere/bin", ""]
+    home = draw(st.sampled_from(homes))
+    lines = [draw(st.sampled_from(HOME_LINES)).format(h=home)]
+    if draw(st.booleans()):
+        lines.append("include-system-site-packages = false\n")
+    if draw(st.integers(0, 4)) == 0:
+        lines.append(f"home = {draw(st.sampled_from(homes))}\n")
+    lines = draw(st.permutations(lines))
+    where = draw(st.sampled_from(["root", "root", "root", "bin", "both", "none"]))
+    d.features.append(f"cfg:{where}")
+    content = "".join(lines).encode("utf-8", "surrogateescape")
+    if where in ("root", "both"):
+        d.add(f"{venv}/pyvenv.cfg", File(content))
+    if where in ("bin", "both"):
+        other = content if where == "bin" else f"home = {draw(st.sampled_from(homes))}\n".encode(
+            "utf-8", "surrogateescape")
+        d.add(f"{venv}/bin/pyvenv.cfg", File(other))
+
+
+def _pth(draw: st.DrawFn, d: _Draft) -> None:
+    # Next to an entry that is itself a node (not reached through a directory link).
+    base = draw(st.sampled_from([e for e in d.entries if e in d.nodes]))
+    if base + "._pth" in d.nodes or not d.free(base + "._pth"):
+        return
+    pool = [".", "..", f"../{d.target.stdlib_subdir}", "# comment", "", "import site",
+            "import os", "  spaced  # trailing", ROOT + "/abs"]
+    lines = draw(st.lists(st.sampled_from(pool), max_size=4))
+    d.add(base + "._pth", File("\n".join(lines).encode("utf-8", "surrogateescape")))
+    d.features.append("pth")
+
+
+def _build_markers(draw: st.DrawFn, d: _Draft) -> None:
+    binary = draw(st.sampled_from(d.binaries))
+    directory = _dirname(binary)
+    marker = draw(st.sampled_from(["pybuilddir", "pybuilddir-empty", "setup-local"]))
+    if marker == "setup-local":
+        d.mkdirs(directory + "/Modules")
+        d.add(directory + "/Modules/Setup.local", File(b""))
+    else:
+        text = b"" if marker == "pybuilddir-empty" else b"build/lib.linux"
+        d.add(directory + "/pybuilddir.txt", File(text))
+    if draw(st.booleans()):
+        d.mkdirs(directory + "/Lib")
+        d.add(directory + "/Lib/os.py", File(b"# source tree\n"))
+    d.features.append(f"build:{marker}")
+
+
+def _decoy(draw: st.DrawFn, d: _Draft) -> None:
+    """Landmarks that do not belong to any install, between the binary and the root."""
+    base = draw(st.sampled_from(d.dirs))
+    kind = draw(st.sampled_from(["os", "dynload"]))
+    target = f"{base}/{d.target.stdlib_subdir}"
+    if not d.free(target):
+        return
+    d.mkdirs(target if kind == "os" else target + "/lib-dynload")
+    if kind == "os":
+        d.add(target + "/os.py", File(b"# decoy\n"))
+    d.features.append(f"decoy:{kind}")
+
+
+# -- invocations --------------------------------------------------------------------------------
+def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[str, str], str]:
+    t = d.target
+    entry = draw(st.sampled_from(d.entries))
+    cwd = draw(st.sampled_from([ROOT, _dirname(entry), *d.dirs]))
+    style = draw(st.sampled_from(["absolute", "absolute", "relative", "bare"]))
+    env: dict[str, str] = {}
+    other_path = draw(st.sampled_from(["/usr/bin:/bin", ROOT + "/nowhere:/usr/bin", "/bin"]))
+    if style == "absolute":
+        program = entry
+        if draw(st.integers(0, 4)) == 0:
+            program = _noisy(draw, program)
+        env["PATH"] = other_path
+    elif style == "relative":
+        rel = _relative(cwd, entry)
+        program = rel if "/" in rel else "./" + rel
+        env["PATH"] = other_path
+    else:
+        program = entry.rpartition("/")[2]
+        directory = _dirname(entry)
+        spelled = draw(st.sampled_from(["abs", "rel", "empty" if directory == cwd else "abs"]))
+        dir_entry = {"abs": directory, "rel": _relative(cwd, directory), "empty": ""}[spelled]
+        before = draw(st.sampled_from(["", ROOT + "/nowhere:", "/usr/bin:"]))
+        env["PATH"] = before + dir_entry
+        d.features.append(f"path-entry:{spelled}")
+    d.features.append(f"program:{style}")
+    argv0 = program
+    if draw(st.integers(0, 7)) == 0:
+        argv0 = draw(st.sampled_from([entry, entry.rpartition("/")[2], "", t.exe_name,
+                                      ROOT + "/nowhere/bin/python3", *d.entries]))
+        d.features.append("argv0:differs")
+    _environment(draw, d, env, cwd)
+    flags = ["-S"] + draw(st.lists(st.sampled_from(["-E", "-I", "-s", "-P"]), max_size=2,
+                                   unique=True))
+    if "-P" in flags and t.version < (3, 11):
+        flags.remove("-P")
+    return program, (argv0, *flags, "-c", "pass"), env, cwd
+
+
+def _noisy(draw: st.DrawFn, path: str) -> str:
+    """The same absolute path written with '//', '/./' or 'dir/../dir' in it."""
+    head, _, tail = path.rpartition("/")
+    parent, _, last = head.rpartition("/")
+    return draw(st.sampled_from([
+        f"{head}//{tail}", f"{head}/./{tail}", f"{parent}/{last}/../{last}/{tail}",
+    ]))
+
+
+def _environment(draw: st.DrawFn, d: _Draft, env: dict[str, str], cwd: str) -> None:
+    t = d.target
+    if draw(st.integers(0, 9)) == 0:
+        prefix = draw(st.sampled_from(d.dirs))
+        env["PYTHONHOME"] = draw(st.sampled_from(
+            [prefix, prefix + "/", f"{prefix}:{prefix}", ROOT + "/nowhere", "",
+             _relative(cwd, prefix)]))
+        d.features.append("env:PYTHONHOME")
+    if draw(st.integers(0, 9)) == 0:
+        parts = draw(st.lists(st.sampled_from(["", ".", "rel", ROOT + "/pp", "../up"]),
+                              min_size=1, max_size=3))
+        env["PYTHONPATH"] = ":".join(parts)
+        d.features.append("env:PYTHONPATH")
+    if draw(st.integers(0, 14)) == 0:
+        env["PYTHONEXECUTABLE"] = draw(st.sampled_from([*d.entries, ROOT + "/fake/bin/python"]))
+        d.features.append("env:PYTHONEXECUTABLE")
+    if draw(st.integers(0, 14)) == 0:
+        env["PYTHONPLATLIBDIR"] = draw(st.sampled_from(["lib64", "lib", ""]))
+        d.features.append("env:PYTHONPLATLIBDIR")
+    if t.version >= (3, 11) and draw(st.integers(0, 14)) == 0:
+        env["PYTHONSAFEPATH"] = "1"
+
+
+@st.composite
+def cases(draw: st.DrawFn, target: Target) -> Case:
+    """A start-up case for ``target``: one or two installs and what surrounds them.
+
+    Shrinks toward: a single install with its real stdlib, run by absolute path with -S -c.
+    """
+    d = _Draft(target)
+    prefix = _install(draw, d)
+    if draw(st.integers(0, 4)) == 0:
+        _install(draw, d)
+        d.features.append("second-install")
+    for add, weight in ((_link_chain, 3), (_dir_link, 6), (_venv, 2), (_pth, 8),
+                        (_build_markers, 12), (_decoy, 5)):
+        if draw(st.integers(0, weight - 1)) == 0:
+            if add is _link_chain:
+                _link_chain(draw, d, draw(st.sampled_from(d.binaries)))
+            elif add in (_dir_link, _venv):
+                add(draw, d, prefix)  # type: ignore[call-arg]
+            else:
+                add(draw, d)  # type: ignore[call-arg]
+    if target.binary and draw(st.integers(0, 9)) == 0:
+        d.entries.append(target.binary)
+        d.features.append("host-binary")
+    program, argv, env, cwd = _invocation(draw, d)
+    return Case(tuple(sorted(d.nodes.items())), tuple(d.binaries), tuple(d.stdlibs), program,
+                argv, tuple(sorted(env.items())), cwd, tuple(d.features))
