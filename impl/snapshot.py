@@ -30,9 +30,9 @@ class Snapshot:
             raise SnapshotError(f"{root}: a snapshot root must be absolute")
         self.root = os.path.normpath(root)
         self._max_read = max_read
-        self.entry = lru_cache(maxsize=None)(self._entry)  # type: ignore[method-assign]
-        self.read = lru_cache(maxsize=256)(self._read)  # type: ignore[method-assign]
-        self.children = lru_cache(maxsize=4096)(self._children)  # type: ignore[method-assign]
+        self.entry = lru_cache(maxsize=None)(self._entry)
+        self.read = lru_cache(maxsize=256)(self._read)
+        self.children = lru_cache(maxsize=4096)(self._children)
 
     def _inside(self, path: str) -> bool:
         return self.root == "/" or path == self.root or path.startswith(self.root + "/")

@@ -30,6 +30,9 @@ def normpath(path: str) -> str:
     """
     if path in ("", "."):
         return path
+    if ("//" not in path and "/." not in path and path[-1] != "/"
+            and not path.startswith((".", "//"))):
+        return path  # nothing to normalise (the common case)
     if path.startswith("./"):
         root, rest = "", path[2:]
     elif path.startswith("//") and path[2:3] != "/":
@@ -65,6 +68,11 @@ def add_relfile(directory: str, relfile: str) -> str:
 def joinpath(*parts: str | None) -> str:
     """getpath.c ``getpath_joinpath``: restart at the last absolute part, skip None, join each
     part onto a non-empty result with ``add_relfile``, then ``normpath`` the whole."""
+    if len(parts) == 2:
+        head, tail = parts
+        if (head and tail and len(head) > 1 and head[0] == SEP and tail[0] != SEP
+                and head[-1] != SEP):
+            return normpath(head + SEP + tail)  # the common case, same result
     first = 0
     for i, part in enumerate(parts):
         if part is not None and part.startswith(SEP):
@@ -128,18 +136,18 @@ def copy_absolute(path: str, cwd: str) -> str:
 # -- filesystem queries -------------------------------------------------------------------
 def isfile(fs: FsView, path: str, cwd: str) -> bool:
     """stat() succeeds and names a regular file (links followed in every component)."""
-    entry = kernel.stat(fs, path, cwd) if path else None
+    entry = kernel.stat(fs, path, cwd)
     return entry is not None and entry.kind == "file"
 
 
 def isdir(fs: FsView, path: str, cwd: str) -> bool:
-    entry = kernel.stat(fs, path, cwd) if path else None
+    entry = kernel.stat(fs, path, cwd)
     return entry is not None and entry.kind == "dir"
 
 
 def isxfile(fs: FsView, path: str, cwd: str) -> bool:
     """A regular file with any execute bit (root needs one too)."""
-    entry = kernel.stat(fs, path, cwd) if path else None
+    entry = kernel.stat(fs, path, cwd)
     return entry is not None and entry.kind == "file" and bool(entry.mode & 0o111)
 
 
@@ -160,6 +168,11 @@ READLINES_LIMIT = 32 * 1024
 
 
 def readlines(fs: FsView, path: str, cwd: str) -> list[str]:
+    """getpath.c ``getpath_readlines`` (3.11+); see :func:`read_lines`."""
+    return read_lines(kernel.Resolver(fs, cwd), path)
+
+
+def read_lines(resolver: kernel.Resolver, path: str) -> list[str]:
     """getpath.c ``getpath_readlines`` (3.11+).
 
     fopen failures raise :class:`ReadError`; a directory opens and reads as empty; 32 KiB or
@@ -167,7 +180,7 @@ def readlines(fs: FsView, path: str, cwd: str) -> list[str]:
     a NUL; lines split on '\\n' with every trailing '\\r'/'\\n' removed; a last line without a
     newline is kept when not empty.
     """
-    data = kernel.read_file(fs, path, cwd)
+    data = resolver.read_file(path)
     if isinstance(data, kernel.Errno):
         if data is kernel.Errno.EISDIR:
             return []
@@ -190,13 +203,18 @@ class LinkLimit(Exception):
 
 
 def realpath_final(fs: FsView, path: str, cwd: str, limit: int | None) -> str:
+    """getpath.c ``getpath_realpath``; see :func:`follow_final_links`."""
+    return follow_final_links(kernel.Resolver(fs, cwd), path, limit)
+
+
+def follow_final_links(resolver: kernel.Resolver, path: str, limit: int | None) -> str:
     """getpath.c ``getpath_realpath`` (3.11+, HAVE_READLINK): follow only the final
     component; a relative target replaces the last component lexically (``add_relfile`` then
     ``normpath``); any readlink failure ends the loop.  Raises :class:`LinkLimit` at the
     ``limit``-th link followed."""
     followed = 0
     while True:
-        target = kernel.readlink(fs, path, cwd)
+        target = resolver.readlink(path)
         if isinstance(target, kernel.Errno):
             return path
         if target.startswith(SEP):
@@ -210,12 +228,18 @@ def realpath_final(fs: FsView, path: str, cwd: str, limit: int | None) -> str:
 
 
 def resolve_symlinks(fs: FsView, path: str, cwd: str, limit: int | None) -> str:
+    """getpath.c ``resolve_symlinks``; see :func:`follow_links_by_concatenation`."""
+    return follow_links_by_concatenation(kernel.Resolver(fs, cwd), path, limit)
+
+
+def follow_links_by_concatenation(resolver: kernel.Resolver, path: str,
+                                  limit: int | None) -> str:
     """getpath.c ``resolve_symlinks`` (3.9-3.10; 3.8 inline in calculate_argv0_path, no
     limit): an absolute target replaces; a relative one replaces the last component by plain
     concatenation (``reduce`` then ``joinpath2``), never normalised."""
     followed = 0
     while True:
-        target = kernel.readlink(fs, path, cwd)
+        target = resolver.readlink(path)
         if isinstance(target, kernel.Errno):
             return path
         path = target if target.startswith(SEP) else joinpath2(reduce(path), target)

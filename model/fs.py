@@ -115,11 +115,12 @@ class Layout:
     (mode 0o755), so any sequence of additions builds a layout that can exist.
     """
 
-    __slots__ = ("_nodes", "_children")
+    __slots__ = ("_nodes", "_children", "_entries")
 
     def __init__(self, nodes: Mapping[str, Node] | None = None) -> None:
         self._nodes: dict[str, Node] = {}
         self._children: dict[str, set[str]] = {"/": set()}
+        self._entries: dict[str, Entry] = {"/": _ROOT_ENTRY}
         for path, node in sorted((nodes or {}).items()):
             self._add(path, node)
 
@@ -141,6 +142,7 @@ class Layout:
             if isinstance(old, Dir) and self._children.get(path):
                 raise LayoutError(f"{path!r}: cannot replace a non-empty directory")
         self._nodes[path] = node
+        self._entries[path] = _entry_of(node)
         self._children[parent].add(path.rpartition("/")[2])
         if isinstance(node, Dir):
             self._children.setdefault(path, set())
@@ -150,6 +152,7 @@ class Layout:
     def _copy(self) -> Layout:
         new = Layout.__new__(Layout)
         new._nodes = dict(self._nodes)
+        new._entries = dict(self._entries)
         new._children = {k: set(v) for k, v in self._children.items()}
         return new
 
@@ -176,10 +179,7 @@ class Layout:
 
     # -- reading --------------------------------------------------------------------------
     def entry(self, path: str) -> Entry | None:
-        if path == "/":
-            return _ROOT_ENTRY
-        node = self._nodes.get(path)
-        return None if node is None else _entry_of(node)
+        return self._entries.get(path)
 
     def read(self, path: str) -> bytes:
         node = self._nodes.get(path)

@@ -6,12 +6,15 @@ link's own directory; ``..`` is taken *after* links are followed, so it leaves t
 directory reached (unlike CPython's lexical helpers).  At most 40 links per resolution
 (Linux MAXSYMLINKS); a non-directory in the middle gives ENOTDIR; a missing entry ENOENT; an
 empty path ENOENT.  Searching permission is not modelled: the probes run as root.
+
+:class:`Resolver` memoises the resolution of directory prefixes, which is what makes getpath's
+many upward searches cheap; the module-level functions are one-shot conveniences.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from prefixlab.model.fs import Entry, FsView, join_physical, parent_of
 
@@ -30,11 +33,12 @@ class Errno(str, Enum):
 
 
 _DIR = Entry("dir", 0o755)
+_NO_LINKS: tuple[tuple[str, str], ...] = ()
+_UNKNOWN: object = object()  # "not resolved yet", in the prefix memo
 
 
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """The result of resolving one path."""
+class Lookup(NamedTuple):
+    """The result of resolving one path (a NamedTuple: made tens of times per prediction)."""
 
     path: str | None
     """The physical path reached, or None on failure."""
@@ -43,9 +47,152 @@ class Lookup:
     links: tuple[tuple[str, str], ...] = ()
     """Each link followed, as (its physical path, its target), in order."""
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+
+class Resolver:
+    """Path resolution against one filesystem value and working directory, with the
+    resolution of directory prefixes remembered."""
+
+    __slots__ = ("fs", "cwd", "_dirs", "_plain_dirs")
+
+    def __init__(self, fs: FsView, cwd: str = "/") -> None:
+        self.fs = fs
+        self.cwd = cwd
+        self._dirs: dict[tuple[str, str], Lookup] = {}
+        self._plain_dirs: dict[str, Errno | None] = {"": None}
+        """Absolute paths resolved as directories without meeting a link: None when they are
+        directories all the way down, else why they are not."""
+
+    def lookup(self, path: str, *, follow: bool = True) -> Lookup:
+        """Resolve ``path`` (``stat`` when follow, else ``lstat``)."""
+        if path == "":
+            return Lookup(None, None, Errno.ENOENT)
+        if path[0] == "/" and "//" not in path and "/." not in path and path[-1] != "/":
+            found = self._plain(path, follow)
+            if found is not None:
+                return found
+        return self._lookup(path, self.cwd, follow, _NO_LINKS)
+
+    def _plain(self, path: str, follow: bool) -> Lookup | None:
+        """Fast path for an absolute path with no '.', '..' or empty component.
+
+        Starts from the longest prefix already known to be a plain directory chain (or known
+        to fail), walks forward, and gives up (None) at the first link that must be followed.
+        """
+        known = self._plain_dirs
+        cut = len(path)
+        while True:
+            cut = path.rfind("/", 0, cut)
+            head = path[:cut]
+            state = known.get(head, _UNKNOWN)
+            if state is None:
+                break
+            if state is not _UNKNOWN:
+                return Lookup(None, None, state)  # type: ignore[arg-type]  # an Errno
+        entry_of = self.fs.entry
+        start = cut + 1
+        while True:
+            end = path.find("/", start)
+            prefix = path if end < 0 else path[:end]
+            entry = entry_of(prefix)
+            if entry is None:
+                if end >= 0:
+                    known[prefix] = Errno.ENOENT
+                return Lookup(None, None, Errno.ENOENT)
+            if entry.kind == "link" and (end >= 0 or follow):
+                return None
+            if end < 0:
+                return Lookup(path, entry)
+            if entry.kind != "dir":
+                known[prefix] = Errno.ENOTDIR
+                return Lookup(None, None, Errno.ENOTDIR)
+            known[prefix] = None
+            start = end + 1
+
+    def _lookup(self, path: str, base: str, follow: bool,
+                links: tuple[tuple[str, str], ...]) -> Lookup:
+        head, sep, last = path.rpartition("/")
+        if sep:
+            where = self._directory(head or "/", base)
+            if where.path is None:
+                return Lookup(None, None, where.error, links + where.links)
+            directory, links = where.path, links + where.links
+            if len(links) > MAXSYMLINKS:
+                return Lookup(None, None, Errno.ELOOP, links)
+        else:
+            directory = base
+        if last == "":  # a trailing slash: the directory itself, links followed
+            return Lookup(directory, self.fs.entry(directory) or _DIR, None, links)
+        return self._component(directory, last, follow, links)
+
+    def _directory(self, text: str, base: str) -> Lookup:
+        """Resolve ``text`` as a directory (all links followed), memoised."""
+        key = (base, text)
+        found = self._dirs.get(key)
+        if found is None:
+            if text == "/":
+                found = Lookup("/", _DIR)
+            else:
+                found = self._lookup(text, base, True, _NO_LINKS)
+                if found.entry is not None and found.entry.kind != "dir":
+                    found = Lookup(None, None, Errno.ENOTDIR, found.links)
+            self._dirs[key] = found
+        if len(found.links) > MAXSYMLINKS:
+            return Lookup(None, None, Errno.ELOOP, found.links)
+        return found
+
+    def _component(self, directory: str, name: str, follow: bool,
+                   links: tuple[tuple[str, str], ...]) -> Lookup:
+        if name == ".":
+            return Lookup(directory, self.fs.entry(directory) or _DIR, None, links)
+        if name == "..":
+            parent = parent_of(directory)
+            return Lookup(parent, self.fs.entry(parent) or _DIR, None, links)
+        child = join_physical(directory, name)
+        entry = self.fs.entry(child)
+        if entry is None:
+            return Lookup(None, None, Errno.ENOENT, links)
+        if entry.kind != "link" or not follow:
+            return Lookup(child, entry, None, links)
+        if len(links) >= MAXSYMLINKS:
+            return Lookup(None, None, Errno.ELOOP, links)
+        links = links + ((child, entry.target),)
+        target = entry.target
+        if target == "":
+            return Lookup(None, None, Errno.ENOENT, links)
+        return self._lookup(target, directory, True, links)
+
+    # -- the system calls, as getpath and site make them ---------------------------------------
+    def stat(self, path: str) -> Entry | None:
+        return self.lookup(path).entry
+
+    def readlink(self, path: str) -> str | Errno:
+        """readlink(2): the target of the link ``path`` names, or why there is none."""
+        found = self.lookup(path, follow=False)
+        if found.entry is None:
+            return found.error or Errno.ENOENT
+        if found.entry.kind != "link":
+            return Errno.EINVAL
+        return found.entry.target
+
+    def read_file(self, path: str) -> bytes | Errno:
+        """open(2) for reading then read(2) to the end: the bytes, or the errno.
+
+        A directory opens (fopen "r" succeeds on Linux) but reading it fails with EISDIR;
+        callers that treat a failed read as end of file see it as empty.
+        """
+        found = self.lookup(path)
+        if found.entry is None or found.path is None:
+            return found.error or Errno.ENOENT
+        if found.entry.kind == "dir":
+            return Errno.EISDIR
+        return self.fs.read(found.path)
+
+    def realpath(self, path: str) -> str | Errno:
+        """The physical path of an existing file (libc realpath(3), strict)."""
+        found = self.lookup(path)
+        if found.path is None:
+            return found.error or Errno.ENOENT
+        return found.path
 
 
 def lookup(fs: FsView, path: str, cwd: str = "/", *, follow: bool = True) -> Lookup:
@@ -53,79 +200,21 @@ def lookup(fs: FsView, path: str, cwd: str = "/", *, follow: bool = True) -> Loo
 
     ``cwd`` is the process's working directory, a physical path.
     """
-    if path == "":
-        return Lookup(None, None, Errno.ENOENT)
-    current = "/" if path.startswith("/") else cwd
-    pending = [c for c in reversed(path.split("/")) if c]
-    must_be_dir = path.endswith("/")
-    links: list[tuple[str, str]] = []
-    while pending:
-        name = pending.pop()
-        last = not pending
-        if name == ".":
-            continue
-        if name == "..":
-            current = parent_of(current)
-            continue
-        child = join_physical(current, name)
-        entry = fs.entry(child)
-        if entry is None:
-            return Lookup(None, None, Errno.ENOENT, tuple(links))
-        if entry.kind == "link" and (not last or follow or must_be_dir):
-            if len(links) >= MAXSYMLINKS:
-                return Lookup(None, None, Errno.ELOOP, tuple(links))
-            links.append((child, entry.target))
-            target = entry.target
-            if target == "":
-                return Lookup(None, None, Errno.ENOENT, tuple(links))
-            if target.startswith("/"):
-                current = "/"
-            if last and target.endswith("/"):
-                must_be_dir = True
-            pending.extend(c for c in reversed(target.split("/")) if c)
-            continue
-        if last:
-            if must_be_dir and entry.kind != "dir":
-                return Lookup(None, None, Errno.ENOTDIR, tuple(links))
-            return Lookup(child, entry, None, tuple(links))
-        if entry.kind != "dir":
-            return Lookup(None, None, Errno.ENOTDIR, tuple(links))
-        current = child
-    return Lookup(current, fs.entry(current) or _DIR, None, tuple(links))
+    return Resolver(fs, cwd).lookup(path, follow=follow)
 
 
 def stat(fs: FsView, path: str, cwd: str = "/") -> Entry | None:
     """The entry ``path`` names after following every link, or None."""
-    return lookup(fs, path, cwd).entry
+    return Resolver(fs, cwd).stat(path)
 
 
 def readlink(fs: FsView, path: str, cwd: str = "/") -> str | Errno:
-    """readlink(2): the target of the link ``path`` names, or why there is none."""
-    found = lookup(fs, path, cwd, follow=False)
-    if found.entry is None:
-        return found.error or Errno.ENOENT
-    if found.entry.kind != "link":
-        return Errno.EINVAL
-    return found.entry.target
+    return Resolver(fs, cwd).readlink(path)
 
 
 def read_file(fs: FsView, path: str, cwd: str = "/") -> bytes | Errno:
-    """open(2) for reading then read(2) to the end: the bytes, or the errno.
-
-    A directory opens (fopen "r" succeeds on Linux) but reading it fails with EISDIR; callers
-    that treat a failed read as end of file see it as empty.
-    """
-    found = lookup(fs, path, cwd)
-    if found.entry is None or found.path is None:
-        return found.error or Errno.ENOENT
-    if found.entry.kind == "dir":
-        return Errno.EISDIR
-    return fs.read(found.path)
+    return Resolver(fs, cwd).read_file(path)
 
 
 def realpath(fs: FsView, path: str, cwd: str = "/") -> str | Errno:
-    """The physical path of an existing file (libc realpath(3), strict)."""
-    found = lookup(fs, path, cwd)
-    if found.path is None:
-        return found.error or Errno.ENOENT
-    return found.path
+    return Resolver(fs, cwd).realpath(path)

@@ -410,15 +410,18 @@ def cases(draw: st.DrawFn, target: Target) -> Case:
     if draw(st.integers(0, 4)) == 0:
         _install(draw, d)
         d.features.append("second-install")
-    for add, weight in ((_link_chain, 3), (_dir_link, 6), (_venv, 2), (_pth, 8),
-                        (_build_markers, 12), (_decoy, 5)):
-        if draw(st.integers(0, weight - 1)) == 0:
-            if add is _link_chain:
-                _link_chain(draw, d, draw(st.sampled_from(d.binaries)))
-            elif add in (_dir_link, _venv):
-                add(draw, d, prefix)  # type: ignore[call-arg]
-            else:
-                add(draw, d)  # type: ignore[call-arg]
+    if draw(st.integers(0, 2)) == 0:
+        _link_chain(draw, d, draw(st.sampled_from(d.binaries)))
+    if draw(st.integers(0, 5)) == 0:
+        _dir_link(draw, d, prefix)
+    if draw(st.integers(0, 1)) == 0:
+        _venv(draw, d, prefix)
+    if draw(st.integers(0, 7)) == 0:
+        _pth(draw, d)
+    if draw(st.integers(0, 11)) == 0:
+        _build_markers(draw, d)
+    if draw(st.integers(0, 4)) == 0:
+        _decoy(draw, d)
     if target.binary and draw(st.integers(0, 9)) == 0:
         d.entries.append(target.binary)
         d.features.append("host-binary")

@@ -8,6 +8,7 @@ in one registry so that every step can name its rule, its stage and the source i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +23,7 @@ class Rule:
     """Where the fact comes from: file and function, version, issue."""
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One decision taken: the rule and what it found."""
 
     rule: str
@@ -32,8 +32,7 @@ class Step:
     """The behaviour-table row that answered (e.g. '3.12'), where the rule is versioned."""
 
 
-@dataclass(frozen=True, slots=True)
-class Probe:
+class Probe(NamedTuple):
     """One look at the filesystem: the helper used, the path as written, and the answer."""
 
     helper: str

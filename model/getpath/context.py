@@ -82,6 +82,10 @@ class Calc:
     warnings: list[str] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
+    resolver: kernel.Resolver = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.resolver = kernel.Resolver(self.inputs.fs, self.inputs.cwd)
 
     # -- recording ---------------------------------------------------------------------------
     def step(self, rule: str, detail: str, *, versioned: bool = False) -> None:
@@ -97,8 +101,7 @@ class Calc:
         return self.inputs.cwd
 
     def _stat(self, helper: str, path: str) -> kernel.Lookup:
-        found = kernel.lookup(self.inputs.fs, path, self.cwd) if path else kernel.Lookup(
-            None, None, kernel.Errno.ENOENT)
+        found = self.resolver.lookup(path)
         kind = found.entry.kind if found.entry else (found.error.value if found.error else "")
         self.probes.append(Probe(helper, path, kind, found.links))
         return found
@@ -118,7 +121,7 @@ class Calc:
 
     def readlines(self, path: str) -> list[str]:
         try:
-            lines = h.readlines(self.inputs.fs, path, self.cwd)
+            lines = h.read_lines(self.resolver, path)
         except h.ReadError as error:
             self.probes.append(Probe("readlines", path, error.errno.value))
             raise
@@ -126,7 +129,7 @@ class Calc:
         return lines
 
     def read_bytes(self, path: str) -> bytes | kernel.Errno:
-        data = kernel.read_file(self.inputs.fs, path, self.cwd)
+        data = self.resolver.read_file(path)
         result = data.value if isinstance(data, kernel.Errno) else f"{len(data)} bytes"
         self.probes.append(Probe("open", path, result))
         return data
@@ -134,7 +137,7 @@ class Calc:
     def realpath(self, path: str) -> str:
         """getpath_realpath (3.11+); raises LinkLimit."""
         try:
-            resolved = h.realpath_final(self.inputs.fs, path, self.cwd, self.inputs.row.link_limit)
+            resolved = h.follow_final_links(self.resolver, path, self.inputs.row.link_limit)
         except h.LinkLimit:
             self.probes.append(Probe("realpath", path, "maximum number of symbolic links"))
             raise

@@ -152,12 +152,12 @@ def calculate_argv0_path(calc: Calc) -> None:
 def _resolve_links(calc: Calc, path: str) -> str:
     limit = calc.inputs.row.link_limit
     if limit is not None:
-        return h.resolve_symlinks(calc.inputs.fs, path, calc.cwd, limit)
+        return h.follow_links_by_concatenation(calc.resolver, path, limit)
     # 3.8 has no limit: a cycle loops for ever, a growing relative chain overflows MAXPATHLEN.
     seen = {path}
     while True:
         try:
-            nxt = h.resolve_symlinks(calc.inputs.fs, path, calc.cwd, 1)
+            nxt = h.follow_links_by_concatenation(calc.resolver, path, 1)
         except h.LinkLimit as moved:
             nxt = str(moved.args[0])
         if nxt == path:

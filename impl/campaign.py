@@ -1,0 +1,216 @@
+"""Model against reality: generate a case, materialize it, run the real interpreter, predict,
+compare; and the sharded, resumable sweeps built from that.
+
+A shard is (interpreter, seed, number of cases).  Its summary — counts, the rules that fired,
+the layout mix, every difference with its replayable case — is written atomically to
+``sweeps/<interpreter>/<seed>.json`` when the shard completes; a sweep skips completed shards,
+so a session can stop at any moment and the next one carries on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+
+from prefixlab.impl.interpreters import Interpreter
+from prefixlab.impl.materialize import materialize, scratch_dir
+from prefixlab.impl.probe import probe
+from prefixlab.impl.snapshot import Snapshot
+from prefixlab.model.build import BuildConstants
+from prefixlab.model.fs import Overlay
+from prefixlab.model.outcome import Outcome
+from prefixlab.model.startup import World, predict
+from prefixlab.model.strategies import ROOT, Case, Target, cases
+
+SWEEP_DIR = Path(__file__).resolve().parents[1] / "sweeps"  # overridden by callers/tests
+
+
+def target_for(interp: Interpreter) -> Target:
+    constants = _constants(interp)
+    return Target(constants.version, constants.platlibdir,
+                  constants.abi_thread, binary=interp.real_path)
+
+
+def _constants(interp: Interpreter) -> BuildConstants:
+    if interp.constants is None:
+        raise ValueError(f"{interp.path}: its build constants are unknown ({interp.reason})")
+    return interp.constants
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One case run both ways."""
+
+    case: Case
+    predicted: dict[str, Any]
+    observed: dict[str, Any]
+    differences: tuple[str, ...]
+    rules: tuple[str, ...]
+    rows: tuple[str, ...]
+
+    @property
+    def agrees(self) -> bool:
+        return not self.differences
+
+
+def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0) -> CaseResult:
+    """Materialize ``case`` in a scratch directory, probe and predict, compare."""
+    constants = _constants(interp)
+    stdlib = f"{constants.prefix}/{constants.stdlib_subdir}"
+    with scratch_dir() as base:
+        root = f"{base}/case"
+        bound = case.at(root)
+        bindings = {p: ("hardlink", interp.real_path) for p in bound.binaries}
+        bindings.update({p: ("children-links", stdlib) for p in bound.stdlibs})
+        materialize(bound.layout, root, bindings=bindings)  # type: ignore[arg-type]
+        builds = {p: constants for p in bound.binaries}
+        builds[interp.real_path] = constants
+        world = World(Overlay(Snapshot("/"), ((root, bound.layout),)), builds)
+        predicted = predict(world, bound.invocation)
+        observed = probe(bound.invocation, timeout=timeout)
+    mine, theirs = _unrooted(predicted, root), _unrooted(observed, root)
+    return CaseResult(case, mine, theirs, tuple(differences(mine, theirs)),
+                      predicted.trace.rules(), tuple(sorted({s.row for s in predicted.trace.steps
+                                                             if s.row})))
+
+
+def _unrooted(outcome: Outcome, root: str) -> dict[str, Any]:
+    """The comparable keys with the scratch root written as ROOT (stable across runs)."""
+    text = json.dumps(outcome.comparable(), ensure_ascii=True)
+    escaped = json.dumps(root, ensure_ascii=True)[1:-1]
+    result: dict[str, Any] = json.loads(text.replace(escaped, ROOT))
+    return result
+
+
+def differences(predicted: dict[str, Any], observed: dict[str, Any]) -> list[str]:
+    """Sentences naming each key where model and reality disagree."""
+    out = []
+    for key in sorted(set(predicted) | set(observed)):
+        if predicted.get(key) != observed.get(key):
+            out.append(f"{key}: model {predicted.get(key)!r}, real {observed.get(key)!r}")
+    return out
+
+
+# -- shards -----------------------------------------------------------------------------------
+@dataclass
+class ShardSummary:
+    interpreter: str
+    version: str
+    seed: int
+    cases: int = 0
+    agreed: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    rules: Counter[str] = field(default_factory=Counter)
+    rows: Counter[str] = field(default_factory=Counter)
+    features: Counter[str] = field(default_factory=Counter)
+    disagreements: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, result: CaseResult) -> None:
+        self.cases += 1
+        self.agreed += result.agrees
+        self.statuses[str(result.observed.get("status"))] += 1
+        self.rules.update(set(result.rules))
+        self.rows.update(result.rows)
+        self.features.update(set(result.case.features))
+        if not result.agrees and len(self.disagreements) < 50:
+            self.disagreements.append({"differences": list(result.differences),
+                                       "case": case_to_json(result.case)})
+
+    def to_json(self) -> dict[str, Any]:
+        return {"interpreter": self.interpreter, "version": self.version, "seed": self.seed,
+                "cases": self.cases, "agreed": self.agreed, "statuses": dict(self.statuses),
+                "rules": dict(self.rules), "rows": dict(self.rows),
+                "features": dict(self.features), "disagreements": self.disagreements}
+
+
+def interpreter_key(interp: Interpreter) -> str:
+    digest = hashlib.sha256(interp.real_path.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    version = "%d.%d.%d" % interp.version if interp.version else "unknown"
+    return f"{version}-{digest}"
+
+
+def shard_path(interp: Interpreter, shard_seed: int, directory: Path = SWEEP_DIR) -> Path:
+    return directory / interpreter_key(interp) / f"{shard_seed}.json"
+
+
+def run_shard(interp: Interpreter, shard_seed: int, count: int, *,
+              directory: Path = SWEEP_DIR) -> ShardSummary:
+    """Run ``count`` generated cases (deterministic for the seed) and write the summary."""
+    summary = ShardSummary(interp.real_path, "%d.%d.%d" % (interp.version or (0, 0, 0)),
+                           shard_seed)
+
+    @seed(shard_seed)
+    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(cases(target_for(interp)))
+    def one(case: Case) -> None:
+        summary.add(run_case(case, interp))
+
+    one()
+    _write_json(shard_path(interp, shard_seed, directory), summary.to_json())
+    return summary
+
+
+def sweep(interps: Iterable[Interpreter], *, total: int, shard_size: int = 250,
+          directory: Path = SWEEP_DIR, log: Any = sys.stderr) -> None:
+    """Bring every interpreter to ``total`` cases, skipping completed shards."""
+    for interp in interps:
+        for index in range(0, (total + shard_size - 1) // shard_size):
+            shard_seed = 1000 + index
+            if shard_path(interp, shard_seed, directory).exists():
+                continue
+            result = run_shard(interp, shard_seed, shard_size, directory=directory)
+            print(f"{interp.path}: shard {shard_seed}: {result.agreed}/{result.cases} agree",
+                  file=log, flush=True)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".shard-")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(data, out, indent=1, sort_keys=True, ensure_ascii=True)
+    os.replace(temp, path)
+
+
+def case_to_json(case: Case) -> dict[str, Any]:
+    """A portable, replayable form of a case (bytes as latin-1 text, marked)."""
+    from prefixlab.model.fs import Dir, File, Symlink
+
+    nodes = []
+    for path, node in case.nodes:
+        if isinstance(node, File):
+            nodes.append([path, "file", node.data.decode("latin-1"), node.mode])
+        elif isinstance(node, Dir):
+            nodes.append([path, "dir", node.mode])
+        elif isinstance(node, Symlink):
+            nodes.append([path, "link", node.target])
+    return {"nodes": nodes, "binaries": list(case.binaries), "stdlibs": list(case.stdlibs),
+            "program": case.program, "argv": list(case.argv), "env": dict(case.env),
+            "cwd": case.cwd, "features": list(case.features)}
+
+
+def case_from_json(data: dict[str, Any]) -> Case:
+    from prefixlab.model.fs import Dir, File, Node, Symlink
+
+    nodes: list[tuple[str, Node]] = []
+    for item in data["nodes"]:
+        path, kind = item[0], item[1]
+        if kind == "file":
+            nodes.append((path, File(item[2].encode("latin-1"), item[3])))
+        elif kind == "dir":
+            nodes.append((path, Dir(item[2])))
+        else:
+            nodes.append((path, Symlink(item[2])))
+    return Case(tuple(nodes), tuple(data["binaries"]), tuple(data["stdlibs"]), data["program"],
+                tuple(data["argv"]), tuple(sorted(data["env"].items())), data["cwd"],
+                tuple(data.get("features", ())))
