@@ -214,3 +214,17 @@ def case_from_json(data: dict[str, Any]) -> Case:
     return Case(tuple(nodes), tuple(data["binaries"]), tuple(data["stdlibs"]), data["program"],
                 tuple(data["argv"]), tuple(sorted(data["env"].items())), data["cwd"],
                 tuple(data.get("features", ())))
+
+
+def totals(interp: Interpreter, directory: Path = SWEEP_DIR) -> ShardSummary:
+    """Every completed shard of ``interp`` added up."""
+    total = ShardSummary(interp.real_path, "%d.%d.%d" % (interp.version or (0, 0, 0)), 0)
+    folder = directory / interpreter_key(interp)
+    for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        total.cases += data["cases"]
+        total.agreed += data["agreed"]
+        for name in ("statuses", "rules", "rows", "features"):
+            getattr(total, name).update(data[name])
+        total.disagreements.extend(data["disagreements"])
+    return total

@@ -1,0 +1,69 @@
+"""The model against every real CPython 3.8+ on this machine, on generated layouts.
+
+Each case is materialized on disk (the real binary hard-linked in, the real stdlib reachable),
+the real interpreter is run on it, and the prediction must agree with what it printed: the
+prefixes, sys.executable, sys._base_executable, sys.path (with -S), the start-up warnings and
+the status.  The expected values come only from the real interpreter.
+
+CI runs a bounded number of cases per interpreter; ``--sweep`` runs the long, sharded,
+resumable sweep (see prefixlab.impl.campaign) and checks its totals.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+
+from prefixlab.impl import campaign
+from prefixlab.impl.divergences import explain_difference
+from prefixlab.impl.interpreters import Interpreter, discover
+from prefixlab.model.strategies import Case, cases
+
+INTERPRETERS = [i for i in discover() if i.in_scope and i.constants is not None]
+CI_CASES = int(os.environ.get("PREFIXLAB_REAL_CASES", "25"))
+SWEEP_CASES = int(os.environ.get("PREFIXLAB_SWEEP_CASES", "2000"))
+
+
+def _id(interp: Interpreter) -> str:
+    version = "%d.%d.%d" % interp.version if interp.version else "unknown"
+    return f"{version}-{interp.source}"
+
+
+def test_some_interpreter_is_found(require_oracle: object) -> None:
+    assert callable(require_oracle)
+    require_oracle(bool(INTERPRETERS), "no CPython 3.8+ interpreter was found on this machine")
+    assert INTERPRETERS
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=_id)
+def test_model_agrees_with_real_interpreter(interp: Interpreter) -> None:
+    target = campaign.target_for(interp)
+
+    @settings(max_examples=CI_CASES, deadline=None, suppress_health_check=list(HealthCheck),
+              database=None)
+    @given(cases(target))
+    def check(case: Case) -> None:
+        result = campaign.run_case(case, interp)
+        note(f"case: {campaign.case_to_json(case)}")
+        note(f"rules: {result.rules}")
+        unexplained = [d for d in result.differences
+                       if explain_difference(d, interp, result) is None]
+        assert not unexplained, "\n".join(unexplained)
+
+    check()
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=_id)
+def test_long_sweep(interp: Interpreter) -> None:
+    """Bring this interpreter to SWEEP_CASES generated cases (completed shards are kept in
+    sweeps/ and skipped), then require that every recorded disagreement is a known one."""
+    campaign.sweep([interp], total=SWEEP_CASES)
+    totals = campaign.totals(interp)
+    assert totals.cases >= SWEEP_CASES
+    unexplained = [d for d in totals.disagreements
+                   if any(explain_difference(x, interp, None) is None for x in d["differences"])]
+    assert not unexplained, unexplained[:3]
