@@ -67,47 +67,29 @@ class Behaviour:
     name: str
     """The row's name, as the trace prints it: '3.12', '3.11.0', ..."""
     arrangement: Arrangement
-    """3.8-3.10 run Modules/getpath.c (resolve links, then pyvenv.cfg, then prefixes);
-    3.11+ run the frozen Modules/getpath.py (bpo-45582)."""
+    """3.8-3.10 run Modules/getpath.c, 3.11+ the frozen Modules/getpath.py (bpo-45582).
+    The C arrangement follows the executable's links before reading pyvenv.cfg (in the
+    resolved directory first, with _Py_FindEnvConfigValue's strict 'home = value' syntax),
+    makes argv[0] and $PATH hits absolute without normalising them (copy_absolute), keeps
+    PYTHONPATH entries raw, has no zip landmark, no ._pth files on POSIX, no launcher
+    variables on Linux, and copies sys.executable into sys._base_executable.  The Python
+    arrangement normalises argv[0] before absolutising it, keeps $PATH hits as joined, reads
+    pyvenv.cfg leniently (parent directory first, unresolved), and derives base_executable
+    from its home key (bpo-46028)."""
     has_platlibdir: bool = True
     """--with-platlibdir and PYTHONPLATLIBDIR exist (3.9+, bpo-1294959)."""
     link_limit: int | None = 40
     """Links the final-component resolver follows before giving up (3.8: no limit;
     3.9-3.10 resolve_symlinks and 3.11+ getpath_realpath stop at 40)."""
-    link_limit_fatal: bool = False
-    """3.9-3.10: hitting the limit aborts start-up; 3.11+: OSError, caught by getpath.py."""
-    argv0_normalised: bool = True
-    """3.11+ abspath() runs _Py_normpath on argv[0] first; 3.8-3.10 copy_absolute() only
-    strips one leading './'."""
-    path_search_absolutised: bool = False
-    """3.8-3.10 make a $PATH hit absolute against the cwd; 3.11+ keep it as joined."""
-    launcher_variables: bool = True
-    """PYTHONEXECUTABLE and __PYVENV_LAUNCHER__ act on every POSIX platform and ignore -E
-    (3.11+ getpath.py); 3.8-3.10 honour them on macOS only."""
     launcher_base_is_real: bool = True
     """With a launcher variable, base_executable = real_executable or executable
     (3.13+, gh-117786); 3.11-3.12 use executable."""
-    venv_cfg_parent_first: bool = True
-    """Where getpath looks for pyvenv.cfg: 3.11+ the parent of the (unresolved) executable
-    directory first; 3.8-3.10 the resolved directory first."""
-    venv_cfg_lenient: bool = True
-    """3.11+ parse pyvenv.cfg with str.partition and case-folding; 3.8-3.10's
-    _Py_FindEnvConfigValue needs 'home', ' = ' tokens and a final newline."""
     venv_cfg_permission_error_caught: bool = True
     """3.11.1+ catch PermissionError as well as FileNotFoundError (gh-96005)."""
-    base_executable_from_venv: bool = True
-    """3.11+ compute base_executable from pyvenv.cfg's home (bpo-46028); 3.8-3.10 copy
-    sys.executable."""
     base_executable_fallback_names: bool = True
     """3.11.1+ try python3 and python3.X in home when home/<name> is missing (gh-99204)."""
-    pth_files: bool = True
-    """._pth files are read on POSIX (3.11+, bpo-46049)."""
-    zip_is_landmark: bool = True
-    """3.11+ search upward for lib/pythonXY.zip before os.py (getpath.py)."""
     venv_zip_from_prefix: bool = True
     """3.11.1+ build the zip entry from prefix inside a venv (gh-99370); 3.11.0 used PREFIX."""
-    pythonpath_absolutised: bool = True
-    """3.11+ absolutise each PYTHONPATH entry (abspath); 3.8-3.10 keep them raw."""
     safe_path_option: bool = True
     """-P and PYTHONSAFEPATH exist (3.11+, gh-57684)."""
     venv_prefix_in_getpath: bool = False
@@ -136,18 +118,8 @@ class Behaviour:
 _C_GETPATH = Behaviour(
     name="3.10",
     arrangement="c-getpath",
-    link_limit_fatal=True,
-    argv0_normalised=False,
-    path_search_absolutised=True,
-    launcher_variables=False,
     launcher_base_is_real=False,
-    venv_cfg_parent_first=False,
-    venv_cfg_lenient=False,
-    base_executable_from_venv=False,
     base_executable_fallback_names=False,
-    pth_files=False,
-    zip_is_landmark=False,
-    pythonpath_absolutised=False,
     safe_path_option=False,
 )
 
@@ -156,8 +128,7 @@ _PY_GETPATH = Behaviour(name="3.12", arrangement="py-getpath", launcher_base_is_
 # One row per minor version; a tuple of (first patch level, row) where a point release
 # changed behaviour.  Order matters: the last row whose version is <= the build's wins.
 TABLE: tuple[tuple[Version, Behaviour], ...] = (
-    ((3, 8, 0), _C_GETPATH.refine("3.8", has_platlibdir=False, link_limit=None,
-                                  link_limit_fatal=False)),
+    ((3, 8, 0), _C_GETPATH.refine("3.8", has_platlibdir=False, link_limit=None)),
     ((3, 9, 0), _C_GETPATH.refine("3.9")),
     ((3, 10, 0), _C_GETPATH.refine("3.10")),
     ((3, 11, 0), _PY_GETPATH.refine("3.11.0", venv_cfg_permission_error_caught=False,

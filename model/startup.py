@@ -171,7 +171,8 @@ def _has_encodings(calc: Calc) -> bool:
 def _trace(steps: list[Step], calc: Calc | None) -> Trace:
     if calc is None:
         return Trace(tuple(steps))
-    return Trace(tuple(steps) + tuple(calc.steps), tuple(calc.probes))
+    return Trace(tuple(steps) + tuple(calc.steps), tuple(calc.probes), tuple(sorted(calc.asked)),
+                 calc.inputs.row.name)
 
 
 def _failed(invocation: Invocation, status: str, kind: str, message: str,

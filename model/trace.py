@@ -46,6 +46,10 @@ class Probe(NamedTuple):
 class Trace:
     steps: tuple[Step, ...] = ()
     probes: tuple[Probe, ...] = ()
+    asked: tuple[str, ...] = ()
+    """Behaviour-table fields consulted, sorted."""
+    row: str = ""
+    """The behaviour-table row used."""
 
     def rules(self) -> tuple[str, ...]:
         return tuple(step.rule for step in self.steps)

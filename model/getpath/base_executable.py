@@ -36,7 +36,7 @@ def calculate(calc: Calc) -> None:
             calc.real_executable = resolved
         except h.LinkLimit:
             if calc.isfile(calc.real_executable):
-                named = (calc.real_executable if calc.inputs.row.realpath_warning_names_real
+                named = (calc.real_executable if calc.ask("realpath_warning_names_real")
                          else calc.base_executable)
                 calc.warn(f"Failed to find real location of {named}")
                 calc.step(R_REAL_EXE_FAILED, f"{calc.real_executable!r} kept", versioned=True)

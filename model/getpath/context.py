@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from prefixlab.model import cpython_helpers as h
 from prefixlab.model import kernel
@@ -82,6 +83,8 @@ class Calc:
     warnings: list[str] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
+    asked: set[str] = field(default_factory=set)
+    """The behaviour-table fields this computation consulted."""
     resolver: kernel.Resolver = field(init=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +93,12 @@ class Calc:
     # -- recording ---------------------------------------------------------------------------
     def step(self, rule: str, detail: str, *, versioned: bool = False) -> None:
         self.steps.append(Step(rule, detail, self.inputs.row.name if versioned else ""))
+
+    def ask(self, name: str) -> Any:
+        """A behaviour of this interpreter's version, from its row of the table (recorded, so
+        that the trace and the sweep histograms say which rows' fields decided)."""
+        self.asked.add(name)
+        return getattr(self.inputs.row, name)
 
     def warn(self, message: str) -> None:
         """getpath's warn(): a line on stderr (pathconfig_warnings is on for the CLI)."""
@@ -137,7 +146,7 @@ class Calc:
     def realpath(self, path: str) -> str:
         """getpath_realpath (3.11+); raises LinkLimit."""
         try:
-            resolved = h.follow_final_links(self.resolver, path, self.inputs.row.link_limit)
+            resolved = h.follow_final_links(self.resolver, path, self.ask("link_limit"))
         except h.LinkLimit:
             self.probes.append(Probe("realpath", path, "maximum number of symbolic links"))
             raise

@@ -90,14 +90,12 @@ def executable(calc: Calc) -> None:
 
 
 def launcher_variables(calc: Calc) -> None:
-    if not calc.inputs.row.launcher_variables:
-        return
     env = calc.inputs.env
     value = env.get("PYTHONEXECUTABLE") or env.get("__PYVENV_LAUNCHER__")
     if not value:
         return
     calc.base_executable = (calc.real_executable or calc.executable
-                            if calc.inputs.row.launcher_base_is_real else calc.executable)
+                            if calc.ask("launcher_base_is_real") else calc.executable)
     if not calc.real_executable:
         calc.real_executable = calc.base_executable
     calc.executable = value
@@ -150,7 +148,7 @@ def calculate_argv0_path(calc: Calc) -> None:
 
 
 def _resolve_links(calc: Calc, path: str) -> str:
-    limit = calc.inputs.row.link_limit
+    limit = calc.ask("link_limit")
     if limit is not None:
         return h.follow_links_by_concatenation(calc.resolver, path, limit)
     # 3.8 has no limit: a cycle loops for ever, a growing relative chain overflows MAXPATHLEN.

@@ -82,7 +82,7 @@ def _landmarks(calc: Calc) -> tuple[str, str, str, str]:
     build = calc.inputs.build
     platlibdir = calc.inputs.config.platlibdir or build.platlibdir
     major, minor = build.version[:2]
-    t = build.abi_thread if calc.inputs.row.free_threading else ""
+    t = build.abi_thread if calc.ask("free_threading") else ""
     subdir = f"{platlibdir}/python{major}.{minor}{t}"
     return subdir, f"{subdir}/os.py", f"{subdir}/lib-dynload", f"{platlibdir}/python{major}{minor}{t}.zip"
 
@@ -104,7 +104,7 @@ def calculate(calc: Calc) -> None:
         calc.prefix, calc.exec_prefix = prefix, (exec_prefix if had_delim else prefix)
         calc.stdlib_dir = None
         calc.step(R_HOME_SPLIT, f"prefix {calc.prefix!r}, exec_prefix {calc.exec_prefix!r}")
-    library = build.library if calc.inputs.row.library_known else None
+    library = build.library if calc.ask("library_known") else None
     if library and not calc.prefix:
         _from_library(calc, library, subdir, os_py, zip_lm)
     if calc.executable_dir and not calc.prefix:
@@ -153,7 +153,7 @@ def _exec_prefix(calc: Calc, dynload: str) -> None:
     if calc.exec_prefix:
         return
     build = calc.inputs.build
-    if (calc.inputs.row.exec_prefix_prefers_prefix and calc.prefix
+    if (calc.ask("exec_prefix_prefers_prefix") and calc.prefix
             and calc.isdir(calc.joinpath(calc.prefix, dynload))):
         calc.exec_prefix = calc.prefix
         calc.step(R_EXEC_FROM_PREFIX, repr(calc.prefix), versioned=True)
@@ -173,7 +173,7 @@ def _lib_python(calc: Calc) -> str:
     """PLATLIBDIR "/python" VERSION: the compiled-in PLATLIBDIR; PYTHONPLATLIBDIR does not
     reach getpath.c (3.9-3.10), and 3.8 has no PLATLIBDIR at all."""
     build = calc.inputs.build
-    platlibdir = build.platlibdir if calc.inputs.row.has_platlibdir else "lib"
+    platlibdir = build.platlibdir if calc.ask("has_platlibdir") else "lib"
     return f"{platlibdir}/python{build.version[0]}.{build.version[1]}"
 
 
@@ -251,7 +251,7 @@ def search_for_exec_prefix(calc: Calc) -> None:
         calc.warn(WARN_EXEC_PREFIX)
         calc.exec_prefix = h.joinpath2(calc.inputs.build.exec_prefix,
                                        h.joinpath2(calc.inputs.build.platlibdir
-                                                   if calc.inputs.row.has_platlibdir else "lib",
+                                                   if calc.ask("has_platlibdir") else "lib",
                                                    "lib-dynload"))
         calc.exec_prefix_found = 0
     calc.step(R_EXEC_MACRO, f"extension modules {calc.exec_prefix!r}")

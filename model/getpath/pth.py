@@ -24,9 +24,9 @@ R_PTH_BAD_IMPORT = rule(
 
 
 def detect(calc: Calc) -> None:
-    if not calc.inputs.row.pth_files or calc.home_was_set:
+    if calc.home_was_set:
         return
-    library = calc.inputs.build.library if calc.inputs.row.library_known else None
+    library = calc.inputs.build.library if calc.ask("library_known") else None
     for base in (library, calc.executable, calc.real_executable):
         if not base:
             continue

@@ -59,7 +59,7 @@ def build(calc: Calc) -> None:
     zip_lm = zip_landmark(calc)
     build_constants = calc.inputs.build
     zip_from_prefix = bool(calc.build_prefix) or (
-        calc.venv_prefix is not None and not calc.inputs.row.venv_zip_from_prefix)
+        calc.venv_prefix is not None and not calc.ask("venv_zip_from_prefix"))
     zip_base = build_constants.prefix if zip_from_prefix else (calc.base_prefix or calc.prefix)
     paths.append(calc.joinpath(zip_base, zip_lm))
     calc.step(R_ZIP_ENTRY, paths[-1], versioned=True)
@@ -83,7 +83,7 @@ def build(calc: Calc) -> None:
 
 def _reset_build_prefixes(calc: Calc) -> None:
     build = calc.inputs.build
-    if calc.inputs.row.venv_prefix_in_getpath and calc.venv_prefix:
+    if calc.ask("venv_prefix_in_getpath") and calc.venv_prefix:
         calc.base_prefix = build.prefix
         calc.base_exec_prefix = build.exec_prefix or build.prefix
     else:
@@ -98,7 +98,7 @@ def build_c(calc: Calc) -> None:
     by pathconfig.c (so an entry holding ':' is cut in two, and empty entries stay '')."""
     build = calc.inputs.build
     major, minor = build.version[:2]
-    platlibdir = build.platlibdir if calc.inputs.row.has_platlibdir else "lib"
+    platlibdir = build.platlibdir if calc.ask("has_platlibdir") else "lib"
     zip_name = h.joinpath2(platlibdir, f"python{major}{minor}.zip")
     stdlib = calc.prefix or ""
     if calc.prefix_found > 0:

@@ -74,7 +74,7 @@ def getpath_error(calc: Calc, detail: str) -> StartupFailed:
 def _read_cfg(calc: Calc, path: str) -> list[str] | None:
     """readlines, returning None where getpath.py's except clause catches the error."""
     caught = {"FileNotFoundError"}
-    if calc.inputs.row.venv_cfg_permission_error_caught:
+    if calc.ask("venv_cfg_permission_error_caught"):
         caught.add("PermissionError")
     try:
         return calc.readlines(path)
@@ -89,7 +89,7 @@ def _read_cfg(calc: Calc, path: str) -> list[str] | None:
 def read_pyvenv_cfg(calc: Calc) -> None:
     """getpath.py (3.11+): the parent of the executable's directory first, then the
     directory; the first ``home`` key (case-folded, stripped) wins."""
-    if calc.home and calc.inputs.row.home_disables_venv:
+    if calc.home and calc.ask("home_disables_venv"):
         calc.step(R_CFG_SKIPPED_HOME, f"home = {calc.home!r}", versioned=True)
         return
     exe_dir = calc.executable_dir or h.dirname(calc.executable or "")
@@ -109,7 +109,7 @@ def read_pyvenv_cfg(calc: Calc) -> None:
         if had_equ and key.strip().lower() == "home":
             _use_home(calc, value.strip())
             return
-    if not calc.inputs.row.venv_without_home:
+    if not calc.ask("venv_without_home"):
         calc.venv_prefix = None
     calc.step(R_CFG_NO_HOME, "no 'home = ...' line", versioned=True)
 
@@ -131,7 +131,7 @@ def _use_home(calc: Calc, value: str) -> None:
         return
     calc.base_executable = calc.joinpath(value, h.basename(executable))
     calc.step(R_BASE_HOME, f"base executable {calc.base_executable!r}")
-    if not calc.inputs.row.base_executable_fallback_names or calc.isfile(calc.base_executable):
+    if not calc.ask("base_executable_fallback_names") or calc.isfile(calc.base_executable):
         return
     major, minor = calc.inputs.build.version[:2]
     for name in (f"python{major}", f"python{major}.{minor}"):
@@ -231,7 +231,7 @@ R_VENV_PREFIX = rule(
 
 def apply_venv_prefix(calc: Calc) -> None:
     """3.14: getpath itself makes sys.prefix the venv (before, site.py does)."""
-    if not calc.inputs.row.venv_prefix_in_getpath or not calc.venv_prefix:
+    if not calc.ask("venv_prefix_in_getpath") or not calc.venv_prefix:
         return
     calc.base_prefix = calc.base_prefix or calc.prefix
     calc.base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
