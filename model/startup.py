@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from prefixlab.model import cmdline, getpath, kernel
-from prefixlab.model import cpython_helpers as h
 from prefixlab.model.build import Behaviour, BuildConstants, UnsupportedVersion, behaviour_for
 from prefixlab.model.fs import FsView
 from prefixlab.model.getpath.context import Calc, Inputs, StartupFailed
@@ -162,7 +161,8 @@ def _has_encodings(calc: Calc) -> bool:
     """Is the encodings package importable from the search path (a directory entry holding
     encodings/__init__.py or .pyc)?"""
     for entry in calc.module_search_paths:
-        package = h.joinpath(entry or ".", "encodings") if entry else "encodings"
+        # The path finder joins with a plain '/', and the kernel resolves the result.
+        package = f"{entry}/encodings" if entry else "encodings"
         if calc.isfile(package + "/__init__.py") or calc.isfile(package + "/__init__.pyc"):
             return True
     return False
