@@ -154,6 +154,12 @@ class _Draft:
         return path not in self.nodes and not any(p.startswith(path + "/") for p in self.nodes)
 
 
+def _one_in(draw: st.DrawFn, n: int) -> bool:
+    """True about once in ``n`` draws; False is the simpler value, so shrinking turns the
+    feature off."""
+    return draw(st.integers(0, n - 1)) == n - 1
+
+
 def _dir_path(draw: st.DrawFn, depth: st.SearchStrategy[int]) -> str:
     size = draw(depth)
     parts = draw(st.lists(st.sampled_from(NAMES), min_size=size, max_size=size))
@@ -209,7 +215,7 @@ def _install(draw: st.DrawFn, d: _Draft) -> str:
 
 def _link_chain(draw: st.DrawFn, d: _Draft, target: str) -> str:
     """One or more symbolic links ending at ``target``; returns the first link's path."""
-    length = draw(st.sampled_from([1, 1, 1, 2, 3, 39, 40, 41]) if draw(st.integers(0, 9)) == 0
+    length = draw(st.sampled_from([1, 1, 1, 2, 3, 39, 40, 41]) if _one_in(draw, 10)
                   else st.sampled_from([1, 1, 2]))
     d.features.append(f"links:{length}")
     where = _dir_path(draw, st.integers(0, 2)) + "/pub"
@@ -273,7 +279,7 @@ def _venv(draw: st.DrawFn, d: _Draft, prefix: str) -> None:
     lines = [draw(st.sampled_from(HOME_LINES)).format(h=home)]
     if draw(st.booleans()):
         lines.append("include-system-site-packages = false\n")
-    if draw(st.integers(0, 4)) == 0:
+    if _one_in(draw, 5):
         lines.append(f"home = {draw(st.sampled_from(homes))}\n")
     lines = draw(st.permutations(lines))
     where = draw(st.sampled_from(["root", "root", "root", "bin", "both", "none"]))
@@ -338,7 +344,7 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
     other_path = draw(st.sampled_from(["/usr/bin:/bin", ROOT + "/nowhere:/usr/bin", "/bin"]))
     if style == "absolute":
         program = entry
-        if draw(st.integers(0, 4)) == 0:
+        if _one_in(draw, 5):
             program = _noisy(draw, program)
         env["PATH"] = other_path
     elif style == "relative":
@@ -355,7 +361,7 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
         d.features.append(f"path-entry:{spelled}")
     d.features.append(f"program:{style}")
     argv0 = program
-    if draw(st.integers(0, 7)) == 0:
+    if _one_in(draw, 8):
         argv0 = draw(st.sampled_from([entry, entry.rpartition("/")[2], "", t.exe_name,
                                       ROOT + "/nowhere/bin/python3", *d.entries]))
         d.features.append("argv0:differs")
@@ -378,24 +384,24 @@ def _noisy(draw: st.DrawFn, path: str) -> str:
 
 def _environment(draw: st.DrawFn, d: _Draft, env: dict[str, str], cwd: str) -> None:
     t = d.target
-    if draw(st.integers(0, 9)) == 0:
+    if _one_in(draw, 10):
         prefix = draw(st.sampled_from(d.dirs))
         env["PYTHONHOME"] = draw(st.sampled_from(
             [prefix, prefix + "/", f"{prefix}:{prefix}", ROOT + "/nowhere", "",
              _relative(cwd, prefix)]))
         d.features.append("env:PYTHONHOME")
-    if draw(st.integers(0, 9)) == 0:
+    if _one_in(draw, 10):
         parts = draw(st.lists(st.sampled_from(["", ".", "rel", ROOT + "/pp", "../up"]),
                               min_size=1, max_size=3))
         env["PYTHONPATH"] = ":".join(parts)
         d.features.append("env:PYTHONPATH")
-    if draw(st.integers(0, 14)) == 0:
+    if _one_in(draw, 15):
         env["PYTHONEXECUTABLE"] = draw(st.sampled_from([*d.entries, ROOT + "/fake/bin/python"]))
         d.features.append("env:PYTHONEXECUTABLE")
-    if draw(st.integers(0, 14)) == 0:
+    if _one_in(draw, 15):
         env["PYTHONPLATLIBDIR"] = draw(st.sampled_from(["lib64", "lib", ""]))
         d.features.append("env:PYTHONPLATLIBDIR")
-    if t.version >= (3, 11) and draw(st.integers(0, 14)) == 0:
+    if t.version >= (3, 11) and _one_in(draw, 15):
         env["PYTHONSAFEPATH"] = "1"
 
 
@@ -407,22 +413,22 @@ def cases(draw: st.DrawFn, target: Target) -> Case:
     """
     d = _Draft(target)
     prefix = _install(draw, d)
-    if draw(st.integers(0, 4)) == 0:
+    if _one_in(draw, 5):
         _install(draw, d)
         d.features.append("second-install")
-    if draw(st.integers(0, 2)) == 0:
+    if _one_in(draw, 3):
         _link_chain(draw, d, draw(st.sampled_from(d.binaries)))
-    if draw(st.integers(0, 5)) == 0:
+    if _one_in(draw, 6):
         _dir_link(draw, d, prefix)
-    if draw(st.integers(0, 1)) == 0:
+    if _one_in(draw, 2):
         _venv(draw, d, prefix)
-    if draw(st.integers(0, 7)) == 0:
+    if _one_in(draw, 8):
         _pth(draw, d)
-    if draw(st.integers(0, 11)) == 0:
+    if _one_in(draw, 12):
         _build_markers(draw, d)
-    if draw(st.integers(0, 4)) == 0:
+    if _one_in(draw, 5):
         _decoy(draw, d)
-    if target.binary and draw(st.integers(0, 9)) == 0:
+    if target.binary and _one_in(draw, 10):
         d.entries.append(target.binary)
         d.features.append("host-binary")
     program, argv, env, cwd = _invocation(draw, d)
