@@ -169,12 +169,18 @@ def _exec_prefix(calc: Calc, dynload: str) -> None:
 
 
 # -- 3.8-3.10: Modules/getpath.c -------------------------------------------------------------
+def platlibdir_c(calc: Calc) -> str:
+    """getpath.c's platlibdir: PyConfig.platlibdir, i.e. PYTHONPLATLIBDIR when the environment
+    is used, else the compiled-in PLATLIBDIR (3.9-3.10); 3.8 has none and uses 'lib'."""
+    if not calc.ask("has_platlibdir"):
+        return "lib"
+    return calc.inputs.config.platlibdir or calc.inputs.build.platlibdir
+
+
 def _lib_python(calc: Calc) -> str:
-    """PLATLIBDIR "/python" VERSION: the compiled-in PLATLIBDIR; PYTHONPLATLIBDIR does not
-    reach getpath.c (3.9-3.10), and 3.8 has no PLATLIBDIR at all."""
+    """platlibdir "/python" VERSION."""
     build = calc.inputs.build
-    platlibdir = build.platlibdir if calc.ask("has_platlibdir") else "lib"
-    return f"{platlibdir}/python{build.version[0]}.{build.version[1]}"
+    return f"{platlibdir_c(calc)}/python{build.version[0]}.{build.version[1]}"
 
 
 def _ismodule(calc: Calc, directory: str) -> bool:
@@ -250,9 +256,7 @@ def search_for_exec_prefix(calc: Calc) -> None:
     else:
         calc.warn(WARN_EXEC_PREFIX)
         calc.exec_prefix = h.joinpath2(calc.inputs.build.exec_prefix,
-                                       h.joinpath2(calc.inputs.build.platlibdir
-                                                   if calc.ask("has_platlibdir") else "lib",
-                                                   "lib-dynload"))
+                                       h.joinpath2(platlibdir_c(calc), "lib-dynload"))
         calc.exec_prefix_found = 0
     calc.step(R_EXEC_MACRO, f"extension modules {calc.exec_prefix!r}")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from prefixlab.model import cpython_helpers as h
 from prefixlab.model import kernel
 from prefixlab.model.getpath.context import Calc
-from prefixlab.model.getpath.prefix import stdlib_subdir, zip_landmark
+from prefixlab.model.getpath.prefix import platlibdir_c, stdlib_subdir, zip_landmark
 from prefixlab.model.trace import rule
 
 R_PYTHONPATH = rule(
@@ -98,8 +98,7 @@ def build_c(calc: Calc) -> None:
     by pathconfig.c (so an entry holding ':' is cut in two, and empty entries stay '')."""
     build = calc.inputs.build
     major, minor = build.version[:2]
-    platlibdir = build.platlibdir if calc.ask("has_platlibdir") else "lib"
-    zip_name = h.joinpath2(platlibdir, f"python{major}{minor}.zip")
+    zip_name = h.joinpath2(platlibdir_c(calc), f"python{major}{minor}.zip")
     stdlib = calc.prefix or ""
     if calc.prefix_found > 0:
         calc.zip_path = h.joinpath2(h.reduce(h.reduce(stdlib)), zip_name)
