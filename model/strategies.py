@@ -137,6 +137,8 @@ class _Draft:
     """Paths that execute the interpreter (binaries, links to them, venv pythons)."""
     dirs: list[str] = field(default_factory=lambda: [ROOT])
     features: list[str] = field(default_factory=list)
+    odd: list[str] = field(default_factory=list)
+    """Dangling or looping links (not entries: the kernel cannot execute them)."""
 
     def add(self, path: str, node: Node) -> None:
         self.nodes[path] = node
@@ -195,7 +197,7 @@ def _install(draw: st.DrawFn, d: _Draft) -> str:
     if draw(st.booleans()):
         d.add(f"{prefix}/bin/python3", Symlink(t.exe_name))
         d.entries.append(f"{prefix}/bin/python3")
-    stdlib = draw(st.sampled_from(["real", "real", "real", "real", "none", "decoy"]))
+    stdlib = draw(st.sampled_from(["real"] * 6 + ["none", "decoy"]))
     d.features.append(f"stdlib:{stdlib}")
     if stdlib == "real":
         d.mkdirs(f"{prefix}/{t.platlibdir}")
@@ -321,6 +323,19 @@ def _build_markers(draw: st.DrawFn, d: _Draft) -> None:
     d.features.append(f"build:{marker}")
 
 
+def _odd_links(draw: st.DrawFn, d: _Draft) -> None:
+    """A dangling link and a two-link loop; argv[0] may later point at them."""
+    where = draw(st.sampled_from(d.dirs))
+    dangling, loop_a, loop_b = f"{where}/dangling", f"{where}/loop_a", f"{where}/loop_b"
+    if not all(d.free(p) for p in (dangling, loop_a, loop_b)):
+        return
+    d.add(dangling, Symlink(draw(st.sampled_from(["nowhere/python3", ROOT + "/nowhere"]))))
+    d.add(loop_a, Symlink("loop_b"))
+    d.add(loop_b, Symlink(loop_a))
+    d.odd.extend([dangling, loop_a])
+    d.features.append("odd-links")
+
+
 def _decoy(draw: st.DrawFn, d: _Draft) -> None:
     """Landmarks that do not belong to any install, between the binary and the root."""
     base = draw(st.sampled_from(d.dirs))
@@ -363,7 +378,7 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
     argv0 = program
     if _one_in(draw, 8):
         argv0 = draw(st.sampled_from([entry, entry.rpartition("/")[2], "", t.exe_name,
-                                      ROOT + "/nowhere/bin/python3", *d.entries]))
+                                      ROOT + "/nowhere/bin/python3", *d.entries, *d.odd]))
         d.features.append("argv0:differs")
     _environment(draw, d, env, cwd)
     flags = ["-S"] + draw(st.lists(st.sampled_from(["-E", "-I", "-s", "-P"]), max_size=2,
@@ -428,6 +443,8 @@ def cases(draw: st.DrawFn, target: Target) -> Case:
         _build_markers(draw, d)
     if _one_in(draw, 5):
         _decoy(draw, d)
+    if _one_in(draw, 12):
+        _odd_links(draw, d)
     if target.binary and _one_in(draw, 10):
         d.entries.append(target.binary)
         d.features.append("host-binary")

@@ -18,21 +18,20 @@ from hypothesis import HealthCheck, given, note, settings
 
 from prefixlab.impl import campaign
 from prefixlab.impl.divergences import explain_difference
-from prefixlab.impl.interpreters import Interpreter, discover
+from prefixlab.impl.interpreters import Interpreter
 from prefixlab.model.strategies import Case, cases
 
-INTERPRETERS = [i for i in discover() if i.in_scope and i.constants is not None]
+from conftest import in_scope_interpreters, interpreter_id, require_oracle
+
+INTERPRETERS = list(in_scope_interpreters())
 CI_CASES = int(os.environ.get("PREFIXLAB_REAL_CASES", "25"))
 SWEEP_CASES = int(os.environ.get("PREFIXLAB_SWEEP_CASES", "2000"))
 
 
-def _id(interp: Interpreter) -> str:
-    version = "%d.%d.%d" % interp.version if interp.version else "unknown"
-    return f"{version}-{interp.source}"
+_id = interpreter_id
 
 
-def test_some_interpreter_is_found(require_oracle: object) -> None:
-    assert callable(require_oracle)
+def test_some_interpreter_is_found() -> None:
     require_oracle(bool(INTERPRETERS), "no CPython 3.8+ interpreter was found on this machine")
     assert INTERPRETERS
 
