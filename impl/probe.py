@@ -54,11 +54,14 @@ _REPORT_STARTS = ("Python path configuration:", "Fatal Python error", "Exception
 
 # (kind, text in stderr), first match wins.  Shapes seen on 3.8-3.13 here:
 #   Fatal Python error: init_fs_encoding: failed to get the Python codec of the filesystem ...
+#     (3.8-3.12, after a "Python path configuration:" dump)
+#   Fatal Python error: Failed to import encodings module (3.13, no dump)
 #   Fatal Python error: resolve_symlinks: maximum number of symbolic links reached (3.9-3.10)
 #   Exception ignored in running getpath: ... Fatal Python error: error evaluating path
 #   Fatal Python error: joinpath: path configuration: path too long (3.8-3.10)
 _KINDS = (
     ("stdlib-not-found", "Fatal Python error: init_fs_encoding"),
+    ("stdlib-not-found", "Fatal Python error: Failed to import encodings module"),
     ("symlink-limit", "maximum number of symbolic links reached"),
     ("getpath-error", "error evaluating path"),
     ("usage", "Unknown option"),
