@@ -33,6 +33,8 @@ MARKER = "PREFIXLAB-PROBE:"
 # Only sys: the probe must run before (and without) anything a layout may break.  ascii()
 # keeps the line 7-bit whatever the child's stdout encoding; undecodable bytes in paths
 # show as '\udcxx' escapes, which ast.literal_eval turns back into the same surrogates.
+# The marker is also written to stderr: what comes after it (the -i prompt, -v's clean-up
+# at exit) was written after start-up and is not a start-up warning.
 PROBE_CODE = (
     "import sys\n"
     "sys.stdout.write('" + MARKER + "' + ascii({"
@@ -43,6 +45,8 @@ PROBE_CODE = (
     "'path': list(sys.path), "
     "'version': '%d.%d.%d' % sys.version_info[:3]}) + '\\n')\n"
     "sys.stdout.flush()\n"
+    "sys.stderr.write('" + MARKER + "\\n')\n"
+    "sys.stderr.flush()\n"
 )
 
 _VALUE_KEYS = ("executable", "base_executable", "prefix", "base_prefix", "exec_prefix",
@@ -147,17 +151,20 @@ class _Run:
 
 def probe(invocation: Invocation, *, timeout: float = 30.0) -> Outcome:
     """What the real interpreter computed at start-up for ``invocation`` (trace empty)."""
+    if not invocation.argv:
+        return _unsupported(invocation, "subprocess cannot pass an empty argv")
     try:
         argv = probe_argv(invocation.argv)
     except _Unsupported as why:
-        return Outcome(status="not-modelled", invocation=invocation,
-                       error=Failure("probe-unsupported", f"the probe only runs -c: "
-                                     f"this command line {why}"))
+        return _unsupported(invocation, f"the probe only runs -c: this command line {why}")
     cwd_problem = _cwd_problem(invocation.cwd)
     if cwd_problem:
         return _exec_failed(invocation, "bad-cwd",
                             f"cannot chdir to {invocation.cwd!r}: {cwd_problem}")
-    run = _execvp(invocation, argv, timeout)
+    try:
+        run = _execvp(invocation, argv, timeout)
+    except ValueError as error:  # a NUL in argv or the environment: no exec can carry it
+        return _unsupported(invocation, f"cannot be executed: {error}")
     if isinstance(run, OSError):
         name = errno.errorcode.get(run.errno or 0, f"errno {run.errno}")
         return _exec_failed(invocation, name, f"{invocation.program}: {name} "
@@ -235,6 +242,8 @@ def _outcome(invocation: Invocation, run: _Run) -> Outcome:
     values = _probed_values(run.stdout)
     errors = _lines(run.stderr)
     if values is not None:
+        if MARKER in errors:
+            errors = errors[:errors.index(MARKER)]
         return Outcome(
             status="ok", invocation=invocation,
             executable=values["executable"], base_executable=values["base_executable"],
@@ -298,3 +307,8 @@ def _exit_text(code: int | None) -> str:
 
 def _exec_failed(invocation: Invocation, kind: str, message: str) -> Outcome:
     return Outcome(status="exec-failed", invocation=invocation, error=Failure(kind, message))
+
+
+def _unsupported(invocation: Invocation, message: str) -> Outcome:
+    return Outcome(status="not-modelled", invocation=invocation,
+                   error=Failure("probe-unsupported", message))

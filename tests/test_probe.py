@@ -206,13 +206,15 @@ def test_usage_errors(install: Install) -> None:
 
 @pytest.mark.real
 def test_command_forms(install: Install) -> None:
-    """-c CMD, -cCMD, -Sc CMD and no command at all all start the same interpreter."""
+    """-c CMD, -cCMD, -Sc CMD and no command at all all start the same interpreter; what
+    is written to stderr after the probe ran (-i's prompt) is not a start-up warning."""
     expected = probe(Invocation.make(install.binary, ["-S"]))
     for args in (["-S", "-c", "raise SystemExit(3)"], ["-ScX"], ["-S", "-c", "pass", "arg"],
-                 ["-S", "-"], ["-S", "--"], ["-S", "-W", "default"], ["-SWdefault"]):
+                 ["-S", "-"], ["-S", "--"], ["-S", "-W", "default"], ["-SWdefault"],
+                 ["-S", "-i"]):
         out = probe(Invocation.make(install.binary, args))
-        assert (out.status, out.executable, out.path) == (
-            expected.status, expected.executable, expected.path), args
+        assert (out.status, out.executable, out.path, out.warnings) == (
+            expected.status, expected.executable, expected.path, ()), args
 
 
 @pytest.mark.real
@@ -291,6 +293,15 @@ def test_module_and_script_are_not_probed(args: list[str]) -> None:
     out = probe(Invocation.make("/nonexistent/python3", args))
     assert out.status == "not-modelled" and out.error is not None
     assert out.error.kind == "probe-unsupported"
+
+
+def test_unrunnable_invocations_are_reported() -> None:
+    for invocation in (Invocation("/bin/true", ()),
+                       Invocation.make("/bin/true", ["-W", "a\0b"]),
+                       Invocation.make("/bin/true", [], env={"A": "a\0b"})):
+        out = probe(invocation)
+        assert out.status == "not-modelled" and out.error is not None
+        assert out.error.kind == "probe-unsupported" and "\n" not in out.error.message
 
 
 def test_probe_argv_forms() -> None:
