@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,10 +63,18 @@ def _install(interp: Interpreter, root: str, inst_name: str = "inst") -> Install
     return Install(root, inst, name, interp)
 
 
-@pytest.fixture(params=INTERPRETERS, ids=interpreter_id)
-def install(request: pytest.FixtureRequest, tmp_path: Path) -> Install:
+@pytest.fixture(scope="module", params=INTERPRETERS, ids=interpreter_id)
+def install(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+            ) -> Install:
+    """One install per interpreter, shared by this module's tests (which only add to it,
+    each in its own scratch directory)."""
     interp: Interpreter = request.param
-    return _install(interp, os.path.realpath(tmp_path))
+    return _install(interp, os.path.realpath(tmp_path_factory.mktemp("probe")))
+
+
+def _scratch(install: Install, prefix: str = "t") -> str:
+    """A new directory beside inst/ (so '../inst' reaches the install)."""
+    return tempfile.mkdtemp(prefix=prefix, dir=install.root)
 
 
 def _at_least(install: Install, minor: int) -> bool:
@@ -93,8 +102,7 @@ def test_absolute_start(install: Install) -> None:
 def test_relative_argv0_from_a_subdirectory(install: Install) -> None:
     """§2.4: '../i/bin/pyX' from sub/ gives '/…/sub/../i/bin/pyX' and prefix '/…/sub/../i'
     on every version (3.8-3.10 never normalise; 3.11+ normalise before joining the cwd)."""
-    sub = f"{install.root}/sub"
-    os.mkdir(sub)
+    sub = _scratch(install, "sub")
     relative = f"../inst/bin/{install.name}"
     out = probe(Invocation.make(relative, ["-S"], cwd=sub))
     assert out.status == "ok", out
@@ -129,7 +137,7 @@ def test_relative_path_entry(install: Install) -> None:
 
 @pytest.mark.real
 def test_non_utf8_directory_names_round_trip(install: Install) -> None:
-    weird = os.fsdecode(os.fsencode(install.root) + b"/caf\xe9-\xff")
+    weird = _scratch(install, os.fsdecode(b"caf\xe9-\xff"))
     assert "\udce9" in weird  # an undecodable byte, held as a surrogate escape
     other = _install(install.interp, weird)
     out = probe(Invocation.make(other.binary, ["-S"], cwd=weird))
@@ -142,8 +150,7 @@ def test_non_utf8_directory_names_round_trip(install: Install) -> None:
 def test_40_links(install: Install) -> None:
     """§3: a chain of 40 links (the kernel executes it) is fine on 3.8, fatal on 3.9-3.10,
     a warning on 3.11+ (which then falls back to the compiled prefix)."""
-    chain = f"{install.root}/chain"
-    os.mkdir(chain)
+    chain = _scratch(install, "chain")
     target = f"../inst/bin/{install.name}"
     for n in range(40):
         os.symlink(target, f"{chain}/l{n}")
@@ -183,11 +190,12 @@ def test_warnings_before_a_failed_start(install: Install) -> None:
     fails, and the warning is kept apart from the failure report."""
     if not _at_least(install, 11):
         pytest.skip("3.8-3.10 have no such warning")
-    link = f"{install.root}/l0"
+    chain = _scratch(install, "chain")
+    link = f"{chain}/l0"
     os.symlink(install.binary, link)
     for n in range(1, 40):
-        os.symlink(f"l{n - 1}", f"{install.root}/l{n}")
-        link = f"{install.root}/l{n}"
+        os.symlink(f"l{n - 1}", f"{chain}/l{n}")
+        link = f"{chain}/l{n}"
     out = probe(Invocation.make(link, ["-S"], env={"PYTHONHOME": "/nonexistent"}))
     assert out.status == "startup-failed" and out.error is not None, out
     assert out.error.kind == "stdlib-not-found"
@@ -221,7 +229,7 @@ def test_command_forms(install: Install) -> None:
 def test_path_search_is_execvp(install: Install) -> None:
     """glibc execvp: ENOENT and ENOTDIR entries are skipped, EACCES is remembered, a
     link loop ends the search (subprocess's own search would go on to the next entry)."""
-    root, name = install.root, install.name
+    root, name = _scratch(install), install.name
     os.mkdir(f"{root}/loops")
     os.symlink(name, f"{root}/loops/{name}")
     Path(f"{root}/file").write_text("")
