@@ -121,12 +121,19 @@ def _cache_file(real_path: str) -> str:
     return os.path.join(cache_dir(), "constants", _cache_key(real_path) + ".json")
 
 
+def _learner_id() -> str:
+    """Identifies what a cache entry was learned with: the code run and the fields kept (an
+    entry from another prefixlab version is learned again)."""
+    names = ",".join(f.name for f in dataclasses.fields(BuildConstants))
+    return hashlib.sha256(f"{CACHE_SCHEMA}\0{CODE}\0{names}".encode()).hexdigest()[:16]
+
+
 def _read_cache(path: str, real_path: str) -> BuildConstants | None:
     """The cached constants, or None when absent or unusable (it is then learned again)."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-        if data.get("schema") != CACHE_SCHEMA or data.get("binary") != real_path:
+        if data.get("learner") != _learner_id() or data.get("binary") != real_path:
             return None
         fields = dict(data["constants"])
         fields["version"] = tuple(fields["version"])
@@ -137,7 +144,7 @@ def _read_cache(path: str, real_path: str) -> BuildConstants | None:
 
 def _write_cache(path: str, real_path: str, constants: BuildConstants) -> None:
     """Write atomically (temp file + rename), so a reader never sees half a file."""
-    data = {"schema": CACHE_SCHEMA, "binary": real_path,
+    data = {"schema": CACHE_SCHEMA, "learner": _learner_id(), "binary": real_path,
             "constants": dataclasses.asdict(constants)}
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)

@@ -239,6 +239,9 @@ def test_cache_miss_hit_and_bypass(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert json.loads(files[0].read_text())["constants"]["prefix"] == learned.prefix
     files[0].write_text("{ not json")
     assert learn_constants(binary) == learned  # unreadable cache: learned again
+    data["learner"] = "an older prefixlab"
+    files[0].write_text(json.dumps(data))
+    assert learn_constants(binary) == learned  # learned by other code: learned again
     assert _cache_files(tmp_path) == files  # no temporary files left behind
 
 
