@@ -286,3 +286,10 @@ def test_host_world(interpreters: list[Interpreter], tmp_path: Path,
     for interp in interpreters:
         assert world.builds[interp.real_path] == interp.constants
     assert world.builds[str(extra)] == interpreters[-1].constants
+
+
+def test_frozen_interpreters_are_a_subset(frozen_interpreters: list[Interpreter],
+                                          interpreters: list[Interpreter]) -> None:
+    """_testinternalcapi.get_getpath_codeobject exists from 3.11 (the frozen getpath.py)."""
+    assert set(frozen_interpreters) <= set(interpreters)
+    assert all(i.version is not None and i.version >= (3, 11, 0) for i in frozen_interpreters)
