@@ -171,7 +171,9 @@ def _has_encodings(calc: Calc) -> bool:
 def _trace(steps: list[Step], calc: Calc | None) -> Trace:
     if calc is None:
         return Trace(tuple(steps))
-    return Trace(tuple(steps) + tuple(calc.steps), tuple(calc.probes), tuple(sorted(calc.asked)),
+    # The command line and the choice of arrangement always consult the row as well.
+    asked = calc.asked | {"arrangement", "safe_path_option"}
+    return Trace(tuple(steps) + tuple(calc.steps), tuple(calc.probes), tuple(sorted(asked)),
                  calc.inputs.row.name)
 
 

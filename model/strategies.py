@@ -217,8 +217,10 @@ def _install(draw: st.DrawFn, d: _Draft) -> str:
 
 def _link_chain(draw: st.DrawFn, d: _Draft, target: str) -> str:
     """One or more symbolic links ending at ``target``; returns the first link's path."""
-    length = draw(st.sampled_from([1, 1, 1, 2, 3, 39, 40, 41]) if _one_in(draw, 10)
-                  else st.sampled_from([1, 1, 2]))
+    # Long chains straddle the limits: the kernel executes 40 links, getpath's resolvers give
+    # up at their 40th (3.9+), 41 cannot be executed at all.
+    length = draw(st.sampled_from([39, 40, 41]) if _one_in(draw, 6)
+                  else st.sampled_from([1, 1, 2, 3]))
     d.features.append(f"links:{length}")
     where = _dir_path(draw, st.integers(0, 2)) + "/pub"
     d.mkdirs(where)
