@@ -201,10 +201,7 @@ def time_spawn(oracle: Oracle, prepared: Sequence[Prepared], spawns: int) -> Row
     """Materialize each layout and start the interpreter as the case says (only the start is
     timed); without a usable impl.materialize, time `python -S -c pass` instead."""
     try:
-        from prefixlab.impl.materialize import (  # type: ignore[import-not-found, unused-ignore]
-            materialize,
-            scratch_dir,
-        )
+        from prefixlab.impl.materialize import Binding, materialize, scratch_dir
     except ImportError:
         return spawn_plain(oracle, spawns, "impl.materialize not available")
     try:
@@ -215,7 +212,8 @@ def time_spawn(oracle: Oracle, prepared: Sequence[Prepared], spawns: int) -> Row
             for n, p in enumerate(prepared[:spawns]):
                 root = f"{base}/case{n}"
                 rebound = p.case.at(root)  # the same case, under the scratch root
-                bindings = {b: ("hardlink", oracle.real_path) for b in rebound.binaries}
+                bindings: dict[str, Binding] = {b: ("hardlink", oracle.real_path)
+                                                for b in rebound.binaries}
                 bindings.update({s: ("children-links", stdlib) for s in rebound.stdlibs})
                 materialize(rebound.layout, root, bindings=bindings)
                 inv = rebound.invocation

@@ -221,7 +221,9 @@ def case_json(case: FrozenCase) -> dict[str, Any]:
 # -- results ----------------------------------------------------------------------------------
 FIELDS = ("executable", "base_executable", "prefix", "exec_prefix", "base_prefix",
           "base_exec_prefix", "module_search_paths", "stdlib_dir", "platstdlib_dir",
-          "isolated", "site_import", "safe_path")
+          "isolated", "site_import", "safe_path", "home", "is_python_build")
+"""Compared in this order.  home and is_python_build are PyConfig outputs sys does not show
+(config->home, config->_is_python_build) but they pin down which branch was taken."""
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,8 @@ def _frozen_result(raw: Mapping[str, Any]) -> GetpathResult:
         "isolated": bool(config.get("isolated")),
         "site_import": bool(config.get("site_import")),
         "safe_path": bool(config.get("safe_path")),
+        "home": config.get("home"),
+        "is_python_build": bool(config.get("_is_python_build")),
     }
     return GetpathResult(fields, warnings)
 
@@ -293,6 +297,8 @@ def model_getpath(case: FrozenCase) -> GetpathResult:
         "isolated": bool(calc.isolated),
         "site_import": bool(calc.site_import),
         "safe_path": bool(calc.safe_path),
+        "home": calc.home,
+        "is_python_build": bool(calc.build_prefix),
     }
     return GetpathResult(fields, tuple(calc.warnings), None, tuple(s.rule for s in calc.steps))
 

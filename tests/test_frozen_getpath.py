@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -92,7 +93,9 @@ def _hazards(draw: st.DrawFn, bound: BoundCase, target: Target, entries: list[st
     layout = bound.layout
     if draw(st.integers(0, 11)) == 0:
         layout = _long_chain_venv(draw, layout, bound, target, entries, features)
-    for _ in range(draw(st.integers(0, 2))):
+    # About one case in three gets a hazard: enough to reach every failure branch often,
+    # few enough that most cases still run getpath.py to the end.
+    for _ in range(draw(st.sampled_from([0, 0, 0, 0, 0, 1, 1, 2]))):
         base = draw(st.sampled_from(entries))
         directory = _dirname(base)
         kind = draw(st.sampled_from([
@@ -381,6 +384,15 @@ def test_differential_notices_a_wrong_model(workers: Callable[[Oracle], FrozenWo
     stages = tuple(s for s in getpath.ARRANGEMENTS["py-getpath"] if s is not venv.read_pyvenv_cfg)
     monkeypatch.setitem(getpath.ARRANGEMENTS, "py-getpath", stages)
     assert any(d.startswith("base_executable:") for d in check(worker, [case])[0][0].differences)
+
+
+def test_every_frozen_interpreter_is_exercised(frozen_interpreters: list[Any]) -> None:
+    """The shared discovery (tests/conftest.py, prefixlab.impl.interpreters) and this module's
+    (prefixlab.impl.frozen.discover) must not disagree: every interpreter known to ship the
+    code object is one this module runs."""
+    mine = {o.real_path for o in ORACLES}
+    missing = [i.path for i in frozen_interpreters if os.path.realpath(i.real_path) not in mine]
+    assert not missing, f"frozen getpath interpreters this module does not run: {missing}"
 
 
 def test_worker_namespace_matches_code_object(workers: Callable[[Oracle], FrozenWorker]) -> None:
