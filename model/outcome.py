@@ -73,4 +73,7 @@ class Outcome:
         if data["error"] is not None:
             # Messages of failed starts carry host detail (tracebacks); the kind must agree.
             data["error"] = {"kind": data["error"]["kind"]}
+        if self.status != "ok":
+            # A failed start prints no version; only a running interpreter reports one.
+            del data["version"]
         return data

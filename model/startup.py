@@ -138,14 +138,19 @@ def exec_target(fs: FsView, invocation: Invocation, cwd: str) -> str | kernel.Er
     if "/" in program:
         return _executable_file(fs, program, cwd)
     search = invocation.environ.get("PATH", DEFAULT_EXEC_PATH)
-    error = kernel.Errno.ENOENT
+    # glibc posix/execvpe.c: EACCES is remembered and the search goes on; ENOENT and
+    # ENOTDIR go on to the next entry; any other error (ELOOP) ends the search.  At the end
+    # the errno is EACCES if any entry gave it, else the last one.
+    last, got_eacces = kernel.Errno.ENOENT, False
     for entry in search.split(":"):
         found = _executable_file(fs, f"{entry}/{program}" if entry else program, cwd)
         if not isinstance(found, kernel.Errno):
             return found
-        if found is kernel.Errno.EACCES:
-            error = kernel.Errno.EACCES
-    return error
+        if found not in (kernel.Errno.EACCES, kernel.Errno.ENOENT, kernel.Errno.ENOTDIR):
+            return found
+        got_eacces = got_eacces or found is kernel.Errno.EACCES
+        last = found
+    return kernel.Errno.EACCES if got_eacces else last
 
 
 def _executable_file(fs: FsView, path: str, cwd: str) -> str | kernel.Errno:
