@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # set of source files changes, so a new module is importable without a manual reinstall.
 dev:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@files=$$(find model impl -name '*.py' -o -name '*.json' -o -name 'py.typed' | sort | sha1sum); \
+	@files=$$(find model impl -name '*.py' -o -name '*.json' -o -name '*.toml' -o -name 'py.typed' | sort | sha1sum); \
 	 if [ "$$files" != "$$(cat $(VENV)/.source-files 2>/dev/null)" ] || [ pyproject.toml -nt $(VENV)/.source-files ]; then \
 	   $(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' \
 	     --config-settings editable_mode=strict && echo "$$files" > $(VENV)/.source-files; \
@@ -35,3 +35,7 @@ bench: dev
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .hypothesis
+
+# The long real-interpreter sweep: sharded, resumable (completed shards in sweeps/ are kept).
+sweep: dev
+	$(BIN)/python -m prefixlab.impl.campaign --total $${SWEEP_TOTAL:-2000}

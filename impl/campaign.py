@@ -17,12 +17,13 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from prefixlab.impl.interpreters import Interpreter
+from prefixlab.impl.interpreters import Interpreter, discover
 from prefixlab.impl.materialize import materialize, scratch_dir
 from prefixlab.impl.probe import probe
 from prefixlab.impl.snapshot import Snapshot
@@ -32,7 +33,15 @@ from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup import World, predict
 from prefixlab.model.strategies import ROOT, Case, Target, cases
 
-SWEEP_DIR = Path(__file__).resolve().parents[1] / "sweeps"  # overridden by callers/tests
+SWEEP_DIR = Path(os.environ.get("PREFIXLAB_SWEEP_DIR", "sweeps"))
+"""Where shard summaries go (relative to the working directory: the repo root under make)."""
+
+
+@cache
+def host_builds() -> dict[str, BuildConstants]:
+    """Every in-scope interpreter of this machine, by real path: a case's PATH may reach
+    them (/usr/bin comes before the layout's directories in some generated PATHs)."""
+    return {i.real_path: i.constants for i in discover() if i.in_scope and i.constants}
 
 
 def target_for(interp: Interpreter) -> Target:
@@ -73,8 +82,8 @@ def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0) -> CaseR
         bindings = {p: ("hardlink", interp.real_path) for p in bound.binaries}
         bindings.update({p: ("children-links", stdlib) for p in bound.stdlibs})
         materialize(bound.layout, root, bindings=bindings)  # type: ignore[arg-type]
-        builds = {p: constants for p in bound.binaries}
-        builds[interp.real_path] = constants
+        builds = dict(host_builds())
+        builds.update({p: constants for p in bound.binaries})
         world = World(Overlay(Snapshot("/"), ((root, bound.layout),)), builds)
         predicted = predict(world, bound.invocation)
         observed = probe(bound.invocation, timeout=timeout)
@@ -228,3 +237,31 @@ def totals(interp: Interpreter, directory: Path = SWEEP_DIR) -> ShardSummary:
             getattr(total, name).update(data[name])
         total.disagreements.extend(data["disagreements"])
     return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m prefixlab.impl.campaign [--total N] [--shard-size N] [VERSION...]``:
+    bring every interpreter found here (or those whose version starts with one of the
+    VERSIONs) to N generated cases, then print the totals."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m prefixlab.impl.campaign")
+    parser.add_argument("--total", type=int, default=2000)
+    parser.add_argument("--shard-size", type=int, default=250)
+    parser.add_argument("versions", nargs="*")
+    args = parser.parse_args(argv)
+    def wanted(interp: Interpreter) -> bool:
+        text = "%d.%d.%d" % (interp.version or (0, 0, 0))
+        return not args.versions or any(text == v or text.startswith(v + ".")
+                                        for v in args.versions)
+
+    chosen = [i for i in discover() if i.in_scope and i.constants and wanted(i)]
+    sweep(chosen, total=args.total, shard_size=args.shard_size)
+    for interp in chosen:
+        t = totals(interp)
+        print(f"{interp.path}: {t.agreed}/{t.cases} agree; statuses {dict(t.statuses)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
