@@ -88,6 +88,9 @@ class Behaviour:
     """3.11.1+ catch PermissionError as well as FileNotFoundError (gh-96005)."""
     base_executable_fallback_names: bool = True
     """3.11.1+ try python3 and python3.X in home when home/<name> is missing (gh-99204)."""
+    landmark_overrides_stdlib_dir: bool = False
+    """3.11.0-3.11.1: finding os.py replaces a stdlib_dir already set by build-tree detection;
+    3.11.2+ keep it (gh-101543, GH-101544)."""
     venv_zip_from_prefix: bool = True
     """3.11.1+ build the zip entry from prefix inside a venv (gh-99370); 3.11.0 used PREFIX."""
     safe_path_option: bool = True
@@ -133,8 +136,11 @@ TABLE: tuple[tuple[Version, Behaviour], ...] = (
     ((3, 10, 0), _C_GETPATH.refine("3.10")),
     ((3, 11, 0), _PY_GETPATH.refine("3.11.0", venv_cfg_permission_error_caught=False,
                                     base_executable_fallback_names=False,
-                                    venv_zip_from_prefix=False, confirmed=False)),
-    ((3, 11, 1), _PY_GETPATH.refine("3.11")),
+                                    venv_zip_from_prefix=False,
+                                    landmark_overrides_stdlib_dir=True, confirmed=False)),
+    ((3, 11, 1), _PY_GETPATH.refine("3.11.1", landmark_overrides_stdlib_dir=True,
+                                    confirmed=False)),
+    ((3, 11, 2), _PY_GETPATH.refine("3.11")),
     ((3, 12, 0), _PY_GETPATH.refine("3.12")),
     ((3, 13, 0), _PY_GETPATH.refine("3.13", launcher_base_is_real=True, free_threading=True)),
     ((3, 14, 0), _PY_GETPATH.refine(

@@ -117,7 +117,7 @@ def calculate(calc: Calc) -> None:
     if calc.executable_dir and not calc.prefix:
         calc.prefix = calc.search_up(calc.executable_dir, os_py, os_py + "c")
         if calc.prefix:
-            if not calc.stdlib_dir:
+            if not calc.stdlib_dir or calc.ask("landmark_overrides_stdlib_dir"):
                 calc.stdlib_dir = calc.joinpath(calc.prefix, subdir)
             calc.step(R_LANDMARK, f"from {calc.executable_dir!r}: {calc.prefix!r}")
     if build.prefix and not calc.prefix:

@@ -64,7 +64,9 @@ def build(calc: Calc) -> None:
     paths.append(calc.joinpath(zip_base, zip_lm))
     calc.step(R_ZIP_ENTRY, paths[-1], versioned=True)
     if build_constants.pythonpath:
-        paths.extend(calc.joinpath(calc.prefix, p) for p in build_constants.pythonpath.split(":"))
+        # Joined to the base prefix: in 3.14 prefix is already the venv here (PR 126987).
+        base = calc.base_prefix or calc.prefix
+        paths.extend(calc.joinpath(base, p) for p in build_constants.pythonpath.split(":"))
     base_prefix = calc.base_prefix or calc.prefix
     base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
     if not calc.stdlib_dir and base_prefix:

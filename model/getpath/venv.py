@@ -32,6 +32,11 @@ R_CFG_HOME = rule(
     "the executable's.",
     "getpath.py 'home' key, first match wins, key case-folded (3.11+); pathconfig.c "
     "_Py_FindEnvConfigValue, exact 'home = value' tokens with a final newline (3.8-3.10)")
+R_CFG_HOME_IGNORED = rule(
+    "venv.home-key-ignored", "venv",
+    "PYTHONHOME is set, so pyvenv.cfg's home key is ignored, though the venv is still "
+    "detected.",
+    "getpath.py 'if home: break' (3.14, gh-126985, PR 127968)")
 R_CFG_NO_HOME = rule(
     "venv.no-home-key", "venv",
     "pyvenv.cfg has no usable home key, so getpath ignores it.",
@@ -107,6 +112,10 @@ def read_pyvenv_cfg(calc: Calc) -> None:
     for line in lines:
         key, had_equ, value = line.partition("=")
         if had_equ and key.strip().lower() == "home":
+            if calc.home:  # only reachable where PYTHONHOME no longer skips the file (3.14)
+                calc.step(R_CFG_HOME_IGNORED, f"home = {value.strip()!r} ignored; "
+                          f"PYTHONHOME gives {calc.home!r}", versioned=True)
+                return
             _use_home(calc, value.strip())
             return
     if not calc.ask("venv_without_home"):
