@@ -254,7 +254,7 @@ def table(rows: Sequence[Row], model: Row) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--python", help="interpreter with the frozen getpath (default: the "
-                        "newest found)")
+                        "one running this script, else the same version, else the newest)")
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5, help="timed rounds (the best of "
                         "each row is kept)")
@@ -269,7 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         wanted = os.path.realpath(args.python)
         chosen = [o for o in oracles if o.real_path == wanted or o.path == args.python]
     else:
-        chosen = list(oracles[-1:])
+        # The interpreter running the model itself when it has the code object (so the two
+        # getpaths run on the same binary), else one of the same version, else the newest.
+        here = os.path.realpath(sys.executable)
+        chosen = ([o for o in oracles if o.real_path == here]
+                  or [o for o in oracles if o.version[:2] == sys.version_info[:2]]
+                  or list(oracles[-1:]))
     if not chosen:
         print("no interpreter with the frozen getpath code object was found", file=sys.stderr)
         return 2
@@ -280,7 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     generated = generate(target, args.cases, args.seed)
     prepared = prepare(generated, constants)
-    print(f"interpreter   {oracle.name}")
+    print(f"interpreter   {oracle.name}; the model runs on {sys.executable} "
+          f"({'%d.%d.%d' % sys.version_info[:3]})")
     print(f"cases         {len(prepared)} (seed {args.seed}, generated and prepared in "
           f"{time.perf_counter() - start:.1f} s)")
     print(f"layout mix    {layout_mix(generated)}")
