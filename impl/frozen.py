@@ -12,8 +12,13 @@ Typical use::
 
     oracle = discover()[0]
     with FrozenWorker(oracle) as worker:
-        for report in check(worker, cases):
-            print(report.text())
+        reports, batch = check(worker, cases, coverage=True)
+        for report in reports:
+            if report.differences:
+                print(report.text())
+
+Where the two sides legitimately cannot agree the comparison says so in one place
+(:func:`differences`): an empty compiled-in PREFIX is None to getpath.py and '' to the model.
 """
 
 from __future__ import annotations
