@@ -358,6 +358,22 @@ def test_model_matches_frozen_getpath_sweep(oracle: Oracle | None, workers: Call
     assert tally.cases >= SWEEP_CASES
 
 
+def test_layouts_travel_to_the_worker_unchanged() -> None:
+    """Any bytes, any mode, link targets verbatim, non-UTF-8 names (surrogate escapes)."""
+    import json
+
+    from prefixlab.impl.frozen import layout_json
+    from prefixlab.impl.frozen_worker import layout_from_json
+
+    odd = b"\xff\xfe".decode("utf-8", "surrogateescape")
+    layout = (Layout()
+              .with_file(f"/w/{odd}/f", bytes(range(256)), 0o4755)
+              .with_file("/w/e\u00e9/cfg", b"home = /x\r\n\0tail", 0o600)
+              .with_dir("/w/d", 0o700)
+              .with_link("/w/l", "../w//d/./"))
+    assert layout_from_json(json.loads(json.dumps(layout_json(layout)))) == layout
+
+
 def test_differential_notices_a_wrong_model(workers: Callable[[Oracle], FrozenWorker],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """With the pyvenv.cfg stage removed from the model, a venv whose python is a link must
