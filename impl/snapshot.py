@@ -40,6 +40,13 @@ class Snapshot:
     def _entry(self, path: str) -> Entry | None:
         if not self._inside(path):
             return None
+        if path != self.root and path != "/":
+            # A physical path has only directories above it: lstat would follow a link in
+            # the middle, which is the resolver's business, not the view's.
+            parent = path.rpartition("/")[0] or "/"
+            above = self.entry(parent) if self._inside(parent) else Entry("dir")
+            if above is None or above.kind != "dir":
+                return None
         try:
             st = os.lstat(path)
         except (FileNotFoundError, NotADirectoryError):
@@ -62,14 +69,24 @@ class Snapshot:
         return data
 
     def _children(self, path: str) -> tuple[str, ...]:
+        found = self.entry(path)
+        if found is None or found.kind != "dir":
+            return ()  # not a physical directory: listdir would follow a link
         try:
             return tuple(sorted(os.listdir(path)))
         except OSError:
             return ()
 
+    def physical_entry(self, path: str) -> Entry | None:
+        """entry() answers for physical paths only, so ancestors of an entry are directories."""
+        return self.entry(path)
+
     def eager(self, *, limit: int = 100_000) -> Layout:
         """Everything below ``root`` as an eager Layout (at most ``limit`` entries)."""
         nodes: dict[str, Node] = {}
+        top = self.entry(self.root)
+        if top is not None and self.root != "/":
+            nodes[self.root] = _node(self, self.root, top)
         stack = [self.root]
         while stack:
             directory = stack.pop()

@@ -69,6 +69,9 @@ Node = File | Dir | Symlink
 
 _ROOT_ENTRY = Entry("dir", 0o755)
 
+UNKNOWN: object = object()
+"""physical_entry's answer when the view cannot vouch for the path's ancestors."""
+
 
 class LayoutError(ValueError):
     """A layout that cannot exist: a bad path, or an entry below a non-directory."""
@@ -190,6 +193,11 @@ class Layout:
     def children(self, path: str) -> tuple[str, ...]:
         return tuple(sorted(self._children.get(path, ())))
 
+    def physical_entry(self, path: str) -> Entry | None:
+        """Like entry(); a layout also promises that every ancestor of an entry is a
+        directory (it is built so), which lets the resolver skip walking prefixes."""
+        return self._entries.get(path)
+
     def node(self, path: str) -> Node | None:
         return Dir() if path == "/" else self._nodes.get(path)
 
@@ -230,6 +238,12 @@ class Overlay:
 
     def entry(self, path: str) -> Entry | None:
         return self._view(path).entry(path)
+
+    def physical_entry(self, path: str) -> Entry | None | object:
+        """The mount's physical_entry where it has one, else UNKNOWN."""
+        view = self._view(path)
+        known = getattr(view, "physical_entry", None)
+        return UNKNOWN if known is None else known(path)
 
     def read(self, path: str) -> bytes:
         return self._view(path).read(path)

@@ -13,10 +13,11 @@ many upward searches cheap; the module-level functions are one-shot conveniences
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import NamedTuple
 
-from prefixlab.model.fs import Entry, FsView, join_physical, parent_of
+from prefixlab.model.fs import UNKNOWN, Entry, FsView, join_physical, parent_of
 
 MAXSYMLINKS = 40  # Linux include/linux/namei.h
 
@@ -78,6 +79,11 @@ class Resolver:
         Starts from the longest prefix already known to be a plain directory chain (or known
         to fail), walks forward, and gives up (None) at the first link that must be followed.
         """
+        physical = getattr(self.fs, "physical_entry", None)
+        if physical is not None:
+            answer = self._physical(physical, path, follow)
+            if answer is not UNKNOWN:
+                return answer  # type: ignore[return-value]
         known = self._plain_dirs
         cut = len(path)
         while True:
@@ -107,6 +113,29 @@ class Resolver:
                 return Lookup(None, None, Errno.ENOTDIR)
             known[prefix] = None
             start = end + 1
+
+    def _physical(self, physical: Callable[[str], object], path: str,
+                  follow: bool) -> Lookup | None | object:
+        """Answer from a view whose entries all have directory ancestors: the path itself,
+        or else its deepest existing ancestor, tells the outcome (UNKNOWN: walk instead)."""
+        entry = physical(path)
+        if entry is UNKNOWN:
+            return UNKNOWN
+        if isinstance(entry, Entry):
+            if entry.kind == "link" and follow:
+                return None
+            return Lookup(path, entry)
+        cut = path.rfind("/")
+        while cut > 0:
+            above = physical(path[:cut])
+            if above is UNKNOWN:
+                return UNKNOWN
+            if isinstance(above, Entry):
+                if above.kind == "dir":
+                    return Lookup(None, None, Errno.ENOENT)
+                return None if above.kind == "link" else Lookup(None, None, Errno.ENOTDIR)
+            cut = path.rfind("/", 0, cut)
+        return Lookup(None, None, Errno.ENOENT)
 
     def _lookup(self, path: str, base: str, follow: bool,
                 links: tuple[tuple[str, str], ...]) -> Lookup:
