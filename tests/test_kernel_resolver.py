@@ -401,8 +401,9 @@ def test_eloop_priority() -> None:
 
     Linux follows x (1) then c0's 40 links: the 41st link is ELOOP before 'missing' is looked
     up.  The model resolves the directory 'c0/missing' afresh (memoised, from zero links),
-    gets ENOENT, and returns that error without counting the link already followed.  When the model is fixed
-    this test passes, strict xfail fails it: remove the mark and its case in known_model_bug.
+    gets ENOENT, and returns that error without counting the link already followed.  When
+    the model is fixed this test passes and strict xfail fails it: remove the mark and its
+    case in known_model_bug.
     """
     with scratch_dir() as base:
         root = f"{base}/t"

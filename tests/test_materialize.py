@@ -92,7 +92,8 @@ def _install(root: str, interp: Interpreter,
     stdlib = f"{root}/{interp.constants.stdlib_subdir}"
     layout = (Layout().with_file(exe, b"placeholder", mode).with_dir(stdlib)
               .with_file(f"{stdlib}/os.py", b"# skeleton").with_dir(f"{stdlib}/lib-dynload"))
-    return layout, {exe: ("hardlink", interp.real_path), stdlib: ("children-links", _stdlib(interp))}
+    return layout, {exe: ("hardlink", interp.real_path),
+                    stdlib: ("children-links", _stdlib(interp))}
 
 
 @pytest.mark.real

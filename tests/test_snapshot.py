@@ -39,9 +39,7 @@ def physical_paths(tree: Tree, root: str, layout: Layout, fs: FsView) -> list[st
             if found is not None and _inside(found, root):
                 paths.add(found)
     for path in list(paths):
-        entry = layout.entry(path)
-        if entry is not None and entry.kind == "dir":
-            paths.add(f"{path}/zz")  # absent, but physical: FsView takes nothing else
+        paths.add(f"{path}/zz")  # absent; below a file or link, nothing physical is
     return sorted(paths)
 
 
@@ -49,8 +47,9 @@ def check_views(layout: Layout, views: dict[str, FsView], path: str) -> None:
     entry = layout.entry(path)
     for name, view in views.items():
         assert view.entry(path) == entry, f"{name}.entry({path!r})"
-        if entry is None or entry.kind == "dir":  # children() of a file or link: no contract
-            assert view.children(path) == layout.children(path), f"{name}.children({path!r})"
+        physical = getattr(view, "physical_entry", view.entry)  # optional in FsView
+        assert physical(path) == entry, f"{name}.physical_entry({path!r})"
+        assert view.children(path) == layout.children(path), f"{name}.children({path!r})"
         if entry is not None and entry.kind == "file":
             assert view.read(path) == layout.read(path), f"{name}.read({path!r})"
 
@@ -70,20 +69,13 @@ def check_lookups(tree: Tree, root: str, views: dict[str, FsView]) -> None:
             assert len(set(answers.values())) == 1, f"lookup({query!r}, {follow}): {answers}"
 
 
-def eager(snapshot: Snapshot) -> Layout:
-    """snapshot.eager() with root's own entry put back (test_eager_keeps_the_root)."""
-    found = snapshot.entry(snapshot.root)
-    assert found is not None
-    return snapshot.eager().with_dir(snapshot.root, found.mode)
-
-
 @SETTINGS
 @given(trees())
 def test_snapshot_answers_as_the_layout(tree: Tree) -> None:
     with materialized(tree) as (root, layout, fs):
         lazy = Snapshot(root)
-        views: dict[str, FsView] = {"layout": layout, "lazy": lazy, "eager": eager(lazy)}
-        fresh: dict[str, FsView] = {"lazy": Snapshot(root), "eager": eager(Snapshot(root))}
+        views: dict[str, FsView] = {"layout": layout, "lazy": lazy, "eager": lazy.eager()}
+        fresh: dict[str, FsView] = {"lazy": Snapshot(root), "eager": Snapshot(root).eager()}
         for path in physical_paths(tree, root, layout, fs):
             check_views(layout, views, path)
             check_views(layout, fresh, path)
@@ -115,13 +107,11 @@ def test_snapshot_rejects_relative_roots() -> None:
         Snapshot("relative/dir")
 
 
-@pytest.mark.xfail(strict=True, reason="impl bug: eager() drops root's own entry")
 @pytest.mark.parametrize(("mode", "empty"), [(0o755, True), (0o700, True), (0o700, False)])
 def test_eager_keeps_the_root(mode: int, empty: bool) -> None:
-    """Snapshot(root).eager() records only the entries *below* root: an empty root is absent
-    from the eager layout, and a non-empty one gets Layout's default Dir(0o755), while the
-    lazy snapshot (and the disk) say what root is.  Fix: seed ``nodes[root] = Dir(mode)``
-    from the lazy entry of root in eager()."""
+    """eager() records root itself, not only the entries below it: an empty root used to be
+    absent from the eager layout, and a non-empty one to get Layout's default Dir(0o755)
+    (found by this module, fixed in f2e7a42)."""
     with scratch_dir() as base:
         root = f"{base}/t"
         layout = Layout().with_dir(root, mode)
@@ -132,14 +122,10 @@ def test_eager_keeps_the_root(mode: int, empty: bool) -> None:
         assert lazy.eager().entry(root) == found
 
 
-@pytest.mark.xfail(strict=True, reason="impl bug: Snapshot follows links below a path")
 def test_snapshot_never_follows_links() -> None:
-    """snapshot.py says it 'never follows links itself (lstat only)', yet lstat and listdir
-    follow links in directory components: entry('l/f') answers for 'd/f', children('l')
-    lists d, and entry('loop/x') raises SnapshotError (ELOOP) where a Layout says None.
-    Such paths are outside FsView's contract (physical paths; children of directories), so
-    the model is not misled today; fix: answer None / () when the parent's own entry is not
-    a directory."""
+    """Below a link there is nothing physical: entry('l/f') must not answer for 'd/f',
+    children('l') must not list d, entry('loop/x') must not raise ELOOP (all three did
+    before f2e7a42, because lstat and listdir follow links in directory components)."""
     with scratch_dir() as base:
         root = f"{base}/t"
         layout = (Layout().with_file(f"{root}/d/f").with_link(f"{root}/l", "d")
