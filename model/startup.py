@@ -63,11 +63,13 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
     (as CPython's test_getpath sees it) instead of a failed start.
     """
     steps: list[Step] = []
-    cwd = kernel.realpath(world.fs, invocation.cwd, "/")
+    resolver = kernel.Resolver(world.fs, "/")
+    cwd = resolver.realpath(invocation.cwd)
     if isinstance(cwd, kernel.Errno):
         return _failed(invocation, "exec-failed", "bad-cwd",
                        f"cannot chdir to {invocation.cwd!r}: {cwd.value}", steps)
-    target = exec_target(world.fs, invocation, cwd)
+    resolver.cwd = cwd
+    target = exec_target(world.fs, invocation, cwd, resolver)
     if isinstance(target, kernel.Errno):
         steps.append(Step(R_EXEC_FAILED, f"{invocation.program!r}: {target.value}"))
         return _failed(invocation, "exec-failed", target.value,
@@ -83,11 +85,11 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
         row = behaviour or behaviour_for(build.version)
     except UnsupportedVersion as error:
         return _failed(invocation, "not-modelled", "unsupported-version", str(error), steps)
-    return _start(world.fs, build, row, invocation, cwd, steps, check_stdlib)
+    return _start(world.fs, build, row, invocation, cwd, steps, check_stdlib, resolver)
 
 
 def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invocation, cwd: str,
-           steps: list[Step], check_stdlib: bool) -> Outcome:
+           steps: list[Step], check_stdlib: bool, resolver: kernel.Resolver) -> Outcome:
     line = cmdline.parse(invocation.argv[1:], row)
     version = build.version_text
     if line.not_modelled:
@@ -98,7 +100,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
     inputs = Inputs(fs, cwd, build, row, invocation.argv, env, line,
                     cmdline.startup_config(line, env, row))
     try:
-        calc = getpath.run(inputs)
+        calc = getpath.run(inputs, resolver)
     except StartupFailed as failure:
         partial = failure.calc
         return Outcome(
@@ -115,7 +117,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
             trace=_trace(steps, calc), module_search_paths=tuple(calc.module_search_paths),
             version=version)
     first = getpath.searchpath.path0(calc)
-    if inputs.config.site_import and calc.site_import:
+    if calc.site_import:  # a ._pth 'import site' imports it even under -S
         calc.step(R_SITE_PENDING, "")
     path = ((first,) if first is not None else ()) + tuple(calc.module_search_paths)
     return Outcome(
@@ -131,19 +133,21 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
         version=version)
 
 
-def exec_target(fs: FsView, invocation: Invocation, cwd: str) -> str | kernel.Errno:
+def exec_target(fs: FsView, invocation: Invocation, cwd: str,
+                resolver: kernel.Resolver | None = None) -> str | kernel.Errno:
     """execvp: a name with '/' is used as is; otherwise each PATH entry in turn ('' = cwd).
     Returns the physical path executed, or the errno execvp would report."""
+    resolver = resolver or kernel.Resolver(fs, cwd)
     program = invocation.program
     if "/" in program:
-        return _executable_file(fs, program, cwd)
+        return _executable_file(resolver, program)
     search = invocation.environ.get("PATH", DEFAULT_EXEC_PATH)
     # glibc posix/execvpe.c: EACCES is remembered and the search goes on; ENOENT and
     # ENOTDIR go on to the next entry; any other error (ELOOP) ends the search.  At the end
     # the errno is EACCES if any entry gave it, else the last one.
     last, got_eacces = kernel.Errno.ENOENT, False
     for entry in search.split(":"):
-        found = _executable_file(fs, f"{entry}/{program}" if entry else program, cwd)
+        found = _executable_file(resolver, f"{entry}/{program}" if entry else program)
         if not isinstance(found, kernel.Errno):
             return found
         if found not in (kernel.Errno.EACCES, kernel.Errno.ENOENT, kernel.Errno.ENOTDIR):
@@ -153,8 +157,8 @@ def exec_target(fs: FsView, invocation: Invocation, cwd: str) -> str | kernel.Er
     return kernel.Errno.EACCES if got_eacces else last
 
 
-def _executable_file(fs: FsView, path: str, cwd: str) -> str | kernel.Errno:
-    found = kernel.lookup(fs, path, cwd)
+def _executable_file(resolver: kernel.Resolver, path: str) -> str | kernel.Errno:
+    found = resolver.lookup(path)
     if found.entry is None or found.path is None:
         return found.error or kernel.Errno.ENOENT
     if found.entry.kind != "file" or not found.entry.mode & 0o111:

@@ -22,6 +22,7 @@ from prefixlab.model.getpath import (
     venv,
 )
 from prefixlab.model.getpath.context import Calc, Inputs, StartupFailed
+from prefixlab.model.kernel import Resolver
 
 
 def _warn_home_c(calc: Calc) -> None:
@@ -62,12 +63,13 @@ ARRANGEMENTS: dict[Arrangement, tuple[Stage, ...]] = {
 }
 
 
-def run(inputs: Inputs) -> Calc:
+def run(inputs: Inputs, resolver: Resolver | None = None) -> Calc:
     """Run every stage of the row's arrangement; raises StartupFailed (with the partial
-    calculation attached as ``calc``) when start-up would abort."""
+    calculation attached as ``calc``) when start-up would abort.  ``resolver`` may be one
+    already used on the same filesystem value (its memory of resolved prefixes is kept)."""
     calc = Calc(inputs, use_environment=inputs.config.use_environment,
                 isolated=inputs.config.isolated, site_import=inputs.config.site_import,
-                safe_path=inputs.config.safe_path)
+                safe_path=inputs.config.safe_path, resolver=resolver)
     for stage in ARRANGEMENTS[inputs.row.arrangement]:
         try:
             stage(calc)

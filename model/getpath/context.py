@@ -85,10 +85,13 @@ class Calc:
     probes: list[Probe] = field(default_factory=list)
     asked: set[str] = field(default_factory=set)
     """The behaviour-table fields this computation consulted."""
-    resolver: kernel.Resolver = field(init=False)
+    resolver: kernel.Resolver | None = None
+    """The resolver to share (predict passes the one it resolved the program with)."""
 
     def __post_init__(self) -> None:
-        self.resolver = kernel.Resolver(self.inputs.fs, self.inputs.cwd)
+        if self.resolver is None or self.resolver.fs is not self.inputs.fs:
+            self.resolver = kernel.Resolver(self.inputs.fs, self.inputs.cwd)
+        self.resolver.cwd = self.inputs.cwd
 
     # -- recording ---------------------------------------------------------------------------
     def step(self, rule: str, detail: str, *, versioned: bool = False) -> None:
@@ -106,11 +109,17 @@ class Calc:
 
     # -- helpers, as getpath sees them ---------------------------------------------------------
     @property
+    def syscalls(self) -> kernel.Resolver:
+        """The resolver that answers this computation's stat, readlink and open calls."""
+        assert self.resolver is not None
+        return self.resolver
+
+    @property
     def cwd(self) -> str:
         return self.inputs.cwd
 
     def _stat(self, helper: str, path: str) -> kernel.Lookup:
-        found = self.resolver.lookup(path)
+        found = self.syscalls.lookup(path)
         kind = found.entry.kind if found.entry else (found.error.value if found.error else "")
         self.probes.append(Probe(helper, path, kind, found.links))
         return found
@@ -130,7 +139,7 @@ class Calc:
 
     def readlines(self, path: str) -> list[str]:
         try:
-            lines = h.read_lines(self.resolver, path)
+            lines = h.read_lines(self.syscalls, path)
         except h.ReadError as error:
             self.probes.append(Probe("readlines", path, error.errno.value))
             raise
@@ -138,7 +147,7 @@ class Calc:
         return lines
 
     def read_bytes(self, path: str) -> bytes | kernel.Errno:
-        data = self.resolver.read_file(path)
+        data = self.syscalls.read_file(path)
         result = data.value if isinstance(data, kernel.Errno) else f"{len(data)} bytes"
         self.probes.append(Probe("open", path, result))
         return data
@@ -146,7 +155,7 @@ class Calc:
     def realpath(self, path: str) -> str:
         """getpath_realpath (3.11+); raises LinkLimit."""
         try:
-            resolved = h.follow_final_links(self.resolver, path, self.ask("link_limit"))
+            resolved = h.follow_final_links(self.syscalls, path, self.ask("link_limit"))
         except h.LinkLimit:
             self.probes.append(Probe("realpath", path, "maximum number of symbolic links"))
             raise

@@ -150,12 +150,12 @@ def calculate_argv0_path(calc: Calc) -> None:
 def _resolve_links(calc: Calc, path: str) -> str:
     limit = calc.ask("link_limit")
     if limit is not None:
-        return h.follow_links_by_concatenation(calc.resolver, path, limit)
+        return h.follow_links_by_concatenation(calc.syscalls, path, limit)
     # 3.8 has no limit: a cycle loops for ever, a growing relative chain overflows MAXPATHLEN.
     seen = {path}
     while True:
         try:
-            nxt = h.follow_links_by_concatenation(calc.resolver, path, 1)
+            nxt = h.follow_links_by_concatenation(calc.syscalls, path, 1)
         except h.LinkLimit as moved:
             nxt = str(moved.args[0])
         if nxt == path:
