@@ -198,30 +198,32 @@ def _write(plan: _Plan) -> None:
 def materialize(layout: Layout, root: str, *, bindings: Mapping[str, Binding] = {}) -> None:
     """Write every node of ``layout`` at or below ``root`` (see the module docstring)."""
     plan = _plan(layout, root, bindings)
-    created = not os.path.lexists(root)
+    # None: materialize makes root; else root's mode, restored if writing fails.
+    kept = None if not os.path.lexists(root) else stat.S_IMODE(os.lstat(root).st_mode)
     try:
-        if created:
+        if kept is None:
             os.mkdir(root, 0o700)
         _write(plan)
     except OSError as error:
-        _undo(root, created)
+        _undo(root, kept)
         where = error.filename2 or error.filename or root  # link/symlink: the new path
         raise MaterializeError(f"{where}: cannot be written "
                                f"({error.strerror or type(error).__name__})") from None
     except BaseException:
-        _undo(root, created)
+        _undo(root, kept)
         raise
 
 
-def _undo(root: str, created: bool) -> None:
+def _undo(root: str, kept: int | None) -> None:
     """Remove what materialize wrote: root itself if it made it, else root's contents."""
-    if created:
+    if kept is None:
         remove_tree(root)
         return
     with contextlib.suppress(OSError):
         os.chmod(root, 0o700)
         for name in os.listdir(root):
             remove_tree(os.path.join(root, name))
+        os.chmod(root, kept)
 
 
 def remove_tree(path: str) -> None:

@@ -194,14 +194,15 @@ def test_a_failure_midway_removes_what_was_written(existing: bool) -> None:
     with scratch_dir() as base:
         root = f"{base}/t"
         if existing:
-            os.mkdir(root)
+            os.mkdir(root, 0o751)
+            os.chmod(root, 0o751)
         layout = (Layout().with_dir(f"{root}/ro", 0o000).with_file(f"{root}/ro/f", b"x")
                   .with_file(f"{root}/z/" + "n" * 300))  # ENAMETOOLONG, after ro/f
         message = fails(layout, root, "cannot be written")
         assert "n" * 300 in message and "File name too long" in message
         assert os.path.exists(root) == existing
         if existing:
-            assert os.listdir(root) == []
+            assert os.listdir(root) == [] and os.stat(root).st_mode & 0o777 == 0o751
 
 
 def test_scratch_dir_is_physical_and_removed_even_when_locked() -> None:
