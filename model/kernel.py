@@ -49,15 +49,22 @@ class Lookup(NamedTuple):
     """Each link followed, as (its physical path, its target), in order."""
 
 
+_IN_PROGRESS = Lookup(None, None, Errno.ELOOP, (("", ""),) * (MAXSYMLINKS + 1))
+"""Marks a directory prefix whose resolution is under way (a cycle if met again)."""
+
+
 class Resolver:
     """Path resolution against one filesystem value and working directory, with the
     resolution of directory prefixes remembered."""
 
-    __slots__ = ("fs", "cwd", "_dirs", "_plain_dirs")
+    __slots__ = ("fs", "cwd", "_dirs", "_plain_dirs", "_physical_of", "_missing")
 
     def __init__(self, fs: FsView, cwd: str = "/") -> None:
         self.fs = fs
         self.cwd = cwd
+        self._physical_of: Callable[[str], object] | None = getattr(fs, "physical_entry", None)
+        self._missing: dict[str, Lookup | None] = {}
+        """Ancestors already found missing (or a link, None) by the physical fast path."""
         self._dirs: dict[tuple[str, str], Lookup] = {}
         self._plain_dirs: dict[str, Errno | None] = {"": None}
         """Absolute paths resolved as directories without meeting a link: None when they are
@@ -79,7 +86,7 @@ class Resolver:
         Starts from the longest prefix already known to be a plain directory chain (or known
         to fail), walks forward, and gives up (None) at the first link that must be followed.
         """
-        physical = getattr(self.fs, "physical_entry", None)
+        physical = self._physical_of
         if physical is not None:
             answer = self._physical(physical, path, follow)
             if answer is not UNKNOWN:
@@ -125,28 +132,43 @@ class Resolver:
             if entry.kind == "link" and follow:
                 return None
             return Lookup(path, entry)
+        missing = self._missing
         cut = path.rfind("/")
+        absent: list[str] = []  # ancestors found missing on the way up
+        answer: Lookup | None = Lookup(None, None, Errno.ENOENT)
         while cut > 0:
-            above = physical(path[:cut])
+            head = path[:cut]
+            if head in missing:
+                answer = missing[head]
+                break
+            above = physical(head)
             if above is UNKNOWN:
                 return UNKNOWN
             if isinstance(above, Entry):
-                if above.kind == "dir":
-                    return Lookup(None, None, Errno.ENOENT)
-                return None if above.kind == "link" else Lookup(None, None, Errno.ENOTDIR)
+                if above.kind == "link":
+                    answer = None
+                elif above.kind != "dir":
+                    answer = Lookup(None, None, Errno.ENOTDIR)
+                break
+            absent.append(head)
             cut = path.rfind("/", 0, cut)
-        return Lookup(None, None, Errno.ENOENT)
+        for head in absent:
+            missing[head] = answer
+        return answer
 
     def _lookup(self, path: str, base: str, follow: bool,
                 links: tuple[tuple[str, str], ...]) -> Lookup:
         head, sep, last = path.rpartition("/")
         if sep:
             where = self._directory(head or "/", base)
-            if where.path is None:
-                return Lookup(None, None, where.error, links + where.links)
-            directory, links = where.path, links + where.links
+            links = links + where.links
+            # The prefix was resolved with a fresh count; in this walk the links before it
+            # count too, and the kernel stops at the limit before any later error.
             if len(links) > MAXSYMLINKS:
                 return Lookup(None, None, Errno.ELOOP, links)
+            if where.path is None:
+                return Lookup(None, None, where.error, links)
+            directory = where.path
         else:
             directory = base
         if last == "":  # a trailing slash: the directory itself, links followed
@@ -157,10 +179,15 @@ class Resolver:
         """Resolve ``text`` as a directory (all links followed), memoised."""
         key = (base, text)
         found = self._dirs.get(key)
+        if found is _IN_PROGRESS:
+            # Resolving this prefix needs this prefix again (l -> l/x): the kernel would
+            # follow links until its limit, so the answer is ELOOP.
+            return Lookup(None, None, Errno.ELOOP)
         if found is None:
             if text == "/":
                 found = Lookup("/", _DIR)
             else:
+                self._dirs[key] = _IN_PROGRESS
                 found = self._lookup(text, base, True, _NO_LINKS)
                 if found.entry is not None and found.entry.kind != "dir":
                     found = Lookup(None, None, Errno.ENOTDIR, found.links)
