@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
@@ -263,37 +262,14 @@ def _plain(value: object) -> object:
     return value.value if isinstance(value, kernel.Errno) else value
 
 
-RECURSION = "RecursionError"
-"""What model_lookup answers when the model recursed without end (a known bug)."""
-
-
 def model_lookup(resolver: kernel.Resolver, path: str, follow: bool) -> Answer:
     try:
         found = resolver.lookup(path, follow=follow)
-    except RecursionError:
-        return (None, None, None, RECURSION)
+    except RecursionError:  # the model looped (it did for l -> l/x before 0392786)
+        return (None, None, None, "RecursionError")
     if found.entry is None:
-        if len(found.links) > kernel.MAXSYMLINKS and found.error is not kernel.Errno.ELOOP:
-            return (None, None, None, "over-40:" + (found.error.value if found.error else ""))
         return (None, None, None, found.error.value if found.error else "no error given")
     return (found.path, found.entry.kind, found.entry.mode, None)
-
-
-def known_model_bug(model: Answer, real: Answer) -> str | None:
-    """Name the reported model bug that explains a disagreement, if one does.
-
-    * 'ELOOP priority': more than 40 links followed, then a later ENOENT/ENOTDIR reported
-      instead of ELOOP (test_eloop_priority).
-    * 'loop through a directory prefix': a link whose target's directory part leads back to
-      itself recurses without end instead of ELOOP (test_loop_through_directory_prefix).
-    """
-    if real[3] != "ELOOP":
-        return None
-    if model[3] in ("over-40:ENOENT", "over-40:ENOTDIR"):
-        return "ELOOP priority"
-    if model[3] == RECURSION:
-        return "loop through a directory prefix"
-    return None
 
 
 @contextmanager
@@ -310,26 +286,17 @@ def check_query(fs: FsView, shared: kernel.Resolver, cwd: str, dirfd: int,
                 query: str) -> None:
     """Every resolver operation on ``query`` against the kernel's answer."""
     fresh = kernel.Resolver(fs, cwd)
-    sound = {}
     for follow in (True, False):
         real = real_lookup(query, dirfd, follow)
         event(f"follow={follow}: {real[3] or real[1]}")
-        sound[follow] = True
-        for resolver in (shared, fresh):
+        for resolver in (shared, fresh):  # memoised answers and first answers alike
             model = model_lookup(resolver, query, follow)
-            bug = known_model_bug(model, real) if model != real else None
-            if bug:
-                event(f"known model bug: {bug}")
-                sound[follow] = False
-                continue
             assert model == real, f"lookup({query!r}, follow={follow}) from {cwd}"
-    if sound[False]:
-        real_target = real_readlink(query, dirfd)
-        assert _plain(shared.readlink(query)) == real_target, f"readlink({query!r}) from {cwd}"
-    if sound[True]:
-        real_bytes = real_read(query, dirfd)
-        assert _plain(shared.read_file(query)) == real_bytes, f"read_file({query!r}) from {cwd}"
-        check_realpath(shared, cwd, dirfd, query)
+    real_target = real_readlink(query, dirfd)
+    assert _plain(shared.readlink(query)) == real_target, f"readlink({query!r}) from {cwd}"
+    real_bytes = real_read(query, dirfd)
+    assert _plain(shared.read_file(query)) == real_bytes, f"read_file({query!r}) from {cwd}"
+    check_realpath(shared, cwd, dirfd, query)
 
 
 def check_realpath(resolver: kernel.Resolver, cwd: str, dirfd: int, query: str) -> None:
@@ -395,15 +362,13 @@ def test_forty_links_counted_across_components() -> None:
             assert real_lookup("c0/g", dirfd, False)[3] is None  # lstat does not follow g
 
 
-@pytest.mark.xfail(strict=True, reason="model bug: ELOOP reported as the later ENOENT")
 def test_eloop_priority() -> None:
-    """Model bug (reported): x -> 'c0/missing/y' with c0 a 40-link chain to a directory.
+    """x -> 'c0/missing/y' with c0 a 40-link chain to a directory.
 
     Linux follows x (1) then c0's 40 links: the 41st link is ELOOP before 'missing' is looked
-    up.  The model resolves the directory 'c0/missing' afresh (memoised, from zero links),
-    gets ENOENT, and returns that error without counting the link already followed.  When
-    the model is fixed this test passes and strict xfail fails it: remove the mark and its
-    case in known_model_bug.
+    up.  The model used to resolve the directory 'c0/missing' afresh (memoised, from zero
+    links) and report its ENOENT without counting the link already followed (fixed in
+    0392786).
     """
     with scratch_dir() as base:
         root = f"{base}/t"
@@ -416,11 +381,10 @@ def test_eloop_priority() -> None:
             assert model_lookup(kernel.Resolver(fs, root), "x", True) == real
 
 
-@pytest.mark.xfail(strict=True, reason="model bug: endless recursion instead of ELOOP")
 def test_loop_through_directory_prefix() -> None:
-    """Model bug (reported): l -> 'l/x'.  Following l needs the directory 'l', which needs
-    l again; Linux stops at the 41st link with ELOOP, the model restarts its link count at
-    every memoised directory prefix and recurses until RecursionError."""
+    """l -> 'l/x'.  Following l needs the directory 'l', which needs l again; Linux stops at
+    the 41st link with ELOOP.  The model used to restart its link count at every memoised
+    directory prefix and recurse until RecursionError (fixed in 0392786)."""
     with scratch_dir() as base:
         root = f"{base}/t"
         layout = Layout().with_link(f"{root}/l", "l/x")
