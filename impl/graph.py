@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import networkx as nx
 
+
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.trace import Probe
 
 
-def layout_graph(probes: tuple[Probe, ...]) -> nx.DiGraph:
+def layout_graph(probes: tuple[Probe, ...]) -> nx.DiGraph[str]:
     """Every path the model looked at, its ancestors, and every link it followed."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     for probe in probes:
         if not probe.path.startswith("/"):
             continue
@@ -33,42 +34,53 @@ def _join(link: str, target: str) -> str:
     return (link.rpartition("/")[0] or "") + "/" + target
 
 
-def _add_path(graph: nx.DiGraph, path: str, kind: str) -> None:
+def _add_path(graph: nx.DiGraph[str], path: str, kind: str) -> None:
+    """Add ``path`` (and its ancestors, of unknown kind unless something was found below
+    them) with what the probe said of it."""
     if path not in graph:
         graph.add_node(path, kind=kind)
-    elif kind not in ("?", "ENOENT"):
+    elif graph.nodes[path]["kind"] in ("?", "ENOENT", "ENOTDIR"):
         graph.nodes[path]["kind"] = kind
     parent = path.rpartition("/")[0] or "/"
     if parent != path:
+        found_below = kind in ("file", "dir", "link")
         if parent not in graph:
-            _add_path(graph, parent, "dir")
+            _add_path(graph, parent, "dir" if found_below else "?")
+        elif found_below and graph.nodes[parent]["kind"] == "?":
+            graph.nodes[parent]["kind"] = "dir"
         graph.add_edge(parent, path, kind="contains")
 
 
-def link_cycles(graph: nx.DiGraph) -> list[list[str]]:
+def link_cycles(graph: nx.DiGraph[str]) -> list[list[str]]:
     """Cycles made only of link edges."""
-    links = nx.DiGraph([(a, b) for a, b, d in graph.edges(data=True) if d["kind"] == "link"])
-    return [list(c) for c in nx.simple_cycles(links)]
+    return [list(c) for c in nx.simple_cycles(_links_only(graph))]
 
 
-def aliases(graph: nx.DiGraph, path: str) -> set[str]:
+def aliases(graph: nx.DiGraph[str], path: str) -> set[str]:
     """Paths whose links lead to ``path``."""
-    links = nx.DiGraph([(a, b) for a, b, d in graph.edges(data=True) if d["kind"] == "link"])
+    links = _links_only(graph)
     return set(nx.ancestors(links, path)) if path in links else set()
 
 
+def _links_only(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
+    links: nx.DiGraph[str] = nx.DiGraph()
+    links.add_edges_from((a, b) for a, b, d in graph.edges(data=True) if d["kind"] == "link")
+    return links
+
+
 def mermaid(outcome: Outcome) -> str:
-    """A Mermaid flowchart of the layout the answer depended on; found landmarks and the
-    prefixes are highlighted."""
+    """A Mermaid flowchart of the layout the answer depended on: every path probed (missing
+    ones dashed), the links followed, and the prefixes in bold."""
     graph = layout_graph(outcome.trace.probes)
     ids = {path: f"n{i}" for i, path in enumerate(sorted(graph.nodes))}
-    found = {p.path for p in outcome.trace.probes if p.result in ("file", "dir")}
     special = {outcome.prefix, outcome.exec_prefix, outcome.base_prefix}
     lines = ["graph LR"]
     for path in sorted(graph.nodes):
         kind = graph.nodes[path].get("kind", "?")
-        label = path if path == "/" else path.rpartition("/")[2] or path
-        label += "/" if kind == "dir" else (" @" if kind == "link" else "")
+        label = "/" if path == "/" else path.rpartition("/")[2]
+        if path != "/":
+            label += {"dir": "/", "link": " (link)", "ENOENT": " (missing)",
+                      "ENOTDIR": " (missing)", "ELOOP": " (loop)"}.get(kind, "")
         lines.append(f'  {ids[path]}["{_escape(label)}"]')
     for a, b, data in sorted(graph.edges(data=True)):
         arrow = "-.->|link|" if data["kind"] == "link" else "-->"
@@ -76,8 +88,8 @@ def mermaid(outcome: Outcome) -> str:
     for path in sorted(graph.nodes):
         if path in special:
             lines.append(f"  style {ids[path]} stroke-width:3px")
-        elif path in found and graph.nodes[path].get("kind") in ("file", "dir"):
-            lines.append(f"  style {ids[path]} stroke-dasharray:0")
+        elif graph.nodes[path].get("kind") in ("ENOENT", "ENOTDIR"):
+            lines.append(f"  style {ids[path]} stroke-dasharray:4 4,color:#888")
     return "\n".join(lines)
 
 

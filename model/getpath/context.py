@@ -83,6 +83,8 @@ class Calc:
     warnings: list[str] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
+    searched: list[str] = field(default_factory=list)
+    """The directories the last search_up tested, nearest first (for the trace)."""
     asked: set[str] = field(default_factory=set)
     """The behaviour-table fields this computation consulted."""
     resolver: kernel.Resolver | None = None
@@ -173,7 +175,9 @@ class Calc:
         for a landmark; return the *raw* directory string that matched."""
         check = self.isdir if test == "isdir" else self.isfile
         prefix = start
+        self.searched = []
         while prefix:
+            self.searched.append(prefix)
             if any(check(self.joinpath(prefix, lm)) for lm in landmarks):
                 return prefix
             prefix = h.dirname(prefix)

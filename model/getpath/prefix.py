@@ -39,6 +39,11 @@ R_LANDMARK = rule(
     "Walking up from the executable's directory, the first ancestor holding "
     "lib/pythonX.Y/os.py (or os.pyc) is the prefix, kept as the string that was tested.",
     "getpath.py search_up(executable_dir, *STDLIB_LANDMARKS); getpath.c search_for_prefix")
+R_SEARCH_FAILED = rule(
+    "prefix.search-failed", "prefix",
+    "Walking up from the search's start, no directory holds the stdlib landmark ('/' itself "
+    "is never tested).",
+    "getpath.py search_up (3.11+); getpath.c search_for_prefix reduce() loop")
 R_PREFIX_MACRO = rule(
     "prefix.compiled-in", "prefix",
     "No ancestor holds the stdlib: the compiled-in PREFIX is used (with a warning if it "
@@ -120,6 +125,9 @@ def calculate(calc: Calc) -> None:
             if not calc.stdlib_dir or calc.ask("landmark_overrides_stdlib_dir"):
                 calc.stdlib_dir = calc.joinpath(calc.prefix, subdir)
             calc.step(R_LANDMARK, f"from {calc.executable_dir!r}: {calc.prefix!r}")
+    if calc.executable_dir and not calc.prefix:
+        calc.step(R_SEARCH_FAILED, f"tested {', '.join(map(repr, calc.searched))} for "
+                  f"{os_py}: none has it")
     if build.prefix and not calc.prefix:
         calc.prefix = build.prefix
         if not (calc.isfile(calc.joinpath(calc.prefix, os_py))
