@@ -24,7 +24,7 @@ from prefixlab.model.strategies import Case, cases
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
 INTERPRETERS = list(in_scope_interpreters())
-CI_CASES = int(os.environ.get("PREFIXLAB_REAL_CASES", "25"))
+CI_CASES = int(os.environ.get("PREFIXLAB_REAL_CASES", "50"))
 SWEEP_CASES = int(os.environ.get("PREFIXLAB_SWEEP_CASES", "2000"))
 
 
