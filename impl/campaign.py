@@ -66,6 +66,8 @@ class CaseResult:
     differences: tuple[str, ...]
     rules: tuple[str, ...]
     rows: tuple[str, ...]
+    fields: tuple[str, ...] = ()
+    """Behaviour-table fields the prediction consulted."""
 
     @property
     def agrees(self) -> bool:
@@ -90,7 +92,8 @@ def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0) -> CaseR
     mine, theirs = _unrooted(predicted, root), _unrooted(observed, root)
     return CaseResult(case, mine, theirs, tuple(differences(mine, theirs)),
                       predicted.trace.rules(), tuple(sorted({s.row for s in predicted.trace.steps
-                                                             if s.row})))
+                                                             if s.row})),
+                      predicted.trace.asked)
 
 
 def _unrooted(outcome: Outcome, root: str) -> dict[str, Any]:
@@ -121,6 +124,7 @@ class ShardSummary:
     statuses: Counter[str] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
     rows: Counter[str] = field(default_factory=Counter)
+    fields: Counter[str] = field(default_factory=Counter)
     features: Counter[str] = field(default_factory=Counter)
     disagreements: list[dict[str, Any]] = field(default_factory=list)
 
@@ -130,6 +134,7 @@ class ShardSummary:
         self.statuses[str(result.observed.get("status"))] += 1
         self.rules.update(set(result.rules))
         self.rows.update(result.rows)
+        self.fields.update(result.fields)
         self.features.update(set(result.case.features))
         if not result.agrees and len(self.disagreements) < 50:
             self.disagreements.append({"differences": list(result.differences),
@@ -138,7 +143,7 @@ class ShardSummary:
     def to_json(self) -> dict[str, Any]:
         return {"interpreter": self.interpreter, "version": self.version, "seed": self.seed,
                 "cases": self.cases, "agreed": self.agreed, "statuses": dict(self.statuses),
-                "rules": dict(self.rules), "rows": dict(self.rows),
+                "rules": dict(self.rules), "rows": dict(self.rows), "fields": dict(self.fields),
                 "features": dict(self.features), "disagreements": self.disagreements}
 
 
@@ -233,8 +238,8 @@ def totals(interp: Interpreter, directory: Path = SWEEP_DIR) -> ShardSummary:
         data = json.loads(path.read_text(encoding="utf-8"))
         total.cases += data["cases"]
         total.agreed += data["agreed"]
-        for name in ("statuses", "rules", "rows", "features"):
-            getattr(total, name).update(data[name])
+        for name in ("statuses", "rules", "rows", "fields", "features"):
+            getattr(total, name).update(data.get(name, {}))
         total.disagreements.extend(data["disagreements"])
     return total
 
