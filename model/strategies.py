@@ -264,7 +264,10 @@ def _venv(draw: st.DrawFn, d: _Draft, prefix: str) -> None:
     if not d.free(venv):
         return
     d.mkdirs(venv + "/bin")
-    exe = f"{venv}/bin/{t.exe_name}"
+    # A copy named 'python' where home has no 'python' makes getpath try python3 and
+    # python3.X in home (gh-99204).
+    name = draw(st.sampled_from([t.exe_name, t.exe_name, "python", "python3"]))
+    exe = f"{venv}/bin/{name}"
     binary = f"{prefix}/bin/{t.exe_name}"
     kind = draw(st.sampled_from(["abs-link", "abs-link", "rel-link", "copy"]))
     d.features.append(f"venv:{kind}")
@@ -274,7 +277,7 @@ def _venv(draw: st.DrawFn, d: _Draft, prefix: str) -> None:
     else:
         d.add(exe, Symlink(binary if kind == "abs-link" else _relative(venv + "/bin", binary)))
     d.entries.append(exe)
-    if draw(st.booleans()):
+    if name == t.exe_name and draw(st.booleans()):
         d.add(f"{venv}/bin/python3", Symlink(t.exe_name))
         d.entries.append(f"{venv}/bin/python3")
     homes = [prefix + "/bin", prefix + "/bin", prefix + "/bin/", prefix + "/bin/../bin",
