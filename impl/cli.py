@@ -1,90 +1,241 @@
 """prefixlab's command line: predict, probe, explain, diff, interpreters.
 
 Every command that takes an invocation takes the same arguments:
-``[--argv0 A] [--cwd DIR] [--env NAME=VALUE]... [--unset-env NAME]... [--clear-env] PROGRAM
-[ARG...]``.  Exit codes: 0 for an answer (a predicted failed start is an answer), 1 for
-``diff`` with differences, 2 for bad input (one line on stderr, never a traceback).
+``[--argv0 ARG0] [--cwd DIR] [--env NAME=VALUE]... [--unset-env NAME]... [--clear-env]
+[--json] [--no-cache] PROGRAM [ARG...]``.  Option parsing stops at PROGRAM: what follows is
+the interpreter's own command line.  Exit codes: 0 for an answer (a predicted failed start is
+an answer), 1 for ``diff`` with differences, 2 for bad input (one line on stderr, never a
+traceback), 3 when prefixlab itself fails (PREFIXLAB_DEBUG=1 shows the traceback).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import click
+from rich.console import Console
 
+from prefixlab.impl import explain as prose
 from prefixlab.impl import interpreters
-from prefixlab.impl.explain import explain as explain_text
-from prefixlab.impl.explain import result_lines, side_by_side
-from prefixlab.impl.graph import mermaid
 from prefixlab.impl.probe import probe as run_probe
-from prefixlab.impl.snapshot import Snapshot
+from prefixlab.impl.snapshot import Snapshot, SnapshotError
+from prefixlab.model import kernel
+from prefixlab.model.build import BuildConstants
 from prefixlab.model.invocation import Invocation
-from prefixlab.model.outcome import Outcome
+from prefixlab.model.outcome import SCHEMA, Outcome
 from prefixlab.model.startup import World, exec_target, predict
 
-CONTEXT = {"ignore_unknown_options": True, "allow_interspersed_args": False,
-           "help_option_names": ["-h", "--help"]}
+DEBUG_ENV = "PREFIXLAB_DEBUG"
+EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+DEFAULT_ARGS = ("-S",)
+"""The command line for explain's default interpreter: path is exact only with -S until the
+site layer lands."""
+
+SITE_HELP = ("Until the site layer lands, `path` (and, inside a venv, the prefixes) are exact "
+             "only with -S; without -S the trace ends with startup.site-not-modelled.")
+_ENV_OPS = "prefixlab.env_ops"
 
 
 class BadInput(click.ClickException):
-    exit_code = 2
+    """Input prefixlab cannot act on: one line, exit 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # Name the command in the error line, as click's own usage errors do.
+        self.ctx = click.get_current_context(silent=True)
 
 
-def _invocation_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option("--argv0", help="argv[0] as the program receives it (default: PROGRAM as typed)."),
-        click.option("--cwd", type=str, help="Working directory (default: the current one)."),
-        click.option("--env", "env_items", multiple=True, metavar="NAME=VALUE",
-                     help="Set a variable (after --clear-env; the last value wins)."),
-        click.option("--unset-env", multiple=True, metavar="NAME", help="Remove a variable."),
-        click.option("--clear-env", is_flag=True, help="Start from an empty environment."),
-        click.argument("program"),
-        click.argument("args", nargs=-1, type=click.UNPROCESSED),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+# -- the command classes ------------------------------------------------------------------------
+class Main(click.Group):
+    """The group: turns every failure into one line on stderr and an exit code."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        code = self._run(args, prog_name or "prefixlab", complete_var, extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(self, args: Sequence[str] | None, prog_name: str, complete_var: str | None,
+             extra: dict[str, Any]) -> int:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                  **extra)
+        except click.ClickException as error:
+            _error_line(error)
+            return EXIT_BAD_INPUT
+        except click.exceptions.Abort:
+            return EXIT_BAD_INPUT
+        except (SnapshotError, interpreters.InterpreterError) as error:
+            click.echo(f"{prog_name}: {prose.show(str(error))}", err=True)
+            return EXIT_BAD_INPUT
+        except Exception as error:  # a bug: one line unless asked for the traceback
+            if os.environ.get(DEBUG_ENV):
+                raise
+            click.echo(f"{prog_name}: internal error: {type(error).__name__}: "
+                       f"{prose.show(str(error))} (set {DEBUG_ENV}=1 for the traceback)",
+                       err=True)
+            return EXIT_INTERNAL
+        return result if isinstance(result, int) else EXIT_OK
 
 
-def make_invocation(program: str, args: Sequence[str], argv0: str | None, cwd: str | None,
-                    env_items: Sequence[str], unset_env: Sequence[str],
-                    clear_env: bool) -> Invocation:
-    env = {} if clear_env else dict(os.environ)
-    for item in env_items:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise BadInput(f"--env {item!r}: expected NAME=VALUE")
-        env[name] = value
-    for name in unset_env:
-        env.pop(name, None)
-    where = os.path.abspath(cwd) if cwd else os.getcwd()
-    if not os.path.isdir(where):
-        raise BadInput(f"--cwd {where}: not a directory")
-    return Invocation.make(program, list(args), argv0=argv0, env=env, cwd=where)
+def _error_line(error: click.ClickException) -> None:
+    ctx: click.Context | None = getattr(error, "ctx", None)
+    where = ctx.command_path if ctx is not None else "prefixlab"
+    message = " ".join(error.format_message().split())
+    hint = ""
+    if isinstance(error, click.UsageError):
+        hint = f" (see '{where} --help')"
+    click.echo(f"{where}: {prose.show(message)}{hint}", err=True)
+
+
+class InvocationCommand(click.Command):
+    """A command taking an invocation: records the order of --env and --unset-env (the last
+    one for a name wins) before click groups them by option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ENV_OPS] = _env_ops(args, self._value_options())
+        return super().parse_args(ctx, args)
+
+    def _value_options(self) -> frozenset[str]:
+        return frozenset(opt for p in self.params if isinstance(p, click.Option)
+                         and not p.is_flag and not p.count for opt in p.opts)
+
+
+def _env_ops(args: Sequence[str], with_value: frozenset[str]) -> list[tuple[str, str]]:
+    """(option, value) for each --env / --unset-env before PROGRAM, in order."""
+    ops: list[tuple[str, str]] = []
+    i = 0
+    while i < len(args) and args[i] != "--" and args[i].startswith("-"):
+        name, equals, value = args[i].partition("=")
+        takes = name in with_value
+        if takes and not equals:
+            value = args[i + 1] if i + 1 < len(args) else ""
+            i += 1
+        if name in ("--env", "--unset-env") and (equals or i < len(args)):
+            ops.append((name, value))
+        i += 1
+    return ops
+
+
+# -- options --------------------------------------------------------------------------------------
+def invocation_options(*, program_required: bool = True) -> Callable[[Callable[..., Any]],
+                                                                       Callable[..., Any]]:
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed([
+            click.option("--argv0", metavar="ARG0",
+                         help="argv[0] as the interpreter receives it (default: PROGRAM as "
+                              "typed)."),
+            click.option("--cwd", metavar="DIR",
+                         help="Working directory it runs in (default: the current one)."),
+            click.option("--env", "env_items", multiple=True, metavar="NAME=VALUE",
+                         help="Set a variable (applied after --clear-env, in order with "
+                              "--unset-env; the last one wins)."),
+            click.option("--unset-env", "unset_items", multiple=True, metavar="NAME",
+                         help="Remove a variable."),
+            click.option("--clear-env", is_flag=True,
+                         help="Start from an empty environment instead of yours."),
+            click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+            click.option("--no-cache", is_flag=True,
+                         help="Learn interpreters' build constants afresh."),
+            click.argument("program", required=program_required),
+            click.argument("args", nargs=-1, type=click.UNPROCESSED),
+        ]):
+            command = option(command)
+        return command
+    return decorate
+
+
+_CONTEXT: dict[str, Any] = {"allow_interspersed_args": False,
+                            "help_option_names": ["-h", "--help"]}
+
+
+def _command(group: click.Group, name: str) -> Callable[[Callable[..., Any]],
+                                                         click.Command]:
+    return group.command(name=name, cls=InvocationCommand, context_settings=_CONTEXT)
+
+
+# -- building the invocation and the world ------------------------------------------------------
+def make_invocation(program: str, args: Sequence[str], *, argv0: str | None, cwd: str | None,
+                    env_ops: Sequence[tuple[str, str]], clear_env: bool,
+                    base_env: Mapping[str, str] | None = None) -> Invocation:
+    """The Invocation the arguments describe (BadInput naming the argument if they cannot)."""
+    if program == "":
+        raise BadInput("PROGRAM: empty; name the file to execute")
+    env = {} if clear_env else dict(os.environ if base_env is None else base_env)
+    for option, value in env_ops:
+        if option == "--env":
+            name, equals, text = value.partition("=")
+            if not equals or not name:
+                raise BadInput(f"--env {value!r}: expected NAME=VALUE")
+            env[name] = text
+        else:
+            if not value or "=" in value:
+                raise BadInput(f"--unset-env {value!r}: expected a variable NAME")
+            env.pop(value, None)
+    return Invocation.make(program, list(args), argv0=argv0, env=env, cwd=_working_dir(cwd))
+
+
+def _working_dir(cwd: str | None) -> str:
+    try:
+        here = os.getcwd()
+    except OSError as error:
+        raise BadInput(f"the current directory cannot be used ({error.strerror})") from None
+    if cwd is None:
+        return here
+    if cwd == "":
+        raise BadInput("--cwd '': empty; name a directory")
+    where = cwd if cwd.startswith("/") else os.path.join(here, cwd)
+    try:
+        st = os.stat(where)
+    except OSError as error:
+        raise BadInput(f"--cwd {prose.show(cwd)}: {error.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise BadInput(f"--cwd {prose.show(cwd)}: not a directory")
+    if not os.access(where, os.X_OK):
+        raise BadInput(f"--cwd {prose.show(cwd)}: permission denied (cannot enter it)")
+    return where
 
 
 def world_for(invocation: Invocation, *, use_cache: bool) -> World:
-    """The host as a filesystem value, with the build constants of every interpreter found
-    here and of the binary the invocation executes (learned once, cached)."""
+    """The host as the model sees it: the real filesystem, every interpreter found here and
+    the binary the invocation executes, if it looks like a CPython binary (its constants are
+    learned by running it once, neutrally; cached).  A binary that cannot tell its constants
+    is left out: the model then says not-modelled."""
     snapshot = Snapshot("/")
-    extra: list[str] = []
-    cwd = os.path.realpath(invocation.cwd)
-    target = exec_target(snapshot, invocation, cwd)
-    if isinstance(target, str) and _looks_like_cpython(target):
-        extra.append(target)
-    try:
-        world = interpreters.host_world(use_cache=use_cache, extra=extra)
-    except interpreters.InterpreterError as error:
-        raise BadInput(str(error)) from None
-    return World(snapshot, world.builds)
+    host = interpreters.host_world(use_cache=use_cache)
+    builds: dict[str, BuildConstants] = dict(host.builds)
+    target = _target(snapshot, invocation)
+    if target is not None and target not in builds and _looks_like_cpython(target):
+        try:
+            builds[target] = interpreters.learn_constants(target, use_cache=use_cache)
+        except interpreters.InterpreterError:
+            pass
+    return World(snapshot, builds)
+
+
+def _target(fs: Snapshot, invocation: Invocation) -> str | None:
+    """exec_target's physical path of the binary executed, or None."""
+    cwd = kernel.realpath(fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return None
+    target = exec_target(fs, invocation, cwd)
+    return None if isinstance(target, kernel.Errno) else target
 
 
 def _looks_like_cpython(path: str) -> bool:
+    """An ELF file named python* (a script such as a pyenv shim is not followed yet)."""
     try:
         with open(path, "rb") as handle:
             magic = handle.read(4)
@@ -93,145 +244,243 @@ def _looks_like_cpython(path: str) -> bool:
     return magic == b"\x7fELF" and os.path.basename(path).startswith("python")
 
 
-def _predict(invocation: Invocation, no_cache: bool) -> Outcome:
-    return predict(world_for(invocation, use_cache=not no_cache), invocation)
+def _default_interpreter(invocation_env: Mapping[str, str], cwd: str) -> tuple[str, str]:
+    """The machine's default interpreter: (python3 as found on PATH, the sys.executable it
+    reports).  Run once, in the given environment and directory, as a shell would."""
+    path = invocation_env.get("PATH", os.defpath)
+    found = shutil.which("python3", path=path)
+    if found is None:
+        raise BadInput("explain: no PROGRAM given and no python3 on PATH to ask for the "
+                       "default interpreter")
+    try:
+        done = subprocess.run([found, "-c", "import sys; print(sys.executable)"],
+                              env=dict(invocation_env), cwd=cwd, capture_output=True,
+                              timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise BadInput(f"explain: {found} cannot be run to ask for sys.executable "
+                       f"({error})") from None
+    answer = os.fsdecode(done.stdout).strip().splitlines()
+    if done.returncode != 0 or not answer or not answer[-1].startswith("/"):
+        raise BadInput(f"explain: {found} did not report an absolute sys.executable "
+                       f"(exit status {done.returncode})")
+    return found, answer[-1]
 
 
-def _dump(data: dict[str, Any]) -> None:
-    # ensure_ascii writes undecodable bytes (surrogateescape) as \udcxx escapes.
+def _default_preface(found: str, binary: str) -> str:
+    code = prose.code
+    text = (f"No PROGRAM given: the machine's default interpreter is the binary that "
+            f"{code('python3')} on PATH ({code(found)}) reports as sys.executable: "
+            f"{code(binary)}.")
+    if _is_script(found):
+        text += (f" {code(found)} itself is a script (a shim such as pyenv's), which the "
+                 "model cannot follow yet, so this explains the binary it ends up running.")
+    return text + (f" It is started with {code(' '.join(DEFAULT_ARGS))}, because sys.path "
+                   "and the prefixes are exact only with -S until the site layer lands.")
+
+
+def _is_script(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == b"#!"
+    except OSError:
+        return False
+
+
+# -- output ---------------------------------------------------------------------------------------
+def dump(data: Mapping[str, Any]) -> None:
+    """JSON on stdout.  ensure_ascii: the output is 7-bit, and undecodable bytes in paths
+    (lone surrogates, from surrogateescape) are written as \\udcNN escapes, which json.loads
+    turns back into the same strings (os.fsencode gives the original bytes)."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=True))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main_group() -> None:
-    """An executable model of how CPython finds itself at start-up.
-
-    Until the site layer lands, `path` (sys.path) is exact with -S."""
+def _console() -> Console | None:
+    """rich for a terminal; None (plain text) for a pipe or a file."""
+    return Console(highlight=False) if sys.stdout.isatty() else None
 
 
-@main_group.command(name="predict", context_settings=CONTEXT)
-@_invocation_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--no-cache", is_flag=True, help="Learn build constants afresh.")
-def predict_cmd(program: str, args: tuple[str, ...], argv0: str | None, cwd: str | None,
-                env_items: tuple[str, ...], unset_env: tuple[str, ...], clear_env: bool,
-                as_json: bool, no_cache: bool) -> None:
-    """Predict what PROGRAM ARG... computes at start-up (never runs it)."""
-    outcome = _predict(make_invocation(program, args, argv0, cwd, env_items, unset_env,
-                                       clear_env), no_cache)
-    if as_json:
-        _dump(outcome.to_json())
+def _show_result(outcome: Outcome, heading: str) -> None:
+    console = _console()
+    if console is None:
+        click.echo(prose.render_result_plain(outcome, heading), nl=False)
     else:
-        click.echo("\n".join(result_lines(outcome)))
+        prose.render_result_rich(outcome, heading, console)
+    if "startup.site-not-modelled" in outcome.trace.rules():
+        click.echo(f"note: {prose.SITE_NOTE}.")
 
 
-@main_group.command(context_settings=CONTEXT)
-@_invocation_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def probe(program: str, args: tuple[str, ...], argv0: str | None, cwd: str | None,
-          env_items: tuple[str, ...], unset_env: tuple[str, ...], clear_env: bool,
-          as_json: bool) -> None:
-    """Run PROGRAM ARG... for real and report what it computed (same keys, no trace)."""
-    outcome = run_probe(make_invocation(program, args, argv0, cwd, env_items, unset_env,
-                                        clear_env))
-    if as_json:
-        _dump(outcome.to_json(with_trace=False))
+def _show_comparison(comparison: prose.Comparison, *, only_differences: bool) -> None:
+    console = _console()
+    if console is None:
+        click.echo(prose.render_comparison_plain(comparison, only_differences=only_differences),
+                   nl=False)
     else:
-        click.echo("\n".join(result_lines(outcome)))
+        prose.render_comparison_rich(comparison, console, only_differences=only_differences)
 
 
-@main_group.command(context_settings=CONTEXT)
-@click.option("--graph", is_flag=True, help="Add a Mermaid diagram of the layout consulted.")
-@click.option("--compare", is_flag=True, help="Also run it and show both side by side.")
-@click.option("--no-cache", is_flag=True, help="Learn build constants afresh.")
-@click.option("--argv0")
-@click.option("--cwd", type=str)
-@click.option("--env", "env_items", multiple=True, metavar="NAME=VALUE")
-@click.option("--unset-env", multiple=True, metavar="NAME")
-@click.option("--clear-env", is_flag=True)
-@click.argument("program", required=False)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def explain(graph: bool, compare: bool, no_cache: bool, argv0: str | None, cwd: str | None,
-            env_items: tuple[str, ...], unset_env: tuple[str, ...], clear_env: bool,
-            program: str | None, args: tuple[str, ...]) -> None:
-    """Explain, step by step, why PROGRAM finds the prefix it does.
+# -- the commands ----------------------------------------------------------------------------------
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=SITE_HELP)
+def main() -> None:
+    """prefixlab: an executable model of how CPython works out where it lives at start-up
+    (sys.executable, sys._base_executable, the prefixes, sys.path).
 
-    Without PROGRAM: the machine's default interpreter (the binary python3's sys.executable
-    names), run with -S."""
+    Commands that take PROGRAM [ARG...] describe one start of an interpreter: PROGRAM is the
+    file executed (a bare name is looked up on the given PATH as execvp does), the ARGs are
+    the interpreter's command line (with no -c, -m or script, the prediction is for -c).
+    Exit codes: 0 an answer, 1 diff found differences, 2 bad input."""
+
+
+def _invocation(ctx: click.Context, program: str, args: Sequence[str], argv0: str | None,
+                cwd: str | None, env_items: Sequence[str], unset_items: Sequence[str],
+                clear_env: bool) -> Invocation:
+    ops = ctx.meta.get(_ENV_OPS)
+    if ops is None or len(ops) != len(env_items) + len(unset_items):
+        ops = [("--env", v) for v in env_items] + [("--unset-env", v) for v in unset_items]
+    return make_invocation(program, args, argv0=argv0, cwd=cwd, env_ops=ops,
+                           clear_env=clear_env)
+
+
+@_command(main, "predict")
+@invocation_options()
+@click.pass_context
+def predict_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0: str | None,
+                    cwd: str | None, env_items: tuple[str, ...], unset_items: tuple[str, ...],
+                    clear_env: bool, as_json: bool, no_cache: bool) -> int:
+    """Predict what PROGRAM ARG... computes at start-up, without running it.
+
+    The binary's build constants may be learned by running it once, neutrally (-I -S, empty
+    environment), and are cached. Until the site layer lands, path is exact with -S."""
+    invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
+    outcome = predict(world_for(invocation, use_cache=not no_cache), invocation)
+    if as_json:
+        dump(outcome.to_json())
+    else:
+        _show_result(outcome, f"prefixlab predict: {prose.command_line(outcome)}")
+    return EXIT_OK
+
+
+@_command(main, "probe")
+@invocation_options()
+@click.pass_context
+def probe_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0: str | None,
+                  cwd: str | None, env_items: tuple[str, ...], unset_items: tuple[str, ...],
+                  clear_env: bool, as_json: bool, no_cache: bool) -> int:
+    """Run PROGRAM ARG... for real and report what it computed (the keys of predict, without
+    the trace). The command it runs is replaced by a probe: only -c command lines (or none)
+    can be probed. --no-cache is accepted for symmetry; the probe learns nothing."""
+    invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
+    outcome = run_probe(invocation)
+    if as_json:
+        dump(outcome.to_json(with_trace=False))
+    else:
+        _show_result(outcome, f"prefixlab probe: {prose.command_line(outcome)}")
+    return EXIT_OK
+
+
+@_command(main, "explain")
+@click.option("--graph", is_flag=True,
+              help="Add a Mermaid diagram of the part of the layout the answer depended on.")
+@click.option("--compare", is_flag=True,
+              help="Also run it (as probe does) and show predicted and probed side by side.")
+@invocation_options(program_required=False)
+@click.pass_context
+def explain_command(ctx: click.Context, graph: bool, compare: bool, program: str | None,
+                    args: tuple[str, ...], argv0: str | None, cwd: str | None,
+                    env_items: tuple[str, ...], unset_items: tuple[str, ...], clear_env: bool,
+                    as_json: bool, no_cache: bool) -> int:
+    """Explain, step by step, how PROGRAM ARG... finds itself: each step names its rule, the
+    behaviour-table row (CPython version range) in force and the source it comes from.
+
+    Without PROGRAM: the machine's default interpreter, i.e. the binary that python3's
+    sys.executable names (python3 found on PATH is run once to ask), started with -S."""
+    preface: list[str] = []
     if program is None:
-        program, args = _default_interpreter(), ("-S",)
-    invocation = make_invocation(program, args, argv0, cwd, env_items, unset_env, clear_env)
-    outcome = _predict(invocation, no_cache)
-    click.echo(explain_text(outcome))
-    if graph:
-        click.echo("\n```mermaid\n" + mermaid(outcome) + "\n```")
-    if compare:
-        click.echo("\nPredicted and observed:\n" + side_by_side(outcome, run_probe(invocation)))
-
-
-def _default_interpreter() -> str:
-    try:
-        found = subprocess.run(["python3", "-c", "import sys; print(sys.executable)"],
-                               capture_output=True, text=True, timeout=30, check=True)
-    except (OSError, subprocess.SubprocessError) as error:
-        raise BadInput(f"python3: cannot ask it for sys.executable ({error})") from None
-    return found.stdout.strip()
-
-
-@main_group.command(context_settings=CONTEXT)
-@_invocation_options
-@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
-@click.option("--no-cache", is_flag=True, help="Learn build constants afresh.")
-def diff(program: str, args: tuple[str, ...], argv0: str | None, cwd: str | None,
-         env_items: tuple[str, ...], unset_env: tuple[str, ...], clear_env: bool,
-         as_json: bool, no_cache: bool) -> None:
-    """Predict and run PROGRAM ARG..., show where they differ (exit 1 if they do)."""
-    invocation = make_invocation(program, args, argv0, cwd, env_items, unset_env, clear_env)
-    predicted, observed = _predict(invocation, no_cache), run_probe(invocation)
-    mine, theirs = predicted.comparable(), observed.comparable()
-    keys = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        base = _invocation(ctx, "python3", (), argv0, cwd, env_items, unset_items, clear_env)
+        found, program = _default_interpreter(base.environ, base.cwd)
+        args = DEFAULT_ARGS
+        preface.append(_default_preface(found, program))
+    invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
+    world = world_for(invocation, use_cache=not no_cache)
+    outcome = predict(world, invocation)
+    explanation = prose.explain(outcome, world.fs, graph=graph, preface=preface)
+    probed = run_probe(invocation) if compare else None
+    comparison = prose.compare(outcome, probed) if probed is not None else None
     if as_json:
-        _dump({"differences": {k: {"model": mine.get(k), "real": theirs.get(k)} for k in keys}})
+        data = outcome.to_json()
+        data["explanation"] = explanation.to_json()
+        if probed is not None and comparison is not None:
+            data["probed"] = probed.to_json(with_trace=False)
+            data["differences"] = list(comparison.differences)
+        dump(data)
+        return EXIT_OK
+    console = _console()
+    if console is None:
+        click.echo(prose.render_plain(explanation), nl=False)
     else:
-        click.echo(side_by_side(predicted, observed))
-    if keys:
-        raise SystemExit(1)
+        prose.render_rich(explanation, console)
+    if comparison is not None:
+        click.echo("\nPredicted and probed, side by side:")
+        _show_comparison(comparison, only_differences=False)
+    return EXIT_OK
 
 
-@main_group.command(name="interpreters")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--no-cache", is_flag=True)
-def interpreters_cmd(as_json: bool, no_cache: bool) -> None:
-    """List the interpreters found here, what is out of scope and why, and the cache."""
+@_command(main, "diff")
+@invocation_options()
+@click.pass_context
+def diff_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0: str | None,
+                 cwd: str | None, env_items: tuple[str, ...], unset_items: tuple[str, ...],
+                 clear_env: bool, as_json: bool, no_cache: bool) -> int:
+    """Predict and probe PROGRAM ARG..., and show the keys where they differ.
+
+    Exit status 0 when they agree, 1 when they differ, 2 when the probe cannot run this
+    command line (only -c, or no command, can be probed)."""
+    invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
+    predicted = predict(world_for(invocation, use_cache=not no_cache), invocation)
+    probed = run_probe(invocation)
+    if probed.error is not None and probed.error.kind == "probe-unsupported":
+        raise BadInput(f"diff: cannot probe this: {probed.error.message}")
+    comparison = prose.compare(predicted, probed)
+    if as_json:
+        dump(comparison.to_json(predicted, probed))
+    else:
+        click.echo(f"prefixlab diff: {prose.command_line(predicted)}")
+        _show_comparison(comparison, only_differences=True)
+    return EXIT_DIFFERENT if comparison.differences else EXIT_OK
+
+
+@main.command(name="interpreters", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--no-cache", is_flag=True, help="Learn build constants afresh.")
+def interpreters_command(as_json: bool, no_cache: bool) -> int:
+    """List the CPython interpreters found here (pyenv, /usr/bin, /usr/local/bin, PATH,
+    PREFIXLAB_PYTHONS), which are out of scope and why, and where learned build constants
+    are cached."""
     found = interpreters.discover(use_cache=not no_cache)
     if as_json:
-        _dump({"cache": interpreters.cache_dir(), "interpreters": [
-            {"path": i.path, "real_path": i.real_path,
-             "version": "%d.%d.%d" % i.version if i.version else None, "source": i.source,
-             "in_scope": i.in_scope, "reason": i.reason} for i in found]})
-        return
+        dump({"schema": SCHEMA, "cache": interpreters.cache_dir(),
+              "interpreters": [_interpreter_json(i) for i in found]})
+        return EXIT_OK
+    rows = [("", "version", "path", "found via", "")]
     for i in found:
         version = "%d.%d.%d" % i.version if i.version else "?"
-        state = "in scope" if i.in_scope else f"out of scope: {i.reason}"
-        click.echo(f"{version:>9}  {i.path}  ({i.source}; {state})")
-    click.echo(f"build constants cache: {interpreters.cache_dir()}")
+        real = "" if i.real_path == i.path else f" (-> {prose.show(i.real_path)})"
+        rows.append(("✓" if i.in_scope else "✗", version, prose.show(i.path) + real,
+                     i.source, prose.show(i.reason) if i.reason else ""))
+    click.echo("\n".join(line.rstrip() for line in prose._columns(rows, indent="")))
+    in_scope = sum(i.in_scope for i in found)
+    click.echo(f"{in_scope} in scope (CPython 3.8-3.14), {len(found) - in_scope} not.")
+    click.echo(f"Build constants cache: {prose.show(interpreters.cache_dir())}")
+    return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        main_group.main(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except click.exceptions.Exit as done:
-        return done.exit_code
-    except click.ClickException as error:
-        message = error.format_message().replace("\n", " ")
-        click.echo(f"prefixlab: {message}", err=True)
-        return 2 if not isinstance(error, BadInput) else error.exit_code
-    except click.exceptions.Abort:
-        return 2
-    except SystemExit as leaving:
-        return int(leaving.code or 0)
-    return 0
+def _interpreter_json(interp: interpreters.Interpreter) -> dict[str, Any]:
+    constants = asdict(interp.constants) if interp.constants is not None else None
+    return {"path": interp.path, "real_path": interp.real_path,
+            "version": "%d.%d.%d" % interp.version if interp.version else None,
+            "source": interp.source, "in_scope": interp.in_scope, "reason": interp.reason,
+            "constants": constants}
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # pragma: no cover
+    main()
