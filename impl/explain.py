@@ -33,7 +33,7 @@ CODE = "\0"
 """Delimits code spans (paths, names) inside prose; no path can hold a NUL."""
 
 LABELS = {name: ("sys._base_executable" if name == "base_executable" else f"sys.{name}")
-          for name in FIELDS}
+          for name in (*FIELDS, "path")}
 SITE_NOTE = ("site is imported (no -S): prefixlab does not model site.py yet, so path and "
              "the prefixes are exact only with -S")
 
@@ -243,8 +243,9 @@ def _not_modelled(step: Step, q: list[str], ctx: _Ctx) -> str:
                  "wrapper. ")
     else:
         text += "which is not a CPython binary the model knows. "
-    return text + ("What it goes on to run is not modelled yet, so there is no prediction; "
-                   "run `prefixlab explain` on the interpreter binary itself.")
+    return text + ("What it goes on to run is not modelled yet, so there is no prediction. "
+                   "Explain the interpreter binary itself instead (`prefixlab explain` with no "
+                   "PROGRAM asks python3 on PATH which binary that is).")
 
 
 @narrates("program_name.argv0")
@@ -293,9 +294,17 @@ def _cfg_found(step: Step, q: list[str], ctx: _Ctx) -> str:
 
 @narrates("venv.no-cfg")
 def _cfg_none(step: Step, q: list[str], ctx: _Ctx) -> str:
-    places = " and ".join(code(p) for p in q) or "the usual places"
-    return (f"Next, getpath looks for a virtual environment's pyvenv.cfg in {places}: there "
+    places = " and ".join(code(p) for p in q)
+    if len(q) == 1:
+        places += " and its parent"
+    text = (f"Next, getpath looks for a virtual environment's pyvenv.cfg in {places}: there "
             "is none, so this is not a virtual environment as far as start-up is concerned.")
+    unseen = _unseen_cfg(ctx)
+    if ctx.c_getpath and unseen:
+        text += (f" Yet {code(unseen)} exists next to the executable as invoked: 3.8-3.10 "
+                 "look for pyvenv.cfg only after following the executable's links, so getpath "
+                 "does not see it (site.py does, when it runs).")
+    return text
 
 
 @narrates("venv.home-key")
@@ -376,7 +385,8 @@ def _os_landmark(step: Step, q: list[str], ctx: _Ctx) -> str:
     text = (f"Now the standard library. getpath walks up from {code(start)} ({why}), testing "
             f"each directory for the landmark {code(landmark[len(found) + 1:] if landmark else 'lib/pythonX.Y/os.py')}")
     if len(tested) > 1:
-        text += "; " + ", ".join(code(d) for d in tested[:-1]) + " do not hold it"
+        text += "; " + ", ".join(code(d) for d in tested[:-1])
+        text += " does not hold it" if len(tested) == 2 else " do not hold it"
     text += f"; {code(found)} does"
     if landmark:
         text += f" ({code(landmark)})"
@@ -387,8 +397,8 @@ def _os_landmark(step: Step, q: list[str], ctx: _Ctx) -> str:
 @narrates("prefix.search-failed")
 def _search_failed(step: Step, q: list[str], ctx: _Ctx) -> str:
     return (f"Walking up from {code(q[0])} ({_start_reason(ctx)}), no directory holds the "
-            f"standard library's landmark: {', '.join(code(d) for d in q)} were tested "
-            "('/' itself never is).")
+            f"standard library's landmark: {', '.join(code(d) for d in q)} "
+            f"{'was' if len(q) == 1 else 'were'} tested ('/' itself never is).")
 
 
 @narrates("prefix.compiled-in")
@@ -405,6 +415,22 @@ def _prefix_macro(step: Step, q: list[str], ctx: _Ctx) -> str:
                  f"{' ' + code(home[0]) if home else ''}: a home that is not the base "
                  "installation's own bin directory (say, a directory of links to it) ends here")
     return text + "."
+
+
+@narrates("exec_prefix.compiled-in")
+def _exec_macro(step: Step, q: list[str], ctx: _Ctx) -> str:
+    value = q[0]
+    text = ("Likewise no directory on the way up holds the extension modules' directory "
+            f"lib-dynload, so sys.exec_prefix falls back to the compiled-in EXEC_PREFIX")
+    if ctx.c_getpath:
+        return text + f": the extension modules are looked for in {code(value)}."
+    return text + f": {code(value)}."
+
+
+@narrates("exec_prefix.same-as-prefix")
+def _exec_same(step: Step, q: list[str], ctx: _Ctx) -> str:
+    return ("Nothing gave sys.exec_prefix a value of its own, so it is sys.prefix: "
+            f"{code(q[0])}.")
 
 
 @narrates("exec_prefix.lib-dynload")
@@ -499,6 +525,19 @@ def _found_landmark(ctx: _Ctx, directory: str, suffixes: Sequence[str]) -> str:
     return ""
 
 
+def _unseen_cfg(ctx: _Ctx) -> str:
+    """A pyvenv.cfg beside the executable as invoked (or one level up), if there is one."""
+    exe = ctx.outcome.executable or ""
+    if ctx.fs is None or not exe.startswith("/"):
+        return ""
+    directory = h.dirname(exe)
+    for candidate in (f"{directory}/pyvenv.cfg", f"{h.dirname(directory)}/pyvenv.cfg"):
+        entry = kernel.lookup(ctx.fs, candidate).entry
+        if entry is not None and entry.kind == "file":
+            return candidate
+    return ""
+
+
 def _venv_dir(ctx: _Ctx) -> str:
     found = ctx.quoted("venv.cfg-found")
     return h.dirname(found[0]) if found else ""
@@ -576,8 +615,10 @@ def _prefix_reason(ctx: _Ctx) -> str:
         return (f"it is the first directory above{where} ({_start_reason(ctx)}) that holds "
                 "the standard library's landmark os.py")
     if "prefix.compiled-in" in fired:
-        return "no directory above the search's start holds the standard library, so the " \
-               "compiled-in PREFIX is used"
+        start = ctx.quoted("prefix.search-failed")
+        where = f" {code(start[0])}" if start else ""
+        return (f"no directory above{where} ({_start_reason(ctx)}) holds the standard "
+                "library, so the PREFIX compiled into the binary is used")
     if "prefix.library" in fired:
         return "it is where the runtime library libpython lives"
     return "nothing else applied (see the steps above)"
@@ -688,7 +729,9 @@ def compare(predicted: Outcome, probed: Outcome) -> Comparison:
         label = LABELS.get(key, key)
         if isinstance(left, list) or isinstance(right, list):
             a, b = list(left or []), list(right or [])
-            for n in range(max(len(a), len(b), 1)):
+            if not a and not b:
+                rows.append((label, "(none)", "(none)", True))
+            for n in range(max(len(a), len(b))):
                 rows.append((label if n == 0 else "", _value(a[n] if n < len(a) else None),
                              _value(b[n] if n < len(b) else None),
                              n < len(a) and n < len(b) and a[n] == b[n]))

@@ -1,0 +1,282 @@
+"""explain: the trace as prose, and the layout graph as Mermaid.
+
+Most cases are model worlds built by hand (no interpreter needed): a base install under
+/opt/py and a venv whose bin/python is a link to it, the account a newcomer should be able to
+follow.  Generated cases check that every trace renders, whatever the layout.
+"""
+
+from __future__ import annotations
+
+import re
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from rich.console import Console
+
+from prefixlab.impl import explain as prose
+from prefixlab.impl import graph as layout_graph
+from prefixlab.model.build import BuildConstants
+from prefixlab.model.fs import Layout
+from prefixlab.model.invocation import Invocation
+from prefixlab.model.outcome import Outcome
+from prefixlab.model.startup import World, predict
+from prefixlab.model.strategies import Case, Target, cases, stdlib_skeleton
+from prefixlab.model.trace import RULES, Step, Trace
+
+VERSIONS = [(3, 8, 18), (3, 9, 18), (3, 10, 13), (3, 11, 7), (3, 12, 1), (3, 13, 0)]
+
+
+def short(version: tuple[int, int, int]) -> str:
+    return "%d.%d" % version[:2]
+
+
+def base_install(version: tuple[int, int, int], prefix: str = "/opt/py") -> Layout:
+    x_y = short(version)
+    nodes = stdlib_skeleton(f"{prefix}/lib/python{x_y}")
+    layout = Layout(nodes).with_file(f"{prefix}/bin/python{x_y}", b"\x7fELF", 0o755)
+    return layout
+
+
+def world(layout: Layout, version: tuple[int, int, int], prefix: str = "/opt/py") -> World:
+    build = BuildConstants(version=version, prefix=prefix, exec_prefix=prefix)
+    return World(layout, {f"{prefix}/bin/python{short(version)}": build})
+
+
+def venv_case(version: tuple[int, int, int], *args: str) -> tuple[Outcome, Layout]:
+    """/venv/bin/python -> /opt/py/bin/python3.X, pyvenv.cfg home = /opt/py/bin."""
+    x_y = short(version)
+    layout = (base_install(version)
+              .with_link("/venv/bin/python", f"/opt/py/bin/python{x_y}")
+              .with_file("/venv/pyvenv.cfg", b"home = /opt/py/bin\ninclude-system-site-packages"
+                         b" = false\n")
+              .with_dir("/work"))
+    invocation = Invocation.make("/venv/bin/python", args or ("-S", "-c", "pass"),
+                                 env={"PATH": "/usr/bin:/bin"}, cwd="/work")
+    return predict(world(layout, version), invocation), layout
+
+
+# -- prose ---------------------------------------------------------------------------------------
+def test_venv_from_a_symlinked_interpreter_reads_as_a_story() -> None:
+    outcome, layout = venv_case((3, 12, 1))
+    assert outcome.status == "ok" and outcome.prefix == "/opt/py"
+    text = prose.render_plain(prose.explain(outcome, layout, graph=True))
+    steps = text.split("What happens, step by step:")[1].split("Result (predicted):")[0]
+    # What was run, and the link the kernel followed to the binary.
+    assert "You ran `/venv/bin/python`" in steps
+    assert "`/venv/bin/python` → `/opt/py/bin/python3.12`" in steps
+    assert "CPython 3.12.1 binary" in steps and "3.12 row of the behaviour table" in steps
+    # sys.executable keeps the link; the venv and its home.
+    assert "sys.executable names the link" in steps
+    assert "It finds `/venv/pyvenv.cfg`" in steps
+    assert "home key says `/opt/py/bin`" in steps
+    # Where the search starts and why, which landmark was found where.
+    assert "walks up from `/opt/py/bin` (pyvenv.cfg's home)" in steps
+    assert "`/opt/py/lib/python3.12/os.py`" in steps
+    assert "So sys.prefix is `/opt/py`" in steps
+    assert "sys._base_executable is where the executable's chain of symbolic links ends" in steps
+    # Why sys.prefix is not the venv.
+    assert "It is the base installation, not the venv `/venv`" in text
+    # Every step names its rule, the row and the source.
+    assert "rule venv.home-key · row 3.12 (this behaviour differs between rows) · source: " \
+           "getpath.py 'home' key" in steps
+    assert "rule prefix.os-landmark · row 3.12 · source: getpath.py search_up" in steps
+    numbered = re.findall(r"^ ?(\d+)\. ", steps, re.M)
+    assert [int(n) for n in numbered] == list(range(1, len(outcome.trace.steps) + 1))
+    assert steps.count("[rule ") == len(outcome.trace.steps)
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: short(v))
+def test_every_step_names_its_rule_row_and_source(version: tuple[int, int, int]) -> None:
+    outcome, layout = venv_case(version)
+    explanation = prose.explain(outcome, layout)
+    row = outcome.trace.row
+    assert row == short(version) or row.startswith(short(version))
+    for step, item in zip(outcome.trace.steps, explanation.items, strict=True):
+        assert item.rule == step.rule
+        assert item.citation.startswith(f"rule {step.rule} · row {row}")
+        assert RULES[step.rule].source in item.citation
+        assert prose.CODE not in prose.plain(item.text)
+    assert "sys.prefix is `/opt/py`" in prose.plain(" ".join(explanation.summary))
+
+
+def test_the_c_arrangement_is_told_as_such() -> None:
+    outcome, layout = venv_case((3, 10, 13))
+    text = prose.render_plain(prose.explain(outcome, layout))
+    assert "getpath.c follows it to `/opt/py/bin/python3.10` before anything else" in text
+    assert "cut off: `/opt/py`" in text
+
+
+def test_a_home_of_links_falls_back_to_the_compiled_prefix() -> None:
+    """gh-106045: a venv made through a public link records that link's directory as home;
+    3.11+ search from there, find nothing, and use the compiled-in PREFIX."""
+    layout = (base_install((3, 12, 1))
+              .with_link("/pub/python3", "/opt/py/bin/python3.12")
+              .with_link("/venv/bin/python3", "/pub/python3")
+              .with_file("/venv/pyvenv.cfg", b"home = /pub\n"))
+    invocation = Invocation.make("/venv/bin/python3", ["-S"], env={"PATH": "/bin"})
+    outcome = predict(world(layout, (3, 12, 1)), invocation)
+    text = prose.render_plain(prose.explain(outcome, layout))
+    assert outcome.prefix == "/opt/py"
+    assert "`/venv/bin/python3` → `/pub/python3`; `/pub/python3` → `/opt/py/bin/python3.12`" \
+        in text
+    assert "no directory holds the standard library's landmark: `/pub` was tested" in text
+    assert "falls back to the PREFIX compiled into the binary: `/opt/py`" in text
+    assert "The search started at pyvenv.cfg's home `/pub`" in text
+    assert "because no directory above `/pub` (pyvenv.cfg's home) holds the standard " \
+           "library" in text
+    # Compiled for elsewhere: the warning, then no stdlib at all.
+    elsewhere = BuildConstants(version=(3, 12, 1), prefix="/usr/local", exec_prefix="/usr/local")
+    failed = predict(World(layout, {"/opt/py/bin/python3.12": elsewhere}), invocation)
+    text = prose.render_plain(prose.explain(failed, layout))
+    assert failed.status == "startup-failed"
+    assert "hence the warning 'Could not find platform independent libraries <prefix>'" in text
+    assert "no running interpreter (startup-failed, stdlib-not-found)" in text
+
+
+def test_without_dash_s_the_site_gap_is_said() -> None:
+    outcome, layout = venv_case((3, 12, 1), "-c", "pass")
+    text = prose.render_plain(prose.explain(outcome, layout))
+    assert "startup.site-not-modelled" in text
+    assert "normally makes sys.prefix and sys.exec_prefix the venv `/venv`" in text
+
+
+def test_failures_are_explained() -> None:
+    outcome, layout = venv_case((3, 12, 1))
+    missing = predict(world(layout, (3, 12, 1)), Invocation.make("/nowhere/python", ["-S"]))
+    text = prose.render_plain(prose.explain(missing, layout))
+    assert "cannot execute `/nowhere/python`: there is no such file" in text
+    assert "no row (the interpreter never started)" in text
+    script = layout.with_file("/bin/shim", b"#!/bin/sh\nexec python3 \"$@\"\n", 0o755)
+    shim = predict(world(script, (3, 12, 1)), Invocation.make("/bin/shim", ["-S"]))
+    text = prose.render_plain(prose.explain(shim, script))
+    assert "a script (it starts with `#!/bin/sh`)" in text and "not-modelled" in text
+
+
+def test_unknown_rules_and_odd_details_fall_back_to_the_summary() -> None:
+    outcome, layout = venv_case((3, 12, 1))
+    odd = Trace((Step("prefix.os-landmark", "no quotes at all"), Step("no.such.rule", "x")),
+                row="3.12")
+    text = prose.render_plain(prose.explain(Outcome("ok", outcome.invocation, trace=odd)))
+    assert RULES["prefix.os-landmark"].summary in text and "Here: `no quotes at all`" in text
+    assert "(unregistered rule no.such.rule)" in text
+
+
+def test_rich_rendering_keeps_the_rules() -> None:
+    outcome, layout = venv_case((3, 12, 1))
+    console = Console(record=True, width=100, color_system=None)
+    prose.render_rich(prose.explain(outcome, layout, graph=True), console)
+    text = console.export_text()
+    assert "rule prefix.os-landmark" in text and "```mermaid" in text
+    assert "/opt/py/lib/python3.12/os.py" in text
+
+
+def test_undecodable_bytes_are_shown_escaped() -> None:
+    odd = "/opt/p\udcffy"
+    assert prose.show(odd) == "/opt/p\\xffy"
+    outcome, layout = venv_case((3, 12, 1))
+    text = prose.render_plain(prose.explain(Outcome(
+        "exec-failed", Invocation.make(odd + "/python", ["-S"]))))
+    text.encode("utf-8")  # printable whatever the locale's strictness
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(Target((3, 12, 1))))
+def test_every_generated_trace_renders(case: Case) -> None:
+    bound = case.at("/r")
+    build = BuildConstants(version=(3, 12, 1), prefix="/usr/local", exec_prefix="/usr/local")
+    builds = {}
+    for binary in bound.binaries:
+        builds[binary] = build
+    outcome = predict(World(bound.layout, builds), bound.invocation)
+    explanation = prose.explain(outcome, bound.layout, graph=True)
+    assert len(explanation.items) == len(outcome.trace.steps)
+    text = prose.render_plain(explanation)
+    for step in outcome.trace.steps:
+        assert f"rule {step.rule} · " in text
+    if explanation.mermaid is not None:
+        check_mermaid(explanation.mermaid)
+
+
+# -- the graph -----------------------------------------------------------------------------------
+NODE = re.compile(r'^  ([nm]\d+)\["([^"]*)"\]$')
+EDGE = re.compile(r"^  (n\d+) --> (n\d+)$")
+GROUP = re.compile(r"^  (n\d+) -\.- (m\d+)$")
+LINK = re.compile(r'^  (n\d+) -\.->\|"([^"]*)"\| (n\d+)$')
+STYLE = re.compile(r"^  classDef \w+ [\w#:,.\- ]+$|^  class [nm]\d+(,[nm]\d+)* \w+$")
+
+
+def check_mermaid(text: str) -> dict[str, str]:
+    """Well-formed as far as prefixlab writes Mermaid: a flowchart header, then node
+    definitions, edges between defined nodes and class lines; labels without raw quotes.
+    Returns each node's full path, rebuilt from the labels along the containment edges."""
+    lines = text.rstrip("\n").split("\n")
+    assert lines[0] == "flowchart LR"
+    labels: dict[str, str] = {}
+    parent: dict[str, str] = {}
+    for line in lines[1:]:
+        if match := NODE.match(line):
+            assert match[1] not in labels, line
+            labels[match[1]] = match[2]
+        elif match := EDGE.match(line) or GROUP.match(line):
+            assert match[1] in labels and match[2] in labels, line
+            parent[match[2]] = match[1]
+        elif match := LINK.match(line):
+            assert match[1] in labels and match[3] in labels, line
+        else:
+            assert STYLE.match(line), line
+
+    def full(node: str) -> str:
+        name = labels[node].split("<br/>")[0]
+        if node in parent and not name.startswith("/"):
+            return full(parent[node]).rstrip("/") + "/" + name
+        return name
+
+    return {node: full(node) for node in labels}
+
+
+def test_mermaid_is_well_formed_and_holds_the_landmark() -> None:
+    outcome, layout = venv_case((3, 12, 1))
+    text = prose.mermaid(outcome, layout)
+    paths = check_mermaid(text)
+    found = [n for n, p in paths.items() if p == "/opt/py/lib/python3.12/os.py"]
+    assert found, paths
+    assert "landmark found" in text and "pyvenv.cfg<br/>read" in text
+    assert '-.->|"→ /opt/py/bin/python3.12"|' in text
+    assert any(p == "/opt/py" for p in paths.values())
+    assert "sys.prefix" in text
+
+
+def test_mermaid_escapes_what_would_break_a_label() -> None:
+    graph = layout_graph.layout_graph(
+        Layout().with_file('/a "b" #c|d/e', b"").with_file("/x\udcff/y", b""),
+        ['/a "b" #c|d/e', "/x\udcff/y", "/missing[1]"])
+    text = layout_graph.to_mermaid(graph)
+    check_mermaid(text)
+    assert "#34;b#34;" in text and "#35;c#124;d" in text and "x\\udcff" in text
+
+
+def test_graph_finds_link_cycles_loops_and_aliases() -> None:
+    layout = (Layout()
+              .with_file("/opt/py/bin/python3", b"", 0o755)
+              .with_link("/pub/bin", "/opt/py/bin")
+              .with_link("/venv/bin/python", "/pub/bin/python3")
+              .with_link("/loop/a", "b").with_link("/loop/b", "a")
+              .with_link("/tree/sub/up", "/tree"))
+    graph = layout_graph.graph_of_layout(layout)
+    assert layout_graph.cycles(graph, links_only=True) == [["/loop/a", "/loop/b"]]
+    assert ["/tree", "/tree/sub", "/tree/sub/up"] in layout_graph.cycles(graph)
+    assert layout_graph.aliases(graph, "/opt/py/bin/python3") == [
+        "/pub/bin/python3", "/venv/bin/python"]
+    assert layout_graph.link_chain(graph, "/venv/bin/python") == [
+        "/venv/bin/python", "/opt/py/bin/python3"]
+    assert layout_graph.node_kind(graph, "/loop/a") == "link"
+    assert isinstance(graph, nx.DiGraph)
+
+
+def test_graph_of_probed_paths_hangs_misses_on_real_directories() -> None:
+    layout = base_install((3, 12, 1)).with_link("/venv/lib", "/opt/py/lib")
+    graph = layout_graph.layout_graph(layout, ["/venv/lib/python3.12/nope.py", "/gone/x"])
+    assert layout_graph.node_kind(graph, "/opt/py/lib/python3.12/nope.py") == "missing"
+    assert graph.has_edge("/venv/lib", "/opt/py/lib")
+    assert layout_graph.node_kind(graph, "/gone/x") == "missing"
