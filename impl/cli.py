@@ -319,7 +319,7 @@ def _show_comparison(comparison: prose.Comparison, *, only_differences: bool) ->
 
 
 # -- the commands ----------------------------------------------------------------------------------
-@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]},
+@click.group(name="prefixlab", cls=Main, context_settings={"help_option_names": ["-h", "--help"]},
              epilog=SITE_HELP)
 def main() -> None:
     """prefixlab: an executable model of how CPython works out where it lives at start-up
