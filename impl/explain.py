@@ -659,7 +659,9 @@ def _marks(outcome: Outcome, fs: FsView, cwd: str) -> dict[str, layout.Mark]:
         if probe.helper in ("isfile", "isdir") and probe.result in ("file", "dir"):
             where = physical(probe.path)
             if where:
-                roles.setdefault(where, []).append("landmark found")
+                stdlib_check = "/encodings/__init__.py" in probe.path
+                roles.setdefault(where, []).append(
+                    "found: the stdlib is importable" if stdlib_check else "landmark found")
                 styles[where] = "found"
         elif probe.helper == "readlines" and probe.result.endswith("lines"):
             where = physical(probe.path)
@@ -700,8 +702,9 @@ def result_rows(outcome: Outcome) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Comparison:
-    rows: tuple[tuple[str, str, str, bool], ...]
-    """(key, predicted, probed, equal)."""
+    rows: tuple[tuple[str, str, str, bool, str], ...]
+    """(key, predicted, probed, equal, indexed key): the key is '' on a list's later rows,
+    where the indexed key says which entry it is (sys.path[3])."""
     differences: tuple[str, ...]
     notes: tuple[str, ...]
 
@@ -719,7 +722,7 @@ def compare(predicted: Outcome, probed: Outcome) -> Comparison:
     mine, theirs = predicted.comparable(), probed.comparable()
     keys = [k for k in ("status", "error", "version", *FIELDS, "path", "warnings")
             if k in mine or k in theirs]
-    rows: list[tuple[str, str, str, bool]] = []
+    rows: list[tuple[str, str, str, bool, str]] = []
     differences = []
     for key in keys:
         left, right = mine.get(key), theirs.get(key)
@@ -730,13 +733,13 @@ def compare(predicted: Outcome, probed: Outcome) -> Comparison:
         if isinstance(left, list) or isinstance(right, list):
             a, b = list(left or []), list(right or [])
             if not a and not b:
-                rows.append((label, "(none)", "(none)", True))
+                rows.append((label, "(none)", "(none)", True, label))
             for n in range(max(len(a), len(b))):
                 rows.append((label if n == 0 else "", _value(a[n] if n < len(a) else None),
                              _value(b[n] if n < len(b) else None),
-                             n < len(a) and n < len(b) and a[n] == b[n]))
+                             n < len(a) and n < len(b) and a[n] == b[n], f"{label}[{n}]"))
         else:
-            rows.append((label, _value(left), _value(right), equal))
+            rows.append((label, _value(left), _value(right), equal, label))
     notes = []
     if differences and "startup.site-not-modelled" in predicted.trace.rules():
         notes.append(f"Expected here: {SITE_NOTE}.")
@@ -838,10 +841,10 @@ def render_result_rich(outcome: Outcome, heading: str, console: Console) -> None
 
 def render_comparison_plain(comparison: Comparison, *, only_differences: bool = False) -> str:
     rows = [("", "", "predicted", "probed")]
-    for key, left, right, equal in comparison.rows:
+    for key, left, right, equal, indexed in comparison.rows:
         if only_differences and equal:
             continue
-        rows.append(("=" if equal else "≠", key, left, right))
+        rows.append(("=" if equal else "≠", indexed if only_differences else key, left, right))
     lines = _columns(rows)
     if comparison.differences:
         lines.append(f"{len(comparison.differences)} key(s) differ: "
@@ -859,11 +862,12 @@ def render_comparison_rich(comparison: Comparison, console: Console, *,
     table.add_column("key", style="dim")
     table.add_column("predicted", overflow="fold")
     table.add_column("probed", overflow="fold")
-    for key, left, right, equal in comparison.rows:
+    for key, left, right, equal, indexed in comparison.rows:
         if only_differences and equal:
             continue
         style = "" if equal else "bold red"
-        table.add_row("=" if equal else "≠", key, Text(left, style=style),
+        table.add_row("=" if equal else "≠", indexed if only_differences else key,
+                      Text(left, style=style),
                       Text(right, style=style))
     console.print(table)
     if comparison.differences:
