@@ -95,6 +95,9 @@ class Behaviour:
     """3.11.1+ build the zip entry from prefix inside a venv (gh-99370); 3.11.0 used PREFIX."""
     safe_path_option: bool = True
     """-P and PYTHONSAFEPATH exist (3.11+, gh-57684)."""
+    site_sets_venv_prefix: bool = True
+    """site.venv() assigns sys.prefix = sys.exec_prefix = the venv (3.8-3.13); 3.14's site only
+    warns when getpath's answer differs (gh-126985)."""
     venv_prefix_in_getpath: bool = False
     """3.14 sets prefix to the venv in getpath (gh-126985); before, site.py does it."""
     home_disables_venv: bool = True
@@ -145,6 +148,7 @@ TABLE: tuple[tuple[Version, Behaviour], ...] = (
     ((3, 13, 0), _PY_GETPATH.refine("3.13", launcher_base_is_real=True, free_threading=True)),
     ((3, 14, 0), _PY_GETPATH.refine(
         "3.14", launcher_base_is_real=True, free_threading=True, venv_prefix_in_getpath=True,
+        site_sets_venv_prefix=False,
         home_disables_venv=False, venv_without_home=True, exec_prefix_prefers_prefix=True,
         library_known=True, realpath_warning_names_real=True, confirmed=False)),
 )

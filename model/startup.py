@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from prefixlab.model import cmdline, getpath, kernel
+from prefixlab.model import cmdline, getpath, kernel, site
 from prefixlab.model.build import Behaviour, BuildConstants, UnsupportedVersion, behaviour_for
 from prefixlab.model.fs import FsView
 from prefixlab.model.getpath.context import Calc, Inputs, StartupFailed
@@ -39,8 +39,8 @@ R_STDLIB_MISSING = rule(
     "Python/pylifecycle.c init_fs_encoding")
 R_SITE_PENDING = rule(
     "startup.site-not-modelled", "startup",
-    "site is imported (no -S): what it adds to sys.path and the venv switch of sys.prefix "
-    "are not modelled yet, so path and the prefixes are exact only with -S.",
+    "site is imported (no -S): what it adds to sys.path (site-packages, .pth files, the "
+    "user site) is not modelled yet, so path is exact only with -S.",
     "issue 3 (the site layer)")
 
 
@@ -116,9 +116,17 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
                           "codec of the filesystem encoding"),
             trace=_trace(steps, calc), module_search_paths=tuple(calc.module_search_paths),
             version=version)
-    first = getpath.searchpath.path0(calc)
     if calc.site_import:  # a ._pth 'import site' imports it even under -S
+        try:
+            if calc.ask("site_sets_venv_prefix"):
+                site.venv(calc)
+        except StartupFailed as failure:
+            return Outcome(status="startup-failed", invocation=invocation,
+                           warnings=tuple(calc.warnings), error=Failure(failure.kind,
+                                                                        failure.message),
+                           trace=_trace(steps, calc), version=version)
         calc.step(R_SITE_PENDING, "")
+    first = getpath.searchpath.path0(calc)
     path = ((first,) if first is not None else ()) + tuple(calc.module_search_paths)
     return Outcome(
         status="ok", invocation=invocation,
