@@ -39,8 +39,9 @@ DEFAULT_ARGS = ("-S",)
 """The command line for explain's default interpreter: path is exact only with -S until the
 site layer lands."""
 
-SITE_HELP = ("Until the site layer lands, `path` (and, inside a venv, the prefixes) are exact "
-             "only with -S; without -S the trace ends with startup.site-not-modelled.")
+SITE_HELP = ("Until the site layer lands, `path` is exact with -S: without -S, what site.py "
+             "adds to sys.path (site-packages, .pth files) is not modelled, and the trace ends "
+             "with startup.site-not-modelled.")
 _ENV_OPS = "prefixlab.env_ops"
 
 
@@ -275,7 +276,7 @@ def _default_preface(found: str, binary: str) -> str:
         text += (f" {code(found)} itself is a script (a shim such as pyenv's), which the "
                  "model cannot follow yet, so this explains the binary it ends up running.")
     return text + (f" It is started with {code(' '.join(DEFAULT_ARGS))}, because sys.path "
-                   "and the prefixes are exact only with -S until the site layer lands.")
+                   "is exact only with -S until the site layer lands.")
 
 
 def _is_script(path: str) -> bool:

@@ -34,8 +34,8 @@ CODE = "\0"
 
 LABELS = {name: ("sys._base_executable" if name == "base_executable" else f"sys.{name}")
           for name in (*FIELDS, "path")}
-SITE_NOTE = ("site is imported (no -S): prefixlab does not model site.py yet, so path and "
-             "the prefixes are exact only with -S")
+SITE_NOTE = ("site is imported (no -S): prefixlab does not model what site.py adds to "
+             "sys.path yet (site-packages, .pth files), so path is exact only with -S")
 
 
 def show(text: str) -> str:
@@ -481,16 +481,30 @@ def _path0_m(step: Step, q: list[str], ctx: _Ctx) -> str:
             f"it (physical): {code(step.detail)}.")
 
 
+@narrates("site.venv")
+def _site_venv(step: Step, q: list[str], ctx: _Ctx) -> str:
+    cfg, prefix = q[0], q[1]
+    base = ctx.outcome.base_prefix
+    return ("There is no -S, so the interpreter imports site, whose venv() looks for "
+            "pyvenv.cfg next to sys.executable and one directory up (by the path as written, "
+            f"not following links). It finds {code(cfg)} and makes sys.prefix and "
+            f"sys.exec_prefix the executable directory's parent, {code(prefix)}"
+            + (f"; sys.base_prefix stays {code(base)}, the installation getpath found."
+               if base else "."))
+
+
+@narrates("site.no-venv")
+def _site_no_venv(step: Step, q: list[str], ctx: _Ctx) -> str:
+    places = " and ".join(code(p) for p in q)
+    return (f"There is no -S, so the interpreter imports site, whose venv() finds no "
+            f"pyvenv.cfg in {places}: the prefixes stay as getpath left them.")
+
+
 @narrates("startup.site-not-modelled")
 def _site(step: Step, q: list[str], ctx: _Ctx) -> str:
-    text = ("There is no -S, so the interpreter goes on to import site, which adds the "
-            "site-packages directories to sys.path")
-    venv = _venv_dir(ctx)
-    if venv and not ctx.fired & {"venv.prefix-switch"}:
-        text += (f" and, in this venv, normally makes sys.prefix and sys.exec_prefix the venv "
-                 f"{code(venv)}")
-    return text + (". prefixlab does not model site.py yet: the values below are what "
-                   "start-up computes before site runs, and are exact only with -S.")
+    return ("site also adds the site-packages directories (and what their .pth files name) to "
+            "sys.path. prefixlab does not model that part of site.py yet: the sys.path below "
+            "is the one before site adds to it, exact only with -S.")
 
 
 def _start_reason(ctx: _Ctx) -> str:
@@ -589,7 +603,7 @@ def _summary(ctx: _Ctx) -> list[str]:
     lines = [f"In short: sys.prefix is {code(out.prefix or '')} because "
              + _prefix_reason(ctx) + "."]
     venv = _venv_dir(ctx)
-    if venv and out.prefix != venv and "startup.site-not-modelled" not in ctx.fired:
+    if venv and out.prefix != venv and not ctx.fired & {"site.venv", "site.no-venv"}:
         lines.append(
             f"It is the base installation, not the venv {code(venv)}: getpath only uses "
             "pyvenv.cfg to find the base; before 3.14 it is site.py that makes sys.prefix "
@@ -601,6 +615,11 @@ def _summary(ctx: _Ctx) -> list[str]:
 
 def _prefix_reason(ctx: _Ctx) -> str:
     fired = ctx.fired
+    if "site.venv" in fired:
+        return ("site.py's venv() found a pyvenv.cfg beside sys.executable (or one directory "
+                "up), so sys.prefix is the parent of sys.executable's directory; the "
+                f"installation getpath found is sys.base_prefix, "
+                f"{code(ctx.outcome.base_prefix or '')}")
     if "venv.prefix-switch" in fired:
         return "pyvenv.cfg makes it the venv (3.14 does this in getpath)"
     if "prefix.from-home" in fired:
