@@ -126,12 +126,12 @@ class Resolver:
         """Answer from a view whose entries all have directory ancestors: the path itself,
         or else its deepest existing ancestor, tells the outcome (UNKNOWN: walk instead)."""
         entry = physical(path)
-        if entry is UNKNOWN:
-            return UNKNOWN
-        if isinstance(entry, Entry):
-            if entry.kind == "link" and follow:
+        if entry is not None:
+            if entry is UNKNOWN:
+                return UNKNOWN
+            if entry.kind == "link" and follow:  # type: ignore[attr-defined]
                 return None
-            return Lookup(path, entry)
+            return Lookup(path, entry)  # type: ignore[arg-type]
         missing = self._missing
         cut = path.rfind("/")
         absent: list[str] = []  # ancestors found missing on the way up
@@ -144,7 +144,8 @@ class Resolver:
             above = physical(head)
             if above is UNKNOWN:
                 return UNKNOWN
-            if isinstance(above, Entry):
+            if above is not None:
+                assert isinstance(above, Entry)
                 if above.kind == "link":
                     answer = None
                 elif above.kind != "dir":

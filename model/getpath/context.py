@@ -122,7 +122,8 @@ class Calc:
 
     def _stat(self, helper: str, path: str) -> kernel.Lookup:
         found = self.syscalls.lookup(path)
-        kind = found.entry.kind if found.entry else (found.error.value if found.error else "")
+        # An Errno is a str: its name stands as the probe's result without an enum lookup.
+        kind = found.entry.kind if found.entry else (found.error or "")
         self.probes.append(Probe(helper, path, kind, found.links))
         return found
 
