@@ -119,7 +119,10 @@ class Scenario:
         return World(self.layout(), {path: build for path in self.interpreters})
 
     def invocation(self) -> Invocation:
-        return Invocation.make(self.program, argv0=self.argv0, env=dict(self.env), cwd=self.cwd)
+        # -S: CPython's test_getpath checks getpath's own answer, before site.py runs (site
+        # would make a venv the prefix in 3.8-3.13).
+        return Invocation.make(self.program, ["-S"], argv0=self.argv0, env=dict(self.env),
+                               cwd=self.cwd)
 
 
 __all__ = ["MOCK_CWD", "SENTINEL_VERSION", "Build", "Run", "Scenario"]
