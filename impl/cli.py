@@ -468,7 +468,7 @@ def interpreters_command(as_json: bool, no_cache: bool) -> int:
         real = "" if i.real_path == i.path else f" (-> {prose.show(i.real_path)})"
         rows.append(("✓" if i.in_scope else "✗", version, prose.show(i.path) + real,
                      i.source, prose.show(i.reason) if i.reason else ""))
-    click.echo("\n".join(line.rstrip() for line in prose._columns(rows, indent="")))
+    click.echo("\n".join(line.rstrip() for line in prose.columns(rows, indent="")))
     in_scope = sum(i.in_scope for i in found)
     click.echo(f"{in_scope} in scope (CPython 3.8-3.14), {len(found) - in_scope} not.")
     click.echo(f"Build constants cache: {prose.show(interpreters.cache_dir())}")

@@ -370,6 +370,43 @@ def _pythonhome(step: Step, q: list[str], ctx: _Ctx) -> str:
             "before the first ':' is the prefix, the text after it (or the same) exec_prefix.")
 
 
+@narrates("home.ignored")
+def _home_ignored(step: Step, q: list[str], ctx: _Ctx) -> str:
+    return (f"PYTHONHOME is set ({code(q[0])}) but -E or -I tells the interpreter to ignore "
+            "PYTHON* variables, so it plays no part.")
+
+
+@narrates("venv.skipped-home")
+def _cfg_skipped(step: Step, q: list[str], ctx: _Ctx) -> str:
+    return (f"Because home is already set ({code(q[0])}), getpath does not look for "
+            "pyvenv.cfg at all on this version.")
+
+
+@narrates("prefix.from-home")
+def _prefix_home(step: Step, q: list[str], ctx: _Ctx) -> str:
+    if ctx.c_getpath:
+        return (f"With home set, getpath.c takes the standard library to be {code(q[0])} "
+                "without searching or checking.")
+    return (f"With home set, there is no search: sys.prefix is {code(q[0])} and "
+            f"sys.exec_prefix {code(q[1])}, whether or not anything is there.")
+
+
+@narrates("startup.no-stdlib")
+def _no_stdlib(step: Step, q: list[str], ctx: _Ctx) -> str:
+    paths = quoted(step.detail.replace("searched ", "", 1)) or []
+    where = ", ".join(code(p) for p in paths) or "the search path"
+    return ("Before any code runs, the interpreter imports the encodings package from the "
+            f"module search path ({where}). None of those entries holds it, so start-up "
+            "fails: 'failed to get the Python codec of the filesystem encoding'.")
+
+
+@narrates("path0.suppressed")
+def _path0_none(step: Step, q: list[str], ctx: _Ctx) -> str:
+    why = "-I" if ctx.c_getpath else "-P, -I or PYTHONSAFEPATH"
+    return (f"Nothing is put in front of sys.path ({why} is in effect): the directory of the "
+            "script, or the current directory, is not searched for imports.")
+
+
 @narrates("prefix.os-landmark")
 def _os_landmark(step: Step, q: list[str], ctx: _Ctx) -> str:
     start, found = q[0], q[1]
@@ -790,7 +827,7 @@ def _rich_text(text: str, style: str = "") -> Text:
     return out
 
 
-def _columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+def columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)] if rows else []
     return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1]
             if len(r) > 1 else indent + r[0] for r in rows]
@@ -798,7 +835,7 @@ def _columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
 
 def render_plain(expl: Explanation) -> str:
     lines = [expl.title]
-    lines += _columns(expl.asked)
+    lines += columns(expl.asked)
     for paragraph in expl.preface:
         lines += ["", plain(paragraph)]
     lines += ["", "What happens, step by step:"]
@@ -806,7 +843,7 @@ def render_plain(expl: Explanation) -> str:
         lines.append(f"{n:2}. {plain(item.text)}")
         lines.append(f"    [{item.citation}]")
     lines += ["", "Result (predicted):"]
-    lines += _columns(expl.result)
+    lines += columns(expl.result)
     lines += [""] + [plain(s) for s in expl.summary]
     if expl.mermaid is not None:
         lines += ["", "The layout this answer depended on (Mermaid):", "", "```mermaid",
@@ -850,7 +887,7 @@ def _rich_pairs(console: Console, rows: Sequence[tuple[str, str]]) -> None:
 
 
 def render_result_plain(outcome: Outcome, heading: str) -> str:
-    return "\n".join([heading, *_columns(result_rows(outcome))]) + "\n"
+    return "\n".join([heading, *columns(result_rows(outcome))]) + "\n"
 
 
 def render_result_rich(outcome: Outcome, heading: str, console: Console) -> None:
@@ -864,7 +901,7 @@ def render_comparison_plain(comparison: Comparison, *, only_differences: bool = 
         if only_differences and equal:
             continue
         rows.append(("=" if equal else "≠", indexed if only_differences else key, left, right))
-    lines = _columns(rows)
+    lines = columns(rows)
     if comparison.differences:
         lines.append(f"{len(comparison.differences)} key(s) differ: "
                      + ", ".join(comparison.differences))

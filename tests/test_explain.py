@@ -285,3 +285,18 @@ def test_graph_of_probed_paths_hangs_misses_on_real_directories() -> None:
     assert layout_graph.node_kind(graph, "/opt/py/lib/python3.12/nope.py") == "missing"
     assert graph.has_edge("/venv/lib", "/opt/py/lib")
     assert layout_graph.node_kind(graph, "/gone/x") == "missing"
+
+
+def test_pythonhome_is_believed_and_ignored_under_isolation() -> None:
+    outcome, layout = venv_case((3, 12, 1))
+    base = world(layout, (3, 12, 1))
+    env = {"PYTHONHOME": "/nowhere", "PATH": "/bin"}
+    believed = predict(base, Invocation.make("/opt/py/bin/python3.12", ["-S"], env=env))
+    text = prose.render_plain(prose.explain(believed, layout))
+    assert "PYTHONHOME is set to `/nowhere`" in text
+    assert "With home set, there is no search: sys.prefix is `/nowhere`" in text
+    assert "None of those entries holds it, so start-up fails" in text
+    isolated = predict(base, Invocation.make("/opt/py/bin/python3.12", ["-I"], env=env))
+    text = prose.render_plain(prose.explain(isolated, layout))
+    assert "but -E or -I tells the interpreter to ignore PYTHON* variables" in text
+    assert "Nothing is put in front of sys.path (-P, -I or PYTHONSAFEPATH is in effect)" in text
