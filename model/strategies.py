@@ -388,8 +388,7 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
     _environment(draw, d, env, cwd)
     flags = ["-S"] + draw(st.lists(st.sampled_from(["-E", "-I", "-s", "-P"]), max_size=2,
                                    unique=True))
-    if "-P" in flags and t.version < (3, 11):
-        flags.remove("-P")
+    # -P before 3.11 is a usage error, and PYTHONSAFEPATH is ignored: both are kept, as cases.
     return program, (argv0, *flags, "-c", "pass"), env, cwd
 
 
@@ -403,7 +402,6 @@ def _noisy(draw: st.DrawFn, path: str) -> str:
 
 
 def _environment(draw: st.DrawFn, d: _Draft, env: dict[str, str], cwd: str) -> None:
-    t = d.target
     if _one_in(draw, 10):
         prefix = draw(st.sampled_from(d.dirs))
         env["PYTHONHOME"] = draw(st.sampled_from(
@@ -421,7 +419,7 @@ def _environment(draw: st.DrawFn, d: _Draft, env: dict[str, str], cwd: str) -> N
     if _one_in(draw, 15):
         env["PYTHONPLATLIBDIR"] = draw(st.sampled_from(["lib64", "lib", ""]))
         d.features.append("env:PYTHONPLATLIBDIR")
-    if t.version >= (3, 11) and _one_in(draw, 15):
+    if _one_in(draw, 15):
         env["PYTHONSAFEPATH"] = "1"
 
 
