@@ -11,7 +11,9 @@ resumable sweep (see prefixlab.impl.campaign) and checks its totals.
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -66,3 +68,26 @@ def test_long_sweep(interp: Interpreter) -> None:
     unexplained = [d for d in totals.disagreements
                    if any(explain_difference(x, interp, None) is None for x in d["differences"])]
     assert not unexplained, unexplained[:3]
+
+
+CASES = sorted((Path(__file__).parent / "cases").glob("*.json"))
+
+
+def _pinned() -> list[tuple[Path, Interpreter]]:
+    pinned = []
+    for path in CASES:
+        low = json.loads(path.read_text(encoding="utf-8"))["versions"].rstrip("+")
+        floor = tuple(int(p) for p in low.split("."))
+        pinned.extend((path, i) for i in INTERPRETERS if i.version and i.version[:2] >= floor)
+    return pinned
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(("path", "interp"), _pinned(),
+                         ids=lambda v: v.stem if isinstance(v, Path) else _id(v))
+def test_pinned_case(path: Path, interp: Interpreter) -> None:
+    """Cases a sweep once found in disagreement, replayed on every interpreter they concern
+    (each file says why it is kept)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    result = campaign.run_case(campaign.case_from_json(data["case"]), interp)
+    assert result.agrees, (data["why"], result.differences)
