@@ -29,6 +29,7 @@ test-all: dev
 
 typecheck: dev
 	$(BIN)/mypy
+	$(BIN)/ruff check model impl tests bench
 
 bench: dev
 	$(BIN)/python bench/predictions.py

@@ -256,7 +256,7 @@ def _program_name(step: Step, q: list[str], ctx: _Ctx) -> str:
 
 @narrates("executable.argv0-with-slash")
 def _exe_slash(step: Step, q: list[str], ctx: _Ctx) -> str:
-    name, exe = q[0], q[1]
+    exe = q[1]
     if ctx.c_getpath:
         how = "made absolute against the working directory (not normalised)"
     else:
@@ -458,7 +458,7 @@ def _prefix_macro(step: Step, q: list[str], ctx: _Ctx) -> str:
 def _exec_macro(step: Step, q: list[str], ctx: _Ctx) -> str:
     value = q[0]
     text = ("Likewise no directory on the way up holds the extension modules' directory "
-            f"lib-dynload, so sys.exec_prefix falls back to the compiled-in EXEC_PREFIX")
+            "lib-dynload, so sys.exec_prefix falls back to the compiled-in EXEC_PREFIX")
     if ctx.c_getpath:
         return text + f": the extension modules are looked for in {code(value)}."
     return text + f": {code(value)}."

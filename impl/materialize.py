@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from prefixlab.model.fs import Dir, File, Layout, LayoutError, Node, Symlink, check_physical
+from prefixlab.model.fs import Dir, File, Layout, LayoutError, Node, check_physical
 
 Binding = tuple[Literal["hardlink", "children-links"], str]
 """How a layout path is bound to a real source: the kind, and the source's absolute path."""

@@ -9,7 +9,6 @@ and for absent ones; and the kernel resolver must give identical lookups over al
 
 from __future__ import annotations
 
-import os
 
 import pytest
 from hypothesis import given
