@@ -23,7 +23,6 @@ Where the two sides legitimately cannot agree the comparison says so in one plac
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import queue
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import prefixlab.model
+from prefixlab.impl import interpreters
 from prefixlab.model import cmdline, getpath, kernel
 from prefixlab.model.build import BuildConstants, behaviour_for
 from prefixlab.model.fs import Dir, File, Layout, Symlink
@@ -48,8 +48,6 @@ from prefixlab.model.getpath.context import Inputs, StartupFailed
 WORKER_SCRIPT = Path(__file__).resolve().with_name("frozen_worker.py")
 MODEL_DIR = Path(prefixlab.model.__file__).resolve().parent
 
-ORACLES_ENV = "PREFIXLAB_ORACLES"
-"""Extra interpreters to consider, ':'-separated (paths or names on PATH)."""
 
 
 # -- the oracles ---------------------------------------------------------------------------------
@@ -72,83 +70,28 @@ class Oracle:
         return "%d.%d.%d" % self.version
 
 
-_PROBE = r"""
-import json, sys, sysconfig
-try:
-    import _testinternalcapi
-    code = _testinternalcapi.get_getpath_codeobject()
-except Exception as error:
-    code = None
-    why = f"{type(error).__name__}: {error}"
-else:
-    why = ""
-var = sysconfig.get_config_var
-print(json.dumps({
-    "version": list(sys.version_info[:3]), "ok": code is not None, "why": why,
-    "executable": sys.executable,
-    "prefix": var("prefix") or "", "exec_prefix": var("exec_prefix") or "",
-    "platlibdir": getattr(sys, "platlibdir", "lib"), "vpath": var("VPATH") or "",
-    "abi_thread": "t" if var("Py_GIL_DISABLED") else "",
-}))
-"""
+_HAS_CODE = ("import _testinternalcapi as t\n"
+             "print(hasattr(t, 'get_getpath_codeobject'))")
 
 
-def _candidates() -> list[str]:
-    """Interpreters worth probing: $PREFIXLAB_ORACLES, pyenv's versions, the usual bin dirs
-    and every python3.N on PATH (no name or version is assumed to exist)."""
-    found: list[str] = []
-    for item in os.environ.get(ORACLES_ENV, "").split(":"):
-        if item:
-            found.append(shutil.which(item) or item)
-    pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    found += sorted(glob.glob(os.path.join(pyenv, "versions", "*", "bin", "python3")))
-    dirs = ["/usr/bin", "/usr/local/bin", *os.environ.get("PATH", "").split(":")]
-    pattern = re.compile(r"python3\.\d+t?$")
-    for directory in dirs:
-        if directory and os.path.isdir(directory):
-            found += sorted(os.path.join(directory, n) for n in os.listdir(directory)
-                            if pattern.match(n))
-    return found
-
-
-def probe_oracle(path: str) -> Oracle | str:
-    """An Oracle for ``path``, or why it is not one."""
+def has_frozen_getpath(binary: str) -> bool:
+    """Does this interpreter ship the frozen getpath code object (with its test modules)?"""
     try:
-        done = subprocess.run([path, "-I", "-S", "-c", _PROBE], capture_output=True,
+        done = subprocess.run([binary, "-I", "-S", "-c", _HAS_CODE], capture_output=True,
                               text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError) as error:
-        return f"{path}: {error}"
-    if done.returncode != 0:
-        return f"{path}: exit {done.returncode}: {done.stderr.strip()[-200:]}"
-    info = json.loads(done.stdout)
-    if not info["ok"]:
-        return f"{path}: no frozen getpath ({info['why']})"
-    major, minor, micro = (int(x) for x in info["version"])
-    version = (major, minor, micro)
-    # A launcher (a pyenv shim, a wrapper script) is replaced by the binary it runs.
-    binary = info["executable"] or path
-    constants = BuildConstants(
-        version=version,
-        prefix=info["prefix"], exec_prefix=info["exec_prefix"], platlibdir=info["platlibdir"],
-        vpath=info["vpath"], abi_thread=info["abi_thread"])
-    return Oracle(str(binary), os.path.realpath(binary), version, constants)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and done.stdout.strip() == "True"
 
 
 @lru_cache(maxsize=1)
 def discover() -> tuple[Oracle, ...]:
-    """Every distinct interpreter here (by real path) that has the frozen code object."""
-    oracles: list[Oracle] = []
-    seen: set[str] = set()
-    probed: set[str] = set()
-    for path in _candidates():
-        real = os.path.realpath(path)
-        if real in probed or not os.access(real, os.X_OK):
-            continue
-        probed.add(real)
-        found = probe_oracle(path)
-        if isinstance(found, Oracle) and found.real_path not in seen:
-            seen.add(found.real_path)
-            oracles.append(found)
+    """Every in-scope interpreter the shared discovery finds (prefixlab.impl.interpreters:
+    pyenv, system, PATH, PREFIXLAB_PYTHONS) that ships the frozen getpath code object, with
+    the build constants learned there."""
+    oracles = [Oracle(i.path, i.real_path, i.version, i.constants)
+               for i in interpreters.discover()
+               if i.in_scope and i.version and i.constants and has_frozen_getpath(i.real_path)]
     return tuple(sorted(oracles, key=lambda o: (o.version, o.path)))
 
 

@@ -47,7 +47,7 @@ REQUIRE = os.environ.get("PREFIXLAB_REQUIRE_ORACLES", "") not in ("", "0")
 CASES = int(os.environ.get("PREFIXLAB_FROZEN_CASES", "300"))
 SWEEP_CASES = int(os.environ.get("PREFIXLAB_FROZEN_SWEEP_CASES", "10000"))
 MISSING = ("no interpreter with _testinternalcapi.get_getpath_codeobject() (CPython 3.11+ "
-           "with its test modules) was found; name one in PREFIXLAB_ORACLES")
+           "with its test modules) was found; name one in PREFIXLAB_PYTHONS")
 
 BaseCases = Callable[[Target], st.SearchStrategy[Case]]
 """Where the plain cases come from: model.strategies.cases, or any strategy of the same shape."""
