@@ -24,7 +24,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from prefixlab.impl.interpreters import Interpreter, discover
-from prefixlab.impl.materialize import materialize, scratch_dir
+from prefixlab.impl.materialize import Binding, materialize, scratch_dir
 from prefixlab.impl.probe import probe
 from prefixlab.impl.snapshot import Snapshot
 from prefixlab.model.build import BuildConstants
@@ -81,9 +81,10 @@ def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0) -> CaseR
     with scratch_dir() as base:
         root = f"{base}/case"
         bound = case.at(root)
-        bindings = {p: ("hardlink", interp.real_path) for p in bound.binaries}
+        bindings: dict[str, Binding] = {p: ("hardlink", interp.real_path)
+                                        for p in bound.binaries}
         bindings.update({p: ("children-links", stdlib) for p in bound.stdlibs})
-        materialize(bound.layout, root, bindings=bindings)  # type: ignore[arg-type]
+        materialize(bound.layout, root, bindings=bindings)
         builds = dict(host_builds())
         builds.update({p: constants for p in bound.binaries})
         world = World(Overlay(Snapshot("/"), ((root, bound.layout),)), builds)

@@ -15,7 +15,7 @@ from prefixlab.model.build import Behaviour, BuildConstants, UnsupportedVersion,
 from prefixlab.model.fs import FsView
 from prefixlab.model.getpath.context import Calc, Inputs, StartupFailed
 from prefixlab.model.invocation import DEFAULT_EXEC_PATH, Invocation
-from prefixlab.model.outcome import Failure, Outcome
+from prefixlab.model.outcome import Failure, Outcome, Status
 from prefixlab.model.trace import Step, Trace, rule
 
 R_EXEC = rule(
@@ -194,7 +194,7 @@ def _trace(steps: list[Step], calc: Calc | None) -> Trace:
                  calc.inputs.row.name)
 
 
-def _failed(invocation: Invocation, status: str, kind: str, message: str,
+def _failed(invocation: Invocation, status: Status, kind: str, message: str,
             steps: list[Step], version: str | None = None) -> Outcome:
-    return Outcome(status=status, invocation=invocation,  # type: ignore[arg-type]
+    return Outcome(status=status, invocation=invocation,
                    error=Failure(kind, message), trace=Trace(tuple(steps)), version=version)
