@@ -28,6 +28,8 @@ class Divergence:
     rules: tuple[str, ...]
     features: tuple[str, ...]
     explanation: str
+    example: str = ""
+    """A replayable case file (tests/cases/...) that shows the divergence, or ''."""
 
 
 @cache
@@ -47,7 +49,8 @@ def parse(text: str, name: str) -> tuple[Divergence, ...]:
         try:
             entry = Divergence(item["id"], item["reason"], tuple(item["versions"]),
                                tuple(item["keys"]), tuple(item.get("rules", ())),
-                               tuple(item.get("features", ())), item["explanation"])
+                               tuple(item.get("features", ())), item["explanation"],
+                               item.get("example", ""))
         except KeyError as missing:
             raise DivergenceFileError(f"{where}: missing {missing}") from None
         if entry.reason not in REASONS:

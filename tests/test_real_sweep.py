@@ -91,3 +91,25 @@ def test_pinned_case(path: Path, interp: Interpreter) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     result = campaign.run_case(campaign.case_from_json(data["case"]), interp)
     assert result.agrees, (data["why"], result.differences)
+
+
+def _examples() -> list[tuple[object, Interpreter]]:
+    from prefixlab.impl.divergences import known
+
+    return [(entry, interp) for entry in known() if entry.example for interp in INTERPRETERS
+            if interp.version and "%d.%d" % interp.version[:2] in entry.versions]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(("entry", "interp"), _examples(),
+                         ids=lambda v: getattr(v, "id", None) or _id(v))  # type: ignore[arg-type]
+def test_known_divergence_still_diverges(entry: object, interp: Interpreter) -> None:
+    """A strict expected failure: a known divergence's example must still differ on the keys
+    the entry names, or the entry is stale and must go."""
+    from prefixlab.impl.divergences import Divergence
+
+    assert isinstance(entry, Divergence)
+    data = json.loads((Path(__file__).parents[1] / entry.example).read_text(encoding="utf-8"))
+    result = campaign.run_case(campaign.case_from_json(data["case"]), interp)
+    differing = {d.partition(":")[0] for d in result.differences}
+    assert differing and differing <= set(entry.keys), (entry.id, result.differences)
