@@ -61,7 +61,8 @@ class Outcome:
         data["invocation"] = self.invocation.to_json()
         if with_trace:
             data["trace"] = [
-                {"rule": s.rule, "row": s.row, "detail": s.detail} for s in self.trace.steps
+                {"rule": s.rule, "row": s.row, "detail": s.detail, "values": dict(s.values)}
+                for s in self.trace.steps
             ]
         return data
 

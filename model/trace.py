@@ -30,6 +30,9 @@ class Step(NamedTuple):
     detail: str
     row: str = ""
     """The behaviour-table row that answered (e.g. '3.12'), where the rule is versioned."""
+    values: tuple[tuple[str, str], ...] = ()
+    """The values the decision produced, by name (e.g. ('prefix', '/usr')), for tools that
+    should not parse ``detail``."""
 
 
 class Probe(NamedTuple):

@@ -96,8 +96,9 @@ class Calc:
         self.resolver.cwd = self.inputs.cwd
 
     # -- recording ---------------------------------------------------------------------------
-    def step(self, rule: str, detail: str, *, versioned: bool = False) -> None:
-        self.steps.append(Step(rule, detail, self.inputs.row.name if versioned else ""))
+    def step(self, rule: str, detail: str, *, versioned: bool = False, **values: str) -> None:
+        self.steps.append(Step(rule, detail, self.inputs.row.name if versioned else "",
+                               tuple(values.items())))
 
     def ask(self, name: str) -> Any:
         """A behaviour of this interpreter's version, from its row of the table (recorded, so

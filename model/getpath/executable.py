@@ -72,7 +72,7 @@ def executable(calc: Calc) -> None:
     if "/" in name:
         calc.executable = calc.abspath(name)
         calc.step(R_EXE_ABSPATH, f"{name!r} -> {calc.executable!r} (normalised, then "
-                  f"joined to the cwd {calc.cwd!r})", versioned=True)
+                  f"joined to the cwd {calc.cwd!r})", versioned=True, executable=calc.executable)
     else:
         env_path = calc.inputs.env.get("PATH")
         if env_path:
@@ -81,7 +81,8 @@ def executable(calc: Calc) -> None:
                 if calc.isxfile(candidate):
                     calc.executable = candidate
                     calc.step(R_EXE_PATH_SEARCH, f"PATH entry {entry!r} holds {candidate!r}; "
-                              "it is kept as joined, not made absolute", versioned=True)
+                              "it is kept as joined, not made absolute", versioned=True,
+                              entry=entry, executable=candidate)
                     break
     if not calc.executable:
         calc.executable = ""
@@ -144,7 +145,7 @@ def calculate_argv0_path(calc: Calc) -> None:
     if resolved != path:
         calc.step(R_ARGV0_LINKS, f"{path!r} -> {resolved!r}", versioned=True)
     calc.argv0_path = h.reduce(resolved)
-    calc.step(R_ARGV0_DIR, f"argv0_path = {calc.argv0_path!r}")
+    calc.step(R_ARGV0_DIR, f"argv0_path = {calc.argv0_path!r}", argv0_path=calc.argv0_path)
 
 
 def _resolve_links(calc: Calc, path: str) -> str:

@@ -124,7 +124,8 @@ def calculate(calc: Calc) -> None:
         if calc.prefix:
             if not calc.stdlib_dir or calc.ask("landmark_overrides_stdlib_dir"):
                 calc.stdlib_dir = calc.joinpath(calc.prefix, subdir)
-            calc.step(R_LANDMARK, f"from {calc.executable_dir!r}: {calc.prefix!r}")
+            calc.step(R_LANDMARK, f"from {calc.executable_dir!r}: {calc.prefix!r}",
+                      start=calc.executable_dir, prefix=calc.prefix)
     if calc.executable_dir and not calc.prefix:
         calc.step(R_SEARCH_FAILED, f"tested {', '.join(map(repr, calc.searched))} for "
                   f"{os_py}: none has it")
@@ -133,7 +134,7 @@ def calculate(calc: Calc) -> None:
         if not (calc.isfile(calc.joinpath(calc.prefix, os_py))
                 or calc.isfile(calc.joinpath(calc.prefix, os_py + "c"))):
             calc.warn(WARN_PREFIX)
-        calc.step(R_PREFIX_MACRO, f"PREFIX = {build.prefix!r}")
+        calc.step(R_PREFIX_MACRO, f"PREFIX = {build.prefix!r}", prefix=build.prefix)
     if not calc.prefix:
         calc.prefix = calc.abspath("")
         calc.warn(WARN_PREFIX)
@@ -168,7 +169,8 @@ def _exec_prefix(calc: Calc, dynload: str) -> None:
     if not calc.exec_prefix and calc.executable_dir:
         calc.exec_prefix = calc.search_up(calc.executable_dir, dynload, test="isdir")
         if calc.exec_prefix:
-            calc.step(R_EXEC_LANDMARK, f"from {calc.executable_dir!r}: {calc.exec_prefix!r}")
+            calc.step(R_EXEC_LANDMARK, f"from {calc.executable_dir!r}: {calc.exec_prefix!r}",
+                      start=calc.executable_dir, exec_prefix=calc.exec_prefix)
     if not calc.exec_prefix and build.exec_prefix:
         calc.exec_prefix = build.exec_prefix
         calc.step(R_EXEC_MACRO, f"EXEC_PREFIX = {build.exec_prefix!r}")

@@ -104,7 +104,7 @@ def read_pyvenv_cfg(calc: Calc) -> None:
         lines = _read_cfg(calc, path)
         if lines is not None:
             calc.venv_prefix = candidate_dir
-            calc.step(R_CFG_FOUND, f"{path!r} ({len(lines)} lines)", versioned=True)
+            calc.step(R_CFG_FOUND, f"{path!r} ({len(lines)} lines)", versioned=True, file=path)
             break
     if lines is None:
         calc.step(R_CFG_NONE, f"looked in {h.dirname(exe_dir)!r} and {exe_dir!r}")
@@ -125,7 +125,7 @@ def read_pyvenv_cfg(calc: Calc) -> None:
 
 def _use_home(calc: Calc, value: str) -> None:
     calc.executable_dir = calc.real_executable_dir = value
-    calc.step(R_CFG_HOME, f"home = {value!r}: searches start there", versioned=True)
+    calc.step(R_CFG_HOME, f"home = {value!r}: searches start there", versioned=True, home=value)
     if calc.base_executable:
         return
     executable = calc.executable or ""
