@@ -22,6 +22,11 @@ R_SITE_NO_VENV = rule(
     "site.no-venv", "site",
     "site.py finds no pyvenv.cfg next to sys.executable or one directory up: not a venv.",
     "Lib/site.py venv()")
+R_SITE_PATHS = rule(
+    "site.removeduppaths", "site",
+    "site.py makes every sys.path entry absolute (os.path.abspath: joined to the working "
+    "directory and normalised) and drops later duplicates.",
+    "Lib/site.py removeduppaths() and makepath()")
 R_SITE_CFG_UNDECODABLE = rule(
     "site.cfg-undecodable", "site",
     "site.py reads pyvenv.cfg as strict UTF-8; invalid bytes make importing site fail, and "
@@ -59,6 +64,21 @@ def posix_dirname(path: str) -> str:
 
 def posix_join(directory: str, name: str) -> str:
     return directory + name if directory.endswith("/") or not directory else f"{directory}/{name}"
+
+
+def removeduppaths(calc: Calc) -> None:
+    """site.removeduppaths(): absolute entries, first occurrence kept (POSIX normcase is the
+    identity)."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for entry in calc.module_search_paths:
+        absolute = posix_abspath(entry, calc.cwd)
+        if absolute not in seen:
+            seen.add(absolute)
+            kept.append(absolute)
+    if kept != calc.module_search_paths:
+        calc.step(R_SITE_PATHS, f"{calc.module_search_paths!r} -> {kept!r}")
+    calc.module_search_paths = kept
 
 
 def venv(calc: Calc) -> None:

@@ -118,6 +118,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
             version=version)
     if calc.site_import:  # a ._pth 'import site' imports it even under -S
         try:
+            site.removeduppaths(calc)
             if calc.ask("site_sets_venv_prefix"):
                 site.venv(calc)
         except StartupFailed as failure:
