@@ -50,6 +50,11 @@ class Lookup(NamedTuple):
 
 
 _IN_PROGRESS = Lookup(None, None, Errno.ELOOP, (("", ""),) * (MAXSYMLINKS + 1))
+# Shared answers for the fast paths (Lookups are immutable), and NamedTuple construction
+# without the Python-level __new__: the fast paths run tens of times per prediction.
+_MISSING = Lookup(None, None, Errno.ENOENT)
+_NOT_A_DIR = Lookup(None, None, Errno.ENOTDIR)
+_tuple_new = tuple.__new__
 """Marks a directory prefix whose resolution is under way (a cycle if met again)."""
 
 
@@ -73,7 +78,7 @@ class Resolver:
     def lookup(self, path: str, *, follow: bool = True) -> Lookup:
         """Resolve ``path`` (``stat`` when follow, else ``lstat``)."""
         if path == "":
-            return Lookup(None, None, Errno.ENOENT)
+            return _MISSING
         if path[0] == "/" and "//" not in path and "/." not in path and path[-1] != "/":
             found = self._plain(path, follow)
             if found is not None:
@@ -110,14 +115,14 @@ class Resolver:
             if entry is None:
                 if end >= 0:
                     known[prefix] = Errno.ENOENT
-                return Lookup(None, None, Errno.ENOENT)
+                return _MISSING
             if entry.kind == "link" and (end >= 0 or follow):
                 return None
             if end < 0:
-                return Lookup(path, entry)
+                return _tuple_new(Lookup, (path, entry, None, ()))
             if entry.kind != "dir":
                 known[prefix] = Errno.ENOTDIR
-                return Lookup(None, None, Errno.ENOTDIR)
+                return _NOT_A_DIR
             known[prefix] = None
             start = end + 1
 
@@ -131,11 +136,11 @@ class Resolver:
                 return UNKNOWN
             if entry.kind == "link" and follow:  # type: ignore[attr-defined]
                 return None
-            return Lookup(path, entry)  # type: ignore[arg-type]
+            return _tuple_new(Lookup, (path, entry, None, ()))
         missing = self._missing
         cut = path.rfind("/")
         absent: list[str] = []  # ancestors found missing on the way up
-        answer: Lookup | None = Lookup(None, None, Errno.ENOENT)
+        answer: Lookup | None = _MISSING
         while cut > 0:
             head = path[:cut]
             if head in missing:
@@ -149,7 +154,7 @@ class Resolver:
                 if above.kind == "link":
                     answer = None
                 elif above.kind != "dir":
-                    answer = Lookup(None, None, Errno.ENOTDIR)
+                    answer = _NOT_A_DIR
                 break
             absent.append(head)
             cut = path.rfind("/", 0, cut)

@@ -20,6 +20,9 @@ from prefixlab.model.fs import FsView
 from prefixlab.model.trace import Probe, Step
 
 
+_tuple_new = tuple.__new__
+
+
 @dataclass(frozen=True)
 class Inputs:
     """Everything getpath reads: the world, the build, the invocation as the process has it."""
@@ -97,8 +100,11 @@ class Calc:
 
     # -- recording ---------------------------------------------------------------------------
     def step(self, rule: str, detail: str, *, versioned: bool = False, **values: str) -> None:
-        self.steps.append(Step(rule, detail, self.inputs.row.name if versioned else "",
-                               tuple(values.items())))
+        # tuple.__new__ builds the same NamedTuple without its Python-level __new__ (made a
+        # dozen times per prediction, it showed in the benchmark).
+        row = self.inputs.row.name if versioned else ""
+        self.steps.append(_tuple_new(Step, (rule, detail, row,
+                                            tuple(values.items()) if values else ())))
 
     def ask(self, name: str) -> Any:
         """A behaviour of this interpreter's version, from its row of the table (recorded, so
@@ -125,7 +131,7 @@ class Calc:
         found = self.syscalls.lookup(path)
         # An Errno is a str: its name stands as the probe's result without an enum lookup.
         kind = found.entry.kind if found.entry else (found.error or "")
-        self.probes.append(Probe(helper, path, kind, found.links))
+        self.probes.append(_tuple_new(Probe, (helper, path, kind, found.links)))
         return found
 
     def isfile(self, path: str) -> bool:
