@@ -172,8 +172,7 @@ class Calc:
         self.probes.append(Probe("realpath", path, resolved))
         return resolved
 
-    def joinpath(self, *parts: str | None) -> str:
-        return h.joinpath(*parts)
+    joinpath = staticmethod(h.joinpath)
 
     def abspath(self, path: str) -> str:
         return h.abspath(path, self.cwd)
@@ -182,11 +181,13 @@ class Calc:
         """getpath.py search_up: test start and each dirname of it (never '/', never '')
         for a landmark; return the *raw* directory string that matched."""
         check = self.isdir if test == "isdir" else self.isfile
+        join = h.joinpath
         prefix = start
         self.searched = []
         while prefix:
             self.searched.append(prefix)
-            if any(check(self.joinpath(prefix, lm)) for lm in landmarks):
-                return prefix
+            for landmark in landmarks:  # any(), without a generator per directory
+                if check(join(prefix, landmark)):
+                    return prefix
             prefix = h.dirname(prefix)
         return None
