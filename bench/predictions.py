@@ -35,7 +35,9 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
+from prefixlab.impl.campaign import lay_down
 from prefixlab.impl.frozen import FrozenCase, FrozenWorker, Oracle, discover, physical_cwd
+from prefixlab.impl.materialize import scratch_dir
 from prefixlab.model import cmdline, getpath
 from prefixlab.model.build import BuildConstants, behaviour_for
 from prefixlab.model.getpath.context import Inputs, StartupFailed
@@ -183,13 +185,6 @@ def time_rounds(worker: FrozenWorker, prepared: Sequence[Prepared], repeat: int
             Row("frozen getpath", n, best["frozen"], "exec() of the code object, in the worker"))
 
 
-def _stdlib_of(oracle: Oracle) -> str:
-    done = subprocess.run([oracle.path, "-I", "-S", "-c",
-                           "import sysconfig; print(sysconfig.get_paths()['stdlib'])"],
-                          capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
 def spawn_plain(oracle: Oracle, spawns: int, why: str) -> Row:
     start = time.perf_counter()
     for _ in range(spawns):
@@ -199,23 +194,15 @@ def spawn_plain(oracle: Oracle, spawns: int, why: str) -> Row:
 
 def time_spawn(oracle: Oracle, prepared: Sequence[Prepared], spawns: int) -> Row:
     """Materialize each layout and start the interpreter as the case says (only the start is
-    timed); without a usable impl.materialize, time `python -S -c pass` instead."""
+    timed); if materializing fails, time `python -S -c pass` instead and say so."""
     try:
-        from prefixlab.impl.materialize import Binding, materialize, scratch_dir
-    except ImportError:
-        return spawn_plain(oracle, spawns, "impl.materialize not available")
-    try:
-        stdlib = _stdlib_of(oracle)
         spent = 0.0
         done = 0
         with scratch_dir() as base:
             for n, p in enumerate(prepared[:spawns]):
                 root = f"{base}/case{n}"
                 rebound = p.case.at(root)  # the same case, under the scratch root
-                bindings: dict[str, Binding] = {b: ("hardlink", oracle.real_path)
-                                                for b in rebound.binaries}
-                bindings.update({s: ("children-links", stdlib) for s in rebound.stdlibs})
-                materialize(rebound.layout, root, bindings=bindings)
+                lay_down(rebound, root, oracle.real_path, oracle.constants)
                 inv = rebound.invocation
                 start = time.perf_counter()
                 subprocess.run(list(inv.argv) or [""], executable=inv.program,
@@ -223,7 +210,7 @@ def time_spawn(oracle: Oracle, prepared: Sequence[Prepared], spawns: int) -> Row
                                stderr=subprocess.DEVNULL, check=False)
                 spent += time.perf_counter() - start
                 done += 1
-    except Exception as error:  # an API this script does not know yet: say so, still measure
+    except Exception as error:  # say so in the table, still measure something
         return spawn_plain(oracle, spawns, f"materialize failed: {type(error).__name__}: "
                            f"{error}")
     return Row("spawn", done, spent, "the real interpreter on the materialized layouts")

@@ -31,7 +31,7 @@ from prefixlab.model.build import BuildConstants
 from prefixlab.model.fs import Overlay
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup import World, predict
-from prefixlab.model.strategies import ROOT, Case, Target, cases
+from prefixlab.model.strategies import ROOT, BoundCase, Case, Target, cases
 
 SWEEP_DIR = Path(os.environ.get("PREFIXLAB_SWEEP_DIR", "sweeps"))
 """Where shard summaries go (relative to the working directory: the repo root under make)."""
@@ -74,20 +74,26 @@ class CaseResult:
         return not self.differences
 
 
+def lay_down(bound: BoundCase, root: str, binary: str, constants: BuildConstants) -> World:
+    """Write ``bound`` at ``root`` (its binary placeholders hard-linked to ``binary``, its
+    stdlib placeholders linking that build's real stdlib) and return the world a prediction
+    reads: the layout mounted over a snapshot of the host, with every build known here."""
+    stdlib = f"{constants.prefix}/{constants.stdlib_subdir}"
+    bindings: dict[str, Binding] = {p: ("hardlink", binary) for p in bound.binaries}
+    bindings.update({p: ("children-links", stdlib) for p in bound.stdlibs})
+    materialize(bound.layout, root, bindings=bindings)
+    builds = dict(host_builds())
+    builds.update({p: constants for p in bound.binaries})
+    return World(Overlay(Snapshot("/"), ((root, bound.layout),)), builds)
+
+
 def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0) -> CaseResult:
     """Materialize ``case`` in a scratch directory, probe and predict, compare."""
     constants = _constants(interp)
-    stdlib = f"{constants.prefix}/{constants.stdlib_subdir}"
     with scratch_dir() as base:
         root = f"{base}/case"
         bound = case.at(root)
-        bindings: dict[str, Binding] = {p: ("hardlink", interp.real_path)
-                                        for p in bound.binaries}
-        bindings.update({p: ("children-links", stdlib) for p in bound.stdlibs})
-        materialize(bound.layout, root, bindings=bindings)
-        builds = dict(host_builds())
-        builds.update({p: constants for p in bound.binaries})
-        world = World(Overlay(Snapshot("/"), ((root, bound.layout),)), builds)
+        world = lay_down(bound, root, interp.real_path, constants)
         predicted = predict(world, bound.invocation)
         observed = probe(bound.invocation, timeout=timeout)
     mine, theirs = _unrooted(predicted, root), _unrooted(observed, root)

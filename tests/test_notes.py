@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
+from prefixlab.impl.campaign import lay_down
 from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.materialize import materialize, scratch_dir
+from prefixlab.impl.materialize import scratch_dir
 from prefixlab.impl.probe import probe
-from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model.fs import File, Layout, Node, Overlay, Symlink
+from prefixlab.model.fs import File, Layout, Node, Symlink
 from prefixlab.model.invocation import Invocation
-from prefixlab.model.startup import World, predict
-from prefixlab.model.strategies import BINARY_DATA, stdlib_skeleton
+from prefixlab.model.startup import predict
+from prefixlab.model.strategies import BINARY_DATA, BoundCase, stdlib_skeleton
 
 from conftest import in_scope_interpreters, interpreter_id
 
@@ -69,26 +69,29 @@ def _bind(text: str, root: str, interp: Interpreter) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _layout(spec: dict[str, str], root: str, interp: Interpreter) -> tuple[Layout, dict[str, Any]]:
-    assert interp.constants is not None
+def _bound(data: dict[str, Any], root: str) -> BoundCase:
+    """The example's layout and run as a case bound at ``root``."""
     nodes: dict[str, Node] = {}
-    bindings: dict[str, Any] = {}
-    stdlib = f"{interp.constants.prefix}/{interp.constants.stdlib_subdir}"
-    for relative, value in spec.items():
+    binaries: list[str] = []
+    stdlibs: list[str] = []
+    for relative, value in data["layout"].items():
         path = f"{root}/{relative}"
         if value == "binary":
             nodes[path] = File(BINARY_DATA, 0o755)
-            bindings[path] = ("hardlink", interp.real_path)
+            binaries.append(path)
         elif value == "stdlib":
             nodes.update(stdlib_skeleton(path))
-            bindings[path] = ("children-links", stdlib)
+            stdlibs.append(path)
         elif value.startswith("-> "):
             nodes[path] = Symlink(value[3:])
         elif value.startswith("text:"):
             nodes[path] = File(value[5:].encode("utf-8"))
         else:
             raise ValueError(f"notes: unknown layout value {value!r} for {relative!r}")
-    return Layout(nodes), bindings
+    run = data["run"]
+    invocation = Invocation.make(run["program"], run["args"], argv0=run.get("argv0"),
+                                 env=run.get("env", {}), cwd=run["cwd"])
+    return BoundCase(Layout(nodes), invocation, tuple(binaries), tuple(stdlibs))
 
 
 CASES = [(example, interp) for example in examples() for interp in in_scope_interpreters()
@@ -107,16 +110,10 @@ def test_note_example(example: Example, interp: Interpreter) -> None:
     with scratch_dir() as base:
         root = f"{base}/example"
         data = _bind(example.text, root, interp)
-        layout, bindings = _layout(data["layout"], root, interp)
-        materialize(layout, root, bindings=bindings)
-        run = data["run"]
-        invocation = Invocation.make(run["program"], run["args"], argv0=run.get("argv0"),
-                                     env=run.get("env", {}), cwd=run["cwd"])
-        builds = {p: interp.constants for p, b in bindings.items() if b[0] == "hardlink"}
-        builds[interp.real_path] = interp.constants
-        world = World(Overlay(Snapshot("/"), ((root, layout),)), builds)
-        predicted = predict(world, invocation).to_json(with_trace=False)
-        observed = probe(invocation).to_json(with_trace=False)
+        bound = _bound(data, root)
+        world = lay_down(bound, root, interp.real_path, interp.constants)
+        predicted = predict(world, bound.invocation).to_json(with_trace=False)
+        observed = probe(bound.invocation).to_json(with_trace=False)
     for key, expected in data["expect"].items():
         assert observed[key] == expected, f"the real interpreter disagrees with the note on {key}"
         assert predicted[key] == expected, f"the model disagrees with the note on {key}"
