@@ -114,6 +114,14 @@ class Behaviour:
     base_executable."""
     free_threading: bool = False
     """ABI_THREAD ('t' suffix on lib/python3.13t) exists (3.13+, gh-121103)."""
+    pth_skips_dot_names: bool = False
+    """site.addsitedir() skips .pth files whose names start with '.' (gh-113659: 3.8.19,
+    3.9.19, 3.10.14, 3.11.8, 3.12.2, 3.13; Debian's 3.11.2 does not have it)."""
+    pth_reader: Literal["locale-text", "utf8-sig-bytes"] = "locale-text"
+    """How site.addpackage() reads a .pth file: 3.8-3.12 iterate a text file in the locale
+    encoding (universal newlines; a decode error escapes and site fails to import); 3.13
+    decodes the bytes as utf-8-sig, falls back to locale.getencoding(), and splits with
+    str.splitlines() (gh-77102)."""
     confirmed: bool = True
     """False when no interpreter of this row could be run here (modelled from source)."""
 
@@ -135,8 +143,12 @@ _PY_GETPATH = Behaviour(name="3.12", arrangement="py-getpath", launcher_base_is_
 # changed behaviour.  Order matters: the last row whose version is <= the build's wins.
 TABLE: tuple[tuple[Version, Behaviour], ...] = (
     ((3, 8, 0), _C_GETPATH.refine("3.8", has_platlibdir=False, link_limit=None)),
+    ((3, 8, 19), _C_GETPATH.refine("3.8.19", has_platlibdir=False, link_limit=None,
+                                   pth_skips_dot_names=True, confirmed=False)),
     ((3, 9, 0), _C_GETPATH.refine("3.9")),
+    ((3, 9, 19), _C_GETPATH.refine("3.9.19", pth_skips_dot_names=True, confirmed=False)),
     ((3, 10, 0), _C_GETPATH.refine("3.10")),
+    ((3, 10, 14), _C_GETPATH.refine("3.10.14", pth_skips_dot_names=True, confirmed=False)),
     ((3, 11, 0), _PY_GETPATH.refine("3.11.0", venv_cfg_permission_error_caught=False,
                                     base_executable_fallback_names=False,
                                     venv_zip_from_prefix=False,
@@ -144,13 +156,17 @@ TABLE: tuple[tuple[Version, Behaviour], ...] = (
     ((3, 11, 1), _PY_GETPATH.refine("3.11.1", landmark_overrides_stdlib_dir=True,
                                     confirmed=False)),
     ((3, 11, 2), _PY_GETPATH.refine("3.11")),
+    ((3, 11, 8), _PY_GETPATH.refine("3.11.8", pth_skips_dot_names=True, confirmed=False)),
     ((3, 12, 0), _PY_GETPATH.refine("3.12")),
-    ((3, 13, 0), _PY_GETPATH.refine("3.13", launcher_base_is_real=True, free_threading=True)),
+    ((3, 12, 2), _PY_GETPATH.refine("3.12.2", pth_skips_dot_names=True, confirmed=False)),
+    ((3, 13, 0), _PY_GETPATH.refine("3.13", launcher_base_is_real=True, free_threading=True,
+                                    pth_skips_dot_names=True, pth_reader="utf8-sig-bytes")),
     ((3, 14, 0), _PY_GETPATH.refine(
         "3.14", launcher_base_is_real=True, free_threading=True, venv_prefix_in_getpath=True,
         site_sets_venv_prefix=False,
         home_disables_venv=False, venv_without_home=True, exec_prefix_prefers_prefix=True,
-        library_known=True, realpath_warning_names_real=True, confirmed=False)),
+        library_known=True, realpath_warning_names_real=True, pth_skips_dot_names=True,
+        pth_reader="utf8-sig-bytes", confirmed=False)),
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(
