@@ -42,6 +42,20 @@ class BuildConstants:
     """Where libpython is loaded from (dladdr), for 3.14 shared builds; None if static."""
     confirmed: bool = True
     """False for builds we could not run (3.14 here): the row is modelled from source only."""
+    debug: bool = False
+    """Py_DEBUG: a debug build (frozen stdlib modules are off by default, 3.11+)."""
+    abiflags: str = ""
+    """sys.abiflags (sysconfig's include directory ends with it)."""
+    builtin_modules: tuple[str, ...] = ()
+    """sys.builtin_module_names: modules compiled into the binary (BuiltinImporter)."""
+    frozen_modules: tuple[tuple[str, str, bool], ...] = ()
+    """(name, original name, is a package) of each frozen module (FrozenImporter); the
+    original name differs for aliases ('_frozen_importlib' is 'importlib._bootstrap'; a
+    leading '<' marks a package's __init__), as _imp.find_frozen reports it (3.11+)."""
+    frozen_always: tuple[str, ...] = ()
+    """The frozen modules used even when frozen modules are off (the import bootstrap)."""
+    extension_suffixes: tuple[str, ...] = ()
+    """importlib.machinery.EXTENSION_SUFFIXES, in the order FileFinder tries them."""
 
     @property
     def minor(self) -> tuple[int, int]:
@@ -122,6 +136,19 @@ class Behaviour:
     encoding (universal newlines; a decode error escapes and site fails to import); 3.13
     decodes the bytes as utf-8-sig, falls back to locale.getencoding(), and splits with
     str.splitlines() (gh-77102)."""
+    frozen_stdlib: bool = True
+    """Part of the stdlib is frozen and used unless frozen modules are off: -X frozen_modules
+    (on by default, off in debug builds; 3.11+, bpo-45020).  3.8-3.10 freeze only the import
+    bootstrap and test modules, always used."""
+    frozen_modules_env: bool = False
+    """PYTHON_FROZEN_MODULES=on|off sets the default that -X frozen_modules overrides (3.13+,
+    gh-111374; Python/initconfig.c config_init_import)."""
+    import_abspath_strips_dot: bool = False
+    """FileFinder makes a relative sys.path entry absolute after removing one leading './'
+    (importlib._bootstrap_external._path_abspath, 3.12+); before, './x' is joined as is."""
+    venv_install_scheme: bool = True
+    """sysconfig.get_preferred_scheme('prefix') is 'venv' when sys.prefix != sys.base_prefix
+    (3.11+, bpo-45413); before, posix_prefix everywhere."""
     confirmed: bool = True
     """False when no interpreter of this row could be run here (modelled from source)."""
 
@@ -135,6 +162,8 @@ _C_GETPATH = Behaviour(
     launcher_base_is_real=False,
     base_executable_fallback_names=False,
     safe_path_option=False,
+    frozen_stdlib=False,
+    venv_install_scheme=False,
 )
 
 _PY_GETPATH = Behaviour(name="3.12", arrangement="py-getpath", launcher_base_is_real=False)
@@ -157,16 +186,19 @@ TABLE: tuple[tuple[Version, Behaviour], ...] = (
                                     confirmed=False)),
     ((3, 11, 2), _PY_GETPATH.refine("3.11")),
     ((3, 11, 8), _PY_GETPATH.refine("3.11.8", pth_skips_dot_names=True, confirmed=False)),
-    ((3, 12, 0), _PY_GETPATH.refine("3.12")),
-    ((3, 12, 2), _PY_GETPATH.refine("3.12.2", pth_skips_dot_names=True, confirmed=False)),
+    ((3, 12, 0), _PY_GETPATH.refine("3.12", import_abspath_strips_dot=True)),
+    ((3, 12, 2), _PY_GETPATH.refine("3.12.2", pth_skips_dot_names=True, confirmed=False,
+                                    import_abspath_strips_dot=True)),
     ((3, 13, 0), _PY_GETPATH.refine("3.13", launcher_base_is_real=True, free_threading=True,
-                                    pth_skips_dot_names=True, pth_reader="utf8-sig-bytes")),
+                                    pth_skips_dot_names=True, pth_reader="utf8-sig-bytes",
+                                    import_abspath_strips_dot=True, frozen_modules_env=True)),
     ((3, 14, 0), _PY_GETPATH.refine(
         "3.14", launcher_base_is_real=True, free_threading=True, venv_prefix_in_getpath=True,
         site_sets_venv_prefix=False,
         home_disables_venv=False, venv_without_home=True, exec_prefix_prefers_prefix=True,
         library_known=True, realpath_warning_names_real=True, pth_skips_dot_names=True,
-        pth_reader="utf8-sig-bytes", confirmed=False)),
+        pth_reader="utf8-sig-bytes", import_abspath_strips_dot=True, frozen_modules_env=True,
+        confirmed=False)),
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(
