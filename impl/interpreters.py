@@ -34,7 +34,7 @@ from prefixlab.model.startup import World
 PYTHONS_ENV = "PREFIXLAB_PYTHONS"
 """Extra interpreters to consider: an os.pathsep-separated list of paths (or names on PATH)."""
 
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 2  # 2: module-resolution facts (builtin, frozen, extension suffixes)
 LEARN_TIMEOUT = 30.0
 _MARKER = "PREFIXLAB-CONSTANTS:"
 
@@ -60,8 +60,43 @@ import sysconfig
 g = sysconfig.get_config_var
 facts = {'version': tuple(sys.version_info[:3]), 'platform': sys.platform}
 for name in ('prefix', 'exec_prefix', 'PLATLIBDIR', 'VPATH', 'PYTHONPATH', 'Py_GIL_DISABLED',
-             'Py_ENABLE_SHARED', 'LIBDIR', 'INSTSONAME', 'LDLIBRARY'):
+             'Py_ENABLE_SHARED', 'LIBDIR', 'INSTSONAME', 'LDLIBRARY', 'Py_DEBUG', 'ABIFLAGS'):
     facts[name] = g(name)
+facts['abiflags'] = getattr(sys, 'abiflags', None)
+facts['builtin_modules'] = tuple(sys.builtin_module_names)
+try:
+    import _imp
+    from importlib.machinery import EXTENSION_SUFFIXES
+    facts['extension_suffixes'] = tuple(EXTENSION_SUFFIXES)
+    if hasattr(_imp, '_frozen_module_names'):
+        names = _imp._frozen_module_names()
+    else:
+        import ctypes
+        class _Frozen(ctypes.Structure):
+            _fields_ = [('name', ctypes.c_char_p), ('code', ctypes.c_void_p),
+                        ('size', ctypes.c_int)]
+        table = ctypes.POINTER(_Frozen).in_dll(ctypes.pythonapi, 'PyImport_FrozenModules')
+        names, i = [], 0
+        while table[i].name:
+            names.append(table[i].name.decode('ascii'))
+            i += 1
+    frozen = []
+    for name in names:
+        if hasattr(_imp, 'find_frozen'):
+            info = _imp.find_frozen(name)
+            if info is not None:
+                frozen.append((name, info[2] or name, bool(info[1])))
+        else:
+            frozen.append((name, name, bool(_imp.is_frozen_package(name))))
+    always = [name for name, _, _ in frozen]
+    if hasattr(_imp, '_override_frozen_modules_for_tests'):
+        _imp._override_frozen_modules_for_tests(-1)
+        always = [name for name in always if _imp.find_frozen(name) is not None]
+        _imp._override_frozen_modules_for_tests(0)
+    facts['frozen_modules'] = tuple(frozen)
+    facts['frozen_always'] = tuple(always)
+except Exception:
+    pass
 import site
 source = site.__file__
 if source.endswith('.pyc'):
@@ -137,6 +172,9 @@ def _read_cache(path: str, real_path: str) -> BuildConstants | None:
             return None
         fields = dict(data["constants"])
         fields["version"] = tuple(fields["version"])
+        for name in ("builtin_modules", "frozen_always", "extension_suffixes"):
+            fields[name] = tuple(fields.get(name, ()))
+        fields["frozen_modules"] = tuple(tuple(f) for f in fields.get("frozen_modules", ()))
         return BuildConstants(**fields)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
@@ -238,7 +276,18 @@ def _constants_from(binary: str, facts: dict[str, Any]) -> BuildConstants:
         flavour="debian" if facts.get("dist_packages") else "upstream",
         shared=shared,
         library=_library(facts) if shared else None,
+        debug=bool(facts.get("Py_DEBUG")),
+        abiflags=_text(facts.get("abiflags")) or _text(facts.get("ABIFLAGS")),
+        builtin_modules=_names(facts.get("builtin_modules")),
+        frozen_modules=tuple((str(n), str(o), bool(p)) for n, o, p
+                             in facts.get("frozen_modules") or ()),
+        frozen_always=_names(facts.get("frozen_always")),
+        extension_suffixes=_names(facts.get("extension_suffixes")),
     )
+
+
+def _names(value: object) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, tuple) else ()
 
 
 def _text(value: object) -> str:
