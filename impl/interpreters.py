@@ -63,6 +63,11 @@ for name in ('prefix', 'exec_prefix', 'PLATLIBDIR', 'VPATH', 'PYTHONPATH', 'Py_G
              'Py_ENABLE_SHARED', 'LIBDIR', 'INSTSONAME', 'LDLIBRARY', 'Py_DEBUG', 'ABIFLAGS'):
     facts[name] = g(name)
 facts['abiflags'] = getattr(sys, 'abiflags', None)
+try:
+    facts['srcdir'] = __import__(sysconfig._get_sysconfigdata_name(), globals(), locals(),
+                                 ['build_time_vars'], 0).build_time_vars.get('srcdir')
+except Exception:
+    facts['srcdir'] = None
 facts['builtin_modules'] = tuple(sys.builtin_module_names)
 try:
     import _imp
@@ -278,6 +283,7 @@ def _constants_from(binary: str, facts: dict[str, Any]) -> BuildConstants:
         library=_library(facts) if shared else None,
         debug=bool(facts.get("Py_DEBUG")),
         abiflags=_text(facts.get("abiflags")) or _text(facts.get("ABIFLAGS")),
+        srcdir=_text(facts.get("srcdir")) or ".",
         builtin_modules=_names(facts.get("builtin_modules")),
         frozen_modules=tuple((str(n), str(o), bool(p)) for n, o, p
                              in facts.get("frozen_modules") or ()),

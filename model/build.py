@@ -46,6 +46,9 @@ class BuildConstants:
     """Py_DEBUG: a debug build (frozen stdlib modules are off by default, 3.11+)."""
     abiflags: str = ""
     """sys.abiflags (sysconfig's include directory ends with it)."""
+    srcdir: str = "."
+    """The Makefile's srcdir as built (_sysconfigdata): in a build tree sysconfig's include
+    is <Makefile dir>/<srcdir>/Include."""
     builtin_modules: tuple[str, ...] = ()
     """sys.builtin_module_names: modules compiled into the binary (BuiltinImporter)."""
     frozen_modules: tuple[tuple[str, str, bool], ...] = ()
