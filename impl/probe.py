@@ -35,15 +35,28 @@ MARKER = "PREFIXLAB-PROBE:"
 # show as '\udcxx' escapes, which ast.literal_eval turns back into the same surrogates.
 # The marker is also written to stderr: what comes after it (the -i prompt, -v's clean-up
 # at exit) was written after start-up and is not a start-up warning.
+#
+# The install locations come last, from sysconfig (imported after sys's values are taken; a
+# failure to import it leaves them None): its default scheme and the directories of it that
+# pip's default install uses (prefixlab.model.schemes).
 PROBE_CODE = (
     "import sys\n"
-    "sys.stdout.write('" + MARKER + "' + ascii({"
+    "_v = {"
     "'executable': sys.executable, "
     "'base_executable': getattr(sys, '_base_executable', None), "
     "'prefix': sys.prefix, 'base_prefix': sys.base_prefix, "
     "'exec_prefix': sys.exec_prefix, 'base_exec_prefix': sys.base_exec_prefix, "
     "'path': list(sys.path), "
-    "'version': '%d.%d.%d' % sys.version_info[:3]}) + '\\n')\n"
+    "'version': '%d.%d.%d' % sys.version_info[:3]}\n"
+    "try:\n"
+    " import sysconfig as _s\n"
+    " _n = getattr(_s, 'get_default_scheme', getattr(_s, '_get_default_scheme', None))()\n"
+    " _p = _s.get_paths(_n)\n"
+    " _v['install'] = dict([('scheme', _n)] + [(k, _p[k]) for k in "
+    "('purelib', 'platlib', 'scripts', 'data', 'include')])\n"
+    "except Exception:\n"
+    " _v['install'] = None\n"
+    "sys.stdout.write('" + MARKER + "' + ascii(_v) + '\\n')\n"
     "sys.stdout.flush()\n"
     "sys.stderr.write('" + MARKER + "\\n')\n"
     "sys.stderr.flush()\n"
@@ -249,7 +262,8 @@ def _outcome(invocation: Invocation, run: _Run) -> Outcome:
             executable=values["executable"], base_executable=values["base_executable"],
             prefix=values["prefix"], base_prefix=values["base_prefix"],
             exec_prefix=values["exec_prefix"], base_exec_prefix=values["base_exec_prefix"],
-            path=tuple(values["path"]), warnings=tuple(errors), version=values["version"])
+            path=tuple(values["path"]), warnings=tuple(errors), version=values["version"],
+            install=values.get("install"))
     start = next((n for n, line in enumerate(errors) if line.startswith(_REPORT_STARTS)),
                  len(errors))
     return Outcome(status="startup-failed", invocation=invocation,
@@ -277,8 +291,11 @@ def _well_formed(values: object) -> bool:
     if not all(isinstance(values.get(k), (str, type(None))) for k in _VALUE_KEYS):
         return False
     path = values.get("path")
+    install = values.get("install")
     return (isinstance(path, list) and all(isinstance(p, str) for p in path)
-            and isinstance(values.get("version"), str))
+            and isinstance(values.get("version"), str)
+            and (install is None or (isinstance(install, dict)
+                                     and all(isinstance(v, str) for v in install.values()))))
 
 
 def _failure(run: _Run, errors: list[str], start: int) -> Failure:

@@ -7,6 +7,7 @@ interpreter fills the same fields (without the trace), so the two compare key by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -48,6 +49,10 @@ class Outcome:
     stdlib_dir: str | None = None
     version: str | None = None
     """The interpreter version predicted for (or observed)."""
+    install: Mapping[str, str] | None = None
+    """Where pip's default install puts files: sysconfig's default scheme and its purelib,
+    platlib, scripts, data and include (prefixlab.model.schemes.KEYS); None when start-up
+    fails."""
 
     def to_json(self, *, with_trace: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {"schema": SCHEMA, "status": self.status}
@@ -58,6 +63,7 @@ class Outcome:
         data["error"] = (None if self.error is None
                          else {"kind": self.error.kind, "message": self.error.message})
         data["version"] = self.version
+        data["install"] = None if self.install is None else dict(self.install)
         data["invocation"] = self.invocation.to_json()
         if with_trace:
             data["trace"] = [

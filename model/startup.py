@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from prefixlab.model import cmdline, getpath, kernel, site
+from prefixlab.model import cmdline, getpath, kernel, schemes, site
 from prefixlab.model.build import Behaviour, BuildConstants, UnsupportedVersion, behaviour_for
 from prefixlab.model.fs import FsView
 from prefixlab.model.getpath.context import Calc, Inputs, StartupFailed
@@ -129,6 +129,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
         calc.step(R_SITE_PENDING, "")
     first = getpath.searchpath.path0(calc)
     path = ((first,) if first is not None else ()) + tuple(calc.module_search_paths)
+    install = schemes.for_start(calc)  # before the trace is taken: it adds a step
     return Outcome(
         status="ok", invocation=invocation,
         executable=calc.executable or "",
@@ -139,7 +140,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
         base_exec_prefix=calc.base_exec_prefix or calc.exec_prefix or "",
         path=path, warnings=tuple(calc.warnings), trace=_trace(steps, calc),
         module_search_paths=tuple(calc.module_search_paths), stdlib_dir=calc.stdlib_dir,
-        version=version)
+        version=version, install=install)
 
 
 def exec_target(fs: FsView, invocation: Invocation, cwd: str,

@@ -1,0 +1,156 @@
+"""Install locations: where ``pip install`` puts files for the interpreter that started.
+
+"pip install" here means pip's default install: not ``--user``, no ``--prefix``, ``--root``
+or ``--target``, run by this interpreter (``python -m pip install NAME``).  pip 21.3+ on
+3.10+ takes its directories from ``sysconfig.get_preferred_scheme('prefix')``, the default
+scheme (pip ``_internal/locations/__init__.py``, ``_USE_SYSCONFIG_DEFAULT``); on 3.8/3.9 it
+uses distutils, whose prefix scheme gives the same purelib, platlib, scripts and data on
+upstream builds.  The headers pip installs go to its own directory (in a venv
+``<prefix>/include/site/pythonX.Y/NAME``), so ``include`` here is sysconfig's.
+
+The default scheme, per version and flavour:
+
+* 3.8-3.10: ``posix_prefix``;
+* 3.11+: ``venv`` when sys.prefix != sys.base_prefix, else ``posix_prefix`` (bpo-45413);
+* Debian's patched 3.11: ``venv`` in a venv, else ``posix_local`` (``/usr/local/...``,
+  dist-packages), or ``deb_system`` when DEB_PYTHON_INSTALL_LAYOUT is ``deb`` or
+  ``deb_system`` (read from the process environment by sysconfig, even under -E).
+
+Each path is the scheme's template filled with the final prefixes and passed through
+``os.path.normpath`` (sysconfig ``_expand_vars``); the prefixes are normalised first
+(sysconfig's ``_PREFIX = os.path.normpath(sys.prefix)``).  When the real executable's
+directory holds ``Modules/Setup`` or ``Modules/Setup.local``, sysconfig thinks it runs from
+a build tree and ``include`` becomes ``<srcdir>/Include`` (posix_prefix, and Debian's own
+schemes).  Not modelled: ``sys._home`` (set by site from pyvenv.cfg's home, 3.12+ use it as
+the build directory) and ``_PYTHON_PROJECT_BASE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from prefixlab.model import kernel
+from prefixlab.model.build import Behaviour, BuildConstants
+from prefixlab.model.getpath.context import Calc
+from prefixlab.model.site import posix_normpath
+from prefixlab.model.trace import Step, rule
+
+KEYS = ("scheme", "purelib", "platlib", "scripts", "data", "include")
+"""The keys of an install mapping, in order."""
+
+R_SCHEME = rule(
+    "install.scheme", "install",
+    "pip installs into sysconfig's default scheme, filled with the final prefixes: "
+    "site-packages under sys.prefix (purelib) and sys.exec_prefix (platlib), scripts in "
+    "<prefix>/bin.",
+    "Lib/sysconfig.py get_default_scheme / get_preferred_scheme (venv scheme 3.11+, "
+    "bpo-45413); Debian's sysconfig posix_local and deb_system schemes; pip "
+    "_internal/locations")
+
+# The templates of the keys we report ({py} is pythonX.Y plus the 3.13+ free-threading 't').
+_TEMPLATES: dict[str, dict[str, str]] = {
+    "posix_prefix": {
+        "purelib": "{base}/lib/{py}/site-packages",
+        "platlib": "{platbase}/{platlibdir}/{py}/site-packages",
+        "scripts": "{base}/bin",
+        "data": "{base}",
+    },
+    "posix_local": {
+        "purelib": "{base}/local/lib/{py}/dist-packages",
+        "platlib": "{platbase}/local/lib/{py}/dist-packages",
+        "scripts": "{base}/local/bin",
+        "data": "{base}/local",
+    },
+    "deb_system": {
+        "purelib": "{base}/lib/python3/dist-packages",
+        "platlib": "{platbase}/lib/python3/dist-packages",
+        "scripts": "{base}/bin",
+        "data": "{base}",
+    },
+}
+_TEMPLATES["venv"] = _TEMPLATES["posix_prefix"]  # posix_venv: same for these keys
+_INCLUDE = "{installed_base}/include/python{short}{abiflags}"
+_BUILD_TREE_SCHEMES = {"upstream": ("posix_prefix",),
+                       "debian": ("posix_prefix", "posix_local", "deb_system")}
+
+
+def default_scheme(build: BuildConstants, row: Behaviour, prefix: str, base_prefix: str,
+                   environ: Mapping[str, str]) -> str:
+    """sysconfig.get_default_scheme() for this build, flavour and prefixes."""
+    in_venv = prefix != base_prefix
+    if row.venv_install_scheme and in_venv:
+        return "venv"
+    if build.flavour == "debian" and not in_venv:
+        layout = environ.get("DEB_PYTHON_INSTALL_LAYOUT", "posix_local")
+        return "deb_system" if layout in ("deb", "deb_system") else "posix_local"
+    return "posix_prefix"
+
+
+def install_paths(build: BuildConstants, row: Behaviour, *, prefix: str, exec_prefix: str,
+                  base_prefix: str, base_exec_prefix: str, platlibdir: str,
+                  environ: Mapping[str, str], executable: str,
+                  syscalls: kernel.Resolver) -> tuple[dict[str, str], Step]:
+    """The install mapping (KEYS) and the step that explains it.  ``syscalls`` resolves
+    paths in the process's working directory (to find a build tree next to the real
+    executable)."""
+    scheme = default_scheme(build, row, prefix, base_prefix, environ)
+    short = "%d.%d" % build.minor
+    values = {
+        "base": posix_normpath(prefix), "platbase": posix_normpath(exec_prefix),
+        "installed_base": posix_normpath(base_prefix),
+        "installed_platbase": posix_normpath(base_exec_prefix),
+        # 3.8's scheme has no platlibdir: always lib.
+        "platlibdir": platlibdir if row.has_platlibdir else "lib",
+        "py": f"python{short}{build.abi_thread if row.free_threading else ''}",
+        "short": short, "abiflags": build.abiflags,
+    }
+    paths = {"scheme": scheme}
+    for key, template in _TEMPLATES[scheme].items():
+        paths[key] = posix_normpath(template.format(**values))
+    paths["include"] = posix_normpath(_INCLUDE.format(**values))
+    srcdir = _build_tree_srcdir(build, executable, syscalls)
+    if srcdir is not None and scheme in _BUILD_TREE_SCHEMES[build.flavour]:
+        paths["include"] = posix_normpath(f"{srcdir}/Include")
+    step = Step(R_SCHEME, f"scheme {scheme}: purelib {paths['purelib']!r}, platlib "
+                f"{paths['platlib']!r}, scripts {paths['scripts']!r}", row.name,
+                (("install_scheme", scheme), ("purelib", paths["purelib"])))
+    return {key: paths[key] for key in KEYS}, step
+
+
+def _build_tree_srcdir(build: BuildConstants, executable: str,
+                       syscalls: kernel.Resolver) -> str | None:
+    """sysconfig's srcdir when it believes it runs from a build tree (is_python_build():
+    Modules/Setup or Setup.local in _PROJECT_BASE, the real executable's directory)."""
+    real = _lenient_realpath(syscalls, executable or syscalls.cwd)
+    project_base = real.rpartition("/")[0] or "/" if executable else real
+    for name in ("Setup", "Setup.local"):
+        entry = syscalls.stat(f"{project_base}/Modules/{name}")
+        if entry is not None and entry.kind == "file":
+            # srcdir is relative to the Makefile's directory (the project base) unless absolute
+            joined = build.srcdir if build.srcdir.startswith("/") else (
+                f"{project_base}/{build.srcdir}")
+            return _lenient_realpath(syscalls, joined)
+    return None
+
+
+def _lenient_realpath(syscalls: kernel.Resolver, path: str) -> str:
+    """os.path.realpath for what exists; the path normalised when it cannot be resolved."""
+    found = syscalls.realpath(path)
+    return found if isinstance(found, str) else posix_normpath(path)
+
+
+def for_start(calc: Calc) -> dict[str, str]:
+    """The install mapping for a start that succeeded, from its final prefixes (the step
+    goes on calc's trace)."""
+    inputs = calc.inputs
+    prefix, exec_prefix = calc.prefix or "", calc.exec_prefix or ""
+    paths, step = install_paths(
+        inputs.build, inputs.row, prefix=prefix, exec_prefix=exec_prefix,
+        base_prefix=calc.base_prefix or prefix,
+        base_exec_prefix=calc.base_exec_prefix or exec_prefix,
+        # sys.platlibdir: PYTHONPLATLIBDIR when the environment is used (3.9+), else PLATLIBDIR
+        platlibdir=inputs.config.platlibdir or inputs.build.platlibdir,
+        environ=inputs.env, executable=calc.executable or "", syscalls=calc.syscalls)
+    calc.asked.update(("venv_install_scheme", "has_platlibdir", "free_threading"))
+    calc.steps.append(step)
+    return paths
