@@ -8,7 +8,7 @@ world and invocation, never raises for a strange layout) and pure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from prefixlab.model import cmdline, getpath, kernel, schemes, site
 from prefixlab.model.build import Behaviour, BuildConstants, UnsupportedVersion, behaviour_for
@@ -17,6 +17,7 @@ from prefixlab.model.getpath.context import Calc, Inputs, StartupFailed
 from prefixlab.model.invocation import DEFAULT_EXEC_PATH, Invocation
 from prefixlab.model.outcome import Failure, Outcome, Status
 from prefixlab.model.trace import Step, Trace, rule
+from prefixlab.model import execchain
 
 R_EXEC = rule(
     "exec.interpreter", "exec",
@@ -76,9 +77,17 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
                        f"{invocation.program}: {target.value}", steps)
     build = world.builds.get(target)
     if build is None:
-        steps.append(Step(R_NOT_INTERPRETER, f"{target!r}"))
-        return _failed(invocation, "not-modelled", "not-an-interpreter",
-                       f"{target} is not a known CPython binary", steps)
+        # Not a known binary: follow the exec chain (#! lines, env, wrappers, pyenv shims) to
+        # the interpreter it starts; the Outcome keeps the original invocation, the trace
+        # every hop (issue 4).
+        hop = execchain.follow(world.fs, invocation, cwd, world.builds, steps)
+        if isinstance(hop, execchain.Stopped):
+            if hop.binary == target:
+                steps.append(Step(R_NOT_INTERPRETER, f"{target!r}"))
+            return _failed(invocation, hop.status, hop.kind, hop.message, steps)
+        final = predict(world, hop.invocation, behaviour=behaviour, check_stdlib=check_stdlib)
+        return replace(final, invocation=invocation,
+                       trace=replace(final.trace, steps=(*steps, *final.trace.steps)))
     steps.append(Step(R_EXEC, f"{invocation.program!r} -> {target!r} (CPython "
                       f"{build.version_text})"))
     try:

@@ -1,0 +1,536 @@
+"""From "execute this program" to the interpreter that finally runs, hop by hop.
+
+Each hop is one execve.  The kernel follows ``#!`` lines (:mod:`shebang`, at most
+MAX_SCRIPT_DEPTH scripts per execve) until it reaches a binary.  A known CPython binary ends the
+chain.  Three other binaries are followed because their behaviour is known exactly:
+``env`` (GNU coreutils: assignments, ``-i``, ``-u``, ``-S``, then an execvp), ``bash`` running a
+makeWrapper wrapper (:mod:`makewrapper`) or a pyenv shim (:mod:`pyenv`), and a makeBinaryWrapper
+wrapper (:mod:`binarywrapper`, read from the record compiled into it).  Anything else stops the
+chain with ``not-modelled``, saying what was not understood.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from prefixlab.model import bashwords, binarywrapper, kernel, makewrapper, pyenv, shebang
+from prefixlab.model.build import BuildConstants
+from prefixlab.model.fs import FsView
+from prefixlab.model.invocation import DEFAULT_EXEC_PATH, Invocation
+from prefixlab.model.trace import Step, rule
+
+MAX_HOPS = 16
+"""User-space hops (wrappers, env, pyenv) before the model gives up on a cycle."""
+
+R_SHEBANG = rule(
+    "chain.shebang", "exec",
+    "The file starts with #!: the kernel runs the interpreter named there instead, with the "
+    "line's one optional argument (taken whole) and the script's path in place of argv[0].",
+    "Linux fs/binfmt_script.c load_script() (BINPRM_BUF_SIZE 256 since 5.1)")
+R_ENV = rule(
+    "chain.env", "exec",
+    "env applies its assignments and options (-i, -u, -S) and runs the named command, "
+    "searching PATH as execvp does.",
+    "GNU coreutils env(1) (src/env.c)")
+R_SHELL_WRAPPER = rule(
+    "chain.make-wrapper", "exec",
+    "bash runs a makeWrapper wrapper: each line sets, unsets or extends a variable or changes "
+    "directory, then exec starts the wrapped program (with -a, argv[0] is chosen).",
+    "nixpkgs pkgs/build-support/setup-hooks/make-wrapper.sh makeShellWrapper; bash exec "
+    "builtin")
+R_BINARY_WRAPPER = rule(
+    "chain.binary-wrapper", "exec",
+    "A makeBinaryWrapper wrapper changes the environment and directory, sets argv[0] (unless "
+    "it is inherited) and execv()s the wrapped program; read from the makeCWrapper record "
+    "compiled into it.",
+    "nixpkgs pkgs/by-name/ma/makeBinaryWrapper/make-binary-wrapper.sh makeCWrapper")
+R_PYENV = rule(
+    "chain.pyenv-shim", "exec",
+    "A pyenv shim runs pyenv exec: pyenv picks the version (PYENV_VERSION, a .python-version "
+    "file from the working directory up, the global version file, else system) and runs "
+    "that version's command by its full path, its bin directory first on PATH.",
+    "pyenv libexec/pyenv-exec, pyenv-version-name, pyenv-version-file, pyenv-which")
+R_STOPPED = rule(
+    "chain.not-modelled", "exec",
+    "A hop of the exec chain is not modelled (an unknown binary or a script line the model "
+    "does not understand): the model says so rather than guess.",
+    "issue 4 (exec chains)")
+R_FAILED = rule(
+    "chain.exec-failed", "exec",
+    "A hop of the exec chain fails: the file cannot be executed, or the wrapper stops.",
+    "execve(2) errors; binfmt_script ENOEXEC and ELOOP")
+
+_ELF = b"\x7fELF"
+
+
+@dataclass(frozen=True)
+class Arrived:
+    """The chain ends at a known CPython binary."""
+
+    invocation: Invocation
+    """What the interpreter receives: the path it was executed as, argv, environment, cwd."""
+    target: str
+    """The binary's physical path (a key of World.builds)."""
+    cwd: str
+    """The physical working directory."""
+
+
+@dataclass(frozen=True)
+class Stopped:
+    status: Literal["exec-failed", "not-modelled"]
+    kind: str
+    message: str
+    binary: str | None = None
+    """For an unknown binary: its physical path (the CLI may learn it and try again)."""
+
+
+@dataclass
+class _Process:
+    """A process about to call execve (or execvp when ``search``)."""
+
+    program: str
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    cwd: str
+    search: bool
+
+
+class _Stop(Exception):
+    def __init__(self, stopped: Stopped) -> None:
+        super().__init__(stopped.message)
+        self.stopped = stopped
+
+
+def _fail(kind: str, message: str) -> _Stop:
+    return _Stop(Stopped("exec-failed", kind, message))
+
+
+def _unmodelled(kind: str, message: str, binary: str | None = None) -> _Stop:
+    return _Stop(Stopped("not-modelled", kind, message, binary))
+
+
+def follow(fs: FsView, invocation: Invocation, cwd: str,
+           builds: Mapping[str, BuildConstants], steps: list[Step]) -> Arrived | Stopped:
+    """Follow ``invocation`` (program looked up as execvp does) to the interpreter it starts.
+
+    ``cwd`` is the physical working directory; steps are appended to ``steps``.
+    """
+    proc = _Process(invocation.program, invocation.argv, invocation.environ, cwd, True)
+    try:
+        for hop in range(MAX_HOPS):
+            arrived = _execve(fs, proc, builds, steps)
+            if isinstance(arrived, Arrived):
+                if hop == 0 and arrived.invocation.argv == invocation.argv:
+                    return Arrived(invocation, arrived.target, cwd)
+                return arrived
+            proc = arrived
+    except _Stop as stop:
+        steps.append(Step(R_FAILED if stop.stopped.status == "exec-failed" else R_STOPPED,
+                          stop.stopped.message))
+        return stop.stopped
+    steps.append(Step(R_STOPPED, f"more than {MAX_HOPS} hops"))
+    return Stopped("not-modelled", "exec-chain", f"more than {MAX_HOPS} exec hops (a cycle?)")
+
+
+# -- execve and execvp ---------------------------------------------------------------------------
+def _executable(resolver: kernel.Resolver, path: str) -> str | kernel.Errno:
+    found = resolver.lookup(path)
+    if found.entry is None or found.path is None:
+        return found.error or kernel.Errno.ENOENT
+    if found.entry.kind != "file" or not found.entry.mode & 0o111:
+        return kernel.Errno.EACCES
+    return found.path
+
+
+def search(resolver: kernel.Resolver, program: str, path_var: str | None) -> tuple[str, str]:
+    """glibc execvp's search: (the path passed to execve, its physical file), or _Stop."""
+    if "/" in program:
+        found = _executable(resolver, program)
+        if isinstance(found, kernel.Errno):
+            raise _fail(found.value, f"{program}: {found.value}")
+        return program, found
+    if not program:
+        raise _fail("ENOENT", "an empty program name: ENOENT")
+    last, got_eacces = kernel.Errno.ENOENT, False
+    for entry in (DEFAULT_EXEC_PATH if path_var is None else path_var).split(":"):
+        candidate = f"{entry}/{program}" if entry else program
+        found = _executable(resolver, candidate)
+        if not isinstance(found, kernel.Errno):
+            return candidate, found
+        if found not in (kernel.Errno.EACCES, kernel.Errno.ENOENT, kernel.Errno.ENOTDIR):
+            raise _fail(found.value, f"{candidate}: {found.value}")
+        got_eacces = got_eacces or found is kernel.Errno.EACCES
+        last = found
+    errno = kernel.Errno.EACCES if got_eacces else last
+    raise _fail(errno.value, f"{program}: {errno.value} (searched PATH)")
+
+
+def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
+            steps: list[Step]) -> Arrived | _Process:
+    resolver = kernel.Resolver(fs, proc.cwd)
+    if proc.search:
+        filename, physical = search(resolver, proc.program, proc.env.get("PATH"))
+    else:
+        filename = proc.program
+        found = _executable(resolver, filename)
+        if isinstance(found, kernel.Errno):
+            raise _fail(found.value, f"{filename}: {found.value}")
+        physical = found
+    argv = proc.argv
+    for _depth in range(shebang.MAX_SCRIPT_DEPTH + 1):
+        if physical in builds:
+            return Arrived(Invocation(filename, argv, tuple(proc.env.items()), proc.cwd),
+                           physical, proc.cwd)
+        data = fs.read(physical)
+        if data[:2] != b"#!":
+            return _binary(fs, resolver, proc, filename, physical, argv, data, steps)
+        line = shebang.parse(data)
+        if isinstance(line, shebang.NotAScript):
+            raise _fail("ENOEXEC", f"{filename}: {line.why}: ENOEXEC")
+        argv = line.argv(filename, argv[1:])
+        steps.append(Step(R_SHEBANG, f"{filename!r}: #!{line.interpreter}"
+                          + ("" if line.argument is None else f" [{line.argument}]"),
+                          values=(("interpreter", line.interpreter),)))
+        filename = line.interpreter
+        found = _executable(resolver, filename)
+        if isinstance(found, kernel.Errno):
+            raise _fail(found.value, f"{filename} (interpreter of a script): {found.value}")
+        physical = found
+    raise _fail("ELOOP", f"more than {shebang.MAX_SCRIPT_DEPTH} nested #! interpreters: ELOOP")
+
+
+def _binary(fs: FsView, resolver: kernel.Resolver, proc: _Process, filename: str,
+            physical: str, argv: tuple[str, ...], data: bytes,
+            steps: list[Step]) -> _Process:
+    """A binary that is not a known CPython: a wrapper, env, bash, or not modelled."""
+    name = physical.rpartition("/")[2]
+    if data[:4] == _ELF:
+        wrapper = binarywrapper.read_binary(data)
+        if isinstance(wrapper, binarywrapper.Unreadable):
+            raise _unmodelled("not-an-interpreter", f"{physical}: {wrapper.why}")
+        if wrapper is not None:
+            return _run_binary_wrapper(resolver, wrapper, proc, argv, physical, steps)
+    if name == "env":
+        return _run_env(proc, argv, steps)
+    if name == "bash":
+        return _run_bash(fs, resolver, proc, argv, steps)
+    if data[:4] != _ELF:
+        raise _fail("ENOEXEC", f"{filename}: neither #! nor a binary: ENOEXEC")
+    raise _unmodelled("not-an-interpreter", f"{physical} is not a known CPython binary",
+                      binary=physical)
+
+
+# -- env -----------------------------------------------------------------------------------------
+def _run_env(proc: _Process, argv: tuple[str, ...], steps: list[Step]) -> _Process:
+    env = dict(proc.env)
+    args = list(argv[1:])
+    while args:
+        arg = args[0]
+        if arg in ("-i", "-", "--ignore-environment"):
+            env.clear()
+        elif arg in ("-u", "--unset") and len(args) > 1:
+            env.pop(args[1], None)
+            args.pop(0)
+        elif arg.startswith("-u") and len(arg) > 2:
+            env.pop(arg[2:], None)
+        elif arg.startswith("-S") or arg.startswith("--split-string="):
+            text = arg[2:] if arg.startswith("-S") else arg.partition("=")[2]
+            if not text and len(args) > 1:
+                text = args.pop(1)
+            if any(c in text for c in "'\"\\$#"):
+                raise _unmodelled("env-split", f"env -S {text!r}: quotes, escapes, $ and # "
+                                  "in a split string are not modelled")
+            args[1:1] = text.split()
+        elif arg == "--":
+            args.pop(0)
+            break
+        elif arg.startswith("-"):
+            raise _unmodelled("env-option", f"env option {arg!r} is not modelled")
+        elif "=" in arg:
+            key, _, value = arg.partition("=")
+            env[key] = value
+        else:
+            break
+        args.pop(0)
+    if not args:
+        raise _unmodelled("env-option", "env without a command prints the environment")
+    steps.append(Step(R_ENV, f"env runs {args[0]!r}", values=(("program", args[0]),)))
+    return _Process(args[0], tuple(args), env, proc.cwd, True)
+
+
+# -- bash ----------------------------------------------------------------------------------------
+def _run_bash(fs: FsView, resolver: kernel.Resolver, proc: _Process,
+              argv: tuple[str, ...], steps: list[Step]) -> _Process:
+    args = list(argv[1:])
+    while args and args[0] in ("-e", "--"):
+        args.pop(0)
+    if not args or args[0].startswith("-"):
+        raise _unmodelled("shell", f"bash started with {list(argv[1:])!r}: only `bash [-e] "
+                          "SCRIPT` is modelled")
+    unsafe = [name for name in proc.env if name in makewrapper.UNSAFE_ENV
+              or name.startswith("BASH_FUNC_")]
+    if unsafe:
+        raise _unmodelled("shell", f"{unsafe[0]} is set: bash would read or do more than the "
+                          "script says")
+    script = args[0]
+    data = resolver.read_file(script)
+    if isinstance(data, kernel.Errno):
+        raise _fail(data.value, f"bash: {script}: {data.value}")
+    text = data.decode("utf-8", "surrogateescape")
+    env = _bash_startup(resolver, proc.env, proc.cwd)
+    shim = pyenv.read_shim(text)
+    if shim is not None:
+        return _run_shim(fs, resolver, shim, proc, env, script, tuple(args[1:]), steps)
+    return _run_shell_wrapper(resolver, text, proc, env, script, tuple(args[1:]), steps)
+
+
+def _bash_startup(resolver: kernel.Resolver, env: Mapping[str, str], cwd: str) -> dict[str, str]:
+    """What bash does to the environment it passes on, before the script runs (variables.c
+    set_pwd, adjust_shell_level): PWD kept only if it is absolute and names the working
+    directory, OLDPWD kept only if it names a directory, SHLVL plus one."""
+    out = dict(env)
+    pwd = out.get("PWD")
+    if not (pwd and pwd.startswith("/") and resolver.realpath(pwd) == cwd):
+        out["PWD"] = cwd
+    oldpwd = out.get("OLDPWD")
+    if oldpwd is not None:
+        entry = resolver.stat(oldpwd) if oldpwd else None
+        if entry is None or entry.kind != "dir":
+            del out["OLDPWD"]
+    out["SHLVL"] = makewrapper.adjust_shell_level(out.get("SHLVL"), +1)
+    return out
+
+
+def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
+                       env: dict[str, str], script: str, args: tuple[str, ...],
+                       steps: list[Step]) -> _Process:
+    wrapper = makewrapper.parse(text)
+    if isinstance(wrapper, makewrapper.NotUnderstood):
+        why = f" ({wrapper.why})" if wrapper.why else ""
+        raise _unmodelled("shell", f"{script}: line {wrapper.line_number} is not understood"
+                          f"{why}: {wrapper.line!r}")
+    cwd = proc.cwd
+    for op in wrapper.ops:
+        if isinstance(op, makewrapper.Set):
+            if not op.default or op.name not in env:
+                env[op.name] = op.value
+        elif isinstance(op, makewrapper.Unset):
+            env.pop(op.name, None)
+        elif isinstance(op, makewrapper.AddValue):
+            env[op.name] = makewrapper.add_value(env, op)
+        else:
+            cwd = _cd(resolver, op.directory, env, cwd, script)
+    try:
+        words = bashwords.words(wrapper.exec_line, bashwords.Context(env, script, args))
+    except bashwords.Unsupported as why:
+        raise _unmodelled("shell", f"{script}: line {wrapper.exec_line_number} is not "
+                          f"understood ({why}): {wrapper.exec_line!r}") from None
+    program, argv, clear = _exec_builtin(words, script, wrapper.exec_line_number)
+    env = {} if clear else env
+    if not clear:
+        env["SHLVL"] = makewrapper.adjust_shell_level(env.get("SHLVL"), -1)
+    steps.append(Step(R_SHELL_WRAPPER, f"{script!r} execs {program!r} as argv[0] "
+                      f"{argv[0]!r}", values=(("program", program), ("argv0", argv[0]))))
+    return _Process(program, argv, env, cwd, False)
+
+
+def _exec_builtin(words: list[str], script: str, line: int) -> tuple[str, tuple[str, ...], bool]:
+    """bash's exec [-cl] [-a name] command args: (command, argv, clear environment)."""
+    rest = words[1:]
+    name: str | None = None
+    clear = False
+    while rest and rest[0].startswith("-") and rest[0] != "-":
+        option = rest.pop(0)
+        if option == "--":
+            break
+        if option == "-a" and rest:
+            name = rest.pop(0)
+        elif option == "-c":
+            clear = True
+        else:
+            raise _unmodelled("shell", f"{script}: line {line}: exec {option} is not modelled")
+    if not rest:
+        raise _unmodelled("shell", f"{script}: line {line}: exec without a command")
+    if "/" not in rest[0]:
+        raise _unmodelled("shell", f"{script}: line {line}: exec of {rest[0]!r} needs bash's "
+                          "PATH search, which is not modelled")
+    return rest[0], (rest[0] if name is None else name, *rest[1:]), clear
+
+
+def _cd(resolver: kernel.Resolver, directory: str, env: dict[str, str], cwd: str,
+        script: str) -> str:
+    """bash's cd DIR (logical): the directory named lexically from PWD, else DIR as given;
+    PWD and OLDPWD follow.  Returns the new physical cwd."""
+    if not directory.startswith("/") and env.get("CDPATH"):
+        raise _unmodelled("shell", f"{script}: cd {directory!r} with CDPATH set")
+    pwd = env.get("PWD", cwd)
+    absolute = directory if directory.startswith("/") else pwd.rstrip("/") + "/" + directory
+    logical = _canonical(resolver, absolute)
+    place = resolver.lookup(logical) if logical is not None else None
+    if place is not None and place.entry is not None and place.entry.kind == "dir":
+        assert place.path is not None and logical is not None
+        new_pwd, physical = logical, place.path
+    else:
+        plain = resolver.lookup(directory)
+        if plain.entry is None or plain.path is None or plain.entry.kind != "dir":
+            error = plain.error.value if plain.error else "ENOTDIR"
+            raise _fail(error, f"{script}: cd {directory!r}: {error} (bash -e stops)")
+        new_pwd = physical = plain.path
+    env["OLDPWD"] = pwd
+    env["PWD"] = new_pwd
+    resolver.cwd = physical
+    return physical
+
+
+def _canonical(resolver: kernel.Resolver, path: str) -> str | None:
+    """bash's sh_canonpath with PATH_CHECKDOTDOT|PATH_CHECKEXISTS: '.', '..' and repeated
+    slashes resolved by string ('..' only after a directory); a leading '//' is kept."""
+    lead = "//" if path.startswith("//") and not path.startswith("///") else "/"
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            here = lead + "/".join(parts)
+            entry = resolver.stat(here)
+            if entry is None or entry.kind != "dir":
+                return None
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    result = lead + "/".join(parts)
+    entry = resolver.stat(result)
+    return result if entry is not None and entry.kind == "dir" else None
+
+
+# -- pyenv ---------------------------------------------------------------------------------------
+def _files(fs: FsView, resolver: kernel.Resolver) -> pyenv.Files:
+    def kind(path: str) -> str | None:
+        entry = resolver.stat(path)
+        return None if entry is None else entry.kind
+
+    def read(path: str) -> bytes | None:
+        data = resolver.read_file(path)
+        return None if isinstance(data, kernel.Errno) else data
+
+    def children(path: str) -> tuple[str, ...]:
+        real = resolver.realpath(path)
+        return () if isinstance(real, kernel.Errno) else fs.children(real)
+
+    def executable(path: str) -> bool:
+        entry = resolver.stat(path)
+        return entry is not None and bool(entry.mode & 0o111)
+
+    return pyenv.Files(lambda p: kind(p) == "file", lambda p: kind(p) == "dir", read,
+                       children, executable)
+
+
+def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Process,
+              env: dict[str, str], script: str, args: tuple[str, ...],
+              steps: list[Step]) -> _Process:
+    command = script.rpartition("/")[2]
+    root = shim.root.rstrip("/") or shim.root
+    files = _files(fs, resolver)
+    pwd = env["PWD"]
+    env["PYENV_ROOT"] = root
+    env["PYENV_DIR"] = env.get("PYENV_DIR") or pwd
+    install = _install_prefix(resolver, shim.pyenv)
+    path = _pyenv_path(files, install, root, env.get("PATH", ""))
+
+    def on_path(name: str) -> str | None:
+        stripped = pyenv.without_shims(path, root, env.get("HOME", ""))
+        try:
+            return search(resolver, name, stripped)[0]
+        except _Stop:
+            return None
+
+    choice = pyenv.choose(files, root, env, pwd, command, on_path)
+    if isinstance(choice, pyenv.NotFound):
+        raise _fail("ENOENT", f"{script}: {choice.message} (exit status 127)")
+    bin_path = choice.path.rpartition("/")[0]
+    env["PYENV_VERSION"] = choice.versions
+    env["PATH"] = f"{bin_path}:{path}" if bin_path.startswith(root) else path
+    steps.append(Step(R_PYENV, f"{script!r}: version {choice.version} (from "
+                      f"{choice.origin}) runs {choice.path!r}",
+                      values=(("program", choice.path), ("version", choice.version))))
+    return _Process(choice.path, (choice.path, *args), env, proc.cwd, False)
+
+
+def _install_prefix(resolver: kernel.Resolver, pyenv_command: str) -> str:
+    real = resolver.realpath(pyenv_command)
+    where = pyenv_command if isinstance(real, kernel.Errno) else real
+    return where.rpartition("/")[0].rpartition("/")[0]
+
+
+def _pyenv_path(files: pyenv.Files, install: str, root: str, path: str) -> str:
+    """PATH as libexec/pyenv leaves it: each plugins/*/bin put first (in glob order, so the
+    last ends up first), under the install prefix and then PYENV_ROOT, then libexec."""
+    for base in (install,) if install == root else (install, root):
+        for plugin in files.children(f"{base}/plugins"):
+            if files.is_dir(f"{base}/plugins/{plugin}/bin"):
+                path = f"{base}/plugins/{plugin}/bin:{path}"
+    return f"{install}/libexec:{path}"
+
+
+# -- makeBinaryWrapper ---------------------------------------------------------------------------
+def _run_binary_wrapper(resolver: kernel.Resolver, wrapper: binarywrapper.BinaryWrapper,
+                        proc: _Process, argv: tuple[str, ...], physical: str,
+                        steps: list[Step]) -> _Process:
+    try:
+        plan = binarywrapper.plan(wrapper)
+    except bashwords.Unsupported as why:
+        raise _unmodelled("binary-wrapper", f"{physical}: {why}") from None
+    env = dict(proc.env)
+    cwd = proc.cwd
+    for flag in plan.env_ops:
+        cwd = _c_statement(resolver, flag, env, cwd, physical)
+    args = (*plan.before, *argv[1:], *plan.after)
+    argv0 = argv[0] if plan.argv0 is None else plan.argv0
+    if plan.resolve:
+        argv0 = _resolve_argv0(resolver, argv0, env.get("PATH"))
+    note = "" if wrapper.resolve_known else " (the record cannot tell --resolve-argv0)"
+    steps.append(Step(R_BINARY_WRAPPER, f"{physical!r} execv()s {wrapper.executable!r} as "
+                      f"argv[0] {argv0!r}{note}",
+                      values=(("program", wrapper.executable), ("argv0", argv0))))
+    return _Process(wrapper.executable, (argv0, *args), env, cwd, False)
+
+
+def _c_statement(resolver: kernel.Resolver, flag: binarywrapper.Flag, env: dict[str, str],
+                 cwd: str, physical: str) -> str:
+    name = flag[0]
+    try:
+        if name == "--set":
+            env[flag[1]] = flag[2]
+        elif name == "--set-default":
+            env.setdefault(flag[1], flag[2])
+        elif name == "--unset":
+            env.pop(flag[1], None)
+        elif name == "--prefix":
+            env[flag[1]] = binarywrapper.set_env_prefix(env, *flag[1:])
+        elif name == "--suffix":
+            env[flag[1]] = binarywrapper.set_env_suffix(env, *flag[1:])
+        elif name == "--chdir":
+            found = resolver.lookup(flag[1])
+            if found.entry is None or found.path is None or found.entry.kind != "dir":
+                error = found.error.value if found.error else "ENOTDIR"
+                raise _fail(error, f"{physical}: chdir({flag[1]!r}): {error} (abort())")
+            resolver.cwd = cwd = found.path
+    except binarywrapper.UndefinedBehaviour as why:
+        raise _unmodelled("binary-wrapper", f"{physical}: {why}") from None
+    return cwd
+
+
+def _resolve_argv0(resolver: kernel.Resolver, argv0: str, path: str | None) -> str:
+    """makeBinaryWrapper's resolve_argv0: a slash-less argv0 becomes the first PATH entry
+    (strtok: empty entries skipped) where access(X_OK) succeeds (directories too, as root)."""
+    if "/" in argv0 or path is None:
+        return argv0
+    for entry in (e for e in path.split(":") if e):
+        candidate = f"{entry}/{argv0}"
+        found = resolver.lookup(candidate)
+        if found.entry is not None and (found.entry.kind == "dir" or found.entry.mode & 0o111):
+            return candidate
+    return argv0
