@@ -483,5 +483,11 @@ def _interpreter_json(interp: interpreters.Interpreter) -> dict[str, Any]:
             "constants": constants}
 
 
+# `which` lives in its own module, which imports this one: registered once this is complete.
+from prefixlab.impl.which_cli import which_command  # noqa: E402
+
+main.add_command(which_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,470 @@
+"""Module resolution: where ``import NAME`` would come from, by importlib's rules.
+
+``sys.meta_path`` after start-up holds three finders, asked in order (site may add more,
+e.g. for editable installs; those are reported by the site layer, not followed here):
+
+1. BuiltinImporter: a name in ``sys.builtin_module_names`` (origin ``'built-in'``);
+2. FrozenImporter: a frozen module (origin ``'frozen'``).  The import bootstrap is always
+   used; from 3.11 part of the stdlib is frozen too, used unless frozen modules are off
+   (``-X frozen_modules=off``, ``PYTHON_FROZEN_MODULES`` from 3.13, off by default in debug
+   builds; Python/initconfig.c config_init_import, Python/import.c use_frozen);
+3. PathFinder: each entry of the search path in order (``sys.path`` for a top-level name,
+   the parent package's ``__path__`` for a dotted one).  An entry gets a finder from
+   ``sys.path_hooks``: zipimporter when the entry (or a leading part of it) is a zip archive,
+   else FileFinder when it is a directory; other entries are skipped.  In a directory a
+   regular package (``NAME/__init__`` + an extension suffix, ``.py`` or ``.pyc``) beats a
+   module file (the extension suffixes, then ``.py``, then a sourceless ``.pyc``); a
+   directory ``NAME`` without ``__init__`` is a namespace portion.  The first regular
+   candidate wins; the portions collected win only when no entry has a regular one.
+
+The answer is what ``importlib.util.find_spec`` reports for a module not imported yet:
+``origin`` and ``submodule_search_locations``.  Not modelled: what a parent package's
+``__init__`` does to its ``__path__``, modules imported during start-up (``import`` returns
+those from ``sys.modules``), finders added by site or ``.pth`` code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from prefixlab.model import cmdline, kernel
+from prefixlab.model.build import Behaviour, BuildConstants, behaviour_for
+from prefixlab.model.fs import FsView
+from prefixlab.model.outcome import Outcome
+from prefixlab.model.startup import World, exec_target
+from prefixlab.model.trace import Step, rule
+from prefixlab.model.zipdir import zip_names
+
+Kind = Literal["built-in", "frozen", "package", "module", "extension", "bytecode",
+               "namespace", "zip-package", "zip-module"]
+
+R_BUILTIN = rule(
+    "which.builtin", "import",
+    "The name is one of the interpreter's built-in modules: BuiltinImporter, first on "
+    "sys.meta_path, finds it before any file is looked at.",
+    "Lib/importlib/_bootstrap.py BuiltinImporter; sys.builtin_module_names")
+R_FROZEN = rule(
+    "which.frozen", "import",
+    "The name is a frozen module of this binary, and frozen modules are in use: "
+    "FrozenImporter, second on sys.meta_path, finds it before sys.path is searched.",
+    "Lib/importlib/_bootstrap.py FrozenImporter; Python/import.c look_up_frozen (3.11+)")
+R_FROZEN_OFF = rule(
+    "which.frozen-off", "import",
+    "The name is a frozen stdlib module, but frozen modules are off for this start "
+    "(-X frozen_modules=off, PYTHON_FROZEN_MODULES=off or a debug build): the path is "
+    "searched instead.",
+    "Python/initconfig.c config_init_import (3.11+, bpo-45020; PYTHON_FROZEN_MODULES "
+    "3.13+, gh-111374); Python/import.c use_frozen")
+R_SKIP = rule(
+    "which.entry-skipped", "import",
+    "This search-path entry is neither a directory nor a zip archive (missing, a plain "
+    "file, a broken link): no path hook accepts it, so it is skipped.",
+    "Lib/importlib/_bootstrap_external.py PathFinder._path_hooks, FileFinder.path_hook")
+R_ZIP = rule(
+    "which.zip", "import",
+    "This entry is a zip archive (or a directory inside one): zipimporter searches it for "
+    "NAME/__init__.pyc, NAME/__init__.py, NAME.pyc, NAME.py, in that order.",
+    "Lib/zipimport.py zipimporter, _zip_searchorder")
+R_FOUND = rule(
+    "which.found", "import",
+    "The first entry holding a regular package or a module wins: a package (NAME/__init__.*) "
+    "before a module file in the same directory; extension modules, then .py, then a "
+    "sourceless .pyc.",
+    "Lib/importlib/_bootstrap_external.py FileFinder.find_spec, _get_supported_file_loaders")
+R_PORTION = rule(
+    "which.namespace-portion", "import",
+    "A directory NAME without __init__ is a namespace portion: it is remembered and the "
+    "search goes on, because a regular package or module in a later entry still wins.",
+    "PEP 420; Lib/importlib/_bootstrap_external.py PathFinder.find_spec")
+R_NAMESPACE = rule(
+    "which.namespace", "import",
+    "No entry holds a regular package or module, but some hold portions: NAME is a "
+    "namespace package whose __path__ is every portion, in search-path order.",
+    "PEP 420; PathFinder.find_spec (namespace_path)")
+R_SHADOWED = rule(
+    "which.shadowed", "import",
+    "A candidate found after the winner: it is hidden (shadowed) by the one that wins.",
+    "Lib/importlib/_bootstrap_external.py PathFinder.find_spec (first regular spec wins)")
+R_NOT_FOUND = rule(
+    "which.not-found", "import",
+    "No finder knows the name: importing it raises ModuleNotFoundError.",
+    "Lib/importlib/_bootstrap.py _find_and_load_unlocked")
+R_NOT_PACKAGE = rule(
+    "which.parent-not-package", "import",
+    "The parent of a dotted name is a module, not a package (it has no __path__): "
+    "find_spec raises ModuleNotFoundError.",
+    "Lib/importlib/util.py find_spec; Lib/importlib/_bootstrap.py _find_and_load_unlocked")
+R_BAD_OPTION = rule(
+    "which.bad-frozen-option", "import",
+    "-X frozen_modules or PYTHON_FROZEN_MODULES has a value other than on or off: the "
+    "interpreter refuses to start.",
+    "Python/initconfig.c config_init_import")
+
+_BYTECODE = ".pyc"
+_SOURCE = ".py"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Something a finder would return for the name."""
+
+    kind: Kind
+    origin: str | None
+    """As find_spec reports it: 'built-in', 'frozen', a file path; None for a namespace."""
+    locations: tuple[str, ...] | None = None
+    """submodule_search_locations (a package's __path__); None for a plain module."""
+    entry: str = ""
+    """The search-path entry it was found through ('' for built-in and frozen)."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Where ``import name`` comes from, and what else was seen on the way."""
+
+    name: str
+    found: Candidate | None
+    shadowed: tuple[Candidate, ...] = ()
+    """Regular candidates after the winner (or namespace portions a winner passed over)."""
+    skipped: tuple[str, ...] = ()
+    """Search-path entries no finder accepts."""
+    error: str = ""
+    """Why nothing is found: '' (not found), or 'not a package', 'bad option' ..."""
+    steps: tuple[Step, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "found": None if self.found is None else _candidate_json(self.found),
+            "shadowed": [_candidate_json(c) for c in self.shadowed],
+            "skipped": list(self.skipped),
+            "error": self.error or None,
+        }
+
+
+def _candidate_json(candidate: Candidate) -> dict[str, object]:
+    return {"kind": candidate.kind, "origin": candidate.origin,
+            "submodule_search_locations": (None if candidate.locations is None
+                                           else list(candidate.locations)),
+            "entry": candidate.entry}
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """What the import system of one started interpreter sees."""
+
+    fs: FsView
+    build: BuildConstants
+    row: Behaviour
+    path: tuple[str, ...]
+    """sys.path after start-up."""
+    cwd: str
+    """The physical working directory (os.getcwd())."""
+    stdlib_dir: str | None = None
+    """sys._stdlib_dir (3.11+ frozen packages get their __path__ from it)."""
+    xoptions: tuple[str, ...] = ()
+    """The -X options, in order."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    use_environment: bool = True
+
+
+def which(context: ImportContext, name: str) -> Resolution:
+    """Where ``import name`` would come from (find_spec's answer for a module not imported)."""
+    steps: list[Step] = []
+    frozen_on = _frozen_modules_on(context, steps)
+    if frozen_on is None:
+        return Resolution(name, None, error="bad option", steps=tuple(steps))
+    return _resolve(context, name, frozen_on, steps)
+
+
+def _resolve(context: ImportContext, name: str, frozen_on: bool,
+             steps: list[Step]) -> Resolution:
+    parent, _, tail = name.rpartition(".")
+    search: Sequence[str] = context.path
+    if parent:
+        up = _resolve(context, parent, frozen_on, steps)
+        if up.found is None:
+            return Resolution(name, None, error=up.error or f"no module named {parent!r}",
+                              steps=tuple(steps))
+        if up.found.locations is None:
+            steps.append(Step(R_NOT_PACKAGE, f"{parent!r} is a {up.found.kind} "
+                              f"({up.found.origin}), not a package"))
+            return Resolution(name, None, error="not a package", steps=tuple(steps))
+        search = up.found.locations
+    meta = _builtin(context, name, steps) or _frozen(context, name, frozen_on, steps)
+    if meta is not None:
+        return Resolution(name, meta, steps=tuple(steps))
+    return _search_path(context, name, tail, search, steps)
+
+
+# -- -X frozen_modules -------------------------------------------------------------------------
+def _frozen_modules_on(context: ImportContext, steps: list[Step]) -> bool | None:
+    """config->use_frozen_modules (None: a bad value, the interpreter does not start)."""
+    row = context.row
+    if not row.frozen_stdlib:
+        return True  # 3.8-3.10: only the always-used bootstrap and test modules are frozen
+    value = not context.build.debug
+    env = context.env.get("PYTHON_FROZEN_MODULES") if (
+        row.frozen_modules_env and context.use_environment) else None
+    if env:  # config_get_env: an empty value is unset
+        if env not in ("on", "off"):
+            steps.append(Step(R_BAD_OPTION, f"PYTHON_FROZEN_MODULES={env!r}", row.name))
+            return None
+        value = env == "on"
+    option = _xoption(context.xoptions, "frozen_modules")
+    if option is not None:
+        if option not in ("on", "off", ""):  # '-X frozen_modules' alone means on
+            steps.append(Step(R_BAD_OPTION, f"-X frozen_modules={option}", row.name))
+            return None
+        value = option != "off"
+    return value
+
+
+def _xoption(xoptions: tuple[str, ...], name: str) -> str | None:
+    """_Py_get_xoption: the first option with that name; its text after '=' ('' if none)."""
+    for option in xoptions:
+        key, equals, value = option.partition("=")
+        if key == name:
+            return value if equals else ""
+    return None
+
+
+# -- meta path: built-in and frozen -------------------------------------------------------------
+def _builtin(context: ImportContext, name: str, steps: list[Step]) -> Candidate | None:
+    if name not in context.build.builtin_modules:
+        return None
+    steps.append(Step(R_BUILTIN, repr(name)))
+    return Candidate("built-in", "built-in")
+
+
+def _frozen(context: ImportContext, name: str, frozen_on: bool,
+            steps: list[Step]) -> Candidate | None:
+    for frozen_name, original, is_package in context.build.frozen_modules:
+        if frozen_name != name:
+            continue
+        if not frozen_on and name not in context.build.frozen_always:
+            steps.append(Step(R_FROZEN_OFF, repr(name), context.row.name))
+            return None
+        steps.append(Step(R_FROZEN, f"{name!r} (frozen as {original!r})", context.row.name))
+        locations = _frozen_locations(context, name, original) if is_package else None
+        return Candidate("frozen", "frozen", locations)
+    return None
+
+
+def _frozen_locations(context: ImportContext, name: str, original: str) -> tuple[str, ...]:
+    """A frozen package's __path__: empty before 3.11; from 3.11 the stdlib directory it was
+    frozen from, when sys._stdlib_dir is known and it is not an alias of another module
+    (FrozenImporter._resolve_filename)."""
+    if not context.row.frozen_stdlib or not context.stdlib_dir:
+        return ()
+    if original.startswith("<"):
+        original = original[1:]
+    elif original != name:
+        return ()
+    return (f"{context.stdlib_dir}/{original.replace('.', '/')}",)
+
+
+# -- the path finder ----------------------------------------------------------------------------
+def _search_path(context: ImportContext, name: str, tail: str, search: Sequence[str],
+                 steps: list[Step]) -> Resolution:
+    resolver = kernel.Resolver(context.fs, context.cwd)
+    found: Candidate | None = None
+    shadowed: list[Candidate] = []
+    portions: list[Candidate] = []
+    skipped: list[str] = []
+    for entry in search:
+        candidates = _entry_candidates(context, resolver, entry, tail, steps)
+        if candidates is None:
+            skipped.append(entry)
+            steps.append(Step(R_SKIP, repr(entry)))
+            continue
+        for candidate in candidates:
+            if candidate.kind == "namespace":
+                if found is None:
+                    portions.append(candidate)
+                    steps.append(Step(R_PORTION, repr(candidate.locations)))
+                else:
+                    shadowed.append(candidate)
+            elif found is None:
+                found = candidate
+                steps.append(Step(R_FOUND, f"{name!r}: {candidate.kind} {candidate.origin!r} "
+                                  f"(entry {entry!r})", values=(("origin", str(candidate.origin)),)))
+            else:
+                shadowed.append(candidate)
+                steps.append(Step(R_SHADOWED, f"{candidate.kind} {candidate.origin!r}"))
+    if found is not None:
+        return Resolution(name, found, tuple(portions + shadowed), tuple(skipped),
+                          steps=tuple(steps))
+    if portions:
+        locations = tuple(loc for p in portions for loc in p.locations or ())
+        steps.append(Step(R_NAMESPACE, repr(locations)))
+        return Resolution(name, Candidate("namespace", None, locations, portions[0].entry),
+                          (), tuple(skipped), steps=tuple(steps))
+    steps.append(Step(R_NOT_FOUND, repr(name)))
+    return Resolution(name, None, (), tuple(skipped), steps=tuple(steps))
+
+
+def _entry_candidates(context: ImportContext, resolver: kernel.Resolver, entry: str,
+                      tail: str, steps: list[Step]) -> list[Candidate] | None:
+    """What this entry's finder finds (in its order), or None when no hook accepts it."""
+    if entry:  # '' is the working directory (PathFinder._path_importer_cache)
+        archive = _zip_archive(resolver, entry)
+        if archive is not None:
+            steps.append(Step(R_ZIP, f"{entry!r}: archive {archive[0]!r}"))
+            return _zip_candidates(entry, archive, tail)
+    found = resolver.lookup(entry or context.cwd)
+    if found.entry is None or found.entry.kind != "dir" or found.path is None:
+        return None
+    directory = _finder_path(context, entry)
+    return _dir_candidates(context, resolver, entry, directory, tail,
+                           set(context.fs.children(found.path)))
+
+
+def _finder_path(context: ImportContext, entry: str) -> str:
+    """FileFinder.path: the entry made absolute by joining it to the working directory (no
+    normalisation); from 3.12 '.' is the working directory and one leading './' goes."""
+    if not entry:
+        return context.cwd
+    if entry.startswith("/"):
+        return entry
+    if context.row.import_abspath_strips_dot:
+        if entry == ".":
+            return context.cwd
+        entry = entry.removeprefix("./")
+    return path_join(context.cwd, entry)
+
+
+def path_join(*parts: str) -> str:
+    """importlib's _path_join on POSIX: trailing slashes of each non-empty part stripped,
+    joined with '/'."""
+    return "/".join(part.rstrip("/") for part in parts if part)
+
+
+def _dir_candidates(context: ImportContext, resolver: kernel.Resolver, entry: str,
+                    directory: str, tail: str, names: set[str]) -> list[Candidate]:
+    """FileFinder.find_spec, listing every candidate instead of stopping at the first."""
+    suffixes = [*context.build.extension_suffixes, _SOURCE, _BYTECODE]
+    found: list[Candidate] = []
+    base = path_join(directory, tail)
+    namespace = False
+    if tail in names:
+        for suffix in suffixes:
+            init = path_join(base, "__init__" + suffix)
+            if _isfile(resolver, init):
+                found.append(Candidate("package", init, (base,), entry))
+                break
+        else:
+            namespace = _isdir(resolver, base)
+    for suffix in suffixes:
+        if tail + suffix in names:
+            module = path_join(directory, tail + suffix)
+            if _isfile(resolver, module):
+                found.append(Candidate(_file_kind(suffix), module, None, entry))
+    if namespace and not found:
+        found.append(Candidate("namespace", None, (base,), entry))
+    return found
+
+
+def _file_kind(suffix: str) -> Kind:
+    if suffix == _SOURCE:
+        return "module"
+    return "bytecode" if suffix == _BYTECODE else "extension"
+
+
+def _isfile(resolver: kernel.Resolver, path: str) -> bool:
+    entry = resolver.stat(path)
+    return entry is not None and entry.kind == "file"
+
+
+def _isdir(resolver: kernel.Resolver, path: str) -> bool:
+    entry = resolver.stat(path)
+    return entry is not None and entry.kind == "dir"
+
+
+# -- zipimport ----------------------------------------------------------------------------------
+def _zip_archive(resolver: kernel.Resolver, entry: str) -> tuple[str, str, frozenset[str]] | None:
+    """zipimporter(entry): (archive path, prefix inside it, member names), or None when the
+    entry is not in a readable zip archive (the longest leading part that exists must be a
+    regular file holding a zip directory)."""
+    path, inner = entry, []
+    while True:
+        found = resolver.lookup(path)
+        if found.entry is not None:
+            break
+        head, _, name = path.rpartition("/")
+        if head == path or not path:
+            return None
+        inner.append(name)
+        path = head
+    if found.entry.kind != "file" or found.path is None:
+        return None
+    names = zip_names(resolver.fs.read(found.path))
+    if names is None:
+        return None
+    prefix = path_join(*reversed(inner))
+    return path, (prefix + "/" if prefix else ""), names
+
+
+def _zip_candidates(entry: str, archive: tuple[str, str, frozenset[str]],
+                    tail: str) -> list[Candidate]:
+    path, prefix, names = archive
+    where = prefix + tail
+    found: list[Candidate] = []
+    for suffix, is_package in (("/__init__.pyc", True), ("/__init__.py", True),
+                               (".pyc", False), (".py", False)):
+        if where + suffix in names:
+            origin = f"{path}/{where}{suffix}"
+            kind: Kind = "zip-package" if is_package else "zip-module"
+            found.append(Candidate(kind, origin, (f"{path}/{where}",) if is_package else None,
+                                   entry))
+    if not found and where + "/" in names:  # an explicit directory member: a portion
+        found.append(Candidate("namespace", None, (f"{path}/{where}",), entry))
+    return found
+
+
+# -- from a predicted start ---------------------------------------------------------------------
+def context_for(world: World, outcome: Outcome) -> ImportContext | None:
+    """The import context of a predicted start that succeeded (None otherwise)."""
+    invocation = outcome.invocation
+    if outcome.status != "ok":
+        return None
+    cwd = kernel.realpath(world.fs, invocation.cwd)
+    target = exec_target(world.fs, invocation, cwd if isinstance(cwd, str) else "/")
+    build = world.builds.get(target) if isinstance(target, str) else None
+    if build is None or not isinstance(cwd, str):
+        return None
+    row = behaviour_for(build.version)
+    line = cmdline.parse(invocation.argv[1:], row)
+    config = cmdline.startup_config(line, invocation.environ, row)
+    return ImportContext(world.fs, build, row, outcome.path, cwd, outcome.stdlib_dir,
+                         xoptions(invocation.argv[1:]), invocation.environ,
+                         config.use_environment)
+
+
+def xoptions(args: Sequence[str]) -> tuple[str, ...]:
+    """The values of -X options on the interpreter's command line, in order (option parsing
+    stops at -c, -m, '-', '--' or the first argument that is not an option)."""
+    found: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("-") or arg in ("-", "--"):
+            break
+        if arg.startswith("--"):
+            i += 2 if arg == "--check-hash-based-pycs" else 1
+            continue
+        for j in range(1, len(arg)):
+            if arg[j] not in "cmWX":
+                continue
+            value = arg[j + 1:]
+            if not value:
+                i += 1
+                value = args[i] if i < len(args) else ""
+            if arg[j] in "cm":
+                return tuple(found)
+            if arg[j] == "X":
+                found.append(value)
+            break
+        i += 1
+    return tuple(found)
