@@ -32,6 +32,7 @@ from prefixlab.model.build import BuildConstants
 from prefixlab.model.invocation import Invocation
 from prefixlab.model.outcome import SCHEMA, Outcome
 from prefixlab.model.startup import World, exec_target, predict
+from prefixlab.model import execchain
 
 DEBUG_ENV = "PREFIXLAB_DEBUG"
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -223,7 +224,26 @@ def world_for(invocation: Invocation, *, use_cache: bool) -> World:
             builds[target] = interpreters.learn_constants(target, use_cache=use_cache)
         except interpreters.InterpreterError:
             pass
+    _learn_chain(snapshot, invocation, builds, use_cache)
     return World(snapshot, builds)
+
+
+def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildConstants],
+                 use_cache: bool) -> None:
+    """Learn the binaries an exec chain (script, wrapper, env, pyenv shim) leads to, one hop
+    at a time, so that the model can follow it to a known interpreter."""
+    cwd = kernel.realpath(fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return
+    for _ in range(execchain.MAX_HOPS):
+        hop = execchain.follow(fs, invocation, cwd, builds, [])
+        binary = hop.binary if isinstance(hop, execchain.Stopped) else None
+        if binary is None or binary in builds or not _looks_like_cpython(binary):
+            return
+        try:
+            builds[binary] = interpreters.learn_constants(binary, use_cache=use_cache)
+        except interpreters.InterpreterError:
+            return
 
 
 def _target(fs: Snapshot, invocation: Invocation) -> str | None:
