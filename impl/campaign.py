@@ -23,6 +23,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
+from prefixlab.impl.account import host_account
 from prefixlab.impl.interpreters import Interpreter, discover
 from prefixlab.impl.materialize import Binding, materialize, scratch_dir
 from prefixlab.impl.probe import probe
@@ -84,7 +85,7 @@ def lay_down(bound: BoundCase, root: str, binary: str, constants: BuildConstants
     materialize(bound.layout, root, bindings=bindings)
     builds = dict(host_builds())
     builds.update({p: constants for p in bound.binaries})
-    return World(Overlay(Snapshot("/"), ((root, bound.layout),)), builds)
+    return World(Overlay(Snapshot("/"), ((root, bound.layout),)), builds, host_account())
 
 
 def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0) -> CaseResult:

@@ -23,6 +23,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from prefixlab.impl.account import host_account
 from prefixlab.impl import explain as prose
 from prefixlab.impl import interpreters
 from prefixlab.impl.probe import probe as run_probe
@@ -36,13 +37,12 @@ from prefixlab.model import execchain
 
 DEBUG_ENV = "PREFIXLAB_DEBUG"
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-DEFAULT_ARGS = ("-S",)
-"""The command line for explain's default interpreter: path is exact only with -S until the
-site layer lands."""
+DEFAULT_ARGS: tuple[str, ...] = ()
+"""The command line for explain's default interpreter (none: the prediction is for -c)."""
 
-SITE_HELP = ("Until the site layer lands, `path` is exact with -S: without -S, what site.py "
-             "adds to sys.path (site-packages, .pth files) is not modelled, and the trace ends "
-             "with startup.site-not-modelled.")
+SITE_HELP = ("Without -S, site.py's work is modelled (venv, site-packages, the user site, .pth "
+             "files); code site would run (.pth import lines, sitecustomize, usercustomize) is "
+             "listed under code_not_run, never run.")
 _ENV_OPS = "prefixlab.env_ops"
 
 
@@ -225,7 +225,7 @@ def world_for(invocation: Invocation, *, use_cache: bool) -> World:
         except interpreters.InterpreterError:
             pass
     _learn_chain(snapshot, invocation, builds, use_cache)
-    return World(snapshot, builds)
+    return World(snapshot, builds, host_account())
 
 
 def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildConstants],
@@ -295,8 +295,7 @@ def _default_preface(found: str, binary: str) -> str:
     if _is_script(found):
         text += (f" {code(found)} itself is a script (a shim such as pyenv's), which the "
                  "model cannot follow yet, so this explains the binary it ends up running.")
-    return text + (f" It is started with {code(' '.join(DEFAULT_ARGS))}, because sys.path "
-                   "is exact only with -S until the site layer lands.")
+    return text
 
 
 def _is_script(path: str) -> bool:
@@ -326,8 +325,6 @@ def _show_result(outcome: Outcome, heading: str) -> None:
         click.echo(prose.render_result_plain(outcome, heading), nl=False)
     else:
         prose.render_result_rich(outcome, heading, console)
-    if "startup.site-not-modelled" in outcome.trace.rules():
-        click.echo(f"note: {prose.SITE_NOTE}.")
 
 
 def _show_comparison(comparison: prose.Comparison, *, only_differences: bool) -> None:
@@ -414,7 +411,7 @@ def explain_command(ctx: click.Context, graph: bool, compare: bool, program: str
     behaviour-table row (CPython version range) in force and the source it comes from.
 
     Without PROGRAM: the machine's default interpreter, i.e. the binary that python3's
-    sys.executable names (python3 found on PATH is run once to ask), started with -S."""
+    sys.executable names (python3 found on PATH is run once to ask)."""
     preface: list[str] = []
     if program is None:
         base = _invocation(ctx, "python3", (), argv0, cwd, env_items, unset_items, clear_env)

@@ -34,8 +34,6 @@ CODE = "\0"
 
 LABELS = {name: ("sys._base_executable" if name == "base_executable" else f"sys.{name}")
           for name in (*FIELDS, "path")}
-SITE_NOTE = ("site is imported (no -S): prefixlab does not model what site.py adds to "
-             "sys.path yet (site-packages, .pth files), so path is exact only with -S")
 
 
 def show(text: str) -> str:
@@ -537,13 +535,6 @@ def _site_no_venv(step: Step, q: list[str], ctx: _Ctx) -> str:
             f"pyvenv.cfg in {places}: the prefixes stay as getpath left them.")
 
 
-@narrates("startup.site-not-modelled")
-def _site(step: Step, q: list[str], ctx: _Ctx) -> str:
-    return ("site also adds the site-packages directories (and what their .pth files name) to "
-            "sys.path. prefixlab does not model that part of site.py yet: the sys.path below "
-            "is the one before site adds to it, exact only with -S.")
-
-
 def _start_reason(ctx: _Ctx) -> str:
     if "venv.home-key" in ctx.fired:
         return "pyvenv.cfg's home"
@@ -797,8 +788,10 @@ def compare(predicted: Outcome, probed: Outcome) -> Comparison:
         else:
             rows.append((label, _value(left), _value(right), equal, label))
     notes = []
-    if differences and "startup.site-not-modelled" in predicted.trace.rules():
-        notes.append(f"Expected here: {SITE_NOTE}.")
+    if differences and predicted.code_not_run:
+        notes.append("Code site runs and the model does not (code_not_run) may explain it: "
+                     + ", ".join(f"{show(c.file)}" + (f":{c.line}" if c.line else "")
+                                 for c in predicted.code_not_run if c.may_change) + ".")
     if probed.error is not None and probed.error.kind == "probe-unsupported":
         notes.append(f"The probe cannot run this: {show(probed.error.message)}")
     return Comparison(tuple(rows), tuple(differences), tuple(notes))

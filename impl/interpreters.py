@@ -27,6 +27,7 @@ from typing import Any
 
 import platformdirs
 
+from prefixlab.impl.account import host_account
 from prefixlab.impl.snapshot import Snapshot
 from prefixlab.model.build import BuildConstants, Version, in_scope
 from prefixlab.model.startup import World
@@ -435,4 +436,4 @@ def host_world(*, use_cache: bool = True, extra: Iterable[str] = ()) -> World:
     }
     for binary in extra:
         builds[os.path.realpath(binary)] = learn_constants(binary, use_cache=use_cache)
-    return World(fs=Snapshot("/"), builds=builds)
+    return World(fs=Snapshot("/"), builds=builds, account=host_account())

@@ -84,6 +84,7 @@ _KINDS = (
     ("usage", "Unknown option"),
     ("usage", "Argument expected"),
     ("path-too-long", "path too long"),
+    ("site-error", "init_import_site: Failed to import the site module"),
 )
 
 # glibc execvpe: these errnos send the search on to the next PATH entry.

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from prefixlab.model.invocation import Invocation
+from prefixlab.model.sitecode import CodeNotRun
 from prefixlab.model.trace import Trace
 
 Status = Literal["ok", "startup-failed", "exec-failed", "not-modelled"]
@@ -53,6 +54,9 @@ class Outcome:
     """Where pip's default install puts files: sysconfig's default scheme and its purelib,
     platlib, scripts, data and include (prefixlab.model.schemes.KEYS); None when start-up
     fails."""
+    code_not_run: tuple[CodeNotRun, ...] = ()
+    """Code site would run that the model does not (.pth import lines, sitecustomize,
+    usercustomize), each with what it could change.  A probe does not report it."""
 
     def to_json(self, *, with_trace: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {"schema": SCHEMA, "status": self.status}
@@ -65,7 +69,8 @@ class Outcome:
         data["version"] = self.version
         data["install"] = None if self.install is None else dict(self.install)
         data["invocation"] = self.invocation.to_json()
-        if with_trace:
+        if with_trace:  # a prediction: what it did not run, and why it says what it says
+            data["code_not_run"] = [code.to_json() for code in self.code_not_run]
             data["trace"] = [
                 {"rule": s.rule, "row": s.row, "detail": s.detail, "values": dict(s.values)}
                 for s in self.trace.steps
@@ -77,6 +82,7 @@ class Outcome:
         data = self.to_json(with_trace=False)
         del data["invocation"]
         del data["schema"]
+        data["warnings"] = list(unpredicted_output_removed(self.warnings))
         if data["error"] is not None:
             # Messages of failed starts carry host detail (tracebacks); the kind must agree.
             data["error"] = {"kind": data["error"]["kind"]}
@@ -84,3 +90,24 @@ class Outcome:
             # A failed start prints no version; only a running interpreter reports one.
             del data["version"]
         return data
+
+
+_PTH_ERROR = "Error processing line "
+_PTH_ERROR_END = "Remainder of file ignored"
+
+
+def unpredicted_output_removed(warnings: tuple[str, ...]) -> tuple[str, ...]:
+    """The warnings without what code the model does not run printed: site's report of a
+    failing .pth line keeps its first line ('Error processing line N of FILE:') and its last
+    ('Remainder of file ignored'); the traceback between them is not predicted."""
+    kept: list[str] = []
+    inside = False
+    for line in warnings:
+        if inside:
+            if line == _PTH_ERROR_END:
+                kept.append(line)
+                inside = False
+            continue
+        kept.append(line)
+        inside = line.startswith(_PTH_ERROR) and line.endswith(":")
+    return tuple(kept)

@@ -1,15 +1,23 @@
-"""Stage: site.py's venv() — the one part of site that changes the prefixes (3.8-3.13).
+"""Stage: site.py's main() — what importing site does to the prefixes and sys.path.
 
-When site is imported (no -S, or a ._pth file's 'import site'), site.venv() looks for a
-pyvenv.cfg next to sys.executable or one directory up and, if there is one, makes sys.prefix
-and sys.exec_prefix the executable directory's parent — whatever getpath found, even for a
-pyvenv.cfg without a home key.  The rest of site (site-packages, .pth files, the user site)
-is issue 3: until it lands, `path` is exact only when site is not imported.
+In CPython's order (Lib/site.py main(), 3.8-3.14): removeduppaths() makes every entry absolute
+and drops duplicates; venv() finds a pyvenv.cfg next to sys.executable or one directory up,
+makes sys.prefix and sys.exec_prefix the venv (3.8-3.13; 3.14's getpath already did) and adds
+the venv's site-packages; the user site is added unless disabled; then the site-packages of
+every prefix in PREFIXES.  Each site directory's .pth files add more entries.  Code that site
+would run (.pth import lines, sitecustomize, usercustomize) is listed, never run
+(prefixlab.model.sitecode).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from prefixlab.model import kernel, sitecode, sitepaths, sitepth
+from prefixlab.model.account import Account
 from prefixlab.model.getpath.context import Calc, StartupFailed
+from prefixlab.model.sitecode import CodeNotRun
 from prefixlab.model.trace import rule
 
 R_SITE_VENV = rule(
@@ -18,9 +26,20 @@ R_SITE_VENV = rule(
     "sys.prefix and sys.exec_prefix the executable directory's parent; base_prefix stays the "
     "installation getpath found.",
     "Lib/site.py venv() (3.8-3.13; 3.14 leaves it to getpath, gh-126985)")
+R_SITE_VENV_FOUND = rule(
+    "site.venv-found", "site",
+    "site.py finds a pyvenv.cfg next to sys.executable (or one directory up): a virtual "
+    "environment, whose prefix getpath has already set.",
+    "Lib/site.py venv() (3.14, gh-126985)")
 R_SITE_NO_VENV = rule(
     "site.no-venv", "site",
     "site.py finds no pyvenv.cfg next to sys.executable or one directory up: not a venv.",
+    "Lib/site.py venv()")
+R_SITE_SYSTEM_SITE = rule(
+    "site.system-site", "site",
+    "pyvenv.cfg's include-system-site-packages (last one wins, lower-cased, missing means "
+    "'true'): only the exact value 'true' keeps the base installation's site-packages and "
+    "the user site; anything else leaves only the venv's.",
     "Lib/site.py venv()")
 R_SITE_PATHS = rule(
     "site.removeduppaths", "site",
@@ -32,6 +51,70 @@ R_SITE_CFG_UNDECODABLE = rule(
     "site.py reads pyvenv.cfg as strict UTF-8; invalid bytes make importing site fail, and "
     "start-up with it.",
     "Lib/site.py venv(): open(virtual_conf, encoding='utf-8')")
+R_USER_SITE_OFF = rule(
+    "site.user-site-disabled", "site",
+    "The user site is not added: -s, -I or PYTHONNOUSERSITE, a venv without system "
+    "site-packages, or a set-uid/set-gid process.",
+    "Lib/site.py check_enableusersite(), venv()")
+R_USER_SITE = rule(
+    "site.user-site", "site",
+    "The user site is the user base (PYTHONUSERBASE, else ~/.local with HOME or the account's "
+    "home) plus lib/pythonX.Y/site-packages; it is added when it is a directory.",
+    "Lib/site.py _getuserbase(), _get_path(), addusersitepackages()")
+R_SITE_DIRS = rule(
+    "site.site-packages", "site",
+    "The site-packages directories of each prefix (lib/pythonX.Y/site-packages, for "
+    "PLATLIBDIR and lib; Debian's dist-packages directories on Debian's build); those that "
+    "are directories are added in order.",
+    "Lib/site.py getsitepackages(), addsitepackages(); Debian python3.X site.py patch")
+R_SITEDIR = rule(
+    "site.addsitedir", "site",
+    "A site directory is appended to sys.path (unless already there) and its .pth files are "
+    "read in sorted order.",
+    "Lib/site.py addsitedir()")
+R_PTH_HIDDEN = rule(
+    "site.pth-hidden", "site",
+    ".pth files whose names start with '.' are skipped.",
+    "Lib/site.py addsitedir() (gh-113659: 3.8.19, 3.9.19, 3.10.14, 3.11.8, 3.12.2, 3.13)")
+R_PTH_PATH = rule(
+    "site.pth-path", "site",
+    "A .pth line that is not a comment, blank or an import: the line (right-stripped) joined "
+    "to the site directory and made absolute is appended when it exists and is not yet on "
+    "sys.path.",
+    "Lib/site.py addpackage()")
+R_PTH_IMPORT = rule(
+    "site.pth-import", "site",
+    "A .pth line starting with 'import ' or 'import\\t' is executed by site; the model lists "
+    "it and does not run it.",
+    "Lib/site.py addpackage()")
+R_PTH_UNDECODABLE = rule(
+    "site.pth-undecodable", "site",
+    "A .pth file that cannot be decoded makes the import of site fail: the error escapes "
+    "addpackage, and start-up fails.",
+    "Lib/site.py addpackage() (3.8-3.12 locale text file; 3.13 utf-8-sig then the locale "
+    "encoding, gh-77102)")
+R_CUSTOMIZE = rule(
+    "site.customize", "site",
+    "site imports sitecustomize (and usercustomize when the user site is enabled) if sys.path "
+    "has it; the model lists the module and does not run it.",
+    "Lib/site.py execsitecustomize(), execusercustomize()")
+
+
+class NotModelled(Exception):
+    """site would do something the model cannot decide (an unknown locale encoding)."""
+
+
+@dataclass
+class SiteRun:
+    """site.py's module state while main() runs."""
+
+    calc: Calc
+    env: Mapping[str, str]
+    account: Account
+    known: set[str] = field(default_factory=set)
+    prefixes: list[str] = field(default_factory=list)
+    enable_user_site: bool | None = None
+    not_run: list[CodeNotRun] = field(default_factory=list)
 
 
 def posix_normpath(path: str) -> str:
@@ -66,6 +149,23 @@ def posix_join(directory: str, name: str) -> str:
     return directory + name if directory.endswith("/") or not directory else f"{directory}/{name}"
 
 
+def main(calc: Calc, env: Mapping[str, str], account: Account) -> tuple[CodeNotRun, ...]:
+    """Run site.main() on the calculation; return the code site would run."""
+    run = SiteRun(calc, env, account)
+    removeduppaths(calc)
+    run.known = set(calc.module_search_paths)
+    run.prefixes = [calc.prefix or "", calc.exec_prefix or ""]
+    venv(run)
+    if run.enable_user_site is None:
+        run.enable_user_site = _check_enableusersite(run)
+    _add_user_site(run)
+    _add_site_packages(run, run.prefixes)
+    _customize(run, "sitecustomize")
+    if run.enable_user_site:
+        _customize(run, "usercustomize")
+    return tuple(run.not_run)
+
+
 def removeduppaths(calc: Calc) -> None:
     """site.removeduppaths(): absolute entries, first occurrence kept (POSIX normcase is the
     identity)."""
@@ -81,8 +181,10 @@ def removeduppaths(calc: Calc) -> None:
     calc.module_search_paths = kept
 
 
-def venv(calc: Calc) -> None:
-    """site.venv()'s effect on sys.prefix and sys.exec_prefix (3.8-3.13)."""
+def venv(run: SiteRun) -> None:
+    """site.venv(): find pyvenv.cfg, switch the prefixes (before 3.14), add the venv's
+    site-packages first, and keep or drop the system site-packages."""
+    calc = run.calc
     exe_dir = posix_dirname(posix_abspath(calc.executable or "", calc.cwd))
     site_prefix = posix_dirname(exe_dir)
     for candidate in (posix_join(exe_dir, "pyvenv.cfg"), posix_join(site_prefix, "pyvenv.cfg")):
@@ -91,16 +193,176 @@ def venv(calc: Calc) -> None:
     else:
         calc.step(R_SITE_NO_VENV, f"looked in {exe_dir!r} and {site_prefix!r}")
         return
-    data = calc.read_bytes(candidate)
-    if isinstance(data, bytes):
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            calc.step(R_SITE_CFG_UNDECODABLE, repr(candidate))
-            raise StartupFailed("site-error", "init_import_site: Failed to import the site "
-                                "module") from None
-    calc.base_prefix = calc.base_prefix or calc.prefix
-    calc.base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
-    calc.prefix = calc.exec_prefix = site_prefix
-    calc.step(R_SITE_VENV, f"{candidate!r}: sys.prefix = sys.exec_prefix = {site_prefix!r}",
-              versioned=True)
+    system_site = _system_site(calc, candidate)
+    if calc.ask("site_sets_venv_prefix"):
+        calc.base_prefix = calc.base_prefix or calc.prefix
+        calc.base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
+        calc.prefix = calc.exec_prefix = site_prefix
+        calc.step(R_SITE_VENV, f"{candidate!r}: sys.prefix = sys.exec_prefix = "
+                  f"{site_prefix!r}", versioned=True, prefix=site_prefix)
+    else:
+        calc.step(R_SITE_VENV_FOUND, f"{candidate!r}", versioned=True)
+    _add_site_packages(run, [calc.prefix or ""])
+    if system_site == "true":
+        run.prefixes.insert(0, calc.prefix or "")
+    else:
+        run.prefixes = [calc.prefix or ""]
+        run.enable_user_site = False
+    calc.step(R_SITE_SYSTEM_SITE, f"include-system-site-packages = {system_site!r}",
+              system_site=system_site)
+
+
+def _system_site(calc: Calc, cfg: str) -> str:
+    """The lower-cased value of the last include-system-site-packages line ('true' if none);
+    pyvenv.cfg is read as strict UTF-8 text, a line at a time."""
+    data = calc.read_bytes(cfg)
+    if not isinstance(data, bytes):
+        data = b""
+    lines = sitepth.read_lines(data, "locale-text", "utf-8")
+    if lines.error:
+        calc.step(R_SITE_CFG_UNDECODABLE, repr(cfg))
+        raise StartupFailed("site-error", "init_import_site: Failed to import the site module")
+    value = "true"
+    for line in lines.lines:
+        if "=" in line:
+            key, _, rest = line.partition("=")
+            if key.strip().lower() == "include-system-site-packages":
+                value = rest.strip().lower()
+    return value
+
+
+def _check_enableusersite(run: SiteRun) -> bool | None:
+    """False for -s/-I/PYTHONNOUSERSITE; None (also off) for a set-uid or set-gid process."""
+    if not run.calc.inputs.config.user_site:
+        return False
+    if run.account.set_id:
+        return None
+    return True
+
+
+def _add_user_site(run: SiteRun) -> None:
+    calc = run.calc
+    if not run.enable_user_site:
+        calc.step(R_USER_SITE_OFF, f"ENABLE_USER_SITE = {run.enable_user_site!r}")
+        return
+    base = sitepaths.user_base(run.env, run.account)
+    user_site = sitepaths.user_site(base, calc.inputs.build, calc.inputs.row)
+    present = calc.isdir(user_site)
+    calc.step(R_USER_SITE, f"{user_site!r} ({'a directory' if present else 'not a directory'})",
+              user_site=user_site)
+    if present:
+        addsitedir(run, user_site)
+
+
+def _add_site_packages(run: SiteRun, prefixes: list[str]) -> None:
+    calc = run.calc
+    base_prefix = calc.base_prefix or calc.prefix
+    dirs = sitepaths.site_packages(
+        prefixes, calc.inputs.build, calc.inputs.row, _platlibdir(calc),
+        in_venv=base_prefix != calc.prefix)
+    present = [d for d in dirs if calc.isdir(d)]
+    calc.step(R_SITE_DIRS, f"{dirs!r}: present {present!r}")
+    for directory in present:
+        addsitedir(run, directory)
+
+
+def _platlibdir(calc: Calc) -> str:
+    """sys.platlibdir: PYTHONPLATLIBDIR if used, else the build's PLATLIBDIR."""
+    return calc.inputs.config.platlibdir or calc.inputs.build.platlibdir
+
+
+def addsitedir(run: SiteRun, sitedir: str) -> None:
+    """site.addsitedir(sitedir, known_paths)."""
+    calc = run.calc
+    sitedir = posix_abspath(sitedir, calc.cwd)
+    if sitedir not in run.known:
+        calc.module_search_paths.append(sitedir)
+        run.known.add(sitedir)
+        calc.step(R_SITEDIR, f"{sitedir!r} appended")
+    names = _listdir(calc, sitedir)
+    pth = [name for name in names if name.endswith(".pth")]
+    if calc.ask("pth_skips_dot_names"):
+        hidden = [name for name in pth if name.startswith(".")]
+        if hidden:
+            calc.step(R_PTH_HIDDEN, f"{hidden!r} in {sitedir!r}", versioned=True)
+        pth = [name for name in pth if not name.startswith(".")]
+    for name in sorted(pth):
+        addpackage(run, sitedir, name)
+
+
+def _listdir(calc: Calc, directory: str) -> tuple[str, ...]:
+    """os.listdir; an error (not a directory any more, missing) gives nothing."""
+    found = calc.syscalls.lookup(directory)
+    if found.entry is None or found.path is None or found.entry.kind != "dir":
+        return ()
+    return calc.inputs.fs.children(found.path)
+
+
+def addpackage(run: SiteRun, sitedir: str, name: str) -> None:
+    """site.addpackage(): one .pth file's lines, in order."""
+    calc = run.calc
+    fullname = posix_join(sitedir, name)
+    data = calc.read_bytes(fullname)
+    if isinstance(data, kernel.Errno):  # open() failed (a dangling link, a directory)
+        return
+    encoding = sitepth.locale_encoding(run.env, calc.inputs.config.use_environment)
+    lines = sitepth.read_lines(data, calc.ask("pth_reader"), encoding)
+    if lines.unknown_encoding:
+        raise NotModelled(f"{fullname}: not ASCII, and the locale's encoding is not known")
+    if lines.error:
+        calc.step(R_PTH_UNDECODABLE, f"{fullname!r}: {lines.error}", versioned=True)
+        raise StartupFailed("site-error", "init_import_site: Failed to import the site module")
+    for number, line in enumerate(lines.lines, 1):
+        if line.startswith("#") or line.strip() == "":
+            continue
+        if line.startswith(("import ", "import\t")):
+            code = sitecode.pth_import(fullname, number, line)
+            run.not_run.append(code)
+            calc.step(R_PTH_IMPORT, f"{fullname}:{number}: {code.text!r}"
+                      + (f" ({code.known_as}: changes nothing predicted)" if code.known_as
+                         else " (not run; it could change any field)"))
+            continue
+        _pth_path(run, sitedir, fullname, number, line.rstrip())
+
+
+def _pth_path(run: SiteRun, sitedir: str, fullname: str, number: int, line: str) -> None:
+    calc = run.calc
+    directory = posix_abspath(sitepaths.posix_join(sitedir, line), calc.cwd)
+    if directory in run.known:
+        calc.step(R_PTH_PATH, f"{fullname}:{number}: {directory!r} already on sys.path")
+        return
+    if "\0" in directory or calc.syscalls.lookup(directory).entry is None:
+        calc.step(R_PTH_PATH, f"{fullname}:{number}: {directory!r} does not exist")
+        return
+    calc.module_search_paths.append(directory)
+    run.known.add(directory)
+    calc.step(R_PTH_PATH, f"{fullname}:{number}: {directory!r} appended", path=directory)
+
+
+def _customize(run: SiteRun, module: str) -> None:
+    """Is ``module`` importable from sys.path as site imports it (a regular module or
+    package, first entry wins)?  Listed when it is; its code is not run."""
+    calc = run.calc
+    for entry in calc.module_search_paths:
+        found = _regular_module(calc, entry, module)
+        if found:
+            code = sitecode.customize(module, found)  # type: ignore[arg-type]
+            run.not_run.append(code)
+            calc.step(R_CUSTOMIZE, f"{module} is {found!r}: not run; it could change any field")
+            return
+
+
+def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
+    names = set(_listdir(calc, entry or "."))
+    if module in names:
+        package = posix_join(posix_join(entry, module), "__init__")
+        for suffix in (".py", ".pyc"):
+            if calc.syscalls.lookup(package + suffix).entry is not None:
+                return package + suffix
+    for name in sorted(names):
+        if name.startswith(module + ".") and name.endswith(".so"):
+            return posix_join(entry, name)
+    for suffix in (".py", ".pyc"):
+        if module + suffix in names:
+            return posix_join(entry, module + suffix)
+    return None

@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from prefixlab.model import cmdline, getpath, kernel, schemes, site
+from prefixlab.model.account import Account
 from prefixlab.model.build import Behaviour, BuildConstants, UnsupportedVersion, behaviour_for
 from prefixlab.model.fs import FsView
 from prefixlab.model.getpath.context import Calc, Inputs, StartupFailed
 from prefixlab.model.invocation import DEFAULT_EXEC_PATH, Invocation
 from prefixlab.model.outcome import Failure, Outcome, Status
+from prefixlab.model.sitecode import CodeNotRun
 from prefixlab.model.trace import Step, Trace, rule
 from prefixlab.model import execchain
 
@@ -38,11 +40,6 @@ R_STDLIB_MISSING = rule(
     "No entry of the module search path holds the encodings package: start-up fails with "
     "'failed to get the Python codec of the filesystem encoding'.",
     "Python/pylifecycle.c init_fs_encoding")
-R_SITE_PENDING = rule(
-    "startup.site-not-modelled", "startup",
-    "site is imported (no -S): what it adds to sys.path (site-packages, .pth files, the "
-    "user site) is not modelled yet, so path is exact only with -S.",
-    "issue 3 (the site layer)")
 
 
 @dataclass(frozen=True)
@@ -52,6 +49,8 @@ class World:
     fs: FsView
     builds: Mapping[str, BuildConstants]
     """Physical path of an interpreter binary -> its build constants."""
+    account: Account = Account()
+    """The user the process runs as (site.py's user site reads it)."""
 
 
 def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None = None,
@@ -94,11 +93,13 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
         row = behaviour or behaviour_for(build.version)
     except UnsupportedVersion as error:
         return _failed(invocation, "not-modelled", "unsupported-version", str(error), steps)
-    return _start(world.fs, build, row, invocation, cwd, steps, check_stdlib, resolver)
+    return _start(world.fs, build, row, invocation, cwd, steps, check_stdlib, resolver,
+                  world.account)
 
 
 def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invocation, cwd: str,
-           steps: list[Step], check_stdlib: bool, resolver: kernel.Resolver) -> Outcome:
+           steps: list[Step], check_stdlib: bool, resolver: kernel.Resolver,
+           account: Account) -> Outcome:
     line = cmdline.parse(invocation.argv[1:], row)
     version = build.version_text
     if line.not_modelled:
@@ -125,17 +126,17 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
                           "codec of the filesystem encoding"),
             trace=_trace(steps, calc), module_search_paths=tuple(calc.module_search_paths),
             version=version)
+    code_not_run: tuple[CodeNotRun, ...] = ()
     if calc.site_import:  # a ._pth 'import site' imports it even under -S
         try:
-            site.removeduppaths(calc)
-            if calc.ask("site_sets_venv_prefix"):
-                site.venv(calc)
+            code_not_run = site.main(calc, env, account)
         except StartupFailed as failure:
             return Outcome(status="startup-failed", invocation=invocation,
                            warnings=tuple(calc.warnings), error=Failure(failure.kind,
                                                                         failure.message),
                            trace=_trace(steps, calc), version=version)
-        calc.step(R_SITE_PENDING, "")
+        except site.NotModelled as unknown:
+            return _failed(invocation, "not-modelled", "site", str(unknown), steps, version)
     first = getpath.searchpath.path0(calc)
     path = ((first,) if first is not None else ()) + tuple(calc.module_search_paths)
     install = schemes.for_start(calc)  # before the trace is taken: it adds a step
@@ -148,6 +149,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
         exec_prefix=calc.exec_prefix or "",
         base_exec_prefix=calc.base_exec_prefix or calc.exec_prefix or "",
         path=path, warnings=tuple(calc.warnings), trace=_trace(steps, calc),
+        code_not_run=code_not_run,
         module_search_paths=tuple(calc.module_search_paths), stdlib_dir=calc.stdlib_dir,
         version=version, install=install)
 

@@ -134,14 +134,14 @@ def test_a_home_of_links_falls_back_to_the_compiled_prefix() -> None:
     assert "no running interpreter (startup-failed, stdlib-not-found)" in text
 
 
-def test_without_dash_s_site_makes_the_venv_the_prefix_and_the_gap_is_said() -> None:
+def test_without_dash_s_site_makes_the_venv_the_prefix_and_adds_its_site_packages() -> None:
     outcome, layout = venv_case((3, 12, 1), "-c", "pass")
     text = prose.render_plain(prose.explain(outcome, layout))
     assert outcome.prefix == "/venv" and outcome.base_prefix == "/opt/py"
     assert "It finds `/venv/pyvenv.cfg` and makes sys.prefix and sys.exec_prefix the " \
            "executable directory's parent, `/venv`; sys.base_prefix stays `/opt/py`" in text
     assert "rule site.venv · row 3.12" in text
-    assert "rule startup.site-not-modelled" in text and "exact only with -S" in text
+    assert "rule site.system-site" in text and "rule site.site-packages" in text
     assert "In short: sys.prefix is `/venv` because site.py's venv() found a pyvenv.cfg" in text
     assert "It is the base installation" not in text
 
