@@ -454,3 +454,6 @@ def cases(draw: st.DrawFn, target: Target) -> Case:
     program, argv, env, cwd = _invocation(draw, d)
     return Case(tuple(sorted(d.nodes.items())), tuple(d.binaries), tuple(d.stdlibs), program,
                 argv, tuple(sorted(env.items())), cwd, tuple(d.features))
+
+
+from prefixlab.model.package_strategies import PackageSet, package_sets  # noqa: E402,F401
