@@ -190,10 +190,9 @@ def plan(wrapper: BinaryWrapper) -> Plan:
         if name in ("--add-flag", "--append-flag"):
             (before if name == "--add-flag" else after).append(flag[1])
         elif name in ("--add-flags", "--append-flags"):
-            # read -ra: split on blanks and newlines (default IFS); backslashes escape
-            if "\\" in flag[1]:
-                raise bashwords.Unsupported("a backslash in --add-flags (read -r keeps it)")
-            (before if name == "--add-flags" else after).extend(flag[1].split())
+            # read -ra words <<< VALUE: the first line only, split on blanks
+            words = re.split(r"[ \t]+", flag[1].split("\n", 1)[0].strip(" \t"))
+            (before if name == "--add-flags" else after).extend(w for w in words if w)
         elif name == "--argv0":
             argv0, inherit = flag[1], False
         elif name == "--inherit-argv0":

@@ -1,0 +1,64 @@
+"""Hypothesis strategies for makeWrapper / makeBinaryWrapper flag lists.
+
+Values are drawn to be hard on generators and parsers: spaces, both quote kinds, ``$``, glob
+characters, backslashes, newlines, separators with empty components (``a::b``, a leading or
+trailing ``:``) and bytes that are not UTF-8 (lone surrogates, as CPython decodes them).  They
+shrink toward short plain words and few flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import strategies as st
+
+_TRICKY = [" ", "'", '"', "$", "*", "?", "[", "\\", "\n", "\t", ":", "=", "~", "{", "}", ",",
+           "é", "\udcff", "\udc80", "-", "/", ";", "`", "#"]
+
+VALUE = st.text(st.sampled_from(["a", "b", "x", *_TRICKY]), max_size=8)
+"""Any value a flag may carry."""
+WORD = st.text(st.sampled_from(["a", "b", "x", "/", "-", "é", "\udcff", "'", '"']), min_size=1,
+               max_size=6)
+"""A value without blanks (for argv[0] and words)."""
+NAMES = st.sampled_from(["FOO", "BAR", "PATH", "XDG_DATA_DIRS", "PYTHONPATH", "EMPTY"])
+"""Variable names: PATH and friends, and EMPTY (set to '' in the environment the tests use)."""
+SEPARATORS = st.sampled_from([":", ":", ";", " ", "::", ""])
+
+
+def _list_value() -> st.SearchStrategy[str]:
+    component = st.lists(st.sampled_from(["a", "b", "/p", " ", "$", "'", "\udcff"]),
+                         max_size=3).map("".join)
+    return st.lists(component, max_size=4).map(":".join)
+
+
+@st.composite
+def flag_lists(draw: st.DrawFn, *, dirs: Sequence[str] = ("/",), binary: bool = False,
+               max_flags: int = 6) -> list[str]:
+    """A makeWrapper (or, with ``binary``, makeCWrapper) flag list, flattened.
+
+    ``dirs`` are the directories --chdir may name (they must exist where the wrapper runs).
+    Shrinks toward no flags.
+    """
+    out: list[str] = []
+    kinds = ["--set", "--set-default", "--unset", "--prefix", "--suffix", "--chdir",
+             "--add-flags", "--append-flags", "--add-flag", "--append-flag", "--argv0",
+             "--inherit-argv0", "--resolve-argv0"]
+    for _ in range(draw(st.integers(0, max_flags))):
+        kind = draw(st.sampled_from(kinds))
+        if kind in ("--set", "--set-default"):
+            out += [kind, draw(NAMES), draw(VALUE)]
+        elif kind == "--unset":
+            out += [kind, draw(NAMES)]
+        elif kind in ("--prefix", "--suffix"):
+            out += [kind, draw(NAMES), draw(SEPARATORS), draw(_list_value() | VALUE)]
+        elif kind == "--chdir":
+            out += [kind, draw(st.sampled_from(list(dirs)))]
+        elif kind in ("--add-flags", "--append-flags"):
+            out += [kind, draw(st.lists(WORD, max_size=3).map(" ".join) | VALUE)]
+        elif kind in ("--add-flag", "--append-flag"):
+            out += [kind, draw(VALUE)]
+        elif kind == "--argv0":
+            out += [kind, draw(WORD | VALUE)]
+        else:
+            out.append(kind)
+    return out
