@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from prefixlab.model.fs import Dir, File, Layout, Node
-from prefixlab.model.strategies import ROOT
+
+# model.strategies re-exports this module at its end, so its ROOT placeholder is read when
+# a set is drawn or bound, not at import time.
 
 NAMES = ("alpha", "beta", "stat", "json")
 """Top-level names: two plain ones, a stdlib module frozen from 3.11 (stat) and a stdlib
@@ -38,7 +40,8 @@ _PYC = b"not really bytecode: find_spec does not read it\n"
 
 @dataclass(frozen=True)
 class PackageSet:
-    """Search-path entries and what they hold, under ROOT until bound with :meth:`at`."""
+    """Search-path entries and what they hold, under the ROOT placeholder until bound with
+    :meth:`at`."""
 
     nodes: tuple[tuple[str, Node], ...]
     entries: tuple[str, ...]
@@ -50,8 +53,9 @@ class PackageSet:
 
     def at(self, root: str) -> tuple[Layout, tuple[str, ...]]:
         """The layout and the entries with ROOT bound to ``root``."""
-        layout = Layout({path.replace(ROOT, root): node for path, node in self.nodes})
-        return layout, tuple(e.replace(ROOT, root) for e in self.entries)
+        placeholder = _root()
+        layout = Layout({path.replace(placeholder, root): node for path, node in self.nodes})
+        return layout, tuple(e.replace(placeholder, root) for e in self.entries)
 
 
 def _put(nodes: dict[str, Node], directory: str, name: str, item: Item, suffix: str,
@@ -87,11 +91,12 @@ def package_sets(draw: st.DrawFn, extension_suffixes: tuple[str, ...] = (".so",)
                  ) -> PackageSet:
     """A package set whose extension-module files use ``extension_suffixes`` (the target
     interpreter's EXTENSION_SUFFIXES)."""
+    root = _root()
     nodes: dict[str, Node] = {}
     entries: list[str] = []
     features: list[str] = []
     for n in range(draw(st.integers(1, 4))):
-        directory = f"{ROOT}/e{n}"
+        directory = f"{root}/e{n}"
         nodes[directory] = Dir()
         # Relative forms are relative to the working directory, which is ROOT.
         form = draw(st.sampled_from(("{d}", "{d}", "./e{n}", "e{n}/")))
@@ -105,11 +110,11 @@ def package_sets(draw: st.DrawFn, extension_suffixes: tuple[str, ...] = (".so",)
         entries.insert(draw(st.integers(0, len(entries))), _zip_entry(draw, nodes))
         features.append("zip")
     if draw(st.integers(0, 4)) == 0:
-        entries.insert(draw(st.integers(0, len(entries))), f"{ROOT}/missing")
+        entries.insert(draw(st.integers(0, len(entries))), f"{root}/missing")
         features.append("missing-entry")
     if draw(st.integers(0, 6)) == 0:
-        nodes[f"{ROOT}/plain-file"] = File(b"not a zip\n")
-        entries.append(f"{ROOT}/plain-file")
+        nodes[f"{root}/plain-file"] = File(b"not a zip\n")
+        entries.append(f"{root}/plain-file")
         features.append("file-entry")
     queries = [q for name in NAMES for q in (name, f"{name}.{SUBMODULE}")]
     return PackageSet(tuple(sorted(nodes.items())), tuple(entries),
@@ -126,6 +131,11 @@ def _zip_entry(draw: st.DrawFn, nodes: dict[str, Node]) -> str:
             members += [f"{name}/", f"{name}/__init__.py", f"{name}/{SUBMODULE}.py"]
         else:  # an explicit directory member without __init__: a namespace portion
             members += [f"{name}/", f"{name}/{SUBMODULE}.py"]
-    archive = f"{ROOT}/lib.zip"
+    archive = f"{_root()}/lib.zip"
     nodes[archive] = File(_zip_bytes(members))
     return archive
+
+
+def _root() -> str:
+    from prefixlab.model.strategies import ROOT
+    return ROOT

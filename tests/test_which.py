@@ -1,0 +1,158 @@
+"""`which` against the real importlib, on generated package sets, on every interpreter here.
+
+Each package set is materialized on disk and put on PYTHONPATH; one run of the real
+interpreter (-S) asks importlib for every name at once: the meta-path finders in order, as
+``import`` does for a module not imported yet (``importlib._bootstrap._find_spec``; a dotted
+name goes through its parent's ``__path__``).  The model must report the same ``origin`` and
+``submodule_search_locations``.  Expected values come only from the real interpreter.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+
+from prefixlab.impl.interpreters import Interpreter
+from prefixlab.impl.materialize import materialize, scratch_dir
+from prefixlab.impl.snapshot import Snapshot
+from prefixlab.model.imports import Resolution, context_for, which, xoptions
+from prefixlab.model.invocation import Invocation
+from prefixlab.model.package_strategies import PackageSet, package_sets
+from prefixlab.model.startup import World, predict
+
+from conftest import in_scope_interpreters, interpreter_id, require_oracle
+
+INTERPRETERS = list(in_scope_interpreters())
+CASES = int(os.environ.get("PREFIXLAB_WHICH_CASES", "12"))
+MARK = "PREFIXLAB-WHICH:"
+
+# What import asks for a name not imported yet.  A parent that cannot be imported (garbage
+# in a .pyc or extension file) is reported as such: find_spec never gets to the child.
+ORACLE = r"""
+import sys, importlib, importlib._bootstrap as bootstrap
+out = {}
+for name in sys.argv[1:]:
+    parent = name.rpartition('.')[0]
+    try:
+        path = importlib.import_module(parent).__path__ if parent else None
+    except ModuleNotFoundError:
+        out[name] = 'not-found'
+        continue
+    except AttributeError:
+        out[name] = 'not-a-package'
+        continue
+    except ImportError:
+        out[name] = 'parent-unimportable'
+        continue
+    spec = bootstrap._find_spec(name, path)
+    if spec is None:
+        out[name] = 'not-found'
+    else:
+        locations = spec.submodule_search_locations
+        out[name] = (spec.origin, None if locations is None else list(locations))
+sys.stdout.write('PREFIXLAB-WHICH:' + ascii(out) + '\n')
+"""
+
+
+def real_answers(interp: Interpreter, names: Sequence[str], *, env: dict[str, str],
+                 cwd: str, options: Sequence[str] = ()) -> dict[str, Any]:
+    done = subprocess.run([interp.path, *options, "-S", "-c", ORACLE, *names], env=env,
+                          cwd=cwd, capture_output=True, timeout=60, text=True)
+    for line in done.stdout.splitlines():
+        if line.startswith(MARK):
+            return dict(ast.literal_eval(line[len(MARK):]))
+    raise AssertionError(f"the oracle did not answer: {done.stderr[-2000:]}")
+
+
+def model_answer(resolution: Resolution) -> object:
+    found = resolution.found
+    if found is None:
+        return "not-a-package" if resolution.error == "not a package" else "not-found"
+    return (found.origin, None if found.locations is None else list(found.locations))
+
+
+def model_answers(interp: Interpreter, names: Sequence[str], *, env: dict[str, str],
+                  cwd: str, options: Sequence[str] = ()) -> dict[str, object]:
+    assert interp.constants is not None
+    world = World(Snapshot("/"), {interp.real_path: interp.constants})
+    invocation = Invocation.make(interp.path, [*options, "-S", "-c", "pass"], env=env, cwd=cwd)
+    outcome = predict(world, invocation)
+    assert outcome.status == "ok", outcome.error
+    context = context_for(world, outcome)
+    assert context is not None
+    return {name: model_answer(which(context, name)) for name in names}
+
+
+def compare(real: dict[str, Any], model: dict[str, object]) -> list[str]:
+    return [f"{name}: real {answer!r}, model {model[name]!r}" for name, answer in real.items()
+            if answer != "parent-unimportable" and answer != model[name]]
+
+
+def test_some_interpreter_is_found() -> None:
+    require_oracle(bool(INTERPRETERS), "no CPython 3.8+ interpreter was found on this machine")
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_which_agrees_with_find_spec(interp: Interpreter) -> None:
+    assert interp.constants is not None
+    suffixes = interp.constants.extension_suffixes
+    require_oracle(bool(suffixes), f"{interp.path}: no extension suffixes learned")
+
+    @settings(max_examples=CASES, deadline=None, suppress_health_check=list(HealthCheck),
+              database=None)
+    @given(package_sets(suffixes))
+    def check(packages: PackageSet) -> None:
+        with scratch_dir("prefixlab-which-") as root:
+            layout, entries = packages.at(root)
+            materialize(layout, root)
+            env = {"PYTHONPATH": ":".join(entries)}
+            note(f"entries: {entries}\nlayout: {sorted(p for p, _ in layout.items())}")
+            real = real_answers(interp, packages.queries, env=env, cwd=root)
+            model = model_answers(interp, packages.queries, env=env, cwd=root)
+            assert not compare(real, model), "\n".join(compare(real, model))
+
+    check()
+
+
+FROZEN_QUERIES = ("os", "stat", "codecs", "zipimport", "importlib.util", "__phello__",
+                  "__phello__.spam")
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+@pytest.mark.parametrize("setting", ["-X frozen_modules=off", "-X frozen_modules=on",
+                                     "-X frozen_modules", "PYTHON_FROZEN_MODULES=off",
+                                     "PYTHON_FROZEN_MODULES=off -X frozen_modules=on",
+                                     "PYTHON_FROZEN_MODULES=off -E"])
+def test_frozen_modules_setting(interp: Interpreter, setting: str) -> None:
+    """Frozen stdlib modules (3.11+) are used or not as -X frozen_modules and (3.13+)
+    PYTHON_FROZEN_MODULES say; the import bootstrap (zipimport) always is."""
+    env: dict[str, str] = {}
+    options: list[str] = []
+    words = setting.split()
+    while words:
+        word = words.pop(0)
+        if word == "-X":
+            options += ["-X", words.pop(0)]
+        elif "=" in word:
+            name, _, value = word.partition("=")
+            env[name] = value
+        else:
+            options.append(word)
+    with scratch_dir("prefixlab-which-") as root:
+        real = real_answers(interp, FROZEN_QUERIES, env=env, cwd=root, options=options)
+        model = model_answers(interp, FROZEN_QUERIES, env=env, cwd=root, options=options)
+    assert not compare(real, model), "\n".join(compare(real, model))
+
+
+def test_xoptions_are_read_as_the_interpreter_parses_them() -> None:
+    assert xoptions(["-X", "a", "-Xb=1", "-SX", "c", "-c", "x", "-X", "d"]) == ("a", "b=1", "c")
+    assert xoptions(["-W", "-X", "-X", "e"]) == ("e",)  # -W takes the next word
+    assert xoptions(["script.py", "-X", "f"]) == ()
