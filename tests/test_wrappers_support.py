@@ -7,6 +7,7 @@ each string hex-encoded so that newlines and non-UTF-8 bytes survive.
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 from dataclasses import dataclass
@@ -48,10 +49,14 @@ def _text(hexed: str) -> str:
 
 
 def run(program: str, argv: list[str], env: dict[str, str], cwd: str) -> Seen | str:
-    """Run ``program`` (execve, no PATH search); the stub's report, or stderr on failure."""
-    done = subprocess.run([os.fsencode(a) for a in argv], executable=os.fsencode(program),
-                          env={os.fsencode(k): os.fsencode(v) for k, v in env.items()},
-                          cwd=cwd, capture_output=True, timeout=30)
+    """Run ``program`` (execve, no PATH search): the stub's report, or on failure stderr (or
+    ``errno:NAME`` when the execve itself failed)."""
+    try:
+        done = subprocess.run([os.fsencode(a) for a in argv], executable=os.fsencode(program),
+                              env={os.fsencode(k): os.fsencode(v) for k, v in env.items()},
+                              cwd=cwd, capture_output=True, timeout=30)
+    except OSError as error:
+        return "errno:" + errno.errorcode.get(error.errno or 0, "?")
     if done.returncode != 0 or not done.stdout:
         return done.stderr.decode("utf-8", "replace") or f"exit {done.returncode}"
     lines = done.stdout.decode("ascii").splitlines()
