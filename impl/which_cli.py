@@ -60,7 +60,7 @@ def check_module_name(name: str) -> str:
     return name
 
 
-@click.command(name="which", cls=WhichCommand,
+@click.command(name="which", cls=WhichCommand, options_metavar="MODULE [OPTIONS]",
                context_settings={"allow_interspersed_args": False,
                                  "help_option_names": ["-h", "--help"]})
 @invocation_options()
@@ -103,10 +103,12 @@ def render(outcome: Outcome, name: str, resolution: Resolution | None) -> str:
         lines.append(f"  The interpreter does not start ({why}): nothing is imported.")
         return "\n".join(lines) + "\n"
     found = resolution.found
-    if found is None:
-        reason = {"not a package": "its parent is a module, not a package",
-                  "bad option": "the interpreter refuses its frozen_modules setting"}.get(
-                      resolution.error, "no finder knows it")
+    if resolution.error == "bad option":
+        lines.append("  The interpreter does not start: -X frozen_modules or "
+                     "PYTHON_FROZEN_MODULES is neither on nor off.")
+    elif found is None:
+        reason = ("its parent is a module, not a package" if resolution.error == "not a package"
+                  else "no finder knows it")
         lines.append(f"  not found: `import {name}` raises ModuleNotFoundError ({reason})")
     else:
         lines.append(f"  found       {_describe(found)}")
