@@ -11,6 +11,7 @@ chain with ``not-modelled``, saying what was not understood.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -433,6 +434,9 @@ def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Pr
               steps: list[Step]) -> _Process:
     command = script.rpartition("/")[2]
     root = shim.root.rstrip("/") or shim.root
+    found = _executable(resolver, shim.pyenv)
+    if isinstance(found, kernel.Errno):
+        raise _fail(found.value, f"{script}: exec {shim.pyenv}: {found.value}")
     files = _files(fs, resolver)
     pwd = env["PWD"]
     env["PYENV_ROOT"] = root
@@ -447,16 +451,39 @@ def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Pr
         except _Stop:
             return None
 
+    if env.get("PYENV_DEBUG"):
+        raise _unmodelled("pyenv", "PYENV_DEBUG is set: pyenv traces itself and exports PS4")
     choice = pyenv.choose(files, root, env, pwd, command, on_path)
     if isinstance(choice, pyenv.NotFound):
         raise _fail("ENOENT", f"{script}: {choice.message} (exit status 127)")
     bin_path = choice.path.rpartition("/")[0]
     env["PYENV_VERSION"] = choice.versions
     env["PATH"] = f"{bin_path}:{path}" if bin_path.startswith(root) else path
+    env["_PYENV_INSTALL_PREFIX"] = install
+    env["PYENV_HOOK_PATH"] = _pyenv_hook_path(files, install, root, env.get("PYENV_HOOK_PATH"))
+    shim_dir = script.rpartition("/")[0] if "/" in script else script
+    if shim_dir != f"{shim.root}/shims":
+        # the shim exports _PYENV_SHIM_PATH; pyenv exec turns it into a per-command list
+        key = "_PYENV_SHIM_PATHS_" + re.sub(r"[^A-Z0-9_]", "_",
+                                            command.upper().replace("-", "_"))
+        old = env.get(key)
+        env[key] = shim_dir + (f":{old}" if old else "")
+    env["SHLVL"] = makewrapper.adjust_shell_level(env.get("SHLVL"), -1)
     steps.append(Step(R_PYENV, f"{script!r}: version {choice.version} (from "
                       f"{choice.origin}) runs {choice.path!r}",
                       values=(("program", choice.path), ("version", choice.version))))
     return _Process(choice.path, (choice.path, *args), env, proc.cwd, False)
+
+
+def _pyenv_hook_path(files: pyenv.Files, install: str, root: str, old: str | None) -> str:
+    """PYENV_HOOK_PATH as libexec/pyenv exports it."""
+    parts = [old or "", f"{root}/pyenv.d"]
+    if install != root:
+        parts.append(f"{install}/pyenv.d")
+    parts += ["/usr/etc/pyenv.d", "/usr/local/etc/pyenv.d", "/etc/pyenv.d", "/usr/lib/pyenv/hooks"]
+    parts += [f"{root}/plugins/{name}/etc/pyenv.d" for name in files.children(f"{root}/plugins")
+              if files.is_dir(f"{root}/plugins/{name}/etc/pyenv.d")]
+    return ":".join(parts).removeprefix(":")
 
 
 def _install_prefix(resolver: kernel.Resolver, pyenv_command: str) -> str:
