@@ -23,7 +23,13 @@ from prefixlab.impl.cli import (
     invocation_options,
     world_for,
 )
-from prefixlab.model.imports import Candidate, Resolution, context_for, which
+from prefixlab.model.imports import (
+    Candidate,
+    Resolution,
+    context_for,
+    finders_not_modelled,
+    which,
+)
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup import predict
 from prefixlab.model.trace import RULES
@@ -89,6 +95,9 @@ def which_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0
 def to_json(outcome: Outcome, resolution: Resolution | None) -> dict[str, Any]:
     data = outcome.to_json()
     data["which"] = None if resolution is None else resolution.to_json()
+    if data["which"] is not None:
+        data["which"]["finders_not_modelled"] = [
+            code.to_json() for code in finders_not_modelled(outcome)]
     if resolution is not None:
         data["trace"].extend({"rule": s.rule, "row": s.row, "detail": s.detail,
                               "values": dict(s.values)} for s in resolution.steps)
@@ -117,6 +126,12 @@ def render(outcome: Outcome, name: str, resolution: Resolution | None) -> str:
     lines += [f"  shadowed    {_describe(c)}" for c in resolution.shadowed]
     lines += [f"  skipped     {prose.show(e)!r} (not a directory or zip archive)"
               for e in resolution.skipped]
+    for code in finders_not_modelled(outcome):
+        where = prose.show(code.file) + (f":{code.line}" if code.line else "")
+        text = code.text if len(code.text) <= 60 else code.text[:57] + "..."
+        what = code.known_as or f"{code.kind} {prose.show(text)!r}"
+        lines.append(f"  caveat      site runs {what} ({where}), which may add an import "
+                     "finder this answer does not follow")
     lines.append("Why, step by step:")
     for n, step in enumerate(resolution.steps, 1):
         summary = RULES[step.rule].summary

@@ -33,6 +33,7 @@ from prefixlab.model import cmdline, kernel
 from prefixlab.model.build import Behaviour, BuildConstants, behaviour_for
 from prefixlab.model.fs import FsView
 from prefixlab.model.outcome import Outcome
+from prefixlab.model.sitecode import CodeNotRun
 from prefixlab.model.startup import World, exec_target
 from prefixlab.model.trace import Step, rule
 from prefixlab.model.zipdir import zip_names
@@ -421,6 +422,18 @@ def _zip_candidates(entry: str, archive: tuple[str, str, frozenset[str]],
     if not found and where + "/" in names:  # an explicit directory member: a portion
         found.append(Candidate("namespace", None, (f"{path}/{where}",), entry))
     return found
+
+
+# Code site runs whose effect on the import system is known to be none (the well-known names
+# of prefixlab.model.sitecode): every other piece may add a finder to sys.meta_path.
+_NO_FINDERS = ("already imported", "virtualenv _virtualenv")
+
+
+def finders_not_modelled(outcome: Outcome) -> tuple[CodeNotRun, ...]:
+    """Code site would run (.pth import lines, sitecustomize, usercustomize) that may add
+    finders to sys.meta_path, ahead of or after the ones modelled here: setuptools'
+    distutils shim, editable-install finders, anything unknown."""
+    return tuple(code for code in outcome.code_not_run if code.known_as not in _NO_FINDERS)
 
 
 # -- from a predicted start ---------------------------------------------------------------------
