@@ -83,6 +83,11 @@ class _Line1:
     rest: bytes
 
 
+def _one_in(draw: st.DrawFn, n: int) -> bool:
+    """True about once in ``n`` draws; shrinking turns the feature off."""
+    return draw(st.integers(0, n - 1)) == n - 1
+
+
 # -- line 1 -------------------------------------------------------------------------------------
 @st.composite
 def _path_line1(draw: st.DrawFn, *, recoverable: bool) -> _Line1:
@@ -127,9 +132,9 @@ def _text(draw: st.DrawFn, quote: bytes, *, latin1: bool) -> bytes:
     """String content that cannot close ``quote`` early."""
     words = draw(st.lists(st.sampled_from(_WORDS), min_size=0, max_size=3))
     text = b" ".join(w for w in words if quote[:1] not in w)
-    if draw(st.integers(0, 5)) == 0:
+    if _one_in(draw, 6):
         text += "é".encode("latin-1" if latin1 else "utf-8")
-    if draw(st.integers(0, 6)) == 0:
+    if _one_in(draw, 7):
         text += b"\\" + quote[:1]  # an escaped quote
     return text
 
@@ -140,18 +145,16 @@ def _docstring(draw: st.DrawFn, *, latin1: bool) -> list[bytes]:
                                    b"Rb", b"fr"]))
     quote = draw(st.sampled_from([b'"""', b"'''", b'"', b"'"]))
     first = draw(_text(quote, latin1=latin1))
-    if prefix in (b"r", b"R", b"rb", b"Rb", b"fr"):
-        first = first.replace(b"\\", b"")  # a raw string cannot end in an escaped quote
     shape = draw(st.integers(0, 3))
     if len(quote) == 3 and shape >= 2:
         more = draw(st.lists(_text(quote, latin1=latin1), min_size=1, max_size=3))
         last = b"" if shape == 2 else draw(_text(quote, latin1=latin1))
-        return [prefix + quote + first, *more, last.replace(b"\\", b"") + quote]
-    if len(quote) == 1 and shape == 3 and b"r" not in prefix.lower():
-        return [prefix + quote + first.replace(b"\\", b"") + b"\\", b"continued" + quote]
+        return [prefix + quote + first, *more, last + quote]
+    if len(quote) == 1 and shape == 3:  # a backslash-newline inside the string
+        return [prefix + quote + first + b"\\", b"continued" + quote]
     if shape == 1:
         return [prefix + quote + quote]
-    return [prefix + quote + first.replace(b"\\", b"") + quote]
+    return [prefix + quote + first + quote]
 
 
 @st.composite
@@ -189,7 +192,7 @@ def _code(draw: st.DrawFn, *, latin1: bool) -> list[bytes]:
     if kind == 0:
         return [draw(st.sampled_from(NIX_PREAMBLE_LIKE))]
     if kind == 1:
-        return [b"name = '" + draw(_text(b"'", latin1=latin1)).replace(b"\\", b"") + b"'"]
+        return [b"name = '" + draw(_text(b"'", latin1=latin1)) + b"'"]
     return list(draw(st.sampled_from(_CODE)))
 
 
@@ -208,7 +211,7 @@ def _body_lines(draw: st.DrawFn, *, latin1: bool) -> tuple[list[bytes], tuple[st
     if latin1:
         lines.append(b"# -*- coding: latin-1 -*-")
         features.append("cookie-latin1")
-    elif draw(st.integers(0, 3)) == 0:
+    elif _one_in(draw, 4):
         lines.append(draw(st.sampled_from([b"# -*- coding: utf-8 -*-", b"# coding=utf-8",
                                            b"# vim: set fileencoding=utf-8 :"])))
         features.append("cookie")
@@ -222,7 +225,7 @@ def _body_lines(draw: st.DrawFn, *, latin1: bool) -> tuple[list[bytes], tuple[st
         features.append("future")
     code = draw(st.lists(st.one_of(_code(latin1=latin1), _filler()), min_size=0, max_size=5))
     blocks = header + code
-    if draw(st.integers(0, 9)) == 0:
+    if _one_in(draw, 10):
         blocks = draw(st.permutations(blocks))  # an order Python may reject
         features.append("shuffled")
     for block in blocks:
@@ -242,19 +245,21 @@ def _join(draw: st.DrawFn, lines: list[bytes]) -> tuple[bytes, bytes]:
 
     first = ending()
     parts = [line + ending() for line in lines]
-    if parts and draw(st.integers(0, 4)) == 0:  # no final newline
+    if parts and _one_in(draw, 5):  # no final newline
         parts[-1] = parts[-1].rstrip(b"\r\n")
     return first, b"".join(parts)
 
 
 @st.composite
-def python_scripts(draw: st.DrawFn, *, line1: st.SearchStrategy[_Line1] | None = None
-                   ) -> Script:
-    """Any Python script with a ``#!`` line (see the module docstring).  Shrinks toward
-    ``#!/usr/bin/python3`` and ``import os``."""
+def python_scripts(draw: st.DrawFn, *, env_options: bool = True,
+                   line1: st.SearchStrategy[_Line1] | None = None) -> Script:
+    """Any Python script with a ``#!`` line (see the module docstring); ``env_options=False``
+    leaves out ``#!/usr/bin/env -S python3 -u`` and the like, which have no interpreter path
+    to replace.  Shrinks toward ``#!/usr/bin/python3`` and ``import os``."""
+    kinds = [_path_line1(recoverable=False), _env_line1(recoverable=False)]
     first = draw(line1 if line1 is not None else st.one_of(
-        _path_line1(recoverable=False), _env_line1(recoverable=False), _env_option_line1()))
-    latin1 = draw(st.integers(0, 7)) == 0
+        *kinds, *([_env_option_line1()] if env_options else [])))
+    latin1 = _one_in(draw, 8)
     lines, features = draw(_body_lines(latin1=latin1))
     ending, body = draw(_join(lines))
     if not body and draw(st.booleans()):

@@ -1,0 +1,138 @@
+"""prefixlab's own script wrapper, and the unwrapper for its output and for nixpkgs'.
+
+``wrap`` puts a one-line preamble (set ``sys.argv[0]``, add site directories) where the module
+header ends (``pyheader``): after the docstring and every ``from __future__`` import, so the
+wrapped script compiles whenever the original did, and its ``#!`` interpreter becomes the given
+one.  ``unwrap`` undoes it exactly, and also undoes wrapPythonPrograms (``nixwrap``): it finds
+the preamble where the wrapper that made it puts it, never by its line number, and refuses,
+saying why, when the text is not something either wrapper produces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from prefixlab.model import nixwrap
+from prefixlab.model.pyheader import header_end
+from prefixlab.model.scripts import ScriptError, replace_interpreter
+
+MARK = b"  # prefixlab wrap: `prefixlab unwrap` removes this line"
+_HEAD = b"import sys as _prefixlab_sys, site as _prefixlab_site; "
+_OURS = re.compile(re.escape(_HEAD) + rb"[^\r\n]*" + re.escape(MARK))
+_NIX = re.compile(rb"import sys;import site;import functools;sys\.argv\[0\] = '[^\n]*';"
+                  rb"functools\.reduce\(lambda k, p: site\.addsitedir\(p, k\), \[[^\n]*\], "
+                  rb"site\._init_pathinfo\(\)\);")
+_ENDING = re.compile(rb"(\r\n|\r|\n)\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Unwrapped:
+    """An unwrapped script and how it was recognised."""
+
+    text: bytes
+    wrapper: str
+    """'prefixlab', 'nixpkgs', or 'nixpkgs-no-preamble' (wrapPythonPrograms inserts none when
+    the script ends before any code)."""
+    line: int | None
+    """The 1-based line of the preamble removed (None when there was none)."""
+
+
+def preamble(argv0: str | None, sitedirs: Sequence[str]) -> bytes:
+    """prefixlab's preamble line (without its line ending): pure ASCII, valid on every Python
+    3, leaving no names behind."""
+    body = [] if argv0 is None else [b"_prefixlab_sys.argv[0] = " + ascii(argv0).encode()]
+    body.append(b"[_prefixlab_site.addsitedir(d) for d in " + ascii(list(sitedirs)).encode()
+                + b"]")
+    body.append(b"del _prefixlab_sys, _prefixlab_site")
+    return _HEAD + b"; ".join(body) + MARK
+
+
+def wrap(script: bytes, python: bytes, *, argv0: str | None = None,
+         sitedirs: Sequence[str] = ()) -> bytes:
+    """``script`` run by ``python``, with the preamble at the end of its module header."""
+    if not python or re.search(rb"[ \t\r\n]", python):
+        raise ScriptError(f"interpreter {python!r}: empty, or with a blank or a newline, "
+                          "which the kernel would split")
+    text = replace_interpreter(script, python)
+    end = header_end(text)
+    lines = list(end.lines)
+    newline = _ending(lines[0]) or b"\n"
+    line = preamble(argv0, sitedirs)
+    if end.line == len(lines) and not _ending(lines[-1]):
+        lines[-1] += newline  # appended after a last line without newline: marked by
+        lines.append(line)    # the preamble having none either
+    else:
+        lines.insert(end.line, line + newline)
+    return b"".join(lines)
+
+
+def _ending(line: bytes) -> bytes:
+    found = _ENDING.search(line)
+    return found.group() if found else b""
+
+
+def unwrap(text: bytes, python: bytes) -> Unwrapped:
+    """The script ``text`` was made from, with ``python`` as its interpreter.  Raises
+    ScriptError, with the reason, when ``text`` is not a wrapped script or is ambiguous."""
+    ours = _ours(text)
+    nix = _nix(text)
+    if ours is not None and nix is not None and nix.line is not None:
+        raise ScriptError(f"ambiguous: line {ours.line} is a prefixlab preamble where prefixlab "
+                          f"wrap puts one and line {nix.line} a nixpkgs preamble where "
+                          "wrapPythonPrograms puts one")
+    found = ours or nix
+    if found is None:
+        raise ScriptError(_not_wrapped(text))
+    return Unwrapped(replace_interpreter(found.text, python), found.wrapper, found.line)
+
+
+def _ours(text: bytes) -> Unwrapped | None:
+    try:
+        end = header_end(text)
+    except ScriptError:
+        return None
+    lines = list(end.lines)
+    if end.line >= len(lines) or not _OURS.fullmatch(lines[end.line].rstrip(b"\r\n")):
+        return None
+    if end.line == len(lines) - 1 and not _ending(lines[-1]) and end.line > 0:
+        lines[-2] = lines[-2][:-len(_ending(lines[-2]))]
+    del lines[end.line]
+    return Unwrapped(b"".join(lines), "prefixlab", end.line + 1)
+
+
+def _nix(text: bytes) -> Unwrapped | None:
+    lines = _sed_lines(text)
+    at = nixwrap.insertion_index(lines)
+    if at is None:
+        return Unwrapped(text, "nixpkgs-no-preamble", None)
+    if not _NIX.fullmatch(lines[at]) or (at == len(lines) - 1 and not text.endswith(b"\n")):
+        return None  # sed's i puts a newline after the preamble
+    start = sum(len(line) + 1 for line in lines[:at])
+    return Unwrapped(text[:start] + text[start + len(lines[at]) + 1:], "nixpkgs", at + 1)
+
+
+def _sed_lines(text: bytes) -> list[bytes]:
+    lines = text.split(b"\n")
+    if text.endswith(b"\n"):
+        lines.pop()
+    return lines
+
+
+def _not_wrapped(text: bytes) -> str:
+    lines = _sed_lines(text)
+    at = nixwrap.insertion_index(lines)
+    nix = f"line {at + 1} ({_excerpt(lines[at])})" if at is not None else "no line"
+    try:
+        end = header_end(text)
+        mine = f"line {end.line + 1}" if end.line < len(end.lines) else "the end of the file"
+    except ScriptError as error:
+        mine = f"nowhere ({error})"
+    return (f"not a wrapped script: wrapPythonPrograms puts its preamble at {nix}, which is "
+            f"not one, and prefixlab wrap would put its own at {mine}, which is not one either")
+
+
+def _excerpt(line: bytes) -> str:
+    shown = line[:40].decode("utf-8", "backslashreplace")
+    return repr(shown + ("..." if len(line) > 40 else ""))
