@@ -33,7 +33,7 @@ from prefixlab.model.build import BuildConstants
 from prefixlab.model.invocation import Invocation
 from prefixlab.model.outcome import SCHEMA, Outcome
 from prefixlab.model.startup import World, exec_target, predict
-from prefixlab.model import execchain
+from prefixlab.model import binarywrapper, execchain
 
 DEBUG_ENV = "PREFIXLAB_DEBUG"
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -256,13 +256,17 @@ def _target(fs: Snapshot, invocation: Invocation) -> str | None:
 
 
 def _looks_like_cpython(path: str) -> bool:
-    """An ELF file named python* (a script such as a pyenv shim is not followed yet)."""
+    """An ELF file named python* that is not a makeBinaryWrapper wrapper (the model follows
+    those, and scripts, itself).  Wrappers are small: a file over 1 MiB is not one."""
     try:
         with open(path, "rb") as handle:
-            magic = handle.read(4)
+            head = handle.read(1 << 20)
+            big = bool(handle.read(1))
     except OSError:
         return False
-    return magic == b"\x7fELF" and os.path.basename(path).startswith("python")
+    if head[:4] != b"\x7fELF" or not os.path.basename(path).startswith("python"):
+        return False
+    return big or binarywrapper.read_binary(head) is None
 
 
 def _default_interpreter(invocation_env: Mapping[str, str], cwd: str) -> tuple[str, str]:

@@ -1,0 +1,101 @@
+"""Done criterion of issue 4: predict through a makeWrapper wrapper (with and without
+--inherit-argv0), a makeBinaryWrapper wrapper and a pyenv shim equals the probe of the real
+interpreter, on every interpreter here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+from conftest import in_scope_interpreters, interpreter_id, require_oracle
+
+from prefixlab.impl import cwrapper, wrapgen
+from prefixlab.impl.cli import world_for
+from prefixlab.impl.interpreters import Interpreter
+from prefixlab.impl.probe import probe
+from prefixlab.model.invocation import Invocation
+from prefixlab.model.startup import predict
+
+FLAGS = ["--set", "PYTHONNOUSERSITE", "true", "--prefix", "PATH", ":", "/nonexistent/bin"]
+VARIANTS = ["shell", "shell-inherit", "binary", "binary-inherit", "binary-resolve"]
+
+
+@pytest.fixture(scope="module")
+def scratch() -> Iterator[str]:
+    root = tempfile.mkdtemp(prefix="prefixlab-chain-")
+    yield root
+    shutil.rmtree(root)
+
+
+def _env_tree(scratch: str, interp: Interpreter, variant: str) -> str:
+    """ENV/bin/python3 wrapping the interpreter; ENV/lib/pythonX.Y links to its stdlib, so
+    an inherited argv[0] finds a prefix too (the nixpkgs python-env shape)."""
+    assert interp.constants is not None
+    env = f"{scratch}/{interpreter_id(interp)}-{variant}"
+    os.makedirs(f"{env}/bin", exist_ok=True)
+    stdlib = interp.constants.stdlib_subdir
+    os.makedirs(os.path.dirname(f"{env}/{stdlib}"), exist_ok=True)
+    if not os.path.lexists(f"{env}/{stdlib}"):
+        os.symlink(f"{interp.constants.prefix}/{stdlib}", f"{env}/{stdlib}")
+    flags = list(FLAGS)
+    if variant.endswith("inherit"):
+        flags.append("--inherit-argv0")
+    if variant.endswith("resolve"):
+        flags += ["--inherit-argv0", "--resolve-argv0"]
+    wrapper = f"{env}/bin/python3"
+    if variant.startswith("shell"):
+        with open(wrapper, "w", encoding="utf-8") as handle:
+            handle.write(wrapgen.shell_wrapper(interp.real_path, flags,
+                                               shell=shutil.which("bash") or "/bin/bash"))
+        os.chmod(wrapper, 0o755)
+    else:
+        cwrapper.compile_wrapper(wrapgen.c_wrapper(interp.real_path, flags), wrapper)
+    return wrapper
+
+
+def _agree(invocation: Invocation) -> None:
+    predicted = predict(world_for(invocation, use_cache=True), invocation)
+    probed = probe(invocation)
+    assert predicted.status != "not-modelled", predicted.error
+    assert predicted.comparable() == probed.comparable(), [s.rule for s in
+                                                           predicted.trace.steps]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("interp", in_scope_interpreters(), ids=interpreter_id)
+def test_wrapped_interpreter(scratch: str, interp: Interpreter, variant: str) -> None:
+    require_oracle(shutil.which("bash") is not None, "no bash here")
+    require_oracle(cwrapper.compiler() is not None, "no C compiler here")
+    wrapper = _env_tree(scratch, interp, variant)
+    env = {"PATH": f"{os.path.dirname(wrapper)}:/usr/bin:/bin"}
+    _agree(Invocation.make(wrapper, ["-S"], env=env, cwd=scratch))
+    # by name through PATH: a shell wrapper's $0 is the path found, a binary wrapper's
+    # inherited argv[0] stays bare (CPython, or resolve_argv0, searches PATH again)
+    _agree(Invocation.make("python3", ["-S"], env=env, cwd=scratch))
+
+
+def _pyenv_versions() -> list[Interpreter]:
+    return [i for i in in_scope_interpreters() if i.source == "pyenv"]
+
+
+@pytest.mark.parametrize("interp", _pyenv_versions(), ids=interpreter_id)
+def test_pyenv_shim(scratch: str, interp: Interpreter) -> None:
+    shims = os.path.expanduser("~/.pyenv/shims")
+    require_oracle(os.path.exists(f"{shims}/python3"), "no pyenv shims here")
+    version = os.path.basename(os.path.dirname(os.path.dirname(interp.real_path)))
+    env = {"PATH": f"{shims}:/usr/bin:/bin", "PYENV_VERSION": version,
+           "HOME": os.path.expanduser("~")}
+    minor = "python%d.%d" % (interp.version or (0, 0, 0))[:2]
+    for name in ("python3", minor):
+        _agree(Invocation.make(name, ["-S"], env=env, cwd=scratch))
+
+
+def test_pyenv_system_and_unselected(scratch: str) -> None:
+    shims = os.path.expanduser("~/.pyenv/shims")
+    require_oracle(os.path.exists(f"{shims}/python3"), "no pyenv shims here")
+    env = {"PATH": f"{shims}:/usr/bin:/bin", "PYENV_VERSION": "system",
+           "HOME": os.path.expanduser("~")}
+    _agree(Invocation.make("python3", ["-S"], env=env, cwd=scratch))
