@@ -297,8 +297,8 @@ def _default_preface(found: str, binary: str) -> str:
             f"{code('python3')} on PATH ({code(found)}) reports as sys.executable: "
             f"{code(binary)}.")
     if _is_script(found):
-        text += (f" {code(found)} itself is a script (a shim such as pyenv's), which the "
-                 "model cannot follow yet, so this explains the binary it ends up running.")
+        text += (f" {code(found)} itself is a script (a shim such as pyenv's); this explains "
+                 "the binary it ends up running (explain python3 shows the way there too).")
     return text
 
 
