@@ -509,6 +509,11 @@ from prefixlab.impl.which_cli import which_command  # noqa: E402
 
 main.add_command(which_command)
 
+from prefixlab.impl.unwrap_cli import fuzz_unwrap_command, unwrap_command  # noqa: E402
+
+main.add_command(unwrap_command)
+main.add_command(fuzz_unwrap_command)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,203 @@
+"""fuzz-unwrap: run any unwrapper command on scripts wrapped as wrapPythonPrograms wraps them,
+and find a script it gets wrong.
+
+Each case lays down a package's bin directory in a scratch directory: ``bin/.foo-wrapped`` (the
+generated script after wrapPythonPrograms, see prefixlab.model.nixwrap) and ``bin/foo`` (the
+shell wrapper that runs it).  COMMAND runs under ``/bin/sh -c`` there, with ``{script}``
+replaced by the shell-quoted path of ``.foo-wrapped`` and ``{python}`` by the shell-quoted path
+of the environment's interpreter (:data:`PYTHON`, which need not exist).  The right output is
+the original script, byte for byte, with its interpreter replaced by {python}.  A wrong output,
+a non-zero exit, a crash or a hang is a finding; Hypothesis then shrinks it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from prefixlab.impl.interpreters import cache_dir
+from prefixlab.model.nixwrap import NixWrap, wrap_python_programs
+from prefixlab.model.script_strategies import Script, nix_wrappable_scripts
+
+PYTHON = "/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-python3-3.12.8-env/bin/python3.12"
+"""{python}: the interpreter of the environment the unwrapped script should run with."""
+NAME = "foo"
+WRAP = NixWrap()
+SANITY = Script(b"#!", b"/usr/bin/python3", b"", b"\n",
+                b"# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom foo.cli import main\n"
+                b"if __name__ == '__main__':\n    sys.exit(main())\n")
+"""pip's console-script shape: every unwrapper, even the line-3 rule, should get it right."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """What COMMAND did on one case."""
+
+    status: int | None
+    """Exit status; negative for a signal; None when it was killed for taking too long."""
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Finding:
+    script: Script
+    wrapped: bytes
+    expected: bytes
+    run: Run
+    command: str
+    """COMMAND with {script} and {python} substituted, as run."""
+    template: str
+    """COMMAND as given."""
+
+    @property
+    def problem(self) -> str:
+        if self.run.status is None:
+            return f"it did not finish within {self.run.seconds:.0f} s"
+        if self.run.status < 0:
+            return f"it was killed by signal {-self.run.status}"
+        if self.run.status:
+            return f"it exited with status {self.run.status}"
+        return "it printed something other than the original script"
+
+
+class _Found(Exception):
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.problem)
+        self.finding = finding
+
+
+@dataclass
+class Fuzzer:
+    """Runs COMMAND on cases; remembers every outcome so a replay never runs it twice."""
+
+    command: str
+    timeout: float = 10.0
+    seen: dict[bytes, Finding | None] = field(default_factory=dict)
+    cases: int = 0
+
+    def check(self, script: Script) -> Finding | None:
+        if script.text not in self.seen:
+            self.seen[script.text] = self._run_case(script)
+            self.cases += 1
+        return self.seen[script.text]
+
+    def _run_case(self, script: Script) -> Finding | None:
+        wrapped = wrap_python_programs(script.text, WRAP)
+        assert wrapped is not None, "a generated script wrapPythonPrograms would not patch"
+        expected = script.with_interpreter(PYTHON.encode())
+        with tempfile.TemporaryDirectory(prefix="prefixlab-fuzz-unwrap-") as where:
+            target = lay_down(Path(where), wrapped.text)
+            command = substitute(self.command, shlex.quote(str(target)), shlex.quote(PYTHON))
+            run = run_shell(command, Path(where), self.timeout)
+        if run.status == 0 and run.stdout == expected:
+            return None
+        return Finding(script, wrapped.text, expected, run, command, self.command)
+
+
+def lay_down(where: Path, wrapped: bytes) -> Path:
+    """bin/.foo-wrapped and its makeWrapper-style wrapper bin/foo (make-wrapper.sh's
+    `exec -a "$0"` form, with wrap.sh's --set PYTHONNOUSERSITE)."""
+    bin_dir = where / "pkg" / "bin"
+    bin_dir.mkdir(parents=True)
+    target = bin_dir / f".{NAME}-wrapped"
+    target.write_bytes(wrapped)
+    target.chmod(0o755)
+    wrapper = bin_dir / NAME
+    wrapper.write_text(f"#! /bin/sh -e\nexport PYTHONNOUSERSITE='true'\n"
+                       f"exec -a \"$0\" {shlex.quote(str(target))}  \"$@\"\n")
+    wrapper.chmod(0o755)
+    return target
+
+
+def substitute(command: str, script: str, python: str) -> str:
+    """{script} and {python} replaced in one pass (a path cannot bring in another field)."""
+    fields = {"{script}": script, "{python}": python}
+    out, i = [], 0
+    while i < len(command):
+        key = next((k for k in fields if command.startswith(k, i)), None)
+        out.append(fields[key] if key else command[i])
+        i += len(key) if key else 1
+    return "".join(out)
+
+
+def run_shell(command: str, cwd: Path, timeout: float) -> Run:
+    """/bin/sh -c COMMAND in its own process group, killed whole when it overruns."""
+    start = time.monotonic()
+    with subprocess.Popen(["/bin/sh", "-c", command], cwd=cwd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          start_new_session=True) as child:
+        try:
+            out, err = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            out, err = child.communicate()
+            return Run(None, out, err, time.monotonic() - start)
+    return Run(child.returncode, out, err, time.monotonic() - start)
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_examples: int = 1000
+    seconds: float = 30.0
+    """Wall-clock budget: new cases stop at 2/3 of it, shrinking at all of it."""
+    seed: int | None = None
+    """A fixed seed; the example database is then neither read nor written, so the same
+    seed gives the same run."""
+
+
+def database_dir(command: str) -> Path:
+    """Hypothesis' example database for COMMAND, in prefixlab's cache directory."""
+    digest = hashlib.sha256(command.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return Path(cache_dir()) / "fuzz-unwrap" / digest
+
+
+def search(fuzzer: Fuzzer, budget: Budget,
+           progress: Callable[[int, float], None] = lambda cases, seconds: None
+           ) -> Finding | None:
+    """The shrunk finding, or None when COMMAND got every case right within the budget."""
+    start = time.monotonic()
+    shrinking = False
+
+    def case(script: Script) -> None:
+        nonlocal shrinking
+        limit = budget.seconds if shrinking else budget.seconds * 2 / 3
+        if script.text not in fuzzer.seen and time.monotonic() - start > limit:
+            return  # out of budget: from here on only outcomes already known count
+        finding = fuzzer.check(script)
+        progress(fuzzer.cases, time.monotonic() - start)
+        if finding is not None:
+            shrinking = True
+            raise _Found(finding)
+
+    database = None if budget.seed is not None else DirectoryBasedExampleDatabase(
+        str(database_dir(fuzzer.command)))
+    test = settings(max_examples=budget.max_examples, deadline=None, database=database,
+                    verbosity=Verbosity.quiet, report_multiple_bugs=False, print_blob=False,
+                    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+                    suppress_health_check=list(HealthCheck))(given(nix_wrappable_scripts())(case))
+    if budget.seed is not None:
+        test = hypothesis_seed(budget.seed)(test)
+    try:
+        test()
+    except _Found as found:
+        return found.finding
+    return None
+
+
+def sanity(fuzzer: Fuzzer) -> Finding | None:
+    """COMMAND on the simplest wrapped script; a finding here means it cannot run at all."""
+    return fuzzer._run_case(SANITY)
