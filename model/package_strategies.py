@@ -87,10 +87,11 @@ def _zip_bytes(members: list[str]) -> bytes:
 
 
 @st.composite
-def package_sets(draw: st.DrawFn, extension_suffixes: tuple[str, ...] = (".so",)
-                 ) -> PackageSet:
+def package_sets(draw: st.DrawFn, extension_suffixes: tuple[str, ...] = (".so",), *,
+                 names: tuple[str, ...] = NAMES) -> PackageSet:
     """A package set whose extension-module files use ``extension_suffixes`` (the target
-    interpreter's EXTENSION_SUFFIXES)."""
+    interpreter's EXTENSION_SUFFIXES), for top-level ``names`` (leave out stdlib modules
+    that start-up itself imports when site runs: a copy ahead of the stdlib breaks it)."""
     root = _root()
     nodes: dict[str, Node] = {}
     entries: list[str] = []
@@ -101,13 +102,13 @@ def package_sets(draw: st.DrawFn, extension_suffixes: tuple[str, ...] = (".so",)
         # Relative forms are relative to the working directory, which is ROOT.
         form = draw(st.sampled_from(("{d}", "{d}", "./e{n}", "e{n}/")))
         entries.append(form.format(d=directory, n=n))
-        for name in draw(st.lists(st.sampled_from(NAMES), max_size=3, unique=True)):
+        for name in draw(st.lists(st.sampled_from(names), max_size=3, unique=True)):
             item = draw(st.sampled_from(ITEMS))
             suffix = draw(st.sampled_from(extension_suffixes))
             _put(nodes, directory, name, item, suffix, draw(st.booleans()))
             features.append(item)
     if draw(st.integers(0, 3)) == 0:
-        entries.insert(draw(st.integers(0, len(entries))), _zip_entry(draw, nodes))
+        entries.insert(draw(st.integers(0, len(entries))), _zip_entry(draw, nodes, names))
         features.append("zip")
     if draw(st.integers(0, 4)) == 0:
         entries.insert(draw(st.integers(0, len(entries))), f"{root}/missing")
@@ -116,14 +117,14 @@ def package_sets(draw: st.DrawFn, extension_suffixes: tuple[str, ...] = (".so",)
         nodes[f"{root}/plain-file"] = File(b"not a zip\n")
         entries.append(f"{root}/plain-file")
         features.append("file-entry")
-    queries = [q for name in NAMES for q in (name, f"{name}.{SUBMODULE}")]
+    queries = [q for name in names for q in (name, f"{name}.{SUBMODULE}")]
     return PackageSet(tuple(sorted(nodes.items())), tuple(entries),
                       tuple(queries) + META_NAMES, tuple(features))
 
 
-def _zip_entry(draw: st.DrawFn, nodes: dict[str, Node]) -> str:
+def _zip_entry(draw: st.DrawFn, nodes: dict[str, Node], names: tuple[str, ...]) -> str:
     members: list[str] = []
-    for name in draw(st.lists(st.sampled_from(NAMES), max_size=2, unique=True)):
+    for name in draw(st.lists(st.sampled_from(names), max_size=2, unique=True)):
         kind = draw(st.sampled_from(("module", "package", "directory")))
         if kind == "module":
             members.append(f"{name}.py")
