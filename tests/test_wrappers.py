@@ -4,13 +4,14 @@ wrapper equal to what really happens when bash (or the compiled C wrapper) runs 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 
 import pytest
 from conftest import require_oracle
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
 from test_wrappers_support import Seen, build_stub, run
@@ -200,3 +201,63 @@ def test_compiled_record_and_resolve_argv0(scratch: str) -> None:
         env = {"PATH": f"/nonexistent::{scratch}"}
         model = _model(wrapper, ["stub"], env, "/", f"{scratch}/stub")
         assert _compare(model, run(wrapper, ["stub"], env, "/"))
+
+
+# -- optional: against nixpkgs' own generators ---------------------------------------------------
+NIXPKGS = os.environ.get("PREFIXLAB_NIXPKGS", "")
+"""A nixpkgs checkout; when set, the generators are compared with nixpkgs' scripts run by bash
+(not vendored here; no Nix needed)."""
+SHELL_GEN = "pkgs/build-support/setup-hooks/make-wrapper.sh"
+C_GEN = "pkgs/by-name/ma/makeBinaryWrapper/make-binary-wrapper.sh"
+
+
+def _nixpkgs_run(script: str, call: str, args: list[str], cwd: str) -> bytes:
+    import subprocess
+    program = f'die() {{ echo "$*" >&2; exit 1; }}; source "$0"; set +eu; {call} "$@"'
+    done = subprocess.run([b"bash", b"-c", program.encode(), f"{NIXPKGS}/{script}".encode(),
+                           *[os.fsencode(a) for a in args]], cwd=cwd, capture_output=True,
+                          env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                          timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(flags=flag_lists(dirs=["/d 1", "/x"]))
+def test_shell_generator_equals_nixpkgs(flags: list[str]) -> None:
+    if not os.path.exists(f"{NIXPKGS}/{SHELL_GEN}"):
+        pytest.skip("PREFIXLAB_NIXPKGS does not name a nixpkgs checkout")
+    with open(f"{NIXPKGS}/{SHELL_GEN}", encoding="utf-8") as handle:
+        # --add-flag/--append-flag came later (nixpkgs #400649)
+        known = re.search(r"--add-flag(?!s)", handle.read()) is not None
+    assume(known or not {"--add-flag", "--append-flag"} & set(flags))
+    with tempfile.TemporaryDirectory() as where:
+        os.mkdir(f"{where}/t")
+        with open(f"{where}/t/orig", "w") as handle:
+            handle.write("")
+        os.chmod(f"{where}/t/orig", 0o755)
+        _nixpkgs_run(SHELL_GEN, "makeShellWrapper t/orig out", flags, where)
+        with open(f"{where}/out", "rb") as handle:
+            real = handle.read()
+    assert real == wrapgen.shell_wrapper("t/orig", flags).encode("utf-8", "surrogateescape")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(flags=flag_lists(dirs=["/d 1", "/x"], binary=True))
+def test_c_generator_equals_nixpkgs_outside_the_helper_bodies(flags: list[str]) -> None:
+    if not os.path.exists(f"{NIXPKGS}/{C_GEN}"):
+        pytest.skip("PREFIXLAB_NIXPKGS does not name a nixpkgs checkout")
+    real = _nixpkgs_run(C_GEN, "makeDocumentedCWrapper /t/x", flags, "/").decode(
+        "utf-8", "surrogateescape")
+    ours = wrapgen.c_wrapper("/t/x", flags)
+    # the helper definitions are ours: compare everything but them
+    for helper in (wrapgen._SURROUNDED, wrapgen._PREFIX, wrapgen._SUFFIX, wrapgen._RESOLVE):
+        ours = ours.replace(helper, "")
+    assert _without_functions(real) == _without_functions(ours)
+
+
+def _without_functions(source: str) -> str:
+    """The source with every top-level function other than main() removed."""
+    cut = re.sub(r"\n(?!int main)[a-z][^\n]*\([^\n]*\) \{\n.*?\n\}\n", "\n", source,
+                 flags=re.S)
+    return re.sub(r"\n{3,}", "\n\n", cut)
