@@ -8,6 +8,8 @@ a venv made here with --system-site-packages); nothing is installed anywhere.
 from __future__ import annotations
 
 import ast
+import os
+import shutil
 import subprocess
 from collections.abc import Mapping
 
@@ -178,3 +180,43 @@ def test_pip_installs_where_predicted(interp: Interpreter) -> None:
         predicted = predict(_world(interp), Invocation.make(python, [], cwd="/"))
         assert predicted.install is not None
         assert in_venv == {k: predicted.install[k] for k in in_venv}
+
+
+def _build_tree(interp: Interpreter, root: str) -> str:
+    """The interpreter binary in a directory that looks like a CPython build tree
+    (Modules/Setup.local, Lib/ and pybuilddir.txt pointing at the real stdlib)."""
+    assert interp.constants is not None
+    stdlib = f"{interp.constants.prefix}/{interp.constants.stdlib_subdir}"
+    tree = f"{root}/tree"
+    os.makedirs(f"{tree}/Modules")
+    with open(f"{tree}/Modules/Setup.local", "w") as handle:
+        handle.write("# a build tree marker\n")
+    with open(f"{tree}/pybuilddir.txt", "w") as handle:
+        handle.write("build")
+    os.symlink(stdlib, f"{tree}/Lib")
+    os.symlink(f"{stdlib}/lib-dynload", f"{tree}/build")
+    binary = f"{tree}/{os.path.basename(interp.real_path)}"
+    try:
+        os.link(interp.real_path, binary)
+    except OSError:
+        shutil.copy2(interp.real_path, binary)
+    return binary
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", [i for i in INTERPRETERS if i.constants is not None
+                                    and i.constants.flavour == "upstream"], ids=interpreter_id)
+def test_include_in_a_build_tree(interp: Interpreter) -> None:
+    """sysconfig in a build tree (Modules/Setup.local next to the real executable) installs
+    headers from <srcdir>/Include; srcdir is '.' in these builds' Makefiles."""
+    assert interp.constants is not None
+    with scratch_dir("prefixlab-schemes-") as root:
+        binary = _build_tree(interp, root)
+        world = World(Snapshot("/"), {binary: interp.constants})
+        invocation = Invocation.make(binary, ["-S"], cwd="/")
+        predicted, probed = predict(world, invocation), probe(invocation)
+        assert probed.status == "ok", probed.error
+        assert predicted.install == probed.install
+        if interp.constants.srcdir == ".":
+            assert probed.install is not None
+            assert probed.install["include"] == f"{root}/tree/Include"
