@@ -1,27 +1,26 @@
 """`which` against the real importlib, on generated package sets, on every interpreter here.
 
 Each package set is materialized on disk and put on PYTHONPATH; one run of the real
-interpreter (-S) asks importlib for every name at once: the meta-path finders in order, as
-``import`` does for a module not imported yet (``importlib._bootstrap._find_spec``; a dotted
-name goes through its parent's ``__path__``).  The model must report the same ``origin`` and
-``submodule_search_locations``.  Expected values come only from the real interpreter.
+interpreter asks importlib for every name at once (prefixlab.impl.whichcheck: the meta-path
+finders in order, as ``import`` does for a module not imported yet).  The model must report
+the same ``origin`` and ``submodule_search_locations``.  Expected values come only from the
+real interpreter.
 """
 
 from __future__ import annotations
 
-import ast
 import os
-import subprocess
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 
+from prefixlab.impl import whichcheck
 from prefixlab.impl.interpreters import Interpreter
 from prefixlab.impl.materialize import materialize, scratch_dir
 from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model.imports import Resolution, context_for, which, xoptions
+from prefixlab.model.imports import xoptions
 from prefixlab.model.invocation import Invocation
 from prefixlab.model.package_strategies import NAMES, PackageSet, package_sets
 from prefixlab.model.startup import World, predict
@@ -30,68 +29,20 @@ from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
 INTERPRETERS = list(in_scope_interpreters())
 CASES = int(os.environ.get("PREFIXLAB_WHICH_CASES", "12"))
-MARK = "PREFIXLAB-WHICH:"
-
-# What import asks for a name not imported yet.  A parent that cannot be imported (garbage
-# in a .pyc or extension file) is reported as such: find_spec never gets to the child.
-ORACLE = r"""
-import sys, importlib, importlib._bootstrap as bootstrap
-out = {}
-for name in sys.argv[1:]:
-    parent = name.rpartition('.')[0]
-    try:
-        path = importlib.import_module(parent).__path__ if parent else None
-    except ModuleNotFoundError:
-        out[name] = 'not-found'
-        continue
-    except AttributeError:
-        out[name] = 'not-a-package'
-        continue
-    except ImportError:
-        out[name] = 'parent-unimportable'
-        continue
-    spec = bootstrap._find_spec(name, path)
-    if spec is None:
-        out[name] = 'not-found'
-    else:
-        locations = spec.submodule_search_locations
-        out[name] = (spec.origin, None if locations is None else list(locations))
-sys.stdout.write('PREFIXLAB-WHICH:' + ascii(out) + '\n')
-"""
 
 
-def real_answers(interp: Interpreter, names: Sequence[str], *, env: dict[str, str],
-                 cwd: str, options: Sequence[str] = ("-S",)) -> dict[str, Any]:
-    done = subprocess.run([interp.path, *options, "-c", ORACLE, *names], env=env,
-                          cwd=cwd, capture_output=True, timeout=60, text=True)
-    for line in done.stdout.splitlines():
-        if line.startswith(MARK):
-            return dict(ast.literal_eval(line[len(MARK):]))
-    raise AssertionError(f"the oracle did not answer: {done.stderr[-2000:]}")
-
-
-def model_answer(resolution: Resolution) -> object:
-    found = resolution.found
-    if found is None:
-        return "not-a-package" if resolution.error == "not a package" else "not-found"
-    return (found.origin, None if found.locations is None else list(found.locations))
-
-
-def model_answers(interp: Interpreter, names: Sequence[str], *, env: dict[str, str],
-                  cwd: str, options: Sequence[str] = ("-S",)) -> dict[str, object]:
+def answers(interp: Interpreter, names: Sequence[str], *, env: dict[str, str], cwd: str,
+            options: Sequence[str] = ("-S",)) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(real, model) answers for ``names`` when ``interp`` runs with ``options``."""
     assert interp.constants is not None
     world = World(Snapshot("/"), {interp.real_path: interp.constants})
     invocation = Invocation.make(interp.path, [*options, "-c", "pass"], env=env, cwd=cwd)
     outcome = predict(world, invocation)
     assert outcome.status == "ok", outcome.error
-    context = context_for(world, outcome)
-    assert context is not None
-    return {name: model_answer(which(context, name)) for name in names}
-
-
-def compare(real: dict[str, Any], model: dict[str, object]) -> list[str]:
-    return [f"{name}: real {answer!r}, model {model[name]!r}" for name, answer in real.items()
-            if answer != "parent-unimportable" and answer != model[name]]
+    model = whichcheck.model_answers(world, outcome, names)
+    real = whichcheck.real_answers(outcome, names)
+    assert model is not None and real is not None
+    return real, model
 
 
 def test_some_interpreter_is_found() -> None:
@@ -108,8 +59,8 @@ def test_which_agrees_with_find_spec(interp: Interpreter, options: tuple[str, ..
     suffixes = interp.constants.extension_suffixes
     require_oracle(bool(suffixes), f"{interp.path}: no extension suffixes learned")
 
-    @settings(max_examples=CASES if options else CASES // 2, deadline=None, suppress_health_check=list(HealthCheck),
-              database=None)
+    @settings(max_examples=CASES if options else CASES // 2, deadline=None,
+              suppress_health_check=list(HealthCheck), database=None)
     # With site, a copy of stat ahead of the stdlib breaks site itself (genericpath uses it).
     @given(package_sets(suffixes, names=NAMES if options else ("alpha", "beta", "json")))
     def check(packages: PackageSet) -> None:
@@ -118,9 +69,9 @@ def test_which_agrees_with_find_spec(interp: Interpreter, options: tuple[str, ..
             materialize(layout, root)
             env = {"PYTHONPATH": ":".join(entries)}
             note(f"entries: {entries}\nlayout: {sorted(p for p, _ in layout.items())}")
-            real = real_answers(interp, packages.queries, env=env, cwd=root, options=options)
-            model = model_answers(interp, packages.queries, env=env, cwd=root, options=options)
-            assert not compare(real, model), "\n".join(compare(real, model))
+            real, model = answers(interp, packages.queries, env=env, cwd=root, options=options)
+            problems = whichcheck.differences(real, model)
+            assert not problems, "\n".join(problems)
 
     check()
 
@@ -151,10 +102,10 @@ def test_frozen_modules_setting(interp: Interpreter, setting: str) -> None:
         else:
             options.append(word)
     with scratch_dir("prefixlab-which-") as root:
-        real = real_answers(interp, FROZEN_QUERIES, env=env, cwd=root, options=[*options, "-S"])
-        model = model_answers(interp, FROZEN_QUERIES, env=env, cwd=root,
+        real, model = answers(interp, FROZEN_QUERIES, env=env, cwd=root,
                               options=[*options, "-S"])
-    assert not compare(real, model), "\n".join(compare(real, model))
+    problems = whichcheck.differences(real, model)
+    assert not problems, "\n".join(problems)
 
 
 def test_xoptions_are_read_as_the_interpreter_parses_them() -> None:
