@@ -62,3 +62,34 @@ def flag_lists(draw: st.DrawFn, *, dirs: Sequence[str] = ("/",), binary: bool = 
         else:
             out.append(kind)
     return out
+
+
+Layer = tuple[str, tuple[str, ...]]
+"""One hop of an exec chain, outermost last: ('shell', flags), ('binary', flags), ('link', ()),
+('script', (argument,)) for a ``#!`` script whose interpreter is the previous hop, or
+('wrap-program', flags) for wrapProgram (the file moved to .NAME-wrapped, --inherit-argv0)."""
+
+
+@st.composite
+def exec_chains(draw: st.DrawFn, *, dirs: Sequence[str] = ("/",), max_layers: int = 4,
+                max_binary: int = 1) -> list[Layer]:
+    """Layers to build around a program, innermost first: wrappers of wrappers, links to
+    them, scripts interpreted by them.  At most ``max_binary`` compiled wrappers (compiling
+    is slow).  Shrinks toward one plain shell wrapper."""
+    layers: list[Layer] = []
+    binaries = 0
+    for _ in range(draw(st.integers(1, max_layers))):
+        kinds = ["shell", "link", "script", "wrap-program"]
+        if binaries < max_binary:
+            kinds.append("binary")
+        kind = draw(st.sampled_from(kinds))
+        if kind == "binary":
+            binaries += 1
+        if kind in ("shell", "binary", "wrap-program"):
+            flags = draw(flag_lists(dirs=dirs, binary=kind == "binary", max_flags=3))
+            layers.append((kind, tuple(flags)))
+        elif kind == "script":
+            layers.append((kind, (draw(st.sampled_from(["", "-x", "a b"])),)))
+        else:
+            layers.append((kind, ()))
+    return layers

@@ -154,9 +154,7 @@ def _compare(model: execchain.Arrived | execchain.Stopped, real: Seen | str) -> 
     return True
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(data=st.data())
-def test_shell_wrapper_model_equals_bash(scratch: str, data: st.DataObject) -> None:
+def _shell_case(scratch: str, data: st.DataObject) -> None:
     flags = data.draw(flag_lists(dirs=_dirs(scratch)))
     args = data.draw(st.lists(WORD, max_size=2))
     wrapper = f"{scratch}/w-sh"
@@ -170,9 +168,20 @@ def test_shell_wrapper_model_equals_bash(scratch: str, data: st.DataObject) -> N
     event("modelled" if modelled else "not modelled")
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-def test_binary_wrapper_model_equals_compiled_wrapper(scratch: str, data: st.DataObject) -> None:
+def test_shell_wrapper_model_equals_bash(scratch: str, data: st.DataObject) -> None:
+    _shell_case(scratch, data)
+
+
+@pytest.mark.sweep
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_shell_wrapper_model_equals_bash_long(scratch: str, data: st.DataObject) -> None:
+    _shell_case(scratch, data)
+
+
+def _binary_case(scratch: str, data: st.DataObject) -> None:
     flags = data.draw(flag_lists(dirs=_dirs(scratch), binary=True))
     source = wrapgen.c_wrapper(f"{scratch}/stub", flags)
     note(source)
@@ -186,6 +195,20 @@ def test_binary_wrapper_model_equals_compiled_wrapper(scratch: str, data: st.Dat
     modelled = _compare(_model(wrapper, argv, BASE_ENV, scratch, f"{scratch}/stub"),
                         run(wrapper, argv, BASE_ENV, scratch))
     event("modelled" if modelled else "not modelled")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_binary_wrapper_model_equals_compiled_wrapper(scratch: str, data: st.DataObject) -> None:
+    _binary_case(scratch, data)
+
+
+@pytest.mark.sweep
+@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_binary_wrapper_model_equals_compiled_wrapper_long(scratch: str,
+                                                           data: st.DataObject) -> None:
+    _binary_case(scratch, data)
 
 
 def test_compiled_record_and_resolve_argv0(scratch: str) -> None:
