@@ -25,6 +25,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from prefixlab.impl.interpreters import cache_dir
@@ -183,6 +184,8 @@ def search(fuzzer: Fuzzer, budget: Budget,
             shrinking = True
             raise _Found(finding)
 
+    # Hypothesis' own files go to the cache too, never into the user's working directory.
+    set_hypothesis_home_dir(str(Path(cache_dir()) / "hypothesis"))
     database = None if budget.seed is not None else DirectoryBasedExampleDatabase(
         str(database_dir(fuzzer.command)))
     test = settings(max_examples=budget.max_examples, deadline=None, database=database,

@@ -1,0 +1,123 @@
+"""``prefixlab unwrap`` and ``prefixlab fuzz-unwrap`` (issue 4, items 3 and 6).
+
+The known-bad unwrappers are the ones the issue names: the reverted nixpkgs rule (#297628's
+``sed -e 1d -e 3d``, reverted by #302385 for deleting pretalx's ``import os``), deleting the
+preamble by pattern, and stripping trailing whitespace.  Each must be caught within the
+default budget; prefixlab's own unwrapper must pass.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prefixlab.model.nixwrap import NixWrap, wrap_python_programs
+
+PREFIXLAB = str(Path(sys.executable).with_name("prefixlab"))
+LINE_THREE = 'echo "#!"{python}; sed -e 1d -e 3d {script}'
+BY_PATTERN = "echo \"#!\"{python}; sed -e 1d -e '/^import sys;import site/d' {script}"
+STRIPPING = ("echo \"#!\"{python}; sed -e 1d -e '/^import sys;import site/d' "
+             "-e 's/[[:space:]]*$//' {script}")
+# A right unwrapper that is quick to start: the model itself (prefixlab unwrap's core).
+QUICK = (f"{sys.executable} -c 'import sys; from prefixlab.model.scriptwrap import unwrap; "
+         "sys.stdout.buffer.write(unwrap(open(sys.argv[1], \"rb\").read(), "
+         "sys.argv[2].encode()).text)' {script} {python}")
+
+
+def prefixlab(*args: str, cache: Path, cwd: Path | None = None
+              ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    return subprocess.run([PREFIXLAB, *args], capture_output=True, text=True, timeout=300,
+                          env=env, cwd=cwd)
+
+
+# -- unwrap -------------------------------------------------------------------------------------
+def test_unwrap_prints_the_original(tmp_path: Path) -> None:
+    """pretalx's manage.py shape, the case the line-3 rule broke (#302315)."""
+    original = b"#!/usr/bin/env python3 -u\nimport os\nimport sys\nos.getcwd()\n"
+    wrapped = wrap_python_programs(original, NixWrap())
+    assert wrapped is not None
+    (tmp_path / ".manage-wrapped").write_bytes(wrapped.text)
+    done = subprocess.run([PREFIXLAB, "unwrap", str(tmp_path / ".manage-wrapped"),
+                           "--python", "/env/bin/python3"], capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"#!/env/bin/python3 -u\nimport os\nimport sys\nos.getcwd()\n"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"#!/usr/bin/python3\nimport os\n", "not a wrapped script"),
+    (None, "cannot read"),
+])
+def test_unwrap_refuses_with_one_line(tmp_path: Path, content: bytes | None, message: str
+                                      ) -> None:
+    script = tmp_path / "foo"
+    if content is not None:
+        script.write_bytes(content)
+    done = prefixlab("unwrap", str(script), "--python", "/p", cache=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and message in done.stderr
+    assert done.stderr.startswith(f"prefixlab unwrap: {script}: ")
+
+
+# -- fuzz-unwrap --------------------------------------------------------------------------------
+def test_finds_the_reverted_line_three_rule_reproducibly(tmp_path: Path) -> None:
+    args = ("fuzz-unwrap", "--cmd", LINE_THREE, "--seed", "4", "--budget", "300")
+    first = prefixlab(*args, cache=tmp_path)
+    assert first.returncode == 1, first.stderr
+    for part in ("The script (shrunk):", "Wrapped by wrapPythonPrograms", "COMMAND printed:",
+                 "--- expected", "+++ got", "Reproduce with:"):
+        assert part in first.stdout
+    again = prefixlab(*args, cache=tmp_path)
+    assert again.stdout == first.stdout
+
+
+def test_the_reproducer_reproduces(tmp_path: Path) -> None:
+    done = prefixlab("fuzz-unwrap", "--cmd", LINE_THREE, "--seed", "7", cache=tmp_path)
+    snippet = done.stdout.split("Reproduce with:\n", 1)[1]
+    replay = subprocess.run(["/bin/sh", "-c", snippet], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert "differ" in replay.stdout and "same" not in replay.stdout.split()
+
+
+@pytest.mark.parametrize("command", [BY_PATTERN, STRIPPING], ids=["by-pattern", "stripping"])
+def test_finds_the_other_known_bad_unwrappers(tmp_path: Path, command: str) -> None:
+    done = prefixlab("fuzz-unwrap", "--cmd", command, cache=tmp_path, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Finding after" in done.stdout
+    # The example database lives in prefixlab's cache directory, not in the cwd.
+    assert list((tmp_path / "prefixlab" / "fuzz-unwrap").iterdir())
+    assert not (tmp_path / ".hypothesis").exists()
+
+
+def test_prefixlab_unwrap_passes(tmp_path: Path) -> None:
+    command = f"{PREFIXLAB} unwrap {{script}} --python {{python}}"
+    done = prefixlab("fuzz-unwrap", "--cmd", command, "--max-examples", "4", "--seed", "1",
+                     cache=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("No finding")
+
+
+def test_the_model_passes_many_scripts(tmp_path: Path) -> None:
+    done = prefixlab("fuzz-unwrap", "--cmd", QUICK, "--max-examples", "25", "--seed", "2",
+                     cache=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_hang_on_a_generated_case_is_a_finding(tmp_path: Path) -> None:
+    command = f"grep -q __future__ {{script}} && sleep 30; {QUICK}"
+    done = prefixlab("fuzz-unwrap", "--cmd", command, "--timeout", "1", "--seed", "3",
+                     "--budget", "15", cache=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "did not finish within 1 s" in done.stdout and "__future__" in done.stdout
+
+
+@pytest.mark.parametrize("command", ["false", "exit 3", "sleep 30", "no-such-unwrapper {script}"])
+def test_a_command_that_cannot_run_is_bad_input(tmp_path: Path, command: str) -> None:
+    done = prefixlab("fuzz-unwrap", "--cmd", command, "--timeout", "1", cache=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("prefixlab fuzz-unwrap: --cmd: the command fails")
