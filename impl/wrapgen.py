@@ -174,6 +174,62 @@ def _each(mode: str, name: str, sep: str, values: str, contents: Mapping[str, st
     return lines
 
 
+def shell_wrapper_2021(original: str, flags: Sequence[str], *, shell: str = "/bin/bash",
+                       contents: Mapping[str, str] | None = None) -> str:
+    """The text the 2021 ``makeWrapper`` wrote (``#! $SHELL -eu``, extraFlagsArray, no
+    de-duplication, no --chdir or --inherit-argv0; index copy of make-wrapper.sh)."""
+    params = list(flags)
+
+    def at(i: int) -> str:
+        return params[i] if i < len(params) else ""
+
+    out = [f"#! {shell} -eu", "declare -a extraFlagsArray=()"]
+    before: list[str] = []
+    argv0 = ""
+    n = 0
+    while n < len(params):
+        p, name, sep, value = at(n), at(n + 1), at(n + 2), at(n + 3)
+        if p == "--set":
+            out.append(f"export {name}={bash_quote(sep)}")
+            n += 3
+        elif p == "--set-default":
+            out.append(f"export {name}=${{{name}-{bash_quote(sep)}}}")
+            n += 3
+        elif p == "--unset":
+            out.append(f"unset {name}")
+            n += 2
+        elif p == "--run":
+            out += ["set +u", name, "set -u"]
+            n += 2
+        elif p in ("--prefix", "--suffix", "--suffix-each", "--prefix-contents",
+                   "--suffix-contents"):
+            if p.endswith("-contents"):
+                values = [(contents or {})[f].rstrip("\n") for f in ifs_split(value, " \t\n")]
+            elif p == "--suffix-each":
+                values = ifs_split(value, " \t\n")
+            else:
+                values = [value] if value else []
+            for v in values:
+                if p.startswith("--suffix"):
+                    out.append(f"export {name}+=${{{name}:+{bash_quote(sep)}}}{bash_quote(v)}")
+                else:
+                    out.append(f"export {name}={bash_quote(v)}${{{name}:+{bash_quote(sep)}${name}}}")
+            n += 4
+        elif p == "--add-flags":
+            if any(c in name for c in "*?["):
+                raise GeneratorError("--add-flags: glob characters are expanded when generated")
+            before += ifs_split(name, " \t\n")
+            n += 2
+        elif p == "--argv0":
+            argv0 = name
+            n += 2
+        else:
+            raise GeneratorError(f"makeWrapper doesn't understand the arg {bash_quote(p)}")
+    words = ["exec", *(["-a", bash_quote(argv0)] if argv0 else []), bash_quote(original),
+             *before, '"${extraFlagsArray[@]}"', '"$@"']
+    return "\n".join([*out, "set +u", " ".join(words)]) + "\n"
+
+
 # -- makeCWrapper ------------------------------------------------------------------------------
 def c_literal(value: str) -> str:
     """escapeStringLiteral: backslash, double quote, newline and carriage return escaped."""

@@ -13,7 +13,7 @@ the caller reports it as not modelled instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _IFS_WHITE = " \t\n"
 _ANSI = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r",
@@ -35,6 +35,14 @@ class Context:
     variables: Mapping[str, str]
     dollar0: str = ""
     args: Sequence[str] = ()
+    arrays: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Array variables (``"${NAME[@]}"`` expands to their elements)."""
+    nounset: bool = False
+    """set -u: expanding an unset variable is an error (:class:`Unbound`)."""
+
+
+class Unbound(Exception):
+    """set -u and an unset variable expanded: bash stops the script."""
 
 
 def is_name(text: str) -> bool:
@@ -84,6 +92,13 @@ def _ansi_c(text: str, i: int) -> tuple[str, int]:
             raise Unsupported(f"the $'...' escape \\{e}")
 
 
+def _value(ctx: Context, name: str) -> str | None:
+    value = ctx.variables.get(name)
+    if value is None and ctx.nounset:
+        raise Unbound(f"{name}: unbound variable")
+    return value
+
+
 def _parameter(text: str, i: int, ctx: Context) -> tuple[str | None, int]:
     """A ``$`` expansion at ``text[i] == '$'``: (value or None when unset, index after)."""
     j = i + 1
@@ -93,14 +108,14 @@ def _parameter(text: str, i: int, ctx: Context) -> tuple[str | None, int]:
         name = text[j + 1:end] if end > 0 else ""
         if not is_name(name):
             raise Unsupported(f"the expansion ${{{name}...}}")
-        return ctx.variables.get(name), end + 1
+        return _value(ctx, name), end + 1
     if c == "0":
         return ctx.dollar0, j + 1
     if c and c in _NAME_START:
         k = j
         while k < len(text) and text[k] in _NAME_CHARS:
             k += 1
-        return ctx.variables.get(text[j:k]), k
+        return _value(ctx, text[j:k]), k
     if c == "" or c in _IFS_WHITE or c == '"':
         return "$", j  # a lone $ is literal
     raise Unsupported(f"the expansion ${c}")
@@ -110,17 +125,24 @@ def _parameter(text: str, i: int, ctx: Context) -> tuple[str | None, int]:
 Piece = tuple[str, bool]
 
 
-def _double_quoted(text: str, i: int, ctx: Context) -> tuple[list[Piece], int, bool]:
-    """A ``"..."`` body from ``i``: pieces, index after, and whether it was exactly "$@"."""
+def _double_quoted(text: str, i: int,
+                   ctx: Context) -> tuple[list[Piece], int, Sequence[str] | None]:
+    """A ``"..."`` body from ``i``: pieces, index after, and the words when it was exactly
+    ``"$@"`` or ``"${NAME[@]}"`` (each element one word)."""
     if text.startswith('$@"', i):
-        return [], i + 3, True
+        return [], i + 3, ctx.args
+    if text.startswith("${", i) and text.find('[@]}"', i) > 0:
+        end = text.find('[@]}"', i)
+        name = text[i + 2:end]
+        if is_name(name) and name in ctx.arrays:
+            return [], end + 5, ctx.arrays[name]
     out: list[str] = []
     while True:
         if i >= len(text):
             raise Unsupported("an unterminated double-quoted string")
         c = text[i]
         if c == '"':
-            return [("".join(out), True)], i + 1, False
+            return [("".join(out), True)], i + 1, None
         if c == "\\" and i + 1 < len(text) and text[i + 1] in '$`"\\\n':
             if text[i + 1] != "\n":
                 out.append(text[i + 1])
@@ -189,11 +211,11 @@ def words(line: str, ctx: Context) -> list[str]:
                 pieces.append((value, True))
                 literal = True
             elif c == '"':
-                got, i, at = _double_quoted(line, i + 1, ctx)
-                if at:
+                got, i, whole = _double_quoted(line, i + 1, ctx)
+                if whole is not None:
                     if pieces or (i < n and line[i] not in " \t"):
                         raise Unsupported('"$@" joined to other text')
-                    result.extend(ctx.args)
+                    result.extend(whole)
                     break
                 pieces.extend(got)
                 literal = True

@@ -265,7 +265,9 @@ def _run_env(proc: _Process, argv: tuple[str, ...], steps: list[Step]) -> _Proce
 def _run_bash(fs: FsView, resolver: kernel.Resolver, proc: _Process,
               argv: tuple[str, ...], steps: list[Step]) -> _Process:
     args = list(argv[1:])
-    while args and args[0] in ("-e", "--"):
+    nounset = False
+    while args and args[0] in ("-e", "-u", "-eu", "-ue", "--"):
+        nounset = nounset or "u" in args[0]
         args.pop(0)
     if not args or args[0].startswith("-"):
         raise _unmodelled("shell", f"bash started with {list(argv[1:])!r}: only `bash [-e] "
@@ -284,7 +286,8 @@ def _run_bash(fs: FsView, resolver: kernel.Resolver, proc: _Process,
     shim = pyenv.read_shim(text)
     if shim is not None:
         return _run_shim(fs, resolver, shim, proc, env, script, tuple(args[1:]), steps)
-    return _run_shell_wrapper(resolver, text, proc, env, script, tuple(args[1:]), steps)
+    return _run_shell_wrapper(resolver, text, proc, env, script, tuple(args[1:]), steps,
+                              nounset)
 
 
 def _bash_startup(resolver: kernel.Resolver, env: Mapping[str, str], cwd: str) -> dict[str, str]:
@@ -306,15 +309,20 @@ def _bash_startup(resolver: kernel.Resolver, env: Mapping[str, str], cwd: str) -
 
 def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
                        env: dict[str, str], script: str, args: tuple[str, ...],
-                       steps: list[Step]) -> _Process:
+                       steps: list[Step], nounset: bool) -> _Process:
     wrapper = makewrapper.parse(text)
     if isinstance(wrapper, makewrapper.NotUnderstood):
         why = f" ({wrapper.why})" if wrapper.why else ""
         raise _unmodelled("shell", f"{script}: line {wrapper.line_number} is not understood"
                           f"{why}: {wrapper.line!r}")
     cwd = proc.cwd
+    arrays: dict[str, tuple[str, ...]] = {}
     for op in wrapper.ops:
-        if isinstance(op, makewrapper.Set):
+        if isinstance(op, makewrapper.DeclareArray):
+            arrays[op.name] = ()
+        elif isinstance(op, makewrapper.Nounset):
+            nounset = op.on
+        elif isinstance(op, makewrapper.Set):
             if not op.default or op.name not in env:
                 env[op.name] = op.value
         elif isinstance(op, makewrapper.Unset):
@@ -324,7 +332,11 @@ def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
         else:
             cwd = _cd(resolver, op.directory, env, cwd, script)
     try:
-        words = bashwords.words(wrapper.exec_line, bashwords.Context(env, script, args))
+        words = bashwords.words(wrapper.exec_line, bashwords.Context(env, script, args,
+                                                                      arrays, nounset))
+    except bashwords.Unbound as why:
+        raise _fail("shell", f"{script}: line {wrapper.exec_line_number}: {why} "
+                    "(set -u stops the script)") from None
     except bashwords.Unsupported as why:
         raise _unmodelled("shell", f"{script}: line {wrapper.exec_line_number} is not "
                           f"understood ({why}): {wrapper.exec_line!r}") from None

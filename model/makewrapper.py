@@ -2,7 +2,7 @@
 
 The recognised text is what ``makeShellWrapper`` writes (pkgs/build-support/setup-hooks/
 make-wrapper.sh, the echo-based format in use 2022-2025, c04b0dda): after ``#! SHELL -e``, one
-line per flag in argument order::
+line per flag in argument order (the 2021 format differs where noted below)::
 
     export V='x'                          --set (value quoted by bash's ${x@Q})
     export V=${V-'x'}                     --set-default
@@ -10,6 +10,10 @@ line per flag in argument order::
     cd 'D'                                --chdir
     V=${V:+':'$V':'} ...  export V        --prefix / --suffix: a 6- or 7-line block per value
     exec [-a "ARGV0"] "TARGET"  FLAGS "$@" FLAGS
+
+The 2021 format (``#! SHELL -eu``) adds ``declare -a extraFlagsArray=()``, appends with
+``export V+=${V:+'S'}'x'`` and prepends with ``export V='x'${V:+'S'$V}`` (no de-duplication),
+ends with ``set +u`` and passes ``"${extraFlagsArray[@]}"`` before ``"$@"``.
 
 ``--run`` text and any other line are not modelled: :func:`parse` names the first line it does
 not understand.  The ``exec`` line is expanded by bash at run time (``--add-flags`` text is
@@ -31,6 +35,10 @@ _SET = re.compile(rf"export ({_NAME})=({_Q})")
 _SET_DEFAULT = re.compile(rf"export ({_NAME})=\$\{{({_NAME})-({_Q})\}}")
 _UNSET = re.compile(rf"unset ({_NAME})")
 _CD = re.compile(rf"cd ({_Q})")
+_OLD_SUFFIX = re.compile(rf"export ({_NAME})\+=\$\{{({_NAME}):\+({_Q})\}}({_Q})")
+_OLD_PREFIX = re.compile(rf"export ({_NAME})=({_Q})\$\{{({_NAME}):\+({_Q})\$({_NAME})\}}")
+_DECLARE = re.compile(rf"declare -a ({_NAME})=\(\)")
+_NOUNSET = re.compile(r"set ([+-])u")
 _BLOCK = re.compile(rf"({_NAME})=\$\{{({_NAME}):\+({_Q})\$({_NAME})({_Q})\}}")
 
 # Variables that make bash read or do more than the script says (a startup file, options,
@@ -57,17 +65,32 @@ class Chdir:
 
 
 @dataclass(frozen=True)
+class DeclareArray:
+    """``declare -a NAME=()`` (the 2021 format's extraFlagsArray)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Nounset:
+    """``set -u`` (True) or ``set +u``."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class AddValue:
     """One value of --prefix/--suffix, with its de-duplication."""
 
     mode: str
-    """'prefix' or 'suffix'."""
+    """'prefix' or 'suffix'; 'old-prefix' or 'old-suffix' for the 2021 format, which adds
+    the value without de-duplication."""
     name: str
     separator: str
     value: str
 
 
-Op = Set | Unset | Chdir | AddValue
+Op = Set | Unset | Chdir | AddValue | DeclareArray | Nounset
 
 
 @dataclass(frozen=True)
@@ -125,6 +148,14 @@ def _op(lines: list[str], i: int) -> tuple[Op | None, int]:
         return Set(m[1], bashwords.literal(m[3]), default=True), 1
     if m := _UNSET.fullmatch(line):
         return Unset(m[1]), 1
+    if m := _DECLARE.fullmatch(line):
+        return DeclareArray(m[1]), 1
+    if m := _NOUNSET.fullmatch(line):
+        return Nounset(m[1] == "-"), 1
+    if (m := _OLD_SUFFIX.fullmatch(line)) and m[1] == m[2]:
+        return AddValue("old-suffix", m[1], bashwords.literal(m[3]), bashwords.literal(m[4])), 1
+    if (m := _OLD_PREFIX.fullmatch(line)) and m[1] == m[3] == m[5]:
+        return AddValue("old-prefix", m[1], bashwords.literal(m[4]), bashwords.literal(m[2])), 1
     if m := _CD.fullmatch(line):
         return Chdir(bashwords.literal(m[1])), 1
     if (m := _BLOCK.fullmatch(line)) and m[1] == m[2] == m[4] and m[3] == m[5]:
@@ -157,6 +188,10 @@ def add_value(env: Mapping[str, str], op: AddValue) -> str:
     present (suffix), then strip one separator from each end)."""
     sep, value = op.separator, op.value
     old = env.get(op.name, "")
+    if op.mode == "old-suffix":  # export V+=${V:+S}x
+        return old + (sep if old else "") + value
+    if op.mode == "old-prefix":  # export V=x${V:+S$V}
+        return value + (sep + old if old else "")
     current = f"{sep}{old}{sep}" if old else ""
     if op.mode == "prefix":
         current = current.replace(f"{sep}{value}{sep}", sep, 1)

@@ -284,3 +284,41 @@ def _without_functions(source: str) -> str:
     cut = re.sub(r"\n(?!int main)[a-z][^\n]*\([^\n]*\) \{\n.*?\n\}\n", "\n", source,
                  flags=re.S)
     return re.sub(r"\n{3,}", "\n\n", cut)
+
+
+# -- the 2021 format -------------------------------------------------------------------------
+_OLD_FLAGS = {"--set": 2, "--set-default": 2, "--unset": 1, "--prefix": 3, "--suffix": 3,
+              "--add-flags": 1, "--argv0": 1}
+
+
+def _old_flags(flags: list[str]) -> list[str]:
+    """The groups of a flag list the 2021 generator knew."""
+    out: list[str] = []
+    for group in _grouped(flags):
+        if group[0] in _OLD_FLAGS and not (group[0] == "--add-flags"
+                                           and any(c in group[1] for c in "*?[")):
+            out += group
+    return out
+
+
+def test_2021_format_text() -> None:
+    # research notes §3.1: '#! $SHELL -eu', declare -a extraFlagsArray=(), set +u, exec ...
+    text = wrapgen.shell_wrapper_2021("/p", ["--prefix", "PATH", ":", "v"], shell="/sh")
+    assert text == ("#! /sh -eu\ndeclare -a extraFlagsArray=()\n"
+                    "export PATH='v'${PATH:+':'$PATH}\nset +u\n"
+                    "exec '/p' \"${extraFlagsArray[@]}\" \"$@\"\n")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_2021_shell_wrapper_model_equals_bash(scratch: str, data: st.DataObject) -> None:
+    flags = _old_flags(data.draw(flag_lists(dirs=_dirs(scratch))))
+    wrapper = f"{scratch}/w-2021"
+    with open(wrapper, "w", encoding="utf-8", errors="surrogateescape") as handle:
+        handle.write(wrapgen.shell_wrapper_2021(f"{scratch}/stub", flags,
+                                                shell=shutil.which("bash") or "/bin/bash"))
+    os.chmod(wrapper, 0o755)
+    argv = ["argv-zero", *data.draw(st.lists(WORD, max_size=2))]
+    modelled = _compare(_model(wrapper, argv, BASE_ENV, scratch, f"{scratch}/stub"),
+                        run(wrapper, argv, BASE_ENV, scratch))
+    event("modelled" if modelled else "not modelled")
