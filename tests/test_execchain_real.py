@@ -99,3 +99,30 @@ def test_pyenv_system_and_unselected(scratch: str) -> None:
     env = {"PATH": f"{shims}:/usr/bin:/bin", "PYENV_VERSION": "system",
            "HOME": os.path.expanduser("~")}
     _agree(Invocation.make("python3", ["-S"], env=env, cwd=scratch))
+
+
+def test_cli_predict_and_diff_through_a_wrapper(scratch: str) -> None:
+    """`prefixlab predict ENV/bin/python3` on a wrapper, end to end (and `diff` agrees)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    found = [i for i in in_scope_interpreters() if i.source == "pyenv"] or list(
+        in_scope_interpreters())
+    require_oracle(bool(found), "no interpreter here")
+    require_oracle(shutil.which("bash") is not None, "no bash here")
+    wrapper = _env_tree(scratch, found[-1], "shell-inherit")
+    prefixlab = str(Path(sys.executable).with_name("prefixlab"))
+    common = ["--clear-env", "--env", "PATH=/usr/bin:/bin", "--cwd", scratch, wrapper, "-S"]
+    done = subprocess.run([prefixlab, "predict", "--json", *common], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"] == "ok"
+    assert data["invocation"]["program"] == wrapper  # the original invocation is kept
+    rules = [step["rule"] for step in data["trace"]]
+    assert rules[:3] == ["chain.shebang", "chain.make-wrapper", "exec.interpreter"]
+    assert data["executable"] == wrapper  # --inherit-argv0: argv[0] is the wrapper's path
+    diff = subprocess.run([prefixlab, "diff", *common], capture_output=True, text=True,
+                          timeout=300)
+    assert diff.returncode == 0, diff.stdout + diff.stderr
