@@ -26,7 +26,7 @@ those from ``sys.modules``), finders added by site or ``.pth`` code.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from prefixlab.model import cmdline, kernel
@@ -34,7 +34,7 @@ from prefixlab.model.build import Behaviour, BuildConstants, behaviour_for
 from prefixlab.model.fs import FsView
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.sitecode import CodeNotRun
-from prefixlab.model.startup import World, exec_target
+from prefixlab.model.startup import World, exec_target, predict
 from prefixlab.model.trace import Step, rule
 from prefixlab.model.zipdir import zip_names
 
@@ -97,11 +97,21 @@ R_NOT_PACKAGE = rule(
     "The parent of a dotted name is a module, not a package (it has no __path__): "
     "find_spec raises ModuleNotFoundError.",
     "Lib/importlib/util.py find_spec; Lib/importlib/_bootstrap.py _find_and_load_unlocked")
+R_AT_STARTUP = rule(
+    "which.imported-at-startup", "import",
+    "The parent package was imported during start-up, before sys.path[0] was set and before "
+    "site ran: its __path__ comes from the search path as getpath left it, not from the "
+    "final sys.path.",
+    "Python/pylifecycle.c init_fs_encoding (imports encodings)")
 R_BAD_OPTION = rule(
     "which.bad-frozen-option", "import",
     "-X frozen_modules or PYTHON_FROZEN_MODULES has a value other than on or off: the "
     "interpreter refuses to start.",
     "Python/initconfig.c config_init_import")
+
+IMPORTED_AT_STARTUP = frozenset({"encodings"})
+"""Packages every start imports before sys.path[0] and site: a dotted name below one is found
+through the __path__ it got then."""
 
 _BYTECODE = ".pyc"
 _SOURCE = ".py"
@@ -168,6 +178,8 @@ class ImportContext:
     """The -X options, in order."""
     env: Mapping[str, str] = field(default_factory=dict)
     use_environment: bool = True
+    startup_path: tuple[str, ...] | None = None
+    """sys.path when start-up imported encodings (getpath's search path; None: ``path``)."""
 
 
 def which(context: ImportContext, name: str) -> Resolution:
@@ -179,12 +191,17 @@ def which(context: ImportContext, name: str) -> Resolution:
     return _resolve(context, name, frozen_on, steps)
 
 
-def _resolve(context: ImportContext, name: str, frozen_on: bool,
-             steps: list[Step]) -> Resolution:
+def _resolve(context: ImportContext, name: str, frozen_on: bool, steps: list[Step],
+             path: Sequence[str] | None = None) -> Resolution:
     parent, _, tail = name.rpartition(".")
-    search: Sequence[str] = context.path
+    search: Sequence[str] = context.path if path is None else path
     if parent:
-        up = _resolve(context, parent, frozen_on, steps)
+        top = parent.partition(".")[0]
+        early = None
+        if top in IMPORTED_AT_STARTUP and context.startup_path is not None:
+            early = context.startup_path
+            steps.append(Step(R_AT_STARTUP, f"{top!r} searched in {early!r}"))
+        up = _resolve(context, parent, frozen_on, steps, early)
         if up.found is None:
             return Resolution(name, None, error=up.error or f"no module named {parent!r}",
                               steps=tuple(steps))
@@ -452,7 +469,15 @@ def context_for(world: World, outcome: Outcome) -> ImportContext | None:
     config = cmdline.startup_config(line, invocation.environ, row)
     return ImportContext(world.fs, build, row, outcome.path, cwd, outcome.stdlib_dir,
                          xoptions(invocation.argv[1:]), invocation.environ,
-                         config.use_environment)
+                         config.use_environment, _startup_path(world, outcome))
+
+
+def _startup_path(world: World, outcome: Outcome) -> tuple[str, ...]:
+    """getpath's search path: the same start without site (-S) gives it untouched."""
+    invocation = outcome.invocation
+    without_site = replace(invocation, argv=(invocation.argv[0], "-S", *invocation.argv[1:]))
+    early = predict(world, without_site)
+    return early.module_search_paths if early.status == "ok" else outcome.path
 
 
 def xoptions(args: Sequence[str]) -> tuple[str, ...]:
