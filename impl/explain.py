@@ -27,6 +27,7 @@ from prefixlab.model.build import TABLE
 from prefixlab.model.fs import FsView
 from prefixlab.model.invocation import DEFAULT_EXEC_PATH
 from prefixlab.model.outcome import FIELDS, SCHEMA, Outcome
+from prefixlab.model.schemes import KEYS as INSTALL_KEYS
 from prefixlab.model.trace import RULES, Step
 
 CODE = "\0"
@@ -767,7 +768,7 @@ class Comparison:
 def compare(predicted: Outcome, probed: Outcome) -> Comparison:
     """Key by key, the values a prediction and an observation must agree on."""
     mine, theirs = predicted.comparable(), probed.comparable()
-    keys = [k for k in ("status", "error", "version", *FIELDS, "path", "warnings")
+    keys = [k for k in ("status", "error", "version", *FIELDS, "path", "warnings", "install")
             if k in mine or k in theirs]
     rows: list[tuple[str, str, str, bool, str]] = []
     differences = []
@@ -777,6 +778,12 @@ def compare(predicted: Outcome, probed: Outcome) -> Comparison:
         if not equal:
             differences.append(key)
         label = LABELS.get(key, key)
+        if key == "install" and (isinstance(left, dict) or isinstance(right, dict)):
+            mine_paths, their_paths = dict(left or {}), dict(right or {})  # a row per key
+            rows.extend((f"install.{k}", _value(mine_paths.get(k)), _value(their_paths.get(k)),
+                         mine_paths.get(k) == their_paths.get(k), f"install.{k}")
+                        for k in INSTALL_KEYS)
+            continue
         if isinstance(left, list) or isinstance(right, list):
             a, b = list(left or []), list(right or [])
             if not a and not b:
