@@ -8,6 +8,10 @@ from nixpkgs #400649); ``c_wrapper`` writes what ``makeDocumentedCWrapper`` writ
 locale, as in a Nix build; field splitting on the separator for --prefix/--suffix; ``read -ra``
 for --add-flags).  The helper functions the C source defines (set_env_prefix, ...) are our own
 code with nixpkgs' behaviour, so the C text is byte-exact everywhere but in those bodies.
+
+Like nixpkgs', the C generator does not escape ``?``: a value holding a C trigraph (``??'``,
+``??=``, ``??(`` ...) gives a source that gcc rejects under ``-Wall -Werror`` ("trigraph
+ignored"), so such a wrapper cannot be built (found by tests/test_wrappers.py).
 """
 
 from __future__ import annotations
