@@ -20,6 +20,7 @@ import click
 
 from prefixlab.model.scripts import ScriptError
 from prefixlab.model.scriptwrap import unwrap
+from prefixlab.model.trace import RULES
 
 if TYPE_CHECKING:
     from prefixlab.impl import fuzz_unwrap as fuzz
@@ -41,7 +42,9 @@ class _BadInput(click.ClickException):
 @click.argument("script", type=click.Path(dir_okay=False))
 @click.option("--python", "python", required=True, metavar="P",
               help="The interpreter the unwrapped script should name in its #! line.")
-def unwrap_command(script: str, python: str) -> int:
+@click.option("--explain", is_flag=True,
+              help="Also say on stderr where the preamble was found, and by which rule.")
+def unwrap_command(script: str, python: str, explain: bool) -> int:
     """Print the script that SCRIPT was made from by a wrapper (prefixlab's own, or nixpkgs'
     wrapPythonPrograms, whose preamble is found where its sed program puts it), with P as its
     #! interpreter (for `#!/usr/bin/env NAME`, env and NAME together).  Refuses, saying why,
@@ -57,6 +60,10 @@ def unwrap_command(script: str, python: str) -> int:
         raise _BadInput(f"{script}: {error}") from None
     sys.stdout.buffer.write(answer.text)
     sys.stdout.flush()
+    if explain:
+        for n, step in enumerate(answer.steps, 1):
+            click.echo(f"{n}. {RULES[step.rule].summary} Here: {step.detail}. [rule {step.rule}"
+                       f" · source: {RULES[step.rule].source}]", err=True)
     return 0
 
 

@@ -17,6 +17,33 @@ from dataclasses import dataclass
 from prefixlab.model import nixwrap
 from prefixlab.model.pyheader import header_end
 from prefixlab.model.scripts import ScriptError, replace_interpreter
+from prefixlab.model.trace import Step, rule
+
+R_PREFIXLAB = rule(
+    "script.prefixlab-preamble", "script",
+    "prefixlab's wrapper puts its one-line preamble before the first statement that is neither "
+    "the module docstring nor a `from __future__` import; the unwrapper looks there, and only "
+    "there.",
+    "CPython Python/future.c future_parse (docstring, then future imports); "
+    "prefixlab.model.pyheader")
+R_NIXPKGS = rule(
+    "script.nixpkgs-preamble", "script",
+    "wrapPythonPrograms' sed program inserts its preamble before the first line it does not "
+    "skip (continuations, lines containing __future__, indented, blank and comment lines, "
+    "strings opened with at most one lower-case prefix letter); the unwrapper runs the same "
+    "scan and removes the line found there, never a fixed line number.",
+    "nixpkgs wrap-python.nix magicalSedExpression, wrap.sh patchPythonScript; the line-3 rule "
+    "of #297628 was reverted by #302385")
+R_NIXPKGS_NONE = rule(
+    "script.nixpkgs-no-preamble", "script",
+    "wrapPythonPrograms' sed program reaches the end of the file before any line it would "
+    "insert before (GNU sed's n and N end the script at end of input): there is no preamble.",
+    "nixpkgs wrap-python.nix magicalSedExpression; GNU sed manual, commands n and N")
+R_INTERPRETER = rule(
+    "script.interpreter", "script",
+    "Line 1's interpreter (the path after #!, or env and the command name together) is "
+    "replaced; the blanks around it, its argument and the line ending stay.",
+    "Linux fs/binfmt_script.c (an interpreter and one optional argument); env(1)")
 
 MARK = b"  # prefixlab wrap: `prefixlab unwrap` removes this line"
 _HEAD = b"import sys as _prefixlab_sys, site as _prefixlab_site; "
@@ -37,6 +64,7 @@ class Unwrapped:
     the script ends before any code)."""
     line: int | None
     """The 1-based line of the preamble removed (None when there was none)."""
+    steps: tuple[Step, ...] = ()
 
 
 def preamble(argv0: str | None, sitedirs: Sequence[str]) -> bytes:
@@ -85,7 +113,11 @@ def unwrap(text: bytes, python: bytes) -> Unwrapped:
     found = ours or nix
     if found is None:
         raise ScriptError(_not_wrapped(text))
-    return Unwrapped(replace_interpreter(found.text, python), found.wrapper, found.line)
+    shown = python.decode("utf-8", "backslashreplace")
+    interpreter = Step(R_INTERPRETER, f"the #! interpreter becomes `{shown}`",
+                       values=(("interpreter", shown),))
+    return Unwrapped(replace_interpreter(found.text, python), found.wrapper, found.line,
+                     found.steps + (interpreter,))
 
 
 def _ours(text: bytes) -> Unwrapped | None:
@@ -99,18 +131,24 @@ def _ours(text: bytes) -> Unwrapped | None:
     if end.line == len(lines) - 1 and not _ending(lines[-1]) and end.line > 0:
         lines[-2] = lines[-2][:-len(_ending(lines[-2]))]
     del lines[end.line]
-    return Unwrapped(b"".join(lines), "prefixlab", end.line + 1)
+    step = Step(R_PREFIXLAB, f"the module header ends at line {end.line + 1}: prefixlab's "
+                "preamble is there, removed", values=(("line", str(end.line + 1)),))
+    return Unwrapped(b"".join(lines), "prefixlab", end.line + 1, (step,))
 
 
 def _nix(text: bytes) -> Unwrapped | None:
     lines = _sed_lines(text)
     at = nixwrap.insertion_index(lines)
     if at is None:
-        return Unwrapped(text, "nixpkgs-no-preamble", None)
+        step = Step(R_NIXPKGS_NONE, "the sed program's scan reaches the end of the file")
+        return Unwrapped(text, "nixpkgs-no-preamble", None, (step,))
     if not _NIX.fullmatch(lines[at]) or (at == len(lines) - 1 and not text.endswith(b"\n")):
         return None  # sed's i puts a newline after the preamble
     start = sum(len(line) + 1 for line in lines[:at])
-    return Unwrapped(text[:start] + text[start + len(lines[at]) + 1:], "nixpkgs", at + 1)
+    step = Step(R_NIXPKGS, f"the sed program's scan stops at line {at + 1}: wrapPythonPrograms' "
+                "preamble is there, removed", values=(("line", str(at + 1)),))
+    return Unwrapped(text[:start] + text[start + len(lines[at]) + 1:], "nixpkgs", at + 1,
+                     (step,))
 
 
 def _sed_lines(text: bytes) -> list[bytes]:
