@@ -64,6 +64,7 @@ R_FAILED = rule(
     "execve(2) errors; binfmt_script ENOEXEC and ELOOP")
 
 _ELF = b"\x7fELF"
+_OTHER_SHELLS = ("sh", "dash", "zsh", "ksh", "mksh", "ash", "busybox")
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,15 @@ def _binary(fs: FsView, resolver: kernel.Resolver, proc: _Process, filename: str
         return _run_env(proc, argv, steps)
     if name == "bash":
         return _run_bash(fs, resolver, proc, argv, steps)
+    if name in _OTHER_SHELLS and len(argv) > 1:
+        script = next((a for a in argv[1:] if not a.startswith("-")), argv[-1])
+        text = resolver.read_file(script)
+        lines = ([] if isinstance(text, kernel.Errno)
+                 else text.decode("utf-8", "surrogateescape").split("\n"))
+        first = next((line for line in lines[1:]
+                      if line.strip() and not line.lstrip().startswith("#")), "")
+        raise _unmodelled("shell", f"{script} is run by {name}, which the model does not "
+                          f"follow (first line not understood: {first!r})")
     if data[:4] != _ELF:
         raise _fail("ENOEXEC", f"{filename}: neither #! nor a binary: ENOEXEC")
     raise _unmodelled("not-an-interpreter", f"{physical} is not a known CPython binary",
