@@ -9,7 +9,9 @@ real interpreter.
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +22,7 @@ from prefixlab.impl import whichcheck
 from prefixlab.impl.interpreters import Interpreter
 from prefixlab.impl.materialize import materialize, scratch_dir
 from prefixlab.impl.snapshot import Snapshot
+from prefixlab.model.fs import File, Layout
 from prefixlab.model.imports import xoptions
 from prefixlab.model.invocation import Invocation
 from prefixlab.model.package_strategies import NAMES, PackageSet, package_sets
@@ -112,3 +115,75 @@ def test_xoptions_are_read_as_the_interpreter_parses_them() -> None:
     assert xoptions(["-X", "a", "-Xb=1", "-SX", "c", "-c", "x", "-X", "d"]) == ("a", "b=1", "c")
     assert xoptions(["-W", "-X", "-X", "e"]) == ("e",)  # -W takes the next word
     assert xoptions(["script.py", "-X", "f"]) == ()
+
+
+def _scenario(root: str, suffix: str) -> tuple[Layout, tuple[str, ...]]:
+    """Every situation the issue names, at once: shadowing, a namespace package split across
+    entries, a package and a module of the same name, an extension-module file, a sourceless
+    .pyc, a zip archive, a missing entry, a copy of a stdlib module."""
+    files = {
+        "e0/alpha.py": b"", "e0/beta/__init__.py": b"", "e0/gamma/sub.py": b"",
+        "e0/delta.pyc": b"junk", "e0/eps" + suffix: b"junk", "e0/zeta.py": b"",
+        "e0/zeta/__init__.py": b"", "e0/kappa/__init__" + suffix: b"junk",
+        "e1/alpha/__init__.py": b"", "e1/gamma/other.py": b"", "e1/delta.py": b"",
+        "e1/eta.py": b"", "e1/json.py": b"", "e1/eps.py": b"",
+    }
+    layout = Layout({f"{root}/{path}": File(data) for path, data in files.items()})
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as handle:
+        for member in ("theta.py", "iota/", "iota/__init__.py", "iota/sub.py"):
+            handle.writestr(zipfile.ZipInfo(member, (2000, 1, 1, 0, 0, 0)), b"")
+    layout = layout.with_file(f"{root}/lib.zip", archive.getvalue())
+    return layout, (f"{root}/e0", f"{root}/missing", "e1", f"{root}/lib.zip")
+
+
+SCENARIO_NAMES = ("alpha", "beta", "gamma", "gamma.sub", "gamma.other", "delta", "eps", "zeta",
+                  "kappa", "eta", "json", "json.decoder", "theta", "iota", "iota.sub", "sys",
+                  "_io", "os", "zipimport", "nothing_here")
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_the_named_situations(interp: Interpreter) -> None:
+    assert interp.constants is not None
+    suffix = interp.constants.extension_suffixes[0]
+    with scratch_dir("prefixlab-which-") as root:
+        layout, entries = _scenario(root, suffix)
+        materialize(layout, root)
+        real, model = answers(interp, SCENARIO_NAMES, env={"PYTHONPATH": ":".join(entries)},
+                              cwd=root)
+    problems = whichcheck.differences(real, model)
+    assert not problems, "\n".join(problems)
+    # The situations really arise (facts of importlib, seen in the real answers):
+    assert real["alpha"][0] == f"{root}/e0/alpha.py"  # the first entry wins
+    assert real["zeta"][0] == f"{root}/e0/zeta/__init__.py"  # package before module
+    assert real["gamma"] == (None, [f"{root}/e0/gamma", f"{root}/e1/gamma"])  # namespace
+    assert real["delta"][0] == f"{root}/e0/delta.pyc"  # sourceless .pyc, earlier entry
+    assert real["eps"][0] == f"{root}/e0/eps{suffix}"  # an extension module
+    assert real["kappa"][0] == f"{root}/e0/kappa/__init__{suffix}"
+    assert real["json"][0] == f"{root}/e1/json.py"  # shadows the stdlib's json
+    assert real["json.decoder"] == "not-a-package"
+    assert real["theta"][0] == f"{root}/lib.zip/theta.py"
+    assert real["iota.sub"][0] == f"{root}/lib.zip/iota/sub.py"
+    assert real["sys"] == ("built-in", None) and real["nothing_here"] == "not-found"
+
+
+def _zip(members: Sequence[str], *, comment: bytes = b"", stub: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as handle:
+        for member in members:
+            handle.writestr(zipfile.ZipInfo(member, (2000, 1, 1, 0, 0, 0)), b"x")
+        handle.comment = comment
+    return stub + buffer.getvalue()
+
+
+def test_zip_directory_names() -> None:
+    from prefixlab.model.zipdir import zip_names
+
+    names = ("a.py", "pkg/", "pkg/__init__.py", "é.py")
+    assert zip_names(_zip(names)) == frozenset(names)
+    assert zip_names(_zip(names, comment=b"c" * 300)) == frozenset(names)
+    # A self-extracting archive: a stub before the zip shifts every offset.
+    assert zip_names(_zip(names, stub=b"#!/bin/sh\nexit 0\n")) == frozenset(names)
+    assert zip_names(b"not a zip at all, long enough to hold a record") is None
+    assert zip_names(b"") is None
