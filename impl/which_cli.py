@@ -116,8 +116,9 @@ def render(outcome: Outcome, name: str, resolution: Resolution | None) -> str:
         lines.append("  The interpreter does not start: -X frozen_modules or "
                      "PYTHON_FROZEN_MODULES is neither on nor off.")
     elif found is None:
-        reason = ("its parent is a module, not a package" if resolution.error == "not a package"
-                  else "no finder knows it")
+        reason = ("its parent is a module, not a package; only a parent that puts the name in "
+                  "sys.modules itself, as os does for os.path, makes it importable"
+                  if resolution.error == "not a package" else "no finder knows it")
         lines.append(f"  not found: `import {name}` raises ModuleNotFoundError ({reason})")
     else:
         lines.append(f"  found       {_describe(found)}")
