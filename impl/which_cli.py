@@ -115,11 +115,13 @@ def render(outcome: Outcome, name: str, resolution: Resolution | None) -> str:
     if resolution.error == "bad option":
         lines.append("  The interpreter does not start: -X frozen_modules or "
                      "PYTHON_FROZEN_MODULES is neither on nor off.")
+    elif resolution.error == "not a package":
+        lines.append(f"  not found: its parent is a module, not a package, so no finder looks "
+                     f"for it (`import {name}` works only if the parent puts it in sys.modules "
+                     "itself, as os does for os.path)")
     elif found is None:
-        reason = ("its parent is a module, not a package; only a parent that puts the name in "
-                  "sys.modules itself, as os does for os.path, makes it importable"
-                  if resolution.error == "not a package" else "no finder knows it")
-        lines.append(f"  not found: `import {name}` raises ModuleNotFoundError ({reason})")
+        lines.append(f"  not found: no finder knows it; `import {name}` raises "
+                     "ModuleNotFoundError")
     else:
         lines.append(f"  found       {_describe(found)}")
         if found.locations is not None:
