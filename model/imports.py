@@ -7,7 +7,10 @@ e.g. for editable installs; those are reported by the site layer, not followed h
 2. FrozenImporter: a frozen module (origin ``'frozen'``).  The import bootstrap is always
    used; from 3.11 part of the stdlib is frozen too, used unless frozen modules are off
    (``-X frozen_modules=off``, ``PYTHON_FROZEN_MODULES`` from 3.13, off by default in debug
-   builds; Python/initconfig.c config_init_import, Python/import.c use_frozen);
+   builds; Python/initconfig.c config_init_import, Python/import.c use_frozen).  The 3.11
+   and 3.12 docs also say "off when running from the source tree", but 3.11.7, 3.12.1 and
+   3.13.0 here use their frozen modules in a build tree (pybuilddir.txt, Lib/): the default
+   is PyConfig's, 0 under Py_DEBUG and 1 otherwise (_PyConfig_InitCompatConfig);
 3. PathFinder: each entry of the search path in order (``sys.path`` for a top-level name,
    the parent package's ``__path__`` for a dotted one).  An entry gets a finder from
    ``sys.path_hooks``: zipimporter when the entry (or a leading part of it) is a zip archive,
