@@ -187,3 +187,25 @@ def test_zip_directory_names() -> None:
     assert zip_names(_zip(names, stub=b"#!/bin/sh\nexit 0\n")) == frozenset(names)
     assert zip_names(b"not a zip at all, long enough to hold a record") is None
     assert zip_names(b"") is None
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", [i for i in INTERPRETERS if i.constants is not None
+                                    and i.constants.flavour == "upstream"], ids=interpreter_id)
+def test_frozen_modules_are_used_in_a_build_tree(interp: Interpreter) -> None:
+    """The 3.11/3.12 docs say frozen modules default to off "when running from the source
+    tree"; these builds use them there all the same (the default is Py_DEBUG's)."""
+    from test_schemes import _build_tree
+
+    assert interp.constants is not None
+    with scratch_dir("prefixlab-which-") as root:
+        binary = _build_tree(interp, root)
+        world = World(Snapshot("/"), {binary: interp.constants})
+        outcome = predict(world, Invocation.make(binary, ["-S", "-c", "pass"], cwd=root))
+        names = ("stat", "os", "codecs", "zipimport", "json")
+        real = whichcheck.real_answers(outcome, names)
+        model = whichcheck.model_answers(world, outcome, names)
+    assert real is not None and model is not None
+    assert not whichcheck.differences(real, model), whichcheck.differences(real, model)
+    if interp.version and interp.version >= (3, 11):
+        assert real["stat"] == ("frozen", None)
