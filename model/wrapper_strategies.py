@@ -43,6 +43,8 @@ def flag_lists(draw: st.DrawFn, *, dirs: Sequence[str] = ("/",), binary: bool = 
     kinds = ["--set", "--set-default", "--unset", "--prefix", "--suffix", "--chdir",
              "--add-flags", "--append-flags", "--add-flag", "--append-flag", "--argv0",
              "--inherit-argv0", "--resolve-argv0"]
+    if not binary:
+        kinds += ["--prefix-each", "--suffix-each"]
     for _ in range(draw(st.integers(0, max_flags))):
         kind = draw(st.sampled_from(kinds))
         if kind in ("--set", "--set-default"):
@@ -51,6 +53,12 @@ def flag_lists(draw: st.DrawFn, *, dirs: Sequence[str] = ("/",), binary: bool = 
             out += [kind, draw(NAMES)]
         elif kind in ("--prefix", "--suffix"):
             out += [kind, draw(NAMES), draw(SEPARATORS), draw(_list_value() | VALUE)]
+        elif kind in ("--prefix-each", "--suffix-each"):
+            # the value list is split on blanks when the wrapper is generated (and globbed
+            # then too, so no glob characters here)
+            values = st.lists(_list_value().filter(lambda v: not set(v) & set("*?[")),
+                              max_size=3).map(" ".join)
+            out += [kind, draw(NAMES), draw(SEPARATORS), draw(values)]
         elif kind == "--chdir":
             out += [kind, draw(st.sampled_from(list(dirs)))]
         elif kind in ("--add-flags", "--append-flags"):

@@ -104,7 +104,7 @@ def test_c_source_reads_back(flags: list[str]) -> None:
 def _grouped(flags: list[str]) -> list[tuple[str, ...]]:
     out, i = [], 0
     while i < len(flags):
-        n = binarywrapper.ARITY[flags[i]]
+        n = {**binarywrapper.ARITY, "--prefix-each": 3, "--suffix-each": 3}[flags[i]]
         out.append(tuple(flags[i:i + n + 1]))
         i += n + 1
     return out
