@@ -103,13 +103,12 @@ def _ending(line: bytes) -> bytes:
 
 def unwrap(text: bytes, python: bytes) -> Unwrapped:
     """The script ``text`` was made from, with ``python`` as its interpreter.  Raises
-    ScriptError, with the reason, when ``text`` is not a wrapped script or is ambiguous."""
+    ScriptError, with the reason, when ``text`` is not a wrapped script."""
+    # A line with prefixlab's marker where prefixlab wrap puts its preamble is taken as
+    # prefixlab's, even when wrapPythonPrograms' scan, which can run past it (a comment
+    # ending in a backslash joins the next line), also finds a nixpkgs preamble after it.
     ours = _ours(text)
-    nix = _nix(text)
-    if ours is not None and nix is not None and nix.line is not None:
-        raise ScriptError(f"ambiguous: line {ours.line} is a prefixlab preamble where prefixlab "
-                          f"wrap puts one and line {nix.line} a nixpkgs preamble where "
-                          "wrapPythonPrograms puts one")
+    nix = None if ours is not None else _nix(text)
     found = ours or nix
     if found is None:
         raise ScriptError(_not_wrapped(text))
@@ -142,8 +141,8 @@ def _nix(text: bytes) -> Unwrapped | None:
     if at is None:
         step = Step(R_NIXPKGS_NONE, "the sed program's scan reaches the end of the file")
         return Unwrapped(text, "nixpkgs-no-preamble", None, (step,))
-    if not _NIX.fullmatch(lines[at]) or (at == len(lines) - 1 and not text.endswith(b"\n")):
-        return None  # sed's i puts a newline after the preamble
+    if not _NIX.fullmatch(lines[at]) or at + 1 >= len(lines):
+        return None  # sed's i puts the preamble before a line, so one follows it
     start = sum(len(line) + 1 for line in lines[:at])
     step = Step(R_NIXPKGS, f"the sed program's scan stops at line {at + 1}: wrapPythonPrograms' "
                 "preamble is there, removed", values=(("line", str(at + 1)),))

@@ -52,6 +52,12 @@ def futures(tree: ast.Module) -> list[str]:
 @example(Script(b"#!", b"/usr/bin/python3", b"", b"\n", b'"a\\\\"\nimport os\n'),
          b"/p/python", b"/q/python")  # sed keeps skipping the string; our header does not
 @example(Script(b"#!", b"/usr/bin/python3", b"", b"", b""), b"/p/python", b"/q/python")
+# sed's scan joins the comment ending in a backslash with our preamble and runs on to a user
+# line shaped like nixpkgs' preamble (found by the 2,000-example run)
+@example(Script(b"#!", b"/usr/bin/python3", b"", b"\n", b"# ends with a backslash \\\n"
+                b"import sys;import site;import functools;sys.argv[0] = '/x/bin/foo';"
+                b"functools.reduce(lambda k, p: site.addsitedir(p, k), ['/x/lib'], "
+                b"site._init_pathinfo());\n"), b"/p/python", b"/q/python")
 def test_unwrap_undoes_wrap(script: Script, python: bytes, other: bytes) -> None:
     try:
         wrapped = wrap(script.text, python, argv0="/env/bin/foo", sitedirs=["/env/lib/site"])
