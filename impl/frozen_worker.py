@@ -122,13 +122,14 @@ def helpers(layout: Layout, cwd: str, warnings: list[str]) -> dict[str, Callable
     def readlines(path: object) -> list[str]:
         text = _str("readlines", path)
         try:
-            return h.read_lines(resolver, text)
-        except h.ReadError as error:
-            # PyErr_SetFromErrno(PyExc_OSError): OSError picks the subclass from errno.
-            number = getattr(errno_module, error.errno.value)
-            raise OSError(number, os.strerror(number), text) from None
+            lines = h.read_lines(resolver, text)
         except h.TooLarge:
             raise MemoryError("cannot read file larger than 32KB during initialization") from None
+        if isinstance(lines, kernel.Errno):
+            # PyErr_SetFromErrno(PyExc_OSError): OSError picks the subclass from errno.
+            number = getattr(errno_module, lines.value)
+            raise OSError(number, os.strerror(number), text)
+        return lines
 
     def realpath(path: object) -> str:
         text = _str("realpath", path)

@@ -151,15 +151,6 @@ def isxfile(fs: FsView, path: str, cwd: str) -> bool:
     return entry is not None and entry.kind == "file" and bool(entry.mode & 0o111)
 
 
-class ReadError(Exception):
-    """A read failed as CPython's fopen would: ``errno`` says how."""
-
-    def __init__(self, errno: kernel.Errno, path: str) -> None:
-        super().__init__(f"[Errno {errno.value}] {path}")
-        self.errno = errno
-        self.path = path
-
-
 class TooLarge(Exception):
     """getpath's readlines refuses files of 32 KiB or more (MemoryError)."""
 
@@ -167,24 +158,23 @@ class TooLarge(Exception):
 READLINES_LIMIT = 32 * 1024
 
 
-def readlines(fs: FsView, path: str, cwd: str) -> list[str]:
+def readlines(fs: FsView, path: str, cwd: str) -> list[str] | kernel.Errno:
     """getpath.c ``getpath_readlines`` (3.11+); see :func:`read_lines`."""
     return read_lines(kernel.Resolver(fs, cwd), path)
 
 
-def read_lines(resolver: kernel.Resolver, path: str) -> list[str]:
+def read_lines(resolver: kernel.Resolver, path: str) -> list[str] | kernel.Errno:
     """getpath.c ``getpath_readlines`` (3.11+).
 
-    fopen failures raise :class:`ReadError`; a directory opens and reads as empty; 32 KiB or
-    more raises :class:`TooLarge`; bytes decode as UTF-8 with surrogateescape; text stops at
-    a NUL; lines split on '\\n' with every trailing '\\r'/'\\n' removed; a last line without a
-    newline is kept when not empty.
+    An fopen failure is returned as its errno (getpath.py sees the OSError it maps to; a
+    value, not an exception, because most files getpath opens do not exist); a directory
+    opens and reads as empty; 32 KiB or more raises :class:`TooLarge`; bytes decode as UTF-8
+    with surrogateescape; text stops at a NUL; lines split on '\\n' with every trailing
+    '\\r'/'\\n' removed; a last line without a newline is kept when not empty.
     """
     data = resolver.read_file(path)
     if isinstance(data, kernel.Errno):
-        if data is kernel.Errno.EISDIR:
-            return []
-        raise ReadError(data, path)
+        return [] if data is kernel.Errno.EISDIR else data
     if not data:
         return []
     if len(data) >= READLINES_LIMIT:

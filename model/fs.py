@@ -198,6 +198,11 @@ class Layout:
         directory (it is built so), which lets the resolver skip walking prefixes."""
         return self._entries.get(path)
 
+    def physical_entries(self) -> dict[str, Entry]:
+        """Every entry by physical path (the root included), with physical_entry's promise;
+        the resolver reads it directly.  Callers must not change it."""
+        return self._entries
+
     def node(self, path: str) -> Node | None:
         return Dir() if path == "/" else self._nodes.get(path)
 

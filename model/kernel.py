@@ -17,7 +17,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import NamedTuple
 
-from prefixlab.model.fs import UNKNOWN, Entry, FsView, join_physical, parent_of
+from prefixlab.model.fs import UNKNOWN, Entry, FsView, Layout, join_physical, parent_of
 
 MAXSYMLINKS = 40  # Linux include/linux/namei.h
 
@@ -62,12 +62,16 @@ class Resolver:
     """Path resolution against one filesystem value and working directory, with the
     resolution of directory prefixes remembered."""
 
-    __slots__ = ("fs", "cwd", "_dirs", "_plain_dirs", "_physical_of", "_missing")
+    __slots__ = ("fs", "cwd", "_dirs", "_plain_dirs", "_physical_of", "_missing", "_entries")
 
     def __init__(self, fs: FsView, cwd: str = "/") -> None:
         self.fs = fs
         self.cwd = cwd
         self._physical_of: Callable[[str], object] | None = getattr(fs, "physical_entry", None)
+        self._entries: dict[str, Entry] | None = (
+            fs.physical_entries() if isinstance(fs, Layout) else None)
+        """A layout's own table of physical entries, read directly on the fast path (a
+        prediction makes a score of lookups, most of them of missing files)."""
         self._missing: dict[str, Lookup | None] = {}
         """Ancestors already found missing (or a link, None) by the physical fast path."""
         self._dirs: dict[tuple[str, str], Lookup] = {}
@@ -80,10 +84,47 @@ class Resolver:
         if path == "":
             return _MISSING
         if path[0] == "/" and "//" not in path and "/." not in path and path[-1] != "/":
-            found = self._plain(path, follow)
-            if found is not None:
-                return found
+            entries = self._entries
+            if entries is not None:  # a Layout: no need to walk a physical path's prefixes
+                entry = entries.get(path)
+                if entry is None:
+                    missing = self._missing_in(entries, path)
+                    if missing is not None:
+                        return missing
+                elif not follow or entry.kind != "link":
+                    return _tuple_new(Lookup, (path, entry, None, _NO_LINKS))
+            else:
+                found = self._plain(path, follow)
+                if found is not None:
+                    return found
         return self._lookup(path, self.cwd, follow, _NO_LINKS)
+
+    def _missing_in(self, entries: dict[str, Entry], path: str) -> Lookup | None:
+        """A physical path a layout lacks: its deepest existing ancestor tells why (a
+        directory: ENOENT, a file: ENOTDIR, a link: None, resolve it the long way)."""
+        missing = self._missing
+        cut = path.rfind("/")
+        absent: list[str] = []  # ancestors found missing on the way up
+        answer: Lookup | None = _MISSING
+        while cut > 0:
+            head = path[:cut]
+            known = missing.get(head, _UNKNOWN)
+            if known is not _UNKNOWN:
+                answer = known  # type: ignore[assignment]  # a Lookup or None
+                break
+            above = entries.get(head)
+            if above is not None:
+                kind = above.kind
+                if kind == "link":
+                    answer = None
+                elif kind != "dir":
+                    answer = _NOT_A_DIR
+                break
+            absent.append(head)
+            cut = path.rfind("/", 0, cut)
+        for head in absent:
+            missing[head] = answer
+        return answer
 
     def _plain(self, path: str, follow: bool) -> Lookup | None:
         """Fast path for an absolute path with no '.', '..' or empty component.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from prefixlab.model import cpython_helpers as h
 from prefixlab.model.getpath.context import Calc
 from prefixlab.model.getpath.venv import exception_name, getpath_error
+from prefixlab.model.kernel import Errno
 from prefixlab.model.trace import rule
 
 BUILDDIR_TXT = "pybuilddir.txt"
@@ -39,21 +40,21 @@ def check(calc: Calc) -> None:
     txt = calc.joinpath(directory, BUILDDIR_TXT)
     try:
         lines = calc.readlines(txt)
+    except h.TooLarge:
+        raise getpath_error(calc, f"MemoryError: {txt!r} is 32 KiB or larger")
+    if isinstance(lines, Errno):  # getpath.py's except clause
+        if exception_name(lines) not in ("FileNotFoundError", "PermissionError"):
+            raise getpath_error(calc, f"{exception_name(lines)} reading {txt!r}")
+        if calc.isfile(calc.joinpath(directory, BUILD_LANDMARK)):
+            calc.build_prefix = calc.joinpath(directory, vpath)
+            calc.step(R_BUILD_LANDMARK, f"in {directory!r}")
+    else:
         if lines:
             calc.platstdlib_dir = calc.joinpath(directory, lines[0])
         else:
             calc.platstdlib_dir = directory
         calc.build_prefix = calc.joinpath(directory, vpath)
         calc.step(R_BUILD_TXT, f"{txt!r}: extension modules in {calc.platstdlib_dir!r}")
-    except h.ReadError as error:
-        caught = {"FileNotFoundError", "PermissionError"}
-        if exception_name(error) not in caught:
-            raise getpath_error(calc, f"{exception_name(error)} reading {txt!r}")
-        if calc.isfile(calc.joinpath(directory, BUILD_LANDMARK)):
-            calc.build_prefix = calc.joinpath(directory, vpath)
-            calc.step(R_BUILD_LANDMARK, f"in {directory!r}")
-    except h.TooLarge:
-        raise getpath_error(calc, f"MemoryError: {txt!r} is 32 KiB or larger")
     if not calc.build_prefix:
         return
     stdlib_prefix = calc.search_up(calc.build_prefix, "Lib/os.py")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from prefixlab.model import cpython_helpers as h
 from prefixlab.model.getpath.context import Calc
 from prefixlab.model.getpath.venv import getpath_error
+from prefixlab.model.kernel import Errno
 from prefixlab.model.trace import rule
 
 R_PTH_FOUND = rule(
@@ -33,10 +34,10 @@ def detect(calc: Calc) -> None:
         path = base + "._pth"
         try:
             lines = calc.readlines(path)
-        except h.ReadError:
-            continue
         except h.TooLarge:
             raise getpath_error(calc, f"MemoryError: {path!r} is 32 KiB or larger")
+        if isinstance(lines, Errno):  # getpath.py: 'except OSError: pass'
+            continue
         calc.pth = lines
         calc.pth_dir = h.dirname(path)
         calc.step(R_PTH_FOUND, f"{path!r} ({len(lines)} lines)", versioned=True)

@@ -67,8 +67,9 @@ _EXCEPTION_OF = {
 }
 
 
-def exception_name(error: h.ReadError) -> str:
-    return _EXCEPTION_OF.get(error.errno, "OSError")
+def exception_name(error: kernel.Errno) -> str:
+    """The OSError subclass CPython raises for an errno (PyErr_SetFromErrno)."""
+    return _EXCEPTION_OF.get(error, "OSError")
 
 
 def getpath_error(calc: Calc, detail: str) -> StartupFailed:
@@ -82,13 +83,14 @@ def _read_cfg(calc: Calc, path: str) -> list[str] | None:
     if calc.ask("venv_cfg_permission_error_caught"):
         caught.add("PermissionError")
     try:
-        return calc.readlines(path)
-    except h.ReadError as error:
-        if exception_name(error) in caught:
-            return None
-        raise getpath_error(calc, f"{exception_name(error)} reading {path!r}")
+        lines = calc.readlines(path)
     except h.TooLarge:
         raise getpath_error(calc, f"MemoryError: {path!r} is 32 KiB or larger")
+    if isinstance(lines, kernel.Errno):
+        if exception_name(lines) in caught:
+            return None
+        raise getpath_error(calc, f"{exception_name(lines)} reading {path!r}")
+    return lines
 
 
 def read_pyvenv_cfg(calc: Calc) -> None:
