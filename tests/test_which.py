@@ -209,3 +209,36 @@ def test_frozen_modules_are_used_in_a_build_tree(interp: Interpreter) -> None:
     assert not whichcheck.differences(real, model), whichcheck.differences(real, model)
     if interp.version and interp.version >= (3, 11):
         assert real["stat"] == ("frozen", None)
+
+
+STARTUP_NAMES = ("encodings", "encodings.utf_8", "os", "site", "json", "sitecustomize",
+                 "usercustomize", "_virtualenv", "pip", "setuptools", "zipimport", "stat",
+                 "__phello__", "math", "_ssl", "no_such_module_here")
+"""Names whose answer depends on the start-up layout: stdlib packages and extension modules
+(lib-dynload), what site may import, what venvs and site-packages hold."""
+SWEEP_WHICH_CASES = int(os.environ.get("PREFIXLAB_SWEEP_WHICH_CASES", "300"))
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_which_on_generated_start_up_cases(interp: Interpreter) -> None:
+    """which agrees with find_spec on the start-up sweep's generated cases (venvs, links,
+    build trees, PYTHONPATH, site or not), laid down as the sweep does."""
+    from prefixlab.impl import campaign
+    from prefixlab.model.strategies import Case, cases
+
+    constants = campaign._constants(interp)
+
+    @settings(max_examples=SWEEP_WHICH_CASES, deadline=None,
+              suppress_health_check=list(HealthCheck), database=None)
+    @given(cases(campaign.target_for(interp)))
+    def check(case: Case) -> None:
+        with scratch_dir() as base:
+            bound = case.at(f"{base}/case")
+            world = campaign.lay_down(bound, f"{base}/case", interp.real_path, constants)
+            predicted = predict(world, bound.invocation)
+            problems = whichcheck.check(world, predicted, STARTUP_NAMES)
+        note(f"case: {campaign.case_to_json(case)}")
+        assert not problems, "\n".join(problems or ())
+
+    check()
