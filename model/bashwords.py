@@ -116,9 +116,9 @@ def _parameter(text: str, i: int, ctx: Context) -> tuple[str | None, int]:
         while k < len(text) and text[k] in _NAME_CHARS:
             k += 1
         return _value(ctx, text[j:k]), k
-    if c == "" or c in _IFS_WHITE or c == '"':
-        return "$", j  # a lone $ is literal
-    raise Unsupported(f"the expansion ${c}")
+    if c and (c in "#?$!*@-[(" or c in "123456789"):
+        raise Unsupported(f"the expansion ${c}")
+    return "$", j  # a $ that starts no expansion is literal
 
 
 # A word is built as pieces: (text, quoted).  Unquoted pieces are split and globbed.
@@ -210,7 +210,9 @@ def words(line: str, ctx: Context) -> list[str]:
                 value, i = _ansi_c(line, i + 2)
                 pieces.append((value, True))
                 literal = True
-            elif c == '"':
+            elif c == '"' or line.startswith('$"', i):
+                # $"..." is a translated string: no message catalog, so its own text
+                i += 1 if c == "$" else 0
                 got, i, whole = _double_quoted(line, i + 1, ctx)
                 if whole is not None:
                     if pieces or (i < n and line[i] not in " \t"):
