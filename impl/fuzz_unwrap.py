@@ -30,7 +30,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 
 from prefixlab.impl.interpreters import cache_dir
 from prefixlab.model.nixwrap import NixWrap, wrap_python_programs
-from prefixlab.model.script_strategies import Script, nix_wrappable_scripts
+from prefixlab.model.script_strategies import Script, nix_wrappable_scripts, nix_wraps
 
 PYTHON = "/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-python3-3.12.8-env/bin/python3.12"
 """{python}: the interpreter of the environment the unwrapped script should run with."""
@@ -87,17 +87,18 @@ class Fuzzer:
 
     command: str
     timeout: float = 10.0
-    seen: dict[bytes, Finding | None] = field(default_factory=dict)
+    seen: dict[tuple[bytes, NixWrap], Finding | None] = field(default_factory=dict)
     cases: int = 0
 
-    def check(self, script: Script) -> Finding | None:
-        if script.text not in self.seen:
-            self.seen[script.text] = self._run_case(script)
+    def check(self, script: Script, wrap: NixWrap = WRAP) -> Finding | None:
+        key = (script.text, wrap)
+        if key not in self.seen:
+            self.seen[key] = self.run_case(script, wrap)
             self.cases += 1
-        return self.seen[script.text]
+        return self.seen[key]
 
-    def _run_case(self, script: Script) -> Finding | None:
-        wrapped = wrap_python_programs(script.text, WRAP)
+    def run_case(self, script: Script, wrap: NixWrap = WRAP) -> Finding | None:
+        wrapped = wrap_python_programs(script.text, wrap)
         assert wrapped is not None, "a generated script wrapPythonPrograms would not patch"
         expected = script.with_interpreter(PYTHON.encode())
         with tempfile.TemporaryDirectory(prefix="prefixlab-fuzz-unwrap-") as where:
@@ -173,12 +174,12 @@ def search(fuzzer: Fuzzer, budget: Budget,
     start = time.monotonic()
     shrinking = False
 
-    def case(script: Script) -> None:
+    def case(script: Script, wrap: NixWrap) -> None:
         nonlocal shrinking
         limit = budget.seconds if shrinking else budget.seconds * 2 / 3
-        if script.text not in fuzzer.seen and time.monotonic() - start > limit:
+        if (script.text, wrap) not in fuzzer.seen and time.monotonic() - start > limit:
             return  # out of budget: from here on only outcomes already known count
-        finding = fuzzer.check(script)
+        finding = fuzzer.check(script, wrap)
         progress(fuzzer.cases, time.monotonic() - start)
         if finding is not None:
             shrinking = True
@@ -191,7 +192,8 @@ def search(fuzzer: Fuzzer, budget: Budget,
     test = settings(max_examples=budget.max_examples, deadline=None, database=database,
                     verbosity=Verbosity.quiet, report_multiple_bugs=False, print_blob=False,
                     phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
-                    suppress_health_check=list(HealthCheck))(given(nix_wrappable_scripts())(case))
+                    suppress_health_check=list(HealthCheck))(
+                        given(nix_wrappable_scripts(), nix_wraps())(case))
     if budget.seed is not None:
         test = hypothesis_seed(budget.seed)(test)
     try:
@@ -203,4 +205,4 @@ def search(fuzzer: Fuzzer, budget: Budget,
 
 def sanity(fuzzer: Fuzzer) -> Finding | None:
     """COMMAND on the simplest wrapped script; a finding here means it cannot run at all."""
-    return fuzzer._run_case(SANITY)
+    return fuzzer.run_case(SANITY)

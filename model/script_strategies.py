@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from prefixlab.model.nixwrap import NixWrap
+
 PYTHON_PATHS = (b"/usr/bin/python3", b"/usr/local/bin/python3.11", b"/usr/bin/python",
                 b"/nix/store/00000000000000000000000000000000-python3-3.12.8/bin/python3.12",
                 b"/opt/pypy3.10/bin/pypy3", b"/home/u/.venv/bin/python3.13",
@@ -95,7 +97,7 @@ def _path_line1(draw: st.DrawFn, *, recoverable: bool) -> _Line1:
     lead = b"#!" if recoverable and draw(st.booleans()) else draw(st.sampled_from(
         [b"#!", b"#! ", b"#!\t", b"#!  "]))
     path = draw(st.sampled_from(PYTHON_PATHS))
-    rest = draw(st.one_of(st.just(b""), st.sampled_from(ARGUMENTS)))
+    rest = draw(st.one_of(st.just(b""), st.sampled_from(ARGUMENTS + (b"\t-u",))))
     return _Line1(lead, path, rest)
 
 
@@ -147,7 +149,8 @@ def _docstring(draw: st.DrawFn, *, latin1: bool) -> list[bytes]:
     first = draw(_text(quote, latin1=latin1))
     shape = draw(st.integers(0, 3))
     if len(quote) == 3 and shape >= 2:
-        more = draw(st.lists(_text(quote, latin1=latin1), min_size=1, max_size=3))
+        inner = st.one_of(_text(quote, latin1=latin1), st.just(NIX_PREAMBLE_LIKE[0]))
+        more = draw(st.lists(inner, min_size=1, max_size=3))
         last = b"" if shape == 2 else draw(_text(quote, latin1=latin1))
         return [prefix + quote + first, *more, last + quote]
     if len(quote) == 1 and shape == 3:  # a backslash-newline inside the string
@@ -183,6 +186,7 @@ _CODE = (
     [b"  # indented comment"], [b"def g(a,", b"      b):", b"    return a"],
     [b"class C:", b"    '''doc'''"], [b"v = 1   "], [b"u = 'x' ;  w = 2"],
     [b'R"""not a docstring"""'], [b"import re, sys; print(re, sys)"],
+    [b"if True:", b"    " + NIX_PREAMBLE_LIKE[0]],
 )
 
 
@@ -196,11 +200,16 @@ def _code(draw: st.DrawFn, *, latin1: bool) -> list[bytes]:
     return list(draw(st.sampled_from(_CODE)))
 
 
+_LICENSE = [b"#"] + [b"# Licence line %d: a long header pushes code far down." % n
+                     for n in range(1, 13)] + [b"#"]
+
+
 def _filler() -> st.SearchStrategy[list[bytes]]:
     """Comments and blank lines, including ones sed or a careless unwrapper mistakes."""
     return st.sampled_from([[b""], [b"# comment"], [b"#"], [b"   "], [b"\t"], [b"\x0c"],
                             [b"# ends with a backslash \\"], [b"# ends with a comma,"],
-                            [b"#!/not/a/shebang"], [b"# -*- coding: utf-8 -*- (too late)"]])
+                            [b"#!/not/a/shebang"], [b"# -*- coding: utf-8 -*- (too late)"],
+                            [b"# " + NIX_PREAMBLE_LIKE[0]], _LICENSE])
 
 
 # -- whole scripts ------------------------------------------------------------------------------
@@ -265,6 +274,15 @@ def python_scripts(draw: st.DrawFn, *, env_options: bool = True,
     if not body and draw(st.booleans()):
         ending = b""  # the whole script is line 1, without a newline
     return Script(first.lead, first.interpreter, first.rest, ending, body, features)
+
+
+def nix_wraps() -> st.SearchStrategy[NixWrap]:
+    """What wrapPythonPrograms is given besides the script: a package with no dependencies
+    (``[]``) or several, as store paths."""
+    store = "/nix/store/%s-%s/lib/python3.12/site-packages"
+    dirs = [store % (c * 32, name) for c, name in (("1", "foo-1.0"), ("2", "requests-2.32.3"),
+                                                     ("3", "urllib3-2.2.2"))]
+    return st.builds(NixWrap, sitedirs=st.integers(0, 3).map(lambda n: tuple(dirs[:n])))
 
 
 def nix_wrappable_scripts() -> st.SearchStrategy[Script]:
