@@ -80,6 +80,8 @@ def test_model_matches_gnu_sed(scratch: Path, script: Script, sitedirs: tuple[st
     b"#!/usr/bin/env -S python3 -u\nimport os\n", b"#! /usr/bin/env\tpython3\t-u\nimport os\n",
     b"#!/a/env python /b/env pypy3x y\nimport os\n",
     b"#!/usr/bin/python3\nimport os, \\\n", b"#!/usr/bin/python3\n\"\"\"open\nstill\n",
+    b"#! /usr/bin/env python3\nimport os\n", b"#!/usr/bin/env python3\r\nimport os\r\n",
+    b"#!/usr/bin/python3\r\n\r\nimport os\r\n",
 ])
 def test_edge_cases_match_gnu_sed(scratch: Path, text: bytes) -> None:
     check(scratch, text)

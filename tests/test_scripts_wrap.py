@@ -187,6 +187,20 @@ def test_env_shebang_rewrite_keeps_the_argument() -> None:
     assert wrapped is not None and wrapped.text.startswith(b"#!/nix/store/p/bin/python3.12 -u\n")
 
 
+@pytest.mark.parametrize("line1", [b"#! /usr/bin/env python3\n", b"#!/usr/bin/env python3\t-u\n",
+                                   b"#!/usr/bin/env python3\r\n"])
+def test_env_rewrites_that_lose_bytes(line1: bytes) -> None:
+    """notes/05: the blank after #!, a tab and what follows, a CR-LF's CR are gone."""
+    wrapped = wrap_python_programs(line1 + b"import os\n", NixWrap(executable="/n/python3"))
+    assert wrapped is not None and wrapped.text.startswith(b"#!/n/python3\nimport sys;")
+
+
+def test_crlf_blank_line_counts_as_code() -> None:
+    """notes/05: a CR-LF blank line is `\\r`, not blank for the sed program."""
+    wrapped = wrap_python_programs(b"#!/usr/bin/python3\r\n\r\nimport os\r\n", NixWrap())
+    assert wrapped is not None and wrapped.preamble_line == 1
+
+
 def test_sh_trampoline_is_not_wrapped() -> None:
     """pip/installer's long-path trampoline starts with #!/bin/sh: not patched (notes 4.1)."""
     text = b"#!/bin/sh\n'''exec' '/very/long/python' \"$0\" \"$@\"\n' '''\nimport os\n"
