@@ -101,7 +101,8 @@ class Fuzzer:
         wrapped = wrap_python_programs(script.text, wrap)
         assert wrapped is not None, "a generated script wrapPythonPrograms would not patch"
         expected = script.with_interpreter(PYTHON.encode())
-        with tempfile.TemporaryDirectory(prefix="prefixlab-fuzz-unwrap-") as where:
+        with tempfile.TemporaryDirectory(prefix="prefixlab-fuzz-unwrap-",
+                                         ignore_cleanup_errors=True) as where:
             target = lay_down(Path(where), wrapped.text)
             command = substitute(self.command, shlex.quote(str(target)), shlex.quote(PYTHON))
             run = run_shell(command, Path(where), self.timeout)

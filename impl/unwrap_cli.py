@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import sys
+import time
 
 from typing import TYPE_CHECKING
 
@@ -90,12 +91,14 @@ def fuzz_unwrap_command(command: str, max_examples: int, seed: int | None, budge
 
     if not command.strip():
         raise _BadInput("--cmd: empty command")
+    started = time.monotonic()
     fuzzer = fuzz.Fuzzer(command, timeout=timeout)
     broken = fuzz.sanity(fuzzer)
     if broken is not None:
         raise _BadInput(f"--cmd: the command fails on a plain console script ({broken.problem}"
                         f"{_stderr_hint(broken.run.stderr)}); is it runnable?")
-    finding = _search(fuzzer, fuzz.Budget(max_examples, budget, seed))
+    left = max(budget - (time.monotonic() - started), 1.0)  # the sanity run counts too
+    finding = _search(fuzzer, fuzz.Budget(max_examples, left, seed))
     if finding is None:
         click.echo(f"No finding: COMMAND unwrapped all {fuzzer.cases} scripts right.")
         return 0

@@ -115,7 +115,7 @@ def test_a_hang_on_a_generated_case_is_a_finding(tmp_path: Path) -> None:
     assert "did not finish within 1 s" in done.stdout and "__future__" in done.stdout
 
 
-@pytest.mark.parametrize("command", ["false", "exit 3", "sleep 30", "no-such-unwrapper {script}"])
+@pytest.mark.parametrize("command", ["false", "sleep 30", "no-such-unwrapper {script}"])
 def test_a_command_that_cannot_run_is_bad_input(tmp_path: Path, command: str) -> None:
     done = prefixlab("fuzz-unwrap", "--cmd", command, "--timeout", "1", cache=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
