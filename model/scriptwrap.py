@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from prefixlab.model import nixwrap
 from prefixlab.model.pyheader import header_end
-from prefixlab.model.scripts import ScriptError, replace_interpreter
+from prefixlab.model.scripts import ScriptError, first_line, parse_shebang, replace_interpreter
 from prefixlab.model.trace import Step, rule
 
 R_PREFIXLAB = rule(
@@ -107,6 +107,8 @@ def unwrap(text: bytes, python: bytes) -> Unwrapped:
     # A line with prefixlab's marker where prefixlab wrap puts its preamble is taken as
     # prefixlab's, even when wrapPythonPrograms' scan, which can run past it (a comment
     # ending in a backslash joins the next line), also finds a nixpkgs preamble after it.
+    if parse_shebang(first_line(text)[0]) is None:
+        raise ScriptError("line 1 is not a #! line: not a script a wrapper made")
     ours = _ours(text)
     nix = None if ours is not None else _nix(text)
     found = ours or nix

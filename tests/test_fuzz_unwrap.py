@@ -51,6 +51,10 @@ def test_unwrap_prints_the_original(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "message"), [
     (b"#!/usr/bin/python3\nimport os\n", "not a wrapped script"),
     (None, "cannot read"),
+    # wrapped twice (nixpkgs-python-env.md F-b3): .foo-wrapped is itself a shell wrapper
+    (b"#! /nix/store/x-bash-5.2/bin/bash -e\nexport PYTHONNOUSERSITE='true'\n"
+     b"exec -a \"$0\" \"/nix/store/y-foo/bin/.foo-wrapped_\"  \"$@\"\n", "not a wrapped script"),
+    (b"\x7fELF\x02\x01\x01\x00", "not a #! line"),
 ])
 def test_unwrap_refuses_with_one_line(tmp_path: Path, content: bytes | None, message: str
                                       ) -> None:
@@ -61,6 +65,17 @@ def test_unwrap_refuses_with_one_line(tmp_path: Path, content: bytes | None, mes
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and message in done.stderr
     assert done.stderr.startswith(f"prefixlab unwrap: {script}: ")
+
+
+def test_unwrap_explain_names_the_rules(tmp_path: Path) -> None:
+    wrapped = wrap_python_programs(b"#!/usr/bin/python3\nimport os\n", NixWrap())
+    assert wrapped is not None
+    (tmp_path / ".foo-wrapped").write_bytes(wrapped.text)
+    done = prefixlab("unwrap", str(tmp_path / ".foo-wrapped"), "--python", "/p", "--explain",
+                     cache=tmp_path)
+    assert done.returncode == 0 and done.stdout == "#!/p\nimport os\n"
+    assert "rule script.nixpkgs-preamble" in done.stderr and "line 2" in done.stderr
+    assert "rule script.interpreter" in done.stderr
 
 
 # -- fuzz-unwrap --------------------------------------------------------------------------------

@@ -211,7 +211,7 @@ def test_sh_trampoline_is_not_wrapped() -> None:
 # -- refusals -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(("text", "reason"), [
     (b"#!/usr/bin/python3\nimport os\n", "not a wrapped script"),
-    (b"print('no shebang')\n", "not a wrapped script"),
+    (b"print('no shebang')\n", "not a #! line"),
     (b"", "not a #! line"),
 ])
 def test_unwrap_refuses_what_no_wrapper_made(text: bytes, reason: str) -> None:
