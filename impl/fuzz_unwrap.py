@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import selectors
 import shlex
 import signal
 import subprocess
@@ -51,6 +52,8 @@ class Run:
     stdout: bytes
     stderr: bytes
     seconds: float
+    overflow: bool = False
+    """Killed for printing more than OUTPUT_LIMIT bytes (not for its time)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class Finding:
 
     @property
     def problem(self) -> str:
+        if self.run.overflow:
+            return f"it printed more than {OUTPUT_LIMIT >> 20} MiB"
         if self.run.status is None:
             return f"it did not finish within {self.run.seconds:.0f} s"
         if self.run.status < 0:
@@ -137,19 +142,46 @@ def substitute(command: str, script: str, python: str) -> str:
     return "".join(out)
 
 
+OUTPUT_LIMIT = 16 << 20
+"""Bytes of output kept from one run; a command printing more is stopped (a finding)."""
+
+
 def run_shell(command: str, cwd: Path, timeout: float) -> Run:
-    """/bin/sh -c COMMAND in its own process group, killed whole when it overruns."""
+    """/bin/sh -c COMMAND in its own process group, killed whole when it overruns its time
+    or prints more than OUTPUT_LIMIT bytes."""
     start = time.monotonic()
     with subprocess.Popen(["/bin/sh", "-c", command], cwd=cwd, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           start_new_session=True) as child:
-        try:
-            out, err = child.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        out, err, finished = _collect(child, start + timeout)
+        if not finished:
             os.killpg(child.pid, signal.SIGKILL)
-            out, err = child.communicate()
-            return Run(None, out, err, time.monotonic() - start)
-    return Run(child.returncode, out, err, time.monotonic() - start)
+        status = child.wait()
+    overflow = not finished and len(out) + len(err) >= OUTPUT_LIMIT
+    return Run(status if finished else None, out, err, time.monotonic() - start, overflow)
+
+
+def _collect(child: subprocess.Popen[bytes], deadline: float) -> tuple[bytes, bytes, bool]:
+    """Read both pipes until they close (True), or the deadline or the limit (False)."""
+    assert child.stdout is not None and child.stderr is not None
+    chunks: dict[int, list[bytes]] = {child.stdout.fileno(): [], child.stderr.fileno(): []}
+    total = 0
+    with selectors.DefaultSelector() as selector:
+        for pipe in (child.stdout, child.stderr):
+            selector.register(pipe, selectors.EVENT_READ)
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0 or total > OUTPUT_LIMIT:
+                break
+            for key, _ in selector.select(left):
+                data = os.read(key.fd, 1 << 16)
+                if not data:
+                    selector.unregister(key.fileobj)
+                chunks[key.fd].append(data)
+                total += len(data)
+        done = not selector.get_map()
+    out, err = (b"".join(chunks[p.fileno()]) for p in (child.stdout, child.stderr))
+    return out[:OUTPUT_LIMIT], err[:OUTPUT_LIMIT - min(len(out), OUTPUT_LIMIT)], done
 
 
 @dataclass(frozen=True)

@@ -135,8 +135,9 @@ def report(finding: fuzz.Finding, cases: int) -> str:
     from prefixlab.impl import fuzz_unwrap as fuzz
 
     run = finding.run
-    got = "(nothing)\n" if not run.stdout else _show(run.stdout)
-    diff = "".join(_diff(finding.expected, run.stdout))
+    stdout, cut = _clip(run.stdout)
+    got = "(nothing)\n" if not run.stdout else _show(stdout) + cut
+    diff = "".join(_diff(finding.expected, stdout)) + (cut and "  (the diff stops there too)\n")
     parts = [
         f"Finding after {cases} scripts: {finding.problem}.",
         "Bytes that are not printable are shown as \\r, \\t, \\xNN; each line ends at ⏎.",
@@ -147,10 +148,25 @@ def report(finding: fuzz.Finding, cases: int) -> str:
         "COMMAND printed:", got,
     ]
     if run.stderr:
-        parts += ["On stderr:", _show(run.stderr)]
+        stderr, cut = _clip(run.stderr)
+        parts += ["On stderr:", _show(stderr) + cut]
     parts += ["Diff (expected, then what COMMAND printed):", diff or "(no difference in stdout)\n",
               "Reproduce with:", reproducer(finding)]
     return "\n".join(parts)
+
+
+SHOWN = 8 << 10, 100
+"""How much of COMMAND's output a report shows: bytes, lines."""
+
+
+def _clip(data: bytes) -> tuple[bytes, str]:
+    size, lines = SHOWN
+    kept = data[:size]
+    if kept.count(b"\n") > lines:
+        kept = b"".join(kept.splitlines(keepends=True)[:lines])
+    if len(kept) == len(data):
+        return data, ""
+    return kept, f"  ... and {len(data) - len(kept)} more bytes, not shown\n"
 
 
 _ODD = re.compile(r"[^\t\n\x20-\x7e\u00a0-\U0010ffff]|[\udc80-\udcff]")
