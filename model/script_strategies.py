@@ -187,6 +187,7 @@ _CODE = (
     [b"class C:", b"    '''doc'''"], [b"v = 1   "], [b"u = 'x' ;  w = 2"],
     [b'R"""not a docstring"""'], [b"import re, sys; print(re, sys)"],
     [b"if True:", b"    " + NIX_PREAMBLE_LIKE[0]],
+    [b"long = '" + b"0123456789abcdef" * 300 + b"'"],  # longer than 4 KiB line buffers
 )
 
 
@@ -209,7 +210,10 @@ def _filler() -> st.SearchStrategy[list[bytes]]:
     return st.sampled_from([[b""], [b"# comment"], [b"#"], [b"   "], [b"\t"], [b"\x0c"],
                             [b"# ends with a backslash \\"], [b"# ends with a comma,"],
                             [b"#!/not/a/shebang"], [b"# -*- coding: utf-8 -*- (too late)"],
-                            [b"# " + NIX_PREAMBLE_LIKE[0]], _LICENSE])
+                            [b"# " + NIX_PREAMBLE_LIKE[0]], _LICENSE,
+                            # characters str.splitlines() breaks at (Python does not): form
+                            # feed, VT, FS, NEL and U+2028 (UTF-8)
+                            [b"# odd breaks:\x0c\x0b\x1c\xc2\x85\xe2\x80\xa8 end"]])
 
 
 # -- whole scripts ------------------------------------------------------------------------------
