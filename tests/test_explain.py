@@ -152,10 +152,14 @@ def test_failures_are_explained() -> None:
     text = prose.render_plain(prose.explain(missing, layout))
     assert "cannot execute `/nowhere/python`: there is no such file" in text
     assert "no row (the interpreter never started)" in text
-    script = layout.with_file("/bin/shim", b"#!/bin/sh\nexec python3 \"$@\"\n", 0o755)
+    # the exec chain is followed (issue 4): #!/bin/sh leads to sh, whose script is not
+    # modelled, and the explanation names its first line
+    script = (layout.with_file("/bin/sh", b"\x7fELF", 0o755)
+              .with_file("/bin/shim", b"#!/bin/sh\nexec python3 \"$@\"\n", 0o755))
     shim = predict(world(script, (3, 12, 1)), Invocation.make("/bin/shim", ["-S"]))
     text = prose.render_plain(prose.explain(shim, script))
-    assert "a script (it starts with `#!/bin/sh`)" in text and "not-modelled" in text
+    assert "#!/bin/sh" in text and "not-modelled" in text
+    assert 'first line not understood: \'exec python3 "$@"\'' in text
 
 
 def test_unknown_rules_and_odd_details_fall_back_to_the_summary() -> None:
