@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from prefixlab.model import bashwords, binarywrapper, kernel, makewrapper, pyenv, shebang
+from prefixlab.model import (bashwords, binarywrapper, envsplit, kernel, makewrapper, pyenv,
+                             shebang)
 from prefixlab.model.build import BuildConstants
 from prefixlab.model.fs import FsView
 from prefixlab.model.invocation import DEFAULT_EXEC_PATH, Invocation
@@ -215,7 +216,7 @@ def _binary(fs: FsView, resolver: kernel.Resolver, proc: _Process, filename: str
         if wrapper is not None:
             return _run_binary_wrapper(resolver, wrapper, proc, argv, physical, steps)
     if name == "env":
-        return _run_env(proc, argv, steps)
+        return _run_env(resolver, proc, argv, steps)
     if name == "bash":
         return _run_bash(fs, resolver, proc, argv, steps)
     if name in _OTHER_SHELLS and len(argv) > 1:
@@ -234,41 +235,63 @@ def _binary(fs: FsView, resolver: kernel.Resolver, proc: _Process, filename: str
 
 
 # -- env -----------------------------------------------------------------------------------------
-def _run_env(proc: _Process, argv: tuple[str, ...], steps: list[Step]) -> _Process:
-    env = dict(proc.env)
+def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
+             steps: list[Step]) -> _Process:
+    """GNU env: options (getopt, stopping at the first operand), then -i, the -u names and
+    the NAME=VALUE operands, in that order, then execvp of the command."""
+    original = proc.env
+    clear, unset, chdir = False, [], None
     args = list(argv[1:])
-    while args:
-        arg = args[0]
-        if arg in ("-i", "-", "--ignore-environment"):
-            env.clear()
-        elif arg in ("-u", "--unset") and len(args) > 1:
-            env.pop(args[1], None)
-            args.pop(0)
-        elif arg.startswith("-u") and len(arg) > 2:
-            env.pop(arg[2:], None)
-        elif arg.startswith("-S") or arg.startswith("--split-string="):
-            text = arg[2:] if arg.startswith("-S") else arg.partition("=")[2]
-            if not text and len(args) > 1:
-                text = args.pop(1)
-            if any(c in text for c in "'\"\\$#"):
-                raise _unmodelled("env-split", f"env -S {text!r}: quotes, escapes, $ and # "
-                                  "in a split string are not modelled")
-            args[1:1] = text.split()
-        elif arg == "--":
-            args.pop(0)
+    while args and args[0].startswith("-") and args[0] != "-":
+        arg = args.pop(0)
+        if arg == "--":
             break
-        elif arg.startswith("-"):
-            raise _unmodelled("env-option", f"env option {arg!r} is not modelled")
-        elif "=" in arg:
-            key, _, value = arg.partition("=")
-            env[key] = value
+        value = None
+        if arg.startswith("--") and "=" in arg:
+            arg, _, value = arg.partition("=")
+        elif not arg.startswith("--") and len(arg) > 2 and arg[1] in "uSC":
+            arg, value = arg[:2], arg[2:]
+        if arg in ("-u", "--unset", "-S", "--split-string", "-C", "--chdir") and value is None:
+            if not args:
+                raise _fail("env-option", f"env: option {arg} requires an argument")
+            value = args.pop(0)
+        if arg in ("-i", "--ignore-environment"):
+            clear = True
+        elif arg in ("-u", "--unset"):
+            unset.append(value or "")
+        elif arg in ("-C", "--chdir"):
+            chdir = value
+        elif arg in ("-S", "--split-string"):
+            try:
+                args[0:0] = envsplit.split(value or "", original)
+            except envsplit.SplitError as why:
+                raise _fail("env-split", f"env: {why} (exit status 125)") from None
+        elif arg in ("-v", "--debug") or arg.startswith(("--default-signal",
+                                                         "--ignore-signal",
+                                                         "--block-signal")):
+            pass  # a trace on stderr, or signal dispositions: nothing the interpreter sees
         else:
-            break
+            raise _unmodelled("env-option", f"env option {arg!r} is not modelled")
+    if args and args[0] == "-":  # an operand '-' right after the options is -i
         args.pop(0)
+        clear = True
+    env = {} if clear else dict(original)
+    for name in unset:
+        env.pop(name, None)
+    while args and "=" in args[0] and not args[0].startswith("="):
+        key, _, value = args.pop(0).partition("=")
+        env[key] = value
     if not args:
         raise _unmodelled("env-option", "env without a command prints the environment")
+    cwd = proc.cwd
+    if chdir is not None:
+        found = resolver.lookup(chdir)
+        if found.entry is None or found.path is None or found.entry.kind != "dir":
+            raise _fail(found.error.value if found.error else "ENOTDIR",
+                        f"env: cannot change directory to {chdir!r} (exit status 125)")
+        resolver.cwd = cwd = found.path
     steps.append(Step(R_ENV, f"env runs {args[0]!r}", values=(("program", args[0]),)))
-    return _Process(args[0], tuple(args), env, proc.cwd, True)
+    return _Process(args[0], tuple(args), env, cwd, True)
 
 
 # -- bash ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import require_oracle
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_wrappers_support import Seen, build_stub, run
 
@@ -113,3 +113,30 @@ def test_env_and_env_split(scratch: str) -> None:
         _agree(model, real)
         if isinstance(model, execchain.Arrived) and isinstance(real, Seen):
             assert model.invocation.environ == real.env
+
+
+ENV_S = st.lists(st.sampled_from(list("ab _'\"\\#$c{}=\t") + ["${FOO}", "${NOPE}", "\\_",
+                                                               "\\c", "\\n", "\\t", "-u FOO"]),
+                 max_size=12).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(rest=ENV_S)
+def test_env_split_string_as_env_reads_it(scratch: str, rest: str) -> None:
+    """#!/usr/bin/env -S STUB REST: env's own -S splitting, quotes, escapes, ${NAME}."""
+    env_path = shutil.which("env")
+    require_oracle(env_path is not None, "no env here")
+    line = f"#!{env_path} -S {scratch}/stub {rest}".encode()
+    if b"\n" in line or len(line) > 250:
+        return
+    _script(f"{scratch}/es", line)
+    env = {"FOO": "foo value", "PATH": "/usr/bin:/bin"}
+    model = execchain.follow(Snapshot("/"), Invocation(f"{scratch}/es", ("es", "z"),
+                             tuple(env.items()), scratch), scratch,
+                             {f"{scratch}/stub": FAKE}, [])
+    real = run(f"{scratch}/es", ["es", "z"], env, scratch)
+    event(type(model).__name__ if isinstance(model, execchain.Arrived)
+          else f"{model.status}: {model.kind}")
+    _agree(model, real)
+    if isinstance(model, execchain.Arrived) and isinstance(real, Seen):
+        assert model.invocation.environ == real.env
