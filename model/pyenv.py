@@ -85,18 +85,38 @@ def version_file(files: Files, pyenv_dir: str, pwd: str, root: str) -> str:
     return f"{root}/version"
 
 
-def read_version_file(files: Files, path: str) -> str:
+def read_version_file(files: Files, path: str, root: str) -> str:
     """pyenv-version-file-read: the first word of each non-comment line, ':'-joined ('' if
-    the file is missing or empty)."""
+    the file is missing or empty); a name with a '/' (or '..') only if it stays inside
+    versions/ (CVE-2022-35861)."""
     data = files.read(path)
     if not data:
         return ""
     names = []
     for line in data.decode("utf-8", "surrogateescape").split("\n"):
-        words = line.replace("\r", " ").split()
-        if words and not words[0].startswith("#") and words[0][:1024] != "..":
-            names.append(words[0][:1024])
+        words = re.split(r"[ \t\r]+", line.strip(" \t\r"))
+        name = words[0][:1024] if words else ""
+        if name and not name.startswith("#") and _safe(files, root, name):
+            names.append(name)
     return ":".join(names)
+
+
+def _safe(files: Files, root: str, name: str) -> bool:
+    """is_version_safe: a plain name, or a path that is a directory below versions/ once
+    '..' is taken lexically (cd, then $PWD)."""
+    if name != ".." and "/" not in name:
+        return True
+    versions = f"{root}/versions"
+    if not files.is_dir(f"{versions}/{name}"):
+        return False
+    parts: list[str] = []
+    for part in f"{versions}/{name}".split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return ("/" + "/".join(parts)).startswith(versions + "/")
 
 
 def _numeric(field: str) -> int:
@@ -167,7 +187,7 @@ def choose(files: Files, root: str, env: Mapping[str, str], pwd: str, command: s
     origin = "PYENV_VERSION"
     if not selected:
         origin = version_file(files, env.get("PYENV_DIR") or pwd, pwd, root)
-        selected = read_version_file(files, origin)
+        selected = read_version_file(files, origin, root)
     names = version_names(files, root, selected)
     found = which(files, root, names, command, search_path)
     if found is None:

@@ -72,6 +72,11 @@ CASES = [
     ("2.7.0", "", None, "python3.99"),       # not in 2.7.0: system has no python3.99 either
     ("3.99.1", "", None, "python3.42"),
     ("9.9", "", None, "python3.42"),          # not installed: falls through to system
+    (None, "../versions/3.98.0\n3.99.1\n", None, "python3"),  # a path inside versions/
+    (None, "../../proj\n3.99.1\n", None, "python3"),  # outside: ignored (CVE-2022-35861)
+    (None, "\n  \t3.98.0  \n", None, "python3"),  # blanks around the name
+    (None, "3.99.1\n", "# a comment only\n\n", "python3.99"),  # a local file naming no
+    # version selects system (it does not fall back to the global file)
 ]
 
 
