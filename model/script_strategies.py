@@ -26,6 +26,7 @@ Example (checking your own unwrapper)::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from hypothesis import strategies as st
 
@@ -91,48 +92,57 @@ def _one_in(draw: st.DrawFn, n: int) -> bool:
 
 
 # -- line 1 -------------------------------------------------------------------------------------
+# Strategies are built once at import, not per draw: Hypothesis validates every new strategy
+# object, which made generation several times slower.
+_LEADS = st.sampled_from([b"#!", b"#! ", b"#!\t", b"#!  "])
+_PATHS = st.sampled_from(PYTHON_PATHS)
+_PATH_RESTS = st.one_of(st.just(b""), st.sampled_from(ARGUMENTS + (b"\t-u",)))
+_ENVS = st.sampled_from(ENV_PATHS)
+_GAPS = st.sampled_from([b" ", b"  "])
+_ANY_GAPS = st.sampled_from([b" ", b"  ", b"\t"])
+_NAMES = st.sampled_from(ENV_NAMES)
+_ENV_RESTS = st.one_of(st.just(b""), st.sampled_from(ARGUMENTS))
+_ENV_LEADS = st.sampled_from([b"#!", b"#! "])
+_ANY_ENV_RESTS = st.sampled_from((b"", b"\t-u", b" -u") + ARGUMENTS)
+
+
 @st.composite
 def _path_line1(draw: st.DrawFn, *, recoverable: bool) -> _Line1:
     """``#!/path/python3 [ARG]``: every byte survives wrapPythonPrograms."""
-    lead = b"#!" if recoverable and draw(st.booleans()) else draw(st.sampled_from(
-        [b"#!", b"#! ", b"#!\t", b"#!  "]))
-    path = draw(st.sampled_from(PYTHON_PATHS))
-    rest = draw(st.one_of(st.just(b""), st.sampled_from(ARGUMENTS + (b"\t-u",))))
-    return _Line1(lead, path, rest)
+    lead = b"#!" if recoverable and draw(st.booleans()) else draw(_LEADS)
+    return _Line1(lead, draw(_PATHS), draw(_PATH_RESTS))
 
 
 @st.composite
 def _env_line1(draw: st.DrawFn, *, recoverable: bool) -> _Line1:
     """``#!/usr/bin/env python3 [ARG]``.  Recoverable ones keep what wrapPythonPrograms'
     rewrite cannot delete: no blank after ``#!`` and a space (or nothing) after the name."""
-    env = draw(st.sampled_from(ENV_PATHS))
-    gap = draw(st.sampled_from([b" ", b"  "] if recoverable else [b" ", b"  ", b"\t"]))
-    name = draw(st.sampled_from(ENV_NAMES))
+    env = draw(_ENVS)
+    gap = draw(_GAPS if recoverable else _ANY_GAPS)
+    name = draw(_NAMES)
     if recoverable:
-        return _Line1(b"#!", env + gap + name, draw(st.one_of(
-            st.just(b""), st.sampled_from(ARGUMENTS))))
-    lead = draw(st.sampled_from([b"#!", b"#! "]))
-    rest = draw(st.sampled_from((b"", b"\t-u", b" -u") + ARGUMENTS))
-    return _Line1(lead, env + gap + name, rest)
+        return _Line1(b"#!", env + gap + name, draw(_ENV_RESTS))
+    return _Line1(draw(_ENV_LEADS), env + gap + name, draw(_ANY_ENV_RESTS))
 
 
-def _env_option_line1() -> st.SearchStrategy[_Line1]:
-    """``#!/usr/bin/env -S python3 -u`` and friends: env with options (not rewritten by
-    wrapPythonPrograms, and no plain interpreter to replace)."""
-    return st.sampled_from([_Line1(b"#!", b"/usr/bin/env", b" -S python3 -u"),
-                            _Line1(b"#!", b"/usr/bin/env", b" -i python3"),
-                            _Line1(b"#!", b"/usr/bin/env", b" PYTHONUNBUFFERED=1 python3")])
+_ENV_OPTION_LINE1 = st.sampled_from([
+    _Line1(b"#!", b"/usr/bin/env", b" -S python3 -u"),
+    _Line1(b"#!", b"/usr/bin/env", b" -i python3"),
+    _Line1(b"#!", b"/usr/bin/env", b" PYTHONUNBUFFERED=1 python3")])
+"""``#!/usr/bin/env -S python3 -u`` and friends: env with options (not rewritten by
+wrapPythonPrograms, and no plain interpreter to replace)."""
 
 
 # -- body blocks: each a list of physical lines without endings ---------------------------------
 _WORDS = (b"spam", b"eggs", b"x", b"Hello, world", b"it's", b'say "hi"', b"a  b", b"tab\there",
           b"50%", b"$HOME", b"*.py", b"#not-a-comment", b"__future__ words", b"trailing  ")
+_WORD_LISTS = st.lists(st.sampled_from(_WORDS), min_size=0, max_size=3)
 
 
 @st.composite
 def _text(draw: st.DrawFn, quote: bytes, *, latin1: bool) -> bytes:
     """String content that cannot close ``quote`` early."""
-    words = draw(st.lists(st.sampled_from(_WORDS), min_size=0, max_size=3))
+    words = draw(_WORD_LISTS)
     text = b" ".join(w for w in words if quote[:1] not in w)
     if _one_in(draw, 6):
         text += "é".encode("latin-1" if latin1 else "utf-8")
@@ -141,17 +151,31 @@ def _text(draw: st.DrawFn, quote: bytes, *, latin1: bool) -> bytes:
     return text
 
 
+@cache
+def _texts(quote: bytes, latin1: bool) -> st.SearchStrategy[bytes]:
+    return _text(quote, latin1=latin1)
+
+
+@cache
+def _inner_lines(quote: bytes, latin1: bool) -> st.SearchStrategy[list[bytes]]:
+    """Lines inside a triple-quoted docstring, a preamble look-alike among them."""
+    return st.lists(st.one_of(_texts(quote, latin1), st.just(NIX_PREAMBLE_LIKE[0])),
+                    min_size=1, max_size=3)
+
+
+_PREFIXES = st.sampled_from([b"", b"", b"r", b"u", b"R", b"U", b"b", b"f", b"rb", b"Rb", b"fr"])
+_QUOTES = st.sampled_from([b'"""', b"'''", b'"', b"'"])
+
+
 @st.composite
 def _docstring(draw: st.DrawFn, *, latin1: bool) -> list[bytes]:
-    prefix = draw(st.sampled_from([b"", b"", b"r", b"u", b"R", b"U", b"b", b"f", b"rb",
-                                   b"Rb", b"fr"]))
-    quote = draw(st.sampled_from([b'"""', b"'''", b'"', b"'"]))
-    first = draw(_text(quote, latin1=latin1))
+    prefix = draw(_PREFIXES)
+    quote = draw(_QUOTES)
+    first = draw(_texts(quote, latin1))
     shape = draw(st.integers(0, 3))
     if len(quote) == 3 and shape >= 2:
-        inner = st.one_of(_text(quote, latin1=latin1), st.just(NIX_PREAMBLE_LIKE[0]))
-        more = draw(st.lists(inner, min_size=1, max_size=3))
-        last = b"" if shape == 2 else draw(_text(quote, latin1=latin1))
+        more = draw(_inner_lines(quote, latin1))
+        last = b"" if shape == 2 else draw(_texts(quote, latin1))
         return [prefix + quote + first, *more, last + quote]
     if len(quote) == 1 and shape == 3:  # a backslash-newline inside the string
         return [prefix + quote + first + b"\\", b"continued" + quote]
@@ -160,10 +184,17 @@ def _docstring(draw: st.DrawFn, *, latin1: bool) -> list[bytes]:
     return [prefix + quote + first + quote]
 
 
+@cache
+def _docstrings(latin1: bool) -> st.SearchStrategy[list[bytes]]:
+    return _docstring(latin1=latin1)
+
+
+_FEATURE_LISTS = st.lists(st.sampled_from(FEATURES), min_size=1, max_size=3, unique=True)
+
+
 @st.composite
 def _future(draw: st.DrawFn) -> list[bytes]:
-    names = draw(st.lists(st.sampled_from(FEATURES), min_size=1, max_size=3, unique=True))
-    encoded = [n.encode() for n in names]
+    encoded = [n.encode() for n in draw(_FEATURE_LISTS)]
     shape = draw(st.integers(0, 4))
     if shape == 1:  # parenthesized, one per line (nixpkgs #40427)
         return [b"from __future__ import (", *(b"    " + n + b"," for n in encoded), b")"]
@@ -178,6 +209,7 @@ def _future(draw: st.DrawFn) -> list[bytes]:
     return [b"from __future__ import " + b", ".join(encoded)]
 
 
+_FUTURES = _future()
 _CODE = (
     [b"import os"], [b"import sys"], [b"import os, \\", b"    sys"],
     [b"x = (1,", b"     2)"], [b"y = [", b"    1,", b"]"], [b'print("hi")'],
@@ -189,31 +221,39 @@ _CODE = (
     [b"if True:", b"    " + NIX_PREAMBLE_LIKE[0]],
     [b"long = '" + b"0123456789abcdef" * 300 + b"'"],  # longer than 4 KiB line buffers
 )
+_CODES = st.sampled_from(_CODE)
+_LOOKALIKES = st.sampled_from(NIX_PREAMBLE_LIKE)
 
 
 @st.composite
 def _code(draw: st.DrawFn, *, latin1: bool) -> list[bytes]:
     kind = draw(st.integers(0, 9))
     if kind == 0:
-        return [draw(st.sampled_from(NIX_PREAMBLE_LIKE))]
+        return [draw(_LOOKALIKES)]
     if kind == 1:
-        return [b"name = '" + draw(_text(b"'", latin1=latin1)) + b"'"]
-    return list(draw(st.sampled_from(_CODE)))
+        return [b"name = '" + draw(_texts(b"'", latin1)) + b"'"]
+    return list(draw(_CODES))
 
 
 _LICENSE = [b"#"] + [b"# Licence line %d: a long header pushes code far down." % n
                      for n in range(1, 13)] + [b"#"]
+_FILLER = st.sampled_from([[b""], [b"# comment"], [b"#"], [b"   "], [b"\t"], [b"\x0c"],
+                           [b"# ends with a backslash \\"], [b"# ends with a comma,"],
+                           [b"#!/not/a/shebang"], [b"# -*- coding: utf-8 -*- (too late)"],
+                           [b"# " + NIX_PREAMBLE_LIKE[0]], _LICENSE,
+                           # characters str.splitlines() breaks at (Python does not): form
+                           # feed, VT, FS, NEL and U+2028 (UTF-8)
+                           [b"# odd breaks:\x0c\x0b\x1c\xc2\x85\xe2\x80\xa8 end"]])
+"""Comments and blank lines, including ones sed or a careless unwrapper mistakes."""
+_FILLERS = st.lists(_FILLER, max_size=3)
+_MAYBE_FILLER = st.lists(_FILLER, max_size=1)
+_COOKIES = st.sampled_from([b"# -*- coding: utf-8 -*-", b"# coding=utf-8",
+                            b"# vim: set fileencoding=utf-8 :"])
 
 
-def _filler() -> st.SearchStrategy[list[bytes]]:
-    """Comments and blank lines, including ones sed or a careless unwrapper mistakes."""
-    return st.sampled_from([[b""], [b"# comment"], [b"#"], [b"   "], [b"\t"], [b"\x0c"],
-                            [b"# ends with a backslash \\"], [b"# ends with a comma,"],
-                            [b"#!/not/a/shebang"], [b"# -*- coding: utf-8 -*- (too late)"],
-                            [b"# " + NIX_PREAMBLE_LIKE[0]], _LICENSE,
-                            # characters str.splitlines() breaks at (Python does not): form
-                            # feed, VT, FS, NEL and U+2028 (UTF-8)
-                            [b"# odd breaks:\x0c\x0b\x1c\xc2\x85\xe2\x80\xa8 end"]])
+@cache
+def _code_lists(latin1: bool) -> st.SearchStrategy[list[list[bytes]]]:
+    return st.lists(st.one_of(_code(latin1=latin1), _FILLER), min_size=0, max_size=5)
 
 
 # -- whole scripts ------------------------------------------------------------------------------
@@ -225,19 +265,17 @@ def _body_lines(draw: st.DrawFn, *, latin1: bool) -> tuple[list[bytes], tuple[st
         lines.append(b"# -*- coding: latin-1 -*-")
         features.append("cookie-latin1")
     elif _one_in(draw, 4):
-        lines.append(draw(st.sampled_from([b"# -*- coding: utf-8 -*-", b"# coding=utf-8",
-                                           b"# vim: set fileencoding=utf-8 :"])))
+        lines.append(draw(_COOKIES))
         features.append("cookie")
-    header = draw(st.lists(st.one_of(_filler(), _filler()), max_size=3))
+    header = draw(_FILLERS)
     if draw(st.booleans()):
-        header.append(draw(_docstring(latin1=latin1)))
+        header.append(draw(_docstrings(latin1)))
         features.append("docstring")
     for _ in range(draw(st.integers(0, 2))):
-        header.extend(draw(st.lists(_filler(), max_size=1)))
-        header.append(draw(_future()))
+        header.extend(draw(_MAYBE_FILLER))
+        header.append(draw(_FUTURES))
         features.append("future")
-    code = draw(st.lists(st.one_of(_code(latin1=latin1), _filler()), min_size=0, max_size=5))
-    blocks = header + code
+    blocks = header + draw(_code_lists(latin1))
     if _one_in(draw, 10):
         blocks = draw(st.permutations(blocks))  # an order Python may reject
         features.append("shuffled")
@@ -246,14 +284,23 @@ def _body_lines(draw: st.DrawFn, *, latin1: bool) -> tuple[list[bytes], tuple[st
     return lines, tuple(features)
 
 
+@cache
+def _bodies(latin1: bool) -> st.SearchStrategy[tuple[list[bytes], tuple[str, ...]]]:
+    return _body_lines(latin1=latin1)
+
+
+_STYLES = st.sampled_from(["lf", "lf", "crlf", "mixed"])
+_ENDINGS = st.sampled_from([b"\n", b"\r\n"])
+
+
 @st.composite
 def _join(draw: st.DrawFn, lines: list[bytes]) -> tuple[bytes, bytes]:
     """(line 1's ending, the body): LF, CR-LF or mixed endings; maybe no final newline."""
-    style = draw(st.sampled_from(["lf", "lf", "crlf", "mixed"]))
+    style = draw(_STYLES)
 
     def ending() -> bytes:
         if style == "mixed":
-            return draw(st.sampled_from([b"\n", b"\r\n"]))
+            return draw(_ENDINGS)
         return b"\r\n" if style == "crlf" else b"\n"
 
     first = ending()
@@ -263,30 +310,38 @@ def _join(draw: st.DrawFn, lines: list[bytes]) -> tuple[bytes, bytes]:
     return first, b"".join(parts)
 
 
+_ANY_LINE1 = st.one_of(_path_line1(recoverable=False), _env_line1(recoverable=False),
+                       _ENV_OPTION_LINE1)
+_PLAIN_LINE1 = st.one_of(_path_line1(recoverable=False), _env_line1(recoverable=False))
+
+
 @st.composite
 def python_scripts(draw: st.DrawFn, *, env_options: bool = True,
                    line1: st.SearchStrategy[_Line1] | None = None) -> Script:
     """Any Python script with a ``#!`` line (see the module docstring); ``env_options=False``
     leaves out ``#!/usr/bin/env -S python3 -u`` and the like, which have no interpreter path
     to replace.  Shrinks toward ``#!/usr/bin/python3`` and ``import os``."""
-    kinds = [_path_line1(recoverable=False), _env_line1(recoverable=False)]
-    first = draw(line1 if line1 is not None else st.one_of(
-        *kinds, *([_env_option_line1()] if env_options else [])))
+    first = draw(line1 if line1 is not None else _ANY_LINE1 if env_options else _PLAIN_LINE1)
     latin1 = _one_in(draw, 8)
-    lines, features = draw(_body_lines(latin1=latin1))
+    lines, features = draw(_bodies(latin1))
     ending, body = draw(_join(lines))
     if not body and draw(st.booleans()):
         ending = b""  # the whole script is line 1, without a newline
     return Script(first.lead, first.interpreter, first.rest, ending, body, features)
 
 
+_SITEDIRS = tuple("/nix/store/%s-%s/lib/python3.12/site-packages" % (c * 32, name)
+                  for c, name in (("1", "foo-1.0"), ("2", "requests-2.32.3"),
+                                  ("3", "urllib3-2.2.2")))
+
+
 def nix_wraps() -> st.SearchStrategy[NixWrap]:
     """What wrapPythonPrograms is given besides the script: a package with no dependencies
     (``[]``) or several, as store paths."""
-    store = "/nix/store/%s-%s/lib/python3.12/site-packages"
-    dirs = [store % (c * 32, name) for c, name in (("1", "foo-1.0"), ("2", "requests-2.32.3"),
-                                                     ("3", "urllib3-2.2.2"))]
-    return st.builds(NixWrap, sitedirs=st.integers(0, 3).map(lambda n: tuple(dirs[:n])))
+    return st.builds(NixWrap, sitedirs=st.integers(0, 3).map(lambda n: _SITEDIRS[:n]))
+
+
+_RECOVERABLE_LINE1 = st.one_of(_path_line1(recoverable=True), _env_line1(recoverable=True))
 
 
 def nix_wrappable_scripts() -> st.SearchStrategy[Script]:
@@ -295,8 +350,7 @@ def nix_wrappable_scripts() -> st.SearchStrategy[Script]:
     name, and an argument when line 1 ends in CR-LF (the rewrite's ``[^ ]*`` would swallow
     a tab, or the CR of a bare ``#!/usr/bin/env python3``).  What fuzz-unwrap feeds to an
     unwrapper: every one of them has one right answer."""
-    return python_scripts(line1=st.one_of(_path_line1(recoverable=True),
-                                          _env_line1(recoverable=True))).filter(_keeps_cr)
+    return python_scripts(line1=_RECOVERABLE_LINE1).filter(_keeps_cr)
 
 
 def _keeps_cr(script: Script) -> bool:
