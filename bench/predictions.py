@@ -2,20 +2,24 @@
 spawning the real interpreter, on the same generated layouts, in one run, on one core.
 
     .venv/bin/python bench/predictions.py [--python PATH] [--cases N] [--repeat R]
-                                          [--spawns K] [--seed S] [--profile]
+                                          [--spawns K] [--seed S] [--compiled auto|no]
+                                          [--profile]
 
-Rows:
+Rows (each for the Python package and, when bench/compiled.py has built the current source,
+for the compiled build too):
   model predict      prefixlab.model.startup.predict: exec, command line, getpath, stdlib
-                     check, sys.path[0], trace included
+                     check, site, sys.path[0], trace included (compiled: in a worker process,
+                     whose answers must equal the Python package's)
   model getpath      prefixlab.model.getpath.run alone, on the Inputs predict would build
   frozen getpath     the interpreter's own getpath code object, run in a worker process of
-                     that interpreter with our helpers over the same filesystem values; timed
-                     inside the worker around exec() only (the baseline)
+                     that interpreter with our helpers (of the same build) over the same
+                     filesystem values; timed inside the worker around exec() only
   spawn              the real interpreter started on the same layouts materialized on disk
                      (impl/materialize), or `python -S -c pass` when materialize is absent
 
-Verdict: the model passes when full predictions are no slower than the frozen getpath on the
-same layouts and above 20,000 per second.  See bench/README.md.
+Verdict: the model passes when, with one build of the helpers, full predictions are no slower
+than the frozen getpath with the same helpers on the same layouts, and above 20,000 per
+second.  See bench/README.md.
 """
 
 from __future__ import annotations
@@ -24,14 +28,19 @@ import argparse
 import cProfile
 import gc
 import io
+import json
 import os
+import pickle
 import pstats
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
@@ -43,6 +52,10 @@ from prefixlab.model.build import BuildConstants, behaviour_for
 from prefixlab.model.getpath.context import Inputs, StartupFailed
 from prefixlab.model.startup import World, predict
 from prefixlab.model.strategies import BoundCase, Case, Target, cases
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import compiled  # noqa: E402  (bench/compiled.py)
+import model_worker  # noqa: E402  (bench/model_worker.py)
 
 TARGET_RATE = 20_000
 ROOT = "/w"
@@ -167,22 +180,87 @@ def frozen_all(worker: FrozenWorker, prepared: Sequence[Prepared]) -> Callable[[
     return run
 
 
-def time_rounds(worker: FrozenWorker, prepared: Sequence[Prepared], repeat: int
-                ) -> tuple[Row, Row, Row]:
-    """``repeat`` rounds, each timing the three in turn; the best of each is kept.  Taking
-    turns puts the three under the same load when the machine is shared."""
-    runs = {"predict": predict_all(prepared), "getpath": getpath_all(prepared)}
-    frozen = frozen_all(worker, prepared)
-    best = {"predict": float("inf"), "getpath": float("inf"), "frozen": float("inf")}
+class CompiledWorker:
+    """bench/model_worker.py with the compiled build first on its path, holding the same
+    cases (handed over as plain values in a pickle file)."""
+
+    def __init__(self, prepared: Sequence[Prepared]) -> None:
+        records = [model_worker.record(p.world, p.bound.invocation) for p in prepared]
+        with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as f:
+            pickle.dump(records, f)
+            self._cases = f.name
+        path = os.pathsep.join(p for p in (str(compiled.ROOT), os.environ.get("PYTHONPATH"))
+                               if p)
+        self._proc = subprocess.Popen(
+            [sys.executable, model_worker.__file__, self._cases], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=path))
+        ready = self._read()
+        if not ready.get("compiled"):
+            self.close()
+            raise RuntimeError(f"the worker imported {ready.get('model')}, not the build")
+
+    def _read(self) -> dict[str, Any]:
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the compiled-model worker exited")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def ask(self, request: str) -> dict[str, Any]:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(request + "\n")
+        self._proc.stdin.flush()
+        return self._read()
+
+    def seconds(self) -> float:
+        return float(self.ask("time")["seconds"])
+
+    def close(self) -> None:
+        if self._proc.poll() is None and self._proc.stdin is not None:
+            self._proc.stdin.write("quit\n")
+            self._proc.stdin.close()
+        self._proc.wait()
+        os.unlink(self._cases)
+
+
+@dataclass
+class Builds:
+    """What is timed besides the Python package: the compiled model and the frozen worker
+    running on the compiled helpers (both None when there is no current compiled build)."""
+
+    frozen: FrozenWorker
+    compiled: CompiledWorker | None = None
+    frozen_compiled: FrozenWorker | None = None
+
+
+def time_rounds(builds: Builds, prepared: Sequence[Prepared], repeat: int) -> dict[str, Row]:
+    """``repeat`` rounds, each timing every row in turn; the best of each is kept.  Taking
+    turns puts the rows under the same load when the machine is shared."""
+    runs: dict[str, Callable[[], float]] = {
+        "predict": lambda: _timed(predict_all(prepared)),
+        "getpath": lambda: _timed(getpath_all(prepared)),
+        "frozen": frozen_all(builds.frozen, prepared),
+    }
+    if builds.compiled is not None:
+        runs["predict compiled"] = builds.compiled.seconds
+    if builds.frozen_compiled is not None:
+        runs["frozen compiled"] = frozen_all(builds.frozen_compiled, prepared)
+    best = dict.fromkeys(runs, float("inf"))
     for _ in range(repeat):
         for name, run in runs.items():
-            best[name] = min(best[name], _timed(run))
-        best["frozen"] = min(best["frozen"], frozen())
+            best[name] = min(best[name], run())
     n = len(prepared)
     runnable = sum(p.inputs is not None for p in prepared)
-    return (Row("model predict", n, best["predict"], "full predict, trace included"),
-            Row("model getpath", runnable, best["getpath"], "getpath.run only, same Inputs"),
-            Row("frozen getpath", n, best["frozen"], "exec() of the code object, in the worker"))
+    notes = {
+        "predict": ("model predict", n, "full predict, trace included"),
+        "predict compiled": ("  ... compiled", n, "the same, mypyc build, in a worker"),
+        "getpath": ("model getpath", runnable, "getpath.run only, same Inputs"),
+        "frozen": ("frozen getpath", n, "exec() of the code object, Python helpers"),
+        "frozen compiled": ("  ... compiled", n, "the same, with the compiled helpers"),
+    }
+    return {name: Row(notes[name][0], notes[name][1], best[name], notes[name][2])
+            for name in notes if name in best}
 
 
 def spawn_plain(oracle: Oracle, spawns: int, why: str) -> Row:
@@ -230,6 +308,7 @@ def profile_predict(prepared: Sequence[Prepared], top: int = 25) -> str:
 
 
 def table(rows: Sequence[Row], model: Row) -> str:
+    """``model x``: how many times the row's rate the (fastest) model predict rate is."""
     lines = [f"{'':16} {'cases':>7} {'seconds':>9} {'per second':>12} {'us/case':>9} "
              f"{'model x':>8}  note"]
     for row in rows:
@@ -247,6 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "each row is kept)")
     parser.add_argument("--spawns", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compiled", choices=("auto", "no"), default="auto",
+                        help="also time the compiled build when bench/compiled.py has built "
+                        "the current source (auto, the default) or not (no)")
     parser.add_argument("--profile", action="store_true", help="cProfile the model predict "
                         "loop and print the hot spots")
     args = parser.parse_args(argv)
@@ -278,24 +360,74 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{time.perf_counter() - start:.1f} s)")
     print(f"layout mix    {layout_mix(generated)}")
 
+    why_not = "not asked for (--compiled no)" if args.compiled == "no" else (
+        compiled.why_unavailable())
     with FrozenWorker(oracle) as worker:
-        model, only_getpath, frozen = time_rounds(worker, prepared, args.repeat)
+        builds = Builds(worker)
+        try:
+            if not why_not:
+                why_not = start_compiled(builds, oracle, prepared)
+            rows = time_rounds(builds, prepared, args.repeat)
+        finally:
+            close_compiled(builds)
+    print(f"compiled      {why_not or 'yes, ' + str(compiled.ROOT) + ': the same answers as the Python package on every case (outcomes and traces)'}")
     spawn = time_spawn(oracle, prepared, args.spawns)
+    best = max((r for k, r in rows.items() if k.startswith("predict")), key=lambda r: r.rate)
     print()
-    print(table([model, only_getpath, frozen, spawn], model))
+    print(table([*rows.values(), spawn], best))
     print()
-    print(f"model/frozen  {model.rate / frozen.rate:.2f}   model/spawn  "
-          f"{model.rate / spawn.rate:.1f}   (baseline: the frozen getpath of this run)")
-    fast_enough = model.rate >= frozen.rate
-    above = model.rate >= TARGET_RATE
-    verdict = "PASS" if fast_enough and above else "BELOW TARGET"
-    print(f"verdict       {verdict}: model {model.rate:,.0f}/s "
-          f"{'>=' if fast_enough else '<'} frozen {frozen.rate:,.0f}/s; "
-          f"{'>=' if above else '<'} {TARGET_RATE:,}/s")
+    print(f"model/spawn   {best.rate / spawn.rate:.1f}   (the fastest model build)")
+    verdicts = [verdict(rows["predict"], rows["frozen"], "Python")]
+    if "predict compiled" in rows and "frozen compiled" in rows:
+        verdicts.append(verdict(rows["predict compiled"], rows["frozen compiled"], "compiled"))
+    for line, _ in verdicts:
+        print(line)
+    passed = any(ok for _, ok in verdicts)
+    print(f"verdict       {'PASS' if passed else 'BELOW TARGET'}")
     if args.profile:
         print()
         print(profile_predict(prepared))
-    return 0 if verdict == "PASS" else 1
+    return 0 if passed else 1
+
+
+def verdict(model: Row, frozen: Row, build: str) -> tuple[str, bool]:
+    """One build's line: model vs the frozen getpath on the same helpers, and the target."""
+    fast_enough = model.rate >= frozen.rate
+    above = model.rate >= TARGET_RATE
+    ok = fast_enough and above
+    return (f"{build + ' build':14}{'PASS' if ok else 'below'}: model {model.rate:,.0f}/s "
+            f"{'>=' if fast_enough else '<'} frozen {frozen.rate:,.0f}/s "
+            f"(model/frozen {model.rate / frozen.rate:.2f}); "
+            f"{'>=' if above else '<'} {TARGET_RATE:,}/s", ok)
+
+
+def start_compiled(builds: Builds, oracle: Oracle, prepared: Sequence[Prepared]) -> str:
+    """Start the compiled rows' workers; check that the compiled model answers every case
+    as the Python package does.  Returns '' or why the compiled rows are left out."""
+    try:
+        builds.compiled = CompiledWorker(prepared)
+        expected = model_worker.digest([predict(p.world, p.bound.invocation)
+                                        for p in prepared])
+        if builds.compiled.ask("digest")["digest"] != expected:
+            close_compiled(builds)
+            return "left out: its answers differ from the Python package's on these cases"
+        builds.frozen_compiled = FrozenWorker(oracle, import_root=str(compiled.ROOT))
+        helpers = str(builds.frozen_compiled.info().get("helpers", ""))
+        if helpers.endswith(".py"):  # another ABI: the target cannot load the extensions
+            builds.frozen_compiled.close()
+            builds.frozen_compiled = None
+            return f"model only: {oracle.short} cannot load the compiled helpers"
+    except (OSError, RuntimeError, ValueError) as error:
+        close_compiled(builds)
+        return f"left out: {type(error).__name__}: {error}"
+    return ""
+
+
+def close_compiled(builds: Builds) -> None:
+    for worker in (builds.compiled, builds.frozen_compiled):
+        if worker is not None:
+            worker.close()
+    builds.compiled = builds.frozen_compiled = None
 
 
 if __name__ == "__main__":

@@ -325,13 +325,21 @@ class Batch:
 class FrozenWorker:
     """A long-lived target interpreter running frozen_worker.py; one request at a time."""
 
-    def __init__(self, oracle: Oracle, *, timeout: float = 120.0) -> None:
+    def __init__(self, oracle: Oracle, *, timeout: float = 120.0,
+                 import_root: str | None = None) -> None:
+        """``import_root``: a directory holding the ``prefixlab.model`` whose helpers the
+        worker uses (the benchmark passes its compiled build); by default the project's
+        model/ as Python source."""
         self.oracle = oracle
         self.timeout = timeout
-        self._root = tempfile.mkdtemp(prefix="prefixlab-frozen-")
-        package = os.path.join(self._root, "prefixlab")
-        os.mkdir(package)  # no __init__: a namespace package, as in the editable install
-        os.symlink(MODEL_DIR, os.path.join(package, "model"))
+        self._own_root = import_root is None
+        if import_root is None:
+            self._root = tempfile.mkdtemp(prefix="prefixlab-frozen-")
+            package = os.path.join(self._root, "prefixlab")
+            os.mkdir(package)  # no __init__: a namespace package, as in the editable install
+            os.symlink(MODEL_DIR, os.path.join(package, "model"))
+        else:
+            self._root = import_root
         self._stderr: IO[bytes] = tempfile.TemporaryFile()
         self._proc: subprocess.Popen[bytes] | None = None
         self._lines: queue.Queue[bytes] = queue.Queue()
@@ -408,7 +416,8 @@ class FrozenWorker:
             except (OSError, subprocess.TimeoutExpired):
                 proc.kill()
                 proc.wait()
-        shutil.rmtree(self._root, ignore_errors=True)
+        if self._own_root:
+            shutil.rmtree(self._root, ignore_errors=True)
         self._stderr.close()
 
     def __enter__(self) -> FrozenWorker:

@@ -317,6 +317,7 @@ def handle(code: CodeType, request: dict[str, Any]) -> dict[str, Any]:
     if op == "info":
         provided = namespace(_EMPTY_CASE, Layout(), [])
         return {"protocol": PROTOCOL, "version": list(sys.version_info[:3]),
+                "helpers": kernel.__file__,
                 "names": sorted(code.co_names), "filename": code.co_filename,
                 "lines": sorted(all_lines(code)), "required": sorted(required_globals(code)),
                 "provided": sorted(set(provided) | set(dir(builtins)))}
