@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import require_oracle
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_wrappers_support import Seen, build_stub, run
 
 from prefixlab.impl import cwrapper
@@ -110,3 +112,43 @@ def test_pyenv_selection_matches_pyenv(fake_root: str, selected: str | None, glo
     assert model.invocation.argv == real.argv
     assert model.cwd == real.cwd
     assert model.invocation.environ == real.env
+
+
+NAMES = st.sampled_from(["3.99.1", "3.99", "3.98", "python-3.98.0", "system", "9.9", "3",
+                         "3.100", "2.7.0", "3.99.2rc1", "3.99.2"])
+FILES = st.lists(NAMES | st.sampled_from(["# c", "", "  3.98.0 x"]), max_size=3).map(
+    "\n".join)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(selected=st.none() | st.lists(NAMES, min_size=1, max_size=2).map(":".join),
+       global_file=FILES, local_file=st.none() | FILES,
+       program=st.sampled_from(["python3", "python3.99", "python3.42"]))
+def test_pyenv_selection_property(fake_root: str, selected: str | None, global_file: str,
+                                  local_file: str | None, program: str) -> None:
+    root = f"{fake_root}/root"
+    _write(f"{root}/version", global_file)
+    _write(f"{fake_root}/proj/.python-version", local_file)
+    env = {"PATH": f"{root}/shims:/usr/bin:/bin", "HOME": "/nonexistent"}
+    if selected is not None:
+        env["PYENV_VERSION"] = selected
+    cwd = f"{fake_root}/proj/sub"
+    model = execchain.follow(Snapshot("/"), Invocation(program, (program, "-c", ""),
+                             tuple(env.items()), cwd), cwd, {f"{fake_root}/stub": FAKE}, [])
+    real = run(f"{root}/shims/{program}", [program, "-c", ""], env, cwd)
+    if isinstance(model, execchain.Arrived):
+        assert isinstance(real, Seen), real
+        assert (model.invocation.argv, model.invocation.environ) == (real.argv, real.env)
+    elif model.kind == "not-an-interpreter":  # the system's own python3
+        assert isinstance(real, str) and "command not found" not in real, (model, real)
+    else:
+        assert isinstance(real, str) and "command not found" in real, (model, real)
+
+
+def _write(path: str, text: str | None) -> None:
+    if text is None:
+        if os.path.exists(path):
+            os.remove(path)
+        return
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
