@@ -2,8 +2,8 @@
 preamble, quirks included, so that historical builders can be emulated and unwrappers tested.
 
 Sources: NixOS/nixpkgs pkgs/development/interpreters/python/wrap.sh (wrapPythonProgramsIn,
-patchPythonScript) and wrap-python.nix (magicalSedExpression), the versions in use from 2018 to
-2026.  The sed program runs under GNU sed with ``-r`` in the C locale (bytes).  It starts on
+patchPythonScript; read at 110f336c) and wrap-python.nix (magicalSedExpression; read at
+273fa138, the same program as in 2024, when #297628 tried to undo it).  The sed program runs under GNU sed with ``-r`` in the C locale (bytes).  It starts on
 line 1 and loops (label ``r``):
 
 1. a line ending in ``\\`` or ``,`` gets the next line appended (``N``);
