@@ -3,7 +3,7 @@ preamble, quirks included, so that historical builders can be emulated and unwra
 
 Sources: NixOS/nixpkgs pkgs/development/interpreters/python/wrap.sh (wrapPythonProgramsIn,
 patchPythonScript; read at 110f336c) and wrap-python.nix (magicalSedExpression; read at
-273fa138, the same program as in 2024, when #297628 tried to undo it).  The sed program runs under GNU sed with ``-r`` in the C locale (bytes).  It starts on
+273fa138).  The sed program runs under GNU sed with ``-r`` in the C locale (bytes).  It starts on
 line 1 and loops (label ``r``):
 
 1. a line ending in ``\\`` or ``,`` gets the next line appended (``N``);
