@@ -39,6 +39,7 @@ _OLD_SUFFIX = re.compile(rf"export ({_NAME})\+=\$\{{({_NAME}):\+({_Q})\}}({_Q})"
 _OLD_PREFIX = re.compile(rf"export ({_NAME})=({_Q})\$\{{({_NAME}):\+({_Q})\$({_NAME})\}}")
 _DECLARE = re.compile(rf"declare -a ({_NAME})=\(\)")
 _NOUNSET = re.compile(r"set ([+-])u")
+_PLAIN_EXPORT = re.compile(rf"export ({_NAME})=((?:[^\s$`~\\'\"]|'[^']*'|\"[^\"$`\\]*\")+)")
 _BLOCK = re.compile(rf"({_NAME})=\$\{{({_NAME}):\+({_Q})\$({_NAME})({_Q})\}}")
 
 # Variables that make bash read or do more than the script says (a startup file, options,
@@ -160,6 +161,10 @@ def _op(lines: list[str], i: int) -> tuple[Op | None, int]:
         return Chdir(bashwords.literal(m[1])), 1
     if (m := _BLOCK.fullmatch(line)) and m[1] == m[2] == m[4] and m[3] == m[5]:
         return _block(lines, i, m[1], m[3])
+    if m := _PLAIN_EXPORT.fullmatch(line):
+        # a hand-written 'export V=value' without expansions: its one word, quotes removed
+        got = bashwords.words(m[2], bashwords.Context({}))
+        return (Set(m[1], got[0]), 1) if len(got) == 1 else (None, 1)
     return None, 1
 
 

@@ -83,3 +83,14 @@ def test_bash_words() -> None:
         raise AssertionError(unsupported)
     assert bashwords.literal("'it'\\''s'") == "it's"
     assert bashwords.literal("$'\\303\\251\\377'") == "é\udcff"
+
+
+def test_hand_written_exports_without_expansions() -> None:
+    text = b"#!/bin/bash\nexport A=\"a b\"c\nexport B=x'y z'\nexec /opt/py/bin/python3.12 \"$@\"\n"
+    got, _ = follow(BASE.with_file("/w", text, 0o755), "/w", ("zero", "-S"))
+    assert isinstance(got, execchain.Arrived)
+    assert got.invocation.argv == (PY, "-S")
+    assert got.invocation.environ["A"] == "a bc" and got.invocation.environ["B"] == "xy z"
+    got, _ = follow(BASE.with_file("/w", b"#!/bin/bash\nexport A=$HOME\nexec /x\n", 0o755),
+                    "/w")
+    assert isinstance(got, execchain.Stopped) and "line 2" in got.message
