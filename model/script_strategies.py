@@ -17,10 +17,12 @@ Everything is built by construction and shrinks toward ``#!/usr/bin/python3`` an
 Example (checking your own unwrapper)::
 
     from hypothesis import given
-    from prefixlab.model.script_strategies import nix_wrappable_scripts
+    from prefixlab.model.script_strategies import nix_wrapped_scripts
 
-    @given(nix_wrappable_scripts())
-    def test_my_unwrapper(script): ...
+    @given(nix_wrapped_scripts())
+    def test_my_unwrapper(case):
+        assert my_unwrap(case.text, b"/env/bin/python3") == \
+            case.script.with_interpreter(b"/env/bin/python3")
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from functools import cache
 
 from hypothesis import strategies as st
 
-from prefixlab.model.nixwrap import NixWrap
+from prefixlab.model.nixwrap import NixWrap, wrap_python_programs
 
 PYTHON_PATHS = (b"/usr/bin/python3", b"/usr/local/bin/python3.11", b"/usr/bin/python",
                 b"/nix/store/00000000000000000000000000000000-python3-3.12.8/bin/python3.12",
@@ -356,3 +358,23 @@ def nix_wrappable_scripts() -> st.SearchStrategy[Script]:
 def _keeps_cr(script: Script) -> bool:
     # An env line without argument loses a CR-LF's CR to the rewrite; rare, so filtered.
     return not (b"/env" in script.interpreter and script.ending == b"\r\n" and not script.rest)
+
+
+@dataclass(frozen=True)
+class WrappedScript:
+    """A generated script and its `.NAME-wrapped` file as wrapPythonPrograms leaves it (made
+    by prefixlab.model.nixwrap, which is checked against GNU sed running nixpkgs' program)."""
+
+    script: Script
+    wrap: NixWrap
+    text: bytes
+
+
+@st.composite
+def nix_wrapped_scripts(draw: st.DrawFn) -> WrappedScript:
+    """Inputs for an unwrapper under test, with their right answers:
+    ``case.script.with_interpreter(P)`` is what unwrapping ``case.text`` for P must give."""
+    script, wrap = draw(nix_wrappable_scripts()), draw(nix_wraps())
+    wrapped = wrap_python_programs(script.text, wrap)
+    assert wrapped is not None, "nix_wrappable_scripts made a script that is not patched"
+    return WrappedScript(script, wrap, wrapped.text)

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from prefixlab.impl.interpreters import Interpreter
 from prefixlab.model.nixwrap import NixWrap, wrap_python_programs
-from prefixlab.model.script_strategies import Script, nix_wrappable_scripts, python_scripts
+from prefixlab.model.script_strategies import (Script, WrappedScript, nix_wrappable_scripts,
+                                                nix_wrapped_scripts, python_scripts)
 from prefixlab.model.scripts import ScriptError, parse_shebang
 from prefixlab.model.scriptwrap import unwrap, wrap
 
@@ -78,6 +79,14 @@ def test_unwrap_undoes_wrap_python_programs(script: Script, python: bytes) -> No
     assert wrapped is not None, "nix_wrappable_scripts made a script wrapPythonPrograms skips"
     note(repr(wrapped.text))
     assert unwrap(wrapped.text, python).text == script.with_interpreter(python)
+
+
+@given(case=nix_wrapped_scripts(), python=PYTHONS)
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+def test_unwrap_undoes_wrap_python_programs_with_any_dependencies(case: WrappedScript,
+                                                                  python: bytes) -> None:
+    """The preamble lists 0 to 3 site directories (nix_wraps)."""
+    assert unwrap(case.text, python).text == case.script.with_interpreter(python)
 
 
 # -- 3(b): compiles when the original did, __future__ first, docstring kept --------------------
