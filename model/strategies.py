@@ -458,4 +458,5 @@ def cases(draw: st.DrawFn, target: Target) -> Case:
 
 from prefixlab.model.package_strategies import PackageSet, package_sets  # noqa: E402,F401
 from prefixlab.model.wrapper_strategies import exec_chains, flag_lists  # noqa: E402,F401
-from prefixlab.model.script_strategies import Script, nix_wrappable_scripts, python_scripts  # noqa: E402,F401,E501
+from prefixlab.model.script_strategies import (  # noqa: E402,F401
+    Script, WrappedScript, nix_wrappable_scripts, nix_wrapped_scripts, nix_wraps, python_scripts)
