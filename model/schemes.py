@@ -74,13 +74,13 @@ _BUILD_TREE_SCHEMES = {"upstream": ("posix_prefix",),
                        "debian": ("posix_prefix", "posix_local", "deb_system")}
 
 
-def default_scheme(build: BuildConstants, row: Behaviour, prefix: str, base_prefix: str,
+def default_scheme(row: Behaviour, flavour: str, prefix: str, base_prefix: str,
                    environ: Mapping[str, str]) -> str:
-    """sysconfig.get_default_scheme() for this build, flavour and prefixes."""
+    """sysconfig.get_default_scheme() for this version, sysconfig flavour and prefixes."""
     in_venv = prefix != base_prefix
     if row.venv_install_scheme and in_venv:
         return "venv"
-    if build.flavour == "debian" and not in_venv:
+    if flavour == "debian" and not in_venv:
         layout = environ.get("DEB_PYTHON_INSTALL_LAYOUT", "posix_local")
         return "deb_system" if layout in ("deb", "deb_system") else "posix_local"
     return "posix_prefix"
@@ -88,12 +88,14 @@ def default_scheme(build: BuildConstants, row: Behaviour, prefix: str, base_pref
 
 def install_paths(build: BuildConstants, row: Behaviour, *, prefix: str, exec_prefix: str,
                   base_prefix: str, base_exec_prefix: str, platlibdir: str,
-                  environ: Mapping[str, str], executable: str,
-                  syscalls: kernel.Resolver) -> tuple[dict[str, str], Step]:
+                  environ: Mapping[str, str], executable: str, syscalls: kernel.Resolver,
+                  flavour: str | None = None) -> tuple[dict[str, str], Step]:
     """The install mapping (KEYS) and the step that explains it.  ``syscalls`` resolves
     paths in the process's working directory (to find a build tree next to the real
-    executable)."""
-    scheme = default_scheme(build, row, prefix, base_prefix, environ)
+    executable); ``flavour`` is that of the sysconfig module imported (default: the
+    build's)."""
+    flavour = build.flavour if flavour is None else flavour
+    scheme = default_scheme(row, flavour, prefix, base_prefix, environ)
     short = "%d.%d" % build.minor
     values = {
         "base": posix_normpath(prefix), "platbase": posix_normpath(exec_prefix),
@@ -109,7 +111,7 @@ def install_paths(build: BuildConstants, row: Behaviour, *, prefix: str, exec_pr
         paths[key] = posix_normpath(template.format(**values))
     paths["include"] = posix_normpath(_INCLUDE.format(**values))
     srcdir = _build_tree_srcdir(build, executable, syscalls)
-    if srcdir is not None and scheme in _BUILD_TREE_SCHEMES[build.flavour]:
+    if srcdir is not None and scheme in _BUILD_TREE_SCHEMES[flavour]:
         paths["include"] = posix_normpath(f"{srcdir}/Include")
     step = Step(R_SCHEME, f"scheme {scheme}: purelib {paths['purelib']!r}, platlib "
                 f"{paths['platlib']!r}, scripts {paths['scripts']!r}", row.name,
@@ -150,7 +152,23 @@ def for_start(calc: Calc) -> dict[str, str]:
         base_exec_prefix=calc.base_exec_prefix or exec_prefix,
         # sys.platlibdir: PYTHONPLATLIBDIR when the environment is used (3.9+), else PLATLIBDIR
         platlibdir=inputs.config.platlibdir or inputs.build.platlibdir,
-        environ=inputs.env, executable=calc.executable or "", syscalls=calc.syscalls)
+        environ=inputs.env, executable=calc.executable or "", syscalls=calc.syscalls,
+        flavour=_sysconfig_flavour(calc))
     calc.asked.update(("venv_install_scheme", "has_platlibdir", "free_threading"))
     calc.steps.append(step)
     return paths
+
+
+def _sysconfig_flavour(calc: Calc) -> str:
+    """Whose sysconfig module the process imports: the first on the search path (a package
+    before a module, as FileFinder looks) decides, not the binary; a Debian one defines the
+    posix_local scheme.  An upstream binary run with Debian's stdlib gets Debian's schemes.
+    The build's flavour when none is found (sys.path[0] is not searched)."""
+    for entry in calc.module_search_paths:
+        for name in ("sysconfig/__init__.py", "sysconfig.py"):
+            path = f"{entry}/{name}" if entry else name
+            if calc.isfile(path):
+                data = calc.read_bytes(path)
+                if isinstance(data, bytes):
+                    return "debian" if b"'posix_local'" in data else "upstream"
+    return calc.inputs.build.flavour

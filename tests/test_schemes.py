@@ -220,3 +220,37 @@ def test_include_in_a_build_tree(interp: Interpreter) -> None:
         if interp.constants.srcdir == ".":
             assert probed.install is not None
             assert probed.install["include"] == f"{root}/tree/Include"
+
+
+def _debian_twins() -> list[tuple[Interpreter, Interpreter]]:
+    """(upstream, Debian) interpreters of the same minor version."""
+    found = [i for i in INTERPRETERS if i.constants is not None]
+    return [(up, deb) for up in found for deb in found
+            if up.constants and deb.constants and up.constants.flavour == "upstream"
+            and deb.constants.flavour == "debian" and up.version and deb.version
+            and up.version[:2] == deb.version[:2]]
+
+
+@pytest.mark.real
+def test_the_stdlib_imported_decides_the_scheme() -> None:
+    """An upstream binary whose argv[0] is found on PATH next to Debian's python finds its
+    prefix (and stdlib, and sysconfig module) there: Debian's schemes apply (found by the
+    start-up sweep)."""
+    twins = _debian_twins()
+    require_oracle(bool(twins), "no upstream and Debian interpreters of the same version here")
+    upstream, debian = twins[0]
+    assert upstream.constants is not None and upstream.version is not None
+    name = os.path.basename(debian.path)
+    with scratch_dir("prefixlab-schemes-") as root:
+        os.makedirs(f"{root}/bin")
+        try:
+            os.link(upstream.real_path, f"{root}/bin/{name}")
+        except OSError:
+            shutil.copy2(upstream.real_path, f"{root}/bin/{name}")
+        world = World(Snapshot("/"), {f"{root}/bin/{name}": upstream.constants})
+        invocation = Invocation.make(f"{root}/bin/{name}", ["-S", "-c", "pass"], argv0=name,
+                                     env={"PATH": os.path.dirname(debian.path)}, cwd=root)
+        predicted, probed = predict(world, invocation), probe(invocation)
+    assert probed.status == "ok", probed.error
+    assert probed.install is not None and probed.install["scheme"] == "posix_local"
+    assert predicted.install == probed.install
