@@ -26,13 +26,13 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from prefixlab.impl.account import host_account
 from prefixlab.impl.interpreters import Interpreter, discover
 from prefixlab.impl.materialize import Binding, materialize, scratch_dir
-from prefixlab.impl.probe import probe
+from prefixlab.impl.probe import PROBE_CODE, probe
 from prefixlab.impl.snapshot import Snapshot
 from prefixlab.model.build import BuildConstants
-from prefixlab.model.fs import Overlay
+from prefixlab.model.fs import File, Layout, Node, Overlay, Symlink
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup import World, predict
-from prefixlab.model.strategies import ROOT, BoundCase, Case, Target, cases
+from prefixlab.model.strategies import PROBE_SCRIPT, ROOT, BoundCase, Case, Target, cases
 
 SWEEP_DIR = Path(os.environ.get("PREFIXLAB_SWEEP_DIR", "sweeps"))
 """Where shard summaries go (relative to the working directory: the repo root under make)."""
@@ -82,10 +82,36 @@ def lay_down(bound: BoundCase, root: str, binary: str, constants: BuildConstants
     stdlib = f"{constants.prefix}/{constants.stdlib_subdir}"
     bindings: dict[str, Binding] = {p: ("hardlink", binary) for p in bound.binaries}
     bindings.update({p: ("children-links", stdlib) for p in bound.stdlibs})
-    materialize(bound.layout, root, bindings=bindings)
+    layout = _with_probe_code(bound.layout)
+    materialize(layout, root, bindings=bindings)
     builds = dict(host_builds())
     builds.update({p: constants for p in bound.binaries})
-    return World(Overlay(Snapshot("/"), ((root, bound.layout),)), builds, host_account())
+    seen = _with_farm_links(layout, bound.stdlibs, stdlib)
+    return World(Overlay(Snapshot("/"), ((root, seen),)), builds, host_account())
+
+
+def _with_probe_code(layout: Layout) -> Layout:
+    """Scripts and modules a case runs hold the probe's code (the case has a placeholder)."""
+    scripts = [path for path, node in layout.items()
+               if isinstance(node, File) and node.data == PROBE_SCRIPT]
+    if not scripts:
+        return layout
+    nodes: dict[str, Node] = dict(layout.items())
+    nodes.update({path: File(PROBE_CODE.encode(), 0o644) for path in scripts})
+    return Layout(nodes)
+
+
+def _with_farm_links(layout: Layout, farms: tuple[str, ...], source: str) -> Layout:
+    """The layout as it is on disk: a stdlib placeholder holds a link to every child of the
+    real stdlib (site-packages among them, which site reads), not only the skeleton's."""
+    if not farms:
+        return layout
+    nodes: dict[str, Node] = dict(layout.items())
+    names = sorted(os.listdir(source))
+    for farm in farms:
+        for name in names:
+            nodes.setdefault(f"{farm}/{name}", Symlink(f"{source}/{name}"))
+    return Layout(nodes)
 
 
 def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0) -> CaseResult:
@@ -222,7 +248,7 @@ def case_to_json(case: Case) -> dict[str, Any]:
 
 
 def case_from_json(data: dict[str, Any]) -> Case:
-    from prefixlab.model.fs import Dir, File, Node, Symlink
+    from prefixlab.model.fs import Dir
 
     nodes: list[tuple[str, Node]] = []
     for item in data["nodes"]:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from prefixlab.impl.campaign import CaseResult
     from prefixlab.impl.interpreters import Interpreter
 
-REASONS = ("not-yet-modelled", "interpreter-bug", "probe-limit", "host")
+REASONS = ("not-yet-modelled", "interpreter-bug", "probe-limit", "host", "code-not-run")
 
 
 class DivergenceFileError(ValueError):

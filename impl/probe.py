@@ -84,7 +84,7 @@ _KINDS = (
     ("usage", "Unknown option"),
     ("usage", "Argument expected"),
     ("path-too-long", "path too long"),
-    ("site-error", "init_import_site: Failed to import the site module"),
+    ("site-error", "Failed to import the site module"),  # 3.8 says init_import_size
 )
 
 # glibc execvpe: these errnos send the search on to the next PATH entry.
@@ -98,7 +98,26 @@ _LONG_WITH_ARGUMENT = frozenset({"--check-hash-based-pycs"})
 
 
 class _Unsupported(Exception):
-    pass
+    def __init__(self, message: str, *, script: str | None = None,
+                 module: str | None = None) -> None:
+        super().__init__(message)
+        self.script = script
+        self.module = module
+
+
+PROBE_MODULE = "prefixlab_probe"
+"""A module of this name run with -m is taken to be a probe module (its code PROBE_CODE):
+generated cases put one where -m finds it."""
+
+
+def is_probe_script(path: str, cwd: str) -> bool:
+    """Does ``path`` (relative to ``cwd``) hold exactly PROBE_CODE?  Such a script (written
+    by prefixlab for a generated case) is run as it is: what it prints is the probe's answer."""
+    try:
+        with open(os.path.join(cwd, path), "rb") as handle:
+            return handle.read(len(PROBE_CODE) + 1) == PROBE_CODE.encode()
+    except OSError:
+        return False
 
 
 # -- the command line -------------------------------------------------------------------------
@@ -116,10 +135,10 @@ def probe_argv(argv: Sequence[str]) -> tuple[str, ...]:
         arg = args[i]
         if arg in ("-", "--"):
             if arg == "--" and args[i + 1:] and args[i + 1] != "-":
-                raise _Unsupported(f"runs the script {args[i + 1]!r}")
+                raise _Unsupported(f"runs the script {args[i + 1]!r}", script=args[i + 1])
             break
         if not arg.startswith("-"):
-            raise _Unsupported(f"runs the script {arg!r}")
+            raise _Unsupported(f"runs the script {arg!r}", script=arg)
         if arg.startswith("--"):
             i += 2 if arg in _LONG_WITH_ARGUMENT else 1
             continue
@@ -143,7 +162,8 @@ def _cluster(args: list[str], i: int) -> list[str] | int:
             continue  # a flag; unknown ones are the interpreter's to report
         attached = j + 1 < len(arg)
         if opt == "m":
-            raise _Unsupported("runs a module (-m)")
+            name = arg[j + 1:] if attached else (args[i + 1] if i + 1 < len(args) else "")
+            raise _Unsupported("runs a module (-m)", module=name)
         if opt in "WX":
             return 1 if attached else 2
         if attached:  # -cCMD: the command is the rest of the word
@@ -170,7 +190,11 @@ def probe(invocation: Invocation, *, timeout: float = 30.0) -> Outcome:
     try:
         argv = probe_argv(invocation.argv)
     except _Unsupported as why:
-        return _unsupported(invocation, f"the probe only runs -c: this command line {why}")
+        if not (why.module == PROBE_MODULE
+                or (why.script is not None and is_probe_script(why.script, invocation.cwd))):
+            return _unsupported(invocation, "the probe only runs -c, probe scripts and the "
+                                f"{PROBE_MODULE} module: this command line {why}")
+        argv = tuple(invocation.argv)
     cwd_problem = _cwd_problem(invocation.cwd)
     if cwd_problem:
         return _exec_failed(invocation, "bad-cwd",
@@ -267,8 +291,17 @@ def _outcome(invocation: Invocation, run: _Run) -> Outcome:
             install=values.get("install"))
     start = next((n for n, line in enumerate(errors) if line.startswith(_REPORT_STARTS)),
                  len(errors))
+    failure = _failure(run, errors, start)
+    if failure.kind == "unknown" and start == len(errors) and run.returncode:
+        # No start-up report from an interpreter and a failing status: a program of the
+        # exec chain (a wrapper, env, a pyenv shim) stopped first; the model names such a
+        # failure by that status too (prefixlab.model.execchain).
+        code = run.returncode
+        kind = f"signal-{-code}" if code < 0 else f"exit-{code}"
+        return Outcome(status="exec-failed", invocation=invocation,
+                       error=Failure(kind, "\n".join(errors) or _exit_text(code)))
     return Outcome(status="startup-failed", invocation=invocation,
-                   warnings=tuple(errors[:start]), error=_failure(run, errors, start))
+                   warnings=tuple(errors[:start]), error=failure)
 
 
 def _probed_values(stdout: str) -> dict[str, Any] | None:

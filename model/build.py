@@ -152,6 +152,12 @@ class Behaviour:
     venv_install_scheme: bool = True
     """sysconfig.get_preferred_scheme('prefix') is 'venv' when sys.prefix != sys.base_prefix
     (3.11+, bpo-45413); before, posix_prefix everywhere."""
+    site_imports: tuple[str, ...] = (
+        "site", "os", "stat", "posixpath", "genericpath", "_collections_abc", "_sitebuiltins")
+    """Stdlib modules importing site loads (frozen from 3.11 unless frozen modules are off,
+    bpo-45020; from sys.path before): a copy found ahead of the stdlib's is what runs.  3.8
+    and 3.9 also load _bootlocale to read .pth files (removed in 3.10, bpo-42208).  Seen with
+    `python -I -c 'print(sys.modules)'` on 3.8.18-3.13.0."""
     confirmed: bool = True
     """False when no interpreter of this row could be run here (modelled from source)."""
 
@@ -171,14 +177,19 @@ _C_GETPATH = Behaviour(
 
 _PY_GETPATH = Behaviour(name="3.12", arrangement="py-getpath", launcher_base_is_real=False)
 
+_SITE_IMPORTS_BOOTLOCALE = (*_C_GETPATH.site_imports, "_bootlocale")
+
 # One row per minor version; a tuple of (first patch level, row) where a point release
 # changed behaviour.  Order matters: the last row whose version is <= the build's wins.
 TABLE: tuple[tuple[Version, Behaviour], ...] = (
-    ((3, 8, 0), _C_GETPATH.refine("3.8", has_platlibdir=False, link_limit=None)),
+    ((3, 8, 0), _C_GETPATH.refine("3.8", has_platlibdir=False, link_limit=None,
+                                 site_imports=_SITE_IMPORTS_BOOTLOCALE)),
     ((3, 8, 19), _C_GETPATH.refine("3.8.19", has_platlibdir=False, link_limit=None,
+                                   site_imports=_SITE_IMPORTS_BOOTLOCALE,
                                    pth_skips_dot_names=True, confirmed=False)),
-    ((3, 9, 0), _C_GETPATH.refine("3.9")),
-    ((3, 9, 19), _C_GETPATH.refine("3.9.19", pth_skips_dot_names=True, confirmed=False)),
+    ((3, 9, 0), _C_GETPATH.refine("3.9", site_imports=_SITE_IMPORTS_BOOTLOCALE)),
+    ((3, 9, 19), _C_GETPATH.refine("3.9.19", site_imports=_SITE_IMPORTS_BOOTLOCALE,
+                                   pth_skips_dot_names=True, confirmed=False)),
     ((3, 10, 0), _C_GETPATH.refine("3.10")),
     ((3, 10, 14), _C_GETPATH.refine("3.10.14", pth_skips_dot_names=True, confirmed=False)),
     ((3, 11, 0), _PY_GETPATH.refine("3.11.0", venv_cfg_permission_error_caught=False,

@@ -100,6 +100,13 @@ R_CUSTOMIZE = rule(
     "Lib/site.py execsitecustomize(), execusercustomize()")
 
 
+R_SITE_SHADOWED = rule(
+    "site.module-shadowed", "site",
+    "A module importing site loads (os, stat, site itself, ...) is found on sys.path ahead of "
+    "the stdlib's copy: that copy's code runs, and the model does not run code.",
+    "Lib/site.py imports; frozen from 3.11 (bpo-45020)")
+
+
 class NotModelled(Exception):
     """site would do something the model cannot decide (an unknown locale encoding)."""
 
@@ -152,6 +159,7 @@ def posix_join(directory: str, name: str) -> str:
 def main(calc: Calc, env: Mapping[str, str], account: Account) -> tuple[CodeNotRun, ...]:
     """Run site.main() on the calculation; return the code site would run."""
     run = SiteRun(calc, env, account)
+    _check_site_modules(calc, env)
     removeduppaths(calc)
     run.known = set(calc.module_search_paths)
     run.prefixes = [calc.prefix or "", calc.exec_prefix or ""]
@@ -164,6 +172,29 @@ def main(calc: Calc, env: Mapping[str, str], account: Account) -> tuple[CodeNotR
     if run.enable_user_site:
         _customize(run, "usercustomize")
     return tuple(run.not_run)
+
+
+def _check_site_modules(calc: Calc, env: Mapping[str, str]) -> None:
+    """The modules importing site loads must be the stdlib's (frozen, or found in the entry
+    that holds the encodings package); another copy earlier on sys.path is code the model does
+    not run (a decoy os.py on PYTHONPATH breaks site on 3.8-3.10)."""
+    from prefixlab.model import imports  # imports reads startup's World: import at use
+
+    context = imports.ImportContext(
+        calc.inputs.fs, calc.inputs.build, calc.inputs.row, tuple(calc.module_search_paths),
+        calc.cwd, calc.stdlib_dir, imports.xoptions(calc.inputs.argv[1:]), env,
+        calc.inputs.config.use_environment)
+    stdlib = imports.which(context, "encodings").found
+    for name in calc.ask("site_imports"):
+        found = imports.which(context, name).found
+        if found is None:
+            raise NotModelled(f"site imports {name}, which is not on sys.path")
+        if found.kind in ("built-in", "frozen"):
+            continue
+        if stdlib is None or found.entry != stdlib.entry:
+            calc.step(R_SITE_SHADOWED, f"{name} from {found.origin!r}", versioned=True)
+            raise NotModelled(f"site would import {name} from {found.origin}, not the "
+                              "stdlib's copy: code the model does not run")
 
 
 def removeduppaths(calc: Calc) -> None:

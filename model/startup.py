@@ -136,7 +136,9 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
                                                                         failure.message),
                            trace=_trace(steps, calc), version=version)
         except site.NotModelled as unknown:
-            return _failed(invocation, "not-modelled", "site", str(unknown), steps, version)
+            return Outcome(status="not-modelled", invocation=invocation,
+                           error=Failure("site", str(unknown)), trace=_trace(steps, calc),
+                           version=version)
     first = getpath.searchpath.path0(calc)
     path = ((first,) if first is not None else ()) + tuple(calc.module_search_paths)
     install = schemes.for_start(calc)  # before the trace is taken: it adds a step

@@ -35,6 +35,13 @@ ROOT = "@ROOT@"
 BINARY_DATA = b"\x7fELF prefixlab placeholder: the interpreter binary\n"
 """Content of a binary placeholder in the model (materialized as a hard link to the real one)."""
 
+PROBE_SCRIPT = b"# prefixlab placeholder: the probe's code\n"
+"""Content of a script or module the case runs (-m or a script instead of -c): whoever
+materializes the case writes the probe's code there (prefixlab.impl.campaign does)."""
+
+PROBE_MODULE = "prefixlab_probe"
+"""The module name a case runs with -m."""
+
 
 @dataclass(frozen=True)
 class Target:
@@ -139,6 +146,8 @@ class _Draft:
     features: list[str] = field(default_factory=list)
     odd: list[str] = field(default_factory=list)
     """Dangling or looping links (not entries: the kernel cannot execute them)."""
+    site_env: dict[str, str] = field(default_factory=dict)
+    """Environment the site features ask for (HOME, PYTHONUSERBASE, PYTHONNOUSERSITE)."""
 
     def add(self, path: str, node: Node) -> None:
         self.nodes[path] = node
@@ -257,12 +266,21 @@ HOME_LINES = (
 )
 
 
-def _venv(draw: st.DrawFn, d: _Draft, prefix: str) -> None:
-    """A venv next to the install: bin/pythonX.Y as a link or a copy, and a pyvenv.cfg."""
+SYSTEM_SITE_LINES = (
+    "include-system-site-packages = false\n", "include-system-site-packages = false\n",
+    "include-system-site-packages = true\n", "include-system-site-packages = True\n",
+    "Include-System-Site-Packages=FALSE\n", "include-system-site-packages = yes\n",
+    "include-system-site-packages\n",
+)
+
+
+def _venv(draw: st.DrawFn, d: _Draft, prefix: str) -> str | None:
+    """A venv next to the install: bin/pythonX.Y as a link or a copy, and a pyvenv.cfg.
+    Returns the venv's directory (None when there was no room for it)."""
     t = d.target
     venv = _dir_path(draw, st.integers(0, 1)) + "/venv"
     if not d.free(venv):
-        return
+        return None
     d.mkdirs(venv + "/bin")
     # A copy named 'python' where home has no 'python' makes getpath try python3 and
     # python3.X in home (gh-99204).
@@ -285,7 +303,7 @@ def _venv(draw: st.DrawFn, d: _Draft, prefix: str) -> None:
     home = draw(st.sampled_from(homes))
     lines = [draw(st.sampled_from(HOME_LINES)).format(h=home)]
     if draw(st.booleans()):
-        lines.append("include-system-site-packages = false\n")
+        lines.append(draw(st.sampled_from(SYSTEM_SITE_LINES)))
     if _one_in(draw, 5):
         lines.append(f"home = {draw(st.sampled_from(homes))}\n")
     lines = draw(st.permutations(lines))
@@ -298,6 +316,7 @@ def _venv(draw: st.DrawFn, d: _Draft, prefix: str) -> None:
         other = content if where == "bin" else f"home = {draw(st.sampled_from(homes))}\n".encode(
             "utf-8", "surrogateescape")
         d.add(f"{venv}/bin/pyvenv.cfg", File(other))
+    return venv
 
 
 def _pth(draw: st.DrawFn, d: _Draft) -> None:
@@ -354,6 +373,81 @@ def _decoy(draw: st.DrawFn, d: _Draft) -> None:
     d.features.append(f"decoy:{kind}")
 
 
+# -- what site reads (issue 3) -------------------------------------------------------------------
+def _pth_lines(draw: st.DrawFn, sitedir: str) -> list[str]:
+    extra = ROOT + "/extra"
+    pool = [
+        extra, extra, _relative(sitedir, extra), extra + "  ", extra + "/../extra",
+        ROOT + "/extra2", ROOT + "/missing", extra + "/file.txt", ROOT + "/dangling-pth",
+        ".", "# " + extra, "", "   ", "import sys", "import os", "import\tsys",
+        extra + "\x0c" + "more", "\ufeff" + extra, extra.upper(),
+    ]
+    return draw(st.lists(st.sampled_from(pool), min_size=1, max_size=4))
+
+
+def _pth_file(draw: st.DrawFn, d: _Draft, sitedir: str) -> None:
+    name = draw(st.sampled_from(["a.pth", "b.pth", "z.pth", ".hidden.pth", "x y.pth"]))
+    path = f"{sitedir}/{name}"
+    if not d.free(path):
+        return
+    lines = _pth_lines(draw, sitedir)
+    end = draw(st.sampled_from(["\n", "\n", "\r\n", "\r"]))
+    text = end.join(lines) + draw(st.sampled_from([end, ""]))
+    data = text.encode("utf-8", "surrogateescape")
+    if _one_in(draw, 8):
+        data = b"\xef\xbb\xbf" + data  # a BOM
+        d.features.append("pth-file:bom")
+    if _one_in(draw, 25):
+        data += b"\xff\n"  # not UTF-8: importing site fails
+        d.features.append("pth-file:undecodable")
+    d.add(path, File(data))
+    d.features.append("pth-file" + (":hidden" if name.startswith(".") else ""))
+
+
+def _site_dir(draw: st.DrawFn, d: _Draft, sitedir: str) -> None:
+    d.mkdirs(sitedir)
+    for _ in range(draw(st.integers(0, 2))):
+        _pth_file(draw, d, sitedir)
+    if _one_in(draw, 10) and d.free(sitedir + "/sitecustomize.py"):
+        d.add(sitedir + "/sitecustomize.py", File(b"# prefixlab: does nothing\n"))
+        d.features.append("sitecustomize")
+
+
+def _site(draw: st.DrawFn, d: _Draft, venv: str | None) -> None:
+    """Site directories with .pth files (in the venv, the user site), what their lines name,
+    and the environment the user site depends on."""
+    t = d.target
+    d.features.append("site")
+    d.mkdirs(ROOT + "/extra")
+    d.add(ROOT + "/extra/file.txt", File(b"not a directory\n"))
+    d.mkdirs(ROOT + "/extra2")
+    if d.free(ROOT + "/dangling-pth"):
+        d.add(ROOT + "/dangling-pth", Symlink("nowhere"))
+    if venv is not None:
+        _site_dir(draw, d, f"{venv}/{t.stdlib_subdir}/site-packages")
+        d.features.append("site:venv")
+        if _one_in(draw, 3):  # Debian's extra site directories (used by its site.py only)
+            where = draw(st.sampled_from([f"lib/python{t.version[0]}/dist-packages",
+                                          f"local/lib/python{t.short}/dist-packages"]))
+            _site_dir(draw, d, f"{venv}/{where}")
+            d.features.append("site:dist-packages")
+    user = draw(st.sampled_from(["none", "home", "home", "userbase", "home-empty"]))
+    d.features.append(f"user-site:{user}")
+    if user in ("home", "home-empty"):
+        d.site_env["HOME"] = ROOT + "/home"
+        if user == "home":
+            _site_dir(draw, d, f"{ROOT}/home/.local/lib/python{t.short}{t.abi_thread}/"
+                      "site-packages")
+        else:
+            d.mkdirs(ROOT + "/home")
+    elif user == "userbase":
+        d.site_env["PYTHONUSERBASE"] = ROOT + "/ub"
+        _site_dir(draw, d, f"{ROOT}/ub/lib/python{t.short}{t.abi_thread}/site-packages")
+    if _one_in(draw, 6):
+        d.site_env["PYTHONNOUSERSITE"] = draw(st.sampled_from(["1", ""]))
+        d.features.append("env:PYTHONNOUSERSITE")
+
+
 # -- invocations --------------------------------------------------------------------------------
 def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[str, str], str]:
     t = d.target
@@ -386,10 +480,44 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
                                       ROOT + "/nowhere/bin/python3", *d.entries, *d.odd]))
         d.features.append("argv0:differs")
     _environment(draw, d, env, cwd)
-    flags = ["-S"] + draw(st.lists(st.sampled_from(["-E", "-I", "-s", "-P"]), max_size=2,
-                                   unique=True))
+    # Without -S site runs (issue 3); with it the case shrinks to getpath alone.
+    with_site = "site" in d.features or _one_in(draw, 3)
+    flags = [] if with_site else ["-S"]
+    flags += draw(st.lists(st.sampled_from(["-E", "-I", "-s", "-P"]), max_size=2, unique=True))
     # -P before 3.11 is a usage error, and PYTHONSAFEPATH is ignored: both are kept, as cases.
-    return program, (argv0, *flags, "-c", "pass"), env, cwd
+    command = ["-c", "pass"]
+    path0 = not ({"-I", "-P"} & set(flags)) and "PYTHONSAFEPATH" not in env
+    if path0 and _one_in(draw, 4):
+        command = _script_or_module(draw, d, cwd)
+    return program, (argv0, *flags, *command), env, cwd
+
+
+def _inside_stdlib(d: _Draft, path: str) -> bool:
+    return any(path == s or path.startswith(s + "/") for s in d.stdlibs)
+
+
+def _script_or_module(draw: st.DrawFn, d: _Draft, cwd: str) -> list[str]:
+    """Run a probe script (by an absolute or relative path, maybe through a link) or the probe
+    module with -m from the working directory; sys.path[0] then comes from them."""
+    module = f"{cwd}/{PROBE_MODULE}.py"
+    if draw(st.booleans()) and d.free(module) and not _inside_stdlib(d, cwd):
+        d.add(module, File(PROBE_SCRIPT))
+        d.features.append("run:module")
+        return ["-m", PROBE_MODULE]
+    d.mkdirs(ROOT + "/scripts")
+    script = ROOT + "/scripts/probe.py"
+    if d.free(script):
+        d.add(script, File(PROBE_SCRIPT))
+    run = script
+    if _one_in(draw, 2) and d.free(ROOT + "/bin2/run.py"):
+        d.mkdirs(ROOT + "/bin2")
+        absolute = draw(st.booleans())
+        d.add(ROOT + "/bin2/run.py", Symlink(script if absolute else "../scripts/probe.py"))
+        run = ROOT + "/bin2/run.py"
+        d.features.append("run:script-link")
+    spelled = draw(st.sampled_from(["absolute", "relative"]))
+    d.features.append(f"run:script-{spelled}")
+    return [run if spelled == "absolute" else _relative(cwd, run)]
 
 
 def _noisy(draw: st.DrawFn, path: str) -> str:
@@ -421,6 +549,8 @@ def _environment(draw: st.DrawFn, d: _Draft, env: dict[str, str], cwd: str) -> N
         d.features.append("env:PYTHONPLATLIBDIR")
     if _one_in(draw, 15):
         env["PYTHONSAFEPATH"] = "1"
+    for name, value in d.site_env.items():
+        env.setdefault(name, value)
 
 
 @st.composite
@@ -438,8 +568,9 @@ def cases(draw: st.DrawFn, target: Target) -> Case:
         _link_chain(draw, d, draw(st.sampled_from(d.binaries)))
     if _one_in(draw, 6):
         _dir_link(draw, d, prefix)
-    if _one_in(draw, 2):
-        _venv(draw, d, prefix)
+    venv = _venv(draw, d, prefix) if _one_in(draw, 2) else None
+    if _one_in(draw, 3):
+        _site(draw, d, venv)
     if _one_in(draw, 8):
         _pth(draw, d)
     if _one_in(draw, 12):
