@@ -187,8 +187,14 @@ def interpreter_key(interp: Interpreter) -> str:
     return f"{version}-{digest}"
 
 
+GENERATION = "2-site"
+"""The strategies' generation: shards of different generations hold different case mixes
+(1-getpath: issue 2's cases, all with -S; 2-site: issue 3's, with and without -S, scripts,
+-m and site directories), so each has its own directory."""
+
+
 def shard_path(interp: Interpreter, shard_seed: int, directory: Path = SWEEP_DIR) -> Path:
-    return directory / interpreter_key(interp) / f"{shard_seed}.json"
+    return directory / GENERATION / interpreter_key(interp) / f"{shard_seed}.json"
 
 
 def run_shard(interp: Interpreter, shard_seed: int, count: int, *,
@@ -264,10 +270,11 @@ def case_from_json(data: dict[str, Any]) -> Case:
                 tuple(data.get("features", ())))
 
 
-def totals(interp: Interpreter, directory: Path = SWEEP_DIR) -> ShardSummary:
-    """Every completed shard of ``interp`` added up."""
+def totals(interp: Interpreter, directory: Path = SWEEP_DIR, *,
+           generation: str = GENERATION) -> ShardSummary:
+    """Every completed shard of ``interp`` (of one generation) added up."""
     total = ShardSummary(interp.real_path, "%d.%d.%d" % (interp.version or (0, 0, 0)), 0)
-    folder = directory / interpreter_key(interp)
+    folder = directory / generation / interpreter_key(interp)
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
         data = json.loads(path.read_text(encoding="utf-8"))
         total.cases += data["cases"]
