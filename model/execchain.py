@@ -98,16 +98,42 @@ class _Process:
     env: dict[str, str]
     cwd: str
     search: bool
+    by: str = "caller"
+    """Who makes this exec: the caller (an errno is what it sees), or env, bash or a C
+    wrapper (each turns a failed exec into its own exit status)."""
 
 
 class _Stop(Exception):
-    def __init__(self, stopped: Stopped) -> None:
+    def __init__(self, stopped: Stopped, errno: bool = False) -> None:
         super().__init__(stopped.message)
         self.stopped = stopped
+        self.errno = errno
+        """The failure is an execve errno (its meaning depends on who called execve)."""
 
 
 def _fail(kind: str, message: str) -> _Stop:
     return _Stop(Stopped("exec-failed", kind, message))
+
+
+def _exec_error(errno: str, message: str) -> _Stop:
+    return _Stop(Stopped("exec-failed", errno, message), errno=True)
+
+
+def _after_exec(stop: _Stop, by: str) -> _Stop:
+    """A failed exec made by a program of the chain, as the caller sees it: an exit status.
+
+    env and bash exit 127 for ENOENT and 126 for any other errno (coreutils env.c; bash
+    execute_cmd.c shell_execve), and run a file the kernel calls ENOEXEC with a shell
+    themselves (glibc execvp, bash), which is not modelled; a makeBinaryWrapper's execv()
+    returns -1 from main, exit status 255.
+    """
+    kind, message = stop.stopped.kind, stop.stopped.message
+    if by == "c-wrapper":
+        return _fail("exit-255", f"{message} (execv returns; exit status 255)")
+    if kind == "ENOEXEC":
+        return _unmodelled("shell", f"{message}: {by} then runs the file with a shell itself")
+    status = "exit-127" if kind == "ENOENT" else "exit-126"
+    return _fail(status, f"{message} ({by} exits with status {status[5:]})")
 
 
 def _unmodelled(kind: str, message: str, binary: str | None = None) -> _Stop:
@@ -123,7 +149,11 @@ def follow(fs: FsView, invocation: Invocation, cwd: str,
     proc = _Process(invocation.program, invocation.argv, invocation.environ, cwd, True)
     try:
         for hop in range(MAX_HOPS):
-            arrived = _execve(fs, proc, builds, steps)
+            try:
+                arrived = _execve(fs, proc, builds, steps)
+            except _Stop as stop:
+                raise (_after_exec(stop, proc.by) if stop.errno and proc.by != "caller"
+                       else stop) from None
             if isinstance(arrived, Arrived):
                 if hop == 0 and arrived.invocation.argv == invocation.argv:
                     return Arrived(invocation, arrived.target, cwd)
@@ -152,10 +182,10 @@ def search(resolver: kernel.Resolver, program: str, path_var: str | None) -> tup
     if "/" in program:
         found = _executable(resolver, program)
         if isinstance(found, kernel.Errno):
-            raise _fail(found.value, f"{program}: {found.value}")
+            raise _exec_error(found.value, f"{program}: {found.value}")
         return program, found
     if not program:
-        raise _fail("ENOENT", "an empty program name: ENOENT")
+        raise _exec_error("ENOENT", "an empty program name: ENOENT")
     last, got_eacces = kernel.Errno.ENOENT, False
     for entry in (DEFAULT_EXEC_PATH if path_var is None else path_var).split(":"):
         candidate = f"{entry}/{program}" if entry else program
@@ -163,11 +193,11 @@ def search(resolver: kernel.Resolver, program: str, path_var: str | None) -> tup
         if not isinstance(found, kernel.Errno):
             return candidate, found
         if found not in (kernel.Errno.EACCES, kernel.Errno.ENOENT, kernel.Errno.ENOTDIR):
-            raise _fail(found.value, f"{candidate}: {found.value}")
+            raise _exec_error(found.value, f"{candidate}: {found.value}")
         got_eacces = got_eacces or found is kernel.Errno.EACCES
         last = found
     errno = kernel.Errno.EACCES if got_eacces else last
-    raise _fail(errno.value, f"{program}: {errno.value} (searched PATH)")
+    raise _exec_error(errno.value, f"{program}: {errno.value} (searched PATH)")
 
 
 def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
@@ -179,7 +209,7 @@ def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
         filename = proc.program
         found = _executable(resolver, filename)
         if isinstance(found, kernel.Errno):
-            raise _fail(found.value, f"{filename}: {found.value}")
+            raise _exec_error(found.value, f"{filename}: {found.value}")
         physical = found
     argv = proc.argv
     for _depth in range(shebang.MAX_SCRIPT_DEPTH + 1):
@@ -191,7 +221,7 @@ def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
             return _binary(fs, resolver, proc, filename, physical, argv, data, steps)
         line = shebang.parse(data)
         if isinstance(line, shebang.NotAScript):
-            raise _fail("ENOEXEC", f"{filename}: {line.why}: ENOEXEC")
+            raise _exec_error("ENOEXEC", f"{filename}: {line.why}: ENOEXEC")
         argv = line.argv(filename, argv[1:])
         steps.append(Step(R_SHEBANG, f"{filename!r}: #!{line.interpreter}"
                           + ("" if line.argument is None else f" [{line.argument}]"),
@@ -199,9 +229,9 @@ def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
         filename = line.interpreter
         found = _executable(resolver, filename)
         if isinstance(found, kernel.Errno):
-            raise _fail(found.value, f"{filename} (interpreter of a script): {found.value}")
+            raise _exec_error(found.value, f"{filename} (interpreter of a script): {found.value}")
         physical = found
-    raise _fail("ELOOP", f"more than {shebang.MAX_SCRIPT_DEPTH} nested #! interpreters: ELOOP")
+    raise _exec_error("ELOOP", f"more than {shebang.MAX_SCRIPT_DEPTH} nested #! interpreters: ELOOP")
 
 
 def _binary(fs: FsView, resolver: kernel.Resolver, proc: _Process, filename: str,
@@ -229,7 +259,7 @@ def _binary(fs: FsView, resolver: kernel.Resolver, proc: _Process, filename: str
         raise _unmodelled("shell", f"{script} is run by {name}, which the model does not "
                           f"follow (first line not understood: {first!r})")
     if data[:4] != _ELF:
-        raise _fail("ENOEXEC", f"{filename}: neither #! nor a binary: ENOEXEC")
+        raise _exec_error("ENOEXEC", f"{filename}: neither #! nor a binary: ENOEXEC")
     raise _unmodelled("not-an-interpreter", f"{physical} is not a known CPython binary",
                       binary=physical)
 
@@ -253,7 +283,7 @@ def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
             arg, value = arg[:2], arg[2:]
         if arg in ("-u", "--unset", "-S", "--split-string", "-C", "--chdir") and value is None:
             if not args:
-                raise _fail("env-option", f"env: option {arg} requires an argument")
+                raise _fail("exit-125", f"env: option {arg} requires an argument")
             value = args.pop(0)
         if arg in ("-i", "--ignore-environment"):
             clear = True
@@ -265,7 +295,7 @@ def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
             try:
                 args[0:0] = envsplit.split(value or "", original)
             except envsplit.SplitError as why:
-                raise _fail("env-split", f"env: {why} (exit status 125)") from None
+                raise _fail("exit-125", f"env: {why} (exit status 125)") from None
         elif arg in ("-v", "--debug") or arg.startswith(("--default-signal",
                                                          "--ignore-signal",
                                                          "--block-signal")):
@@ -287,11 +317,11 @@ def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
     if chdir is not None:
         found = resolver.lookup(chdir)
         if found.entry is None or found.path is None or found.entry.kind != "dir":
-            raise _fail(found.error.value if found.error else "ENOTDIR",
-                        f"env: cannot change directory to {chdir!r} (exit status 125)")
+            raise _fail("exit-125", f"env: cannot change directory to {chdir!r} (exit status "
+                        "125)")
         resolver.cwd = cwd = found.path
     steps.append(Step(R_ENV, f"env runs {args[0]!r}", values=(("program", args[0]),)))
-    return _Process(args[0], tuple(args), env, cwd, True)
+    return _Process(args[0], tuple(args), env, cwd, True, "env")
 
 
 # -- bash ----------------------------------------------------------------------------------------
@@ -313,7 +343,8 @@ def _run_bash(fs: FsView, resolver: kernel.Resolver, proc: _Process,
     script = args[0]
     data = resolver.read_file(script)
     if isinstance(data, kernel.Errno):
-        raise _fail(data.value, f"bash: {script}: {data.value}")
+        status = "exit-127" if data is kernel.Errno.ENOENT else "exit-126"
+        raise _fail(status, f"bash: {script}: {data.value}")
     text = data.decode("utf-8", "surrogateescape")
     env = _bash_startup(resolver, proc.env, proc.cwd)
     shim = pyenv.read_shim(text)
@@ -368,8 +399,8 @@ def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
         words = bashwords.words(wrapper.exec_line, bashwords.Context(env, script, args,
                                                                       arrays, nounset))
     except bashwords.Unbound as why:
-        raise _fail("shell", f"{script}: line {wrapper.exec_line_number}: {why} "
-                    "(set -u stops the script)") from None
+        raise _fail("exit-1", f"{script}: line {wrapper.exec_line_number}: {why} "
+                    "(set -u stops the script, exit status 1)") from None
     except bashwords.Unsupported as why:
         raise _unmodelled("shell", f"{script}: line {wrapper.exec_line_number} is not "
                           f"understood ({why}): {wrapper.exec_line!r}") from None
@@ -379,7 +410,7 @@ def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
         env["SHLVL"] = makewrapper.adjust_shell_level(env.get("SHLVL"), -1)
     steps.append(Step(R_SHELL_WRAPPER, f"{script!r} execs {program!r} as argv[0] "
                       f"{argv[0]!r}", values=(("program", program), ("argv0", argv[0]))))
-    return _Process(program, argv, env, cwd, False)
+    return _Process(program, argv, env, cwd, False, "bash")
 
 
 def _exec_builtin(words: list[str], script: str, line: int) -> tuple[str, tuple[str, ...], bool]:
@@ -422,7 +453,8 @@ def _cd(resolver: kernel.Resolver, directory: str, env: dict[str, str], cwd: str
         plain = resolver.lookup(directory)
         if plain.entry is None or plain.path is None or plain.entry.kind != "dir":
             error = plain.error.value if plain.error else "ENOTDIR"
-            raise _fail(error, f"{script}: cd {directory!r}: {error} (bash -e stops)")
+            raise _fail("exit-1", f"{script}: cd {directory!r}: {error} (bash -e stops, exit "
+                        "status 1)")
         new_pwd = physical = plain.path
     env["OLDPWD"] = pwd
     env["PWD"] = new_pwd
@@ -481,7 +513,8 @@ def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Pr
     root = shim.root.rstrip("/") or shim.root
     found = _executable(resolver, shim.pyenv)
     if isinstance(found, kernel.Errno):
-        raise _fail(found.value, f"{script}: exec {shim.pyenv}: {found.value}")
+        status = "exit-127" if found is kernel.Errno.ENOENT else "exit-126"
+        raise _fail(status, f"{script}: exec {shim.pyenv}: {found.value}")
     files = _files(fs, resolver)
     pwd = env["PWD"]
     env["PYENV_ROOT"] = root
@@ -500,7 +533,7 @@ def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Pr
         raise _unmodelled("pyenv", "PYENV_DEBUG is set: pyenv traces itself and exports PS4")
     choice = pyenv.choose(files, root, env, pwd, command, on_path)
     if isinstance(choice, pyenv.NotFound):
-        raise _fail("ENOENT", f"{script}: {choice.message} (exit status 127)")
+        raise _fail("exit-127", f"{script}: {choice.message} (exit status 127)")
     bin_path = choice.path.rpartition("/")[0]
     env["PYENV_VERSION"] = choice.versions
     env["PATH"] = f"{bin_path}:{path}" if bin_path.startswith(root) else path
@@ -517,7 +550,7 @@ def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Pr
     steps.append(Step(R_PYENV, f"{script!r}: version {choice.version} (from "
                       f"{choice.origin}) runs {choice.path!r}",
                       values=(("program", choice.path), ("version", choice.version))))
-    return _Process(choice.path, (choice.path, *args), env, proc.cwd, False)
+    return _Process(choice.path, (choice.path, *args), env, proc.cwd, False, "bash")
 
 
 def _pyenv_hook_path(files: pyenv.Files, install: str, root: str, old: str | None) -> str:
@@ -567,7 +600,7 @@ def _run_binary_wrapper(resolver: kernel.Resolver, wrapper: binarywrapper.Binary
     steps.append(Step(R_BINARY_WRAPPER, f"{physical!r} execv()s {wrapper.executable!r} as "
                       f"argv[0] {argv0!r}{note}",
                       values=(("program", wrapper.executable), ("argv0", argv0))))
-    return _Process(wrapper.executable, (argv0, *args), env, cwd, False)
+    return _Process(wrapper.executable, (argv0, *args), env, cwd, False, "c-wrapper")
 
 
 def _c_statement(resolver: kernel.Resolver, flag: binarywrapper.Flag, env: dict[str, str],
@@ -588,7 +621,8 @@ def _c_statement(resolver: kernel.Resolver, flag: binarywrapper.Flag, env: dict[
             found = resolver.lookup(flag[1])
             if found.entry is None or found.path is None or found.entry.kind != "dir":
                 error = found.error.value if found.error else "ENOTDIR"
-                raise _fail(error, f"{physical}: chdir({flag[1]!r}): {error} (abort())")
+                raise _fail("signal-6", f"{physical}: chdir({flag[1]!r}): {error} (perror, "
+                            "abort(): SIGABRT)")
             resolver.cwd = cwd = found.path
     except binarywrapper.UndefinedBehaviour as why:
         raise _unmodelled("binary-wrapper", f"{physical}: {why}") from None

@@ -126,3 +126,42 @@ def test_cli_predict_and_diff_through_a_wrapper(scratch: str) -> None:
     diff = subprocess.run([prefixlab, "diff", *common], capture_output=True, text=True,
                           timeout=300)
     assert diff.returncode == 0, diff.stdout + diff.stderr
+
+
+def test_failing_chains_fail_alike(scratch: str) -> None:
+    """A chain that stops before the interpreter: the model names the exit status of the
+    program that stops (env, bash, pyenv, a C wrapper), as the probe sees it."""
+    require_oracle(shutil.which("bash") is not None, "no bash here")
+    require_oracle(cwrapper.compiler() is not None, "no C compiler here")
+    env_path = shutil.which("env") or "/usr/bin/env"
+    bash = shutil.which("bash") or "/bin/bash"
+    where = f"{scratch}/failing"
+    os.makedirs(where, exist_ok=True)
+    with open(f"{where}/plain", "w") as handle:
+        handle.write("not executable\n")
+    cases = {
+        "missing": wrapgen.shell_wrapper(f"{where}/nonexistent", [], shell=bash),
+        "not-executable": wrapgen.shell_wrapper(f"{where}/plain", [], shell=bash),
+        "cd": wrapgen.shell_wrapper(f"{where}/plain", ["--chdir", f"{where}/nope"], shell=bash),
+        "env-split": f"#!{env_path} -S python3 \\q\n",
+        "env-missing": f"#!{env_path} no-such-command-here\n",
+    }
+    for name, text in cases.items():
+        with open(f"{where}/{name}", "w") as handle:
+            handle.write(text)
+        os.chmod(f"{where}/{name}", 0o755)
+    for name, flags in (("c-missing", []), ("c-chdir", ["--chdir", f"{where}/nope"])):
+        cwrapper.compile_wrapper(wrapgen.c_wrapper(f"{where}/nonexistent", flags),
+                                 f"{where}/{name}")
+        cases[name] = ""
+    expected = {"missing": "exit-127", "not-executable": "exit-126", "cd": "exit-1",
+                "env-split": "exit-125", "env-missing": "exit-127", "c-missing": "exit-255",
+                "c-chdir": "signal-6"}
+    for name in cases:
+        invocation = Invocation.make(f"{where}/{name}", ["-S"], env={"PATH": "/usr/bin:/bin"},
+                                     cwd=where)
+        predicted = predict(world_for(invocation, use_cache=True), invocation)
+        probed = probe(invocation)
+        assert predicted.error is not None and predicted.error.kind == expected[name], (
+            name, predicted.error)
+        assert predicted.comparable() == probed.comparable(), (name, probed.error)
