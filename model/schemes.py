@@ -14,7 +14,8 @@ The default scheme, per version and flavour:
 * 3.11+: ``venv`` when sys.prefix != sys.base_prefix, else ``posix_prefix`` (bpo-45413);
 * Debian's patched 3.11: ``venv`` in a venv, else ``posix_local`` (``/usr/local/...``,
   dist-packages), or ``deb_system`` when DEB_PYTHON_INSTALL_LAYOUT is ``deb`` or
-  ``deb_system`` (read from the process environment by sysconfig, even under -E).
+  ``deb_system`` (read from the process environment by sysconfig, even under -E).  What
+  counts is the sysconfig module imported (the first on the search path), not the binary.
 
 Each path is the scheme's template filled with the final prefixes and passed through
 ``os.path.normpath`` (sysconfig ``_expand_vars``); the prefixes are normalised first
