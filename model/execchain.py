@@ -214,7 +214,10 @@ def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
     argv = proc.argv
     for _depth in range(shebang.MAX_SCRIPT_DEPTH + 1):
         if physical in builds:
-            return Arrived(Invocation(filename, argv, tuple(proc.env.items()), proc.cwd),
+            # a bare name (found through an empty PATH entry) is the file in the cwd: keep
+            # it that way when the final invocation is predicted for
+            program = filename if "/" in filename else "./" + filename
+            return Arrived(Invocation(program, argv, tuple(proc.env.items()), proc.cwd),
                            physical, proc.cwd)
         data = fs.read(physical)
         if data[:2] != b"#!":
