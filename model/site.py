@@ -11,6 +11,7 @@ would run (.pth import lines, sitecustomize, usercustomize) is listed, never run
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -93,6 +94,12 @@ R_PTH_UNDECODABLE = rule(
     "addpackage, and start-up fails.",
     "Lib/site.py addpackage() (3.8-3.12 locale text file; 3.13 utf-8-sig then the locale "
     "encoding, gh-77102)")
+R_PTH_IMPORT_FAILS = rule(
+    "site.pth-import-fails", "site",
+    "A .pth import line whose first statement imports a module that exists nowhere: "
+    "exec() raises ModuleNotFoundError, site reports 'Error processing line N of FILE' with "
+    "the traceback and ignores the rest of the file.",
+    "Lib/site.py addpackage()")
 R_CUSTOMIZE = rule(
     "site.customize", "site",
     "site imports sitecustomize (and usercustomize when the user site is enabled) if sys.path "
@@ -347,6 +354,11 @@ def addpackage(run: SiteRun, sitedir: str, name: str) -> None:
         if line.startswith("#") or line.strip() == "":
             continue
         if line.startswith(("import ", "import\t")):
+            if _import_fails(run, line):
+                calc.step(R_PTH_IMPORT_FAILS, f"{fullname}:{number}: {line.rstrip()!r}")
+                calc.warn(f"Error processing line {number:d} of {fullname}:")
+                calc.warn("Remainder of file ignored")
+                return
             code = sitecode.pth_import(fullname, number, line)
             run.not_run.append(code)
             calc.step(R_PTH_IMPORT, f"{fullname}:{number}: {code.text!r}"
@@ -354,6 +366,32 @@ def addpackage(run: SiteRun, sitedir: str, name: str) -> None:
                          else " (not run; it could change any field)"))
             continue
         _pth_path(run, sitedir, fullname, number, line.rstrip())
+
+
+_FIRST_IMPORT = re.compile(r"import[ \t]+([A-Za-z_][\w.]*)[ \t]*(?:[;,#\r\n]|$)")
+
+
+def _import_fails(run: SiteRun, line: str) -> bool:
+    """Does the line's first statement import a module that exists nowhere (no built-in,
+    frozen module or sys.path entry has it), so that exec() raises ModuleNotFoundError
+    before any code runs?  Only when no earlier code could have added a finder."""
+    match = _FIRST_IMPORT.match(line)
+    if match is None or any(code.known_as not in _NO_FINDER for code in run.not_run):
+        return False
+    from prefixlab.model import imports  # imports reads startup's World: import at use
+
+    calc = run.calc
+    context = imports.ImportContext(
+        calc.inputs.fs, calc.inputs.build, calc.inputs.row, tuple(calc.module_search_paths),
+        calc.cwd, calc.stdlib_dir, imports.xoptions(calc.inputs.argv[1:]), run.env,
+        calc.inputs.config.use_environment)
+    top = match.group(1).partition(".")[0]
+    resolution = imports.which(context, top)
+    return resolution.found is None and not resolution.error
+
+
+# Well-known .pth lines whose code adds no finder that could serve another name.
+_NO_FINDER = ("already imported", "virtualenv _virtualenv")
 
 
 def _pth_path(run: SiteRun, sitedir: str, fullname: str, number: int, line: str) -> None:

@@ -380,6 +380,7 @@ def _pth_lines(draw: st.DrawFn, sitedir: str) -> list[str]:
         extra, extra, _relative(sitedir, extra), extra + "  ", extra + "/../extra",
         ROOT + "/extra2", ROOT + "/missing", extra + "/file.txt", ROOT + "/dangling-pth",
         ".", "# " + extra, "", "   ", "import sys", "import os", "import\tsys",
+        "import prefixlab_absent_module", "import prefixlab_absent_module; import sys",
         extra + "\x0c" + "more", "\ufeff" + extra, extra.upper(),
     ]
     return draw(st.lists(st.sampled_from(pool), min_size=1, max_size=4))
