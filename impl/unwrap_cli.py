@@ -70,8 +70,10 @@ def unwrap_command(script: str, python: str, explain: bool) -> int:
 
 @click.command(name="fuzz-unwrap", context_settings=HELP)
 @click.option("--cmd", "command", required=True, metavar="COMMAND",
-              help="The unwrapper, run by /bin/sh; {script} and {python} are replaced by "
-                   "shell-quoted paths; it prints the unwrapped script.")
+              help="The unwrapper, run by /bin/sh in a scratch directory; {script} is "
+                   "replaced by the shell-quoted path of the wrapped script, {python} by "
+                   "that of the interpreter to name (in a fake Nix store: it need not "
+                   "exist); it prints the unwrapped script.")
 @click.option("--max-examples", type=click.IntRange(1), default=1000, show_default=True,
               help="Scripts to try at most.")
 @click.option("--seed", type=int, default=None,
