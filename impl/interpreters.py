@@ -427,13 +427,22 @@ def _scope_reason(version: Version) -> str:
 
 
 # -- the host as a model world ----------------------------------------------------------------
-def host_world(*, use_cache: bool = True, extra: Iterable[str] = ()) -> World:
+def host_world(*, use_cache: bool = True, extra: Iterable[str] = (),
+               errors: list[str] | None = None) -> World:
     """This machine as the model sees it: the real filesystem and every in-scope
-    interpreter's build constants (plus those of ``extra`` binaries), by real path."""
+    interpreter's build constants (plus those of ``extra`` binaries), by real path.
+
+    An extra binary whose constants cannot be learned is left out (the model then says
+    not-modelled for it) and the others still count; its one-line reason is appended to
+    ``errors`` when a list is given."""
     builds: dict[str, BuildConstants] = {
         interp.real_path: interp.constants
         for interp in discover(use_cache=use_cache) if interp.constants is not None
     }
     for binary in extra:
-        builds[os.path.realpath(binary)] = learn_constants(binary, use_cache=use_cache)
+        try:
+            builds[os.path.realpath(binary)] = learn_constants(binary, use_cache=use_cache)
+        except InterpreterError as error:
+            if errors is not None:
+                errors.append(str(error))
     return World(fs=Snapshot("/"), builds=builds, account=host_account())

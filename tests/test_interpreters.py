@@ -288,6 +288,27 @@ def test_host_world(interpreters: list[Interpreter], tmp_path: Path,
     assert world.builds[str(extra)] == interpreters[-1].constants
 
 
+def test_host_world_goes_on_past_an_extra_it_cannot_learn(
+        interpreters: list[Interpreter], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One unusable extra binary (here a missing file and a shell script) is reported and
+    left out; the good extra and every discovered interpreter still count."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    good = tmp_path / "python"
+    shutil.copy2(interpreters[-1].real_path, good)
+    script = tmp_path / "not-python"
+    script.write_text("#!/bin/sh\nexit 3\n")
+    script.chmod(0o755)
+    missing = tmp_path / "nowhere" / "python"
+    errors: list[str] = []
+    world = host_world(extra=[str(missing), str(script), str(good)], errors=errors)
+    assert set(world.builds) == {i.real_path for i in interpreters} | {str(good)}
+    assert world.builds[str(good)] == interpreters[-1].constants
+    assert len(errors) == 2
+    assert str(missing) in errors[0] and str(script) in errors[1]
+    assert all("\n" not in e for e in errors)
+
+
 def test_frozen_interpreters_are_a_subset(frozen_interpreters: list[Interpreter],
                                           interpreters: list[Interpreter]) -> None:
     """_testinternalcapi.get_getpath_codeobject exists from 3.11 (the frozen getpath.py)."""
