@@ -158,6 +158,10 @@ class Behaviour:
     bpo-45020; from sys.path before): a copy found ahead of the stdlib's is what runs.  3.8
     and 3.9 also load _bootlocale to read .pth files (removed in 3.10, bpo-42208).  Seen with
     `python -I -c 'print(sys.modules)'` on 3.8.18-3.13.0."""
+    stderr_line_buffered: bool = True
+    """sys.stderr is line-buffered even when it is not a terminal (3.9+, bpo-13601); 3.8
+    buffers a pipe's stderr in blocks, so what Python code printed is lost when start-up
+    then fails fatally (prefixlab's warnings are those of a stderr that is a pipe)."""
     confirmed: bool = True
     """False when no interpreter of this row could be run here (modelled from source)."""
 
@@ -183,9 +187,11 @@ _SITE_IMPORTS_BOOTLOCALE = (*_C_GETPATH.site_imports, "_bootlocale")
 # changed behaviour.  Order matters: the last row whose version is <= the build's wins.
 TABLE: tuple[tuple[Version, Behaviour], ...] = (
     ((3, 8, 0), _C_GETPATH.refine("3.8", has_platlibdir=False, link_limit=None,
-                                 site_imports=_SITE_IMPORTS_BOOTLOCALE)),
+                                 site_imports=_SITE_IMPORTS_BOOTLOCALE,
+                                 stderr_line_buffered=False)),
     ((3, 8, 19), _C_GETPATH.refine("3.8.19", has_platlibdir=False, link_limit=None,
                                    site_imports=_SITE_IMPORTS_BOOTLOCALE,
+                                   stderr_line_buffered=False,
                                    pth_skips_dot_names=True, confirmed=False)),
     ((3, 9, 0), _C_GETPATH.refine("3.9", site_imports=_SITE_IMPORTS_BOOTLOCALE)),
     ((3, 9, 19), _C_GETPATH.refine("3.9.19", site_imports=_SITE_IMPORTS_BOOTLOCALE,

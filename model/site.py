@@ -114,6 +114,28 @@ R_SITE_SHADOWED = rule(
     "Lib/site.py imports; frozen from 3.11 (bpo-45020)")
 
 
+R_NIX_PATH = rule(
+    "site.nix-pythonpath", "site",
+    "nixpkgs' sitecustomize adds each NIX_PYTHONPATH directory as a site directory (its .pth "
+    "files read), after every site-packages directory.",
+    "nixpkgs pkgs/development/interpreters/python/sitecustomize.py")
+R_NIX_IN_VENV = rule(
+    "site.nix-in-venv", "site",
+    "nixpkgs' sitecustomize leaves sys.executable and sys.prefix alone inside a venv "
+    "(sys.prefix != sys.base_prefix).",
+    "nixpkgs pkgs/development/interpreters/python/sitecustomize.py")
+R_NIX_EXECUTABLE = rule(
+    "site.nix-executable", "site",
+    "nixpkgs' sitecustomize sets sys.executable and sys._base_executable to "
+    "NIX_PYTHONEXECUTABLE (unless PYTHONEXECUTABLE is set).",
+    "nixpkgs pkgs/development/interpreters/python/sitecustomize.py")
+R_NIX_PREFIX = rule(
+    "site.nix-prefix", "site",
+    "nixpkgs' sitecustomize sets sys.prefix and sys.exec_prefix to NIX_PYTHONPREFIX, not "
+    "sys.base_prefix: the environment then looks like a venv (nixpkgs #66366).",
+    "nixpkgs pkgs/development/interpreters/python/sitecustomize.py")
+
+
 class NotModelled(Exception):
     """site would do something the model cannot decide (an unknown locale encoding)."""
 
@@ -309,8 +331,9 @@ def _platlibdir(calc: Calc) -> str:
     return calc.inputs.config.platlibdir or calc.inputs.build.platlibdir
 
 
-def addsitedir(run: SiteRun, sitedir: str) -> None:
-    """site.addsitedir(sitedir, known_paths)."""
+def addsitedir(run: SiteRun, sitedir: str) -> bool:
+    """site.addsitedir(sitedir, known_paths); False when the directory cannot be listed
+    (site returns None then)."""
     calc = run.calc
     sitedir = posix_abspath(sitedir, calc.cwd)
     if sitedir not in run.known:
@@ -318,6 +341,8 @@ def addsitedir(run: SiteRun, sitedir: str) -> None:
         run.known.add(sitedir)
         calc.step(R_SITEDIR, f"{sitedir!r} appended")
     names = _listdir(calc, sitedir)
+    if names is None:
+        return False
     pth = [name for name in names if name.endswith(".pth")]
     if calc.ask("pth_skips_dot_names"):
         hidden = [name for name in pth if name.startswith(".")]
@@ -326,13 +351,14 @@ def addsitedir(run: SiteRun, sitedir: str) -> None:
         pth = [name for name in pth if not name.startswith(".")]
     for name in sorted(pth):
         addpackage(run, sitedir, name)
+    return True
 
 
-def _listdir(calc: Calc, directory: str) -> tuple[str, ...]:
-    """os.listdir; an error (not a directory any more, missing) gives nothing."""
+def _listdir(calc: Calc, directory: str) -> tuple[str, ...] | None:
+    """os.listdir; None for an error (missing, not a directory)."""
     found = calc.syscalls.lookup(directory)
     if found.entry is None or found.path is None or found.entry.kind != "dir":
-        return ()
+        return None
     return calc.inputs.fs.children(found.path)
 
 
@@ -415,14 +441,22 @@ def _customize(run: SiteRun, module: str) -> None:
     for entry in calc.module_search_paths:
         found = _regular_module(calc, entry, module)
         if found:
-            code = sitecode.customize(module, found)  # type: ignore[arg-type]
+            data = calc.read_bytes(found)
+            code = sitecode.customize(module, found,  # type: ignore[arg-type]
+                                      data if isinstance(data, bytes) else b"")
             run.not_run.append(code)
-            calc.step(R_CUSTOMIZE, f"{module} is {found!r}: not run; it could change any field")
+            if code.known_as == sitecode.NIX_SITECUSTOMIZE:
+                calc.step(R_CUSTOMIZE, f"{module} is {found!r}: nixpkgs' sitecustomize, "
+                          "whose effect is modelled")
+                _nix_sitecustomize(run)
+            else:
+                calc.step(R_CUSTOMIZE, f"{module} is {found!r}: not run; it could change "
+                          "any field")
             return
 
 
 def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
-    names = set(_listdir(calc, entry or "."))
+    names = set(_listdir(calc, entry or ".") or ())
     if module in names:
         package = posix_join(posix_join(entry, module), "__init__")
         for suffix in (".py", ".pyc"):
@@ -435,3 +469,49 @@ def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
         if module + suffix in names:
             return posix_join(entry, module + suffix)
     return None
+
+
+def _nix_sitecustomize(run: SiteRun) -> None:
+    """What nixpkgs' interpreter sitecustomize does (shared/research/nixpkgs-python-env.md
+    section 2): NIX_PYTHONPATH's directories become site directories (site.addsitedir with
+    the known paths threaded through, so a directory that cannot be listed resets them);
+    outside a venv NIX_PYTHONEXECUTABLE becomes sys.executable and sys._base_executable
+    (unless PYTHONEXECUTABLE is set) and NIX_PYTHONPREFIX sys.prefix and sys.exec_prefix;
+    sys.base_prefix stays (nixpkgs #66366)."""
+    calc, env = run.calc, run.env
+    paths = env.get("NIX_PYTHONPATH")
+    if paths:
+        known: set[str] | None = _init_pathinfo(calc)
+        for directory in paths.split(":"):
+            known = _addsitedir_with(run, directory, known)
+        calc.step(R_NIX_PATH, f"NIX_PYTHONPATH={paths!r}")
+    if (calc.base_prefix or calc.prefix) != calc.prefix:
+        calc.step(R_NIX_IN_VENV, f"sys.prefix {calc.prefix!r} is not sys.base_prefix")
+        return
+    executable = env.get("NIX_PYTHONEXECUTABLE")
+    prefix = env.get("NIX_PYTHONPREFIX")
+    if "PYTHONEXECUTABLE" not in env and executable is not None:
+        calc.executable = calc.base_executable = executable
+        calc.step(R_NIX_EXECUTABLE, f"sys.executable = {executable!r}", executable=executable)
+    if prefix is not None:
+        calc.base_prefix = calc.base_prefix or calc.prefix
+        calc.base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
+        calc.prefix = calc.exec_prefix = prefix
+        calc.step(R_NIX_PREFIX, f"sys.prefix = sys.exec_prefix = {prefix!r}", prefix=prefix)
+
+
+def _init_pathinfo(calc: Calc) -> set[str]:
+    """site._init_pathinfo(): the absolute form of every sys.path entry that exists."""
+    return {posix_abspath(entry, calc.cwd) for entry in calc.module_search_paths
+            if entry and calc.syscalls.lookup(entry).entry is not None}
+
+
+def _addsitedir_with(run: SiteRun, sitedir: str, known: set[str] | None) -> set[str] | None:
+    """site.addsitedir(sitedir, known): with None it starts from _init_pathinfo() and returns
+    None; it also returns None when the directory cannot be listed."""
+    saved = run.known
+    run.known = _init_pathinfo(run.calc) if known is None else known
+    listed = addsitedir(run, sitedir)
+    result = run.known if known is not None and listed else None
+    run.known = saved
+    return result

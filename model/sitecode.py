@@ -9,11 +9,15 @@ reported as able to change every field, never guessed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 CodeKind = Literal["pth-import", "sitecustomize", "usercustomize"]
+
+NIX_STAND_IN_SHA256 = "03d22b41e5d23531e74a696e73ccc2339c48bb441a4a04d606cef5545ab3ac4d"
+"""sha256 of prefixlab.impl.nixsite.SITECUSTOMIZE_TEXT (tests/test_site.py checks it)."""
 
 EVERY_FIELD: tuple[str, ...] = (
     "executable", "base_executable", "prefix", "base_prefix", "exec_prefix",
@@ -69,5 +73,20 @@ def pth_import(file: str, line: int, text: str) -> CodeNotRun:
     return CodeNotRun("pth-import", file, line, stripped)
 
 
-def customize(kind: Literal["sitecustomize", "usercustomize"], file: str) -> CodeNotRun:
-    return CodeNotRun(kind, file, None, kind)
+NIX_SITECUSTOMIZE = "nixpkgs sitecustomize"
+
+# sha256 of sitecustomize modules whose effect the site stage models exactly.
+_KNOWN_MODULES: dict[str, str] = {
+    # nixpkgs pkgs/development/interpreters/python/sitecustomize.py @08a3497b, installed as
+    # lib/python3.X/site-packages/sitecustomize.py by cpython/default.nix.
+    "22933fbbbf8be2f52c7befcb27854364ca1dfdef0c5fb36ffb79c6030263558d": NIX_SITECUSTOMIZE,
+    # prefixlab's own stand-in for it (prefixlab.impl.nixsite), written by
+    # the nix-classic builder flavour.
+    NIX_STAND_IN_SHA256: NIX_SITECUSTOMIZE,
+}
+
+
+def customize(kind: Literal["sitecustomize", "usercustomize"], file: str,
+              data: bytes = b"") -> CodeNotRun:
+    known = _KNOWN_MODULES.get(hashlib.sha256(data).hexdigest(), "") if data else ""
+    return CodeNotRun(kind, file, None, kind, known, () if known else EVERY_FIELD)

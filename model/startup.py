@@ -128,9 +128,12 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
             version=version)
     code_not_run: tuple[CodeNotRun, ...] = ()
     if calc.site_import:  # a ._pth 'import site' imports it even under -S
+        before_site = len(calc.warnings)
         try:
             code_not_run = site.main(calc, env, account)
         except StartupFailed as failure:
+            if not calc.ask("stderr_line_buffered"):  # 3.8: site's lines die in the buffer
+                del calc.warnings[before_site:]
             return Outcome(status="startup-failed", invocation=invocation,
                            warnings=tuple(calc.warnings), error=Failure(failure.kind,
                                                                         failure.message),
