@@ -745,6 +745,11 @@ def result_rows(outcome: Outcome) -> list[tuple[str, str]]:
             rows.append(("sys.path" if n == 0 else "", show(entry) if entry else "''"))
     for warning in outcome.warnings:
         rows.append(("warning", show(warning)))
+    for n, code in enumerate(outcome.code_not_run):
+        where = show(code.file) + (f":{code.line}" if code.line else "")
+        effect = (f"{code.known_as}: changes nothing predicted" if code.known_as and
+                  not code.may_change else code.known_as or "not run: could change any field")
+        rows.append(("code not run" if n == 0 else "", f"{where} ({effect})"))
     return rows
 
 

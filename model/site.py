@@ -107,6 +107,11 @@ R_CUSTOMIZE = rule(
     "Lib/site.py execsitecustomize(), execusercustomize()")
 
 
+R_SITE_MODULE_MISSING = rule(
+    "site.module-missing", "site",
+    "A module importing site loads is neither frozen nor on sys.path: importing site fails, "
+    "and start-up with it.",
+    "Lib/site.py imports; Python/pylifecycle.c init_import_site")
 R_SITE_SHADOWED = rule(
     "site.module-shadowed", "site",
     "A module importing site loads (os, stat, site itself, ...) is found on sys.path ahead of "
@@ -209,6 +214,10 @@ def _check_site_modules(calc: Calc, env: Mapping[str, str]) -> None:
     not run (a decoy os.py on PYTHONPATH breaks site on 3.8-3.10)."""
     from prefixlab.model import imports  # imports reads startup's World: import at use
 
+    if calc.ask("frozen_stdlib") and not calc.inputs.build.frozen_modules:
+        # Constants made by hand (no learned frozen list): the standard set frozen from 3.11
+        # (Tools/build/freeze_modules.py) holds every module site imports.
+        return
     context = imports.ImportContext(
         calc.inputs.fs, calc.inputs.build, calc.inputs.row, tuple(calc.module_search_paths),
         calc.cwd, calc.stdlib_dir, imports.xoptions(calc.inputs.argv[1:]), env,
@@ -216,8 +225,10 @@ def _check_site_modules(calc: Calc, env: Mapping[str, str]) -> None:
     stdlib = imports.which(context, "encodings").found
     for name in calc.ask("site_imports"):
         found = imports.which(context, name).found
-        if found is None:
-            raise NotModelled(f"site imports {name}, which is not on sys.path")
+        if found is None:  # ModuleNotFoundError: importing site fails, and start-up
+            calc.step(R_SITE_MODULE_MISSING, f"{name}", versioned=True)
+            raise StartupFailed("site-error", "init_import_site: Failed to import the site "
+                                "module")
         if found.kind in ("built-in", "frozen"):
             continue
         if stdlib is None or found.entry != stdlib.entry:
