@@ -9,7 +9,9 @@ invocations of the cases the parent timed.  Requests are lines on stdin, answers
 on stdout:
 
     time       -> {"seconds": S}     predict every case once, the collector paused
+    getpath    -> {"seconds": S}     getpath.run alone, on the Inputs predict would build
     digest     -> {"digest": D}      sha256 of every outcome's JSON (trace included)
+    outcomes   -> {"outcomes": [...]}  every outcome's JSON (trace included)
     quit
 """
 
@@ -21,16 +23,21 @@ import json
 import pickle
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any
 
-from prefixlab.model import kernel
-from prefixlab.model.build import BuildConstants
+from prefixlab.impl.frozen import physical_cwd
+from prefixlab.model import cmdline, getpath, kernel
+from prefixlab.model.build import BuildConstants, behaviour_for
 from prefixlab.model.fs import Dir, File, Layout, Node, Symlink
+from prefixlab.model.getpath.context import Inputs, StartupFailed
 from prefixlab.model.invocation import Invocation
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup import World, predict
+
+ROOT = "/w"
+"""Where bench/predictions.py binds the cases."""
 
 Record = tuple[tuple[tuple[str, str, Any, int], ...], dict[str, dict[str, Any]],
                tuple[str, tuple[str, ...], tuple[tuple[str, str], ...], str]]
@@ -65,6 +72,30 @@ def rebuild(rec: Record) -> tuple[World, Invocation]:
     return World(Layout(built), constants), Invocation(program, argv, env, cwd)
 
 
+def getpath_inputs(layout: Layout, constants: BuildConstants, invocation: Invocation,
+                   cwd: str) -> Inputs | None:
+    """The Inputs predict hands getpath.run (None when getpath never runs: a usage error
+    or an option the model leaves out); ``cwd`` stands in when the case's has no directory."""
+    row = behaviour_for(constants.version)
+    env = invocation.environ
+    line = cmdline.parse(invocation.argv[1:], row)
+    if line.usage_error or line.not_modelled:
+        return None
+    return Inputs(layout, physical_cwd(layout, invocation.cwd) or cwd, constants, row,
+                  invocation.argv, env, line, cmdline.startup_config(line, env, row))
+
+
+def _timed(run: Callable[[], None]) -> float:
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        run()
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
 def digest(outcomes: Sequence[Outcome]) -> str:
     """One hash of every outcome's JSON, trace included: equal digests, equal answers."""
     text = json.dumps([o.to_json() for o in outcomes], sort_keys=True)
@@ -74,22 +105,40 @@ def digest(outcomes: Sequence[Outcome]) -> str:
 def main() -> int:
     with open(sys.argv[1], "rb") as f:
         cases = [rebuild(rec) for rec in pickle.load(f)]
+    inputs = []
+    for world, invocation in cases:
+        assert isinstance(world.fs, Layout)
+        build = world.builds[next(iter(world.builds))]  # the cases have one build
+        found = getpath_inputs(world.fs, build, invocation, ROOT)
+        if found is not None:
+            inputs.append(found)
     compiled = kernel.__file__ is not None and not kernel.__file__.endswith(".py")
     print(json.dumps({"ready": True, "compiled": compiled, "model": kernel.__file__}),
           flush=True)
+
+    def predict_all() -> None:
+        for world, invocation in cases:
+            predict(world, invocation)
+
+    def getpath_all() -> None:
+        for one in inputs:
+            try:
+                getpath.run(one)
+            except StartupFailed:
+                pass
+
     for line in sys.stdin:
         request = line.strip()
         if request == "time":
-            gc.collect()
-            gc.disable()
-            start = time.perf_counter()
-            for world, invocation in cases:
-                predict(world, invocation)
-            seconds = time.perf_counter() - start
-            gc.enable()
-            print(json.dumps({"seconds": seconds}), flush=True)
+            print(json.dumps({"seconds": _timed(predict_all)}), flush=True)
+        elif request == "getpath":
+            print(json.dumps({"seconds": _timed(getpath_all), "cases": len(inputs)}),
+                  flush=True)
         elif request == "digest":
             print(json.dumps({"digest": digest([predict(w, i) for w, i in cases])}), flush=True)
+        elif request == "outcomes":
+            print(json.dumps({"outcomes": [predict(w, i).to_json() for w, i in cases]}),
+                  flush=True)
         elif request == "quit":
             break
     return 0

@@ -47,8 +47,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from prefixlab.impl.campaign import lay_down
 from prefixlab.impl.frozen import FrozenCase, FrozenWorker, Oracle, discover, physical_cwd
 from prefixlab.impl.materialize import scratch_dir
-from prefixlab.model import cmdline, getpath
-from prefixlab.model.build import BuildConstants, behaviour_for
+from prefixlab.model import getpath
+from prefixlab.model.build import BuildConstants
 from prefixlab.model.getpath.context import Inputs, StartupFailed
 from prefixlab.model.startup import World, predict
 from prefixlab.model.strategies import BoundCase, Case, Target, cases
@@ -58,7 +58,7 @@ import compiled  # noqa: E402  (bench/compiled.py)
 import model_worker  # noqa: E402  (bench/model_worker.py)
 
 TARGET_RATE = 20_000
-ROOT = "/w"
+ROOT = model_worker.ROOT
 
 
 @dataclass(frozen=True)
@@ -118,19 +118,13 @@ class Prepared:
 
 
 def prepare(generated: Sequence[Case], constants: BuildConstants) -> list[Prepared]:
-    row = behaviour_for(constants.version)
     out = []
     for case in generated:
         bound = case.at(ROOT)
         world = World(bound.layout, {p: constants for p in bound.binaries})
         inv = bound.invocation
         cwd = physical_cwd(bound.layout, inv.cwd) or ROOT
-        env = inv.environ
-        line = cmdline.parse(inv.argv[1:], row)
-        inputs = None
-        if not (line.usage_error or line.not_modelled):
-            inputs = Inputs(bound.layout, cwd, constants, row, inv.argv, env, line,
-                            cmdline.startup_config(line, env, row))
+        inputs = model_worker.getpath_inputs(bound.layout, constants, inv, ROOT)
         frozen = FrozenCase(bound.layout, cwd, inv.argv, inv.env, constants, case.features)
         out.append(Prepared(case, bound, world, frozen, inputs))
     return out
@@ -243,7 +237,9 @@ def time_rounds(builds: Builds, prepared: Sequence[Prepared], repeat: int) -> di
         "frozen": frozen_all(builds.frozen, prepared),
     }
     if builds.compiled is not None:
-        runs["predict compiled"] = builds.compiled.seconds
+        worker = builds.compiled
+        runs["predict compiled"] = worker.seconds
+        runs["getpath compiled"] = lambda: float(worker.ask("getpath")["seconds"])
     if builds.frozen_compiled is not None:
         runs["frozen compiled"] = frozen_all(builds.frozen_compiled, prepared)
     best = dict.fromkeys(runs, float("inf"))
@@ -256,6 +252,7 @@ def time_rounds(builds: Builds, prepared: Sequence[Prepared], repeat: int) -> di
         "predict": ("model predict", n, "full predict, trace included"),
         "predict compiled": ("  ... compiled", n, "the same, mypyc build, in a worker"),
         "getpath": ("model getpath", runnable, "getpath.run only, same Inputs"),
+        "getpath compiled": ("  ... compiled", runnable, "the same, mypyc build, in a worker"),
         "frozen": ("frozen getpath", n, "exec() of the code object, Python helpers"),
         "frozen compiled": ("  ... compiled", n, "the same, with the compiled helpers"),
     }
@@ -382,6 +379,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         verdicts.append(verdict(rows["predict compiled"], rows["frozen compiled"], "compiled"))
     for line, _ in verdicts:
         print(line)
+    # The like-for-like part: the model's getpath stages (their trace included) against the
+    # frozen getpath, which does only that (predict also runs exec, site, sys.path[0]...).
+    for build, model, frozen in (("Python", "getpath", "frozen"),
+                                 ("compiled", "getpath compiled", "frozen compiled")):
+        if model in rows and frozen in rows:
+            print(f"{build + ' build':15}getpath stages alone: model/frozen "
+                  f"{rows[model].rate / rows[frozen].rate:.2f} "
+                  f"({rows[model].rate:,.0f}/s vs {rows[frozen].rate:,.0f}/s)")
     passed = any(ok for _, ok in verdicts)
     print(f"verdict       {'PASS' if passed else 'BELOW TARGET'}")
     if args.profile:
@@ -395,7 +400,7 @@ def verdict(model: Row, frozen: Row, build: str) -> tuple[str, bool]:
     fast_enough = model.rate >= frozen.rate
     above = model.rate >= TARGET_RATE
     ok = fast_enough and above
-    return (f"{build + ' build':14}{'PASS' if ok else 'below'}: model {model.rate:,.0f}/s "
+    return (f"{build + ' build':15}{'PASS' if ok else 'below'}: model {model.rate:,.0f}/s "
             f"{'>=' if fast_enough else '<'} frozen {frozen.rate:,.0f}/s "
             f"(model/frozen {model.rate / frozen.rate:.2f}); "
             f"{'>=' if above else '<'} {TARGET_RATE:,}/s", ok)

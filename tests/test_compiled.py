@@ -1,0 +1,89 @@
+"""The compiled build of the model answers exactly as the Python package does.
+
+bench/compiled.py puts the same model source through mypyc (build/mypyc/).  The Python
+package stays what prefixlab installs and what every other test runs; the compiled build is
+an optional accelerator the benchmark times, so it must never answer differently.  The check:
+generated start-up cases for every interpreter here are predicted by both, and the outcomes
+(JSON, trace included) must be equal, case by case.
+
+* Default suite: runs when a build of the current source exists; otherwise it is skipped
+  with the reason.  The build is an optional artifact under test, not an oracle, so
+  PREFIXLAB_REQUIRE_ORACLES does not turn that skip into a failure.
+* ``--sweep``: builds it first when needed (mypyc and a C compiler; a few minutes of CPU),
+  then checks more cases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import in_scope_interpreters, require_oracle
+
+from prefixlab.model.build import behaviour_for
+from prefixlab.model.startup import predict
+from prefixlab.model.strategies import Target
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+import compiled  # noqa: E402  (bench/compiled.py)
+import model_worker  # noqa: E402  (bench/model_worker.py)
+import predictions  # noqa: E402  (bench/predictions.py: the same case generation)
+
+
+def _outcomes_compiled(records: list[model_worker.Record], tmp: Path) -> list[dict[str, Any]]:
+    """Every case's outcome JSON, predicted by the compiled build in a worker process."""
+    cases = tmp / "cases.pickle"
+    cases.write_bytes(pickle.dumps(records))
+    path = os.pathsep.join(p for p in (str(compiled.ROOT), os.environ.get("PYTHONPATH")) if p)
+    done = subprocess.run([sys.executable, model_worker.__file__, str(cases)],
+                          input="outcomes\nquit\n", capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=path), check=True, timeout=600)
+    ready, answer = (json.loads(line) for line in done.stdout.splitlines()[:2])
+    assert ready["compiled"], f"the worker imported {ready['model']}, not the compiled build"
+    outcomes: list[dict[str, Any]] = answer["outcomes"]
+    return outcomes
+
+
+def _check(per_interpreter: int, tmp: Path) -> None:
+    interpreters = [i for i in in_scope_interpreters() if i.version is not None]
+    assert interpreters, "no interpreter to draw cases for"
+    records: list[model_worker.Record] = []
+    expected: list[dict[str, Any]] = []
+    for n, interp in enumerate(interpreters):
+        constants = interp.constants
+        assert constants is not None
+        behaviour_for(constants.version)  # in scope
+        target = Target(constants.version, constants.platlibdir, constants.abi_thread)
+        for p in predictions.prepare(predictions.generate(target, per_interpreter, n),
+                                     constants):
+            records.append(model_worker.record(p.world, p.bound.invocation))
+            # As the worker's answer travels: through JSON.
+            expected.append(json.loads(json.dumps(predict(p.world, p.bound.invocation)
+                                                  .to_json())))
+    got = _outcomes_compiled(records, tmp)
+    assert len(got) == len(expected)
+    for i, (mine, theirs) in enumerate(zip(expected, got)):
+        assert theirs == mine, f"case {i}: the compiled build differs\n{records[i]!r}"
+
+
+def test_compiled_build_answers_as_the_python_package(tmp_path: Path) -> None:
+    why = compiled.why_unavailable()
+    if why:
+        pytest.skip(why)
+    _check(150, tmp_path)
+
+
+@pytest.mark.sweep
+def test_compiled_build_answers_as_the_python_package_long(tmp_path: Path) -> None:
+    require_oracle(shutil.which("cc") is not None, "no C compiler for the compiled build")
+    if compiled.why_unavailable():
+        compiled.build()
+    _check(1000, tmp_path)
