@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: dev explain test test-all typecheck bench sweep clean
+.PHONY: dev explain test test-all typecheck bench compiled sweep clean
 
 # The editable install is 'strict' (a link tree mypy can read); it is refreshed whenever the
 # set of source files changes, so a new module is importable without a manual reinstall.
@@ -31,8 +31,14 @@ typecheck: dev
 	$(BIN)/mypy
 	$(BIN)/ruff check model impl tests bench
 
+# The benchmark times the Python package and, beside it, the mypyc build of the same source
+# (build/mypyc, rebuilt only when the sources changed; without a C compiler it is left out).
 bench: dev
+	-$(BIN)/python bench/compiled.py
 	$(BIN)/python bench/predictions.py
+
+compiled: dev
+	$(BIN)/python bench/compiled.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .hypothesis
