@@ -19,7 +19,7 @@ from prefixlab.impl.campaign import lay_down
 from prefixlab.impl.interpreters import Interpreter
 from prefixlab.impl.materialize import scratch_dir
 from prefixlab.impl.probe import probe
-from prefixlab.model.fs import File, Layout, Node, Symlink
+from prefixlab.model.fs import Dir, File, Layout, Node, Symlink
 from prefixlab.model.invocation import Invocation
 from prefixlab.model.startup import predict
 from prefixlab.model.strategies import BINARY_DATA, BoundCase, stdlib_skeleton
@@ -86,6 +86,8 @@ def _bound(data: dict[str, Any], root: str) -> BoundCase:
             nodes[path] = Symlink(value[3:])
         elif value.startswith("text:"):
             nodes[path] = File(value[5:].encode("utf-8"))
+        elif value == "dir":
+            nodes[path] = Dir()
         else:
             raise ValueError(f"notes: unknown layout value {value!r} for {relative!r}")
     run = data["run"]
