@@ -72,7 +72,12 @@ def joinpath(*parts: str | None) -> str:
         head, tail = parts
         if (head and tail and len(head) > 1 and head[0] == SEP and tail[0] != SEP
                 and head[-1] != SEP):
-            return normpath(head + SEP + tail)  # the common case, same result
+            # The common case, same result: an absolute directory and a relative name,
+            # usually with nothing for normpath to do (its own first test, inlined).
+            joined = head + SEP + tail
+            if "//" in joined or "/." in joined or joined[-1] == SEP:
+                return normpath(joined)
+            return joined
     first = 0
     for i, part in enumerate(parts):
         if part is not None and part.startswith(SEP):

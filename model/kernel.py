@@ -108,10 +108,6 @@ class Resolver:
         answer: Lookup | None = _MISSING
         while cut > 0:
             head = path[:cut]
-            known = missing.get(head, _UNKNOWN)
-            if known is not _UNKNOWN:
-                answer = known  # type: ignore[assignment]  # a Lookup or None
-                break
             above = entries.get(head)
             if above is not None:
                 kind = above.kind
@@ -119,6 +115,10 @@ class Resolver:
                     answer = None
                 elif kind != "dir":
                     answer = _NOT_A_DIR
+                break
+            known = missing.get(head, _UNKNOWN)
+            if known is not _UNKNOWN:
+                answer = known  # type: ignore[assignment]  # a Lookup or None
                 break
             absent.append(head)
             cut = path.rfind("/", 0, cut)

@@ -16,7 +16,7 @@ from prefixlab.model import cpython_helpers as h
 from prefixlab.model import kernel
 from prefixlab.model.build import Behaviour, BuildConstants
 from prefixlab.model.cmdline import CommandLine, StartupConfig
-from prefixlab.model.fs import FsView
+from prefixlab.model.fs import Entry, FsView
 from prefixlab.model.trace import Probe, Step
 
 
@@ -92,11 +92,16 @@ class Calc:
     """The behaviour-table fields this computation consulted."""
     resolver: kernel.Resolver | None = None
     """The resolver to share (predict passes the one it resolved the program with)."""
+    landmarks: tuple[str, str, str, str] | None = None
+    """lib/pythonX.Y, its os.py, its lib-dynload and the zip name, once worked out."""
+    _sys: kernel.Resolver = field(init=False, repr=False)
+    """The resolver, never None (read on every helper call)."""
 
     def __post_init__(self) -> None:
         if self.resolver is None or self.resolver.fs is not self.inputs.fs:
             self.resolver = kernel.Resolver(self.inputs.fs, self.inputs.cwd)
         self.resolver.cwd = self.inputs.cwd
+        self._sys = self.resolver
 
     # -- recording ---------------------------------------------------------------------------
     def step(self, rule: str, detail: str, *, versioned: bool = False, **values: str) -> None:
@@ -120,32 +125,32 @@ class Calc:
     @property
     def syscalls(self) -> kernel.Resolver:
         """The resolver that answers this computation's stat, readlink and open calls."""
-        assert self.resolver is not None
-        return self.resolver
+        return self._sys
 
     @property
     def cwd(self) -> str:
         return self.inputs.cwd
 
-    def _stat(self, helper: str, path: str) -> kernel.Lookup:
-        found = self.syscalls.lookup(path)
+    def _stat(self, helper: str, path: str) -> Entry | None:
+        """stat(), recorded as a probe: what it names, or None."""
+        found = self._sys.lookup(path)
+        entry = found.entry
         # An Errno is a str: its name stands as the probe's result without an enum lookup.
-        kind = found.entry.kind if found.entry else (found.error or "")
+        kind = entry.kind if entry is not None else (found.error or "")
         self.probes.append(_tuple_new(Probe, (helper, path, kind, found.links)))
-        return found
+        return entry
 
     def isfile(self, path: str) -> bool:
-        found = self._stat("isfile", path)
-        return found.entry is not None and found.entry.kind == "file"
+        entry = self._stat("isfile", path)
+        return entry is not None and entry.kind == "file"
 
     def isdir(self, path: str) -> bool:
-        found = self._stat("isdir", path)
-        return found.entry is not None and found.entry.kind == "dir"
+        entry = self._stat("isdir", path)
+        return entry is not None and entry.kind == "dir"
 
     def isxfile(self, path: str) -> bool:
-        found = self._stat("isxfile", path)
-        return (found.entry is not None and found.entry.kind == "file"
-                and bool(found.entry.mode & 0o111))
+        entry = self._stat("isxfile", path)
+        return entry is not None and entry.kind == "file" and bool(entry.mode & 0o111)
 
     def readlines(self, path: str) -> list[str] | kernel.Errno:
         """getpath_readlines: the lines, or the errno of the OSError getpath.py would see
@@ -180,14 +185,16 @@ class Calc:
     def search_up(self, start: str | None, *landmarks: str, test: str = "isfile") -> str | None:
         """getpath.py search_up: test start and each dirname of it (never '/', never '')
         for a landmark; return the *raw* directory string that matched."""
-        check = self.isdir if test == "isdir" else self.isfile
+        kind = "dir" if test == "isdir" else "file"
+        stat = self._stat
         join = h.joinpath
         prefix = start
-        self.searched = []
+        self.searched = searched = []
         while prefix:
-            self.searched.append(prefix)
+            searched.append(prefix)
             for landmark in landmarks:  # any(), without a generator per directory
-                if check(join(prefix, landmark)):
+                entry = stat(test, join(prefix, landmark))
+                if entry is not None and entry.kind == kind:
                     return prefix
-            prefix = h.dirname(prefix)
+            prefix = prefix.rpartition("/")[0]  # dirname
         return None

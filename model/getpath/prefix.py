@@ -84,6 +84,12 @@ R_PYBUILDDIR_C = rule(
 
 
 def _landmarks(calc: Calc) -> tuple[str, str, str, str]:
+    if calc.landmarks is None:
+        calc.landmarks = _work_out_landmarks(calc)
+    return calc.landmarks
+
+
+def _work_out_landmarks(calc: Calc) -> tuple[str, str, str, str]:
     build = calc.inputs.build
     platlibdir = calc.inputs.config.platlibdir or build.platlibdir
     major, minor = build.version[:2]
