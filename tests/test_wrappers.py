@@ -238,6 +238,15 @@ SHELL_GEN = "pkgs/build-support/setup-hooks/make-wrapper.sh"
 C_GEN = "pkgs/by-name/ma/makeBinaryWrapper/make-binary-wrapper.sh"
 
 
+def _need_nixpkgs(script: str) -> None:
+    """Opt-in: skipped unless PREFIXLAB_NIXPKGS is set; when it is set, the script must be
+    there (a missing oracle fails under PREFIXLAB_REQUIRE_ORACLES=1)."""
+    if not NIXPKGS:
+        pytest.skip("opt-in: set PREFIXLAB_NIXPKGS to a nixpkgs checkout")
+    require_oracle(os.path.exists(f"{NIXPKGS}/{script}"),
+                   f"PREFIXLAB_NIXPKGS={NIXPKGS} has no {script}")
+
+
 def _nixpkgs_run(script: str, call: str, args: list[str], cwd: str) -> bytes:
     import subprocess
     program = f'die() {{ echo "$*" >&2; exit 1; }}; source "$0"; set +eu; {call} "$@"'
@@ -252,8 +261,7 @@ def _nixpkgs_run(script: str, call: str, args: list[str], cwd: str) -> bytes:
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(flags=flag_lists(dirs=["/d 1", "/x"]))
 def test_shell_generator_equals_nixpkgs(flags: list[str]) -> None:
-    if not os.path.exists(f"{NIXPKGS}/{SHELL_GEN}"):
-        pytest.skip("PREFIXLAB_NIXPKGS does not name a nixpkgs checkout")
+    _need_nixpkgs(SHELL_GEN)
     with open(f"{NIXPKGS}/{SHELL_GEN}", encoding="utf-8") as handle:
         # --add-flag/--append-flag came later (nixpkgs #400649)
         known = re.search(r"--add-flag(?!s)", handle.read()) is not None
@@ -272,8 +280,7 @@ def test_shell_generator_equals_nixpkgs(flags: list[str]) -> None:
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(flags=flag_lists(dirs=["/d 1", "/x"], binary=True))
 def test_c_generator_equals_nixpkgs_outside_the_helper_bodies(flags: list[str]) -> None:
-    if not os.path.exists(f"{NIXPKGS}/{C_GEN}"):
-        pytest.skip("PREFIXLAB_NIXPKGS does not name a nixpkgs checkout")
+    _need_nixpkgs(C_GEN)
     real = _nixpkgs_run(C_GEN, "makeDocumentedCWrapper /t/x", flags, "/").decode(
         "utf-8", "surrogateescape")
     ours = wrapgen.c_wrapper("/t/x", flags)
