@@ -104,6 +104,30 @@ def test_wrapped_compiles_with_futures_first(script: Script, python: bytes) -> N
     assert ast.get_docstring(after, clean=False) == ast.get_docstring(before, clean=False)
 
 
+@pytest.mark.parametrize("body", [
+    b'("doc")\nfrom __future__ import annotations\nimport os\n',  # a parenthesized docstring
+    b'"a" "b"\nfrom __future__ import annotations\nimport os\n',  # implicit concatenation
+    b'"""doc""";from __future__ import annotations;import os\n',  # one line, three statements
+    b"from __future__ import annotations; import os\nx = 1\n",
+    b"from __future__ import (annotations,\n    division); import os\n",
+    b"from \\\n    __future__ import annotations\nimport os\n",  # a continuation inside it
+    b"# c\n\n\x0c\n'''doc'''\n\n# c\nfrom __future__ import annotations  # c\n\n# c\nimport os",
+    b"'''doc'''",  # nothing after the header, no final newline
+    b"",
+])
+def test_header_shapes_python_accepts(body: bytes) -> None:
+    """Headers the generator does not build, judged by the host's compile() and ast."""
+    script = Script(b"#!", b"/usr/bin/python3", b"", b"\n", body)
+    assert compiles(script.text)
+    wrapped = wrap(script.text, b"/p/python", argv0="/p/bin/foo", sitedirs=["/p/lib"])
+    assert compiles(wrapped)
+    before, after = ast.parse(script.text), ast.parse(wrapped)
+    ours = next(i for i, node in enumerate(after.body) if is_ours(node))
+    assert futures(ast.Module(body=after.body[:ours], type_ignores=[])) == futures(before)
+    assert ast.get_docstring(after, clean=False) == ast.get_docstring(before, clean=False)
+    assert unwrap(wrapped, b"/q/python").text == script.with_interpreter(b"/q/python")
+
+
 CHECKER = r"""
 import ast, json, sys
 def judge(source):
