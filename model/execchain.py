@@ -7,6 +7,11 @@ chain.  Three other binaries are followed because their behaviour is known exact
 makeWrapper wrapper (:mod:`makewrapper`) or a pyenv shim (:mod:`pyenv`), and a makeBinaryWrapper
 wrapper (:mod:`binarywrapper`, read from the record compiled into it).  Anything else stops the
 chain with ``not-modelled``, saying what was not understood.
+
+Failures are named as the caller observes them: the caller's own execvp fails with an errno
+(``ENOENT``, ``EACCES``, ``ENOEXEC``, ``ELOOP`` ...); once a program of the chain runs, a
+failure is that program's exit status (``exit-127``, ``exit-126``, ``exit-125``, ``exit-1``,
+``exit-255``) or signal (``signal-6``), which is all a caller (and the probe) can see.
 """
 
 from __future__ import annotations
