@@ -108,6 +108,10 @@ class Behaviour:
     landmark_overrides_stdlib_dir: bool = False
     """3.11.0-3.11.1: finding os.py replaces a stdlib_dir already set by build-tree detection;
     3.11.2+ keep it (gh-101543, GH-101544)."""
+    path_helpers_utf8_strict: bool = False
+    """3.11.0: getpath's dirname() and basename() encode the path to UTF-8 (strict), so a path
+    holding bytes that are not UTF-8 fails start-up ('error evaluating path'); 3.11.1+ work on
+    the str (gh-94526, PR 97645; Misc/NEWS.d/3.11.1.rst)."""
     venv_zip_from_prefix: bool = True
     """3.11.1+ build the zip entry from prefix inside a venv (gh-99370); 3.11.0 used PREFIX."""
     safe_path_option: bool = True
@@ -201,7 +205,8 @@ TABLE: tuple[tuple[Version, Behaviour], ...] = (
     ((3, 11, 0), _PY_GETPATH.refine("3.11.0", venv_cfg_permission_error_caught=False,
                                     base_executable_fallback_names=False,
                                     venv_zip_from_prefix=False,
-                                    landmark_overrides_stdlib_dir=True, confirmed=False)),
+                                    landmark_overrides_stdlib_dir=True,
+                                    path_helpers_utf8_strict=True, confirmed=False)),
     ((3, 11, 1), _PY_GETPATH.refine("3.11.1", landmark_overrides_stdlib_dir=True,
                                     confirmed=False)),
     ((3, 11, 2), _PY_GETPATH.refine("3.11")),

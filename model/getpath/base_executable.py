@@ -41,6 +41,6 @@ def calculate(calc: Calc) -> None:
                 calc.warn(f"Failed to find real location of {named}")
                 calc.step(R_REAL_EXE_FAILED, f"{calc.real_executable!r} kept", versioned=True)
     if not calc.executable_dir and calc.real_executable:
-        calc.executable_dir = calc.real_executable_dir = h.dirname(calc.real_executable)
+        calc.executable_dir = calc.real_executable_dir = calc.dirname(calc.real_executable)
     if not calc.real_executable_dir and calc.real_executable:
-        calc.real_executable_dir = h.dirname(calc.real_executable)
+        calc.real_executable_dir = calc.dirname(calc.real_executable)

@@ -17,10 +17,17 @@ from prefixlab.model import kernel
 from prefixlab.model.build import Behaviour, BuildConstants
 from prefixlab.model.cmdline import CommandLine, StartupConfig
 from prefixlab.model.fs import Entry, FsView
-from prefixlab.model.trace import Probe, Step
+from prefixlab.model.trace import Probe, Step, rule
 
 
 _tuple_new = tuple.__new__
+
+R_HELPER_UTF8 = rule(
+    "getpath.helper-utf8", "getpath",
+    "getpath's dirname()/basename() encode their argument to UTF-8 (strict); a path holding "
+    "bytes that are not UTF-8 (decoded with surrogateescape) cannot be encoded, and start-up "
+    "fails with 'error evaluating path'.",
+    "getpath.c getpath_dirname/getpath_basename (3.11.0; gh-94526, fixed in 3.11.1 by PR 97645)")
 
 
 @dataclass(frozen=True)
@@ -96,12 +103,15 @@ class Calc:
     """lib/pythonX.Y, its os.py, its lib-dynload and the zip name, once worked out."""
     _sys: kernel.Resolver = field(init=False, repr=False)
     """The resolver, never None (read on every helper call)."""
+    _utf8_helpers: bool = field(init=False, repr=False)
+    """The row's path_helpers_utf8_strict, read once (dirname runs often)."""
 
     def __post_init__(self) -> None:
         if self.resolver is None or self.resolver.fs is not self.inputs.fs:
             self.resolver = kernel.Resolver(self.inputs.fs, self.inputs.cwd)
         self.resolver.cwd = self.inputs.cwd
         self._sys = self.resolver
+        self._utf8_helpers = self.inputs.row.path_helpers_utf8_strict
 
     # -- recording ---------------------------------------------------------------------------
     def step(self, rule: str, detail: str, *, versioned: bool = False, **values: str) -> None:
@@ -179,6 +189,29 @@ class Calc:
 
     joinpath = staticmethod(h.joinpath)
 
+    def dirname(self, path: str) -> str:
+        """getpath.py's dirname()."""
+        if self._utf8_helpers:
+            self._encode_utf8("dirname", path)
+        return h.dirname(path)
+
+    def basename(self, path: str) -> str:
+        """getpath.py's basename()."""
+        if self._utf8_helpers:
+            self._encode_utf8("basename", path)
+        return h.basename(path)
+
+    def _encode_utf8(self, helper: str, path: str) -> None:
+        """3.11.0: the helper's PyUnicode_AsUTF8 fails on a surrogate; the codec machinery
+        is not up yet, so the error becomes 'error evaluating path' (gh-94526)."""
+        self.ask("path_helpers_utf8_strict")
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            self.step(R_HELPER_UTF8, f"{helper}({path!r})", versioned=True)
+            raise StartupFailed("getpath-error", "error evaluating path: "
+                                f"{helper}() cannot encode {path!r} to UTF-8") from None
+
     def abspath(self, path: str) -> str:
         return h.abspath(path, self.cwd)
 
@@ -196,5 +229,5 @@ class Calc:
                 entry = stat(test, join(prefix, landmark))
                 if entry is not None and entry.kind == kind:
                     return prefix
-            prefix = prefix.rpartition("/")[0]  # dirname
+            prefix = self.dirname(prefix) if self._utf8_helpers else prefix.rpartition("/")[0]
         return None

@@ -100,7 +100,7 @@ def launcher_variables(calc: Calc) -> None:
     if not calc.real_executable:
         calc.real_executable = calc.base_executable
     calc.executable = value
-    calc.executable_dir = h.dirname(value)
+    calc.executable_dir = calc.dirname(value)
     calc.step(R_EXE_LAUNCHER, f"sys.executable = {value!r}; base executable "
               f"{calc.base_executable!r}", versioned=True)
 

@@ -39,7 +39,7 @@ def detect(calc: Calc) -> None:
         if isinstance(lines, Errno):  # getpath.py: 'except OSError: pass'
             continue
         calc.pth = lines
-        calc.pth_dir = h.dirname(path)
+        calc.pth_dir = calc.dirname(path)
         calc.step(R_PTH_FOUND, f"{path!r} ({len(lines)} lines)", versioned=True)
         break
     if calc.pth_dir:

@@ -99,9 +99,9 @@ def read_pyvenv_cfg(calc: Calc) -> None:
     if calc.home and calc.ask("home_disables_venv"):
         calc.step(R_CFG_SKIPPED_HOME, f"home = {calc.home!r}", versioned=True)
         return
-    exe_dir = calc.executable_dir or h.dirname(calc.executable or "")
+    exe_dir = calc.executable_dir or calc.dirname(calc.executable or "")
     lines: list[str] | None = None
-    for candidate_dir in (h.dirname(exe_dir), exe_dir):
+    for candidate_dir in (calc.dirname(exe_dir), exe_dir):
         path = calc.joinpath(candidate_dir, VENV_LANDMARK)
         lines = _read_cfg(calc, path)
         if lines is not None:
@@ -140,13 +140,13 @@ def _use_home(calc: Calc, value: str) -> None:
         pass
     if calc.base_executable:
         return
-    calc.base_executable = calc.joinpath(value, h.basename(executable))
+    calc.base_executable = calc.joinpath(value, calc.basename(executable))
     calc.step(R_BASE_HOME, f"base executable {calc.base_executable!r}")
     if not calc.ask("base_executable_fallback_names") or calc.isfile(calc.base_executable):
         return
     major, minor = calc.inputs.build.version[:2]
     for name in (f"python{major}", f"python{major}.{minor}"):
-        if name == h.basename(executable):
+        if name == calc.basename(executable):
             continue
         candidate = calc.joinpath(value, name)
         if calc.isfile(candidate):

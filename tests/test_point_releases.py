@@ -1,0 +1,55 @@
+"""Behaviours of a point release that no interpreter here has, from CPython's own record.
+
+3.11.0's getpath encoded every path it took dirname() or basename() of to UTF-8 (strict):
+a path holding bytes that are not UTF-8 (decoded with surrogateescape) could not be
+encoded, and start-up failed with "error evaluating path" (gh-94526; the fix, PR 97645,
+is listed in Misc/NEWS.d/3.11.1.rst).  3.11.1 and later work on the str.
+"""
+
+from __future__ import annotations
+
+from prefixlab.model.build import BuildConstants
+from prefixlab.model.fs import Layout
+from prefixlab.model.invocation import Invocation
+from prefixlab.model.outcome import Outcome
+from prefixlab.model.startup import World, predict
+
+LATIN1_NAME = b"caf\xe9".decode("utf-8", "surrogateescape")
+"""'café' written in Latin-1: not UTF-8, so it reaches getpath with a surrogate."""
+
+
+def _install(top: str) -> Layout:
+    return (Layout()
+            .with_file(f"{top}/bin/python3.11", b"", 0o755)
+            .with_file(f"{top}/lib/python3.11/os.py")
+            .with_file(f"{top}/lib/python3.11/encodings/__init__.py")
+            .with_dir(f"{top}/lib/python3.11/lib-dynload"))
+
+
+def _start(top: str, version: tuple[int, int, int]) -> Outcome:
+    build = BuildConstants(version, "/usr/local", "/usr/local")
+    executable = f"{top}/bin/python3.11"
+    world = World(_install(top), {executable: build})
+    return predict(world, Invocation.make(executable, ["-S", "-c", "pass"]))
+
+
+def test_3_11_0_fails_on_a_path_that_is_not_utf8() -> None:
+    outcome = _start(f"/opt/{LATIN1_NAME}", (3, 11, 0))
+    assert outcome.status == "startup-failed"
+    assert outcome.error is not None and outcome.error.kind == "getpath-error"
+    assert "getpath.helper-utf8" in outcome.trace.rules()
+    assert "path_helpers_utf8_strict" in outcome.trace.asked
+
+
+def test_3_11_1_and_later_start_from_the_same_path() -> None:
+    top = f"/opt/{LATIN1_NAME}"
+    for version in ((3, 11, 1), (3, 11, 7)):
+        outcome = _start(top, version)
+        assert outcome.status == "ok", version
+        assert outcome.prefix == top and outcome.executable == f"{top}/bin/python3.11"
+
+
+def test_3_11_0_starts_from_a_utf8_path() -> None:
+    """Only bytes that are not UTF-8 fail: 'café' in UTF-8 encodes fine."""
+    outcome = _start("/opt/café", (3, 11, 0))
+    assert outcome.status == "ok" and outcome.prefix == "/opt/café"
