@@ -186,9 +186,19 @@ def _docstring(draw: st.DrawFn, *, latin1: bool) -> list[bytes]:
     return [prefix + quote + first + quote]
 
 
+@st.composite
+def _maybe_parenthesized(draw: st.DrawFn, *, latin1: bool) -> list[bytes]:
+    """``("doc")`` is a docstring too (sed does not skip it: it starts with a bracket)."""
+    lines = draw(_docstring(latin1=latin1))
+    if _one_in(draw, 8):
+        return [b"(" + lines[0], *lines[1:-1], lines[-1] + b")"] if len(lines) > 1 \
+            else [b"(" + lines[0] + b")"]
+    return lines
+
+
 @cache
 def _docstrings(latin1: bool) -> st.SearchStrategy[list[bytes]]:
-    return _docstring(latin1=latin1)
+    return _maybe_parenthesized(latin1=latin1)
 
 
 _FEATURE_LISTS = st.lists(st.sampled_from(FEATURES), min_size=1, max_size=3, unique=True)
