@@ -83,6 +83,8 @@ class Arrived:
     """The binary's physical path (a key of World.builds)."""
     cwd: str
     """The physical working directory."""
+    warnings: tuple[str, ...] = ()
+    """Lines the programs of the chain wrote to stderr before the interpreter started."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class _Process:
     by: str = "caller"
     """Who makes this exec: the caller (an errno is what it sees), or env, bash or a C
     wrapper (each turns a failed exec into its own exit status)."""
+    warnings: tuple[str, ...] = ()
+    """Lines the chain's programs wrote to stderr so far."""
 
 
 class _Stop(Exception):
@@ -223,7 +227,7 @@ def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
             # it that way when the final invocation is predicted for
             program = filename if "/" in filename else "./" + filename
             return Arrived(Invocation(program, argv, tuple(proc.env.items()), proc.cwd),
-                           physical, proc.cwd)
+                           physical, proc.cwd, proc.warnings)
         data = fs.read(physical)
         if data[:2] != b"#!":
             return _binary(fs, resolver, proc, filename, physical, argv, data, steps)
@@ -329,7 +333,7 @@ def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
                         "125)")
         resolver.cwd = cwd = found.path
     steps.append(Step(R_ENV, f"env runs {args[0]!r}", values=(("program", args[0]),)))
-    return _Process(args[0], tuple(args), env, cwd, True, "env")
+    return _Process(args[0], tuple(args), env, cwd, True, "env", proc.warnings)
 
 
 # -- bash ----------------------------------------------------------------------------------------
@@ -355,6 +359,11 @@ def _run_bash(fs: FsView, resolver: kernel.Resolver, proc: _Process,
         raise _fail(status, f"bash: {script}: {data.value}")
     text = data.decode("utf-8", "surrogateescape")
     env = _bash_startup(resolver, proc.env, proc.cwd)
+    level = (makewrapper.legal_number(proc.env.get("SHLVL")) or 0) + 1
+    if level >= 1000:  # variables.c adjust_shell_level, written as bash's argv[0] names it
+        proc = _Process(proc.program, proc.argv, proc.env, proc.cwd, proc.search, proc.by,
+                        (*proc.warnings, f"{argv[0]}: warning: shell level ({level}) too "
+                         "high, resetting to 1"))
     shim = pyenv.read_shim(text)
     if shim is not None:
         return _run_shim(fs, resolver, shim, proc, env, script, tuple(args[1:]), steps)
@@ -418,7 +427,7 @@ def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
         env["SHLVL"] = makewrapper.adjust_shell_level(env.get("SHLVL"), -1)
     steps.append(Step(R_SHELL_WRAPPER, f"{script!r} execs {program!r} as argv[0] "
                       f"{argv[0]!r}", values=(("program", program), ("argv0", argv[0]))))
-    return _Process(program, argv, env, cwd, False, "bash")
+    return _Process(program, argv, env, cwd, False, "bash", proc.warnings)
 
 
 def _exec_builtin(words: list[str], script: str, line: int) -> tuple[str, tuple[str, ...], bool]:
@@ -558,7 +567,8 @@ def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Pr
     steps.append(Step(R_PYENV, f"{script!r}: version {choice.version} (from "
                       f"{choice.origin}) runs {choice.path!r}",
                       values=(("program", choice.path), ("version", choice.version))))
-    return _Process(choice.path, (choice.path, *args), env, proc.cwd, False, "bash")
+    return _Process(choice.path, (choice.path, *args), env, proc.cwd, False, "bash",
+                    (*proc.warnings, *choice.warnings))
 
 
 def _pyenv_hook_path(files: pyenv.Files, install: str, root: str, old: str | None) -> str:
@@ -608,7 +618,8 @@ def _run_binary_wrapper(resolver: kernel.Resolver, wrapper: binarywrapper.Binary
     steps.append(Step(R_BINARY_WRAPPER, f"{physical!r} execv()s {wrapper.executable!r} as "
                       f"argv[0] {argv0!r}{note}",
                       values=(("program", wrapper.executable), ("argv0", argv0))))
-    return _Process(wrapper.executable, (argv0, *args), env, cwd, False, "c-wrapper")
+    return _Process(wrapper.executable, (argv0, *args), env, cwd, False, "c-wrapper",
+                    proc.warnings)
 
 
 def _c_statement(resolver: kernel.Resolver, flag: binarywrapper.Flag, env: dict[str, str],

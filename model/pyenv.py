@@ -54,6 +54,8 @@ class Choice:
     """Where the version came from: 'PYENV_VERSION', a version file's path, or 'default'."""
     versions: str
     """PYENV_VERSION as pyenv exec exports it (the names, resolved, ':'-joined)."""
+    warnings: tuple[str, ...] = ()
+    """What pyenv writes to stderr on the way."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,18 @@ def read_version_file(files: Files, path: str, root: str) -> str:
         if name and not name.startswith("#") and _safe(files, root, name):
             names.append(name)
     return ":".join(names)
+
+
+def ignored(files: Files, path: str, root: str) -> list[str]:
+    """The stderr lines pyenv-version-file-read writes for the names it refuses."""
+    data = files.read(path) or b""
+    lines = []
+    for line in data.decode("utf-8", "surrogateescape").split("\n"):
+        words = re.split(r"[ \t\r]+", line.strip(" \t\r"))
+        name = words[0][:1024] if words else ""
+        if name and not name.startswith("#") and not _safe(files, root, name):
+            lines.append(f"pyenv: invalid version `{name}' ignored in `{path}'")
+    return lines
 
 
 def _safe(files: Files, root: str, name: str) -> bool:
@@ -185,14 +199,18 @@ def choose(files: Files, root: str, env: Mapping[str, str], pwd: str, command: s
     """What ``pyenv exec COMMAND`` runs."""
     selected = env.get("PYENV_VERSION", "")
     origin = "PYENV_VERSION"
+    warnings: list[str] = []
     if not selected:
         origin = version_file(files, env.get("PYENV_DIR") or pwd, pwd, root)
         selected = read_version_file(files, origin, root)
+        # the file is read twice: by pyenv exec, then by pyenv which, which does not see
+        # the PYENV_VERSION pyenv exec has not exported yet
+        warnings = ignored(files, origin, root) * 2
     names = version_names(files, root, selected)
     found = which(files, root, names, command, search_path)
     if found is None:
         return NotFound(f"pyenv: {command}: command not found")
-    return Choice(found[0], found[1], origin, ":".join(names))
+    return Choice(found[0], found[1], origin, ":".join(names), tuple(warnings))
 
 
 def without_shims(path: str, root: str, home: str) -> str:

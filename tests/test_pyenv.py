@@ -112,6 +112,7 @@ def test_pyenv_selection_matches_pyenv(fake_root: str, selected: str | None, glo
     assert model.invocation.argv == real.argv
     assert model.cwd == real.cwd
     assert model.invocation.environ == real.env
+    assert model.warnings == real.stderr  # pyenv's "invalid version ... ignored" lines
 
 
 NAMES = st.sampled_from(["3.99.1", "3.99", "3.98", "python-3.98.0", "system", "9.9", "3",
@@ -139,6 +140,7 @@ def test_pyenv_selection_property(fake_root: str, selected: str | None, global_f
     if isinstance(model, execchain.Arrived):
         assert isinstance(real, Seen), real
         assert (model.invocation.argv, model.invocation.environ) == (real.argv, real.env)
+        assert model.warnings == real.stderr
     elif model.kind == "not-an-interpreter":  # the system's own python3
         assert isinstance(real, str) and "command not found" not in real, (model, real)
     else:

@@ -151,6 +151,7 @@ def _compare(model: execchain.Arrived | execchain.Stopped, real: Seen | str) -> 
     assert model.invocation.argv == real.argv
     assert model.invocation.environ == real.env
     assert model.cwd == real.cwd
+    assert model.warnings == real.stderr
     return True
 
 
@@ -333,3 +334,16 @@ def test_2021_shell_wrapper_model_equals_bash(scratch: str, data: st.DataObject)
     modelled = _compare(_model(wrapper, argv, BASE_ENV, scratch, f"{scratch}/stub"),
                         run(wrapper, argv, BASE_ENV, scratch))
     event("modelled" if modelled else "not modelled")
+
+
+@pytest.mark.parametrize("level", ["999", "1000", "abc", " 7 ", "-5", ""])
+def test_shell_level_and_its_warning(scratch: str, level: str) -> None:
+    """bash adds one to SHLVL (1000 or more: a warning, and 1), exec takes one away."""
+    wrapper = f"{scratch}/w-level"
+    with open(wrapper, "w", encoding="utf-8") as handle:
+        handle.write(wrapgen.shell_wrapper(f"{scratch}/stub", [],
+                                           shell=shutil.which("bash") or "/bin/bash"))
+    os.chmod(wrapper, 0o755)
+    env = {**BASE_ENV, "SHLVL": level}
+    assert _compare(_model(wrapper, ["w"], env, scratch, f"{scratch}/stub"),
+                    run(wrapper, ["w"], env, scratch))

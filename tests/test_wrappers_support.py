@@ -38,6 +38,8 @@ class Seen:
     argv: tuple[str, ...]
     env: dict[str, str]
     cwd: str
+    stderr: tuple[str, ...] = ()
+    """What the chain before the stub wrote to stderr, by line."""
 
 
 def build_stub(path: str) -> None:
@@ -63,4 +65,6 @@ def run(program: str, argv: list[str], env: dict[str, str], cwd: str) -> Seen | 
     argv_seen = tuple(_text(line[1:]) for line in lines if line[0] == "A")
     env_seen = dict(_text(line[1:]).partition("=")[::2] for line in lines if line[0] == "E")
     cwd_seen = next(_text(line[1:]) for line in lines if line[0] == "C")
-    return Seen(argv_seen, env_seen, cwd_seen)
+    errors = done.stderr.decode("utf-8", "surrogateescape").split("\n")
+    return Seen(argv_seen, env_seen, cwd_seen, tuple(errors[:-1] if errors[-1] == "" else
+                                                     errors))
