@@ -103,14 +103,15 @@ def _with_probe_code(layout: Layout) -> Layout:
 
 def _with_farm_links(layout: Layout, farms: tuple[str, ...], source: str) -> Layout:
     """The layout as it is on disk: a stdlib placeholder holds a link to every child of the
-    real stdlib (site-packages among them, which site reads), not only the skeleton's."""
+    real stdlib (site-packages among them, which site reads) instead of the skeleton."""
     if not farms:
         return layout
-    nodes: dict[str, Node] = dict(layout.items())
+    below = tuple(farm + "/" for farm in farms)
+    nodes: dict[str, Node] = {path: node for path, node in layout.items()
+                              if not path.startswith(below)}
     names = sorted(os.listdir(source))
     for farm in farms:
-        for name in names:
-            nodes.setdefault(f"{farm}/{name}", Symlink(f"{source}/{name}"))
+        nodes.update({f"{farm}/{name}": Symlink(f"{source}/{name}") for name in names})
     return Layout(nodes)
 
 

@@ -162,6 +162,13 @@ class Behaviour:
     bpo-45020; from sys.path before): a copy found ahead of the stdlib's is what runs.  3.8
     and 3.9 also load _bootlocale to read .pth files (removed in 3.10, bpo-42208).  Seen with
     `python -I -c 'print(sys.modules)'` on 3.8.18-3.13.0."""
+    site_venv_prefix_warning: int | None = None
+    """3.14's site.venv() warns when getpath's sys.prefix or sys.exec_prefix is not the venv
+    (gh-126985): the warning is reported at this line of the frozen site module
+    ('<frozen site>:101: RuntimeWarning: ...', seen in 3.14 reports; not confirmed here)."""
+    site_appends_base_prefixes: bool = False
+    """3.14's site.venv() keeps system site-packages by appending sys.base_prefix and
+    sys.base_exec_prefix to PREFIXES (gh-128779, PR 129184); before, it puts the venv first."""
     stderr_line_buffered: bool = True
     """sys.stderr is line-buffered even when it is not a terminal (3.9+, bpo-13601); 3.8
     buffers a pipe's stderr in blocks, so what Python code printed is lost when start-up
@@ -223,7 +230,7 @@ TABLE: tuple[tuple[Version, Behaviour], ...] = (
         home_disables_venv=False, venv_without_home=True, exec_prefix_prefers_prefix=True,
         library_known=True, realpath_warning_names_real=True, pth_skips_dot_names=True,
         pth_reader="utf8-sig-bytes", import_abspath_strips_dot=True, frozen_modules_env=True,
-        confirmed=False)),
+        site_venv_prefix_warning=101, site_appends_base_prefixes=True, confirmed=False)),
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(

@@ -39,6 +39,12 @@ from prefixlab.model.trace import Step, rule
 KEYS = ("scheme", "purelib", "platlib", "scripts", "data", "include")
 """The keys of an install mapping, in order."""
 
+R_INSTALL_UNKNOWN = rule(
+    "install.sysconfig-not-stdlib", "install",
+    "The sysconfig module (or the os module it imports) the process would import is not the "
+    "stdlib's copy: its code decides, and the model does not run code, so the install "
+    "locations are not predicted (null).",
+    "Lib/sysconfig.py imports; Lib/site.py-style shadowing")
 R_SCHEME = rule(
     "install.scheme", "install",
     "pip installs into sysconfig's default scheme, filled with the final prefixes: "
@@ -142,9 +148,12 @@ def _lenient_realpath(syscalls: kernel.Resolver, path: str) -> str:
     return found if isinstance(found, str) else posix_normpath(path)
 
 
-def for_start(calc: Calc) -> dict[str, str]:
+def for_start(calc: Calc, path: tuple[str, ...] = ()) -> dict[str, str] | None:
     """The install mapping for a start that succeeded, from its final prefixes (the step
-    goes on calc's trace)."""
+    goes on calc's trace); None when the sysconfig the process would import is not the
+    stdlib's own (code the model does not run decides)."""
+    if not _sysconfig_is_stdlib(calc, path or tuple(calc.module_search_paths)):
+        return None
     inputs = calc.inputs
     prefix, exec_prefix = calc.prefix or "", calc.exec_prefix or ""
     paths, step = install_paths(
@@ -158,6 +167,29 @@ def for_start(calc: Calc) -> dict[str, str]:
     calc.asked.update(("venv_install_scheme", "has_platlibdir", "free_threading"))
     calc.steps.append(step)
     return paths
+
+
+def _sysconfig_is_stdlib(calc: Calc, path: tuple[str, ...]) -> bool:
+    """Do sysconfig and os (which it imports) come from the entry holding the stdlib's
+    encodings package, or frozen?  A copy ahead of it on sys.path (sys.path[0] included: the
+    probe's code runs after it is inserted) is code the model does not run."""
+    from prefixlab.model import imports  # imports reads startup's World: import at use
+
+    inputs = calc.inputs
+    if not inputs.build.frozen_modules and not inputs.build.builtin_modules:
+        return True  # constants made by hand: nothing to resolve names with
+    context = imports.ImportContext(
+        inputs.fs, inputs.build, inputs.row, path, calc.cwd, calc.stdlib_dir,
+        imports.xoptions(inputs.argv[1:]), inputs.env, inputs.config.use_environment)
+    stdlib = imports.which(context, "encodings").found
+    for name in ("sysconfig", "os"):
+        found = imports.which(context, name).found
+        if found is None or (found.kind not in ("built-in", "frozen")
+                             and (stdlib is None or found.entry != stdlib.entry)):
+            calc.step(R_INSTALL_UNKNOWN, f"{name} from "
+                      f"{found.origin if found else 'nowhere'!r}")
+            return False
+    return True
 
 
 def _sysconfig_flavour(calc: Calc) -> str:

@@ -273,14 +273,29 @@ def venv(run: SiteRun) -> None:
                   f"{site_prefix!r}", versioned=True, prefix=site_prefix)
     else:
         calc.step(R_SITE_VENV_FOUND, f"{candidate!r}", versioned=True)
+        _warn_unexpected_prefixes(calc, site_prefix)
     _add_site_packages(run, [calc.prefix or ""])
-    if system_site == "true":
+    if system_site == "true" and calc.ask("site_appends_base_prefixes"):
+        run.prefixes += [calc.base_prefix or calc.prefix or "",
+                         calc.base_exec_prefix or calc.exec_prefix or ""]
+    elif system_site == "true":
         run.prefixes.insert(0, calc.prefix or "")
     else:
         run.prefixes = [calc.prefix or ""]
         run.enable_user_site = False
     calc.step(R_SITE_SYSTEM_SITE, f"include-system-site-packages = {system_site!r}",
               system_site=system_site)
+
+
+def _warn_unexpected_prefixes(calc: Calc, site_prefix: str) -> None:
+    """3.14: site checks getpath's answer against the venv it found (gh-126985)."""
+    line = calc.ask("site_venv_prefix_warning")
+    if line is None:
+        return
+    for name, value in (("sys.prefix", calc.prefix), ("sys.exec_prefix", calc.exec_prefix)):
+        if value != site_prefix:
+            calc.warn(f"<frozen site>:{line}: RuntimeWarning: Unexpected value in {name}, "
+                      f"expected {site_prefix}, got {value}")
 
 
 def _system_site(calc: Calc, cfg: str) -> str:

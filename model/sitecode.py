@@ -61,7 +61,7 @@ _KNOWN_PTH_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # virtualenv's _virtualenv.pth: patches distutils/setuptools install schemes.
     ("virtualenv _virtualenv", re.compile(r"import _virtualenv")),
     # Modules site has already imported: importing them again runs nothing.
-    ("already imported", re.compile(r"import (?:os|sys)(?:\s*,\s*(?:os|sys))*\s*;?")),
+    ("already imported", re.compile(r"import[ \t]+(?:os|sys)(?:\s*,\s*(?:os|sys))*\s*;?")),
 )
 
 

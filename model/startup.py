@@ -42,6 +42,14 @@ R_STDLIB_MISSING = rule(
     "Python/pylifecycle.c init_fs_encoding")
 
 
+R_RUNPY_SHADOWED = rule(
+    "startup.runpy-shadowed", "startup",
+    "-m runs the module through runpy, which imports os, types, pkgutil, ...; a copy of one of "
+    "them ahead of the stdlib's (in the working directory, sys.path[0]) is code the model "
+    "does not run.",
+    "Modules/main.c pymain_run_module; Lib/runpy.py imports")
+
+
 @dataclass(frozen=True)
 class World:
     """The facts a prediction reads: the filesystem, and which files are which interpreters."""
@@ -145,7 +153,13 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
                            version=version)
     first = getpath.searchpath.path0(calc)
     path = ((first,) if first is not None else ()) + tuple(calc.module_search_paths)
-    install = schemes.for_start(calc)  # before the trace is taken: it adds a step
+    if line.run == "m":
+        shadowed = _runner_shadowed(calc, path)
+        if shadowed:
+            return Outcome(status="not-modelled", invocation=invocation,
+                           error=Failure("runpy", shadowed), trace=_trace(steps, calc),
+                           version=version)
+    install = schemes.for_start(calc, path)  # before the trace is taken: it adds a step
     return Outcome(
         status="ok", invocation=invocation,
         executable=calc.executable or "",
@@ -158,6 +172,33 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
         code_not_run=code_not_run,
         module_search_paths=tuple(calc.module_search_paths), stdlib_dir=calc.stdlib_dir,
         version=version, install=install)
+
+
+# What `-m` imports to run a module (Lib/runpy.py and its imports): frozen from 3.11 except
+# pkgutil, found on sys.path (sys.path[0], the working directory, first) before.
+_RUNPY_IMPORTS = ("runpy", "os", "types", "io", "importlib", "importlib.machinery",
+                  "importlib.util", "pkgutil")
+
+
+def _runner_shadowed(calc: Calc, path: tuple[str, ...]) -> str:
+    """Why -m would run code the model does not run ('' when it would not): a module runpy
+    imports found ahead of the stdlib's copy (an os.py in the working directory)."""
+    from prefixlab.model import imports  # imports reads World from here: import at use
+
+    inputs = calc.inputs
+    if not inputs.build.builtin_modules:
+        return ""  # constants made by hand: nothing to resolve names with
+    context = imports.ImportContext(
+        inputs.fs, inputs.build, inputs.row, path, calc.cwd, calc.stdlib_dir,
+        imports.xoptions(inputs.argv[1:]), inputs.env, inputs.config.use_environment)
+    stdlib = imports.which(context, "encodings").found
+    for name in _RUNPY_IMPORTS:
+        found = imports.which(context, name).found
+        if found is not None and found.kind not in ("built-in", "frozen") and (
+                stdlib is None or found.entry != stdlib.entry):
+            calc.step(R_RUNPY_SHADOWED, f"{name} from {found.origin!r}")
+            return f"-m would import {name} from {found.origin}, not the stdlib's copy"
+    return ""
 
 
 def exec_target(fs: FsView, invocation: Invocation, cwd: str,
