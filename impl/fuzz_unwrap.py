@@ -80,6 +80,10 @@ class Finding:
         return "it printed something other than the original script"
 
 
+class _Enough(BaseException):
+    """Ends a pass early; a BaseException, so Hypothesis does not take it for a failure."""
+
+
 class _Found(Exception):
     def __init__(self, finding: Finding) -> None:
         super().__init__(finding.problem)
@@ -95,7 +99,11 @@ class Fuzzer:
     seen: dict[tuple[bytes, NixWrap], Finding | None] = field(default_factory=dict)
     cases: int = 0
 
+    def known(self, key: tuple[bytes, NixWrap]) -> bool:
+        return key in self.seen
+
     def check(self, script: Script, wrap: NixWrap = WRAP) -> Finding | None:
+        """The outcome for this case; COMMAND runs only the first time."""
         key = (script.text, wrap)
         if key not in self.seen:
             self.seen[key] = self.run_case(script, wrap)
@@ -203,15 +211,23 @@ def database_dir(command: str) -> Path:
 def search(fuzzer: Fuzzer, budget: Budget,
            progress: Callable[[int, float], None] = lambda cases, seconds: None
            ) -> Finding | None:
-    """The shrunk finding, or None when COMMAND got every case right within the budget."""
+    """The shrunk finding, or None when COMMAND got every case right within the budget.
+
+    One case at a time.  (Running several at once would need a first pass over the same
+    seeded sequence, and Hypothesis ignores its example database, which replays the
+    failures of earlier runs first, under a fixed seed.)  Out of budget, the search stops
+    instead of generating the remaining cases."""
     start = time.monotonic()
+    search_end = start + budget.seconds * 2 / 3  # new cases; shrinking may use the rest
     shrinking = False
 
     def case(script: Script, wrap: NixWrap) -> None:
         nonlocal shrinking
-        limit = budget.seconds if shrinking else budget.seconds * 2 / 3
-        if (script.text, wrap) not in fuzzer.seen and time.monotonic() - start > limit:
-            return  # out of budget: from here on only outcomes already known count
+        known = fuzzer.known((script.text, wrap))
+        if not known and not shrinking and time.monotonic() > search_end:
+            raise _Enough  # out of budget, nothing found
+        if not known and time.monotonic() > start + budget.seconds:
+            return  # out of budget while shrinking: only known outcomes count now
         finding = fuzzer.check(script, wrap)
         progress(fuzzer.cases, time.monotonic() - start)
         if finding is not None:
@@ -233,6 +249,8 @@ def search(fuzzer: Fuzzer, budget: Budget,
         test()
     except _Found as found:
         return found.finding
+    except _Enough:
+        pass
     return None
 
 
