@@ -85,6 +85,7 @@ _KINDS = (
     ("usage", "Argument expected"),
     ("path-too-long", "path too long"),
     ("site-error", "Failed to import the site module"),  # 3.8 says init_import_size
+    ("bad-option", "Fatal Python error: bad value for"),
 )
 
 # glibc execvpe: these errnos send the search on to the next PATH entry.

@@ -242,6 +242,10 @@ def _frozen_modules_on(context: ImportContext, steps: list[Step]) -> bool | None
     return value
 
 
+frozen_modules_on = _frozen_modules_on
+"""config->use_frozen_modules for a context; None when the setting is a bad value."""
+
+
 def _xoption(xoptions: tuple[str, ...], name: str) -> str | None:
     """_Py_get_xoption: the first option with that name; its text after '=' ('' if none)."""
     for option in xoptions:

@@ -118,6 +118,9 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
     env = invocation.environ
     inputs = Inputs(fs, cwd, build, row, invocation.argv, env, line,
                     cmdline.startup_config(line, env, row))
+    bad = _bad_frozen_modules(inputs, steps)
+    if bad:
+        return _failed(invocation, "startup-failed", "bad-option", bad, steps, version)
     try:
         calc = getpath.run(inputs, resolver)
     except StartupFailed as failure:
@@ -178,6 +181,19 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
 # pkgutil, found on sys.path (sys.path[0], the working directory, first) before.
 _RUNPY_IMPORTS = ("runpy", "os", "types", "io", "importlib", "importlib.machinery",
                   "importlib.util", "pkgutil")
+
+
+def _bad_frozen_modules(inputs: Inputs, steps: list[Step]) -> str:
+    """config_init_import (3.11+): -X frozen_modules or PYTHON_FROZEN_MODULES (3.13+) with a
+    value other than on/off is fatal before getpath runs ('' when the setting is fine)."""
+    from prefixlab.model import imports  # imports reads World from here: import at use
+
+    context = imports.ImportContext(
+        inputs.fs, inputs.build, inputs.row, (), inputs.cwd, None,
+        imports.xoptions(inputs.argv[1:]), inputs.env, inputs.config.use_environment)
+    if imports.frozen_modules_on(context, steps) is None:
+        return "bad value for frozen_modules (expected \"on\" or \"off\")"
+    return ""
 
 
 def _runner_shadowed(calc: Calc, path: tuple[str, ...]) -> str:

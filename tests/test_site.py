@@ -195,3 +195,18 @@ def test_pth_readers_split_as_their_versions_do() -> None:
     new = sitepth.read_lines(data, "utf8-sig-bytes", "utf-8").lines
     assert old == ("\ufeffa\x0cb\n", "c\n", "d")   # TextIOWrapper: \r, \r\n, \n only
     assert new == ("a", "b", "c", "d")              # str.splitlines, BOM dropped
+
+
+# -- start-up options the import system reads ------------------------------------------------------
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+@pytest.mark.parametrize("setting", [("-X", "frozen_modules=bogus"), ("env", "bogus"),
+                                     ("-X", "frozen_modules=off")])
+def test_frozen_modules_setting(interp: Interpreter, setting: tuple[str, str],
+                                tmp_path: Path) -> None:
+    """A bad value is fatal from 3.11 (-X) and 3.13 (PYTHON_FROZEN_MODULES), ignored before;
+    'off' makes site's modules come from sys.path."""
+    how, value = setting
+    args = ["-X", value, "-c", "pass"] if how == "-X" else ["-c", "pass"]
+    env = ["--env", f"PYTHON_FROZEN_MODULES={value}"] if how == "env" else []
+    agree(diff("--cwd", str(tmp_path), "--clear-env", *env, interp.real_path, *args))
