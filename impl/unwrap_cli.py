@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from prefixlab.model.scripts import ScriptError
-from prefixlab.model.scriptwrap import unwrap
+from prefixlab.model.scriptwrap import check_interpreter, unwrap
 from prefixlab.model.trace import RULES
 
 if TYPE_CHECKING:
@@ -50,6 +50,10 @@ def unwrap_command(script: str, python: str, explain: bool) -> int:
     wrapPythonPrograms, whose preamble is found where its sed program puts it), with P as its
     #! interpreter (for `#!/usr/bin/env NAME`, env and NAME together).  Refuses, saying why,
     when SCRIPT is not something either wrapper produces."""
+    try:
+        check_interpreter(os.fsencode(python))
+    except ScriptError as error:
+        raise _BadInput(f"--python: {error}") from None
     try:
         with open(script, "rb") as handle:
             text = handle.read()

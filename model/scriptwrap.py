@@ -80,9 +80,7 @@ def preamble(argv0: str | None, sitedirs: Sequence[str]) -> bytes:
 def wrap(script: bytes, python: bytes, *, argv0: str | None = None,
          sitedirs: Sequence[str] = ()) -> bytes:
     """``script`` run by ``python``, with the preamble at the end of its module header."""
-    if not python or re.search(rb"[ \t\r\n]", python):
-        raise ScriptError(f"interpreter {python!r}: empty, or with a blank or a newline, "
-                          "which the kernel would split")
+    check_interpreter(python)
     text = replace_interpreter(script, python)
     end = header_end(text)
     lines = list(end.lines)
@@ -96,6 +94,14 @@ def wrap(script: bytes, python: bytes, *, argv0: str | None = None,
     return b"".join(lines)
 
 
+def check_interpreter(python: bytes) -> None:
+    """Raise ScriptError unless ``python`` can stand as a #! interpreter."""
+    if not python or re.search(rb"[ \t\r\n]", python):
+        shown = python.decode("utf-8", "backslashreplace")
+        raise ScriptError(f"interpreter {shown!r}: empty, or with a blank or a newline, "
+                          "which the kernel would split")
+
+
 def _ending(line: bytes) -> bytes:
     found = _ENDING.search(line)
     return found.group() if found else b""
@@ -107,6 +113,7 @@ def unwrap(text: bytes, python: bytes) -> Unwrapped:
     # A line with prefixlab's marker where prefixlab wrap puts its preamble is taken as
     # prefixlab's, even when wrapPythonPrograms' scan, which can run past it (a comment
     # ending in a backslash joins the next line), also finds a nixpkgs preamble after it.
+    check_interpreter(python)
     if parse_shebang(first_line(text)[0]) is None:
         raise ScriptError("line 1 is not a #! line: not a script a wrapper made")
     ours = _ours(text)
