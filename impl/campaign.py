@@ -23,6 +23,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
+from prefixlab.impl import nixsite
 from prefixlab.impl.account import host_account
 from prefixlab.impl.interpreters import Interpreter, discover
 from prefixlab.impl.materialize import Binding, materialize, scratch_dir
@@ -32,7 +33,7 @@ from prefixlab.model.build import BuildConstants
 from prefixlab.model.fs import File, Layout, Node, Overlay, Symlink
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup import World, predict
-from prefixlab.model.strategies import PROBE_SCRIPT, ROOT, BoundCase, Case, Target, cases
+from prefixlab.model.strategies import NIX_SITECUSTOMIZE, PROBE_SCRIPT, ROOT, BoundCase, Case, Target, cases
 
 SWEEP_DIR = Path(os.environ.get("PREFIXLAB_SWEEP_DIR", "sweeps"))
 """Where shard summaries go (relative to the working directory: the repo root under make)."""
@@ -91,13 +92,16 @@ def lay_down(bound: BoundCase, root: str, binary: str, constants: BuildConstants
 
 
 def _with_probe_code(layout: Layout) -> Layout:
-    """Scripts and modules a case runs hold the probe's code (the case has a placeholder)."""
-    scripts = [path for path, node in layout.items()
-               if isinstance(node, File) and node.data == PROBE_SCRIPT]
-    if not scripts:
+    """Placeholders replaced: scripts and modules a case runs hold the probe's code, a nix
+    sitecustomize prefixlab's stand-in for nixpkgs'."""
+    texts = {PROBE_SCRIPT: PROBE_CODE.encode(),
+             NIX_SITECUSTOMIZE: nixsite.SITECUSTOMIZE_TEXT.encode()}
+    replaced = {path: File(texts[node.data], 0o644) for path, node in layout.items()
+                if isinstance(node, File) and node.data in texts}
+    if not replaced:
         return layout
     nodes: dict[str, Node] = dict(layout.items())
-    nodes.update({path: File(PROBE_CODE.encode(), 0o644) for path in scripts})
+    nodes.update(replaced)
     return Layout(nodes)
 
 

@@ -162,6 +162,10 @@ class Behaviour:
     bpo-45020; from sys.path before): a copy found ahead of the stdlib's is what runs.  3.8
     and 3.9 also load _bootlocale to read .pth files (removed in 3.10, bpo-42208).  Seen with
     `python -I -c 'print(sys.modules)'` on 3.8.18-3.13.0."""
+    runpy_imports: tuple[str, ...] = ("runpy", "os", "types", "io", "importlib")
+    """Top-level modules -m loads through runpy after sys.path[0] is in place (frozen from
+    3.11 except types and io's users; 3.8 and 3.9 also import pkgutil at the top of runpy,
+    which 3.10 made lazy).  Read from Lib/runpy.py of each version."""
     site_venv_prefix_warning: int | None = None
     """3.14's site.venv() warns when getpath's sys.prefix or sys.exec_prefix is not the venv
     (gh-126985): the warning is reported at this line of the frozen site module
@@ -193,19 +197,24 @@ _C_GETPATH = Behaviour(
 _PY_GETPATH = Behaviour(name="3.12", arrangement="py-getpath", launcher_base_is_real=False)
 
 _SITE_IMPORTS_BOOTLOCALE = (*_C_GETPATH.site_imports, "_bootlocale")
+_RUNPY_IMPORTS_PKGUTIL = (*_C_GETPATH.runpy_imports, "pkgutil")
 
 # One row per minor version; a tuple of (first patch level, row) where a point release
 # changed behaviour.  Order matters: the last row whose version is <= the build's wins.
 TABLE: tuple[tuple[Version, Behaviour], ...] = (
     ((3, 8, 0), _C_GETPATH.refine("3.8", has_platlibdir=False, link_limit=None,
                                  site_imports=_SITE_IMPORTS_BOOTLOCALE,
+                                 runpy_imports=_RUNPY_IMPORTS_PKGUTIL,
                                  stderr_line_buffered=False)),
     ((3, 8, 19), _C_GETPATH.refine("3.8.19", has_platlibdir=False, link_limit=None,
                                    site_imports=_SITE_IMPORTS_BOOTLOCALE,
+                                   runpy_imports=_RUNPY_IMPORTS_PKGUTIL,
                                    stderr_line_buffered=False,
                                    pth_skips_dot_names=True, confirmed=False)),
-    ((3, 9, 0), _C_GETPATH.refine("3.9", site_imports=_SITE_IMPORTS_BOOTLOCALE)),
+    ((3, 9, 0), _C_GETPATH.refine("3.9", site_imports=_SITE_IMPORTS_BOOTLOCALE,
+                                 runpy_imports=_RUNPY_IMPORTS_PKGUTIL)),
     ((3, 9, 19), _C_GETPATH.refine("3.9.19", site_imports=_SITE_IMPORTS_BOOTLOCALE,
+                                   runpy_imports=_RUNPY_IMPORTS_PKGUTIL,
                                    pth_skips_dot_names=True, confirmed=False)),
     ((3, 10, 0), _C_GETPATH.refine("3.10")),
     ((3, 10, 14), _C_GETPATH.refine("3.10.14", pth_skips_dot_names=True, confirmed=False)),

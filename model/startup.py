@@ -177,12 +177,6 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
         version=version, install=install)
 
 
-# What `-m` imports to run a module (Lib/runpy.py and its imports): frozen from 3.11 except
-# pkgutil, found on sys.path (sys.path[0], the working directory, first) before.
-_RUNPY_IMPORTS = ("runpy", "os", "types", "io", "importlib", "importlib.machinery",
-                  "importlib.util", "pkgutil")
-
-
 def _bad_frozen_modules(inputs: Inputs, steps: list[Step]) -> str:
     """config_init_import (3.11+): -X frozen_modules or PYTHON_FROZEN_MODULES (3.13+) with a
     value other than on/off is fatal before getpath runs ('' when the setting is fine)."""
@@ -208,7 +202,7 @@ def _runner_shadowed(calc: Calc, path: tuple[str, ...]) -> str:
         inputs.fs, inputs.build, inputs.row, path, calc.cwd, calc.stdlib_dir,
         imports.xoptions(inputs.argv[1:]), inputs.env, inputs.config.use_environment)
     stdlib = imports.which(context, "encodings").found
-    for name in _RUNPY_IMPORTS:
+    for name in calc.ask("runpy_imports"):
         found = imports.which(context, name).found
         if found is not None and found.kind not in ("built-in", "frozen") and (
                 stdlib is None or found.entry != stdlib.entry):

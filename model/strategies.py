@@ -42,6 +42,10 @@ materializes the case writes the probe's code there (prefixlab.impl.campaign doe
 PROBE_MODULE = "prefixlab_probe"
 """The module name a case runs with -m."""
 
+NIX_SITECUSTOMIZE = b"# prefixlab placeholder: the nix-classic sitecustomize\n"
+"""Content of a sitecustomize.py standing for nixpkgs' (prefixlab.impl.nixsite's text is
+written there when the case is materialized)."""
+
 
 @dataclass(frozen=True)
 class Target:
@@ -310,6 +314,9 @@ def _venv(draw: st.DrawFn, d: _Draft, prefix: str) -> str | None:
     where = draw(st.sampled_from(["root", "root", "root", "bin", "both", "none"]))
     d.features.append(f"cfg:{where}")
     content = "".join(lines).encode("utf-8", "surrogateescape")
+    if _one_in(draw, 20):  # not UTF-8: site.py's venv() cannot read it (3.8-3.14)
+        content += b"# \xff\n"
+        d.features.append("cfg:undecodable")
     if where in ("root", "both"):
         d.add(f"{venv}/pyvenv.cfg", File(content))
     if where in ("bin", "both"):
@@ -447,6 +454,28 @@ def _site(draw: st.DrawFn, d: _Draft, venv: str | None) -> None:
     if _one_in(draw, 6):
         d.site_env["PYTHONNOUSERSITE"] = draw(st.sampled_from(["1", ""]))
         d.features.append("env:PYTHONNOUSERSITE")
+    if _one_in(draw, 8):
+        _nix_sitecustomize(draw, d, venv)
+
+
+def _nix_sitecustomize(draw: st.DrawFn, d: _Draft, venv: str | None) -> None:
+    """nixpkgs' interpreter sitecustomize where site finds it, and its NIX_* variables."""
+    sitedir = (f"{venv}/{d.target.stdlib_subdir}/site-packages" if venv is not None
+               else ROOT + "/sc")
+    if not d.free(sitedir + "/sitecustomize.py"):
+        return
+    d.mkdirs(sitedir)
+    d.add(sitedir + "/sitecustomize.py", File(NIX_SITECUSTOMIZE))
+    if venv is None:
+        d.site_env["PYTHONPATH"] = sitedir
+    parts = draw(st.lists(st.sampled_from([ROOT + "/extra", ROOT + "/extra2", ROOT + "/missing",
+                                           ""]), min_size=1, max_size=3))
+    d.site_env["NIX_PYTHONPATH"] = ":".join(parts)
+    if draw(st.booleans()):
+        d.site_env["NIX_PYTHONEXECUTABLE"] = ROOT + "/nix/bin/python3"
+    if draw(st.booleans()):
+        d.site_env["NIX_PYTHONPREFIX"] = ROOT + "/nixenv"
+    d.features.append("nix-sitecustomize")
 
 
 # -- invocations --------------------------------------------------------------------------------
