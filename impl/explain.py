@@ -14,13 +14,12 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from prefixlab.impl import graph as layout
 from prefixlab.model import cpython_helpers as h
 from prefixlab.model import kernel
 from prefixlab.model.build import TABLE
@@ -29,6 +28,9 @@ from prefixlab.model.invocation import DEFAULT_EXEC_PATH
 from prefixlab.model.outcome import FIELDS, SCHEMA, Outcome
 from prefixlab.model.schemes import KEYS as INSTALL_KEYS
 from prefixlab.model.trace import RULES, Step
+
+if TYPE_CHECKING:
+    from prefixlab.impl import graph as layout
 
 CODE = "\0"
 """Delimits code spans (paths, names) inside prose; no path can hold a NUL."""
@@ -687,6 +689,8 @@ def mermaid(outcome: Outcome, fs: FsView) -> str:
         value = getattr(outcome, name)
         if value:
             paths.append(value)
+    from prefixlab.impl import graph as layout  # networkx is slow to import: only for --graph
+
     graph = layout.layout_graph(fs, paths, cwd)
     return layout.to_mermaid(graph, _marks(outcome, fs, cwd))
 
@@ -725,6 +729,8 @@ def _marks(outcome: Outcome, fs: FsView, cwd: str) -> dict[str, layout.Mark]:
             if value else None
         if where and label not in roles.get(where, []):
             roles.setdefault(where, []).append(label)
+    from prefixlab.impl import graph as layout
+
     return {path: layout.Mark(", ".join(dict.fromkeys(words)), styles.get(path, "role"))
             for path, words in roles.items()}
 

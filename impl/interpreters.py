@@ -27,6 +27,7 @@ from typing import Any
 
 import platformdirs
 
+from prefixlab.model.binarywrapper import read_binary
 from prefixlab.impl.account import host_account
 from prefixlab.impl.snapshot import Snapshot
 from prefixlab.model.build import BuildConstants, Version, in_scope
@@ -416,6 +417,13 @@ def _not_a_binary(real_path: str) -> str:
         return f"cannot be read ({error.strerror})"
     if head == b"#!":
         return "is a script (a shim or wrapper), not an interpreter binary"
+    try:
+        with open(real_path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    if read_binary(data) is not None:  # nixpkgs' makeBinaryWrapper embeds its command line
+        return "is a compiled wrapper (makeBinaryWrapper), not an interpreter binary"
     return ""
 
 
