@@ -166,7 +166,16 @@ class _Draft:
                 self.add(sub, Dir())
 
     def free(self, path: str) -> bool:
-        return path not in self.nodes and not any(p.startswith(path + "/") for p in self.nodes)
+        """Nothing is at or below ``path``, and no ancestor is a link or a file (a node
+        there could not be laid down)."""
+        if path in self.nodes or any(p.startswith(path + "/") for p in self.nodes):
+            return False
+        parent = path.rpartition("/")[0]
+        while parent and parent != ROOT:
+            if parent in self.nodes and not isinstance(self.nodes[parent], Dir):
+                return False
+            parent = parent.rpartition("/")[0]
+        return True
 
 
 def _one_in(draw: st.DrawFn, n: int) -> bool:
