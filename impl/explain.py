@@ -206,6 +206,11 @@ def narrates(*rules: str) -> Callable[[Narrator], Narrator]:
 def _exec(step: Step, q: list[str], ctx: _Ctx) -> str:
     inv = ctx.outcome.invocation
     target = q[1]
+    if any(rule.startswith("chain.") for rule in ctx.fired):
+        # Through a chain the interpreter is reached by the last program of the chain.
+        return (f"At the end of that chain the kernel executes {code(q[0])}, which is "
+                f"{code(target)}, a CPython {ctx.outcome.version} binary; every later step "
+                f"follows the {ctx.row} row of the behaviour table.")
     text = f"You ran {code(inv.program)}"
     if inv.argv0 != inv.program:
         text += f" with argv[0] set to {code(inv.argv0)}"
