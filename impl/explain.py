@@ -536,6 +536,72 @@ def _site_venv(step: Step, q: list[str], ctx: _Ctx) -> str:
                if base else "."))
 
 
+@narrates("site.system-site")
+def _site_system(step: Step, q: list[str], ctx: _Ctx) -> str:
+    value = dict(step.values).get("system_site", q[0] if q else "true")
+    if value == "true":
+        return ("pyvenv.cfg's include-system-site-packages is 'true' (or missing), so the base "
+                "installation's site-packages stay on the list of prefixes to search, after "
+                "the venv's own, and the user site may be added.")
+    return (f"pyvenv.cfg's include-system-site-packages is {code(value)}: anything but 'true' "
+            "(after lower-casing) leaves the venv on its own, so neither the base "
+            "installation's site-packages nor the user site are added.")
+
+
+@narrates("site.user-site-disabled")
+def _site_user_off(step: Step, q: list[str], ctx: _Ctx) -> str:
+    why = ("the process runs set-uid or set-gid" if step.detail.endswith("None")
+           else "-s, -I or PYTHONNOUSERSITE asks so, or the venv keeps no system site-packages")
+    return f"site leaves the user site out: {why}."
+
+
+@narrates("site.user-site")
+def _site_user(step: Step, q: list[str], ctx: _Ctx) -> str:
+    where = q[0] if q else ""
+    if step.detail.endswith("(a directory)"):
+        return (f"The user site is {code(where)} (from PYTHONUSERBASE, else ~/.local under "
+                "HOME or the account's home); it is a directory, so site adds it and reads "
+                "its .pth files.")
+    return (f"The user site would be {code(where)} (from PYTHONUSERBASE, else ~/.local under "
+            "HOME or the account's home); it is not a directory, so nothing is added.")
+
+
+@narrates("site.site-packages")
+def _site_packages(step: Step, q: list[str], ctx: _Ctx) -> str:
+    candidates, _, present = step.detail.partition(": present ")
+    try:
+        wanted = ast.literal_eval(candidates)
+        found = ast.literal_eval(present)
+    except (ValueError, SyntaxError):
+        return step.detail
+    listed = ", ".join(code(p) for p in wanted) or "none"
+    if not found:
+        return f"site looks for site-packages directories: {listed}; none of them exists."
+    kept = ", ".join(code(p) for p in found)
+    return (f"site looks for site-packages directories: {listed}. Those that exist are added "
+            f"in that order: {kept}.")
+
+
+@narrates("site.addsitedir")
+def _site_addsitedir(step: Step, q: list[str], ctx: _Ctx) -> str:
+    return (f"{code(q[0])} is appended to sys.path, and its .pth files are read in sorted "
+            "order." if q else step.detail)
+
+
+@narrates("site.pth-path")
+def _site_pth_path(step: Step, q: list[str], ctx: _Ctx) -> str:
+    where = step.detail.partition(": ")[0]
+    directory = q[0] if q else ""
+    if step.detail.endswith("appended"):
+        outcome = "exists and is new, so it is appended to sys.path"
+    elif step.detail.endswith("already on sys.path"):
+        outcome = "is already on sys.path, so it is not added again"
+    else:
+        outcome = "does not exist, so it is skipped"
+    return (f"Line {code(where)} names a directory (joined to the site directory and "
+            f"normalised): {code(directory)}, which {outcome}.")
+
+
 @narrates("site.no-venv")
 def _site_no_venv(step: Step, q: list[str], ctx: _Ctx) -> str:
     places = " and ".join(code(p) for p in q)
