@@ -525,7 +525,9 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
     flags += draw(st.lists(st.sampled_from(["-E", "-I", "-s", "-P"]), max_size=2, unique=True))
     # -P before 3.11 is a usage error, and PYTHONSAFEPATH is ignored: both are kept, as cases.
     command = ["-c", "pass"]
-    path0 = not ({"-I", "-P"} & set(flags)) and "PYTHONSAFEPATH" not in env
+    # A ._pth file suppresses sys.path[0] as well (safe_path, 3.11+): -m would find nothing.
+    path0 = (not ({"-I", "-P"} & set(flags)) and "PYTHONSAFEPATH" not in env
+             and "pth" not in d.features)
     if path0 and _one_in(draw, 4):
         command = _script_or_module(draw, d, cwd)
     return program, (argv0, *flags, *command), env, cwd
