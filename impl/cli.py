@@ -372,7 +372,8 @@ def predict_command(ctx: click.Context, program: str, args: tuple[str, ...], arg
     """Predict what PROGRAM ARG... computes at start-up, without running it.
 
     The binary's build constants may be learned by running it once, neutrally (-I -S, empty
-    environment), and are cached. Until the site layer lands, path is exact with -S."""
+    environment), and are cached. Without -S, site's work is predicted too; code it would run
+    is listed under code_not_run."""
     invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
     outcome = predict(world_for(invocation, use_cache=not no_cache), invocation)
     if as_json:
