@@ -1,0 +1,105 @@
+"""The environment writer (issue 5's safety rules) on real temporary directories: plans are
+validated, written all-or-nothing, never over an existing TARGET without force, and a build
+killed midway leaves no TARGET and a staging directory the next run removes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prefixlab.impl import writer
+from prefixlab.impl.writer import Link, Mkdir, Write, WriteError
+
+PLAN = (Mkdir("bin"), Link("bin/python", "/usr/bin/python3"), Mkdir("lib"),
+        Write("pyvenv.cfg", b"home = /usr/bin\n"), Write("bin/run", b"#!/bin/sh\n", 0o755))
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            rel = str(path.relative_to(root))
+            if path.is_symlink():
+                out[rel] = ("link", os.readlink(path))
+            elif path.is_dir():
+                out[rel] = ("dir", path.stat().st_mode & 0o777)
+            else:
+                out[rel] = ("file", path.read_bytes(), path.stat().st_mode & 0o777)
+    return out
+
+
+def test_plan_is_written_exactly(tmp_path: Path) -> None:
+    writer.apply(PLAN, str(tmp_path / "env"))
+    assert snapshot(tmp_path / "env") == {
+        "bin": ("dir", 0o755), "lib": ("dir", 0o755),
+        "bin/python": ("link", "/usr/bin/python3"),
+        "bin/run": ("file", b"#!/bin/sh\n", 0o755),
+        "pyvenv.cfg": ("file", b"home = /usr/bin\n", 0o644)}
+    assert os.listdir(tmp_path) == ["env"]  # no staging directory left
+
+
+@pytest.mark.parametrize("bad", [
+    (Write("/abs", b""),), (Write("a/../b", b""),), (Write("../out", b""),),
+    (Write("x", b""), Write("x", b"")), (Write("d/x", b""),), (Write("./x", b""),)])
+def test_bad_plans_are_refused_before_anything_is_written(tmp_path: Path,
+                                                          bad: tuple[writer.Operation]) -> None:
+    with pytest.raises(WriteError) as error:
+        writer.apply(bad, str(tmp_path / "env"))
+    assert "\n" not in str(error.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_existing_target_is_never_touched_without_force(tmp_path: Path) -> None:
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "keep").write_text("mine")
+    with pytest.raises(WriteError, match="already exists"):
+        writer.apply(PLAN, str(tmp_path / "env"))
+    assert snapshot(tmp_path / "env") == {"keep": ("file", b"mine", 0o644)}
+    assert sorted(os.listdir(tmp_path)) == ["env"]
+
+
+def test_force_replaces_the_target_in_one_exchange(tmp_path: Path) -> None:
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "old").write_text("old")
+    inode = (tmp_path / "env").stat().st_ino
+    writer.apply(PLAN, str(tmp_path / "env"), force=True)
+    assert "old" not in snapshot(tmp_path / "env") and "pyvenv.cfg" in snapshot(tmp_path / "env")
+    assert (tmp_path / "env").stat().st_ino != inode
+    assert os.listdir(tmp_path) == ["env"]
+
+
+KILLED = """
+import os, signal, sys, time
+from prefixlab.impl import writer
+from prefixlab.impl.writer import Mkdir, Write
+real = writer._apply_one
+count = 0
+def slow(op, path):
+    global count
+    count += 1
+    if count == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(op, path)
+writer._apply_one = slow
+plan = [Mkdir("d")] + [Write(f"d/f{i}", b"x") for i in range(20)]
+writer.apply(plan, sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("when", [1, 5, 21])
+def test_a_killed_build_leaves_no_target_and_the_next_run_cleans_up(tmp_path: Path,
+                                                                     when: int) -> None:
+    target = str(tmp_path / "env")
+    run = subprocess.run([sys.executable, "-c", KILLED, target, str(when)], check=False)
+    assert run.returncode == -signal.SIGKILL
+    assert not os.path.lexists(target)
+    leftovers = [n for n in os.listdir(tmp_path) if writer.STAGING_MARK in n]
+    assert len(leftovers) == 1
+    writer.apply(PLAN, target)
+    assert sorted(os.listdir(tmp_path)) == ["env"]
