@@ -28,9 +28,9 @@ those from ``sys.modules``), finders added by site or ``.pth`` code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from prefixlab.model import cmdline, kernel
 from prefixlab.model.build import Behaviour, BuildConstants, behaviour_for
@@ -40,6 +40,9 @@ from prefixlab.model.sitecode import CodeNotRun
 from prefixlab.model.startup import World, exec_target, predict
 from prefixlab.model.trace import Step, rule
 from prefixlab.model.zipdir import zip_names
+
+if TYPE_CHECKING:
+    from prefixlab.model.getpath.context import Calc
 
 Kind = Literal["built-in", "frozen", "package", "module", "extension", "bytecode",
                "namespace", "zip-package", "zip-module"]
@@ -458,6 +461,35 @@ def finders_not_modelled(outcome: Outcome) -> tuple[CodeNotRun, ...]:
     finders to sys.meta_path, ahead of or after the ones modelled here: setuptools'
     distutils shim, editable-install finders, anything unknown."""
     return tuple(code for code in outcome.code_not_run if code.known_as not in _NO_FINDERS)
+
+
+# -- the stdlib's own modules, or code the model does not run ----------------------------------
+def context_of(calc: Calc, path: Sequence[str]) -> ImportContext:
+    """The import context of a start being computed, searching ``path``."""
+    inputs = calc.inputs
+    return ImportContext(inputs.fs, inputs.build, inputs.row, tuple(path), calc.cwd,
+                         calc.stdlib_dir, xoptions(inputs.argv[1:]), inputs.env,
+                         inputs.config.use_environment)
+
+
+def not_from_stdlib(context: ImportContext, names: Iterable[str], *,
+                    missing: bool = True) -> tuple[str, Candidate | None] | None:
+    """The first of ``names`` (top-level modules) that import would not take from the stdlib:
+    (name, None) when it is found nowhere (unless ``missing`` is false: then such names are
+    passed over), (name, candidate) when a copy comes from another entry than the one holding
+    the encodings package.  Built-in and frozen modules are the build's own.  None when every
+    name is the stdlib's."""
+    stdlib = which(context, "encodings").found
+    for name in names:
+        found = which(context, name).found
+        if found is None:
+            if missing:
+                return name, None
+            continue
+        if found.kind not in ("built-in", "frozen") and (
+                stdlib is None or found.entry != stdlib.entry):
+            return name, found
+    return None
 
 
 # -- from a predicted start ---------------------------------------------------------------------

@@ -170,25 +170,18 @@ def for_start(calc: Calc, path: tuple[str, ...] = ()) -> dict[str, str] | None:
 
 
 def _sysconfig_is_stdlib(calc: Calc, path: tuple[str, ...]) -> bool:
-    """Do sysconfig and os (which it imports) come from the entry holding the stdlib's
-    encodings package, or frozen?  A copy ahead of it on sys.path (sys.path[0] included: the
-    probe's code runs after it is inserted) is code the model does not run."""
+    """Do sysconfig and os (which it imports) come from the stdlib, or frozen?  A copy ahead
+    of it on sys.path (sys.path[0] included: the probe's code runs after it is inserted) is
+    code the model does not run."""
     from prefixlab.model import imports  # imports reads startup's World: import at use
 
-    inputs = calc.inputs
-    if not inputs.build.frozen_modules and not inputs.build.builtin_modules:
+    if not calc.inputs.build.frozen_modules and not calc.inputs.build.builtin_modules:
         return True  # constants made by hand: nothing to resolve names with
-    context = imports.ImportContext(
-        inputs.fs, inputs.build, inputs.row, path, calc.cwd, calc.stdlib_dir,
-        imports.xoptions(inputs.argv[1:]), inputs.env, inputs.config.use_environment)
-    stdlib = imports.which(context, "encodings").found
-    for name in ("sysconfig", "os"):
-        found = imports.which(context, name).found
-        if found is None or (found.kind not in ("built-in", "frozen")
-                             and (stdlib is None or found.entry != stdlib.entry)):
-            calc.step(R_INSTALL_UNKNOWN, f"{name} from "
-                      f"{found.origin if found else 'nowhere'!r}")
-            return False
+    odd = imports.not_from_stdlib(imports.context_of(calc, path), ("sysconfig", "os"))
+    if odd is not None:
+        name, found = odd
+        calc.step(R_INSTALL_UNKNOWN, f"{name} from {found.origin if found else 'nowhere'!r}")
+        return False
     return True
 
 

@@ -186,14 +186,13 @@ def posix_dirname(path: str) -> str:
     return head
 
 
-def posix_join(directory: str, name: str) -> str:
-    return directory + name if directory.endswith("/") or not directory else f"{directory}/{name}"
+posix_join = sitepaths.posix_join
 
 
 def main(calc: Calc, env: Mapping[str, str], account: Account) -> tuple[CodeNotRun, ...]:
     """Run site.main() on the calculation; return the code site would run."""
     run = SiteRun(calc, env, account)
-    _check_site_modules(calc, env)
+    _check_site_modules(calc)
     removeduppaths(calc)
     run.known = set(calc.module_search_paths)
     run.prefixes = [calc.prefix or "", calc.exec_prefix or ""]
@@ -208,7 +207,7 @@ def main(calc: Calc, env: Mapping[str, str], account: Account) -> tuple[CodeNotR
     return tuple(run.not_run)
 
 
-def _check_site_modules(calc: Calc, env: Mapping[str, str]) -> None:
+def _check_site_modules(calc: Calc) -> None:
     """The modules importing site loads must be the stdlib's (frozen, or found in the entry
     that holds the encodings package); another copy earlier on sys.path is code the model does
     not run (a decoy os.py on PYTHONPATH breaks site on 3.8-3.10)."""
@@ -218,23 +217,17 @@ def _check_site_modules(calc: Calc, env: Mapping[str, str]) -> None:
         # Constants made by hand (no learned frozen list): the standard set frozen from 3.11
         # (Tools/build/freeze_modules.py) holds every module site imports.
         return
-    context = imports.ImportContext(
-        calc.inputs.fs, calc.inputs.build, calc.inputs.row, tuple(calc.module_search_paths),
-        calc.cwd, calc.stdlib_dir, imports.xoptions(calc.inputs.argv[1:]), env,
-        calc.inputs.config.use_environment)
-    stdlib = imports.which(context, "encodings").found
-    for name in calc.ask("site_imports"):
-        found = imports.which(context, name).found
-        if found is None:  # ModuleNotFoundError: importing site fails, and start-up
-            calc.step(R_SITE_MODULE_MISSING, f"{name}", versioned=True)
-            raise StartupFailed("site-error", "init_import_site: Failed to import the site "
-                                "module")
-        if found.kind in ("built-in", "frozen"):
-            continue
-        if stdlib is None or found.entry != stdlib.entry:
-            calc.step(R_SITE_SHADOWED, f"{name} from {found.origin!r}", versioned=True)
-            raise NotModelled(f"site would import {name} from {found.origin}, not the "
-                              "stdlib's copy: code the model does not run")
+    context = imports.context_of(calc, calc.module_search_paths)
+    odd = imports.not_from_stdlib(context, calc.ask("site_imports"))
+    if odd is None:
+        return
+    name, found = odd
+    if found is None:  # ModuleNotFoundError: importing site fails, and start-up with it
+        calc.step(R_SITE_MODULE_MISSING, f"{name}", versioned=True)
+        raise StartupFailed("site-error", "init_import_site: Failed to import the site module")
+    calc.step(R_SITE_SHADOWED, f"{name} from {found.origin!r}", versioned=True)
+    raise NotModelled(f"site would import {name} from {found.origin}, not the stdlib's copy: "
+                      "code the model does not run")
 
 
 def removeduppaths(calc: Calc) -> None:
@@ -432,11 +425,7 @@ def _import_fails(run: SiteRun, line: str) -> bool:
         return False
     from prefixlab.model import imports  # imports reads startup's World: import at use
 
-    calc = run.calc
-    context = imports.ImportContext(
-        calc.inputs.fs, calc.inputs.build, calc.inputs.row, tuple(calc.module_search_paths),
-        calc.cwd, calc.stdlib_dir, imports.xoptions(calc.inputs.argv[1:]), run.env,
-        calc.inputs.config.use_environment)
+    context = imports.context_of(run.calc, run.calc.module_search_paths)
     top = match.group(1).partition(".")[0]
     resolution = imports.which(context, top)
     return resolution.found is None and not resolution.error

@@ -195,20 +195,15 @@ def _runner_shadowed(calc: Calc, path: tuple[str, ...]) -> str:
     imports found ahead of the stdlib's copy (an os.py in the working directory)."""
     from prefixlab.model import imports  # imports reads World from here: import at use
 
-    inputs = calc.inputs
-    if not inputs.build.builtin_modules:
+    if not calc.inputs.build.builtin_modules:
         return ""  # constants made by hand: nothing to resolve names with
-    context = imports.ImportContext(
-        inputs.fs, inputs.build, inputs.row, path, calc.cwd, calc.stdlib_dir,
-        imports.xoptions(inputs.argv[1:]), inputs.env, inputs.config.use_environment)
-    stdlib = imports.which(context, "encodings").found
-    for name in calc.ask("runpy_imports"):
-        found = imports.which(context, name).found
-        if found is not None and found.kind not in ("built-in", "frozen") and (
-                stdlib is None or found.entry != stdlib.entry):
-            calc.step(R_RUNPY_SHADOWED, f"{name} from {found.origin!r}")
-            return f"-m would import {name} from {found.origin}, not the stdlib's copy"
-    return ""
+    odd = imports.not_from_stdlib(imports.context_of(calc, path), calc.ask("runpy_imports"),
+                                  missing=False)
+    if odd is None or odd[1] is None:
+        return ""
+    name, found = odd[0], odd[1]
+    calc.step(R_RUNPY_SHADOWED, f"{name} from {found.origin!r}")
+    return f"-m would import {name} from {found.origin}, not the stdlib's copy"
 
 
 def exec_target(fs: FsView, invocation: Invocation, cwd: str,
