@@ -177,7 +177,10 @@ def _sysconfig_is_stdlib(calc: Calc, path: tuple[str, ...]) -> bool:
 
     if not calc.inputs.build.frozen_modules and not calc.inputs.build.builtin_modules:
         return True  # constants made by hand: nothing to resolve names with
-    odd = imports.not_from_stdlib(imports.context_of(calc, path), ("sysconfig", "os"))
+    # Modules site already imported are taken from sys.modules, wherever a copy lies now.
+    loaded = set(calc.ask("site_imports")) if calc.site_import else set()
+    names = [name for name in ("sysconfig", "os") if name not in loaded]
+    odd = imports.not_from_stdlib(imports.context_of(calc, path), names)
     if odd is not None:
         name, found = odd
         calc.step(R_INSTALL_UNKNOWN, f"{name} from {found.origin if found else 'nowhere'!r}")
