@@ -210,3 +210,21 @@ def test_frozen_modules_setting(interp: Interpreter, setting: tuple[str, str],
     args = ["-X", value, "-c", "pass"] if how == "-X" else ["-c", "pass"]
     env = ["--env", f"PYTHON_FROZEN_MODULES={value}"] if how == "env" else []
     agree(diff("--cwd", str(tmp_path), "--clear-env", *env, interp.real_path, *args))
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+@pytest.mark.parametrize("dash_s", [False, True])
+def test_os_in_the_working_directory_and_sysconfig(interp: Interpreter, dash_s: bool,
+                                                   tmp_path: Path) -> None:
+    """An os.py in the working directory ('' is sys.path[0] for -c): without -S site has already
+    imported the real os (3.8-3.10; frozen from 3.11), so sysconfig works; with -S on 3.8-3.10
+    sysconfig gets the copy, and the install locations are not predicted (null), as the real
+    interpreter cannot report them."""
+    (tmp_path / "os.py").write_text("# not the stdlib's os\n")
+    args = ["-S", "-c", "pass"] if dash_s else ["-c", "pass"]
+    data = diff("--cwd", str(tmp_path), "--clear-env", interp.real_path, *args)
+    agree(data)
+    predicted = data["predicted"]
+    assert isinstance(predicted, dict) and interp.version is not None
+    assert (predicted["install"] is None) == (dash_s and interp.version < (3, 11))
