@@ -177,7 +177,8 @@ def follow(fs: FsView, invocation: Invocation, cwd: str,
 
 
 # -- execve and execvp ---------------------------------------------------------------------------
-def _executable(resolver: kernel.Resolver, path: str) -> str | kernel.Errno:
+def executable(resolver: kernel.Resolver, path: str) -> str | kernel.Errno:
+    """execve(2)'s checks on ``path``: its physical file, or the errno."""
     found = resolver.lookup(path)
     if found.entry is None or found.path is None:
         return found.error or kernel.Errno.ENOENT
@@ -189,7 +190,7 @@ def _executable(resolver: kernel.Resolver, path: str) -> str | kernel.Errno:
 def search(resolver: kernel.Resolver, program: str, path_var: str | None) -> tuple[str, str]:
     """glibc execvp's search: (the path passed to execve, its physical file), or _Stop."""
     if "/" in program:
-        found = _executable(resolver, program)
+        found = executable(resolver, program)
         if isinstance(found, kernel.Errno):
             raise _exec_error(found.value, f"{program}: {found.value}")
         return program, found
@@ -198,7 +199,7 @@ def search(resolver: kernel.Resolver, program: str, path_var: str | None) -> tup
     last, got_eacces = kernel.Errno.ENOENT, False
     for entry in (DEFAULT_EXEC_PATH if path_var is None else path_var).split(":"):
         candidate = f"{entry}/{program}" if entry else program
-        found = _executable(resolver, candidate)
+        found = executable(resolver, candidate)
         if not isinstance(found, kernel.Errno):
             return candidate, found
         if found not in (kernel.Errno.EACCES, kernel.Errno.ENOENT, kernel.Errno.ENOTDIR):
@@ -216,7 +217,7 @@ def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
         filename, physical = search(resolver, proc.program, proc.env.get("PATH"))
     else:
         filename = proc.program
-        found = _executable(resolver, filename)
+        found = executable(resolver, filename)
         if isinstance(found, kernel.Errno):
             raise _exec_error(found.value, f"{filename}: {found.value}")
         physical = found
@@ -239,7 +240,7 @@ def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
                           + ("" if line.argument is None else f" [{line.argument}]"),
                           values=(("interpreter", line.interpreter),)))
         filename = line.interpreter
-        found = _executable(resolver, filename)
+        found = executable(resolver, filename)
         if isinstance(found, kernel.Errno):
             raise _exec_error(found.value, f"{filename} (interpreter of a script): {found.value}")
         physical = found
@@ -528,7 +529,7 @@ def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Pr
               steps: list[Step]) -> _Process:
     command = script.rpartition("/")[2]
     root = shim.root.rstrip("/") or shim.root
-    found = _executable(resolver, shim.pyenv)
+    found = executable(resolver, shim.pyenv)
     if isinstance(found, kernel.Errno):
         status = "exit-127" if found is kernel.Errno.ENOENT else "exit-126"
         raise _fail(status, f"{script}: exec {shim.pyenv}: {found.value}")

@@ -213,14 +213,14 @@ def exec_target(fs: FsView, invocation: Invocation, cwd: str,
     resolver = resolver or kernel.Resolver(fs, cwd)
     program = invocation.program
     if "/" in program:
-        return _executable_file(resolver, program)
+        return execchain.executable(resolver, program)
     search = invocation.environ.get("PATH", DEFAULT_EXEC_PATH)
     # glibc posix/execvpe.c: EACCES is remembered and the search goes on; ENOENT and
     # ENOTDIR go on to the next entry; any other error (ELOOP) ends the search.  At the end
     # the errno is EACCES if any entry gave it, else the last one.
     last, got_eacces = kernel.Errno.ENOENT, False
     for entry in search.split(":"):
-        found = _executable_file(resolver, f"{entry}/{program}" if entry else program)
+        found = execchain.executable(resolver, f"{entry}/{program}" if entry else program)
         if not isinstance(found, kernel.Errno):
             return found
         if found not in (kernel.Errno.EACCES, kernel.Errno.ENOENT, kernel.Errno.ENOTDIR):
@@ -228,15 +228,6 @@ def exec_target(fs: FsView, invocation: Invocation, cwd: str,
         got_eacces = got_eacces or found is kernel.Errno.EACCES
         last = found
     return kernel.Errno.EACCES if got_eacces else last
-
-
-def _executable_file(resolver: kernel.Resolver, path: str) -> str | kernel.Errno:
-    found = resolver.lookup(path)
-    if found.entry is None or found.path is None:
-        return found.error or kernel.Errno.ENOENT
-    if found.entry.kind != "file" or not found.entry.mode & 0o111:
-        return kernel.Errno.EACCES
-    return found.path
 
 
 def _has_encodings(calc: Calc) -> bool:
