@@ -16,33 +16,13 @@ import errno
 import os
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import PurePosixPath
+
+from prefixlab.model import plan as _plan
+from prefixlab.model.plan import Copy, Link, Mkdir, Operation, Write
+
+__all__ = ["Copy", "Link", "Mkdir", "Operation", "Write", "WriteError", "apply", "check_plan"]
 
 STAGING_MARK = ".prefixlab-staging-"
-
-
-@dataclass(frozen=True)
-class Mkdir:
-    path: str
-    mode: int = 0o755
-
-
-@dataclass(frozen=True)
-class Link:
-    path: str
-    target: str
-    """The symbolic link's target, verbatim (absolute or relative to the link's directory)."""
-
-
-@dataclass(frozen=True)
-class Write:
-    path: str
-    data: bytes
-    mode: int = 0o644
-
-
-Operation = Mkdir | Link | Write
 
 
 class WriteError(Exception):
@@ -50,20 +30,11 @@ class WriteError(Exception):
 
 
 def check_plan(plan: Iterable[Operation]) -> tuple[Operation, ...]:
-    """The plan, validated: relative, normalised paths, each once, parents made first."""
-    seen: dict[str, Operation] = {}
-    for op in plan:
-        path = PurePosixPath(op.path)
-        if op.path != str(path) or path.is_absolute() or ".." in path.parts or op.path in (
-                "", "."):
-            raise WriteError(f"{op.path!r}: a planned path must be relative and normalised")
-        if op.path in seen:
-            raise WriteError(f"{op.path!r}: planned twice")
-        parent = str(path.parent)
-        if parent != "." and not isinstance(seen.get(parent), Mkdir):
-            raise WriteError(f"{op.path!r}: its directory {parent!r} is not planned before it")
-        seen[op.path] = op
-    return tuple(seen.values())
+    """The plan validated by model.plan; a malformed plan is a WriteError here."""
+    try:
+        return _plan.check_plan(plan)
+    except _plan.PlanError as error:
+        raise WriteError(str(error)) from None
 
 
 def staging_dir(target: str) -> str:
@@ -126,6 +97,9 @@ def _apply_one(op: Operation, path: str) -> None:
         os.chmod(path, op.mode)
     elif isinstance(op, Link):
         os.symlink(op.target, path)
+    elif isinstance(op, Copy):
+        shutil.copyfile(op.source, path, follow_symlinks=True)
+        shutil.copymode(op.source, path)
     else:
         with open(path, "xb") as handle:
             handle.write(op.data)
