@@ -515,6 +515,10 @@ from prefixlab.impl.unwrap_cli import fuzz_unwrap_command, unwrap_command  # noq
 main.add_command(unwrap_command)
 main.add_command(fuzz_unwrap_command)
 
+from prefixlab.impl.build_cli import build_command  # noqa: E402
+
+main.add_command(build_command)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,10 @@
+"""`prefixlab build`: the reference builder's commands (venv, env), one module each."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(name="build", context_settings={"help_option_names": ["-h", "--help"]})
+def build_command() -> None:
+    """Build environments that are correct by the model (planned, then written atomically)."""
