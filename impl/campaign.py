@@ -21,15 +21,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from prefixlab.impl import nixsite
+from prefixlab.impl import nixsite, whichcheck
 from prefixlab.impl.account import host_account
 from prefixlab.impl.interpreters import Interpreter, discover
 from prefixlab.impl.materialize import Binding, materialize, scratch_dir
 from prefixlab.impl.probe import PROBE_CODE, probe
 from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model.build import BuildConstants
+from prefixlab.model import cmdline
+from prefixlab.model.build import BuildConstants, behaviour_for
 from prefixlab.model.fs import File, Layout, Node, Overlay, Symlink
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup import World, predict
@@ -70,10 +72,26 @@ class CaseResult:
     rows: tuple[str, ...]
     fields: tuple[str, ...] = ()
     """Behaviour-table fields the prediction consulted."""
+    site: bool = False
+    """The command line, as the interpreter parses it, has no -S: site is imported."""
+    which: WhichCheck | None = None
+    """`which` against the real importlib on this case (None: not asked)."""
 
     @property
     def agrees(self) -> bool:
         return not self.differences
+
+
+@dataclass(frozen=True)
+class WhichCheck:
+    """whichcheck.STARTUP_NAMES asked of the model's `which` and of the real importlib under
+    the case's own invocation."""
+
+    compared: bool
+    """Both sides answered (the predicted and the real start succeeded)."""
+    names: int = 0
+    """Names compared (names whose parent the real interpreter could not import are not)."""
+    differences: tuple[str, ...] = ()
 
 
 def lay_down(bound: BoundCase, root: str, binary: str, constants: BuildConstants) -> World:
@@ -119,8 +137,10 @@ def _with_farm_links(layout: Layout, farms: tuple[str, ...], source: str) -> Lay
     return Layout(nodes)
 
 
-def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0) -> CaseResult:
-    """Materialize ``case`` in a scratch directory, probe and predict, compare."""
+def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0,
+             check_which: bool = False) -> CaseResult:
+    """Materialize ``case`` in a scratch directory, probe and predict, compare; with
+    ``check_which``, also compare `which` with the real importlib (after the probe)."""
     constants = _constants(interp)
     with scratch_dir() as base:
         root = f"{base}/case"
@@ -128,11 +148,40 @@ def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0) -> CaseR
         world = lay_down(bound, root, interp.real_path, constants)
         predicted = predict(world, bound.invocation)
         observed = probe(bound.invocation, timeout=timeout)
+        which = _check_which(world, predicted, bound) if check_which else None
     mine, theirs = _unrooted(predicted, root), _unrooted(observed, root)
+    if which is not None and which.differences:
+        which = WhichCheck(which.compared, which.names,
+                           tuple(_unrooted_text(d, root) for d in which.differences))
     return CaseResult(case, mine, theirs, tuple(differences(mine, theirs)),
                       predicted.trace.rules(), tuple(sorted({s.row for s in predicted.trace.steps
                                                              if s.row})),
-                      predicted.trace.asked)
+                      predicted.trace.asked, _runs_site(bound, constants), which)
+
+
+def _runs_site(bound: BoundCase, constants: BuildConstants) -> bool:
+    """No -S on the command line as the interpreter's own parser reads it (a cluster such
+    as -sS counts; a usage error's command line counts by the flags read before it)."""
+    row = behaviour_for(constants.version)
+    return "S" not in cmdline.parse(bound.invocation.argv[1:], row).flags
+
+
+def _check_which(world: World, predicted: Outcome, bound: BoundCase) -> WhichCheck:
+    names = whichcheck.STARTUP_NAMES
+    model = whichcheck.model_answers(world, predicted, names)
+    if model is None:
+        return WhichCheck(False)
+    # A script or -m module the case runs is asked in place: it now holds the oracle.
+    code = whichcheck.oracle_code(names).encode()
+    for path, node in bound.layout.items():
+        if isinstance(node, File) and node.data == PROBE_SCRIPT:
+            with open(path, "wb") as handle:
+                handle.write(code)
+    real = whichcheck.real_answers(predicted, names, scripts_hold_oracle=True)
+    if real is None:
+        return WhichCheck(False)
+    compared = sum(answer != "parent-unimportable" for answer in real.values())
+    return WhichCheck(True, compared, tuple(whichcheck.differences(real, model)))
 
 
 def _unrooted(outcome: Outcome, root: str) -> dict[str, Any]:
@@ -141,6 +190,10 @@ def _unrooted(outcome: Outcome, root: str) -> dict[str, Any]:
     escaped = json.dumps(root, ensure_ascii=True)[1:-1]
     result: dict[str, Any] = json.loads(text.replace(escaped, ROOT))
     return result
+
+
+def _unrooted_text(text: str, root: str) -> str:
+    return text.replace(root, ROOT)
 
 
 def differences(predicted: dict[str, Any], observed: dict[str, Any]) -> list[str]:
@@ -153,6 +206,15 @@ def differences(predicted: dict[str, Any], observed: dict[str, Any]) -> list[str
 
 
 # -- shards -----------------------------------------------------------------------------------
+SUMMARY_FORMAT = 2
+"""1: the start-up comparison; 2: also the cases run without -S (counted from each case's
+command line) and the `which` check of every case.  A sweep runs a shard of an older format
+again (same seed, so the same cases), which fills the new counts."""
+
+_COUNTS = ("cases", "agreed", "site_cases", "site_agreed", "which_cases", "which_agreed",
+           "which_names", "which_names_agreed", "which_not_compared_ok")
+
+
 @dataclass
 class ShardSummary:
     interpreter: str
@@ -160,6 +222,19 @@ class ShardSummary:
     seed: int
     cases: int = 0
     agreed: int = 0
+    site_cases: int = 0
+    """Cases run without -S."""
+    site_agreed: int = 0
+    which_cases: int = 0
+    """Cases where `which` was compared with the real importlib (both starts succeeded)."""
+    which_agreed: int = 0
+    which_names: int = 0
+    which_names_agreed: int = 0
+    which_not_compared_ok: int = 0
+    """Cases the real interpreter started but `which` was not compared on (should be 0
+    unless the model predicted a failed start there)."""
+    which_disagreements: list[dict[str, Any]] = field(default_factory=list)
+    format: int = SUMMARY_FORMAT
     statuses: Counter[str] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
     rows: Counter[str] = field(default_factory=Counter)
@@ -175,15 +250,35 @@ class ShardSummary:
         self.rows.update(result.rows)
         self.fields.update(result.fields)
         self.features.update(set(result.case.features))
+        self.site_cases += result.site
+        self.site_agreed += result.site and result.agrees
         if not result.agrees and len(self.disagreements) < 50:
             self.disagreements.append({"differences": list(result.differences),
                                        "case": case_to_json(result.case)})
+        which = result.which
+        if which is None:
+            return
+        if not which.compared:
+            self.which_not_compared_ok += result.observed.get("status") == "ok"
+            return
+        self.which_cases += 1
+        self.which_agreed += not which.differences
+        self.which_names += which.names
+        self.which_names_agreed += which.names - len(which.differences)
+        if which.differences and len(self.which_disagreements) < 50:
+            self.which_disagreements.append({"differences": list(which.differences),
+                                             "case": case_to_json(result.case)})
 
     def to_json(self) -> dict[str, Any]:
-        return {"interpreter": self.interpreter, "version": self.version, "seed": self.seed,
-                "cases": self.cases, "agreed": self.agreed, "statuses": dict(self.statuses),
-                "rules": dict(self.rules), "rows": dict(self.rows), "fields": dict(self.fields),
-                "features": dict(self.features), "disagreements": self.disagreements}
+        data: dict[str, Any] = {"format": self.format, "interpreter": self.interpreter,
+                                "version": self.version, "seed": self.seed,
+                                "hypothesis": hypothesis.__version__}
+        data.update({name: getattr(self, name) for name in _COUNTS})
+        data.update({"statuses": dict(self.statuses), "rules": dict(self.rules),
+                     "rows": dict(self.rows), "fields": dict(self.fields),
+                     "features": dict(self.features), "disagreements": self.disagreements,
+                     "which_disagreements": self.which_disagreements})
+        return data
 
 
 def interpreter_key(interp: Interpreter) -> str:
@@ -192,10 +287,13 @@ def interpreter_key(interp: Interpreter) -> str:
     return f"{version}-{digest}"
 
 
-GENERATION = "2-site"
+GENERATION = "3-site"
 """The strategies' generation: shards of different generations hold different case mixes
 (1-getpath: issue 2's cases, all with -S; 2-site: issue 3's, with and without -S, scripts,
--m and site directories), so each has its own directory."""
+-m and site directories; 3-site: the same with site directories in half the cases and nine
+cases in ten without -S, and no -m module outside the case's root), so each has its own
+directory.  The cases of a seed also depend on Hypothesis's version (2-site's seeds draw
+other cases under 6.170), so a summary records it."""
 
 
 def shard_path(interp: Interpreter, shard_seed: int, directory: Path = SWEEP_DIR) -> Path:
@@ -213,7 +311,7 @@ def run_shard(interp: Interpreter, shard_seed: int, count: int, *,
               suppress_health_check=list(HealthCheck))
     @given(cases(target_for(interp)))
     def one(case: Case) -> None:
-        summary.add(run_case(case, interp))
+        summary.add(run_case(case, interp, check_which=True))
 
     one()
     _write_json(shard_path(interp, shard_seed, directory), summary.to_json())
@@ -222,15 +320,25 @@ def run_shard(interp: Interpreter, shard_seed: int, count: int, *,
 
 def sweep(interps: Iterable[Interpreter], *, total: int, shard_size: int = 250,
           directory: Path = SWEEP_DIR, log: Any = sys.stderr) -> None:
-    """Bring every interpreter to ``total`` cases, skipping completed shards."""
-    for interp in interps:
-        for index in range(0, (total + shard_size - 1) // shard_size):
+    """Bring every interpreter to ``total`` cases, skipping completed shards.  Shard by
+    shard across the interpreters, so that a sweep stopped early leaves them level."""
+    chosen = list(interps)
+    for index in range(0, (total + shard_size - 1) // shard_size):
+        for interp in chosen:
             shard_seed = 1000 + index
-            if shard_path(interp, shard_seed, directory).exists():
+            if shard_format(shard_path(interp, shard_seed, directory)) >= SUMMARY_FORMAT:
                 continue
             result = run_shard(interp, shard_seed, shard_size, directory=directory)
-            print(f"{interp.path}: shard {shard_seed}: {result.agreed}/{result.cases} agree",
-                  file=log, flush=True)
+            print(f"{interp.path}: shard {shard_seed}: {result.agreed}/{result.cases} agree, "
+                  f"without -S {result.site_agreed}/{result.site_cases}, which "
+                  f"{result.which_agreed}/{result.which_cases}", file=log, flush=True)
+
+
+def shard_format(path: Path) -> int:
+    """The summary format of a completed shard (0: none there)."""
+    if not path.exists():
+        return 0
+    return int(json.loads(path.read_text(encoding="utf-8")).get("format", 1))
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -282,11 +390,14 @@ def totals(interp: Interpreter, directory: Path = SWEEP_DIR, *,
     folder = directory / generation / interpreter_key(interp)
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
         data = json.loads(path.read_text(encoding="utf-8"))
-        total.cases += data["cases"]
-        total.agreed += data["agreed"]
+        # The oldest format of any shard: counts a format-1 shard lacks are not in the sums.
+        total.format = min(total.format, int(data.get("format", 1)))
+        for name in _COUNTS:
+            setattr(total, name, getattr(total, name) + data.get(name, 0))
         for name in ("statuses", "rules", "rows", "fields", "features"):
             getattr(total, name).update(data.get(name, {}))
         total.disagreements.extend(data["disagreements"])
+        total.which_disagreements.extend(data.get("which_disagreements", []))
     return total
 
 
@@ -310,7 +421,11 @@ def main(argv: list[str] | None = None) -> int:
     sweep(chosen, total=args.total, shard_size=args.shard_size)
     for interp in chosen:
         t = totals(interp)
-        print(f"{interp.path}: {t.agreed}/{t.cases} agree; statuses {dict(t.statuses)}")
+        print(f"{interp.path}: {t.agreed}/{t.cases} agree; without -S {t.site_agreed}/"
+              f"{t.site_cases}; which {t.which_agreed}/{t.which_cases} cases, "
+              f"{t.which_names_agreed}/{t.which_names} names, not compared on a running "
+              f"start {t.which_not_compared_ok}; format {t.format}; "
+              f"statuses {dict(t.statuses)}")
     return 0
 
 

@@ -19,6 +19,13 @@ from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup import World
 
 MARK = "PREFIXLAB-WHICH:"
+
+STARTUP_NAMES = ("encodings", "encodings.utf_8", "os", "site", "json", "sitecustomize",
+                 "usercustomize", "_virtualenv", "pip", "setuptools", "zipimport", "stat",
+                 "__phello__", "math", "_ssl", "no_such_module_here")
+"""Names whose answer depends on the start-up layout: stdlib packages and extension modules
+(lib-dynload), what site may import, what venvs and site-packages hold.  The sweep asks
+them on every case (prefixlab.impl.campaign)."""
 Answer = Any
 """(origin, locations or None), or 'not-found', 'not-a-package', 'parent-unimportable'."""
 
@@ -54,14 +61,18 @@ def oracle_code(names: Sequence[str]) -> str:
     return _ORACLE.replace("NAMES", repr(tuple(names)), 1)
 
 
-def real_answers(outcome: Outcome, names: Sequence[str], *, timeout: float = 60.0
-                 ) -> dict[str, Answer] | None:
+def real_answers(outcome: Outcome, names: Sequence[str], *, timeout: float = 60.0,
+                 scripts_hold_oracle: bool = False) -> dict[str, Answer] | None:
     """What the real interpreter's importlib says, or None when it cannot be asked (a
-    command line the probe cannot run, a failed start)."""
+    command line the probe cannot run, a failed start).  ``scripts_hold_oracle``: the
+    script or -m module the invocation runs holds oracle_code(names) (the caller wrote it),
+    so such a command line is run as it is and sys.path[0] is the script's or module's."""
     try:
         argv = probing.probe_argv(outcome.invocation.argv)
     except probing._Unsupported:
-        return None
+        if not scripts_hold_oracle:
+            return None
+        argv = tuple(outcome.invocation.argv)
     code = oracle_code(names)
     argv = tuple(arg.replace(probing.PROBE_CODE, code) for arg in argv)
     run = probing._execvp(outcome.invocation, argv, timeout)

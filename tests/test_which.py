@@ -211,11 +211,7 @@ def test_frozen_modules_are_used_in_a_build_tree(interp: Interpreter) -> None:
         assert real["stat"] == ("frozen", None)
 
 
-STARTUP_NAMES = ("encodings", "encodings.utf_8", "os", "site", "json", "sitecustomize",
-                 "usercustomize", "_virtualenv", "pip", "setuptools", "zipimport", "stat",
-                 "__phello__", "math", "_ssl", "no_such_module_here")
-"""Names whose answer depends on the start-up layout: stdlib packages and extension modules
-(lib-dynload), what site may import, what venvs and site-packages hold."""
+STARTUP_NAMES = whichcheck.STARTUP_NAMES
 SWEEP_WHICH_CASES = int(os.environ.get("PREFIXLAB_SWEEP_WHICH_CASES", "300"))
 
 
