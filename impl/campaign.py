@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,9 @@ class WhichCheck:
 
     compared: bool
     """Both sides answered (the predicted and the real start succeeded)."""
+    unanswered: str = ""
+    """When not compared: 'model' (the prediction is not a running start) or 'real' (the
+    real interpreter's importlib gave no answer)."""
     names: int = 0
     """Names compared (names whose parent the real interpreter could not import are not)."""
     differences: tuple[str, ...] = ()
@@ -151,8 +154,8 @@ def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0,
         which = _check_which(world, predicted, bound) if check_which else None
     mine, theirs = _unrooted(predicted, root), _unrooted(observed, root)
     if which is not None and which.differences:
-        which = WhichCheck(which.compared, which.names,
-                           tuple(_unrooted_text(d, root) for d in which.differences))
+        which = replace(which, differences=tuple(_unrooted_text(d, root)
+                                                 for d in which.differences))
     return CaseResult(case, mine, theirs, tuple(differences(mine, theirs)),
                       predicted.trace.rules(), tuple(sorted({s.row for s in predicted.trace.steps
                                                              if s.row})),
@@ -170,7 +173,7 @@ def _check_which(world: World, predicted: Outcome, bound: BoundCase) -> WhichChe
     names = whichcheck.STARTUP_NAMES
     model = whichcheck.model_answers(world, predicted, names)
     if model is None:
-        return WhichCheck(False)
+        return WhichCheck(False, "model")
     # A script or -m module the case runs is asked in place: it now holds the oracle.
     code = whichcheck.oracle_code(names).encode()
     for path, node in bound.layout.items():
@@ -179,9 +182,9 @@ def _check_which(world: World, predicted: Outcome, bound: BoundCase) -> WhichChe
                 handle.write(code)
     real = whichcheck.real_answers(predicted, names, scripts_hold_oracle=True)
     if real is None:
-        return WhichCheck(False)
+        return WhichCheck(False, "real")
     compared = sum(answer != "parent-unimportable" for answer in real.values())
-    return WhichCheck(True, compared, tuple(whichcheck.differences(real, model)))
+    return WhichCheck(True, "", compared, tuple(whichcheck.differences(real, model)))
 
 
 def _unrooted(outcome: Outcome, root: str) -> dict[str, Any]:
@@ -212,7 +215,7 @@ command line) and the `which` check of every case.  A sweep runs a shard of an o
 again (same seed, so the same cases), which fills the new counts."""
 
 _COUNTS = ("cases", "agreed", "site_cases", "site_agreed", "which_cases", "which_agreed",
-           "which_names", "which_names_agreed", "which_not_compared_ok")
+           "which_names", "which_names_agreed", "which_no_model_ok", "which_no_real_ok")
 
 
 @dataclass
@@ -230,9 +233,11 @@ class ShardSummary:
     which_agreed: int = 0
     which_names: int = 0
     which_names_agreed: int = 0
-    which_not_compared_ok: int = 0
-    """Cases the real interpreter started but `which` was not compared on (should be 0
-    unless the model predicted a failed start there)."""
+    which_no_model_ok: int = 0
+    """Cases the real interpreter started where the model predicted no running start (each
+    is also a start-up disagreement, or a not-modelled case)."""
+    which_no_real_ok: int = 0
+    """Cases both sides started where the real importlib gave no answer (must be 0)."""
     which_disagreements: list[dict[str, Any]] = field(default_factory=list)
     format: int = SUMMARY_FORMAT
     statuses: Counter[str] = field(default_factory=Counter)
@@ -259,7 +264,9 @@ class ShardSummary:
         if which is None:
             return
         if not which.compared:
-            self.which_not_compared_ok += result.observed.get("status") == "ok"
+            if result.observed.get("status") == "ok":
+                self.which_no_model_ok += which.unanswered == "model"
+                self.which_no_real_ok += which.unanswered == "real"
             return
         self.which_cases += 1
         self.which_agreed += not which.differences
@@ -424,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{interp.path}: {t.agreed}/{t.cases} agree; without -S {t.site_agreed}/"
               f"{t.site_cases}; which {t.which_agreed}/{t.which_cases} cases, "
               f"{t.which_names_agreed}/{t.which_names} names, not compared on a running "
-              f"start {t.which_not_compared_ok}; format {t.format}; "
+              f"start (model {t.which_no_model_ok}, real {t.which_no_real_ok}); "
+              f"format {t.format}; "
               f"statuses {dict(t.statuses)}")
     return 0
 
