@@ -1,0 +1,157 @@
+"""The nix flavours of ``build env`` on the real side: the store python's inputs, the compiled
+wrappers (cached), and the plan written by the one writer.
+
+:mod:`prefixlab.model.nixflavours` plans; this module learns what the plan needs from the
+machine (the interpreter's build constants, a snapshot of the package trees) and compiles each
+makeBinaryWrapper wrapper the plan asks for with the machine's C compiler, as nixpkgs does
+(``makeDocumentedCWrapper`` text, :mod:`prefixlab.impl.wrapgen`).  Compiled wrappers are kept
+in prefixlab's cache under the sha256 of the compiler, its flags and the C text, so a second
+build with the same wrappers compiles nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from prefixlab.impl import cwrapper, nixsite, wrapgen, writer
+from prefixlab.impl.interpreters import InterpreterError, cache_dir, learn_constants
+from prefixlab.impl.snapshot import Snapshot
+from prefixlab.model import nixflavours
+from prefixlab.model.buildenv import DEFAULT_PRIORITY, MergeError, Package
+from prefixlab.model.nixflavours import (Argv0Mode, BasePython, Flavour, NixEnvPlan,
+                                         NixFlavourError, WrapperSpec)
+from prefixlab.model.plan import Copy, Operation
+
+
+class NixBuildError(Exception):
+    """One line naming what is wrong (the CLI prints it and exits 2)."""
+
+
+@dataclass(frozen=True)
+class NixBuilt:
+    plan: NixEnvPlan
+    ops: tuple[Operation, ...]
+    """The complete plan: the model's operations and the compiled wrappers as copies."""
+
+
+def base_python(interpreter: str) -> BasePython:
+    """The real interpreter at ``interpreter`` as the store python's source."""
+    try:
+        constants = learn_constants(interpreter)
+    except InterpreterError as error:
+        raise NixBuildError(str(error)) from None
+    real = os.path.realpath(interpreter)
+    subdir = constants.stdlib_subdir
+    candidates = (os.path.join(constants.prefix, subdir),
+                  os.path.join(os.path.dirname(os.path.dirname(real)), subdir))
+    stdlib = next((c for c in candidates if os.path.isfile(os.path.join(c, "os.py"))), None)
+    if stdlib is None:
+        raise NixBuildError(f"{interpreter}: no standard library at {candidates[0]}")
+    prefix = os.path.dirname(os.path.dirname(stdlib))
+    libdir = os.path.join(prefix, constants.platlibdir)
+    return BasePython(binary=real, version=constants.version, stdlib=os.path.realpath(stdlib),
+                      libdir=os.path.realpath(libdir) if os.path.isdir(libdir) else "",
+                      abi_thread=constants.abi_thread,
+                      site_dir="dist-packages" if constants.flavour == "debian"
+                      else "site-packages")
+
+
+def parse_package(text: str) -> tuple[str, int]:
+    """``DIR[=PRIORITY]``."""
+    directory, sep, priority = text.rpartition("=")
+    if sep and priority.lstrip("-").isdigit():
+        return directory, int(priority)
+    return text, DEFAULT_PRIORITY
+
+
+def physical(target: str) -> str:
+    """TARGET with the links of its directory resolved (TARGET itself need not exist)."""
+    head, name = os.path.split(os.path.abspath(target))
+    return os.path.join(os.path.realpath(head), name)
+
+
+def plan(target: str, interpreter: str, packages: Sequence[tuple[str, int]],
+         flavour: Flavour, *, argv0_mode: Argv0Mode = "fixed", ignore_collisions: bool = False,
+         permit_user_site: bool = False, make_wrapper_args: Sequence[str] = (),
+         use_cache: bool = True) -> NixBuilt:
+    """The complete plan of a nix-flavoured environment at ``target``: the model's plan and
+    its wrappers compiled (or taken from the cache) as Copy operations."""
+    target = os.path.abspath(target)
+    base = base_python(interpreter)
+    inputs = []
+    for directory, priority in packages:
+        root = os.path.abspath(directory)
+        if not os.path.isdir(root):
+            raise NixBuildError(f"{directory}: not a directory")
+        inputs.append(Package(root, priority, label=directory))
+    try:
+        built = nixflavours.plan_env(
+            Snapshot("/"), target, base, inputs, flavour,
+            sitecustomize=nixsite.SITECUSTOMIZE_TEXT.encode("utf-8"), argv0_mode=argv0_mode,
+            ignore_collisions=ignore_collisions, permit_user_site=permit_user_site,
+            make_wrapper_args=make_wrapper_args, target_physical=physical(target))
+    except (NixFlavourError, MergeError) as error:
+        raise NixBuildError(str(error)) from None
+    ops = {op.path: op for op in built.ops}
+    for spec in built.wrappers:
+        ops[spec.path] = Copy(spec.path, compiled(spec, use_cache=use_cache))
+    return NixBuilt(built, tuple(ops[p] for p in sorted(ops)))
+
+
+def build(target: str, interpreter: str, packages: Sequence[tuple[str, int]], flavour: Flavour,
+          *, force: bool = False, **options: object) -> NixBuilt:
+    """Plan and write the environment (atomically, by the one writer)."""
+    built = plan(target, interpreter, packages, flavour, **options)  # type: ignore[arg-type]
+    writer.apply(built.ops, target, force=force)
+    return built
+
+
+# -- compiled wrappers ------------------------------------------------------------------------
+def wrapper_source(spec: WrapperSpec) -> str:
+    """makeDocumentedCWrapper's text for the wrapper (what nixpkgs compiles)."""
+    return wrapgen.c_wrapper(spec.executable, list(spec.flags))
+
+
+def _compiler_identity(cc: str) -> str:
+    try:
+        done = subprocess.run([cc, "--version"], capture_output=True, timeout=30)
+        version = done.stdout.decode("utf-8", "replace").split("\n", 1)[0]
+    except (OSError, subprocess.SubprocessError):
+        version = "?"
+    return f"{os.path.realpath(cc)}\0{version}"
+
+
+_IDENTITY: dict[str, str] = {}
+
+
+def compiled(spec: WrapperSpec, *, use_cache: bool = True) -> str:
+    """The path of the compiled wrapper in prefixlab's cache (compiled if missing)."""
+    cc = cwrapper.compiler()
+    if cc is None:
+        raise NixBuildError("the nix flavours compile C wrappers: no cc or gcc on PATH")
+    identity = _IDENTITY.setdefault(cc, _compiler_identity(cc))
+    source = wrapper_source(spec)
+    key = hashlib.sha256("\0".join([identity, *cwrapper.FLAGS, source]).encode(
+        "utf-8", "surrogateescape")).hexdigest()
+    directory = os.path.join(cache_dir(), "cwrappers")
+    path = os.path.join(directory, key)
+    if use_cache and os.path.isfile(path):
+        return path
+    os.makedirs(directory, exist_ok=True)
+    handle, scratch = tempfile.mkstemp(prefix=".compiling-", dir=directory)
+    os.close(handle)
+    try:
+        cwrapper.compile_wrapper(source, scratch, cc=cc)
+        os.chmod(scratch, 0o755)
+        os.replace(scratch, path)  # atomic: a concurrent build sees the old or the new file
+    except cwrapper.CompileError as error:
+        raise NixBuildError(f"{spec.path}: the wrapper does not compile ({error})") from None
+    finally:
+        if os.path.exists(scratch):
+            os.unlink(scratch)
+    return path
