@@ -103,6 +103,11 @@ class Package:
     ancestors are made real directories of the result, never links to this package's."""
     exclude: frozenset[str] = frozenset()
     """Relative paths this package never contributes (nor anything below them)."""
+    at: str = ""
+    """Where the root lands in the result, a relative path without a leading or trailing
+    slash ("": the result's root); its ancestors are made
+    real directories.  A flavour uses it to place a package's site-packages where the
+    interpreter's site module looks (Debian: lib/python3/dist-packages)."""
 
     @property
     def name(self) -> str:
@@ -212,7 +217,12 @@ class _Merger:
             found = self.resolver.stat(package.root)
             if found is None or found.kind != "dir":
                 raise MergeError(f"{package.name}: not a directory")
-            self.find("", package.root, package.priority, index)
+            at = package.at
+            if at:
+                parts = at.split("/")
+                for i in range(1, len(parts)):
+                    self.table.setdefault("/".join(parts[:i]), (_REAL, 0, -1))
+            self.find(at, package.root, package.priority, index)
         entries: dict[str, FarmEntry] = {}
         for rel in sorted(self.table):
             target, priority, index = self.table[rel]
@@ -225,12 +235,14 @@ class _Merger:
     # -- builder.pl's findFiles, restated ---------------------------------------------------
     def find(self, rel: str, target: str, priority: int, index: int) -> None:
         package = self.packages[index]
-        if rel and self._left_out(rel, package):
+        at = package.at
+        own = rel if not at else ("" if rel == at else rel[len(at) + 1:])  # root-relative
+        if own and self._left_out(rel, own, package):
             self.steps.append(Step(R_SKIPPED, f"{target}: left out"))
             return
         old = self.table.get(rel)
         is_dir = self._is_dir(target)
-        if rel in self.partial[index]:  # an ancestor of an include: never linked whole
+        if own in self.partial[index]:  # an ancestor of an include: never linked whole
             self._forced(rel, target, is_dir, priority, index, old)
             return
         if old is None or (priority < old[1] and old[0] != _REAL and not self._is_dir(old[0])):
@@ -296,16 +308,18 @@ class _Merger:
         for name in self.fs.children(physical):
             self.find(f"{rel}/{name}" if rel else name, f"{target}/{name}", priority, index)
 
-    def _left_out(self, rel: str, package: Package) -> bool:
+    def _left_out(self, rel: str, own: str, package: Package) -> bool:
+        """``rel`` in the result, ``own`` in the package (include/exclude are the
+        package's)."""
         if self.skip is not None and self.skip(rel):
             return True
-        if package.exclude and any(rel == e or rel.startswith(e + "/")
+        if package.exclude and any(own == e or own.startswith(e + "/")
                                    for e in package.exclude):
             return True
         include = package.include
         if include is None:
             return False
-        return not any(rel == i or rel.startswith(i + "/") or i.startswith(rel + "/")
+        return not any(own == i or own.startswith(i + "/") or i.startswith(own + "/")
                        for i in include)
 
     def _is_dir(self, target: str) -> bool:
