@@ -18,9 +18,10 @@ import shutil
 from collections.abc import Iterable
 
 from prefixlab.model import plan as _plan
-from prefixlab.model.plan import Copy, Link, Mkdir, Operation, Write
+from prefixlab.model.plan import Copy, CWrapper, Link, Mkdir, Operation, Write
 
-__all__ = ["Copy", "Link", "Mkdir", "Operation", "Write", "WriteError", "apply", "check_plan"]
+__all__ = ["CWrapper", "Copy", "Link", "Mkdir", "Operation", "Write", "WriteError", "apply",
+           "check_plan"]
 
 STAGING_MARK = ".prefixlab-staging-"
 
@@ -100,6 +101,13 @@ def _apply_one(op: Operation, path: str) -> None:
     elif isinstance(op, Copy):
         shutil.copyfile(op.source, path, follow_symlinks=True)
         shutil.copymode(op.source, path)
+    elif isinstance(op, CWrapper):
+        from prefixlab.impl import cwrapper, wrapgen  # only plans with wrappers need them
+        try:
+            cwrapper.compile_wrapper(wrapgen.c_wrapper(op.executable, op.flags), path)
+        except (cwrapper.CompileError, wrapgen.GeneratorError) as error:
+            raise WriteError(f"{op.path}: cannot build its wrapper ({error})") from None
+        os.chmod(path, 0o755)
     else:
         with open(path, "xb") as handle:
             handle.write(op.data)

@@ -39,7 +39,17 @@ class Copy:
     source: str
 
 
-Operation = Mkdir | Link | Write | Copy
+@dataclass(frozen=True)
+class CWrapper:
+    """A makeBinaryWrapper wrapper compiled when the plan is applied: ``makeCWrapper
+    EXECUTABLE FLAGS...`` (nixpkgs' flags, e.g. ('--set', 'K', 'V', '--add-flag', 'x')), as
+    prefixlab.impl.wrapgen writes it and the machine's C compiler builds it (mode 0o755)."""
+    path: str
+    executable: str
+    flags: tuple[str, ...] = ()
+
+
+Operation = Mkdir | Link | Write | Copy | CWrapper
 
 
 class PlanError(Exception):
