@@ -168,6 +168,67 @@ class NotADirectoryError_(MergeError):  # noqa: N801 - builtin NotADirectoryErro
         self.target = target
 
 
+class PackageError(MergeError):
+    """A package tree that must not be merged: a link leaving it, an unreadable file, a
+    device or fifo (the message names the file)."""
+
+
+def check_package(fs: FsView, root: str) -> int:
+    """Check every entry of the package at ``root``; return how many there are.
+
+    A link must lead (after every link is followed; lexically when it leads nowhere) to the
+    package's own tree: the environment links whole directories, so a link inside one that
+    leaves the package would put outside files into the environment.  Files need a read
+    permission bit, directories read and search bits; devices, fifos and sockets are refused.
+    """
+    resolver = Resolver(fs)
+    top = resolver.realpath(root)
+    if not isinstance(top, str) or (found := fs.entry(top)) is None or found.kind != "dir":
+        raise PackageError(f"{root}: not a directory")
+    count = 0
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        entry = fs.entry(directory)
+        if entry is not None and (entry.mode & 0o444 == 0 or entry.mode & 0o111 == 0):
+            raise PackageError(f"{directory}: a directory that cannot be read")
+        for name in fs.children(directory):
+            path = f"{directory}/{name}" if directory != "/" else f"/{name}"
+            entry = fs.entry(path)
+            count += 1
+            if entry is None:
+                continue
+            if entry.kind == "dir":
+                stack.append(path)
+            elif entry.kind == "link":
+                reached = resolver.lookup(path).path
+                if reached is None:
+                    reached = _lexical(entry.target, directory)
+                if not (reached == top or reached.startswith(top.rstrip("/") + "/")):
+                    raise PackageError(f"{path}: a link to {entry.target!r}, which leaves "
+                                       f"the package {root}")
+            elif entry.kind == "other":
+                raise PackageError(f"{path}: not a regular file, directory or link")
+            elif entry.mode & 0o444 == 0:
+                raise PackageError(f"{path}: a file that cannot be read (mode "
+                                   f"{entry.mode:04o})")
+    return count
+
+
+def _lexical(target: str, directory: str) -> str:
+    """A link target made absolute and normalised by its text alone."""
+    parts: list[str] = [] if target.startswith("/") else directory.strip("/").split("/")
+    for part in target.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+        else:
+            parts.append(part)
+    return "/" + "/".join(p for p in parts if p)
+
+
 def nixpkgs_skip(rel: str) -> bool:
     """builder.pl's fixed skip list (``rel`` without a leading slash)."""
     base = rel.rpartition("/")[2]

@@ -1,0 +1,295 @@
+"""Package scripts retargeted at an environment's interpreter, structure-aware, losing nothing.
+
+A package's ``bin`` entry is the first hop of an exec chain that ends in a Python interpreter.
+In a composed environment that interpreter must be the environment's, and nothing else may
+change: not a line of the Python code, not a variable its wrappers set.  Each shape is
+recognised by its structure (research notes, nixpkgs-python-env.md section 9c), never by line
+numbers:
+
+* **a Python script** (line 1 names ``python``/``pypy``, directly or through ``env NAME``): a
+  copy whose #! interpreter is replaced, every other byte kept (:mod:`scripts`).  When the
+  environment's interpreter path is too long for a #! line or holds a blank, the copy starts
+  with installer's ``#!/bin/sh`` trampoline instead, as pip would write it;
+* **installer's ``#!/bin/sh`` trampoline** (``'''exec' 'PYTHON' "$0" "$@"`` on line 2, written
+  for long interpreter paths): a copy with that PYTHON replaced;
+* **a makeWrapper shell wrapper** (nixpkgs' wrapped pair ``bin/foo`` + ``bin/.foo-wrapped``,
+  or a chain of them): a new wrapper made of the wrapper's own lines, verbatim, followed by
+  ``exec ENV_PYTHON [ARG] SCRIPT FLAGS "$@" FLAGS``: the wrapped script is run by the
+  environment's interpreter *as it is* (its wrapPythonPrograms preamble, which only appends
+  the package's own directories to sys.path and names the package's script in argv[0], stays);
+* **a makeBinaryWrapper** whose program is a Python script: a new compiled wrapper with the
+  same environment flags running ``ENV_PYTHON [ARG] SCRIPT`` (a :class:`CWrapper` op);
+* **a link to any of these**: the package's path of the link is what is run
+  (``exec ENV_PYTHON LINK "$@"``), so the script still finds what lies beside its real file;
+* anything else (binaries, shell tools, scripts of other languages) is linked unchanged.
+
+The interpreter is started by its path in the environment, with that path as its argv[0]
+(no ``exec -a``), which is what makes it find the environment as its prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from prefixlab.model import binarywrapper, makewrapper
+from prefixlab.model.fs import FsView
+from prefixlab.model.kernel import Errno, Resolver
+from prefixlab.model.plan import CWrapper, Operation, Write
+from prefixlab.model.scripts import ScriptError, first_line, parse_shebang, replace_interpreter
+from prefixlab.model.trace import Step, rule
+
+R_SCRIPT = rule(
+    "env.script-copy", "scripts",
+    "A Python script of a package is copied with its #! interpreter replaced by the "
+    "environment's; every other byte is kept.",
+    "prefixlab.model.scripts.replace_interpreter; pip/installer write scripts the same way")
+R_TRAMPOLINE = rule(
+    "env.script-trampoline", "scripts",
+    "A #! line cannot hold the interpreter path (longer than installer's 127-byte limit, or "
+    "with a blank): the script starts with installer's #!/bin/sh trampoline instead.",
+    "pypa/installer scripts.py _build_shebang; Linux fs/binfmt_script.c")
+R_WRAPPER = rule(
+    "env.script-wrapper", "scripts",
+    "A makeWrapper (shell) wrapper around a Python script keeps its own lines and runs the "
+    "script it wraps with the environment's interpreter, flags kept.",
+    "nixpkgs make-wrapper.sh makeShellWrapper; research notes nixpkgs-python-env.md 9c")
+R_BINARY = rule(
+    "env.script-binary-wrapper", "scripts",
+    "A makeBinaryWrapper around a Python script becomes a compiled wrapper with the same "
+    "environment flags running the script with the environment's interpreter.",
+    "nixpkgs make-binary-wrapper.sh makeCWrapper")
+R_LINKED = rule(
+    "env.script-link", "scripts",
+    "A bin entry that is a link to a Python script or wrapper runs the link's path in the "
+    "package with the environment's interpreter, so the script's real location is kept.",
+    "prefixlab (scripts locating data beside their real file)")
+R_KEPT = rule(
+    "env.script-kept", "scripts",
+    "A bin entry that does not end in a Python interpreter is linked unchanged.",
+    "prefixlab")
+
+SHEBANG_LIMIT = 127
+"""installer's _build_shebang: a #! line of more than 127 bytes (or with a blank) is replaced
+by the #!/bin/sh trampoline (the historical BINPRM_BUF_SIZE; Linux reads 256 since 5.1)."""
+
+_PYTHON_NAME = re.compile(rb"\.?(python|pypy)[0-9.]*[a-z]*")
+_TRAMPOLINE_LINE2 = re.compile(rb"'''exec' '(?P<exe>[^']*)' \"\$0\" \"\$@\"(?P<end>\r?\n)")
+# makeShellWrapper's exec line: exec [-a "ARGV0"] "PROGRAM" BEFORE "$@" AFTER
+_EXEC = re.compile(r'exec (?:-a "[^"]*" )?"(?P<target>[^"$`\\]*)" (?P<before>.*) "\$@"(?P<after>.*)')
+_MAX_CHAIN = 8
+
+
+@dataclass(frozen=True)
+class Retargeted:
+    """What a bin entry becomes: an operation (None: keep the link) and why."""
+
+    op: Operation | None
+    step: Step
+    warning: str = ""
+
+
+@dataclass(frozen=True)
+class _Script:
+    path: str
+    """The Python script's path as it is to be run (a link's path is kept)."""
+    argument: str | None
+    """The #! line's one argument, if any."""
+
+
+def retarget(fs: FsView, rel: str, source: str, python: str,
+             resolver: Resolver | None = None) -> Retargeted:
+    """What the bin entry ``rel`` of the environment, a link to ``source`` in a package,
+    becomes so that it runs with ``python`` (the environment's interpreter path)."""
+    resolver = resolver or Resolver(fs)
+    found = resolver.lookup(source, follow=False).entry
+    if found is None:
+        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} does not exist"))
+    if found.kind == "link":
+        if _python_script(resolver, source) is not None or _wrapper_script(resolver, source):
+            linked = _python_script(resolver, source) or _Script(source, None)
+            text = _sh_exec(python, linked, [], [])
+            return Retargeted(Write(rel, text, 0o755),
+                              Step(R_LINKED, f"{rel}: {source} is a link; run as such"))
+        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} runs no Python script"))
+    data = resolver.read_file(source)
+    if found.kind != "file" or isinstance(data, Errno):
+        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} is not a regular file"))
+    mode = found.mode
+    script = _python_script(resolver, source)
+    if script is not None:
+        return _copy(rel, source, data, python, mode)
+    trampoline = _retrampoline(data, python)
+    if trampoline is not None:
+        return Retargeted(Write(rel, trampoline, mode),
+                          Step(R_TRAMPOLINE, f"{rel}: installer's trampoline, interpreter "
+                               "replaced"))
+    if data.startswith(b"\x7fELF"):
+        return _binary(rel, source, data, python, resolver)
+    return _shell(rel, source, data, python, resolver)
+
+
+def _copy(rel: str, source: str, data: bytes, python: str, mode: int) -> Retargeted:
+    rest = first_line(data)[1]
+    if len(python) + 3 > SHEBANG_LIMIT or re.search(r"[ \t\n]", python):
+        text = (b"#!/bin/sh\n'''exec' " + _sh_quote(python) + b' "$0" "$@"\n' + b"' '''\n"
+                + rest)
+        return Retargeted(Write(rel, text, mode),
+                          Step(R_TRAMPOLINE, f"{rel}: {source} copied; the interpreter path "
+                               "does not fit a #! line"))
+    try:
+        text = replace_interpreter(data, python.encode("utf-8", "surrogateescape"))
+    except ScriptError as error:
+        return Retargeted(None, Step(R_KEPT, f"{rel}: {source}: {error}"),
+                          f"{source}: not retargeted ({error})")
+    return Retargeted(Write(rel, text, mode),
+                      Step(R_SCRIPT, f"{rel}: {source} copied, interpreter replaced"))
+
+
+def _python_script(resolver: Resolver, path: str) -> _Script | None:
+    """The script at ``path`` (links followed), if line 1 runs a Python interpreter."""
+    data = resolver.read_file(path)
+    if isinstance(data, Errno):
+        return None
+    shebang = parse_shebang(first_line(data[:512])[0])
+    if shebang is None or shebang.env_options:
+        return None
+    name = shebang.interpreter.rsplit(b" ", 1)[-1].rsplit(b"/", 1)[-1]
+    if not _PYTHON_NAME.fullmatch(name):
+        return None
+    argument = shebang.rest.strip(b" \t")
+    return _Script(path, argument.decode("utf-8", "surrogateescape") or None)
+
+
+def _retrampoline(data: bytes, python: str) -> bytes | None:
+    line, rest = first_line(data)
+    if line.rstrip(b"\r\n") != b"#!/bin/sh":
+        return None
+    found = _TRAMPOLINE_LINE2.match(rest)
+    if found is None:
+        return None
+    return (line + b"'''exec' " + _sh_quote(python) + b' "$0" "$@"' + found["end"]
+            + rest[found.end():])
+
+
+def _wrapper_script(resolver: Resolver, path: str) -> bool:
+    data = resolver.read_file(path)
+    if isinstance(data, Errno):
+        return False
+    if data.startswith(b"\x7fELF"):
+        found = binarywrapper.read_binary(data)
+        return (isinstance(found, binarywrapper.BinaryWrapper)
+                and _python_script(resolver, found.executable) is not None)
+    return _shell_chain(resolver, data) is not None
+
+
+@dataclass(frozen=True)
+class _Chain:
+    line1: str
+    lines: tuple[str, ...]
+    before: str
+    after: str
+    script: _Script
+
+
+def _shell_chain(resolver: Resolver, data: bytes) -> _Chain | None:
+    """The makeWrapper chain starting with ``data``, down to the Python script it runs."""
+    lines: list[str] = []
+    befores: list[str] = []
+    afters: list[str] = []
+    line1 = ""
+    for _ in range(_MAX_CHAIN):
+        try:
+            text = data.decode("utf-8", "surrogateescape")
+        except ValueError:
+            return None
+        first = text.split("\n", 1)[0]
+        if not re.fullmatch(r"#! ?\S+ -eu?", first):
+            return None
+        parsed = makewrapper.parse(text)
+        if isinstance(parsed, makewrapper.NotUnderstood):
+            return None
+        found = _EXEC.fullmatch(parsed.exec_line)
+        if found is None:
+            return None
+        line1 = line1 or first
+        body = text.split("\n")[1:parsed.exec_line_number - 1]
+        lines.extend(body)
+        # An outer wrapper's flags end up inside the inner one's: BEFORE_inner BEFORE_outer
+        befores.insert(0, found["before"].strip())
+        afters.append(found["after"].strip())
+        target = found["target"]
+        script = _python_script(resolver, target)
+        if script is not None:
+            return _Chain(line1, tuple(lines), " ".join(b for b in befores if b),
+                          " ".join(a for a in afters if a), script)
+        next_data = resolver.read_file(target)
+        if isinstance(next_data, Errno):
+            return None
+        data = next_data
+    return None
+
+
+def _shell(rel: str, source: str, data: bytes, python: str, resolver: Resolver) -> Retargeted:
+    chain = _shell_chain(resolver, data)
+    if chain is None:
+        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} runs no Python script"))
+    words = [b"exec", _dq(python)]
+    if chain.script.argument is not None:
+        words.append(_sh_quote(chain.script.argument))
+    words.append(_dq(chain.script.path))
+    if chain.before:
+        words.append(chain.before.encode("utf-8", "surrogateescape"))
+    words.append(b'"$@"')
+    if chain.after:
+        words.append(chain.after.encode("utf-8", "surrogateescape"))
+    body = "\n".join((chain.line1, *chain.lines)).encode("utf-8", "surrogateescape")
+    text = body + b"\n" + b" ".join(words) + b"\n"
+    return Retargeted(Write(rel, text, 0o755),
+                      Step(R_WRAPPER, f"{rel}: {source} wraps {chain.script.path}; its lines "
+                           "kept, the script run by the environment's interpreter"))
+
+
+def _binary(rel: str, source: str, data: bytes, python: str, resolver: Resolver) -> Retargeted:
+    found = binarywrapper.read_binary(data)
+    if not isinstance(found, binarywrapper.BinaryWrapper):
+        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} is a binary"))
+    script = _python_script(resolver, found.executable)
+    if script is None:
+        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} wraps no Python script"))
+    planned = binarywrapper.plan(found)
+    flags: list[str] = [word for op in planned.env_ops for word in op]
+    if script.argument is not None:
+        flags += ["--add-flag", script.argument]
+    flags += ["--add-flag", script.path]
+    for word in planned.before:
+        flags += ["--add-flag", word]
+    for word in planned.after:
+        flags += ["--append-flag", word]
+    return Retargeted(CWrapper(rel, python, tuple(flags)),
+                      Step(R_BINARY, f"{rel}: {source} wraps {script.path}; its flags kept, "
+                           "the script run by the environment's interpreter"))
+
+
+def _sh_exec(python: str, script: _Script, before: list[str], after: list[str]) -> bytes:
+    words = [b"exec", _sh_quote(python)]
+    if script.argument is not None:
+        words.append(_sh_quote(script.argument))
+    words.append(_sh_quote(script.path))
+    words += [_sh_quote(w) for w in before]
+    words.append(b'"$@"')
+    words += [_sh_quote(w) for w in after]
+    return b"#!/bin/sh\n" + b" ".join(words) + b"\n"
+
+
+def _sh_quote(text: str) -> bytes:
+    """One shell word: single quotes, a quote inside written as '\\''."""
+    return b"'" + text.encode("utf-8", "surrogateescape").replace(b"'", b"'\\''") + b"'"
+
+
+def _dq(text: str) -> bytes:
+    """A double-quoted word as makeWrapper writes its program path (quoted singly when the
+    path holds a character special inside double quotes)."""
+    if re.search(r'["$`\\]', text):
+        return _sh_quote(text)
+    return b'"' + text.encode("utf-8", "surrogateescape") + b'"'
