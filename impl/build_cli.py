@@ -8,3 +8,12 @@ import click
 @click.group(name="build", context_settings={"help_option_names": ["-h", "--help"]})
 def build_command() -> None:
     """Build environments that are correct by the model (planned, then written atomically)."""
+
+
+from prefixlab.impl.build_env import env_command  # noqa: E402
+
+build_command.add_command(env_command)
+
+from prefixlab.impl.build_venv import command as venv_command  # noqa: E402
+
+build_command.add_command(venv_command())

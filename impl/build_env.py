@@ -1,0 +1,195 @@
+"""``prefixlab build env``: a composed environment in the manner of nixpkgs' buildEnv.
+
+The real side of :mod:`prefixlab.model.envref` and the other flavours: learn the interpreter
+as the model sees it (its base executable and prefixes, from the model's outcome for running
+it), check the package trees (a link leaving a package, an unreadable file: one line, exit 2,
+nothing written), plan (pure, over a lazy snapshot of the machine) and write the plan with
+the one writer (:mod:`prefixlab.impl.writer`: staging beside TARGET, then one rename).
+
+In-process API (the benchmark's): :func:`plan_env` and :func:`build_env`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import click
+
+from prefixlab.impl import writer
+from prefixlab.impl.snapshot import Snapshot, SnapshotError
+from prefixlab.model import buildenv, envflavour
+from prefixlab.model.buildenv import DEFAULT_PRIORITY, MergeError, Package
+from prefixlab.model.envflavour import BaseInterpreter, EnvPlan, EnvRequest
+from prefixlab.model.fs import FsView
+from prefixlab.model.plan import CWrapper, Link, Mkdir
+
+EXIT_BAD_INPUT = 2
+
+
+class EnvError(Exception):
+    """Input build env cannot act on: one line naming the file."""
+
+
+@functools.lru_cache(maxsize=32)
+def learn_interpreter(python: str) -> BaseInterpreter:
+    """What the model says running ``python`` starts: its base executable (a binary whose
+    build constants are learnt) and base prefixes.  ``python`` may be a link, a venv's
+    interpreter, a wrapper or a pyenv shim; it must end in a CPython binary."""
+    # Imported here: only this step needs the model's start-up machinery.
+    from prefixlab.impl.account import host_account
+    from prefixlab.impl.interpreters import (InterpreterError, discover, learn_constants)
+    from prefixlab.model.invocation import Invocation
+    from prefixlab.model.startup import World, predict
+
+    given = os.path.abspath(python)
+    if not os.path.lexists(given):
+        raise EnvError(f"{python}: --python does not exist")
+    if os.path.isdir(given):
+        raise EnvError(f"{python}: --python is a directory, not an interpreter")
+    builds = {}
+    real = os.path.realpath(given)
+    try:
+        builds[real] = learn_constants(given)
+    except InterpreterError:
+        # not a binary itself (a wrapper, a shim): the model follows it to a known binary
+        builds = {i.real_path: i.constants for i in discover() if i.constants is not None}
+    world = World(Snapshot("/"), builds, host_account())
+    outcome = predict(world, Invocation.make(given, ["-c", ""],
+                                             env={"PATH": os.environ.get("PATH", "")}))
+    if outcome.status != "ok" or outcome.base_executable is None:
+        why = outcome.error.message if outcome.error else outcome.status
+        raise EnvError(f"{python}: not a Python interpreter prefixlab can use ({why})")
+    binary = os.path.realpath(outcome.base_executable)
+    build = builds.get(binary)
+    if build is None:
+        try:
+            build = learn_constants(binary)
+        except InterpreterError as error:
+            raise EnvError(f"{python}: {error}") from None
+    prefix = outcome.base_prefix or build.prefix
+    exec_prefix = outcome.base_exec_prefix or prefix
+    version = f"python{build.version[0]}.{build.version[1]}{build.abi_thread}"
+    if not os.path.isfile(os.path.join(prefix, "lib", version, "os.py")):
+        raise EnvError(f"{python}: its standard library is not at {prefix}/lib/{version}")
+    return BaseInterpreter(binary, build, prefix, exec_prefix, python)
+
+
+def parse_package(text: str) -> Package:
+    """DIR or DIR=PRIORITY (an integer; lower wins, default 5)."""
+    path, sep, priority = text.rpartition("=")
+    if sep and priority.lstrip("-").isdigit():
+        return Package(os.path.abspath(path), int(priority))
+    return Package(os.path.abspath(text), DEFAULT_PRIORITY)
+
+
+def check_packages(fs: FsView, packages: Sequence[Package]) -> None:
+    for package in packages:
+        if not os.path.isdir(package.root):
+            what = "does not exist" if not os.path.lexists(package.root) else "is not a directory"
+            raise EnvError(f"{package.root}: --package {what}")
+        try:
+            buildenv.check_package(fs, package.root)
+        except (buildenv.PackageError, SnapshotError) as error:
+            raise EnvError(str(error)) from None
+
+
+def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str | Package], *,
+             flavor: str = "reference", ignore_collisions: bool = False,
+             options: Sequence[tuple[str, str]] = (), fs: FsView | None = None) -> EnvPlan:
+    """The plan for the environment at ``target`` (pure planning over a snapshot; nothing is
+    written).  Raises EnvError with one line naming the file."""
+    interpreter = python if isinstance(python, BaseInterpreter) else learn_interpreter(python)
+    chosen = [parse_package(p) if isinstance(p, str) else p for p in packages]
+    view: FsView = fs if fs is not None else Snapshot("/")
+    check_packages(view, chosen)
+    try:
+        plan = envflavour.flavour(flavor)
+    except envflavour.UnknownFlavour as error:
+        raise EnvError(str(error)) from None
+    request = EnvRequest(os.path.abspath(target), interpreter, tuple(chosen), ignore_collisions,
+                         tuple(options))
+    try:
+        return plan(view, request)
+    except (MergeError, SnapshotError) as error:
+        raise EnvError(str(error)) from None
+
+
+def build_env(target: str, python: str | BaseInterpreter, packages: Sequence[str | Package], *,
+              flavor: str = "reference", ignore_collisions: bool = False, force: bool = False,
+              options: Sequence[tuple[str, str]] = ()) -> EnvPlan:
+    """Plan, then write atomically (see :func:`plan_env`; ``force`` replaces TARGET)."""
+    if os.path.lexists(target) and not force:
+        raise EnvError(f"{os.path.abspath(target)}: already exists (use --force to replace it)")
+    planned = plan_env(target, python, packages, flavor=flavor,
+                       ignore_collisions=ignore_collisions, options=options)
+    try:
+        writer.apply(planned.ops, target, force=force)
+    except (writer.WriteError, OSError) as error:
+        raise EnvError(str(error)) from None
+    return planned
+
+
+@dataclass(frozen=True)
+class Summary:
+    links: int
+    dirs: int
+    files: int
+
+
+def summary(planned: EnvPlan) -> Summary:
+    links = sum(isinstance(op, Link) for op in planned.ops)
+    dirs = sum(isinstance(op, Mkdir) for op in planned.ops)
+    return Summary(links, dirs, len(planned.ops) - links - dirs)
+
+
+class _BadInput(click.ClickException):
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.ctx = click.get_current_context(silent=True)
+
+
+@click.command(name="env", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("target", type=click.Path())
+@click.option("--python", "python", required=True, metavar="INTERPRETER",
+              help="The interpreter the environment is built on (a binary, a link to one, a "
+                   "venv's interpreter, a wrapper or a pyenv shim).")
+@click.option("--package", "packages", multiple=True, metavar="DIR[=PRIORITY]",
+              help="A prefix-like package tree (lib/pythonX.Y/site-packages, bin); repeatable, "
+                   "in order. PRIORITY: lower wins a file collision (default 5).")
+@click.option("--ignore-collisions", is_flag=True,
+              help="Keep the first provider of a colliding file instead of failing.")
+@click.option("--force", is_flag=True, help="Replace an existing TARGET (atomically).")
+@click.option("--flavor", "flavor", default="reference", show_default=True,
+              type=click.Choice(sorted(envflavour.FLAVOURS)),
+              help="reference: prefixlab's; the others emulate historical nixpkgs builders.")
+@click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
+              help="A flavour option (e.g. argv0-mode=inherit).")
+def env_command(target: str, python: str, packages: tuple[str, ...], ignore_collisions: bool,
+                force: bool, flavor: str, options: tuple[str, ...]) -> None:
+    """Build a composed environment at TARGET: INTERPRETER's own files and the packages,
+    merged into one tree of links (directories only one package provides are linked whole),
+    with bin entries that start INTERPRETER as the environment's own interpreter."""
+    pairs = []
+    for text in options:
+        name, sep, value = text.partition("=")
+        if not sep:
+            raise _BadInput(f"--option {text!r}: expected NAME=VALUE")
+        pairs.append((name, value))
+    try:
+        planned = build_env(target, python, packages, flavor=flavor,
+                            ignore_collisions=ignore_collisions, force=force, options=pairs)
+    except EnvError as error:
+        raise _BadInput(str(error)) from None
+    for warning in planned.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    counts = summary(planned)
+    wrappers = sum(isinstance(op, CWrapper) for op in planned.ops)
+    click.echo(f"{os.path.abspath(target)}: {counts.links} links, {counts.dirs} directories, "
+               f"{counts.files} files ({wrappers} compiled wrappers)")
+    sys.stdout.flush()
