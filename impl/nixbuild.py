@@ -23,9 +23,13 @@ from prefixlab.impl.interpreters import InterpreterError, cache_dir, learn_const
 from prefixlab.impl.snapshot import Snapshot
 from prefixlab.model import nixflavours
 from prefixlab.model.buildenv import DEFAULT_PRIORITY, MergeError, Package
+from prefixlab.model.envflavour import EnvPlan, EnvRequest
+from prefixlab.model.fs import FsView
 from prefixlab.model.nixflavours import (Argv0Mode, BasePython, Flavour, NixEnvPlan,
-                                         NixFlavourError, WrapperSpec)
-from prefixlab.model.plan import Copy, Operation
+                                         NixFlavourError)
+from prefixlab.model.plan import Copy, CWrapper, Operation
+
+SITECUSTOMIZE = nixsite.SITECUSTOMIZE_TEXT.encode("utf-8")
 
 
 class NixBuildError(Exception):
@@ -47,18 +51,15 @@ def base_python(interpreter: str) -> BasePython:
         raise NixBuildError(str(error)) from None
     real = os.path.realpath(interpreter)
     subdir = constants.stdlib_subdir
-    candidates = (os.path.join(constants.prefix, subdir),
-                  os.path.join(os.path.dirname(os.path.dirname(real)), subdir))
-    stdlib = next((c for c in candidates if os.path.isfile(os.path.join(c, "os.py"))), None)
-    if stdlib is None:
-        raise NixBuildError(f"{interpreter}: no standard library at {candidates[0]}")
-    prefix = os.path.dirname(os.path.dirname(stdlib))
-    libdir = os.path.join(prefix, constants.platlibdir)
-    return BasePython(binary=real, version=constants.version, stdlib=os.path.realpath(stdlib),
-                      libdir=os.path.realpath(libdir) if os.path.isdir(libdir) else "",
-                      abi_thread=constants.abi_thread,
-                      site_dir="dist-packages" if constants.flavour == "debian"
-                      else "site-packages")
+    # the compiled-in prefix, else the binary's grandparent (a relocated installation)
+    prefixes = (constants.prefix, os.path.dirname(os.path.dirname(real)))
+    prefix = next((p for p in prefixes if os.path.isfile(os.path.join(p, subdir, "os.py"))),
+                  None)
+    if prefix is None:
+        raise NixBuildError(f"{interpreter}: no standard library at "
+                            f"{os.path.join(prefixes[0], subdir)}")
+    return nixflavours.base_of(real, constants, os.path.realpath(prefix),
+                               os.path.realpath(prefix))
 
 
 def parse_package(text: str) -> tuple[str, int]:
@@ -92,15 +93,19 @@ def plan(target: str, interpreter: str, packages: Sequence[tuple[str, int]],
     try:
         built = nixflavours.plan_env(
             Snapshot("/"), target, base, inputs, flavour,
-            sitecustomize=nixsite.SITECUSTOMIZE_TEXT.encode("utf-8"), argv0_mode=argv0_mode,
+            sitecustomize=SITECUSTOMIZE, argv0_mode=argv0_mode,
             ignore_collisions=ignore_collisions, permit_user_site=permit_user_site,
             make_wrapper_args=make_wrapper_args, target_physical=physical(target))
     except (NixFlavourError, MergeError) as error:
         raise NixBuildError(str(error)) from None
-    ops = {op.path: op for op in built.ops}
-    for spec in built.wrappers:
-        ops[spec.path] = Copy(spec.path, compiled(spec, use_cache=use_cache))
-    return NixBuilt(built, tuple(ops[p] for p in sorted(ops)))
+    return NixBuilt(built, cached_wrappers(built.ops, use_cache=use_cache))
+
+
+def cached_wrappers(ops: Sequence[Operation], *, use_cache: bool = True
+                    ) -> tuple[Operation, ...]:
+    """The plan with each CWrapper replaced by a copy of the compiled wrapper in the cache."""
+    return tuple(Copy(op.path, compiled(op, use_cache=use_cache)) if isinstance(op, CWrapper)
+                 else op for op in ops)
 
 
 def build(target: str, interpreter: str, packages: Sequence[tuple[str, int]], flavour: Flavour,
@@ -112,7 +117,7 @@ def build(target: str, interpreter: str, packages: Sequence[tuple[str, int]], fl
 
 
 # -- compiled wrappers ------------------------------------------------------------------------
-def wrapper_source(spec: WrapperSpec) -> str:
+def wrapper_source(spec: CWrapper) -> str:
     """makeDocumentedCWrapper's text for the wrapper (what nixpkgs compiles)."""
     return wrapgen.c_wrapper(spec.executable, list(spec.flags))
 
@@ -129,7 +134,7 @@ def _compiler_identity(cc: str) -> str:
 _IDENTITY: dict[str, str] = {}
 
 
-def compiled(spec: WrapperSpec, *, use_cache: bool = True) -> str:
+def compiled(spec: CWrapper, *, use_cache: bool = True) -> str:
     """The path of the compiled wrapper in prefixlab's cache (compiled if missing)."""
     cc = cwrapper.compiler()
     if cc is None:
@@ -155,3 +160,41 @@ def compiled(spec: WrapperSpec, *, use_cache: bool = True) -> str:
         if os.path.exists(scratch):
             os.unlink(scratch)
     return path
+
+
+# -- the flavour registry's entries (model.envflavour.FLAVOURS) ------------------------------
+def _registered(flavour: Flavour, fs: FsView, request: EnvRequest) -> EnvPlan:
+    """A nix flavour as ``build env`` calls a flavour: pure, given the filesystem value.  It
+    lives here because the stand-in sitecustomize text is impl's (prefixlab.impl.nixsite)."""
+    base = request.interpreter
+    mode = request.option("argv0-mode", "fixed")
+    if mode not in ("fixed", "inherit"):
+        raise NixFlavourError(f"--argv0-mode {mode!r}: fixed or inherit")
+    if mode != "fixed" and flavour != "nix-297628":
+        raise NixFlavourError(f"--argv0-mode is an option of nix-297628, not of {flavour}")
+    built = nixflavours.plan_env(
+        fs, request.target, nixflavours.base_of(base.binary, base.build, base.prefix,
+                                                base.exec_prefix),
+        request.packages, flavour, sitecustomize=SITECUSTOMIZE,
+        argv0_mode="inherit" if mode == "inherit" else "fixed",
+        ignore_collisions=request.ignore_collisions,
+        permit_user_site=request.option("permit-user-site") == "true",
+        make_wrapper_args=tuple(a for a in request.option("make-wrapper-args").split("\0") if a),
+        target_physical=physical(request.target))
+    return EnvPlan(built.ops, built.farm, built.steps, built.warnings)
+
+
+def nix_classic(fs: FsView, request: EnvRequest) -> EnvPlan:
+    return _registered("nix-classic", fs, request)
+
+
+def nix_297628(fs: FsView, request: EnvRequest) -> EnvPlan:
+    return _registered("nix-297628", fs, request)
+
+
+def nix_inherit_argv0(fs: FsView, request: EnvRequest) -> EnvPlan:
+    return _registered("nix-inherit-argv0", fs, request)
+
+
+def nix_resolve_argv0(fs: FsView, request: EnvRequest) -> EnvPlan:
+    return _registered("nix-resolve-argv0", fs, request)

@@ -22,6 +22,12 @@ from prefixlab.model.trace import Step
 
 FLAVOURS: dict[str, str] = {
     "reference": "prefixlab.model.envref:plan_env",
+    # the historical nixpkgs builders (model/nixflavours.py; the entries are in impl because
+    # they carry impl's stand-in sitecustomize text)
+    "nix-classic": "prefixlab.impl.nixbuild:nix_classic",
+    "nix-297628": "prefixlab.impl.nixbuild:nix_297628",
+    "nix-inherit-argv0": "prefixlab.impl.nixbuild:nix_inherit_argv0",
+    "nix-resolve-argv0": "prefixlab.impl.nixbuild:nix_resolve_argv0",
 }
 """Flavour name -> 'module:function' (a Flavour)."""
 

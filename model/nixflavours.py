@@ -43,8 +43,9 @@ How nixpkgs' inputs map to ours:
   text that splices them in unquoted is read by bash (quotes work, blanks split; globs and
   command substitutions are refused).  ``permitUserSite`` drops ``PYTHONNOUSERSITE``.
 
-The result is a plan (:mod:`prefixlab.model.plan`) plus the binary wrappers to compile
-(:class:`WrapperSpec`); the impl side compiles them (gcc, as nixpkgs) and adds them to the plan.
+The result is a plan (:mod:`prefixlab.model.plan`) whose wrappers are :class:`CWrapper`
+operations: the writer compiles them with gcc, as nixpkgs does (``prefixlab.impl.nixbuild``
+takes them from its cache of compiled wrappers instead).
 """
 
 from __future__ import annotations
@@ -55,10 +56,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from prefixlab.model import bashwords
+from prefixlab.model.build import BuildConstants
 from prefixlab.model.buildenv import Farm, FarmLink, Package, farm_plan, merge, nixpkgs_skip
 from prefixlab.model.fs import Dir, File, FsView, Layout, Overlay, Symlink
 from prefixlab.model.kernel import Errno, Resolver
-from prefixlab.model.plan import Copy, Link, Mkdir, Operation, Write
+from prefixlab.model.plan import Copy, CWrapper, Link, Mkdir, Operation, Write
 from prefixlab.model.trace import Step, rule
 
 Flavour = Literal["nix-classic", "nix-297628", "nix-inherit-argv0", "nix-resolve-argv0"]
@@ -141,28 +143,33 @@ class BasePython:
 
 
 @dataclass(frozen=True)
-class WrapperSpec:
-    """A makeBinaryWrapper wrapper to compile: ``makeWrapper EXECUTABLE $out/PATH FLAGS``."""
-
-    path: str
-    """Relative to the environment's root."""
-    executable: str
-    flags: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class NixEnvPlan:
-    """What a nix flavour builds: the plan without its compiled wrappers, and the wrappers."""
+    """What a nix flavour builds: the plan, and its wrappers (also in the plan)."""
 
     flavour: Flavour
     ops: tuple[Operation, ...]
-    wrappers: tuple[WrapperSpec, ...]
+    wrappers: tuple[CWrapper, ...]
     farm: Farm
     steps: tuple[Step, ...] = ()
     warnings: tuple[str, ...] = ()
 
 
+def base_of(binary: str, build: BuildConstants, prefix: str, exec_prefix: str) -> BasePython:
+    """The store python's source: an interpreter binary, its build constants, and its
+    sys.base_prefix and sys.base_exec_prefix."""
+    return BasePython(binary=binary, version=build.version,
+                      stdlib=f"{prefix}/{build.stdlib_subdir}",
+                      libdir=f"{exec_prefix}/{build.platlibdir}", abi_thread=build.abi_thread,
+                      site_dir="dist-packages" if build.flavour == "debian" else "site-packages")
+
+
 # -- the store python ----------------------------------------------------------------------------
+def store_python(target: str, base: BasePython) -> str:
+    """The store python's interpreter in an environment at ``target``: what packages built for
+    that environment name in their #! lines (nixpkgs' ``python.interpreter``)."""
+    return f"{target}/{STORE}/{base.name}/bin/{base.executable}"
+
+
 def base_python(fs: FsView, base: BasePython, root: str,
                 sitecustomize: bytes | None) -> tuple[Layout, tuple[Operation, ...]]:
     """The store python at ``root`` (absolute, as written) as a layout (for the merge to read)
@@ -179,10 +186,14 @@ def base_python(fs: FsView, base: BasePython, root: str,
                             # cpython/default.nix @482a59bb: ln -s "$out/bin/python3" "$out/bin/python"
                             Link("bin/python", f"{root}/bin/{py3}"),
                             Mkdir("lib"), Mkdir(lib)]
-    if base.libdir:
+    found = resolver.stat(base.libdir) if base.libdir else None
+    if found is not None and found.kind == "dir":
         ops += [Link(f"lib/{n}", f"{base.libdir}/{n}")
                 for n in _children(fs, resolver, base.libdir) if n.startswith("libpython")]
-    ops += [Link(f"{lib}/{n}", f"{base.stdlib}/{n}") for n in names if n != base.site_dir]
+    # Debian's stdlib carries its own sitecustomize.py (a link into /etc), which would shadow
+    # the site directory's: nixpkgs' python has none there.
+    ops += [Link(f"{lib}/{n}", f"{base.stdlib}/{n}") for n in names
+            if n not in (base.site_dir, "sitecustomize.py")]
     ops.append(Mkdir(site))
     if sitecustomize is not None:
         ops.append(Write(f"{site}/sitecustomize.py", sitecustomize, 0o444))
@@ -261,7 +272,7 @@ def unwrapped_script(out: str, base: BasePython, hidden: bytes) -> bytes:
 class _Bin:
     """``$out/bin`` while the postBuild runs: name -> what is there."""
 
-    entries: dict[str, Operation | WrapperSpec]
+    entries: dict[str, Operation]
 
 
 def plan_env(fs: FsView, target: str, base: BasePython, packages: Sequence[Package],
@@ -334,7 +345,7 @@ def plan_env(fs: FsView, target: str, base: BasePython, packages: Sequence[Packa
                     state.entries.pop(prg, None)
                     steps.append(Step(R_REMOVE, f"{out_path}: removed"))
                     if executable:
-                        state.entries[prg] = WrapperSpec(
+                        state.entries[prg] = CWrapper(
                             out_path, source, _nix_flags(target, base, user_site, extra))
                         steps.append(Step(R_WRAP_NIX, f"{out_path}: wraps {source}"))
             elif flavour == "nix-297628":
@@ -354,7 +365,7 @@ def plan_env(fs: FsView, target: str, base: BasePython, packages: Sequence[Packa
                         else:
                             argv0 = (("--inherit-argv0",) if argv0_mode == "inherit"
                                      else ("--argv0", f"{target}/{out_path}"))
-                            state.entries[prg] = WrapperSpec(
+                            state.entries[prg] = CWrapper(
                                 out_path, source, (*argv0, *user_site, *extra))
                             steps.append(Step(R_WRAP_ARGV0, f"{out_path}: wraps {source}"))
             elif executable:
@@ -363,7 +374,7 @@ def plan_env(fs: FsView, target: str, base: BasePython, packages: Sequence[Packa
                     flags: tuple[str, ...] = ("--inherit-argv0",)
                     if flavour == "nix-resolve-argv0":
                         flags += ("--resolve-argv0",)
-                    state.entries[prg] = WrapperSpec(
+                    state.entries[prg] = CWrapper(
                         out_path, f"{store_root}/bin/{base.executable}",
                         (*flags, *user_site, *extra))
                     steps.append(Step(R_WRAP_INTERPRETER, f"{out_path}: wraps the interpreter"))
@@ -371,19 +382,15 @@ def plan_env(fs: FsView, target: str, base: BasePython, packages: Sequence[Packa
                     state.entries[prg] = Link(out_path, base.executable)
                     steps.append(Step(R_RELINK, f"{out_path} -> {base.executable}"))
                 else:
-                    state.entries[prg] = WrapperSpec(
+                    state.entries[prg] = CWrapper(
                         out_path, source, _nix_flags(target, base, user_site, extra))
                     steps.append(Step(R_WRAP_NIX, f"{out_path}: wraps {source}"))
     for name in current:
         if name not in state.entries:
             del ops[f"bin/{name}"]
-    wrappers = []
     for name, op in state.entries.items():
-        if isinstance(op, WrapperSpec):
-            ops.pop(f"bin/{name}", None)
-            wrappers.append(op)
-        else:
-            ops[f"bin/{name}"] = op
+        ops[f"bin/{name}"] = op
+    wrappers = [op for op in state.entries.values() if isinstance(op, CWrapper)]
     # the store python, planned inside the environment
     ops[STORE] = Mkdir(STORE)
     prefix = f"{STORE}/{base.name}"
@@ -402,4 +409,6 @@ def _moved(op: Operation, path: str) -> Operation:
         return Link(path, op.target)
     if isinstance(op, Write):
         return Write(path, op.data, op.mode)
+    if isinstance(op, CWrapper):
+        return CWrapper(path, op.executable, op.flags)
     return Copy(path, op.source)

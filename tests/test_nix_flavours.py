@@ -1,0 +1,482 @@
+"""The historical nixpkgs builders (prefixlab.model.nixflavours): their wrappers byte for byte
+against the bytes recorded in shared/research/nixpkgs-python-env.md (sections 3.2, 4.3, 9), their
+sed against GNU sed, and their known behaviours (section 8's table, section 10's failures)
+shown by running the real interpreters here on environments they built."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+from conftest import in_scope_interpreters, interpreter_id, require_oracle
+
+from prefixlab.impl import cwrapper, nixbuild, wrapgen
+from prefixlab.impl.interpreters import Interpreter
+from prefixlab.model import binarywrapper, nixwrap
+from prefixlab.model.build import BuildConstants
+from prefixlab.model.buildenv import Package
+from prefixlab.model.envflavour import BaseInterpreter, EnvRequest, flavour
+from prefixlab.model.fs import Layout
+from prefixlab.model.nixflavours import (BasePython, Flavour, NixEnvPlan, NixFlavourError,
+                                         plan_env, sed_delete_lines, store_python,
+                                         unwrapped_script)
+from prefixlab.model.plan import CWrapper, Link, Mkdir, Write
+
+# -- pure: a fake store ----------------------------------------------------------------------
+REAL = "/nix/store/aaaa-python3-3.11.9"
+OUT = "/nix/store/eeee-python3-3.11.9-env"
+PKG = "/nix/store/pppp-foo-1.0"
+BASE = BasePython(binary=f"{REAL}/bin/python3.11", version=(3, 11, 9),
+                  stdlib=f"{REAL}/lib/python3.11", libdir=f"{REAL}/lib")
+STORE_PY = f"{OUT}/.store/python3-3.11.9"
+
+
+def _fs(**extra: bytes) -> Layout:
+    fs = (Layout().with_file(f"{REAL}/bin/python3.11", b"\x7fELF", 0o555)
+          .with_file(f"{REAL}/lib/python3.11/os.py", b"")
+          .with_dir(f"{REAL}/lib/python3.11/lib-dynload")
+          .with_dir(f"{REAL}/lib/python3.11/site-packages")
+          .with_file(f"{REAL}/lib/libpython3.11.so.1.0", b"")
+          .with_file(f"{PKG}/lib/python3.11/site-packages/foo/__init__.py", b"")
+          .with_file(f"{PKG}/bin/foo", b"#! /bin/bash -e\nexec x\n", 0o555)
+          .with_file(f"{PKG}/bin/.foo-wrapped", b"#!/x/python3.11\nimport os\nimport sys\n",
+                     0o555)
+          .with_file(f"{PKG}/bin/README", b"not a program\n", 0o444))
+    for name, data in extra.items():
+        fs = fs.with_file(f"{PKG}/bin/{name}", data, 0o555)
+    return fs
+
+
+def _plan(flavour: Flavour, fs: Layout | None = None, **options: object) -> NixEnvPlan:
+    return plan_env(fs or _fs(), OUT, BASE, [Package(PKG)], flavour,
+                    sitecustomize=b"# stand-in\n", **options)  # type: ignore[arg-type]
+
+
+def _wrapper(plan: NixEnvPlan, path: str) -> CWrapper:
+    found = [w for w in plan.wrappers if w.path == path]
+    assert found, (path, [w.path for w in plan.wrappers])
+    assert _op(plan, path) == found[0]  # the wrappers are operations of the plan
+    return found[0]
+
+
+def _op(plan: NixEnvPlan, path: str) -> object:
+    return next((op for op in plan.ops if op.path == path), None)
+
+
+# research section 3.2, "verbatim output for the classic env interpreter [verified]"; the
+# store python there is /nix/store/aaaa-python3-3.11.9, ours lives in the environment.
+CLASSIC_INTERPRETER_C = """\
+#include <unistd.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv) {
+    putenv("NIX_PYTHONPREFIX=/nix/store/eeee-python3-3.11.9-env");
+    putenv("NIX_PYTHONEXECUTABLE=/nix/store/eeee-python3-3.11.9-env/bin/python3.11");
+    putenv("NIX_PYTHONPATH=/nix/store/eeee-python3-3.11.9-env/lib/python3.11/site-packages");
+    putenv("PYTHONNOUSERSITE=true");
+    argv[0] = "/nix/store/aaaa-python3-3.11.9/bin/python3.11";
+    return execv("/nix/store/aaaa-python3-3.11.9/bin/python3.11", argv);
+}"""
+
+
+def test_classic_interpreter_wrapper_is_the_recorded_c_text() -> None:
+    spec = _wrapper(_plan("nix-classic"), "bin/python3.11")
+    assert wrapgen.c_source(spec.executable, spec.flags) == CLASSIC_INTERPRETER_C.replace(
+        REAL, STORE_PY)
+    # ...and the whole documented wrapper is the issue-4 generator's text for those flags
+    assert nixbuild.wrapper_source(spec) == wrapgen.c_wrapper(
+        f"{STORE_PY}/bin/python3.11", list(spec.flags))
+
+
+@pytest.mark.parametrize("flavour", ["nix-inherit-argv0", "nix-resolve-argv0"])
+def test_current_interpreter_wrapper(flavour: Flavour) -> None:
+    """Section 3.2: 'the same body except that argv[0] is not assigned', resolved in V3;
+    no NIX_* variables (section 1.3, the python.executable branch)."""
+    spec = _wrapper(_plan(flavour), "bin/python3.11")
+    resolve = ['    argv[0] = resolve_argv0(argv[0]);'] if flavour == "nix-resolve-argv0" else []
+    main = ["int main(int argc, char **argv) {", '    putenv("PYTHONNOUSERSITE=true");',
+            *resolve, f'    return execv("{STORE_PY}/bin/python3.11", argv);', "}"]
+    assert wrapgen.c_source(spec.executable, spec.flags).endswith("\n".join(main))
+    read = binarywrapper.read_source(wrapgen.c_source(spec.executable, spec.flags))
+    assert isinstance(read, binarywrapper.BinaryWrapper)
+    meaning = binarywrapper.plan(read)
+    assert meaning.argv0 is None and meaning.resolve == (flavour == "nix-resolve-argv0")
+
+
+def test_argv0_of_each_flavour() -> None:
+    """classic: argv[0] is the wrapped store path (section 1.3 V0); #297628: $out/bin/NAME
+    (--argv0) or inherited; both without NIX_* variables."""
+    def meaning(plan: NixEnvPlan, path: str) -> binarywrapper.Plan:
+        spec = _wrapper(plan, path)
+        read = binarywrapper.read_source(wrapgen.c_source(spec.executable, spec.flags))
+        assert isinstance(read, binarywrapper.BinaryWrapper)
+        return binarywrapper.plan(read)
+    classic = meaning(_plan("nix-classic"), "bin/python3.11")
+    assert classic.argv0 == f"{STORE_PY}/bin/python3.11"
+    fixed = meaning(_plan("nix-297628"), "bin/python3.11")
+    assert fixed.argv0 == f"{OUT}/bin/python3.11"
+    assert [op[1] for op in fixed.env_ops] == ["PYTHONNOUSERSITE"]
+    inherit = meaning(_plan("nix-297628", argv0_mode="inherit"), "bin/python3.11")
+    assert inherit.argv0 is None and not inherit.resolve
+
+
+def test_classic_scripts_get_nix_wrappers_and_non_executables_go() -> None:
+    plan = _plan("nix-classic")
+    spec = _wrapper(plan, "bin/foo")
+    assert spec.executable == f"{PKG}/bin/foo"
+    assert spec.flags == ("--set", "NIX_PYTHONPREFIX", OUT,
+                          "--set", "NIX_PYTHONEXECUTABLE", f"{OUT}/bin/python3.11",
+                          "--set", "NIX_PYTHONPATH", f"{OUT}/lib/python3.11/site-packages",
+                          "--set", "PYTHONNOUSERSITE", "true")
+    assert _op(plan, "bin/README") is None  # removed even though it is not executable
+    assert _op(plan, "bin/.foo-wrapped") == Link("bin/.foo-wrapped", f"{PKG}/bin/.foo-wrapped")
+    # the store python: a real site-packages holding only the sitecustomize
+    assert _op(plan, ".store/python3-3.11.9/lib/python3.11/site-packages") == Mkdir(
+        ".store/python3-3.11.9/lib/python3.11/site-packages")
+    assert _op(plan, "lib/python3.11/site-packages/sitecustomize.py") == Link(
+        "lib/python3.11/site-packages/sitecustomize.py",
+        f"{STORE_PY}/lib/python3.11/site-packages/sitecustomize.py")
+
+
+def test_297628_unwraps_by_line_number_and_drops_hidden_files() -> None:
+    plan = _plan("nix-297628")
+    assert _op(plan, "bin/foo") == Write(
+        "bin/foo", b"#!" + f"{OUT}/bin/python3.11".encode() + b"\nimport os\n", 0o755)
+    assert _op(plan, "bin/.foo-wrapped") is None  # rm -f $out/bin/.*-wrapped
+    assert _op(plan, "bin/README") is None
+    assert _op(plan, ".store/python3-3.11.9/lib/python3.11/site-packages/sitecustomize.py") \
+        is None  # commit 1 of #297628 removed the interpreter's sitecustomize
+
+
+@pytest.mark.parametrize("flavour", ["nix-inherit-argv0", "nix-resolve-argv0"])
+def test_current_relinks_by_readlink_text(flavour: Flavour) -> None:
+    """Only a link whose text is python3.X is relinked; cpython's absolute bin/python link
+    gets the NIX_* wrapper (section 10, F-d8); non-executables stay links."""
+    plan = _plan(flavour)
+    assert _op(plan, "bin/python3") == Link("bin/python3", "python3.11")
+    assert _wrapper(plan, "bin/python").flags[:2] == ("--set", "NIX_PYTHONPREFIX")
+    assert _op(plan, "bin/README") == Link("bin/README", f"{PKG}/bin/README")
+    assert _op(plan, "bin/.foo-wrapped") == Link("bin/.foo-wrapped", f"{PKG}/bin/.foo-wrapped")
+
+
+def test_make_wrapper_args_are_read_by_bash() -> None:
+    """Section 10, F-a4: the strings are joined and spliced unquoted into the postBuild."""
+    quoted = _plan("nix-classic", make_wrapper_args=["--set FOO 'a b'"])
+    assert _wrapper(quoted, "bin/foo").flags[-3:] == ("--set", "FOO", "a b")
+    split = _plan("nix-classic", make_wrapper_args=["--set", "FOO", "a b"])
+    spec = _wrapper(split, "bin/foo")
+    assert spec.flags[-4:] == ("--set", "FOO", "a", "b")
+    assert "#error makeCWrapper: Unknown argument b" in wrapgen.c_source(spec.executable,
+                                                                          spec.flags)
+    user = _plan("nix-classic", permit_user_site=True)
+    assert "PYTHONNOUSERSITE" not in _wrapper(user, "bin/foo").flags
+
+
+def test_last_provider_wins_the_postbuild_under_ignored_collisions() -> None:
+    """Section 1.3: buildEnv keeps the first provider, the postBuild's rm -f + makeWrapper the
+    last one."""
+    other = "/nix/store/qqqq-bar-1.0"
+    fs = _fs(tool=b"#!/bin/sh\necho one\n").with_file(f"{other}/bin/tool",
+                                                      b"#!/bin/sh\necho two\n", 0o555)
+    plan = plan_env(fs, OUT, BASE, [Package(PKG), Package(other)], "nix-classic",
+                    sitecustomize=b"", ignore_collisions=True)
+    assert plan.farm.links()["bin/tool"] == f"{PKG}/bin/tool"
+    assert _wrapper(plan, "bin/tool").executable == f"{other}/bin/tool"
+
+
+def test_bad_inputs_are_one_line_errors() -> None:
+    with pytest.raises(NixFlavourError, match="blank or shell character"):
+        plan_env(_fs(), "/nix/store/e e", BASE, [Package(PKG)], "nix-classic",
+                 sitecustomize=b"")
+    with pytest.raises(NixFlavourError, match="makeWrapperArgs"):
+        _plan("nix-classic", make_wrapper_args=["--run $(date)"])
+
+
+@pytest.mark.parametrize("name", ["nix-classic", "nix-297628", "nix-inherit-argv0",
+                                  "nix-resolve-argv0"])
+def test_registered_as_build_env_flavours(name: Flavour) -> None:
+    """`build env --flavor NAME` and in-process callers reach the same plan."""
+    request = EnvRequest(OUT, BaseInterpreter(f"{REAL}/bin/python3.11", BuildConstants(
+        (3, 11, 9), REAL, REAL), REAL, REAL), (Package(PKG),))
+    got = flavour(name)(_fs(), request)
+    assert got.ops == plan_env(_fs(), OUT, BASE, [Package(PKG)], name,
+                               sitecustomize=nixbuild.SITECUSTOMIZE).ops
+    inherit = dataclasses.replace(request, options=(("argv0-mode", "inherit"),))
+    if name == "nix-297628":
+        assert flavour(name)(_fs(), inherit).ops == plan_env(
+            _fs(), OUT, BASE, [Package(PKG)], name, sitecustomize=nixbuild.SITECUSTOMIZE,
+            argv0_mode="inherit").ops
+    else:
+        with pytest.raises(NixFlavourError, match="argv0-mode"):
+            flavour(name)(_fs(), inherit)
+
+
+# -- sed -e '1d' -e '3d' ----------------------------------------------------------------------
+SED_INPUTS = [b"", b"a", b"a\n", b"a\nb", b"a\nb\nc", b"a\nb\nc\n", b"1\n2\n3\n4\n5",
+              b"x\r\ny\r\nz\r\nw\r\n", b"a\n\n\n\nb\n", b"\n", b"\n\n\n", b"a\rb\nc\rd\ne\n",
+              b"\x00\xff\n\x80\n\xfe"]
+
+
+@pytest.mark.parametrize("data", SED_INPUTS)
+def test_sed_1d_3d_is_gnu_sed(data: bytes) -> None:
+    sed = shutil.which("sed")
+    require_oracle(sed is not None, "no sed here")
+    assert sed is not None
+    real = subprocess.run([sed, "-e", "1d", "-e", "3d"], input=data, capture_output=True,
+                          env={"LC_ALL": "C"}, check=True).stdout
+    assert sed_delete_lines(data, (1, 3)) == real
+
+
+# research section 4.3: which line `sed 1d;3d` removes for common shapes
+SHAPES = {
+    "pip console script": (b"#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\nimport re\n"
+                           b"import sys\nfrom foo.cli import main\n", "preamble"),
+    "future import": (b"#!/usr/bin/env python\nfrom __future__ import x\nimport os\n",
+                      "preamble"),
+    "plain": (b"#!/usr/bin/env python\nimport sys\nprint(sys.argv)\n", b"import sys"),
+    "pretalx manage.py": (b"#!/usr/bin/env python\nimport os\nimport sys\n", b"import os"),
+    "continued import": (b"#!/usr/bin/env python\nimport os, \\\n    sys\nos\n",
+                         b"import os, \\"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_unwrapping_removes_what_the_research_says(shape: str) -> None:
+    script, removed = SHAPES[shape]
+    wrap = nixwrap.NixWrap(executable="/nix/store/aaaa-python3-3.11.9/bin/python3.11")
+    wrapped = nixwrap.wrap_python_programs(script, wrap)
+    assert wrapped is not None
+    result = unwrapped_script(OUT, BASE, wrapped.text)
+    pre = nixwrap.preamble(wrap)
+    kept = result.split(b"\n")[1:]
+    if removed == "preamble":
+        assert pre not in result
+        assert result == b"#!" + OUT.encode() + b"/bin/python3.11\n" + script.split(b"\n", 1)[1]
+    else:
+        assert pre in kept and removed not in kept
+
+
+# -- real interpreters ------------------------------------------------------------------------
+CLI = b'''\
+import json, os, sys
+def main():
+    print(json.dumps({"prefix": sys.prefix, "base_prefix": sys.base_prefix,
+                      "executable": sys.executable, "foo_var": os.environ.get("FOO_VAR")}))
+'''
+CONSOLE = b'''\
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+import re
+import sys
+from foo.cli import main
+if __name__ == "__main__":
+    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+    sys.exit(main())
+'''
+MANAGE = b'''\
+#!/usr/bin/env python
+import os
+import sys
+
+if __name__ == "__main__":
+    print("manage", os.path.basename(sys.argv[0]))
+'''
+SHELL_TOOL = b'#!/bin/sh\necho "FOO_VAR=${FOO_VAR-unset}"\n'
+
+
+def _package(root: str, interp: Interpreter, python: str, bash: str) -> None:
+    """A package built for the environment as nixpkgs builds one (wrapPythonPrograms with
+    the environment's store python, wrapProgram for the shell tool)."""
+    assert interp.constants is not None
+    site = f"{root}/{interp.constants.stdlib_subdir}/site-packages"
+    os.makedirs(f"{site}/foo")
+    os.makedirs(f"{root}/bin")
+    for name, data in (("__init__.py", b"X = 1\n"), ("cli.py", CLI)):
+        with open(f"{site}/foo/{name}", "wb") as handle:
+            handle.write(data)
+    wrap = nixwrap.NixWrap(executable=python, sitedirs=(site,))
+    for name, script in (("foo", CONSOLE), ("foo-manage", MANAGE)):
+        wrapped = nixwrap.wrap_python_programs(
+            script, nixwrap.NixWrap(python, f"{root}/bin/{name}", wrap.sitedirs))
+        assert wrapped is not None
+        _write(f"{root}/bin/.{name}-wrapped", wrapped.text)
+        _write(f"{root}/bin/{name}", wrapgen.shell_wrapper(
+            f"{root}/bin/.{name}-wrapped",
+            ["--inherit-argv0", "--prefix", "PATH", ":", os.path.dirname(python),
+             "--set", "PYTHONNOUSERSITE", "true"], shell=bash).encode())
+    _write(f"{root}/bin/.foo-sh-wrapped", SHELL_TOOL)
+    _write(f"{root}/bin/foo-sh", wrapgen.shell_wrapper(
+        f"{root}/bin/.foo-sh-wrapped", ["--inherit-argv0", "--set", "FOO_VAR", "x"],
+        shell=bash).encode())
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o755)
+
+
+VARIANTS: dict[str, tuple[Flavour, str]] = {
+    "classic": ("nix-classic", "fixed"), "297628": ("nix-297628", "fixed"),
+    "297628-inherit": ("nix-297628", "inherit"), "v2": ("nix-inherit-argv0", "fixed"),
+    "v3": ("nix-resolve-argv0", "fixed")}
+
+
+@pytest.fixture(scope="module")
+def scratch() -> Iterator[str]:
+    root = tempfile.mkdtemp(prefix="prefixlab-nixflavours-")
+    yield root
+    shutil.rmtree(root)
+
+
+_BUILT: dict[tuple[str, str], str] = {}
+
+
+def _env(scratch: str, interp: Interpreter, variant: str) -> str:
+    """The environment ``variant`` builds of the interpreter and one package (once)."""
+    key = (interp.real_path, variant)
+    if key in _BUILT:
+        return _BUILT[key]
+    bash = shutil.which("bash")
+    require_oracle(bash is not None, "no bash here")
+    require_oracle(cwrapper.compiler() is not None, "no C compiler here")
+    assert bash is not None
+    flavour, mode = VARIANTS[variant]
+    target = f"{scratch}/{interpreter_id(interp)}-{variant}"
+    base = nixbuild.base_python(interp.path)
+    package = f"{target}-foo"
+    _package(package, interp, store_python(target, base), bash)
+    nixbuild.build(target, interp.path, [(package, 5)], flavour, argv0_mode=mode)
+    _BUILT[key] = target
+    return target
+
+
+ENV = {"PATH": "/usr/bin:/bin"}
+REPORT = ("import json, os, sys\ntry:\n    import foo\n    found = True\nexcept ImportError:\n"
+          "    found = False\nprint(json.dumps({'prefix': sys.prefix, 'base_prefix': "
+          "sys.base_prefix, 'executable': sys.executable, 'foo': found}))")
+
+
+def _run(argv: list[str], *, executable: str | None = None, cwd: str = "/"
+         ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, executable=executable, env=dict(ENV), cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _report(argv: list[str], executable: str | None = None) -> dict[str, object]:
+    done = _run(argv, executable=executable)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _upstream_site(interp: Interpreter) -> None:
+    assert interp.constants is not None
+    if interp.constants.flavour == "debian":
+        pytest.skip("Debian's site.py reads dist-packages, not the lib/python3.X/site-packages "
+                    "nixpkgs' layout has, for a prefix that is not a venv")
+
+
+INTERPRETERS = in_scope_interpreters()
+
+
+def _py(env: str, interp: Interpreter) -> str:
+    assert interp.constants is not None
+    return f"{env}/bin/python%d.%d" % interp.constants.minor
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_classic(scratch: str, interp: Interpreter) -> None:
+    """Section 8, V0 column; section 10, F-a1 and F-a2."""
+    env = _env(scratch, interp, "classic")
+    found = _report([_py(env, interp), "-c", REPORT])
+    assert found["prefix"] == env and found["foo"] is True
+    assert found["base_prefix"] != env  # F-a1: looks like a venv
+    assert str(found["base_prefix"]).startswith(f"{env}/.store/")
+    # the console script works, and looks like a venv too; the other scripts are intact
+    script = _report([f"{env}/bin/foo"])
+    assert script["prefix"] == env and script["base_prefix"] != env
+    assert _run([f"{env}/bin/foo-manage"]).stdout.startswith("manage")
+    assert _run([f"{env}/bin/foo-sh"]).stdout.strip() == "FOO_VAR=x"
+    # F-a2: a venv made from it is inert
+    venv = f"{env}-venv"
+    done = _run([_py(env, interp), "-m", "venv", "--without-pip", "--system-site-packages",
+                 venv])
+    assert done.returncode == 0, done.stderr
+    assert _report([f"{venv}/bin/python", "-c", REPORT])["prefix"] == env
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_297628(scratch: str, interp: Interpreter) -> None:
+    """Section 8, V1 column; section 10, F-b1, F-b2, F-b4, F-b7."""
+    _upstream_site(interp)
+    env = _env(scratch, interp, "297628")
+    found = _report([_py(env, interp), "-c", REPORT])
+    assert found["prefix"] == found["base_prefix"] == env and found["foo"] is True
+    assert _report([f"{env}/bin/foo"])["prefix"] == env  # the coding-line script survives
+    manage = _run([f"{env}/bin/foo-manage"])
+    assert manage.returncode != 0 and "NameError" in manage.stderr and "'os'" in manage.stderr
+    tool = _run([f"{env}/bin/foo-sh"])
+    assert tool.returncode != 0 and "SyntaxError" in tool.stderr
+    assert "FOO_VAR=x" not in tool.stdout
+    venv = f"{env}-venv"
+    done = _run([_py(env, interp), "-m", "venv", "--without-pip", "--system-site-packages",
+                 venv])
+    assert done.returncode == 0, done.stderr
+    assert _report([f"{venv}/bin/python", "-c", REPORT])["prefix"] == env  # F-b7
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_resolve_argv0(scratch: str, interp: Interpreter) -> None:
+    """Section 8, V3 column; section 10, F-d8 and the console scripts."""
+    _upstream_site(interp)
+    env = _env(scratch, interp, "v3")
+    found = _report([_py(env, interp), "-c", REPORT])
+    assert found["prefix"] == found["base_prefix"] == env and found["foo"] is True
+    via_path = subprocess.run(["python3", "-c", REPORT], env={"PATH": f"{env}/bin:/usr/bin"},
+                              capture_output=True, text=True, timeout=60, cwd="/")
+    assert json.loads(via_path.stdout)["prefix"] == env
+    # F-d8: cpython's absolute bin/python link gets the NIX_* wrapper: venv-looking
+    absolute = _report([f"{env}/bin/python", "-c", REPORT])
+    assert absolute["prefix"] == env and absolute["base_prefix"] != env
+    # console scripts still look like a venv; nothing is lost
+    script = _report([f"{env}/bin/foo"])
+    assert script["prefix"] == env and script["base_prefix"] != env
+    assert _run([f"{env}/bin/foo-manage"]).stdout.startswith("manage")
+    assert _run([f"{env}/bin/foo-sh"]).stdout.strip() == "FOO_VAR=x"
+    for flag, sees in (("--system-site-packages", True), ("", False)):
+        venv = f"{env}-venv{flag}"
+        done = _run([_py(env, interp), "-m", "venv", "--without-pip", *filter(None, [flag]),
+                     venv])
+        assert done.returncode == 0, done.stderr
+        inside = _report([f"{venv}/bin/python", "-c", REPORT])
+        assert inside["prefix"] == venv and inside["base_prefix"] == env
+        assert inside["foo"] is sees
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("variant", ["v2", "v3", "297628-inherit", "classic"])
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_bare_argv0_by_absolute_path(scratch: str, interp: Interpreter, variant: str) -> None:
+    """Section 10, F-d1 (and F-b8): exec by absolute path with argv[0] 'python3' and a PATH
+    without the environment: the inheriting wrappers start from the wrong tree and the
+    environment's packages are missing; classic, which sets argv[0] itself, is immune."""
+    if variant != "classic":
+        _upstream_site(interp)
+    env = _env(scratch, interp, variant)
+    found = _report(["python3", "-c", REPORT], executable=_py(env, interp))
+    if variant == "classic":
+        assert found["prefix"] == env and found["foo"] is True
+    else:
+        assert found["prefix"] != env and found["foo"] is False
+        # the same entry called by its path works (the failure is the bare argv[0])
+        assert _report([_py(env, interp), "-c", REPORT])["foo"] is True
