@@ -170,8 +170,13 @@ class _BadInput(click.ClickException):
               help="reference: prefixlab's; the others emulate historical nixpkgs builders.")
 @click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
               help="A flavour option (e.g. argv0-mode=inherit).")
+@click.option("--argv0-mode", type=click.Choice(["fixed", "inherit"]), default=None,
+              help="nix-297628 only: its wrappers set argv[0] to $out/bin/NAME (fixed, the "
+                   "merged code) or pass the caller's (inherit, the commit message's claim); "
+                   "the same as --option argv0-mode=MODE.")
 def env_command(target: str, python: str, packages: tuple[str, ...], ignore_collisions: bool,
-                force: bool, flavor: str, options: tuple[str, ...]) -> None:
+                force: bool, flavor: str, options: tuple[str, ...],
+                argv0_mode: str | None) -> None:
     """Build a composed environment at TARGET: INTERPRETER's own files and the packages,
     merged into one tree of links (directories only one package provides are linked whole),
     with bin entries that start INTERPRETER as the environment's own interpreter."""
@@ -181,6 +186,8 @@ def env_command(target: str, python: str, packages: tuple[str, ...], ignore_coll
         if not sep:
             raise _BadInput(f"--option {text!r}: expected NAME=VALUE")
         pairs.append((name, value))
+    if argv0_mode is not None:
+        pairs.append(("argv0-mode", argv0_mode))
     try:
         planned = build_env(target, python, packages, flavor=flavor,
                             ignore_collisions=ignore_collisions, force=force, options=pairs)

@@ -57,7 +57,8 @@ from typing import Literal
 
 from prefixlab.model import bashwords
 from prefixlab.model.build import BuildConstants
-from prefixlab.model.buildenv import Farm, FarmLink, Package, farm_plan, merge, nixpkgs_skip
+from prefixlab.model.buildenv import (Farm, FarmLink, MergeError, Package, farm_plan, merge,
+                                      nixpkgs_skip)
 from prefixlab.model.fs import Dir, File, FsView, Layout, Overlay, Symlink
 from prefixlab.model.kernel import Errno, Resolver
 from prefixlab.model.plan import Copy, CWrapper, Link, Mkdir, Operation, Write
@@ -106,8 +107,9 @@ R_RELINK = rule(
     "nixpkgs wrapper.nix postBuild (#442540): [ \"$(readlink \"$prg\")\" = python3.X ]")
 
 
-class NixFlavourError(ValueError):
-    """The inputs cannot be built by this flavour (one line, naming what is wrong)."""
+class NixFlavourError(MergeError):
+    """The inputs cannot be built by this flavour (one line, naming what is wrong); a
+    MergeError, so that ``build env`` reports it as bad input like a collision."""
 
 
 @dataclass(frozen=True)
