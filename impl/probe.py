@@ -110,6 +110,10 @@ PROBE_MODULE = "prefixlab_probe"
 """A module of this name run with -m is taken to be a probe module (its code PROBE_CODE):
 generated cases put one where -m finds it."""
 
+ABSENT_MODULE = "prefixlab_absent_module"
+"""A module name prefixlab never creates: -m of it is run as it is, to see runpy report a
+module it cannot find (generated cases do)."""
+
 
 def is_probe_script(path: str, cwd: str) -> bool:
     """Does ``path`` (relative to ``cwd``) hold exactly PROBE_CODE?  Such a script (written
@@ -191,11 +195,14 @@ def probe(invocation: Invocation, *, timeout: float = 30.0) -> Outcome:
     try:
         argv = probe_argv(invocation.argv)
     except _Unsupported as why:
-        if not (why.module == PROBE_MODULE
+        if not (why.module in (PROBE_MODULE, ABSENT_MODULE)
                 or (why.script is not None and is_probe_script(why.script, invocation.cwd))):
             return _unsupported(invocation, "the probe only runs -c, probe scripts and the "
                                 f"{PROBE_MODULE} module: this command line {why}")
         argv = tuple(invocation.argv)
+        module = why.module
+    else:
+        module = None
     cwd_problem = _cwd_problem(invocation.cwd)
     if cwd_problem:
         return _exec_failed(invocation, "bad-cwd",
@@ -208,7 +215,7 @@ def probe(invocation: Invocation, *, timeout: float = 30.0) -> Outcome:
         name = errno.errorcode.get(run.errno or 0, f"errno {run.errno}")
         return _exec_failed(invocation, name, f"{invocation.program}: {name} "
                             f"({run.strerror})")
-    return _outcome(invocation, run)
+    return _outcome(invocation, run, module)
 
 
 def _cwd_problem(cwd: str) -> str:
@@ -277,7 +284,7 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def _outcome(invocation: Invocation, run: _Run) -> Outcome:
+def _outcome(invocation: Invocation, run: _Run, module: str | None = None) -> Outcome:
     values = _probed_values(run.stdout)
     errors = _lines(run.stderr)
     if values is not None:
@@ -290,6 +297,10 @@ def _outcome(invocation: Invocation, run: _Run) -> Outcome:
             exec_prefix=values["exec_prefix"], base_exec_prefix=values["base_exec_prefix"],
             path=tuple(values["path"]), warnings=tuple(errors), version=values["version"],
             install=values.get("install"))
+    missing = _module_missing_report(run, errors, module)
+    if missing is not None:
+        return Outcome(status="startup-failed", invocation=invocation,
+                       warnings=tuple(errors[:-1]), error=Failure("module-not-found", missing))
     start = next((n for n, line in enumerate(errors) if line.startswith(_REPORT_STARTS)),
                  len(errors))
     failure = _failure(run, errors, start)
@@ -303,6 +314,18 @@ def _outcome(invocation: Invocation, run: _Run) -> Outcome:
                        error=Failure(kind, "\n".join(errors) or _exit_text(code)))
     return Outcome(status="startup-failed", invocation=invocation,
                    warnings=tuple(errors[:start]), error=failure)
+
+
+def _module_missing_report(run: _Run, errors: list[str], module: str | None) -> str | None:
+    """runpy's report that -m's module cannot be found (or is a package without __main__),
+    when it is the last line of stderr and the status is 1 ('<sys.executable>: No module
+    named X', Lib/runpy.py _run_module_as_main: sys.exit(msg)); None otherwise."""
+    if module is None or run.returncode != 1 or not errors:
+        return None
+    last = errors[-1]
+    package = (f": No module named {module}.__main__; {module!r} is a package and cannot be "
+               "directly executed")
+    return last if last.endswith((f": No module named {module}", package)) else None
 
 
 def _probed_values(stdout: str) -> dict[str, Any] | None:

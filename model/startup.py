@@ -48,6 +48,13 @@ R_RUNPY_SHADOWED = rule(
     "them ahead of the stdlib's (in the working directory, sys.path[0]) is code the model "
     "does not run.",
     "Modules/main.c pymain_run_module; Lib/runpy.py imports")
+R_MODULE_MISSING = rule(
+    "startup.module-missing", "startup",
+    "-m names a top-level module that no meta-path finder finds (built-in, frozen, then "
+    "sys.path in order), or a namespace package without __main__: runpy exits with status "
+    "1 and '<sys.executable>: No module named X' (for the package: 'No module named "
+    "X.__main__; 'X' is a package and cannot be directly executed').",
+    "Lib/runpy.py _get_module_details and _run_module_as_main (3.8-3.14)")
 
 
 @dataclass(frozen=True)
@@ -162,6 +169,15 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
             return Outcome(status="not-modelled", invocation=invocation,
                            error=Failure("runpy", shadowed), trace=_trace(steps, calc),
                            version=version)
+        missing = _module_missing(calc, path, line.target)
+        if missing:
+            # After start-up: site's warnings are printed, then runpy's report.
+            return Outcome(status="startup-failed", invocation=invocation,
+                           warnings=tuple(calc.warnings), error=Failure(
+                               "module-not-found", f"{calc.executable or ''}: {missing}"),
+                           trace=_trace(steps, calc), code_not_run=code_not_run,
+                           module_search_paths=tuple(calc.module_search_paths),
+                           stdlib_dir=calc.stdlib_dir, version=version)
     install = schemes.for_start(calc, path)  # before the trace is taken: it adds a step
     return Outcome(
         status="ok", invocation=invocation,
@@ -204,6 +220,28 @@ def _runner_shadowed(calc: Calc, path: tuple[str, ...]) -> str:
     name, found = odd[0], odd[1]
     calc.step(R_RUNPY_SHADOWED, f"{name} from {found.origin!r}")
     return f"-m would import {name} from {found.origin}, not the stdlib's copy"
+
+
+def _module_missing(calc: Calc, path: tuple[str, ...], name: str) -> str:
+    """runpy's report when ``name`` (-m's argument) is a top-level module that import cannot
+    find, or a namespace package without a __main__ module ('' otherwise).  Dotted and
+    relative names, and regular packages, are not decided here (runpy imports the parent
+    package first: code the model does not run)."""
+    from prefixlab.model import imports  # imports reads World from here: import at use
+
+    if not name or "." in name or not calc.inputs.build.builtin_modules:
+        return ""
+    context = imports.context_of(calc, path)
+    found = imports.which(context, name).found
+    if found is None:
+        report = f"No module named {name}"
+    elif found.kind == "namespace" and imports.which(context, name + ".__main__").found is None:
+        report = (f"No module named {name}.__main__; {name!r} is a package and cannot be "
+                  "directly executed")
+    else:
+        return ""
+    calc.step(R_MODULE_MISSING, f"{report} (sys.path {list(path)!r})")
+    return report
 
 
 def exec_target(fs: FsView, invocation: Invocation, cwd: str,

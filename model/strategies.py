@@ -4,7 +4,7 @@ Everything is generated *by construction*: an install tree is laid out, then lin
 ._pth files, build markers and decoys are added around it, then an invocation is written that
 reaches one of its entry points in one of the ways a user or a builder would (absolute path,
 relative path, bare name on PATH, a lying argv[0], ...).  Nothing is filtered, so Hypothesis
-shrinks toward the plainest case: one install, the binary run by its absolute path, -S -c.
+shrinks toward the plainest case: one install, the binary run by its absolute path, -c.
 
 Paths are written under the placeholder :data:`ROOT`; :meth:`Case.at` binds it to the directory
 where the case is materialized (see prefixlab.impl.materialize), so the same case can be
@@ -41,6 +41,11 @@ materializes the case writes the probe's code there (prefixlab.impl.campaign doe
 
 PROBE_MODULE = "prefixlab_probe"
 """The module name a case runs with -m."""
+
+ABSENT_MODULE = "prefixlab_absent_module"
+"""A module name no case gives a module file: -m of it shows runpy's report of a module it
+cannot find (or, where a case has a directory of that name, of a namespace package without
+__main__).  prefixlab.impl.probe runs -m of it as it is."""
 
 NIX_SITECUSTOMIZE = b"# prefixlab placeholder: the nix-classic sitecustomize\n"
 """Content of a sitecustomize.py standing for nixpkgs' (prefixlab.impl.nixsite's text is
@@ -519,9 +524,10 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
                                       ROOT + "/nowhere/bin/python3", *d.entries, *d.odd]))
         d.features.append("argv0:differs")
     _environment(draw, d, env, cwd)
-    # Without -S site runs (issue 3): nine cases in ten (generation 3-site; getpath alone
-    # is generation 1-getpath's mix).  The case still shrinks to -S, getpath alone.
-    with_site = "site" in d.features or draw(st.integers(0, 4)) > 0
+    # Without -S site runs (issue 3): in most cases (getpath alone is generation 1-getpath's
+    # mix), and a case shrinks toward it (Hypothesis also draws the simplest value more
+    # often than its share: -S as the simple value gave a quarter of the cases, not a tenth).
+    with_site = "site" in d.features or not _one_in(draw, 8)
     flags = [] if with_site else ["-S"]
     flags += draw(st.lists(st.sampled_from(["-E", "-I", "-s", "-P"]), max_size=2, unique=True))
     # -P before 3.11 is a usage error, and PYTHONSAFEPATH is ignored: both are kept, as cases.
@@ -540,7 +546,10 @@ def _inside_stdlib(d: _Draft, path: str) -> bool:
 
 def _script_or_module(draw: st.DrawFn, d: _Draft, cwd: str) -> list[str]:
     """Run a probe script (by an absolute or relative path, maybe through a link) or the probe
-    module with -m from the working directory; sys.path[0] then comes from them."""
+    module with -m from the working directory; sys.path[0] then comes from them.  Or -m of a
+    module that is not there (maybe a directory of its name: a namespace package)."""
+    if _one_in(draw, 4):
+        return _absent_module(draw, d, cwd)
     module = f"{cwd}/{PROBE_MODULE}.py"
     # Only under ROOT: the working directory may be the host binary's own (host-binary).
     if (draw(st.booleans()) and cwd.startswith(ROOT) and d.free(module)
@@ -562,6 +571,20 @@ def _script_or_module(draw: st.DrawFn, d: _Draft, cwd: str) -> list[str]:
     spelled = draw(st.sampled_from(["absolute", "relative"]))
     d.features.append(f"run:script-{spelled}")
     return [run if spelled == "absolute" else _relative(cwd, run)]
+
+
+def _absent_module(draw: st.DrawFn, d: _Draft, cwd: str) -> list[str]:
+    where = draw(st.sampled_from(["nowhere", "nowhere", "cwd", "extra"]))
+    # ROOT/extra is where the site cases' .pth lines point (and their import lines name
+    # ABSENT_MODULE too).
+    directory = {"nowhere": None, "cwd": cwd, "extra": ROOT + "/extra"}[where]
+    if (directory is not None and directory.startswith(ROOT) and not _inside_stdlib(d, directory)
+            and d.free(f"{directory}/{ABSENT_MODULE}")):
+        d.mkdirs(f"{directory}/{ABSENT_MODULE}")
+        d.features.append(f"run:module-absent:namespace-{where}")
+    else:
+        d.features.append("run:module-absent")
+    return ["-m", ABSENT_MODULE]
 
 
 def _noisy(draw: st.DrawFn, path: str) -> str:
@@ -601,7 +624,8 @@ def _environment(draw: st.DrawFn, d: _Draft, env: dict[str, str], cwd: str) -> N
 def cases(draw: st.DrawFn, target: Target) -> Case:
     """A start-up case for ``target``: one or two installs and what surrounds them.
 
-    Shrinks toward: a single install with its real stdlib, run by absolute path with -S -c.
+    Shrinks toward: a single install with its real stdlib, run by absolute path with -c
+    (site imported).
     """
     d = _Draft(target)
     prefix = _install(draw, d)
