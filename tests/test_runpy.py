@@ -16,7 +16,7 @@ from prefixlab.impl.interpreters import Interpreter
 from prefixlab.impl.materialize import materialize, scratch_dir
 from prefixlab.impl.probe import ABSENT_MODULE, probe
 from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model.fs import Dir, File, Layout
+from prefixlab.model.fs import Dir, File, Layout, Node
 from prefixlab.model.invocation import Invocation
 from prefixlab.model.startup import World, predict
 
@@ -25,7 +25,8 @@ from conftest import in_scope_interpreters, interpreter_id, require_oracle
 INTERPRETERS = list(in_scope_interpreters())
 
 # (what the working directory holds, options, PYTHONPATH entries below the root)
-SITUATIONS = {
+Situation = tuple[dict[str, "bytes | None"], tuple[str, ...], tuple[str, ...]]
+SITUATIONS: dict[str, Situation] = {
     "nowhere": ({}, ("-S",), ()),
     "nowhere-site": ({}, (), ()),
     "namespace-in-cwd": ({ABSENT_MODULE: None}, ("-S",), ()),
@@ -48,7 +49,7 @@ def test_missing_module(interp: Interpreter, situation: str) -> None:
     assert interp.constants is not None
     files, options, pythonpath = SITUATIONS[situation]
     with scratch_dir("prefixlab-runpy-") as root:
-        nodes = {root: Dir()}
+        nodes: dict[str, Node] = {root: Dir()}
         for name, data in files.items():
             parts = name.split("/")
             for i in range(1, len(parts)):
