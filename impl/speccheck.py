@@ -1,0 +1,226 @@
+"""The environment spec checked on the real interpreters: build, run, observe, judge.
+
+:func:`check` writes a package set (:mod:`prefixlab.model.envpackage_strategies`) to disk,
+builds an environment of it with a flavour of ``build env`` (the reference or a historical
+nixpkgs one, in process through :func:`prefixlab.impl.build_env.build_env`), runs the
+environment's interpreter entries, its package scripts, the environment reached through a link
+to its directory and venvs made from it with ``ENV/bin/python -m venv``, and hands what they
+printed to :func:`prefixlab.model.venvspec.check_env`.
+
+Every program runs with a clean environment (``env -i`` style: ``PATH=/usr/bin:/bin``, a
+scratch ``HOME``, nothing else), in a scratch working directory, with a timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from prefixlab.impl import nixbuild, wrapgen
+from prefixlab.impl.build_env import build_env
+from prefixlab.impl.materialize import Binding, materialize
+from prefixlab.model import venvspec
+from prefixlab.model.envpackage_strategies import BoundSet, PackageSet
+from prefixlab.model.fs import File
+from prefixlab.model.plan import CWrapper
+from prefixlab.model.venvspec import (EnvDescription, EnvObservation, Run, Verdict,
+                                      VenvObservation)
+
+TIMEOUT = 60.0
+FLAVOURS = ("reference", *venvspec.FLAVOURS)
+"""Flavour names here: build env's, with nix-297628's argv0 mode after a slash."""
+VENV_MODULE = "prefixlab_venv_own"
+
+
+class SpecCheckError(Exception):
+    """The environment could not be set up (one line)."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    description: EnvDescription
+    observation: EnvObservation
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def failed(self) -> frozenset[str]:
+        return venvspec.failed(self.verdicts)
+
+    def explain(self) -> str:
+        return "\n".join(f"{'ok  ' if v.ok else 'FAIL'} {v.property}: {v.reason}"
+                         for v in self.verdicts)
+
+
+def clean_environ(home: str, path: str = "/usr/bin:/bin") -> dict[str, str]:
+    return {"PATH": path, "HOME": home}
+
+
+def _run(argv: Sequence[str], how: str, tag: str, *, env: dict[str, str], cwd: str,
+         executable: str | None = None) -> Run:
+    try:
+        done = subprocess.run(list(argv), capture_output=True, env=env, cwd=cwd,
+                              timeout=TIMEOUT, executable=executable)
+    except subprocess.TimeoutExpired:
+        return Run(how, -1, error=f"timed out after {TIMEOUT:.0f} s")
+    except OSError as error:
+        return Run(how, -1, error=f"{type(error).__name__}: {error.strerror}")
+    out = done.stdout.decode("utf-8", "surrogateescape")
+    marks, report, environ = venvspec.parse_output(out, tag)
+    errors = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    return Run(how, done.returncode, report, marks, environ, errors[-1] if errors else "")
+
+
+def _probe_argv(names: Sequence[str]) -> list[str]:
+    return ["-c", venvspec.probe_line(names, ())]
+
+
+# -- the package set on disk ----------------------------------------------------------------------
+def write_packages(packages: PackageSet, root: str, python: str) -> BoundSet:
+    """Materialize the set under ``root`` (which must not exist), wrappers generated (shell:
+    wrapgen with the machine's bash) or compiled (makeBinaryWrapper, cached)."""
+    bound = packages.bind(root, python)
+    bash = shutil.which("bash") or "/bin/bash"
+    layout = bound.layout
+    bindings: dict[str, Binding] = {}
+    for wrapper in bound.wrappers:
+        if wrapper.binary:
+            compiled = nixbuild.compiled(CWrapper(wrapper.path, wrapper.original, wrapper.flags))
+            layout = layout.with_node(wrapper.path, File(b"", 0o755))
+            bindings[wrapper.path] = ("hardlink", compiled)
+        else:
+            text = wrapgen.shell_wrapper(wrapper.original, wrapper.flags, shell=bash)
+            layout = layout.with_node(wrapper.path, File(text.encode("utf-8", "surrogateescape"),
+                                                         0o755))
+    materialize(layout, root, bindings=bindings)
+    return bound
+
+
+def package_python(flavour: str, interpreter: str, env: str) -> str:
+    """The interpreter the packages are built for: the base interpreter for the reference
+    flavour; for the nix flavours the store python laid out inside the environment, as
+    nixpkgs' packages name their own python (model.nixflavours.STORE)."""
+    if flavour == "reference":
+        return interpreter
+    base = nixbuild.base_python(interpreter)
+    from prefixlab.model.nixflavours import STORE
+    return f"{env}/{STORE}/{base.name}/bin/{base.executable}"
+
+
+def build(flavour: str, interpreter: str, roots: Sequence[str], env: str) -> None:
+    name, _, mode = flavour.partition("/")
+    options = (("argv0-mode", mode),) if mode else ()
+    try:
+        build_env(env, interpreter, list(roots), flavor=name, options=options)
+    except Exception as error:  # one line for the test report, whatever the builder raised
+        raise SpecCheckError(f"building {flavour} at {env}: {error}") from None
+
+
+# -- observing ------------------------------------------------------------------------------------
+def _entries(env: str) -> list[str]:
+    names = sorted(n for n in os.listdir(f"{env}/bin")
+                   if n == "python" or (n.startswith("python3") and "-" not in n))
+    return names
+
+
+def observe_entries(env: str, modules: Sequence[str], scratch: str) -> tuple[Run, ...]:
+    home = f"{scratch}/home"
+    runs = []
+    for name in _entries(env):
+        runs.append(_run([f"{env}/bin/{name}", *_probe_argv(modules)], f"{env}/bin/{name}",
+                         "", env=clean_environ(home), cwd=scratch))
+        runs.append(_run([name, *_probe_argv(modules)], f"{name} on PATH={env}/bin:...", "",
+                         env=clean_environ(home, f"{env}/bin:/usr/bin:/bin"), cwd=scratch,
+                         executable=f"{env}/bin/{name}"))
+    return tuple(runs)
+
+
+def observe_scripts(env: str, scripts: Sequence[venvspec.ScriptExpectation], scratch: str
+                    ) -> tuple[tuple[str, Run], ...]:
+    home = f"{scratch}/home"
+    return tuple((s.name, _run([f"{env}/bin/{s.name}"], f"{env}/bin/{s.name}", s.tag,
+                               env=clean_environ(home), cwd=scratch)) for s in scripts)
+
+
+def observe_link(env: str, link: str, modules: Sequence[str], scratch: str) -> tuple[Run, ...]:
+    os.symlink(env, link)
+    home = f"{scratch}/home"
+    return tuple(_run([f"{link}/bin/{name}", *_probe_argv(modules)], f"{link}/bin/{name}", "",
+                      env=clean_environ(home), cwd=scratch) for name in _entries(env))
+
+
+def _cfg(path: str) -> tuple[tuple[str, str], ...]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return ()
+    out = []
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep:
+            out.append((key.strip().lower(), value.strip()))
+    return tuple(out)
+
+
+def observe_venv(maker: Sequence[str], venv: str, base: str, system_site: bool,
+                 version: tuple[int, int], base_modules: Sequence[str],
+                 base_sites: Sequence[str], scratch: str) -> VenvObservation:
+    """Make a venv with ``maker`` (a command, the venv path is appended), install one module
+    into its own site-packages, run its python with the probe."""
+    home = f"{scratch}/home"
+    argv = [*maker, *(["--system-site-packages"] if system_site else []), venv]
+    created = _run(argv, " ".join(argv), "", env=clean_environ(home), cwd=scratch)
+    own_site = f"{venv}/lib/python{version[0]}.{version[1]}/site-packages"
+    cfg = _cfg(f"{venv}/pyvenv.cfg")
+    home_key = dict(cfg).get("home", "")
+    run = None
+    if created.status == 0:
+        if os.path.isdir(own_site):
+            with open(f"{own_site}/{VENV_MODULE}.py", "w", encoding="utf-8") as handle:
+                handle.write("OWN = True\n")
+        run = _run([f"{venv}/bin/python", *_probe_argv([VENV_MODULE, *base_modules])],
+                   f"{venv}/bin/python", "", env=clean_environ(home), cwd=scratch)
+    return VenvObservation(venv, base, system_site, created, cfg,
+                           bool(home_key) and os.path.isdir(home_key), run, VENV_MODULE,
+                           tuple(base_modules), own_site, tuple(base_sites))
+
+
+def _site_dirs(runs: Sequence[Run]) -> tuple[str, ...]:
+    for run in runs:
+        if run.report is not None:
+            return tuple(p for p in run.report.path
+                         if p.endswith(("site-packages", "dist-packages")))
+    return ()
+
+
+# -- the whole check -------------------------------------------------------------------------------
+def check(flavour: str, interpreter: str, version: tuple[int, int], packages: PackageSet,
+          scratch: str, *, venvs: bool = True, link: bool = True) -> Checked:
+    """Build ``packages`` into an environment of ``flavour`` for ``interpreter`` under
+    ``scratch`` (an existing empty directory) and judge it."""
+    os.makedirs(f"{scratch}/home", exist_ok=True)
+    env = f"{scratch}/env"
+    bound = write_packages(packages, f"{scratch}/pkgs", package_python(flavour, interpreter,
+                                                                        env))
+    build(flavour, interpreter, bound.roots, env)
+    desc = EnvDescription(env, os.path.realpath(env), bound.modules, bound.scripts, flavour)
+    entries = observe_entries(env, bound.modules, scratch)
+    scripts = observe_scripts(env, bound.scripts, scratch)
+    through: tuple[Run, ...] = ()
+    link_path = ""
+    if link:
+        link_path = f"{scratch}/env-link"
+        through = observe_link(env, link_path, bound.modules, scratch)
+    observed_venvs: list[VenvObservation] = []
+    if venvs:
+        sites = _site_dirs(entries)
+        maker = [f"{env}/bin/python", "-m", "venv", "--without-pip"]
+        for system_site in (True, False):
+            name = "venv-system" if system_site else "venv-isolated"
+            observed_venvs.append(observe_venv(maker, f"{scratch}/{name}", env, system_site,
+                                               version, bound.modules, sites, scratch))
+    obs = EnvObservation(entries, scripts, through, link_path, tuple(observed_venvs))
+    return Checked(desc, obs, tuple(venvspec.check_env(desc, obs)))

@@ -1,0 +1,408 @@
+"""Package sets for composed environments: prefix-like trees and the scripts packagers leave.
+
+A package is a tree ``lib/pythonX.Y/site-packages/...`` plus ``bin/``, as ``build env``
+takes it.  A set covers what buildEnv merges have to handle (nixpkgs builder.pl, research
+nixpkgs-python-env.md §1.2): modules and regular packages linked whole, shared namespace
+directories (``google/``, ``zope/``, with an identical pkgutil-style ``__init__.py`` or none)
+that must be exploded, identical files in several packages (allowed), and these scripts:
+
+* ``plain``: a Python script whose ``#!`` names the interpreter the package was built for;
+* ``nix-wrapped``: nixpkgs' wrapPythonPrograms pair, ``bin/.NAME-wrapped`` (the script with
+  the preamble where nixpkgs' sed puts it, :mod:`prefixlab.model.nixwrap`) and ``bin/NAME``, a
+  makeShellWrapper wrapper (``wrapProgram``: ``--inherit-argv0``, PATH, PYTHONNOUSERSITE, a
+  variable of its own, sometimes flags drawn by :mod:`prefixlab.model.wrapper_strategies`);
+* ``binary-wrapped``: the same with a makeBinaryWrapper wrapper (compiled by the impl side);
+* ``shell-tool``: a ``#!/bin/sh`` program wrapped with wrapProgram (not Python);
+* ``trampoline``: pypa/installer's long-shebang form, ``#!/bin/sh`` /
+  ``'''exec' PYTHON "$0" "$@"`` / ``' '''`` then the Python code;
+* ``symlink``: ``bin/ALIAS`` a link to another script of the package (in ``bin/`` or
+  ``libexec/``).
+
+Python script bodies are the shapes of :func:`prefixlab.model.script_strategies.python_scripts`
+(docstrings, ``__future__`` imports, cookies, continuations, CR-LF ...), kept only when CPython
+compiles them, then instrumented for :mod:`prefixlab.model.venvspec`: a marker line before the
+first statement (where a line-deleting unwrapper strikes first), the probe, a last marker.
+
+Paths are written under two placeholders bound by :meth:`PackageSet.bind`: :data:`ROOT`, the
+directory holding the package trees, and :data:`PYTHON`, the interpreter the packages were
+built for (the base interpreter for the reference flavour, the store python for the nix ones).
+Wrappers are kept as specifications (original, flags); the impl side writes their text
+(:mod:`prefixlab.impl.wrapgen`) or compiles them.  Shrinks toward one package with one module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from hypothesis import strategies as st
+
+from prefixlab.model import venvspec
+from prefixlab.model.fs import File, Layout, Node, Symlink
+from prefixlab.model.nixwrap import NixWrap, wrap_python_programs
+from prefixlab.model.script_strategies import python_scripts
+from prefixlab.model.venvspec import ScriptExpectation
+from prefixlab.model.wrapper_strategies import flag_lists
+
+ROOT = "/@prefixlab-packages@"
+PYTHON = "/@prefixlab-python@/bin/python"
+"""Contains '/python', as wrapPythonPrograms requires of the interpreters it patches."""
+
+KINDS = ("plain", "nix-wrapped", "binary-wrapped", "shell-tool", "trampoline", "symlink")
+OPTIONS = ("", "-O", "-E", "-s", "-B", "-u", "-Es")
+"""#! arguments whose effect the probe can see (venvspec.OPTION_FLAGS)."""
+VALUES = ("x", "a b", "it's", "$HOME", "é")
+NAMESPACES = ("google", "zope")
+PKGUTIL_INIT = b"__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
+
+
+@dataclass(frozen=True)
+class WrapperSpec:
+    """A wrapper to generate: ``make{Shell,Binary}Wrapper ORIGINAL PATH FLAGS``."""
+
+    path: str
+    """Relative to the package root."""
+    original: str
+    flags: tuple[str, ...]
+    binary: bool = False
+
+
+@dataclass(frozen=True)
+class EnvPackage:
+    name: str
+    nodes: tuple[tuple[str, Node], ...]
+    """Relative to the package root."""
+    wrappers: tuple[WrapperSpec, ...] = ()
+    modules: tuple[str, ...] = ()
+    scripts: tuple[ScriptExpectation, ...] = ()
+    features: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BoundWrapper:
+    path: str
+    """Absolute."""
+    original: str
+    flags: tuple[str, ...]
+    binary: bool
+
+
+@dataclass(frozen=True)
+class BoundSet:
+    layout: Layout
+    roots: tuple[str, ...]
+    """The package roots, in order."""
+    wrappers: tuple[BoundWrapper, ...]
+    modules: tuple[str, ...]
+    scripts: tuple[ScriptExpectation, ...]
+
+
+def _bind(text: str, root: str, python: str) -> str:
+    return text.replace(ROOT, root).replace(PYTHON, python)
+
+
+def _bind_bytes(data: bytes, root: str, python: str) -> bytes:
+    return data.replace(ROOT.encode(), root.encode("utf-8", "surrogateescape")).replace(
+        PYTHON.encode(), python.encode("utf-8", "surrogateescape"))
+
+
+@dataclass(frozen=True)
+class PackageSet:
+    version: tuple[int, int]
+    packages: tuple[EnvPackage, ...]
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return tuple(sorted({f for p in self.packages for f in p.features}))
+
+    def bind(self, root: str, python: str) -> BoundSet:
+        """Placeholders replaced: ``root`` holds the trees, ``python`` is the interpreter the
+        packages were built for."""
+        layout = Layout()
+        wrappers: list[BoundWrapper] = []
+        for package in self.packages:
+            base = f"{root}/{package.name}"
+            layout = layout.with_dir(base)
+            for rel, node in package.nodes:
+                if isinstance(node, File):
+                    node = File(_bind_bytes(node.data, root, python), node.mode)
+                elif isinstance(node, Symlink):
+                    node = Symlink(_bind(node.target, root, python))
+                layout = layout.with_node(f"{base}/{rel}", node)
+            wrappers += [BoundWrapper(f"{base}/{w.path}", _bind(w.original, root, python),
+                                      tuple(_bind(f, root, python) for f in w.flags), w.binary)
+                         for w in package.wrappers]
+        scripts = tuple(replace(s, doc=_bind(s.doc, root, python) if s.doc is not None
+                                else None) for p in self.packages for s in p.scripts)
+        return BoundSet(layout, tuple(f"{root}/{p.name}" for p in self.packages),
+                        tuple(wrappers), tuple(m for p in self.packages for m in p.modules),
+                        scripts)
+
+
+# -- Python scripts -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Instrumented:
+    text: bytes
+    marks: int
+    doc: str | None
+    futures: tuple[str, ...]
+
+
+def instrument(source: bytes, tag: str, names: Sequence[str], variables: Sequence[str]
+               ) -> Instrumented | None:
+    """The script with venvspec's marker before its first statement, then the probe and a
+    last marker; None when CPython would not compile it."""
+    try:
+        compile(source, "<script>", "exec", dont_inherit=True)
+        shape = venvspec.script_shape(source)
+    except (SyntaxError, ValueError):
+        return None
+    lines = source.split(b"\n")
+    first = venvspec.mark_line(tag, 1).encode() + b"\n"
+    if source and not source.endswith(b"\n"):
+        source += b"\n"
+        lines = source.split(b"\n")
+    if shape.first_statement is not None:
+        at = shape.first_statement
+        text = b"\n".join(lines[:at]) + (b"\n" if at else b"") + first + b"\n".join(lines[at:])
+    else:
+        text = source + first
+    text += (venvspec.probe_line(names, variables) + "\n"
+             + venvspec.mark_line(tag, 2) + "\n").encode()
+    try:
+        compile(text, "<script>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
+    return Instrumented(text, 2, shape.doc, shape.futures)
+
+
+def shell_tool(tag: str, variables: Sequence[str]) -> bytes:
+    """A ``#!/bin/sh`` program printing its markers and the variables it was given."""
+    lines = ["#!/bin/sh", f"echo '{venvspec.MARK} {tag} 1'"]
+    for name in variables:
+        lines.append(f'if [ "${{{name}+set}}" = set ]; then '
+                     f'printf "%s\\n" "{venvspec.ENVIRON} {name}=${name}"; fi')
+    lines.append(f"echo '{venvspec.MARK} {tag} 2'")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def trampoline(python: str) -> bytes:
+    """pypa/installer's launcher for long or spaced interpreter paths (installer
+    scripts.py _build_shebang): the shell execs the interpreter, Python reads a docstring."""
+    return ("#!/bin/sh\n'''exec' " + _sh_quote(python) + ' "$0" "$@"\n' + "' '''\n").encode()
+
+
+def _sh_quote(text: str) -> str:
+    # shlex.quote's rule (the path placeholders are safe words until bound; bound paths here
+    # never need quoting either, but keep the rule for any caller).
+    if text and all(c.isalnum() or c in "@%+=:,./-_" for c in text):
+        return text
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+INSTALLER_BODY = (b"# -*- coding: utf-8 -*-\nimport re\nimport sys\n"
+                  b"sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n")
+"""pypa/installer's console-script body (scripts.py _SCRIPT_TEMPLATE) without the entry point
+call: the preamble lands on line 3 (research §4.3, the shape #297628 assumed)."""
+PRETALX_BODY = b"import os\nimport sys\nos.getcwd()\n"
+"""pretalx's manage.py shape (#302315): the preamble lands on line 2, sed '3d' strikes code."""
+
+
+@dataclass(frozen=True)
+class _Made:
+    nodes: list[tuple[str, Node]]
+    wrappers: list[WrapperSpec]
+    scripts: list[ScriptExpectation]
+
+
+def _python_script(name: str, tag: str, body: bytes, option: str, modules: Sequence[str],
+                   variables: Sequence[str], *, lead: bytes = b"#!") -> Instrumented | None:
+    line1 = lead + PYTHON.encode() + (b" " + option.encode() if option else b"") + b"\n"
+    return instrument(line1 + body, tag, modules, variables)
+
+
+def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: bytes,
+                option: str, modules: Sequence[str], *, variable: tuple[str, str] | None = None,
+                extra_flags: Sequence[str] = (), lead: bytes = b"#!") -> _Made | None:
+    """One script of ``kind`` (not 'symlink') in package ``pkg``: its nodes, wrappers and
+    expectation; None when the body does not compile."""
+    tag = f"{pkg}.{name}"
+    variables = [variable[0]] if variable else []
+    wrapper_env = (variable,) if variable else ()
+    options = tuple(option.lstrip("-"))
+    hidden = f"bin/.{name}-wrapped"
+    root = f"{ROOT}/{pkg}"
+    site = f"{root}/lib/python{version[0]}.{version[1]}/site-packages"
+    wrap_flags = ["--inherit-argv0"]  # wrapProgram
+    if kind in ("nix-wrapped", "binary-wrapped"):
+        # wrap.sh: --prefix PATH : program_PATH, --set PYTHONNOUSERSITE true, makeWrapperArgs
+        wrap_flags += ["--prefix", "PATH", ":", PYTHON.rsplit("/", 1)[0],
+                       "--set", "PYTHONNOUSERSITE", "true"]
+    if variable:
+        wrap_flags += ["--set", *variable]
+    wrap_flags += list(extra_flags)
+    if kind == "shell-tool":
+        nodes: list[tuple[str, Node]] = [(hidden, File(shell_tool(tag, variables), 0o755))]
+        return _Made(nodes, [WrapperSpec(f"bin/{name}", f"{root}/{hidden}", tuple(wrap_flags))],
+                     [ScriptExpectation(name, tag, 2, False, kind, wrapper_env)])
+    if kind == "trampoline":
+        made = instrument(trampoline(PYTHON) + body, tag, modules, variables)
+        if made is None:
+            return None
+        return _Made([(f"bin/{name}", File(made.text, 0o755))], [],
+                     [ScriptExpectation(name, tag, made.marks, True, kind, (), (), made.doc,
+                                        made.futures, tuple(modules))])
+    made = _python_script(name, tag, body, option, modules, variables, lead=lead)
+    if made is None:
+        return None
+    expectation = ScriptExpectation(name, tag, made.marks, True, kind, wrapper_env, options,
+                                    made.doc, made.futures, tuple(modules))
+    if kind == "plain":
+        return _Made([(f"bin/{name}", File(made.text, 0o755))], [], [expectation])
+    wrapped = wrap_python_programs(made.text, NixWrap(executable=PYTHON,
+                                                      argv0=f"{root}/bin/{name}",
+                                                      sitedirs=(site,)))
+    text = made.text if wrapped is None else wrapped.text
+    nodes = [(hidden, File(text, 0o755))]
+    return _Made(nodes, [WrapperSpec(f"bin/{name}", f"{root}/{hidden}", tuple(wrap_flags),
+                                     binary=kind == "binary-wrapped")], [expectation])
+
+
+def _module_nodes(pkg: str, version: tuple[int, int], namespace: str | None,
+                  ns_init: bool) -> tuple[list[tuple[str, Node]], list[str]]:
+    site = f"lib/python{version[0]}.{version[1]}/site-packages"
+    nodes: list[tuple[str, Node]] = [
+        (f"{site}/{pkg}mod.py", File(f"WHO = {pkg!r}\n".encode())),
+        (f"{site}/{pkg}pkg/__init__.py", File(b"")),
+        (f"{site}/{pkg}pkg/sub.py", File(b"X = 1\n")),
+        # an identical file in every package: builder.pl's contents check lets it through
+        ("share/prefixlab/COMMON", File(b"the same bytes in every package\n")),
+    ]
+    modules = [f"{pkg}mod", f"{pkg}pkg", f"{pkg}pkg.sub"]
+    if namespace:
+        if ns_init:
+            nodes.append((f"{site}/{namespace}/__init__.py", File(PKGUTIL_INIT)))
+        nodes.append((f"{site}/{namespace}/{pkg}/__init__.py", File(b"")))
+        modules.append(f"{namespace}.{pkg}")
+    return nodes, modules
+
+
+# -- strategies -----------------------------------------------------------------------------------
+_BODIES = python_scripts(env_options=False)
+
+
+@st.composite
+def _package(draw: st.DrawFn, index: int, version: tuple[int, int], namespaces: Sequence[str],
+             all_modules: Sequence[str], max_scripts: int) -> EnvPackage:
+    pkg = f"p{index}"
+    namespace = draw(st.sampled_from([None, *namespaces]))
+    ns_init = draw(st.booleans())
+    nodes, modules = _module_nodes(pkg, version, namespace, ns_init)
+    features = ["module", "package"] + ([f"namespace{'-init' if ns_init else ''}"]
+                                        if namespace else [])
+    wrappers: list[WrapperSpec] = []
+    scripts: list[ScriptExpectation] = []
+    names: list[str] = []
+    for k in range(draw(st.integers(0, max_scripts))):
+        kind = draw(st.sampled_from(KINDS))
+        name = f"{pkg}s{k}"
+        if kind == "symlink":
+            if not names:
+                continue
+            target = draw(st.sampled_from(names))
+            expectation = next(s for s in scripts if s.name == target)
+            nodes.append((f"bin/{name}", Symlink(target)))
+            scripts.append(replace(expectation, name=name, kind="symlink"))
+            features.append("symlink")
+            continue
+        script = draw(_BODIES)
+        variable = None
+        if kind != "plain" and kind != "trampoline" and draw(st.booleans()):
+            variable = (f"PREFIXLAB_WRAPPED_{pkg.upper()}S{k}", draw(st.sampled_from(VALUES)))
+        extra: list[str] = []
+        if kind in ("nix-wrapped", "binary-wrapped") and draw(st.integers(0, 3)) == 0:
+            extra = draw(flag_lists(binary=kind == "binary-wrapped", max_flags=2))
+            features.append("wrapper-flags")
+        option = draw(st.sampled_from(OPTIONS)) if kind != "shell-tool" else ""
+        made = make_script(kind, name, pkg, version, script.body if kind != "trampoline"
+                           else _utf8_only(script.body), option, all_modules,
+                           variable=variable, extra_flags=extra, lead=script.lead)
+        if made is None:
+            continue
+        if kind == "plain" and draw(st.integers(0, 3)) == 0:
+            # a script kept in libexec/, reached through a link in bin/
+            (path, node), = made.nodes
+            nodes.append((f"libexec/{name}.py", node))
+            nodes.append((path, Symlink(f"../libexec/{name}.py")))
+            features.append("symlink-libexec")
+        else:
+            nodes += made.nodes
+        wrappers += made.wrappers
+        scripts += made.scripts
+        names.append(name)
+        features.append(kind)
+    return EnvPackage(pkg, tuple(nodes), tuple(wrappers), tuple(modules), tuple(scripts),
+                      tuple(features))
+
+
+def _utf8_only(body: bytes) -> bytes:
+    # After a trampoline the coding cookie is too late (lines 1-2 only): UTF-8 it is.
+    try:
+        body.decode("utf-8")
+        return body
+    except UnicodeDecodeError:
+        return b"import os\n"
+
+
+@st.composite
+def package_sets(draw: st.DrawFn, version: tuple[int, int], *, max_packages: int = 3,
+                 max_scripts: int = 3) -> PackageSet:
+    """Up to ``max_packages`` packages for CPython ``version``, each with modules and up to
+    ``max_scripts`` scripts of the kinds above."""
+    count = draw(st.integers(1, max_packages))
+    namespaces = NAMESPACES[:draw(st.integers(1, len(NAMESPACES)))]
+    # The module names every script probes: all packages' modules (known before drawing).
+    all_modules: list[str] = []
+    for i in range(count):
+        all_modules += [f"p{i}mod", f"p{i}pkg", f"p{i}pkg.sub"]
+    packages = tuple(draw(_package(i, version, namespaces, all_modules, max_scripts))
+                     for i in range(count))
+    return PackageSet(version, packages)
+
+
+# -- minimal sets for the known failures ----------------------------------------------------------
+def minimal_set(case: venvspec.Case, version: tuple[int, int]) -> PackageSet:
+    """The package set of a known-failure case (venvspec.KNOWN_FAILURES): two packages with
+    modules, a shared namespace directory and a nixpkgs-wrapped console script of pypa/
+    installer's shape; the case adds one script."""
+    modules = ["p0mod", "p0pkg", "p0pkg.sub", "p1mod", "p1pkg", "p1pkg.sub"]
+    packages = []
+    for i in range(2):
+        pkg = f"p{i}"
+        nodes, mods = _module_nodes(pkg, version, "google", True)
+        packages.append(EnvPackage(pkg, tuple(nodes), (), tuple(mods), (), ("module",)))
+    extra = {
+        "plain-set": None,
+        "pretalx-script": ("nix-wrapped", PRETALX_BODY, "", None),
+        "shell-tool": ("shell-tool", b"", "", ("PREFIXLAB_WRAPPED_TOOL", "x")),
+        "flagged-script": ("nix-wrapped", INSTALLER_BODY, "-O", None),
+        "wrapper-var": ("nix-wrapped", INSTALLER_BODY, "", ("PREFIXLAB_WRAPPED_VAR", "a b")),
+        "bare-script": ("plain", INSTALLER_BODY, "", None),
+    }[case]
+    made = [make_script("nix-wrapped", "console", "p0", version, INSTALLER_BODY, "", modules)]
+    if extra is not None:
+        kind, body, option, variable = extra
+        made.append(make_script(kind, "extra", "p1", version, body, option, modules,
+                                variable=variable))
+    for i, m in enumerate(made):
+        assert m is not None, "a minimal script does not compile"
+        p = packages[i]
+        packages[i] = replace(p, nodes=p.nodes + tuple(m.nodes),
+                              wrappers=p.wrappers + tuple(m.wrappers),
+                              scripts=p.scripts + tuple(m.scripts),
+                              features=p.features + (m.scripts[0].kind,))
+    return PackageSet(version, tuple(packages))
+
+
+__all__ = ["BoundSet", "EnvPackage", "PackageSet", "PYTHON", "ROOT", "WrapperSpec",
+           "instrument", "minimal_set", "package_sets"]
