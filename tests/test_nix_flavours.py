@@ -405,6 +405,11 @@ def test_classic(scratch: str, interp: Interpreter) -> None:
     assert script["prefix"] == env and script["base_prefix"] != env
     assert _run([f"{env}/bin/foo-manage"]).stdout.startswith("manage")
     assert _run([f"{env}/bin/foo-sh"]).stdout.strip() == "FOO_VAR=x"
+    # section 2: the sitecustomize pops the NIX_* variables outside a venv; the wrapper's
+    # PYTHONNOUSERSITE stays and leaks to children (F-a3)
+    leaks = _run([_py(env, interp), "-c", "import os; print(sorted(k for k in os.environ if "
+                  "k.startswith(('NIX_', 'PYTHONNOUSERSITE'))))"])
+    assert leaks.stdout.strip() == "['PYTHONNOUSERSITE']", leaks.stderr
     # F-a2: a venv made from it is inert
     venv = f"{env}-venv"
     done = _run([_py(env, interp), "-m", "venv", "--without-pip", "--system-site-packages",
@@ -463,9 +468,20 @@ def test_resolve_argv0(scratch: str, interp: Interpreter) -> None:
         assert inside["foo"] is sees
 
 
+def _bounded(variants: list[str]) -> list[object]:
+    """(interpreter, variant) for every interpreter; beyond the oldest and the newest, only
+    with --sweep (each variant is one more environment per interpreter)."""
+    upstream = sorted((i for i in INTERPRETERS if i.constants is not None
+                       and i.constants.flavour == "upstream"), key=lambda i: i.version or ())
+    ends = {upstream[0].real_path, upstream[-1].real_path} if upstream else set()
+    return [pytest.param(i, v, id=f"{interpreter_id(i)}-{v}",
+                         marks=[] if i.real_path in ends else [pytest.mark.sweep])
+            for i in INTERPRETERS for v in variants]
+
+
 @pytest.mark.real
-@pytest.mark.parametrize("variant", ["v2", "v3", "297628-inherit", "classic"])
-@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+@pytest.mark.parametrize(("interp", "variant"),
+                         _bounded(["v2", "v3", "297628-inherit", "classic"]))
 def test_bare_argv0_by_absolute_path(scratch: str, interp: Interpreter, variant: str) -> None:
     """Section 10, F-d1 (and F-b8): exec by absolute path with argv[0] 'python3' and a PATH
     without the environment: the inheriting wrappers start from the wrong tree and the
@@ -480,3 +496,31 @@ def test_bare_argv0_by_absolute_path(scratch: str, interp: Interpreter, variant:
         assert found["prefix"] != env and found["foo"] is False
         # the same entry called by its path works (the failure is the bare argv[0])
         assert _report([_py(env, interp), "-c", REPORT])["foo"] is True
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(("interp", "variant"), _bounded(["v2", "v3"]))
+def test_directory_named_python3_on_path(scratch: str, interp: Interpreter,
+                                         variant: str) -> None:
+    """Section 10, F-d2: a directory named python3 earlier on PATH than the environment.
+    The shell skips it and runs the environment's python3 with argv[0] 'python3';
+    resolve_argv0 takes the directory (access(X_OK) accepts directories) and the environment
+    is lost; V2 leaves the search to CPython, whose isxfile skips directories."""
+    _upstream_site(interp)
+    env = _env(scratch, interp, variant)
+    decoy = f"{scratch}/decoy-{interpreter_id(interp)}"
+    os.makedirs(f"{decoy}/python3", exist_ok=True)
+    done = subprocess.run(["python3", "-c", REPORT], env={"PATH": f"{decoy}:{env}/bin:/usr/bin"},
+                          capture_output=True, text=True, timeout=60, cwd="/")
+    found = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
+    if variant == "v3":
+        assert found.get("prefix") != env and found.get("foo") is not True, done.stderr
+    else:
+        assert found["prefix"] == env and found["foo"] is True
+
+
+def test_297628_drops_shebang_flags() -> None:
+    """Section 10, F-b5: '#!...python3.11 -u' becomes '#!$out/bin/python3.11'."""
+    hidden = b"#!/nix/store/aaaa-python3-3.11.9/bin/python3.11 -u\n# c\nPRE\nimport os\n"
+    assert unwrapped_script(OUT, BASE, hidden).split(b"\n")[0] == \
+        f"#!{OUT}/bin/python3.11".encode()
