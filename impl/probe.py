@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import mmap
 import os
 import signal
 import stat
@@ -186,6 +187,8 @@ class _Run:
     stdout: str
     stderr: str
     timed_out: bool = False
+    executed: str = ""
+    """The file execve ran (the PATH candidate that worked)."""
 
 
 def probe(invocation: Invocation, *, timeout: float = 30.0) -> Outcome:
@@ -264,8 +267,14 @@ def _run(executable: str, argv: Sequence[str], invocation: Invocation, timeout: 
                               cwd=invocation.cwd, capture_output=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as expired:
-        return _Run(None, _decode(expired.stdout), _decode(expired.stderr), timed_out=True)
-    return _Run(done.returncode, _decode(done.stdout), _decode(done.stderr))
+        return _Run(None, _decode(expired.stdout), _decode(expired.stderr), timed_out=True,
+                    executed=_in(invocation.cwd, executable))
+    return _Run(done.returncode, _decode(done.stdout), _decode(done.stderr),
+                executed=_in(invocation.cwd, executable))
+
+
+def _in(cwd: str, path: str) -> str:
+    return path if path.startswith("/") else os.path.join(cwd, path)
 
 
 def _decode(data: bytes | str | None) -> str:
@@ -307,13 +316,31 @@ def _outcome(invocation: Invocation, run: _Run, module: str | None = None) -> Ou
     if failure.kind == "unknown" and start == len(errors) and run.returncode:
         # No start-up report from an interpreter and a failing status: a program of the
         # exec chain (a wrapper, env, a pyenv shim) stopped first; the model names such a
-        # failure by that status too (prefixlab.model.execchain).
+        # failure by that status too (prefixlab.model.execchain).  When the file executed
+        # is itself a CPython binary, the interpreter ran and ended without a report we
+        # know (code it ran exited): a failed start, named by its status all the same.
         code = run.returncode
         kind = f"signal-{-code}" if code < 0 else f"exit-{code}"
-        return Outcome(status="exec-failed", invocation=invocation,
+        ran = _is_cpython_binary(run.executed)
+        return Outcome(status="startup-failed" if ran else "exec-failed",
+                       invocation=invocation,
                        error=Failure(kind, "\n".join(errors) or _exit_text(code)))
     return Outcome(status="startup-failed", invocation=invocation,
                    warnings=tuple(errors[:start]), error=failure)
+
+
+def _is_cpython_binary(path: str) -> bool:
+    """Is ``path`` an ELF file holding CPython's main entry point (Py_BytesMain, 3.8+;
+    nixpkgs' binary wrappers, env and shells do not)?"""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"\x7fELF":
+                return False
+            handle.seek(0)
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return data.find(b"Py_BytesMain") >= 0
+    except (OSError, ValueError):
+        return False
 
 
 def _module_missing_report(run: _Run, errors: list[str], module: str | None) -> str | None:

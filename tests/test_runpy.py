@@ -33,7 +33,8 @@ SITUATIONS: dict[str, Situation] = {
     "namespace-on-pythonpath": ({f"pp/{ABSENT_MODULE}": None}, (), ("pp",)),
     "namespace-with-main": ({ABSENT_MODULE: None, f"{ABSENT_MODULE}/__main__.py": b""},
                             ("-S",), ()),
-    "module-on-pythonpath": ({f"pp/{ABSENT_MODULE}.py": b""}, ("-S",), ("pp",)),
+    "module-on-pythonpath": ({f"pp/{ABSENT_MODULE}.py": b"raise SystemExit(3)\n"}, ("-S",),
+                             ("pp",)),
     "isolated-cwd-namespace": ({ABSENT_MODULE: None}, ("-I",), ()),
 }
 
@@ -66,10 +67,13 @@ def test_missing_module(interp: Interpreter, situation: str) -> None:
         predicted = predict(world, invocation)
         observed = probe(invocation)
     if situation in ("namespace-with-main", "module-on-pythonpath"):
-        # The module runs (it prints nothing): the model says the start is fine, and the
-        # probe sees an interpreter that ran without printing a report.
+        # The module runs (it prints nothing): the model says the start is fine (it does not
+        # run the module's code), and the probe sees an interpreter that ran and ended
+        # without a report: a failed start named by its exit status, not a failed exec.
         assert predicted.status == "ok"
-        assert observed.error is None or observed.error.kind != "module-not-found"
+        assert observed.status == "startup-failed" and observed.error is not None
+        assert observed.error.kind == ("exit-3" if situation == "module-on-pythonpath"
+                                       else "unknown")
         return
     assert observed.status == "startup-failed", observed
     assert observed.error is not None and observed.error.kind == "module-not-found"
