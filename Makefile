@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: dev explain test test-all typecheck bench compiled sweep clean
+.PHONY: dev explain test test-all typecheck bench bench-build compiled sweep clean
 
 # The editable install is 'strict' (a link tree mypy can read); it is refreshed whenever the
 # set of source files changes, so a new module is importable without a manual reinstall.
@@ -35,7 +35,13 @@ typecheck: dev
 # (build/mypyc, rebuilt only when the sources changed; without a C compiler it is left out).
 bench: dev
 	-$(BIN)/python bench/compiled.py
+	-$(BIN)/python bench/builders.py
 	$(BIN)/python bench/predictions.py
+
+# The builders' benchmark alone: build venv against python -m venv, virtualenv and uv (pinned in
+# the dev extras), build env against cp -rs (bench/README.md).
+bench-build: dev
+	$(BIN)/python bench/builders.py
 
 compiled: dev
 	$(BIN)/python bench/compiled.py

@@ -1,0 +1,430 @@
+"""How fast are the reference builders?  `prefixlab build venv` against the usual venv makers,
+and `prefixlab build env` against `cp -rs` of the same package trees, in one run, one table.
+
+    .venv/bin/python bench/builders.py [--python PATH] [--repeat R] [--env-repeat R]
+                                       [--sizes 10,100,1000] [--in-process N] [--scratch DIR]
+                                       [--only venv|env]
+
+Rows (medians of R runs, the contenders of a section taking turns in every round):
+  venv  prefixlab build venv     the command, symlink mode, from the project venv
+        python -m venv           INTERPRETER -m venv --without-pip (the same interpreter)
+        virtualenv --no-seed     the pinned virtualenv (dev extras), app data in scratch, warm
+        uv venv                  the pinned uv (dev extras), offline, cache in scratch, warm
+        in process               plan + apply of a symlink-mode venv inside this process
+  env   build env N              prefixlab build env with N generated packages (bench/pkgtrees.py)
+        cp -rs N                 cp -rs of the same N package trees into one directory
+        build env 0              the same command with no package: the interpreter's own part,
+                                 which the per-package (marginal) time subtracts
+
+Targets, each marked met / NOT MET (exit status 1 when one is not met):
+  * build venv, as a command, is faster than python -m venv --without-pip;
+  * plan + apply in process takes under 2 ms;
+  * build env's time per package is flat: the marginal time per package at the largest size is
+    within 1.5x of that at the middle size (10 packages are too few to resolve against the
+    fixed cost of a command and are shown only);
+  * build env creates fewer filesystem entries than cp -rs for the same packages.
+See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pkgtrees  # noqa: E402  (bench/pkgtrees.py)
+
+from prefixlab.impl.interpreters import Interpreter, discover  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+IN_PROCESS_TARGET_MS = 2.0
+FLAT_FACTOR = 1.5
+OURS_ENV = {"PYTHONDONTWRITEBYTECODE": ""}
+"""prefixlab's own modules get their .pyc files in the warm-up round, as an installed package
+has them (pip compiles at install; the editable install's link tree has none until a run
+writes them, and PYTHONDONTWRITEBYTECODE=1 in the caller's environment would make every run
+compile prefixlab from source).  Only the project venv's tree is written to."""
+
+
+@dataclass
+class Row:
+    section: str
+    name: str
+    command: Sequence[str] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    seconds: list[float] = field(default_factory=list)
+    entries: int | None = None
+    packages: int = 0
+    note: str = ""
+    failed: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds) if self.seconds else float("nan")
+
+
+# -- running ------------------------------------------------------------------------------------
+class CommandFailed(Exception):
+    pass
+
+
+def run_timed(command: Sequence[str], env: Mapping[str, str], cwd: str) -> float:
+    """Wall time of one run of ``command`` (perf_counter around the child's whole life)."""
+    started = time.perf_counter()
+    done = subprocess.run(command, env={**os.environ, **env}, cwd=cwd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        last = (done.stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
+        raise CommandFailed(f"exit {done.returncode}: {last[:160]}")
+    return elapsed
+
+
+def remove(path: str) -> None:
+    if os.path.lexists(path):
+        shutil.rmtree(path)
+
+
+def run_rounds(rows: Sequence[Row], rounds: int, cwd: str, make_target: Callable[[Row, int], str]) -> None:
+    """``rounds`` rounds; in each every row runs once into a fresh target, timed, then the
+    target is counted (first time) and removed, untimed.  Round -1 is a warm-up (caches of uv,
+    virtualenv and prefixlab filled, the disk's metadata hot) and is not kept."""
+    for index in range(-1, rounds):
+        for row in rows:
+            if row.failed:
+                continue
+            target = make_target(row, index)
+            remove(target)
+            argv = [part.replace("{TARGET}", target) for part in row.command]
+            try:
+                elapsed = run_timed(argv, row.env, cwd)
+            except CommandFailed as error:
+                row.failed = str(error)
+                remove(target)
+                continue
+            if index >= 0:
+                row.seconds.append(elapsed)
+            if row.entries is None:
+                row.entries = pkgtrees.count_entries(target)
+            remove(target)
+
+
+# -- the venv section ---------------------------------------------------------------------------
+def venv_rows(python: str, scratch: str) -> list[Row]:
+    quiet = {"PYTHONDONTWRITEBYTECODE": "1"}  # never write pycs into an interpreter under test
+    uv_env = {"UV_OFFLINE": "1", "UV_NO_PYTHON_DOWNLOADS": "1", "UV_NO_CONFIG": "1",
+              "UV_CACHE_DIR": os.path.join(scratch, "uv-cache")}
+    venv_env = {"VIRTUALENV_OVERRIDE_APP_DATA": os.path.join(scratch, "virtualenv-app-data"),
+                **quiet}
+    return [
+        Row("venv", "prefixlab build venv",
+            [str(BIN / "prefixlab"), "build", "venv", "{TARGET}", "--python", python], OURS_ENV),
+        Row("venv", "python -m venv --without-pip",
+            [python, "-m", "venv", "--without-pip", "{TARGET}"], quiet),
+        Row("venv", "virtualenv --no-seed",
+            [str(BIN / "virtualenv"), "--quiet", "--no-seed", "--python", python, "{TARGET}"],
+            venv_env, note=tool_version([str(BIN / "virtualenv"), "--version"])),
+        Row("venv", "uv venv",
+            [str(BIN / "uv"), "venv", "--quiet", "--python", python, "{TARGET}"],
+            {**uv_env, **quiet},
+            note=tool_version([str(BIN / "uv"), "--version"])),
+    ]
+
+
+def tool_version(command: Sequence[str]) -> str:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "not installed (make dev)"
+    return " ".join(out.split()[:2])
+
+
+def in_process_venv(python: str, scratch: str, count: int) -> list[Row]:
+    """Plan + apply of a symlink-mode venv in this process, ``count`` times (median), after one
+    untimed build that fills prefixlab's cache of what it learned about ``python`` (keyed by
+    the request, TARGET included, so every build goes to the same TARGET, removed between
+    builds, untimed).  Beside the whole, the pure planning and the writer alone."""
+    whole = Row("venv", "in process: plan + apply")
+    planning = Row("venv", "... planning alone (plan_for)")
+    applying = Row("venv", "... writer alone (apply)")
+    try:
+        from prefixlab.impl import build_venv, writer
+    except ImportError as error:
+        whole.failed = f"prefixlab.impl.build_venv cannot be imported ({error})"
+        return [whole]
+    target = os.path.join(scratch, "in-process", "venv")
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    cwd = os.getcwd()
+    env = dict(os.environ)
+    options = build_venv.Options()
+    command = build_venv.command_line(python, target, options)
+    try:
+        remove(target)
+        build_venv.build_venv(python, target, options, cwd=cwd, env=env)  # warm-up
+        learned = build_venv.learn(python, target, options, cwd=cwd, env=env)
+        whole.note = "learned from the cache" if learned.cached else "NOT from the cache"
+        for _ in range(count):
+            remove(target)
+            started = time.perf_counter()
+            build_venv.build_venv(python, target, options, cwd=cwd, env=env)
+            whole.seconds.append(time.perf_counter() - started)
+        whole.entries = pkgtrees.count_entries(target)
+        for _ in range(count):
+            started = time.perf_counter()
+            planned = build_venv.plan_for(learned, target, options, cwd, command)
+            planning.seconds.append(time.perf_counter() - started)
+        for _ in range(count):
+            remove(target)
+            started = time.perf_counter()
+            writer.apply(planned.operations, target)
+            applying.seconds.append(time.perf_counter() - started)
+        remove(target)
+    except build_venv.BuildVenvError as error:
+        whole.failed = str(error)
+        return [whole]
+    return [whole, planning, applying]
+
+
+def profile_in_process(python: str, scratch: str, count: int, top: int = 20) -> str:
+    """cProfile of ``count`` warm in-process venv builds (top functions by cumulative time)."""
+    import cProfile
+    import io
+    import pstats
+
+    from prefixlab.impl import build_venv
+
+    target = os.path.join(scratch, "in-process", "profiled")
+    profiler = cProfile.Profile()
+    remove(target)
+    build_venv.build_venv(python, target)
+    for _ in range(count):
+        remove(target)
+        profiler.enable()
+        build_venv.build_venv(python, target)
+        profiler.disable()
+    remove(target)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+# -- the env section ----------------------------------------------------------------------------
+def env_rows(python: str, package_roots: Sequence[str], sizes: Sequence[int]) -> list[Row]:
+    rows = [Row("env", "build env 0", [str(BIN / "prefixlab"), "build", "env", "{TARGET}",
+                                      "--python", python], OURS_ENV, packages=0)]
+    for size in sizes:
+        chosen = package_roots[:size]
+        packages = [arg for root in chosen for arg in ("--package", root)]
+        rows.append(Row("env", f"build env {size}",
+                        [str(BIN / "prefixlab"), "build", "env", "{TARGET}", "--python", python,
+                         *packages], OURS_ENV, packages=size))
+        # cp needs the target directory made first; `mkdir` is part of the timed command.
+        rows.append(Row("env", f"cp -rs {size}",
+                        ["sh", "-c", 'mkdir "$0" && exec cp -rs "$@" "$0"', "{TARGET}",
+                         *(root + "/." for root in chosen)], packages=size))
+    return rows
+
+
+def marginal(rows: Mapping[str, Row], size: int) -> float:
+    """Seconds per package beyond the interpreter's own part (build env 0)."""
+    return (rows[f"build env {size}"].median - rows["build env 0"].median) / size
+
+
+# -- the table ----------------------------------------------------------------------------------
+def fmt_ms(seconds: float) -> str:
+    return "-" if seconds != seconds else f"{seconds * 1000:,.2f}"
+
+
+def table(rows: Sequence[Row], base: Mapping[str, float]) -> str:
+    lines = ["| section | row | runs | median ms | min ms | x baseline | entries | per package |"
+             " note |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for row in rows:
+        if row.failed:
+            lines.append(f"| {row.section} | {row.name} | 0 | - | - | - | - | - | "
+                         f"FAILED: {row.failed} |")
+            continue
+        ref = base.get(row.section, float("nan"))
+        ratio = row.median / ref if ref == ref and ref > 0 else float("nan")
+        per = ""
+        if row.packages:
+            per = f"{row.median / row.packages * 1e6:,.0f} µs wall/pkg"
+        lines.append(
+            f"| {row.section} | {row.name} | {len(row.seconds)} | {fmt_ms(row.median)} | "
+            f"{fmt_ms(min(row.seconds))} | {'-' if ratio != ratio else f'{ratio:.2f}'} | "
+            f"{'-' if row.entries is None else f'{row.entries:,}'} | {per} | {row.note} |")
+    return "\n".join(lines)
+
+
+def filesystem(path: str) -> str:
+    """The mount ``path`` is on (type, mount point) and what one mkdir and one symlink cost
+    there now: on a shared machine the disk's latency dominates every builder's time."""
+    best = ("?", "?")
+    with open("/proc/mounts", encoding="utf-8", errors="replace") as mounts:
+        for line in mounts:
+            fields = line.split()
+            if len(fields) > 2 and (path + "/").startswith(fields[1].rstrip("/") + "/") and \
+                    len(fields[1]) >= len(best[1].strip("?")):
+                best = (fields[2], fields[1])
+    probe = tempfile.mkdtemp(prefix="fs-probe-", dir=path)
+    started = time.perf_counter()
+    for index in range(100):
+        os.mkdir(os.path.join(probe, f"d{index}"))
+    middle = time.perf_counter()
+    for index in range(100):
+        os.symlink("d0", os.path.join(probe, f"l{index}"))
+    ended = time.perf_counter()
+    shutil.rmtree(probe)
+    return (f"{best[0]} on {best[1]}; mkdir {(middle - started) * 1e4:,.0f} µs, "
+            f"symlink {(ended - middle) * 1e4:,.0f} µs each (100 of each, now)")
+
+
+def pick_python(found: Sequence[Interpreter], wanted: str | None) -> Interpreter:
+    usable = [i for i in found if i.in_scope and not i.reason]
+    if wanted is not None:
+        for interp in found:
+            if wanted in (interp.path, interp.real_path) or \
+                    os.path.realpath(wanted) == interp.real_path:
+                return interp
+        raise SystemExit(f"{wanted}: not an interpreter prefixlab found here")
+    if not usable:
+        raise SystemExit("no in-scope interpreter found here")
+    return usable[-1]  # the newest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--python", help="the interpreter under test (default: the newest here)")
+    parser.add_argument("--repeat", type=int, default=15, help="rounds of the venv commands")
+    parser.add_argument("--env-repeat", type=int, default=5, help="rounds of the env commands")
+    parser.add_argument("--sizes", default="10,100,1000", help="package counts for build env")
+    parser.add_argument("--in-process", type=int, default=200,
+                        help="in-process venv builds timed")
+    parser.add_argument("--scratch", help="where to build (default: a new temporary directory)")
+    parser.add_argument("--only", choices=("venv", "env"))
+    parser.add_argument("--profile", action="store_true",
+                        help="add a cProfile of the in-process venv builds")
+    args = parser.parse_args(argv)
+    sizes = sorted(int(part) for part in args.sizes.split(","))
+
+    interp = pick_python(discover(), args.python)
+    python = interp.path
+    minor = "%d.%d" % (interp.version or (0, 0))[:2]
+    scratch = os.path.realpath(args.scratch or tempfile.mkdtemp(prefix="prefixlab-bench-"))
+    os.makedirs(scratch, exist_ok=True)
+    print(f"interpreter   {python} ({'.'.join(map(str, interp.version or ()))}, "
+          f"{interp.source})")
+    print(f"prefixlab     {BIN / 'prefixlab'} (runs on {sys.executable})")
+    print(f"scratch       {scratch}")
+    print(f"filesystem    {filesystem(scratch)}")
+    print(f"load average  {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"({os.cpu_count()} cores)")
+
+    rows: list[Row] = []
+    profiled = ""
+    base: dict[str, float] = {}
+    work = os.path.join(scratch, "work")
+    os.makedirs(work, exist_ok=True)
+    try:
+        if args.only in (None, "venv"):
+            venv = venv_rows(python, scratch)
+            run_rounds(venv, args.repeat, work,
+                       lambda row, i: os.path.join(work, f"venv-{venv.index(row)}"))
+            rows += venv
+            rows += in_process_venv(python, scratch, args.in_process)
+            if args.profile:
+                profiled = profile_in_process(python, scratch, args.in_process)
+            if not venv[1].failed:
+                base["venv"] = venv[1].median
+        if args.only in (None, "env"):
+            started = time.perf_counter()
+            roots = pkgtrees.write_packages(os.path.join(scratch, "packages"), max(sizes), minor)
+            print(f"packages      {len(roots)} generated in {time.perf_counter() - started:.1f} s "
+                  f"({sum(pkgtrees.count_entries(r) for r in roots):,} entries in all)")
+            env = env_rows(python, roots, sizes)
+            run_rounds(env, args.env_repeat, work,
+                       lambda row, i: os.path.join(work, f"env-{env.index(row)}"))
+            rows += env
+    finally:
+        if not args.scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    print()
+    print(table(rows, base))
+    print()
+    status = report(rows, sizes)
+    if profiled:
+        print()
+        print(profiled)
+    return status
+
+
+def report(rows: Sequence[Row], sizes: Sequence[int]) -> int:
+    by_name = {row.name: row for row in rows}
+    verdicts: list[tuple[str, bool | None, str]] = []
+
+    ours, stdlib = by_name.get("prefixlab build venv"), by_name.get("python -m venv --without-pip")
+    if ours and stdlib:
+        if ours.failed or stdlib.failed:
+            verdicts.append(("build venv faster than python -m venv", None, "a row failed"))
+        else:
+            verdicts.append(("build venv faster than python -m venv", ours.median < stdlib.median,
+                             f"{fmt_ms(ours.median)} ms vs {fmt_ms(stdlib.median)} ms"))
+    uv = by_name.get("uv venv")
+    if ours and uv and not ours.failed and not uv.failed:
+        verdicts.append(("(reported) build venv against uv venv", None,
+                         f"{ours.median / uv.median:.2f}x uv's time"))
+    inproc = by_name.get("in process: plan + apply")
+    if inproc:
+        if inproc.failed:
+            verdicts.append((f"in process under {IN_PROCESS_TARGET_MS:g} ms", None, inproc.failed))
+        else:
+            ms = inproc.median * 1000
+            verdicts.append((f"in process under {IN_PROCESS_TARGET_MS:g} ms",
+                             ms < IN_PROCESS_TARGET_MS, f"{ms:.3f} ms"))
+
+    env_ok = all(f"build env {n}" in by_name and not by_name[f"build env {n}"].failed
+                 for n in sizes) and "build env 0" in by_name and not by_name["build env 0"].failed
+    if len(sizes) >= 2 and "build env 0" in by_name:
+        if not env_ok:
+            failed = [r for r in rows if r.section == "env" and r.failed]
+            verdicts.append(("build env per package flat", None,
+                             failed[0].failed if failed else "a row is missing"))
+        else:
+            per = {n: marginal(by_name, n) for n in sizes}
+            shown = ", ".join(f"{n}: {per[n] * 1e6:,.0f} µs" for n in sizes)
+            mid, big = sizes[-2], sizes[-1]
+            verdicts.append((f"build env per package flat ({big} within {FLAT_FACTOR}x of {mid})",
+                             per[big] <= FLAT_FACTOR * per[mid],
+                             f"marginal per package {shown}"))
+    if env_ok:
+        zero = by_name["build env 0"].entries or 0
+        for size in sizes:
+            ours_e, cp_e = by_name[f"build env {size}"].entries, by_name.get(f"cp -rs {size}")
+            if ours_e is None or cp_e is None or cp_e.failed or cp_e.entries is None:
+                continue
+            verdicts.append((f"build env {size} fewer entries than cp -rs",
+                             ours_e - zero < cp_e.entries,
+                             f"{ours_e - zero:,} for the packages ({ours_e:,} in all, "
+                             f"{zero:,} the interpreter's) vs {cp_e.entries:,}"))
+
+    width = max(len(v[0]) for v in verdicts) if verdicts else 0
+    for name, met, detail in verdicts:
+        mark = "met" if met else ("NOT MET" if met is False else "n/a")
+        print(f"{name:{width}}  {mark:7}  {detail}")
+    return 1 if any(met is False or (met is None and not name.startswith("(reported)"))
+                    for name, met, _ in verdicts) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
