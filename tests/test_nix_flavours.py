@@ -524,3 +524,21 @@ def test_297628_drops_shebang_flags() -> None:
     hidden = b"#!/nix/store/aaaa-python3-3.11.9/bin/python3.11 -u\n# c\nPRE\nimport os\n"
     assert unwrapped_script(OUT, BASE, hidden).split(b"\n")[0] == \
         f"#!{OUT}/bin/python3.11".encode()
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(("interp", "variant"), _bounded(["classic", "297628", "v3"]))
+def test_through_a_result_link(scratch: str, interp: Interpreter, variant: str) -> None:
+    """Section 8, 'via result symlink' (and F-d4): started as RESULT/bin/python3.X where
+    RESULT links to the environment, classic and #297628 (argv[0] fixed) report the
+    environment's own path; V3's inherited argv[0] keeps RESULT (getpath resolves links of
+    the last component only)."""
+    if variant != "classic":
+        _upstream_site(interp)
+    env = _env(scratch, interp, variant)
+    result = f"{env}-result"
+    if not os.path.lexists(result):
+        os.symlink(env, result)
+    found = _report([_py(result, interp), "-c", REPORT])
+    assert found["foo"] is True
+    assert found["prefix"] == (result if variant == "v3" else env)
