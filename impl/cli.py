@@ -10,6 +10,7 @@ traceback), 3 when prefixlab itself fails (PREFIXLAB_DEBUG=1 shows the traceback
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -18,22 +19,41 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
-from prefixlab.impl.account import host_account
-from prefixlab.impl import explain as prose
-from prefixlab.impl import interpreters
-from prefixlab.impl.probe import probe as run_probe
-from prefixlab.impl.snapshot import Snapshot, SnapshotError
-from prefixlab.model import kernel
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.outcome import SCHEMA, Outcome
-from prefixlab.model.startup import World, exec_target, predict
-from prefixlab.model import binarywrapper, execchain
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from prefixlab.impl import explain as prose
+    from prefixlab.impl import interpreters
+    from prefixlab.impl import snapshot as snapshots
+    from prefixlab.impl.snapshot import Snapshot
+    from prefixlab.model import binarywrapper, execchain, kernel, startup
+    from prefixlab.model.build import BuildConstants
+    from prefixlab.model.invocation import Invocation
+    from prefixlab.model.outcome import Outcome
+    from prefixlab.model.startup import World
+else:
+    # Each command imports only what it uses (a `prefixlab build venv` must not pay for the
+    # model, rich or the explanations): these modules are imported on first use.
+    class _Later:
+        """A module imported when one of its attributes is first asked for."""
+
+        def __init__(self, name: str) -> None:
+            self._name = name
+
+        def __getattr__(self, attr: str) -> Any:
+            return getattr(importlib.import_module(self._name), attr)
+
+    prose = _Later("prefixlab.impl.explain")
+    interpreters = _Later("prefixlab.impl.interpreters")
+    snapshots = _Later("prefixlab.impl.snapshot")
+    binarywrapper = _Later("prefixlab.model.binarywrapper")
+    execchain = _Later("prefixlab.model.execchain")
+    kernel = _Later("prefixlab.model.kernel")
+    startup = _Later("prefixlab.model.startup")
 
 DEBUG_ENV = "PREFIXLAB_DEBUG"
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -58,8 +78,47 @@ class BadInput(click.ClickException):
 
 
 # -- the command classes ------------------------------------------------------------------------
+# Commands in their own modules, imported only when run or asked for their help: (module,
+# attribute, the one-line help `prefixlab --help` lists, so that listing imports nothing).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "which": ("prefixlab.impl.which_cli", "which_command",
+              "Say where `import MODULE` would come from in the started interpreter."),
+    "unwrap": ("prefixlab.impl.unwrap_cli", "unwrap_command",
+               "Print the script that SCRIPT was made from by a wrapper."),
+    "fuzz-unwrap": ("prefixlab.impl.unwrap_cli", "fuzz_unwrap_command",
+                    "Check an unwrapper on generated wrapped scripts."),
+    "build": ("prefixlab.impl.build_cli", "build_command",
+              "Build environments that are correct by the model."),
+}
+
+
 class Main(click.Group):
-    """The group: turns every failure into one line on stderr and an exit code."""
+    """The group: turns every failure into one line on stderr and an exit code, and imports
+    a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, attribute, _ = LAZY_COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                command = self.commands[name]
+                if command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(formatter.width)))
+            else:
+                rows.append((name, LAZY_COMMANDS[name][2]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
@@ -79,7 +138,7 @@ class Main(click.Group):
             return EXIT_BAD_INPUT
         except click.exceptions.Abort:
             return EXIT_BAD_INPUT
-        except (SnapshotError, interpreters.InterpreterError) as error:
+        except (snapshots.SnapshotError, interpreters.InterpreterError) as error:
             click.echo(f"{prog_name}: {prose.show(str(error))}", err=True)
             return EXIT_BAD_INPUT
         except Exception as error:  # a bug: one line unless asked for the traceback
@@ -186,6 +245,8 @@ def make_invocation(program: str, args: Sequence[str], *, argv0: str | None, cwd
             if not value or "=" in value:
                 raise BadInput(f"--unset-env {value!r}: expected a variable NAME")
             env.pop(value, None)
+    from prefixlab.model.invocation import Invocation
+
     return Invocation.make(program, list(args), argv0=argv0, env=env, cwd=_working_dir(cwd))
 
 
@@ -210,14 +271,19 @@ def _working_dir(cwd: str | None) -> str:
     return where
 
 
-def world_for(invocation: Invocation, *, use_cache: bool) -> World:
+def world_for(invocation: Invocation, *, use_cache: bool, fs: Snapshot | None = None,
+              host: bool = True) -> World:
     """The host as the model sees it: the real filesystem, every interpreter found here and
     the binary the invocation executes, if it looks like a CPython binary (its constants are
     learned by running it once, neutrally; cached).  A binary that cannot tell its constants
-    is left out: the model then says not-modelled."""
-    snapshot = Snapshot("/")
-    host = interpreters.host_world(use_cache=use_cache)
-    builds: dict[str, BuildConstants] = dict(host.builds)
+    is left out: the model then says not-modelled.  ``fs`` is the snapshot to use (a new one
+    of / by default); without ``host`` only the invocation's own binaries are learned (not
+    every interpreter found here)."""
+    from prefixlab.impl.account import host_account
+
+    snapshot = snapshots.Snapshot("/") if fs is None else fs
+    builds: dict[str, BuildConstants] = (
+        dict(interpreters.host_world(use_cache=use_cache).builds) if host else {})
     target = _target(snapshot, invocation)
     if target is not None and target not in builds and _looks_like_cpython(target):
         try:
@@ -225,7 +291,7 @@ def world_for(invocation: Invocation, *, use_cache: bool) -> World:
         except interpreters.InterpreterError:
             pass
     _learn_chain(snapshot, invocation, builds, use_cache)
-    return World(snapshot, builds, host_account())
+    return startup.World(snapshot, builds, host_account())
 
 
 def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildConstants],
@@ -251,7 +317,7 @@ def _target(fs: Snapshot, invocation: Invocation) -> str | None:
     cwd = kernel.realpath(fs, invocation.cwd)
     if isinstance(cwd, kernel.Errno):
         return None
-    target = exec_target(fs, invocation, cwd)
+    target = startup.exec_target(fs, invocation, cwd)
     return None if isinstance(target, kernel.Errno) else target
 
 
@@ -310,6 +376,23 @@ def _is_script(path: str) -> bool:
         return False
 
 
+def predict(world: World, invocation: Invocation) -> Outcome:
+    """The model's prediction (prefixlab.model.startup.predict, imported on first use)."""
+    return startup.predict(world, invocation)
+
+
+def run_probe(invocation: Invocation) -> Outcome:
+    from prefixlab.impl.probe import probe
+
+    return probe(invocation)
+
+
+def _schema() -> int:
+    from prefixlab.model.outcome import SCHEMA
+
+    return SCHEMA
+
+
 # -- output ---------------------------------------------------------------------------------------
 def dump(data: Mapping[str, Any]) -> None:
     """JSON on stdout.  ensure_ascii: the output is 7-bit, and undecodable bytes in paths
@@ -320,6 +403,8 @@ def dump(data: Mapping[str, Any]) -> None:
 
 def _console() -> Console | None:
     """rich for a terminal; None (plain text) for a pipe or a file."""
+    from rich.console import Console
+
     return Console(highlight=False) if sys.stdout.isatty() else None
 
 
@@ -481,7 +566,7 @@ def interpreters_command(as_json: bool, no_cache: bool) -> int:
     are cached."""
     found = interpreters.discover(use_cache=not no_cache)
     if as_json:
-        dump({"schema": SCHEMA, "cache": interpreters.cache_dir(),
+        dump({"schema": _schema(), "cache": interpreters.cache_dir(),
               "interpreters": [_interpreter_json(i) for i in found]})
         return EXIT_OK
     rows = [("", "version", "path", "found via", "")]
@@ -503,21 +588,6 @@ def _interpreter_json(interp: interpreters.Interpreter) -> dict[str, Any]:
             "version": "%d.%d.%d" % interp.version if interp.version else None,
             "source": interp.source, "in_scope": interp.in_scope, "reason": interp.reason,
             "constants": constants}
-
-
-# `which` lives in its own module, which imports this one: registered once this is complete.
-from prefixlab.impl.which_cli import which_command  # noqa: E402
-
-main.add_command(which_command)
-
-from prefixlab.impl.unwrap_cli import fuzz_unwrap_command, unwrap_command  # noqa: E402
-
-main.add_command(unwrap_command)
-main.add_command(fuzz_unwrap_command)
-
-from prefixlab.impl.build_cli import build_command  # noqa: E402
-
-main.add_command(build_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -177,6 +177,25 @@ class Behaviour:
     """sys.stderr is line-buffered even when it is not a terminal (3.9+, bpo-13601); 3.8
     buffers a pipe's stderr in blocks, so what Python code printed is lost when start-up
     then fails fatally (prefixlab's warnings are those of a stderr that is a pipe)."""
+    venv_versioned_link: bool = True
+    """stdlib venv adds bin/python3.X beside python and python3 (3.9+; 3.8's setup_python
+    links only python and python3: Lib/venv/__init__.py, seen with 3.8.18)."""
+    venv_prompt_dot_is_cwd: bool = True
+    """--prompt . means the working directory's name (3.9+, bpo-38901); 3.8 takes it as is."""
+    venv_prompt_parenthesised: bool = True
+    """The activation scripts' __VENV_PROMPT__ is '(PROMPT) ' (3.8-3.12 ensure_directories);
+    3.13's templates add the parentheses themselves and get the bare prompt."""
+    venv_dirs_from_scheme: bool = True
+    """bin, include and site-packages come from sysconfig's venv scheme, so include/python3.X
+    is made (3.11+, bpo-45413 _venv_path); 3.8-3.10 make an empty include/ and
+    lib/python3.X/site-packages by hand."""
+    venv_cfg_executable_command: bool = True
+    """pyvenv.cfg ends with 'executable = realpath(sys.executable)' and 'command = ...'
+    (3.11+ create_configuration); 3.8-3.10 write home, include-system-site-packages, version
+    and prompt only."""
+    venv_gitignore: bool = False
+    """The venv command writes a .gitignore holding '*' (3.13+, gh-108125; the CLI default,
+    --without-scm-ignore-files turns it off)."""
     confirmed: bool = True
     """False when no interpreter of this row could be run here (modelled from source)."""
 
@@ -192,6 +211,8 @@ _C_GETPATH = Behaviour(
     safe_path_option=False,
     frozen_stdlib=False,
     venv_install_scheme=False,
+    venv_dirs_from_scheme=False,
+    venv_cfg_executable_command=False,
 )
 
 _PY_GETPATH = Behaviour(name="3.12", arrangement="py-getpath", launcher_base_is_real=False)
@@ -205,12 +226,15 @@ TABLE: tuple[tuple[Version, Behaviour], ...] = (
     ((3, 8, 0), _C_GETPATH.refine("3.8", has_platlibdir=False, link_limit=None,
                                  site_imports=_SITE_IMPORTS_BOOTLOCALE,
                                  runpy_imports=_RUNPY_IMPORTS_PKGUTIL,
-                                 stderr_line_buffered=False)),
+                                 stderr_line_buffered=False, venv_versioned_link=False,
+                                 venv_prompt_dot_is_cwd=False)),
     ((3, 8, 19), _C_GETPATH.refine("3.8.19", has_platlibdir=False, link_limit=None,
                                    site_imports=_SITE_IMPORTS_BOOTLOCALE,
                                    runpy_imports=_RUNPY_IMPORTS_PKGUTIL,
                                    stderr_line_buffered=False,
-                                   pth_skips_dot_names=True, confirmed=False)),
+                                   pth_skips_dot_names=True, confirmed=False,
+                                   venv_versioned_link=False,
+                                   venv_prompt_dot_is_cwd=False)),
     ((3, 9, 0), _C_GETPATH.refine("3.9", site_imports=_SITE_IMPORTS_BOOTLOCALE,
                                  runpy_imports=_RUNPY_IMPORTS_PKGUTIL)),
     ((3, 9, 19), _C_GETPATH.refine("3.9.19", site_imports=_SITE_IMPORTS_BOOTLOCALE,
@@ -232,14 +256,16 @@ TABLE: tuple[tuple[Version, Behaviour], ...] = (
                                     import_abspath_strips_dot=True)),
     ((3, 13, 0), _PY_GETPATH.refine("3.13", launcher_base_is_real=True, free_threading=True,
                                     pth_skips_dot_names=True, pth_reader="utf8-sig-bytes",
-                                    import_abspath_strips_dot=True, frozen_modules_env=True)),
+                                    import_abspath_strips_dot=True, frozen_modules_env=True,
+                                    venv_prompt_parenthesised=False, venv_gitignore=True)),
     ((3, 14, 0), _PY_GETPATH.refine(
         "3.14", launcher_base_is_real=True, free_threading=True, venv_prefix_in_getpath=True,
         site_sets_venv_prefix=False,
         home_disables_venv=False, venv_without_home=True, exec_prefix_prefers_prefix=True,
         library_known=True, realpath_warning_names_real=True, pth_skips_dot_names=True,
         pth_reader="utf8-sig-bytes", import_abspath_strips_dot=True, frozen_modules_env=True,
-        site_venv_prefix_warning=101, site_appends_base_prefixes=True, confirmed=False)),
+        site_venv_prefix_warning=101, site_appends_base_prefixes=True,
+        venv_prompt_parenthesised=False, venv_gitignore=True, confirmed=False)),
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(
