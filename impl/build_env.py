@@ -11,7 +11,6 @@ In-process API (the benchmark's): :func:`plan_env` and :func:`build_env`.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -34,11 +33,12 @@ class EnvError(Exception):
     """Input build env cannot act on: one line naming the file."""
 
 
-@functools.lru_cache(maxsize=32)
 def learn_interpreter(python: str) -> BaseInterpreter:
     """What the model says running ``python`` starts: its base executable (a binary whose
     build constants are learnt) and base prefixes.  ``python`` may be a link, a venv's
-    interpreter, a wrapper or a pyenv shim; it must end in a CPython binary."""
+    interpreter, a wrapper or a pyenv shim; it must end in a CPython binary.  Not cached (a
+    shim's answer depends on the environment): callers that build many environments pass
+    the BaseInterpreter to plan_env/build_env instead of a path."""
     # Imported here: only this step needs the model's start-up machinery.
     from prefixlab.impl.account import host_account
     from prefixlab.impl.interpreters import (InterpreterError, discover, learn_constants)
@@ -52,14 +52,20 @@ def learn_interpreter(python: str) -> BaseInterpreter:
         raise EnvError(f"{python}: --python is a directory, not an interpreter")
     builds = {}
     real = os.path.realpath(given)
-    try:
-        builds[real] = learn_constants(given)
-    except InterpreterError:
-        # not a binary itself (a wrapper, a shim): the model follows it to a known binary
+    if _plain_binary(real):
+        try:
+            builds[real] = learn_constants(given)
+        except InterpreterError as error:
+            raise EnvError(f"{python}: not a Python interpreter prefixlab can use ({error})"
+                           ) from None
+    else:  # a script or a compiled wrapper: the model follows it to a binary it knows
         builds = {i.real_path: i.constants for i in discover() if i.constants is not None}
     world = World(Snapshot("/"), builds, host_account())
-    outcome = predict(world, Invocation.make(given, ["-c", ""],
-                                             env={"PATH": os.environ.get("PATH", "")}))
+    # The interpreter the user means is the one the command starts in their environment
+    # (PYENV_VERSION picks a shim's version), minus the variables that move an interpreter
+    # away from its own installation (PYTHONHOME, PYTHONPATH, ...).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    outcome = predict(world, Invocation.make(given, ["-c", ""], env=env, cwd=os.getcwd()))
     if outcome.status != "ok" or outcome.base_executable is None:
         why = outcome.error.message if outcome.error else outcome.status
         raise EnvError(f"{python}: not a Python interpreter prefixlab can use ({why})")
@@ -76,6 +82,18 @@ def learn_interpreter(python: str) -> BaseInterpreter:
     if not os.path.isfile(os.path.join(prefix, "lib", version, "os.py")):
         raise EnvError(f"{python}: its standard library is not at {prefix}/lib/{version}")
     return BaseInterpreter(binary, build, prefix, exec_prefix, python)
+
+
+def _plain_binary(path: str) -> bool:
+    """An executable (ELF) that is not a makeBinaryWrapper wrapper: running it runs it, not
+    another program, so its build constants are its own."""
+    from prefixlab.model.binarywrapper import read_binary
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    return data.startswith(b"\x7fELF") and read_binary(data) is None
 
 
 def parse_package(text: str) -> Package:

@@ -146,6 +146,24 @@ def package_inputs(fs: FsView, request: EnvRequest, site: str) -> list[Package]:
     return out
 
 
+def other_versions(fs: FsView, request: EnvRequest) -> list[str]:
+    """Warnings for packages made for another Python version only (their modules would be
+    linked where this interpreter never looks)."""
+    version, _ = names(request)
+    resolver = Resolver(fs)
+    found = []
+    for package in request.packages:
+        lib = resolver.realpath(f"{package.root}/lib")
+        entry = resolver.stat(lib) if isinstance(lib, str) else None
+        if not isinstance(lib, str) or entry is None or entry.kind != "dir":
+            continue
+        theirs = [name for name in fs.children(lib) if re.fullmatch(r"python\d+\.\d+t?", name)]
+        if theirs and version not in theirs:
+            found.append(f"{package.name}: has lib/{', lib/'.join(theirs)} but not lib/{version}: "
+                         f"its modules are not importable by {version}")
+    return found
+
+
 def plan_env(fs: FsView, request: EnvRequest) -> EnvPlan:
     """The reference flavour's plan (raises buildenv.MergeError on a collision)."""
     version, python = names(request)
@@ -155,7 +173,7 @@ def plan_env(fs: FsView, request: EnvRequest) -> EnvPlan:
     inputs = interpreter_packages(fs, request) + package_inputs(fs, request, site)
     farm = buildenv.merge(fs, inputs, ignore_collisions=request.ignore_collisions,
                           real_dirs=["bin", site])
-    warnings = list(farm.warnings)
+    warnings = list(farm.warnings) + other_versions(fs, request)
     extra: list[Operation] = [Copy(f"bin/{version}", request.interpreter.binary)]
     for name in (version, f"python{request.interpreter.build.version[0]}", "python"):
         rel = f"bin/{name}"

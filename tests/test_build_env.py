@@ -293,3 +293,43 @@ def test_plan_links_whole_directories_and_only_the_interpreters_own_files(
             assert "/site-packages" not in target and "/dist-packages" not in target
     assert "bin" not in links and "lib" not in links and "" not in site
 
+
+
+@pytest.mark.real
+def test_python_given_as_a_venv_interpreter_or_a_pyenv_shim(interpreters: list[Interpreter],
+                                                            tmp_path: Path) -> None:
+    """The environment is built on the installation the given command starts: a venv's
+    interpreter means its base installation, a pyenv shim the version PYENV_VERSION picks."""
+    interp = interpreters[-1]
+    version = version_of(interp)
+    pkg = small_package(tmp_path / "p", version)
+    subprocess.run([interp.path, "-m", "venv", "--without-pip", str(tmp_path / "v")],
+                   check=True, env={"PATH": "/usr/bin:/bin"})
+    env = tmp_path / "env"
+    build_env(str(env), str(tmp_path / "v/bin/python"), [str(pkg)])
+    got = run(env / "bin/python3", "-c", PROBE, "small")
+    assert got["prefix"] == got["base"] == str(env) and got["found"] == {"small": True}
+    assert os.path.realpath(env / f"lib/python{version}/os.py").startswith(
+        os.path.realpath(learn_interpreter(interp.path).prefix) + "/")
+    shims = [i for i in interpreters if i.source == "pyenv"]
+    shim = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "shims/python3"
+    require_oracle(bool(shims) and shim.exists(), "no pyenv shims here")
+    chosen = shims[0]
+    old = os.environ.get("PYENV_VERSION")
+    os.environ["PYENV_VERSION"] = "%d.%d.%d" % chosen.version  # type: ignore[str-format]
+    try:
+        planned = plan_env(str(tmp_path / "env2"), str(shim), [])
+    finally:
+        if old is None:
+            del os.environ["PYENV_VERSION"]
+        else:
+            os.environ["PYENV_VERSION"] = old
+    assert os.path.realpath(chosen.real_path) == [
+        op.source for op in planned.ops if op.path == f"bin/python{version_of(chosen)}"][0]
+
+
+def test_packages_for_another_version_are_reported(python: str, tmp_path: Path) -> None:
+    base = learn_interpreter(python)
+    other = small_package(tmp_path / "p", "2.9")
+    planned = plan_env(str(tmp_path / "env"), base, [str(other)])
+    assert any("lib/python2.9" in w and str(other) in w for w in planned.warnings)
