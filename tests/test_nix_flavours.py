@@ -542,3 +542,23 @@ def test_through_a_result_link(scratch: str, interp: Interpreter, variant: str) 
     found = _report([_py(result, interp), "-c", REPORT])
     assert found["foo"] is True
     assert found["prefix"] == (result if variant == "v3" else env)
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(("interp", "variant"),
+                         _bounded(["classic", "297628", "v2", "v3"]))
+def test_the_model_predicts_the_interpreter_entries(scratch: str, interp: Interpreter,
+                                                    variant: str) -> None:
+    """prefixlab's start-up model, run on what a flavour built, equals the probe of the real
+    interpreter for bin/python3.X and bin/python (wrappers read from their embedded record,
+    the stand-in sitecustomize recognised by its digest)."""
+    from prefixlab.impl.cli import world_for
+    from prefixlab.impl.probe import probe
+    from prefixlab.model.invocation import Invocation
+    from prefixlab.model.startup import predict
+    env = _env(scratch, interp, variant)
+    for entry in (_py(env, interp), f"{env}/bin/python"):
+        invocation = Invocation.make(entry, ["-c", ""], env=dict(ENV), cwd="/")
+        predicted = predict(world_for(invocation, use_cache=True), invocation)
+        assert predicted.status == "ok", predicted.error
+        assert predicted.comparable() == probe(invocation).comparable(), entry
