@@ -25,6 +25,9 @@ from prefixlab.impl import cli, cwrapper, wrapgen
 from prefixlab.impl.build_env import build_env, learn_interpreter, plan_env
 from prefixlab.impl.interpreters import Interpreter
 from prefixlab.model import nixwrap
+from prefixlab.model.envscripts import Retargeted, retarget
+from prefixlab.model.fs import Layout
+from prefixlab.model.plan import Write
 
 REPORT = ("import json, os, sys\n"
           "print(json.dumps({'prefix': sys.prefix, 'base': sys.base_prefix, "
@@ -333,3 +336,51 @@ def test_packages_for_another_version_are_reported(python: str, tmp_path: Path) 
     other = small_package(tmp_path / "p", "2.9")
     planned = plan_env(str(tmp_path / "env"), base, [str(other)])
     assert any("lib/python2.9" in w and str(other) in w for w in planned.warnings)
+
+
+# -- package scripts, shape by shape (pure, over the filesystem value) -------------------------
+def retarget_in(layout: Layout, source: str, python: str = "/env/bin/python3.12"
+                ) -> Retargeted:
+    return retarget(layout, "bin/x", source, python)
+
+
+def test_scripts_keep_every_byte_but_the_interpreter() -> None:
+    body = b"# -*- coding: utf-8 -*-\r\n'''doc'''\nimport os\n"
+    for line1, expected in ((b"#!/usr/bin/env python3\n", b"#!/env/bin/python3.12\n"),
+                            (b"#!/nix/store/x-python3/bin/python3.12 -u\n",
+                             b"#!/env/bin/python3.12 -u\n"),
+                            (b"#! /usr/bin/python3\n", b"#! /env/bin/python3.12\n")):
+        layout = Layout().with_file("/p/bin/x", line1 + body, 0o755)
+        done = retarget_in(layout, "/p/bin/x")
+        assert done.op == Write("bin/x", expected + body, 0o755)
+    long_python = "/" + "d" * 130 + "/bin/python3.12"
+    layout = Layout().with_file("/p/bin/x", b"#!/usr/bin/python3\n" + body, 0o755)
+    done = retarget_in(layout, "/p/bin/x", long_python)
+    assert isinstance(done.op, Write)
+    assert done.op.data == (b"#!/bin/sh\n'''exec' '" + long_python.encode()
+                            + b"' \"$0\" \"$@\"\n' '''\n" + body)
+
+
+def test_wrapper_chains_keep_every_wrappers_lines() -> None:
+    """wrapProgram twice (nixpkgs' `.x-wrapped` wrapped again): both wrappers' variables, in
+    order, and the flags of both, inner ones first, as the chain would pass them."""
+    inner = wrapgen.shell_wrapper("/p/bin/.x-wrapped", [
+        "--inherit-argv0", "--set", "A", "1", "--add-flags", "--inner"], shell="/bin/bash")
+    outer = wrapgen.shell_wrapper("/p/bin/.x-wrapped-wrapped", [
+        "--inherit-argv0", "--set", "B", "2 3", "--append-flags", "--outer"],
+        shell="/bin/bash")
+    layout = (Layout().with_file("/p/bin/.x-wrapped", b"#!/py/bin/python3.12\nprint(1)\n", 0o755)
+              .with_file("/p/bin/.x-wrapped-wrapped", inner.encode(), 0o755)
+              .with_file("/p/bin/x", outer.encode(), 0o755))
+    done = retarget_in(layout, "/p/bin/x")
+    assert done.op is not None and done.step.rule == "env.script-wrapper"
+    text = done.op.data.decode()  # type: ignore[union-attr]
+    assert text == ("#! /bin/bash -e\nexport B='2 3'\nexport A='1'\n"
+                    'exec "/env/bin/python3.12" "/p/bin/.x-wrapped" --inner "$@" --outer\n')
+    # a wrapper around a shell tool is not Python's business: linked unchanged
+    tool = wrapgen.shell_wrapper("/p/bin/.t-wrapped", ["--set", "A", "1"], shell="/bin/bash")
+    layout = (layout.with_file("/p/bin/.t-wrapped", b"#!/bin/sh\necho hi\n", 0o755)
+              .with_file("/p/bin/t", tool.encode(), 0o755))
+    assert retarget_in(layout, "/p/bin/t").op is None
+    assert retarget_in(layout.with_file("/p/bin/e", b"\x7fELF\x02\x01", 0o755), "/p/bin/e"
+                       ).op is None
