@@ -23,7 +23,7 @@ from prefixlab.impl.snapshot import Snapshot, SnapshotError
 from prefixlab.model import buildenv, envflavour
 from prefixlab.model.buildenv import DEFAULT_PRIORITY, MergeError, Package
 from prefixlab.model.envflavour import BaseInterpreter, EnvPlan, EnvRequest
-from prefixlab.model.fs import FsView
+from prefixlab.model.fs import Entry, FsView
 from prefixlab.model.plan import CWrapper, Link, Mkdir
 
 EXIT_BAD_INPUT = 2
@@ -110,9 +110,14 @@ def check_packages(fs: FsView, packages: Sequence[Package]) -> None:
             what = "does not exist" if not os.path.lexists(package.root) else "is not a directory"
             raise EnvError(f"{package.root}: --package {what}")
         try:
-            buildenv.check_package(fs, package.root)
+            buildenv.check_package(fs, package.root, _readable)
         except (buildenv.PackageError, SnapshotError) as error:
             raise EnvError(str(error)) from None
+
+
+def _readable(path: str, entry: Entry) -> bool:
+    """access(2) as this process: a directory must be listable and searchable."""
+    return os.access(path, os.R_OK | os.X_OK if entry.kind == "dir" else os.R_OK)
 
 
 def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str | Package], *,
@@ -134,6 +139,8 @@ def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str 
         return plan(view, request)
     except (MergeError, SnapshotError) as error:
         raise EnvError(str(error)) from None
+    except OSError as error:  # a file that changed or cannot be read after the checks
+        raise EnvError(f"{error.filename}: cannot be read ({error.strerror})") from None
 
 
 def build_env(target: str, python: str | BaseInterpreter, packages: Sequence[str | Package], *,

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from prefixlab.model.fs import FsView
+from prefixlab.model.fs import Entry, FsView
 from prefixlab.model.kernel import Errno, Resolver
 from prefixlab.model.plan import Link, Mkdir, Operation
 from prefixlab.model.trace import Step, rule
@@ -173,13 +173,15 @@ class PackageError(MergeError):
     device or fifo (the message names the file)."""
 
 
-def check_package(fs: FsView, root: str) -> int:
+def check_package(fs: FsView, root: str,
+                  readable: Callable[[str, Entry], bool] | None = None) -> int:
     """Check every entry of the package at ``root``; return how many there are.
 
     A link must lead (after every link is followed; lexically when it leads nowhere) to the
     package's own tree: the environment links whole directories, so a link inside one that
     leaves the package would put outside files into the environment.  Files need a read
     permission bit, directories read and search bits; devices, fifos and sockets are refused.
+    ``readable`` adds the caller's own test (impl asks access(2) for the user it runs as).
     """
     resolver = Resolver(fs)
     top = resolver.realpath(root)
@@ -190,7 +192,8 @@ def check_package(fs: FsView, root: str) -> int:
     while stack:
         directory = stack.pop()
         entry = fs.entry(directory)
-        if entry is not None and (entry.mode & 0o444 == 0 or entry.mode & 0o111 == 0):
+        if entry is not None and (entry.mode & 0o444 == 0 or entry.mode & 0o111 == 0 or (
+                readable is not None and not readable(directory, entry))):
             raise PackageError(f"{directory}: a directory that cannot be read")
         for name in fs.children(directory):
             path = f"{directory}/{name}" if directory != "/" else f"/{name}"
@@ -209,7 +212,8 @@ def check_package(fs: FsView, root: str) -> int:
                                        f"the package {root}")
             elif entry.kind == "other":
                 raise PackageError(f"{path}: not a regular file, directory or link")
-            elif entry.mode & 0o444 == 0:
+            elif entry.mode & 0o444 == 0 or (readable is not None
+                                             and not readable(path, entry)):
                 raise PackageError(f"{path}: a file that cannot be read (mode "
                                    f"{entry.mode:04o})")
     return count

@@ -304,3 +304,13 @@ def test_on_disk_the_farm_reads_as_cp_rs_with_fewer_entries(tmp_path: Path) -> N
 
     assert files(tmp_path / "env") == files(copied)
     assert entries(tmp_path / "env") < entries(copied)
+
+
+def test_check_package_asks_the_callers_access_test() -> None:
+    """impl passes access(2): a file the user cannot read is refused even with read bits."""
+    base = Layout().with_file("/p/lib/m.py", b"").with_file("/p/lib/other.py", b"")
+    assert check_package(base, "/p", lambda path, entry: True) == 3
+    with pytest.raises(PackageError, match="/p/lib/other.py: a file that cannot be read"):
+        check_package(base, "/p", lambda path, entry: not path.endswith("other.py"))
+    with pytest.raises(PackageError, match="/p/lib: a directory that cannot be read"):
+        check_package(base, "/p", lambda path, entry: path != "/p/lib")
