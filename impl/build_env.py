@@ -120,6 +120,25 @@ def _readable(path: str, entry: Entry) -> bool:
     return os.access(path, os.R_OK | os.X_OK if entry.kind == "dir" else os.R_OK)
 
 
+def _check_apart(target: str, interpreter: BaseInterpreter, packages: Sequence[Package]) -> None:
+    """The environment links into its inputs and replaces TARGET: an input inside TARGET would
+    be deleted under the new environment's links (--force), and TARGET inside an input would
+    change that input."""
+    where = os.path.realpath(target)
+
+    def inside(path: str, top: str) -> bool:
+        return path == top or path.startswith(top.rstrip("/") + "/")
+
+    for name, path in [(f"--package {p.root}", p.root) for p in packages] + [
+            (f"--python {interpreter.given or interpreter.binary}", interpreter.prefix),
+            (f"--python {interpreter.given or interpreter.binary}", interpreter.exec_prefix)]:
+        real = os.path.realpath(path)
+        if inside(real, where):
+            raise EnvError(f"{path}: {name} is inside TARGET {target}, which the build replaces")
+        if inside(where, real) and name.startswith("--package"):
+            raise EnvError(f"{target}: TARGET is inside {name}, which must not change")
+
+
 def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str | Package], *,
              flavor: str = "reference", ignore_collisions: bool = False,
              options: Sequence[tuple[str, str]] = (), fs: FsView | None = None) -> EnvPlan:
@@ -133,6 +152,7 @@ def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str 
         plan = envflavour.flavour(flavor)
     except envflavour.UnknownFlavour as error:
         raise EnvError(str(error)) from None
+    _check_apart(target, interpreter, chosen)
     request = EnvRequest(os.path.abspath(target), interpreter, tuple(chosen), ignore_collisions,
                          tuple(options))
     try:

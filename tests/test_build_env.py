@@ -253,8 +253,24 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(python: str, tmp_path:
                           "--package", str(tmp_path / "other"))
     one_line_error(code, err, "collision", str(good), str(other.parent.parent.parent.parent))
 
+    code, _, err = invoke(str(good / "env"), "--python", python, "--package", str(good))
+    one_line_error(code, err, "TARGET is inside", str(good))
+    assert not (good / "env").exists()
+
     assert not target.exists()
     assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
+
+
+def test_an_environment_is_not_rebuilt_from_itself(python: str, tmp_path: Path) -> None:
+    """--force with the environment's own interpreter (or a package inside it) would leave
+    the new environment linking into the deleted old one."""
+    version = "%d.%d" % learn_interpreter(python).build.version[:2]
+    target = tmp_path / "env"
+    build_env(str(target), python, [str(small_package(tmp_path / "p", version))])
+    before = sorted(p.name for p in target.iterdir())
+    code, _, err = invoke(str(target), "--python", str(target / "bin/python3"), "--force")
+    one_line_error(code, err, "inside TARGET")
+    assert sorted(p.name for p in target.iterdir()) == before
 
 
 def test_collisions_priorities_and_force(python: str, tmp_path: Path) -> None:
