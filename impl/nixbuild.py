@@ -179,7 +179,8 @@ def _registered(flavour: Flavour, fs: FsView, request: EnvRequest) -> EnvPlan:
         argv0_mode="inherit" if mode == "inherit" else "fixed",
         ignore_collisions=request.ignore_collisions,
         permit_user_site=request.option("permit-user-site") == "true",
-        make_wrapper_args=tuple(a for a in request.option("make-wrapper-args").split("\0") if a),
+        # wrapper.nix joins makeWrapperArgs with blanks: one string is the same input
+        make_wrapper_args=(request.option("make-wrapper-args"),),
         target_physical=physical(request.target))
     return EnvPlan(built.ops, built.farm, built.steps, built.warnings)
 

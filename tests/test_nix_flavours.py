@@ -215,6 +215,11 @@ def test_registered_as_build_env_flavours(name: Flavour) -> None:
     else:
         with pytest.raises(NixFlavourError, match="argv0-mode"):
             flavour(name)(_fs(), inherit)
+    options = (("make-wrapper-args", "--set FOO 'a b'"), ("permit-user-site", "true"))
+    flags = [op for op in flavour(name)(_fs(), dataclasses.replace(request, options=options)).ops
+             if op.path == "bin/python3.11"][0]
+    assert isinstance(flags, CWrapper) and flags.flags[-3:] == ("--set", "FOO", "a b")
+    assert "PYTHONNOUSERSITE" not in flags.flags
 
 
 # -- sed -e '1d' -e '3d' ----------------------------------------------------------------------
@@ -562,3 +567,31 @@ def test_the_model_predicts_the_interpreter_entries(scratch: str, interp: Interp
         predicted = predict(world_for(invocation, use_cache=True), invocation)
         assert predicted.status == "ok", predicted.error
         assert predicted.comparable() == probe(invocation).comparable(), entry
+
+
+@pytest.mark.real
+def test_command_line(scratch: str) -> None:
+    """`prefixlab build env --flavor nix-297628 --argv0-mode inherit` builds; --argv0-mode
+    with another flavour is one line on stderr, exit 2, nothing written."""
+    import sys
+    from pathlib import Path
+    found = [i for i in INTERPRETERS if i.source == "pyenv"] or list(INTERPRETERS)
+    require_oracle(bool(found), "no interpreter here")
+    require_oracle(cwrapper.compiler() is not None, "no C compiler here")
+    prefixlab = str(Path(sys.executable).with_name("prefixlab"))
+    package = f"{scratch}/cli-package"
+    os.makedirs(f"{package}/bin", exist_ok=True)
+    _write(f"{package}/bin/tool", SHELL_TOOL)
+    common = [prefixlab, "build", "env", "--python", found[-1].path, "--package", package]
+    done = subprocess.run([*common, f"{scratch}/cli-env", "--flavor", "nix-297628",
+                           "--argv0-mode", "inherit"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    tool = subprocess.run([f"{scratch}/cli-env/bin/tool"], capture_output=True, text=True,
+                          timeout=60, env=dict(ENV))
+    assert tool.stdout.strip() == "FOO_VAR=unset"
+    bad = subprocess.run([*common, f"{scratch}/cli-bad", "--flavor", "nix-classic",
+                          "--argv0-mode", "inherit"], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert "argv0-mode" in bad.stderr and not os.path.lexists(f"{scratch}/cli-bad")
