@@ -73,7 +73,7 @@ SHEBANG_LIMIT = 127
 """installer's _build_shebang: a #! line of more than 127 bytes (or with a blank) is replaced
 by the #!/bin/sh trampoline (the historical BINPRM_BUF_SIZE; Linux reads 256 since 5.1)."""
 
-_PYTHON_NAME = re.compile(rb"\.?(python|pypy)[0-9.]*[a-z]*")
+_PYTHON_NAME = re.compile(rb"\.?(python|pypy)")  # wrap.sh: grep "/\.\?\(python\|pypy\)"
 _TRAMPOLINE_LINE2 = re.compile(rb"'''exec' '(?P<exe>[^']*)' \"\$0\" \"\$@\"(?P<end>\r?\n)")
 # makeShellWrapper's exec line: exec [-a "ARGV0"] "PROGRAM" BEFORE "$@" AFTER
 _EXEC = re.compile(r'exec (?:-a "[^"]*" )?"(?P<target>[^"$`\\]*)" (?P<before>.*) "\$@"(?P<after>.*)')
@@ -154,8 +154,8 @@ def _python_script(resolver: Resolver, path: str) -> _Script | None:
     shebang = parse_shebang(first_line(data[:512])[0])
     if shebang is None or shebang.env_options:
         return None
-    name = shebang.interpreter.rsplit(b" ", 1)[-1].rsplit(b"/", 1)[-1]
-    if not _PYTHON_NAME.fullmatch(name):
+    name = re.split(rb"[ \t]+", shebang.interpreter)[-1].rsplit(b"/", 1)[-1]
+    if not _PYTHON_NAME.match(name):
         return None
     argument = shebang.rest.strip(b" \t")
     return _Script(path, argument.decode("utf-8", "surrogateescape") or None)

@@ -18,6 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 from click.testing import CliRunner
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
@@ -28,6 +29,8 @@ from prefixlab.model import nixwrap
 from prefixlab.model.envscripts import Retargeted, retarget
 from prefixlab.model.fs import Layout
 from prefixlab.model.plan import Write
+from prefixlab.model.script_strategies import (Script, WrappedScript, nix_wrapped_scripts,
+                                              python_scripts)
 
 REPORT = ("import json, os, sys\n"
           "print(json.dumps({'prefix': sys.prefix, 'base': sys.base_prefix, "
@@ -400,3 +403,29 @@ def test_wrapper_chains_keep_every_wrappers_lines() -> None:
     assert retarget_in(layout, "/p/bin/t").op is None
     assert retarget_in(layout.with_file("/p/bin/e", b"\x7fELF\x02\x01", 0o755), "/p/bin/e"
                        ).op is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(python_scripts(env_options=False))
+def test_generated_scripts_lose_nothing_but_their_interpreter(script: Script) -> None:
+    layout = Layout().with_file("/p/bin/x", script.text, 0o755)
+    done = retarget_in(layout, "/p/bin/x")
+    assert done.op == Write("bin/x", script.with_interpreter(b"/env/bin/python3.12"), 0o755)
+
+
+@settings(max_examples=300, deadline=None)
+@given(nix_wrapped_scripts())
+def test_generated_wrapped_pairs_run_the_wrapped_file_untouched(case: WrappedScript) -> None:
+    wrapper = wrapgen.shell_wrapper("/p/bin/.x-wrapped", [
+        "--inherit-argv0", "--set", "K", "v w", "--prefix", "PATH", ":", "/opt/bin"],
+        shell="/bin/bash")
+    layout = (Layout().with_file("/p/bin/.x-wrapped", case.text, 0o755)
+              .with_file("/p/bin/x", wrapper.encode(), 0o755))
+    done = retarget_in(layout, "/p/bin/x")
+    assert isinstance(done.op, Write)
+    lines = done.op.data.decode().split("\n")
+    assert lines[:-2] == wrapper.split("\n")[:-2]  # every line but the exec line, verbatim
+    argument = case.script.rest.strip(b" \t").decode("utf-8", "surrogateescape")
+    words = ['exec "/env/bin/python3.12"', *([f"'{argument}'"] if argument else []),
+             '"/p/bin/.x-wrapped"', '"$@"']
+    assert lines[-2] == " ".join(words) and lines[-1] == ""
