@@ -39,6 +39,11 @@ class SpecCheckError(Exception):
     """The environment could not be set up (one line)."""
 
 
+class InvalidPackages(SpecCheckError):
+    """A generated package's own script does not run outside the environment: not an input
+    the spec says anything about (one line naming it)."""
+
+
 @dataclass(frozen=True)
 class Checked:
     description: EnvDescription
@@ -151,6 +156,29 @@ def observe_link(env: str, link: str, modules: Sequence[str], scratch: str) -> t
                       env=clean_environ(home), cwd=scratch) for name in _entries(env))
 
 
+def control(bound: BoundSet, root: str, scratch: str) -> tuple[tuple[str, Run], ...]:
+    """Each package's scripts run where the package is, outside any environment: the
+    generated set is valid input only if they all run every line (a makeWrapper --add-flags
+    value with an unbalanced quote, say, breaks the package's own wrapper)."""
+    home = f"{scratch}/home"
+    os.makedirs(home, exist_ok=True)
+    out = []
+    for s in bound.scripts:
+        path = f"{root}/{s.tag.partition('.')[0]}/bin/{s.name}"
+        out.append((s.name, _run([path], path, s.tag, env=clean_environ(home), cwd=scratch)))
+    return tuple(out)
+
+
+def control_problems(bound: BoundSet, runs: Sequence[tuple[str, Run]]) -> list[str]:
+    by_name = dict(runs)
+    bad = []
+    for s in bound.scripts:
+        run = by_name[s.name]
+        if run.status != 0 or run.marks != tuple(range(1, s.marks + 1)):
+            bad.append(f"{run.how}: exit {run.status}, marks {list(run.marks)} ({run.error})")
+    return bad
+
+
 def _cfg(path: str) -> tuple[tuple[str, str], ...]:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -205,6 +233,11 @@ def check(flavour: str, interpreter: str, version: tuple[int, int], packages: Pa
     env = f"{scratch}/env"
     bound = write_packages(packages, f"{scratch}/pkgs", package_python(flavour, interpreter,
                                                                         env))
+    if flavour == "reference":
+        # (a nix flavour's packages name the store python, which exists only once built)
+        problems = control_problems(bound, control(bound, f"{scratch}/pkgs", scratch))
+        if problems:
+            raise InvalidPackages(problems[0])
     build(flavour, interpreter, bound.roots, env)
     desc = EnvDescription(env, os.path.realpath(env), bound.modules, bound.scripts, flavour)
     entries = observe_entries(env, bound.modules, scratch)

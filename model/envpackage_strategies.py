@@ -47,6 +47,8 @@ from prefixlab.model.wrapper_strategies import flag_lists
 ROOT = "/@prefixlab-packages@"
 PYTHON = "/@prefixlab-python@/bin/python"
 """Contains '/python', as wrapPythonPrograms requires of the interpreters it patches."""
+PYTHON_BIN = "/@prefixlab-python@/bin"
+"""The directory of PYTHON, bound to the bound interpreter's directory."""
 
 KINDS = ("plain", "nix-wrapped", "binary-wrapped", "shell-tool", "trampoline", "symlink")
 OPTIONS = ("", "-O", "-E", "-s", "-B", "-u", "-Es")
@@ -98,12 +100,13 @@ class BoundSet:
 
 
 def _bind(text: str, root: str, python: str) -> str:
-    return text.replace(ROOT, root).replace(PYTHON, python)
+    return text.replace(ROOT, root).replace(PYTHON, python).replace(
+        PYTHON_BIN, python.rpartition("/")[0])
 
 
 def _bind_bytes(data: bytes, root: str, python: str) -> bytes:
-    return data.replace(ROOT.encode(), root.encode("utf-8", "surrogateescape")).replace(
-        PYTHON.encode(), python.encode("utf-8", "surrogateescape"))
+    return _bind(data.decode("utf-8", "surrogateescape"), root, python).encode(
+        "utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True)
@@ -186,10 +189,13 @@ def shell_tool(tag: str, variables: Sequence[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def trampoline(python: str) -> bytes:
-    """pypa/installer's launcher for long or spaced interpreter paths (installer
-    scripts.py _build_shebang): the shell execs the interpreter, Python reads a docstring."""
-    return ("#!/bin/sh\n'''exec' " + _sh_quote(python) + ' "$0" "$@"\n' + "' '''\n").encode()
+def trampoline(python: str, *, quote: bool = False) -> bytes:
+    """pypa/installer's launcher for long or spaced interpreter paths (installer scripts.py
+    _build_shebang quotes with shlex.quote: a long path without blanks stays unquoted);
+    with ``quote`` always single-quoted, as uv's launchers write it.  The shell execs the
+    interpreter, Python reads the first two lines as a docstring."""
+    exe = "'" + python.replace("'", "'\"'\"'") + "'" if quote else _sh_quote(python)
+    return ("#!/bin/sh\n'''exec' " + exe + ' "$0" "$@"\n' + "' '''\n").encode()
 
 
 def _sh_quote(text: str) -> str:
@@ -223,7 +229,8 @@ def _python_script(name: str, tag: str, body: bytes, option: str, modules: Seque
 
 def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: bytes,
                 option: str, modules: Sequence[str], *, variable: tuple[str, str] | None = None,
-                extra_flags: Sequence[str] = (), lead: bytes = b"#!") -> _Made | None:
+                extra_flags: Sequence[str] = (), lead: bytes = b"#!", quote: bool = False
+                ) -> _Made | None:
     """One script of ``kind`` (not 'symlink') in package ``pkg``: its nodes, wrappers and
     expectation; None when the body does not compile."""
     tag = f"{pkg}.{name}"
@@ -236,7 +243,7 @@ def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: 
     wrap_flags = ["--inherit-argv0"]  # wrapProgram
     if kind in ("nix-wrapped", "binary-wrapped"):
         # wrap.sh: --prefix PATH : program_PATH, --set PYTHONNOUSERSITE true, makeWrapperArgs
-        wrap_flags += ["--prefix", "PATH", ":", PYTHON.rsplit("/", 1)[0],
+        wrap_flags += ["--prefix", "PATH", ":", PYTHON_BIN,
                        "--set", "PYTHONNOUSERSITE", "true"]
     if variable:
         wrap_flags += ["--set", *variable]
@@ -246,12 +253,12 @@ def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: 
         return _Made(nodes, [WrapperSpec(f"bin/{name}", f"{root}/{hidden}", tuple(wrap_flags))],
                      [ScriptExpectation(name, tag, 2, False, kind, wrapper_env)])
     if kind == "trampoline":
-        made = instrument(trampoline(PYTHON) + body, tag, modules, variables)
+        made = instrument(trampoline(PYTHON, quote=quote) + body, tag, modules, variables)
         if made is None:
             return None
         return _Made([(f"bin/{name}", File(made.text, 0o755))], [],
-                     [ScriptExpectation(name, tag, made.marks, True, kind, (), (), made.doc,
-                                        made.futures, tuple(modules))])
+                     [ScriptExpectation(name, tag, made.marks, True, kind, (), (), None,
+                                        made.futures, tuple(modules), check_doc=False)])
     made = _python_script(name, tag, body, option, modules, variables, lead=lead)
     if made is None:
         return None
@@ -263,6 +270,15 @@ def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: 
                                                       argv0=f"{root}/bin/{name}",
                                                       sitedirs=(site,)))
     text = made.text if wrapped is None else wrapped.text
+    try:
+        # The package as nixpkgs leaves it must itself run: the preamble can land where Python
+        # rejects it (after a comment ending in ',' sed joins lines), or before an upper-case
+        # R""" docstring, which is then no docstring: the package's behaviour is the reference.
+        compile(text, "<wrapped>", "exec", dont_inherit=True)
+        shape = venvspec.script_shape(text)
+    except (SyntaxError, ValueError):
+        return None
+    expectation = replace(expectation, doc=shape.doc, futures=shape.futures)
     nodes = [(hidden, File(text, 0o755))]
     return _Made(nodes, [WrapperSpec(f"bin/{name}", f"{root}/{hidden}", tuple(wrap_flags),
                                      binary=kind == "binary-wrapped")], [expectation])
@@ -326,7 +342,8 @@ def _package(draw: st.DrawFn, index: int, version: tuple[int, int], namespaces: 
         option = draw(st.sampled_from(OPTIONS)) if kind != "shell-tool" else ""
         made = make_script(kind, name, pkg, version, script.body if kind != "trampoline"
                            else _utf8_only(script.body), option, all_modules,
-                           variable=variable, extra_flags=extra, lead=script.lead)
+                           variable=variable, extra_flags=extra, lead=script.lead,
+                           quote=draw(st.booleans()))
         if made is None:
             continue
         if kind == "plain" and draw(st.integers(0, 3)) == 0:

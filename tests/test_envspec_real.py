@@ -1,0 +1,153 @@
+"""The environment spec (model/venvspec.py) on real interpreters: environments are built with
+``build env``'s flavours, run with a clean environment, and judged property by property.
+
+* The reference flavour passes every property on generated package sets (every interpreter
+  here; a few sets by default, many under --sweep) and on every known-failure case.
+* Each historical nixpkgs flavour fails exactly the properties the research notes say it
+  fails (nixpkgs-python-env.md §8 and §10), one test per known failure.  The expected sets are
+  venvspec.KNOWN_FAILURES, written from the research, not from this checker's output.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from conftest import in_scope_interpreters, interpreter_id, require_oracle
+from hypothesis import HealthCheck, Phase, assume, given, settings
+
+from prefixlab.impl import cwrapper, speccheck
+from prefixlab.impl.interpreters import Interpreter
+from prefixlab.impl.materialize import scratch_dir
+from prefixlab.model import venvspec
+from prefixlab.model.envpackage_strategies import minimal_set, package_sets
+
+pytestmark = pytest.mark.real
+
+INTERPRETERS = in_scope_interpreters()
+CASES = ("plain-set", "pretalx-script", "shell-tool", "flagged-script", "wrapper-var",
+         "bare-script")
+
+
+def _version(interp: Interpreter) -> tuple[int, int]:
+    assert interp.version is not None
+    return interp.version[0], interp.version[1]
+
+
+def _default_interpreter() -> list[Interpreter]:
+    """The newest pyenv interpreter (the known failures' default run; all under --sweep)."""
+    pyenv = [i for i in INTERPRETERS if i.source == "pyenv"]
+    return pyenv[-1:] or list(INTERPRETERS[-1:])
+
+
+@pytest.fixture(name="scratch")
+def _scratch() -> Iterator[str]:
+    with scratch_dir("prefixlab-spec-") as path:
+        yield path
+
+
+def _require_compiler() -> None:
+    require_oracle(cwrapper.compiler() is not None,
+                   "no C compiler: the nix flavours and binary wrappers compile C wrappers")
+
+
+def _check(flavour: str, interp: Interpreter, packages: object, scratch: str, **kw: bool
+           ) -> speccheck.Checked:
+    return speccheck.check(flavour, interp.path, _version(interp), packages,  # type: ignore[arg-type]
+                           scratch, **kw)
+
+
+# -- the reference flavour -------------------------------------------------------------------------
+def _reference_on_generated(interp: Interpreter) -> None:
+    _require_compiler()
+
+    @settings(max_examples=_reference_on_generated.examples, deadline=None, database=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(package_sets(_version(interp)))
+    def run(packages: object) -> None:
+        with scratch_dir("prefixlab-spec-") as scratch:
+            try:
+                checked = _check("reference", interp, packages, scratch)
+            except speccheck.InvalidPackages:
+                assume(False)  # the package's own script does not run: not an input
+                return
+            assert not checked.failed, f"{packages.features}\n" + checked.explain()  # type: ignore[attr-defined]
+
+    run()
+
+
+_reference_on_generated.examples = 3  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_reference_passes_generated_sets(interp: Interpreter) -> None:
+    _reference_on_generated.examples = 3  # type: ignore[attr-defined]
+    _reference_on_generated(interp)
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_reference_passes_generated_sets_sweep(interp: Interpreter) -> None:
+    _reference_on_generated.examples = 60  # type: ignore[attr-defined]
+    _reference_on_generated(interp)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("interp", _default_interpreter(), ids=interpreter_id)
+def test_reference_passes_the_known_failure_cases(interp: Interpreter, case: str,
+                                                   scratch: str) -> None:
+    _require_compiler()
+    checked = _check("reference", interp, minimal_set(case, _version(interp)),  # type: ignore[arg-type]
+                     scratch, venvs=case == "plain-set", link=case == "plain-set")
+    assert not checked.failed, checked.explain()
+
+
+# -- the historical flavours -----------------------------------------------------------------------
+def _known(known: venvspec.KnownFailure) -> str:
+    return f"{known.id}-{known.flavour}"
+
+
+def _exactly(known_flavour: str, case: str, interp: Interpreter, scratch: str,
+             uses_venvs: bool = True) -> None:
+    _require_compiler()
+    checked = _check(known_flavour, interp, minimal_set(case, _version(interp)),  # type: ignore[arg-type]
+                     scratch, venvs=uses_venvs, link=uses_venvs)
+    expected = venvspec.expected_failures(known_flavour, case, venvs=uses_venvs,  # type: ignore[arg-type]
+                                          link=uses_venvs)
+    assert checked.failed == expected, (
+        f"failed {sorted(checked.failed)}, expected {sorted(expected)}\n" + checked.explain())
+
+
+@pytest.mark.parametrize("known", venvspec.KNOWN_FAILURES, ids=_known)
+@pytest.mark.parametrize("interp", _default_interpreter(), ids=interpreter_id)
+def test_historical_flavour_fails_exactly_its_known_properties(
+        interp: Interpreter, known: venvspec.KnownFailure, scratch: str) -> None:
+    # venvs and the link only where the failure is about them (the plain-set test below
+    # observes everything for every flavour)
+    venvs = any(venvspec.BY_ID[p].group != "env" for p in known.properties)
+    _exactly(known.flavour, known.case, interp, scratch, venvs)
+
+
+@pytest.mark.parametrize("flavour", venvspec.FLAVOURS)
+@pytest.mark.parametrize("interp", _default_interpreter(), ids=interpreter_id)
+def test_historical_flavour_on_the_plain_set(interp: Interpreter, flavour: str,
+                                             scratch: str) -> None:
+    """Its baseline: with nothing but modules and an installer-shaped console script, a
+    flavour fails only its structural failures (and #297628 with an inherited argv[0],
+    none)."""
+    _exactly(flavour, "plain-set", interp, scratch)
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("flavour", venvspec.FLAVOURS)
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_historical_flavours_sweep(interp: Interpreter, flavour: str, case: str,
+                                   scratch: str) -> None:
+    _exactly(flavour, case, interp, scratch)
+
+
+def test_interpreters_found() -> None:
+    require_oracle(bool(INTERPRETERS), "no in-scope interpreter here")
+    assert os.path.isabs(INTERPRETERS[0].path)
