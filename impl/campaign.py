@@ -9,6 +9,7 @@ so a session can stop at any moment and the next one carries on.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -27,15 +28,16 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from prefixlab.impl import nixsite, whichcheck
 from prefixlab.impl.account import host_account
 from prefixlab.impl.interpreters import Interpreter, discover
-from prefixlab.impl.materialize import Binding, materialize, scratch_dir
+from prefixlab.impl.materialize import Binding, materialize, remove_tree, scratch_dir
 from prefixlab.impl.probe import PROBE_CODE, probe
 from prefixlab.impl.snapshot import Snapshot
 from prefixlab.model import cmdline
 from prefixlab.model.build import BuildConstants, behaviour_for
-from prefixlab.model.fs import File, Layout, Node, Overlay, Symlink
+from prefixlab.model.fs import Dir, File, Layout, Node, Overlay, Symlink
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup import World, predict
-from prefixlab.model.strategies import NIX_SITECUSTOMIZE, PROBE_SCRIPT, ROOT, BoundCase, Case, Target, cases
+from prefixlab.model.strategies import (NIX_SITECUSTOMIZE, PROBE_SCRIPT, ROOT, BoundCase, Case,
+                                        Target, cases, stdlib_skeleton)
 
 SWEEP_DIR = Path(os.environ.get("PREFIXLAB_SWEEP_DIR", "sweeps"))
 """Where shard summaries go (relative to the working directory: the repo root under make)."""
@@ -103,13 +105,95 @@ def lay_down(bound: BoundCase, root: str, binary: str, constants: BuildConstants
     reads: the layout mounted over a snapshot of the host, with every build known here."""
     stdlib = f"{constants.prefix}/{constants.stdlib_subdir}"
     bindings: dict[str, Binding] = {p: ("hardlink", binary) for p in bound.binaries}
-    bindings.update({p: ("children-links", stdlib) for p in bound.stdlibs})
     layout = _with_probe_code(bound.layout)
-    materialize(layout, root, bindings=bindings)
+    pooled = [farm for farm in bound.stdlibs if _skeleton_only(layout, farm)]
+    bindings.update({p: ("children-links", stdlib) for p in bound.stdlibs if p not in pooled})
+    materialize(_without(layout, pooled), root, bindings=bindings)
+    for farm in pooled:
+        node = layout.node(farm)
+        _FARMS.place(farm, stdlib, node.mode if isinstance(node, Dir) else 0o755)
     builds = dict(host_builds())
     builds.update({p: constants for p in bound.binaries})
     seen = _with_farm_links(layout, bound.stdlibs, stdlib)
     return World(Overlay(Snapshot("/"), ((root, seen),)), builds, host_account())
+
+
+class _FarmPool:
+    """Stdlib farms (a directory of links to each child of a real stdlib) made once and
+    moved into a case with one rename, then moved back: making one costs about 200 symlink
+    calls, the largest share of a case's CPU time here.  What lands on disk is the same as
+    materialize's children-links binding."""
+
+    def __init__(self) -> None:
+        self.base: str | None = None
+        self.free: dict[str, list[str]] = {}
+        self.names: dict[str, list[str]] = {}
+        self.made = 0
+        """Farms made (the rest of the placements reused one)."""
+        self.serial = 0
+
+    def _pool_dir(self) -> str:
+        if self.base is None:
+            # Beside the scratch directories (same filesystem: rename needs it).
+            self.base = tempfile.mkdtemp(prefix="prefixlab-farms-")
+            atexit.register(remove_tree, self.base)
+        return self.base
+
+    def _new_name(self) -> str:
+        self.serial += 1
+        return f"{self._pool_dir()}/farm{self.serial}"
+
+    def place(self, path: str, source: str, mode: int) -> None:
+        names = sorted(os.listdir(source))
+        if self.names.get(source) != names:  # the stdlib changed: the old farms are stale
+            self.names[source] = names
+            self.free[source] = []
+        free = self.free[source]
+        if free:
+            farm = free.pop()
+        else:
+            self.made += 1
+            farm = self._new_name()
+            os.mkdir(farm, 0o700)
+            for name in names:
+                os.symlink(os.path.join(source, name), os.path.join(farm, name))
+        os.chmod(farm, mode)
+        os.rename(farm, path)
+
+    def take_back(self, path: str, source: str) -> None:
+        """Move the farm at ``path`` back to the pool, unless the run changed it (then it
+        goes with the case's directory)."""
+        try:
+            names = sorted(os.listdir(path))
+        except OSError:
+            return
+        if names != self.names.get(source) or os.path.islink(path):
+            return
+        farm = self._new_name()
+        try:
+            os.rename(path, farm)
+        except OSError:
+            return
+        self.free[source].append(farm)
+
+
+_FARMS = _FarmPool()
+
+
+def _skeleton_only(layout: Layout, farm: str) -> bool:
+    """Does the layout hold nothing at or below the stdlib placeholder ``farm`` but the
+    skeleton (so that a pooled farm can stand for it)?"""
+    below = {path: node for path, node in layout.items()
+             if path == farm or path.startswith(farm + "/")}
+    return below == stdlib_skeleton(farm)
+
+
+def _without(layout: Layout, farms: list[str]) -> Layout:
+    if not farms:
+        return layout
+    below = tuple(farm + "/" for farm in farms)
+    return Layout({path: node for path, node in layout.items()
+                   if path not in farms and not path.startswith(below)})
 
 
 def _with_probe_code(layout: Layout) -> Layout:
@@ -152,6 +236,9 @@ def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0,
         predicted = predict(world, bound.invocation)
         observed = probe(bound.invocation, timeout=timeout)
         which = _check_which(world, predicted, bound) if check_which else None
+        stdlib = f"{constants.prefix}/{constants.stdlib_subdir}"
+        for farm in bound.stdlibs:
+            _FARMS.take_back(farm, stdlib)
     mine, theirs = _unrooted(predicted, root), _unrooted(observed, root)
     if which is not None and which.differences:
         which = replace(which, differences=tuple(_unrooted_text(d, root)
