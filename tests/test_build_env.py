@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -429,3 +431,41 @@ def test_generated_wrapped_pairs_run_the_wrapped_file_untouched(case: WrappedScr
     words = ['exec "/env/bin/python3.12"', *([f"'{argument}'"] if argument else []),
              '"/p/bin/.x-wrapped"', '"$@"']
     assert lines[-2] == " ".join(words) and lines[-1] == ""
+
+
+def test_a_killed_build_leaves_no_partial_environment(python: str, tmp_path: Path) -> None:
+    """SIGKILL at random points of `prefixlab build env`: TARGET is absent or complete, and
+    the next run removes what the killed one left beside it."""
+    import random
+    import signal
+    import time
+    version = "%d.%d" % learn_interpreter(python).build.version[:2]
+    packages = []
+    for i in range(150):
+        root = tmp_path / "store" / f"p{i}"
+        write(root / f"lib/python{version}/site-packages/m{i}.py", "")
+        write(root / f"bin/t{i}", f"#!/usr/bin/python3\nprint({i})\n", 0o755)
+        packages += ["--package", str(root)]
+    reference = tmp_path / "reference"
+    build_env(str(reference), python, [p for p in packages if p != "--package"])
+
+    def names(top: Path) -> list[str]:
+        return sorted(str(p.relative_to(top)) for p in top.rglob("*"))
+
+    command = [str(Path(sys.executable).with_name("prefixlab")), "build", "env"]
+    rng = random.Random(7)
+    target = tmp_path / "env"
+    for _ in range(4):
+        child = subprocess.Popen([*command, str(target), "--python", python, *packages],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 1.0))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        if target.exists():
+            assert names(target) == names(reference)
+            shutil.rmtree(target)
+    done = subprocess.run([*command, str(target), "--python", python, *packages],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert names(target) == names(reference)
+    assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
