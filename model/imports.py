@@ -186,6 +186,15 @@ class ImportContext:
     use_environment: bool = True
     startup_path: tuple[str, ...] | None = None
     """sys.path when start-up imported encodings (getpath's search path; None: ``path``)."""
+    resolver: kernel.Resolver | None = field(default=None, compare=False, repr=False)
+    """A resolver over ``fs`` from ``cwd`` to share (a prediction's own: what it already
+    resolved, and each entry's finder, are not worked out again); None: a fresh one."""
+
+    def syscalls(self) -> kernel.Resolver:
+        shared = self.resolver
+        if shared is not None and shared.fs is self.fs and shared.cwd == self.cwd:
+            return shared
+        return kernel.Resolver(self.fs, self.cwd)
 
 
 def which(context: ImportContext, name: str) -> Resolution:
@@ -296,7 +305,7 @@ def _frozen_locations(context: ImportContext, name: str, original: str) -> tuple
 # -- the path finder ----------------------------------------------------------------------------
 def _search_path(context: ImportContext, name: str, tail: str, search: Sequence[str],
                  steps: list[Step]) -> Resolution:
-    resolver = kernel.Resolver(context.fs, context.cwd)
+    resolver = context.syscalls()
     found: Candidate | None = None
     shadowed: list[Candidate] = []
     portions: list[Candidate] = []
@@ -334,19 +343,44 @@ def _search_path(context: ImportContext, name: str, tail: str, search: Sequence[
 
 
 def _entry_candidates(context: ImportContext, resolver: kernel.Resolver, entry: str,
-                      tail: str, steps: list[Step]) -> list[Candidate] | None:
-    """What this entry's finder finds (in its order), or None when no hook accepts it."""
-    if entry:  # '' is the working directory (PathFinder._path_importer_cache)
-        archive = _zip_archive(resolver, entry)
-        if archive is not None:
-            steps.append(Step(R_ZIP, f"{entry!r}: archive {archive[0]!r}"))
-            return _zip_candidates(entry, archive, tail)
-    found = resolver.lookup(entry or context.cwd)
-    if found.entry is None or found.entry.kind != "dir" or found.path is None:
+                      tail: str, steps: list[Step] | None) -> list[Candidate] | None:
+    """What this entry's finder finds (in its order), or None when no hook accepts it
+    (``steps`` None: no trace wanted)."""
+    finder = _finder(context, resolver, entry)
+    if finder is None:
         return None
-    directory = _finder_path(context, entry)
-    return _dir_candidates(context, resolver, entry, directory, tail,
-                           set(context.fs.children(found.path)))
+    directory, names, archive = finder
+    if archive is not None:
+        if steps is not None:
+            steps.append(Step(R_ZIP, f"{entry!r}: archive {archive[0]!r}"))
+        return _zip_candidates(entry, archive, tail)
+    return _dir_candidates(context, resolver, entry, directory, tail, names)
+
+
+_Finder = tuple[str, frozenset[str], "tuple[str, str, frozenset[str]] | None"]
+"""An entry's finder: FileFinder's path and the directory's names, or a zip archive."""
+
+
+def _finder(context: ImportContext, resolver: kernel.Resolver, entry: str) -> _Finder | None:
+    """The finder sys.path_hooks give ``entry`` (None: no hook accepts it), worked out once
+    per resolver (PathFinder keeps one per entry in sys.path_importer_cache too)."""
+    key = ("import-finder", entry, context.cwd, context.row.import_abspath_strips_dot)
+    memo = resolver.memo
+    known = memo.get(key, key)
+    if known is not key:
+        return known  # type: ignore[return-value]  # what was stored under this key
+    finder: _Finder | None = None
+    found = resolver.lookup(entry or context.cwd)  # '' is the working directory
+    is_dir = found.entry is not None and found.entry.kind == "dir"
+    if entry and not is_dir:  # zipimporter is the first hook: a directory is not its
+        archive = _zip_archive(resolver, entry, found)
+        if archive is not None:
+            finder = ("", frozenset(), archive)
+    elif is_dir and found.path is not None:
+        finder = (_finder_path(context, entry), frozenset(context.fs.children(found.path)),
+                  None)
+    memo[key] = finder
+    return finder
 
 
 def _finder_path(context: ImportContext, entry: str) -> str:
@@ -366,19 +400,29 @@ def _finder_path(context: ImportContext, entry: str) -> str:
 def path_join(*parts: str) -> str:
     """importlib's _path_join on POSIX: trailing slashes of each non-empty part stripped,
     joined with '/'."""
+    if len(parts) == 2:
+        return _join2(parts[0], parts[1])
     return "/".join(part.rstrip("/") for part in parts if part)
 
 
+def _join2(head: str, tail: str) -> str:
+    """path_join(head, tail), without the generator (the finders join a few hundred times
+    per prediction)."""
+    if head and tail:
+        return head.rstrip("/") + "/" + tail.rstrip("/")
+    return (head or tail).rstrip("/")
+
+
 def _dir_candidates(context: ImportContext, resolver: kernel.Resolver, entry: str,
-                    directory: str, tail: str, names: set[str]) -> list[Candidate]:
+                    directory: str, tail: str, names: frozenset[str]) -> list[Candidate]:
     """FileFinder.find_spec, listing every candidate instead of stopping at the first."""
-    suffixes = [*context.build.extension_suffixes, _SOURCE, _BYTECODE]
+    suffixes = _meta_index(context.build)[2]
     found: list[Candidate] = []
-    base = path_join(directory, tail)
     namespace = False
     if tail in names:
+        base = _join2(directory, tail)
         for suffix in suffixes:
-            init = path_join(base, "__init__" + suffix)
+            init = _join2(base, "__init__" + suffix)
             if _isfile(resolver, init):
                 found.append(Candidate("package", init, (base,), entry))
                 break
@@ -386,7 +430,7 @@ def _dir_candidates(context: ImportContext, resolver: kernel.Resolver, entry: st
             namespace = _isdir(resolver, base)
     for suffix in suffixes:
         if tail + suffix in names:
-            module = path_join(directory, tail + suffix)
+            module = _join2(directory, tail + suffix)
             if _isfile(resolver, module):
                 found.append(Candidate(_file_kind(suffix), module, None, entry))
     if namespace and not found:
@@ -411,13 +455,15 @@ def _isdir(resolver: kernel.Resolver, path: str) -> bool:
 
 
 # -- zipimport ----------------------------------------------------------------------------------
-def _zip_archive(resolver: kernel.Resolver, entry: str) -> tuple[str, str, frozenset[str]] | None:
+def _zip_archive(resolver: kernel.Resolver, entry: str, first: kernel.Lookup | None = None
+                 ) -> tuple[str, str, frozenset[str]] | None:
     """zipimporter(entry): (archive path, prefix inside it, member names), or None when the
     entry is not in a readable zip archive (the longest leading part that exists must be a
-    regular file holding a zip directory)."""
+    regular file holding a zip directory).  ``first``: the entry's own lookup, if made."""
     path, inner = entry, []
     while True:
-        found = resolver.lookup(path)
+        found = first if first is not None else resolver.lookup(path)
+        first = None
         if found.entry is not None:
             break
         head, _, name = path.rpartition("/")
@@ -469,7 +515,7 @@ def context_of(calc: Calc, path: Sequence[str]) -> ImportContext:
     inputs = calc.inputs
     return ImportContext(inputs.fs, inputs.build, inputs.row, tuple(path), calc.cwd,
                          calc.stdlib_dir, xoptions(inputs.argv[1:]), inputs.env,
-                         inputs.config.use_environment)
+                         inputs.config.use_environment, resolver=calc.syscalls)
 
 
 def not_from_stdlib(context: ImportContext, names: Iterable[str], *,
@@ -479,9 +525,11 @@ def not_from_stdlib(context: ImportContext, names: Iterable[str], *,
     passed over), (name, candidate) when a copy comes from another entry than the one holding
     the encodings package.  Built-in and frozen modules are the build's own.  None when every
     name is the stdlib's."""
-    stdlib = which(context, "encodings").found
+    frozen_on = _frozen_modules_on(context, [])
+    resolver = context.syscalls()
+    stdlib = _found(context, "encodings", frozen_on, resolver)
     for name in names:
-        found = which(context, name).found
+        found = _found(context, name, frozen_on, resolver)
         if found is None:
             if missing:
                 return name, None
@@ -490,6 +538,56 @@ def not_from_stdlib(context: ImportContext, names: Iterable[str], *,
                 stdlib is None or found.entry != stdlib.entry):
             return name, found
     return None
+
+
+def _found(context: ImportContext, name: str, frozen_on: bool | None,
+           resolver: kernel.Resolver) -> Candidate | None:
+    """``which(context, name).found``, without the trace (not_from_stdlib asks for a dozen
+    names per prediction and keeps only the winners)."""
+    if frozen_on is None:
+        return None  # a bad -X frozen_modules: which() finds nothing
+    if "." in name:
+        return _resolve(context, name, frozen_on, []).found
+    build = context.build
+    builtin, frozen, _ = _meta_index(build)
+    if name in builtin:
+        return Candidate("built-in", "built-in")
+    known = frozen.get(name)
+    if known is not None and (frozen_on or name in build.frozen_always):
+        original, is_package = known
+        locations = _frozen_locations(context, name, original) if is_package else None
+        return Candidate("frozen", "frozen", locations)
+    portions: list[Candidate] = []
+    for entry in context.path:
+        for candidate in _entry_candidates(context, resolver, entry, name, None) or ():
+            if candidate.kind != "namespace":
+                return candidate
+            portions.append(candidate)
+    if portions:
+        locations = tuple(loc for p in portions for loc in p.locations or ())
+        return Candidate("namespace", None, locations, portions[0].entry)
+    return None
+
+
+_MetaIndex = tuple[frozenset[str], dict[str, tuple[str, bool]], tuple[str, ...]]
+_META_INDEX: dict[int, tuple[BuildConstants, _MetaIndex]] = {}
+
+
+def _meta_index(build: BuildConstants) -> _MetaIndex:
+    """A build's built-in names as a set, its frozen modules by name (the first entry of a
+    name, the one FrozenImporter finds) and FileFinder's suffixes in order, made once per
+    build (a few are in use at a time)."""
+    known = _META_INDEX.get(id(build))
+    if known is None or known[0] is not build:
+        frozen: dict[str, tuple[str, bool]] = {}
+        for name, original, is_package in build.frozen_modules:
+            frozen.setdefault(name, (original, is_package))
+        if len(_META_INDEX) >= 64:
+            _META_INDEX.clear()
+        index = (frozenset(build.builtin_modules), frozen,
+                 (*build.extension_suffixes, _SOURCE, _BYTECODE))
+        known = _META_INDEX[id(build)] = (build, index)
+    return known[1]
 
 
 # -- from a predicted start ---------------------------------------------------------------------

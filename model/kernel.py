@@ -62,7 +62,8 @@ class Resolver:
     """Path resolution against one filesystem value and working directory, with the
     resolution of directory prefixes remembered."""
 
-    __slots__ = ("fs", "cwd", "_dirs", "_plain_dirs", "_physical_of", "_missing", "_entries")
+    __slots__ = ("fs", "cwd", "_dirs", "_plain_dirs", "_physical_of", "_missing", "_entries",
+                 "memo")
 
     def __init__(self, fs: FsView, cwd: str = "/") -> None:
         self.fs = fs
@@ -78,6 +79,10 @@ class Resolver:
         self._plain_dirs: dict[str, Errno | None] = {"": None}
         """Absolute paths resolved as directories without meeting a link: None when they are
         directories all the way down, else why they are not."""
+        self.memo: dict[object, object] = {}
+        """Values derived from this filesystem and working directory by other layers (e.g.
+        the import system's finder for a sys.path entry), kept as long as the resolver: one
+        prediction.  Keys are tuples whose first item names the layer."""
 
     def lookup(self, path: str, *, follow: bool = True) -> Lookup:
         """Resolve ``path`` (``stat`` when follow, else ``lstat``)."""
@@ -88,9 +93,17 @@ class Resolver:
             if entries is not None:  # a Layout: no need to walk a physical path's prefixes
                 entry = entries.get(path)
                 if entry is None:
-                    missing = self._missing_in(entries, path)
-                    if missing is not None:
-                        return missing
+                    # Most missing paths are in an existing directory: its parent says so.
+                    cut = path.rfind("/")
+                    above = entries.get(path[:cut]) if cut > 0 else _DIR
+                    if above is None:
+                        missing = self._missing_in(entries, path)
+                        if missing is not None:
+                            return missing
+                    elif above.kind == "dir":
+                        return _MISSING
+                    elif above.kind != "link":
+                        return _NOT_A_DIR
                 elif not follow or entry.kind != "link":
                     return _tuple_new(Lookup, (path, entry, None, _NO_LINKS))
             else:
