@@ -125,6 +125,8 @@ class BasePython:
     """The real PREFIX/lib, whose libpython* entries are linked (a $ORIGIN run path finds
     them); '' for none."""
     abi_thread: str = ""
+    include: str = ""
+    """The real PREFIX/include, whose python* entries (the headers) are linked; '' for none."""
     site_dir: str = "site-packages"
     """The name under lib/python3.X that the interpreter's site.py reads for a prefix that is
     not a venv: site-packages, or dist-packages on Debian's build."""
@@ -162,6 +164,7 @@ def base_of(binary: str, build: BuildConstants, prefix: str, exec_prefix: str) -
     return BasePython(binary=binary, version=build.version,
                       stdlib=f"{prefix}/{build.stdlib_subdir}",
                       libdir=f"{exec_prefix}/{build.platlibdir}", abi_thread=build.abi_thread,
+                      include=f"{prefix}/include",
                       site_dir="dist-packages" if build.flavour == "debian" else "site-packages")
 
 
@@ -188,10 +191,14 @@ def base_python(fs: FsView, base: BasePython, root: str,
                             # cpython/default.nix @482a59bb: ln -s "$out/bin/python3" "$out/bin/python"
                             Link("bin/python", f"{root}/bin/{py3}"),
                             Mkdir("lib"), Mkdir(lib)]
-    found = resolver.stat(base.libdir) if base.libdir else None
-    if found is not None and found.kind == "dir":
-        ops += [Link(f"lib/{n}", f"{base.libdir}/{n}")
-                for n in _children(fs, resolver, base.libdir) if n.startswith("libpython")]
+    for directory, start, into in ((base.libdir, "libpython", "lib"),
+                                   (base.include, "python", "include")):
+        found = resolver.stat(directory) if directory else None
+        if found is not None and found.kind == "dir":
+            if into != "lib":
+                ops.append(Mkdir(into))
+            ops += [Link(f"{into}/{n}", f"{directory}/{n}")
+                    for n in _children(fs, resolver, directory) if n.startswith(start)]
     # Debian's stdlib carries its own sitecustomize.py (a link into /etc), which would shadow
     # the site directory's: nixpkgs' python has none there.
     ops += [Link(f"{lib}/{n}", f"{base.stdlib}/{n}") for n in names
@@ -222,7 +229,7 @@ def _children(fs: FsView, resolver: Resolver, directory: str) -> tuple[str, ...]
 
 
 # -- makeWrapperArgs and the wrapper flags -------------------------------------------------------
-_UNSAFE_IN_UNQUOTED = re.compile(r"[\s'\"\\$`*?\[\]{}~;&|<>()#=!]")
+_UNSAFE_IN_UNQUOTED = re.compile(r"[\s'\"\\$`*?\[\]{};&|<>()]")
 
 
 def wrapper_args(make_wrapper_args: Sequence[str], out: str) -> tuple[str, ...]:
