@@ -324,10 +324,11 @@ def _source(fs: Snapshot, world: World, outcome: Outcome, python: str) -> Source
 
     executable = outcome.executable or ""
     real = kernel.realpath(fs, executable) if executable else kernel.Errno.ENOENT
-    if isinstance(real, kernel.Errno) or real not in world.builds:
-        raise BuildVenvError(f"--python {python}: its sys.executable {executable!r} is not "
-                             "a CPython binary the model knows")
-    build = world.builds[real]
+    binary = _binary_run(world, outcome)
+    if isinstance(real, kernel.Errno) or binary is None:
+        raise BuildVenvError(f"--python {python}: the CPython binary it runs is not known "
+                             f"(sys.executable {executable!r})")
+    build = world.builds[binary]
     venv_dir = _stdlib_venv(fs, outcome.path)
     if venv_dir is None:
         raise BuildVenvError(f"--python {python}: its stdlib has no venv package")
@@ -341,8 +342,21 @@ def _source(fs: Snapshot, world: World, outcome: Outcome, python: str) -> Source
         base_executable=outcome.base_executable or "", prefix=outcome.prefix or "",
         base_prefix=outcome.base_prefix or "", base_exec_prefix=outcome.base_exec_prefix or "",
         abi_thread=build.abi_thread, abiflags=build.abiflags,
-        pointer_bits=_pointer_bits(fs, real), os_name="posix" if build.os_name == "posix"
+        pointer_bits=_pointer_bits(fs, binary), os_name="posix" if build.os_name == "posix"
         else build.os_name, templates=templates, quoting=quoting)
+
+
+def _binary_run(world: World, outcome: Outcome) -> str | None:
+    """The physical path of the binary the invocation ends up running (through wrappers,
+    env, pyenv shims: the exec chain's end), a key of world.builds."""
+    from prefixlab.model import execchain, kernel
+
+    invocation = outcome.invocation
+    cwd = kernel.realpath(world.fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return None
+    hop = execchain.follow(world.fs, invocation, cwd, world.builds, [])
+    return hop.target if isinstance(hop, execchain.Arrived) else None
 
 
 def _stdlib_venv(fs: Snapshot, path: Sequence[str]) -> str | None:

@@ -12,6 +12,7 @@ on 3.8-3.10).
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -162,6 +163,10 @@ def _pyenv(interp: Interpreter) -> bool:
     return interp.source == "pyenv"
 
 
+def _some_pyenv() -> list[Interpreter]:
+    return [i for i in INTERPRETERS if _pyenv(i)]
+
+
 @pytest.mark.real
 @pytest.mark.parametrize("interp", [i for i in INTERPRETERS if _pyenv(i)], ids=interpreter_id)
 def test_stdlib_compatible_through_a_symlinked_prefix(scratch: Path, interp: Interpreter
@@ -177,6 +182,61 @@ def test_stdlib_compatible_from_a_venv(scratch: Path, interp: Interpreter) -> No
     outer = scratch / "outer"
     stdlib_venv(interp.path, outer)
     same_as_stdlib(scratch, str(outer / "bin" / "python"))
+
+
+@pytest.mark.real
+def test_stdlib_compatible_through_a_pyenv_shim_and_a_bare_name(
+        scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pyenv = [i for i in INTERPRETERS if _pyenv(i)]
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    require_oracle(bool(pyenv) and (root / "shims" / "python3").exists(), "no pyenv shims")
+    monkeypatch.setenv("PYENV_VERSION", Path(pyenv[-1].real_path).parent.parent.name)
+    same_as_stdlib(scratch, str(root / "shims" / "python3"))
+    monkeypatch.setenv("PATH", f"{root / 'shims'}:{os.environ.get('PATH', '')}")
+    for side in ("real", "ours"):
+        shutil.rmtree(scratch / side)
+    same_as_stdlib(scratch, "python3")
+
+
+def _wrapped_env(scratch: Path, interp: Interpreter, kind: str) -> Path:
+    """ENV/bin/python3, an argv0-inheriting wrapper (shell or compiled) of the interpreter,
+    with ENV/lib/pythonX.Y linked to its stdlib: the nixpkgs python-env shape."""
+    from prefixlab.impl import cwrapper, wrapgen
+
+    assert interp.constants is not None
+    env = scratch / f"env-{kind}"
+    (env / "bin").mkdir(parents=True)
+    stdlib = interp.constants.stdlib_subdir
+    (env / stdlib).parent.mkdir(parents=True, exist_ok=True)
+    (env / stdlib).symlink_to(f"{interp.constants.prefix}/{stdlib}")
+    flags = ["--set", "PYTHONNOUSERSITE", "true", "--inherit-argv0"]
+    wrapper = env / "bin" / "python3"
+    if kind == "shell":
+        wrapper.write_text(wrapgen.shell_wrapper(interp.real_path, flags,
+                                                 shell=shutil.which("bash") or "/bin/bash"))
+        wrapper.chmod(0o755)
+    else:
+        cwrapper.compile_wrapper(wrapgen.c_wrapper(interp.real_path, flags), str(wrapper))
+    return wrapper
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("kind", ["shell", "binary"])
+@pytest.mark.parametrize("interp", [i for i in _some_pyenv() if i.version
+                                    and i.version[:2] in ((3, 10), (3, 12))],
+                         ids=interpreter_id)
+def test_through_a_wrapper_based_environment(scratch: Path, interp: Interpreter,
+                                             kind: str) -> None:
+    """The venv goes through the wrapper (its home is ENV/bin), in both modes, and starts
+    with ENV as its base prefix."""
+    if kind == "binary":
+        require_oracle(shutil.which("cc") is not None, "no C compiler for the binary wrapper")
+    wrapper = _wrapped_env(scratch, interp, kind)
+    same_as_stdlib(scratch, str(wrapper))
+    planned = ours(str(wrapper), scratch / "v")
+    assert planned.home.executable == str(wrapper)
+    prefix, base_prefix, *_ = run_probe(scratch / "v" / "bin" / "python")
+    assert (prefix, base_prefix) == (str(scratch / "v"), str(wrapper.parent.parent))
 
 
 OPTION_CASES = [Options(copies=True), Options(system_site_packages=True),
@@ -276,8 +336,6 @@ def test_venv_of_venv_points_at_the_base(scratch: Path, interp: Interpreter) -> 
     cfg = (scratch / "inner" / "pyvenv.cfg").read_text()
     assert f"home = {home}\n" in cfg
     base = base_prefix_of(interp)
-    import shutil
-
     shutil.rmtree(outer)  # the inner venv does not depend on the outer one
     prefix, base_prefix, *_ = run_probe(scratch / "inner" / "bin" / "python")
     assert (prefix, base_prefix) == (str(scratch / "inner"), base)
