@@ -157,8 +157,23 @@ def _key(python: str, target: str, options: Options, cwd: str, env: Mapping[str,
          ) -> list[Any]:
     environ = sorted((k, v) for k, v in env.items() if k not in _VOLATILE_ENV)
     # The prompt only changes the scripts' text, planned from the learned templates.
-    return [CACHE_FORMAT, python, target, cwd, options.copies, options.system_site_packages,
-            options.stdlib_compatible, environ]
+    return [CACHE_FORMAT, _code_identity(), python, target, cwd, options.copies,
+            options.system_site_packages, options.stdlib_compatible, environ]
+
+
+def _code_identity() -> list[Any]:
+    """prefixlab's own source files (name, size, mtime): what was learned with other code
+    (an upgrade, an edit of the model) is learned again."""
+    from prefixlab import impl, model
+
+    found: list[Any] = []
+    for package in (model.__path__[0], os.path.join(model.__path__[0], "getpath"),
+                    impl.__path__[0]):
+        for entry in sorted(os.scandir(package), key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                st = os.stat(entry.path)
+                found.append((entry.name, st.st_size, st.st_mtime_ns))
+    return found
 
 
 def cache_dir() -> str:
@@ -286,6 +301,7 @@ def _learn_fresh(python: str, target: str, options: Options, cwd: str, env: Mapp
     try:
         world, outcome = _predict_interpreter(fs, python, cwd, env, use_cache)
         source = _source(fs, world, outcome, python)
+        world = _with_candidates_learned(world, source, use_cache)
         home = venvplan.choose_home(world, source, options, target,
                                     cwd_name=os.path.basename(cwd))
     except (SnapshotError, interpreters.InterpreterError) as error:
@@ -344,6 +360,25 @@ def _source(fs: Snapshot, world: World, outcome: Outcome, python: str) -> Source
         abi_thread=build.abi_thread, abiflags=build.abiflags,
         pointer_bits=_pointer_bits(fs, binary), os_name="posix" if build.os_name == "posix"
         else build.os_name, templates=templates, quoting=quoting)
+
+
+def _with_candidates_learned(world: World, source: Source, use_cache: bool) -> World:
+    """The world knowing the build of every binary a home candidate leads to (a --copies
+    venv's base binary is not on the way to its own copy)."""
+    from dataclasses import replace
+
+    from prefixlab.impl import cli, interpreters
+    from prefixlab.model import kernel, venvplan
+
+    builds = dict(world.builds)
+    for candidate in venvplan.candidates(world, source):
+        real = kernel.realpath(world.fs, candidate)
+        if isinstance(real, str) and real not in builds and cli.looks_like_cpython(real):
+            try:
+                builds[real] = interpreters.learn_constants(real, use_cache=use_cache)
+            except interpreters.InterpreterError:
+                continue
+    return replace(world, builds=builds)
 
 
 def _binary_run(world: World, outcome: Outcome) -> str | None:

@@ -285,7 +285,7 @@ def world_for(invocation: Invocation, *, use_cache: bool, fs: Snapshot | None = 
     builds: dict[str, BuildConstants] = (
         dict(interpreters.host_world(use_cache=use_cache).builds) if host else {})
     target = _target(snapshot, invocation)
-    if target is not None and target not in builds and _looks_like_cpython(target):
+    if target is not None and target not in builds and looks_like_cpython(target):
         try:
             builds[target] = interpreters.learn_constants(target, use_cache=use_cache)
         except interpreters.InterpreterError:
@@ -304,7 +304,7 @@ def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildCo
     for _ in range(execchain.MAX_HOPS):
         hop = execchain.follow(fs, invocation, cwd, builds, [])
         binary = hop.binary if isinstance(hop, execchain.Stopped) else None
-        if binary is None or binary in builds or not _looks_like_cpython(binary):
+        if binary is None or binary in builds or not looks_like_cpython(binary):
             return
         try:
             builds[binary] = interpreters.learn_constants(binary, use_cache=use_cache)
@@ -321,7 +321,7 @@ def _target(fs: Snapshot, invocation: Invocation) -> str | None:
     return None if isinstance(target, kernel.Errno) else target
 
 
-def _looks_like_cpython(path: str) -> bool:
+def looks_like_cpython(path: str) -> bool:
     """An ELF file named python* that is not a makeBinaryWrapper wrapper (the model follows
     those, and scripts, itself).  Wrappers are small: a file over 1 MiB is not one."""
     try:

@@ -16,9 +16,9 @@ table (model/build.py).  ``plan`` is cheap and imports little; ``choose_home`` r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prefixlab.model.build import BuildConstants, Version, behaviour_for
 from prefixlab.model.plan import Copy, Link, Mkdir, Operation, Write
@@ -302,16 +302,11 @@ def choose_home(world: World, source: Source, options: Options, target: str, *,
     if options.stdlib_compatible:
         return stdlib_home(source)
     stdlib = stdlib_home(source)
-    from prefixlab.model import cpython_helpers, kernel  # the model proper: only here
+    from prefixlab.model import kernel  # the model proper: only here, never in plan()
 
     steps: list[Step] = []
-    seen: set[str] = set()
-    path = stdlib.executable
     resolver = kernel.Resolver(world.fs, "/")
-    for _ in range(41):  # getpath_realpath's limit (40) plus the path itself
-        if path in seen:
-            break
-        seen.add(path)
+    for path in candidates(world, source):
         steps.append(Step(R_HOME_CANDIDATE, path, "", (("candidate", path),)))
         directory = _dirname(path)
         if _in_venv(resolver, directory):
@@ -325,13 +320,55 @@ def choose_home(world: World, source: Source, options: Options, target: str, *,
                 return Home(path, tuple(steps))
             steps.append(Step(R_HOME_REJECTED, f"{directory}: {why}", "",
                               (("candidate", path),)))
+    steps.append(Step(R_HOME_UNVERIFIED, f"home = {stdlib.directory} (stdlib's choice)"))
+    return Home(stdlib.executable, (*stdlib.steps, *steps), verified=False)
+
+
+def candidates(world: World, source: Source) -> Iterator[str]:
+    """sys._base_executable, then each target of its final component's links (getpath's
+    realpath, 3.11+: a relative target replaces the last component, normalised), then, for a
+    venv, the executables beside its pyvenv.cfg home (a --copies venv has no link to follow;
+    the names getpath 3.11.1+ tries, gh-99204)."""
+    from prefixlab.model import cpython_helpers, kernel
+
+    resolver = kernel.Resolver(world.fs, "/")
+    executable = stdlib_home(source).executable
+    seen: set[str] = set()
+    path = executable
+    for _ in range(41):  # getpath_realpath's limit (40) plus the path itself
+        if path in seen:
+            break
+        seen.add(path)
+        yield path
         link = resolver.readlink(path)
         if isinstance(link, kernel.Errno):
             break
         path = link if link.startswith("/") else cpython_helpers.normpath(
             cpython_helpers.add_relfile(_dirname(path), link))
-    steps.append(Step(R_HOME_UNVERIFIED, f"home = {stdlib.directory} (stdlib's choice)"))
-    return Home(stdlib.executable, (*stdlib.steps, *steps), verified=False)
+    if not source.is_venv:
+        return
+    home = _cfg_home(resolver, source.prefix)
+    if home is None:
+        return
+    for name in (_basename(executable), f"python{source.minor_text}", "python3"):
+        path = f"{home}/{name}"
+        if path not in seen and resolver.stat(path) is not None:
+            seen.add(path)
+            yield path
+
+
+def _cfg_home(resolver: Any, venv: str) -> str | None:
+    """The home key of VENV/pyvenv.cfg (getpath's reading: 'home = VALUE', value stripped)."""
+    from prefixlab.model import kernel
+
+    data = resolver.read_file(f"{venv}/pyvenv.cfg")
+    if isinstance(data, kernel.Errno):
+        return None
+    for line in data.decode("utf-8", "surrogateescape").splitlines():
+        key, equals, value = line.partition("=")
+        if equals and key.strip() == "home" and value.strip().startswith("/"):
+            return value.strip().rstrip("/") or "/"
+    return None
 
 
 def _in_venv(resolver: object, directory: str) -> bool:

@@ -326,10 +326,12 @@ def test_decoy_landmark_stdlib_breaks_ours_starts(scratch: Path, interp: Interpr
 
 
 @pytest.mark.real
+@pytest.mark.parametrize("outer_flags", [(), ("--copies",)], ids=["links", "copies"])
 @pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
-def test_venv_of_venv_points_at_the_base(scratch: Path, interp: Interpreter) -> None:
+def test_venv_of_venv_points_at_the_base(scratch: Path, interp: Interpreter,
+                                         outer_flags: tuple[str, ...]) -> None:
     outer = scratch / "outer"
-    stdlib_venv(interp.path, outer)
+    stdlib_venv(interp.path, outer, outer_flags)
     planned = ours(str(outer / "bin" / "python"), scratch / "inner")
     home = planned.home.directory
     assert not home.startswith(str(outer)), home
