@@ -315,6 +315,8 @@ def _package(root: str, interp: Interpreter, python: str, bash: str) -> None:
             f"{root}/bin/.{name}-wrapped",
             ["--inherit-argv0", "--prefix", "PATH", ":", os.path.dirname(python),
              "--set", "PYTHONNOUSERSITE", "true"], shell=bash).encode())
+    # a script left unwrapped (dontWrapPythonPrograms, xonsh's case): only its #! names python
+    _write(f"{root}/bin/foo-bare", f"#!{python}\nimport foo.cli\nfoo.cli.main()\n".encode())
     _write(f"{root}/bin/.foo-sh-wrapped", SHELL_TOOL)
     _write(f"{root}/bin/foo-sh", wrapgen.shell_wrapper(
         f"{root}/bin/.foo-sh-wrapped", ["--inherit-argv0", "--set", "FOO_VAR", "x"],
@@ -410,6 +412,7 @@ def test_classic(scratch: str, interp: Interpreter) -> None:
     assert script["prefix"] == env and script["base_prefix"] != env
     assert _run([f"{env}/bin/foo-manage"]).stdout.startswith("manage")
     assert _run([f"{env}/bin/foo-sh"]).stdout.strip() == "FOO_VAR=x"
+    assert _report([f"{env}/bin/foo-bare"])["prefix"] == env  # NIX_PYTHONPATH + sitecustomize
     # section 2: the sitecustomize pops the NIX_* variables outside a venv; the wrapper's
     # PYTHONNOUSERSITE stays and leaks to children (F-a3)
     leaks = _run([_py(env, interp), "-c", "import os; print(sorted(k for k in os.environ if "
@@ -426,7 +429,7 @@ def test_classic(scratch: str, interp: Interpreter) -> None:
 @pytest.mark.real
 @pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
 def test_297628(scratch: str, interp: Interpreter) -> None:
-    """Section 8, V1 column; section 10, F-b1, F-b2, F-b4, F-b7."""
+    """Section 8, V1 column; section 10, F-b1, F-b2, F-b4, F-b6, F-b7."""
     _upstream_site(interp)
     env = _env(scratch, interp, "297628")
     found = _report([_py(env, interp), "-c", REPORT])
@@ -437,6 +440,9 @@ def test_297628(scratch: str, interp: Interpreter) -> None:
     tool = _run([f"{env}/bin/foo-sh"])
     assert tool.returncode != 0 and "SyntaxError" in tool.stderr
     assert "FOO_VAR=x" not in tool.stdout
+    # F-b6: an unwrapped script gets neither NIX_PYTHONPATH nor a sitecustomize
+    bare = _run([f"{env}/bin/foo-bare"])
+    assert bare.returncode != 0 and "ModuleNotFoundError" in bare.stderr
     venv = f"{env}-venv"
     done = _run([_py(env, interp), "-m", "venv", "--without-pip", "--system-site-packages",
                  venv])
@@ -463,6 +469,7 @@ def test_resolve_argv0(scratch: str, interp: Interpreter) -> None:
     assert script["prefix"] == env and script["base_prefix"] != env
     assert _run([f"{env}/bin/foo-manage"]).stdout.startswith("manage")
     assert _run([f"{env}/bin/foo-sh"]).stdout.strip() == "FOO_VAR=x"
+    assert _report([f"{env}/bin/foo-bare"])["prefix"] == env
     for flag, sees in (("--system-site-packages", True), ("", False)):
         venv = f"{env}-venv{flag}"
         done = _run([_py(env, interp), "-m", "venv", "--without-pip", *filter(None, [flag]),
