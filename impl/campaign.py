@@ -75,7 +75,8 @@ class CaseResult:
     fields: tuple[str, ...] = ()
     """Behaviour-table fields the prediction consulted."""
     site: bool = False
-    """The command line, as the interpreter parses it, has no -S: site is imported."""
+    """The command line is accepted and, as the interpreter parses it, has no -S: start-up
+    imports site."""
     which: WhichCheck | None = None
     """`which` against the real importlib on this case (None: not asked)."""
 
@@ -250,10 +251,12 @@ def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0,
 
 
 def _runs_site(bound: BoundCase, constants: BuildConstants) -> bool:
-    """No -S on the command line as the interpreter's own parser reads it (a cluster such
-    as -sS counts; a usage error's command line counts by the flags read before it)."""
+    """A command line the interpreter accepts, without -S as its own parser reads it (a
+    cluster such as -sS counts): start-up imports site.  (A usage error, -P before 3.11,
+    never gets there.)"""
     row = behaviour_for(constants.version)
-    return "S" not in cmdline.parse(bound.invocation.argv[1:], row).flags
+    line = cmdline.parse(bound.invocation.argv[1:], row)
+    return "S" not in line.flags and not line.usage_error and not line.not_modelled
 
 
 def _check_which(world: World, predicted: Outcome, bound: BoundCase) -> WhichCheck:
@@ -296,12 +299,13 @@ def differences(predicted: dict[str, Any], observed: dict[str, Any]) -> list[str
 
 
 # -- shards -----------------------------------------------------------------------------------
-SUMMARY_FORMAT = 2
+SUMMARY_FORMAT = 3
 """1: the start-up comparison; 2: also the cases run without -S (counted from each case's
-command line) and the `which` check of every case.  A sweep runs a shard of an older format
+command line) and the `which` check of every case; 3: a usage error is not a case without
+-S, and the cases without -S whose start succeeded are counted.  A sweep runs a shard of an older format
 again (same seed, so the same cases), which fills the new counts."""
 
-_COUNTS = ("cases", "agreed", "site_cases", "site_agreed", "which_cases", "which_agreed",
+_COUNTS = ("cases", "agreed", "site_cases", "site_agreed", "site_ok", "which_cases", "which_agreed",
            "which_names", "which_names_agreed", "which_no_model_ok", "which_no_real_ok")
 
 
@@ -313,8 +317,10 @@ class ShardSummary:
     cases: int = 0
     agreed: int = 0
     site_cases: int = 0
-    """Cases run without -S."""
+    """Cases run without -S (on a command line the interpreter accepts)."""
     site_agreed: int = 0
+    site_ok: int = 0
+    """Cases run without -S where the real start succeeded (site ran to the end)."""
     which_cases: int = 0
     """Cases where `which` was compared with the real importlib (both starts succeeded)."""
     which_agreed: int = 0
@@ -344,6 +350,7 @@ class ShardSummary:
         self.features.update(set(result.case.features))
         self.site_cases += result.site
         self.site_agreed += result.site and result.agrees
+        self.site_ok += result.site and result.observed.get("status") == "ok"
         if not result.agrees and len(self.disagreements) < 50:
             self.disagreements.append({"differences": list(result.differences),
                                        "case": case_to_json(result.case)})
@@ -518,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     for interp in chosen:
         t = totals(interp)
         print(f"{interp.path}: {t.agreed}/{t.cases} agree; without -S {t.site_agreed}/"
-              f"{t.site_cases}; which {t.which_agreed}/{t.which_cases} cases, "
+              f"{t.site_cases} ({t.site_ok} started); which {t.which_agreed}/{t.which_cases} cases, "
               f"{t.which_names_agreed}/{t.which_names} names, not compared on a running "
               f"start (model {t.which_no_model_ok}, real {t.which_no_real_ok}); "
               f"format {t.format}; "
