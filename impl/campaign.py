@@ -393,8 +393,9 @@ GENERATION = "4-site"
 (1-getpath: issue 2's cases, all with -S; 2-site: issue 3's, with and without -S, scripts,
 -m and site directories; 3-site: the same with site directories in half the cases and nine
 cases in ten without -S (a quarter were -S: Hypothesis favours simple values), and no -m
-module outside the case's root; 4-site: -S in one case of eight outside the site cases, and
--m of a module that is not there in a quarter of the -m and script runs), so each has its
+module outside the case's root; 4-site: -S in one case of eight outside the site cases, -P
+(a usage error) before 3.11 rarer, and -m of a module that is not there in a quarter of the
+-m and script runs), so each has its
 own directory.  The cases of a seed also depend on Hypothesis's version (2-site's seeds draw
 other cases under 6.170), so a summary records it."""
 

@@ -529,8 +529,12 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
     # often than its share: -S as the simple value gave a quarter of the cases, not a tenth).
     with_site = "site" in d.features or not _one_in(draw, 8)
     flags = [] if with_site else ["-S"]
-    flags += draw(st.lists(st.sampled_from(["-E", "-I", "-s", "-P"]), max_size=2, unique=True))
-    # -P before 3.11 is a usage error, and PYTHONSAFEPATH is ignored: both are kept, as cases.
+    # -P before 3.11 is a usage error, and PYTHONSAFEPATH is ignored: both are kept, as cases
+    # (-P there in about one case in six with options: a usage error never reaches site).
+    options = ["-E", "-I", "-s"]
+    if t.version >= (3, 11) or _one_in(draw, 6):
+        options.append("-P")
+    flags += draw(st.lists(st.sampled_from(options), max_size=2, unique=True))
     command = ["-c", "pass"]
     # A ._pth file suppresses sys.path[0] as well (safe_path, 3.11+): -m would find nothing.
     path0 = (not ({"-I", "-P"} & set(flags)) and "PYTHONSAFEPATH" not in env
