@@ -219,22 +219,18 @@ SWEEP_WHICH_CASES = int(os.environ.get("PREFIXLAB_SWEEP_WHICH_CASES", "300"))
 @pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
 def test_which_on_generated_start_up_cases(interp: Interpreter) -> None:
     """which agrees with find_spec on the start-up sweep's generated cases (venvs, links,
-    build trees, PYTHONPATH, site or not), laid down as the sweep does."""
+    build trees, PYTHONPATH, site or not, scripts and -m asked in place), laid down and
+    checked as the sweep does (prefixlab.impl.campaign checks every sweep case so)."""
     from prefixlab.impl import campaign
     from prefixlab.model.strategies import Case, cases
-
-    constants = campaign._constants(interp)
 
     @settings(max_examples=SWEEP_WHICH_CASES, deadline=None,
               suppress_health_check=list(HealthCheck), database=None)
     @given(cases(campaign.target_for(interp)))
     def check(case: Case) -> None:
-        with scratch_dir() as base:
-            bound = case.at(f"{base}/case")
-            world = campaign.lay_down(bound, f"{base}/case", interp.real_path, constants)
-            predicted = predict(world, bound.invocation)
-            problems = whichcheck.check(world, predicted, STARTUP_NAMES)
+        result = campaign.run_case(case, interp, check_which=True)
         note(f"case: {campaign.case_to_json(case)}")
-        assert not problems, "\n".join(problems or ())
+        assert result.which is not None
+        assert not result.which.differences, "\n".join(result.which.differences)
 
     check()
