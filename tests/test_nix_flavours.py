@@ -18,15 +18,19 @@ from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
 from prefixlab.impl import cwrapper, nixbuild, wrapgen
 from prefixlab.impl.interpreters import Interpreter
-from prefixlab.model import binarywrapper, nixwrap
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from prefixlab.model import binarywrapper, kernel, nixwrap
 from prefixlab.model.build import BuildConstants
-from prefixlab.model.buildenv import Package
+from prefixlab.model.buildenv import MergeError, Package
 from prefixlab.model.envflavour import BaseInterpreter, EnvRequest, flavour
+from prefixlab.model.envpackage_strategies import package_sets
 from prefixlab.model.fs import Layout
 from prefixlab.model.nixflavours import (BasePython, Flavour, NixEnvPlan, NixFlavourError,
                                          plan_env, sed_delete_lines, store_python,
                                          unwrapped_script)
-from prefixlab.model.plan import CWrapper, Link, Mkdir, Write
+from prefixlab.model.plan import CWrapper, Link, Mkdir, Write, check_plan
 
 # -- pure: a fake store ----------------------------------------------------------------------
 REAL = "/nix/store/aaaa-python3-3.11.9"
@@ -602,3 +606,104 @@ def test_command_line(scratch: str) -> None:
                          timeout=300)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
     assert "argv0-mode" in bad.stderr and not os.path.lexists(f"{scratch}/cli-bad")
+
+
+# -- properties over generated package sets (pure) ---------------------------------------------
+PKGS = "/nix/store/gggg-pkgs"
+
+
+@st.composite
+def _bound_sets(draw: st.DrawFn) -> tuple[Layout, tuple[str, ...]]:
+    """A generated package set (issue 5's strategies) built for the environment's store
+    python, on top of the fake store."""
+    bound = draw(package_sets((3, 11))).bind(PKGS, f"{STORE_PY}/bin/python3.11")
+    fs = _fs().merged(bound.layout)
+    for wrapper in bound.wrappers:
+        text = (b"\x7fELF" if wrapper.binary else wrapgen.shell_wrapper(
+            wrapper.original, list(wrapper.flags), shell="/bin/bash").encode(
+                "utf-8", "surrogateescape"))
+        fs = fs.with_file(wrapper.path, text, 0o755)
+    return fs, bound.roots
+
+
+def _programs(fs: Layout, roots: tuple[str, ...]) -> dict[str, list[tuple[str, bool]]]:
+    """bin name -> [(providing path, executable)] for the regular files (links followed) the
+    postBuild's glob sees, in `paths` order."""
+    found: dict[str, list[tuple[str, bool]]] = {}
+    for root in (STORE_PY, *roots):
+        listing = fs.children(f"{root}/bin") if fs.entry(f"{root}/bin") else ()
+        for name in listing:
+            entry = kernel.stat(fs, f"{root}/bin/{name}")
+            if name.startswith(".") or entry is None or entry.kind != "file":
+                continue
+            found.setdefault(name, []).append((f"{root}/bin/{name}", bool(entry.mode & 0o111)))
+    return found
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_bound_sets(), name=st.sampled_from(["nix-classic", "nix-297628",
+                                                  "nix-inherit-argv0", "nix-resolve-argv0"]))
+def test_postbuild_properties_on_generated_sets(data: tuple[Layout, tuple[str, ...]],
+                                                name: Flavour) -> None:
+    """Section 9's postBuild rules hold on generated package sets: every executable a package
+    (or the store python) provides ends as the last provider's wrapper (or #297628's
+    unwrapped script, or V2/V3's interpreter wrapper or relative link); non-executables are
+    gone in classic and #297628 and stay in V2/V3; #297628 leaves no hidden file in bin; the
+    plan is well formed and every wrapper wraps an executable file."""
+    fs, roots = data
+    try:
+        plan = plan_env(fs, OUT, BASE, [Package(r) for r in roots], name, sitecustomize=b"")
+    except MergeError:
+        return  # a collision the generator made: builder.pl dies too
+    check_plan(plan.ops)
+    # the store python is not on disk in the fake store: read it through the plan
+    ops = {op.path: op for op in plan.ops}
+    programs = _programs(_with_store(fs, plan), roots)
+    for prg, providers in programs.items():
+        got = ops.get(f"bin/{prg}")
+        executables = [p for p, x in providers if x]
+        if name in ("nix-classic", "nix-297628"):
+            # each provider's `rm -f` runs, its wrapper only if it is executable: the last
+            # provider decides
+            last, executable = providers[-1]
+            if not executable:
+                assert got is None, prg
+                continue
+            if isinstance(got, CWrapper):
+                assert got.executable == last
+            else:
+                assert name == "nix-297628" and isinstance(got, Write), prg
+                assert got.data.startswith(f"#!{OUT}/bin/python3.11\n".encode())
+        else:
+            if not any(x for _, x in providers):
+                assert isinstance(got, Link), prg
+                continue
+            assert isinstance(got, (CWrapper, Link)), prg
+            if isinstance(got, CWrapper) and prg != "python3.11":
+                assert got.executable == executables[-1]
+            if isinstance(got, Link):
+                assert got.target == "python3.11"
+            elif prg == "python3.11":
+                assert got.flags[0] == "--inherit-argv0"
+            else:
+                assert got.flags[:2] == ("--set", "NIX_PYTHONPREFIX")
+    if name == "nix-297628":
+        assert not [p for p in ops if p.startswith("bin/.") and p.endswith("-wrapped")]
+    for wrapper in plan.wrappers:
+        entry = kernel.stat(_with_store(fs, plan), wrapper.executable)
+        assert entry is not None and entry.kind == "file" and entry.mode & 0o111
+
+
+def _with_store(fs: Layout, plan: NixEnvPlan) -> Layout:
+    for op in plan.ops:
+        if op.path.startswith(".store/"):
+            path = f"{OUT}/{op.path}"
+            if isinstance(op, Mkdir):
+                fs = fs.with_dir(path)
+            elif isinstance(op, Link):
+                fs = fs.with_link(path, op.target)
+            elif isinstance(op, Write):
+                fs = fs.with_file(path, op.data, op.mode)
+            else:
+                fs = fs.with_file(path, b"\x7fELF", 0o755)
+    return fs
