@@ -242,6 +242,18 @@ def test_sed_1d_3d_is_gnu_sed(data: bytes) -> None:
     assert sed_delete_lines(data, (1, 3)) == real
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=st.lists(st.sampled_from([b"a", b"\n", b"\r", b"\x00", b"\xff", b" ", b"#!"]),
+                     max_size=24).map(b"".join))
+def test_sed_1d_3d_is_gnu_sed_on_generated_bytes(data: bytes) -> None:
+    sed = shutil.which("sed")
+    require_oracle(sed is not None, "no sed here")
+    assert sed is not None
+    real = subprocess.run([sed, "-e", "1d", "-e", "3d"], input=data, capture_output=True,
+                          env={"LC_ALL": "C"}, check=True).stdout
+    assert sed_delete_lines(data, (1, 3)) == real
+
+
 # research section 4.3: which line `sed 1d;3d` removes for common shapes
 SHAPES = {
     "pip console script": (b"#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\nimport re\n"
