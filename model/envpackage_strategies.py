@@ -405,6 +405,9 @@ def minimal_set(case: venvspec.Case, version: tuple[int, int]) -> PackageSet:
         "flagged-script": ("nix-wrapped", INSTALLER_BODY, "-O", None),
         "wrapper-var": ("nix-wrapped", INSTALLER_BODY, "", ("PREFIXLAB_WRAPPED_VAR", "a b")),
         "bare-script": ("plain", INSTALLER_BODY, "", None),
+        "installer-trampoline": ("trampoline", INSTALLER_BODY, "", None),
+        "linked-binary-wrapper": ("binary-wrapped", INSTALLER_BODY, "",
+                                  ("PREFIXLAB_WRAPPED_BIN", "é")),
     }[case]
     made = [make_script("nix-wrapped", "console", "p0", version, INSTALLER_BODY, "", modules)]
     if extra is not None:
@@ -413,6 +416,10 @@ def minimal_set(case: venvspec.Case, version: tuple[int, int]) -> PackageSet:
                                 variable=variable))
     for i, m in enumerate(made):
         assert m is not None, "a minimal script does not compile"
+        if case == "linked-binary-wrapper" and i == 1:
+            # bin/alias -> extra, as a package may ship a second name for its program
+            m.nodes.append(("bin/alias", Symlink("extra")))
+            m.scripts.append(replace(m.scripts[0], name="alias", kind="symlink"))
         p = packages[i]
         packages[i] = replace(p, nodes=p.nodes + tuple(m.nodes),
                               wrappers=p.wrappers + tuple(m.wrappers),

@@ -293,10 +293,10 @@ def test_generated_sets_bind_and_compile(case: tuple[tuple[int, int], object]) -
 
 def test_minimal_sets() -> None:
     for case in ("plain-set", "pretalx-script", "shell-tool", "flagged-script", "wrapper-var",
-                 "bare-script"):
+                 "bare-script", "installer-trampoline", "linked-binary-wrapper"):
         packages = minimal_set(case, (3, 12))  # type: ignore[arg-type]
         kinds = [s.kind for p in packages.packages for s in p.scripts]
         assert kinds[0] == "nix-wrapped"
-        assert len(kinds) == (1 if case == "plain-set" else 2)
+        assert len(kinds) == {"plain-set": 1, "linked-binary-wrapper": 3}.get(case, 2)
         bound = packages.bind(ROOT, PYTHON)
         assert "google.p0" in bound.modules and "google.p1" in bound.modules
