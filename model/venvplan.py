@@ -132,6 +132,9 @@ class Source:
 
 @dataclass(frozen=True)
 class Options:
+    """The command line's choices (--system-site-packages, --copies, --prompt,
+    --stdlib-compatible)."""
+
     system_site_packages: bool = False
     copies: bool = False
     prompt: str | None = None
@@ -154,6 +157,8 @@ class Home:
 
 @dataclass(frozen=True)
 class VenvPlan:
+    """The operations, the home they use and the steps that chose them."""
+
     operations: tuple[Operation, ...]
     home: Home
     steps: tuple[Step, ...] = field(default=())

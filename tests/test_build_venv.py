@@ -277,6 +277,21 @@ def test_default_venv_starts_as_predicted(scratch: Path, interp: Interpreter) ->
 
 
 @pytest.mark.real
+def test_target_through_a_symlinked_directory(scratch: Path) -> None:
+    """TARGET is made absolute, not resolved (as stdlib venv does): the venv's prefix is the
+    path through the link."""
+    interp = INTERPRETERS[-1]
+    (scratch / "physical").mkdir()
+    (scratch / "link").symlink_to(scratch / "physical")
+    target = scratch / "link" / "v"
+    ours(interp.path, target)
+    assert f"VIRTUAL_ENV={target}" in (target / "bin" / "activate").read_text().replace(
+        '"', "").replace("'", "").replace("export ", "")
+    prefix, base_prefix, *_ = run_probe(target / "bin" / "python")
+    assert (prefix, base_prefix) == (str(target), base_prefix_of(interp))
+
+
+@pytest.mark.real
 @pytest.mark.parametrize("interp", _some(INTERPRETERS), ids=interpreter_id)
 def test_default_copies_and_system_site(scratch: Path, interp: Interpreter) -> None:
     target = scratch / "v"
