@@ -361,9 +361,10 @@ def scratch() -> Iterator[str]:
 _BUILT: dict[tuple[str, str], str] = {}
 
 
-def _env(scratch: str, interp: Interpreter, variant: str) -> str:
-    """The environment ``variant`` builds of the interpreter and one package (once)."""
-    key = (interp.real_path, variant)
+def _env(scratch: str, interp: Interpreter, variant: str, *, store_first: bool = False) -> str:
+    """The environment ``variant`` builds of the interpreter and one package (once); with
+    ``store_first``, makeWrapperArgs put the store python's bin first on PATH."""
+    key = (interp.real_path, variant + ("-store-first" if store_first else ""))
     if key in _BUILT:
         return _BUILT[key]
     bash = shutil.which("bash")
@@ -371,11 +372,14 @@ def _env(scratch: str, interp: Interpreter, variant: str) -> str:
     require_oracle(cwrapper.compiler() is not None, "no C compiler here")
     assert bash is not None
     flavour, mode = VARIANTS[variant]
-    target = f"{scratch}/{interpreter_id(interp)}-{variant}"
+    target = f"{scratch}/{interpreter_id(interp)}-{key[1]}"
     base = nixbuild.base_python(interp.path)
     package = f"{target}-foo"
-    _package(package, interp, store_python(target, base), bash)
-    nixbuild.build(target, interp.path, [(package, 5)], flavour, argv0_mode=mode)
+    python = store_python(target, base)
+    _package(package, interp, python, bash)
+    args = [f"--prefix PATH : {os.path.dirname(python)}"] if store_first else []
+    nixbuild.build(target, interp.path, [(package, 5)], flavour, argv0_mode=mode,
+                   make_wrapper_args=args)
     _BUILT[key] = target
     return target
 
@@ -719,3 +723,20 @@ def _with_store(fs: Layout, plan: NixEnvPlan) -> Layout:
             else:
                 fs = fs.with_file(path, b"\x7fELF", 0o755)
     return fs
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(("interp", "variant"), _bounded(["v2", "v3"]))
+def test_wrapper_path_puts_another_python3_first(scratch: str, interp: Interpreter,
+                                                 variant: str) -> None:
+    """Section 10, F-d3: makeWrapperArgs '--prefix PATH : ${python}/bin', the environment's
+    python3 run through PATH: argv[0] 'python3' is looked up on the wrapper's PATH (by
+    resolve_argv0 in V3, by CPython in V2), finds the store python first, and the
+    environment's packages are missing; run by its path it is fine."""
+    _upstream_site(interp)
+    env = _env(scratch, interp, variant, store_first=True)
+    done = subprocess.run(["python3", "-c", REPORT], env={"PATH": f"{env}/bin:/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=60, cwd="/")
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["prefix"] != env and found["foo"] is False
+    assert _report([_py(env, interp), "-c", REPORT])["foo"] is True
