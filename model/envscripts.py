@@ -19,8 +19,10 @@ numbers:
   the package's own directories to sys.path and names the package's script in argv[0], stays);
 * **a makeBinaryWrapper** whose program is a Python script: a new compiled wrapper with the
   same environment flags running ``ENV_PYTHON [ARG] SCRIPT`` (a :class:`CWrapper` op);
-* **a link to any of these**: the package's path of the link is what is run
+* **a link to a Python script**: the package's path of the link is what is run
   (``exec ENV_PYTHON LINK "$@"``), so the script still finds what lies beside its real file;
+  a link to a wrapper or a trampoline is rewritten as the file it leads to (their texts name
+  absolute paths);
 * anything else (binaries, shell tools, scripts of other languages) is linked unchanged.
 
 The interpreter is started by its path in the environment, with that path as its argv[0]
@@ -74,7 +76,10 @@ SHEBANG_LIMIT = 127
 by the #!/bin/sh trampoline (the historical BINPRM_BUF_SIZE; Linux reads 256 since 5.1)."""
 
 _PYTHON_NAME = re.compile(rb"\.?(python|pypy)")  # wrap.sh: grep "/\.\?\(python\|pypy\)"
-_TRAMPOLINE_LINE2 = re.compile(rb"'''exec' '(?P<exe>[^']*)' \"\$0\" \"\$@\"(?P<end>\r?\n)")
+# installer's _build_shebang quotes the path with shlex.quote (only when it must); distlib
+# writes it as is
+_TRAMPOLINE_LINE2 = re.compile(
+    rb"'''exec' (?P<exe>'(?:[^']|'\"'\"')*'|[^\s'\"]+) \"\$0\" \"\$@\"(?P<end>\r?\n)")
 # makeShellWrapper's exec line: exec [-a "ARGV0"] "PROGRAM" BEFORE "$@" AFTER
 _EXEC = re.compile(r'exec (?:-a "[^"]*" )?"(?P<target>[^"$`\\]*)" (?P<before>.*) "\$@"(?P<after>.*)')
 _MAX_CHAIN = 8
@@ -106,12 +111,15 @@ def retarget(fs: FsView, rel: str, source: str, python: str,
     if found is None:
         return Retargeted(None, Step(R_KEPT, f"{rel}: {source} does not exist"))
     if found.kind == "link":
-        if _python_script(resolver, source) is not None or _wrapper_script(resolver, source):
-            linked = _python_script(resolver, source) or _Script(source, None)
-            text = _sh_exec(python, linked, [], [])
-            return Retargeted(Write(rel, text, 0o755),
+        linked = _python_script(resolver, source)
+        if linked is not None:
+            return Retargeted(Write(rel, _sh_exec(python, linked, [], []), 0o755),
                               Step(R_LINKED, f"{rel}: {source} is a link; run as such"))
-        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} runs no Python script"))
+        # a link to a wrapper: the wrapper's text names absolute paths, so it is rewritten
+        # as the file it leads to
+        found = resolver.stat(source)
+        if found is None:
+            return Retargeted(None, Step(R_KEPT, f"{rel}: {source} leads nowhere"))
     data = resolver.read_file(source)
     if found.kind != "file" or isinstance(data, Errno):
         return Retargeted(None, Step(R_KEPT, f"{rel}: {source} is not a regular file"))
@@ -170,17 +178,6 @@ def _retrampoline(data: bytes, python: str) -> bytes | None:
         return None
     return (line + b"'''exec' " + _sh_quote(python) + b' "$0" "$@"' + found["end"]
             + rest[found.end():])
-
-
-def _wrapper_script(resolver: Resolver, path: str) -> bool:
-    data = resolver.read_file(path)
-    if isinstance(data, Errno):
-        return False
-    if data.startswith(b"\x7fELF"):
-        found = binarywrapper.read_binary(data)
-        return (isinstance(found, binarywrapper.BinaryWrapper)
-                and _python_script(resolver, found.executable) is not None)
-    return _shell_chain(resolver, data) is not None
 
 
 @dataclass(frozen=True)

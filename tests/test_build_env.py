@@ -469,3 +469,20 @@ def test_a_killed_build_leaves_no_partial_environment(python: str, tmp_path: Pat
     assert done.returncode == 0, done.stderr
     assert names(target) == names(reference)
     assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
+
+
+def test_trampolines_in_both_quotings_and_links_to_wrappers() -> None:
+    rest = b"' '''\nprint(1)\n"
+    for exe in (b"/py/bin/python3", b"'/p y/bin/python3'"):  # shlex.quote quotes only if needed
+        layout = Layout().with_file(
+            "/p/bin/x", b"#!/bin/sh\n'''exec' " + exe + b' "$0" "$@"\n' + rest, 0o755)
+        done = retarget_in(layout, "/p/bin/x")
+        assert done.op == Write("bin/x", b"#!/bin/sh\n'''exec' '/env/bin/python3.12' \"$0\" "
+                                b'"$@"\n' + rest, 0o755)
+    wrapper = wrapgen.shell_wrapper("/p/bin/.x-wrapped", ["--set", "A", "1"], shell="/bin/bash")
+    layout = (Layout().with_file("/p/bin/.x-wrapped", b"#!/py/bin/python3\nprint(1)\n", 0o755)
+              .with_file("/p/libexec/x", wrapper.encode(), 0o755)
+              .with_link("/p/bin/x", "../libexec/x"))
+    done = retarget_in(layout, "/p/bin/x")
+    assert done.step.rule == "env.script-wrapper" and isinstance(done.op, Write)
+    assert done.op.data.endswith(b'exec "/env/bin/python3.12" "/p/bin/.x-wrapped" "$@"\n')
