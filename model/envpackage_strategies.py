@@ -50,7 +50,11 @@ PYTHON = "/@prefixlab-python@/bin/python"
 PYTHON_BIN = "/@prefixlab-python@/bin"
 """The directory of PYTHON, bound to the bound interpreter's directory."""
 
-KINDS = ("plain", "nix-wrapped", "binary-wrapped", "shell-tool", "trampoline", "symlink")
+KINDS = ("plain", "nix-wrapped", "binary-wrapped", "double-wrapped", "shell-tool",
+         "trampoline", "symlink")
+ENV_PYTHON = b"/usr/bin/env python3"
+"""A #! through env: runs whatever python3 PATH has (wrap.sh rewrites it for wrapped
+scripts; a plain one keeps it)."""
 OPTIONS = ("", "-O", "-E", "-s", "-B", "-u", "-Es")
 """#! arguments whose effect the probe can see (venvspec.OPTION_FLAGS)."""
 VALUES = ("x", "a b", "it's", "$HOME", "é")
@@ -222,26 +226,35 @@ class _Made:
 
 
 def _python_script(name: str, tag: str, body: bytes, option: str, modules: Sequence[str],
-                   variables: Sequence[str], *, lead: bytes = b"#!") -> Instrumented | None:
-    line1 = lead + PYTHON.encode() + (b" " + option.encode() if option else b"") + b"\n"
+                   variables: Sequence[str], *, lead: bytes = b"#!", via_env: bool = False
+                   ) -> Instrumented | None:
+    if via_env:  # env takes the rest of the line as one name: no option then
+        line1 = lead + ENV_PYTHON + b"\n"
+    else:
+        line1 = lead + PYTHON.encode() + (b" " + option.encode() if option else b"") + b"\n"
     return instrument(line1 + body, tag, modules, variables)
 
 
 def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: bytes,
                 option: str, modules: Sequence[str], *, variable: tuple[str, str] | None = None,
-                extra_flags: Sequence[str] = (), lead: bytes = b"#!", quote: bool = False
-                ) -> _Made | None:
+                extra_flags: Sequence[str] = (), lead: bytes = b"#!", quote: bool = False,
+                via_env: bool = False) -> _Made | None:
     """One script of ``kind`` (not 'symlink') in package ``pkg``: its nodes, wrappers and
     expectation; None when the body does not compile."""
     tag = f"{pkg}.{name}"
-    variables = [variable[0]] if variable else []
-    wrapper_env = (variable,) if variable else ()
+    outer = (f"PREFIXLAB_OUTER_{pkg.upper()}_{name.upper()}", "y")
+    pairs = [variable] if variable else []
+    if kind == "double-wrapped":
+        pairs.append(outer)
+    variables = [n for n, _ in pairs]
+    wrapper_env = tuple(pairs)
+    option = "" if via_env else option
     options = tuple(option.lstrip("-"))
     hidden = f"bin/.{name}-wrapped"
     root = f"{ROOT}/{pkg}"
     site = f"{root}/lib/python{version[0]}.{version[1]}/site-packages"
     wrap_flags = ["--inherit-argv0"]  # wrapProgram
-    if kind in ("nix-wrapped", "binary-wrapped"):
+    if kind in ("nix-wrapped", "binary-wrapped", "double-wrapped"):
         # wrap.sh: --prefix PATH : program_PATH, --set PYTHONNOUSERSITE true, makeWrapperArgs
         wrap_flags += ["--prefix", "PATH", ":", PYTHON_BIN,
                        "--set", "PYTHONNOUSERSITE", "true"]
@@ -259,7 +272,8 @@ def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: 
         return _Made([(f"bin/{name}", File(made.text, 0o755))], [],
                      [ScriptExpectation(name, tag, made.marks, True, kind, (), (), None,
                                         made.futures, tuple(modules), check_doc=False)])
-    made = _python_script(name, tag, body, option, modules, variables, lead=lead)
+    made = _python_script(name, tag, body, option, modules, variables, lead=lead,
+                          via_env=via_env)
     if made is None:
         return None
     expectation = ScriptExpectation(name, tag, made.marks, True, kind, wrapper_env, options,
@@ -280,6 +294,13 @@ def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: 
         return None
     expectation = replace(expectation, doc=shape.doc, futures=shape.futures)
     nodes = [(hidden, File(text, 0o755))]
+    if kind == "double-wrapped":
+        # wrapProgram run twice (a second hook): the first wrapper moves to .NAME-wrapped_
+        # (make-wrapper.sh appends '_' while the hidden name exists) and is wrapped again
+        second = f"{hidden}_"
+        return _Made(nodes, [WrapperSpec(second, f"{root}/{hidden}", tuple(wrap_flags)),
+                             WrapperSpec(f"bin/{name}", f"{root}/{second}",
+                                         ("--inherit-argv0", "--set", *outer))], [expectation])
     return _Made(nodes, [WrapperSpec(f"bin/{name}", f"{root}/{hidden}", tuple(wrap_flags),
                                      binary=kind == "binary-wrapped")], [expectation])
 
@@ -343,7 +364,8 @@ def _package(draw: st.DrawFn, index: int, version: tuple[int, int], namespaces: 
         made = make_script(kind, name, pkg, version, script.body if kind != "trampoline"
                            else _utf8_only(script.body), option, all_modules,
                            variable=variable, extra_flags=extra, lead=script.lead,
-                           quote=draw(st.booleans()))
+                           quote=draw(st.booleans()),
+                           via_env=kind in ("plain", "nix-wrapped") and draw(st.integers(0, 4)) == 0)
         if made is None:
             continue
         if kind == "plain" and draw(st.integers(0, 3)) == 0:
@@ -408,6 +430,7 @@ def minimal_set(case: venvspec.Case, version: tuple[int, int]) -> PackageSet:
         "installer-trampoline": ("trampoline", INSTALLER_BODY, "", None),
         "linked-binary-wrapper": ("binary-wrapped", INSTALLER_BODY, "",
                                   ("PREFIXLAB_WRAPPED_BIN", "é")),
+        "double-wrap": ("double-wrapped", INSTALLER_BODY, "", ("PREFIXLAB_WRAPPED_VAR", "x")),
     }[case]
     made = [make_script("nix-wrapped", "console", "p0", version, INSTALLER_BODY, "", modules)]
     if extra is not None:

@@ -581,7 +581,7 @@ def script_shape(source: bytes) -> ScriptShape:
 
 # -- the historical flavours' known failures ----------------------------------------------------
 Case = Literal["plain-set", "pretalx-script", "shell-tool", "flagged-script", "wrapper-var",
-               "bare-script", "installer-trampoline", "linked-binary-wrapper"]
+               "bare-script", "double-wrap", "installer-trampoline", "linked-binary-wrapper"]
 """Minimal package sets (model.envpackage_strategies.minimal_set); the last two are shapes
 the generated sets found the reference flavour mishandling, kept as fixed cases."""
 
@@ -624,6 +624,9 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
     *(_k("F-b4", f, "wrapper-var", ("env.scripts.wrapper-env",),
          "unwrapping drops the package wrapper: its --set variables are lost")
       for f in _ALL_ARGV0),
+    *(_k("F-b3", f, "double-wrap", ("env.scripts.wrapper-env",),
+         "wrapProgram run twice: .NAME-wrapped is still the script, so unwrapping it drops "
+         "both wrappers' variables (the outer one's silently)") for f in _ALL_ARGV0),
     *(_k("F-b5", f, "flagged-script", ("env.scripts.options",),
          "the unwrapped script's #! line is '#!$out/bin/python3.X': its option is dropped")
       for f in _ALL_ARGV0),
@@ -638,7 +641,7 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
          "the NIX_* wrapper and look like a venv") for f in _V23),
 )
 """Each historical flavour's known failures, one minimal case each.  F-a3/F-a4 (variables
-leaking to children, makeWrapperArgs word splitting), F-b3 (double wrap), F-d1-F-d3 and
+leaking to children, makeWrapperArgs word splitting), F-d1-F-d3 and
 F-d5-F-d7 (odd invocations: a bare argv[0] with another PATH, a directory on PATH, binfmt
 layers) are outside the properties above; F-d4 (through a link) is a failure only against
 THROUGH_LINK == 'resolved' (see :func:`through_link_failures`)."""

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.real
 
 INTERPRETERS = in_scope_interpreters()
 CASES = ("plain-set", "pretalx-script", "shell-tool", "flagged-script", "wrapper-var",
-         "bare-script")
+         "bare-script", "double-wrap")
 
 
 def _version(interp: Interpreter) -> tuple[int, int]:

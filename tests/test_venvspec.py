@@ -293,7 +293,8 @@ def test_generated_sets_bind_and_compile(case: tuple[tuple[int, int], object]) -
 
 def test_minimal_sets() -> None:
     for case in ("plain-set", "pretalx-script", "shell-tool", "flagged-script", "wrapper-var",
-                 "bare-script", "installer-trampoline", "linked-binary-wrapper"):
+                 "bare-script", "double-wrap", "installer-trampoline",
+                 "linked-binary-wrapper"):
         packages = minimal_set(case, (3, 12))  # type: ignore[arg-type]
         kinds = [s.kind for p in packages.packages for s in p.scripts]
         assert kinds[0] == "nix-wrapped"
