@@ -343,18 +343,27 @@ def _search_path(context: ImportContext, name: str, tail: str, search: Sequence[
 
 
 def _entry_candidates(context: ImportContext, resolver: kernel.Resolver, entry: str,
-                      tail: str, steps: list[Step] | None) -> list[Candidate] | None:
+                      tail: str, steps: list[Step] | None) -> Sequence[Candidate] | None:
     """What this entry's finder finds (in its order), or None when no hook accepts it
-    (``steps`` None: no trace wanted)."""
+    (``steps`` None: no trace wanted).  Worked out once per resolver: a prediction asks for
+    encodings in several checks, over mostly the same entries."""
     finder = _finder(context, resolver, entry)
     if finder is None:
         return None
     directory, names, archive = finder
-    if archive is not None:
-        if steps is not None:
-            steps.append(Step(R_ZIP, f"{entry!r}: archive {archive[0]!r}"))
-        return _zip_candidates(entry, archive, tail)
-    return _dir_candidates(context, resolver, entry, directory, tail, names)
+    if archive is not None and steps is not None:
+        steps.append(Step(R_ZIP, f"{entry!r}: archive {archive[0]!r}"))
+    key = ("import-candidates", entry, tail, context.cwd, context.row.import_abspath_strips_dot,
+           context.build.extension_suffixes)
+    memo = resolver.memo
+    known = memo.get(key)
+    if known is None:
+        if archive is not None:
+            known = memo[key] = tuple(_zip_candidates(entry, archive, tail))
+        else:
+            known = memo[key] = tuple(
+                _dir_candidates(context, resolver, entry, directory, tail, names))
+    return known  # type: ignore[return-value]  # what was stored under this key
 
 
 _Finder = tuple[str, frozenset[str], "tuple[str, str, frozenset[str]] | None"]
@@ -377,7 +386,7 @@ def _finder(context: ImportContext, resolver: kernel.Resolver, entry: str) -> _F
         if archive is not None:
             finder = ("", frozenset(), archive)
     elif is_dir and found.path is not None:
-        finder = (_finder_path(context, entry), frozenset(context.fs.children(found.path)),
+        finder = (_finder_path(context, entry), frozenset(resolver.children(found.path)),
                   None)
     memo[key] = finder
     return finder
@@ -513,9 +522,14 @@ def finders_not_modelled(outcome: Outcome) -> tuple[CodeNotRun, ...]:
 def context_of(calc: Calc, path: Sequence[str]) -> ImportContext:
     """The import context of a start being computed, searching ``path``."""
     inputs = calc.inputs
+    resolver = calc.syscalls
+    key = ("xoptions", inputs.argv)
+    options = resolver.memo.get(key)
+    if options is None:
+        options = resolver.memo[key] = xoptions(inputs.argv[1:])
     return ImportContext(inputs.fs, inputs.build, inputs.row, tuple(path), calc.cwd,
-                         calc.stdlib_dir, xoptions(inputs.argv[1:]), inputs.env,
-                         inputs.config.use_environment, resolver=calc.syscalls)
+                         calc.stdlib_dir, options,  # type: ignore[arg-type]  # stored above
+                         inputs.env, inputs.config.use_environment, resolver=resolver)
 
 
 def not_from_stdlib(context: ImportContext, names: Iterable[str], *,

@@ -277,6 +277,15 @@ class Resolver:
             return Lookup(None, None, Errno.ENOENT, links)
         return self._lookup(target, directory, True, links)
 
+    def children(self, physical: str) -> tuple[str, ...]:
+        """The names in the directory at the physical path ``physical`` (a lookup's path),
+        listed once per resolver: site and the import system list the same few."""
+        key = ("children", physical)
+        names = self.memo.get(key)
+        if names is None:
+            names = self.memo[key] = self.fs.children(physical)
+        return names  # type: ignore[return-value]  # what was stored under this key
+
     # -- the system calls, as getpath and site make them ---------------------------------------
     def stat(self, path: str) -> Entry | None:
         return self.lookup(path).entry

@@ -162,6 +162,8 @@ def posix_normpath(path: str) -> str:
     """posixpath.normpath (not getpath's _Py_normpath: '' is '.', '//' at the start kept)."""
     if not path:
         return "."
+    if path[0] == "/" and "//" not in path and "/." not in path and path[-1] != "/":
+        return path  # already normal: no '', '.' or '..' component, one leading slash
     slashes = 2 if path.startswith("//") and not path.startswith("///") else (
         1 if path.startswith("/") else 0)
     kept: list[str] = []
@@ -378,7 +380,7 @@ def _listdir(calc: Calc, directory: str) -> tuple[str, ...] | None:
     found = calc.syscalls.lookup(directory)
     if found.entry is None or found.path is None or found.entry.kind != "dir":
         return None
-    return calc.inputs.fs.children(found.path)
+    return calc.syscalls.children(found.path)
 
 
 def addpackage(run: SiteRun, sitedir: str, name: str) -> None:

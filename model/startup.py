@@ -196,6 +196,9 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
 def _bad_frozen_modules(inputs: Inputs, steps: list[Step]) -> str:
     """config_init_import (3.11+): -X frozen_modules or PYTHON_FROZEN_MODULES (3.13+) with a
     value other than on/off is fatal before getpath runs ('' when the setting is fine)."""
+    if not inputs.row.frozen_stdlib or ("PYTHON_FROZEN_MODULES" not in inputs.env and not any(
+            "X" in arg for arg in inputs.argv[1:])):
+        return ""  # nothing to judge: no -X option, no variable (or no frozen stdlib, 3.8-3.10)
     from prefixlab.model import imports  # imports reads World from here: import at use
 
     context = imports.ImportContext(
