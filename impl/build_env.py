@@ -169,12 +169,17 @@ def build_env(target: str, python: str | BaseInterpreter, packages: Sequence[str
     """Plan, then write atomically (see :func:`plan_env`; ``force`` replaces TARGET)."""
     if os.path.lexists(target) and not force:
         raise EnvError(f"{os.path.abspath(target)}: already exists (use --force to replace it)")
+    parent = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(parent):
+        raise EnvError(f"{parent}: the directory TARGET is to be made in does not exist")
     planned = plan_env(target, python, packages, flavor=flavor,
                        ignore_collisions=ignore_collisions, options=options)
     try:
         writer.apply(planned.ops, target, force=force)
-    except (writer.WriteError, OSError) as error:
+    except writer.WriteError as error:
         raise EnvError(str(error)) from None
+    except OSError as error:
+        raise EnvError(f"{error.filename or target}: {error.strerror or error}") from None
     return planned
 
 
