@@ -35,9 +35,10 @@ The interpreter entries: a copy
     one.  A shared build's copy loads libpython by the path the original has in its RUNPATH
     (absolute in pyenv's builds); a relative ``$ORIGIN/../lib`` one finds the linked
     ``lib/libpythonX.Y.so*`` of the environment.  CPython 3.14's shared builds look beside
-    the loaded libpython first (PR 127972), but only for a build tree's landmarks (the stdlib
-    zip, ``os.py`` in the library's own directory), which an installation does not have, so
-    the executable's directory still decides (from the model; no 3.14 here to confirm).
+    the loaded libpython first (PR 127972), for ``lib/python314.zip`` in it or above it and
+    ``lib/python3.14/os.py`` below it, which an installation's ``PREFIX/lib/libpython3.14.so``
+    does not have (no stdlib zip is installed), so the executable's directory still decides
+    (from the model; no 3.14 here to confirm).
 
 The environment's path
     TARGET made absolute, not resolved.  Linked targets are absolute, so the environment can
