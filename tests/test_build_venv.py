@@ -259,9 +259,14 @@ def test_stdlib_compatible_options(scratch: Path, interp: Interpreter, options: 
 
 
 @pytest.mark.real
-def test_debian_python3_is_among_them() -> None:
+def test_debian_python3_by_its_usual_name(scratch: Path) -> None:
+    """/usr/bin/python3 -> python3.11: home /usr/bin, bin/python3 the absolute link."""
     require_oracle(os.path.exists("/usr/bin/python3.11"), "no Debian /usr/bin/python3.11")
     assert any(i.real_path.startswith("/usr/") for i in INTERPRETERS)
+    same_as_stdlib(scratch, "/usr/bin/python3")
+    planned = ours("/usr/bin/python3", scratch / "v")
+    assert planned.home.executable == "/usr/bin/python3"
+    assert run_probe(scratch / "v" / "bin" / "python")[:2] == [str(scratch / "v"), "/usr"]
 
 
 # -- the default mode: a venv that starts, as the model predicts -------------------------------
