@@ -19,6 +19,9 @@ numbers:
   the package's own directories to sys.path and names the package's script in argv[0], stays);
 * **a makeBinaryWrapper** whose program is a Python script: a new compiled wrapper with the
   same environment flags running ``ENV_PYTHON [ARG] SCRIPT`` (a :class:`CWrapper` op);
+* a wrapper of either kind whose program is a **Python interpreter binary** (``makeWrapper
+  python3 bin/foo --add-flags main.py``): the same, with the environment's interpreter in
+  its place;
 * **a link to a Python script**: the package's path of the link is what is run
   (``exec ENV_PYTHON LINK "$@"``), so the script still finds what lies beside its real file;
   a link to a wrapper or a trampoline is rewritten as the file it leads to (their texts name
@@ -100,6 +103,9 @@ class _Script:
     """The Python script's path as it is to be run (a link's path is kept)."""
     argument: str | None
     """The #! line's one argument, if any."""
+    interpreter: bool = False
+    """The wrapper runs a Python interpreter binary itself (``makeWrapper python3 ...
+    --add-flags main.py``): there is no script path to pass."""
 
 
 def retarget(fs: FsView, rel: str, source: str, python: str,
@@ -169,6 +175,23 @@ def _python_script(resolver: Resolver, path: str) -> _Script | None:
     return _Script(path, argument.decode("utf-8", "surrogateescape") or None)
 
 
+def _wrapped(resolver: Resolver, path: str) -> _Script | None:
+    """What a wrapper's program is when it ends in Python: a Python script, or a Python
+    interpreter binary (an ELF file named python*/pypy* that is not itself a wrapper)."""
+    script = _python_script(resolver, path)
+    if script is not None:
+        return script
+    name = path.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape")
+    if not _PYTHON_NAME.match(name):
+        return None
+    data = resolver.read_file(path)
+    if isinstance(data, Errno) or not data.startswith(b"\x7fELF"):
+        return None
+    if binarywrapper.read_binary(data) is not None:
+        return None
+    return _Script(path, None, interpreter=True)
+
+
 def _retrampoline(data: bytes, python: str) -> bytes | None:
     line, rest = first_line(data)
     if line.rstrip(b"\r\n") != b"#!/bin/sh":
@@ -216,7 +239,7 @@ def _shell_chain(resolver: Resolver, data: bytes) -> _Chain | None:
         befores.insert(0, found["before"].strip())
         afters.append(found["after"].strip())
         target = found["target"]
-        script = _python_script(resolver, target)
+        script = _wrapped(resolver, target)
         if script is not None:
             return _Chain(line1, tuple(lines), " ".join(b for b in befores if b),
                           " ".join(a for a in afters if a), script)
@@ -234,7 +257,8 @@ def _shell(rel: str, source: str, data: bytes, python: str, resolver: Resolver) 
     words = [b"exec", _dq(python)]
     if chain.script.argument is not None:
         words.append(_sh_quote(chain.script.argument))
-    words.append(_dq(chain.script.path))
+    if not chain.script.interpreter:
+        words.append(_dq(chain.script.path))
     if chain.before:
         words.append(chain.before.encode("utf-8", "surrogateescape"))
     words.append(b'"$@"')
@@ -251,14 +275,15 @@ def _binary(rel: str, source: str, data: bytes, python: str, resolver: Resolver)
     found = binarywrapper.read_binary(data)
     if not isinstance(found, binarywrapper.BinaryWrapper):
         return Retargeted(None, Step(R_KEPT, f"{rel}: {source} is a binary"))
-    script = _python_script(resolver, found.executable)
+    script = _wrapped(resolver, found.executable)
     if script is None:
         return Retargeted(None, Step(R_KEPT, f"{rel}: {source} wraps no Python script"))
     planned = binarywrapper.plan(found)
     flags: list[str] = [word for op in planned.env_ops for word in op]
     if script.argument is not None:
         flags += ["--add-flag", script.argument]
-    flags += ["--add-flag", script.path]
+    if not script.interpreter:
+        flags += ["--add-flag", script.path]
     for word in planned.before:
         flags += ["--add-flag", word]
     for word in planned.after:

@@ -89,6 +89,10 @@ def make_packages(root: Path, version: str, base: str, *, binary: bool) -> list[
           "'data.txt'))\n" + REPORT, 0o755)
     write(gamma / "libexec/data.txt", "beside the real file\n")
     (gamma / "bin/linked").symlink_to("../libexec/linked.py")
+    # makeWrapper around the interpreter itself: `makeWrapper python3 bin/delta --add-flags`
+    main = write(gamma / "share/delta/main.py", "import gamma\n" + REPORT)
+    write(gamma / "bin/delta", wrapgen.shell_wrapper(base, [
+        "--set", "FOO_VAR", "d", "--add-flags", str(main)], shell="/bin/bash"), 0o755)
     if binary:
         script = write(gamma / "bin/.gamma-wrapped", f"#!{base}\nimport gamma\n" + REPORT, 0o755)
         cwrapper.compile_wrapper(wrapgen.c_wrapper(str(script), [
@@ -159,6 +163,9 @@ def test_reference_env_on_a_real_interpreter(interp: Interpreter, tmp_path: Path
         packages[2] / "bin/longtool").read_bytes().split(b"\n")[2:]
     linked = run(env / "bin/linked")
     assert linked["prefix"] == linked["base"] == str(env)
+    delta = run(env / "bin/delta", "z")
+    assert delta["prefix"] == delta["base"] == str(env)
+    assert delta["foo"] == "d" and delta["args"] == ["z"]
     if has_cc:
         gamma = run(env / "bin/gamma", "--flag")
         assert gamma["prefix"] == gamma["base"] == str(env)
