@@ -4,9 +4,10 @@ INTERPRETER's venv module (model/venvplan.py plans it, impl/writer.py writes it)
 What is learned about INTERPRETER -- the model's outcome for it (through links, wrappers,
 pyenv shims, other venvs), its build constants, its own activation scripts, and the home the
 planner verified -- is cached in prefixlab's cache directory, keyed by the request (the
---python argument, working directory, environment, options and TARGET) and checked on use
-against every file, link and directory listing the learning looked at (kind, mode, link
-target; size, inode and mtime for files).  A warm build therefore neither runs the
+--python argument, working directory, environment, options; prefixlab's own source files)
+and checked on use against every file, link and directory listing the learning looked at
+(kind, mode, link target; size, inode and mtime for files).  The home verified for one TARGET
+serves the next (it does not depend on where the venv is).  A warm build therefore neither runs the
 interpreter nor imports the model's start-up code: it plans and writes.
 
 In-process API: :func:`plan_venv` (learn, then plan; nothing written) and :func:`build_venv`
@@ -142,22 +143,29 @@ def learn(python: str, target: str, options: Options, *, cwd: str, env: Mapping[
     """Source and home for ``python`` building ``target`` with ``options``."""
     if not python:
         raise BuildVenvError("--python: empty; name an interpreter")
-    key = _key(python, target, options, cwd, env)
+    key = _key(python, options, cwd, env)
     path = _cache_path(key)
     if use_cache:
         cached = _read_cached(path, key, cwd)
-        if cached is not None:
+        # home was verified by predicting the venv at the first TARGET; the prediction does
+        # not depend on where the venv is (getpath searches from home, site makes TARGET the
+        # prefix), unless home would lie inside the new TARGET (a venv rebuilt over the one
+        # it is made from): then it is learned again.
+        if cached is not None and not _inside(cached.home.executable, target):
             return cached
     learned, record = _learn_fresh(python, target, options, cwd, env, use_cache)
     _write_cached(path, key, learned, record)
     return learned
 
 
-def _key(python: str, target: str, options: Options, cwd: str, env: Mapping[str, str]
-         ) -> list[Any]:
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def _key(python: str, options: Options, cwd: str, env: Mapping[str, str]) -> list[Any]:
     environ = sorted((k, v) for k, v in env.items() if k not in _VOLATILE_ENV)
     # The prompt only changes the scripts' text, planned from the learned templates.
-    return [CACHE_FORMAT, _code_identity(), python, target, cwd, options.copies,
+    return [CACHE_FORMAT, _code_identity(), python, cwd, options.copies,
             options.system_site_packages, options.stdlib_compatible, environ]
 
 

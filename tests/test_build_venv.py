@@ -387,6 +387,10 @@ def test_warm_build_uses_the_cache_and_notices_changes(scratch: Path) -> None:
     again = bv.learn(str(links / "py"), str(scratch / "v"), Options(), cwd=cwd, env=env)
     assert (first.cached, again.cached) == (False, True)
     assert again.source == first.source and again.home == first.home
+    elsewhere = bv.learn(str(links / "py"), str(scratch / "w"), Options(), cwd=cwd, env=env)
+    assert elsewhere.cached  # another TARGET: the same interpreter facts and home
+    assert not bv.learn(str(links / "py"), str(scratch / "v"), Options(copies=True), cwd=cwd,
+                        env=env).cached  # other options: learned for them
     other = INTERPRETERS[0]
     (links / "py").unlink()
     (links / "py").symlink_to(other.real_path)  # retargeted: learned again
