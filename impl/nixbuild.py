@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from prefixlab.model.envflavour import EnvPlan, EnvRequest
 from prefixlab.model.fs import FsView
 from prefixlab.model.nixflavours import (Argv0Mode, BasePython, Flavour, NixEnvPlan,
                                          NixFlavourError)
-from prefixlab.model.plan import Copy, CWrapper, Operation
+from prefixlab.model.plan import Copy, CWrapper, Operation, Write
 
 SITECUSTOMIZE = nixsite.SITECUSTOMIZE_TEXT.encode("utf-8")
 
@@ -79,7 +80,7 @@ def physical(target: str) -> str:
 def plan(target: str, interpreter: str, packages: Sequence[tuple[str, int]],
          flavour: Flavour, *, argv0_mode: Argv0Mode = "fixed", ignore_collisions: bool = False,
          permit_user_site: bool = False, make_wrapper_args: Sequence[str] = (),
-         use_cache: bool = True) -> NixBuilt:
+         wrapper: str = "binary", use_cache: bool = True) -> NixBuilt:
     """The complete plan of a nix-flavoured environment at ``target``: the model's plan and
     its wrappers compiled (or taken from the cache) as Copy operations."""
     target = os.path.abspath(target)
@@ -98,7 +99,30 @@ def plan(target: str, interpreter: str, packages: Sequence[tuple[str, int]],
             make_wrapper_args=make_wrapper_args, target_physical=physical(target))
     except (NixFlavourError, MergeError) as error:
         raise NixBuildError(str(error)) from None
-    return NixBuilt(built, cached_wrappers(built.ops, use_cache=use_cache))
+    try:
+        ops = dialect(built.ops, wrapper, flavour)
+    except NixFlavourError as error:
+        raise NixBuildError(str(error)) from None
+    return NixBuilt(built, cached_wrappers(ops, use_cache=use_cache))
+
+
+def dialect(ops: Sequence[Operation], wrapper: str, flavour: Flavour,
+            shell: str | None = None) -> tuple[Operation, ...]:
+    """The plan in a wrapper dialect: ``binary`` (makeBinaryWrapper, what every flavour used:
+    nixpkgs #169307 moved wrapper.nix to it in April 2022) or ``shell`` (makeShellWrapper's
+    text, what nix-classic used before; the 2022-2025 make-wrapper.sh format, which is the
+    one nixpkgs #123067 quotes from an environment's bin/pip in 2021), run by ``shell``
+    (default: bash on PATH, standing for @shell@)."""
+    if wrapper == "binary":
+        return tuple(ops)
+    if wrapper != "shell":
+        raise NixFlavourError(f"wrapper={wrapper!r}: binary or shell")
+    if flavour != "nix-classic":
+        raise NixFlavourError(f"wrapper=shell is nix-classic's earlier dialect, not {flavour}'s")
+    bash = shell or shutil.which("bash") or "/bin/bash"
+    return tuple(Write(op.path, wrapgen.shell_wrapper(op.executable, list(op.flags), shell=bash)
+                       .encode("utf-8", "surrogateescape"), 0o755)
+                 if isinstance(op, CWrapper) else op for op in ops)
 
 
 def cached_wrappers(ops: Sequence[Operation], *, use_cache: bool = True
@@ -182,7 +206,8 @@ def _registered(flavour: Flavour, fs: FsView, request: EnvRequest) -> EnvPlan:
         # wrapper.nix joins makeWrapperArgs with blanks: one string is the same input
         make_wrapper_args=(request.option("make-wrapper-args"),),
         target_physical=physical(request.target))
-    return EnvPlan(built.ops, built.farm, built.steps, built.warnings)
+    ops = dialect(built.ops, request.option("wrapper", "binary"), flavour)
+    return EnvPlan(ops, built.farm, built.steps, built.warnings)
 
 
 def nix_classic(fs: FsView, request: EnvRequest) -> EnvPlan:

@@ -148,6 +148,22 @@ def test_classic_scripts_get_nix_wrappers_and_non_executables_go() -> None:
         f"{STORE_PY}/lib/python3.11/site-packages/sitecustomize.py")
 
 
+def test_classic_shell_dialect() -> None:
+    """Before nixpkgs #169307 (April 2022) the classic wrappers were makeShellWrapper text;
+    #123067 quotes an environment's bin/pip: '#! .../bin/bash -e', "export
+    NIX_PYTHONPREFIX='...-env'", ..., 'exec "/nix/store/...-pip-21.0.1/bin/pip"  "$@"'."""
+    ops = nixbuild.dialect(_plan("nix-classic").ops, "shell", "nix-classic", shell="/b/bash")
+    text = next(op for op in ops if op.path == "bin/foo")
+    assert isinstance(text, Write) and text.mode == 0o755
+    lines = text.data.decode().split("\n")
+    assert lines[0] == "#! /b/bash -e"
+    assert lines[1] == f"export NIX_PYTHONPREFIX='{OUT}'"
+    assert lines[-2] == f'exec "{PKG}/bin/foo"  "$@" ' and lines[-1] == ""
+    assert not any(isinstance(op, CWrapper) for op in ops)
+    with pytest.raises(NixFlavourError, match="nix-classic"):
+        nixbuild.dialect(_plan("nix-resolve-argv0").ops, "shell", "nix-resolve-argv0")
+
+
 def test_297628_unwraps_by_line_number_and_drops_hidden_files() -> None:
     plan = _plan("nix-297628")
     assert _op(plan, "bin/foo") == Write(
@@ -740,3 +756,24 @@ def test_wrapper_path_puts_another_python3_first(scratch: str, interp: Interpret
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["prefix"] != env and found["foo"] is False
     assert _report([_py(env, interp), "-c", REPORT])["foo"] is True
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(("interp", "variant"), _bounded(["classic"]))
+def test_classic_with_shell_wrappers(scratch: str, interp: Interpreter, variant: str) -> None:
+    """The pre-2022 dialect behaves as the binary one (section 8, V0 column): the env's
+    python looks like a venv with its packages, the console script works."""
+    bash = shutil.which("bash")
+    require_oracle(bash is not None, "no bash here")
+    target = f"{scratch}/{interpreter_id(interp)}-classic-shell"
+    base = nixbuild.base_python(interp.path)
+    assert bash is not None
+    _package(f"{target}-foo", interp, store_python(target, base), bash)
+    built = nixbuild.build(target, interp.path, [(f"{target}-foo", 5)], "nix-classic",
+                           wrapper="shell")
+    assert not any(isinstance(op, CWrapper) for op in built.ops)
+    with open(_py(target, interp), "rb") as handle:
+        assert handle.read(2) == b"#!"
+    found = _report([_py(target, interp), "-c", REPORT])
+    assert found["prefix"] == target != found["base_prefix"] and found["foo"] is True
+    assert _report([f"{target}/bin/foo"])["prefix"] == target
