@@ -11,7 +11,8 @@ serves the next (it does not depend on where the venv is).  A warm build therefo
 interpreter nor imports the model's start-up code: it plans and writes.
 
 In-process API: :func:`plan_venv` (learn, then plan; nothing written) and :func:`build_venv`
-(plan and write).  :func:`fast_main` is the command line without click (see impl/launch.py);
+(plan and write); to time planning and writing alone, :func:`learn` once, then
+:func:`plan_for` (pure) and :func:`write` (the one writer).  :func:`fast_main` is the command line without click (see impl/launch.py);
 anything it does not recognise goes to the click command, which shares the same code.
 """
 
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
     from prefixlab.model.outcome import Outcome
     from prefixlab.model.startup import World
 
-__all__ = ["BuildVenvError", "Learned", "Options", "build_venv", "learn", "plan_venv"]
+__all__ = ["BuildVenvError", "Learned", "Options", "build_venv", "command_line", "learn",
+           "plan_for", "plan_venv", "write"]
 
 CACHE_FORMAT = 1
 _VOLATILE_ENV = frozenset({"_", "OLDPWD", "SHLVL"})
