@@ -174,6 +174,9 @@ def test_stdlib_compatible_through_a_symlinked_prefix(scratch: Path, interp: Int
     root = scratch / "root"
     root.symlink_to(Path(interp.real_path).parent.parent)
     same_as_stdlib(scratch, str(root / "bin" / "python3"))
+    planned = ours(str(root / "bin" / "python3"), scratch / "v")  # the default mode agrees
+    assert planned.home.directory == str(root / "bin")
+    assert run_probe(scratch / "v" / "bin" / "python")[:2] == [str(scratch / "v"), str(root)]
 
 
 @pytest.mark.real
