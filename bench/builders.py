@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -63,6 +64,9 @@ class Row:
     command: Sequence[str] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    """CPU seconds (user + system) of each run: the child's for a command, this process's in
+    process.  Unlike wall time it does not grow while a loaded machine makes a run wait."""
     entries: int | None = None
     packages: int = 0
     note: str = ""
@@ -72,22 +76,30 @@ class Row:
     def median(self) -> float:
         return statistics.median(self.seconds) if self.seconds else float("nan")
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else float("nan")
+
 
 # -- running ------------------------------------------------------------------------------------
 class CommandFailed(Exception):
     pass
 
 
-def run_timed(command: Sequence[str], env: Mapping[str, str], cwd: str) -> float:
-    """Wall time of one run of ``command`` (perf_counter around the child's whole life)."""
+def run_timed(command: Sequence[str], env: Mapping[str, str], cwd: str) -> tuple[float, float]:
+    """Wall time of one run of ``command`` (perf_counter around the child's whole life) and the
+    CPU time of it and its children (getrusage of the waited-for children, before and after)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, env={**os.environ, **env}, cwd=cwd, stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         last = (done.stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
         raise CommandFailed(f"exit {done.returncode}: {last[:160]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def remove(path: str) -> None:
@@ -107,13 +119,14 @@ def run_rounds(rows: Sequence[Row], rounds: int, cwd: str, make_target: Callable
             remove(target)
             argv = [part.replace("{TARGET}", target) for part in row.command]
             try:
-                elapsed = run_timed(argv, row.env, cwd)
+                elapsed, cpu = run_timed(argv, row.env, cwd)
             except CommandFailed as error:
                 row.failed = str(error)
                 remove(target)
                 continue
             if index >= 0:
                 row.seconds.append(elapsed)
+                row.cpu.append(cpu)
             if row.entries is None:
                 row.entries = pkgtrees.count_entries(target)
             remove(target)
@@ -149,25 +162,34 @@ def tool_version(command: Sequence[str]) -> str:
     return " ".join(out.split()[:2])
 
 
-def in_process_venv(python: str, scratch: str, count: int) -> list[Row]:
-    """Plan + apply of a symlink-mode venv in this process, ``count`` times (median), after one
-    untimed build that fills prefixlab's cache of what it learned about ``python`` (keyed by
-    the request, TARGET included, so every build goes to the same TARGET, removed between
-    builds, untimed).  Beside the whole, the pure planning and the writer alone."""
-    whole = Row("venv", "in process: plan + apply")
-    planning = Row("venv", "... planning alone (plan_for)")
-    applying = Row("venv", "... writer alone (apply)")
+def in_process_venv(python: str, where: str, count: int, label: str = "") -> list[Row]:
+    """Plan + apply of a symlink-mode venv in this process, ``count`` times (median), in the
+    directory ``where``, after one untimed build that fills prefixlab's cache of what it
+    learned about ``python`` (keyed by the request, TARGET included, so every build goes to
+    the same TARGET, removed between builds, untimed).  Beside the whole, the pure planning
+    and the writer alone."""
+    suffix = f" ({label})" if label else ""
+    whole = Row("venv", f"in process: plan + apply{suffix}")
+    planning = Row("venv", f"... planning alone (plan_for){suffix}")
+    applying = Row("venv", f"... writer alone (apply){suffix}")
     try:
         from prefixlab.impl import build_venv, writer
     except ImportError as error:
         whole.failed = f"prefixlab.impl.build_venv cannot be imported ({error})"
         return [whole]
-    target = os.path.join(scratch, "in-process", "venv")
+    target = os.path.join(where, "in-process", "venv")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     cwd = os.getcwd()
     env = dict(os.environ)
     options = build_venv.Options()
     command = build_venv.command_line(python, target, options)
+
+    def timed(row: Row, action: Callable[[], object]) -> None:
+        cpu, started = time.process_time(), time.perf_counter()
+        action()
+        row.seconds.append(time.perf_counter() - started)
+        row.cpu.append(time.process_time() - cpu)
+
     try:
         remove(target)
         build_venv.build_venv(python, target, options, cwd=cwd, env=env)  # warm-up
@@ -175,24 +197,28 @@ def in_process_venv(python: str, scratch: str, count: int) -> list[Row]:
         whole.note = "learned from the cache" if learned.cached else "NOT from the cache"
         for _ in range(count):
             remove(target)
-            started = time.perf_counter()
-            build_venv.build_venv(python, target, options, cwd=cwd, env=env)
-            whole.seconds.append(time.perf_counter() - started)
+            timed(whole, lambda: build_venv.build_venv(python, target, options, cwd=cwd, env=env))
         whole.entries = pkgtrees.count_entries(target)
+        planned = build_venv.plan_for(learned, target, options, cwd, command)
         for _ in range(count):
-            started = time.perf_counter()
-            planned = build_venv.plan_for(learned, target, options, cwd, command)
-            planning.seconds.append(time.perf_counter() - started)
+            timed(planning, lambda: build_venv.plan_for(learned, target, options, cwd, command))
         for _ in range(count):
             remove(target)
-            started = time.perf_counter()
-            writer.apply(planned.operations, target)
-            applying.seconds.append(time.perf_counter() - started)
+            timed(applying, lambda: writer.apply(planned.operations, target))
         remove(target)
     except build_venv.BuildVenvError as error:
         whole.failed = str(error)
         return [whole]
     return [whole, planning, applying]
+
+
+def tmpfs_dir() -> str | None:
+    """A directory on a tmpfs (/dev/shm), where the writer's system calls cost microseconds:
+    the in-process rows there show prefixlab's own cost apart from the disk's."""
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK) and filesystem_type(shm) == "tmpfs":
+        return tempfile.mkdtemp(prefix="prefixlab-bench-", dir=shm)
+    return None
 
 
 def profile_in_process(python: str, scratch: str, count: int, top: int = 20) -> str:
@@ -246,36 +272,58 @@ def fmt_ms(seconds: float) -> str:
 
 
 def table(rows: Sequence[Row], base: Mapping[str, float]) -> str:
-    lines = ["| section | row | runs | median ms | min ms | x baseline | entries | per package |"
-             " note |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    """The one table.  ``x base``: the row's median wall time over its baseline's (python -m
+    venv for the venv rows, cp -rs of the same packages for build env)."""
+    by_name = {row.name: row for row in rows}
+    lines = ["| row | runs | median ms | min ms | cpu ms | x base | entries | per package | note |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for row in rows:
         if row.failed:
-            lines.append(f"| {row.section} | {row.name} | 0 | - | - | - | - | - | "
-                         f"FAILED: {row.failed} |")
+            lines.append(f"| {row.name} | 0 | - | - | - | - | - | - | FAILED: {row.failed} |")
             continue
         ref = base.get(row.section, float("nan"))
+        if row.name.startswith("build env ") and row.packages:
+            cp = by_name.get(f"cp -rs {row.packages}")
+            ref = cp.median if cp is not None and not cp.failed else float("nan")
         ratio = row.median / ref if ref == ref and ref > 0 else float("nan")
         per = ""
         if row.packages:
-            per = f"{row.median / row.packages * 1e6:,.0f} µs wall/pkg"
+            per = f"{row.median / row.packages * 1e6:,.0f} µs"
+            zero = by_name.get("build env 0")
+            if row.name.startswith("build env ") and zero is not None and not zero.failed:
+                per += f" (marginal {marginal(by_name, row.packages) * 1e6:,.0f} µs)"
         lines.append(
-            f"| {row.section} | {row.name} | {len(row.seconds)} | {fmt_ms(row.median)} | "
-            f"{fmt_ms(min(row.seconds))} | {'-' if ratio != ratio else f'{ratio:.2f}'} | "
+            f"| {row.name} | {len(row.seconds)} | {fmt_ms(row.median)} | "
+            f"{fmt_ms(min(row.seconds))} | {fmt_ms(row.cpu_median)} | "
+            f"{'-' if ratio != ratio else f'{ratio:.2f}'} | "
             f"{'-' if row.entries is None else f'{row.entries:,}'} | {per} | {row.note} |")
     return "\n".join(lines)
 
 
+def mount_of(path: str) -> tuple[str, str]:
+    """(type, mount point) of the mount ``path`` is on, from /proc/mounts."""
+    best = ("?", "")
+    try:
+        with open("/proc/mounts", encoding="utf-8", errors="replace") as mounts:
+            for line in mounts:
+                fields = line.split()
+                point = fields[1].rstrip("/") if len(fields) > 2 else ""
+                if len(fields) > 2 and (path + "/").startswith(point + "/") and \
+                        len(point) >= len(best[1]):
+                    best = (fields[2], fields[1])
+    except OSError:
+        pass
+    return best
+
+
+def filesystem_type(path: str) -> str:
+    return mount_of(os.path.realpath(path))[0]
+
+
 def filesystem(path: str) -> str:
-    """The mount ``path`` is on (type, mount point) and what one mkdir and one symlink cost
-    there now: on a shared machine the disk's latency dominates every builder's time."""
-    best = ("?", "?")
-    with open("/proc/mounts", encoding="utf-8", errors="replace") as mounts:
-        for line in mounts:
-            fields = line.split()
-            if len(fields) > 2 and (path + "/").startswith(fields[1].rstrip("/") + "/") and \
-                    len(fields[1]) >= len(best[1].strip("?")):
-                best = (fields[2], fields[1])
+    """The mount ``path`` is on and what one mkdir and one symlink cost there now: on a shared
+    machine the disk's latency can dominate every builder's time."""
+    kind, point = mount_of(path)
     probe = tempfile.mkdtemp(prefix="fs-probe-", dir=path)
     started = time.perf_counter()
     for index in range(100):
@@ -285,7 +333,7 @@ def filesystem(path: str) -> str:
         os.symlink("d0", os.path.join(probe, f"l{index}"))
     ended = time.perf_counter()
     shutil.rmtree(probe)
-    return (f"{best[0]} on {best[1]}; mkdir {(middle - started) * 1e4:,.0f} µs, "
+    return (f"{kind} on {point}; mkdir {(middle - started) * 1e4:,.0f} µs, "
             f"symlink {(ended - middle) * 1e4:,.0f} µs each (100 of each, now)")
 
 
@@ -310,7 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10,100,1000", help="package counts for build env")
     parser.add_argument("--in-process", type=int, default=200,
                         help="in-process venv builds timed")
-    parser.add_argument("--scratch", help="where to build (default: a new temporary directory)")
+    parser.add_argument("--scratch", help="where to build; kept, with its generated packages "
+                        "(default: a new directory under build/, removed afterwards)")
     parser.add_argument("--only", choices=("venv", "env"))
     parser.add_argument("--profile", action="store_true",
                         help="add a cProfile of the in-process venv builds")
@@ -320,8 +369,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     interp = pick_python(discover(), args.python)
     python = interp.path
     minor = "%d.%d" % (interp.version or (0, 0))[:2]
-    scratch = os.path.realpath(args.scratch or tempfile.mkdtemp(prefix="prefixlab-bench-"))
-    os.makedirs(scratch, exist_ok=True)
+    if args.scratch:
+        os.makedirs(args.scratch, exist_ok=True)
+    else:
+        os.makedirs(ROOT / "build", exist_ok=True)
+    # By default on the project's own disk (build/ is ignored by git), not in TMPDIR: a /tmp
+    # under watch or on another device would time the directory rather than the builders.
+    scratch = os.path.realpath(args.scratch or tempfile.mkdtemp(prefix="bench-builders-",
+                                                                dir=ROOT / "build"))
     print(f"interpreter   {python} ({'.'.join(map(str, interp.version or ()))}, "
           f"{interp.source})")
     print(f"prefixlab     {BIN / 'prefixlab'} (runs on {sys.executable})")
@@ -341,7 +396,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_rounds(venv, args.repeat, work,
                        lambda row, i: os.path.join(work, f"venv-{venv.index(row)}"))
             rows += venv
-            rows += in_process_venv(python, scratch, args.in_process)
+            rows += in_process_venv(python, scratch, args.in_process,
+                                    f"{filesystem_type(scratch)}, scratch")
+            shm = tmpfs_dir()
+            if shm is not None:
+                try:
+                    rows += in_process_venv(python, shm, args.in_process, "tmpfs")
+                finally:
+                    shutil.rmtree(shm, ignore_errors=True)
             if args.profile:
                 profiled = profile_in_process(python, scratch, args.in_process)
             if not venv[1].failed:
@@ -384,14 +446,15 @@ def report(rows: Sequence[Row], sizes: Sequence[int]) -> int:
     if ours and uv and not ours.failed and not uv.failed:
         verdicts.append(("(reported) build venv against uv venv", None,
                          f"{ours.median / uv.median:.2f}x uv's time"))
-    inproc = by_name.get("in process: plan + apply")
-    if inproc:
+    for inproc in (r for r in rows if r.name.startswith("in process: plan + apply")):
+        where = inproc.name.partition("(")[2].rstrip(")") or "scratch"
+        label = f"in process under {IN_PROCESS_TARGET_MS:g} ms ({where})"
         if inproc.failed:
-            verdicts.append((f"in process under {IN_PROCESS_TARGET_MS:g} ms", None, inproc.failed))
+            verdicts.append((label, None, inproc.failed))
         else:
             ms = inproc.median * 1000
-            verdicts.append((f"in process under {IN_PROCESS_TARGET_MS:g} ms",
-                             ms < IN_PROCESS_TARGET_MS, f"{ms:.3f} ms"))
+            verdicts.append((label, ms < IN_PROCESS_TARGET_MS,
+                             f"{ms:.3f} ms median, {inproc.cpu_median * 1000:.3f} ms CPU"))
 
     env_ok = all(f"build env {n}" in by_name and not by_name[f"build env {n}"].failed
                  for n in sizes) and "build env 0" in by_name and not by_name["build env 0"].failed
