@@ -398,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows += venv
             rows += in_process_venv(python, scratch, args.in_process,
                                     f"{filesystem_type(scratch)}, scratch")
-            shm = tmpfs_dir()
+            shm = tmpfs_dir() if filesystem_type(scratch) != "tmpfs" else None
             if shm is not None:
                 try:
                     rows += in_process_venv(python, shm, args.in_process, "tmpfs")
@@ -441,11 +441,13 @@ def report(rows: Sequence[Row], sizes: Sequence[int]) -> int:
             verdicts.append(("build venv faster than python -m venv", None, "a row failed"))
         else:
             verdicts.append(("build venv faster than python -m venv", ours.median < stdlib.median,
-                             f"{fmt_ms(ours.median)} ms vs {fmt_ms(stdlib.median)} ms"))
+                             f"{fmt_ms(ours.median)} ms vs {fmt_ms(stdlib.median)} ms wall; "
+                             f"CPU {fmt_ms(ours.cpu_median)} vs {fmt_ms(stdlib.cpu_median)} ms"))
     uv = by_name.get("uv venv")
     if ours and uv and not ours.failed and not uv.failed:
         verdicts.append(("(reported) build venv against uv venv", None,
-                         f"{ours.median / uv.median:.2f}x uv's time"))
+                         f"{ours.median / uv.median:.2f}x uv's wall time, "
+                         f"{ours.cpu_median / uv.cpu_median:.2f}x its CPU time"))
     for inproc in (r for r in rows if r.name.startswith("in process: plan + apply")):
         where = inproc.name.partition("(")[2].rstrip(")") or "scratch"
         label = f"in process under {IN_PROCESS_TARGET_MS:g} ms ({where})"
