@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from prefixlab.impl import nixbuild, wrapgen
@@ -75,7 +75,10 @@ def _run(argv: Sequence[str], how: str, tag: str, *, env: dict[str, str], cwd: s
     out = done.stdout.decode("utf-8", "surrogateescape")
     marks, report, environ = venvspec.parse_output(out, tag)
     errors = done.stderr.decode("utf-8", "replace").strip().splitlines()
-    return Run(how, done.returncode, report, marks, environ, errors[-1] if errors else "")
+    # the line that names the error (a fatal start-up error ends with '<no Python frame>')
+    named = [line for line in errors if "Error" in line or "error" in line]
+    last = (named or errors)[-1].strip() if errors else ""
+    return Run(how, done.returncode, report, marks, environ, last)
 
 
 def _probe_argv(names: Sequence[str]) -> list[str]:
@@ -195,12 +198,15 @@ def _cfg(path: str) -> tuple[tuple[str, str], ...]:
 
 def observe_venv(maker: Sequence[str], venv: str, base: str, system_site: bool,
                  version: tuple[int, int], base_modules: Sequence[str],
-                 base_sites: Sequence[str], scratch: str) -> VenvObservation:
-    """Make a venv with ``maker`` (a command, the venv path is appended), install one module
-    into its own site-packages, run its python with the probe."""
+                 base_sites: Sequence[str], scratch: str,
+                 maker_environ: Mapping[str, str] | None = None) -> VenvObservation:
+    """Make a venv with ``maker`` (a command, the venv path is appended; ``maker_environ``
+    added to its clean environment, e.g. a builder's cache), install one module into its own
+    site-packages, run its python with the probe."""
     home = f"{scratch}/home"
     argv = [*maker, *(["--system-site-packages"] if system_site else []), venv]
-    created = _run(argv, " ".join(argv), "", env=clean_environ(home), cwd=scratch)
+    created = _run(argv, " ".join(argv), "", env={**clean_environ(home), **(maker_environ or {})},
+                   cwd=scratch)
     own_site = f"{venv}/lib/python{version[0]}.{version[1]}/site-packages"
     cfg = _cfg(f"{venv}/pyvenv.cfg")
     home_key = dict(cfg).get("home", "")
@@ -257,3 +263,28 @@ def check(flavour: str, interpreter: str, version: tuple[int, int], packages: Pa
                                                version, bound.modules, sites, scratch))
     obs = EnvObservation(entries, scripts, through, link_path, tuple(observed_venvs))
     return Checked(desc, obs, tuple(venvspec.check_env(desc, obs)))
+
+
+# -- venvs from anything (PEP 405) ------------------------------------------------------------------
+def base_of(interpreter: str, scratch: str) -> tuple[str, tuple[str, ...]]:
+    """The base installation ``interpreter`` runs from (its sys.base_prefix, clean
+    environment) and its site directories on sys.path."""
+    home = f"{scratch}/home"
+    os.makedirs(home, exist_ok=True)
+    run = _run([interpreter, *_probe_argv(())], interpreter, "", env=clean_environ(home),
+               cwd=scratch)
+    if run.report is None:
+        raise SpecCheckError(f"{interpreter}: does not run ({run.error})")
+    return run.report.base_prefix, _site_dirs([run])
+
+
+def check_venvs_from(maker: Sequence[str], interpreter: str, version: tuple[int, int],
+                     scratch: str, maker_environ: Mapping[str, str] | None = None
+                     ) -> tuple[Verdict, ...]:
+    """PEP 405's promises for the venvs ``maker`` (a command; the flag and the venv path are
+    appended) makes from ``interpreter``, with and without --system-site-packages."""
+    base, sites = base_of(interpreter, scratch)
+    venvs = [observe_venv(maker, f"{scratch}/{'v-system' if system else 'v-isolated'}", base,
+                          system, version, (), sites, scratch, maker_environ)
+              for system in (True, False)]
+    return tuple(venvspec.check_venvs(venvs, from_env=False))

@@ -190,6 +190,69 @@ def test_historical_flavours_sweep(interp: Interpreter, flavour: str, case: str,
     _exactly(flavour, case, interp, scratch)
 
 
+# -- venvs from anything: PEP 405 -------------------------------------------------------------------
+PREFIXLAB = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", ".venv", "bin",
+                         "prefixlab")
+
+
+@pytest.fixture(name="builder_cache", scope="module")
+def _builder_cache() -> Iterator[dict[str, str]]:
+    """prefixlab's cache for the builds of this module (the builder learns each interpreter
+    once; the venvs' own runs still get a clean environment)."""
+    with scratch_dir("prefixlab-spec-cache-") as path:
+        yield {"XDG_CACHE_HOME": path}
+
+
+def _makers(python: str) -> dict[str, list[str]]:
+    return {"stdlib": [python, "-m", "venv", "--without-pip"],
+            "prefixlab": [os.path.realpath(PREFIXLAB), "build", "venv", "--python", python]}
+
+
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_pep405_venvs_from_each_interpreter(interp: Interpreter, scratch: str,
+                                            builder_cache: dict[str, str]) -> None:
+    """stdlib venv and prefixlab build venv, with and without --system-site-packages."""
+    require_oracle(os.path.exists(PREFIXLAB), f"{PREFIXLAB}: no project venv")
+    for name, maker in _makers(interp.path).items():
+        os.mkdir(f"{scratch}/{name}")
+        verdicts = speccheck.check_venvs_from(maker, interp.path, _version(interp),
+                                              f"{scratch}/{name}", builder_cache)
+        assert all(v.ok for v in verdicts), (name, [v for v in verdicts if not v.ok])
+
+
+_DECOY_DEFAULT = [i for i in INTERPRETERS if i.version and i.version[:2] == (3, 12)][:1]
+
+
+@pytest.mark.parametrize("interp", [
+    pytest.param(i, marks=() if i in _DECOY_DEFAULT else (pytest.mark.sweep,))
+    for i in INTERPRETERS], ids=interpreter_id)
+def test_pep405_from_a_link_below_a_decoy_stdlib(interp: Interpreter, scratch: str,
+                                                 builder_cache: dict[str, str]) -> None:
+    """builders.md §6 L2 (uv#10674, gh-106045): FAKE/bin/python3.X links to the interpreter
+    and FAKE/lib/python3.X/os.py is a decoy.  prefixlab's venv keeps every PEP 405 promise;
+    stdlib's records home = FAKE/bin and its python dies at start-up (observed on 3.12 in the
+    research notes; asserted there, reported elsewhere)."""
+    require_oracle(os.path.exists(PREFIXLAB), f"{PREFIXLAB}: no project venv")
+    major, minor = _version(interp)
+    fake = f"{scratch}/fake"
+    os.makedirs(f"{fake}/bin")
+    os.makedirs(f"{fake}/lib/python{major}.{minor}")
+    with open(f"{fake}/lib/python{major}.{minor}/os.py", "w", encoding="utf-8") as handle:
+        handle.write("raise SystemExit('decoy')\n")
+    link = f"{fake}/bin/python{major}.{minor}"
+    os.symlink(os.path.realpath(interp.path), link)
+    failed = {}
+    for name, maker in _makers(link).items():
+        os.mkdir(f"{scratch}/{name}")
+        verdicts = speccheck.check_venvs_from(maker, link, (major, minor), f"{scratch}/{name}",
+                                              builder_cache)
+        failed[name] = venvspec.failed(verdicts)
+    assert failed["prefixlab"] == set()
+    if (major, minor) == (3, 12):
+        assert failed["stdlib"] == {"pep405.prefixes", "pep405.site-packages",
+                                    "pep405.isolation"}
+
+
 def test_interpreters_found() -> None:
     require_oracle(bool(INTERPRETERS), "no in-scope interpreter here")
     assert os.path.isabs(INTERPRETERS[0].path)
