@@ -55,7 +55,7 @@ import re
 
 from prefixlab.model import buildenv, envscripts
 from prefixlab.model.build import behaviour_for
-from prefixlab.model.buildenv import CollisionError, FarmLink, Package
+from prefixlab.model.buildenv import CollisionError, FarmLink, MergeError, Package
 from prefixlab.model.envflavour import EnvPlan, EnvRequest
 from prefixlab.model.fs import FsView
 from prefixlab.model.kernel import Resolver
@@ -75,6 +75,21 @@ R_SITE_DIR = rule(
     "The packages' site-packages are merged into the directory the interpreter's site module "
     "reads for the environment's prefix outside a venv.",
     "Lib/site.py getsitepackages; Debian's python3.X site.py patch (dist-packages)")
+
+
+class StartupFileError(MergeError):
+    """A package provides a file that changes how the environment's interpreter starts."""
+
+
+def startup_files(version: str, major: int) -> dict[str, str]:
+    """Paths of the environment a package must not provide, and what a file there does."""
+    venv = "it would make the environment a venv (getpath reads pyvenv.cfg beside the " \
+           "executable and one directory up)"
+    pth = "a ._pth file beside the executable replaces sys.path and isolates the interpreter"
+    build = "it would make getpath take bin for a build tree"
+    return {"pyvenv.cfg": venv, "bin/pyvenv.cfg": venv,
+            f"bin/{version}._pth": pth, f"bin/python{major}._pth": pth, "bin/python._pth": pth,
+            "bin/pybuilddir.txt": build, "bin/Modules": build}
 
 
 def names(request: EnvRequest) -> tuple[str, str]:
@@ -178,6 +193,11 @@ def plan_env(fs: FsView, request: EnvRequest) -> EnvPlan:
     farm = buildenv.merge(fs, inputs, ignore_collisions=request.ignore_collisions,
                           real_dirs=["bin", site])
     warnings = list(farm.warnings) + other_versions(fs, request)
+    for rel, why in startup_files(version, request.interpreter.build.version[0]).items():
+        entry = farm.entries.get(rel)
+        if entry is not None:
+            where = entry.target if isinstance(entry, FarmLink) else f"{request.target}/{rel}"
+            raise StartupFileError(f"{where}: a package may not provide {rel}: {why}")
     extra: list[Operation] = [Copy(f"bin/{version}", request.interpreter.binary)]
     for name in (version, f"python{request.interpreter.build.version[0]}", "python"):
         rel = f"bin/{name}"

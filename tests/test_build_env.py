@@ -493,3 +493,15 @@ def test_trampolines_in_both_quotings_and_links_to_wrappers() -> None:
     done = retarget_in(layout, "/p/bin/x")
     assert done.step.rule == "env.script-wrapper" and isinstance(done.op, Write)
     assert done.op.data.endswith(b'exec "/env/bin/python3.12" "/p/bin/.x-wrapped" "$@"\n')
+
+
+def test_packages_may_not_provide_files_that_change_how_the_interpreter_starts(
+        python: str, tmp_path: Path) -> None:
+    version = "%d.%d" % learn_interpreter(python).build.version[:2]
+    for rel in ("pyvenv.cfg", "bin/pyvenv.cfg", f"bin/python{version}._pth",
+                "bin/pybuilddir.txt"):
+        pkg = small_package(tmp_path / rel.replace("/", "_"), version)
+        bad = write(pkg / rel, "home = /usr/bin\n")
+        code, _, err = invoke(str(tmp_path / "env"), "--python", python, "--package", str(pkg))
+        one_line_error(code, err, str(bad), "may not provide")
+    assert not (tmp_path / "env").exists()
