@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, note, settings
 from prefixlab.impl import campaign
 from prefixlab.impl.divergences import Divergence, explain_difference, known
 from prefixlab.impl.interpreters import Interpreter
+from prefixlab.model.fs import Dir
 from prefixlab.model.strategies import Case, cases
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
@@ -124,3 +125,37 @@ def test_known_divergences_still_diverge() -> None:
         if not differing or not differing <= set(entry.keys):
             stale.append((entry.id, _id(interp), result.differences))
     assert not stale, stale
+
+
+@pytest.mark.real
+def test_stdlib_farms_are_complete_and_reused() -> None:
+    """A pooled stdlib farm is what materialize's children-links binding writes (a link to
+    every child of the real stdlib), and a second case reuses it instead of making another."""
+    from prefixlab.impl.materialize import scratch_dir
+    from prefixlab.model.fs import File
+    from prefixlab.model.strategies import BINARY_DATA, ROOT, stdlib_skeleton
+
+    require_oracle(bool(INTERPRETERS), "no CPython 3.8+ interpreter was found on this machine")
+    interp = INTERPRETERS[0]
+    target = campaign.target_for(interp)
+    constants = campaign._constants(interp)
+    real = f"{constants.prefix}/{constants.stdlib_subdir}"
+    stdlib = f"{ROOT}/inst/{target.stdlib_subdir}"
+    binary = f"{ROOT}/inst/bin/{target.exe_name}"
+    nodes = {ROOT + "/inst": Dir(), ROOT + "/inst/bin": Dir(), binary: File(BINARY_DATA, 0o755),
+             f"{ROOT}/inst/{target.platlibdir}": Dir(), **stdlib_skeleton(stdlib)}
+    case = Case(tuple(sorted(nodes.items())), (binary,), (stdlib,), binary,
+                (binary, "-c", "pass"), (), ROOT)
+    made = []
+    for _ in range(2):
+        with scratch_dir() as base:
+            bound = case.at(f"{base}/case")
+            campaign.lay_down(bound, f"{base}/case", interp.real_path, constants)
+            farm = bound.stdlibs[0]
+            assert sorted(os.listdir(farm)) == sorted(os.listdir(real))
+            assert all(os.readlink(f"{farm}/{name}") == f"{real}/{name}"
+                       for name in os.listdir(farm))
+            assert not os.path.islink(farm) and oct(os.stat(farm).st_mode & 0o777) == "0o755"
+            campaign._FARMS.take_back(farm, real)
+            made.append(campaign._FARMS.made)
+    assert made[0] == made[1]
