@@ -253,6 +253,14 @@ def _shell_chain(resolver: Resolver, data: bytes) -> _Chain | None:
 def _shell(rel: str, source: str, data: bytes, python: str, resolver: Resolver) -> Retargeted:
     chain = _shell_chain(resolver, data)
     if chain is None:
+        line = first_line(data[:512])[0]
+        shebang = parse_shebang(line)
+        if shebang is not None and shebang.env_options and re.search(rb"python|pypy", line):
+            # `#!/usr/bin/env -S python3 -u`: no interpreter path to replace, and a #! line
+            # passes one argument only, so `-u -O` cannot be kept on it
+            return Retargeted(None, Step(R_KEPT, f"{rel}: {source} runs env with options"),
+                              f"{source}: line 1 runs env with options; not retargeted (it "
+                              "runs the python PATH gives)")
         return Retargeted(None, Step(R_KEPT, f"{rel}: {source} runs no Python script"))
     words = [b"exec", _dq(python)]
     if chain.script.argument is not None:
