@@ -63,7 +63,7 @@ class Resolver:
     resolution of directory prefixes remembered."""
 
     __slots__ = ("fs", "cwd", "_dirs", "_plain_dirs", "_physical_of", "_missing", "_entries",
-                 "memo")
+                 "_entry", "memo")
 
     def __init__(self, fs: FsView, cwd: str = "/") -> None:
         self.fs = fs
@@ -73,6 +73,9 @@ class Resolver:
             fs.physical_entries() if isinstance(fs, Layout) else None)
         """A layout's own table of physical entries, read directly on the fast path (a
         prediction makes a score of lookups, most of them of missing files)."""
+        self._entry: Callable[[str], Entry | None] = (
+            fs.entry if self._entries is None else self._entries.get)
+        """fs.entry (a layout's table read directly): the component walk calls it often."""
         self._missing: dict[str, Lookup | None] = {}
         """Ancestors already found missing (or a link, None) by the physical fast path."""
         self._dirs: dict[tuple[str, str], Lookup] = {}
@@ -221,18 +224,19 @@ class Resolver:
         head, sep, last = path.rpartition("/")
         if sep:
             where = self._directory(head or "/", base)
-            links = links + where.links
-            # The prefix was resolved with a fresh count; in this walk the links before it
-            # count too, and the kernel stops at the limit before any later error.
-            if len(links) > MAXSYMLINKS:
-                return Lookup(None, None, Errno.ELOOP, links)
-            if where.path is None:
-                return Lookup(None, None, where.error, links)
+            if where.links:
+                links = links + where.links
+                # The prefix was resolved with a fresh count; in this walk the links before
+                # it count too, and the kernel stops at the limit before any later error.
+                if len(links) > MAXSYMLINKS:
+                    return _tuple_new(Lookup, (None, None, Errno.ELOOP, links))
             directory = where.path
+            if directory is None:
+                return _tuple_new(Lookup, (None, None, where.error, links))
         else:
             directory = base
         if last == "":  # a trailing slash: the directory itself, links followed
-            return Lookup(directory, self.fs.entry(directory) or _DIR, None, links)
+            return _tuple_new(Lookup, (directory, self._entry(directory) or _DIR, None, links))
         return self._component(directory, last, follow, links)
 
     def _directory(self, text: str, base: str) -> Lookup:
@@ -242,39 +246,39 @@ class Resolver:
         if found is _IN_PROGRESS:
             # Resolving this prefix needs this prefix again (l -> l/x): the kernel would
             # follow links until its limit, so the answer is ELOOP.
-            return Lookup(None, None, Errno.ELOOP)
+            return _tuple_new(Lookup, (None, None, Errno.ELOOP, _NO_LINKS))
         if found is None:
             if text == "/":
-                found = Lookup("/", _DIR)
+                found = _tuple_new(Lookup, ("/", _DIR, None, _NO_LINKS))
             else:
                 self._dirs[key] = _IN_PROGRESS
                 found = self._lookup(text, base, True, _NO_LINKS)
                 if found.entry is not None and found.entry.kind != "dir":
-                    found = Lookup(None, None, Errno.ENOTDIR, found.links)
+                    found = _tuple_new(Lookup, (None, None, Errno.ENOTDIR, found.links))
             self._dirs[key] = found
         if len(found.links) > MAXSYMLINKS:
-            return Lookup(None, None, Errno.ELOOP, found.links)
+            return _tuple_new(Lookup, (None, None, Errno.ELOOP, found.links))
         return found
 
     def _component(self, directory: str, name: str, follow: bool,
                    links: tuple[tuple[str, str], ...]) -> Lookup:
         if name == ".":
-            return Lookup(directory, self.fs.entry(directory) or _DIR, None, links)
+            return _tuple_new(Lookup, (directory, self._entry(directory) or _DIR, None, links))
         if name == "..":
             parent = parent_of(directory)
-            return Lookup(parent, self.fs.entry(parent) or _DIR, None, links)
-        child = join_physical(directory, name)
-        entry = self.fs.entry(child)
+            return _tuple_new(Lookup, (parent, self._entry(parent) or _DIR, None, links))
+        child = "/" + name if directory == "/" else directory + "/" + name  # join_physical
+        entry = self._entry(child)
         if entry is None:
-            return Lookup(None, None, Errno.ENOENT, links)
+            return _tuple_new(Lookup, (None, None, Errno.ENOENT, links))
         if entry.kind != "link" or not follow:
-            return Lookup(child, entry, None, links)
+            return _tuple_new(Lookup, (child, entry, None, links))
         if len(links) >= MAXSYMLINKS:
-            return Lookup(None, None, Errno.ELOOP, links)
+            return _tuple_new(Lookup, (None, None, Errno.ELOOP, links))
         links = links + ((child, entry.target),)
         target = entry.target
         if target == "":
-            return Lookup(None, None, Errno.ENOENT, links)
+            return _tuple_new(Lookup, (None, None, Errno.ENOENT, links))
         return self._lookup(target, directory, True, links)
 
     def children(self, physical: str) -> tuple[str, ...]:
