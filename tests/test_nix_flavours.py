@@ -443,6 +443,10 @@ def test_classic(scratch: str, interp: Interpreter) -> None:
     assert found["prefix"] == env and found["foo"] is True
     assert found["base_prefix"] != env  # F-a1: looks like a venv
     assert str(found["base_prefix"]).startswith(f"{env}/.store/")
+    assert found["executable"] == _py(env, interp)  # section 9 (a): NIX_PYTHONEXECUTABLE
+    via_path = subprocess.run(["python3", "-c", REPORT], env={"PATH": f"{env}/bin:/usr/bin"},
+                              capture_output=True, text=True, timeout=60, cwd="/")
+    assert json.loads(via_path.stdout)["base_prefix"] != env  # section 8: via PATH too
     # the console script works, and looks like a venv too; the other scripts are intact
     script = _report([f"{env}/bin/foo"])
     assert script["prefix"] == env and script["base_prefix"] != env
@@ -470,6 +474,9 @@ def test_297628(scratch: str, interp: Interpreter) -> None:
     env = _env(scratch, interp, "297628")
     found = _report([_py(env, interp), "-c", REPORT])
     assert found["prefix"] == found["base_prefix"] == env and found["foo"] is True
+    via_path = subprocess.run(["python3", "-c", REPORT], env={"PATH": f"{env}/bin:/usr/bin"},
+                              capture_output=True, text=True, timeout=60, cwd="/")
+    assert json.loads(via_path.stdout)["base_prefix"] == env  # section 8: via PATH, OK
     assert _report([f"{env}/bin/foo"])["prefix"] == env  # the coding-line script survives
     manage = _run([f"{env}/bin/foo-manage"])
     assert manage.returncode != 0 and "NameError" in manage.stderr and "'os'" in manage.stderr
@@ -777,3 +784,18 @@ def test_classic_with_shell_wrappers(scratch: str, interp: Interpreter, variant:
     found = _report([_py(target, interp), "-c", REPORT])
     assert found["prefix"] == target != found["base_prefix"] and found["foo"] is True
     assert _report([f"{target}/bin/foo"])["prefix"] == target
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(("interp", "variant"), _bounded(["classic", "297628"]))
+def test_isolated_venv_is_inert_too(scratch: str, interp: Interpreter, variant: str) -> None:
+    """Section 8, 'same without --system-site-packages': classic's venv is inert and still
+    sees the environment's packages (its sitecustomize adds them); #297628's is inert."""
+    env = _env(scratch, interp, variant)
+    venv = f"{env}-isolated-venv"
+    done = _run([_py(env, interp), "-m", "venv", "--without-pip", venv])
+    assert done.returncode == 0, done.stderr
+    inside = _report([f"{venv}/bin/python", "-c", REPORT])
+    assert inside["prefix"] == env
+    if variant == "classic":
+        assert inside["foo"] is True
