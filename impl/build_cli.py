@@ -17,3 +17,7 @@ build_command.add_command(env_command)
 from prefixlab.impl.build_venv import command as venv_command  # noqa: E402
 
 build_command.add_command(venv_command())
+
+from prefixlab.impl.speccheck import check_command  # noqa: E402
+
+build_command.add_command(check_command)

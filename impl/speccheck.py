@@ -16,18 +16,24 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import click
 
 from prefixlab.impl import nixbuild, wrapgen
 from prefixlab.impl.build_env import build_env
 from prefixlab.impl.materialize import Binding, materialize
 from prefixlab.model import venvspec
-from prefixlab.model.envpackage_strategies import BoundSet, PackageSet
 from prefixlab.model.fs import File
 from prefixlab.model.plan import CWrapper
 from prefixlab.model.venvspec import (EnvDescription, EnvObservation, Run, Verdict,
                                       VenvObservation)
+
+if TYPE_CHECKING:  # (hypothesis, which the strategies module needs, is not loaded by the CLI)
+    from prefixlab.model.envpackage_strategies import BoundSet, PackageSet
 
 TIMEOUT = 60.0
 FLAVOURS = ("reference", *venvspec.FLAVOURS)
@@ -288,3 +294,89 @@ def check_venvs_from(maker: Sequence[str], interpreter: str, version: tuple[int,
                           system, version, (), sites, scratch, maker_environ)
               for system in (True, False)]
     return tuple(venvspec.check_venvs(venvs, from_env=False))
+
+
+# -- an environment built elsewhere: `prefixlab build check` ------------------------------------
+_SKIPPED = (".dist-info", ".egg-info", ".pth", ".data", "__pycache__")
+
+
+def package_modules(root: str) -> tuple[str, ...]:
+    """The top-level modules a package tree provides: ``lib/python*/site-packages`` entries
+    that are modules, packages or namespace directories."""
+    found: list[str] = []
+    lib = os.path.join(root, "lib")
+    for pydir in sorted(os.listdir(lib)) if os.path.isdir(lib) else ():
+        site = os.path.join(lib, pydir, "site-packages")
+        if not pydir.startswith("python") or not os.path.isdir(site):
+            continue
+        for name in sorted(os.listdir(site)):
+            stem, ext = os.path.splitext(name)
+            if name.endswith(_SKIPPED) or name.startswith(("_", ".")) or "-" in name:
+                continue
+            if ext == ".py" and stem.isidentifier():
+                found.append(stem)
+            elif ext == "" and name.isidentifier() and os.path.isdir(os.path.join(site, name)):
+                found.append(name)
+    return tuple(dict.fromkeys(found))
+
+
+def check_existing(env: str, package_roots: Sequence[str], *, venvs: bool = True,
+                   link: bool = True) -> tuple[Verdict, ...]:
+    """The spec's properties that need no instrumented scripts, for an environment ENV that
+    exists (its interpreter entries, the packages' modules, ENV through a link, venvs made
+    from it).  Raises SpecCheckError (one line) for an ENV that is not an environment."""
+    env = os.path.abspath(env)
+    if not os.path.isdir(f"{env}/bin") or not _entries(env):
+        raise SpecCheckError(f"{env}: no bin/python* entries, not an environment")
+    libs = [n for n in sorted(os.listdir(f"{env}/lib")) if n.startswith("python3.")] \
+        if os.path.isdir(f"{env}/lib") else []
+    if not libs:
+        raise SpecCheckError(f"{env}: no lib/python3.X directory, not an environment")
+    major, _, minor = libs[0][len("python"):].partition(".")
+    version = (int(major), int(minor.rstrip("t")))
+    modules: list[str] = []
+    for root in package_roots:
+        if not os.path.isdir(root):
+            raise SpecCheckError(f"{root}: not a directory")
+        modules += package_modules(root)
+    with tempfile.TemporaryDirectory(prefix="prefixlab-check-") as made:
+        scratch = os.path.realpath(made)
+        os.makedirs(f"{scratch}/home")
+        desc = EnvDescription(env, os.path.realpath(env), tuple(modules))
+        entries = observe_entries(env, modules, scratch)
+        through: tuple[Run, ...] = ()
+        link_path = ""
+        if link:
+            link_path = f"{scratch}/env-link"
+            through = observe_link(env, link_path, modules, scratch)
+        observed: list[VenvObservation] = []
+        if venvs:
+            sites = _site_dirs(entries)
+            maker = [f"{env}/bin/{_entries(env)[0]}", "-m", "venv", "--without-pip"]
+            observed = [observe_venv(maker, f"{scratch}/{'venv-system' if s else 'venv-isolated'}",
+                                     env, s, version, modules, sites, scratch)
+                        for s in (True, False)]
+        obs = EnvObservation(entries, (), through, link_path, tuple(observed))
+        return tuple(venvspec.check_env(desc, obs))
+
+
+@click.command(name="check", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("env", type=click.Path(file_okay=False))
+@click.option("--package", "packages", multiple=True, metavar="DIR",
+              help="A package tree the environment was built from (its modules must import).")
+@click.option("--no-venvs", is_flag=True, help="Do not make venvs from the environment.")
+def check_command(env: str, packages: tuple[str, ...], no_venvs: bool) -> None:
+    """Check an environment ENV against prefixlab's environment spec: its interpreter entries
+    (sys.prefix == sys.base_prefix == ENV), the packages' modules, ENV reached through a link,
+    and venvs made with ENV/bin/python -m venv (PEP 405).  Package scripts are not run (the
+    spec's script properties need instrumented scripts: see tests/test_envspec_real.py).
+    Exit 0 when every property holds, 1 when one fails, 2 for bad input."""
+    try:
+        verdicts = check_existing(env, [p.partition("=")[0] for p in packages],
+                                  venvs=not no_venvs)
+    except SpecCheckError as error:
+        click.echo(f"prefixlab build check: {error}", err=True)
+        raise SystemExit(2) from None
+    for verdict in verdicts:
+        click.echo(f"{'ok  ' if verdict.ok else 'FAIL'} {verdict.property}: {verdict.reason}")
+    raise SystemExit(0 if all(v.ok for v in verdicts) else 1)

@@ -253,6 +253,34 @@ def test_pep405_from_a_link_below_a_decoy_stdlib(interp: Interpreter, scratch: s
                                     "pep405.isolation"}
 
 
+# -- prefixlab build check ---------------------------------------------------------------------------
+@pytest.mark.parametrize("interp", _default_interpreter(), ids=interpreter_id)
+def test_build_check_command(interp: Interpreter, scratch: str) -> None:
+    """`prefixlab build check ENV --package DIR`: exit 0 for the reference flavour, 1 with
+    env.prefix failing for nix-classic (F-a1), 2 and one line for a directory that is not an
+    environment."""
+    from click.testing import CliRunner
+
+    from prefixlab.impl.build_cli import build_command
+    _require_compiler()
+    packages = minimal_set("plain-set", _version(interp))
+    runner = CliRunner()
+    for flavour, status in (("reference", 0), ("nix-classic", 1)):
+        os.mkdir(f"{scratch}/{flavour}")
+        env = f"{scratch}/{flavour}/env"
+        bound = speccheck.write_packages(packages, f"{scratch}/{flavour}/pkgs",
+                                         speccheck.package_python(flavour, interp.path, env))
+        speccheck.build(flavour, interp.path, bound.roots, env)
+        args = ["check", env, *(a for r in bound.roots for a in ("--package", r)), "--no-venvs"]
+        result = runner.invoke(build_command, args)
+        assert result.exit_code == status, result.output
+        assert ("FAIL env.prefix" in result.output) == (status == 1), result.output
+        assert "ok   env.imports: 6 modules import" in result.output
+    result = runner.invoke(build_command, ["check", scratch])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "not an environment" in result.output
+
+
 def test_interpreters_found() -> None:
     require_oracle(bool(INTERPRETERS), "no in-scope interpreter here")
     assert os.path.isabs(INTERPRETERS[0].path)
