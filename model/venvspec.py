@@ -37,7 +37,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 # -- the properties ---------------------------------------------------------------------------
@@ -118,7 +118,8 @@ BY_ID: dict[str, Property] = {p.id: p for p in PROPERTIES}
 
 ThroughLink = Literal["as-reached", "resolved"]
 THROUGH_LINK: ThroughLink = "as-reached"
-"""What the reference flavour documents (README, 'build env'): reached through a link L to its
+"""What the reference flavour documents (model/envref.py, 'The environment's path'; README
+'build env'): reached through a link L to its
 directory, the environment's prefix is L, the path as the caller wrote it (CPython does not
 resolve the directories of its executable's path; builders.md §6 L8).  "resolved" would be
 ENV's own path."""
@@ -354,7 +355,9 @@ OPTION_FLAGS: Mapping[str, str] = {"O": "optimize", "E": "ignore_environment",
                                    "s": "no_user_site", "B": "dont_write_bytecode",
                                    "u": "write_through"}
 """Single-letter options a #! line may pass, and the flag each turns on (CPython's
-Modules/main.c usage text; -u: sys.stdout is write-through)."""
+Modules/main.c usage text; -u: sys.stdout is write-through).  PYTHONNOUSERSITE, which
+nixpkgs' wrappers set, also turns no_user_site on: -s alone cannot show a dropped option
+behind such a wrapper (-O, -B and -u can)."""
 
 
 def check_scripts_options(desc: EnvDescription, obs: EnvObservation) -> Verdict:
@@ -640,7 +643,9 @@ KNOWN_FAILURES: tuple[KnownFailure, ...] = (
          "bin/python (an absolute link in the store python) and every script go through "
          "the NIX_* wrapper and look like a venv") for f in _V23),
 )
-"""Each historical flavour's known failures, one minimal case each.  F-a3/F-a4 (variables
+"""Each historical flavour's known failures, one minimal case each.  For F-b1 the line that
+sed deletes is the script's first marker (put where its first statement starts), so the run
+shows a missing marker where pretalx showed a NameError.  F-a3/F-a4 (variables
 leaking to children, makeWrapperArgs word splitting), F-d1-F-d3 and
 F-d5-F-d7 (odd invocations: a bare argv[0] with another PATH, a directory on PATH, binfmt
 layers) are outside the properties above; F-d4 (through a link) is a failure only against
@@ -675,11 +680,3 @@ def expected_failures(flavour: str, case: Case, *, venvs: bool, link: bool,
     if link and through_link_failures(flavour, documented):
         out.add("env.through-link")
     return frozenset(out)
-
-
-@dataclass(frozen=True)
-class CaseDescription:
-    """Used by tests: the package features each minimal case needs."""
-
-    case: Case
-    features: tuple[str, ...] = field(default_factory=tuple)
