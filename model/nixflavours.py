@@ -51,7 +51,7 @@ takes them from its cache of compiled wrappers instead).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -277,11 +277,123 @@ def unwrapped_script(out: str, base: BasePython, hidden: bytes) -> bytes:
 
 
 # -- the environment ------------------------------------------------------------------------------
-@dataclass
-class _Bin:
-    """``$out/bin`` while the postBuild runs: name -> what is there."""
+@dataclass(frozen=True)
+class _Program:
+    """One name the postBuild's ``for prg in *`` meets in a package's bin."""
 
-    entries: dict[str, Operation]
+    name: str
+    source: str
+    """$path/bin/$prg."""
+    is_file: bool
+    """[ -f "$prg" ]: a regular file, links followed."""
+    executable: bool
+    """[ -x "$prg" ] as well."""
+
+    @property
+    def out(self) -> str:
+        return f"bin/{self.name}"
+
+
+@dataclass
+class _PostBuild:
+    """What a postBuild works with: ``bin`` holds ``$out/bin`` as it is rewritten."""
+
+    target: str
+    base: BasePython
+    store_root: str
+    user_site: tuple[str, ...]
+    extra: tuple[str, ...]
+    argv0_mode: Argv0Mode
+    resolver: Resolver
+    bin: dict[str, Operation]
+    steps: list[Step]
+
+    def nix_wrapper(self, program: _Program) -> None:
+        self.bin[program.name] = CWrapper(program.out, program.source, _nix_flags(
+            self.target, self.base, self.user_site, self.extra))
+        self.steps.append(Step(R_WRAP_NIX, f"{program.out}: wraps {program.source}"))
+
+    def remove(self, program: _Program) -> None:
+        self.bin.pop(program.name, None)
+        self.steps.append(Step(R_REMOVE, f"{program.out}: removed"))
+
+
+def _classic(post: _PostBuild, program: _Program) -> None:
+    """V0: rm -f every regular file; wrap the executables with the NIX_* variables."""
+    if program.is_file:
+        post.remove(program)
+        if program.executable:
+            post.nix_wrapper(program)
+
+
+def _pr297628(post: _PostBuild, program: _Program) -> None:
+    """V1: rm -f every regular file; unwrap an executable with a .NAME-wrapped sibling by
+    line numbers, wrap the others with an argv[0] and no NIX_* variables."""
+    if not program.is_file:
+        return
+    post.remove(program)
+    if not program.executable:
+        return
+    hidden = f"{program.source.rpartition('/')[0]}/.{program.name}-wrapped"
+    found = post.resolver.stat(hidden)
+    if found is not None and found.kind == "file":
+        data = post.resolver.read_file(hidden)
+        if isinstance(data, Errno):
+            raise NixFlavourError(f"{hidden}: cannot be read")
+        post.bin[program.name] = Write(program.out, unwrapped_script(post.target, post.base,
+                                                                     data), 0o755)
+        post.steps.append(Step(R_UNWRAP_LINE3, f"{program.out}: from {hidden}"))
+        return
+    argv0 = (("--inherit-argv0",) if post.argv0_mode == "inherit"
+             else ("--argv0", f"{post.target}/{program.out}"))
+    post.bin[program.name] = CWrapper(program.out, program.source,
+                                      (*argv0, *post.user_site, *post.extra))
+    post.steps.append(Step(R_WRAP_ARGV0, f"{program.out}: wraps {program.source}"))
+
+
+def _current(resolve: bool) -> Callable[[_PostBuild, _Program], None]:
+    """V2 (#442540) and V3 (#462090, resolve): only executables are touched; the interpreter
+    keeps the caller's argv[0], a link whose text is python3.X is relinked, the rest get the
+    NIX_* wrapper."""
+    def postbuild(post: _PostBuild, program: _Program) -> None:
+        if not program.executable:
+            return
+        post.bin.pop(program.name, None)
+        executable = post.base.executable
+        if program.name == executable:
+            flags = ("--inherit-argv0", *(("--resolve-argv0",) if resolve else ()))
+            post.bin[program.name] = CWrapper(program.out, f"{post.store_root}/bin/{executable}",
+                                              (*flags, *post.user_site, *post.extra))
+            post.steps.append(Step(R_WRAP_INTERPRETER, f"{program.out}: the interpreter"))
+        elif post.resolver.readlink(program.source) == executable:
+            post.bin[program.name] = Link(program.out, executable)
+            post.steps.append(Step(R_RELINK, f"{program.out} -> {executable}"))
+        else:
+            post.nix_wrapper(program)
+    return postbuild
+
+
+_POSTBUILD: dict[Flavour, Callable[[_PostBuild, _Program], None]] = {
+    "nix-classic": _classic, "nix-297628": _pr297628,
+    "nix-inherit-argv0": _current(resolve=False), "nix-resolve-argv0": _current(resolve=True)}
+
+
+def _programs(view: FsView, resolver: Resolver, root: str) -> list[_Program]:
+    """``[ -d "$path/bin" ] && cd "$path/bin" && for prg in *``: the glob skips hidden names."""
+    bin_dir = f"{root}/bin"
+    found = resolver.stat(bin_dir)
+    physical = resolver.realpath(bin_dir)
+    if found is None or found.kind != "dir" or not isinstance(physical, str):
+        return []
+    programs = []
+    for name in view.children(physical):
+        if name.startswith("."):
+            continue
+        entry = resolver.stat(f"{bin_dir}/{name}")
+        is_file = entry is not None and entry.kind == "file"
+        programs.append(_Program(name, f"{bin_dir}/{name}", is_file,
+                                 is_file and entry is not None and bool(entry.mode & 0o111)))
+    return programs
 
 
 def plan_env(fs: FsView, target: str, base: BasePython, packages: Sequence[Package],
@@ -304,7 +416,7 @@ def plan_env(fs: FsView, target: str, base: BasePython, packages: Sequence[Packa
         raise NixFlavourError(f"{target}: nixpkgs' postBuild splits or expands this path "
                               "(blank or shell character); store paths have none")
     store_root = f"{target}/{STORE}/{base.name}"
-    with_site = flavour != "nix-297628"
+    with_site = flavour != "nix-297628"  # commit 1 of #297628 removed the sitecustomize
     layout, base_ops = base_python(fs, base, store_root, sitecustomize if with_site else None)
     # The planned tree, mounted where TARGET really is: the merge reads the store python
     # there (and nothing of a TARGET that --force will replace).
@@ -314,101 +426,42 @@ def plan_env(fs: FsView, target: str, base: BasePython, packages: Sequence[Packa
         if path == store_root or path.startswith(store_root + "/"):
             moved = moved.with_node(mount + path[len(target):], node)
     view = Overlay(fs, ((mount, moved),))
-    python = Package(store_root, label=f"{base.name} (store python)")
-    paths = [python, *packages]
+    paths = [Package(store_root, label=f"{base.name} (store python)"), *packages]
+    # V2/V3 add an empty `bin` package: $out/bin is always a real directory there.
     extra_bin = flavour in ("nix-inherit-argv0", "nix-resolve-argv0")
     farm = merge(view, paths, ignore_collisions=ignore_collisions, skip=nixpkgs_skip,
                  real_dirs=("bin",) if extra_bin else ())
-    extra = wrapper_args(make_wrapper_args, target)
-    user_site = () if permit_user_site else ("--set", "PYTHONNOUSERSITE", "true")
     ops = {op.path: op for op in farm_plan(farm)}
-    steps: list[Step] = list(farm.steps)
-    bin_entry = farm.entries.get("bin")
-    if isinstance(bin_entry, FarmLink) or bin_entry is None:
+    if isinstance(farm.entries.get("bin"), FarmLink) or "bin" not in farm.entries:
         # classic and #297628: `if [ -L "$out/bin" ]; then unlink; fi; mkdir -p "$out/bin"`
-        # (V2/V3's empty bin package makes it a real directory already).
         ops["bin"] = Mkdir("bin")
-    current = {p[4:]: op for p, op in ops.items() if p.startswith("bin/") and "/" not in p[4:]}
-    state = _Bin(dict(current))
-    if flavour == "nix-297628":
-        for name in [n for n in state.entries if n.startswith(".") and n.endswith("-wrapped")]:
-            del state.entries[name]  # rm -f $out/bin/.*-wrapped
+    linked = {p[4:]: op for p, op in ops.items() if p.startswith("bin/") and "/" not in p[4:]}
     resolver = Resolver(view)
+    post = _PostBuild(target, base, store_root,
+                      () if permit_user_site else ("--set", "PYTHONNOUSERSITE", "true"),
+                      wrapper_args(make_wrapper_args, target), argv0_mode, resolver,
+                      dict(linked), list(farm.steps))
+    if flavour == "nix-297628":
+        for name in [n for n in post.bin if n.startswith(".") and n.endswith("-wrapped")]:
+            del post.bin[name]  # rm -f $out/bin/.*-wrapped
     for package in paths:
-        bin_dir = f"{package.root}/bin"
-        found = resolver.stat(bin_dir)
-        if found is None or found.kind != "dir":
-            continue
-        physical_bin = resolver.realpath(bin_dir)
-        assert isinstance(physical_bin, str)
-        for prg in view.children(physical_bin):
-            if prg.startswith("."):
-                continue  # the glob * skips hidden names
-            source = f"{bin_dir}/{prg}"
-            entry = resolver.stat(source)
-            is_file = entry is not None and entry.kind == "file"
-            executable = is_file and entry is not None and bool(entry.mode & 0o111)
-            out_path = f"bin/{prg}"
-            if flavour == "nix-classic":
-                if is_file:
-                    state.entries.pop(prg, None)
-                    steps.append(Step(R_REMOVE, f"{out_path}: removed"))
-                    if executable:
-                        state.entries[prg] = CWrapper(
-                            out_path, source, _nix_flags(target, base, user_site, extra))
-                        steps.append(Step(R_WRAP_NIX, f"{out_path}: wraps {source}"))
-            elif flavour == "nix-297628":
-                if is_file:
-                    state.entries.pop(prg, None)
-                    steps.append(Step(R_REMOVE, f"{out_path}: removed"))
-                    if executable:
-                        hidden = f"{bin_dir}/.{prg}-wrapped"
-                        hidden_entry = resolver.stat(hidden)
-                        if hidden_entry is not None and hidden_entry.kind == "file":
-                            data = resolver.read_file(hidden)
-                            if isinstance(data, Errno):
-                                raise NixFlavourError(f"{hidden}: cannot be read")
-                            state.entries[prg] = Write(out_path, unwrapped_script(
-                                target, base, data), 0o755)
-                            steps.append(Step(R_UNWRAP_LINE3, f"{out_path}: from {hidden}"))
-                        else:
-                            argv0 = (("--inherit-argv0",) if argv0_mode == "inherit"
-                                     else ("--argv0", f"{target}/{out_path}"))
-                            state.entries[prg] = CWrapper(
-                                out_path, source, (*argv0, *user_site, *extra))
-                            steps.append(Step(R_WRAP_ARGV0, f"{out_path}: wraps {source}"))
-            elif executable:
-                state.entries.pop(prg, None)
-                if prg == base.executable:
-                    flags: tuple[str, ...] = ("--inherit-argv0",)
-                    if flavour == "nix-resolve-argv0":
-                        flags += ("--resolve-argv0",)
-                    state.entries[prg] = CWrapper(
-                        out_path, f"{store_root}/bin/{base.executable}",
-                        (*flags, *user_site, *extra))
-                    steps.append(Step(R_WRAP_INTERPRETER, f"{out_path}: wraps the interpreter"))
-                elif resolver.readlink(source) == base.executable:
-                    state.entries[prg] = Link(out_path, base.executable)
-                    steps.append(Step(R_RELINK, f"{out_path} -> {base.executable}"))
-                else:
-                    state.entries[prg] = CWrapper(
-                        out_path, source, _nix_flags(target, base, user_site, extra))
-                    steps.append(Step(R_WRAP_NIX, f"{out_path}: wraps {source}"))
-    for name in current:
-        if name not in state.entries:
+        for program in _programs(view, resolver, package.root):
+            _POSTBUILD[flavour](post, program)
+    for name in linked:
+        if name not in post.bin:
             del ops[f"bin/{name}"]
-    for name, op in state.entries.items():
+    for name, op in post.bin.items():
         ops[f"bin/{name}"] = op
-    wrappers = [op for op in state.entries.values() if isinstance(op, CWrapper)]
+    wrappers = sorted((op for op in post.bin.values() if isinstance(op, CWrapper)),
+                      key=lambda w: w.path)
     # the store python, planned inside the environment
     ops[STORE] = Mkdir(STORE)
     prefix = f"{STORE}/{base.name}"
     ops[prefix] = Mkdir(prefix)
     for op in base_ops:
         ops[f"{prefix}/{op.path}"] = _moved(op, f"{prefix}/{op.path}")
-    planned = tuple(ops[path] for path in sorted(ops))
-    return NixEnvPlan(flavour, planned, tuple(sorted(wrappers, key=lambda w: w.path)), farm,
-                      tuple(steps), farm.warnings)
+    return NixEnvPlan(flavour, tuple(ops[path] for path in sorted(ops)), tuple(wrappers), farm,
+                      tuple(post.steps), farm.warnings)
 
 
 def _moved(op: Operation, path: str) -> Operation:
