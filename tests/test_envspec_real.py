@@ -59,10 +59,10 @@ def _check(flavour: str, interp: Interpreter, packages: object, scratch: str, **
 
 
 # -- the reference flavour -------------------------------------------------------------------------
-def _reference_on_generated(interp: Interpreter, *, venvs: bool) -> None:
+def _reference_on_generated(interp: Interpreter, *, examples: int, venvs: bool) -> None:
     _require_compiler()
 
-    @settings(max_examples=_reference_on_generated.examples, deadline=None, database=None,
+    @settings(max_examples=examples, deadline=None, database=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(package_sets(_version(interp)))
     def run(packages: object) -> None:
@@ -78,8 +78,6 @@ def _reference_on_generated(interp: Interpreter, *, venvs: bool) -> None:
     run()
 
 
-_reference_on_generated.examples = 3  # type: ignore[attr-defined]
-
 
 @pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
 def test_reference_passes_every_property(interp: Interpreter, scratch: str) -> None:
@@ -94,15 +92,13 @@ def test_reference_passes_every_property(interp: Interpreter, scratch: str) -> N
 def test_reference_passes_generated_sets(interp: Interpreter) -> None:
     """The environment's properties on three generated sets (venvs: the test above and the
     sweep)."""
-    _reference_on_generated.examples = 3  # type: ignore[attr-defined]
-    _reference_on_generated(interp, venvs=False)
+    _reference_on_generated(interp, examples=3, venvs=False)
 
 
 @pytest.mark.sweep
 @pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
 def test_reference_passes_generated_sets_sweep(interp: Interpreter) -> None:
-    _reference_on_generated.examples = 60  # type: ignore[attr-defined]
-    _reference_on_generated(interp, venvs=True)
+    _reference_on_generated(interp, examples=60, venvs=True)
 
 
 REFERENCE_CASES = (*CASES[1:], "installer-trampoline", "linked-binary-wrapper")
