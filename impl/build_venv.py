@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from prefixlab.model.plan import Operation
 from prefixlab.model.trace import Step
 from prefixlab.model.venvplan import (Home, Options, Source, Template, VenvPlan, VenvPlanError,
-                                      plan, shell_quote)
+                                      VenvRules, plan, shell_quote)
 
 if TYPE_CHECKING:
     import click
@@ -278,13 +278,16 @@ def _source_json(source: Source) -> dict[str, Any]:
             "abi_thread": source.abi_thread, "abiflags": source.abiflags,
             "pointer_bits": source.pointer_bits, "os_name": source.os_name,
             "quoting": source.quoting,
-            "templates": [[t.path, t.data, t.mode] for t in source.templates]}
+            "templates": [[t.path, t.data, t.mode] for t in source.templates],
+            "rules": None if source.rules is None else
+            [getattr(source.rules, name) for name in VenvRules.__dataclass_fields__]}
 
 
 def _source_from(data: dict[str, Any]) -> Source:
     fields = dict(data)
     fields["version"] = tuple(data["version"])
     fields["templates"] = tuple(Template(p, t, m) for p, t, m in data["templates"])
+    fields["rules"] = None if data["rules"] is None else VenvRules(*data["rules"])
     return Source(**fields)
 
 
@@ -346,7 +349,7 @@ def _predict_interpreter(fs: Snapshot, python: str, cwd: str, env: Mapping[str, 
 
 def _source(fs: Snapshot, world: World, outcome: Outcome, python: str) -> Source:
     from prefixlab.model import kernel
-    from prefixlab.model.venvplan import Quoting
+    from prefixlab.model.venvplan import Quoting, venv_rules
 
     executable = outcome.executable or ""
     real = kernel.realpath(fs, executable) if executable else kernel.Errno.ENOENT
@@ -369,7 +372,8 @@ def _source(fs: Snapshot, world: World, outcome: Outcome, python: str) -> Source
         base_prefix=outcome.base_prefix or "", base_exec_prefix=outcome.base_exec_prefix or "",
         abi_thread=build.abi_thread, abiflags=build.abiflags,
         pointer_bits=_pointer_bits(fs, binary), os_name="posix" if build.os_name == "posix"
-        else build.os_name, templates=templates, quoting=quoting)
+        else build.os_name, templates=templates, quoting=quoting,
+        rules=venv_rules(build.version))
 
 
 def _with_candidates_learned(world: World, source: Source, use_cache: bool) -> World:
@@ -505,6 +509,12 @@ def run(target: str, python: str, options: Options, *, force: bool, use_cache: b
     except BuildVenvError as error:
         sys.stderr.write(f"prefixlab build venv: {error}\n")
         return 2
+    except Exception as error:  # a bug: one line unless asked (as prefixlab.impl.cli does)
+        if os.environ.get("PREFIXLAB_DEBUG"):
+            raise
+        sys.stderr.write(f"prefixlab build venv: internal error: {type(error).__name__}: "
+                         f"{error} (set PREFIXLAB_DEBUG=1 for the traceback)\n")
+        return 3
     if not planned.home.verified:
         sys.stderr.write(f"prefixlab build venv: warning: no base executable of {python} was "
                          f"shown to give a working venv; home = {planned.home.directory} as "

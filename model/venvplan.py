@@ -20,11 +20,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from prefixlab.model.build import BuildConstants, Version, behaviour_for
 from prefixlab.model.plan import Copy, Link, Mkdir, Operation, Write
 from prefixlab.model.trace import Step, rule
 
 if TYPE_CHECKING:
+    from prefixlab.model.build import BuildConstants, Version
     from prefixlab.model.startup import World
 
 R_HOME_STDLIB = rule(
@@ -99,6 +99,31 @@ class Template:
 
 
 @dataclass(frozen=True)
+class VenvRules:
+    """The behaviour table's answers (model/build.py, Behaviour.venv_*) for one version, as
+    the venv module of that version behaves; learned with the interpreter, so that planning
+    from learned facts need not load the table."""
+
+    row: str
+    versioned_link: bool
+    prompt_dot_is_cwd: bool
+    prompt_parenthesised: bool
+    dirs_from_scheme: bool
+    cfg_executable_command: bool
+    gitignore: bool
+
+
+def venv_rules(version: Version) -> VenvRules:
+    """The behaviour row's venv fields for ``version`` (raises UnsupportedVersion)."""
+    from prefixlab.model.build import behaviour_for
+
+    row = behaviour_for(version)
+    return VenvRules(row.name, row.venv_versioned_link, row.venv_prompt_dot_is_cwd,
+                     row.venv_prompt_parenthesised, row.venv_dirs_from_scheme,
+                     row.venv_cfg_executable_command, row.venv_gitignore)
+
+
+@dataclass(frozen=True)
 class Source:
     """What is known of INTERPRETER: the model's outcome for it and facts learned from its
     build and its own stdlib."""
@@ -120,6 +145,8 @@ class Source:
     os_name: str = "posix"
     templates: tuple[Template, ...] = ()
     quoting: Quoting = "plain"
+    rules: VenvRules | None = None
+    """The behaviour table's venv answers for ``version`` (looked up when None)."""
 
     @property
     def minor_text(self) -> str:
@@ -173,12 +200,12 @@ def plan(source: Source, home: Home, options: Options, target: str, *, cwd_name:
     line recorded in pyvenv.cfg (3.11+)."""
     if not target.startswith("/"):
         raise VenvPlanError(f"{target!r}: TARGET must be absolute")
-    row = behaviour_for(source.version)
+    row = source.rules or venv_rules(source.version)
     minor = source.minor_text
     ops: list[Operation] = []
     steps: list[Step] = list(home.steps)
     # Directories in the order ensure_directories makes them (order matters only to parents).
-    if row.venv_dirs_from_scheme:  # sysconfig's venv scheme (bpo-45413)
+    if row.dirs_from_scheme:  # sysconfig's venv scheme (bpo-45413)
         ops += [Mkdir("include"), Mkdir(f"include/python{minor}{source.abiflags}")]
         lib = f"lib/python{minor}{source.abi_thread}"
     else:
@@ -188,34 +215,34 @@ def plan(source: Source, home: Home, options: Options, target: str, *, cwd_name:
     if source.pointer_bits > 32 and source.os_name == "posix":  # bpo-21197; not on macOS
         ops.append(Link("lib64", "lib"))
     ops.append(Mkdir("bin"))
-    if row.venv_gitignore:
+    if row.gitignore:
         ops.append(Write(".gitignore", b"# Created by venv; see "
                          b"https://docs.python.org/3/library/venv.html\n*\n"))
     prompt = options.prompt
-    if prompt == "." and row.venv_prompt_dot_is_cwd:  # bpo-38901
+    if prompt == "." and row.prompt_dot_is_cwd:  # bpo-38901
         prompt = cwd_name
-    ops.append(Write("pyvenv.cfg", _cfg(source, home, options, prompt, row.venv_cfg_executable_command,
-                                        command)))
-    steps.append(Step(R_CFG, f"home = {home.directory}", row.name, (("home", home.directory),)))
+    ops.append(Write("pyvenv.cfg", _cfg(source, home, options, prompt,
+                                        row.cfg_executable_command, command)))
+    steps.append(Step(R_CFG, f"home = {home.directory}", row.row, (("home", home.directory),)))
     exename = _basename(home.executable)
     names = ["python", "python3"] + ([f"python3.{source.version[1]}"]
-                                     if row.venv_versioned_link else [])
+                                     if row.versioned_link else [])
     if options.copies:
         ops.append(Copy(f"bin/{exename}", home.executable))
         ops += [Copy(f"bin/{n}", home.executable) for n in names if n != exename]
     else:
         ops.append(Link(f"bin/{exename}", home.executable))
         ops += [Link(f"bin/{n}", exename) for n in names if n != exename]
-    steps.append(Step(R_BIN_EXE, f"bin/{exename} -> {home.executable}", row.name,
+    steps.append(Step(R_BIN_EXE, f"bin/{exename} -> {home.executable}", row.row,
                       (("bin", f"bin/{exename}"), ("target", home.executable))))
     aliases = [n for n in names if n != exename]
-    steps.append(Step(R_BIN_ALIAS, f"{', '.join(aliases)} -> {exename}", row.name))
+    steps.append(Step(R_BIN_ALIAS, f"{', '.join(aliases)} -> {exename}", row.row))
     env_name = _basename(target)
     shown = prompt if prompt is not None else env_name
     context = {
         "__VENV_DIR__": target,
         "__VENV_NAME__": env_name,
-        "__VENV_PROMPT__": f"({shown}) " if row.venv_prompt_parenthesised else shown,
+        "__VENV_PROMPT__": f"({shown}) " if row.prompt_parenthesised else shown,
         "__VENV_BIN_NAME__": "bin",
         "__VENV_PYTHON__": f"{target}/bin/{exename}",
     }
@@ -231,7 +258,7 @@ def plan(source: Source, home: Home, options: Options, target: str, *, cwd_name:
                 ops.append(Mkdir(sub))
                 made.add(sub)
         ops.append(Write(f"bin/{template.path}", text, template.mode))
-    steps.append(Step(R_SCRIPTS, ", ".join(t.path for t in source.templates), row.name))
+    steps.append(Step(R_SCRIPTS, ", ".join(t.path for t in source.templates), row.row))
     return VenvPlan(tuple(ops), home, tuple(steps))
 
 
