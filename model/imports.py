@@ -342,20 +342,28 @@ def _search_path(context: ImportContext, name: str, tail: str, search: Sequence[
     return Resolution(name, None, (), tuple(skipped), steps=tuple(steps))
 
 
+_Finder = tuple[str, frozenset[str], "tuple[str, str, frozenset[str]] | None"]
+"""An entry's finder: FileFinder's path and the directory's names, or a zip archive."""
+
+
 def _entry_candidates(context: ImportContext, resolver: kernel.Resolver, entry: str,
-                      tail: str, steps: list[Step] | None) -> Sequence[Candidate] | None:
+                      tail: str, steps: list[Step] | None,
+                      memo: dict[object, object] | None = None) -> Sequence[Candidate] | None:
     """What this entry's finder finds (in its order), or None when no hook accepts it
     (``steps`` None: no trace wanted).  Worked out once per resolver: a prediction asks for
-    encodings in several checks, over mostly the same entries."""
-    finder = _finder(context, resolver, entry)
+    encodings in several checks, over mostly the same entries (``memo``: _memo's answer)."""
+    if memo is None:
+        memo = _memo(context, resolver)
+    stored = memo.get(entry, _UNSET)
+    if stored is _UNSET:
+        stored = memo[entry] = _finder(context, resolver, entry)
+    finder: _Finder | None = stored  # type: ignore[assignment]  # what was stored above
     if finder is None:
         return None
     directory, names, archive = finder
     if archive is not None and steps is not None:
         steps.append(Step(R_ZIP, f"{entry!r}: archive {archive[0]!r}"))
-    key = ("import-candidates", entry, tail, context.cwd, context.row.import_abspath_strips_dot,
-           context.build.extension_suffixes)
-    memo = resolver.memo
+    key = (entry, tail)
     known = memo.get(key)
     if known is None:
         if archive is not None:
@@ -366,30 +374,32 @@ def _entry_candidates(context: ImportContext, resolver: kernel.Resolver, entry: 
     return known  # type: ignore[return-value]  # what was stored under this key
 
 
-_Finder = tuple[str, frozenset[str], "tuple[str, str, frozenset[str]] | None"]
-"""An entry's finder: FileFinder's path and the directory's names, or a zip archive."""
+_UNSET = object()
+
+
+def _memo(context: ImportContext, resolver: kernel.Resolver) -> dict[object, object]:
+    """The resolver's memory of finders (by entry) and of their candidates (by entry and
+    name) for this context's working directory, row and suffixes."""
+    key = ("import", context.cwd, context.row.import_abspath_strips_dot,
+           context.build.extension_suffixes)
+    memo = resolver.memo.get(key)
+    if memo is None:
+        memo = resolver.memo[key] = {}
+    return memo  # type: ignore[return-value]  # what was stored under this key
 
 
 def _finder(context: ImportContext, resolver: kernel.Resolver, entry: str) -> _Finder | None:
-    """The finder sys.path_hooks give ``entry`` (None: no hook accepts it), worked out once
-    per resolver (PathFinder keeps one per entry in sys.path_importer_cache too)."""
-    key = ("import-finder", entry, context.cwd, context.row.import_abspath_strips_dot)
-    memo = resolver.memo
-    known = memo.get(key, key)
-    if known is not key:
-        return known  # type: ignore[return-value]  # what was stored under this key
-    finder: _Finder | None = None
+    """The finder sys.path_hooks give ``entry`` (None: no hook accepts it); the caller keeps
+    it (PathFinder keeps one per entry in sys.path_importer_cache too)."""
     found = resolver.lookup(entry or context.cwd)  # '' is the working directory
     is_dir = found.entry is not None and found.entry.kind == "dir"
     if entry and not is_dir:  # zipimporter is the first hook: a directory is not its
         archive = _zip_archive(resolver, entry, found)
         if archive is not None:
-            finder = ("", frozenset(), archive)
+            return ("", frozenset(), archive)
     elif is_dir and found.path is not None:
-        finder = (_finder_path(context, entry), frozenset(resolver.children(found.path)),
-                  None)
-    memo[key] = finder
-    return finder
+        return (_finder_path(context, entry), frozenset(resolver.children(found.path)), None)
+    return None
 
 
 def _finder_path(context: ImportContext, entry: str) -> str:
@@ -572,8 +582,9 @@ def _found(context: ImportContext, name: str, frozen_on: bool | None,
         locations = _frozen_locations(context, name, original) if is_package else None
         return Candidate("frozen", "frozen", locations)
     portions: list[Candidate] = []
+    memo = _memo(context, resolver)
     for entry in context.path:
-        for candidate in _entry_candidates(context, resolver, entry, name, None) or ():
+        for candidate in _entry_candidates(context, resolver, entry, name, None, memo) or ():
             if candidate.kind != "namespace":
                 return candidate
             portions.append(candidate)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import NamedTuple
 
-from prefixlab.model.fs import UNKNOWN, Entry, FsView, Layout, join_physical, parent_of
+from prefixlab.model.fs import UNKNOWN, Entry, FsView, Layout, parent_of
 
 MAXSYMLINKS = 40  # Linux include/linux/namei.h
 

@@ -473,19 +473,31 @@ def _customize(run: SiteRun, module: str) -> None:
 
 
 def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
-    names = set(_listdir(calc, entry or ".") or ())
+    names, ordered = _listing(calc, entry or ".")
     if module in names:
         package = posix_join(posix_join(entry, module), "__init__")
         for suffix in (".py", ".pyc"):
             if calc.syscalls.lookup(package + suffix).entry is not None:
                 return package + suffix
-    for name in sorted(names):
+    for name in ordered:
         if name.startswith(module + ".") and name.endswith(".so"):
             return posix_join(entry, name)
     for suffix in (".py", ".pyc"):
         if module + suffix in names:
             return posix_join(entry, module + suffix)
     return None
+
+
+def _listing(calc: Calc, directory: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """os.listdir's names as a set and in order ('' for an error), once per prediction:
+    sitecustomize and usercustomize are looked for in the same entries."""
+    key = ("site-listing", directory)
+    memo = calc.syscalls.memo
+    known = memo.get(key)
+    if known is None:
+        names = set(_listdir(calc, directory) or ())
+        known = memo[key] = (frozenset(names), tuple(sorted(names)))
+    return known  # type: ignore[return-value]  # what was stored under this key
 
 
 def _nix_sitecustomize(run: SiteRun) -> None:

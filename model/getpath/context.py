@@ -165,7 +165,11 @@ class Calc:
     def readlines(self, path: str) -> list[str] | kernel.Errno:
         """getpath_readlines: the lines, or the errno of the OSError getpath.py would see
         (raises TooLarge)."""
-        lines = h.read_lines(self.syscalls, path)
+        found = self._sys.lookup(path)
+        # Most files getpath reads do not exist: fopen's errno is the lookup's (as in
+        # read_lines via read_file), without the two calls.
+        lines = (found.error or kernel.Errno.ENOENT) if found.entry is None else (
+            h.read_lines(self._sys, path))
         # An Errno is a str: its name stands as the probe's result.
         result = lines if isinstance(lines, str) else f"{len(lines)} lines"
         self.probes.append(_tuple_new(Probe, ("readlines", path, result, ())))
