@@ -199,11 +199,15 @@ def cache_dir() -> str:
     return os.path.join(base, "prefixlab")
 
 
+def _digest(value: Any) -> str:
+    data = marshal.dumps(value)
+    return "%08x%08x" % (zlib.crc32(data), zlib.adler32(data))
+
+
 def _cache_path(key: list[Any]) -> str:
-    data = marshal.dumps(key)
-    # The name only spreads entries; the entry holds the key and is used only if it matches.
-    name = "%08x%08x" % (zlib.crc32(data), zlib.adler32(data))
-    return os.path.join(cache_dir(), "venv", name + ".marshal")
+    # Names only spread entries (an entry holds its key and is used only if it matches); one
+    # directory per version of prefixlab's code, so that a new one can drop the old ones.
+    return os.path.join(cache_dir(), "venv", _digest(key[1]), _digest(key) + ".marshal")
 
 
 def _read_cached(path: str, key: list[Any], cwd: str) -> Learned | None:
@@ -266,8 +270,24 @@ def _write_cached(path: str, key: list[Any], learned: Learned, seen: dict[str, A
         with os.fdopen(fd, "wb") as handle:
             marshal.dump(data, handle)
         os.replace(temp, path)
+        _drop_other_code_versions(os.path.dirname(path))
     except OSError:
         pass  # an unwritable cache only costs learning again next time
+
+
+def _drop_other_code_versions(current: str) -> None:
+    """Entries learned by other versions of prefixlab's code are never used again."""
+    import shutil
+
+    parent, keep = os.path.split(current)
+    for name in os.listdir(parent):
+        path = os.path.join(parent, name)
+        if name == keep:
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
 
 
 def _source_json(source: Source) -> dict[str, Any]:
