@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from prefixlab.impl import cwrapper, nixsite, wrapgen, writer
-from prefixlab.impl.interpreters import InterpreterError, cache_dir, learn_constants
+from prefixlab.impl.interpreters import InterpreterError, cache_dir
 from prefixlab.impl.snapshot import Snapshot
 from prefixlab.model import nixflavours
 from prefixlab.model.buildenv import DEFAULT_PRIORITY, MergeError, Package
@@ -45,22 +45,14 @@ class NixBuilt:
 
 
 def base_python(interpreter: str) -> BasePython:
-    """The real interpreter at ``interpreter`` as the store python's source."""
+    """The real interpreter at ``interpreter`` (a binary, a link, a wrapper or a shim: what
+    ``build env`` learns of it) as the store python's source."""
+    from prefixlab.impl.build_env import EnvError, learn_interpreter  # its CLI imports us lazily
     try:
-        constants = learn_constants(interpreter)
-    except InterpreterError as error:
+        found = learn_interpreter(interpreter)
+    except (EnvError, InterpreterError) as error:
         raise NixBuildError(str(error)) from None
-    real = os.path.realpath(interpreter)
-    subdir = constants.stdlib_subdir
-    # the compiled-in prefix, else the binary's grandparent (a relocated installation)
-    prefixes = (constants.prefix, os.path.dirname(os.path.dirname(real)))
-    prefix = next((p for p in prefixes if os.path.isfile(os.path.join(p, subdir, "os.py"))),
-                  None)
-    if prefix is None:
-        raise NixBuildError(f"{interpreter}: no standard library at "
-                            f"{os.path.join(prefixes[0], subdir)}")
-    return nixflavours.base_of(real, constants, os.path.realpath(prefix),
-                               os.path.realpath(prefix))
+    return nixflavours.base_of(found.binary, found.build, found.prefix, found.exec_prefix)
 
 
 def parse_package(text: str) -> tuple[str, int]:
