@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
-from prefixlab.impl import cwrapper, nixbuild, wrapgen
+from prefixlab.impl import cwrapper, interpreters, nixbuild, wrapgen
 from prefixlab.impl.interpreters import Interpreter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +30,7 @@ from prefixlab.model.fs import Layout
 from prefixlab.model.nixflavours import (BasePython, Flavour, NixEnvPlan, NixFlavourError,
                                          plan_env, sed_delete_lines, store_python,
                                          unwrapped_script)
-from prefixlab.model.plan import CWrapper, Link, Mkdir, Write, check_plan
+from prefixlab.model.plan import Copy, CWrapper, Link, Mkdir, Write, check_plan
 
 # -- pure: a fake store ----------------------------------------------------------------------
 REAL = "/nix/store/aaaa-python3-3.11.9"
@@ -799,3 +799,35 @@ def test_isolated_venv_is_inert_too(scratch: str, interp: Interpreter, variant: 
     assert inside["prefix"] == env
     if variant == "classic":
         assert inside["foo"] is True
+
+
+@pytest.mark.real
+def test_cached_wrappers_are_the_compiled_ones(scratch: str) -> None:
+    """The same environment built through build env's registry (the writer compiles each
+    CWrapper) and through nixbuild (copies from the cache of compiled wrappers) has the same
+    bytes in every bin entry."""
+    from prefixlab.impl.build_env import build_env
+    found = [i for i in INTERPRETERS if i.source == "pyenv"] or list(INTERPRETERS)
+    require_oracle(bool(found), "no interpreter here")
+    require_oracle(cwrapper.compiler() is not None, "no C compiler here")
+    package = f"{scratch}/same-package"
+    os.makedirs(f"{package}/bin", exist_ok=True)
+    _write(f"{package}/bin/tool", SHELL_TOOL)
+    target = f"{scratch}/same-env"
+
+    def entries() -> dict[str, bytes]:
+        out = {}
+        for name in sorted(os.listdir(f"{target}/bin")):
+            path = f"{target}/bin/{name}"
+            if os.path.islink(path):
+                out[name] = os.readlink(path).encode()
+            else:
+                with open(path, "rb") as handle:
+                    out[name] = handle.read()
+        return out
+    built = nixbuild.build(target, found[-1].path, [(package, 5)], "nix-resolve-argv0")
+    assert any(isinstance(op, Copy) and op.source.startswith(interpreters.cache_dir())
+               for op in built.ops)
+    cached = entries()
+    build_env(target, found[-1].path, [package], flavor="nix-resolve-argv0", force=True)
+    assert entries() == cached
