@@ -300,7 +300,7 @@ def _source_json(source: Source) -> dict[str, Any]:
             "quoting": source.quoting,
             "templates": [[t.path, t.data, t.mode] for t in source.templates],
             "rules": None if source.rules is None else
-            [getattr(source.rules, name) for name in VenvRules.__dataclass_fields__]}
+            list(source.rules)}
 
 
 def _source_from(data: dict[str, Any]) -> Source:

@@ -17,8 +17,7 @@ table (model/build.py).  ``plan`` is cheap and imports little; ``choose_home`` r
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from prefixlab.model.plan import Copy, Link, Mkdir, Operation, Write
 from prefixlab.model.trace import Step, rule
@@ -84,12 +83,17 @@ Quoting = Literal["plain", "quoted"]
 (gh-124651: upstream security releases and distribution backports, e.g. Debian's 3.11.2)."""
 
 
+# The values below are NamedTuples (immutable, compared by value, like trace.Step) rather than
+# frozen dataclasses: a warm `prefixlab build venv` imports this module, and creating a frozen
+# dataclass costs about ten times as much as a NamedTuple (issue 5: the command must be
+# faster than `python -m venv`).
+
+
 class VenvPlanError(ValueError):
     """The venv cannot be planned (one line naming what is wrong)."""
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(NamedTuple):
     """An activation script as the interpreter's stdlib ships it."""
 
     path: str
@@ -98,8 +102,7 @@ class Template:
     mode: int = 0o644
 
 
-@dataclass(frozen=True)
-class VenvRules:
+class VenvRules(NamedTuple):
     """The behaviour table's answers (model/build.py, Behaviour.venv_*) for one version, as
     the venv module of that version behaves; learned with the interpreter, so that planning
     from learned facts need not load the table."""
@@ -123,8 +126,7 @@ def venv_rules(version: Version) -> VenvRules:
                      row.venv_cfg_executable_command, row.venv_gitignore)
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """What is known of INTERPRETER: the model's outcome for it and facts learned from its
     build and its own stdlib."""
 
@@ -157,8 +159,7 @@ class Source:
         return self.prefix != self.base_prefix
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """The command line's choices (--system-site-packages, --copies, --prompt,
     --stdlib-compatible)."""
 
@@ -168,8 +169,7 @@ class Options:
     stdlib_compatible: bool = False
 
 
-@dataclass(frozen=True)
-class Home:
+class Home(NamedTuple):
     """The base executable the venv's bin entries point at; home is its directory."""
 
     executable: str
@@ -182,13 +182,12 @@ class Home:
         return _dirname(self.executable)
 
 
-@dataclass(frozen=True)
-class VenvPlan:
+class VenvPlan(NamedTuple):
     """The operations, the home they use and the steps that chose them."""
 
     operations: tuple[Operation, ...]
     home: Home
-    steps: tuple[Step, ...] = field(default=())
+    steps: tuple[Step, ...] = ()
 
 
 # -- the layout --------------------------------------------------------------------------------
