@@ -106,11 +106,20 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
     steps.append(Step(R_EXEC, f"{invocation.program!r} -> {target!r} (CPython "
                       f"{build.version_text})"))
     try:
-        row = behaviour or behaviour_for(build.version)
+        row = behaviour or _ROWS.get(build.version) or _row_for(build.version)
     except UnsupportedVersion as error:
         return _failed(invocation, "not-modelled", "unsupported-version", str(error), steps)
     return _start(world.fs, build, row, invocation, cwd, steps, check_stdlib, resolver,
                   world.account)
+
+
+_ROWS: dict[tuple[int, int, int], Behaviour] = {}
+"""behaviour_for's answers by version, kept (the table is fixed; a prediction asks once)."""
+
+
+def _row_for(version: tuple[int, int, int]) -> Behaviour:
+    row = _ROWS[version] = behaviour_for(version)
+    return row
 
 
 def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invocation, cwd: str,

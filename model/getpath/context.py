@@ -178,7 +178,7 @@ class Calc:
     def read_bytes(self, path: str) -> bytes | kernel.Errno:
         data = self.syscalls.read_file(path)
         result = data.value if isinstance(data, kernel.Errno) else f"{len(data)} bytes"
-        self.probes.append(Probe("open", path, result))
+        self.probes.append(_tuple_new(Probe, ("open", path, result, ())))
         return data
 
     def realpath(self, path: str) -> str:
@@ -188,7 +188,7 @@ class Calc:
         except h.LinkLimit:
             self.probes.append(Probe("realpath", path, "maximum number of symbolic links"))
             raise
-        self.probes.append(Probe("realpath", path, resolved))
+        self.probes.append(_tuple_new(Probe, ("realpath", path, resolved, ())))
         return resolved
 
     joinpath = staticmethod(h.joinpath)
