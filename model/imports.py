@@ -551,15 +551,18 @@ def not_from_stdlib(context: ImportContext, names: Iterable[str], *,
     name is the stdlib's."""
     frozen_on = _frozen_modules_on(context, [])
     resolver = context.syscalls()
-    stdlib = _found(context, "encodings", frozen_on, resolver)
+    stdlib: Candidate | None | object = _UNSET  # found when first needed: most are frozen
     for name in names:
         found = _found(context, name, frozen_on, resolver)
         if found is None:
             if missing:
                 return name, None
             continue
-        if found.kind not in ("built-in", "frozen") and (
-                stdlib is None or found.entry != stdlib.entry):
+        if found.kind in ("built-in", "frozen"):
+            continue
+        if stdlib is _UNSET:
+            stdlib = _found(context, "encodings", frozen_on, resolver)
+        if not isinstance(stdlib, Candidate) or found.entry != stdlib.entry:
             return name, found
     return None
 
