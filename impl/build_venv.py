@@ -215,7 +215,7 @@ def _read_cached(path: str, key: list[Any], cwd: str) -> Learned | None:
         # marshal: plain values only, read without importing json (cache files are ours;
         # a stale or foreign format fails to load or to match and is learned again).
         with open(path, "rb") as handle:
-            data = marshal.load(handle)
+            data = marshal.loads(handle.read())
         if data.get("format") != CACHE_FORMAT or data.get("key") != key \
                 or not _still_valid(data["seen"], cwd):
             return None
