@@ -347,6 +347,27 @@ def _package(root: str, interp: Interpreter, python: str, bash: str) -> None:
             f"{root}/bin/.{name}-wrapped",
             ["--inherit-argv0", "--prefix", "PATH", ":", os.path.dirname(python),
              "--set", "PYTHONNOUSERSITE", "true"], shell=bash).encode())
+    # F-b3: wrapped twice.  wrapProgram on bin/foo-twice again moves the first wrapper to
+    # .foo-twice-wrapped_; a hook's wrapProgram on .foo-hooked-wrapped moves the script to
+    # ..foo-hooked-wrapped-wrapped (nixpkgs make-wrapper.sh wrapProgram's hidden names)
+    first = ["--inherit-argv0", "--prefix", "PATH", ":", os.path.dirname(python),
+             "--set", "PYTHONNOUSERSITE", "true"]
+    for name, script_at, chain in (
+            ("foo-twice", ".foo-twice-wrapped",
+             [(".foo-twice-wrapped_", first), ("foo-twice", ["--inherit-argv0", "--set",
+                                                             "FOO_VAR", "outer"])]),
+            ("foo-hooked", "..foo-hooked-wrapped-wrapped",
+             [(".foo-hooked-wrapped", ["--inherit-argv0", "--set", "FOO_VAR", "hook"]),
+              ("foo-hooked", first)])):
+        wrapped = nixwrap.wrap_python_programs(
+            CONSOLE, nixwrap.NixWrap(python, f"{root}/bin/{name}", wrap.sitedirs))
+        assert wrapped is not None
+        _write(f"{root}/bin/{script_at}", wrapped.text)
+        inner = script_at
+        for at, flags in chain:
+            _write(f"{root}/bin/{at}", wrapgen.shell_wrapper(f"{root}/bin/{inner}", flags,
+                                                             shell=bash).encode())
+            inner = at
     # a script left unwrapped (dontWrapPythonPrograms, xonsh's case): only its #! names python
     _write(f"{root}/bin/foo-bare", f"#!{python}\nimport foo.cli\nfoo.cli.main()\n".encode())
     _write(f"{root}/bin/.foo-sh-wrapped", SHELL_TOOL)
@@ -453,6 +474,8 @@ def test_classic(scratch: str, interp: Interpreter) -> None:
     assert _run([f"{env}/bin/foo-manage"]).stdout.startswith("manage")
     assert _run([f"{env}/bin/foo-sh"]).stdout.strip() == "FOO_VAR=x"
     assert _report([f"{env}/bin/foo-bare"])["prefix"] == env  # NIX_PYTHONPATH + sitecustomize
+    assert _report([f"{env}/bin/foo-twice"])["foo_var"] == "outer"
+    assert _report([f"{env}/bin/foo-hooked"])["foo_var"] == "hook"
     # section 2: the sitecustomize pops the NIX_* variables outside a venv; the wrapper's
     # PYTHONNOUSERSITE stays and leaks to children (F-a3)
     leaks = _run([_py(env, interp), "-c", "import os; print(sorted(k for k in os.environ if "
@@ -469,7 +492,7 @@ def test_classic(scratch: str, interp: Interpreter) -> None:
 @pytest.mark.real
 @pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
 def test_297628(scratch: str, interp: Interpreter) -> None:
-    """Section 8, V1 column; section 10, F-b1, F-b2, F-b4, F-b6, F-b7."""
+    """Section 8, V1 column; section 10, F-b1, F-b2, F-b3, F-b4, F-b6, F-b7."""
     _upstream_site(interp)
     env = _env(scratch, interp, "297628")
     found = _report([_py(env, interp), "-c", REPORT])
@@ -483,6 +506,11 @@ def test_297628(scratch: str, interp: Interpreter) -> None:
     tool = _run([f"{env}/bin/foo-sh"])
     assert tool.returncode != 0 and "SyntaxError" in tool.stderr
     assert "FOO_VAR=x" not in tool.stdout
+    # F-b3: the re-wrapped script runs without the outer wrapper's variable; the script a
+    # hook wrapped again is now a shell wrapper, unwrapped as if it were Python
+    assert _report([f"{env}/bin/foo-twice"])["foo_var"] is None
+    hooked = _run([f"{env}/bin/foo-hooked"])
+    assert hooked.returncode != 0 and "SyntaxError" in hooked.stderr
     # F-b6: an unwrapped script gets neither NIX_PYTHONPATH nor a sitecustomize
     bare = _run([f"{env}/bin/foo-bare"])
     assert bare.returncode != 0 and "ModuleNotFoundError" in bare.stderr
@@ -513,6 +541,8 @@ def test_resolve_argv0(scratch: str, interp: Interpreter) -> None:
     assert _run([f"{env}/bin/foo-manage"]).stdout.startswith("manage")
     assert _run([f"{env}/bin/foo-sh"]).stdout.strip() == "FOO_VAR=x"
     assert _report([f"{env}/bin/foo-bare"])["prefix"] == env
+    assert _report([f"{env}/bin/foo-twice"])["foo_var"] == "outer"
+    assert _report([f"{env}/bin/foo-hooked"])["foo_var"] == "hook"
     for flag, sees in (("--system-site-packages", True), ("", False)):
         venv = f"{env}-venv{flag}"
         done = _run([_py(env, interp), "-m", "venv", "--without-pip", *filter(None, [flag]),
