@@ -861,3 +861,30 @@ def test_cached_wrappers_are_the_compiled_ones(scratch: str) -> None:
     cached = entries()
     build_env(target, found[-1].path, [package], flavor="nix-resolve-argv0", force=True)
     assert entries() == cached
+
+
+F_B1 = {  # section 10, F-b1: what the unwrapped script fails with
+    "IndentationError": b"#!/usr/bin/env python\nimport os, \\\n    sys\nprint(os, sys)\n",
+    "SyntaxError": b'#!/usr/bin/env python\nR"""doc\nmore\n"""\nimport os\nprint(os)\n',
+    "NameError": b"#!/usr/bin/env python\nimport os\nimport sys\nprint(os.sep)\n",
+}
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("error", sorted(F_B1))
+def test_unwrapped_shapes_fail_as_the_research_says(scratch: str, error: str) -> None:
+    """Each F-b1 shape, put through wrapPythonPrograms and #297628's line-3 unwrapping, run
+    by the newest interpreter here: the error class the research names."""
+    found = sorted(INTERPRETERS, key=lambda i: i.version or ())
+    require_oracle(bool(found), "no interpreter here")
+    python = found[-1].real_path
+    wrapped = nixwrap.wrap_python_programs(F_B1[error], nixwrap.NixWrap(executable=python))
+    assert wrapped is not None
+    path = f"{scratch}/unwrapped-{error}"
+    _write(path, unwrapped_script(os.path.dirname(os.path.dirname(python)), BASE,
+                                  wrapped.text).split(b"\n", 1)[1])
+    done = _run([python, path])
+    assert done.returncode != 0 and f"{error}:" in done.stderr, done.stderr
+    # the same script as wrapPythonPrograms left it runs
+    _write(path, wrapped.text)
+    assert _run([python, path]).returncode == 0
