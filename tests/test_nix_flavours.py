@@ -888,3 +888,28 @@ def test_unwrapped_shapes_fail_as_the_research_says(scratch: str, error: str) ->
     # the same script as wrapPythonPrograms left it runs
     _write(path, wrapped.text)
     assert _run([python, path]).returncode == 0
+
+
+@pytest.mark.real
+@pytest.mark.parametrize(("interp", "variant"), _bounded(["v2", "v3"]))
+def test_empty_path_entry(scratch: str, interp: Interpreter, variant: str) -> None:
+    """Section 10, F-d7: argv[0] 'python3', PATH ':/usr/bin:/bin', run from the environment's
+    bin.  resolve_argv0's strtok skips the empty entry and takes /usr/bin's python3 (V3: the
+    environment is lost).  CPython's own search (V2) takes the empty entry as the working
+    directory: 3.8-3.10 find the environment; 3.11+ keep the relative 'python3' and stop
+    with "error evaluating path" (NotADirectoryError reading 'python3/pybuilddir.txt', as
+    prefixlab's start-up model predicts too)."""
+    _upstream_site(interp)
+    require_oracle(os.access("/usr/bin/python3", os.X_OK), "no /usr/bin/python3 here")
+    env = _env(scratch, interp, variant)
+    done = subprocess.run(["python3", "-c", REPORT], executable=_py(env, interp),
+                          env={"PATH": ":/usr/bin:/bin"}, cwd=f"{env}/bin",
+                          capture_output=True, text=True, timeout=60)
+    if variant == "v2" and (interp.version or (0, 0, 0)) >= (3, 11, 0):
+        assert done.returncode != 0 and "error evaluating path" in done.stderr, done.stderr
+        return
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    if variant == "v2":
+        assert found["prefix"] == env and found["foo"] is True
+    else:
+        assert found["prefix"] != env and found["foo"] is False
