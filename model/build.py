@@ -103,6 +103,11 @@ class Behaviour:
     (3.13+, gh-117786); 3.11-3.12 use executable."""
     venv_cfg_permission_error_caught: bool = True
     """3.11.1+ catch PermissionError as well as FileNotFoundError (gh-96005)."""
+    venv_cfg_parent_of_file: bool = False
+    """3.8: the second pyvenv.cfg is '<argv0_path>/pyvenv.cfg' reduced twice, then joined
+    (Modules/getpath.c calculate_read_pyenv), so an argv0_path ending in '/' (a program
+    written 'bin//python') still reaches the venv; 3.9-3.10 reduce argv0_path once
+    (calculate_open_pyenv) and look in it again."""
     base_executable_fallback_names: bool = True
     """3.11.1+ try python3 and python3.X in home when home/<name> is missing (gh-99204)."""
     landmark_overrides_stdlib_dir: bool = False
@@ -224,11 +229,13 @@ _RUNPY_IMPORTS_PKGUTIL = (*_C_GETPATH.runpy_imports, "pkgutil")
 # changed behaviour.  Order matters: the last row whose version is <= the build's wins.
 TABLE: tuple[tuple[Version, Behaviour], ...] = (
     ((3, 8, 0), _C_GETPATH.refine("3.8", has_platlibdir=False, link_limit=None,
+                                 venv_cfg_parent_of_file=True,
                                  site_imports=_SITE_IMPORTS_BOOTLOCALE,
                                  runpy_imports=_RUNPY_IMPORTS_PKGUTIL,
                                  stderr_line_buffered=False, venv_versioned_link=False,
                                  venv_prompt_dot_is_cwd=False)),
     ((3, 8, 19), _C_GETPATH.refine("3.8.19", has_platlibdir=False, link_limit=None,
+                                   venv_cfg_parent_of_file=True,
                                    site_imports=_SITE_IMPORTS_BOOTLOCALE,
                                    runpy_imports=_RUNPY_IMPORTS_PKGUTIL,
                                    stderr_line_buffered=False,

@@ -160,7 +160,9 @@ def calculate_read_pyenv(calc: Calc) -> None:
     """getpath.c calculate_open_pyenv + _Py_FindEnvConfigValue: argv0_path/pyvenv.cfg, else
     its parent's; a ``home`` value replaces argv0_path."""
     data: bytes | None = None
-    for directory in (calc.argv0_path, h.reduce(calc.argv0_path)):
+    parent = (h.reduce(h.reduce(h.joinpath2(calc.argv0_path, VENV_LANDMARK)))
+              if calc.ask("venv_cfg_parent_of_file") else h.reduce(calc.argv0_path))
+    for directory in (calc.argv0_path, parent):
         path = h.joinpath2(directory, VENV_LANDMARK)
         read = calc.read_bytes(path)
         if read is kernel.Errno.EISDIR:
