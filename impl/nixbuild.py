@@ -125,10 +125,18 @@ def cached_wrappers(ops: Sequence[Operation], *, use_cache: bool = True
 
 
 def build(target: str, interpreter: str, packages: Sequence[tuple[str, int]], flavour: Flavour,
-          *, force: bool = False, **options: object) -> NixBuilt:
-    """Plan and write the environment (atomically, by the one writer)."""
-    built = plan(target, interpreter, packages, flavour, **options)  # type: ignore[arg-type]
-    writer.apply(built.ops, target, force=force)
+          *, force: bool = False, argv0_mode: Argv0Mode = "fixed",
+          ignore_collisions: bool = False, permit_user_site: bool = False,
+          make_wrapper_args: Sequence[str] = (), wrapper: str = "binary",
+          use_cache: bool = True) -> NixBuilt:
+    """Plan (see :func:`plan`) and write the environment atomically, by the one writer."""
+    built = plan(target, interpreter, packages, flavour, argv0_mode=argv0_mode,
+                 ignore_collisions=ignore_collisions, permit_user_site=permit_user_site,
+                 make_wrapper_args=make_wrapper_args, wrapper=wrapper, use_cache=use_cache)
+    try:
+        writer.apply(built.ops, target, force=force)
+    except writer.WriteError as error:
+        raise NixBuildError(str(error)) from None
     return built
 
 
