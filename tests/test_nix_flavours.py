@@ -27,7 +27,7 @@ from prefixlab.model.buildenv import MergeError, Package
 from prefixlab.model.envflavour import BaseInterpreter, EnvRequest, flavour
 from prefixlab.model.envpackage_strategies import package_sets
 from prefixlab.model.fs import Layout
-from prefixlab.model.nixflavours import (BasePython, Flavour, NixEnvPlan, NixFlavourError,
+from prefixlab.model.nixflavours import (Argv0Mode, BasePython, Flavour, NixEnvPlan, NixFlavourError,
                                          plan_env, sed_delete_lines, store_python,
                                          unwrapped_script)
 from prefixlab.model.plan import Copy, CWrapper, Link, Mkdir, Write, check_plan
@@ -382,7 +382,7 @@ def _write(path: str, data: bytes) -> None:
     os.chmod(path, 0o755)
 
 
-VARIANTS: dict[str, tuple[Flavour, str]] = {
+VARIANTS: dict[str, tuple[Flavour, Argv0Mode]] = {
     "classic": ("nix-classic", "fixed"), "297628": ("nix-297628", "fixed"),
     "297628-inherit": ("nix-297628", "inherit"), "v2": ("nix-inherit-argv0", "fixed"),
     "v3": ("nix-resolve-argv0", "fixed")}
