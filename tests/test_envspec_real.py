@@ -30,15 +30,23 @@ CASES = ("plain-set", "pretalx-script", "shell-tool", "flagged-script", "wrapper
          "bare-script", "double-wrap")
 
 
+UPSTREAM = tuple(i for i in INTERPRETERS
+                 if i.constants is not None and i.constants.flavour != "debian")
+"""The historical flavours emulate nixpkgs, whose interpreters are upstream builds: Debian's
+site.py reads lib/python3/dist-packages, not the lib/python3.X/site-packages nixpkgs' farm
+fills, so on Debian's interpreter #297628, V2 and V3 lose the environment's packages for a
+reason nixpkgs never met (an emulation limit, not a research finding)."""
+
+
 def _version(interp: Interpreter) -> tuple[int, int]:
     assert interp.version is not None
     return interp.version[0], interp.version[1]
 
 
 def _default_interpreter() -> list[Interpreter]:
-    """The newest pyenv interpreter (the known failures' default run; all under --sweep)."""
-    pyenv = [i for i in INTERPRETERS if i.source == "pyenv"]
-    return pyenv[-1:] or list(INTERPRETERS[-1:])
+    """The newest upstream interpreter (the known failures' default run; all under
+    --sweep)."""
+    return list(UPSTREAM[-1:])
 
 
 @pytest.fixture(name="scratch")
@@ -180,7 +188,7 @@ def test_historical_flavour_on_the_plain_set(interp: Interpreter, flavour: str,
 @pytest.mark.sweep
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("flavour", venvspec.FLAVOURS)
-@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+@pytest.mark.parametrize("interp", UPSTREAM, ids=interpreter_id)
 def test_historical_flavours_sweep(interp: Interpreter, flavour: str, case: str,
                                    scratch: str) -> None:
     _exactly(flavour, case, interp, scratch)
