@@ -6,12 +6,15 @@ nixpkgs-python-env.md §1.2): modules and regular packages linked whole, shared 
 directories (``google/``, ``zope/``, with an identical pkgutil-style ``__init__.py`` or none)
 that must be exploded, identical files in several packages (allowed), and these scripts:
 
-* ``plain``: a Python script whose ``#!`` names the interpreter the package was built for;
+* ``plain``: a Python script whose ``#!`` names the interpreter the package was built for
+  (sometimes ``/usr/bin/env python3``, and sometimes kept in ``libexec/`` behind a link);
 * ``nix-wrapped``: nixpkgs' wrapPythonPrograms pair, ``bin/.NAME-wrapped`` (the script with
   the preamble where nixpkgs' sed puts it, :mod:`prefixlab.model.nixwrap`) and ``bin/NAME``, a
   makeShellWrapper wrapper (``wrapProgram``: ``--inherit-argv0``, PATH, PYTHONNOUSERSITE, a
   variable of its own, sometimes flags drawn by :mod:`prefixlab.model.wrapper_strategies`);
 * ``binary-wrapped``: the same with a makeBinaryWrapper wrapper (compiled by the impl side);
+* ``double-wrapped``: wrapProgram run twice, ``bin/NAME`` -> ``bin/.NAME-wrapped_`` ->
+  ``bin/.NAME-wrapped``, each wrapper setting a variable of its own;
 * ``shell-tool``: a ``#!/bin/sh`` program wrapped with wrapProgram (not Python);
 * ``trampoline``: pypa/installer's long-shebang form, ``#!/bin/sh`` /
   ``'''exec' PYTHON "$0" "$@"`` / ``' '''`` then the Python code;
