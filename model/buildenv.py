@@ -185,7 +185,7 @@ def check_package(fs: FsView, root: str,
     """
     resolver = Resolver(fs)
     top = resolver.realpath(root)
-    if not isinstance(top, str) or (found := fs.entry(top)) is None or found.kind != "dir":
+    if isinstance(top, Errno) or (found := fs.entry(top)) is None or found.kind != "dir":
         raise PackageError(f"{root}: not a directory")
     count = 0
     stack = [top]
@@ -323,7 +323,7 @@ class _Merger:
         old_target, old_priority, old_index = old
         if old_target != _REAL:
             here, there = self.resolver.realpath(target), self.resolver.realpath(old_target)
-            if isinstance(here, str) and here == there:
+            if not isinstance(here, Errno) and here == there:
                 self.steps.append(Step(R_SAME_FILE, f"{rel}: {target} is {old_target}"))
                 if (self._is_link(old_target) and not self._is_link(target)):
                     self.table[rel] = (target, priority, index)
@@ -338,6 +338,11 @@ class _Merger:
             self._collide(rel, old_target, target)
             return
         if old_target != _REAL:
+            if not self._contributes(rel, target, package):
+                # everything in it is excluded: a directory that adds nothing does not split
+                # the one already linked (beyond builder.pl, which has no exclusions)
+                self.steps.append(Step(R_SKIPPED, f"{target}: nothing in it is contributed"))
+                return
             self.steps.append(Step(R_EXPLODE, f"{rel}: provided by {old_target} and {target}"))
             self._walk(rel, old_target, old_priority, old_index)
         self._walk(rel, target, priority, index)
@@ -366,9 +371,23 @@ class _Merger:
             return
         raise CollisionError(rel, first, target)
 
+    def _contributes(self, rel: str, target: str, package: Package) -> bool:
+        if not package.exclude and package.include is None and self.skip is None:
+            return True
+        physical = self.resolver.realpath(target)
+        if isinstance(physical, Errno):
+            return True
+        at = package.at
+        for name in self.fs.children(physical):
+            child = f"{rel}/{name}" if rel else name
+            own = child if not at else child[len(at) + 1:]
+            if not self._left_out(child, own, package):
+                return True
+        return False
+
     def _walk(self, rel: str, target: str, priority: int, index: int) -> None:
         physical = self.resolver.realpath(target)
-        if not isinstance(physical, str):
+        if isinstance(physical, Errno):
             raise MergeError(f"{target}: cannot be read ({physical.value})")
         for name in self.fs.children(physical):
             self.find(f"{rel}/{name}" if rel else name, f"{target}/{name}", priority, index)

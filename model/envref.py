@@ -58,7 +58,7 @@ from prefixlab.model.build import behaviour_for
 from prefixlab.model.buildenv import CollisionError, FarmLink, MergeError, Package
 from prefixlab.model.envflavour import EnvPlan, EnvRequest
 from prefixlab.model.fs import FsView
-from prefixlab.model.kernel import Resolver
+from prefixlab.model.kernel import Errno, Resolver
 from prefixlab.model.plan import Copy, Link, Operation
 from prefixlab.model.sitepaths import site_packages
 from prefixlab.model.trace import Step, rule
@@ -136,7 +136,7 @@ def interpreter_packages(fs: FsView, request: EnvRequest) -> list[Package]:
     if library is not None and library.kind == "dir":
         found = resolver.realpath(f"{base.exec_prefix}/{platlibdir}")
         stem = f"libpython{build.version[0]}.{build.version[1]}"
-        if isinstance(found, str):
+        if not isinstance(found, Errno):
             plat += [f"{platlibdir}/{name}" for name in fs.children(found)
                      if name.startswith(stem)]
     if base.exec_prefix == base.prefix:
@@ -173,8 +173,8 @@ def other_versions(fs: FsView, request: EnvRequest) -> list[str]:
     found = []
     for package in request.packages:
         lib = resolver.realpath(f"{package.root}/lib")
-        entry = resolver.stat(lib) if isinstance(lib, str) else None
-        if not isinstance(lib, str) or entry is None or entry.kind != "dir":
+        entry = None if isinstance(lib, Errno) else resolver.stat(lib)
+        if isinstance(lib, Errno) or entry is None or entry.kind != "dir":
             continue
         theirs = [name for name in fs.children(lib) if re.fullmatch(r"python\d+\.\d+t?", name)]
         if theirs and version not in theirs:

@@ -314,3 +314,14 @@ def test_check_package_asks_the_callers_access_test() -> None:
         check_package(base, "/p", lambda path, entry: not path.endswith("other.py"))
     with pytest.raises(PackageError, match="/p/lib: a directory that cannot be read"):
         check_package(base, "/p", lambda path, entry: path != "/p/lib")
+
+
+def test_a_directory_that_contributes_nothing_does_not_split_a_linked_one() -> None:
+    layout = (Layout().with_file("/usr/lib/python3.11/os.py", b"")
+              .with_file("/p/lib/python3.11/site-packages/m.py", b""))
+    site = "lib/python3.11/site-packages"
+    farm = merge(layout, [Package("/usr", include=("lib/python3.11",)),
+                          Package("/p", exclude=frozenset({site})),
+                          Package(f"/p/{site}", at="lib/python3/dist-packages")])
+    assert farm.links() == {"lib/python3.11": "/usr/lib/python3.11",
+                            "lib/python3/dist-packages": f"/p/{site}"}
