@@ -267,7 +267,13 @@ class _Merger:
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.fs)
-        self.partial: list[frozenset[str]] = [_ancestors(p.include) for p in self.packages]
+        # Never linked whole: the ancestors of what a package includes, and of what it
+        # excludes (where that exists: a link to the directory would bring it back in).
+        self.partial: list[frozenset[str]] = [
+            _ancestors(p.include) | _ancestors(tuple(
+                e for e in p.exclude if self.resolver.lookup(f"{p.root}/{e}",
+                                                             follow=False).entry is not None))
+            for p in self.packages]
 
     def run(self, real_dirs: Iterable[str]) -> Farm:
         self.table[""] = (_REAL, 0, -1)
@@ -307,7 +313,7 @@ class _Merger:
             return
         old = self.table.get(rel)
         is_dir = self._is_dir(target)
-        if own in self.partial[index]:  # an ancestor of an include: never linked whole
+        if own in self.partial[index]:  # holds an include or an exclude: never linked whole
             self._forced(rel, target, is_dir, priority, index, old)
             return
         if old is None or (priority < old[1] and old[0] != _REAL and not self._is_dir(old[0])):
@@ -352,6 +358,9 @@ class _Merger:
                 old: tuple[str, int, int] | None) -> None:
         if not is_dir:
             raise NotADirectoryError_(rel, target)
+        if rel and not self._contributes(rel, target, self.packages[index]):
+            self.steps.append(Step(R_SKIPPED, f"{target}: nothing in it is contributed"))
+            return
         if old is not None and old[0] != _REAL:
             if not self._is_dir(old[0]):
                 self._collide(rel, old[0], target)
@@ -423,8 +432,8 @@ class _Merger:
 
 
 def _ancestors(include: tuple[str, ...] | None) -> frozenset[str]:
-    """The strict ancestors of the included paths ("" included): real directories."""
-    if include is None:
+    """The strict ancestors of the given paths ("" included): real directories."""
+    if not include:
         return frozenset()
     found = {""}
     for path in include:

@@ -210,7 +210,8 @@ def test_include_exclude_and_at() -> None:
                   exclude=frozenset({"lib/python3.11/site-packages"}))
     site = Package("/p/lib/python3.11/site-packages", at="lib/python3/dist-packages")
     farm = merge(layout, [usr, site], real_dirs=["bin"])
-    assert farm.links() == {"lib/python3.11": "/usr/lib/python3.11",
+    # /usr/lib/python3.11 holds an excluded site-packages: split, never linked whole
+    assert farm.links() == {"lib/python3.11/os.py": "/usr/lib/python3.11/os.py",
                             "lib/python3/dist-packages": "/p/lib/python3.11/site-packages"}
     assert isinstance(farm.entries["lib"], FarmDir)  # never a link to /usr/lib
     # excluded means absent even when the directory is exploded
@@ -325,3 +326,12 @@ def test_a_directory_that_contributes_nothing_does_not_split_a_linked_one() -> N
                           Package(f"/p/{site}", at="lib/python3/dist-packages")])
     assert farm.links() == {"lib/python3.11": "/usr/lib/python3.11",
                             "lib/python3/dist-packages": f"/p/{site}"}
+
+
+def test_an_excluded_path_is_not_brought_back_by_a_link_to_its_directory() -> None:
+    layout = (Layout().with_file("/usr/lib/python3.11/os.py", b"")
+              .with_file("/usr/lib/python3.11/dist-packages/apt.py", b""))
+    farm = merge(layout, [Package("/usr", include=("lib/python3.11",),
+                                  exclude=frozenset({"lib/python3.11/dist-packages",
+                                                     "lib/python3.11/site-packages"}))])
+    assert farm.links() == {"lib/python3.11/os.py": "/usr/lib/python3.11/os.py"}
