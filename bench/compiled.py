@@ -28,10 +28,11 @@ ROOT = REPO / "build" / "mypyc"
 """What goes first on sys.path to import the compiled model."""
 STAMP = ROOT / "SOURCES"
 
-ENTRY = "prefixlab.model.startup"
-"""Every model module a prediction imports (this one's import closure) is compiled; the
+ENTRY = "prefixlab.model.startup, prefixlab.model.imports"
+"""Every model module a prediction imports (these modules' import closure) is compiled; the
 others (strategies, ...) run as Python next to them (calls between the two are ordinary
-calls)."""
+calls).  imports is named too: startup, site and schemes import it at first use (it reads
+startup's World), so it is not in startup's closure, yet every prediction runs it."""
 NOT_COMPILED: frozenset[str] = frozenset()
 """Modules of the closure left as Python (none yet: add one here if mypyc rejects it)."""
 
