@@ -446,7 +446,13 @@ def test_cli_builds_and_refuses_an_existing_target(scratch: Path) -> None:
     forced = _cli("--force", "v", "--prompt=x", "--python", interp.path, cwd=scratch)
     assert forced.returncode == 0, forced.stderr
     assert "prompt = 'x'" in (scratch / "v" / "pyvenv.cfg").read_text()
-    assert _only_cache(scratch) == ["v"]
+    # '--' is left to click (the fast parser takes only the plain spellings): same result.
+    clicked = _cli("--python", interp.path, "--", "w", cwd=scratch)
+    assert clicked.returncode == 0, clicked.stderr
+    assert tree(scratch / "w")["bin/python"] == tree(scratch / "v")["bin/python"]
+    refused = _cli("--python", "/bin/ls", "--", "x", cwd=scratch)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert _only_cache(scratch) == ["v", "w"]
 
 
 @pytest.mark.parametrize("python, why", [
