@@ -262,6 +262,23 @@ def test_stdlib_compatible_options(scratch: Path, interp: Interpreter, options: 
 
 
 @pytest.mark.real
+@pytest.mark.sweep
+@pytest.mark.parametrize("options", [*OPTION_CASES, Options(copies=True, system_site_packages=True,
+                                                              prompt="p")],
+                         ids=["copies", "system-site", "prompt", "prompt-dot", "all"])
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_stdlib_compatible_options_every_interpreter(scratch: Path, interp: Interpreter,
+                                                     options: Options) -> None:
+    same_as_stdlib(scratch, interp.path, options)
+    links = scratch / "links"
+    links.mkdir()
+    (links / "py").symlink_to(interp.real_path)
+    for side in ("real", "ours"):
+        shutil.rmtree(scratch / side)
+    same_as_stdlib(scratch, str(links / "py"), options)
+
+
+@pytest.mark.real
 def test_debian_python3_by_its_usual_name(scratch: Path) -> None:
     """/usr/bin/python3 -> python3.11: home /usr/bin, bin/python3 the absolute link."""
     require_oracle(os.path.exists("/usr/bin/python3.11"), "no Debian /usr/bin/python3.11")
