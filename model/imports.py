@@ -29,7 +29,7 @@ those from ``sys.modules``), finders added by site or ``.pth`` code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from prefixlab.model import cmdline, kernel
@@ -37,7 +37,7 @@ from prefixlab.model.build import Behaviour, BuildConstants, behaviour_for
 from prefixlab.model.fs import FsView
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.sitecode import CodeNotRun
-from prefixlab.model.startup import World, exec_target, predict
+from prefixlab.model.startup import World, exec_target
 from prefixlab.model.trace import Step, rule
 from prefixlab.model.zipdir import zip_names
 
@@ -638,11 +638,9 @@ def context_for(world: World, outcome: Outcome) -> ImportContext | None:
 
 
 def _startup_path(world: World, outcome: Outcome) -> tuple[str, ...]:
-    """getpath's search path: the same start without site (-S) gives it untouched."""
-    invocation = outcome.invocation
-    without_site = replace(invocation, argv=(invocation.argv[0], "-S", *invocation.argv[1:]))
-    early = predict(world, without_site)
-    return early.module_search_paths if early.status == "ok" else outcome.path
+    """getpath's search path, as the prediction recorded it before site ran (a start
+    without -S is not enough: a ._pth 'import site' runs site all the same)."""
+    return outcome.module_search_paths or outcome.path
 
 
 def xoptions(args: Sequence[str]) -> tuple[str, ...]:

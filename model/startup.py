@@ -155,6 +155,9 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
             trace=_trace(steps, calc), module_search_paths=tuple(calc.module_search_paths),
             version=version)
     code_not_run: tuple[CodeNotRun, ...] = ()
+    # sys.path as start-up imports encodings (before site changes the list): what the
+    # __path__ of packages imported then is made from.
+    searched = tuple(calc.module_search_paths)
     if calc.site_import:  # a ._pth 'import site' imports it even under -S
         before_site = len(calc.warnings)
         try:
@@ -185,8 +188,8 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
                            warnings=tuple(calc.warnings), error=Failure(
                                "module-not-found", f"{calc.executable or ''}: {missing}"),
                            trace=_trace(steps, calc), code_not_run=code_not_run,
-                           module_search_paths=tuple(calc.module_search_paths),
-                           stdlib_dir=calc.stdlib_dir, version=version)
+                           module_search_paths=searched, stdlib_dir=calc.stdlib_dir,
+                           version=version)
     install = schemes.for_start(calc, path)  # before the trace is taken: it adds a step
     return Outcome(
         status="ok", invocation=invocation,
@@ -198,7 +201,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
         base_exec_prefix=calc.base_exec_prefix or calc.exec_prefix or "",
         path=path, warnings=tuple(calc.warnings), trace=_trace(steps, calc),
         code_not_run=code_not_run,
-        module_search_paths=tuple(calc.module_search_paths), stdlib_dir=calc.stdlib_dir,
+        module_search_paths=searched, stdlib_dir=calc.stdlib_dir,
         version=version, install=install)
 
 

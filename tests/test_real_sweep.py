@@ -99,10 +99,12 @@ def _pinned() -> list[tuple[Path, Interpreter]]:
                          ids=lambda v: v.stem if isinstance(v, Path) else _id(v))
 def test_pinned_case(path: Path, interp: Interpreter) -> None:
     """Cases a sweep once found in disagreement, replayed on every interpreter they concern
-    (each file says why it is kept)."""
+    (each file says why it is kept), `which` checked as the sweep checks it."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    result = campaign.run_case(campaign.case_from_json(data["case"]), interp)
+    result = campaign.run_case(campaign.case_from_json(data["case"]), interp, check_which=True)
     assert result.agrees, (data["why"], result.differences)
+    assert result.which is not None and not result.which.differences, (
+        data["why"], result.which.differences)
 
 
 def _examples() -> list[tuple[Divergence, Interpreter]]:
