@@ -11,7 +11,6 @@ Nothing is written outside TARGET and its staging directory.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import shutil
@@ -121,6 +120,8 @@ _AT_FDCWD = -100
 def _exchange(new: str, old: str) -> None:
     """renameat2(RENAME_EXCHANGE): swap two paths atomically (Linux 3.15+); where that is
     unavailable, a rename of the old tree aside and the new one in (a short window)."""
+    import ctypes  # only for --force: kept off a plain build's start-up
+
     libc = ctypes.CDLL(None, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is not None:

@@ -8,45 +8,50 @@ planned once, and a directory is planned before anything inside it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
+
+# The operations are NamedTuples, not frozen dataclasses: they are as immutable and compare by
+# value, but creating the classes and importing dataclasses cost a warm `build venv` about a
+# quarter of its start-up (issue 5: faster than `python -m venv`).  Each carries its kind as a
+# last field so that operations of two kinds never compare equal as plain tuples would.
 
 
-@dataclass(frozen=True)
-class Mkdir:
+class Mkdir(NamedTuple):
     path: str
     mode: int = 0o755
+    kind: str = "mkdir"
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     path: str
     target: str
     """The symbolic link's target, verbatim (absolute or relative to the link's directory)."""
+    kind: str = "link"
 
 
-@dataclass(frozen=True)
-class Write:
+class Write(NamedTuple):
     path: str
     data: bytes
     mode: int = 0o644
+    kind: str = "write"
 
 
-@dataclass(frozen=True)
-class Copy:
+class Copy(NamedTuple):
     """A copy of an existing file outside the plan (an interpreter binary for ``--copies``):
     ``source`` is an absolute path, read when the plan is applied; the mode is kept."""
     path: str
     source: str
+    kind: str = "copy"
 
 
-@dataclass(frozen=True)
-class CWrapper:
+class CWrapper(NamedTuple):
     """A makeBinaryWrapper wrapper compiled when the plan is applied: ``makeCWrapper
     EXECUTABLE FLAGS...`` (nixpkgs' flags, e.g. ('--set', 'K', 'V', '--add-flag', 'x')), as
     prefixlab.impl.wrapgen writes it and the machine's C compiler builds it (mode 0o755)."""
     path: str
     executable: str
     flags: tuple[str, ...] = ()
+    kind: str = "cwrapper"
 
 
 Operation = Mkdir | Link | Write | Copy | CWrapper
