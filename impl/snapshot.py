@@ -32,7 +32,9 @@ class Snapshot:
         self._max_read = max_read
         self.entry = lru_cache(maxsize=None)(self._entry)
         self.read = lru_cache(maxsize=256)(self._read)
-        self.children = lru_cache(maxsize=4096)(self._children)
+        # Unbounded like entry(): a composed env of 1,000 packages lists more than 4,096
+        # directories, and a bounded cache made its planning time per package grow.
+        self.children = lru_cache(maxsize=None)(self._children)
 
     def _inside(self, path: str) -> bool:
         return self.root == "/" or path == self.root or path.startswith(self.root + "/")
