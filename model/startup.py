@@ -102,7 +102,7 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
         final = predict(world, hop.invocation, behaviour=behaviour, check_stdlib=check_stdlib)
         return replace(final, invocation=invocation,
                        warnings=(*hop.warnings, *final.warnings),
-                       trace=replace(final.trace, steps=(*steps, *final.trace.steps)))
+                       trace=final.trace._replace(steps=(*steps, *final.trace.steps)))
     steps.append(Step(R_EXEC, f"{invocation.program!r} -> {target!r} (CPython "
                       f"{build.version_text})"))
     try:
