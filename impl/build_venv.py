@@ -24,7 +24,7 @@ import stat
 import sys
 import zlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/valuetuple.py)
 
 from prefixlab.model.plan import Operation
 from prefixlab.model.trace import Step
@@ -32,6 +32,10 @@ from prefixlab.model.venvplan import (Home, Options, Source, Template, VenvPlan,
                                       VenvRules, plan, shell_quote)
 
 if TYPE_CHECKING:
+    from typing import Any
+
+    from prefixlab.model.venvplan import Quoting
+
     import click
 
     from prefixlab.impl.snapshot import Snapshot
@@ -369,7 +373,7 @@ def _predict_interpreter(fs: Snapshot, python: str, cwd: str, env: Mapping[str, 
 
 def _source(fs: Snapshot, world: World, outcome: Outcome, python: str) -> Source:
     from prefixlab.model import kernel
-    from prefixlab.model.venvplan import Quoting, venv_rules
+    from prefixlab.model.venvplan import venv_rules
 
     executable = outcome.executable or ""
     real = kernel.realpath(fs, executable) if executable else kernel.Errno.ENOENT

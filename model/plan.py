@@ -8,7 +8,11 @@ planned once, and a directory is planned before anything inside it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+TYPE_CHECKING = False  # typing stays off a warm build venv's start-up (model/valuetuple.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from prefixlab.model.valuetuple import NamedTuple
 
 # The operations are NamedTuples, not frozen dataclasses: they are as immutable and compare by
 # value, but creating the classes and importing dataclasses cost a warm `build venv` about a

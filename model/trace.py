@@ -7,7 +7,11 @@ in one registry so that every step can name its rule, its stage and the source i
 
 from __future__ import annotations
 
-from typing import NamedTuple
+TYPE_CHECKING = False  # typing stays off a warm build venv's start-up (model/valuetuple.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from prefixlab.model.valuetuple import NamedTuple
 
 # NamedTuples rather than frozen dataclasses: the same immutable values, without importing
 # dataclasses (and inspect behind it) on a warm `build venv`'s start-up (issue 5's speed).

@@ -17,7 +17,11 @@ table (model/build.py).  ``plan`` is cheap and imports little; ``choose_home`` r
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+TYPE_CHECKING = False  # typing stays off a warm build venv's start-up (model/valuetuple.py)
+if TYPE_CHECKING:
+    from typing import Any, Literal, NamedTuple
+else:
+    from prefixlab.model.valuetuple import NamedTuple
 
 from prefixlab.model.plan import Copy, Link, Mkdir, Operation, Write
 from prefixlab.model.trace import Step, rule
@@ -78,7 +82,8 @@ R_CFG = rule(
     "3.11+, executable and command, in that order.",
     "Lib/venv/__init__.py create_configuration")
 
-Quoting = Literal["plain", "quoted"]
+if TYPE_CHECKING:
+    Quoting = Literal["plain", "quoted"]
 """How the stdlib substitutes the placeholders: verbatim, or quoted for the script's shell
 (gh-124651: upstream security releases and distribution backports, e.g. Debian's 3.11.2)."""
 
