@@ -175,9 +175,19 @@ def _key(python: str, options: Options, cwd: str, env: Mapping[str, str]) -> lis
             options.system_site_packages, options.stdlib_compatible, environ]
 
 
+_CODE_IDENTITY: list[Any] = []
+
+
 def _code_identity() -> list[Any]:
     """prefixlab's own source files (name, size, mtime): what was learned with other code
-    (an upgrade, an edit of the model) is learned again."""
+    (an upgrade, an edit of the model) is learned again.  Read once per process: the code a
+    process runs is the code it imported, whatever happens to the files later."""
+    if not _CODE_IDENTITY:
+        _CODE_IDENTITY.extend(_source_files())
+    return _CODE_IDENTITY
+
+
+def _source_files() -> list[Any]:
     from prefixlab import impl, model
 
     found: list[Any] = []
