@@ -174,6 +174,7 @@ def in_process_venv(python: str, where: str, count: int, label: str = "") -> lis
     whole = Row("venv", f"in process: plan + apply{suffix}")
     planning = Row("venv", f"... planning alone (plan_for){suffix}")
     applying = Row("venv", f"... writer alone (apply){suffix}")
+    floor = Row("venv", f"... the same entries by bare os calls{suffix}")
     try:
         from prefixlab.impl import build_venv, writer
     except ImportError as error:
@@ -207,11 +208,32 @@ def in_process_venv(python: str, where: str, count: int, label: str = "") -> lis
         for _ in range(count):
             remove(target)
             timed(applying, lambda: writer.apply(planned.operations, target))
+        for _ in range(count):
+            remove(target)
+            timed(floor, lambda: bare_writes(planned.operations, target))
         remove(target)
     except build_venv.BuildVenvError as error:
         whole.failed = str(error)
         return [whole]
-    return [whole, planning, applying]
+    return [whole, planning, applying, floor]
+
+
+def bare_writes(operations: Sequence[object], target: str) -> None:
+    """The plan's entries made with one system call each, no staging, no checks: what this
+    filesystem charges for the entries themselves (the floor under the writer's row)."""
+    os.mkdir(target)
+    for op in operations:
+        path = os.path.join(target, op.path)  # type: ignore[attr-defined]
+        kind = op.kind  # type: ignore[attr-defined]
+        if kind == "mkdir":
+            os.mkdir(path)
+        elif kind == "link":
+            os.symlink(op.target, path)  # type: ignore[attr-defined]
+        elif kind == "write":
+            with open(path, "xb") as handle:
+                handle.write(op.data)  # type: ignore[attr-defined]
+        else:
+            raise ValueError(f"{kind}: not a symlink-mode venv operation")
 
 
 def tmpfs_dir() -> str | None:
@@ -462,8 +484,13 @@ def report(rows: Sequence[Row], sizes: Sequence[int]) -> int:
             verdicts.append((label, None, inproc.failed))
         else:
             ms = inproc.cpu_median * 1000
+            floor = by_name.get(inproc.name.replace("in process: plan + apply",
+                                                    "... the same entries by bare os calls"))
+            beneath = (f"; bare os calls for the same entries: {floor.cpu_median * 1000:.3f} ms"
+                       if floor and not floor.failed and floor.seconds else "")
             verdicts.append((label, ms < IN_PROCESS_TARGET_MS,
-                             f"{ms:.3f} ms CPU, {inproc.median * 1000:.3f} ms wall (medians)"))
+                             f"{ms:.3f} ms CPU, {inproc.median * 1000:.3f} ms wall (medians)"
+                             f"{beneath}"))
 
     env_ok = all(f"build env {n}" in by_name and not by_name[f"build env {n}"].failed
                  for n in sizes) and "build env 0" in by_name and not by_name["build env 0"].failed
