@@ -33,6 +33,15 @@ class EnvError(Exception):
     """Input build env cannot act on: one line naming the file."""
 
 
+def _on_path(name: str) -> str:
+    """A bare --python name, found as the shell finds a command (the first executable file
+    on PATH, as build venv does), or the name itself when nothing is found."""
+    import shutil
+
+    found = shutil.which(name) if name else None
+    return os.path.abspath(found) if found else os.path.abspath(name)
+
+
 def learn_interpreter(python: str) -> BaseInterpreter:
     """What the model says running ``python`` starts: its base executable (a binary whose
     build constants are learnt) and base prefixes.  ``python`` may be a link, a venv's
@@ -45,7 +54,7 @@ def learn_interpreter(python: str) -> BaseInterpreter:
     from prefixlab.model.invocation import Invocation
     from prefixlab.model.startup import World, predict
 
-    given = os.path.abspath(python)
+    given = _on_path(python) if "/" not in python else os.path.abspath(python)
     if not os.path.lexists(given):
         raise EnvError(f"{python}: --python does not exist")
     if os.path.isdir(given):

@@ -505,3 +505,21 @@ def test_packages_may_not_provide_files_that_change_how_the_interpreter_starts(
         code, _, err = invoke(str(tmp_path / "env"), "--python", python, "--package", str(pkg))
         one_line_error(code, err, str(bad), "may not provide")
     assert not (tmp_path / "env").exists()
+
+
+def test_python_given_as_a_bare_name_is_found_on_path(interpreters: list[Interpreter],
+                                                      tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bare --python name is looked up on PATH as the shell would (as build venv does), not
+    taken as a file in the working directory."""
+    interp = interpreters[-1]
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "mypython").symlink_to(interp.path)
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    monkeypatch.chdir(tmp_path)
+    planned = plan_env(str(tmp_path / "env"), "mypython", [])
+    assert os.path.realpath(interp.path) == [
+        op.source for op in planned.ops if op.path == f"bin/python{version_of(interp)}"][0]
+    with pytest.raises(Exception, match="no-such-python-here: --python does not exist"):
+        plan_env(str(tmp_path / "env2"), "no-such-python-here", [])
