@@ -33,8 +33,12 @@ ENTRY = "prefixlab.model.startup, prefixlab.model.imports"
 others (strategies, ...) run as Python next to them (calls between the two are ordinary
 calls).  imports is named too: startup, site and schemes import it at first use (it reads
 startup's World), so it is not in startup's closure, yet every prediction runs it."""
-NOT_COMPILED: frozenset[str] = frozenset()
-"""Modules of the closure left as Python (none yet: add one here if mypyc rejects it)."""
+NOT_COMPILED: frozenset[str] = frozenset({"prefixlab.model.valuetuple", "prefixlab.model.trace"})
+"""Modules of the closure left as Python, because mypyc rejects them: valuetuple's metaclass
+(mypyc cannot compile a class that inherits from a builtin type such as ``type``), and trace,
+whose NamedTuple comes from valuetuple in an ``else`` of ``if TYPE_CHECKING`` (mypy deems that
+branch unreachable, so the compiled module fails at import with 'Reached allegedly
+unreachable code')."""
 
 
 def sources(model: Path = MODEL) -> list[Path]:
