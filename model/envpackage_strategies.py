@@ -85,6 +85,8 @@ class EnvPackage:
     modules: tuple[str, ...] = ()
     scripts: tuple[ScriptExpectation, ...] = ()
     features: tuple[str, ...] = ()
+    priority: int | None = None
+    """``--package DIR=PRIORITY`` (None: no priority given, buildEnv's default)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,14 @@ class BoundSet:
     wrappers: tuple[BoundWrapper, ...]
     modules: tuple[str, ...]
     scripts: tuple[ScriptExpectation, ...]
+    priorities: tuple[int | None, ...] = ()
+    """Each root's priority, in the order of ``roots``."""
+
+    def package_args(self) -> tuple[str, ...]:
+        """The roots as ``--package`` values: ``DIR`` or ``DIR=PRIORITY``."""
+        priorities = self.priorities or (None,) * len(self.roots)
+        return tuple(root if prio is None else f"{root}={prio}"
+                     for root, prio in zip(self.roots, priorities, strict=True))
 
 
 def _bind(text: str, root: str, python: str) -> str:
@@ -146,7 +156,7 @@ class PackageSet:
                                 else None) for p in self.packages for s in p.scripts)
         return BoundSet(layout, tuple(f"{root}/{p.name}" for p in self.packages),
                         tuple(wrappers), tuple(m for p in self.packages for m in p.modules),
-                        scripts)
+                        scripts, tuple(p.priority for p in self.packages))
 
 
 # -- Python scripts -------------------------------------------------------------------------------
@@ -412,6 +422,92 @@ def package_sets(draw: st.DrawFn, version: tuple[int, int], *, max_packages: int
     return PackageSet(version, packages)
 
 
+# -- contested sets: priorities and collisions ---------------------------------------------------
+CONTEST_MODES = ("priorities", "mixed", "collide", "ignore")
+"""How a contested set's packages meet: ``priorities`` all different (every contest has one
+winner), ``mixed`` drawn freely (equal ones may collide), ``collide`` none given (buildEnv's
+default for all: different files collide), ``ignore`` drawn freely with --ignore-collisions."""
+CONTESTED_SCRIPT = "ctool"
+CONTEST_KINDS = ("plain", "nix-wrapped", "trampoline")
+
+
+@dataclass(frozen=True)
+class ContestedSet:
+    """Packages ``c0``, ``c1``, ... that provide the same paths with different bytes: the
+    module ``cmod.py`` (``WHO = 'cI'``), the package directory ``cpkg/`` whole
+    (``__init__.py`` and ``x.py``) or only the file ``cpkg/x.py`` inside it, and the script
+    ``bin/ctool`` (its markers tagged ``cI.ctool``); plus a module of their own and a file
+    identical in all of them."""
+
+    packages: PackageSet
+    ignore_collisions: bool
+    mode: str
+
+
+def _contested_package(pkg: str, version: tuple[int, int], module: bool, cpkg: str | None,
+                       script: str | None) -> EnvPackage:
+    site = f"lib/python{version[0]}.{version[1]}/site-packages"
+    who = f"WHO = {pkg!r}\n".encode()
+    nodes: list[tuple[str, Node]] = [
+        (f"{site}/{pkg}own.py", File(who)),
+        ("share/prefixlab/COMMON", File(b"the same bytes in every package\n")),
+    ]
+    modules = [f"{pkg}own"]
+    features = []
+    if module:
+        nodes.append((f"{site}/cmod.py", File(who)))
+        features.append("contested-module")
+    if cpkg is not None:
+        # "whole": the package provides the directory; "file": only a file inside it (the
+        # directory is exploded and x.py contested with the file's own priority)
+        if cpkg == "whole":
+            nodes.append((f"{site}/cpkg/__init__.py", File(who)))
+        nodes.append((f"{site}/cpkg/x.py", File(who)))
+        features.append(f"contested-dir-{cpkg}")
+    wrappers: list[WrapperSpec] = []
+    scripts: list[ScriptExpectation] = []
+    if script is not None:
+        made = make_script(script, CONTESTED_SCRIPT, pkg, version, INSTALLER_BODY, "",
+                           ["cmod"])
+        assert made is not None, "installer's body compiles"
+        nodes += made.nodes
+        wrappers += made.wrappers
+        scripts += made.scripts
+        features.append(f"contested-{script}")
+    return EnvPackage(pkg, tuple(nodes), tuple(wrappers), tuple(modules), tuple(scripts),
+                      tuple(features))
+
+
+@st.composite
+def contested_sets(draw: st.DrawFn, version: tuple[int, int], *, max_packages: int = 4,
+                   mode: str | None = None) -> ContestedSet:
+    """2 to ``max_packages`` packages contesting paths (:class:`ContestedSet`) met as
+    ``mode`` says (one of CONTEST_MODES; None: drawn); c0 and c1 always both provide
+    ``cmod.py``."""
+    count = draw(st.integers(2, max_packages))
+    if mode is None:
+        mode = draw(st.sampled_from(CONTEST_MODES))
+    free = st.sampled_from([None, 1, 5, 9])
+    if mode == "priorities":
+        numbers = draw(st.lists(st.integers(-3, 12), min_size=count, max_size=count,
+                                unique=True))
+        # 5 is the default: given as DIR=5 or as a bare DIR, the same
+        priorities: list[int | None] = [None if n == 5 and draw(st.booleans()) else n
+                                        for n in numbers]
+    elif mode == "collide":
+        priorities = [None] * count
+    else:
+        priorities = [draw(free) for _ in range(count)]
+    packages = []
+    for i in range(count):
+        package = _contested_package(
+            f"c{i}", version, i < 2 or draw(st.booleans()),
+            draw(st.sampled_from([None, "whole", "file"])),
+            draw(st.sampled_from([None, *CONTEST_KINDS])))
+        packages.append(replace(package, priority=priorities[i]))
+    return ContestedSet(PackageSet(version, tuple(packages)), mode == "ignore", mode)
+
+
 # -- minimal sets for the known failures ----------------------------------------------------------
 def minimal_set(case: venvspec.Case, version: tuple[int, int]) -> PackageSet:
     """The package set of a known-failure case (venvspec.KNOWN_FAILURES): two packages with
@@ -454,5 +550,5 @@ def minimal_set(case: venvspec.Case, version: tuple[int, int]) -> PackageSet:
     return PackageSet(version, tuple(packages))
 
 
-__all__ = ["BoundSet", "EnvPackage", "PackageSet", "PYTHON", "ROOT", "WrapperSpec",
-           "instrument", "minimal_set", "package_sets"]
+__all__ = ["BoundSet", "ContestedSet", "EnvPackage", "PackageSet", "PYTHON", "ROOT",
+           "WrapperSpec", "contested_sets", "instrument", "minimal_set", "package_sets"]
