@@ -36,6 +36,21 @@ class CommandLine:
     not_modelled: str = ""
     """Why this command line is outside the model, if it is."""
 
+    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
+    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
+    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    def __init__(self,
+                 flags: frozenset[str],
+                 run: RunKind,
+                 target: str = "",
+                 usage_error: str = "",
+                 not_modelled: str = "") -> None:
+        object.__setattr__(self, "flags", flags)
+        object.__setattr__(self, "run", run)
+        object.__setattr__(self, "target", target)
+        object.__setattr__(self, "usage_error", usage_error)
+        object.__setattr__(self, "not_modelled", not_modelled)
+
 
 def parse(args: tuple[str, ...], row: Behaviour) -> CommandLine:
     """Parse the interpreter's arguments (argv[1:]) as _PyOS_GetOpt does."""
@@ -96,6 +111,27 @@ class StartupConfig:
     """PYTHONPATH when the environment is used and it is not empty."""
     platlibdir: str | None
     """PYTHONPLATLIBDIR when used (3.9+), else None (the build's PLATLIBDIR applies)."""
+
+    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
+    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
+    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    def __init__(self,
+                 use_environment: bool,
+                 isolated: bool,
+                 safe_path: bool,
+                 site_import: bool,
+                 user_site: bool,
+                 path0_suppressed: bool,
+                 pythonpath_env: str | None,
+                 platlibdir: str | None) -> None:
+        object.__setattr__(self, "use_environment", use_environment)
+        object.__setattr__(self, "isolated", isolated)
+        object.__setattr__(self, "safe_path", safe_path)
+        object.__setattr__(self, "site_import", site_import)
+        object.__setattr__(self, "user_site", user_site)
+        object.__setattr__(self, "path0_suppressed", path0_suppressed)
+        object.__setattr__(self, "pythonpath_env", pythonpath_env)
+        object.__setattr__(self, "platlibdir", platlibdir)
 
 
 def _env_value(env: Mapping[str, str], name: str, use_environment: bool) -> str | None:

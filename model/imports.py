@@ -135,6 +135,19 @@ class Candidate:
     entry: str = ""
     """The search-path entry it was found through ('' for built-in and frozen)."""
 
+    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
+    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
+    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    def __init__(self,
+                 kind: Kind,
+                 origin: str | None,
+                 locations: tuple[str, ...] | None = None,
+                 entry: str = "") -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "origin", origin)
+        object.__setattr__(self, "locations", locations)
+        object.__setattr__(self, "entry", entry)
+
 
 @dataclass(frozen=True)
 class Resolution:
@@ -167,6 +180,11 @@ def _candidate_json(candidate: Candidate) -> dict[str, object]:
             "entry": candidate.entry}
 
 
+_FRESH_DICT: dict[str, str] = {}
+"""A default that stands for a new empty dict (compared by identity, never filled): what
+default_factory=dict does, in a written-out __init__."""
+
+
 @dataclass(frozen=True)
 class ImportContext:
     """What the import system of one started interpreter sees."""
@@ -189,6 +207,33 @@ class ImportContext:
     resolver: kernel.Resolver | None = field(default=None, compare=False, repr=False)
     """A resolver over ``fs`` from ``cwd`` to share (a prediction's own: what it already
     resolved, and each entry's finder, are not worked out again); None: a fresh one."""
+
+    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
+    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
+    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    def __init__(self,
+                 fs: FsView,
+                 build: BuildConstants,
+                 row: Behaviour,
+                 path: tuple[str, ...],
+                 cwd: str,
+                 stdlib_dir: str | None = None,
+                 xoptions: tuple[str, ...] = (),
+                 env: Mapping[str, str] = _FRESH_DICT,
+                 use_environment: bool = True,
+                 startup_path: tuple[str, ...] | None = None,
+                 resolver: kernel.Resolver | None = None) -> None:
+        object.__setattr__(self, "fs", fs)
+        object.__setattr__(self, "build", build)
+        object.__setattr__(self, "row", row)
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "cwd", cwd)
+        object.__setattr__(self, "stdlib_dir", stdlib_dir)
+        object.__setattr__(self, "xoptions", xoptions)
+        object.__setattr__(self, "env", {} if env is _FRESH_DICT else env)
+        object.__setattr__(self, "use_environment", use_environment)
+        object.__setattr__(self, "startup_path", startup_path)
+        object.__setattr__(self, "resolver", resolver)
 
     def syscalls(self) -> kernel.Resolver:
         shared = self.resolver

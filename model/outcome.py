@@ -31,6 +31,10 @@ class Failure:
     message: str
 
 
+_NO_TRACE = Trace()
+"""The empty trace, shared (a Trace is immutable): the default of a written-out __init__."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: Status
@@ -57,6 +61,45 @@ class Outcome:
     code_not_run: tuple[CodeNotRun, ...] = ()
     """Code site would run that the model does not (.pth import lines, sitecustomize,
     usercustomize), each with what it could change.  A probe does not report it."""
+
+    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
+    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
+    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    def __init__(self,
+                 status: Status,
+                 invocation: Invocation,
+                 executable: str | None = None,
+                 base_executable: str | None = None,
+                 prefix: str | None = None,
+                 base_prefix: str | None = None,
+                 exec_prefix: str | None = None,
+                 base_exec_prefix: str | None = None,
+                 path: tuple[str, ...] = (),
+                 warnings: tuple[str, ...] = (),
+                 error: Failure | None = None,
+                 trace: Trace = _NO_TRACE,
+                 module_search_paths: tuple[str, ...] = (),
+                 stdlib_dir: str | None = None,
+                 version: str | None = None,
+                 install: Mapping[str, str] | None = None,
+                 code_not_run: tuple[CodeNotRun, ...] = ()) -> None:
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "invocation", invocation)
+        object.__setattr__(self, "executable", executable)
+        object.__setattr__(self, "base_executable", base_executable)
+        object.__setattr__(self, "prefix", prefix)
+        object.__setattr__(self, "base_prefix", base_prefix)
+        object.__setattr__(self, "exec_prefix", exec_prefix)
+        object.__setattr__(self, "base_exec_prefix", base_exec_prefix)
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "warnings", warnings)
+        object.__setattr__(self, "error", error)
+        object.__setattr__(self, "trace", trace)
+        object.__setattr__(self, "module_search_paths", module_search_paths)
+        object.__setattr__(self, "stdlib_dir", stdlib_dir)
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "install", install)
+        object.__setattr__(self, "code_not_run", code_not_run)
 
     def to_json(self, *, with_trace: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {"schema": SCHEMA, "status": self.status}

@@ -44,6 +44,27 @@ class Inputs:
     cmdline: CommandLine
     config: StartupConfig
 
+    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
+    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
+    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    def __init__(self,
+                 fs: FsView,
+                 cwd: str,
+                 build: BuildConstants,
+                 row: Behaviour,
+                 argv: tuple[str, ...],
+                 env: Mapping[str, str],
+                 cmdline: CommandLine,
+                 config: StartupConfig) -> None:
+        object.__setattr__(self, "fs", fs)
+        object.__setattr__(self, "cwd", cwd)
+        object.__setattr__(self, "build", build)
+        object.__setattr__(self, "row", row)
+        object.__setattr__(self, "argv", argv)
+        object.__setattr__(self, "env", env)
+        object.__setattr__(self, "cmdline", cmdline)
+        object.__setattr__(self, "config", config)
+
 
 class StartupFailed(Exception):
     """getpath cannot finish: a fatal error, with the kind a caller can match on."""
@@ -54,6 +75,13 @@ class StartupFailed(Exception):
         self.message = message
         self.calc: Calc | None = None
         """The calculation as far as it got (set by the runner)."""
+
+
+_FRESH_LIST: list[Any] = []
+"""A default that stands for a new empty list (compared by identity, never filled): what a
+dataclass's default_factory=list does, in a written-out __init__."""
+_FRESH_SET: set[str] = set()
+"""The same for a new empty set."""
 
 
 @dataclass
@@ -105,6 +133,82 @@ class Calc:
     """The resolver, never None (read on every helper call)."""
     _utf8_helpers: bool = field(init=False, repr=False)
     """The row's path_helpers_utf8_strict, read once (dirname runs often)."""
+
+    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
+    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
+    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    def __init__(self,
+                 inputs: Inputs,
+                 program_name: str = "",
+                 executable: str | None = None,
+                 executable_dir: str | None = None,
+                 real_executable: str | None = None,
+                 real_executable_dir: str | None = None,
+                 base_executable: str | None = None,
+                 home: str | None = None,
+                 home_was_set: bool = False,
+                 venv_prefix: str | None = None,
+                 use_environment: bool = True,
+                 pth: list[str] | None = None,
+                 pth_dir: str | None = None,
+                 build_prefix: str | None = None,
+                 prefix: str | None = None,
+                 exec_prefix: str | None = None,
+                 base_prefix: str | None = None,
+                 base_exec_prefix: str | None = None,
+                 stdlib_dir: str | None = None,
+                 platstdlib_dir: str | None = None,
+                 module_search_paths: list[str] = _FRESH_LIST,
+                 isolated: bool = False,
+                 site_import: bool = True,
+                 safe_path: bool = False,
+                 argv0_path: str = "",
+                 prefix_found: int = 0,
+                 exec_prefix_found: int = 0,
+                 zip_path: str = "",
+                 warnings: list[str] = _FRESH_LIST,
+                 steps: list[Step] = _FRESH_LIST,
+                 probes: list[Probe] = _FRESH_LIST,
+                 searched: list[str] = _FRESH_LIST,
+                 asked: set[str] = _FRESH_SET,
+                 resolver: kernel.Resolver | None = None,
+                 landmarks: tuple[str, str, str, str] | None = None) -> None:
+        self.inputs = inputs
+        self.program_name = program_name
+        self.executable = executable
+        self.executable_dir = executable_dir
+        self.real_executable = real_executable
+        self.real_executable_dir = real_executable_dir
+        self.base_executable = base_executable
+        self.home = home
+        self.home_was_set = home_was_set
+        self.venv_prefix = venv_prefix
+        self.use_environment = use_environment
+        self.pth = pth
+        self.pth_dir = pth_dir
+        self.build_prefix = build_prefix
+        self.prefix = prefix
+        self.exec_prefix = exec_prefix
+        self.base_prefix = base_prefix
+        self.base_exec_prefix = base_exec_prefix
+        self.stdlib_dir = stdlib_dir
+        self.platstdlib_dir = platstdlib_dir
+        self.module_search_paths = [] if module_search_paths is _FRESH_LIST else module_search_paths
+        self.isolated = isolated
+        self.site_import = site_import
+        self.safe_path = safe_path
+        self.argv0_path = argv0_path
+        self.prefix_found = prefix_found
+        self.exec_prefix_found = exec_prefix_found
+        self.zip_path = zip_path
+        self.warnings = [] if warnings is _FRESH_LIST else warnings
+        self.steps = [] if steps is _FRESH_LIST else steps
+        self.probes = [] if probes is _FRESH_LIST else probes
+        self.searched = [] if searched is _FRESH_LIST else searched
+        self.asked = set() if asked is _FRESH_SET else asked
+        self.resolver = resolver
+        self.landmarks = landmarks
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         if self.resolver is None or self.resolver.fs is not self.inputs.fs:
