@@ -7,7 +7,10 @@ recognised by its structure (research notes, nixpkgs-python-env.md section 9c), 
 numbers:
 
 * **a Python script** (line 1 names ``python``/``pypy``, directly or through ``env NAME``): a
-  copy whose #! interpreter is replaced, every other byte kept (:mod:`scripts`).  When the
+  copy whose #! interpreter is replaced, every other byte kept (:mod:`scripts`).  Through
+  ``env -S PYTHON ARGS`` (:mod:`envshebang`), line 1 becomes ``env -S ENV_PYTHON ARGS``,
+  every argument kept; an env line asking env for more (``-i``, ``-u``, ``-C``, an
+  assignment, a variable) is left as it is, with a warning.  When the
   environment's interpreter path is too long for a #! line or holds a blank, the copy starts
   with installer's ``#!/bin/sh`` trampoline instead, as pip would write it;
 * **installer's ``#!/bin/sh`` trampoline** (``'''exec' 'PYTHON' "$0" "$@"`` on line 2, written
@@ -37,7 +40,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from prefixlab.model import binarywrapper, makewrapper
+from prefixlab.model import binarywrapper, envshebang, makewrapper
 from prefixlab.model.fs import FsView
 from prefixlab.model.kernel import Errno, Resolver
 from prefixlab.model.plan import CWrapper, Operation, Write
@@ -69,6 +72,12 @@ R_LINKED = rule(
     "A bin entry that is a link to a Python script or wrapper runs the link's path in the "
     "package with the environment's interpreter, so the script's real location is kept.",
     "prefixlab (scripts locating data beside their real file)")
+R_ENV_SPLIT = rule(
+    "env.script-env-split", "scripts",
+    "A Python script whose line 1 is `env -S PYTHON ARGS` is copied with PYTHON replaced by "
+    "the environment's interpreter, every argument and every other line kept; an env line "
+    "that asks env for more (-i, -u, -C, an assignment, a variable) is left as it is.",
+    "GNU coreutils env -S (src/env.c); prefixlab.model.envshebang")
 R_KEPT = rule(
     "env.script-kept", "scripts",
     "A bin entry that does not end in a Python interpreter is linked unchanged.",
@@ -106,6 +115,13 @@ class _Script:
     interpreter: bool = False
     """The wrapper runs a Python interpreter binary itself (``makeWrapper python3 ...
     --add-flags main.py``): there is no script path to pass."""
+    args: tuple[str, ...] = ()
+    """The interpreter's arguments from an ``env -S PYTHON ARGS`` line."""
+
+    @property
+    def words(self) -> list[str]:
+        """What the interpreter is given before the script."""
+        return ([] if self.argument is None else [self.argument]) + list(self.args)
 
 
 def retarget(fs: FsView, rel: str, source: str, python: str,
@@ -144,7 +160,10 @@ def retarget(fs: FsView, rel: str, source: str, python: str,
 
 
 def _copy(rel: str, source: str, data: bytes, python: str, mode: int) -> Retargeted:
-    rest = first_line(data)[1]
+    first, rest = first_line(data)
+    through_env = envshebang.read(data[:512])
+    if isinstance(through_env, envshebang.EnvPython):
+        return _copy_env_split(rel, source, through_env, first, rest, python, mode)
     if len(python) + 3 > SHEBANG_LIMIT or re.search(r"[ \t\n]", python):
         text = (b"#!/bin/sh\n'''exec' " + _sh_quote(python) + b' "$0" "$@"\n' + b"' '''\n"
                 + rest)
@@ -160,13 +179,37 @@ def _copy(rel: str, source: str, data: bytes, python: str, mode: int) -> Retarge
                       Step(R_SCRIPT, f"{rel}: {source} copied, interpreter replaced"))
 
 
+def _copy_env_split(rel: str, source: str, found: envshebang.EnvPython, first: bytes,
+                    rest: bytes, python: str, mode: int) -> Retargeted:
+    ending = first[len(first.rstrip(b"\r\n")):]
+    line = envshebang.line(found, python, ending, SHEBANG_LIMIT)
+    if line is not None:
+        return Retargeted(Write(rel, line + rest, mode),
+                          Step(R_ENV_SPLIT, f"{rel}: {source} copied, env -S runs the "
+                               "environment's interpreter with the same arguments"))
+    text = envshebang.trampoline(found, python)
+    if text is None:
+        return Retargeted(None, Step(R_KEPT, f"{rel}: {source}: env -S line too long"),
+                          f"{source}: not retargeted (its env -S line with the environment's "
+                          "interpreter would not fit a #! line, and its arguments not a "
+                          "trampoline)")
+    return Retargeted(Write(rel, text + rest, mode),
+                      Step(R_TRAMPOLINE, f"{rel}: {source} copied; the interpreter path does "
+                           "not fit a #! line"))
+
+
 def _python_script(resolver: Resolver, path: str) -> _Script | None:
     """The script at ``path`` (links followed), if line 1 runs a Python interpreter."""
     data = resolver.read_file(path)
     if isinstance(data, Errno):
         return None
     shebang = parse_shebang(first_line(data[:512])[0])
-    if shebang is None or shebang.env_options:
+    if shebang is not None and shebang.env_options:
+        found = envshebang.read(data[:512])
+        if isinstance(found, envshebang.EnvPython):
+            return _Script(path, None, args=found.args)
+        return None
+    if shebang is None:
         return None
     name = re.split(rb"[ \t]+", shebang.interpreter)[-1].rsplit(b"/", 1)[-1]
     if not _PYTHON_NAME.match(name):
@@ -255,16 +298,19 @@ def _shell(rel: str, source: str, data: bytes, python: str, resolver: Resolver) 
     if chain is None:
         line = first_line(data[:512])[0]
         shebang = parse_shebang(line)
+        refused = envshebang.read(data[:512])
+        if isinstance(refused, envshebang.Refused):
+            # `#!/usr/bin/env -S -i python3`: env would change what Python runs with
+            return Retargeted(None, Step(R_KEPT, f"{rel}: {source} {refused.why}"),
+                              f"{source}: line 1 {refused.why}; not retargeted (it runs the "
+                              "python PATH gives)")
         if shebang is not None and shebang.env_options and re.search(rb"python|pypy", line):
-            # `#!/usr/bin/env -S python3 -u`: no interpreter path to replace, and a #! line
-            # passes one argument only, so `-u -O` cannot be kept on it
             return Retargeted(None, Step(R_KEPT, f"{rel}: {source} runs env with options"),
                               f"{source}: line 1 runs env with options; not retargeted (it "
                               "runs the python PATH gives)")
         return Retargeted(None, Step(R_KEPT, f"{rel}: {source} runs no Python script"))
     words = [b"exec", _dq(python)]
-    if chain.script.argument is not None:
-        words.append(_sh_quote(chain.script.argument))
+    words += [_sh_quote(w) for w in chain.script.words]
     if not chain.script.interpreter:
         words.append(_dq(chain.script.path))
     if chain.before:
@@ -288,8 +334,8 @@ def _binary(rel: str, source: str, data: bytes, python: str, resolver: Resolver)
         return Retargeted(None, Step(R_KEPT, f"{rel}: {source} wraps no Python script"))
     planned = binarywrapper.plan(found)
     flags: list[str] = [word for op in planned.env_ops for word in op]
-    if script.argument is not None:
-        flags += ["--add-flag", script.argument]
+    for word in script.words:
+        flags += ["--add-flag", word]
     if not script.interpreter:
         flags += ["--add-flag", script.path]
     for word in planned.before:
@@ -303,8 +349,7 @@ def _binary(rel: str, source: str, data: bytes, python: str, resolver: Resolver)
 
 def _sh_exec(python: str, script: _Script, before: list[str], after: list[str]) -> bytes:
     words = [b"exec", _sh_quote(python)]
-    if script.argument is not None:
-        words.append(_sh_quote(script.argument))
+    words += [_sh_quote(w) for w in script.words]
     words.append(_sh_quote(script.path))
     words += [_sh_quote(w) for w in before]
     words.append(b'"$@"')
