@@ -195,5 +195,46 @@ def _check(interp: Interpreter, scratch: str) -> None:
                 assert seen[key] == direct[key], (name, key, seen, direct)
 
 
+@pytest.mark.real
+@pytest.mark.parametrize("interp", DEFAULT[-1:], ids=interpreter_id)
+def test_wrapped_env_split_scripts(interp: Interpreter, scratch: str) -> None:
+    """A nixpkgs-style pair whose wrapped script starts with ``env -S python3 -u -O``: the
+    shell wrapper (and, with a C compiler, a makeBinaryWrapper) runs it with TARGET's
+    interpreter, the arguments and the variable the wrapper sets kept."""
+    import shutil
+
+    from prefixlab.impl import cwrapper, nixbuild, wrapgen
+    from prefixlab.model.plan import CWrapper
+
+    pkg = Path(scratch, "pkg")
+    (pkg / "bin").mkdir(parents=True)
+    os.mkdir(f"{scratch}/home")
+    probe = PROBE.replace("'doc': __doc__", "'doc': __import__('os').environ.get('PREFIXLAB_W')")
+    flags = ("--set", "PREFIXLAB_W", "a b")
+    names = ["shell"] + (["binary"] if cwrapper.compiler() is not None else [])
+    for name in names:
+        hidden = pkg / "bin" / f".{name}-wrapped"
+        hidden.write_text(f"#!/usr/bin/env -S python3 -u -O\n{probe}")
+        hidden.chmod(0o755)
+        if name == "shell":
+            text = wrapgen.shell_wrapper(str(hidden), flags, shell=shutil.which("bash") or "")
+            (pkg / "bin" / name).write_text(text)
+        else:
+            shutil.copy(nixbuild.compiled(CWrapper(str(pkg / "bin" / name), str(hidden),
+                                                   flags)), pkg / "bin" / name)
+        (pkg / "bin" / name).chmod(0o755)
+    env = f"{scratch}/env"
+    result = CliRunner().invoke(env_command, [env, "--python", interp.path, "--package",
+                                              str(pkg)])
+    assert result.exit_code == 0, result.output
+    for name in names:
+        seen = _run([f"{env}/bin/{name}"], scratch)
+        direct = _run([interp.path, "-u", "-O", str(pkg / "bin" / f".{name}-wrapped")],
+                      scratch)
+        assert seen["prefix"] == env and seen["doc"] == "a b", (name, seen)
+        for key in ("argv", "flags", "write_through"):
+            assert seen[key] == direct[key], (name, key, seen, direct)
+
+
 def test_interpreters_found() -> None:
     require_oracle(bool(DEFAULT), "no in-scope interpreter here")
