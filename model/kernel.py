@@ -91,10 +91,16 @@ class Resolver:
         """Resolve ``path`` (``stat`` when follow, else ``lstat``)."""
         if path == "":
             return _MISSING
+        entries = self._entries
+        if entries is not None:
+            # A layout's keys are physical paths whose ancestors are all directories (Layout
+            # checks both), so a path found there is its own resolution: no need to look for
+            # '//' or '.' components first (a dot-directory such as '.venv' then needs no walk).
+            entry = entries.get(path)
+            if entry is not None and (not follow or entry.kind != "link"):
+                return _tuple_new(Lookup, (path, entry, None, _NO_LINKS))
         if path[0] == "/" and "//" not in path and "/." not in path and path[-1] != "/":
-            entries = self._entries
             if entries is not None:  # a Layout: no need to walk a physical path's prefixes
-                entry = entries.get(path)
                 if entry is None:
                     # Most missing paths are in an existing directory: its parent says so.
                     cut = path.rfind("/")
@@ -107,8 +113,6 @@ class Resolver:
                         return _MISSING
                     elif above.kind != "link":
                         return _NOT_A_DIR
-                elif not follow or entry.kind != "link":
-                    return _tuple_new(Lookup, (path, entry, None, _NO_LINKS))
             else:
                 found = self._plain(path, follow)
                 if found is not None:
