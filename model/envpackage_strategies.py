@@ -239,10 +239,13 @@ class _Made:
 
 
 def _python_script(name: str, tag: str, body: bytes, option: str, modules: Sequence[str],
-                   variables: Sequence[str], *, lead: bytes = b"#!", via_env: bool = False
-                   ) -> Instrumented | None:
+                   variables: Sequence[str], *, lead: bytes = b"#!", via_env: bool = False,
+                   env_split: bool = False) -> Instrumented | None:
     if via_env:  # env takes the rest of the line as one name: no option then
         line1 = lead + ENV_PYTHON + b"\n"
+    elif env_split:  # env -S splits the line: each option a word of its own
+        words = [PYTHON] + [f"-{c}" for c in option.lstrip("-")]
+        line1 = lead + b"/usr/bin/env -S " + " ".join(words).encode() + b"\n"
     else:
         line1 = lead + PYTHON.encode() + (b" " + option.encode() if option else b"") + b"\n"
     return instrument(line1 + body, tag, modules, variables)
@@ -251,7 +254,7 @@ def _python_script(name: str, tag: str, body: bytes, option: str, modules: Seque
 def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: bytes,
                 option: str, modules: Sequence[str], *, variable: tuple[str, str] | None = None,
                 extra_flags: Sequence[str] = (), lead: bytes = b"#!", quote: bool = False,
-                via_env: bool = False) -> _Made | None:
+                via_env: bool = False, env_split: bool = False) -> _Made | None:
     """One script of ``kind`` (not 'symlink') in package ``pkg``: its nodes, wrappers and
     expectation; None when the body does not compile."""
     tag = f"{pkg}.{name}"
@@ -286,7 +289,7 @@ def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: 
                      [ScriptExpectation(name, tag, made.marks, True, kind, (), (), None,
                                         made.futures, tuple(modules), check_doc=False)])
     made = _python_script(name, tag, body, option, modules, variables, lead=lead,
-                          via_env=via_env)
+                          via_env=via_env, env_split=env_split)
     if made is None:
         return None
     expectation = ScriptExpectation(name, tag, made.marks, True, kind, wrapper_env, options,
@@ -343,7 +346,8 @@ _BODIES = python_scripts(env_options=False)
 
 @st.composite
 def _package(draw: st.DrawFn, index: int, version: tuple[int, int], namespaces: Sequence[str],
-             all_modules: Sequence[str], max_scripts: int) -> EnvPackage:
+             all_modules: Sequence[str], max_scripts: int, env_split: bool = False
+             ) -> EnvPackage:
     pkg = f"p{index}"
     namespace = draw(st.sampled_from([None, *namespaces]))
     ns_init = draw(st.booleans())
@@ -353,8 +357,8 @@ def _package(draw: st.DrawFn, index: int, version: tuple[int, int], namespaces: 
     wrappers: list[WrapperSpec] = []
     scripts: list[ScriptExpectation] = []
     names: list[str] = []
-    for k in range(draw(st.integers(0, max_scripts))):
-        kind = draw(st.sampled_from(KINDS))
+    for k in range(draw(st.integers(1 if env_split else 0, max_scripts))):
+        kind = draw(st.sampled_from(("plain", "plain", *KINDS) if env_split else KINDS))
         name = f"{pkg}s{k}"
         if kind == "symlink":
             if not names:
@@ -374,13 +378,17 @@ def _package(draw: st.DrawFn, index: int, version: tuple[int, int], namespaces: 
             extra = draw(flag_lists(binary=kind == "binary-wrapped", max_flags=2))
             features.append("wrapper-flags")
         option = draw(st.sampled_from(OPTIONS)) if kind != "shell-tool" else ""
+        split = env_split and kind == "plain"
         made = make_script(kind, name, pkg, version, script.body if kind != "trampoline"
                            else _utf8_only(script.body), option, all_modules,
                            variable=variable, extra_flags=extra, lead=script.lead,
                            quote=draw(st.booleans()),
-                           via_env=kind in ("plain", "nix-wrapped") and draw(st.integers(0, 4)) == 0)
+                           via_env=kind in ("plain", "nix-wrapped") and draw(st.integers(0, 4)) == 0,
+                           env_split=split)
         if made is None:
             continue
+        if split:
+            features.append("env-split")
         if kind == "plain" and draw(st.integers(0, 3)) == 0:
             # a script kept in libexec/, reached through a link in bin/
             (path, node), = made.nodes
@@ -408,17 +416,20 @@ def _utf8_only(body: bytes) -> bytes:
 
 @st.composite
 def package_sets(draw: st.DrawFn, version: tuple[int, int], *, max_packages: int = 3,
-                 max_scripts: int = 3) -> PackageSet:
+                 max_scripts: int = 3, env_split: bool = False) -> PackageSet:
     """Up to ``max_packages`` packages for CPython ``version``, each with modules and up to
-    ``max_scripts`` scripts of the kinds above."""
+    ``max_scripts`` scripts of the kinds above; with ``env_split``, at least one script each,
+    plain ones more often, and the plain ones not through ``env python3`` start
+    ``#!/usr/bin/env -S PYTHON -O -u ...`` (options as words of their own; the nix flavours'
+    sets never have them)."""
     count = draw(st.integers(1, max_packages))
     namespaces = NAMESPACES[:draw(st.integers(1, len(NAMESPACES)))]
     # The module names every script probes: all packages' modules (known before drawing).
     all_modules: list[str] = []
     for i in range(count):
         all_modules += [f"p{i}mod", f"p{i}pkg", f"p{i}pkg.sub"]
-    packages = tuple(draw(_package(i, version, namespaces, all_modules, max_scripts))
-                     for i in range(count))
+    packages = tuple(draw(_package(i, version, namespaces, all_modules, max_scripts,
+                                   env_split)) for i in range(count))
     return PackageSet(version, packages)
 
 
