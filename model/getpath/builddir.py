@@ -37,7 +37,7 @@ def check(calc: Calc) -> None:
     if calc.home_was_set or not directory:
         return
     vpath = calc.inputs.build.vpath
-    txt = calc.joinpath(directory, BUILDDIR_TXT)
+    txt = h.joinpath(directory, BUILDDIR_TXT)
     try:
         lines = calc.readlines(txt)
     except h.TooLarge:
@@ -45,20 +45,20 @@ def check(calc: Calc) -> None:
     if isinstance(lines, Errno):  # getpath.py's except clause
         if exception_name(lines) not in ("FileNotFoundError", "PermissionError"):
             raise getpath_error(calc, f"{exception_name(lines)} reading {txt!r}")
-        if calc.isfile(calc.joinpath(directory, BUILD_LANDMARK)):
-            calc.build_prefix = calc.joinpath(directory, vpath)
+        if calc.isfile(h.joinpath(directory, BUILD_LANDMARK)):
+            calc.build_prefix = h.joinpath(directory, vpath)
             calc.step(R_BUILD_LANDMARK, f"in {directory!r}")
     else:
         if lines:
-            calc.platstdlib_dir = calc.joinpath(directory, lines[0])
+            calc.platstdlib_dir = h.joinpath(directory, lines[0])
         else:
             calc.platstdlib_dir = directory
-        calc.build_prefix = calc.joinpath(directory, vpath)
+        calc.build_prefix = h.joinpath(directory, vpath)
         calc.step(R_BUILD_TXT, f"{txt!r}: extension modules in {calc.platstdlib_dir!r}")
     if not calc.build_prefix:
         return
     stdlib_prefix = calc.search_up(calc.build_prefix, "Lib/os.py")
-    calc.stdlib_dir = calc.joinpath(stdlib_prefix or calc.build_prefix, "Lib")
+    calc.stdlib_dir = h.joinpath(stdlib_prefix or calc.build_prefix, "Lib")
     if not calc.prefix:
         calc.prefix = stdlib_prefix
     if not calc.exec_prefix:

@@ -295,7 +295,8 @@ class Calc:
         self.probes.append(_tuple_new(Probe, ("realpath", path, resolved, ())))
         return resolved
 
-    joinpath = staticmethod(h.joinpath)
+    # joinpath is pure: the stages call cpython_helpers.joinpath directly (a staticmethod in
+    # this class body became a per-instance attribute, made at every construction, in mypyc).
 
     def dirname(self, path: str) -> str:
         """getpath.py's dirname()."""
@@ -327,14 +328,13 @@ class Calc:
         """getpath.py search_up: test start and each dirname of it (never '/', never '')
         for a landmark; return the *raw* directory string that matched."""
         kind = "dir" if test == "isdir" else "file"
-        stat = self._stat
-        join = h.joinpath
         prefix = start
         self.searched = searched = []
         while prefix:
             searched.append(prefix)
             for landmark in landmarks:  # any(), without a generator per directory
-                entry = stat(test, join(prefix, landmark))
+                # Direct calls, not through locals: mypyc makes them native calls.
+                entry = self._stat(test, h.joinpath(prefix, landmark))
                 if entry is not None and entry.kind == kind:
                     return prefix
             prefix = self.dirname(prefix) if self._utf8_helpers else prefix.rpartition("/")[0]

@@ -77,7 +77,7 @@ def executable(calc: Calc) -> None:
         env_path = calc.inputs.env.get("PATH")
         if env_path:
             for entry in env_path.split(":"):
-                candidate = calc.joinpath(entry, name)
+                candidate = h.joinpath(entry, name)
                 if calc.isxfile(candidate):
                     calc.executable = candidate
                     calc.step(R_EXE_PATH_SEARCH, f"PATH entry {entry!r} holds {candidate!r}; "

@@ -121,7 +121,7 @@ def calculate(calc: Calc) -> None:
     if calc.executable_dir and not calc.prefix:
         calc.prefix = calc.search_up(calc.executable_dir, zip_lm)
         if calc.prefix:
-            calc.stdlib_dir = calc.joinpath(calc.prefix, subdir)
+            calc.stdlib_dir = h.joinpath(calc.prefix, subdir)
             if not calc.isdir(calc.stdlib_dir):
                 calc.stdlib_dir = None
             calc.step(R_ZIP, f"{calc.prefix!r} holds {zip_lm}", versioned=True)
@@ -129,7 +129,7 @@ def calculate(calc: Calc) -> None:
         calc.prefix = calc.search_up(calc.executable_dir, os_py, os_py + "c")
         if calc.prefix:
             if not calc.stdlib_dir or calc.ask("landmark_overrides_stdlib_dir"):
-                calc.stdlib_dir = calc.joinpath(calc.prefix, subdir)
+                calc.stdlib_dir = h.joinpath(calc.prefix, subdir)
             calc.step(R_LANDMARK, f"from {calc.executable_dir!r}: {calc.prefix!r}",
                       start=calc.executable_dir, prefix=calc.prefix)
     if calc.executable_dir and not calc.prefix:
@@ -137,8 +137,8 @@ def calculate(calc: Calc) -> None:
                   f"{os_py}: none has it")
     if build.prefix and not calc.prefix:
         calc.prefix = build.prefix
-        if not (calc.isfile(calc.joinpath(calc.prefix, os_py))
-                or calc.isfile(calc.joinpath(calc.prefix, os_py + "c"))):
+        if not (calc.isfile(h.joinpath(calc.prefix, os_py))
+                or calc.isfile(h.joinpath(calc.prefix, os_py + "c"))):
             calc.warn(WARN_PREFIX)
         calc.step(R_PREFIX_MACRO, f"PREFIX = {build.prefix!r}", prefix=build.prefix)
     if not calc.prefix:
@@ -156,10 +156,10 @@ def calculate(calc: Calc) -> None:
 def _from_library(calc: Calc, library: str, subdir: str, os_py: str, zip_lm: str) -> None:
     library_dir = h.dirname(library)
     calc.prefix = calc.search_up(library_dir, zip_lm)
-    if not calc.prefix and (calc.isfile(calc.joinpath(library_dir, os_py))
-                            or calc.isfile(calc.joinpath(library_dir, os_py + "c"))):
+    if not calc.prefix and (calc.isfile(h.joinpath(library_dir, os_py))
+                            or calc.isfile(h.joinpath(library_dir, os_py + "c"))):
         calc.prefix = library_dir
-        calc.stdlib_dir = calc.joinpath(library_dir, subdir)
+        calc.stdlib_dir = h.joinpath(library_dir, subdir)
     if calc.prefix:
         calc.step(R_LIBRARY, f"{library!r} -> {calc.prefix!r}", versioned=True)
 
@@ -169,7 +169,7 @@ def _exec_prefix(calc: Calc, dynload: str) -> None:
         return
     build = calc.inputs.build
     if (calc.ask("exec_prefix_prefers_prefix") and calc.prefix
-            and calc.isdir(calc.joinpath(calc.prefix, dynload))):
+            and calc.isdir(h.joinpath(calc.prefix, dynload))):
         calc.exec_prefix = calc.prefix
         calc.step(R_EXEC_FROM_PREFIX, repr(calc.prefix), versioned=True)
     if not calc.exec_prefix and calc.executable_dir:
@@ -180,7 +180,7 @@ def _exec_prefix(calc: Calc, dynload: str) -> None:
     if not calc.exec_prefix and build.exec_prefix:
         calc.exec_prefix = build.exec_prefix
         calc.step(R_EXEC_MACRO, f"EXEC_PREFIX = {build.exec_prefix!r}")
-    if not calc.exec_prefix or not calc.isdir(calc.joinpath(calc.exec_prefix, dynload)):
+    if not calc.exec_prefix or not calc.isdir(h.joinpath(calc.exec_prefix, dynload)):
         calc.warn(WARN_EXEC_PREFIX)
 
 

@@ -67,5 +67,5 @@ def apply(calc: Calc) -> None:
             calc.warn("unsupported 'import' line in ._pth file")
             calc.step(R_PTH_BAD_IMPORT, repr(line))
         else:
-            paths.append(calc.joinpath(calc.pth_dir, line))
+            paths.append(h.joinpath(calc.pth_dir, line))
     calc.module_search_paths = paths

@@ -61,18 +61,18 @@ def build(calc: Calc) -> None:
     zip_from_prefix = bool(calc.build_prefix) or (
         calc.venv_prefix is not None and not calc.ask("venv_zip_from_prefix"))
     zip_base = build_constants.prefix if zip_from_prefix else (calc.base_prefix or calc.prefix)
-    paths.append(calc.joinpath(zip_base, zip_lm))
+    paths.append(h.joinpath(zip_base, zip_lm))
     calc.step(R_ZIP_ENTRY, paths[-1], versioned=True)
     if build_constants.pythonpath:
         # Joined to the base prefix: in 3.14 prefix is already the venv here (PR 126987).
         base = calc.base_prefix or calc.prefix
-        paths.extend(calc.joinpath(base, p) for p in build_constants.pythonpath.split(":"))
+        paths.extend(h.joinpath(base, p) for p in build_constants.pythonpath.split(":"))
     base_prefix = calc.base_prefix or calc.prefix
     base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
     if not calc.stdlib_dir and base_prefix:
-        calc.stdlib_dir = calc.joinpath(base_prefix, stdlib_subdir(calc))
+        calc.stdlib_dir = h.joinpath(base_prefix, stdlib_subdir(calc))
     if not calc.platstdlib_dir and base_exec_prefix:
-        calc.platstdlib_dir = calc.joinpath(base_exec_prefix, stdlib_subdir(calc) + "/lib-dynload")
+        calc.platstdlib_dir = h.joinpath(base_exec_prefix, stdlib_subdir(calc) + "/lib-dynload")
     if calc.stdlib_dir:
         paths.append(calc.stdlib_dir)
     if calc.platstdlib_dir:

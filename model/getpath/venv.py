@@ -102,7 +102,7 @@ def read_pyvenv_cfg(calc: Calc) -> None:
     exe_dir = calc.executable_dir or calc.dirname(calc.executable or "")
     lines: list[str] | None = None
     for candidate_dir in (calc.dirname(exe_dir), exe_dir):
-        path = calc.joinpath(candidate_dir, VENV_LANDMARK)
+        path = h.joinpath(candidate_dir, VENV_LANDMARK)
         lines = _read_cfg(calc, path)
         if lines is not None:
             calc.venv_prefix = candidate_dir
@@ -140,7 +140,7 @@ def _use_home(calc: Calc, value: str) -> None:
         pass
     if calc.base_executable:
         return
-    calc.base_executable = calc.joinpath(value, calc.basename(executable))
+    calc.base_executable = h.joinpath(value, calc.basename(executable))
     calc.step(R_BASE_HOME, f"base executable {calc.base_executable!r}")
     if not calc.ask("base_executable_fallback_names") or calc.isfile(calc.base_executable):
         return
@@ -148,7 +148,7 @@ def _use_home(calc: Calc, value: str) -> None:
     for name in (f"python{major}", f"python{major}.{minor}"):
         if name == calc.basename(executable):
             continue
-        candidate = calc.joinpath(value, name)
+        candidate = h.joinpath(value, name)
         if calc.isfile(candidate):
             calc.base_executable = candidate
             calc.step(R_BASE_FALLBACK, f"{candidate!r} exists", versioned=True)
