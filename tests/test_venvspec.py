@@ -301,3 +301,27 @@ def test_minimal_sets() -> None:
         assert len(kinds) == {"plain-set": 1, "linked-binary-wrapper": 3}.get(case, 2)
         bound = packages.bind(ROOT, PYTHON)
         assert "google.p0" in bound.modules and "google.p1" in bound.modules
+
+
+
+def test_compiled_docstrings_match_313s_compiler() -> None:
+    """compiled_doc_313 against what 3.13+ interpreters here compile (gh-81283), on generated
+    docstrings of spaces, tabs and text."""
+    import json
+    import random
+    import subprocess
+
+    from conftest import in_scope_interpreters, require_oracle
+
+    newer = [i for i in in_scope_interpreters() if i.version and i.version >= (3, 13)]
+    require_oracle(bool(newer), "no CPython 3.13+ here to compile docstrings")
+    rng = random.Random(5)
+    docs = ["\n".join("".join(rng.choice(" \ta") for _ in range(rng.randint(0, 6)))
+                      for _ in range(rng.randint(1, 5))) for _ in range(500)]
+    code = ("import json, sys\nout = []\nfor d in json.load(sys.stdin):\n    ns = {}\n"
+            "    exec(compile(repr(d) + '\\n', 'x', 'exec'), ns)\n"
+            "    out.append(ns.get('__doc__'))\nprint(json.dumps(out))")
+    for interp in newer:
+        got = json.loads(subprocess.run([interp.path, "-c", code], input=json.dumps(docs),
+                                        capture_output=True, text=True, check=True).stdout)
+        assert [venvspec.compiled_doc_313(d) for d in docs] == got, interp.path
