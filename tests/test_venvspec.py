@@ -303,7 +303,6 @@ def test_minimal_sets() -> None:
         assert "google.p0" in bound.modules and "google.p1" in bound.modules
 
 
-
 def test_compiled_docstrings_match_313s_compiler() -> None:
     """compiled_doc_313 against what 3.13+ interpreters here compile (gh-81283), on generated
     docstrings of spaces, tabs and text."""
