@@ -15,10 +15,12 @@ families:
 
 from __future__ import annotations
 
+from typing import Final
+
 from prefixlab.model import kernel
 from prefixlab.model.fs import FsView
 
-SEP = "/"
+SEP: Final = "/"
 
 
 # -- string helpers (3.11+) ---------------------------------------------------------------
@@ -160,7 +162,7 @@ class TooLarge(Exception):
     """getpath's readlines refuses files of 32 KiB or more (MemoryError)."""
 
 
-READLINES_LIMIT = 32 * 1024
+READLINES_LIMIT: Final = 32 * 1024
 
 
 def readlines(fs: FsView, path: str, cwd: str) -> list[str] | kernel.Errno:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from prefixlab.model import cmdline, kernel
 from prefixlab.model.build import Behaviour, BuildConstants, behaviour_for
@@ -115,12 +115,12 @@ R_BAD_OPTION = rule(
     "interpreter refuses to start.",
     "Python/initconfig.c config_init_import")
 
-IMPORTED_AT_STARTUP = frozenset({"encodings"})
+IMPORTED_AT_STARTUP: Final = frozenset({"encodings"})
 """Packages every start imports before sys.path[0] and site: a dotted name below one is found
 through the __path__ it got then."""
 
-_BYTECODE = ".pyc"
-_SOURCE = ".py"
+_BYTECODE: Final = ".pyc"
+_SOURCE: Final = ".py"
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def _candidate_json(candidate: Candidate) -> dict[str, object]:
             "entry": candidate.entry}
 
 
-_FRESH_DICT: dict[str, str] = {}
+_FRESH_DICT: Final[dict[str, str]] = {}
 """A default that stands for a new empty dict (compared by identity, never filled): what
 default_factory=dict does, in a written-out __init__."""
 
@@ -419,7 +419,7 @@ def _entry_candidates(context: ImportContext, resolver: kernel.Resolver, entry: 
     return known  # type: ignore[return-value]  # what was stored under this key
 
 
-_UNSET = object()
+_UNSET: Final = object()
 
 
 def _memo(context: ImportContext, resolver: kernel.Resolver) -> dict[object, object]:
@@ -563,7 +563,7 @@ def _zip_candidates(entry: str, archive: tuple[str, str, frozenset[str]],
 
 # Code site runs whose effect on the import system is known to be none (the well-known names
 # of prefixlab.model.sitecode): every other piece may add a finder to sys.meta_path.
-_NO_FINDERS = ("already imported", "virtualenv _virtualenv")
+_NO_FINDERS: Final = ("already imported", "virtualenv _virtualenv")
 
 
 def finders_not_modelled(outcome: Outcome) -> tuple[CodeNotRun, ...]:
@@ -643,7 +643,7 @@ def _found(context: ImportContext, name: str, frozen_on: bool | None,
 
 
 _MetaIndex = tuple[frozenset[str], dict[str, tuple[str, bool]], tuple[str, ...]]
-_META_INDEX: dict[int, tuple[BuildConstants, _MetaIndex]] = {}
+_META_INDEX: Final[dict[int, tuple[BuildConstants, _MetaIndex]]] = {}
 
 
 def _meta_index(build: BuildConstants) -> _MetaIndex:

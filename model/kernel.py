@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from prefixlab.model.fs import UNKNOWN, Entry, FsView, Layout, parent_of
 
-MAXSYMLINKS = 40  # Linux include/linux/namei.h
+MAXSYMLINKS: Final = 40  # Linux include/linux/namei.h
 
 
 class Errno(str, Enum):
@@ -33,9 +33,9 @@ class Errno(str, Enum):
     EACCES = "EACCES"
 
 
-_DIR = Entry("dir", 0o755)
-_NO_LINKS: tuple[tuple[str, str], ...] = ()
-_UNKNOWN: object = object()  # "not resolved yet", in the prefix memo
+_DIR: Final = Entry("dir", 0o755)
+_NO_LINKS: Final[tuple[tuple[str, str], ...]] = ()
+_UNKNOWN: Final[object] = object()  # "not resolved yet", in the prefix memo
 
 
 class Lookup(NamedTuple):
@@ -49,12 +49,12 @@ class Lookup(NamedTuple):
     """Each link followed, as (its physical path, its target), in order."""
 
 
-_IN_PROGRESS = Lookup(None, None, Errno.ELOOP, (("", ""),) * (MAXSYMLINKS + 1))
+_IN_PROGRESS: Final = Lookup(None, None, Errno.ELOOP, (("", ""),) * (MAXSYMLINKS + 1))
 # Shared answers for the fast paths (Lookups are immutable), and NamedTuple construction
 # without the Python-level __new__: the fast paths run tens of times per prediction.
-_MISSING = Lookup(None, None, Errno.ENOENT)
-_NOT_A_DIR = Lookup(None, None, Errno.ENOTDIR)
-_tuple_new = tuple.__new__
+_MISSING: Final = Lookup(None, None, Errno.ENOENT)
+_NOT_A_DIR: Final = Lookup(None, None, Errno.ENOTDIR)
+_tuple_new: Final = tuple.__new__
 """Marks a directory prefix whose resolution is under way (a cycle if met again)."""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from prefixlab.model import cpython_helpers as h
 from prefixlab.model import kernel
@@ -20,7 +20,7 @@ from prefixlab.model.fs import Entry, FsView
 from prefixlab.model.trace import Probe, Step, rule
 
 
-_tuple_new = tuple.__new__
+_tuple_new: Final = tuple.__new__
 
 R_HELPER_UTF8 = rule(
     "getpath.helper-utf8", "getpath",
@@ -77,10 +77,10 @@ class StartupFailed(Exception):
         """The calculation as far as it got (set by the runner)."""
 
 
-_FRESH_LIST: list[Any] = []
+_FRESH_LIST: Final[list[Any]] = []
 """A default that stands for a new empty list (compared by identity, never filled): what a
 dataclass's default_factory=list does, in a written-out __init__."""
-_FRESH_SET: set[str] = set()
+_FRESH_SET: Final[set[str]] = set()
 """The same for a new empty set."""
 
 
