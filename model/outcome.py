@@ -30,6 +30,15 @@ class Failure:
     kind: str
     message: str
 
+    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
+    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
+    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    def __init__(self,
+                 kind: str,
+                 message: str) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "message", message)
+
 
 _NO_TRACE = Trace()
 """The empty trace, shared (a Trace is immutable): the default of a written-out __init__."""

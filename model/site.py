@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Final
 
 from prefixlab.model import kernel, sitecode, sitepaths, sitepth
 from prefixlab.model.account import Account
@@ -145,6 +146,13 @@ class NotModelled(Exception):
     """site would do something the model cannot decide (an unknown locale encoding)."""
 
 
+_FRESH_LIST: Final[list[Any]] = []
+"""A default that stands for a new empty list (compared by identity, never filled): what
+default_factory=list does, in a written-out __init__."""
+_FRESH_SET: Final[set[str]] = set()
+"""The same for a new empty set."""
+
+
 @dataclass
 class SiteRun:
     """site.py's module state while main() runs."""
@@ -156,6 +164,25 @@ class SiteRun:
     prefixes: list[str] = field(default_factory=list)
     enable_user_site: bool | None = None
     not_run: list[CodeNotRun] = field(default_factory=list)
+
+    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
+    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
+    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    def __init__(self,
+                 calc: Calc,
+                 env: Mapping[str, str],
+                 account: Account,
+                 known: set[str] = _FRESH_SET,
+                 prefixes: list[str] = _FRESH_LIST,
+                 enable_user_site: bool | None = None,
+                 not_run: list[CodeNotRun] = _FRESH_LIST) -> None:
+        self.calc = calc
+        self.env = env
+        self.account = account
+        self.known = set() if known is _FRESH_SET else known
+        self.prefixes = [] if prefixes is _FRESH_LIST else prefixes
+        self.enable_user_site = enable_user_site
+        self.not_run = [] if not_run is _FRESH_LIST else not_run
 
 
 def posix_normpath(path: str) -> str:

@@ -13,9 +13,11 @@ import pytest
 from prefixlab.model.cmdline import CommandLine, StartupConfig
 from prefixlab.model.getpath.context import Calc, Inputs
 from prefixlab.model.imports import Candidate, ImportContext
-from prefixlab.model.outcome import Outcome
+from prefixlab.model.outcome import Failure, Outcome
+from prefixlab.model.site import SiteRun
 
-WRITTEN_OUT = [Outcome, Calc, Inputs, Candidate, ImportContext, CommandLine, StartupConfig]
+WRITTEN_OUT = [Outcome, Failure, Calc, Inputs, Candidate, ImportContext, CommandLine,
+               StartupConfig, SiteRun]
 
 
 @pytest.mark.parametrize("cls", WRITTEN_OUT, ids=lambda c: c.__name__)
