@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import click
 
 from prefixlab.impl import writer
+from prefixlab.impl.badinput import BadInput
 from prefixlab.impl.snapshot import Snapshot, SnapshotError
 from prefixlab.model import buildenv, envflavour
 from prefixlab.model.buildenv import DEFAULT_PRIORITY, MergeError, Package
@@ -26,7 +27,6 @@ from prefixlab.model.envflavour import BaseInterpreter, EnvPlan, EnvRequest
 from prefixlab.model.fs import Entry, FsView
 from prefixlab.model.plan import CWrapper, Link, Mkdir
 
-EXIT_BAD_INPUT = 2
 
 
 class EnvError(Exception):
@@ -205,14 +205,6 @@ def summary(planned: EnvPlan) -> Summary:
     return Summary(links, dirs, len(planned.ops) - links - dirs)
 
 
-class _BadInput(click.ClickException):
-    exit_code = EXIT_BAD_INPUT
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.ctx = click.get_current_context(silent=True)
-
-
 @click.command(name="env", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("target", type=click.Path())
 @click.option("--python", "python", required=True, metavar="INTERPRETER",
@@ -243,7 +235,7 @@ def env_command(target: str, python: str, packages: tuple[str, ...], ignore_coll
     for text in options:
         name, sep, value = text.partition("=")
         if not sep:
-            raise _BadInput(f"--option {text!r}: expected NAME=VALUE")
+            raise BadInput(f"--option {text!r}: expected NAME=VALUE")
         pairs.append((name, value))
     if argv0_mode is not None:
         pairs.append(("argv0-mode", argv0_mode))
@@ -251,7 +243,7 @@ def env_command(target: str, python: str, packages: tuple[str, ...], ignore_coll
         planned = build_env(target, python, packages, flavor=flavor,
                             ignore_collisions=ignore_collisions, force=force, options=pairs)
     except EnvError as error:
-        raise _BadInput(str(error)) from None
+        raise BadInput(str(error)) from None
     for warning in planned.warnings:
         click.echo(f"warning: {warning}", err=True)
     counts = summary(planned)

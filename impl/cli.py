@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from prefixlab.impl.badinput import (EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_INTERNAL, EXIT_OK,
+                                     BadInput)
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -56,7 +59,6 @@ else:
     startup = _Later("prefixlab.model.startup")
 
 DEBUG_ENV = "PREFIXLAB_DEBUG"
-EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_ARGS: tuple[str, ...] = ()
 """The command line for explain's default interpreter (none: the prediction is for -c)."""
 
@@ -64,17 +66,6 @@ SITE_HELP = ("Without -S, site.py's work is modelled (venv, site-packages, the u
              "files); code site would run (.pth import lines, sitecustomize, usercustomize) is "
              "listed under code_not_run, never run.")
 _ENV_OPS = "prefixlab.env_ops"
-
-
-class BadInput(click.ClickException):
-    """Input prefixlab cannot act on: one line, exit 2."""
-
-    exit_code = EXIT_BAD_INPUT
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        # Name the command in the error line, as click's own usage errors do.
-        self.ctx = click.get_current_context(silent=True)
 
 
 # -- the command classes ------------------------------------------------------------------------

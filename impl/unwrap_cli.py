@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from prefixlab.impl.badinput import BadInput
 from prefixlab.model.scripts import ScriptError
 from prefixlab.model.scriptwrap import check_interpreter, unwrap
 from prefixlab.model.trace import RULES
@@ -27,16 +28,6 @@ if TYPE_CHECKING:
     from prefixlab.impl import fuzz_unwrap as fuzz
 
 HELP = {"help_option_names": ["-h", "--help"]}
-
-
-class _BadInput(click.ClickException):
-    """One line on stderr naming the command, exit 2 (as prefixlab.impl.cli.BadInput)."""
-
-    exit_code = 2
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.ctx = click.get_current_context(silent=True)
 
 
 @click.command(name="unwrap", context_settings=HELP)
@@ -53,16 +44,16 @@ def unwrap_command(script: str, python: str, explain: bool) -> int:
     try:
         check_interpreter(os.fsencode(python))
     except ScriptError as error:
-        raise _BadInput(f"--python: {error}") from None
+        raise BadInput(f"--python: {error}") from None
     try:
         with open(script, "rb") as handle:
             text = handle.read()
     except OSError as error:
-        raise _BadInput(f"{script}: cannot read: {error.strerror}") from None
+        raise BadInput(f"{script}: cannot read: {error.strerror}") from None
     try:
         answer = unwrap(text, os.fsencode(python))
     except ScriptError as error:
-        raise _BadInput(f"{script}: {error}") from None
+        raise BadInput(f"{script}: {error}") from None
     sys.stdout.buffer.write(answer.text)
     sys.stdout.flush()
     if explain:
@@ -96,12 +87,12 @@ def fuzz_unwrap_command(command: str, max_examples: int, seed: int | None, budge
     from prefixlab.impl import fuzz_unwrap as fuzz  # Hypothesis: only for this command
 
     if not command.strip():
-        raise _BadInput("--cmd: empty command")
+        raise BadInput("--cmd: empty command")
     started = time.monotonic()
     fuzzer = fuzz.Fuzzer(command, timeout=timeout)
     broken = fuzz.sanity(fuzzer)
     if broken is not None:
-        raise _BadInput(f"--cmd: the command fails on a plain console script ({broken.problem}"
+        raise BadInput(f"--cmd: the command fails on a plain console script ({broken.problem}"
                         f"{_stderr_hint(broken.run.stderr)}); is it runnable?")
     left = max(budget - (time.monotonic() - started), 1.0)  # the sanity run counts too
     finding = _search(fuzzer, fuzz.Budget(max_examples, left, seed))

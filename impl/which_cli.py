@@ -14,9 +14,8 @@ from typing import Any
 import click
 
 from prefixlab.impl import explain as prose
+from prefixlab.impl.badinput import EXIT_OK, BadInput
 from prefixlab.impl.cli import (
-    EXIT_OK,
-    BadInput,
     InvocationCommand,
     _invocation,
     dump,
