@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
+from prefixlab.model.build import behaviour_for
 from prefixlab.model.fs import Dir, File, Layout, Node, Symlink
 from prefixlab.model.invocation import Invocation
 
@@ -532,7 +533,7 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
     # -P before 3.11 is a usage error, and PYTHONSAFEPATH is ignored: both are kept, as cases
     # (-P there in about one case in six with options: a usage error never reaches site).
     options = ["-E", "-I", "-s"]
-    if t.version >= (3, 11) or _one_in(draw, 6):
+    if behaviour_for(t.version).safe_path_option or _one_in(draw, 6):
         options.append("-P")
     flags += draw(st.lists(st.sampled_from(options), max_size=2, unique=True))
     command = ["-c", "pass"]
