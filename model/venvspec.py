@@ -300,14 +300,18 @@ def _script_runs(desc: EnvDescription, obs: EnvObservation
     return [(s, runs.get(s.name)) for s in desc.scripts]
 
 
+def _unreported(script: ScriptExpectation, run: Run | None) -> str:
+    """Why a Python script gave no report: not run at all, or how its start failed."""
+    return f"bin/{script.name}: " + ("not run" if run is None else _why_not_started(run))
+
+
 def check_scripts_interpreter(desc: EnvDescription, obs: EnvObservation) -> Verdict:
     def bad() -> Iterable[str]:
         for script, run in _script_runs(desc, obs):
             if not script.python:
                 continue
             if run is None or run.report is None:
-                yield f"bin/{script.name}: " + ("not run" if run is None
-                                                else _why_not_started(run))
+                yield _unreported(script, run)
             elif not run.report.prefix == run.report.base_prefix == desc.path:
                 yield f"bin/{script.name}: {_prefixes(run.report)}, expected {desc.path}"
     n = sum(s.python for s in desc.scripts)
@@ -320,8 +324,7 @@ def check_scripts_packages(desc: EnvDescription, obs: EnvObservation) -> Verdict
             if not script.python:
                 continue
             if run is None or run.report is None:
-                yield f"bin/{script.name}: " + ("not run" if run is None
-                                                else _why_not_started(run))
+                yield _unreported(script, run)
                 continue
             missing = _failed_imports(run.report, script.probes or desc.modules)
             if missing:
@@ -366,8 +369,7 @@ def check_scripts_options(desc: EnvDescription, obs: EnvObservation) -> Verdict:
             if not script.python or not script.options:
                 continue
             if run is None or run.report is None:
-                yield f"bin/{script.name}: " + ("not run" if run is None
-                                                else _why_not_started(run))
+                yield _unreported(script, run)
                 continue
             flags = dict(run.report.flags)
             off = [o for o in script.options if not flags.get(OPTION_FLAGS[o], 0)]
