@@ -148,14 +148,17 @@ class BasePython:
 
 @dataclass(frozen=True)
 class NixEnvPlan:
-    """What a nix flavour builds: the plan, and its wrappers (also in the plan)."""
+    """What a nix flavour builds: the plan (its wrappers are the plan's CWrapper ops)."""
 
     flavour: Flavour
     ops: tuple[Operation, ...]
-    wrappers: tuple[CWrapper, ...]
     farm: Farm
     steps: tuple[Step, ...] = ()
     warnings: tuple[str, ...] = ()
+
+    @property
+    def wrappers(self) -> tuple[CWrapper, ...]:
+        return tuple(op for op in self.ops if isinstance(op, CWrapper))
 
 
 def base_of(binary: str, build: BuildConstants, prefix: str, exec_prefix: str) -> BasePython:
@@ -452,15 +455,13 @@ def plan_env(fs: FsView, target: str, base: BasePython, packages: Sequence[Packa
             del ops[f"bin/{name}"]
     for name, op in post.bin.items():
         ops[f"bin/{name}"] = op
-    wrappers = sorted((op for op in post.bin.values() if isinstance(op, CWrapper)),
-                      key=lambda w: w.path)
     # the store python, planned inside the environment
     ops[STORE] = Mkdir(STORE)
     prefix = f"{STORE}/{base.name}"
     ops[prefix] = Mkdir(prefix)
     for op in base_ops:
         ops[f"{prefix}/{op.path}"] = _moved(op, f"{prefix}/{op.path}")
-    return NixEnvPlan(flavour, tuple(ops[path] for path in sorted(ops)), tuple(wrappers), farm,
+    return NixEnvPlan(flavour, tuple(ops[path] for path in sorted(ops)), farm,
                       tuple(post.steps), farm.warnings)
 
 
