@@ -68,8 +68,22 @@ def rebuild(rec: Record) -> tuple[World, Invocation]:
     for path, kind, payload, mode in nodes:
         built[path] = (File(payload, mode) if kind == "file" else Dir(mode) if kind == "dir"
                        else Symlink(payload))
-    constants = {path: BuildConstants(**fields) for path, fields in builds.items()}
+    constants = {path: _shared(fields) for path, fields in builds.items()}
     return World(Layout(built), constants), Invocation(program, argv, env, cwd)
+
+
+_BUILDS: dict[str, BuildConstants] = {}
+
+
+def _shared(fields: dict[str, Any]) -> BuildConstants:
+    """One BuildConstants per distinct build, as in the parent (prepare() hands every case
+    of an interpreter the same object) and in real use (learned once per interpreter): the
+    model keeps per-build indexes by identity, which a copy per case would rebuild."""
+    key = repr(sorted(fields.items()))
+    known = _BUILDS.get(key)
+    if known is None:
+        known = _BUILDS[key] = BuildConstants(**fields)
+    return known
 
 
 def getpath_inputs(layout: Layout, constants: BuildConstants, invocation: Invocation,

@@ -170,7 +170,7 @@ def _split(pieces: list[Piece], at_all: bool) -> list[str]:
             continue
         for c in text:
             if c in _GLOB:
-                raise Unsupported(f"an unquoted glob character {c!r} (pathname expansion)")
+                raise Unsupported(f"an unquoted glob character {repr(c)} (pathname expansion)")
             if c in _IFS_WHITE:
                 if started:
                     fields.append("".join(current))
@@ -199,7 +199,7 @@ def words(line: str, ctx: Context) -> list[str]:
         while i < n and line[i] not in " \t":
             c = line[i]
             if c in _OPERATORS:
-                raise Unsupported(f"the shell operator {c!r}")
+                raise Unsupported(f"the shell operator {repr(c)}")
             if c == "'":
                 end = line.find("'", i + 1)
                 if end < 0:
@@ -232,7 +232,7 @@ def words(line: str, ctx: Context) -> list[str]:
                 expanded, i = _parameter(line, i, ctx)
                 pieces.append((expanded or "", False))
             elif c in "{}~" and not pieces:
-                raise Unsupported(f"a word starting with {c!r} (brace or tilde expansion)")
+                raise Unsupported(f"a word starting with {repr(c)} (brace or tilde expansion)")
             elif c == "{" and "," in line[i:] or c == "{" and ".." in line[i:]:
                 raise Unsupported("brace expansion")
             else:
@@ -266,5 +266,5 @@ def literal(text: str) -> str:
             value, i = _ansi_c(text, i + 2)
             out.append(value)
         else:
-            raise Unsupported(f"{text!r} is not a quoted literal")
+            raise Unsupported(f"{repr(text)} is not a quoted literal")
     return "".join(out)

@@ -114,7 +114,7 @@ def read_source(source: str) -> BinaryWrapper | Unreadable:
                 break
         else:
             if not _IGNORED.fullmatch(line):
-                return Unreadable(f"line not understood in main(): {line!r}")
+                return Unreadable(f"line not understood in main(): {repr(line)}")
     return Unreadable("main() has no execv")
 
 
@@ -132,7 +132,7 @@ def read_record(record: str) -> BinaryWrapper | Unreadable:
 def _record_line(part: str) -> Flag:
     name, _, rest = part.partition(" ")
     if name not in ARITY:
-        raise bashwords.Unsupported(f"unknown flag {name!r}")
+        raise bashwords.Unsupported(f"unknown flag {repr(name)}")
     values = tuple(bashwords.literal(word) for word in _quoted_words(rest))
     if len(values) != ARITY[name]:
         raise bashwords.Unsupported(f"{name} with {len(values)} arguments")
@@ -143,7 +143,7 @@ def _quoted_words(text: str) -> list[str]:
     """Split ``'a b' $'c\\n' \\'`` into its quoted words (spaces only between words)."""
     words = re.findall(r"(?:'[^']*'|\\'|\$'(?:[^'\\]|\\.)*')+", text)
     if " ".join(words) != text:
-        raise bashwords.Unsupported(f"{text!r} is not a list of quoted words")
+        raise bashwords.Unsupported(f"{repr(text)} is not a list of quoted words")
     return words
 
 

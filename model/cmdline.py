@@ -71,7 +71,7 @@ def parse(args: tuple[str, ...], row: Behaviour) -> CommandLine:
             if name in _LONG_WITH_ARGUMENT:
                 i += 1 if "=" in arg else 2
                 continue
-            return CommandLine(frozenset(flags), "c", not_modelled=f"option {arg!r}")
+            return CommandLine(frozenset(flags), "c", not_modelled=f"option {repr(arg)}")
         j = 1
         while j < len(arg):
             opt = arg[j]

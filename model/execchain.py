@@ -236,7 +236,7 @@ def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
         if isinstance(line, shebang.NotAScript):
             raise _exec_error("ENOEXEC", f"{filename}: {line.why}: ENOEXEC")
         argv = line.argv(filename, argv[1:])
-        steps.append(Step(R_SHEBANG, f"{filename!r}: #!{line.interpreter}"
+        steps.append(Step(R_SHEBANG, f"{repr(filename)}: #!{line.interpreter}"
                           + ("" if line.argument is None else f" [{line.argument}]"),
                           values=(("interpreter", line.interpreter),)))
         filename = line.interpreter
@@ -270,7 +270,7 @@ def _binary(fs: FsView, resolver: kernel.Resolver, proc: _Process, filename: str
         first = next((line for line in lines[1:]
                       if line.strip() and not line.lstrip().startswith("#")), "")
         raise _unmodelled("shell", f"{script} is run by {name}, which the model does not "
-                          f"follow (first line not understood: {first!r})")
+                          f"follow (first line not understood: {repr(first)})")
     if data[:4] != _ELF:
         raise _exec_error("ENOEXEC", f"{filename}: neither #! nor a binary: ENOEXEC")
     raise _unmodelled("not-an-interpreter", f"{physical} is not a known CPython binary",
@@ -314,7 +314,7 @@ def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
                                                          "--block-signal")):
             pass  # a trace on stderr, or signal dispositions: nothing the interpreter sees
         else:
-            raise _unmodelled("env-option", f"env option {arg!r} is not modelled")
+            raise _unmodelled("env-option", f"env option {repr(arg)} is not modelled")
     if args and args[0] == "-":  # an operand '-' right after the options is -i
         args.pop(0)
         clear = True
@@ -330,10 +330,10 @@ def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
     if chdir is not None:
         found = resolver.lookup(chdir)
         if found.entry is None or found.path is None or found.entry.kind != "dir":
-            raise _fail("exit-125", f"env: cannot change directory to {chdir!r} (exit status "
+            raise _fail("exit-125", f"env: cannot change directory to {repr(chdir)} (exit status "
                         "125)")
         resolver.cwd = cwd = found.path
-    steps.append(Step(R_ENV, f"env runs {args[0]!r}", values=(("program", args[0]),)))
+    steps.append(Step(R_ENV, f"env runs {repr(args[0])}", values=(("program", args[0]),)))
     return _Process(args[0], tuple(args), env, cwd, True, "env", proc.warnings)
 
 
@@ -396,7 +396,7 @@ def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
     if isinstance(wrapper, makewrapper.NotUnderstood):
         why = f" ({wrapper.why})" if wrapper.why else ""
         raise _unmodelled("shell", f"{script}: line {wrapper.line_number} is not understood"
-                          f"{why}: {wrapper.line!r}")
+                          f"{why}: {repr(wrapper.line)}")
     cwd = proc.cwd
     arrays: dict[str, tuple[str, ...]] = {}
     for op in wrapper.ops:
@@ -421,13 +421,13 @@ def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
                     "(set -u stops the script, exit status 1)") from None
     except bashwords.Unsupported as why:
         raise _unmodelled("shell", f"{script}: line {wrapper.exec_line_number} is not "
-                          f"understood ({why}): {wrapper.exec_line!r}") from None
+                          f"understood ({why}): {repr(wrapper.exec_line)}") from None
     program, argv, clear = _exec_builtin(words, script, wrapper.exec_line_number)
     env = {} if clear else env
     if not clear:
         env["SHLVL"] = makewrapper.adjust_shell_level(env.get("SHLVL"), -1)
-    steps.append(Step(R_SHELL_WRAPPER, f"{script!r} execs {program!r} as argv[0] "
-                      f"{argv[0]!r}", values=(("program", program), ("argv0", argv[0]))))
+    steps.append(Step(R_SHELL_WRAPPER, f"{repr(script)} execs {repr(program)} as argv[0] "
+                      f"{repr(argv[0])}", values=(("program", program), ("argv0", argv[0]))))
     return _Process(program, argv, env, cwd, False, "bash", proc.warnings)
 
 
@@ -449,7 +449,7 @@ def _exec_builtin(words: list[str], script: str, line: int) -> tuple[str, tuple[
     if not rest:
         raise _unmodelled("shell", f"{script}: line {line}: exec without a command")
     if "/" not in rest[0]:
-        raise _unmodelled("shell", f"{script}: line {line}: exec of {rest[0]!r} needs bash's "
+        raise _unmodelled("shell", f"{script}: line {line}: exec of {repr(rest[0])} needs bash's "
                           "PATH search, which is not modelled")
     return rest[0], (rest[0] if name is None else name, *rest[1:]), clear
 
@@ -459,7 +459,7 @@ def _cd(resolver: kernel.Resolver, directory: str, env: dict[str, str], cwd: str
     """bash's cd DIR (logical): the directory named lexically from PWD, else DIR as given;
     PWD and OLDPWD follow.  Returns the new physical cwd."""
     if not directory.startswith("/") and env.get("CDPATH"):
-        raise _unmodelled("shell", f"{script}: cd {directory!r} with CDPATH set")
+        raise _unmodelled("shell", f"{script}: cd {repr(directory)} with CDPATH set")
     pwd = env.get("PWD", cwd)
     absolute = directory if directory.startswith("/") else pwd.rstrip("/") + "/" + directory
     logical = _canonical(resolver, absolute)
@@ -471,7 +471,7 @@ def _cd(resolver: kernel.Resolver, directory: str, env: dict[str, str], cwd: str
         plain = resolver.lookup(directory)
         if plain.entry is None or plain.path is None or plain.entry.kind != "dir":
             error = plain.error.value if plain.error else "ENOTDIR"
-            raise _fail("exit-1", f"{script}: cd {directory!r}: {error} (bash -e stops, exit "
+            raise _fail("exit-1", f"{script}: cd {repr(directory)}: {error} (bash -e stops, exit "
                         "status 1)")
         new_pwd = physical = plain.path
     env["OLDPWD"] = pwd
@@ -565,8 +565,8 @@ def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Pr
         old = env.get(key)
         env[key] = shim_dir + (f":{old}" if old else "")
     env["SHLVL"] = makewrapper.adjust_shell_level(env.get("SHLVL"), -1)
-    steps.append(Step(R_PYENV, f"{script!r}: version {choice.version} (from "
-                      f"{choice.origin}) runs {choice.path!r}",
+    steps.append(Step(R_PYENV, f"{repr(script)}: version {choice.version} (from "
+                      f"{choice.origin}) runs {repr(choice.path)}",
                       values=(("program", choice.path), ("version", choice.version))))
     return _Process(choice.path, (choice.path, *args), env, proc.cwd, False, "bash",
                     (*proc.warnings, *choice.warnings))
@@ -616,8 +616,8 @@ def _run_binary_wrapper(resolver: kernel.Resolver, wrapper: binarywrapper.Binary
     if plan.resolve:
         argv0 = _resolve_argv0(resolver, argv0, env.get("PATH"))
     note = "" if wrapper.resolve_known else " (the record cannot tell --resolve-argv0)"
-    steps.append(Step(R_BINARY_WRAPPER, f"{physical!r} execv()s {wrapper.executable!r} as "
-                      f"argv[0] {argv0!r}{note}",
+    steps.append(Step(R_BINARY_WRAPPER, f"{repr(physical)} execv()s {repr(wrapper.executable)} as "
+                      f"argv[0] {repr(argv0)}{note}",
                       values=(("program", wrapper.executable), ("argv0", argv0))))
     return _Process(wrapper.executable, (argv0, *args), env, cwd, False, "c-wrapper",
                     proc.warnings)
@@ -641,7 +641,7 @@ def _c_statement(resolver: kernel.Resolver, flag: binarywrapper.Flag, env: dict[
             found = resolver.lookup(flag[1])
             if found.entry is None or found.path is None or found.entry.kind != "dir":
                 error = found.error.value if found.error else "ENOTDIR"
-                raise _fail("signal-6", f"{physical}: chdir({flag[1]!r}): {error} (perror, "
+                raise _fail("signal-6", f"{physical}: chdir({repr(flag[1])}): {error} (perror, "
                             "abort(): SIGABRT)")
             resolver.cwd = cwd = found.path
     except binarywrapper.UndefinedBehaviour as why:

@@ -80,15 +80,15 @@ class LayoutError(ValueError):
 def check_physical(path: str) -> str:
     """Return ``path`` if it is a physical path, else raise LayoutError saying why."""
     if not path.startswith("/"):
-        raise LayoutError(f"{path!r}: layout paths are absolute")
+        raise LayoutError(f"{repr(path)}: layout paths are absolute")
     if path == "/":
         return path
     parts = path[1:].split("/")
     for part in parts:
         if part in ("", ".", ".."):
-            raise LayoutError(f"{path!r}: layout paths have no empty, '.' or '..' component")
+            raise LayoutError(f"{repr(path)}: layout paths have no empty, '.' or '..' component")
         if "\0" in part:
-            raise LayoutError(f"{path!r}: a path cannot hold a NUL character")
+            raise LayoutError(f"{repr(path)}: a path cannot hold a NUL character")
     return path
 
 
@@ -138,12 +138,12 @@ class Layout:
         if parent != "/" and parent not in self._children:
             existing = self._nodes.get(parent)
             if existing is not None:
-                raise LayoutError(f"{path!r}: its parent is a {_entry_of(existing).kind}, not a dir")
+                raise LayoutError(f"{repr(path)}: its parent is a {_entry_of(existing).kind}, not a dir")
             self._add(parent, Dir())
         old = self._nodes.get(path)
         if old is not None and (isinstance(old, Dir) != isinstance(node, Dir)):
             if isinstance(old, Dir) and self._children.get(path):
-                raise LayoutError(f"{path!r}: cannot replace a non-empty directory")
+                raise LayoutError(f"{repr(path)}: cannot replace a non-empty directory")
         self._nodes[path] = node
         self._entries[path] = _entry_of(node)
         self._children[parent].add(path.rpartition("/")[2])
@@ -187,7 +187,7 @@ class Layout:
     def read(self, path: str) -> bytes:
         node = self._nodes.get(path)
         if not isinstance(node, File):
-            raise LayoutError(f"{path!r}: not a regular file")
+            raise LayoutError(f"{repr(path)}: not a regular file")
         return node.data
 
     def children(self, path: str) -> tuple[str, ...]:
@@ -220,7 +220,7 @@ class Layout:
         return hash(frozenset(self._nodes.items()))
 
     def __repr__(self) -> str:
-        return f"Layout({dict(self.items())!r})"
+        return f"Layout({repr(dict(self.items()))})"
 
 
 @dataclass(frozen=True)

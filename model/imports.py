@@ -260,13 +260,13 @@ def _resolve(context: ImportContext, name: str, frozen_on: bool, steps: list[Ste
         early = None
         if top in IMPORTED_AT_STARTUP and context.startup_path is not None:
             early = context.startup_path
-            steps.append(Step(R_AT_STARTUP, f"{top!r} searched in {early!r}"))
+            steps.append(Step(R_AT_STARTUP, f"{repr(top)} searched in {repr(early)}"))
         up = _resolve(context, parent, frozen_on, steps, early)
         if up.found is None:
-            return Resolution(name, None, error=up.error or f"no module named {parent!r}",
+            return Resolution(name, None, error=up.error or f"no module named {repr(parent)}",
                               steps=tuple(steps))
         if up.found.locations is None:
-            steps.append(Step(R_NOT_PACKAGE, f"{parent!r} is a {up.found.kind} "
+            steps.append(Step(R_NOT_PACKAGE, f"{repr(parent)} is a {up.found.kind} "
                               f"({up.found.origin}), not a package"))
             return Resolution(name, None, error="not a package", steps=tuple(steps))
         search = up.found.locations
@@ -287,7 +287,7 @@ def _frozen_modules_on(context: ImportContext, steps: list[Step]) -> bool | None
         row.frozen_modules_env and context.use_environment) else None
     if env:  # config_get_env: an empty value is unset
         if env not in ("on", "off"):
-            steps.append(Step(R_BAD_OPTION, f"PYTHON_FROZEN_MODULES={env!r}", row.name))
+            steps.append(Step(R_BAD_OPTION, f"PYTHON_FROZEN_MODULES={repr(env)}", row.name))
             return None
         value = env == "on"
     option = _xoption(context.xoptions, "frozen_modules")
@@ -328,7 +328,7 @@ def _frozen(context: ImportContext, name: str, frozen_on: bool,
         if not frozen_on and name not in context.build.frozen_always:
             steps.append(Step(R_FROZEN_OFF, repr(name), context.row.name))
             return None
-        steps.append(Step(R_FROZEN, f"{name!r} (frozen as {original!r})", context.row.name))
+        steps.append(Step(R_FROZEN, f"{repr(name)} (frozen as {repr(original)})", context.row.name))
         locations = _frozen_locations(context, name, original) if is_package else None
         return Candidate("frozen", "frozen", locations)
     return None
@@ -370,11 +370,11 @@ def _search_path(context: ImportContext, name: str, tail: str, search: Sequence[
                     shadowed.append(candidate)
             elif found is None:
                 found = candidate
-                steps.append(Step(R_FOUND, f"{name!r}: {candidate.kind} {candidate.origin!r} "
-                                  f"(entry {entry!r})", values=(("origin", str(candidate.origin)),)))
+                steps.append(Step(R_FOUND, f"{repr(name)}: {candidate.kind} {repr(candidate.origin)} "
+                                  f"(entry {repr(entry)})", values=(("origin", str(candidate.origin)),)))
             else:
                 shadowed.append(candidate)
-                steps.append(Step(R_SHADOWED, f"{candidate.kind} {candidate.origin!r}"))
+                steps.append(Step(R_SHADOWED, f"{candidate.kind} {repr(candidate.origin)}"))
     if found is not None:
         return Resolution(name, found, tuple(portions + shadowed), tuple(skipped),
                           steps=tuple(steps))
@@ -407,7 +407,7 @@ def _entry_candidates(context: ImportContext, resolver: kernel.Resolver, entry: 
         return None
     directory, names, archive = finder
     if archive is not None and steps is not None:
-        steps.append(Step(R_ZIP, f"{entry!r}: archive {archive[0]!r}"))
+        steps.append(Step(R_ZIP, f"{repr(entry)}: archive {repr(archive[0])}"))
     key = (entry, tail)
     known = memo.get(key)
     if known is None:

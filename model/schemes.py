@@ -120,8 +120,8 @@ def install_paths(build: BuildConstants, row: Behaviour, *, prefix: str, exec_pr
     srcdir = _build_tree_srcdir(build, executable, syscalls)
     if srcdir is not None and scheme in _BUILD_TREE_SCHEMES[flavour]:
         paths["include"] = posix_normpath(f"{srcdir}/Include")
-    step = Step(R_SCHEME, f"scheme {scheme}: purelib {paths['purelib']!r}, platlib "
-                f"{paths['platlib']!r}, scripts {paths['scripts']!r}", row.name,
+    step = Step(R_SCHEME, f"scheme {scheme}: purelib {repr(paths['purelib'])}, platlib "
+                f"{repr(paths['platlib'])}, scripts {repr(paths['scripts'])}", row.name,
                 (("install_scheme", scheme), ("purelib", paths["purelib"])))
     return {key: paths[key] for key in KEYS}, step
 
@@ -183,7 +183,7 @@ def _sysconfig_is_stdlib(calc: Calc, path: tuple[str, ...]) -> bool:
     odd = imports.not_from_stdlib(imports.context_of(calc, path), names)
     if odd is not None:
         name, found = odd
-        calc.step(R_INSTALL_UNKNOWN, f"{name} from {found.origin if found else 'nowhere'!r}")
+        calc.step(R_INSTALL_UNKNOWN, f"{name} from {repr(found.origin if found else 'nowhere')}")
         return False
     return True
 

@@ -82,11 +82,11 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
     cwd = resolver.realpath(invocation.cwd)
     if isinstance(cwd, kernel.Errno):
         return _failed(invocation, "exec-failed", "bad-cwd",
-                       f"cannot chdir to {invocation.cwd!r}: {cwd.value}", steps)
+                       f"cannot chdir to {repr(invocation.cwd)}: {cwd.value}", steps)
     resolver.cwd = cwd
     target = exec_target(world.fs, invocation, cwd, resolver)
     if isinstance(target, kernel.Errno):
-        steps.append(Step(R_EXEC_FAILED, f"{invocation.program!r}: {target.value}"))
+        steps.append(Step(R_EXEC_FAILED, f"{repr(invocation.program)}: {target.value}"))
         return _failed(invocation, "exec-failed", target.value,
                        f"{invocation.program}: {target.value}", steps)
     build = world.builds.get(target)
@@ -97,13 +97,13 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
         hop = execchain.follow(world.fs, invocation, cwd, world.builds, steps)
         if isinstance(hop, execchain.Stopped):
             if hop.binary == target:
-                steps.append(Step(R_NOT_INTERPRETER, f"{target!r}"))
+                steps.append(Step(R_NOT_INTERPRETER, f"{repr(target)}"))
             return _failed(invocation, hop.status, hop.kind, hop.message, steps)
         final = predict(world, hop.invocation, behaviour=behaviour, check_stdlib=check_stdlib)
         return replace(final, invocation=invocation,
                        warnings=(*hop.warnings, *final.warnings),
                        trace=final.trace._replace(steps=(*steps, *final.trace.steps)))
-    steps.append(Step(R_EXEC, f"{invocation.program!r} -> {target!r} (CPython "
+    steps.append(Step(R_EXEC, f"{repr(invocation.program)} -> {repr(target)} (CPython "
                       f"{build.version_text})"))
     try:
         row = behaviour or _ROWS.get(build.version) or _row_for(build.version)
@@ -147,7 +147,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
             error=Failure(failure.kind, failure.message),
             trace=_trace(steps, partial), version=version)
     if check_stdlib and not _has_encodings(calc):
-        calc.step(R_STDLIB_MISSING, f"searched {calc.module_search_paths!r}")
+        calc.step(R_STDLIB_MISSING, f"searched {repr(calc.module_search_paths)}")
         return Outcome(
             status="startup-failed", invocation=invocation, warnings=tuple(calc.warnings),
             error=Failure("stdlib-not-found", "init_fs_encoding: failed to get the Python "
@@ -233,7 +233,7 @@ def _runner_shadowed(calc: Calc, path: tuple[str, ...]) -> str:
     if odd is None or odd[1] is None:
         return ""
     name, found = odd[0], odd[1]
-    calc.step(R_RUNPY_SHADOWED, f"{name} from {found.origin!r}")
+    calc.step(R_RUNPY_SHADOWED, f"{name} from {repr(found.origin)}")
     return f"-m would import {name} from {found.origin}, not the stdlib's copy"
 
 
@@ -251,11 +251,11 @@ def _module_missing(calc: Calc, path: tuple[str, ...], name: str) -> str:
     if found is None:
         report = f"No module named {name}"
     elif found.kind == "namespace" and imports.which(context, name + ".__main__").found is None:
-        report = (f"No module named {name}.__main__; {name!r} is a package and cannot be "
+        report = (f"No module named {name}.__main__; {repr(name)} is a package and cannot be "
                   "directly executed")
     else:
         return ""
-    calc.step(R_MODULE_MISSING, f"{report} (sys.path {list(path)!r})")
+    calc.step(R_MODULE_MISSING, f"{report} (sys.path {repr(list(path))})")
     return report
 
 

@@ -41,20 +41,20 @@ def check(calc: Calc) -> None:
     try:
         lines = calc.readlines(txt)
     except h.TooLarge:
-        raise getpath_error(calc, f"MemoryError: {txt!r} is 32 KiB or larger")
+        raise getpath_error(calc, f"MemoryError: {repr(txt)} is 32 KiB or larger")
     if isinstance(lines, Errno):  # getpath.py's except clause
         if exception_name(lines) not in ("FileNotFoundError", "PermissionError"):
-            raise getpath_error(calc, f"{exception_name(lines)} reading {txt!r}")
+            raise getpath_error(calc, f"{exception_name(lines)} reading {repr(txt)}")
         if calc.isfile(h.joinpath(directory, BUILD_LANDMARK)):
             calc.build_prefix = h.joinpath(directory, vpath)
-            calc.step(R_BUILD_LANDMARK, f"in {directory!r}")
+            calc.step(R_BUILD_LANDMARK, f"in {repr(directory)}")
     else:
         if lines:
             calc.platstdlib_dir = h.joinpath(directory, lines[0])
         else:
             calc.platstdlib_dir = directory
         calc.build_prefix = h.joinpath(directory, vpath)
-        calc.step(R_BUILD_TXT, f"{txt!r}: extension modules in {calc.platstdlib_dir!r}")
+        calc.step(R_BUILD_TXT, f"{repr(txt)}: extension modules in {repr(calc.platstdlib_dir)}")
     if not calc.build_prefix:
         return
     stdlib_prefix = calc.search_up(calc.build_prefix, "Lib/os.py")
@@ -63,4 +63,4 @@ def check(calc: Calc) -> None:
         calc.prefix = stdlib_prefix
     if not calc.exec_prefix:
         calc.exec_prefix = calc.build_prefix
-    calc.step(R_BUILD_STDLIB, f"stdlib {calc.stdlib_dir!r}")
+    calc.step(R_BUILD_STDLIB, f"stdlib {repr(calc.stdlib_dir)}")

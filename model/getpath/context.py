@@ -317,9 +317,9 @@ class Calc:
         try:
             path.encode("utf-8")
         except UnicodeEncodeError:
-            self.step(R_HELPER_UTF8, f"{helper}({path!r})", versioned=True)
+            self.step(R_HELPER_UTF8, f"{helper}({repr(path)})", versioned=True)
             raise StartupFailed("getpath-error", "error evaluating path: "
-                                f"{helper}() cannot encode {path!r} to UTF-8") from None
+                                f"{helper}() cannot encode {repr(path)} to UTF-8") from None
 
     def abspath(self, path: str) -> str:
         return h.abspath(path, self.cwd)

@@ -22,7 +22,7 @@ def home(calc: Calc) -> None:
     if value is None:
         return
     if not calc.inputs.config.use_environment:
-        calc.step(R_HOME_IGNORED, f"PYTHONHOME={value!r} ignored")
+        calc.step(R_HOME_IGNORED, f"PYTHONHOME={repr(value)} ignored")
         return
     calc.home = value
-    calc.step(R_HOME_ENV, f"home = {value!r}")
+    calc.step(R_HOME_ENV, f"home = {repr(value)}")

@@ -35,12 +35,12 @@ def detect(calc: Calc) -> None:
         try:
             lines = calc.readlines(path)
         except h.TooLarge:
-            raise getpath_error(calc, f"MemoryError: {path!r} is 32 KiB or larger")
+            raise getpath_error(calc, f"MemoryError: {repr(path)} is 32 KiB or larger")
         if isinstance(lines, Errno):  # getpath.py: 'except OSError: pass'
             continue
         calc.pth = lines
         calc.pth_dir = calc.dirname(path)
-        calc.step(R_PTH_FOUND, f"{path!r} ({len(lines)} lines)", versioned=True)
+        calc.step(R_PTH_FOUND, f"{repr(path)} ({len(lines)} lines)", versioned=True)
         break
     if calc.pth_dir:
         calc.use_environment = False

@@ -77,7 +77,7 @@ def build(calc: Calc) -> None:
         paths.append(calc.stdlib_dir)
     if calc.platstdlib_dir:
         paths.append(calc.platstdlib_dir)
-    calc.step(R_STDLIB_ENTRY, f"{calc.stdlib_dir!r}, {calc.platstdlib_dir!r}")
+    calc.step(R_STDLIB_ENTRY, f"{repr(calc.stdlib_dir)}, {repr(calc.platstdlib_dir)}")
     calc.module_search_paths = paths
     if calc.build_prefix:
         _reset_build_prefixes(calc)
@@ -91,7 +91,7 @@ def _reset_build_prefixes(calc: Calc) -> None:
     else:
         calc.prefix = build.prefix
         calc.exec_prefix = build.exec_prefix or calc.prefix
-    calc.step(R_BUILD_RESET, f"prefix {build.prefix!r}, exec_prefix {build.exec_prefix!r}")
+    calc.step(R_BUILD_RESET, f"prefix {repr(build.prefix)}, exec_prefix {repr(build.exec_prefix)}")
 
 
 # -- 3.8-3.10: Modules/getpath.c -------------------------------------------------------------
@@ -115,7 +115,7 @@ def build_c(calc: Calc) -> None:
     calc.step(R_ZIP_ENTRY, calc.zip_path, versioned=True)
     parts.append(_with_macro_entries(stdlib, build.pythonpath))
     parts.append(calc.exec_prefix or "")
-    calc.step(R_STDLIB_ENTRY, f"{stdlib!r}, {calc.exec_prefix!r}")
+    calc.step(R_STDLIB_ENTRY, f"{repr(stdlib)}, {repr(calc.exec_prefix)}")
     calc.module_search_paths = ":".join(parts).split(":")
 
 
@@ -148,7 +148,7 @@ def path0(calc: Calc) -> str | None:
         if isinstance(resolved, kernel.Errno):
             resolved = h.abspath(line.target, calc.cwd)
         directory = h.dirname(resolved) or "/"
-        calc.step(R_PATH0_SCRIPT, f"{line.target!r} -> {directory!r}")
+        calc.step(R_PATH0_SCRIPT, f"{repr(line.target)} -> {repr(directory)}")
         return directory
     calc.step(R_PATH0_C, "''")
     return ""
