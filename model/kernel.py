@@ -252,8 +252,15 @@ class Resolver:
             # follow links until its limit, so the answer is ELOOP.
             return _tuple_new(Lookup, (None, None, Errno.ELOOP, _NO_LINKS))
         if found is None:
+            entries = self._entries
+            known = entries.get(text) if entries is not None else None
             if text == "/":
                 found = _tuple_new(Lookup, ("/", _DIR, None, _NO_LINKS))
+            elif (known is not None and known.kind == "dir" and text[0] == "/"
+                    and "//" not in text and "/." not in text and text[-1] != "/"):
+                # A layout's directory named physically is its own resolution (as in
+                # lookup): no walk down its prefixes.
+                found = _tuple_new(Lookup, (text, known, None, _NO_LINKS))
             else:
                 self._dirs[key] = _IN_PROGRESS
                 found = self._lookup(text, base, True, _NO_LINKS)
