@@ -102,7 +102,8 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
         final = predict(world, hop.invocation, behaviour=behaviour, check_stdlib=check_stdlib)
         return replace(final, invocation=invocation,
                        warnings=(*hop.warnings, *final.warnings),
-                       trace=final.trace._replace(steps=(*steps, *final.trace.steps)))
+                       trace=final.trace._replace(
+                           step_rows=(*steps, *final.trace.step_rows)))
     steps.append(Step(R_EXEC, f"{repr(invocation.program)} -> {repr(target)} (CPython "
                       f"{build.version_text})"))
     try:

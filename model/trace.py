@@ -54,16 +54,37 @@ class Probe(NamedTuple):
     """Links the kernel followed to answer, as (physical link path, target)."""
 
 
+ProbeRow = tuple[str, str, str, tuple[tuple[str, str], ...]]
+"""A probe as recorded: (helper, path, result, links), the fields of :class:`Probe`."""
+
+
+StepRow = tuple[str, str, str, tuple[tuple[str, str], ...]]
+"""A step as recorded: (rule, detail, row, values), the fields of :class:`Step` (a Step is
+one too)."""
+
+
 class Trace(NamedTuple):
-    steps: tuple[Step, ...] = ()
-    probes: tuple[Probe, ...] = ()
+    step_rows: tuple[StepRow, ...] = ()
+    """The steps as recorded, read through :attr:`steps` (plain tuples, as the probes)."""
+    probe_rows: tuple[ProbeRow, ...] = ()
+    """The probes as plain tuples, read through :attr:`probes`: a prediction records a few
+    dozen, and a plain tuple is what the compiled build makes cheaply (a tuple subclass is
+    made through tuple.__new__, several times the cost)."""
     asked: tuple[str, ...] = ()
     """Behaviour-table fields consulted, sorted."""
     row: str = ""
     """The behaviour-table row used."""
 
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(Step._make(row) for row in self.step_rows)
+
+    @property
+    def probes(self) -> tuple[Probe, ...]:
+        return tuple(Probe._make(row) for row in self.probe_rows)
+
     def rules(self) -> tuple[str, ...]:
-        return tuple(step.rule for step in self.steps)
+        return tuple(row[0] for row in self.step_rows)
 
 
 RULES: dict[str, Rule] = {}

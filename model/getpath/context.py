@@ -2,7 +2,7 @@
 
 ``Inputs`` is what getpath is given (frozen); ``Calc`` holds getpath's own variables, named
 as in Modules/getpath.py (and getpath.c for 3.8-3.10), while the stages run.  Every helper
-call records a :class:`~prefixlab.model.trace.Probe`, every decision a
+call records a probe (a :class:`~prefixlab.model.trace.Probe` row), every decision a
 :class:`~prefixlab.model.trace.Step`.
 """
 
@@ -17,7 +17,7 @@ from prefixlab.model import kernel
 from prefixlab.model.build import Behaviour, BuildConstants
 from prefixlab.model.cmdline import CommandLine, StartupConfig
 from prefixlab.model.fs import Entry, FsView
-from prefixlab.model.trace import Probe, Step, rule
+from prefixlab.model.trace import ProbeRow, StepRow, rule
 
 
 _tuple_new: Final = tuple.__new__
@@ -119,8 +119,8 @@ class Calc:
     exec_prefix_found: int = 0
     zip_path: str = ""
     warnings: list[str] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-    probes: list[Probe] = field(default_factory=list)
+    steps: list[StepRow] = field(default_factory=list)
+    probes: list[ProbeRow] = field(default_factory=list)
     searched: list[str] = field(default_factory=list)
     """The directories the last search_up tested, nearest first (for the trace)."""
     asked: set[str] = field(default_factory=set)
@@ -167,8 +167,8 @@ class Calc:
                  exec_prefix_found: int = 0,
                  zip_path: str = "",
                  warnings: list[str] = _FRESH_LIST,
-                 steps: list[Step] = _FRESH_LIST,
-                 probes: list[Probe] = _FRESH_LIST,
+                 steps: list[StepRow] = _FRESH_LIST,
+                 probes: list[ProbeRow] = _FRESH_LIST,
                  searched: list[str] = _FRESH_LIST,
                  asked: set[str] = _FRESH_SET,
                  resolver: kernel.Resolver | None = None,
@@ -219,11 +219,9 @@ class Calc:
 
     # -- recording ---------------------------------------------------------------------------
     def step(self, rule: str, detail: str, *, versioned: bool = False, **values: str) -> None:
-        # tuple.__new__ builds the same NamedTuple without its Python-level __new__ (made a
-        # dozen times per prediction, it showed in the benchmark).
+        # A plain tuple, read as a Step through Trace.steps (model/trace.py: StepRow).
         row = self.inputs.row.name if versioned else ""
-        self.steps.append(_tuple_new(Step, (rule, detail, row,
-                                            tuple(values.items()) if values else ())))
+        self.steps.append((rule, detail, row, tuple(values.items()) if values else ()))
 
     def ask(self, name: str) -> Any:
         """A behaviour of this interpreter's version, from its row of the table (recorded, so
@@ -251,7 +249,7 @@ class Calc:
         entry = found.entry
         # An Errno is a str: its name stands as the probe's result without an enum lookup.
         kind = entry.kind if entry is not None else (found.error or "")
-        self.probes.append(_tuple_new(Probe, (helper, path, kind, found.links)))
+        self.probes.append((helper, path, kind, found.links))
         return entry
 
     def isfile(self, path: str) -> bool:
@@ -276,13 +274,13 @@ class Calc:
             h.read_lines(self._sys, path))
         # An Errno is a str: its name stands as the probe's result.
         result = lines if isinstance(lines, str) else f"{len(lines)} lines"
-        self.probes.append(_tuple_new(Probe, ("readlines", path, result, ())))
+        self.probes.append(("readlines", path, result, ()))
         return lines
 
     def read_bytes(self, path: str) -> bytes | kernel.Errno:
         data = self.syscalls.read_file(path)
         result = data.value if isinstance(data, kernel.Errno) else f"{len(data)} bytes"
-        self.probes.append(_tuple_new(Probe, ("open", path, result, ())))
+        self.probes.append(("open", path, result, ()))
         return data
 
     def realpath(self, path: str) -> str:
@@ -290,9 +288,9 @@ class Calc:
         try:
             resolved = h.follow_final_links(self.syscalls, path, self.ask("link_limit"))
         except h.LinkLimit:
-            self.probes.append(Probe("realpath", path, "maximum number of symbolic links"))
+            self.probes.append(("realpath", path, "maximum number of symbolic links", ()))
             raise
-        self.probes.append(_tuple_new(Probe, ("realpath", path, resolved, ())))
+        self.probes.append(("realpath", path, resolved, ()))
         return resolved
 
     # joinpath is pure: the stages call cpython_helpers.joinpath directly (a staticmethod in
