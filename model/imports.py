@@ -279,18 +279,24 @@ def _resolve(context: ImportContext, name: str, frozen_on: bool, steps: list[Ste
 # -- -X frozen_modules -------------------------------------------------------------------------
 def _frozen_modules_on(context: ImportContext, steps: list[Step]) -> bool | None:
     """config->use_frozen_modules (None: a bad value, the interpreter does not start)."""
-    row = context.row
+    return _frozen_setting(context.row, context.build, context.env, context.use_environment,
+                           context.xoptions, steps)
+
+
+def _frozen_setting(row: Behaviour, build: BuildConstants, environ: Mapping[str, str],
+                    use_environment: bool, xoptions: tuple[str, ...],
+                    steps: list[Step]) -> bool | None:
     if not row.frozen_stdlib:
         return True  # 3.8-3.10: only the always-used bootstrap and test modules are frozen
-    value = not context.build.debug
-    env = context.env.get("PYTHON_FROZEN_MODULES") if (
-        row.frozen_modules_env and context.use_environment) else None
+    value = not build.debug
+    env = environ.get("PYTHON_FROZEN_MODULES") if (
+        row.frozen_modules_env and use_environment) else None
     if env:  # config_get_env: an empty value is unset
         if env not in ("on", "off"):
             steps.append(Step(R_BAD_OPTION, f"PYTHON_FROZEN_MODULES={repr(env)}", row.name))
             return None
         value = env == "on"
-    option = _xoption(context.xoptions, "frozen_modules")
+    option = _xoption(xoptions, "frozen_modules")
     if option is not None:
         if option not in ("on", "off", ""):  # '-X frozen_modules' alone means on
             steps.append(Step(R_BAD_OPTION, f"-X frozen_modules={option}", row.name))
@@ -577,14 +583,32 @@ def finders_not_modelled(outcome: Outcome) -> tuple[CodeNotRun, ...]:
 def context_of(calc: Calc, path: Sequence[str]) -> ImportContext:
     """The import context of a start being computed, searching ``path``."""
     inputs = calc.inputs
-    resolver = calc.syscalls
-    key = ("xoptions", inputs.argv)
-    options = resolver.memo.get(key)
-    if options is None:
-        options = resolver.memo[key] = xoptions(inputs.argv[1:])
     return ImportContext(inputs.fs, inputs.build, inputs.row, tuple(path), calc.cwd,
-                         calc.stdlib_dir, options,  # type: ignore[arg-type]  # stored above
-                         inputs.env, inputs.config.use_environment, resolver=resolver)
+                         calc.stdlib_dir, _xoptions_of(calc), inputs.env,
+                         inputs.config.use_environment, resolver=calc.syscalls)
+
+
+def _xoptions_of(calc: Calc) -> tuple[str, ...]:
+    """The start's -X options, parsed once per prediction."""
+    memo = calc.syscalls.memo
+    key = ("xoptions", calc.inputs.argv)
+    options = memo.get(key)
+    if options is None:
+        options = memo[key] = xoptions(calc.inputs.argv[1:])
+    return options  # type: ignore[return-value]  # what was stored under this key
+
+
+def builds_own(calc: Calc, names: Sequence[str]) -> bool:
+    """Is each of ``names`` built in, or frozen with frozen modules in use, in the start being
+    computed?  Then import takes none of them from sys.path, and not_from_stdlib would say
+    None without a look at it (site asks this for the modules it imports, at every start)."""
+    builtin, frozen, _ = _meta_index(calc.inputs.build)
+    for name in names:
+        if name not in builtin and name not in frozen:
+            return False
+    inputs = calc.inputs
+    return _frozen_setting(inputs.row, inputs.build, inputs.env, inputs.config.use_environment,
+                           _xoptions_of(calc), []) is True
 
 
 def not_from_stdlib(context: ImportContext, names: Iterable[str], *,

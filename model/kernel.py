@@ -97,37 +97,48 @@ class Resolver:
             # checks both), so a path found there is its own resolution: no need to look for
             # '//' or '.' components first (a dot-directory such as '.venv' then needs no walk).
             entry = entries.get(path)
-            if entry is not None and (not follow or entry.kind != "link"):
-                return _tuple_new(Lookup, (path, entry, None, _NO_LINKS))
-        if path[0] == "/" and "//" not in path and "/." not in path and path[-1] != "/":
-            if entries is not None:  # a Layout: no need to walk a physical path's prefixes
-                if entry is None:
-                    # Most missing paths are in an existing directory: its parent says so.
-                    cut = path.rfind("/")
-                    above = entries.get(path[:cut]) if cut > 0 else _DIR
-                    if above is None:
-                        missing = self._missing_in(entries, path)
-                        if missing is not None:
-                            return missing
-                    elif above.kind == "dir":
-                        return _MISSING
-                    elif above.kind != "link":
-                        return _NOT_A_DIR
-            else:
-                found = self._plain(path, follow)
-                if found is not None:
-                    return found
+            if entry is not None:
+                if not follow or entry.kind != "link":
+                    return _tuple_new(Lookup, (path, entry, None, _NO_LINKS))
+            elif path[0] == "/":
+                missing = self._missing_from_layout(entries, path)
+                if missing is not None:
+                    return missing
+        elif path[0] == "/" and "//" not in path and "/." not in path and path[-1] != "/":
+            found = self._plain(path, follow)
+            if found is not None:
+                return found
         return self._lookup(path, self.cwd, follow, _NO_LINKS)
 
-    def _missing_in(self, entries: dict[str, Entry], path: str) -> Lookup | None:
-        """A physical path a layout lacks: its deepest existing ancestor tells why (a
-        directory: ENOENT, a file: ENOTDIR, a link: None, resolve it the long way)."""
-        missing = self._missing
+    def _missing_from_layout(self, entries: dict[str, Entry], path: str) -> Lookup | None:
+        """An absolute path a layout lacks: the answer without a walk when its parent tells
+        (None: resolve it the long way)."""
         cut = path.rfind("/")
+        head = path[:cut]
+        if 0 < cut < len(path) - 1 and path[cut + 1] != ".":
+            # A plain last name: a parent the layout holds is physical, so it says at once
+            # (most missing paths are in an existing directory).
+            above = entries.get(head)
+            if above is not None:
+                kind = above.kind
+                if kind == "dir":
+                    return _MISSING
+                return None if kind == "link" else _NOT_A_DIR
+        if cut < 0 or "//" in path or "/." in path or path[-1] == "/":
+            return None
+        if cut == 0:
+            return _MISSING  # a missing name in the root directory
+        return self._missing_in(entries, path, cut, head)
+
+    def _missing_in(self, entries: dict[str, Entry], path: str, cut: int,
+                    head: str) -> Lookup | None:
+        """A physical path a layout lacks: its deepest existing ancestor tells why (a
+        directory: ENOENT, a file: ENOTDIR, a link: None, resolve it the long way).
+        ``head`` is ``path[:cut]``, its parent, as already looked up (its hash is kept)."""
+        missing = self._missing
         absent: list[str] = []  # ancestors found missing on the way up
         answer: Lookup | None = _MISSING
         while cut > 0:
-            head = path[:cut]
             above = entries.get(head)
             if above is not None:
                 kind = above.kind
@@ -142,6 +153,7 @@ class Resolver:
                 break
             absent.append(head)
             cut = path.rfind("/", 0, cut)
+            head = path[:cut]
         for head in absent:
             missing[head] = answer
         return answer
@@ -219,6 +231,7 @@ class Resolver:
                 break
             absent.append(head)
             cut = path.rfind("/", 0, cut)
+            head = path[:cut]
         for head in absent:
             missing[head] = answer
         return answer

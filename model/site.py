@@ -246,8 +246,10 @@ def _check_site_modules(calc: Calc) -> None:
         # Constants made by hand (no learned frozen list): the standard set frozen from 3.11
         # (Tools/build/freeze_modules.py) holds every module site imports.
         return
-    context = imports.context_of(calc, calc.module_search_paths)
-    odd = imports.not_from_stdlib(context, calc.ask("site_imports"))
+    names = calc.ask("site_imports")
+    if imports.builds_own(calc, names):
+        return
+    odd = imports.not_from_stdlib(imports.context_of(calc, calc.module_search_paths), names)
     if odd is None:
         return
     name, found = odd
