@@ -508,8 +508,9 @@ def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
         for suffix in (".py", ".pyc"):
             if calc.syscalls.lookup(package + suffix).entry is not None:
                 return package + suffix
+    stem = module + "."
     for name in ordered:
-        if name.startswith(module + ".") and name.endswith(".so"):
+        if name.startswith(stem) and name.endswith(".so"):
             return posix_join(entry, name)
     for suffix in (".py", ".pyc"):
         if module + suffix in names:
@@ -524,8 +525,8 @@ def _listing(calc: Calc, directory: str) -> tuple[frozenset[str], tuple[str, ...
     memo = calc.syscalls.memo
     known = memo.get(key)
     if known is None:
-        names = set(_listdir(calc, directory) or ())
-        known = memo[key] = (frozenset(names), tuple(sorted(names)))
+        names = _listdir(calc, directory) or ()  # sorted and distinct (FsView.children)
+        known = memo[key] = (frozenset(names), names)
     return known  # type: ignore[return-value]  # what was stored under this key
 
 
