@@ -248,7 +248,8 @@ def model_getpath(case: FrozenCase) -> GetpathResult:
         "home": calc.home,
         "is_python_build": bool(calc.build_prefix),
     }
-    return GetpathResult(fields, tuple(calc.warnings), None, tuple(rule for rule, *_ in calc.steps))
+    return GetpathResult(fields, tuple(calc.warnings), None,
+                         tuple(rule for rule, *_ in calc.steps))
 
 
 def differences(model: GetpathResult, frozen: GetpathResult) -> tuple[str, ...]:

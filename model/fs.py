@@ -138,7 +138,8 @@ class Layout:
         if parent != "/" and parent not in self._children:
             existing = self._nodes.get(parent)
             if existing is not None:
-                raise LayoutError(f"{repr(path)}: its parent is a {_entry_of(existing).kind}, not a dir")
+                raise LayoutError(f"{repr(path)}: its parent is a "
+                                  f"{_entry_of(existing).kind}, not a dir")
             self._add(parent, Dir())
         old = self._nodes.get(path)
         if old is not None and (isinstance(old, Dir) != isinstance(node, Dir)):

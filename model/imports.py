@@ -376,8 +376,9 @@ def _search_path(context: ImportContext, name: str, tail: str, search: Sequence[
                     shadowed.append(candidate)
             elif found is None:
                 found = candidate
-                steps.append(Step(R_FOUND, f"{repr(name)}: {candidate.kind} {repr(candidate.origin)} "
-                                  f"(entry {repr(entry)})", values=(("origin", str(candidate.origin)),)))
+                steps.append(Step(R_FOUND, f"{repr(name)}: {candidate.kind} "
+                                  f"{repr(candidate.origin)} (entry {repr(entry)})",
+                                  values=(("origin", str(candidate.origin)),)))
             else:
                 shadowed.append(candidate)
                 steps.append(Step(R_SHADOWED, f"{candidate.kind} {repr(candidate.origin)}"))

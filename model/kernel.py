@@ -111,8 +111,8 @@ class Resolver:
         return self._lookup(path, self.cwd, follow, _NO_LINKS)
 
     def _missing_from_layout(self, entries: dict[str, Entry], path: str) -> Lookup | None:
-        """An absolute path a layout lacks: the answer without a walk when its parent tells
-        (None: resolve it the long way)."""
+        """An absolute path (it starts with '/') a layout lacks: the answer without a walk
+        when its ancestors tell (None: resolve it the long way)."""
         cut = path.rfind("/")
         head = path[:cut]
         if 0 < cut < len(path) - 1 and path[cut + 1] != ".":
@@ -124,7 +124,7 @@ class Resolver:
                 if kind == "dir":
                     return _MISSING
                 return None if kind == "link" else _NOT_A_DIR
-        if cut < 0 or "//" in path or "/." in path or path[-1] == "/":
+        if "//" in path or "/." in path or path[-1] == "/":
             return None
         if cut == 0:
             return _MISSING  # a missing name in the root directory
@@ -231,7 +231,6 @@ class Resolver:
                 break
             absent.append(head)
             cut = path.rfind("/", 0, cut)
-            head = path[:cut]
         for head in absent:
             missing[head] = answer
         return answer
@@ -269,10 +268,9 @@ class Resolver:
             known = entries.get(text) if entries is not None else None
             if text == "/":
                 found = _tuple_new(Lookup, ("/", _DIR, None, _NO_LINKS))
-            elif (known is not None and known.kind == "dir" and text[0] == "/"
-                    and "//" not in text and "/." not in text and text[-1] != "/"):
-                # A layout's directory named physically is its own resolution (as in
-                # lookup): no walk down its prefixes.
+            elif known is not None and known.kind == "dir":
+                # A layout's keys are physical paths: a directory found there is its own
+                # resolution (as in lookup), with no walk down its prefixes.
                 found = _tuple_new(Lookup, (text, known, None, _NO_LINKS))
             else:
                 self._dirs[key] = _IN_PROGRESS

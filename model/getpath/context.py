@@ -20,8 +20,6 @@ from prefixlab.model.fs import Entry, FsView
 from prefixlab.model.trace import ProbeRow, StepRow, rule
 
 
-_tuple_new: Final = tuple.__new__
-
 R_HELPER_UTF8 = rule(
     "getpath.helper-utf8", "getpath",
     "getpath's dirname()/basename() encode their argument to UTF-8 (strict); a path holding "

@@ -72,7 +72,8 @@ def executable(calc: Calc) -> None:
     if "/" in name:
         calc.executable = calc.abspath(name)
         calc.step(R_EXE_ABSPATH, f"{repr(name)} -> {repr(calc.executable)} (normalised, then "
-                  f"joined to the cwd {repr(calc.cwd)})", versioned=True, executable=calc.executable)
+                  f"joined to the cwd {repr(calc.cwd)})", versioned=True,
+                  executable=calc.executable)
     else:
         env_path = calc.inputs.env.get("PATH")
         if env_path:
@@ -80,8 +81,9 @@ def executable(calc: Calc) -> None:
                 candidate = h.joinpath(entry, name)
                 if calc.isxfile(candidate):
                     calc.executable = candidate
-                    calc.step(R_EXE_PATH_SEARCH, f"PATH entry {repr(entry)} holds {repr(candidate)}; "
-                              "it is kept as joined, not made absolute", versioned=True,
+                    calc.step(R_EXE_PATH_SEARCH, f"PATH entry {repr(entry)} holds "
+                              f"{repr(candidate)}; it is kept as joined, not made absolute",
+                              versioned=True,
                               entry=entry, executable=candidate)
                     break
     if not calc.executable:
@@ -120,7 +122,8 @@ def calculate_program(calc: Calc) -> None:
                 candidate = h.joinpath2(entry, name)
                 if calc.isxfile(candidate):
                     found = candidate
-                    calc.step(R_EXE_PATH_SEARCH, f"PATH entry {repr(entry)} holds {repr(candidate)}",
+                    calc.step(R_EXE_PATH_SEARCH,
+                              f"PATH entry {repr(entry)} holds {repr(candidate)}",
                               versioned=True)
                     break
     if found and not found.startswith("/"):

@@ -175,7 +175,8 @@ def _exec_prefix(calc: Calc, dynload: str) -> None:
     if not calc.exec_prefix and calc.executable_dir:
         calc.exec_prefix = calc.search_up(calc.executable_dir, dynload, test="isdir")
         if calc.exec_prefix:
-            calc.step(R_EXEC_LANDMARK, f"from {repr(calc.executable_dir)}: {repr(calc.exec_prefix)}",
+            calc.step(R_EXEC_LANDMARK,
+                      f"from {repr(calc.executable_dir)}: {repr(calc.exec_prefix)}",
                       start=calc.executable_dir, exec_prefix=calc.exec_prefix)
     if not calc.exec_prefix and build.exec_prefix:
         calc.exec_prefix = build.exec_prefix
