@@ -26,7 +26,7 @@ from prefixlab.model import (bashwords, binarywrapper, envsplit, kernel, makewra
 from prefixlab.model.build import BuildConstants
 from prefixlab.model.fs import FsView
 from prefixlab.model.invocation import DEFAULT_EXEC_PATH, Invocation
-from prefixlab.model.trace import Step, rule
+from prefixlab.model.trace import Step, StepRow, rule
 
 MAX_HOPS = 16
 """User-space hops (wrappers, env, pyenv) before the model gives up on a cycle."""
@@ -150,7 +150,7 @@ def _unmodelled(kind: str, message: str, binary: str | None = None) -> _Stop:
 
 
 def follow(fs: FsView, invocation: Invocation, cwd: str,
-           builds: Mapping[str, BuildConstants], steps: list[Step]) -> Arrived | Stopped:
+           builds: Mapping[str, BuildConstants], steps: list[StepRow]) -> Arrived | Stopped:
     """Follow ``invocation`` (program looked up as execvp does) to the interpreter it starts.
 
     ``cwd`` is the physical working directory; steps are appended to ``steps``.
@@ -211,7 +211,7 @@ def search(resolver: kernel.Resolver, program: str, path_var: str | None) -> tup
 
 
 def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
-            steps: list[Step]) -> Arrived | _Process:
+            steps: list[StepRow]) -> Arrived | _Process:
     resolver = kernel.Resolver(fs, proc.cwd)
     if proc.search:
         filename, physical = search(resolver, proc.program, proc.env.get("PATH"))
@@ -249,7 +249,7 @@ def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
 
 def _binary(fs: FsView, resolver: kernel.Resolver, proc: _Process, filename: str,
             physical: str, argv: tuple[str, ...], data: bytes,
-            steps: list[Step]) -> _Process:
+            steps: list[StepRow]) -> _Process:
     """A binary that is not a known CPython: a wrapper, env, bash, or not modelled."""
     name = physical.rpartition("/")[2]
     if data[:4] == _ELF:
@@ -279,7 +279,7 @@ def _binary(fs: FsView, resolver: kernel.Resolver, proc: _Process, filename: str
 
 # -- env -----------------------------------------------------------------------------------------
 def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
-             steps: list[Step]) -> _Process:
+             steps: list[StepRow]) -> _Process:
     """GNU env: options (getopt, stopping at the first operand), then -i, the -u names and
     the NAME=VALUE operands, in that order, then execvp of the command."""
     original = proc.env
@@ -339,7 +339,7 @@ def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
 
 # -- bash ----------------------------------------------------------------------------------------
 def _run_bash(fs: FsView, resolver: kernel.Resolver, proc: _Process,
-              argv: tuple[str, ...], steps: list[Step]) -> _Process:
+              argv: tuple[str, ...], steps: list[StepRow]) -> _Process:
     args = list(argv[1:])
     nounset = False
     while args and args[0] in ("-e", "-u", "-eu", "-ue", "--"):
@@ -391,7 +391,7 @@ def _bash_startup(resolver: kernel.Resolver, env: Mapping[str, str], cwd: str) -
 
 def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
                        env: dict[str, str], script: str, args: tuple[str, ...],
-                       steps: list[Step], nounset: bool) -> _Process:
+                       steps: list[StepRow], nounset: bool) -> _Process:
     wrapper = makewrapper.parse(text)
     if isinstance(wrapper, makewrapper.NotUnderstood):
         why = f" ({wrapper.why})" if wrapper.why else ""
@@ -526,7 +526,7 @@ def _files(fs: FsView, resolver: kernel.Resolver) -> pyenv.Files:
 
 def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Process,
               env: dict[str, str], script: str, args: tuple[str, ...],
-              steps: list[Step]) -> _Process:
+              steps: list[StepRow]) -> _Process:
     command = script.rpartition("/")[2]
     root = shim.root.rstrip("/") or shim.root
     found = executable(resolver, shim.pyenv)
@@ -602,7 +602,7 @@ def _pyenv_path(files: pyenv.Files, install: str, root: str, path: str) -> str:
 # -- makeBinaryWrapper ---------------------------------------------------------------------------
 def _run_binary_wrapper(resolver: kernel.Resolver, wrapper: binarywrapper.BinaryWrapper,
                         proc: _Process, argv: tuple[str, ...], physical: str,
-                        steps: list[Step]) -> _Process:
+                        steps: list[StepRow]) -> _Process:
     try:
         plan = binarywrapper.plan(wrapper)
     except bashwords.Unsupported as why:

@@ -183,7 +183,7 @@ def _sysconfig_is_stdlib(calc: Calc, path: tuple[str, ...]) -> bool:
     odd = imports.not_from_stdlib(imports.context_of(calc, path), names)
     if odd is not None:
         name, found = odd
-        calc.step(R_INSTALL_UNKNOWN, f"{name} from {repr(found.origin if found else 'nowhere')}")
+        calc.step(R_INSTALL_UNKNOWN, "{} from {!r}", name, found.origin if found else "nowhere")
         return False
     return True
 

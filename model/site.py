@@ -254,9 +254,9 @@ def _check_site_modules(calc: Calc) -> None:
         return
     name, found = odd
     if found is None:  # ModuleNotFoundError: importing site fails, and start-up with it
-        calc.step(R_SITE_MODULE_MISSING, f"{name}", versioned=True)
+        calc.step(R_SITE_MODULE_MISSING, "{}", name, versioned=True)
         raise StartupFailed("site-error", "init_import_site: Failed to import the site module")
-    calc.step(R_SITE_SHADOWED, f"{name} from {repr(found.origin)}", versioned=True)
+    calc.step(R_SITE_SHADOWED, "{} from {!r}", name, found.origin, versioned=True)
     raise NotModelled(f"site would import {name} from {found.origin}, not the stdlib's copy: "
                       "code the model does not run")
 
@@ -272,7 +272,7 @@ def removeduppaths(calc: Calc) -> None:
             seen.add(absolute)
             kept.append(absolute)
     if kept != calc.module_search_paths:
-        calc.step(R_SITE_PATHS, f"{repr(calc.module_search_paths)} -> {repr(kept)}")
+        calc.step(R_SITE_PATHS, "{!r} -> {!r}", calc.module_search_paths, kept)
     calc.module_search_paths = kept
 
 
@@ -286,17 +286,17 @@ def venv(run: SiteRun) -> None:
         if calc.isfile(candidate):
             break
     else:
-        calc.step(R_SITE_NO_VENV, f"looked in {repr(exe_dir)} and {repr(site_prefix)}")
+        calc.step(R_SITE_NO_VENV, "looked in {!r} and {!r}", exe_dir, site_prefix)
         return
     system_site = _system_site(calc, candidate)
     if calc.ask("site_sets_venv_prefix"):
         calc.base_prefix = calc.base_prefix or calc.prefix
         calc.base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
         calc.prefix = calc.exec_prefix = site_prefix
-        calc.step(R_SITE_VENV, f"{repr(candidate)}: sys.prefix = sys.exec_prefix = "
-                  f"{repr(site_prefix)}", versioned=True, prefix=site_prefix)
+        calc.step(R_SITE_VENV, "{!r}: sys.prefix = sys.exec_prefix = {!r}", candidate,
+                  site_prefix, versioned=True, prefix=site_prefix)
     else:
-        calc.step(R_SITE_VENV_FOUND, f"{repr(candidate)}", versioned=True)
+        calc.step(R_SITE_VENV_FOUND, "{!r}", candidate, versioned=True)
         _warn_unexpected_prefixes(calc, site_prefix)
     _add_site_packages(run, [calc.prefix or ""])
     if system_site == "true" and calc.ask("site_appends_base_prefixes"):
@@ -307,7 +307,7 @@ def venv(run: SiteRun) -> None:
     else:
         run.prefixes = [calc.prefix or ""]
         run.enable_user_site = False
-    calc.step(R_SITE_SYSTEM_SITE, f"include-system-site-packages = {repr(system_site)}",
+    calc.step(R_SITE_SYSTEM_SITE, "include-system-site-packages = {!r}", system_site,
               system_site=system_site)
 
 
@@ -353,12 +353,12 @@ def _check_enableusersite(run: SiteRun) -> bool | None:
 def _add_user_site(run: SiteRun) -> None:
     calc = run.calc
     if not run.enable_user_site:
-        calc.step(R_USER_SITE_OFF, f"ENABLE_USER_SITE = {repr(run.enable_user_site)}")
+        calc.step(R_USER_SITE_OFF, "ENABLE_USER_SITE = {!r}", run.enable_user_site)
         return
     base = sitepaths.user_base(run.env, run.account)
     user_site = sitepaths.user_site(base, calc.inputs.build, calc.inputs.row)
     present = calc.isdir(user_site)
-    calc.step(R_USER_SITE, f"{repr(user_site)} ({'a directory' if present else 'not a directory'})",
+    calc.step(R_USER_SITE, "{!r} ({})", user_site, 'a directory' if present else 'not a directory',
               user_site=user_site)
     if present:
         addsitedir(run, user_site)
@@ -371,7 +371,7 @@ def _add_site_packages(run: SiteRun, prefixes: list[str]) -> None:
         prefixes, calc.inputs.build, calc.inputs.row, _platlibdir(calc),
         in_venv=base_prefix != calc.prefix)
     present = [d for d in dirs if calc.isdir(d)]
-    calc.step(R_SITE_DIRS, f"{repr(dirs)}: present {repr(present)}")
+    calc.step(R_SITE_DIRS, "{!r}: present {!r}", dirs, present)
     for directory in present:
         addsitedir(run, directory)
 
@@ -389,7 +389,7 @@ def addsitedir(run: SiteRun, sitedir: str) -> bool:
     if sitedir not in run.known:
         calc.module_search_paths.append(sitedir)
         run.known.add(sitedir)
-        calc.step(R_SITEDIR, f"{repr(sitedir)} appended")
+        calc.step(R_SITEDIR, "{!r} appended", sitedir)
     names = _listdir(calc, sitedir)
     if names is None:
         return False
@@ -397,7 +397,7 @@ def addsitedir(run: SiteRun, sitedir: str) -> bool:
     if calc.ask("pth_skips_dot_names"):
         hidden = [name for name in pth if name.startswith(".")]
         if hidden:
-            calc.step(R_PTH_HIDDEN, f"{repr(hidden)} in {repr(sitedir)}", versioned=True)
+            calc.step(R_PTH_HIDDEN, "{!r} in {!r}", hidden, sitedir, versioned=True)
         pth = [name for name in pth if not name.startswith(".")]
     for name in sorted(pth):
         addpackage(run, sitedir, name)
@@ -424,14 +424,14 @@ def addpackage(run: SiteRun, sitedir: str, name: str) -> None:
     if lines.unknown_encoding:
         raise NotModelled(f"{fullname}: not ASCII, and the locale's encoding is not known")
     if lines.error:
-        calc.step(R_PTH_UNDECODABLE, f"{repr(fullname)}: {lines.error}", versioned=True)
+        calc.step(R_PTH_UNDECODABLE, "{!r}: {}", fullname, lines.error, versioned=True)
         raise StartupFailed("site-error", "init_import_site: Failed to import the site module")
     for number, line in enumerate(lines.lines, 1):
         if line.startswith("#") or line.strip() == "":
             continue
         if line.startswith(("import ", "import\t")):
             if _import_fails(run, line):
-                calc.step(R_PTH_IMPORT_FAILS, f"{fullname}:{number}: {repr(line.rstrip())}")
+                calc.step(R_PTH_IMPORT_FAILS, "{}:{}: {!r}", fullname, number, line.rstrip())
                 calc.warn(f"Error processing line {number:d} of {fullname}:")
                 calc.warn("Remainder of file ignored")
                 return
@@ -470,14 +470,14 @@ def _pth_path(run: SiteRun, sitedir: str, fullname: str, number: int, line: str)
     calc = run.calc
     directory = posix_abspath(sitepaths.posix_join(sitedir, line), calc.cwd)
     if directory in run.known:
-        calc.step(R_PTH_PATH, f"{fullname}:{number}: {repr(directory)} already on sys.path")
+        calc.step(R_PTH_PATH, "{}:{}: {!r} already on sys.path", fullname, number, directory)
         return
     if "\0" in directory or calc.syscalls.lookup(directory).entry is None:
-        calc.step(R_PTH_PATH, f"{fullname}:{number}: {repr(directory)} does not exist")
+        calc.step(R_PTH_PATH, "{}:{}: {!r} does not exist", fullname, number, directory)
         return
     calc.module_search_paths.append(directory)
     run.known.add(directory)
-    calc.step(R_PTH_PATH, f"{fullname}:{number}: {repr(directory)} appended", path=directory)
+    calc.step(R_PTH_PATH, "{}:{}: {!r} appended", fullname, number, directory, path=directory)
 
 
 def _customize(run: SiteRun, module: str) -> None:
@@ -492,12 +492,13 @@ def _customize(run: SiteRun, module: str) -> None:
                                       data if isinstance(data, bytes) else b"")
             run.not_run.append(code)
             if code.known_as == sitecode.NIX_SITECUSTOMIZE:
-                calc.step(R_CUSTOMIZE, f"{module} is {repr(found)}: nixpkgs' sitecustomize, "
-                          "whose effect is modelled")
+                calc.step(R_CUSTOMIZE,
+                          "{} is {!r}: nixpkgs' sitecustomize, whose effect is modelled",
+                          module, found)
                 _nix_sitecustomize(run)
             else:
-                calc.step(R_CUSTOMIZE, f"{module} is {repr(found)}: not run; it could change "
-                          "any field")
+                calc.step(R_CUSTOMIZE, "{} is {!r}: not run; it could change any field",
+                          module, found)
             return
 
 
@@ -543,20 +544,20 @@ def _nix_sitecustomize(run: SiteRun) -> None:
         known: set[str] | None = _init_pathinfo(calc)
         for directory in paths.split(":"):
             known = _addsitedir_with(run, directory, known)
-        calc.step(R_NIX_PATH, f"NIX_PYTHONPATH={repr(paths)}")
+        calc.step(R_NIX_PATH, "NIX_PYTHONPATH={!r}", paths)
     if (calc.base_prefix or calc.prefix) != calc.prefix:
-        calc.step(R_NIX_IN_VENV, f"sys.prefix {repr(calc.prefix)} is not sys.base_prefix")
+        calc.step(R_NIX_IN_VENV, "sys.prefix {!r} is not sys.base_prefix", calc.prefix)
         return
     executable = env.get("NIX_PYTHONEXECUTABLE")
     prefix = env.get("NIX_PYTHONPREFIX")
     if "PYTHONEXECUTABLE" not in env and executable is not None:
         calc.executable = calc.base_executable = executable
-        calc.step(R_NIX_EXECUTABLE, f"sys.executable = {repr(executable)}", executable=executable)
+        calc.step(R_NIX_EXECUTABLE, "sys.executable = {!r}", executable, executable=executable)
     if prefix is not None:
         calc.base_prefix = calc.base_prefix or calc.prefix
         calc.base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
         calc.prefix = calc.exec_prefix = prefix
-        calc.step(R_NIX_PREFIX, f"sys.prefix = sys.exec_prefix = {repr(prefix)}", prefix=prefix)
+        calc.step(R_NIX_PREFIX, "sys.prefix = sys.exec_prefix = {!r}", prefix, prefix=prefix)
 
 
 def _init_pathinfo(calc: Calc) -> set[str]:

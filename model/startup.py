@@ -18,7 +18,7 @@ from prefixlab.model.getpath.context import Calc, Inputs, StartupFailed
 from prefixlab.model.invocation import DEFAULT_EXEC_PATH, Invocation
 from prefixlab.model.outcome import Failure, Outcome, Status
 from prefixlab.model.sitecode import CodeNotRun
-from prefixlab.model.trace import Step, Trace, rule
+from prefixlab.model.trace import Step, StepRow, Trace, rule
 from prefixlab.model import execchain
 
 R_EXEC = rule(
@@ -77,7 +77,7 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
     ``check_stdlib`` false, a layout without an importable stdlib still gets getpath's answer
     (as CPython's test_getpath sees it) instead of a failed start.
     """
-    steps: list[Step] = []
+    steps: list[StepRow] = []
     resolver = kernel.Resolver(world.fs, "/")
     cwd = resolver.realpath(invocation.cwd)
     if isinstance(cwd, kernel.Errno):
@@ -104,8 +104,8 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
                        warnings=(*hop.warnings, *final.warnings),
                        trace=final.trace._replace(
                            step_rows=(*steps, *final.trace.step_rows)))
-    steps.append(Step(R_EXEC, f"{repr(invocation.program)} -> {repr(target)} (CPython "
-                      f"{build.version_text})"))
+    steps.append((R_EXEC, ("{!r} -> {!r} (CPython {})",
+                           (invocation.program, target, build.version_text)), "", ()))
     try:
         row = behaviour or _ROWS.get(build.version) or _row_for(build.version)
     except UnsupportedVersion as error:
@@ -124,7 +124,7 @@ def _row_for(version: tuple[int, int, int]) -> Behaviour:
 
 
 def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invocation, cwd: str,
-           steps: list[Step], check_stdlib: bool, resolver: kernel.Resolver,
+           steps: list[StepRow], check_stdlib: bool, resolver: kernel.Resolver,
            account: Account) -> Outcome:
     line = cmdline.parse(invocation.argv[1:], row)
     version = build.version_text
@@ -148,7 +148,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
             error=Failure(failure.kind, failure.message),
             trace=_trace(steps, partial), version=version)
     if check_stdlib and not _has_encodings(calc):
-        calc.step(R_STDLIB_MISSING, f"searched {repr(calc.module_search_paths)}")
+        calc.step(R_STDLIB_MISSING, "searched {!r}", calc.module_search_paths)
         return Outcome(
             status="startup-failed", invocation=invocation, warnings=tuple(calc.warnings),
             error=Failure("stdlib-not-found", "init_fs_encoding: failed to get the Python "
@@ -206,7 +206,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
         version=version, install=install)
 
 
-def _bad_frozen_modules(inputs: Inputs, steps: list[Step]) -> str:
+def _bad_frozen_modules(inputs: Inputs, steps: list[StepRow]) -> str:
     """config_init_import (3.11+): -X frozen_modules or PYTHON_FROZEN_MODULES (3.13+) with a
     value other than on/off is fatal before getpath runs ('' when the setting is fine)."""
     if not inputs.row.frozen_stdlib or ("PYTHON_FROZEN_MODULES" not in inputs.env and not any(
@@ -217,7 +217,10 @@ def _bad_frozen_modules(inputs: Inputs, steps: list[Step]) -> str:
     context = imports.ImportContext(
         inputs.fs, inputs.build, inputs.row, (), inputs.cwd, None,
         imports.xoptions(inputs.argv[1:]), inputs.env, inputs.config.use_environment)
-    if imports.frozen_modules_on(context, steps) is None:
+    judged: list[Step] = []
+    setting = imports.frozen_modules_on(context, judged)
+    steps.extend(judged)
+    if setting is None:
         return "bad value for frozen_modules (expected \"on\" or \"off\")"
     return ""
 
@@ -234,7 +237,7 @@ def _runner_shadowed(calc: Calc, path: tuple[str, ...]) -> str:
     if odd is None or odd[1] is None:
         return ""
     name, found = odd[0], odd[1]
-    calc.step(R_RUNPY_SHADOWED, f"{name} from {repr(found.origin)}")
+    calc.step(R_RUNPY_SHADOWED, "{} from {!r}", name, found.origin)
     return f"-m would import {name} from {found.origin}, not the stdlib's copy"
 
 
@@ -256,7 +259,7 @@ def _module_missing(calc: Calc, path: tuple[str, ...], name: str) -> str:
                   "directly executed")
     else:
         return ""
-    calc.step(R_MODULE_MISSING, f"{report} (sys.path {repr(list(path))})")
+    calc.step(R_MODULE_MISSING, "{} (sys.path {!r})", report, list(path))
     return report
 
 
@@ -295,7 +298,7 @@ def _has_encodings(calc: Calc) -> bool:
     return False
 
 
-def _trace(steps: list[Step], calc: Calc | None) -> Trace:
+def _trace(steps: list[StepRow], calc: Calc | None) -> Trace:
     if calc is None:
         return Trace(tuple(steps))
     # The command line and the choice of arrangement always consult the row as well.
@@ -305,6 +308,6 @@ def _trace(steps: list[Step], calc: Calc | None) -> Trace:
 
 
 def _failed(invocation: Invocation, status: Status, kind: str, message: str,
-            steps: list[Step], version: str | None = None) -> Outcome:
+            steps: list[StepRow], version: str | None = None) -> Outcome:
     return Outcome(status=status, invocation=invocation,
                    error=Failure(kind, message), trace=Trace(tuple(steps)), version=version)

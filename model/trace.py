@@ -4,9 +4,12 @@ The trace is prefixlab's only explanation format: ``explain`` renders it as pros
 it, the rule histogram counts it, and ``explain --graph`` draws the paths it probed.  Rules live
 in one registry so that every step can name its rule, its stage and the source it comes from.
 
-Step details are f-strings that spell ``repr(x)`` out instead of ``{x!r}``: the compiled build
-(bench/compiled.py, mypyc) builds an f-string natively only when no field has a conversion,
-and a prediction formats a score of details.
+A start-up step's detail is kept as a str.format template and its arguments (``calc.step(rule,
+"{!r} from {}", path, name)``) and formatted when the step is read: a prediction records a
+score of steps, most predictions are never explained, and the repr of a path list costs more
+than the decision it records.  Details formatted at once are f-strings that spell ``repr(x)``
+out instead of ``{x!r}``: the compiled build (bench/compiled.py, mypyc) builds an f-string
+natively only when no field has a conversion.
 """
 
 from __future__ import annotations
@@ -58,9 +61,22 @@ ProbeRow = tuple[str, str, str, tuple[tuple[str, str], ...]]
 """A probe as recorded: (helper, path, result, links), the fields of :class:`Probe`."""
 
 
-StepRow = tuple[str, str, str, tuple[tuple[str, str], ...]]
+Deferred = tuple[str, tuple[object, ...]]
+"""A detail not formatted yet: (template, arguments), read as ``template.format(*arguments)``.
+The arguments are values the step holds (lists are copied when recorded)."""
+
+
+StepRow = tuple[str, "str | Deferred", str, tuple[tuple[str, str], ...]]
 """A step as recorded: (rule, detail, row, values), the fields of :class:`Step` (a Step is
-one too)."""
+one too) but for a detail that may still be :data:`Deferred`.  Two traces compare equal when
+their rows do: the same template and arguments, or the same text."""
+
+
+def detail_text(detail: str | Deferred) -> str:
+    if isinstance(detail, str):
+        return detail
+    template, args = detail
+    return template.format(*args)
 
 
 class Trace(NamedTuple):
@@ -77,7 +93,8 @@ class Trace(NamedTuple):
 
     @property
     def steps(self) -> tuple[Step, ...]:
-        return tuple(Step._make(row) for row in self.step_rows)
+        return tuple(Step(rule, detail_text(detail), row, values)
+                     for rule, detail, row, values in self.step_rows)
 
     @property
     def probes(self) -> tuple[Probe, ...]:

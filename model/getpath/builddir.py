@@ -47,14 +47,14 @@ def check(calc: Calc) -> None:
             raise getpath_error(calc, f"{exception_name(lines)} reading {repr(txt)}")
         if calc.isfile(h.joinpath(directory, BUILD_LANDMARK)):
             calc.build_prefix = h.joinpath(directory, vpath)
-            calc.step(R_BUILD_LANDMARK, f"in {repr(directory)}")
+            calc.step(R_BUILD_LANDMARK, "in {!r}", directory)
     else:
         if lines:
             calc.platstdlib_dir = h.joinpath(directory, lines[0])
         else:
             calc.platstdlib_dir = directory
         calc.build_prefix = h.joinpath(directory, vpath)
-        calc.step(R_BUILD_TXT, f"{repr(txt)}: extension modules in {repr(calc.platstdlib_dir)}")
+        calc.step(R_BUILD_TXT, "{!r}: extension modules in {!r}", txt, calc.platstdlib_dir)
     if not calc.build_prefix:
         return
     stdlib_prefix = calc.search_up(calc.build_prefix, "Lib/os.py")
@@ -63,4 +63,4 @@ def check(calc: Calc) -> None:
         calc.prefix = stdlib_prefix
     if not calc.exec_prefix:
         calc.exec_prefix = calc.build_prefix
-    calc.step(R_BUILD_STDLIB, f"stdlib {repr(calc.stdlib_dir)}")
+    calc.step(R_BUILD_STDLIB, "stdlib {!r}", calc.stdlib_dir)

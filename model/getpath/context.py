@@ -17,7 +17,7 @@ from prefixlab.model import kernel
 from prefixlab.model.build import Behaviour, BuildConstants
 from prefixlab.model.cmdline import CommandLine, StartupConfig
 from prefixlab.model.fs import Entry, FsView
-from prefixlab.model.trace import ProbeRow, StepRow, rule
+from prefixlab.model.trace import Deferred, ProbeRow, StepRow, rule
 
 
 R_HELPER_UTF8 = rule(
@@ -216,10 +216,21 @@ class Calc:
         self._utf8_helpers = self.inputs.row.path_helpers_utf8_strict
 
     # -- recording ---------------------------------------------------------------------------
-    def step(self, rule: str, detail: str, *, versioned: bool = False, **values: str) -> None:
+    def step(self, rule: str, detail: str, *args: object, versioned: bool = False,
+             **values: str) -> None:
+        """Record a decision.  With ``args``, ``detail`` is a str.format template filled in
+        when the step is read (model/trace.py: Deferred), as logging keeps a message's
+        arguments: most predictions are never explained."""
         # A plain tuple, read as a Step through Trace.steps (model/trace.py: StepRow).
         row = self.inputs.row.name if versioned else ""
-        self.steps.append((rule, detail, row, tuple(values.items()) if values else ()))
+        text: str | Deferred = detail
+        if args:
+            for arg in args:
+                if isinstance(arg, list):  # a later append must not change the text
+                    args = tuple(list(a) if isinstance(a, list) else a for a in args)
+                    break
+            text = (detail, args)
+        self.steps.append((rule, text, row, tuple(values.items()) if values else ()))
 
     def ask(self, name: str) -> Any:
         """A behaviour of this interpreter's version, from its row of the table (recorded, so
@@ -313,7 +324,7 @@ class Calc:
         try:
             path.encode("utf-8")
         except UnicodeEncodeError:
-            self.step(R_HELPER_UTF8, f"{helper}({repr(path)})", versioned=True)
+            self.step(R_HELPER_UTF8, "{}({!r})", helper, path, versioned=True)
             raise StartupFailed("getpath-error", "error evaluating path: "
                                 f"{helper}() cannot encode {repr(path)} to UTF-8") from None
 

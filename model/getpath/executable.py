@@ -60,10 +60,10 @@ def program_name(calc: Calc) -> None:
     argv0 = calc.inputs.argv[0] if calc.inputs.argv else ""
     if argv0:
         calc.program_name = argv0
-        calc.step(R_PROGRAM_ARGV0, f"program name = {repr(argv0)}")
+        calc.step(R_PROGRAM_ARGV0, "program name = {!r}", argv0)
     else:
         calc.program_name = f"python{calc.inputs.build.version[0]}"
-        calc.step(R_PROGRAM_DEFAULT, f"program name = {repr(calc.program_name)}")
+        calc.step(R_PROGRAM_DEFAULT, "program name = {!r}", calc.program_name)
 
 
 def executable(calc: Calc) -> None:
@@ -71,9 +71,8 @@ def executable(calc: Calc) -> None:
     name = calc.program_name
     if "/" in name:
         calc.executable = calc.abspath(name)
-        calc.step(R_EXE_ABSPATH, f"{repr(name)} -> {repr(calc.executable)} (normalised, then "
-                  f"joined to the cwd {repr(calc.cwd)})", versioned=True,
-                  executable=calc.executable)
+        calc.step(R_EXE_ABSPATH, "{!r} -> {!r} (normalised, then joined to the cwd {!r})",
+                  name, calc.executable, calc.cwd, versioned=True, executable=calc.executable)
     else:
         env_path = calc.inputs.env.get("PATH")
         if env_path:
@@ -81,15 +80,15 @@ def executable(calc: Calc) -> None:
                 candidate = h.joinpath(entry, name)
                 if calc.isxfile(candidate):
                     calc.executable = candidate
-                    calc.step(R_EXE_PATH_SEARCH, f"PATH entry {repr(entry)} holds "
-                              f"{repr(candidate)}; it is kept as joined, not made absolute",
-                              versioned=True,
+                    calc.step(R_EXE_PATH_SEARCH,
+                              "PATH entry {!r} holds {!r}; it is kept as joined, not made "
+                              "absolute", entry, candidate, versioned=True,
                               entry=entry, executable=candidate)
                     break
     if not calc.executable:
         calc.executable = ""
         calc.executable_dir = calc.real_executable_dir = calc.abspath(".")
-        calc.step(R_EXE_NOT_FOUND, f"searches start from the cwd {repr(calc.executable_dir)}")
+        calc.step(R_EXE_NOT_FOUND, "searches start from the cwd {!r}", calc.executable_dir)
 
 
 def launcher_variables(calc: Calc) -> None:
@@ -103,8 +102,8 @@ def launcher_variables(calc: Calc) -> None:
         calc.real_executable = calc.base_executable
     calc.executable = value
     calc.executable_dir = calc.dirname(value)
-    calc.step(R_EXE_LAUNCHER, f"sys.executable = {repr(value)}; base executable "
-              f"{repr(calc.base_executable)}", versioned=True)
+    calc.step(R_EXE_LAUNCHER, "sys.executable = {!r}; base executable {!r}", value,
+              calc.base_executable, versioned=True)
 
 
 # -- 3.8-3.10: Modules/getpath.c -------------------------------------------------------------
@@ -123,14 +122,14 @@ def calculate_program(calc: Calc) -> None:
                 if calc.isxfile(candidate):
                     found = candidate
                     calc.step(R_EXE_PATH_SEARCH,
-                              f"PATH entry {repr(entry)} holds {repr(candidate)}",
+                              "PATH entry {!r} holds {!r}", entry, candidate,
                               versioned=True)
                     break
     if found and not found.startswith("/"):
         found = h.copy_absolute(found, calc.cwd)
     calc.executable = found
     if found and "/" in name:
-        calc.step(R_EXE_ABSPATH, f"{repr(name)} -> {repr(found)} (not normalised)", versioned=True)
+        calc.step(R_EXE_ABSPATH, "{!r} -> {!r} (not normalised)", name, found, versioned=True)
     elif not found:
         calc.step(R_EXE_NOT_FOUND, "sys.executable is ''")
 
@@ -142,13 +141,13 @@ def calculate_argv0_path(calc: Calc) -> None:
     try:
         resolved = _resolve_links(calc, path)
     except h.LinkLimit:
-        calc.step(R_ARGV0_LINK_LIMIT, f"{repr(path)} has 40 or more links", versioned=True)
+        calc.step(R_ARGV0_LINK_LIMIT, "{!r} has 40 or more links", path, versioned=True)
         raise StartupFailed("symlink-limit",
                             "resolve_symlinks: maximum number of symbolic links reached")
     if resolved != path:
-        calc.step(R_ARGV0_LINKS, f"{repr(path)} -> {repr(resolved)}", versioned=True)
+        calc.step(R_ARGV0_LINKS, "{!r} -> {!r}", path, resolved, versioned=True)
     calc.argv0_path = h.reduce(resolved)
-    calc.step(R_ARGV0_DIR, f"argv0_path = {repr(calc.argv0_path)}", argv0_path=calc.argv0_path)
+    calc.step(R_ARGV0_DIR, "argv0_path = {!r}", calc.argv0_path, argv0_path=calc.argv0_path)
 
 
 def _resolve_links(calc: Calc, path: str) -> str:

@@ -22,7 +22,7 @@ def home(calc: Calc) -> None:
     if value is None:
         return
     if not calc.inputs.config.use_environment:
-        calc.step(R_HOME_IGNORED, f"PYTHONHOME={repr(value)} ignored")
+        calc.step(R_HOME_IGNORED, "PYTHONHOME={!r} ignored", value)
         return
     calc.home = value
-    calc.step(R_HOME_ENV, f"home = {repr(value)}")
+    calc.step(R_HOME_ENV, "home = {!r}", value)

@@ -114,7 +114,7 @@ def calculate(calc: Calc) -> None:
         prefix, had_delim, exec_prefix = calc.home.partition(":")
         calc.prefix, calc.exec_prefix = prefix, (exec_prefix if had_delim else prefix)
         calc.stdlib_dir = None
-        calc.step(R_HOME_SPLIT, f"prefix {repr(calc.prefix)}, exec_prefix {repr(calc.exec_prefix)}")
+        calc.step(R_HOME_SPLIT, "prefix {!r}, exec_prefix {!r}", calc.prefix, calc.exec_prefix)
     library = build.library if calc.ask("library_known") else None
     if library and not calc.prefix:
         _from_library(calc, library, subdir, os_py, zip_lm)
@@ -124,23 +124,23 @@ def calculate(calc: Calc) -> None:
             calc.stdlib_dir = h.joinpath(calc.prefix, subdir)
             if not calc.isdir(calc.stdlib_dir):
                 calc.stdlib_dir = None
-            calc.step(R_ZIP, f"{repr(calc.prefix)} holds {zip_lm}", versioned=True)
+            calc.step(R_ZIP, "{!r} holds {}", calc.prefix, zip_lm, versioned=True)
     if calc.executable_dir and not calc.prefix:
         calc.prefix = calc.search_up(calc.executable_dir, os_py, os_py + "c")
         if calc.prefix:
             if not calc.stdlib_dir or calc.ask("landmark_overrides_stdlib_dir"):
                 calc.stdlib_dir = h.joinpath(calc.prefix, subdir)
-            calc.step(R_LANDMARK, f"from {repr(calc.executable_dir)}: {repr(calc.prefix)}",
+            calc.step(R_LANDMARK, "from {!r}: {!r}", calc.executable_dir, calc.prefix,
                       start=calc.executable_dir, prefix=calc.prefix)
     if calc.executable_dir and not calc.prefix:
-        calc.step(R_SEARCH_FAILED, f"tested {', '.join(map(repr, calc.searched))} for "
-                  f"{os_py}: none has it")
+        calc.step(R_SEARCH_FAILED, "tested {} for {}: none has it",
+                  ", ".join(map(repr, calc.searched)), os_py)
     if build.prefix and not calc.prefix:
         calc.prefix = build.prefix
         if not (calc.isfile(h.joinpath(calc.prefix, os_py))
                 or calc.isfile(h.joinpath(calc.prefix, os_py + "c"))):
             calc.warn(WARN_PREFIX)
-        calc.step(R_PREFIX_MACRO, f"PREFIX = {repr(build.prefix)}", prefix=build.prefix)
+        calc.step(R_PREFIX_MACRO, "PREFIX = {!r}", build.prefix, prefix=build.prefix)
     if not calc.prefix:
         calc.prefix = calc.abspath("")
         calc.warn(WARN_PREFIX)
@@ -161,7 +161,7 @@ def _from_library(calc: Calc, library: str, subdir: str, os_py: str, zip_lm: str
         calc.prefix = library_dir
         calc.stdlib_dir = h.joinpath(library_dir, subdir)
     if calc.prefix:
-        calc.step(R_LIBRARY, f"{repr(library)} -> {repr(calc.prefix)}", versioned=True)
+        calc.step(R_LIBRARY, "{!r} -> {!r}", library, calc.prefix, versioned=True)
 
 
 def _exec_prefix(calc: Calc, dynload: str) -> None:
@@ -176,11 +176,11 @@ def _exec_prefix(calc: Calc, dynload: str) -> None:
         calc.exec_prefix = calc.search_up(calc.executable_dir, dynload, test="isdir")
         if calc.exec_prefix:
             calc.step(R_EXEC_LANDMARK,
-                      f"from {repr(calc.executable_dir)}: {repr(calc.exec_prefix)}",
+                      "from {!r}: {!r}", calc.executable_dir, calc.exec_prefix,
                       start=calc.executable_dir, exec_prefix=calc.exec_prefix)
     if not calc.exec_prefix and build.exec_prefix:
         calc.exec_prefix = build.exec_prefix
-        calc.step(R_EXEC_MACRO, f"EXEC_PREFIX = {repr(build.exec_prefix)}")
+        calc.step(R_EXEC_MACRO, "EXEC_PREFIX = {!r}", build.exec_prefix)
     if not calc.exec_prefix or not calc.isdir(h.joinpath(calc.exec_prefix, dynload)):
         calc.warn(WARN_EXEC_PREFIX)
 
@@ -212,21 +212,21 @@ def search_for_prefix(calc: Calc) -> None:
     if calc.home:
         calc.prefix = h.joinpath2(calc.home.partition(":")[0], lib_python)
         calc.prefix_found = 1
-        calc.step(R_HOME_SPLIT, f"stdlib {repr(calc.prefix)}")
+        calc.step(R_HOME_SPLIT, "stdlib {!r}", calc.prefix)
         return
     argv0_path = calc.argv0_path
     if calc.isfile(h.joinpath2(argv0_path, "Modules/Setup.local")):
         lib = h.joinpath2(h.joinpath2(argv0_path, calc.inputs.build.vpath), "Lib")
         if _ismodule(calc, lib):
             calc.prefix, calc.prefix_found = lib, -1
-            calc.step(R_BUILD_C, f"stdlib {repr(lib)}")
+            calc.step(R_BUILD_C, "stdlib {!r}", lib)
             return
     candidate = h.copy_absolute(argv0_path, calc.cwd)
     while True:
         stdlib = h.joinpath2(candidate, lib_python)
         if _ismodule(calc, stdlib):
             calc.prefix, calc.prefix_found = stdlib, 1
-            calc.step(R_LANDMARK, f"from {repr(argv0_path)}: stdlib {repr(stdlib)}")
+            calc.step(R_LANDMARK, "from {!r}: stdlib {!r}", argv0_path, stdlib)
             return
         candidate = h.reduce(candidate)
         if not candidate:
@@ -234,7 +234,7 @@ def search_for_prefix(calc: Calc) -> None:
     stdlib = h.joinpath2(calc.inputs.build.prefix, lib_python)
     calc.prefix = stdlib
     calc.prefix_found = 1 if _ismodule(calc, stdlib) else 0
-    calc.step(R_PREFIX_MACRO, f"stdlib {repr(stdlib)}")
+    calc.step(R_PREFIX_MACRO, "stdlib {!r}", stdlib)
     if not calc.prefix_found:
         calc.warn(WARN_PREFIX)
 
@@ -255,14 +255,14 @@ def search_for_exec_prefix(calc: Calc) -> None:
         relative = content.decode("utf-8", "surrogateescape").split("\0", 1)[0]
         calc.exec_prefix = h.joinpath2(calc.argv0_path, relative)
         calc.exec_prefix_found = -1
-        calc.step(R_PYBUILDDIR_C, f"extension modules in {repr(calc.exec_prefix)}")
+        calc.step(R_PYBUILDDIR_C, "extension modules in {!r}", calc.exec_prefix)
         return
     candidate = h.copy_absolute(calc.argv0_path, calc.cwd)
     while True:
         dynload = h.joinpath2(h.joinpath2(candidate, lib_python), "lib-dynload")
         if calc.isdir(dynload):
             calc.exec_prefix, calc.exec_prefix_found = dynload, 1
-            calc.step(R_EXEC_LANDMARK, f"from {repr(calc.argv0_path)}: {repr(dynload)}")
+            calc.step(R_EXEC_LANDMARK, "from {!r}: {!r}", calc.argv0_path, dynload)
             return
         candidate = h.reduce(candidate)
         if not candidate:
@@ -275,7 +275,7 @@ def search_for_exec_prefix(calc: Calc) -> None:
         calc.exec_prefix = h.joinpath2(calc.inputs.build.exec_prefix,
                                        h.joinpath2(platlibdir_c(calc), "lib-dynload"))
         calc.exec_prefix_found = 0
-    calc.step(R_EXEC_MACRO, f"extension modules {repr(calc.exec_prefix)}")
+    calc.step(R_EXEC_MACRO, "extension modules {!r}", calc.exec_prefix)
 
 
 def set_prefixes_c(calc: Calc) -> None:

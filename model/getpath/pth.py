@@ -40,7 +40,7 @@ def detect(calc: Calc) -> None:
             continue
         calc.pth = lines
         calc.pth_dir = calc.dirname(path)
-        calc.step(R_PTH_FOUND, f"{repr(path)} ({len(lines)} lines)", versioned=True)
+        calc.step(R_PTH_FOUND, "{!r} ({} lines)", path, len(lines), versioned=True)
         break
     if calc.pth_dir:
         calc.use_environment = False

@@ -55,7 +55,7 @@ def build(calc: Calc) -> None:
     pythonpath_env = calc.inputs.config.pythonpath_env
     if calc.use_environment and pythonpath_env:
         paths.extend(calc.abspath(p) for p in pythonpath_env.split(":"))
-        calc.step(R_PYTHONPATH, f"{len(paths)} entries", versioned=True)
+        calc.step(R_PYTHONPATH, "{} entries", len(paths), versioned=True)
     zip_lm = zip_landmark(calc)
     build_constants = calc.inputs.build
     zip_from_prefix = bool(calc.build_prefix) or (
@@ -77,7 +77,7 @@ def build(calc: Calc) -> None:
         paths.append(calc.stdlib_dir)
     if calc.platstdlib_dir:
         paths.append(calc.platstdlib_dir)
-    calc.step(R_STDLIB_ENTRY, f"{repr(calc.stdlib_dir)}, {repr(calc.platstdlib_dir)}")
+    calc.step(R_STDLIB_ENTRY, "{!r}, {!r}", calc.stdlib_dir, calc.platstdlib_dir)
     calc.module_search_paths = paths
     if calc.build_prefix:
         _reset_build_prefixes(calc)
@@ -91,7 +91,7 @@ def _reset_build_prefixes(calc: Calc) -> None:
     else:
         calc.prefix = build.prefix
         calc.exec_prefix = build.exec_prefix or calc.prefix
-    calc.step(R_BUILD_RESET, f"prefix {repr(build.prefix)}, exec_prefix {repr(build.exec_prefix)}")
+    calc.step(R_BUILD_RESET, "prefix {!r}, exec_prefix {!r}", build.prefix, build.exec_prefix)
 
 
 # -- 3.8-3.10: Modules/getpath.c -------------------------------------------------------------
@@ -115,7 +115,7 @@ def build_c(calc: Calc) -> None:
     calc.step(R_ZIP_ENTRY, calc.zip_path, versioned=True)
     parts.append(_with_macro_entries(stdlib, build.pythonpath))
     parts.append(calc.exec_prefix or "")
-    calc.step(R_STDLIB_ENTRY, f"{repr(stdlib)}, {repr(calc.exec_prefix)}")
+    calc.step(R_STDLIB_ENTRY, "{!r}, {!r}", stdlib, calc.exec_prefix)
     calc.module_search_paths = ":".join(parts).split(":")
 
 
@@ -148,7 +148,7 @@ def path0(calc: Calc) -> str | None:
         if isinstance(resolved, kernel.Errno):
             resolved = h.abspath(line.target, calc.cwd)
         directory = h.dirname(resolved) or "/"
-        calc.step(R_PATH0_SCRIPT, f"{repr(line.target)} -> {repr(directory)}")
+        calc.step(R_PATH0_SCRIPT, "{!r} -> {!r}", line.target, directory)
         return directory
     calc.step(R_PATH0_C, "''")
     return ""

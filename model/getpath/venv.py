@@ -97,7 +97,7 @@ def read_pyvenv_cfg(calc: Calc) -> None:
     """getpath.py (3.11+): the parent of the executable's directory first, then the
     directory; the first ``home`` key (case-folded, stripped) wins."""
     if calc.home and calc.ask("home_disables_venv"):
-        calc.step(R_CFG_SKIPPED_HOME, f"home = {repr(calc.home)}", versioned=True)
+        calc.step(R_CFG_SKIPPED_HOME, "home = {!r}", calc.home, versioned=True)
         return
     exe_dir = calc.executable_dir or calc.dirname(calc.executable or "")
     lines: list[str] | None = None
@@ -106,17 +106,17 @@ def read_pyvenv_cfg(calc: Calc) -> None:
         lines = _read_cfg(calc, path)
         if lines is not None:
             calc.venv_prefix = candidate_dir
-            calc.step(R_CFG_FOUND, f"{repr(path)} ({len(lines)} lines)", versioned=True, file=path)
+            calc.step(R_CFG_FOUND, "{!r} ({} lines)", path, len(lines), versioned=True, file=path)
             break
     if lines is None:
-        calc.step(R_CFG_NONE, f"looked in {repr(h.dirname(exe_dir))} and {repr(exe_dir)}")
+        calc.step(R_CFG_NONE, "looked in {!r} and {!r}", h.dirname(exe_dir), exe_dir)
         return
     for line in lines:
         key, had_equ, value = line.partition("=")
         if had_equ and key.strip().lower() == "home":
             if calc.home:  # only reachable where PYTHONHOME no longer skips the file (3.14)
-                calc.step(R_CFG_HOME_IGNORED, f"home = {repr(value.strip())} ignored; "
-                          f"PYTHONHOME gives {repr(calc.home)}", versioned=True)
+                calc.step(R_CFG_HOME_IGNORED, "home = {!r} ignored; PYTHONHOME gives {!r}",
+                          value.strip(), calc.home, versioned=True)
                 return
             _use_home(calc, value.strip())
             return
@@ -127,7 +127,7 @@ def read_pyvenv_cfg(calc: Calc) -> None:
 
 def _use_home(calc: Calc, value: str) -> None:
     calc.executable_dir = calc.real_executable_dir = value
-    calc.step(R_CFG_HOME, f"home = {repr(value)}: searches start there", versioned=True, home=value)
+    calc.step(R_CFG_HOME, "home = {!r}: searches start there", value, versioned=True, home=value)
     if calc.base_executable:
         return
     executable = calc.executable or ""
@@ -135,13 +135,13 @@ def _use_home(calc: Calc, value: str) -> None:
         resolved = calc.realpath(executable)
         if resolved != executable:
             calc.base_executable = resolved
-            calc.step(R_BASE_REALPATH, f"{repr(executable)} -> {repr(resolved)}")
+            calc.step(R_BASE_REALPATH, "{!r} -> {!r}", executable, resolved)
     except h.LinkLimit:
         pass
     if calc.base_executable:
         return
     calc.base_executable = h.joinpath(value, calc.basename(executable))
-    calc.step(R_BASE_HOME, f"base executable {repr(calc.base_executable)}")
+    calc.step(R_BASE_HOME, "base executable {!r}", calc.base_executable)
     if not calc.ask("base_executable_fallback_names") or calc.isfile(calc.base_executable):
         return
     major, minor = calc.inputs.build.version[:2]
@@ -151,7 +151,7 @@ def _use_home(calc: Calc, value: str) -> None:
         candidate = h.joinpath(value, name)
         if calc.isfile(candidate):
             calc.base_executable = candidate
-            calc.step(R_BASE_FALLBACK, f"{repr(candidate)} exists", versioned=True)
+            calc.step(R_BASE_FALLBACK, "{!r} exists", candidate, versioned=True)
             return
 
 
@@ -170,10 +170,10 @@ def calculate_read_pyenv(calc: Calc) -> None:
         elif not isinstance(read, kernel.Errno):
             data = read
         if data is not None:
-            calc.step(R_CFG_FOUND, f"{repr(path)}", versioned=True)
+            calc.step(R_CFG_FOUND, "{!r}", path, versioned=True)
             break
     if data is None:
-        calc.step(R_CFG_NONE, f"looked in {repr(calc.argv0_path)} and its parent")
+        calc.step(R_CFG_NONE, "looked in {!r} and its parent", calc.argv0_path)
         return
     value = find_env_config_value(data, "home")
     if value is None:
@@ -181,7 +181,7 @@ def calculate_read_pyenv(calc: Calc) -> None:
                   versioned=True)
         return
     calc.argv0_path = value
-    calc.step(R_CFG_HOME, f"home = {repr(value)}: argv0_path is now that directory", versioned=True)
+    calc.step(R_CFG_HOME, "home = {!r}: argv0_path is now that directory", value, versioned=True)
 
 
 FGETS_LIMIT = 2 * 4096 - 1  # fgets(buffer, MAXPATHLEN * 2 + 1 - 1) keeps 8190 chars + NUL
@@ -249,5 +249,5 @@ def apply_venv_prefix(calc: Calc) -> None:
     calc.base_prefix = calc.base_prefix or calc.prefix
     calc.base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
     calc.prefix = calc.exec_prefix = calc.venv_prefix
-    calc.step(R_VENV_PREFIX, f"prefix = {repr(calc.venv_prefix)}, base_prefix = "
-              f"{repr(calc.base_prefix)}", versioned=True)
+    calc.step(R_VENV_PREFIX, "prefix = {!r}, base_prefix = {!r}", calc.venv_prefix,
+              calc.base_prefix, versioned=True)
