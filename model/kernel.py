@@ -112,33 +112,23 @@ class Resolver:
 
     def _missing_from_layout(self, entries: dict[str, Entry], path: str) -> Lookup | None:
         """An absolute path (it starts with '/') a layout lacks: the answer without a walk
-        when its ancestors tell (None: resolve it the long way)."""
-        cut = path.rfind("/")
-        head = path[:cut]
-        if 0 < cut < len(path) - 1 and path[cut + 1] != ".":
-            # A plain last name: a parent the layout holds is physical, so it says at once
-            # (most missing paths are in an existing directory).
-            above = entries.get(head)
-            if above is not None:
-                kind = above.kind
-                if kind == "dir":
-                    return _MISSING
-                return None if kind == "link" else _NOT_A_DIR
-        if "//" in path or "/." in path or path[-1] == "/":
-            return None
-        if cut == 0:
-            return _MISSING  # a missing name in the root directory
-        return self._missing_in(entries, path, cut, head)
+        when its deepest existing ancestor tells (a directory: ENOENT, a file: ENOTDIR), or
+        None (a link on the way, or an empty, '.' or '..' component: resolve it the long way).
 
-    def _missing_in(self, entries: dict[str, Entry], path: str, cut: int,
-                    head: str) -> Lookup | None:
-        """A physical path a layout lacks: its deepest existing ancestor tells why (a
-        directory: ENOENT, a file: ENOTDIR, a link: None, resolve it the long way).
-        ``head`` is ``path[:cut]``, its parent, as already looked up (its hash is kept)."""
+        A layout's keys are physical, so only the components below the ancestor found need a
+        look; ancestors found missing are remembered (with their answer) for the next path."""
         missing = self._missing
         absent: list[str] = []  # ancestors found missing on the way up
         answer: Lookup | None = _MISSING
-        while cut > 0:
+        end = len(path)
+        cut = path.rfind("/")
+        while True:
+            size = end - cut - 1  # path[cut + 1:end] is the component below head
+            if size == 0 or (size <= 2 and path[cut + 1] == "." and path[end - 1] == "."):
+                return None  # '//', a trailing '/', '.' or '..'
+            if cut == 0:
+                break  # in the root directory
+            head = path[:cut]
             above = entries.get(head)
             if above is not None:
                 kind = above.kind
@@ -152,8 +142,8 @@ class Resolver:
                 answer = known  # type: ignore[assignment]  # a Lookup or None
                 break
             absent.append(head)
+            end = cut
             cut = path.rfind("/", 0, cut)
-            head = path[:cut]
         for head in absent:
             missing[head] = answer
         return answer

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from prefixlab.impl.materialize import materialize, scratch_dir
 from prefixlab.impl.snapshot import Snapshot
 from prefixlab.model import kernel
-from prefixlab.model.fs import Dir, File, FsView, Layout, Node, Overlay, Symlink
+from prefixlab.model.fs import Dir, Entry, File, FsView, Layout, Node, Overlay, Symlink
 
 ROOT = "@ROOT@"
 """Placeholder for the directory a generated tree is materialized in."""
@@ -122,7 +122,9 @@ def trees(draw: st.DrawFn, max_queries: int = 25) -> Tree:
     nodes: dict[str, Node] = {"": Dir(0o755)}
     dirs = [""]
     for i in range(draw(st.integers(0, 5))):
-        path = _join(draw(st.sampled_from(dirs)), f"d{i}")
+        # Names that start with dots are names, not '.' or '..' ('.venv', '..d').
+        path = _join(draw(st.sampled_from(dirs)), draw(st.sampled_from(["d", "d", ".d", "..d"]))
+                     + str(i))
         nodes[path] = Dir(draw(DIR_MODES))
         dirs.append(path)
     for i in range(draw(st.integers(0, 4))):
@@ -322,6 +324,41 @@ def test_kernel_resolver_matches_linux(tree: Tree) -> None:
             for query in tree.queries_at(root):
                 note(f"query {query!r} from {cwd}")
                 check_query(fs, shared, cwd, dirfd, query)
+
+
+class _WalkOnly:
+    """A layout seen through FsView's three calls only: the resolver has no table of physical
+    entries to shortcut with, so it walks every path component by component."""
+
+    def __init__(self, layout: Layout) -> None:
+        self._layout = layout
+
+    def entry(self, path: str) -> Entry | None:
+        return self._layout.entry(path)
+
+    def read(self, path: str) -> bytes:
+        return self._layout.read(path)
+
+    def children(self, path: str) -> tuple[str, ...]:
+        return self._layout.children(path)
+
+
+@SETTINGS
+@given(trees())
+def test_layout_shortcuts_answer_as_the_walk(tree: Tree) -> None:
+    """A Layout's resolver answers from its table of physical entries and from missing
+    ancestors without walking; the walk (judged by Linux above) must give the same Lookup,
+    links included, whether the shortcuts' memory is fresh or shared across queries."""
+    root = "/r/t"
+    layout, cwd = tree.layout(root), tree.cwd_at(root)
+    shared = kernel.Resolver(layout, cwd)
+    for query in tree.queries_at(root):
+        for follow in (True, False):
+            walk = kernel.Resolver(_WalkOnly(layout), cwd)
+            expected = walk._lookup(query, cwd, follow, ()) if query else walk.lookup(query)
+            for resolver in (shared, kernel.Resolver(layout, cwd)):
+                got = resolver.lookup(query, follow=follow)
+                assert got == expected, f"lookup({query!r}, follow={follow}) from {cwd}"
 
 
 # -- Linux's link limit, deterministically -------------------------------------------------------
