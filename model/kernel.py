@@ -93,6 +93,8 @@ class Resolver:
             return _MISSING
         entries = self._entries
         if entries is not None:
+            if path[0] != "/":
+                path = self._from_cwd(entries, path)
             # A layout's keys are physical paths whose ancestors are all directories (Layout
             # checks both), so a path found there is its own resolution: no need to look for
             # '//' or '.' components first (a dot-directory such as '.venv' then needs no walk).
@@ -109,6 +111,27 @@ class Resolver:
             if found is not None:
                 return found
         return self._lookup(path, self.cwd, follow, _NO_LINKS)
+
+    def _from_cwd(self, entries: dict[str, Entry], path: str) -> str:
+        """A relative path as the absolute one the kernel walks, when the working directory
+        is a directory of the layout (so physical): its leading '.' and '..' components are
+        taken lexically, which is exact from a physical directory ('..' is its parent).
+        Returned unchanged when the working directory is not in the layout."""
+        cwd = self.cwd
+        known = entries.get(cwd)
+        if known is None or known.kind != "dir":
+            return path
+        while True:
+            if path.startswith("../") or path == "..":
+                cwd = parent_of(cwd)
+                path = path[3:]
+            elif path.startswith("./") or path == ".":
+                path = path[2:]
+            else:
+                break
+        if not path:
+            return cwd
+        return "/" + path if cwd == "/" else cwd + "/" + path
 
     def _missing_from_layout(self, entries: dict[str, Entry], path: str) -> Lookup | None:
         """An absolute path (it starts with '/') a layout lacks: the answer without a walk

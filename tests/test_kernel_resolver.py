@@ -346,9 +346,12 @@ class _WalkOnly:
 @SETTINGS
 @given(trees())
 def test_layout_shortcuts_answer_as_the_walk(tree: Tree) -> None:
-    """A Layout's resolver answers from its table of physical entries and from missing
-    ancestors without walking; the walk (judged by Linux above) must give the same Lookup,
-    links included, whether the shortcuts' memory is fresh or shared across queries."""
+    """A Layout's resolver answers from its table of physical entries, from missing
+    ancestors and (for a relative path) from the working directory without walking; the walk
+    (judged by Linux above) must give the same Lookup, links included, whether the shortcuts'
+    memory is fresh or shared across queries.  An ELOOP found by meeting a directory prefix
+    already being resolved carries the links up to that point, which depends on where the
+    walk began (the kernel would have followed 40): there only the error is compared."""
     root = "/r/t"
     layout, cwd = tree.layout(root), tree.cwd_at(root)
     shared = kernel.Resolver(layout, cwd)
@@ -358,6 +361,8 @@ def test_layout_shortcuts_answer_as_the_walk(tree: Tree) -> None:
             expected = walk._lookup(query, cwd, follow, ()) if query else walk.lookup(query)
             for resolver in (shared, kernel.Resolver(layout, cwd)):
                 got = resolver.lookup(query, follow=follow)
+                if expected.error is kernel.Errno.ELOOP:
+                    got, expected = got._replace(links=()), expected._replace(links=())
                 assert got == expected, f"lookup({query!r}, follow={follow}) from {cwd}"
 
 
