@@ -38,6 +38,7 @@ from prefixlab.impl.snapshot import Snapshot
 from prefixlab.model import cpython_helpers as h
 from prefixlab.model import kernel
 from prefixlab.model.fs import Dir, File, FsView, Layout, Node, Overlay, Symlink
+from prefixlab.model.getpath.context import _plain_joins
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
@@ -204,6 +205,31 @@ def test_joinpath_fast_path_is_the_general_rule(parts: list[str | None]) -> None
         if part is not None:
             result = part if result == "" else h.add_relfile(result, part)
     assert h.joinpath(*parts) == h.normpath(result)
+
+
+def _components(lead: str) -> st.SearchStrategy[str]:
+    """Paths made of names, dot-led names, '.', '..' and empty components."""
+    names = st.sampled_from(["a", "bc", "d.py", ".e", "..f"] * 6 + [".", "..", ""])
+    return st.builds(lambda parts, tail: lead + "/".join(parts) + tail,
+                     st.lists(names, min_size=1, max_size=5), st.sampled_from([""] * 8 + ["/"]))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(_components("/"), _components("/"), path_strings()),
+       st.lists(st.one_of(_components(""), _components(""), path_strings()), min_size=1,
+                max_size=3))
+def test_search_up_plain_joins_are_joinpath(start: str, landmarks: list[str]) -> None:
+    """Where Calc.search_up joins by concatenation (model/getpath/context.py _plain_joins),
+    joinpath must give the same string for the start, each of its dirnames and each
+    landmark."""
+    event(f"plain: {_plain_joins(start, tuple(landmarks))}")
+    if not _plain_joins(start, tuple(landmarks)):
+        return
+    prefix = start
+    while prefix:
+        for landmark in landmarks:
+            assert h.joinpath(prefix, landmark) == f"{prefix}/{landmark}"
+        prefix = h.dirname(prefix)
 
 
 def test_dirname_and_basename() -> None:

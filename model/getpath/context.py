@@ -337,12 +337,34 @@ class Calc:
         kind = "dir" if test == "isdir" else "file"
         prefix = start
         self.searched = searched = []
+        # From a clean start, with clean landmarks, joinpath is a plain concatenation for
+        # every prefix (a dirname of a clean path is clean): one check here instead of
+        # normpath's scans at every join.
+        plain = _plain_joins(start, landmarks)
         while prefix:
             searched.append(prefix)
             for landmark in landmarks:  # any(), without a generator per directory
                 # Direct calls, not through locals: mypyc makes them native calls.
-                entry = self._stat(test, h.joinpath(prefix, landmark))
+                entry = self._stat(test, f"{prefix}/{landmark}" if plain
+                                   else h.joinpath(prefix, landmark))
                 if entry is not None and entry.kind == kind:
                     return prefix
             prefix = self.dirname(prefix) if self._utf8_helpers else prefix.rpartition("/")[0]
         return None
+
+
+def _plain_joins(start: str | None, landmarks: tuple[str, ...]) -> bool:
+    """Is joinpath(prefix, landmark) just prefix + '/' + landmark for ``start``, each of its
+    dirnames and each landmark?  So when the start is absolute, longer than '/', without an
+    empty or dot-led component or a trailing '/', and each landmark relative and alike:
+    normpath then finds nothing to do."""
+    if not start or len(start) < 2 or start[0] != "/" or not _clean(start):
+        return False
+    for landmark in landmarks:
+        if not landmark or landmark[0] == "/" or landmark[0] == "." or not _clean(landmark):
+            return False
+    return True
+
+
+def _clean(path: str) -> bool:
+    return path[-1] != "/" and "//" not in path and "/." not in path
