@@ -28,6 +28,7 @@ those from ``sys.modules``), finders added by site or ``.pth`` code.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
@@ -394,8 +395,9 @@ def _search_path(context: ImportContext, name: str, tail: str, search: Sequence[
     return Resolution(name, None, (), tuple(skipped), steps=tuple(steps))
 
 
-_Finder = tuple[str, frozenset[str], "tuple[str, str, frozenset[str]] | None"]
-"""An entry's finder: FileFinder's path and the directory's names, or a zip archive."""
+_Finder = tuple[str, tuple[str, ...], "tuple[str, str, frozenset[str]] | None"]
+"""An entry's finder: FileFinder's path and the directory's names (sorted), or a zip
+archive."""
 
 
 def _entry_candidates(context: ImportContext, resolver: kernel.Resolver, entry: str,
@@ -448,9 +450,9 @@ def _finder(context: ImportContext, resolver: kernel.Resolver, entry: str) -> _F
     if entry and not is_dir:  # zipimporter is the first hook: a directory is not its
         archive = _zip_archive(resolver, entry, found)
         if archive is not None:
-            return ("", frozenset(), archive)
+            return ("", (), archive)
     elif is_dir and found.path is not None:
-        return (_finder_path(context, entry), frozenset(resolver.children(found.path)), None)
+        return (_finder_path(context, entry), resolver.children(found.path), None)
     return None
 
 
@@ -485,10 +487,18 @@ def _join2(head: str, tail: str) -> str:
 
 
 def _dir_candidates(context: ImportContext, resolver: kernel.Resolver, entry: str,
-                    directory: str, tail: str, names: frozenset[str]) -> list[Candidate]:
+                    directory: str, tail: str, listing: tuple[str, ...]) -> list[Candidate]:
     """FileFinder.find_spec, listing every candidate instead of stopping at the first."""
-    suffixes = _meta_index(context.build)[2]
     found: list[Candidate] = []
+    # Every name that matters starts with ``tail``, and those lie together in the sorted
+    # listing: one bisection finds them, and most entries hold none.
+    start = end = bisect_left(listing, tail)
+    while end < len(listing) and listing[end].startswith(tail):
+        end += 1
+    if start == end:
+        return found
+    names = listing[start:end]
+    suffixes = _meta_index(context.build)[2]
     namespace = False
     if tail in names:
         base = _join2(directory, tail)

@@ -12,6 +12,7 @@ would run (.pth import lines, sitecustomize, usercustomize) is listed, never run
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -503,14 +504,24 @@ def _customize(run: SiteRun, module: str) -> None:
 
 
 def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
-    names, ordered = _listing(calc, entry or ".")
+    """The file importing ``module`` from ``entry`` loads: a package's __init__, an extension,
+    a source or a bytecode file (None: nothing there)."""
+    # Every name that matters starts with the module's name, and those lie together in the
+    # sorted listing: one bisection finds them, and most entries hold none.
+    ordered = _listing(calc, entry or ".")
+    start = end = bisect_left(ordered, module)
+    while end < len(ordered) and ordered[end].startswith(module):
+        end += 1
+    if start == end:
+        return None
+    names = ordered[start:end]
     if module in names:
         package = posix_join(posix_join(entry, module), "__init__")
         for suffix in (".py", ".pyc"):
             if calc.syscalls.lookup(package + suffix).entry is not None:
                 return package + suffix
     stem = module + "."
-    for name in ordered:
+    for name in names:
         if name.startswith(stem) and name.endswith(".so"):
             return posix_join(entry, name)
     for suffix in (".py", ".pyc"):
@@ -519,15 +530,14 @@ def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
     return None
 
 
-def _listing(calc: Calc, directory: str) -> tuple[frozenset[str], tuple[str, ...]]:
-    """os.listdir's names as a set and in order ('' for an error), once per prediction:
-    sitecustomize and usercustomize are looked for in the same entries."""
+def _listing(calc: Calc, directory: str) -> tuple[str, ...]:
+    """os.listdir's names, sorted ('' for an error), once per prediction: sitecustomize and
+    usercustomize are looked for in the same entries."""
     key = ("site-listing", directory)
     memo = calc.syscalls.memo
     known = memo.get(key)
     if known is None:
-        names = _listdir(calc, directory) or ()  # sorted and distinct (FsView.children)
-        known = memo[key] = (frozenset(names), names)
+        known = memo[key] = _listdir(calc, directory) or ()  # sorted, distinct (FsView)
     return known  # type: ignore[return-value]  # what was stored under this key
 
 
