@@ -6,55 +6,39 @@
 The pure-Python package stays what prefixlab installs and what the tests run.  This build
 lives apart, in ``build/mypyc/`` (a ``prefixlab/model`` package: every source file copied,
 the hot modules next to their compiled extension, which the import system prefers), and is
-used only by putting that directory first on ``sys.path`` (``PYTHONPATH``): the benchmark's
-compiled rows, and tests/test_compiled.py, which checks that it answers exactly as the pure
-package does.  A stamp of the source files' hashes is written with it; a build whose stamp
+used only by putting that directory first on ``sys.path``: the benchmark's compiled rows,
+tests/test_compiled.py, which checks that it answers exactly as the pure package does, and
+``prefixlab`` itself when run with ``PREFIXLAB_COMPILED=build/mypyc`` (prefixlab.impl.launch).  A stamp of the source files' hashes is written with it; a build whose stamp
 no longer matches the sources is stale and is never used.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from prefixlab.impl import compiled as build_id
+from prefixlab.impl.compiled import ENTRY, NOT_COMPILED
+
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "model"
 ROOT = REPO / "build" / "mypyc"
 """What goes first on sys.path to import the compiled model."""
-STAMP = ROOT / "SOURCES"
-
-ENTRY = "prefixlab.model.startup, prefixlab.model.imports"
-"""Every model module a prediction imports (these modules' import closure) is compiled; the
-others (strategies, ...) run as Python next to them (calls between the two are ordinary
-calls).  imports is named too: startup, site and schemes import it at first use (it reads
-startup's World), so it is not in startup's closure, yet every prediction runs it."""
-NOT_COMPILED: frozenset[str] = frozenset({"prefixlab.model.valuetuple", "prefixlab.model.trace"})
-"""Modules of the closure left as Python, because mypyc rejects them: valuetuple's metaclass
-(mypyc cannot compile a class that inherits from a builtin type such as ``type``), and trace,
-whose NamedTuple comes from valuetuple in an ``else`` of ``if TYPE_CHECKING`` (mypy deems that
-branch unreachable, so the compiled module fails at import with 'Reached allegedly
-unreachable code')."""
+STAMP = ROOT / build_id.STAMP_NAME
 
 
 def sources(model: Path = MODEL) -> list[Path]:
     """The files of a model package (the source files and their data)."""
-    return sorted(p for p in model.rglob("*")
-                  if p.is_file() and "__pycache__" not in p.parts
-                  and p.suffix in (".py", ".toml", ".json", ".typed"))
+    return build_id.sources(model)
 
 
 def stamp(model: Path = MODEL) -> str:
     """The hash of every source file (path and bytes) and of the module list."""
-    digest = hashlib.sha256(repr((ENTRY, sorted(NOT_COMPILED))).encode())
-    for path in sources(model):
-        digest.update(str(path.relative_to(model)).encode() + b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return build_id.stamp(model)
 
 
 def is_current() -> bool:

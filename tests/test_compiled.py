@@ -87,3 +87,58 @@ def test_compiled_build_answers_as_the_python_package_long(tmp_path: Path) -> No
     if compiled.why_unavailable():
         compiled.build()
     _check(1000, tmp_path)
+
+
+# -- prefixlab running the compiled build: PREFIXLAB_COMPILED ----------------------------------
+_WHICH_MODEL = ("from prefixlab.impl.launch import _compiled_model; _compiled_model()\n"
+                "import prefixlab.model.startup as startup; print(startup.__file__)")
+
+
+def _run(args: list[str], compiled_dir: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFIXLAB_COMPILED", "PYTHONPATH")}
+    if compiled_dir is not None:
+        env["PREFIXLAB_COMPILED"] = compiled_dir
+    return subprocess.run(args, capture_output=True, text=True, env=env, check=False,
+                          timeout=300)
+
+
+def _predict_args() -> list[str]:
+    """A prediction for the first interpreter here, in an environment of its own (so the
+    caller's PREFIXLAB_COMPILED is no part of what is predicted)."""
+    interpreters = in_scope_interpreters()
+    assert interpreters, "no interpreter to predict for"
+    prefixlab = str(Path(sys.executable).with_name("prefixlab"))
+    return [prefixlab, "predict", "--json", "--clear-env", "--env", "PATH=/usr/bin:/bin",
+            interpreters[0].path, "-S"]
+
+
+def test_prefixlab_runs_the_compiled_build_when_asked() -> None:
+    why = compiled.why_unavailable()
+    if why:
+        pytest.skip(why)
+    where = _run([sys.executable, "-c", _WHICH_MODEL], str(compiled.ROOT))
+    assert where.returncode == 0 and where.stderr == "", where.stderr
+    assert Path(where.stdout.strip()).is_relative_to(compiled.ROOT), where.stdout
+    assert where.stdout.strip().endswith(".so"), f"the Python copy ran: {where.stdout}"
+    fast, plain = _run(_predict_args(), str(compiled.ROOT)), _run(_predict_args(), None)
+    assert fast.returncode == plain.returncode == 0, fast.stderr + plain.stderr
+    assert fast.stderr == ""
+    assert json.loads(fast.stdout) == json.loads(plain.stdout)
+
+
+@pytest.mark.parametrize("stamp, why", [(None, "SOURCES missing"),
+                                        ("not the sources' hash", "the build is stale")])
+def test_a_missing_or_stale_build_is_not_used(tmp_path: Path, stamp: str | None,
+                                              why: str) -> None:
+    """The build must be of exactly the installed sources: otherwise one line on stderr says
+    why, and the Python package answers."""
+    if stamp is not None:
+        (tmp_path / "SOURCES").write_text(stamp + "\n")
+    where = _run([sys.executable, "-c", _WHICH_MODEL], str(tmp_path))
+    assert where.returncode == 0
+    assert not Path(where.stdout.strip()).is_relative_to(tmp_path)
+    assert where.stdout.strip().endswith(".py"), where.stdout
+    lines = where.stderr.splitlines()
+    assert len(lines) == 1 and why in lines[0] and "running the Python model" in lines[0], lines
+    predicted = _run(_predict_args(), str(tmp_path))
+    assert predicted.returncode == 0 and json.loads(predicted.stdout)["status"] == "ok"
