@@ -359,7 +359,8 @@ def _add_user_site(run: SiteRun) -> None:
     base = sitepaths.user_base(run.env, run.account)
     user_site = sitepaths.user_site(base, calc.inputs.build, calc.inputs.row)
     present = calc.isdir(user_site)
-    calc.step(R_USER_SITE, "{!r} ({})", user_site, 'a directory' if present else 'not a directory',
+    calc.step(R_USER_SITE, "{!r} ({})", user_site,
+              "a directory" if present else "not a directory",
               user_site=user_site)
     if present:
         addsitedir(run, user_site)

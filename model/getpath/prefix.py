@@ -95,7 +95,8 @@ def _work_out_landmarks(calc: Calc) -> tuple[str, str, str, str]:
     major, minor = build.version[:2]
     t = build.abi_thread if calc.ask("free_threading") else ""
     subdir = f"{platlibdir}/python{major}.{minor}{t}"
-    return subdir, f"{subdir}/os.py", f"{subdir}/lib-dynload", f"{platlibdir}/python{major}{minor}{t}.zip"
+    zip_landmark = f"{platlibdir}/python{major}{minor}{t}.zip"
+    return subdir, f"{subdir}/os.py", f"{subdir}/lib-dynload", zip_landmark
 
 
 def stdlib_subdir(calc: Calc) -> str:
