@@ -2,14 +2,21 @@
 
     .venv/bin/python bench/compiled.py            # build (or say it is current)
     .venv/bin/python bench/compiled.py --check    # exit 1 unless a current build exists
+    .venv/bin/python bench/compiled.py --python /path/to/python3.12   # for another ABI
 
 The pure-Python package stays what prefixlab installs and what the tests run.  This build
 lives apart, in ``build/mypyc/`` (a ``prefixlab/model`` package: every source file copied,
 the hot modules next to their compiled extension, which the import system prefers), and is
 used only by putting that directory first on ``sys.path``: the benchmark's compiled rows,
 tests/test_compiled.py, which checks that it answers exactly as the pure package does, and
-``prefixlab`` itself when run with ``PREFIXLAB_COMPILED=build/mypyc`` (prefixlab.impl.launch).  A stamp of the source files' hashes is written with it; a build whose stamp
-no longer matches the sources is stale and is never used.
+``prefixlab`` itself when run with ``PREFIXLAB_COMPILED=build/mypyc`` (prefixlab.impl.launch).
+A stamp of the source files' hashes is written with it; a build whose stamp no longer matches
+the sources is stale and is never used.
+
+Extensions load only in interpreters of the ABI they were built for.  ``--python`` builds for
+another interpreter's in ``build/mypyc-SOABI``, with mypyc run from a venv made from that
+interpreter (``build/tools-SOABI``, holding this venv's mypy version; the interpreter itself is
+never installed into).  ``predictions.py --python`` then times that build.
 """
 
 from __future__ import annotations
@@ -19,7 +26,10 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
+
+from mypy import version as mypy_version
 
 from prefixlab.impl import compiled as build_id
 from prefixlab.impl.compiled import ENTRY, NOT_COMPILED
@@ -41,34 +51,79 @@ def stamp(model: Path = MODEL) -> str:
     return build_id.stamp(model)
 
 
-def is_current() -> bool:
-    """Is there a build of exactly the current sources?"""
-    return STAMP.is_file() and STAMP.read_text().strip() == stamp()
+def is_current(root: Path = ROOT) -> bool:
+    """Is there a build of exactly the current sources at ``root``?"""
+    built = root / build_id.STAMP_NAME
+    return built.is_file() and built.read_text().strip() == stamp()
 
 
-def why_unavailable() -> str:
-    """'' when the compiled build can be used, else one line saying why not."""
-    if not STAMP.is_file():
-        return f"no compiled build in {ROOT} (run: .venv/bin/python bench/compiled.py)"
-    if not is_current():
-        return f"the compiled build in {ROOT} is stale (run: .venv/bin/python bench/compiled.py)"
+def why_unavailable(root: Path = ROOT) -> str:
+    """'' when the compiled build at ``root`` can be used, else one line saying why not."""
+    how = "run: .venv/bin/python bench/compiled.py" + (
+        "" if root == ROOT else " --python INTERPRETER")
+    if not (root / build_id.STAMP_NAME).is_file():
+        return f"no compiled build in {root} ({how})"
+    if not is_current(root):
+        return f"the compiled build in {root} is stale ({how})"
     return ""
 
 
-def closure(root: Path) -> list[str]:
+# -- other interpreters --------------------------------------------------------------------------
+HERE_SOABI = str(sysconfig.get_config_var("SOABI"))
+"""The ABI of this venv's interpreter, for which build/mypyc is made."""
+
+
+def soabi(python: str) -> str:
+    """An interpreter's extension-module ABI tag (e.g. cpython-312-x86_64-linux-gnu)."""
+    done = subprocess.run([python, "-I", "-S", "-c",
+                           "import sysconfig; print(sysconfig.get_config_var('SOABI'))"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def root_for(python: str | None) -> Path:
+    """Where the build for ``python``'s ABI lives: build/mypyc for this venv's own (None),
+    build/mypyc-SOABI for another's."""
+    tag = HERE_SOABI if python is None else soabi(python)
+    return ROOT if tag == HERE_SOABI else REPO / "build" / f"mypyc-{tag}"
+
+
+def tools_for(python: str | None) -> Path:
+    """The interpreter that runs mypyc for ``python``'s ABI: this venv's for its own; for
+    another, a venv made from it (build/tools-SOABI) holding this venv's mypy version.  The
+    interpreter itself is never installed into: its site-packages are part of what is
+    modelled."""
+    if python is None or soabi(python) == HERE_SOABI:
+        return Path(sys.executable)
+    tools = REPO / "build" / f"tools-{soabi(python)}"
+    interpreter = tools / "bin" / "python"
+    # mypyc builds its extensions with setuptools, which venvs no longer hold (3.12+).
+    wanted = [f"mypy=={mypy_version.__version__}", "setuptools"]
+    done = tools / "INSTALLED"
+    if not done.is_file() or done.read_text().split() != wanted:
+        subprocess.run([python, "-m", "venv", "--clear", str(tools)], check=True)
+        subprocess.run([str(interpreter), "-m", "pip", "install", "-q",
+                        "--disable-pip-version-check", *wanted], check=True)
+        done.write_text(" ".join(wanted) + "\n")
+    return interpreter
+
+
+def closure(root: Path, tools: Path) -> list[str]:
     """The files of ENTRY's import closure in the copy at ``root``, minus NOT_COMPILED."""
     probe = (f"import sys, {ENTRY}\n"
              "print('\\n'.join(m.__file__ for n, m in sorted(sys.modules.items())\n"
              "                  if n.startswith('prefixlab.model') and n not in NOT))")
-    done = subprocess.run([sys.executable, "-I", "-c", f"NOT = {sorted(NOT_COMPILED)!r}\n"
+    done = subprocess.run([str(tools), "-I", "-c", f"NOT = {sorted(NOT_COMPILED)!r}\n"
                            f"import sys; sys.path.insert(0, {str(root)!r})\n{probe}"],
                           capture_output=True, text=True, check=True)
     files = [Path(line).relative_to(root) for line in done.stdout.split()]
     return [str(f) for f in files if f.suffix == ".py"]
 
 
-def build(model: Path = MODEL, root: Path = ROOT) -> None:
-    """Copy the model into <root>/prefixlab/model and compile the hot modules there."""
+def build(model: Path = MODEL, root: Path = ROOT, tools: Path | None = None) -> None:
+    """Copy the model into <root>/prefixlab/model and compile the hot modules there, with
+    the mypyc next to ``tools`` (this venv's by default)."""
+    tools = tools or Path(sys.executable)
     package = root / "prefixlab" / "model"
     if root.exists():
         shutil.rmtree(root)
@@ -78,26 +133,30 @@ def build(model: Path = MODEL, root: Path = ROOT) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
     copied = stamp(package)  # what is compiled: the copy (others may edit model/ meanwhile)
-    mypyc = Path(sys.executable).with_name("mypyc")
+    mypyc = tools.with_name("mypyc")
     # Module names come from the directories (prefixlab is a namespace package).
-    command = [str(mypyc), "--explicit-package-bases", *closure(root)]
+    command = [str(mypyc), "--explicit-package-bases", *closure(root, tools)]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"mypyc failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-    (root / STAMP.name).write_text(copied + "\n")
+    (root / build_id.STAMP_NAME).write_text(copied + "\n")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only say whether a current "
                         "build exists (exit 1 if not)")
+    parser.add_argument("--python", help="build for this interpreter's ABI (in "
+                        "build/mypyc-SOABI, with a tools venv made from it in "
+                        "build/tools-SOABI; default: this venv's, in build/mypyc)")
     args = parser.parse_args()
-    if args.check or is_current():
-        why = why_unavailable()
-        print(why or f"compiled build current: {ROOT}")
+    root = root_for(args.python)
+    if args.check or is_current(root):
+        why = why_unavailable(root)
+        print(why or f"compiled build current: {root}")
         return 1 if why else 0
-    build()
-    print(f"compiled build written: {ROOT}")
+    build(root=root, tools=tools_for(args.python))
+    print(f"compiled build written: {root}")
     return 0
 
 

@@ -1,8 +1,11 @@
-"""The far side of the benchmark's compiled rows: times ``predict`` with whatever
-``prefixlab.model`` this process imports (the compiled build, put first on PYTHONPATH by
-bench/compiled.py's CompiledWorker).
+"""The far side of the benchmark's worker rows: times ``predict`` with whatever
+``prefixlab.model`` this process imports: the compiled build, or the Python package under
+another interpreter than the benchmark's (bench/predictions.py's ModelWorker).
 
-    python bench/model_worker.py CASEFILE
+    python bench/model_worker.py CASEFILE [ROOT]
+
+ROOT, when given, goes first on sys.path: a directory holding ``prefixlab/model`` (the
+worker needs nothing else, so it can run with -I -S on an interpreter under test).
 
 CASEFILE is a pickle of plain values (see :func:`record`): the layouts, builds and
 invocations of the cases the parent timed.  Requests are lines on stdin, answers JSON lines
@@ -27,7 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any
 
-from prefixlab.impl.frozen import physical_cwd
+if __name__ == "__main__" and len(sys.argv) > 2:
+    sys.path.insert(0, sys.argv[2])  # before the first prefixlab import
+
 from prefixlab.model import cmdline, getpath, kernel
 from prefixlab.model.build import BuildConstants, behaviour_for
 from prefixlab.model.fs import Dir, File, Layout, Node, Symlink
@@ -95,7 +100,7 @@ def getpath_inputs(layout: Layout, constants: BuildConstants, invocation: Invoca
     line = cmdline.parse(invocation.argv[1:], row)
     if line.usage_error or line.not_modelled:
         return None
-    return Inputs(layout, physical_cwd(layout, invocation.cwd) or cwd, constants, row,
+    return Inputs(layout, kernel.chdir(layout, invocation.cwd) or cwd, constants, row,
                   invocation.argv, env, line, cmdline.startup_config(line, env, row))
 
 

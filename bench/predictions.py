@@ -47,6 +47,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from prefixlab.impl.campaign import lay_down
 from prefixlab.impl.frozen import FrozenCase, FrozenWorker, Oracle, discover, physical_cwd
 from prefixlab.impl.materialize import scratch_dir
+import prefixlab.model
 from prefixlab.model import getpath
 from prefixlab.model.build import BuildConstants
 from prefixlab.model.getpath.context import Inputs, StartupFailed
@@ -174,24 +175,25 @@ def frozen_all(worker: FrozenWorker, prepared: Sequence[Prepared]) -> Callable[[
     return run
 
 
-class CompiledWorker:
-    """bench/model_worker.py with the compiled build first on its path, holding the same
-    cases (handed over as plain values in a pickle file)."""
+class ModelWorker:
+    """bench/model_worker.py run by ``python`` (-I -S: nothing but the model is imported)
+    with ``root`` first on its path, holding the same cases (handed over as plain values in
+    a pickle file); ``compiled`` says which model it must have imported."""
 
-    def __init__(self, prepared: Sequence[Prepared]) -> None:
+    def __init__(self, prepared: Sequence[Prepared], python: str, root: Path,
+                 compiled: bool) -> None:
         records = [model_worker.record(p.world, p.bound.invocation) for p in prepared]
         with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as f:
             pickle.dump(records, f)
             self._cases = f.name
-        path = os.pathsep.join(p for p in (str(compiled.ROOT), os.environ.get("PYTHONPATH"))
-                               if p)
         self._proc = subprocess.Popen(
-            [sys.executable, model_worker.__file__, self._cases], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=path))
+            [python, "-I", "-S", "-B", model_worker.__file__, self._cases, str(root)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         ready = self._read()
-        if not ready.get("compiled"):
+        if ready.get("compiled") != compiled:
             self.close()
-            raise RuntimeError(f"the worker imported {ready.get('model')}, not the build")
+            raise RuntimeError(f"the worker imported {ready.get('model')}, not the "
+                               f"{'compiled build' if compiled else 'Python package'}")
 
     def _read(self) -> dict[str, Any]:
         assert self._proc.stdout is not None
@@ -220,11 +222,14 @@ class CompiledWorker:
 
 @dataclass
 class Builds:
-    """What is timed besides the Python package: the compiled model and the frozen worker
-    running on the compiled helpers (both None when there is no current compiled build)."""
+    """What is timed besides the Python package in this process: the Python package in a
+    worker of the oracle's interpreter (when that is not the one running the benchmark), the
+    compiled model and the frozen worker on the compiled helpers (None when there is no
+    current compiled build for the oracle's ABI)."""
 
     frozen: FrozenWorker
-    compiled: CompiledWorker | None = None
+    python: ModelWorker | None = None
+    compiled: ModelWorker | None = None
     frozen_compiled: FrozenWorker | None = None
 
 
@@ -236,6 +241,10 @@ def time_rounds(builds: Builds, prepared: Sequence[Prepared], repeat: int) -> di
         "getpath": lambda: _timed(getpath_all(prepared)),
         "frozen": frozen_all(builds.frozen, prepared),
     }
+    if builds.python is not None:  # the model on the oracle's interpreter, as the frozen code
+        python = builds.python
+        runs["predict"] = python.seconds
+        runs["getpath"] = lambda: float(python.ask("getpath")["seconds"])
     if builds.compiled is not None:
         worker = builds.compiled
         runs["predict compiled"] = worker.seconds
@@ -337,8 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         # The interpreter running the model itself when it has the code object (so the two
         # getpaths run on the same binary), else one of the same version, else the newest.
-        here = os.path.realpath(sys.executable)
-        chosen = ([o for o in oracles if o.real_path == here]
+        mine = os.path.realpath(sys.executable)
+        chosen = ([o for o in oracles if o.real_path == mine]
                   or [o for o in oracles if o.version[:2] == sys.version_info[:2]]
                   or list(oracles[-1:]))
     if not chosen:
@@ -351,23 +360,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     generated = generate(target, args.cases, args.seed)
     prepared = prepare(generated, constants)
-    print(f"interpreter   {oracle.name}; the model runs on {sys.executable} "
-          f"({'%d.%d.%d' % sys.version_info[:3]})")
+    # The model runs on the oracle's interpreter: here when it is the one running this
+    # script, else in worker processes of it (the Python package and the compiled build).
+    here = oracle.real_path == os.path.realpath(sys.executable)
+    runs_on = (f"{sys.executable} ({'%d.%d.%d' % sys.version_info[:3]})" if here
+               else f"{oracle.path}, in workers")
+    print(f"interpreter   {oracle.name}; the model runs on {runs_on}")
     print(f"cases         {len(prepared)} (seed {args.seed}, generated and prepared in "
           f"{time.perf_counter() - start:.1f} s)")
     print(f"layout mix    {layout_mix(generated)}")
 
+    root = compiled.root_for(None if here else oracle.path)
     why_not = "not asked for (--compiled no)" if args.compiled == "no" else (
-        compiled.why_unavailable())
+        compiled.why_unavailable(root))
+    expected = model_worker.digest([predict(p.world, p.bound.invocation) for p in prepared])
     with FrozenWorker(oracle) as worker:
         builds = Builds(worker)
         try:
+            if not here:
+                start_python(builds, oracle, prepared, expected)
             if not why_not:
-                why_not = start_compiled(builds, oracle, prepared)
+                why_not = start_compiled(builds, oracle, prepared,
+                                         sys.executable if here else oracle.path, root, expected)
             rows = time_rounds(builds, prepared, args.repeat)
         finally:
             close_compiled(builds)
-    print(f"compiled      {why_not or 'yes, ' + str(compiled.ROOT) + ': the same answers as the Python package on every case (outcomes and traces)'}")
+    same = "the same answers as the Python package on every case (outcomes and traces)"
+    print(f"compiled      {why_not or f'yes, {root}: {same}'}")
     spawn = time_spawn(oracle, prepared, args.spawns)
     best = max((r for k, r in rows.items() if k.startswith("predict")), key=lambda r: r.rate)
     print()
@@ -406,17 +425,29 @@ def verdict(model: Row, frozen: Row, build: str) -> tuple[str, bool]:
             f"{'>=' if above else '<'} {TARGET_RATE:,}/s", ok)
 
 
-def start_compiled(builds: Builds, oracle: Oracle, prepared: Sequence[Prepared]) -> str:
-    """Start the compiled rows' workers; check that the compiled model answers every case
-    as the Python package does.  Returns '' or why the compiled rows are left out."""
+def start_python(builds: Builds, oracle: Oracle, prepared: Sequence[Prepared],
+                 expected: str) -> None:
+    """The Python package in a worker of the oracle's interpreter, checked to answer every
+    case as it does here (the model must not depend on the interpreter running it)."""
+    root = Path(tempfile.mkdtemp(prefix="prefixlab-bench-"))
+    (root / "prefixlab").mkdir()  # a namespace package, as installed
+    (root / "prefixlab" / "model").symlink_to(Path(prefixlab.model.__file__).parent)
+    builds.python = ModelWorker(prepared, oracle.path, root, compiled=False)
+    if builds.python.ask("digest")["digest"] != expected:
+        raise SystemExit(f"the model answers differently on {oracle.short}: a bug to report")
+
+
+def start_compiled(builds: Builds, oracle: Oracle, prepared: Sequence[Prepared],
+                   python: str, root: Path, expected: str) -> str:
+    """Start the compiled rows' workers (``python`` runs the model); check that the compiled
+    model answers every case as the Python package does.  Returns '' or why the compiled
+    rows are left out."""
     try:
-        builds.compiled = CompiledWorker(prepared)
-        expected = model_worker.digest([predict(p.world, p.bound.invocation)
-                                        for p in prepared])
+        builds.compiled = ModelWorker(prepared, python, root, compiled=True)
         if builds.compiled.ask("digest")["digest"] != expected:
             close_compiled(builds)
             return "left out: its answers differ from the Python package's on these cases"
-        builds.frozen_compiled = FrozenWorker(oracle, import_root=str(compiled.ROOT))
+        builds.frozen_compiled = FrozenWorker(oracle, import_root=str(root))
         helpers = str(builds.frozen_compiled.info().get("helpers", ""))
         if helpers.endswith(".py"):  # another ABI: the target cannot load the extensions
             builds.frozen_compiled.close()
@@ -429,10 +460,10 @@ def start_compiled(builds: Builds, oracle: Oracle, prepared: Sequence[Prepared])
 
 
 def close_compiled(builds: Builds) -> None:
-    for worker in (builds.compiled, builds.frozen_compiled):
+    for worker in (builds.python, builds.compiled, builds.frozen_compiled):
         if worker is not None:
             worker.close()
-    builds.compiled = builds.frozen_compiled = None
+    builds.python = builds.compiled = builds.frozen_compiled = None
 
 
 if __name__ == "__main__":

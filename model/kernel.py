@@ -382,3 +382,11 @@ def read_file(fs: FsView, path: str, cwd: str = "/") -> bytes | Errno:
 
 def realpath(fs: FsView, path: str, cwd: str = "/") -> str | Errno:
     return Resolver(fs, cwd).realpath(path)
+
+
+def chdir(fs: FsView, path: str, cwd: str = "/") -> str | None:
+    """getcwd() after chdir(path): the physical directory reached, or None (chdir fails)."""
+    found = Resolver(fs, cwd).lookup(path)
+    if found.path is None or found.entry is None or found.entry.kind != "dir":
+        return None
+    return found.path
