@@ -33,8 +33,10 @@ def normpath(path: str) -> str:
     if path in ("", "."):
         return path
     if ("//" not in path and "/." not in path and path[-1] != "/"
-            and not path.startswith((".", "//"))):
-        return path  # nothing to normalise (the common case)
+            and not path.startswith(("./", "//"))):
+        # Nothing to normalise (the common case): no empty, '.' or '..' component but the
+        # first, and a first '..' (or dot-name) is kept as it is.
+        return path
     if path.startswith("./"):
         root, rest = "", path[2:]
     elif path.startswith("//") and path[2:3] != "/":
@@ -76,7 +78,7 @@ def joinpath(*parts: str | None) -> str:
                 and head[-1] != SEP):
             # The common case, same result: an absolute directory and a relative name,
             # usually with nothing for normpath to do (its own first test, inlined).
-            joined = head + SEP + tail
+            joined = f"{head}/{tail}"  # one string built, not two concatenations
             if "//" in joined or "/." in joined or joined[-1] == SEP:
                 return normpath(joined)
             return joined
@@ -94,11 +96,12 @@ def joinpath(*parts: str | None) -> str:
 
 def dirname(path: str) -> str:
     """Everything before the last '/', or '' (so dirname('/usr') == '')."""
-    return path.rpartition(SEP)[0]
+    cut = path.rfind(SEP)  # a slice, not rpartition's three strings and a tuple
+    return path[:cut] if cut > 0 else ""
 
 
 def basename(path: str) -> str:
-    return path.rpartition(SEP)[2]
+    return path[path.rfind(SEP) + 1:]
 
 
 def abspath(path: str, cwd: str) -> str:
@@ -118,7 +121,7 @@ def abspath(path: str, cwd: str) -> str:
 # -- string helpers (3.8-3.10) ------------------------------------------------------------
 def reduce(path: str) -> str:
     """getpath.c ``reduce``: cut at the last '/' ('' when there is none)."""
-    return path.rpartition(SEP)[0]
+    return dirname(path)
 
 
 def joinpath2(path: str, path2: str) -> str:

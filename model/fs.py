@@ -94,8 +94,8 @@ def check_physical(path: str) -> str:
 
 def parent_of(path: str) -> str:
     """The physical parent of a physical path ('/' is its own parent)."""
-    head = path.rpartition("/")[0]
-    return head or "/"
+    cut = path.rfind("/")
+    return path[:cut] if cut > 0 else "/"
 
 
 def join_physical(directory: str, name: str) -> str:

@@ -250,9 +250,10 @@ class Resolver:
 
     def _lookup(self, path: str, base: str, follow: bool,
                 links: tuple[tuple[str, str], ...]) -> Lookup:
-        head, sep, last = path.rpartition("/")
-        if sep:
-            where = self._directory(head or "/", base)
+        cut = path.rfind("/")
+        last = path[cut + 1:]
+        if cut >= 0:
+            where = self._directory(path[:cut] or "/", base)
             if where.links:
                 links = links + where.links
                 # The prefix was resolved with a fresh count; in this walk the links before

@@ -349,7 +349,7 @@ class Calc:
                                    else h.joinpath(prefix, landmark))
                 if entry is not None and entry.kind == kind:
                     return prefix
-            prefix = self.dirname(prefix) if self._utf8_helpers else prefix.rpartition("/")[0]
+            prefix = self.dirname(prefix) if self._utf8_helpers else h.dirname(prefix)
         return None
 
 
