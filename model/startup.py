@@ -7,6 +7,7 @@ world and invocation, never raises for a strange layout) and pure.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -289,8 +290,17 @@ def exec_target(fs: FsView, invocation: Invocation, cwd: str,
 
 def _has_encodings(calc: Calc) -> bool:
     """Is the encodings package importable from the search path (a directory entry holding
-    encodings/__init__.py or .pyc)?"""
+    encodings/__init__.py or .pyc)?  As the path finder does, an entry's listing (read once
+    per prediction) is consulted first: only an entry naming encodings is looked into."""
+    resolver = calc.syscalls
     for entry in calc.module_search_paths:
+        found = resolver.lookup(entry or ".")  # '' is the working directory
+        if found.path is None or found.entry is None or found.entry.kind != "dir":
+            continue  # missing, or not a directory: nothing to import encodings from
+        names = resolver.children(found.path)
+        at = bisect_left(names, "encodings")
+        if at == len(names) or names[at] != "encodings":
+            continue
         # The path finder joins with a plain '/', and the kernel resolves the result.
         package = f"{entry}/encodings" if entry else "encodings"
         if calc.isfile(package + "/__init__.py") or calc.isfile(package + "/__init__.pyc"):
