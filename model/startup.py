@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Final
 
 from prefixlab.model import cmdline, getpath, kernel, schemes, site
 from prefixlab.model.account import Account
@@ -308,13 +309,18 @@ def _has_encodings(calc: Calc) -> bool:
     return False
 
 
+_tuple_new: Final = tuple.__new__
+
+
 def _trace(steps: list[StepRow], calc: Calc | None) -> Trace:
     if calc is None:
         return Trace(tuple(steps))
     # The command line and the choice of arrangement always consult the row as well.
     asked = calc.asked | {"arrangement", "safe_path_option"}
-    return Trace(tuple(steps) + tuple(calc.steps), tuple(calc.probes), tuple(sorted(asked)),
-                 calc.inputs.row.name)
+    # tuple.__new__ with every field: the class call runs NamedTuple's __new__ as Python
+    # code, several times the cost from the compiled build (bench/README.md, session 6).
+    return _tuple_new(Trace, (tuple(steps) + tuple(calc.steps), tuple(calc.probes),
+                              tuple(sorted(asked)), calc.inputs.row.name))
 
 
 def _failed(invocation: Invocation, status: Status, kind: str, message: str,
