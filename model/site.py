@@ -21,6 +21,7 @@ from prefixlab.model import kernel, sitecode, sitepaths, sitepth
 from prefixlab.model.account import Account
 from prefixlab.model.getpath.context import Calc, StartupFailed
 from prefixlab.model.sitecode import CodeNotRun
+from prefixlab.model.sitepaths import posix_join
 from prefixlab.model.trace import rule
 
 R_SITE_VENV = rule(
@@ -214,9 +215,6 @@ def posix_dirname(path: str) -> str:
     if head and head != "/" * len(head):
         head = head.rstrip("/")
     return head
-
-
-posix_join = sitepaths.posix_join
 
 
 def main(calc: Calc, env: Mapping[str, str], account: Account) -> tuple[CodeNotRun, ...]:
@@ -470,7 +468,7 @@ _NO_FINDER = ("already imported", "virtualenv _virtualenv")
 
 def _pth_path(run: SiteRun, sitedir: str, fullname: str, number: int, line: str) -> None:
     calc = run.calc
-    directory = posix_abspath(sitepaths.posix_join(sitedir, line), calc.cwd)
+    directory = posix_abspath(posix_join(sitedir, line), calc.cwd)
     if directory in run.known:
         calc.step(R_PTH_PATH, "{}:{}: {!r} already on sys.path", fullname, number, directory)
         return
