@@ -141,7 +141,8 @@ class Resolver:
         A layout's keys are physical, so only the components below the ancestor found need a
         look; ancestors found missing are remembered (with their answer) for the next path."""
         missing = self._missing
-        absent: list[str] = []  # ancestors found missing on the way up
+        absent: list[str] | None = None  # ancestors found missing on the way up (made when
+        # one is: most paths have a parent in the layout)
         answer: Lookup | None = _MISSING
         end = len(path)
         cut = path.rfind("/")
@@ -164,11 +165,15 @@ class Resolver:
             if known is not _UNKNOWN:
                 answer = known  # type: ignore[assignment]  # a Lookup or None
                 break
-            absent.append(head)
+            if absent is None:
+                absent = [head]
+            else:
+                absent.append(head)
             end = cut
             cut = path.rfind("/", 0, cut)
-        for head in absent:
-            missing[head] = answer
+        if absent is not None:
+            for head in absent:
+                missing[head] = answer
         return answer
 
     def _plain(self, path: str, follow: bool) -> Lookup | None:
