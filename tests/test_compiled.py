@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import in_scope_interpreters, require_oracle
+from conftest import in_scope_interpreters, interpreter_id, require_oracle
+
+from prefixlab.impl.interpreters import Interpreter
 
 from prefixlab.model.build import behaviour_for
 from prefixlab.model.startup import predict
@@ -38,21 +40,24 @@ import model_worker  # noqa: E402  (bench/model_worker.py)
 import predictions  # noqa: E402  (bench/predictions.py: the same case generation)
 
 
-def _outcomes_compiled(records: list[model_worker.Record], tmp: Path) -> list[dict[str, Any]]:
-    """Every case's outcome JSON, predicted by the compiled build in a worker process."""
+def _outcomes_compiled(records: list[model_worker.Record], tmp: Path,
+                       python: str = sys.executable, root: Path = compiled.ROOT
+                       ) -> list[dict[str, Any]]:
+    """Every case's outcome JSON, predicted by the compiled build at ``root`` in a worker
+    process of ``python`` (-I -S: it imports nothing but the build)."""
     cases = tmp / "cases.pickle"
     cases.write_bytes(pickle.dumps(records))
-    path = os.pathsep.join(p for p in (str(compiled.ROOT), os.environ.get("PYTHONPATH")) if p)
-    done = subprocess.run([sys.executable, model_worker.__file__, str(cases)],
-                          input="outcomes\nquit\n", capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=path), check=True, timeout=600)
+    done = subprocess.run([python, "-I", "-S", "-B", model_worker.__file__, str(cases),
+                           str(root)], input="outcomes\nquit\n", capture_output=True,
+                          text=True, check=True, timeout=600)
     ready, answer = (json.loads(line) for line in done.stdout.splitlines()[:2])
     assert ready["compiled"], f"the worker imported {ready['model']}, not the compiled build"
     outcomes: list[dict[str, Any]] = answer["outcomes"]
     return outcomes
 
 
-def _check(per_interpreter: int, tmp: Path) -> None:
+def _check(per_interpreter: int, tmp: Path, python: str = sys.executable,
+           root: Path = compiled.ROOT) -> None:
     interpreters = [i for i in in_scope_interpreters() if i.version is not None]
     assert interpreters, "no interpreter to draw cases for"
     records: list[model_worker.Record] = []
@@ -68,7 +73,7 @@ def _check(per_interpreter: int, tmp: Path) -> None:
             # As the worker's answer travels: through JSON.
             expected.append(json.loads(json.dumps(predict(p.world, p.bound.invocation)
                                                   .to_json())))
-    got = _outcomes_compiled(records, tmp)
+    got = _outcomes_compiled(records, tmp, python, root)
     assert len(got) == len(expected)
     for i, (mine, theirs) in enumerate(zip(expected, got)):
         assert theirs == mine, f"case {i}: the compiled build differs\n{records[i]!r}"
@@ -79,6 +84,20 @@ def test_compiled_build_answers_as_the_python_package(tmp_path: Path) -> None:
     if why:
         pytest.skip(why)
     _check(150, tmp_path)
+
+
+@pytest.mark.parametrize("interp", [i for i in in_scope_interpreters()
+                                    if i.version is not None and i.version >= (3, 11)],
+                         ids=interpreter_id)
+def test_builds_for_other_interpreters_answer_as_the_python_package(
+        tmp_path: Path, interp: Interpreter) -> None:
+    """bench/compiled.py --python makes a build for another interpreter's ABI (the model needs
+    3.11+); run there, it must answer as the Python package does here."""
+    root = compiled.root_for(interp.path)
+    why = compiled.why_unavailable(root)
+    if why:
+        pytest.skip(f"{interp.path}: {why}")
+    _check(40, tmp_path, interp.path, root)
 
 
 @pytest.mark.sweep
