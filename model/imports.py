@@ -445,14 +445,13 @@ def _memo(context: ImportContext, resolver: kernel.Resolver) -> dict[object, obj
 def _finder(context: ImportContext, resolver: kernel.Resolver, entry: str) -> _Finder | None:
     """The finder sys.path_hooks give ``entry`` (None: no hook accepts it); the caller keeps
     it (PathFinder keeps one per entry in sys.path_importer_cache too)."""
-    found = resolver.lookup(entry or context.cwd)  # '' is the working directory
-    is_dir = found.entry is not None and found.entry.kind == "dir"
-    if entry and not is_dir:  # zipimporter is the first hook: a directory is not its
+    found, names = resolver.opendir(entry or context.cwd)  # '' is the working directory
+    if names is not None:  # zipimporter, the first hook, refuses a directory: FileFinder
+        return (_finder_path(context, entry), names, None)
+    if entry:
         archive = _zip_archive(resolver, entry, found)
         if archive is not None:
             return ("", (), archive)
-    elif is_dir and found.path is not None:
-        return (_finder_path(context, entry), resolver.children(found.path), None)
     return None
 
 

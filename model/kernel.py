@@ -63,7 +63,7 @@ class Resolver:
     resolution of directory prefixes remembered."""
 
     __slots__ = ("fs", "cwd", "_dirs", "_plain_dirs", "_physical_of", "_missing", "_entries",
-                 "_entry", "memo")
+                 "_entry", "_listings", "memo")
 
     def __init__(self, fs: FsView, cwd: str = "/") -> None:
         self.fs = fs
@@ -82,6 +82,8 @@ class Resolver:
         self._plain_dirs: dict[str, Errno | None] = {"": None}
         """Absolute paths resolved as directories without meeting a link: None when they are
         directories all the way down, else why they are not."""
+        self._listings: dict[object, tuple[Lookup, tuple[str, ...] | None]] = {}
+        """opendir's answers, by path."""
         self.memo: dict[object, object] = {}
         """Values derived from this filesystem and working directory by other layers (e.g.
         the import system's finder for a sys.path entry), kept as long as the resolver: one
@@ -321,6 +323,24 @@ class Resolver:
         if target == "":
             return _tuple_new(Lookup, (None, None, Errno.ENOENT, links))
         return self._lookup(target, directory, True, links)
+
+    def listdir(self, path: str) -> tuple[str, ...] | None:
+        """os.listdir(path), sorted: the names in the directory ``path`` resolves to (links
+        followed), or None when it is not one."""
+        return self.opendir(path)[1]
+
+    def opendir(self, path: str) -> tuple[Lookup, tuple[str, ...] | None]:
+        """``path``'s lookup and, when it resolves to a directory, its names (sorted).
+        Remembered by the path as written (with the working directory for a relative one):
+        the stdlib check, site and the import system list the same sys.path entries."""
+        key: object = path if path[:1] == "/" else ("opendir", self.cwd, path)
+        known = self._listings.get(key)
+        if known is None:
+            found = self.lookup(path)
+            is_dir = found.entry is not None and found.entry.kind == "dir"
+            known = self._listings[key] = (found, self.children(found.path)
+                                           if is_dir and found.path is not None else None)
+        return known
 
     def children(self, physical: str) -> tuple[str, ...]:
         """The names in the directory at the physical path ``physical`` (a lookup's path),

@@ -406,10 +406,7 @@ def addsitedir(run: SiteRun, sitedir: str) -> bool:
 
 def _listdir(calc: Calc, directory: str) -> tuple[str, ...] | None:
     """os.listdir; None for an error (missing, not a directory)."""
-    found = calc.syscalls.lookup(directory)
-    if found.entry is None or found.path is None or found.entry.kind != "dir":
-        return None
-    return calc.syscalls.children(found.path)
+    return calc.syscalls.listdir(directory)
 
 
 def addpackage(run: SiteRun, sitedir: str, name: str) -> None:
@@ -530,14 +527,9 @@ def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
 
 
 def _listing(calc: Calc, directory: str) -> tuple[str, ...]:
-    """os.listdir's names, sorted ('' for an error), once per prediction: sitecustomize and
-    usercustomize are looked for in the same entries."""
-    key = ("site-listing", directory)
-    memo = calc.syscalls.memo
-    known = memo.get(key)
-    if known is None:
-        known = memo[key] = _listdir(calc, directory) or ()  # sorted, distinct (FsView)
-    return known  # type: ignore[return-value]  # what was stored under this key
+    """os.listdir's names, sorted (none for an error); the resolver remembers them, as
+    sitecustomize and usercustomize are looked for in the same entries."""
+    return calc.syscalls.listdir(directory) or ()
 
 
 def _nix_sitecustomize(run: SiteRun) -> None:

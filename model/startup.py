@@ -295,10 +295,9 @@ def _has_encodings(calc: Calc) -> bool:
     per prediction) is consulted first: only an entry naming encodings is looked into."""
     resolver = calc.syscalls
     for entry in calc.module_search_paths:
-        found = resolver.lookup(entry or ".")  # '' is the working directory
-        if found.path is None or found.entry is None or found.entry.kind != "dir":
+        names = resolver.listdir(entry or ".")  # '' is the working directory
+        if names is None:
             continue  # missing, or not a directory: nothing to import encodings from
-        names = resolver.children(found.path)
         at = bisect_left(names, "encodings")
         if at == len(names) or names[at] != "encodings":
             continue
