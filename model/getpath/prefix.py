@@ -10,6 +10,8 @@ warning.
 
 from __future__ import annotations
 
+from typing import Final
+
 from prefixlab.model import cpython_helpers as h
 from prefixlab.model import kernel
 from prefixlab.model.getpath.context import Calc
@@ -94,9 +96,20 @@ def _work_out_landmarks(calc: Calc) -> tuple[str, str, str, str]:
     platlibdir = calc.inputs.config.platlibdir or build.platlibdir
     major, minor = build.version[:2]
     t = build.abi_thread if calc.ask("free_threading") else ""
-    subdir = f"{platlibdir}/python{major}.{minor}{t}"
-    zip_landmark = f"{platlibdir}/python{major}{minor}{t}.zip"
-    return subdir, f"{subdir}/os.py", f"{subdir}/lib-dynload", zip_landmark
+    key = (platlibdir, major, minor, t)
+    known = _LANDMARKS.get(key)
+    if known is None:
+        if len(_LANDMARKS) > 64:  # PYTHONPLATLIBDIR can be anything: keep the memo small
+            _LANDMARKS.clear()
+        subdir = f"{platlibdir}/python{major}.{minor}{t}"
+        zip_landmark = f"{platlibdir}/python{major}{minor}{t}.zip"
+        known = _LANDMARKS[key] = (subdir, f"{subdir}/os.py", f"{subdir}/lib-dynload",
+                                   zip_landmark)
+    return known
+
+
+_LANDMARKS: Final[dict[tuple[str, int, int, str], tuple[str, str, str, str]]] = {}
+"""The landmark strings by what they are made of: the same few for every start of a build."""
 
 
 def stdlib_subdir(calc: Calc) -> str:
