@@ -11,6 +11,7 @@ a physical one is the job of the resolvers (:mod:`prefixlab.model.kernel` and
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -96,6 +97,15 @@ def parent_of(path: str) -> str:
     """The physical parent of a physical path ('/' is its own parent)."""
     cut = path.rfind("/")
     return path[:cut] if cut > 0 else "/"
+
+
+def with_prefix(listing: tuple[str, ...], prefix: str) -> tuple[str, ...]:
+    """The names of a sorted listing (FsView.children) that start with ``prefix``: they lie
+    together, so one bisection finds them (most listings hold none)."""
+    start = end = bisect_left(listing, prefix)
+    while end < len(listing) and listing[end].startswith(prefix):
+        end += 1
+    return listing[start:end]
 
 
 def join_physical(directory: str, name: str) -> str:

@@ -28,14 +28,13 @@ those from ``sys.modules``), finders added by site or ``.pth`` code.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
 from prefixlab.model import cmdline, kernel
 from prefixlab.model.build import Behaviour, BuildConstants, behaviour_for
-from prefixlab.model.fs import FsView
+from prefixlab.model.fs import FsView, with_prefix
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.sitecode import CodeNotRun
 from prefixlab.model.startup import World, exec_target
@@ -489,14 +488,9 @@ def _dir_candidates(context: ImportContext, resolver: kernel.Resolver, entry: st
                     directory: str, tail: str, listing: tuple[str, ...]) -> list[Candidate]:
     """FileFinder.find_spec, listing every candidate instead of stopping at the first."""
     found: list[Candidate] = []
-    # Every name that matters starts with ``tail``, and those lie together in the sorted
-    # listing: one bisection finds them, and most entries hold none.
-    start = end = bisect_left(listing, tail)
-    while end < len(listing) and listing[end].startswith(tail):
-        end += 1
-    if start == end:
+    names = with_prefix(listing, tail)  # every name that matters starts with tail
+    if not names:
         return found
-    names = listing[start:end]
     suffixes = _meta_index(context.build)[2]
     namespace = False
     if tail in names:

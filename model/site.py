@@ -12,13 +12,13 @@ would run (.pth import lines, sitecustomize, usercustomize) is listed, never run
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from prefixlab.model import kernel, sitecode, sitepaths, sitepth
 from prefixlab.model.account import Account
+from prefixlab.model.fs import with_prefix
 from prefixlab.model.getpath.context import Calc, StartupFailed
 from prefixlab.model.sitecode import CodeNotRun
 from prefixlab.model.sitepaths import posix_join
@@ -502,15 +502,9 @@ def _customize(run: SiteRun, module: str) -> None:
 def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
     """The file importing ``module`` from ``entry`` loads: a package's __init__, an extension,
     a source or a bytecode file (None: nothing there)."""
-    # Every name that matters starts with the module's name, and those lie together in the
-    # sorted listing: one bisection finds them, and most entries hold none.
-    ordered = _listing(calc, entry or ".")
-    start = end = bisect_left(ordered, module)
-    while end < len(ordered) and ordered[end].startswith(module):
-        end += 1
-    if start == end:
+    names = with_prefix(_listing(calc, entry or "."), module)  # every name that matters
+    if not names:
         return None
-    names = ordered[start:end]
     if module in names:
         package = posix_join(posix_join(entry, module), "__init__")
         for suffix in (".py", ".pyc"):

@@ -7,7 +7,6 @@ world and invocation, never raises for a strange layout) and pure.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Final
@@ -15,7 +14,7 @@ from typing import Final
 from prefixlab.model import cmdline, getpath, kernel, schemes, site
 from prefixlab.model.account import Account
 from prefixlab.model.build import Behaviour, BuildConstants, UnsupportedVersion, behaviour_for
-from prefixlab.model.fs import FsView
+from prefixlab.model.fs import FsView, with_prefix
 from prefixlab.model.getpath.context import Calc, Inputs, StartupFailed
 from prefixlab.model.invocation import DEFAULT_EXEC_PATH, Invocation
 from prefixlab.model.outcome import Failure, Outcome, Status
@@ -298,8 +297,7 @@ def _has_encodings(calc: Calc) -> bool:
         names = resolver.listdir(entry or ".")  # '' is the working directory
         if names is None:
             continue  # missing, or not a directory: nothing to import encodings from
-        at = bisect_left(names, "encodings")
-        if at == len(names) or names[at] != "encodings":
+        if "encodings" not in with_prefix(names, "encodings"):
             continue
         # The path finder joins with a plain '/', and the kernel resolves the result.
         package = f"{entry}/encodings" if entry else "encodings"
