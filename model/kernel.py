@@ -143,8 +143,9 @@ class Resolver:
         A layout's keys are physical, so only the components below the ancestor found need a
         look; ancestors found missing are remembered (with their answer) for the next path."""
         missing = self._missing
-        absent: list[str] | None = None  # ancestors found missing on the way up (made when
-        # one is: most paths have a parent in the layout)
+        # Ancestors found missing on the way up; the list is made when there is one (most
+        # missing paths have their parent in the layout).
+        absent: list[str] | None = None
         answer: Lookup | None = _MISSING
         end = len(path)
         cut = path.rfind("/")
