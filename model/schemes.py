@@ -22,8 +22,8 @@ Each path is the scheme's template filled with the final prefixes and passed thr
 (sysconfig's ``_PREFIX = os.path.normpath(sys.prefix)``).  When the real executable's
 directory holds ``Modules/Setup`` or ``Modules/Setup.local``, sysconfig thinks it runs from
 a build tree and ``include`` becomes ``<srcdir>/Include`` (posix_prefix, and Debian's own
-schemes).  Not modelled: ``sys._home`` (set by site from pyvenv.cfg's home, 3.12+ use it as
-the build directory) and ``_PYTHON_PROJECT_BASE``.
+schemes).  In a venv, site sets ``sys._home`` from pyvenv.cfg's home and sysconfig looks
+there instead.  Not modelled: ``_PYTHON_PROJECT_BASE``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from prefixlab.model import kernel
 from prefixlab.model.build import Behaviour, BuildConstants
 from prefixlab.model.getpath.context import Calc
 from prefixlab.model.site import posix_normpath
+from prefixlab.model.sitepaths import posix_join
 from prefixlab.model.trace import Step, rule
 
 KEYS = ("scheme", "purelib", "platlib", "scripts", "data", "include")
@@ -96,11 +97,12 @@ def default_scheme(row: Behaviour, flavour: str, prefix: str, base_prefix: str,
 def install_paths(build: BuildConstants, row: Behaviour, *, prefix: str, exec_prefix: str,
                   base_prefix: str, base_exec_prefix: str, platlibdir: str,
                   environ: Mapping[str, str], executable: str, syscalls: kernel.Resolver,
-                  flavour: str | None = None) -> tuple[dict[str, str], Step]:
+                  flavour: str | None = None,
+                  sys_home: str | None = None) -> tuple[dict[str, str], Step]:
     """The install mapping (KEYS) and the step that explains it.  ``syscalls`` resolves
     paths in the process's working directory (to find a build tree next to the real
-    executable); ``flavour`` is that of the sysconfig module imported (default: the
-    build's)."""
+    executable, or in ``sys_home``); ``flavour`` is that of the sysconfig module imported
+    (default: the build's)."""
     flavour = build.flavour if flavour is None else flavour
     scheme = default_scheme(row, flavour, prefix, base_prefix, environ)
     short = "%d.%d" % build.minor
@@ -117,7 +119,7 @@ def install_paths(build: BuildConstants, row: Behaviour, *, prefix: str, exec_pr
     for key, template in _TEMPLATES[scheme].items():
         paths[key] = posix_normpath(template.format(**values))
     paths["include"] = posix_normpath(_INCLUDE.format(**values))
-    srcdir = _build_tree_srcdir(build, executable, syscalls)
+    srcdir = _build_tree_srcdir(build, executable, syscalls, sys_home)
     if srcdir is not None and scheme in _BUILD_TREE_SCHEMES[flavour]:
         paths["include"] = posix_normpath(f"{srcdir}/Include")
     step = Step(R_SCHEME, f"scheme {scheme}: purelib {repr(paths['purelib'])}, platlib "
@@ -126,18 +128,24 @@ def install_paths(build: BuildConstants, row: Behaviour, *, prefix: str, exec_pr
     return {key: paths[key] for key in KEYS}, step
 
 
-def _build_tree_srcdir(build: BuildConstants, executable: str,
-                       syscalls: kernel.Resolver) -> str | None:
+def _build_tree_srcdir(build: BuildConstants, executable: str, syscalls: kernel.Resolver,
+                       sys_home: str | None = None) -> str | None:
     """sysconfig's srcdir when it believes it runs from a build tree (is_python_build():
-    Modules/Setup or Setup.local in _PROJECT_BASE, the real executable's directory)."""
-    real = _lenient_realpath(syscalls, executable or syscalls.cwd)
-    project_base = real.rpartition("/")[0] or "/" if executable else real
+    Modules/Setup or Setup.local in _PROJECT_BASE, the real executable's directory).  A
+    non-empty sys._home (site sets it in a venv) stands for that directory, as written:
+    3.8-3.10 test it instead and take the Makefile from it, 3.11+ make it _PROJECT_BASE
+    (Lib/sysconfig.py: _sys_home, is_python_build, get_makefile_filename, read in each
+    interpreter here)."""
+    if sys_home:
+        project_base = sys_home
+    else:
+        real = _lenient_realpath(syscalls, executable or syscalls.cwd)
+        project_base = real.rpartition("/")[0] or "/" if executable else real
     for name in ("Setup", "Setup.local"):
-        entry = syscalls.stat(f"{project_base}/Modules/{name}")
+        entry = syscalls.stat(posix_join(project_base, "Modules", name))
         if entry is not None and entry.kind == "file":
             # srcdir is relative to the Makefile's directory (the project base) unless absolute
-            joined = build.srcdir if build.srcdir.startswith("/") else (
-                f"{project_base}/{build.srcdir}")
+            joined = posix_join(project_base, build.srcdir)
             return _lenient_realpath(syscalls, joined)
     return None
 
@@ -163,7 +171,7 @@ def for_start(calc: Calc, path: tuple[str, ...] = ()) -> dict[str, str] | None:
         # sys.platlibdir: PYTHONPLATLIBDIR when the environment is used (3.9+), else PLATLIBDIR
         platlibdir=inputs.config.platlibdir or inputs.build.platlibdir,
         environ=inputs.env, executable=calc.executable or "", syscalls=calc.syscalls,
-        flavour=_sysconfig_flavour(calc))
+        flavour=_sysconfig_flavour(calc), sys_home=calc.sys_home)
     calc.asked.update(("venv_install_scheme", "has_platlibdir", "free_threading"))
     calc.steps.append(step)
     return paths

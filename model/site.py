@@ -323,7 +323,8 @@ def _warn_unexpected_prefixes(calc: Calc, site_prefix: str) -> None:
 
 def _system_site(calc: Calc, cfg: str) -> str:
     """The lower-cased value of the last include-system-site-packages line ('true' if none);
-    pyvenv.cfg is read as strict UTF-8 text, a line at a time."""
+    pyvenv.cfg is read as strict UTF-8 text, a line at a time.  A home line sets sys._home
+    (the last one wins; Lib/site.py venv(), 3.8-3.13 alike)."""
     data = calc.read_bytes(cfg)
     if not isinstance(data, bytes):
         data = b""
@@ -335,8 +336,11 @@ def _system_site(calc: Calc, cfg: str) -> str:
     for line in lines.lines:
         if "=" in line:
             key, _, rest = line.partition("=")
-            if key.strip().lower() == "include-system-site-packages":
+            key = key.strip().lower()
+            if key == "include-system-site-packages":
                 value = rest.strip().lower()
+            elif key == "home":
+                calc.sys_home = rest.strip()
     return value
 
 

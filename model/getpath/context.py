@@ -127,6 +127,9 @@ class Calc:
     """The resolver to share (predict passes the one it resolved the program with)."""
     landmarks: tuple[str, str, str, str] | None = None
     """lib/pythonX.Y, its os.py, its lib-dynload and the zip name, once worked out."""
+    sys_home: str | None = None
+    """sys._home: site sets it from the home key of the pyvenv.cfg it finds (the last one,
+    stripped); sysconfig then takes it as the project base (model/schemes.py)."""
     _sys: kernel.Resolver = field(init=False, repr=False)
     """The resolver, never None (read on every helper call)."""
     _utf8_helpers: bool = field(init=False, repr=False)
@@ -170,7 +173,8 @@ class Calc:
                  searched: list[str] = _FRESH_LIST,
                  asked: set[str] = _FRESH_SET,
                  resolver: kernel.Resolver | None = None,
-                 landmarks: tuple[str, str, str, str] | None = None) -> None:
+                 landmarks: tuple[str, str, str, str] | None = None,
+                 sys_home: str | None = None) -> None:
         self.inputs = inputs
         self.program_name = program_name
         self.executable = executable
@@ -206,6 +210,7 @@ class Calc:
         self.asked = set() if asked is _FRESH_SET else asked
         self.resolver = resolver
         self.landmarks = landmarks
+        self.sys_home = sys_home
         self.__post_init__()
 
     def __post_init__(self) -> None:
