@@ -574,8 +574,21 @@ def _script_or_module(draw: st.DrawFn, d: _Draft, cwd: str) -> list[str]:
         run = ROOT + "/bin2/run.py"
         d.features.append("run:script-link")
     spelled = draw(st.sampled_from(["absolute", "relative"]))
+    if _through_link(d, cwd):
+        # A lexical relative path from a working directory reached through a link misses:
+        # the kernel takes '..' from the physical directory, so the probe could not run.
+        spelled = "absolute"
     d.features.append(f"run:script-{spelled}")
     return [run if spelled == "absolute" else _relative(cwd, run)]
+
+
+def _through_link(d: _Draft, path: str) -> bool:
+    """Is ``path``, or a directory above it, a link among the draft's nodes?"""
+    while path:
+        if isinstance(d.nodes.get(path), Symlink):
+            return True
+        path = path.rpartition("/")[0]
+    return False
 
 
 def _absent_module(draw: st.DrawFn, d: _Draft, cwd: str) -> list[str]:

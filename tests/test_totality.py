@@ -11,6 +11,8 @@ from prefixlab.model.build import TABLE, BuildConstants
 from prefixlab.model.invocation import Invocation
 from prefixlab.model.outcome import FIELDS, Outcome
 from prefixlab.model.startup import World, predict
+from prefixlab.model import kernel, strategies
+from prefixlab.model.fs import Layout, Symlink
 from prefixlab.model.strategies import Target, cases
 
 ROOT = "/w"
@@ -43,3 +45,31 @@ def test_every_case_gets_an_outcome(world_case: tuple[World, Invocation]) -> Non
         assert outcome.error is not None and outcome.error.kind
         assert all(getattr(outcome, name) is None for name in FIELDS)
     assert outcome.trace.steps, "every answer explains itself"
+
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.sampled_from(["inst/bin", "/w/inst/bin"]))
+def test_a_probe_script_can_be_reached_from_a_linked_cwd(data: st.DataObject,
+                                                         target: str) -> None:
+    """The generator names the probe script so that the kernel finds it from the working
+    directory, also when that directory is reached through a link (a lexical '../scripts'
+    from it misses: the kernel takes '..' from the physical directory, so the real run could
+    not start the probe and nothing would be compared)."""
+    draft = strategies._Draft(Target(VERSIONS[-1]))
+    here = strategies.ROOT  # the placeholder the generator writes; bound to ROOT below
+    draft.mkdirs(f"{here}/inst/bin")
+    draft.add(f"{here}/lnk", Symlink(target.replace("/w", here)))
+    command = strategies._script_or_module(data.draw, draft, f"{here}/lnk")
+    if command[0] == "-m":
+        return  # a module run from the working directory: no script to name
+
+    def bind(text: str) -> str:
+        return text.replace(here, ROOT)
+
+    layout = Layout({bind(path): Symlink(bind(node.target)) if isinstance(node, Symlink)
+                     else node for path, node in draft.nodes.items()})
+    physical = kernel.chdir(layout, f"{ROOT}/lnk")
+    assert physical == f"{ROOT}/inst/bin"
+    found = kernel.lookup(layout, bind(command[-1]), physical)
+    assert found.entry is not None and found.entry.kind == "file", (command, found)
