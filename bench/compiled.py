@@ -38,23 +38,10 @@ REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "model"
 ROOT = REPO / "build" / "mypyc"
 """What goes first on sys.path to import the compiled model."""
-STAMP = ROOT / build_id.STAMP_NAME
-
-
-def sources(model: Path = MODEL) -> list[Path]:
-    """The files of a model package (the source files and their data)."""
-    return build_id.sources(model)
-
-
-def stamp(model: Path = MODEL) -> str:
-    """The hash of every source file (path and bytes) and of the module list."""
-    return build_id.stamp(model)
-
-
 def is_current(root: Path = ROOT) -> bool:
     """Is there a build of exactly the current sources at ``root``?"""
     built = root / build_id.STAMP_NAME
-    return built.is_file() and built.read_text().strip() == stamp()
+    return built.is_file() and built.read_text().strip() == build_id.stamp(MODEL)
 
 
 def why_unavailable(root: Path = ROOT) -> str:
@@ -128,11 +115,11 @@ def build(model: Path = MODEL, root: Path = ROOT, tools: Path | None = None) -> 
     if root.exists():
         shutil.rmtree(root)
     package.mkdir(parents=True)
-    for path in sources(model):
+    for path in build_id.sources(model):
         target = package / path.relative_to(model)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
-    copied = stamp(package)  # what is compiled: the copy (others may edit model/ meanwhile)
+    copied = build_id.stamp(package)  # what is compiled: the copy (others may edit model/ meanwhile)
     mypyc = tools.with_name("mypyc")
     # Module names come from the directories (prefixlab is a namespace package).
     command = [str(mypyc), "--explicit-package-bases", *closure(root, tools)]

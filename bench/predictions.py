@@ -32,6 +32,7 @@ import json
 import os
 import pickle
 import pstats
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,10 +46,10 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from prefixlab.impl.campaign import lay_down
-from prefixlab.impl.frozen import FrozenCase, FrozenWorker, Oracle, discover, physical_cwd
+from prefixlab.impl.frozen import FrozenCase, FrozenWorker, Oracle, discover
 from prefixlab.impl.materialize import scratch_dir
 import prefixlab.model
-from prefixlab.model import getpath
+from prefixlab.model import getpath, kernel
 from prefixlab.model.build import BuildConstants
 from prefixlab.model.getpath.context import Inputs, StartupFailed
 from prefixlab.model.startup import World, predict
@@ -124,7 +125,7 @@ def prepare(generated: Sequence[Case], constants: BuildConstants) -> list[Prepar
         bound = case.at(ROOT)
         world = World(bound.layout, {p: constants for p in bound.binaries})
         inv = bound.invocation
-        cwd = physical_cwd(bound.layout, inv.cwd) or ROOT
+        cwd = kernel.chdir(bound.layout, inv.cwd) or ROOT
         inputs = model_worker.getpath_inputs(bound.layout, constants, inv, ROOT)
         frozen = FrozenCase(bound.layout, cwd, inv.argv, inv.env, constants, case.features)
         out.append(Prepared(case, bound, world, frozen, inputs))
@@ -178,10 +179,12 @@ def frozen_all(worker: FrozenWorker, prepared: Sequence[Prepared]) -> Callable[[
 class ModelWorker:
     """bench/model_worker.py run by ``python`` (-I -S: nothing but the model is imported)
     with ``root`` first on its path, holding the same cases (handed over as plain values in
-    a pickle file); ``compiled`` says which model it must have imported."""
+    a pickle file); ``compiled`` says which model it must have imported.  A ``root`` made
+    for the worker alone (``owned``) is removed with it."""
 
     def __init__(self, prepared: Sequence[Prepared], python: str, root: Path,
-                 compiled: bool) -> None:
+                 compiled: bool, owned: bool = False) -> None:
+        self._owned_root = root if owned else None
         records = [model_worker.record(p.world, p.bound.invocation) for p in prepared]
         with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as f:
             pickle.dump(records, f)
@@ -218,6 +221,8 @@ class ModelWorker:
             self._proc.stdin.close()
         self._proc.wait()
         os.unlink(self._cases)
+        if self._owned_root is not None:
+            shutil.rmtree(self._owned_root)
 
 
 @dataclass
@@ -432,7 +437,7 @@ def start_python(builds: Builds, oracle: Oracle, prepared: Sequence[Prepared],
     root = Path(tempfile.mkdtemp(prefix="prefixlab-bench-"))
     (root / "prefixlab").mkdir()  # a namespace package, as installed
     (root / "prefixlab" / "model").symlink_to(Path(prefixlab.model.__file__).parent)
-    builds.python = ModelWorker(prepared, oracle.path, root, compiled=False)
+    builds.python = ModelWorker(prepared, oracle.path, root, compiled=False, owned=True)
     if builds.python.ask("digest")["digest"] != expected:
         raise SystemExit(f"the model answers differently on {oracle.short}: a bug to report")
 

@@ -40,7 +40,7 @@ from typing import IO, Any
 
 import prefixlab.model
 from prefixlab.impl import interpreters
-from prefixlab.model import cmdline, getpath, kernel
+from prefixlab.model import cmdline, getpath
 from prefixlab.model.build import BuildConstants, behaviour_for
 from prefixlab.model.fs import Dir, File, Layout, Symlink
 from prefixlab.model.getpath.context import Inputs, StartupFailed
@@ -113,11 +113,6 @@ class FrozenCase:
     @property
     def environ(self) -> dict[str, str]:
         return dict(self.env)
-
-
-def physical_cwd(layout: Layout, cwd: str) -> str | None:
-    """getcwd() after chdir(cwd): the physical directory, or None if there is none."""
-    return kernel.chdir(layout, cwd)
 
 
 def _encode_data(data: bytes) -> str:

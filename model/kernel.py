@@ -50,12 +50,12 @@ class Lookup(NamedTuple):
 
 
 _IN_PROGRESS: Final = Lookup(None, None, Errno.ELOOP, (("", ""),) * (MAXSYMLINKS + 1))
+"""Marks a directory prefix whose resolution is under way (a cycle if met again)."""
 # Shared answers for the fast paths (Lookups are immutable), and NamedTuple construction
 # without the Python-level __new__: the fast paths run tens of times per prediction.
 _MISSING: Final = Lookup(None, None, Errno.ENOENT)
 _NOT_A_DIR: Final = Lookup(None, None, Errno.ENOTDIR)
 _tuple_new: Final = tuple.__new__
-"""Marks a directory prefix whose resolution is under way (a cycle if met again)."""
 
 
 class Resolver:

@@ -506,7 +506,9 @@ def _customize(run: SiteRun, module: str) -> None:
 def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
     """The file importing ``module`` from ``entry`` loads: a package's __init__, an extension,
     a source or a bytecode file (None: nothing there)."""
-    names = with_prefix(_listing(calc, entry or "."), module)  # every name that matters
+    # Every name that matters starts with the module's; the resolver lists each entry once
+    # (sitecustomize and usercustomize are looked for in the same ones).
+    names = with_prefix(_listdir(calc, entry or ".") or (), module)
     if not names:
         return None
     if module in names:
@@ -522,12 +524,6 @@ def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
         if module + suffix in names:
             return posix_join(entry, module + suffix)
     return None
-
-
-def _listing(calc: Calc, directory: str) -> tuple[str, ...]:
-    """os.listdir's names, sorted (none for an error); the resolver remembers them, as
-    sitecustomize and usercustomize are looked for in the same entries."""
-    return calc.syscalls.listdir(directory) or ()
 
 
 def _nix_sitecustomize(run: SiteRun) -> None:

@@ -33,8 +33,8 @@ from prefixlab.impl.frozen import (
     Tally,
     check,
     discover,
-    physical_cwd,
 )
+from prefixlab.model import kernel
 from prefixlab.model.build import BuildConstants
 from prefixlab.model.fs import Dir, File, Layout, LayoutError, Node, Symlink
 from prefixlab.model.strategies import BoundCase, Case, Target
@@ -266,7 +266,7 @@ def frozen_cases(oracle: Oracle, base: BaseCases = model_cases) -> st.SearchStra
         layout = _hazards(draw, bound, target, entries, features)
         argv, env = _invocation(draw, bound, entries, features)
         constants = _build(draw, target, bound, root, features)
-        cwd = physical_cwd(layout, bound.invocation.cwd) or root
+        cwd = kernel.chdir(layout, bound.invocation.cwd) or root
         return FrozenCase(layout, cwd, argv, tuple(sorted(env.items())), constants,
                           tuple(features))
 
