@@ -29,7 +29,7 @@ test-all: dev
 
 typecheck: dev
 	$(BIN)/mypy
-	$(BIN)/ruff check model impl tests bench
+	$(BIN)/ruff check model impl tests bench tools
 
 # The benchmark times the Python package and, beside it, the mypyc build of the same source
 # (build/mypyc, rebuilt only when the sources changed; without a C compiler it is left out).
