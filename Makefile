@@ -51,4 +51,4 @@ clean:
 
 # The long real-interpreter sweep: sharded, resumable (completed shards in sweeps/ are kept).
 sweep: dev
-	$(BIN)/python -m prefixlab.impl.campaign --total $${SWEEP_TOTAL:-2375}
+	$(BIN)/python -m prefixlab.impl.checks.campaign --total $${SWEEP_TOTAL:-2375}

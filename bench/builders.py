@@ -46,7 +46,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pkgtrees  # noqa: E402  (bench/pkgtrees.py)
 
-from prefixlab.impl.interpreters import Interpreter, discover  # noqa: E402
+from prefixlab.impl.host.interpreters import Interpreter, discover  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -176,9 +176,10 @@ def in_process_venv(python: str, where: str, count: int, label: str = "") -> lis
     applying = Row("venv", f"... writer alone (apply){suffix}")
     floor = Row("venv", f"... the same entries by bare os calls{suffix}")
     try:
-        from prefixlab.impl import build_venv, writer
+        from prefixlab.impl.builders import venv as build_venv
+        from prefixlab.impl.builders import writer
     except ImportError as error:
-        whole.failed = f"prefixlab.impl.build_venv cannot be imported ({error})"
+        whole.failed = f"prefixlab.impl.builders.venv cannot be imported ({error})"
         return [whole]
     target = os.path.join(where, "in-process", "venv")
     os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -251,7 +252,7 @@ def profile_in_process(python: str, scratch: str, count: int, top: int = 20) -> 
     import io
     import pstats
 
-    from prefixlab.impl import build_venv
+    from prefixlab.impl.builders import venv as build_venv
 
     target = os.path.join(scratch, "in-process", "profiled")
     profiler = cProfile.Profile()

@@ -9,7 +9,7 @@ lives apart, in ``build/mypyc/`` (a ``prefixlab/model`` package: every source fi
 the hot modules next to their compiled extension, which the import system prefers), and is
 used only by putting that directory first on ``sys.path``: the benchmark's compiled rows,
 tests/test_compiled.py, which checks that it answers exactly as the pure package does, and
-``prefixlab`` itself when run with ``PREFIXLAB_COMPILED=build/mypyc`` (prefixlab.impl.launch).
+``prefixlab`` itself when run with ``PREFIXLAB_COMPILED=build/mypyc`` (prefixlab.impl.cli.launch).
 A stamp of the source files' hashes is written with it; a build whose stamp no longer matches
 the sources is stale and is never used.
 
@@ -31,8 +31,8 @@ from pathlib import Path
 
 from mypy import version as mypy_version
 
-from prefixlab.impl import compiled as build_id
-from prefixlab.impl.compiled import ENTRY, NOT_COMPILED
+from prefixlab.impl.host import compiled as build_id
+from prefixlab.impl.host.compiled import ENTRY, NOT_COMPILED
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "model"

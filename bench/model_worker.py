@@ -33,13 +33,15 @@ from typing import Any
 if __name__ == "__main__" and len(sys.argv) > 2:
     sys.path.insert(0, sys.argv[2])  # before the first prefixlab import
 
-from prefixlab.model import cmdline, getpath, kernel
-from prefixlab.model.build import BuildConstants, behaviour_for
-from prefixlab.model.fs import Dir, File, Layout, Node, Symlink
-from prefixlab.model.getpath.context import Inputs, StartupFailed
-from prefixlab.model.invocation import Invocation
+from prefixlab.model.startup import cmdline
+from prefixlab.model.startup import getpath
+from prefixlab.model.world import kernel
+from prefixlab.model.world.build import BuildConstants, behaviour_for
+from prefixlab.model.world.fs import Dir, File, Layout, Node, Symlink
+from prefixlab.model.startup.getpath.context import Inputs, StartupFailed
+from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup import World, predict
+from prefixlab.model.startup.predict import World, predict
 
 ROOT = "/w"
 """Where bench/predictions.py binds the cases."""

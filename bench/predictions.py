@@ -7,10 +7,10 @@ spawning the real interpreter, on the same generated layouts, in one run, on one
 
 Rows (each for the Python package and, when bench/compiled.py has built the current source,
 for the compiled build too):
-  model predict      prefixlab.model.startup.predict: exec, command line, getpath, stdlib
+  model predict      prefixlab.model.startup.predict.predict: exec, command line, getpath, stdlib
                      check, site, sys.path[0], trace included (compiled: in a worker process,
                      whose answers must equal the Python package's)
-  model getpath      prefixlab.model.getpath.run alone, on the Inputs predict would build
+  model getpath      prefixlab.model.startup.getpath.run alone, on the Inputs predict would build
   frozen getpath     the interpreter's own getpath code object, run in a worker process of
                      that interpreter with our helpers (of the same build) over the same
                      filesystem values; timed inside the worker around exec() only
@@ -45,15 +45,16 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from prefixlab.impl.campaign import lay_down
-from prefixlab.impl.frozen import FrozenCase, FrozenWorker, Oracle, discover
-from prefixlab.impl.materialize import scratch_dir
+from prefixlab.impl.checks.campaign import lay_down
+from prefixlab.impl.checks.frozen import FrozenCase, FrozenWorker, Oracle, discover
+from prefixlab.impl.host.materialize import scratch_dir
 import prefixlab.model
-from prefixlab.model import getpath, kernel
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.getpath.context import Inputs, StartupFailed
-from prefixlab.model.startup import World, predict
-from prefixlab.model.strategies import BoundCase, Case, Target, cases
+from prefixlab.model.startup import getpath
+from prefixlab.model.world import kernel
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.startup.getpath.context import Inputs, StartupFailed
+from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.strategies.startup import BoundCase, Case, Target, cases
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compiled  # noqa: E402  (bench/compiled.py)

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.sitecode import CodeNotRun
+from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.startup.sitecode import CodeNotRun
 from prefixlab.model.trace import Trace
 
 Status = Literal["ok", "startup-failed", "exec-failed", "not-modelled"]
@@ -65,7 +65,7 @@ class Outcome:
     """The interpreter version predicted for (or observed)."""
     install: Mapping[str, str] | None = None
     """Where pip's default install puts files: sysconfig's default scheme and its purelib,
-    platlib, scripts, data and include (prefixlab.model.schemes.KEYS); None when start-up
+    platlib, scripts, data and include (prefixlab.model.startup.schemes.KEYS); None when start-up
     fails."""
     code_not_run: tuple[CodeNotRun, ...] = ()
     """Code site would run that the model does not (.pth import lines, sitecustomize,

@@ -14,11 +14,11 @@ natively only when no field has a conversion.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing stays off a warm build venv's start-up (model/valuetuple.py)
+TYPE_CHECKING = False  # typing stays off a warm build venv's start-up (model/speedups.py)
 if TYPE_CHECKING:
     from typing import NamedTuple
 else:
-    from prefixlab.model.valuetuple import NamedTuple
+    from prefixlab.model.speedups import NamedTuple
 
 # NamedTuples rather than frozen dataclasses: the same immutable values, without importing
 # dataclasses (and inspect behind it) on a warm `build venv`'s start-up (issue 5's speed).

@@ -20,7 +20,7 @@ from functools import cache
 
 import pytest
 
-from prefixlab.impl.interpreters import Interpreter, discover
+from prefixlab.impl.host.interpreters import Interpreter, discover
 
 REQUIRE_ENV = "PREFIXLAB_REQUIRE_ORACLES"
 EXPECT_ENV = "PREFIXLAB_EXPECT_INTERPRETERS"

@@ -24,14 +24,16 @@ from hypothesis import given, settings
 from click.testing import CliRunner
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
-from prefixlab.impl import cli, cwrapper, wrapgen
-from prefixlab.impl.build_env import build_env, learn_interpreter, plan_env
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.model import nixwrap
-from prefixlab.model.envscripts import Retargeted, retarget
-from prefixlab.model.fs import Layout
-from prefixlab.model.plan import Write
-from prefixlab.model.script_strategies import (Script, WrappedScript, nix_wrapped_scripts,
+from prefixlab.impl.cli import main as cli
+from prefixlab.impl.builders import cwrapper
+from prefixlab.impl.builders import wrapgen
+from prefixlab.impl.builders.env import build_env, learn_interpreter, plan_env
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.model.scripts import nixwrap
+from prefixlab.model.builders.retarget import Retargeted, retarget
+from prefixlab.model.world.fs import Layout
+from prefixlab.model.builders.plan import Write
+from prefixlab.model.strategies.scripts import (Script, WrappedScript, nix_wrapped_scripts,
                                               python_scripts)
 
 REPORT = ("import json, os, sys\n"
@@ -193,9 +195,9 @@ def test_the_model_predicts_the_built_environment(interpreters: list[Interpreter
                                                   tmp_path: Path) -> None:
     """The model's outcome for the environment's interpreter is the environment (it is not
     a venv to the model either)."""
-    from prefixlab.impl.interpreters import host_world
-    from prefixlab.model.invocation import Invocation
-    from prefixlab.model.startup import predict
+    from prefixlab.impl.host.interpreters import host_world
+    from prefixlab.model.world.invocation import Invocation
+    from prefixlab.model.startup.predict import predict
     interp = interpreters[0]
     version = version_of(interp)
     packages = make_packages(tmp_path / "store", version, interp.real_path, binary=False)

@@ -4,7 +4,7 @@ Packages contest paths with different bytes (model.envpackage_strategies.contest
 module file, a package directory provided whole by some and only as a file inside it by others,
 and a script in ``bin/``.  The expected outcome comes from an oracle written in this file from
 the research notes' statement of nixpkgs' ``pkgs/build-support/buildenv/builder.pl``
-(nixpkgs-python-env.md §1.2), not from model/buildenv.py (when written, it agreed with
+(nixpkgs-python-env.md §1.2), not from model/builders/buildenv.py (when written, it agreed with
 builder.pl itself, run with perl on the same trees, on 300 generated sets: the same links
 and directories, and the collision builder.pl died on among the pairs it records):
 
@@ -33,14 +33,14 @@ from click.testing import CliRunner
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 from hypothesis import HealthCheck, Phase, event, given, settings
 
-from prefixlab.impl import speccheck
-from prefixlab.impl.build_env import EnvError, build_env, env_command, learn_interpreter
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.materialize import scratch_dir
-from prefixlab.model import venvspec
-from prefixlab.model.buildenv import DEFAULT_PRIORITY
-from prefixlab.model.envflavour import BaseInterpreter
-from prefixlab.model.envpackage_strategies import (CONTEST_MODES, CONTESTED_SCRIPT,
+from prefixlab.impl.checks import spec as speccheck
+from prefixlab.impl.builders.env import EnvError, build_env, env_command, learn_interpreter
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.materialize import scratch_dir
+from prefixlab.model.builders import envspec
+from prefixlab.model.builders.buildenv import DEFAULT_PRIORITY
+from prefixlab.model.builders.flavours import BaseInterpreter
+from prefixlab.model.strategies.packages import (CONTEST_MODES, CONTESTED_SCRIPT,
                                                    ContestedSet, contested_sets)
 
 pytestmark = pytest.mark.real
@@ -200,7 +200,7 @@ def check_contested(interp: Interpreter, base: BaseInterpreter, contested: Conte
     pkg = _package_of(winner, bound.roots)
     ran = _run([f"{env}/bin/{CONTESTED_SCRIPT}"], home, scratch)
     tag = f"{pkg}.{CONTESTED_SCRIPT}"
-    marks, report, _ = venvspec.parse_output(ran.stdout, tag)
+    marks, report, _ = envspec.parse_output(ran.stdout, tag)
     assert ran.returncode == 0 and marks == (1, 2), (tag, ran.stdout, ran.stderr)
     others = {f"{os.path.basename(r)}.{CONTESTED_SCRIPT}" for r in bound.roots} - {tag}
     assert not [t for t in others if f" {t} " in ran.stdout], ran.stdout

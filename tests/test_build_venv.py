@@ -25,14 +25,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
-from prefixlab.impl import build_venv as bv
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.model import venvplan
-from prefixlab.model.build import BuildConstants, behaviour_for
-from prefixlab.model.fs import Layout
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.startup import World, predict
-from prefixlab.model.venvplan import Options
+from prefixlab.impl.builders import venv as bv
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.model.builders import venv as venvplan
+from prefixlab.model.world.build import BuildConstants, behaviour_for
+from prefixlab.model.world.fs import Layout
+from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.builders.venv import Options
 
 INTERPRETERS = in_scope_interpreters()
 PROGRAM = str(Path(sys.executable).with_name("prefixlab"))
@@ -133,8 +133,8 @@ def base_prefix_of(interp: Interpreter) -> str:
 
 def agrees_with_model(python: Path) -> None:
     """The real start of the built venv's python is what the model predicts for it."""
-    from prefixlab.impl import cli
-    from prefixlab.impl.probe import probe
+    from prefixlab.impl.cli import main as cli
+    from prefixlab.impl.host.probe import probe
 
     invocation = Invocation.make(str(python), ["-c", "pass"], env=_env(), cwd="/")
     predicted = predict(cli.world_for(invocation, use_cache=True, host=False), invocation)
@@ -204,7 +204,8 @@ def test_stdlib_compatible_through_a_pyenv_shim_and_a_bare_name(
 def _wrapped_env(scratch: Path, interp: Interpreter, kind: str) -> Path:
     """ENV/bin/python3, an argv0-inheriting wrapper (shell or compiled) of the interpreter,
     with ENV/lib/pythonX.Y linked to its stdlib: the nixpkgs python-env shape."""
-    from prefixlab.impl import cwrapper, wrapgen
+    from prefixlab.impl.builders import cwrapper
+    from prefixlab.impl.builders import wrapgen
 
     assert interp.constants is not None
     env = scratch / f"env-{kind}"
@@ -499,7 +500,7 @@ def test_cli_usage_errors_go_through_click(scratch: Path) -> None:
 def test_the_lazy_commands_are_the_ones_named() -> None:
     import click
 
-    from prefixlab.impl import cli
+    from prefixlab.impl.cli import main as cli
 
     for name in cli.LAZY_COMMANDS:
         command = cli.main.get_command(click.Context(cli.main), name)

@@ -1,4 +1,4 @@
-"""The buildEnv merge (model/buildenv.py) on generated package trees.
+"""The buildEnv merge (model/builders/buildenv.py) on generated package trees.
 
 Expected values come from properties and from a sequential oracle of builder.pl's rules for one
 path (nixpkgs pkgs/build-support/buildenv/builder.pl, research notes section 1.2): a first
@@ -21,13 +21,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prefixlab.impl import writer
-from prefixlab.model.buildenv import (CollisionError, Farm, FarmDir, MergeError,
+from prefixlab.impl.builders import writer
+from prefixlab.model.builders.buildenv import (CollisionError, Farm, FarmDir, MergeError,
                                       NotADirectoryError_, Package, PackageError,
                                       check_package, farm_plan, merge)
-from prefixlab.model.fs import Layout
-from prefixlab.model.kernel import Resolver
-from prefixlab.model.plan import check_plan
+from prefixlab.model.world.fs import Layout
+from prefixlab.model.world.kernel import Resolver
+from prefixlab.model.builders.plan import check_plan
 
 DIRS = ("a", "b", "ns")
 FILES = ("f", "g", "h.py")  # never a directory name: kinds agree across packages
@@ -285,7 +285,7 @@ def test_on_disk_the_farm_reads_as_cp_rs_with_fewer_entries(tmp_path: Path) -> N
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"" if rel.endswith("ns/__init__.py") else rel.encode())
         roots.append(str(root))
-    from prefixlab.impl.snapshot import Snapshot
+    from prefixlab.impl.host.snapshot import Snapshot
     farm = merge(Snapshot(str(tmp_path)), [Package(r) for r in roots])
     writer.apply(farm_plan(farm), str(tmp_path / "env"))
     copied = tmp_path / "cp"

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
-from prefixlab.impl import cli
-from prefixlab.impl.interpreters import Interpreter
+from prefixlab.impl.cli import main as cli
+from prefixlab.impl.host.interpreters import Interpreter
 from prefixlab.model.outcome import Failure, Outcome
 
 INTERPRETERS = list(in_scope_interpreters())

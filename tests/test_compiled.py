@@ -27,11 +27,11 @@ from typing import Any
 import pytest
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
-from prefixlab.impl.interpreters import Interpreter
+from prefixlab.impl.host.interpreters import Interpreter
 
-from prefixlab.model.build import behaviour_for
-from prefixlab.model.startup import predict
-from prefixlab.model.strategies import Target
+from prefixlab.model.world.build import behaviour_for
+from prefixlab.model.startup.predict import predict
+from prefixlab.model.strategies.startup import Target
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
@@ -109,8 +109,8 @@ def test_compiled_build_answers_as_the_python_package_long(tmp_path: Path) -> No
 
 
 # -- prefixlab running the compiled build: PREFIXLAB_COMPILED ----------------------------------
-_WHICH_MODEL = ("from prefixlab.impl.launch import _compiled_model; _compiled_model()\n"
-                "import prefixlab.model.startup as startup; print(startup.__file__)")
+_WHICH_MODEL = ("from prefixlab.impl.cli.launch import _compiled_model; _compiled_model()\n"
+                "import prefixlab.model.startup.predict as startup; print(startup.__file__)")
 
 
 def _run(args: list[str], compiled_dir: str | None) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""CPython's path helpers (prefixlab.model.cpython_helpers) judged by real interpreters.
+"""CPython's path helpers (prefixlab.model.paths.getpath) judged by real interpreters.
 
 * ``normpath`` against ``_Py_normpath`` itself, exposed as
   ``_testinternalcapi.normalize_path`` in 3.11+ test builds: an exhaustive corpus and
@@ -32,13 +32,13 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.materialize import Binding, materialize, scratch_dir
-from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model import cpython_helpers as h
-from prefixlab.model import kernel
-from prefixlab.model.fs import Dir, File, FsView, Layout, Node, Overlay, Symlink
-from prefixlab.model.getpath.context import _plain_joins
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.materialize import Binding, materialize, scratch_dir
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.paths import getpath as h
+from prefixlab.model.world import kernel
+from prefixlab.model.world.fs import Dir, File, FsView, Layout, Node, Overlay, Symlink
+from prefixlab.model.startup.getpath.context import _plain_joins
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
@@ -219,7 +219,7 @@ def _components(lead: str) -> st.SearchStrategy[str]:
        st.lists(st.one_of(_components(""), _components(""), path_strings()), min_size=1,
                 max_size=3))
 def test_search_up_plain_joins_are_joinpath(start: str, landmarks: list[str]) -> None:
-    """Where Calc.search_up joins by concatenation (model/getpath/context.py _plain_joins),
+    """Where Calc.search_up joins by concatenation (model/startup/getpath/context.py _plain_joins),
     joinpath must give the same string for the start, each of its dirnames and each
     landmark."""
     event(f"plain: {_plain_joins(start, tuple(landmarks))}")

@@ -1,4 +1,4 @@
-"""Scripts whose line 1 runs ``env -S PYTHON ARGS`` in ``build env`` (model/envshebang.py).
+"""Scripts whose line 1 runs ``env -S PYTHON ARGS`` in ``build env`` (model/scripts/envline.py).
 
 The retargeted copy must run the environment's interpreter with the same arguments: what the
 script reports (sys.prefix, sys.flags, sys.argv, stdout's write_through) is compared with the
@@ -21,11 +21,13 @@ from conftest import in_scope_interpreters, interpreter_id, require_oracle
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prefixlab.impl.build_env import env_command
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.materialize import scratch_dir
-from prefixlab.model import envshebang, envsplit, shebang
-from prefixlab.model.envshebang import EnvPython, Refused
+from prefixlab.impl.builders.env import env_command
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.materialize import scratch_dir
+from prefixlab.model.scripts import envline
+from prefixlab.model.exec import gnuenv
+from prefixlab.model.exec import shebang
+from prefixlab.model.scripts.envline import EnvPython, Refused
 
 INTERPRETERS = in_scope_interpreters()
 DEFAULT = [i for i in INTERPRETERS if i.constants is not None and i.constants.flavour == "debian"
@@ -33,8 +35,8 @@ DEFAULT = [i for i in INTERPRETERS if i.constants is not None and i.constants.fl
                     if i.constants is not None and i.constants.flavour != "debian"][-1:]
 
 
-# -- reading line 1 (GNU env's rules: coreutils src/env.c, as model/envsplit.py and
-#    model/execchain.py state them) -------------------------------------------------------------
+# -- reading line 1 (GNU env's rules: coreutils src/env.c, as model/exec/gnuenv.py and
+#    model/exec/chain.py state them) -------------------------------------------------------------
 @pytest.mark.parametrize(("line", "command", "args"), [
     (b"#!/usr/bin/env -S python3 -u\n", "python3", ("-u",)),
     (b"#!/usr/bin/env -Spython3\n", "python3", ()),
@@ -47,7 +49,7 @@ DEFAULT = [i for i in INTERPRETERS if i.constants is not None and i.constants.fl
 ])
 def test_env_split_python_lines_are_read(line: bytes, command: str, args: tuple[str, ...]
                                          ) -> None:
-    found = envshebang.read(line)
+    found = envline.read(line)
     assert isinstance(found, EnvPython)
     assert (found.command, found.args) == (command, args)
 
@@ -64,14 +66,14 @@ def test_env_split_python_lines_are_read(line: bytes, command: str, args: tuple[
     (b"#!/usr/bin/env -S python3 'unterminated\n", "rejects"),
 ])
 def test_lines_asking_env_for_more_are_refused(line: bytes, why: str) -> None:
-    found = envshebang.read(line)
+    found = envline.read(line)
     assert isinstance(found, Refused) and why in found.why, found
 
 
 @pytest.mark.parametrize("line", [b"#!/usr/bin/env python3\n", b"#!/usr/bin/python3 -u\n",
                                   b"#!/usr/bin/env -S perl -w\n", b"#!/bin/sh\n", b"print()\n"])
 def test_other_lines_are_not_this_rules(line: bytes) -> None:
-    assert envshebang.read(line) is None
+    assert envline.read(line) is None
 
 
 _WORDS = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)
@@ -82,7 +84,7 @@ def test_a_rewritten_line_reads_back_as_the_same_words(args: list[str], ending: 
     """Through the kernel's #! parsing and env's -S splitting, the new line gives exactly
     the environment's interpreter and the arguments (any text without control characters)."""
     python = "/tmp/env dir/bin/python3.12"
-    made = envshebang.line(EnvPython("/usr/bin/env", "python3", tuple(args)), python, ending,
+    made = envline.line(EnvPython("/usr/bin/env", "python3", tuple(args)), python, ending,
                            shebang.BINPRM_BUF_SIZE - 1)
     raw = "#!/usr/bin/env -S " + " ".join([python, *args])
     if len(raw.encode()) + 2 * (len(args) + 1) * 2 < 120:  # room for quotes: it must fit
@@ -90,7 +92,7 @@ def test_a_rewritten_line_reads_back_as_the_same_words(args: list[str], ending: 
     if made is not None:
         parsed = shebang.parse(made)
         assert isinstance(parsed, shebang.Shebang) and parsed.argument is not None
-        assert envsplit.split(parsed.argument[2:], {}) == [python, *args]
+        assert gnuenv.split(parsed.argument[2:], {}) == [python, *args]
         assert made.endswith(ending)
 
 
@@ -183,7 +185,7 @@ def _check(interp: Interpreter, scratch: str) -> None:
             with open(f"{env}/bin/{name}", "rb") as handle:
                 assert handle.read(9) == b"#!/bin/sh" or not long or name == "linked"
             seen = _run([f"{env}/bin/{name}"], scratch)
-            args = envsplit.split(first.removeprefix("--split-string=").removeprefix("-S"),
+            args = gnuenv.split(first.removeprefix("--split-string=").removeprefix("-S"),
                                   {})[1:]
             source = str(pkg / ("libexec/linked.py" if name == "linked" else f"bin/{name}"))
             direct = _run([interp.path, *args, source], scratch)
@@ -203,8 +205,10 @@ def test_wrapped_env_split_scripts(interp: Interpreter, scratch: str) -> None:
     interpreter, the arguments and the variable the wrapper sets kept."""
     import shutil
 
-    from prefixlab.impl import cwrapper, nixbuild, wrapgen
-    from prefixlab.model.plan import CWrapper
+    from prefixlab.impl.builders import cwrapper
+    from prefixlab.impl.builders import nix as nixbuild
+    from prefixlab.impl.builders import wrapgen
+    from prefixlab.model.builders.plan import CWrapper
 
     pkg = Path(scratch, "pkg")
     (pkg / "bin").mkdir(parents=True)
@@ -237,13 +241,14 @@ def test_wrapped_env_split_scripts(interp: Interpreter, scratch: str) -> None:
 
 
 def _spec_on_generated(interp: Interpreter, examples: int) -> None:
-    """The environment spec (model/venvspec.py: every line runs, the #! options take effect,
+    """The environment spec (model/builders/envspec.py: every line runs, the #! options take effect,
     the environment's interpreter and packages) on generated sets whose plain scripts are
     half ``env -S PYTHON OPTIONS``."""
     from hypothesis import HealthCheck, Phase, assume, settings
 
-    from prefixlab.impl import cwrapper, speccheck
-    from prefixlab.model.envpackage_strategies import PackageSet, package_sets
+    from prefixlab.impl.builders import cwrapper
+    from prefixlab.impl.checks import spec as speccheck
+    from prefixlab.model.strategies.packages import PackageSet, package_sets
     require_oracle(cwrapper.compiler() is not None, "no C compiler: binary wrappers")
     assert interp.version is not None
     version = interp.version[0], interp.version[1]

@@ -1,11 +1,11 @@
-"""The environment spec (model/venvspec.py) on real interpreters: environments are built with
+"""The environment spec (model/builders/envspec.py) on real interpreters: environments are built with
 ``build env``'s flavours, run with a clean environment, and judged property by property.
 
 * The reference flavour passes every property on generated package sets (every interpreter
   here; a few sets by default, many under --sweep) and on every known-failure case.
 * Each historical nixpkgs flavour fails exactly the properties the research notes say it
   fails (nixpkgs-python-env.md §8 and §10), one test per known failure.  The expected sets are
-  venvspec.KNOWN_FAILURES, written from the research, not from this checker's output.
+  envspec.KNOWN_FAILURES, written from the research, not from this checker's output.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import pytest
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 from hypothesis import HealthCheck, Phase, assume, given, settings
 
-from prefixlab.impl import cwrapper, speccheck
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.materialize import scratch_dir
-from prefixlab.model import venvspec
-from prefixlab.model.envpackage_strategies import minimal_set, package_sets
+from prefixlab.impl.builders import cwrapper
+from prefixlab.impl.checks import spec as speccheck
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.materialize import scratch_dir
+from prefixlab.model.builders import envspec
+from prefixlab.model.strategies.packages import minimal_set, package_sets
 
 pytestmark = pytest.mark.real
 
@@ -92,7 +93,7 @@ def test_reference_passes_every_property(interp: Interpreter, scratch: str) -> N
     """Every property, venvs made from the environment and the link to it included."""
     _require_compiler()
     checked = _check("reference", interp, minimal_set("plain-set", _version(interp)), scratch)
-    assert {v.property for v in checked.verdicts} == set(venvspec.BY_ID)
+    assert {v.property for v in checked.verdicts} == set(envspec.BY_ID)
     assert not checked.failed, checked.explain()
 
 
@@ -135,7 +136,7 @@ def test_reference_passes_the_cases_sweep(interp: Interpreter, case: str, scratc
 
 
 # -- the historical flavours -----------------------------------------------------------------------
-def _known(known: venvspec.KnownFailure) -> str:
+def _known(known: envspec.KnownFailure) -> str:
     return f"{known.id}-{known.flavour}"
 
 
@@ -158,24 +159,24 @@ def _exactly(known_flavour: str, case: str, interp: Interpreter, scratch: str,
              uses_venvs: bool = True) -> None:
     _require_compiler()
     checked = _checked_once(known_flavour, case, interp, scratch, uses_venvs)
-    expected = venvspec.expected_failures(known_flavour, case, venvs=uses_venvs,  # type: ignore[arg-type]
+    expected = envspec.expected_failures(known_flavour, case, venvs=uses_venvs,  # type: ignore[arg-type]
                                           link=uses_venvs)
     assert checked.failed == expected, (
         f"failed {sorted(checked.failed)}, expected {sorted(expected)}\n" + checked.explain())
 
 
-@pytest.mark.parametrize("known", venvspec.KNOWN_FAILURES, ids=_known)
+@pytest.mark.parametrize("known", envspec.KNOWN_FAILURES, ids=_known)
 @pytest.mark.parametrize("interp", _default_interpreter(), ids=interpreter_id)
 def test_historical_flavour_fails_exactly_its_known_properties(
-        interp: Interpreter, known: venvspec.KnownFailure, scratch: str) -> None:
+        interp: Interpreter, known: envspec.KnownFailure, scratch: str) -> None:
     # venvs and the link only where the failure is about them or its case is the plain set
     # (observed in full once, for the baseline test below too)
-    venvs = known.case == "plain-set" or any(venvspec.BY_ID[p].group != "env"
+    venvs = known.case == "plain-set" or any(envspec.BY_ID[p].group != "env"
                                              for p in known.properties)
     _exactly(known.flavour, known.case, interp, scratch, venvs)
 
 
-@pytest.mark.parametrize("flavour", venvspec.FLAVOURS)
+@pytest.mark.parametrize("flavour", envspec.FLAVOURS)
 @pytest.mark.parametrize("interp", _default_interpreter(), ids=interpreter_id)
 def test_historical_flavour_on_the_plain_set(interp: Interpreter, flavour: str,
                                              scratch: str) -> None:
@@ -187,7 +188,7 @@ def test_historical_flavour_on_the_plain_set(interp: Interpreter, flavour: str,
 
 @pytest.mark.sweep
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("flavour", venvspec.FLAVOURS)
+@pytest.mark.parametrize("flavour", envspec.FLAVOURS)
 @pytest.mark.parametrize("interp", UPSTREAM, ids=interpreter_id)
 def test_historical_flavours_sweep(interp: Interpreter, flavour: str, case: str,
                                    scratch: str) -> None:
@@ -250,7 +251,7 @@ def test_pep405_from_a_link_below_a_decoy_stdlib(interp: Interpreter, scratch: s
         os.mkdir(f"{scratch}/{name}")
         verdicts = speccheck.check_venvs_from(maker, link, (major, minor), f"{scratch}/{name}",
                                               builder_cache)
-        failed[name] = venvspec.failed(verdicts)
+        failed[name] = envspec.failed(verdicts)
     assert failed["prefixlab"] == set()
     if (major, minor) == (3, 12):
         assert failed["stdlib"] == {"pep405.prefixes", "pep405.site-packages",
@@ -265,7 +266,7 @@ def test_build_check_command(interp: Interpreter, scratch: str) -> None:
     environment."""
     from click.testing import CliRunner
 
-    from prefixlab.impl.build_cli import build_command
+    from prefixlab.impl.cli.build import build_command
     _require_compiler()
     packages = minimal_set("plain-set", _version(interp))
     runner = CliRunner()

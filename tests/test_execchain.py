@@ -4,11 +4,12 @@ test_execchain_kernel, test_wrappers*, test_pyenv and test_execchain_real)."""
 
 from __future__ import annotations
 
-from prefixlab.impl import wrapgen
-from prefixlab.model import bashwords, execchain
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.fs import Layout
-from prefixlab.model.invocation import Invocation
+from prefixlab.impl.builders import wrapgen
+from prefixlab.model.exec import bashwords
+from prefixlab.model.exec import chain
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.world.fs import Layout
+from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.trace import RULES, Step
 
 PY = "/opt/py/bin/python3.12"
@@ -20,7 +21,7 @@ BASE = (Layout().with_file(PY, b"\x7fELF", 0o755).with_file("/bin/bash", b"\x7fE
 def follow(layout: Layout, program: str, argv: tuple[str, ...] = ("x",),
            env: dict[str, str] | None = None) -> tuple[object, list[Step]]:
     steps: list[Step] = []
-    got = execchain.follow(layout, Invocation(program, argv, tuple((env or {}).items()), "/"),
+    got = chain.follow(layout, Invocation(program, argv, tuple((env or {}).items()), "/"),
                            "/", BUILDS, steps)
     return got, steps
 
@@ -29,30 +30,30 @@ def test_a_run_line_is_named() -> None:
     text = wrapgen.shell_wrapper(PY, ["--set", "A", "b", "--run", "source /etc/x"],
                                  shell="/bin/bash")
     got, steps = follow(BASE.with_file("/w", text.encode(), 0o755), "/w")
-    assert isinstance(got, execchain.Stopped) and got.status == "not-modelled"
+    assert isinstance(got, chain.Stopped) and got.status == "not-modelled"
     assert "line 3" in got.message and "source /etc/x" in got.message
     assert all(step.rule in RULES for step in steps)
 
 
 def test_an_sh_script_is_named_by_its_first_line() -> None:
     got, _ = follow(BASE.with_file("/s", b"#!/bin/sh\n\n# c\nexec python3\n", 0o755), "/s")
-    assert isinstance(got, execchain.Stopped) and "exec python3" in got.message
+    assert isinstance(got, chain.Stopped) and "exec python3" in got.message
 
 
 def test_unknown_binary_and_missing_interpreter() -> None:
     got, _ = follow(BASE.with_file("/b", b"\x7fELF other", 0o755), "/b")
-    assert isinstance(got, execchain.Stopped) and got.kind == "not-an-interpreter"
+    assert isinstance(got, chain.Stopped) and got.kind == "not-an-interpreter"
     assert got.binary == "/b"
     got, _ = follow(BASE.with_file("/s", b"#!/no/such\n", 0o755), "/s")
-    assert isinstance(got, execchain.Stopped) and got.kind == "ENOENT"
+    assert isinstance(got, chain.Stopped) and got.kind == "ENOENT"
     got, _ = follow(BASE.with_file("/s", b"#!/opt/py/bin/python3.12\r\n", 0o755), "/s")
-    assert isinstance(got, execchain.Stopped) and got.kind == "ENOENT"  # the \r is kept
+    assert isinstance(got, chain.Stopped) and got.kind == "ENOENT"  # the \r is kept
 
 
 def test_shebang_to_python_keeps_the_argument_whole() -> None:
     got, _ = follow(BASE.with_file("/s", b"#! /opt/py/bin/python3.12  -S -E \n", 0o755), "/s",
                     ("ignored", "a"))
-    assert isinstance(got, execchain.Arrived)
+    assert isinstance(got, chain.Arrived)
     assert got.invocation.argv == (PY, "-S -E", "/s", "a")
 
 
@@ -61,14 +62,14 @@ def test_env_loop_is_not_followed_forever() -> None:
     # script itself again, for ever
     got, _ = follow(BASE.with_file("/s", b"#!/usr/bin/env A=1 python3\n", 0o755), "/s",
                     env={"PATH": "/opt/py/bin"})
-    assert isinstance(got, execchain.Stopped) and got.kind == "exec-chain"
+    assert isinstance(got, chain.Stopped) and got.kind == "exec-chain"
 
 
 def test_wrapper_argv0_forms() -> None:
     for flags, argv0 in (([], PY), (["--argv0", "nm"], "nm"), (["--inherit-argv0"], "/w")):
         text = wrapgen.shell_wrapper(PY, flags, shell="/bin/bash")
         got, _ = follow(BASE.with_file("/w", text.encode(), 0o755), "/w", ("zero", "a"))
-        assert isinstance(got, execchain.Arrived) and got.invocation.argv == (argv0, "a")
+        assert isinstance(got, chain.Arrived) and got.invocation.argv == (argv0, "a")
 
 
 def test_bash_words() -> None:
@@ -88,9 +89,9 @@ def test_bash_words() -> None:
 def test_hand_written_exports_without_expansions() -> None:
     text = b"#!/bin/bash\nexport A=\"a b\"c\nexport B=x'y z'\nexec /opt/py/bin/python3.12 \"$@\"\n"
     got, _ = follow(BASE.with_file("/w", text, 0o755), "/w", ("zero", "-S"))
-    assert isinstance(got, execchain.Arrived)
+    assert isinstance(got, chain.Arrived)
     assert got.invocation.argv == (PY, "-S")
     assert got.invocation.environ["A"] == "a bc" and got.invocation.environ["B"] == "xy z"
     got, _ = follow(BASE.with_file("/w", b"#!/bin/bash\nexport A=$HOME\nexec /x\n", 0o755),
                     "/w")
-    assert isinstance(got, execchain.Stopped) and "line 2" in got.message
+    assert isinstance(got, chain.Stopped) and "line 2" in got.message

@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_wrappers_support import Seen, build_stub, run
 
-from prefixlab.impl import cwrapper
-from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model import execchain, shebang
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.invocation import Invocation
+from prefixlab.impl.builders import cwrapper
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.exec import chain
+from prefixlab.model.exec import shebang
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.world.invocation import Invocation
 
 FAKE = BuildConstants((3, 12, 0), "/usr", "/usr")
 
@@ -39,21 +40,21 @@ def _script(path: str, first_line: bytes) -> None:
 
 
 def _both(scratch: str, program: str, argv: list[str]) -> tuple[object, object]:
-    model = execchain.follow(Snapshot("/"), Invocation(program, tuple(argv), (), scratch),
+    model = chain.follow(Snapshot("/"), Invocation(program, tuple(argv), (), scratch),
                              scratch, {f"{scratch}/stub": FAKE}, [])
     real = run(program, argv, {}, scratch)
     return model, real
 
 
 def _agree(model: object, real: object) -> None:
-    if isinstance(model, execchain.Stopped):
+    if isinstance(model, chain.Stopped):
         if model.status == "not-modelled":
             return  # no claim made
         assert isinstance(real, str), (model, real)
         if real.startswith("errno:"):
             assert model.kind == real.partition(":")[2], (model, real)
         return
-    assert isinstance(model, execchain.Arrived) and isinstance(real, Seen), (model, real)
+    assert isinstance(model, chain.Arrived) and isinstance(real, Seen), (model, real)
     assert model.invocation.argv == real.argv
 
 
@@ -105,13 +106,13 @@ def test_env_and_env_split(scratch: str) -> None:
                      (b"#!%s -S stubname -u  x", True), (b"#!%s -S -u PATH stubname", False),
                      (b"#!%s -S A=1 stubname", True), (b"#!%s -S -i stubname", False)):
         _script(f"{scratch}/e", line % str(env_path).encode())
-        model = execchain.follow(Snapshot("/"), Invocation(f"{scratch}/e", ("e", "z"),
+        model = chain.follow(Snapshot("/"), Invocation(f"{scratch}/e", ("e", "z"),
                                  tuple(env.items()), scratch), scratch,
                                  {f"{scratch}/stub": FAKE}, [])
         real = run(f"{scratch}/e", ["e", "z"], env, scratch)
         assert isinstance(real, Seen) is ok, (line, real)
         _agree(model, real)
-        if isinstance(model, execchain.Arrived) and isinstance(real, Seen):
+        if isinstance(model, chain.Arrived) and isinstance(real, Seen):
             assert model.invocation.environ == real.env
 
 
@@ -131,12 +132,12 @@ def test_env_split_string_as_env_reads_it(scratch: str, rest: str) -> None:
         return
     _script(f"{scratch}/es", line)
     env = {"FOO": "foo value", "PATH": "/usr/bin:/bin"}
-    model = execchain.follow(Snapshot("/"), Invocation(f"{scratch}/es", ("es", "z"),
+    model = chain.follow(Snapshot("/"), Invocation(f"{scratch}/es", ("es", "z"),
                              tuple(env.items()), scratch), scratch,
                              {f"{scratch}/stub": FAKE}, [])
     real = run(f"{scratch}/es", ["es", "z"], env, scratch)
-    event(type(model).__name__ if isinstance(model, execchain.Arrived)
+    event(type(model).__name__ if isinstance(model, chain.Arrived)
           else f"{model.status}: {model.kind}")
     _agree(model, real)
-    if isinstance(model, execchain.Arrived) and isinstance(real, Seen):
+    if isinstance(model, chain.Arrived) and isinstance(real, Seen):
         assert model.invocation.environ == real.env

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 import pytest
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
-from prefixlab.impl import cwrapper, wrapgen
-from prefixlab.impl.cli import world_for
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.probe import probe
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.startup import predict
+from prefixlab.impl.builders import cwrapper
+from prefixlab.impl.builders import wrapgen
+from prefixlab.impl.cli.main import world_for
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.probe import probe
+from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.startup.predict import predict
 
 FLAGS = ["--set", "PYTHONNOUSERSITE", "true", "--prefix", "PATH", ":", "/nonexistent/bin"]
 VARIANTS = ["shell", "shell-inherit", "binary", "binary-inherit", "binary-resolve"]

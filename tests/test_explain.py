@@ -14,14 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from rich.console import Console
 
-from prefixlab.impl import explain as prose
-from prefixlab.impl import graph as layout_graph
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.fs import Layout
-from prefixlab.model.invocation import Invocation
+from prefixlab.impl.render import explain as prose
+from prefixlab.impl.render import graph as layout_graph
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.world.fs import Layout
+from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup import World, predict
-from prefixlab.model.strategies import Case, Target, cases, stdlib_skeleton
+from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.strategies.startup import Case, Target, cases, stdlib_skeleton
 from prefixlab.model.trace import RULES, Step, Trace
 
 VERSIONS = [(3, 8, 18), (3, 9, 18), (3, 10, 13), (3, 11, 7), (3, 12, 1), (3, 13, 0)]

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from prefixlab.model.cmdline import CommandLine, StartupConfig
-from prefixlab.model.getpath.context import Calc, Inputs
-from prefixlab.model.imports import Candidate, ImportContext
+from prefixlab.model.startup.cmdline import CommandLine, StartupConfig
+from prefixlab.model.startup.getpath.context import Calc, Inputs
+from prefixlab.model.startup.imports import Candidate, ImportContext
 from prefixlab.model.outcome import Failure, Outcome
-from prefixlab.model.site import SiteRun
+from prefixlab.model.startup.site import SiteRun
 
 WRITTEN_OUT = [Outcome, Failure, Calc, Inputs, Candidate, ImportContext, CommandLine,
                StartupConfig, SiteRun]
@@ -79,9 +79,9 @@ def test_defaults_are_the_fields_defaults_and_fresh(cls: type) -> None:
 
 
 def test_calc_sets_every_field_and_runs_post_init() -> None:
-    from prefixlab.model.build import behaviour_for, BuildConstants
-    from prefixlab.model.cmdline import parse, startup_config
-    from prefixlab.model.fs import Layout
+    from prefixlab.model.world.build import behaviour_for, BuildConstants
+    from prefixlab.model.startup.cmdline import parse, startup_config
+    from prefixlab.model.world.fs import Layout
 
     row = behaviour_for((3, 12, 0))
     line = parse((), row)

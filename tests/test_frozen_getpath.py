@@ -3,7 +3,7 @@ of every 3.11+ interpreter here, on Hypothesis-generated layouts and invocations
 
 Both sides see the same filesystem value through the same helpers (prefixlab.model's), so a
 difference is about the algorithm: the order of the stages and the branches of getpath.py.
-Cases are built by construction: the public :func:`prefixlab.model.strategies.cases` (installs,
+Cases are built by construction: the public :func:`prefixlab.model.strategies.startup.cases` (installs,
 links, venvs, ._pth files, build markers, decoys, invocations), then what only getpath can see
 and a real start cannot easily reach: odd build constants (empty PREFIX, VPATH, a PYTHONPATH
 macro, lib64, a free-threaded ABI), read failures (a pyvenv.cfg that is a directory, a link
@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from prefixlab.impl.frozen import (
+from prefixlab.impl.checks.frozen import (
     FrozenCase,
     FrozenWorker,
     Oracle,
@@ -34,11 +34,11 @@ from prefixlab.impl.frozen import (
     check,
     discover,
 )
-from prefixlab.model import kernel
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.fs import Dir, File, Layout, LayoutError, Node, Symlink
-from prefixlab.model.strategies import BoundCase, Case, Target
-from prefixlab.model.strategies import cases as model_cases
+from prefixlab.model.world import kernel
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.world.fs import Dir, File, Layout, LayoutError, Node, Symlink
+from prefixlab.model.strategies.startup import BoundCase, Case, Target
+from prefixlab.model.strategies.startup import cases as model_cases
 
 pytestmark = pytest.mark.frozen
 
@@ -362,8 +362,8 @@ def test_layouts_travel_to_the_worker_unchanged() -> None:
     """Any bytes, any mode, link targets verbatim, non-UTF-8 names (surrogate escapes)."""
     import json
 
-    from prefixlab.impl.frozen import layout_json
-    from prefixlab.impl.frozen_worker import layout_from_json
+    from prefixlab.impl.checks.frozen import layout_json
+    from prefixlab.impl.checks.frozen_worker import layout_from_json
 
     odd = b"\xff\xfe".decode("utf-8", "surrogateescape")
     layout = (Layout()
@@ -381,8 +381,8 @@ def test_differential_notices_a_wrong_model(workers: Callable[[Oracle], FrozenWo
     has teeth."""
     if not ORACLES:
         _need(None)
-    from prefixlab.model import getpath
-    from prefixlab.model.getpath import venv
+    from prefixlab.model.startup import getpath
+    from prefixlab.model.startup.getpath import venv
 
     oracle = ORACLES[-1]
     target = Target(oracle.version, "lib", "")
@@ -403,8 +403,8 @@ def test_differential_notices_a_wrong_model(workers: Callable[[Oracle], FrozenWo
 
 
 def test_every_frozen_interpreter_is_exercised(frozen_interpreters: list[Any]) -> None:
-    """The shared discovery (tests/conftest.py, prefixlab.impl.interpreters) and this module's
-    (prefixlab.impl.frozen.discover) must not disagree: every interpreter known to ship the
+    """The shared discovery (tests/conftest.py, prefixlab.impl.host.interpreters) and this module's
+    (prefixlab.impl.checks.frozen.discover) must not disagree: every interpreter known to ship the
     code object is one this module runs."""
     mine = {o.real_path for o in ORACLES}
     missing = [i.path for i in frozen_interpreters if os.path.realpath(i.real_path) not in mine]

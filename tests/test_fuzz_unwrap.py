@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from prefixlab.model.nixwrap import NixWrap, wrap_python_programs
+from prefixlab.model.scripts.nixwrap import NixWrap, wrap_python_programs
 
 PREFIXLAB = str(Path(sys.executable).with_name("prefixlab"))
 LINE_THREE = 'echo "#!"{python}; sed -e 1d -e 3d {script}'
@@ -23,7 +23,7 @@ BY_PATTERN = "echo \"#!\"{python}; sed -e 1d -e '/^import sys;import site/d' {sc
 STRIPPING = ("echo \"#!\"{python}; sed -e 1d -e '/^import sys;import site/d' "
              "-e 's/[[:space:]]*$//' {script}")
 # A right unwrapper that is quick to start: the model itself (prefixlab unwrap's core).
-QUICK = (f"{sys.executable} -c 'import sys; from prefixlab.model.scriptwrap import unwrap; "
+QUICK = (f"{sys.executable} -c 'import sys; from prefixlab.model.scripts.wrap import unwrap; "
          "sys.stdout.buffer.write(unwrap(open(sys.argv[1], \"rb\").read(), "
          "sys.argv[2].encode()).text)' {script} {python}")
 

@@ -5,7 +5,7 @@ each version's own getpath.py computes on them.
 The data (layouts, builds, commands, expected values with their sources) lives in
 :mod:`scenarios.cpython_test_getpath` (values asserted by CPython's tests) and
 :mod:`scenarios.cpython_getpath_observed` (values observed by running CPython's getpath.py).  Each run starts the scenario's command with
-:func:`~prefixlab.model.startup.predict` under the behaviour row of that version
+:func:`~prefixlab.model.startup.predict.predict` under the behaviour row of that version
 (``behaviour_for``), with the stdlib check off: the tests' layouts hold only landmarks, and
 CPython's test checks getpath's answer, not whether start-up could import encodings.
 
@@ -25,12 +25,14 @@ from typing import Any
 
 import pytest
 
-from prefixlab.model import cmdline, getpath, kernel
-from prefixlab.model.build import Behaviour, behaviour_for
-from prefixlab.model.getpath.context import Calc, Inputs
-from prefixlab.model.invocation import Invocation
+from prefixlab.model.startup import cmdline
+from prefixlab.model.startup import getpath
+from prefixlab.model.world import kernel
+from prefixlab.model.world.build import Behaviour, behaviour_for
+from prefixlab.model.startup.getpath.context import Calc, Inputs
+from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup import World, exec_target, predict
+from prefixlab.model.startup.predict import World, exec_target, predict
 
 from scenarios import Run, Scenario
 from scenarios import cpython_getpath_observed, cpython_test_getpath

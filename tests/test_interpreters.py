@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import expected_interpreters, oracles_required, require_oracle
 
-from prefixlab.impl import interpreters as mod
-from prefixlab.impl.interpreters import (
+from prefixlab.impl.host import interpreters as mod
+from prefixlab.impl.host.interpreters import (
     Interpreter,
     InterpreterError,
     cache_dir,
@@ -24,7 +24,7 @@ from prefixlab.impl.interpreters import (
     host_world,
     learn_constants,
 )
-from prefixlab.impl.snapshot import Snapshot
+from prefixlab.impl.host.snapshot import Snapshot
 
 PYENV_ROOT = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
 VERSION_DIR = re.compile(r"(\d+)\.(\d+)\.(\d+)$")

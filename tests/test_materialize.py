@@ -9,10 +9,10 @@ import subprocess
 import pytest
 from hypothesis import given
 
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.materialize import MaterializeError, materialize, remove_tree, scratch_dir
-from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model.fs import Layout
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.materialize import MaterializeError, materialize, remove_tree, scratch_dir
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.world.fs import Layout
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 from test_kernel_resolver import SETTINGS, Tree, trees

@@ -1,4 +1,4 @@
-"""The historical nixpkgs builders (prefixlab.model.nixflavours): their wrappers byte for byte
+"""The historical nixpkgs builders (prefixlab.model.builders.nix): their wrappers byte for byte
 against the bytes recorded in shared/research/nixpkgs-python-env.md (sections 3.2, 4.3, 9), their
 sed against GNU sed, and their known behaviours (section 8's table, section 10's failures)
 shown by running the real interpreters here on environments they built."""
@@ -16,21 +16,26 @@ from collections.abc import Iterator
 import pytest
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
-from prefixlab.impl import cwrapper, interpreters, nixbuild, wrapgen
-from prefixlab.impl.interpreters import Interpreter
+from prefixlab.impl.builders import cwrapper
+from prefixlab.impl.host import interpreters
+from prefixlab.impl.builders import nix as nixbuild
+from prefixlab.impl.builders import wrapgen
+from prefixlab.impl.host.interpreters import Interpreter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prefixlab.model import binarywrapper, kernel, nixwrap
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.buildenv import MergeError, Package
-from prefixlab.model.envflavour import BaseInterpreter, EnvRequest, flavour
-from prefixlab.model.envpackage_strategies import package_sets
-from prefixlab.model.fs import Layout
-from prefixlab.model.nixflavours import (Argv0Mode, BasePython, Flavour, NixEnvPlan, NixFlavourError,
+from prefixlab.model.exec import binarywrapper
+from prefixlab.model.world import kernel
+from prefixlab.model.scripts import nixwrap
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.builders.buildenv import MergeError, Package
+from prefixlab.model.builders.flavours import BaseInterpreter, EnvRequest, flavour
+from prefixlab.model.strategies.packages import package_sets
+from prefixlab.model.world.fs import Layout
+from prefixlab.model.builders.nix import (Argv0Mode, BasePython, Flavour, NixEnvPlan, NixFlavourError,
                                          plan_env, sed_delete_lines, store_python,
                                          unwrapped_script)
-from prefixlab.model.plan import Copy, CWrapper, Link, Mkdir, Write, check_plan
+from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Write, check_plan
 
 # -- pure: a fake store ----------------------------------------------------------------------
 REAL = "/nix/store/aaaa-python3-3.11.9"
@@ -637,10 +642,10 @@ def test_the_model_predicts_the_interpreter_entries(scratch: str, interp: Interp
     """prefixlab's start-up model, run on what a flavour built, equals the probe of the real
     interpreter for bin/python3.X and bin/python (wrappers read from their embedded record,
     the stand-in sitecustomize recognised by its digest)."""
-    from prefixlab.impl.cli import world_for
-    from prefixlab.impl.probe import probe
-    from prefixlab.model.invocation import Invocation
-    from prefixlab.model.startup import predict
+    from prefixlab.impl.cli.main import world_for
+    from prefixlab.impl.host.probe import probe
+    from prefixlab.model.world.invocation import Invocation
+    from prefixlab.model.startup.predict import predict
     env = _env(scratch, interp, variant)
     for entry in (_py(env, interp), f"{env}/bin/python"):
         invocation = Invocation.make(entry, ["-c", ""], env=dict(ENV), cwd="/")
@@ -836,7 +841,7 @@ def test_cached_wrappers_are_the_compiled_ones(scratch: str) -> None:
     """The same environment built through build env's registry (the writer compiles each
     CWrapper) and through nixbuild (copies from the cache of compiled wrappers) has the same
     bytes in every bin entry."""
-    from prefixlab.impl.build_env import build_env
+    from prefixlab.impl.builders.env import build_env
     found = [i for i in INTERPRETERS if i.source == "pyenv"] or list(INTERPRETERS)
     require_oracle(bool(found), "no interpreter here")
     require_oracle(cwrapper.compiler() is not None, "no C compiler here")

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from prefixlab.impl.campaign import lay_down
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.materialize import scratch_dir
-from prefixlab.impl.probe import probe
-from prefixlab.model.fs import Dir, File, Layout, Node, Symlink
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.startup import predict
-from prefixlab.model.strategies import BINARY_DATA, BoundCase, stdlib_skeleton
+from prefixlab.impl.checks.campaign import lay_down
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.materialize import scratch_dir
+from prefixlab.impl.host.probe import probe
+from prefixlab.model.world.fs import Dir, File, Layout, Node, Symlink
+from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.startup.predict import predict
+from prefixlab.model.strategies.startup import BINARY_DATA, BoundCase, stdlib_skeleton
 
 from conftest import in_scope_interpreters, interpreter_id
 

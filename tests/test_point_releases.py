@@ -8,11 +8,11 @@ is listed in Misc/NEWS.d/3.11.1.rst).  3.11.1 and later work on the str.
 
 from __future__ import annotations
 
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.fs import Layout
-from prefixlab.model.invocation import Invocation
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.world.fs import Layout
+from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup import World, predict
+from prefixlab.model.startup.predict import World, predict
 
 LATIN1_NAME = b"caf\xe9".decode("utf-8", "surrogateescape")
 """'café' written in Latin-1: not UTF-8, so it reaches getpath with a surrogate."""

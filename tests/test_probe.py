@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import in_scope_interpreters, interpreter_id
 
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.probe import PROBE_CODE, probe, probe_argv
-from prefixlab.model.invocation import Invocation
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.probe import PROBE_CODE, probe, probe_argv
+from prefixlab.model.world.invocation import Invocation
 
 INTERPRETERS = in_scope_interpreters()
 

@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_wrappers_support import Seen, build_stub, run
 
-from prefixlab.impl import cwrapper
-from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model import execchain, pyenv
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.invocation import Invocation
+from prefixlab.impl.builders import cwrapper
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.exec import chain
+from prefixlab.model.exec import pyenv
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.world.invocation import Invocation
 
 FAKE = BuildConstants((3, 12, 0), "/usr", "/usr")
 REAL_ROOT = os.path.expanduser("~/.pyenv")
@@ -100,15 +101,15 @@ def test_pyenv_selection_matches_pyenv(fake_root: str, selected: str | None, glo
         env["PYENV_VERSION"] = selected
     cwd = f"{fake_root}/proj/sub"
     shim = f"{root}/shims/{program}"
-    model = execchain.follow(Snapshot("/"), Invocation(program, (program, "-x"),
+    model = chain.follow(Snapshot("/"), Invocation(program, (program, "-x"),
                              tuple(env.items()), cwd), cwd, {f"{fake_root}/stub": FAKE}, [])
     real = run(shim, [program, "-x"], env, cwd)
     if isinstance(real, str):
-        assert isinstance(model, execchain.Stopped) and model.status == "exec-failed", \
+        assert isinstance(model, chain.Stopped) and model.status == "exec-failed", \
             (model, real)
         assert re.search(r"command not found", real), real
         return
-    assert isinstance(real, Seen) and isinstance(model, execchain.Arrived), (model, real)
+    assert isinstance(real, Seen) and isinstance(model, chain.Arrived), (model, real)
     assert model.invocation.argv == real.argv
     assert model.cwd == real.cwd
     assert model.invocation.environ == real.env
@@ -134,10 +135,10 @@ def test_pyenv_selection_property(fake_root: str, selected: str | None, global_f
     if selected is not None:
         env["PYENV_VERSION"] = selected
     cwd = f"{fake_root}/proj/sub"
-    model = execchain.follow(Snapshot("/"), Invocation(program, (program, "-c", ""),
+    model = chain.follow(Snapshot("/"), Invocation(program, (program, "-c", ""),
                              tuple(env.items()), cwd), cwd, {f"{fake_root}/stub": FAKE}, [])
     real = run(f"{root}/shims/{program}", [program, "-c", ""], env, cwd)
-    if isinstance(model, execchain.Arrived):
+    if isinstance(model, chain.Arrived):
         assert isinstance(real, Seen), real
         assert (model.invocation.argv, model.invocation.environ) == (real.argv, real.env)
         assert model.warnings == real.stderr

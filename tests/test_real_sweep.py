@@ -6,7 +6,7 @@ prefixes, sys.executable, sys._base_executable, sys.path (with -S), the start-up
 the status.  The expected values come only from the real interpreter.
 
 CI runs a bounded number of cases per interpreter; ``--sweep`` runs the long, sharded,
-resumable sweep (see prefixlab.impl.campaign) and checks its totals.
+resumable sweep (see prefixlab.impl.checks.campaign) and checks its totals.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 
-from prefixlab.impl import campaign
-from prefixlab.impl.divergences import Divergence, explain_difference, known
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.model.fs import Dir
-from prefixlab.model.strategies import Case, cases
+from prefixlab.impl.checks import campaign
+from prefixlab.impl.checks.divergences import Divergence, explain_difference, known
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.model.world.fs import Dir
+from prefixlab.model.strategies.startup import Case, cases
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
@@ -133,9 +133,9 @@ def test_known_divergences_still_diverge() -> None:
 def test_stdlib_farms_are_complete_and_reused() -> None:
     """A pooled stdlib farm is what materialize's children-links binding writes (a link to
     every child of the real stdlib), and a second case reuses it instead of making another."""
-    from prefixlab.impl.materialize import scratch_dir
-    from prefixlab.model.fs import File
-    from prefixlab.model.strategies import BINARY_DATA, ROOT, stdlib_skeleton
+    from prefixlab.impl.host.materialize import scratch_dir
+    from prefixlab.model.world.fs import File
+    from prefixlab.model.strategies.startup import BINARY_DATA, ROOT, stdlib_skeleton
 
     require_oracle(bool(INTERPRETERS), "no CPython 3.8+ interpreter was found on this machine")
     interp = INTERPRETERS[0]

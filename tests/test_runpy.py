@@ -3,7 +3,7 @@
 runpy reports it after start-up (site's warnings first) and exits with status 1:
 '<sys.executable>: No module named X', or for a namespace package without __main__
 'No module named X.__main__; 'X' is a package and cannot be directly executed'.  The
-expected outcome comes from running the real interpreter (prefixlab.impl.probe runs -m of
+expected outcome comes from running the real interpreter (prefixlab.impl.host.probe runs -m of
 prefixlab's reserved absent name as it is).
 """
 
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import pytest
 
-from prefixlab.impl.account import host_account
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.materialize import materialize, scratch_dir
-from prefixlab.impl.probe import ABSENT_MODULE, probe
-from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model.fs import Dir, File, Layout, Node
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.startup import World, predict
+from prefixlab.impl.host.account import host_account
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.materialize import materialize, scratch_dir
+from prefixlab.impl.host.probe import ABSENT_MODULE, probe
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.world.fs import Dir, File, Layout, Node
+from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.startup.predict import World, predict
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 

@@ -15,16 +15,16 @@ from collections.abc import Mapping
 
 import pytest
 
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.materialize import scratch_dir
-from prefixlab.impl.probe import probe
-from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model import kernel
-from prefixlab.model.build import BuildConstants, behaviour_for
-from prefixlab.model.fs import Layout
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.schemes import KEYS, install_paths
-from prefixlab.model.startup import World, predict
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.materialize import scratch_dir
+from prefixlab.impl.host.probe import probe
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.world import kernel
+from prefixlab.model.world.build import BuildConstants, behaviour_for
+from prefixlab.model.world.fs import Layout
+from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.startup.schemes import KEYS, install_paths
+from prefixlab.model.startup.predict import World, predict
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import test_scripts_sed_oracle as sed_oracle
 import test_scripts_wrap as wrapping
-from prefixlab.model.script_strategies import Script, nix_wrappable_scripts, python_scripts
+from prefixlab.model.strategies.scripts import Script, nix_wrappable_scripts, python_scripts
 
 pytestmark = pytest.mark.sweep
 LONG = settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))

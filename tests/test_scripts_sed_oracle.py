@@ -1,4 +1,4 @@
-"""prefixlab.model.nixwrap against the real thing: GNU sed and grep running wrapPythonPrograms'
+"""prefixlab.model.scripts.nixwrap against the real thing: GNU sed and grep running wrapPythonPrograms'
 script-editing steps, rebuilt from nixpkgs' source (tests/data/nixpkgs_wrap_python.bash, with
 its citation).  The model is our own code; this oracle is independent of it."""
 
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from prefixlab.model.nixwrap import NixWrap, wrap_python_programs
-from prefixlab.model.script_strategies import Script, python_scripts
+from prefixlab.model.scripts.nixwrap import NixWrap, wrap_python_programs
+from prefixlab.model.strategies.scripts import Script, python_scripts
 
 from conftest import require_oracle
 

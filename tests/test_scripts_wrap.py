@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.model.nixwrap import NixWrap, wrap_python_programs
-from prefixlab.model.script_strategies import (Script, WrappedScript, nix_wrappable_scripts,
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.model.scripts.nixwrap import NixWrap, wrap_python_programs
+from prefixlab.model.strategies.scripts import (Script, WrappedScript, nix_wrappable_scripts,
                                                 nix_wrapped_scripts, python_scripts)
-from prefixlab.model.scripts import ScriptError, parse_shebang
-from prefixlab.model.scriptwrap import unwrap, wrap
+from prefixlab.model.scripts.lines import ScriptError, parse_shebang
+from prefixlab.model.scripts.wrap import unwrap, wrap
 
 
 PYTHONS = st.sampled_from([b"/env/bin/python3.12", b"/opt/py/bin/python3",

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from prefixlab.impl import nixsite
-from prefixlab.impl.cli import main
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.model import sitecode, sitepth
+from prefixlab.impl.builders import nixsite
+from prefixlab.impl.cli.main import main
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.model.startup import sitecode
+from prefixlab.model.startup import sitepth
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
 INTERPRETERS = in_scope_interpreters()

@@ -13,10 +13,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from prefixlab.impl.materialize import materialize, scratch_dir
-from prefixlab.impl.snapshot import Snapshot, SnapshotError
-from prefixlab.model import kernel
-from prefixlab.model.fs import FsView, Layout, Overlay
+from prefixlab.impl.host.materialize import materialize, scratch_dir
+from prefixlab.impl.host.snapshot import Snapshot, SnapshotError
+from prefixlab.model.world import kernel
+from prefixlab.model.world.fs import FsView, Layout, Overlay
 
 from test_kernel_resolver import SETTINGS, Tree, materialized, trees
 

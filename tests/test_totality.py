@@ -7,13 +7,14 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prefixlab.model.build import TABLE, BuildConstants
-from prefixlab.model.invocation import Invocation
+from prefixlab.model.world.build import TABLE, BuildConstants
+from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import FIELDS, Outcome
-from prefixlab.model.startup import World, predict
-from prefixlab.model import kernel, strategies
-from prefixlab.model.fs import Layout, Symlink
-from prefixlab.model.strategies import Target, cases
+from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import kernel
+from prefixlab.model.strategies import startup as strategies
+from prefixlab.model.world.fs import Layout, Symlink
+from prefixlab.model.strategies.startup import Target, cases
 
 ROOT = "/w"
 VERSIONS = [since for since, _ in TABLE]

@@ -1,4 +1,4 @@
-"""model/valuetuple.py must behave as typing.NamedTuple for the classes written with it."""
+"""model/speedups.py must behave as typing.NamedTuple for the classes written with it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from prefixlab.model import valuetuple
+from prefixlab.model import speedups as valuetuple
 
 
 def _make(base: Any) -> Any:

@@ -1,5 +1,5 @@
-"""The environment spec's pure checks (model/venvspec.py) on hand-written observations, and the
-generated package sets (model/envpackage_strategies.py).
+"""The environment spec's pure checks (model/builders/envspec.py) on hand-written observations, and the
+generated package sets (model/strategies/packages.py).
 
 Expected verdicts come from the documents the properties cite: the research notes' section 8
 table (what the nixpkgs environments printed) and PEP 405; never from running our checker.
@@ -10,13 +10,13 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prefixlab.model import venvspec
-from prefixlab.model.envpackage_strategies import (PYTHON, ROOT, INSTALLER_BODY, PRETALX_BODY,
+from prefixlab.model.builders import envspec
+from prefixlab.model.strategies.packages import (PYTHON, ROOT, INSTALLER_BODY, PRETALX_BODY,
                                                    instrument, minimal_set, package_sets,
                                                    trampoline)
-from prefixlab.model.fs import File, Symlink
-from prefixlab.model.nixwrap import NixWrap, wrap_python_programs
-from prefixlab.model.venvspec import (EnvDescription, EnvObservation, Report, Run,
+from prefixlab.model.world.fs import File, Symlink
+from prefixlab.model.scripts.nixwrap import NixWrap, wrap_python_programs
+from prefixlab.model.builders.envspec import (EnvDescription, EnvObservation, Report, Run,
                                       ScriptExpectation, VenvObservation)
 
 ENV = "/e/env"
@@ -30,44 +30,44 @@ def report(prefix: str, base: str, *, imports: tuple[tuple[str, str], ...] = (),
     return Report(executable, prefix, base, prefix, base, path, imports, flags, doc)
 
 
-def by_id(verdicts: list[venvspec.Verdict]) -> dict[str, venvspec.Verdict]:
+def by_id(verdicts: list[envspec.Verdict]) -> dict[str, envspec.Verdict]:
     return {v.property: v for v in verdicts}
 
 
 # -- the property table ---------------------------------------------------------------------------
 def test_property_ids_are_unique_and_documented() -> None:
-    ids = [p.id for p in venvspec.PROPERTIES]
+    ids = [p.id for p in envspec.PROPERTIES]
     assert len(ids) == len(set(ids))
-    for prop in venvspec.PROPERTIES:
+    for prop in envspec.PROPERTIES:
         assert prop.statement.endswith(".") and prop.source
         assert prop.id.split(".")[0] in ("env", "venv-from-env", "pep405")
 
 
 def test_every_known_failure_names_existing_properties_and_a_research_id() -> None:
-    for known in venvspec.KNOWN_FAILURES:
-        assert known.properties <= set(venvspec.BY_ID), known
+    for known in envspec.KNOWN_FAILURES:
+        assert known.properties <= set(envspec.BY_ID), known
         assert known.id.startswith("F-"), known
-        assert known.flavour in venvspec.FLAVOURS
+        assert known.flavour in envspec.FLAVOURS
     # every historical flavour has at least one known failure (research §10 (a), (b), (d))
-    assert {k.flavour for k in venvspec.KNOWN_FAILURES} == set(venvspec.FLAVOURS)
+    assert {k.flavour for k in envspec.KNOWN_FAILURES} == set(envspec.FLAVOURS)
 
 
 def test_expected_failures_compose_case_and_baseline() -> None:
     # #297628 with a fixed argv[0]: the pretalx script (F-b1) on top of inert venvs (F-b7)
-    assert venvspec.expected_failures("nix-297628/fixed", "pretalx-script", venvs=False,
+    assert envspec.expected_failures("nix-297628/fixed", "pretalx-script", venvs=False,
                                       link=False) == {"env.scripts.intact"}
-    with_venvs = venvspec.expected_failures("nix-297628/fixed", "pretalx-script", venvs=True,
+    with_venvs = envspec.expected_failures("nix-297628/fixed", "pretalx-script", venvs=True,
                                             link=False)
     assert {"env.scripts.intact", "venv-from-env.system-site",
             "venv-from-env.isolated"} <= with_venvs
     # inherited argv[0]: venvs from the env work (research §9b; F-b8 needs odd invocations)
-    assert venvspec.expected_failures("nix-297628/inherit", "plain-set", venvs=True,
+    assert envspec.expected_failures("nix-297628/inherit", "plain-set", venvs=True,
                                       link=True) == frozenset()
     # through a link: classic always fails (F-a1); fixed argv[0] reports ENV, not the link
-    assert venvspec.through_link_failures("nix-classic")
-    assert venvspec.through_link_failures("nix-297628/fixed", "as-reached")
-    assert not venvspec.through_link_failures("nix-297628/fixed", "resolved")
-    assert venvspec.through_link_failures("nix-297628/inherit", "resolved")  # F-d4
+    assert envspec.through_link_failures("nix-classic")
+    assert envspec.through_link_failures("nix-297628/fixed", "as-reached")
+    assert not envspec.through_link_failures("nix-297628/fixed", "resolved")
+    assert envspec.through_link_failures("nix-297628/inherit", "resolved")  # F-d4
 
 
 # -- env properties on the research's section 8 observations -------------------------------------
@@ -75,7 +75,7 @@ def test_classic_interpreter_looks_like_a_venv() -> None:
     # §8 row 1, V0 classic: "prefix=env, base=store python, venv-looking, pkgs OK"
     run = Run(f"{ENV}/bin/python3.12", 0, report(ENV, STORE, imports=(("requests", ""),)))
     desc = EnvDescription(ENV, modules=("requests",))
-    verdicts = by_id(venvspec.check_env(desc, EnvObservation(entries=(run,))))
+    verdicts = by_id(envspec.check_env(desc, EnvObservation(entries=(run,))))
     assert not verdicts["env.prefix"].ok
     assert STORE in verdicts["env.prefix"].reason
     assert verdicts["env.imports"].ok and verdicts["env.executable"].ok
@@ -85,18 +85,18 @@ def test_reference_like_interpreter_passes() -> None:
     runs = (Run(f"{ENV}/bin/python3", 0, report(ENV, ENV, imports=(("a", ""), ("b.c", "")))),
             Run("python3 on PATH", 0, report(ENV, ENV, imports=(("a", ""), ("b.c", "")))))
     desc = EnvDescription(ENV, modules=("a", "b.c"))
-    assert venvspec.failed(venvspec.check_env(desc, EnvObservation(entries=runs))) == set()
+    assert envspec.failed(envspec.check_env(desc, EnvObservation(entries=runs))) == set()
 
 
 def test_a_crashed_entry_fails_with_its_error() -> None:
     run = Run(f"{ENV}/bin/python", 1, None, error="ModuleNotFoundError: No module named 'encodings'")
-    verdict = venvspec.check_prefix([run], ENV)
+    verdict = envspec.check_prefix([run], ENV)
     assert not verdict.ok and "encodings" in verdict.reason
 
 
 def test_executable_outside_the_env() -> None:
     run = Run("x", 0, report(ENV, ENV, executable="/usr/bin/python3"))
-    assert not venvspec.check_executable([run], ENV).ok
+    assert not envspec.check_executable([run], ENV).ok
 
 
 def _script(**fields: object) -> ScriptExpectation:
@@ -106,9 +106,9 @@ def _script(**fields: object) -> ScriptExpectation:
 
 
 def _scripts_verdicts(script: ScriptExpectation, run: Run, modules: tuple[str, ...] = ()
-                      ) -> dict[str, venvspec.Verdict]:
+                      ) -> dict[str, envspec.Verdict]:
     desc = EnvDescription(ENV, modules=modules, scripts=(script,))
-    return by_id(venvspec.check_env(desc, EnvObservation(scripts=((script.name, run),))))
+    return by_id(envspec.check_env(desc, EnvObservation(scripts=((script.name, run),))))
 
 
 def test_pretalx_like_deletion_fails_intact() -> None:
@@ -156,9 +156,9 @@ def test_through_link_follows_the_documented_choice() -> None:
     as_reached = Run(f"{link}/bin/python3", 0, report(link, link))
     desc = EnvDescription(ENV, real_path=ENV, through_link="as-reached")
     obs = EnvObservation(through_link=(as_reached,), link=link)
-    assert venvspec.check_through_link(desc, obs).ok
+    assert envspec.check_through_link(desc, obs).ok
     resolved = EnvDescription(ENV, real_path=ENV, through_link="resolved")
-    assert not venvspec.check_through_link(resolved, obs).ok
+    assert not envspec.check_through_link(resolved, obs).ok
 
 
 # -- venvs -----------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def venv(system_site: bool, rep: Report | None, cfg_home: str = f"{ENV}/bin") ->
 def test_conforming_venvs_from_an_env() -> None:
     system = report(V, ENV, path=(V_SITE, SITE), imports=(("own", ""), ("a", "")))
     isolated = report(V, ENV, path=(V_SITE,), imports=(("own", ""), ("a", "No module named 'a'")))
-    verdicts = venvspec.check_venvs([venv(True, system), venv(False, isolated)])
+    verdicts = envspec.check_venvs([venv(True, system), venv(False, isolated)])
     assert all(v.ok for v in verdicts), verdicts
     assert {v.property for v in verdicts} == {
         "pep405.marker", "pep405.prefixes", "pep405.site-packages", "pep405.isolation",
@@ -188,37 +188,37 @@ def test_inert_venv_of_a_classic_env() -> None:
     # §8 / F-a2: "venv inert: prefix=env"; without the flag: "inert, pkgs visible"
     inert = report(ENV, STORE, path=(f"{STORE}/lib/python3.12/site-packages", SITE),
                    imports=(("own", "No module named 'own'"), ("a", "")))
-    failed = venvspec.failed(venvspec.check_venvs([venv(True, inert), venv(False, inert)]))
+    failed = envspec.failed(envspec.check_venvs([venv(True, inert), venv(False, inert)]))
     assert failed == {"pep405.prefixes", "pep405.site-packages", "pep405.isolation",
                       "venv-from-env.system-site", "venv-from-env.isolated"}
 
 
 def test_isolated_venv_that_sees_the_base() -> None:
     leaky = report(V, ENV, path=(V_SITE, SITE), imports=(("own", ""), ("a", "")))
-    problems = venvspec.venv_problems(venv(False, leaky))
+    problems = envspec.venv_problems(venv(False, leaky))
     assert set(problems) == {"pep405.isolation", "venv-from-env.isolated"}
 
 
 def test_system_site_before_the_venvs_own() -> None:
     wrong_order = report(V, ENV, path=(SITE, V_SITE), imports=(("own", ""), ("a", "")))
-    assert "pep405.site-packages" in venvspec.venv_problems(venv(True, wrong_order))
+    assert "pep405.site-packages" in envspec.venv_problems(venv(True, wrong_order))
 
 
 def test_missing_or_homeless_pyvenv_cfg() -> None:
     rep = report(V, ENV, path=(V_SITE,), imports=(("own", ""), ("a", "x")))
     missing = VenvObservation(V, ENV, False, Run("make", 0), (), False,
                               Run("p", 0, rep), "own", ("a",), V_SITE, (SITE,))
-    assert "pep405.marker" in venvspec.venv_problems(missing)
+    assert "pep405.marker" in envspec.venv_problems(missing)
     homeless = VenvObservation(V, ENV, False, Run("make", 0), (("version", "3.12.1"),), False,
                                Run("p", 0, rep), "own", ("a",), V_SITE, (SITE,))
-    assert "pep405.marker" in venvspec.venv_problems(homeless)
+    assert "pep405.marker" in envspec.venv_problems(homeless)
 
 
 # -- scripts: shape, probe, markers ---------------------------------------------------------------
 def test_script_shape() -> None:
     source = (b"#!/usr/bin/python3\n\"\"\"doc\"\"\"\nfrom __future__ import annotations, "
               b"division\n# comment\nimport os\nx = 1\n")
-    shape = venvspec.script_shape(source)
+    shape = envspec.script_shape(source)
     assert shape.doc == "doc"
     assert shape.futures == ("annotations", "division")
     assert shape.first_statement == 4  # 0-based: 'import os'
@@ -226,13 +226,13 @@ def test_script_shape() -> None:
 
 def test_parse_output() -> None:
     tag = "p0.foo"
-    out = "\n".join([f"{venvspec.MARK} {tag} 1", f"{venvspec.MARK} other 7",
-                     f'{venvspec.REPORT} {{"executable": "/x", "prefix": "/p", '
+    out = "\n".join([f"{envspec.MARK} {tag} 1", f"{envspec.MARK} other 7",
+                     f'{envspec.REPORT} {{"executable": "/x", "prefix": "/p", '
                      '"base_prefix": "/p", "exec_prefix": "/p", "base_exec_prefix": "/p", '
                      '"path": ["/s"], "imports": [["a", ""]], "flags": [["optimize", 1]], '
                      '"doc": null, "futures": ["division"], "environ": [["V", "1"]]}',
-                     f"{venvspec.ENVIRON} W=a b", f"{venvspec.MARK} {tag} 2"])
-    marks, rep, environ = venvspec.parse_output(out, tag)
+                     f"{envspec.ENVIRON} W=a b", f"{envspec.MARK} {tag} 2"])
+    marks, rep, environ = envspec.parse_output(out, tag)
     assert marks == (1, 2)
     assert rep is not None and rep.prefix == "/p" and rep.futures == ("division",)
     assert environ == (("V", "1"), ("W", "a b"))
@@ -246,7 +246,7 @@ def test_the_pretalx_marker_is_the_line_297628_deletes() -> None:
     wrapped = wrap_python_programs(made.text, NixWrap(executable="/usr/bin/python3"))
     assert wrapped is not None and wrapped.preamble_line == 1
     line3 = wrapped.text.split(b"\n")[2]
-    assert line3 == venvspec.mark_line("t", 1).encode()
+    assert line3 == envspec.mark_line("t", 1).encode()
     # installer's console script: the preamble on line 3, which is what 3d was meant for
     made = instrument(b"#!/usr/bin/python3\n" + INSTALLER_BODY, "t", (), ())
     assert made is not None
@@ -323,4 +323,4 @@ def test_compiled_docstrings_match_313s_compiler() -> None:
     for interp in newer:
         got = json.loads(subprocess.run([interp.path, "-c", code], input=json.dumps(docs),
                                         capture_output=True, text=True, check=True).stdout)
-        assert [venvspec.compiled_doc_313(d) for d in docs] == got, interp.path
+        assert [envspec.compiled_doc_313(d) for d in docs] == got, interp.path

@@ -1,7 +1,7 @@
 """`which` against the real importlib, on generated package sets, on every interpreter here.
 
 Each package set is materialized on disk and put on PYTHONPATH; one run of the real
-interpreter asks importlib for every name at once (prefixlab.impl.whichcheck: the meta-path
+interpreter asks importlib for every name at once (prefixlab.impl.checks.which: the meta-path
 finders in order, as ``import`` does for a module not imported yet).  The model must report
 the same ``origin`` and ``submodule_search_locations``.  Expected values come only from the
 real interpreter.
@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 
-from prefixlab.impl import whichcheck
-from prefixlab.impl.interpreters import Interpreter
-from prefixlab.impl.materialize import materialize, scratch_dir
-from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model.fs import File, Layout
-from prefixlab.model.imports import xoptions
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.package_strategies import NAMES, PackageSet, package_sets
-from prefixlab.model.startup import World, predict
+from prefixlab.impl.checks import which as whichcheck
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.materialize import materialize, scratch_dir
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.world.fs import File, Layout
+from prefixlab.model.startup.imports import xoptions
+from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.strategies.imports import NAMES, PackageSet, package_sets
+from prefixlab.model.startup.predict import World, predict
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
@@ -178,7 +178,7 @@ def _zip(members: Sequence[str], *, comment: bytes = b"", stub: bytes = b"") -> 
 
 
 def test_zip_directory_names() -> None:
-    from prefixlab.model.zipdir import zip_names
+    from prefixlab.model.startup.zipdir import zip_names
 
     names = ("a.py", "pkg/", "pkg/__init__.py", "é.py")
     assert zip_names(_zip(names)) == frozenset(names)
@@ -220,9 +220,9 @@ SWEEP_WHICH_CASES = int(os.environ.get("PREFIXLAB_SWEEP_WHICH_CASES", "300"))
 def test_which_on_generated_start_up_cases(interp: Interpreter) -> None:
     """which agrees with find_spec on the start-up sweep's generated cases (venvs, links,
     build trees, PYTHONPATH, site or not, scripts and -m asked in place), laid down and
-    checked as the sweep does (prefixlab.impl.campaign checks every sweep case so)."""
-    from prefixlab.impl import campaign
-    from prefixlab.model.strategies import Case, cases
+    checked as the sweep does (prefixlab.impl.checks.campaign checks every sweep case so)."""
+    from prefixlab.impl.checks import campaign
+    from prefixlab.model.strategies.startup import Case, cases
 
     @settings(max_examples=SWEEP_WHICH_CASES, deadline=None,
               suppress_health_check=list(HealthCheck), database=None)

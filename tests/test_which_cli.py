@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from prefixlab.impl import cli
-from prefixlab.impl.interpreters import Interpreter
+from prefixlab.impl.cli import main as cli
+from prefixlab.impl.host.interpreters import Interpreter
 
 from conftest import in_scope_interpreters, require_oracle
 

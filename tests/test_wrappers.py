@@ -16,12 +16,14 @@ from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
 from test_wrappers_support import Seen, build_stub, run
 
-from prefixlab.impl import cwrapper, wrapgen
-from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model import binarywrapper, execchain
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.wrapper_strategies import WORD, flag_lists
+from prefixlab.impl.builders import cwrapper
+from prefixlab.impl.builders import wrapgen
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.exec import binarywrapper
+from prefixlab.model.exec import chain
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.strategies.wrappers import WORD, flag_lists
 
 # -- the generators, against the verbatim outputs in shared/research/nixpkgs-python-env.md §3 --
 
@@ -132,19 +134,19 @@ FAKE = BuildConstants((3, 12, 0), "/usr", "/usr")
 
 
 def _model(program: str, argv: list[str], env: dict[str, str], cwd: str,
-           stub: str) -> execchain.Arrived | execchain.Stopped:
+           stub: str) -> chain.Arrived | chain.Stopped:
     fs = Snapshot("/")
-    return execchain.follow(fs, Invocation(program, tuple(argv), tuple(env.items()), cwd),
+    return chain.follow(fs, Invocation(program, tuple(argv), tuple(env.items()), cwd),
                             cwd, {stub: FAKE}, [])
 
 
-def _compare(model: execchain.Arrived | execchain.Stopped, real: Seen | str) -> bool:
+def _compare(model: chain.Arrived | chain.Stopped, real: Seen | str) -> bool:
     """True when modelled and equal; False when not modelled; fails on a disagreement."""
     try:
         note(f"model: {model}\nreal: {real}")
     except InvalidArgument:  # outside a Hypothesis test
         pass
-    if isinstance(model, execchain.Stopped):
+    if isinstance(model, chain.Stopped):
         assert model.status == "not-modelled" or isinstance(real, str), model
         return False
     assert isinstance(real, Seen), real

@@ -14,12 +14,13 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from test_wrappers_support import Seen, build_stub, run
 
-from prefixlab.impl import cwrapper, wrapgen
-from prefixlab.impl.snapshot import Snapshot
-from prefixlab.model import execchain
-from prefixlab.model.build import BuildConstants
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.wrapper_strategies import WORD, Layer, exec_chains
+from prefixlab.impl.builders import cwrapper
+from prefixlab.impl.builders import wrapgen
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.exec import chain
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.strategies.wrappers import WORD, Layer, exec_chains
 
 FAKE = BuildConstants((3, 12, 0), "/usr", "/usr")
 
@@ -87,11 +88,11 @@ def _chain_case(scratch: str, data: st.DataObject) -> None:
         program = build(where, f"{scratch}/stub", layers)
         argv = [data.draw(WORD), *data.draw(st.lists(WORD, max_size=2))]
         env = {"PATH": f"{where}:/usr/bin:/bin", "FOO": "x"}
-        model = execchain.follow(Snapshot("/"), Invocation(program, tuple(argv),
+        model = chain.follow(Snapshot("/"), Invocation(program, tuple(argv),
                                  tuple(env.items()), where), where, {f"{scratch}/stub": FAKE}, [])
         real = run(program, argv, env, where)
         note(f"model: {model}\nreal: {real}")
-        if isinstance(model, execchain.Stopped):
+        if isinstance(model, chain.Stopped):
             event(f"{model.status}: {model.kind}")
             assert model.status == "not-modelled" or isinstance(real, str)
             return

@@ -12,7 +12,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from prefixlab.impl import cwrapper
+from prefixlab.impl.builders import cwrapper
 
 STUB_C = r"""
 #include <stdio.h>

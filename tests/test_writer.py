@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from prefixlab.impl import writer
-from prefixlab.impl.writer import Link, Mkdir, Write, WriteError
+from prefixlab.impl.builders import writer
+from prefixlab.impl.builders.writer import Link, Mkdir, Write, WriteError
 
 PLAN = (Mkdir("bin"), Link("bin/python", "/usr/bin/python3"), Mkdir("lib"),
         Write("pyvenv.cfg", b"home = /usr/bin\n"), Write("bin/run", b"#!/bin/sh\n", 0o755))
@@ -76,8 +76,8 @@ def test_force_replaces_the_target_in_one_exchange(tmp_path: Path) -> None:
 
 KILLED = """
 import os, signal, sys, time
-from prefixlab.impl import writer
-from prefixlab.impl.writer import Mkdir, Write
+from prefixlab.impl.builders import writer
+from prefixlab.impl.builders.writer import Mkdir, Write
 real = writer._apply_one
 count = 0
 def slow(op, path):

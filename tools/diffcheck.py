@@ -54,7 +54,7 @@ def _constants_json(constants: Any) -> dict[str, Any]:
 
 
 def _constants_from(data: dict[str, Any]) -> Any:
-    from prefixlab.model.build import BuildConstants
+    from prefixlab.model.world.build import BuildConstants
 
     fields = dict(data)
     fields["version"] = tuple(fields["version"])
@@ -67,9 +67,9 @@ def _constants_from(data: dict[str, Any]) -> Any:
 def make_cases(per_interpreter: int, at_seed: int) -> dict[str, Any]:
     from hypothesis import HealthCheck, Phase, given, seed, settings
 
-    from prefixlab.impl.campaign import case_to_json, target_for
-    from prefixlab.impl.interpreters import discover
-    from prefixlab.model.strategies import Case, cases
+    from prefixlab.impl.checks.campaign import case_to_json, target_for
+    from prefixlab.impl.host.interpreters import discover
+    from prefixlab.model.strategies.startup import Case, cases
 
     builds: dict[str, Any] = {}
     out: list[dict[str, Any]] = []
@@ -95,9 +95,9 @@ def make_cases(per_interpreter: int, at_seed: int) -> dict[str, Any]:
 
 # -- the answers ----------------------------------------------------------------------------
 def answers(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    from prefixlab.impl.campaign import case_from_json
-    from prefixlab.impl.explain import explain, render_plain
-    from prefixlab.model.startup import World, predict
+    from prefixlab.impl.checks.campaign import case_from_json
+    from prefixlab.impl.render.explain import explain, render_plain
+    from prefixlab.model.startup.predict import World, predict
 
     builds = {key: _constants_from(value) for key, value in data["builds"].items()}
     for item in data["cases"]:

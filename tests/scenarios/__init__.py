@@ -4,12 +4,12 @@ A scenario is data: a filesystem, the build constants of the interpreter binarie
 command to start, and, for each CPython version that asserts something about it, the values
 asserted.  :mod:`scenarios.cpython_test_getpath` holds CPython's own ``test_getpath`` POSIX
 cases re-expressed this way; ``tests/test_getpath_scenarios.py`` runs every (scenario,
-version) pair through :func:`prefixlab.model.startup.predict`.
+version) pair through :func:`prefixlab.model.startup.predict.predict`.
 
 The vocabulary follows what CPython's test mock can say about a filesystem (files with their
 lines, executable files, directories, links) so that a transcription can be checked line by
 line against the test it comes from; :meth:`Scenario.layout` turns it into a real
-:class:`~prefixlab.model.fs.Layout`, where a path is exactly one of file, directory or link
+:class:`~prefixlab.model.world.fs.Layout`, where a path is exactly one of file, directory or link
 (the mock allows a path to be an "executable file" and a link at once; the link wins here,
 and the kernel's stat follows it, which answers the mock's questions the same way).
 """
@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from prefixlab.model.build import BuildConstants, Version
-from prefixlab.model.fs import Layout
-from prefixlab.model.invocation import Invocation
-from prefixlab.model.startup import World
+from prefixlab.model.world.build import BuildConstants, Version
+from prefixlab.model.world.fs import Layout
+from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.startup.predict import World
 
 SENTINEL_VERSION: Version = (9, 8, 0)
 """CPython's getpath tests build with VERSION_MAJOR=9, VERSION_MINOR=8 so that nothing of the

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from prefixlab.model.build import Version
+from prefixlab.model.world.build import Version
 
 from scenarios import Build, Run, Scenario
 

@@ -1,0 +1,254 @@
+"""``prefixlab build env``: a composed environment in the manner of nixpkgs' buildEnv.
+
+The real side of :mod:`prefixlab.model.builders.reference` and the other flavours: learn the interpreter
+as the model sees it (its base executable and prefixes, from the model's outcome for running
+it), check the package trees (a link leaving a package, an unreadable file: one line, exit 2,
+nothing written), plan (pure, over a lazy snapshot of the machine) and write the plan with
+the one writer (:mod:`prefixlab.impl.builders.writer`: staging beside TARGET, then one rename).
+
+In-process API (the benchmark's): :func:`plan_env` and :func:`build_env`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import click
+
+from prefixlab.impl.builders import writer
+from prefixlab.impl.cli.badinput import BadInput
+from prefixlab.impl.host.snapshot import Snapshot, SnapshotError
+from prefixlab.model.builders import buildenv
+from prefixlab.model.builders import flavours
+from prefixlab.model.builders.buildenv import DEFAULT_PRIORITY, MergeError, Package
+from prefixlab.model.builders.flavours import BaseInterpreter, EnvPlan, EnvRequest
+from prefixlab.model.world.fs import Entry, FsView
+from prefixlab.model.builders.plan import CWrapper, Link, Mkdir
+
+
+
+class EnvError(Exception):
+    """Input build env cannot act on: one line naming the file."""
+
+
+def _on_path(name: str) -> str:
+    """A bare --python name, found as the shell finds a command (the first executable file
+    on PATH, as build venv does), or the name itself when nothing is found."""
+    import shutil
+
+    found = shutil.which(name) if name else None
+    return os.path.abspath(found) if found else os.path.abspath(name)
+
+
+def learn_interpreter(python: str) -> BaseInterpreter:
+    """What the model says running ``python`` starts: its base executable (a binary whose
+    build constants are learnt) and base prefixes.  ``python`` may be a link, a venv's
+    interpreter, a wrapper or a pyenv shim; it must end in a CPython binary.  Not cached (a
+    shim's answer depends on the environment): callers that build many environments pass
+    the BaseInterpreter to plan_env/build_env instead of a path."""
+    # Imported here: only this step needs the model's start-up machinery.
+    from prefixlab.impl.host.account import host_account
+    from prefixlab.impl.host.interpreters import (InterpreterError, discover, learn_constants)
+    from prefixlab.model.world.invocation import Invocation
+    from prefixlab.model.startup.predict import World, predict
+
+    given = _on_path(python) if "/" not in python else os.path.abspath(python)
+    if not os.path.lexists(given):
+        raise EnvError(f"{python}: --python does not exist")
+    if os.path.isdir(given):
+        raise EnvError(f"{python}: --python is a directory, not an interpreter")
+    builds = {}
+    real = os.path.realpath(given)
+    if _plain_binary(real):
+        try:
+            builds[real] = learn_constants(given)
+        except InterpreterError as error:
+            raise EnvError(f"{python}: not a Python interpreter prefixlab can use ({error})"
+                           ) from None
+    else:  # a script or a compiled wrapper: the model follows it to a binary it knows
+        builds = {i.real_path: i.constants for i in discover() if i.constants is not None}
+    world = World(Snapshot("/"), builds, host_account())
+    # The interpreter the user means is the one the command starts in their environment
+    # (PYENV_VERSION picks a shim's version), minus the variables that move an interpreter
+    # away from its own installation (PYTHONHOME, PYTHONPATH, ...).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    outcome = predict(world, Invocation.make(given, ["-c", ""], env=env, cwd=os.getcwd()))
+    if outcome.status != "ok" or outcome.base_executable is None:
+        why = outcome.error.message if outcome.error else outcome.status
+        raise EnvError(f"{python}: not a Python interpreter prefixlab can use ({why})")
+    binary = os.path.realpath(outcome.base_executable)
+    build = builds.get(binary)
+    if build is None:
+        try:
+            build = learn_constants(binary)
+        except InterpreterError as error:
+            raise EnvError(f"{python}: {error}") from None
+    prefix = outcome.base_prefix or build.prefix
+    exec_prefix = outcome.base_exec_prefix or prefix
+    version = f"python{build.version[0]}.{build.version[1]}{build.abi_thread}"
+    if not os.path.isfile(os.path.join(prefix, "lib", version, "os.py")):
+        raise EnvError(f"{python}: its standard library is not at {prefix}/lib/{version}")
+    return BaseInterpreter(binary, build, prefix, exec_prefix, python)
+
+
+def _plain_binary(path: str) -> bool:
+    """An executable (ELF) that is not a makeBinaryWrapper wrapper: running it runs it, not
+    another program, so its build constants are its own."""
+    from prefixlab.model.exec.binarywrapper import read_binary
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    return data.startswith(b"\x7fELF") and read_binary(data) is None
+
+
+def parse_package(text: str) -> Package:
+    """DIR or DIR=PRIORITY (an integer; lower wins, default 5)."""
+    path, sep, priority = text.rpartition("=")
+    if sep and priority.lstrip("-").isdigit():
+        return Package(os.path.abspath(path), int(priority))
+    return Package(os.path.abspath(text), DEFAULT_PRIORITY)
+
+
+def check_packages(fs: FsView, packages: Sequence[Package]) -> None:
+    for package in packages:
+        if not os.path.isdir(package.root):
+            what = "does not exist" if not os.path.lexists(package.root) else "is not a directory"
+            raise EnvError(f"{package.root}: --package {what}")
+        try:
+            buildenv.check_package(fs, package.root, _readable)
+        except (buildenv.PackageError, SnapshotError) as error:
+            raise EnvError(str(error)) from None
+
+
+def _readable(path: str, entry: Entry) -> bool:
+    """access(2) as this process: a directory must be listable and searchable."""
+    return os.access(path, os.R_OK | os.X_OK if entry.kind == "dir" else os.R_OK)
+
+
+def _check_apart(target: str, interpreter: BaseInterpreter, packages: Sequence[Package]) -> None:
+    """The environment links into its inputs and replaces TARGET: an input inside TARGET would
+    be deleted under the new environment's links (--force), and TARGET inside an input would
+    change that input."""
+    where = os.path.realpath(target)
+
+    def inside(path: str, top: str) -> bool:
+        return path == top or path.startswith(top.rstrip("/") + "/")
+
+    for name, path in [(f"--package {p.root}", p.root) for p in packages] + [
+            (f"--python {interpreter.given or interpreter.binary}", interpreter.prefix),
+            (f"--python {interpreter.given or interpreter.binary}", interpreter.exec_prefix)]:
+        real = os.path.realpath(path)
+        if inside(real, where):
+            raise EnvError(f"{path}: {name} is inside TARGET {target}, which the build replaces")
+        if inside(where, real) and name.startswith("--package"):
+            raise EnvError(f"{target}: TARGET is inside {name}, which must not change")
+
+
+def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str | Package], *,
+             flavor: str = "reference", ignore_collisions: bool = False,
+             options: Sequence[tuple[str, str]] = (), fs: FsView | None = None) -> EnvPlan:
+    """The plan for the environment at ``target`` (pure planning over a snapshot; nothing is
+    written).  Raises EnvError with one line naming the file."""
+    interpreter = python if isinstance(python, BaseInterpreter) else learn_interpreter(python)
+    chosen = [parse_package(p) if isinstance(p, str) else p for p in packages]
+    view: FsView = fs if fs is not None else Snapshot("/")
+    check_packages(view, chosen)
+    try:
+        plan = flavours.flavour(flavor)
+    except flavours.UnknownFlavour as error:
+        raise EnvError(str(error)) from None
+    _check_apart(target, interpreter, chosen)
+    request = EnvRequest(os.path.abspath(target), interpreter, tuple(chosen), ignore_collisions,
+                         tuple(options))
+    try:
+        return plan(view, request)
+    except (MergeError, SnapshotError) as error:
+        raise EnvError(str(error)) from None
+    except OSError as error:  # a file that changed or cannot be read after the checks
+        raise EnvError(f"{error.filename}: cannot be read ({error.strerror})") from None
+
+
+def build_env(target: str, python: str | BaseInterpreter, packages: Sequence[str | Package], *,
+              flavor: str = "reference", ignore_collisions: bool = False, force: bool = False,
+              options: Sequence[tuple[str, str]] = ()) -> EnvPlan:
+    """Plan, then write atomically (see :func:`plan_env`; ``force`` replaces TARGET)."""
+    if os.path.lexists(target) and not force:
+        raise EnvError(f"{os.path.abspath(target)}: already exists (use --force to replace it)")
+    parent = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(parent):
+        raise EnvError(f"{parent}: the directory TARGET is to be made in does not exist")
+    planned = plan_env(target, python, packages, flavor=flavor,
+                       ignore_collisions=ignore_collisions, options=options)
+    try:
+        writer.apply(planned.ops, target, force=force)
+    except writer.WriteError as error:
+        raise EnvError(str(error)) from None
+    except OSError as error:
+        raise EnvError(f"{error.filename or target}: {error.strerror or error}") from None
+    return planned
+
+
+@dataclass(frozen=True)
+class Summary:
+    links: int
+    dirs: int
+    files: int
+
+
+def summary(planned: EnvPlan) -> Summary:
+    links = sum(isinstance(op, Link) for op in planned.ops)
+    dirs = sum(isinstance(op, Mkdir) for op in planned.ops)
+    return Summary(links, dirs, len(planned.ops) - links - dirs)
+
+
+@click.command(name="env", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("target", type=click.Path())
+@click.option("--python", "python", required=True, metavar="INTERPRETER",
+              help="The interpreter the environment is built on (a binary, a link to one, a "
+                   "venv's interpreter, a wrapper or a pyenv shim).")
+@click.option("--package", "packages", multiple=True, metavar="DIR[=PRIORITY]",
+              help="A prefix-like package tree (lib/pythonX.Y/site-packages, bin); repeatable, "
+                   "in order. PRIORITY: lower wins a file collision (default 5).")
+@click.option("--ignore-collisions", is_flag=True,
+              help="Keep the first provider of a colliding file instead of failing.")
+@click.option("--force", is_flag=True, help="Replace an existing TARGET (atomically).")
+@click.option("--flavor", "flavor", default="reference", show_default=True,
+              type=click.Choice(sorted(flavours.FLAVOURS)),
+              help="reference: prefixlab's; the others emulate historical nixpkgs builders.")
+@click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
+              help="A flavour option (e.g. argv0-mode=inherit).")
+@click.option("--argv0-mode", type=click.Choice(["fixed", "inherit"]), default=None,
+              help="nix-297628 only: its wrappers set argv[0] to $out/bin/NAME (fixed, the "
+                   "merged code) or pass the caller's (inherit, the commit message's claim); "
+                   "the same as --option argv0-mode=MODE.")
+def env_command(target: str, python: str, packages: tuple[str, ...], ignore_collisions: bool,
+                force: bool, flavor: str, options: tuple[str, ...],
+                argv0_mode: str | None) -> None:
+    """Build a composed environment at TARGET: INTERPRETER's own files and the packages,
+    merged into one tree of links (directories only one package provides are linked whole),
+    with bin entries that start INTERPRETER as the environment's own interpreter."""
+    pairs = []
+    for text in options:
+        name, sep, value = text.partition("=")
+        if not sep:
+            raise BadInput(f"--option {text!r}: expected NAME=VALUE")
+        pairs.append((name, value))
+    if argv0_mode is not None:
+        pairs.append(("argv0-mode", argv0_mode))
+    try:
+        planned = build_env(target, python, packages, flavor=flavor,
+                            ignore_collisions=ignore_collisions, force=force, options=pairs)
+    except EnvError as error:
+        raise BadInput(str(error)) from None
+    for warning in planned.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    counts = summary(planned)
+    wrappers = sum(isinstance(op, CWrapper) for op in planned.ops)
+    click.echo(f"{os.path.abspath(target)}: {counts.links} links, {counts.dirs} directories, "
+               f"{counts.files} files ({wrappers} compiled wrappers)")
+    sys.stdout.flush()

@@ -1,0 +1,636 @@
+"""`prefixlab build venv TARGET --python INTERPRETER`: a PEP 405 venv without running
+INTERPRETER's venv module (model/builders/venv.py plans it, impl/builders/writer.py writes it).
+
+What is learned about INTERPRETER -- the model's outcome for it (through links, wrappers,
+pyenv shims, other venvs), its build constants, its own activation scripts, and the home the
+planner verified -- is cached in prefixlab's cache directory, keyed by the request (the
+--python argument, working directory, environment, options; prefixlab's own source files)
+and checked on use against every file, link and directory listing the learning looked at
+(kind, mode, link target; size, inode and mtime for files).  The home verified for one TARGET
+serves the next (it does not depend on where the venv is).  A warm build therefore neither runs the
+interpreter nor imports the model's start-up code: it plans and writes.
+
+In-process API: :func:`plan_venv` (learn, then plan; nothing written) and :func:`build_venv`
+(plan and write); to time planning and writing alone, :func:`learn` once, then
+:func:`plan_for` (pure) and :func:`write` (the one writer).  :func:`fast_main` is the command line without click (see impl/cli/launch.py);
+anything it does not recognise goes to the click command, which shares the same code.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import stat
+import sys
+import zlib
+from collections.abc import Mapping, Sequence
+TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
+
+from prefixlab.model.builders.plan import Operation
+from prefixlab.model.trace import Step
+from prefixlab.model.builders.venv import (Home, Options, Source, Template, VenvPlan, VenvPlanError,
+                                      VenvRules, plan, shell_quote)
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from prefixlab.model.builders.venv import Quoting
+
+    import click
+
+    from prefixlab.impl.host.snapshot import Snapshot
+    from prefixlab.model.outcome import Outcome
+    from prefixlab.model.startup.predict import World
+
+__all__ = ["BuildVenvError", "Learned", "Options", "build_venv", "command_line", "learn",
+           "plan_for", "plan_venv", "write"]
+
+CACHE_FORMAT = 1
+_VOLATILE_ENV = frozenset({"_", "OLDPWD", "SHLVL"})
+"""Variables a shell changes between commands that no interpreter start reads."""
+
+
+class BuildVenvError(Exception):
+    """The venv cannot be built: one line naming what is wrong (exit status 2)."""
+
+
+class Learned:
+    """What the planner needs about INTERPRETER for one TARGET and options (a plain class:
+    the warm path keeps its imports few)."""
+
+    __slots__ = ("source", "home", "cached")
+
+    def __init__(self, source: Source, home: Home, cached: bool = False) -> None:
+        self.source, self.home, self.cached = source, home, cached
+
+
+# -- the API -------------------------------------------------------------------------------------
+def plan_venv(python: str, target: str, options: Options = Options(), *,
+              command: str | None = None, use_cache: bool = True, cwd: str | None = None,
+              env: Mapping[str, str] | None = None) -> VenvPlan:
+    """The plan for a venv at ``target`` of the interpreter ``python`` (a path or a name on
+    PATH), learned from the cache when it is still valid.  Raises BuildVenvError."""
+    here = os.getcwd() if cwd is None else cwd
+    environ = dict(os.environ if env is None else env)
+    absolute = _check_target(target, here)
+    learned = learn(python, absolute, options, cwd=here, env=environ, use_cache=use_cache)
+    return plan_for(learned, absolute, options, here,
+                    command if command is not None else command_line(python, absolute, options))
+
+
+def plan_for(learned: Learned, target: str, options: Options, cwd: str, command: str
+             ) -> VenvPlan:
+    """The plan from what was learned (pure; this is the part timed as 'planning')."""
+    try:
+        return plan(learned.source, learned.home, options, target,
+                    cwd_name=os.path.basename(cwd), command=command)
+    except VenvPlanError as error:
+        raise BuildVenvError(str(error)) from None
+
+
+def build_venv(python: str, target: str, options: Options = Options(), *, force: bool = False,
+               command: str | None = None, use_cache: bool = True, cwd: str | None = None,
+               env: Mapping[str, str] | None = None) -> VenvPlan:
+    """Plan and write the venv (atomically: staging beside TARGET, then one rename).
+    Without ``force`` an existing TARGET is an error and is left untouched."""
+    here = os.getcwd() if cwd is None else cwd
+    absolute = _check_target(target, here)
+    if os.path.lexists(absolute) and not force:
+        raise BuildVenvError(f"{absolute}: already exists (use --force to replace it)")
+    planned = plan_venv(python, absolute, options, command=command, use_cache=use_cache,
+                        cwd=here, env=env)
+    write(planned.operations, absolute, force=force)
+    return planned
+
+
+def write(operations: Sequence[Operation], target: str, *, force: bool) -> None:
+    from prefixlab.impl.builders import writer
+
+    try:
+        writer.apply(operations, target, force=force)
+    except writer.WriteError as error:
+        raise BuildVenvError(str(error)) from None
+    except OSError as error:
+        raise BuildVenvError(f"{error.filename or target}: {error.strerror}") from None
+
+
+def command_line(python: str, target: str, options: Options) -> str:
+    """The prefixlab command that builds this venv (pyvenv.cfg's command, 3.11+)."""
+    words = ["prefixlab", "build", "venv", "--python", python]
+    if options.system_site_packages:
+        words.append("--system-site-packages")
+    if options.copies:
+        words.append("--copies")
+    if options.prompt is not None:
+        words += ["--prompt", options.prompt]
+    if options.stdlib_compatible:
+        words.append("--stdlib-compatible")
+    words.append(target)
+    return " ".join(shell_quote(w) for w in words)
+
+
+def _check_target(target: str, cwd: str) -> str:
+    if not target:
+        raise BuildVenvError("TARGET: empty; name the directory to create")
+    absolute = os.path.normpath(os.path.join(cwd, target))
+    if "\n" in absolute or os.pathsep in absolute:
+        # pyvenv.cfg is read line by line, and PATH (activate) cannot hold the separator.
+        raise BuildVenvError(f"{target!r}: a venv path cannot contain a newline or "
+                             f"{os.pathsep!r}")
+    parent = os.path.dirname(absolute)
+    if not os.path.isdir(parent):
+        raise BuildVenvError(f"{parent}: the directory TARGET goes in does not exist")
+    return absolute
+
+
+# -- learning, with the cache -------------------------------------------------------------------
+def learn(python: str, target: str, options: Options, *, cwd: str, env: Mapping[str, str],
+          use_cache: bool = True) -> Learned:
+    """Source and home for ``python`` building ``target`` with ``options``."""
+    if not python:
+        raise BuildVenvError("--python: empty; name an interpreter")
+    key = _key(python, options, cwd, env)
+    path = _cache_path(key)
+    if use_cache:
+        cached = _read_cached(path, key, cwd)
+        # home was verified by predicting the venv at the first TARGET; the prediction does
+        # not depend on where the venv is (getpath searches from home, site makes TARGET the
+        # prefix), unless home would lie inside the new TARGET (a venv rebuilt over the one
+        # it is made from): then it is learned again.
+        if cached is not None and not _inside(cached.home.executable, target):
+            return cached
+    learned, record = _learn_fresh(python, target, options, cwd, env, use_cache)
+    _write_cached(path, key, learned, record)
+    return learned
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def _key(python: str, options: Options, cwd: str, env: Mapping[str, str]) -> list[Any]:
+    environ = sorted((k, v) for k, v in env.items() if k not in _VOLATILE_ENV)
+    # The prompt only changes the scripts' text, planned from the learned templates.
+    return [CACHE_FORMAT, _code_identity(), python, cwd, options.copies,
+            options.system_site_packages, options.stdlib_compatible, environ]
+
+
+_CODE_IDENTITY: list[Any] = []
+
+
+def _code_identity() -> list[Any]:
+    """prefixlab's own source files (name, size, mtime): what was learned with other code
+    (an upgrade, an edit of the model) is learned again.  Read once per process: the code a
+    process runs is the code it imported, whatever happens to the files later."""
+    if not _CODE_IDENTITY:
+        _CODE_IDENTITY.extend(_source_files())
+    return _CODE_IDENTITY
+
+
+def _source_files() -> list[Any]:
+    from prefixlab import impl, model
+
+    found: list[Any] = []
+    for top in (model.__path__[0], impl.__path__[0]):
+        for folder, dirs, files in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    st = os.stat(os.path.join(folder, name))
+                    found.append((os.path.relpath(folder, top), name, st.st_size,
+                                  st.st_mtime_ns))
+    return found
+
+
+def cache_dir() -> str:
+    """prefixlab's cache (platformdirs.user_cache_dir('prefixlab') on Linux: the XDG base
+    directory rule, written out here so that a warm build need not import platformdirs)."""
+    if os.name != "posix" or sys.platform == "darwin":
+        import platformdirs
+
+        return platformdirs.user_cache_dir("prefixlab")
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if not os.path.isabs(base):
+        base = os.path.expanduser("~/.cache")
+    return os.path.join(base, "prefixlab")
+
+
+def _digest(value: Any) -> str:
+    data = marshal.dumps(value)
+    return "%08x%08x" % (zlib.crc32(data), zlib.adler32(data))
+
+
+def _cache_path(key: list[Any]) -> str:
+    # Names only spread entries (an entry holds its key and is used only if it matches); one
+    # directory per version of prefixlab's code, so that a new one can drop the old ones.
+    return os.path.join(cache_dir(), "venv", _digest(key[1]), _digest(key) + ".marshal")
+
+
+def _read_cached(path: str, key: list[Any], cwd: str) -> Learned | None:
+    try:
+        # marshal: plain values only, read without importing json (cache files are ours;
+        # a stale or foreign format fails to load or to match and is learned again).
+        with open(path, "rb") as handle:
+            data = marshal.loads(handle.read())
+        if data.get("format") != CACHE_FORMAT or data.get("key") != key \
+                or not _still_valid(data["seen"], cwd):
+            return None
+        return Learned(_source_from(data["source"]), _home_from(data["home"]), cached=True)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError):
+        return None
+
+
+def _still_valid(seen: Mapping[str, Any], cwd: str) -> bool:
+    """Does every path the learning looked at still look the same?  The working directory's
+    listing is not compared: it is sys.path[0] of the interpreter's start (read only to look
+    for stdlib modules shadowed there, which the venv does not inherit) and it changes with
+    every TARGET built in it; the files looked up in it by name (.python-version for pyenv)
+    are compared as all others are."""
+    for path, was in seen["entries"].items():
+        if _entry_state(path) != was:
+            return False
+    for path, names in seen["children"].items():
+        if path == cwd:
+            continue
+        try:
+            if sorted(os.listdir(path)) != names:
+                return False
+        except OSError:
+            if names is not None:
+                return False
+    return True
+
+
+def _entry_state(path: str) -> list[Any] | None:
+    """What lstat says of a path, as the cache records it (None: absent)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    mode = stat.S_IMODE(st.st_mode)
+    if stat.S_ISLNK(st.st_mode):
+        return ["link", mode, os.readlink(path)]
+    if stat.S_ISDIR(st.st_mode):
+        return ["dir", mode]  # its listing is recorded apart when it was read
+    return ["file", mode, st.st_size, st.st_ino, st.st_mtime_ns]
+
+
+def _write_cached(path: str, key: list[Any], learned: Learned, seen: dict[str, Any]) -> None:
+    import tempfile
+
+    data = {"format": CACHE_FORMAT, "key": key, "seen": seen,
+            "source": _source_json(learned.source), "home": _home_json(learned.home)}
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            marshal.dump(data, handle)
+        os.replace(temp, path)
+        _drop_other_code_versions(os.path.dirname(path))
+    except OSError:
+        pass  # an unwritable cache only costs learning again next time
+
+
+def _drop_other_code_versions(current: str) -> None:
+    """Entries learned by other versions of prefixlab's code are never used again."""
+    import shutil
+
+    parent, keep = os.path.split(current)
+    for name in os.listdir(parent):
+        path = os.path.join(parent, name)
+        if name == keep:
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+
+
+def _source_json(source: Source) -> dict[str, Any]:
+    return {"version": list(source.version), "executable": source.executable,
+            "executable_real": source.executable_real,
+            "base_executable": source.base_executable, "prefix": source.prefix,
+            "base_prefix": source.base_prefix, "base_exec_prefix": source.base_exec_prefix,
+            "abi_thread": source.abi_thread, "abiflags": source.abiflags,
+            "pointer_bits": source.pointer_bits, "os_name": source.os_name,
+            "quoting": source.quoting,
+            "templates": [[t.path, t.data, t.mode] for t in source.templates],
+            "rules": None if source.rules is None else
+            list(source.rules)}
+
+
+def _source_from(data: dict[str, Any]) -> Source:
+    fields = dict(data)
+    fields["version"] = tuple(data["version"])
+    fields["templates"] = tuple(Template(p, t, m) for p, t, m in data["templates"])
+    fields["rules"] = None if data["rules"] is None else VenvRules(*data["rules"])
+    return Source(**fields)
+
+
+def _home_json(home: Home) -> dict[str, Any]:
+    return {"executable": home.executable, "verified": home.verified,
+            "steps": [[s.rule, s.detail, s.row, [list(v) for v in s.values]]
+                      for s in home.steps]}
+
+
+def _home_from(data: dict[str, Any]) -> Home:
+    steps = tuple(Step(r, d, row, tuple((a, b) for a, b in values))
+                  for r, d, row, values in data["steps"])
+    return Home(data["executable"], steps, bool(data["verified"]))
+
+
+# -- learning afresh (the model) ----------------------------------------------------------------
+def _learn_fresh(python: str, target: str, options: Options, cwd: str, env: Mapping[str, str],
+                 use_cache: bool) -> tuple[Learned, dict[str, Any]]:
+    from prefixlab.impl.host.snapshot import SnapshotError
+    from prefixlab.impl.host import interpreters
+    from prefixlab.model.builders import venv as venvplan
+
+    fs = _recording_snapshot()
+    try:
+        world, outcome = _predict_interpreter(fs, python, cwd, env, use_cache)
+        source = _source(fs, world, outcome, python)
+        world = _with_candidates_learned(world, source, use_cache)
+        home = venvplan.choose_home(world, source, options, target,
+                                    cwd_name=os.path.basename(cwd))
+    except (SnapshotError, interpreters.InterpreterError) as error:
+        raise BuildVenvError(str(error)) from None
+    except VenvPlanError as error:
+        raise BuildVenvError(f"--python {python}: {error}") from None
+    return Learned(source, home), fs.record()
+
+
+def _predict_interpreter(fs: Snapshot, python: str, cwd: str, env: Mapping[str, str],
+                         use_cache: bool) -> tuple[World, Outcome]:
+    """The model's outcome for starting INTERPRETER as the user would (``-c``)."""
+    from prefixlab.impl.cli import main as cli
+    from prefixlab.model.world.invocation import Invocation
+    from prefixlab.model.startup.predict import predict
+
+    invocation = Invocation.make(python, [], env=dict(env), cwd=cwd)
+    world = cli.world_for(invocation, use_cache=use_cache, fs=fs, host=False)
+    outcome = predict(world, invocation)
+    if outcome.status != "ok":
+        message = outcome.error.message if outcome.error is not None else outcome.status
+        kind = outcome.error.kind if outcome.error is not None else ""
+        if outcome.status == "exec-failed" or kind in ("ENOENT", "EACCES"):
+            raise BuildVenvError(f"--python {python}: cannot be executed ({message})")
+        if outcome.status == "not-modelled":
+            raise BuildVenvError(f"--python {python}: not a CPython interpreter the model "
+                                 f"knows ({message})")
+        raise BuildVenvError(f"--python {python}: the interpreter would not start "
+                             f"({message})")
+    return world, outcome
+
+
+def _source(fs: Snapshot, world: World, outcome: Outcome, python: str) -> Source:
+    from prefixlab.model.world import kernel
+    from prefixlab.model.builders.venv import venv_rules
+
+    executable = outcome.executable or ""
+    real = kernel.realpath(fs, executable) if executable else kernel.Errno.ENOENT
+    binary = _binary_run(world, outcome)
+    if isinstance(real, kernel.Errno) or binary is None:
+        raise BuildVenvError(f"--python {python}: the CPython binary it runs is not known "
+                             f"(sys.executable {executable!r})")
+    build = world.builds[binary]
+    venv_dir = _stdlib_venv(fs, outcome.path)
+    if venv_dir is None:
+        raise BuildVenvError(f"--python {python}: its stdlib has no venv package")
+    templates = _templates(fs, venv_dir + "/scripts")
+    source_code = fs.read(venv_dir + "/__init__.py")
+    # gh-124651: stdlibs with the fix quote what they substitute, for each script's shell.
+    quoting: Quoting = ("quoted" if b"script_path" in source_code and b"shlex.quote" in
+                        source_code else "plain")
+    return Source(
+        version=build.version, executable=executable, executable_real=real,
+        base_executable=outcome.base_executable or "", prefix=outcome.prefix or "",
+        base_prefix=outcome.base_prefix or "", base_exec_prefix=outcome.base_exec_prefix or "",
+        abi_thread=build.abi_thread, abiflags=build.abiflags,
+        pointer_bits=_pointer_bits(fs, binary), os_name="posix" if build.os_name == "posix"
+        else build.os_name, templates=templates, quoting=quoting,
+        rules=venv_rules(build.version))
+
+
+def _with_candidates_learned(world: World, source: Source, use_cache: bool) -> World:
+    """The world knowing the build of every binary a home candidate leads to (a --copies
+    venv's base binary is not on the way to its own copy)."""
+    from dataclasses import replace
+
+    from prefixlab.impl.cli import main as cli
+    from prefixlab.impl.host import interpreters
+    from prefixlab.model.world import kernel
+    from prefixlab.model.builders import venv as venvplan
+
+    builds = dict(world.builds)
+    for candidate in venvplan.candidates(world, source):
+        real = kernel.realpath(world.fs, candidate)
+        if isinstance(real, str) and real not in builds and cli.looks_like_cpython(real):
+            try:
+                builds[real] = interpreters.learn_constants(real, use_cache=use_cache)
+            except interpreters.InterpreterError:
+                continue
+    return replace(world, builds=builds)
+
+
+def _binary_run(world: World, outcome: Outcome) -> str | None:
+    """The physical path of the binary the invocation ends up running (through wrappers,
+    env, pyenv shims: the exec chain's end), a key of world.builds."""
+    from prefixlab.model.exec import chain
+    from prefixlab.model.world import kernel
+
+    invocation = outcome.invocation
+    cwd = kernel.realpath(world.fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return None
+    hop = chain.follow(world.fs, invocation, cwd, world.builds, [])
+    return hop.target if isinstance(hop, chain.Arrived) else None
+
+
+def _stdlib_venv(fs: Snapshot, path: Sequence[str]) -> str | None:
+    """The venv package `-m venv` would import: the first sys.path entry holding it."""
+    from prefixlab.model.world import kernel
+
+    for entry in path:
+        if not entry.startswith("/"):
+            continue
+        real = kernel.realpath(fs, entry + "/venv")
+        if isinstance(real, str) and _is_file(fs, real + "/__init__.py"):
+            return real
+    return None
+
+
+def _is_file(fs: Snapshot, path: str) -> bool:
+    found = fs.entry(path)
+    return found is not None and found.kind == "file"
+
+
+def _templates(fs: Snapshot, scripts: str) -> tuple[Template, ...]:
+    """install_scripts' files: every file below scripts/common and scripts/posix, by its path
+    below that directory (common first; a posix file of the same name is written last)."""
+    found: dict[str, Template] = {}
+    for top in ("common", "posix"):
+        stack = [(f"{scripts}/{top}", "")]
+        while stack:
+            directory, below = stack.pop()
+            for name in fs.children(directory):
+                path, rel = f"{directory}/{name}", f"{below}{name}"
+                entry = fs.entry(path)
+                if entry is None:
+                    continue
+                if entry.kind == "dir":
+                    stack.append((path, rel + "/"))
+                elif entry.kind == "file":
+                    found[rel] = Template(rel, fs.read(path), entry.mode)
+    return tuple(found[k] for k in sorted(found))
+
+
+def _pointer_bits(fs: Snapshot, binary: str) -> int:
+    """ELF's EI_CLASS (1: 32-bit, 2: 64-bit); sys.maxsize > 2**32 is what venv asks."""
+    return 32 if fs.read(binary)[4:5] == b"\x01" else 64
+
+
+def _recording_snapshot() -> Any:
+    """A Snapshot of / that remembers every path it was asked about (each is asked once:
+    the snapshot caches), so that the cache entry can be checked against them later."""
+    from prefixlab.impl.host.snapshot import Snapshot
+
+    class Recording(Snapshot):
+        def __init__(self) -> None:
+            self.asked: set[str] = set()
+            self.listed: set[str] = set()
+            super().__init__("/")
+
+        def _entry(self, path: str) -> Any:
+            self.asked.add(path)
+            return super()._entry(path)
+
+        def _read(self, path: str) -> bytes:
+            self.asked.add(path)
+            return super()._read(path)
+
+        def _children(self, path: str) -> tuple[str, ...]:
+            self.listed.add(path)
+            return super()._children(path)
+
+        def record(self) -> dict[str, Any]:
+            listings: dict[str, Any] = {}
+            for path in sorted(self.listed):
+                try:
+                    listings[path] = sorted(os.listdir(path))
+                except OSError:
+                    listings[path] = None
+            return {"entries": {p: _entry_state(p) for p in sorted(self.asked)},
+                    "children": listings}
+
+    return Recording()
+
+
+# -- the command line -----------------------------------------------------------------------------
+USAGE = ("prefixlab build venv TARGET --python INTERPRETER [--system-site-packages] [--copies] "
+         "[--prompt P] [--stdlib-compatible] [--force] [--no-cache]")
+
+
+def fast_main(args: Sequence[str]) -> int | None:
+    """`prefixlab build venv ARGS` without click, for the common spellings; None when the
+    arguments need click (help, an unknown option, a usage error), which then parses them."""
+    parsed = _parse_fast(list(args))
+    if parsed is None:
+        return None
+    target, python, options, force, use_cache = parsed
+    return run(target, python, options, force=force, use_cache=use_cache)
+
+
+def run(target: str, python: str, options: Options, *, force: bool, use_cache: bool) -> int:
+    """Build, report problems as one line on stderr; the exit status."""
+    try:
+        planned = build_venv(python, target, options, force=force, use_cache=use_cache)
+    except BuildVenvError as error:
+        sys.stderr.write(f"prefixlab build venv: {error}\n")
+        return 2
+    except Exception as error:  # a bug: one line unless asked (as prefixlab.impl.cli.main does)
+        if os.environ.get("PREFIXLAB_DEBUG"):
+            raise
+        sys.stderr.write(f"prefixlab build venv: internal error: {type(error).__name__}: "
+                         f"{error} (set PREFIXLAB_DEBUG=1 for the traceback)\n")
+        return 3
+    if not planned.home.verified:
+        sys.stderr.write(f"prefixlab build venv: warning: no base executable of {python} was "
+                         f"shown to give a working venv; home = {planned.home.directory} as "
+                         "stdlib venv would choose\n")
+    return 0
+
+
+_FLAGS = {"--system-site-packages", "--copies", "--stdlib-compatible", "--force", "--no-cache"}
+
+
+def _parse_fast(args: list[str]) -> tuple[str, str, Options, bool, bool] | None:
+    target: str | None = None
+    python: str | None = None
+    prompt: str | None = None
+    flags: set[str] = set()
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in _FLAGS:
+            flags.add(arg)
+        elif arg in ("--python", "--prompt"):
+            if i + 1 >= len(args):
+                return None
+            i += 1
+            if arg == "--python":
+                python = args[i]
+            else:
+                prompt = args[i]
+        elif arg.startswith(("--python=", "--prompt=")):
+            name, _, value = arg.partition("=")
+            if name == "--python":
+                python = value
+            else:
+                prompt = value
+        elif arg.startswith("-") or target is not None:
+            return None  # help, '--', short options, a second TARGET: click says what it is
+        else:
+            target = arg
+        i += 1
+    if target is None or python is None:
+        return None
+    options = Options(system_site_packages="--system-site-packages" in flags,
+                      copies="--copies" in flags, prompt=prompt,
+                      stdlib_compatible="--stdlib-compatible" in flags)
+    return target, python, options, "--force" in flags, "--no-cache" not in flags
+
+
+def command() -> click.Command:
+    """The click command (help, usage errors and every spelling fast_main leaves)."""
+    import click
+
+    @click.command(name="venv", context_settings={"help_option_names": ["-h", "--help"]})
+    @click.argument("target")
+    @click.option("--python", "python", required=True, metavar="INTERPRETER",
+                  help="The interpreter: a path or a name on PATH (a symlink, a wrapper, a "
+                       "pyenv shim, an environment or another venv).")
+    @click.option("--system-site-packages", is_flag=True,
+                  help="Give the venv access to the base installation's site-packages.")
+    @click.option("--copies", is_flag=True, help="Copy the interpreter instead of linking it.")
+    @click.option("--prompt", metavar="P", help="The prompt the activation scripts show.")
+    @click.option("--stdlib-compatible", is_flag=True,
+                  help="Make exactly the choices stdlib venv makes (home from "
+                       "sys._base_executable as is; venv-of-venv chains on 3.8-3.10).")
+    @click.option("--force", is_flag=True, help="Replace an existing TARGET atomically.")
+    @click.option("--no-cache", is_flag=True, help="Learn the interpreter afresh.")
+    def venv_command(target: str, python: str, system_site_packages: bool, copies: bool,
+                     prompt: str | None, stdlib_compatible: bool, force: bool,
+                     no_cache: bool) -> int:
+        """Build a PEP 405 venv at TARGET for INTERPRETER without running its venv module:
+        the layout, bin entries, pyvenv.cfg and activation scripts of that version's
+        `python -m venv --without-pip` (no pip is installed), with home chosen so that the
+        venv starts (see the README).  Written atomically; an existing TARGET is left alone
+        unless --force."""
+        options = Options(system_site_packages, copies, prompt, stdlib_compatible)
+        code = run(target, python, options, force=force, use_cache=not no_cache)
+        if code:
+            raise SystemExit(code)
+        return code
+
+    return venv_command

@@ -1,0 +1,3 @@
+"""The ``prefixlab`` command line: the click front end, the click-free start of
+``build venv``, and the errors and exit codes they share.
+"""

@@ -1,0 +1,588 @@
+"""prefixlab's command line: predict, probe, explain, diff, interpreters.
+
+Every command that takes an invocation takes the same arguments:
+``[--argv0 ARG0] [--cwd DIR] [--env NAME=VALUE]... [--unset-env NAME]... [--clear-env]
+[--json] [--no-cache] PROGRAM [ARG...]``.  Option parsing stops at PROGRAM: what follows is
+the interpreter's own command line.  Exit codes: 0 for an answer (a predicted failed start is
+an answer), 1 for ``diff`` with differences, 2 for bad input (one line on stderr, never a
+traceback), 3 when prefixlab itself fails (PREFIXLAB_DEBUG=1 shows the traceback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from prefixlab.impl.cli.badinput import (EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_INTERNAL, EXIT_OK,
+                                     BadInput)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from prefixlab.impl.render import explain as prose
+    from prefixlab.impl.host import interpreters
+    from prefixlab.impl.host import snapshot as snapshots
+    from prefixlab.impl.host.snapshot import Snapshot
+    from prefixlab.model.exec import binarywrapper
+    from prefixlab.model.exec import chain
+    from prefixlab.model.world import kernel
+    from prefixlab.model.startup import predict as startup
+    from prefixlab.model.world.build import BuildConstants
+    from prefixlab.model.world.invocation import Invocation
+    from prefixlab.model.outcome import Outcome
+    from prefixlab.model.startup.predict import World
+else:
+    # Each command imports only what it uses (a `prefixlab build venv` must not pay for the
+    # model, rich or the explanations): these modules are imported on first use.
+    class _Later:
+        """A module imported when one of its attributes is first asked for."""
+
+        def __init__(self, name: str) -> None:
+            self._name = name
+
+        def __getattr__(self, attr: str) -> Any:
+            return getattr(importlib.import_module(self._name), attr)
+
+    prose = _Later("prefixlab.impl.render.explain")
+    interpreters = _Later("prefixlab.impl.host.interpreters")
+    snapshots = _Later("prefixlab.impl.host.snapshot")
+    binarywrapper = _Later("prefixlab.model.exec.binarywrapper")
+    chain = _Later("prefixlab.model.exec.chain")
+    kernel = _Later("prefixlab.model.world.kernel")
+    startup = _Later("prefixlab.model.startup.predict")
+
+DEBUG_ENV = "PREFIXLAB_DEBUG"
+DEFAULT_ARGS: tuple[str, ...] = ()
+"""The command line for explain's default interpreter (none: the prediction is for -c)."""
+
+SITE_HELP = ("Without -S, site.py's work is modelled (venv, site-packages, the user site, .pth "
+             "files); code site would run (.pth import lines, sitecustomize, usercustomize) is "
+             "listed under code_not_run, never run.")
+_ENV_OPS = "prefixlab.env_ops"
+
+
+# -- the command classes ------------------------------------------------------------------------
+# Commands in their own modules, imported only when run or asked for their help: (module,
+# attribute, the one-line help `prefixlab --help` lists, so that listing imports nothing).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "which": ("prefixlab.impl.cli.which", "which_command",
+              "Say where `import MODULE` would come from in the started interpreter."),
+    "unwrap": ("prefixlab.impl.cli.unwrap", "unwrap_command",
+               "Print the script that SCRIPT was made from by a wrapper."),
+    "fuzz-unwrap": ("prefixlab.impl.cli.unwrap", "fuzz_unwrap_command",
+                    "Check an unwrapper on generated wrapped scripts."),
+    "build": ("prefixlab.impl.cli.build", "build_command",
+              "Build environments that are correct by the model."),
+}
+
+
+class Main(click.Group):
+    """The group: turns every failure into one line on stderr and an exit code, and imports
+    a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, attribute, _ = LAZY_COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                command = self.commands[name]
+                if command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(formatter.width)))
+            else:
+                rows.append((name, LAZY_COMMANDS[name][2]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        code = self._run(args, prog_name or "prefixlab", complete_var, extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(self, args: Sequence[str] | None, prog_name: str, complete_var: str | None,
+             extra: dict[str, Any]) -> int:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                  **extra)
+        except click.ClickException as error:
+            _error_line(error)
+            return EXIT_BAD_INPUT
+        except click.exceptions.Abort:
+            return EXIT_BAD_INPUT
+        except (snapshots.SnapshotError, interpreters.InterpreterError) as error:
+            click.echo(f"{prog_name}: {prose.show(str(error))}", err=True)
+            return EXIT_BAD_INPUT
+        except Exception as error:  # a bug: one line unless asked for the traceback
+            if os.environ.get(DEBUG_ENV):
+                raise
+            click.echo(f"{prog_name}: internal error: {type(error).__name__}: "
+                       f"{prose.show(str(error))} (set {DEBUG_ENV}=1 for the traceback)",
+                       err=True)
+            return EXIT_INTERNAL
+        return result if isinstance(result, int) else EXIT_OK
+
+
+def _error_line(error: click.ClickException) -> None:
+    ctx: click.Context | None = getattr(error, "ctx", None)
+    where = ctx.command_path if ctx is not None else "prefixlab"
+    message = " ".join(error.format_message().split())
+    hint = ""
+    if isinstance(error, click.UsageError):
+        hint = f" (see '{where} --help')"
+    click.echo(f"{where}: {prose.show(message)}{hint}", err=True)
+
+
+class InvocationCommand(click.Command):
+    """A command taking an invocation: records the order of --env and --unset-env (the last
+    one for a name wins) before click groups them by option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ENV_OPS] = _env_ops(args, self._value_options())
+        return super().parse_args(ctx, args)
+
+    def _value_options(self) -> frozenset[str]:
+        return frozenset(opt for p in self.params if isinstance(p, click.Option)
+                         and not p.is_flag and not p.count for opt in p.opts)
+
+
+def _env_ops(args: Sequence[str], with_value: frozenset[str]) -> list[tuple[str, str]]:
+    """(option, value) for each --env / --unset-env before PROGRAM, in order."""
+    ops: list[tuple[str, str]] = []
+    i = 0
+    while i < len(args) and args[i] != "--" and args[i].startswith("-"):
+        name, equals, value = args[i].partition("=")
+        takes = name in with_value
+        if takes and not equals:
+            value = args[i + 1] if i + 1 < len(args) else ""
+            i += 1
+        if name in ("--env", "--unset-env") and (equals or i < len(args)):
+            ops.append((name, value))
+        i += 1
+    return ops
+
+
+# -- options --------------------------------------------------------------------------------------
+def invocation_options(*, program_required: bool = True) -> Callable[[Callable[..., Any]],
+                                                                       Callable[..., Any]]:
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed([
+            click.option("--argv0", metavar="ARG0",
+                         help="argv[0] as the interpreter receives it (default: PROGRAM as "
+                              "typed)."),
+            click.option("--cwd", metavar="DIR",
+                         help="Working directory it runs in (default: the current one)."),
+            click.option("--env", "env_items", multiple=True, metavar="NAME=VALUE",
+                         help="Set a variable (applied after --clear-env, in order with "
+                              "--unset-env; the last one wins)."),
+            click.option("--unset-env", "unset_items", multiple=True, metavar="NAME",
+                         help="Remove a variable."),
+            click.option("--clear-env", is_flag=True,
+                         help="Start from an empty environment instead of yours."),
+            click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+            click.option("--no-cache", is_flag=True,
+                         help="Learn interpreters' build constants afresh."),
+            click.argument("program", required=program_required),
+            click.argument("args", nargs=-1, type=click.UNPROCESSED),
+        ]):
+            command = option(command)
+        return command
+    return decorate
+
+
+_CONTEXT: dict[str, Any] = {"allow_interspersed_args": False,
+                            "help_option_names": ["-h", "--help"]}
+
+
+def _command(group: click.Group, name: str) -> Callable[[Callable[..., Any]],
+                                                         click.Command]:
+    return group.command(name=name, cls=InvocationCommand, context_settings=_CONTEXT)
+
+
+# -- building the invocation and the world ------------------------------------------------------
+def make_invocation(program: str, args: Sequence[str], *, argv0: str | None, cwd: str | None,
+                    env_ops: Sequence[tuple[str, str]], clear_env: bool,
+                    base_env: Mapping[str, str] | None = None) -> Invocation:
+    """The Invocation the arguments describe (BadInput naming the argument if they cannot)."""
+    if program == "":
+        raise BadInput("PROGRAM: empty; name the file to execute")
+    env = {} if clear_env else dict(os.environ if base_env is None else base_env)
+    for option, value in env_ops:
+        if option == "--env":
+            name, equals, text = value.partition("=")
+            if not equals or not name:
+                raise BadInput(f"--env {value!r}: expected NAME=VALUE")
+            env[name] = text
+        else:
+            if not value or "=" in value:
+                raise BadInput(f"--unset-env {value!r}: expected a variable NAME")
+            env.pop(value, None)
+    from prefixlab.model.world.invocation import Invocation
+
+    return Invocation.make(program, list(args), argv0=argv0, env=env, cwd=_working_dir(cwd))
+
+
+def _working_dir(cwd: str | None) -> str:
+    try:
+        here = os.getcwd()
+    except OSError as error:
+        raise BadInput(f"the current directory cannot be used ({error.strerror})") from None
+    if cwd is None:
+        return here
+    if cwd == "":
+        raise BadInput("--cwd '': empty; name a directory")
+    where = cwd if cwd.startswith("/") else os.path.join(here, cwd)
+    try:
+        st = os.stat(where)
+    except OSError as error:
+        raise BadInput(f"--cwd {prose.show(cwd)}: {error.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise BadInput(f"--cwd {prose.show(cwd)}: not a directory")
+    if not os.access(where, os.X_OK):
+        raise BadInput(f"--cwd {prose.show(cwd)}: permission denied (cannot enter it)")
+    return where
+
+
+def world_for(invocation: Invocation, *, use_cache: bool, fs: Snapshot | None = None,
+              host: bool = True) -> World:
+    """The host as the model sees it: the real filesystem, every interpreter found here and
+    the binary the invocation executes, if it looks like a CPython binary (its constants are
+    learned by running it once, neutrally; cached).  A binary that cannot tell its constants
+    is left out: the model then says not-modelled.  ``fs`` is the snapshot to use (a new one
+    of / by default); without ``host`` only the invocation's own binaries are learned (not
+    every interpreter found here)."""
+    from prefixlab.impl.host.account import host_account
+
+    snapshot = snapshots.Snapshot("/") if fs is None else fs
+    builds: dict[str, BuildConstants] = (
+        dict(interpreters.host_world(use_cache=use_cache).builds) if host else {})
+    target = _target(snapshot, invocation)
+    if target is not None and target not in builds and looks_like_cpython(target):
+        try:
+            builds[target] = interpreters.learn_constants(target, use_cache=use_cache)
+        except interpreters.InterpreterError:
+            pass
+    _learn_chain(snapshot, invocation, builds, use_cache)
+    return startup.World(snapshot, builds, host_account())
+
+
+def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildConstants],
+                 use_cache: bool) -> None:
+    """Learn the binaries an exec chain (script, wrapper, env, pyenv shim) leads to, one hop
+    at a time, so that the model can follow it to a known interpreter."""
+    cwd = kernel.realpath(fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return
+    for _ in range(chain.MAX_HOPS):
+        hop = chain.follow(fs, invocation, cwd, builds, [])
+        binary = hop.binary if isinstance(hop, chain.Stopped) else None
+        if binary is None or binary in builds or not looks_like_cpython(binary):
+            return
+        try:
+            builds[binary] = interpreters.learn_constants(binary, use_cache=use_cache)
+        except interpreters.InterpreterError:
+            return
+
+
+def _target(fs: Snapshot, invocation: Invocation) -> str | None:
+    """exec_target's physical path of the binary executed, or None."""
+    cwd = kernel.realpath(fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return None
+    target = startup.exec_target(fs, invocation, cwd)
+    return None if isinstance(target, kernel.Errno) else target
+
+
+def looks_like_cpython(path: str) -> bool:
+    """An ELF file named python* that is not a makeBinaryWrapper wrapper (the model follows
+    those, and scripts, itself).  Wrappers are small: a file over 1 MiB is not one."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 20)
+            big = bool(handle.read(1))
+    except OSError:
+        return False
+    if head[:4] != b"\x7fELF" or not os.path.basename(path).startswith("python"):
+        return False
+    return big or binarywrapper.read_binary(head) is None
+
+
+def _default_interpreter(invocation_env: Mapping[str, str], cwd: str) -> tuple[str, str]:
+    """The machine's default interpreter: (python3 as found on PATH, the sys.executable it
+    reports).  Run once, in the given environment and directory, as a shell would."""
+    path = invocation_env.get("PATH", os.defpath)
+    found = shutil.which("python3", path=path)
+    if found is None:
+        raise BadInput("explain: no PROGRAM given and no python3 on PATH to ask for the "
+                       "default interpreter")
+    try:
+        done = subprocess.run([found, "-c", "import sys; print(sys.executable)"],
+                              env=dict(invocation_env), cwd=cwd, capture_output=True,
+                              timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise BadInput(f"explain: {found} cannot be run to ask for sys.executable "
+                       f"({error})") from None
+    answer = os.fsdecode(done.stdout).strip().splitlines()
+    if done.returncode != 0 or not answer or not answer[-1].startswith("/"):
+        raise BadInput(f"explain: {found} did not report an absolute sys.executable "
+                       f"(exit status {done.returncode})")
+    return found, answer[-1]
+
+
+def _default_preface(found: str, binary: str) -> str:
+    code = prose.code
+    text = (f"No PROGRAM given: the machine's default interpreter is the binary that "
+            f"{code('python3')} on PATH ({code(found)}) reports as sys.executable: "
+            f"{code(binary)}.")
+    if _is_script(found):
+        text += (f" {code(found)} itself is a script (a shim such as pyenv's); this explains "
+                 "the binary it ends up running (explain python3 shows the way there too).")
+    return text
+
+
+def _is_script(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == b"#!"
+    except OSError:
+        return False
+
+
+def predict(world: World, invocation: Invocation) -> Outcome:
+    """The model's prediction (prefixlab.model.startup.predict.predict, imported on first use)."""
+    return startup.predict(world, invocation)
+
+
+def run_probe(invocation: Invocation) -> Outcome:
+    from prefixlab.impl.host.probe import probe
+
+    return probe(invocation)
+
+
+def _schema() -> int:
+    from prefixlab.model.outcome import SCHEMA
+
+    return SCHEMA
+
+
+# -- output ---------------------------------------------------------------------------------------
+def dump(data: Mapping[str, Any]) -> None:
+    """JSON on stdout.  ensure_ascii: the output is 7-bit, and undecodable bytes in paths
+    (lone surrogates, from surrogateescape) are written as \\udcNN escapes, which json.loads
+    turns back into the same strings (os.fsencode gives the original bytes)."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=True))
+
+
+def _console() -> Console | None:
+    """rich for a terminal; None (plain text) for a pipe or a file."""
+    from rich.console import Console
+
+    return Console(highlight=False) if sys.stdout.isatty() else None
+
+
+def _show_result(outcome: Outcome, heading: str) -> None:
+    console = _console()
+    if console is None:
+        click.echo(prose.render_result_plain(outcome, heading), nl=False)
+    else:
+        prose.render_result_rich(outcome, heading, console)
+
+
+def _show_comparison(comparison: prose.Comparison, *, only_differences: bool) -> None:
+    console = _console()
+    if console is None:
+        click.echo(prose.render_comparison_plain(comparison, only_differences=only_differences),
+                   nl=False)
+    else:
+        prose.render_comparison_rich(comparison, console, only_differences=only_differences)
+
+
+# -- the commands ----------------------------------------------------------------------------------
+@click.group(name="prefixlab", cls=Main, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=SITE_HELP)
+def main() -> None:
+    """prefixlab: an executable model of how CPython works out where it lives at start-up
+    (sys.executable, sys._base_executable, the prefixes, sys.path).
+
+    Commands that take PROGRAM [ARG...] describe one start of an interpreter: PROGRAM is the
+    file executed (a bare name is looked up on the given PATH as execvp does), the ARGs are
+    the interpreter's command line (with no -c, -m or script, the prediction is for -c).
+    Exit codes: 0 an answer, 1 diff found differences, 2 bad input."""
+
+
+def _invocation(ctx: click.Context, program: str, args: Sequence[str], argv0: str | None,
+                cwd: str | None, env_items: Sequence[str], unset_items: Sequence[str],
+                clear_env: bool) -> Invocation:
+    ops = ctx.meta.get(_ENV_OPS)
+    if ops is None or len(ops) != len(env_items) + len(unset_items):
+        ops = [("--env", v) for v in env_items] + [("--unset-env", v) for v in unset_items]
+    return make_invocation(program, args, argv0=argv0, cwd=cwd, env_ops=ops,
+                           clear_env=clear_env)
+
+
+@_command(main, "predict")
+@invocation_options()
+@click.pass_context
+def predict_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0: str | None,
+                    cwd: str | None, env_items: tuple[str, ...], unset_items: tuple[str, ...],
+                    clear_env: bool, as_json: bool, no_cache: bool) -> int:
+    """Predict what PROGRAM ARG... computes at start-up, without running it.
+
+    The binary's build constants may be learned by running it once, neutrally (-I -S, empty
+    environment), and are cached. Without -S, site's work is predicted too; code it would run
+    is listed under code_not_run."""
+    invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
+    outcome = predict(world_for(invocation, use_cache=not no_cache), invocation)
+    if as_json:
+        dump(outcome.to_json())
+    else:
+        _show_result(outcome, f"prefixlab predict: {prose.command_line(outcome)}")
+    return EXIT_OK
+
+
+@_command(main, "probe")
+@invocation_options()
+@click.pass_context
+def probe_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0: str | None,
+                  cwd: str | None, env_items: tuple[str, ...], unset_items: tuple[str, ...],
+                  clear_env: bool, as_json: bool, no_cache: bool) -> int:
+    """Run PROGRAM ARG... for real and report what it computed (the keys of predict, without
+    the trace). The command it runs is replaced by a probe: only -c command lines (or none)
+    can be probed. --no-cache is accepted for symmetry; the probe learns nothing."""
+    invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
+    outcome = run_probe(invocation)
+    if as_json:
+        dump(outcome.to_json(with_trace=False))
+    else:
+        _show_result(outcome, f"prefixlab probe: {prose.command_line(outcome)}")
+    return EXIT_OK
+
+
+@_command(main, "explain")
+@click.option("--graph", is_flag=True,
+              help="Add a Mermaid diagram of the part of the layout the answer depended on.")
+@click.option("--compare", is_flag=True,
+              help="Also run it (as probe does) and show predicted and probed side by side.")
+@invocation_options(program_required=False)
+@click.pass_context
+def explain_command(ctx: click.Context, graph: bool, compare: bool, program: str | None,
+                    args: tuple[str, ...], argv0: str | None, cwd: str | None,
+                    env_items: tuple[str, ...], unset_items: tuple[str, ...], clear_env: bool,
+                    as_json: bool, no_cache: bool) -> int:
+    """Explain, step by step, how PROGRAM ARG... finds itself: each step names its rule, the
+    behaviour-table row (CPython version range) in force and the source it comes from.
+
+    Without PROGRAM: the machine's default interpreter, i.e. the binary that python3's
+    sys.executable names (python3 found on PATH is run once to ask)."""
+    preface: list[str] = []
+    if program is None:
+        base = _invocation(ctx, "python3", (), argv0, cwd, env_items, unset_items, clear_env)
+        found, program = _default_interpreter(base.environ, base.cwd)
+        args = DEFAULT_ARGS
+        preface.append(_default_preface(found, program))
+    invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
+    world = world_for(invocation, use_cache=not no_cache)
+    outcome = predict(world, invocation)
+    explanation = prose.explain(outcome, world.fs, graph=graph, preface=preface)
+    probed = run_probe(invocation) if compare else None
+    comparison = prose.compare(outcome, probed) if probed is not None else None
+    if as_json:
+        data = outcome.to_json()
+        data["explanation"] = explanation.to_json()
+        if probed is not None and comparison is not None:
+            data["probed"] = probed.to_json(with_trace=False)
+            data["differences"] = list(comparison.differences)
+        dump(data)
+        return EXIT_OK
+    console = _console()
+    if console is None:
+        click.echo(prose.render_plain(explanation), nl=False)
+    else:
+        prose.render_rich(explanation, console)
+    if comparison is not None:
+        click.echo("\nPredicted and probed, side by side:")
+        _show_comparison(comparison, only_differences=False)
+    return EXIT_OK
+
+
+@_command(main, "diff")
+@invocation_options()
+@click.pass_context
+def diff_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0: str | None,
+                 cwd: str | None, env_items: tuple[str, ...], unset_items: tuple[str, ...],
+                 clear_env: bool, as_json: bool, no_cache: bool) -> int:
+    """Predict and probe PROGRAM ARG..., and show the keys where they differ.
+
+    Exit status 0 when they agree, 1 when they differ, 2 when the probe cannot run this
+    command line (only -c, or no command, can be probed)."""
+    invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
+    predicted = predict(world_for(invocation, use_cache=not no_cache), invocation)
+    probed = run_probe(invocation)
+    if probed.error is not None and probed.error.kind == "probe-unsupported":
+        raise BadInput(f"diff: cannot probe this: {probed.error.message}")
+    comparison = prose.compare(predicted, probed)
+    if as_json:
+        dump(comparison.to_json(predicted, probed))
+    else:
+        click.echo(f"prefixlab diff: {prose.command_line(predicted)}")
+        _show_comparison(comparison, only_differences=True)
+    return EXIT_DIFFERENT if comparison.differences else EXIT_OK
+
+
+@main.command(name="interpreters", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--no-cache", is_flag=True, help="Learn build constants afresh.")
+def interpreters_command(as_json: bool, no_cache: bool) -> int:
+    """List the CPython interpreters found here (pyenv, /usr/bin, /usr/local/bin, PATH,
+    PREFIXLAB_PYTHONS), which are out of scope and why, and where learned build constants
+    are cached."""
+    found = interpreters.discover(use_cache=not no_cache)
+    if as_json:
+        dump({"schema": _schema(), "cache": interpreters.cache_dir(),
+              "interpreters": [_interpreter_json(i) for i in found]})
+        return EXIT_OK
+    rows = [("", "version", "path", "found via", "")]
+    for i in found:
+        version = "%d.%d.%d" % i.version if i.version else "?"
+        real = "" if i.real_path == i.path else f" (-> {prose.show(i.real_path)})"
+        rows.append(("✓" if i.in_scope else "✗", version, prose.show(i.path) + real,
+                     i.source, prose.show(i.reason) if i.reason else ""))
+    click.echo("\n".join(line.rstrip() for line in prose.columns(rows, indent="")))
+    in_scope = sum(i.in_scope for i in found)
+    click.echo(f"{in_scope} in scope (CPython 3.8-3.14), {len(found) - in_scope} not.")
+    click.echo(f"Build constants cache: {prose.show(interpreters.cache_dir())}")
+    return EXIT_OK
+
+
+def _interpreter_json(interp: interpreters.Interpreter) -> dict[str, Any]:
+    constants = asdict(interp.constants) if interp.constants is not None else None
+    return {"path": interp.path, "real_path": interp.real_path,
+            "version": "%d.%d.%d" % interp.version if interp.version else None,
+            "source": interp.source, "in_scope": interp.in_scope, "reason": interp.reason,
+            "constants": constants}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,223 @@
+"""The ``unwrap`` and ``fuzz-unwrap`` commands (registered in prefixlab.impl.cli.main).
+
+``prefixlab unwrap SCRIPT --python P`` prints the script a wrapper (prefixlab's own or nixpkgs'
+wrapPythonPrograms) made SCRIPT from, with P as its interpreter.  ``prefixlab fuzz-unwrap --cmd
+COMMAND`` checks an unwrapper (see prefixlab.impl.checks.fuzz_unwrap).  Exit codes: 0 an answer / no
+finding, 1 a finding, 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shlex
+import sys
+import time
+
+from typing import TYPE_CHECKING
+
+import click
+
+from prefixlab.impl.cli.badinput import BadInput
+from prefixlab.model.scripts.lines import ScriptError
+from prefixlab.model.scripts.wrap import check_interpreter, unwrap
+from prefixlab.model.trace import RULES
+
+if TYPE_CHECKING:
+    from prefixlab.impl.checks import fuzz_unwrap as fuzz
+
+HELP = {"help_option_names": ["-h", "--help"]}
+
+
+@click.command(name="unwrap", context_settings=HELP)
+@click.argument("script", type=click.Path(dir_okay=False))
+@click.option("--python", "python", required=True, metavar="P",
+              help="The interpreter the unwrapped script should name in its #! line.")
+@click.option("--explain", is_flag=True,
+              help="Also say on stderr where the preamble was found, and by which rule.")
+def unwrap_command(script: str, python: str, explain: bool) -> int:
+    """Print the script that SCRIPT was made from by a wrapper (prefixlab's own, or nixpkgs'
+    wrapPythonPrograms, whose preamble is found where its sed program puts it), with P as its
+    #! interpreter (for `#!/usr/bin/env NAME`, env and NAME together).  Refuses, saying why,
+    when SCRIPT is not something either wrapper produces."""
+    try:
+        check_interpreter(os.fsencode(python))
+    except ScriptError as error:
+        raise BadInput(f"--python: {error}") from None
+    try:
+        with open(script, "rb") as handle:
+            text = handle.read()
+    except OSError as error:
+        raise BadInput(f"{script}: cannot read: {error.strerror}") from None
+    try:
+        answer = unwrap(text, os.fsencode(python))
+    except ScriptError as error:
+        raise BadInput(f"{script}: {error}") from None
+    sys.stdout.buffer.write(answer.text)
+    sys.stdout.flush()
+    if explain:
+        for n, step in enumerate(answer.steps, 1):
+            click.echo(f"{n}. {RULES[step.rule].summary} Here: {step.detail}. [rule {step.rule}"
+                       f" · source: {RULES[step.rule].source}]", err=True)
+    return 0
+
+
+@click.command(name="fuzz-unwrap", context_settings=HELP)
+@click.option("--cmd", "command", required=True, metavar="COMMAND",
+              help="The unwrapper, run by /bin/sh in a scratch directory; {script} is "
+                   "replaced by the shell-quoted path of the wrapped script, {python} by "
+                   "that of the interpreter to name (in a fake Nix store: it need not "
+                   "exist); it prints the unwrapped script.")
+@click.option("--max-examples", type=click.IntRange(1), default=1000, show_default=True,
+              help="Scripts to try at most.")
+@click.option("--seed", type=int, default=None,
+              help="Fix the random seed (the example database is then not used).")
+@click.option("--budget", type=click.FloatRange(1), default=30.0, show_default=True,
+              metavar="SECONDS", help="Wall-clock budget, shrinking included.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              metavar="SECONDS", help="Time limit for one run of COMMAND.")
+def fuzz_unwrap_command(command: str, max_examples: int, seed: int | None, budget: float,
+                        timeout: float) -> int:
+    """Check an unwrapper: generate Python scripts, wrap each as nixpkgs' wrapPythonPrograms
+    does (`bin/.foo-wrapped`), run COMMAND on it and compare what it prints with the original
+    script, its interpreter replaced by {python}.  Exit 1 with the shrunk script, a diff and a
+    shell reproducer when COMMAND gets one wrong (or fails, crashes or hangs), 0 when it gets
+    all of them right, 2 when it cannot even unwrap a plain console script."""
+    from prefixlab.impl.checks import fuzz_unwrap as fuzz  # Hypothesis: only for this command
+
+    if not command.strip():
+        raise BadInput("--cmd: empty command")
+    started = time.monotonic()
+    fuzzer = fuzz.Fuzzer(command, timeout=timeout)
+    broken = fuzz.sanity(fuzzer)
+    if broken is not None:
+        raise BadInput(f"--cmd: the command fails on a plain console script ({broken.problem}"
+                        f"{_stderr_hint(broken.run.stderr)}); is it runnable?")
+    left = max(budget - (time.monotonic() - started), 1.0)  # the sanity run counts too
+    finding = _search(fuzzer, fuzz.Budget(max_examples, left, seed))
+    if finding is None:
+        click.echo(f"No finding: COMMAND unwrapped all {fuzzer.cases} scripts right.")
+        return 0
+    click.echo(report(finding, fuzzer.cases), nl=False)
+    return 1
+
+
+def _search(fuzzer: fuzz.Fuzzer, budget: fuzz.Budget) -> fuzz.Finding | None:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from prefixlab.impl.checks import fuzz_unwrap as fuzz
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        return fuzz.search(fuzzer, budget)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("fuzz-unwrap: 0 scripts", total=None)
+
+        def update(cases: int, seconds: float) -> None:
+            progress.update(task, description=f"fuzz-unwrap: {cases} scripts")
+        return fuzz.search(fuzzer, budget, update)
+
+
+def _stderr_hint(stderr: bytes) -> str:
+    last = stderr.decode("utf-8", "backslashreplace").strip().splitlines()
+    return f": {last[-1][:200]}" if last else ""
+
+
+# -- the report ---------------------------------------------------------------------------------
+def report(finding: fuzz.Finding, cases: int) -> str:
+    """Everything needed to see and replay a finding, as plain text."""
+    from prefixlab.impl.checks import fuzz_unwrap as fuzz
+
+    run = finding.run
+    stdout, cut = _clip(run.stdout)
+    got = "(nothing)\n" if not run.stdout else _show(stdout) + cut
+    diff = "".join(_diff(finding.expected, stdout)) + (cut and "  (the diff stops there too)\n")
+    parts = [
+        f"Finding after {cases} scripts: {finding.problem}.",
+        "Bytes that are not printable are shown as \\r, \\t, \\xNN; each line ends at ⏎.",
+        "", "The script (shrunk):", _show(finding.script.text),
+        f"Wrapped by wrapPythonPrograms ({{script}}, bin/.{fuzz.NAME}-wrapped):",
+        _show(finding.wrapped),
+        f"Expected: the script with its interpreter replaced by {{python}} = {fuzz.PYTHON}.",
+        "COMMAND printed:", got,
+    ]
+    if run.stderr:
+        stderr, cut = _clip(run.stderr)
+        parts += ["On stderr:", _show(stderr) + cut]
+    parts += ["Diff (expected, then what COMMAND printed):", diff or "(no difference in stdout)\n",
+              "Reproduce with:", reproducer(finding)]
+    return "\n".join(parts)
+
+
+SHOWN = 8 << 10, 100
+"""How much of COMMAND's output a report shows: bytes, lines."""
+
+
+def _clip(data: bytes) -> tuple[bytes, str]:
+    size, lines = SHOWN
+    kept = data[:size]
+    if kept.count(b"\n") > lines:
+        kept = b"".join(kept.splitlines(keepends=True)[:lines])
+    if len(kept) == len(data):
+        return data, ""
+    return kept, f"  ... and {len(data) - len(kept)} more bytes, not shown\n"
+
+
+_ODD = re.compile(r"[^\t\n\x20-\x7e\u00a0-\U0010ffff]|[\udc80-\udcff]")
+
+
+def _show(data: bytes) -> str:
+    text = data.decode("utf-8", "surrogateescape")
+    lines = text.split("\n")
+    shown = [_ODD.sub(_escape, line) for line in lines]
+    if text.endswith("\n"):
+        shown.pop()
+        return "".join(f"  {line}⏎\n" for line in shown)
+    return "".join(f"  {line}⏎\n" for line in shown[:-1]) + f"  {shown[-1]}  (no newline)\n"
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\r":
+        return "\\r"
+    if "\udc80" <= char <= "\udcff":
+        return f"\\x{ord(char) - 0xdc00:02x}"
+    return char.encode("unicode_escape").decode("ascii")
+
+
+def _diff(expected: bytes, got: bytes) -> list[str]:
+    lines = difflib.diff_bytes(difflib.unified_diff, expected.splitlines(keepends=True),
+                               got.splitlines(keepends=True), b"expected", b"got", n=2)
+    return [_ODD.sub(_escape, line.decode("utf-8", "surrogateescape").rstrip("\n")) + "\n"
+            for line in lines]
+
+
+def reproducer(finding: fuzz.Finding) -> str:
+    """A POSIX shell snippet that lays the case down again and runs COMMAND on it."""
+    from prefixlab.impl.checks import fuzz_unwrap as fuzz
+
+    target = f'"$d"/pkg/bin/.{fuzz.NAME}-wrapped'
+    command = fuzz.substitute(finding.template, target, shlex.quote(fuzz.PYTHON))
+    return "\n".join([
+        "  export d=\"$(mktemp -d)\" && mkdir -p \"$d\"/pkg/bin && cd \"$d\" &&",
+        f"  printf '{_printf(finding.wrapped)}' > {target} &&",
+        f"  chmod +x {target} &&",
+        f"  printf '{_printf(finding.expected)}' > expected &&",
+        f"  /bin/sh -c {shlex.quote(command)} > got; echo \"exit status $?\"; "
+        "cmp expected got && echo same",
+    ]) + "\n"
+
+
+def _printf(data: bytes) -> str:
+    """printf format text producing ``data`` exactly: octal escapes for anything special."""
+    out = []
+    for byte in data:
+        char = chr(byte)
+        if 0x20 <= byte < 0x7f and char not in "\\%'":
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+    return "".join(out)

@@ -1,0 +1,149 @@
+"""``prefixlab which MODULE [invocation]``: where ``import MODULE`` would come from.
+
+The invocation is predicted as ``predict`` does; the module is then looked up the way the
+started interpreter's importlib would (prefixlab.model.startup.imports), through the predicted
+sys.path.  Text output names the winner, its ``__path__``, what it shadows and the entries
+skipped, then the steps that decided it; ``--json`` prints predict's object plus ``which``
+(the answer) with the import steps appended to ``trace``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from prefixlab.impl.render import explain as prose
+from prefixlab.impl.cli.badinput import EXIT_OK, BadInput
+from prefixlab.impl.cli.main import (
+    InvocationCommand,
+    _invocation,
+    dump,
+    invocation_options,
+    world_for,
+)
+from prefixlab.model.startup.imports import (
+    Candidate,
+    Resolution,
+    context_for,
+    finders_not_modelled,
+    which,
+)
+from prefixlab.model.outcome import Outcome
+from prefixlab.model.startup.predict import predict
+from prefixlab.model.trace import RULES
+
+_MODULE = "prefixlab.which.module"
+
+
+class WhichCommand(InvocationCommand):
+    """Takes MODULE as the first argument that is not an option (before or after the
+    invocation's options), then the invocation as predict does."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with_value = self._value_options()
+        i = 0
+        while i < len(args) and args[i].startswith("-") and args[i] != "--":
+            if args[i] in ("-h", "--help"):
+                return super().parse_args(ctx, args)
+            i += 2 if args[i] in with_value else 1
+        if i < len(args) and args[i] == "--":
+            i += 1
+        if i >= len(args):
+            raise BadInput("MODULE: missing; name the module to look up (e.g. json)")
+        ctx.meta[_MODULE] = args[i]
+        return super().parse_args(ctx, args[:i] + args[i + 1:])
+
+
+def check_module_name(name: str) -> str:
+    """A name find_spec can take: not empty, not relative, no empty part, no '/' or NUL."""
+    if not name or name.startswith(".") or ".." in name or name.endswith("."):
+        raise BadInput(f"MODULE {name!r}: not an absolute dotted module name")
+    if "/" in name or "\0" in name:
+        raise BadInput(f"MODULE {name!r}: a module name has no '/' (name the module, not "
+                       "its file)")
+    return name
+
+
+@click.command(name="which", cls=WhichCommand, options_metavar="MODULE [OPTIONS]",
+               context_settings={"allow_interspersed_args": False,
+                                 "help_option_names": ["-h", "--help"]})
+@invocation_options()
+@click.pass_context
+def which_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0: str | None,
+                  cwd: str | None, env_items: tuple[str, ...], unset_items: tuple[str, ...],
+                  clear_env: bool, as_json: bool, no_cache: bool) -> int:
+    """Where `import MODULE` would come from when PROGRAM ARG... starts: built-in and frozen
+    modules first, then the predicted sys.path in order (the first regular package or module
+    wins; namespace portions only when nothing else is found), with what it shadows.
+
+    Usage: prefixlab which MODULE [--json] [invocation options] PROGRAM [ARG...]"""
+    name = check_module_name(str(ctx.meta.get(_MODULE, "")))
+    invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
+    world = world_for(invocation, use_cache=not no_cache)
+    outcome = predict(world, invocation)
+    context = context_for(world, outcome)
+    resolution = which(context, name) if context is not None else None
+    if as_json:
+        dump(to_json(outcome, resolution))
+    else:
+        click.echo(render(outcome, name, resolution), nl=False)
+    return EXIT_OK
+
+
+def to_json(outcome: Outcome, resolution: Resolution | None) -> dict[str, Any]:
+    data = outcome.to_json()
+    data["which"] = None if resolution is None else resolution.to_json()
+    if data["which"] is not None:
+        data["which"]["finders_not_modelled"] = [
+            code.to_json() for code in finders_not_modelled(outcome)]
+    if resolution is not None:
+        data["trace"].extend({"rule": s.rule, "row": s.row, "detail": s.detail,
+                              "values": dict(s.values)} for s in resolution.steps)
+    return data
+
+
+def render(outcome: Outcome, name: str, resolution: Resolution | None) -> str:
+    lines = [f"prefixlab which {name}: {prose.command_line(outcome)}"]
+    if resolution is None:
+        error = outcome.error
+        why = f"{error.kind}: {prose.show(error.message)}" if error else outcome.status
+        lines.append(f"  The interpreter does not start ({why}): nothing is imported.")
+        return "\n".join(lines) + "\n"
+    found = resolution.found
+    if resolution.error == "bad option":
+        lines.append("  The interpreter does not start: -X frozen_modules or "
+                     "PYTHON_FROZEN_MODULES is neither on nor off.")
+    elif resolution.error == "not a package":
+        lines.append(f"  not found: its parent is a module, not a package, so no finder looks "
+                     f"for it (`import {name}` works only if the parent puts it in sys.modules "
+                     "itself, as os does for os.path)")
+    elif found is None:
+        lines.append(f"  not found: no finder knows it; `import {name}` raises "
+                     "ModuleNotFoundError")
+    else:
+        lines.append(f"  found       {_describe(found)}")
+        if found.locations is not None:
+            lines.append(f"  __path__    {[prose.show(p) for p in found.locations]}")
+    lines += [f"  shadowed    {_describe(c)}" for c in resolution.shadowed]
+    lines += [f"  skipped     {prose.show(e)!r} (not a directory or zip archive)"
+              for e in resolution.skipped]
+    for code in finders_not_modelled(outcome):
+        where = prose.show(code.file) + (f":{code.line}" if code.line else "")
+        text = code.text if len(code.text) <= 60 else code.text[:57] + "..."
+        what = code.known_as or f"{code.kind} {prose.show(text)!r}"
+        lines.append(f"  caveat      site runs {what} ({where}), which may add an import "
+                     "finder this answer does not follow")
+    lines.append("Why, step by step:")
+    for n, step in enumerate(resolution.steps, 1):
+        summary = RULES[step.rule].summary
+        lines.append(f" {n}. {prose.show(step.detail)}: {summary} [rule {step.rule}]")
+    return "\n".join(lines) + "\n"
+
+
+def _describe(candidate: Candidate) -> str:
+    where = f" (sys.path entry {prose.show(candidate.entry)!r})" if candidate.kind not in (
+        "built-in", "frozen") else ""
+    if candidate.kind == "namespace":
+        return f"namespace package {[prose.show(p) for p in candidate.locations or ()]}{where}"
+    return f"{candidate.kind} {prose.show(candidate.origin or '')}{where}"

@@ -1,0 +1,456 @@
+"""The CPython interpreters on this machine, and what each binary was built with.
+
+Discovery looks in the usual places (pyenv, /usr/bin, /usr/local/bin, PATH, and the
+``PREFIXLAB_PYTHONS`` list) and never assumes a version exists.  A binary's build constants
+are learned by running it once in a neutral way (``-I -S``, empty environment, cwd ``/``) and
+reading *compile-time* values (sysconfig's Makefile variables), never what the interpreter
+derived at start-up (``sys.prefix`` and friends are exactly what prefixlab models).  Results
+are cached per binary identity (path, device, inode, size, mtime).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import dataclasses
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import platformdirs
+
+from prefixlab.model.exec.binarywrapper import read_binary
+from prefixlab.impl.host.account import host_account
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.world.build import BuildConstants, Version, in_scope
+from prefixlab.model.startup.predict import World
+
+PYTHONS_ENV = "PREFIXLAB_PYTHONS"
+"""Extra interpreters to consider: an os.pathsep-separated list of paths (or names on PATH)."""
+
+CACHE_SCHEMA = 2  # 2: module-resolution facts (builtin, frozen, extension suffixes)
+LEARN_TIMEOUT = 30.0
+_MARKER = "PREFIXLAB-CONSTANTS:"
+
+# Names that are interpreters (python3.13t is a free-threaded build); python3.6m is a hard
+# link to python3.6, python3.X-config a shell script and python3.X-gdb.py a gdb helper.
+_VERSIONED = re.compile(r"python3\.\d+t?$")
+_PYENV_NAMES = re.compile(r"python(3\.\d+t?|2|2\.\d+)$")
+_PATH_NAMES = re.compile(r"python3(\.\d+t?)?$")
+
+# Runs under every CPython from 2.7 on (old ones are listed as out of scope, so the code must
+# at least report their version).  Only compile-time facts are read: sysconfig's config vars
+# come from the build's Makefile (_sysconfigdata); site.__file__ is only used to read the
+# build's own site.py (Debian patches it to use dist-packages); /proc/self/maps says whether
+# libpython really is a shared library of this process (Debian's static /usr/bin/python3.11
+# reports Py_ENABLE_SHARED=1 because its sysconfig comes from the shared build).
+CODE = r"""
+import sys
+try:
+    show = ascii
+except NameError:
+    show = repr
+import sysconfig
+g = sysconfig.get_config_var
+facts = {'version': tuple(sys.version_info[:3]), 'platform': sys.platform}
+for name in ('prefix', 'exec_prefix', 'PLATLIBDIR', 'VPATH', 'PYTHONPATH', 'Py_GIL_DISABLED',
+             'Py_ENABLE_SHARED', 'LIBDIR', 'INSTSONAME', 'LDLIBRARY', 'Py_DEBUG', 'ABIFLAGS'):
+    facts[name] = g(name)
+facts['abiflags'] = getattr(sys, 'abiflags', None)
+try:
+    facts['srcdir'] = __import__(sysconfig._get_sysconfigdata_name(), globals(), locals(),
+                                 ['build_time_vars'], 0).build_time_vars.get('srcdir')
+except Exception:
+    facts['srcdir'] = None
+facts['builtin_modules'] = tuple(sys.builtin_module_names)
+try:
+    import _imp
+    from importlib.machinery import EXTENSION_SUFFIXES
+    facts['extension_suffixes'] = tuple(EXTENSION_SUFFIXES)
+    if hasattr(_imp, '_frozen_module_names'):
+        names = _imp._frozen_module_names()
+    else:
+        import ctypes
+        class _Frozen(ctypes.Structure):
+            _fields_ = [('name', ctypes.c_char_p), ('code', ctypes.c_void_p),
+                        ('size', ctypes.c_int)]
+        table = ctypes.POINTER(_Frozen).in_dll(ctypes.pythonapi, 'PyImport_FrozenModules')
+        names, i = [], 0
+        while table[i].name:
+            names.append(table[i].name.decode('ascii'))
+            i += 1
+    frozen = []
+    for name in names:
+        if hasattr(_imp, 'find_frozen'):
+            info = _imp.find_frozen(name)
+            if info is not None:
+                frozen.append((name, info[2] or name, bool(info[1])))
+        else:
+            frozen.append((name, name, bool(_imp.is_frozen_package(name))))
+    always = [name for name, _, _ in frozen]
+    if hasattr(_imp, '_override_frozen_modules_for_tests'):
+        _imp._override_frozen_modules_for_tests(-1)
+        always = [name for name in always if _imp.find_frozen(name) is not None]
+        _imp._override_frozen_modules_for_tests(0)
+    facts['frozen_modules'] = tuple(frozen)
+    facts['frozen_always'] = tuple(always)
+except Exception:
+    pass
+import site
+source = site.__file__
+if source.endswith('.pyc'):
+    source = source[:-1]
+try:
+    handle = open(source, 'rb')
+    facts['dist_packages'] = b'dist-packages' in handle.read()
+    handle.close()
+except (IOError, OSError):
+    facts['dist_packages'] = None
+try:
+    handle = open('/proc/self/maps')
+    maps = handle.read()
+    handle.close()
+    facts['mapped_libpython'] = sorted(set(
+        line.split()[-1] for line in maps.splitlines() if '/libpython' in line))
+except (IOError, OSError):
+    facts['mapped_libpython'] = None
+sys.stdout.write('PREFIXLAB-CONSTANTS:' + show(facts) + '\n')
+"""
+
+
+class InterpreterError(Exception):
+    """A binary whose build constants cannot be learned (one line saying why)."""
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    path: str
+    """As found, e.g. /root/.pyenv/versions/3.12.1/bin/python3.12."""
+    real_path: str
+    """os.path.realpath(path)."""
+    version: tuple[int, int, int] | None
+    source: str
+    """'pyenv' | 'system' | 'PATH' | 'PREFIXLAB_PYTHONS'."""
+    in_scope: bool
+    """3.8 <= version <= 3.14 (prefixlab.model.world.build.in_scope)."""
+    reason: str
+    """'' or why it is out of scope / why it failed to run."""
+    constants: BuildConstants | None
+    """The build constants of an in-scope interpreter; None otherwise."""
+
+
+# -- the cache --------------------------------------------------------------------------------
+def cache_dir() -> str:
+    """Where prefixlab keeps what it learned about this machine (XDG cache on Linux)."""
+    return platformdirs.user_cache_dir("prefixlab")
+
+
+def _cache_key(real_path: str) -> str:
+    st = os.stat(real_path)
+    identity = repr((real_path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+    return hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _cache_file(real_path: str) -> str:
+    return os.path.join(cache_dir(), "constants", _cache_key(real_path) + ".json")
+
+
+def _learner_id() -> str:
+    """Identifies what a cache entry was learned with: the code run and the fields kept (an
+    entry from another prefixlab version is learned again)."""
+    names = ",".join(f.name for f in dataclasses.fields(BuildConstants))
+    return hashlib.sha256(f"{CACHE_SCHEMA}\0{CODE}\0{names}".encode()).hexdigest()[:16]
+
+
+def _read_cache(path: str, real_path: str) -> BuildConstants | None:
+    """The cached constants, or None when absent or unusable (it is then learned again)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data.get("learner") != _learner_id() or data.get("binary") != real_path:
+            return None
+        fields = dict(data["constants"])
+        fields["version"] = tuple(fields["version"])
+        for name in ("builtin_modules", "frozen_always", "extension_suffixes"):
+            fields[name] = tuple(fields.get(name, ()))
+        fields["frozen_modules"] = tuple(tuple(f) for f in fields.get("frozen_modules", ()))
+        return BuildConstants(**fields)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _write_cache(path: str, real_path: str, constants: BuildConstants) -> None:
+    """Write atomically (temp file + rename), so a reader never sees half a file."""
+    data = {"schema": CACHE_SCHEMA, "learner": _learner_id(), "binary": real_path,
+            "constants": dataclasses.asdict(constants)}
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1, sort_keys=True)  # ensure_ascii keeps surrogates
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+# -- learning the constants -------------------------------------------------------------------
+def learn_constants(binary: str, *, use_cache: bool = True) -> BuildConstants:
+    """The build constants of the interpreter at ``binary`` (run once, then cached).
+
+    Raises InterpreterError (one line naming the binary) when it cannot be run or does not
+    report them.  ``use_cache=False`` skips reading the cache (the result is still written).
+    """
+    real_path = os.path.realpath(binary)
+    try:
+        cache_path = _cache_file(real_path)
+    except OSError as error:
+        raise InterpreterError(f"{binary}: cannot be read ({error.strerror})") from None
+    if use_cache:
+        cached = _read_cache(cache_path, real_path)
+        if cached is not None:
+            return cached
+    constants = _constants_from(binary, _run_learner(binary, real_path))
+    try:
+        _write_cache(cache_path, real_path, constants)
+    except OSError:
+        pass  # an unwritable cache only costs a re-run next time
+    return constants
+
+
+def _run_learner(binary: str, real_path: str) -> dict[str, Any]:
+    """Run CODE in the binary: isolated (-I) where the option exists, else -E -s (2.7)."""
+    stdout, stderr = _run(binary, [real_path, "-I", "-S", "-c", CODE])
+    if _MARKER not in stdout and "Unknown option: -I" in stderr:
+        stdout, stderr = _run(binary, [real_path, "-E", "-s", "-S", "-c", CODE])
+    for line in stdout.splitlines():
+        if line.startswith(_MARKER):
+            return _parse_facts(binary, line[len(_MARKER):])
+    last = stderr.strip().splitlines()[-1:] or ["no output"]
+    raise InterpreterError(f"{binary}: did not report its build constants ({last[0][:200]})")
+
+
+def _run(binary: str, args: list[str]) -> tuple[str, str]:
+    try:
+        done = subprocess.run(args, env={}, cwd="/", capture_output=True,
+                              timeout=LEARN_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise InterpreterError(f"{binary}: did not finish within {LEARN_TIMEOUT:g}s") from None
+    except OSError as error:
+        raise InterpreterError(f"{binary}: cannot be run ({error.strerror})") from None
+    return (done.stdout.decode("utf-8", "surrogateescape"),
+            done.stderr.decode("utf-8", "surrogateescape"))
+
+
+def _parse_facts(binary: str, text: str) -> dict[str, Any]:
+    try:
+        facts = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise InterpreterError(f"{binary}: printed unreadable build constants") from None
+    if not isinstance(facts, dict):
+        raise InterpreterError(f"{binary}: printed unreadable build constants")
+    return facts
+
+
+def _constants_from(binary: str, facts: dict[str, Any]) -> BuildConstants:
+    version = facts.get("version")
+    if not (isinstance(version, tuple) and len(version) == 3
+            and all(isinstance(n, int) for n in version)):
+        raise InterpreterError(f"{binary}: reported no version")
+    prefix, exec_prefix = facts.get("prefix"), facts.get("exec_prefix")
+    if not isinstance(prefix, str) or not isinstance(exec_prefix, str):
+        raise InterpreterError(f"{binary}: its sysconfig has no prefix/exec_prefix")
+    shared = _is_shared(facts)
+    return BuildConstants(
+        version=(version[0], version[1], version[2]),
+        prefix=prefix,
+        exec_prefix=exec_prefix,
+        platlibdir=_text(facts.get("PLATLIBDIR")) or "lib",  # 3.8 has none: always lib
+        vpath=_text(facts.get("VPATH")),
+        pythonpath=_text(facts.get("PYTHONPATH")),
+        abi_thread="t" if facts.get("Py_GIL_DISABLED") else "",
+        os_name="darwin" if facts.get("platform") == "darwin" else "posix",
+        flavour="debian" if facts.get("dist_packages") else "upstream",
+        shared=shared,
+        library=_library(facts) if shared else None,
+        debug=bool(facts.get("Py_DEBUG")),
+        abiflags=_text(facts.get("abiflags")) or _text(facts.get("ABIFLAGS")),
+        srcdir=_text(facts.get("srcdir")) or ".",
+        builtin_modules=_names(facts.get("builtin_modules")),
+        frozen_modules=tuple((str(n), str(o), bool(p)) for n, o, p
+                             in facts.get("frozen_modules") or ()),
+        frozen_always=_names(facts.get("frozen_always")),
+        extension_suffixes=_names(facts.get("extension_suffixes")),
+    )
+
+
+def _names(value: object) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, tuple) else ()
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _is_shared(facts: Mapping[str, Any]) -> bool:
+    """Py_ENABLE_SHARED, unless the process map shows no libpython (a static binary shipped
+    with a shared build's sysconfig, as Debian's /usr/bin/python3.X)."""
+    if not facts.get("Py_ENABLE_SHARED"):
+        return False
+    mapped = facts.get("mapped_libpython")
+    return mapped is None or bool(mapped)
+
+
+def _library(facts: Mapping[str, Any]) -> str | None:
+    libdir = _text(facts.get("LIBDIR"))
+    name = _text(facts.get("INSTSONAME")) or _text(facts.get("LDLIBRARY"))
+    return f"{libdir}/{name}" if libdir and name else None
+
+
+# -- discovery --------------------------------------------------------------------------------
+def discover(env: Mapping[str, str] | None = None, *, use_cache: bool = True
+             ) -> list[Interpreter]:
+    """Every distinct interpreter (by real path) found here, sorted by version.
+
+    Out-of-scope ones (older than 3.8, newer than the model) and ones that fail to run are
+    listed too, with ``in_scope`` false and a reason.
+    """
+    environ = os.environ if env is None else env
+    found: dict[str, Interpreter] = {}
+    for path, source in _candidates(environ):
+        real_path = os.path.realpath(path)
+        if real_path in found:
+            continue
+        interp = _examine(path, real_path, source, use_cache)
+        if interp is not None:
+            found[real_path] = interp
+    return sorted(found.values(), key=_order)
+
+
+def _order(interp: Interpreter) -> tuple[int, tuple[int, ...], str]:
+    return (interp.version is None, interp.version or (), interp.path)
+
+
+def _candidates(env: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    home = env.get("HOME") or os.path.expanduser("~")
+    pyenv = env.get("PYENV_ROOT") or os.path.join(home, ".pyenv")
+    pattern = os.path.join(glob.escape(pyenv), "versions", "*", "bin", "*")
+    # The binary itself before the links to it (python2.7 before python2), so that the
+    # path reported for a deduplicated interpreter is its own name.
+    for path in sorted(glob.glob(pattern), key=lambda p: (os.path.dirname(p),
+                                                          os.path.islink(p), p)):
+        if _PYENV_NAMES.match(os.path.basename(path)):
+            yield path, "pyenv"
+    for directory in ("/usr/bin", "/usr/local/bin"):
+        yield from ((p, "system") for p in _names_in(directory, _VERSIONED))
+    for directory in env.get("PATH", "").split(os.pathsep):
+        if directory and not _is_shim_dir(directory):
+            yield from ((p, "PATH") for p in _names_in(directory, _PATH_NAMES))
+    for item in env.get(PYTHONS_ENV, "").split(os.pathsep):
+        if item:
+            yield _which(item, env), PYTHONS_ENV
+
+
+def _names_in(directory: str, pattern: re.Pattern[str]) -> list[str]:
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(os.path.join(directory, n) for n in names if pattern.match(n))
+
+
+def _is_shim_dir(directory: str) -> bool:
+    # pyenv's shims are bash scripts that re-exec the selected version: not interpreters.
+    return os.path.basename(os.path.normpath(directory)) == "shims"
+
+
+def _which(item: str, env: Mapping[str, str]) -> str:
+    if "/" in item:
+        return item
+    return shutil.which(item, path=env.get("PATH", os.defpath)) or item
+
+
+def _examine(path: str, real_path: str, source: str, use_cache: bool) -> Interpreter | None:
+    """The Interpreter for a candidate; None for things that are plainly not interpreters
+    (a listed PREFIXLAB_PYTHONS entry always gets one, with the reason it is unusable)."""
+    def unusable(reason: str) -> Interpreter:
+        return Interpreter(path, real_path, None, source, False, reason, None)
+
+    problem = _not_a_binary(real_path)
+    if problem:
+        return unusable(f"{path}: {problem}") if source == PYTHONS_ENV else None
+    try:
+        constants = learn_constants(path, use_cache=use_cache)
+    except InterpreterError as error:
+        return unusable(str(error))
+    version = constants.version
+    if not in_scope(version):
+        return Interpreter(path, real_path, version, source, False,
+                           _scope_reason(version), None)
+    return Interpreter(path, real_path, version, source, True, "", constants)
+
+
+def _not_a_binary(real_path: str) -> str:
+    """Why ``real_path`` cannot be an interpreter binary, or ''."""
+    if not os.path.lexists(real_path):
+        return "does not exist"
+    if not os.path.exists(real_path):
+        return "is a broken or looping symbolic link"
+    if not os.path.isfile(real_path):
+        return "is not a regular file"
+    if not os.access(real_path, os.X_OK):
+        return "is not executable"
+    try:
+        with open(real_path, "rb") as handle:
+            head = handle.read(2)
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    if head == b"#!":
+        return "is a script (a shim or wrapper), not an interpreter binary"
+    try:
+        with open(real_path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    if read_binary(data) is not None:  # nixpkgs' makeBinaryWrapper embeds its command line
+        return "is a compiled wrapper (makeBinaryWrapper), not an interpreter binary"
+    return ""
+
+
+def _scope_reason(version: Version) -> str:
+    text = "%d.%d.%d" % version
+    if version < (3, 8, 0):
+        return f"CPython {text} is older than 3.8: out of scope"
+    return f"CPython {text} is newer than the model covers: out of scope"
+
+
+# -- the host as a model world ----------------------------------------------------------------
+def host_world(*, use_cache: bool = True, extra: Iterable[str] = (),
+               errors: list[str] | None = None) -> World:
+    """This machine as the model sees it: the real filesystem and every in-scope
+    interpreter's build constants (plus those of ``extra`` binaries), by real path.
+
+    An extra binary whose constants cannot be learned is left out (the model then says
+    not-modelled for it) and the others still count; its one-line reason is appended to
+    ``errors`` when a list is given."""
+    builds: dict[str, BuildConstants] = {
+        interp.real_path: interp.constants
+        for interp in discover(use_cache=use_cache) if interp.constants is not None
+    }
+    for binary in extra:
+        try:
+            builds[os.path.realpath(binary)] = learn_constants(binary, use_cache=use_cache)
+        except InterpreterError as error:
+            if errors is not None:
+                errors.append(str(error))
+    return World(fs=Snapshot("/"), builds=builds, account=host_account())

@@ -1,0 +1,113 @@
+"""A real directory as the model's filesystem value: lazy (read on demand, cached) or eager.
+
+The snapshot answers for ``root`` and everything below it, with the real paths as its paths,
+so a prediction about a real machine reads exactly what the interpreter would.  It never
+follows links itself (lstat only): resolution is the model's job.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_module
+from functools import lru_cache
+
+from prefixlab.model.world.fs import Dir, Entry, File, Layout, Node, Symlink, join_physical
+
+
+class SnapshotError(Exception):
+    """A snapshot that cannot be taken (with a one-line reason)."""
+
+
+class Snapshot:
+    """A lazy, read-only view of the real directory tree at ``root``.
+
+    Answers are cached: a snapshot is a value taken once, not a live view; build a new one to
+    see later changes.
+    """
+
+    def __init__(self, root: str = "/", *, max_read: int = 64 * 1024 * 1024) -> None:
+        if not os.path.isabs(root):
+            raise SnapshotError(f"{root}: a snapshot root must be absolute")
+        self.root = os.path.normpath(root)
+        self._max_read = max_read
+        self.entry = lru_cache(maxsize=None)(self._entry)
+        self.read = lru_cache(maxsize=256)(self._read)
+        # Unbounded like entry(): a composed env of 1,000 packages lists more than 4,096
+        # directories, and a bounded cache made its planning time per package grow.
+        self.children = lru_cache(maxsize=None)(self._children)
+
+    def _inside(self, path: str) -> bool:
+        return self.root == "/" or path == self.root or path.startswith(self.root + "/")
+
+    def _entry(self, path: str) -> Entry | None:
+        if not self._inside(path):
+            return None
+        if path != self.root and path != "/":
+            # A physical path has only directories above it: lstat would follow a link in
+            # the middle, which is the resolver's business, not the view's.
+            parent = path.rpartition("/")[0] or "/"
+            above = self.entry(parent) if self._inside(parent) else Entry("dir")
+            if above is None or above.kind != "dir":
+                return None
+        try:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as error:
+            raise SnapshotError(f"{path}: cannot be read ({error.strerror})") from error
+        mode = stat_module.S_IMODE(st.st_mode)
+        if stat_module.S_ISLNK(st.st_mode):
+            return Entry("link", mode, os.readlink(path))
+        if stat_module.S_ISDIR(st.st_mode):
+            return Entry("dir", mode)
+        # Devices, fifos and sockets are not regular files; getpath's isfile() says no.
+        return Entry("file" if stat_module.S_ISREG(st.st_mode) else "other", mode)
+
+    def _read(self, path: str) -> bytes:
+        with open(path, "rb") as handle:
+            data = handle.read(self._max_read + 1)
+        if len(data) > self._max_read:
+            raise SnapshotError(f"{path}: larger than {self._max_read} bytes")
+        return data
+
+    def _children(self, path: str) -> tuple[str, ...]:
+        found = self.entry(path)
+        if found is None or found.kind != "dir":
+            return ()  # not a physical directory: listdir would follow a link
+        try:
+            return tuple(sorted(os.listdir(path)))
+        except OSError:
+            return ()
+
+    def physical_entry(self, path: str) -> Entry | None:
+        """entry() answers for physical paths only, so ancestors of an entry are directories."""
+        return self.entry(path)
+
+    def eager(self, *, limit: int = 100_000) -> Layout:
+        """Everything below ``root`` as an eager Layout (at most ``limit`` entries)."""
+        nodes: dict[str, Node] = {}
+        top = self.entry(self.root)
+        if top is not None and self.root != "/":
+            nodes[self.root] = _node(self, self.root, top)
+        stack = [self.root]
+        while stack:
+            directory = stack.pop()
+            for name in self.children(directory):
+                path = join_physical(directory, name)
+                found = self.entry(path)
+                if found is None:
+                    continue
+                if len(nodes) >= limit:
+                    raise SnapshotError(f"{self.root}: more than {limit} entries")
+                nodes[path] = _node(self, path, found)
+                if found.kind == "dir":
+                    stack.append(path)
+        return Layout(nodes)
+
+
+def _node(view: Snapshot, path: str, found: Entry) -> Node:
+    if found.kind == "link":
+        return Symlink(found.target)
+    if found.kind == "dir":
+        return Dir(found.mode)
+    return File(view.read(path) if found.kind == "file" else b"", found.mode)

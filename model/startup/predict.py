@@ -1,0 +1,330 @@
+"""From "execute this program" to the Outcome: exec, the command line, getpath, sys.path[0],
+and whether the stdlib can be imported at all.
+
+This is the model's front door: :func:`predict` is total (it returns an Outcome for every
+world and invocation, never raises for a strange layout) and pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Final
+
+from prefixlab.model.startup import cmdline
+from prefixlab.model.startup import getpath
+from prefixlab.model.world import kernel
+from prefixlab.model.startup import schemes
+from prefixlab.model.startup import site
+from prefixlab.model.world.account import Account
+from prefixlab.model.world.build import Behaviour, BuildConstants, UnsupportedVersion, behaviour_for
+from prefixlab.model.world.fs import FsView, with_prefix
+from prefixlab.model.startup.getpath.context import Calc, Inputs, StartupFailed
+from prefixlab.model.world.invocation import DEFAULT_EXEC_PATH, Invocation
+from prefixlab.model.outcome import Failure, Outcome, Status
+from prefixlab.model.startup.sitecode import CodeNotRun
+from prefixlab.model.trace import Step, StepRow, Trace, rule
+from prefixlab.model.exec import chain
+
+R_EXEC = rule(
+    "exec.interpreter", "exec",
+    "The kernel executes the program: the path (or the first match on PATH) is resolved, "
+    "every link followed, and it is a known CPython binary.",
+    "execve(2), execvp(3) (glibc: PATH unset means /bin:/usr/bin)")
+R_EXEC_FAILED = rule(
+    "exec.failed", "exec",
+    "The program cannot be executed.",
+    "execve(2) errors: ENOENT, EACCES, ENOTDIR, ELOOP")
+R_NOT_INTERPRETER = rule(
+    "exec.not-modelled", "exec",
+    "The program is not a CPython binary the model knows (a script, a wrapper, or an unknown "
+    "binary): following it is not modelled yet.",
+    "issue 4 (exec chains)")
+R_STDLIB_MISSING = rule(
+    "startup.no-stdlib", "startup",
+    "No entry of the module search path holds the encodings package: start-up fails with "
+    "'failed to get the Python codec of the filesystem encoding'.",
+    "Python/pylifecycle.c init_fs_encoding")
+
+
+R_RUNPY_SHADOWED = rule(
+    "startup.runpy-shadowed", "startup",
+    "-m runs the module through runpy, which imports os, types, pkgutil, ...; a copy of one of "
+    "them ahead of the stdlib's (in the working directory, sys.path[0]) is code the model "
+    "does not run.",
+    "Modules/main.c pymain_run_module; Lib/runpy.py imports")
+R_MODULE_MISSING = rule(
+    "startup.module-missing", "startup",
+    "-m names a top-level module that no meta-path finder finds (built-in, frozen, then "
+    "sys.path in order), or a namespace package without __main__: runpy exits with status "
+    "1 and '<sys.executable>: No module named X' (for the package: 'No module named "
+    "X.__main__; 'X' is a package and cannot be directly executed').",
+    "Lib/runpy.py _get_module_details and _run_module_as_main (3.8-3.14)")
+
+
+@dataclass(frozen=True)
+class World:
+    """The facts a prediction reads: the filesystem, and which files are which interpreters."""
+
+    fs: FsView
+    builds: Mapping[str, BuildConstants]
+    """Physical path of an interpreter binary -> its build constants."""
+    account: Account = Account()
+    """The user the process runs as (site.py's user site reads it)."""
+
+
+def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None = None,
+            check_stdlib: bool = True) -> Outcome:
+    """What the interpreter started by ``invocation`` computes at start-up.
+
+    ``behaviour`` overrides the row chosen from the build's version (CPython's own tests use a
+    sentinel version 9.8 so that host values cannot pass for expected ones).  With
+    ``check_stdlib`` false, a layout without an importable stdlib still gets getpath's answer
+    (as CPython's test_getpath sees it) instead of a failed start.
+    """
+    steps: list[StepRow] = []
+    resolver = kernel.Resolver(world.fs, "/")
+    cwd = resolver.realpath(invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return _failed(invocation, "exec-failed", "bad-cwd",
+                       f"cannot chdir to {repr(invocation.cwd)}: {cwd.value}", steps)
+    resolver.cwd = cwd
+    target = exec_target(world.fs, invocation, cwd, resolver)
+    if isinstance(target, kernel.Errno):
+        steps.append(Step(R_EXEC_FAILED, f"{repr(invocation.program)}: {target.value}"))
+        return _failed(invocation, "exec-failed", target.value,
+                       f"{invocation.program}: {target.value}", steps)
+    build = world.builds.get(target)
+    if build is None:
+        # Not a known binary: follow the exec chain (#! lines, env, wrappers, pyenv shims) to
+        # the interpreter it starts; the Outcome keeps the original invocation, the trace
+        # every hop (issue 4).
+        hop = chain.follow(world.fs, invocation, cwd, world.builds, steps)
+        if isinstance(hop, chain.Stopped):
+            if hop.binary == target:
+                steps.append(Step(R_NOT_INTERPRETER, f"{repr(target)}"))
+            return _failed(invocation, hop.status, hop.kind, hop.message, steps)
+        final = predict(world, hop.invocation, behaviour=behaviour, check_stdlib=check_stdlib)
+        return replace(final, invocation=invocation,
+                       warnings=(*hop.warnings, *final.warnings),
+                       trace=final.trace._replace(
+                           step_rows=(*steps, *final.trace.step_rows)))
+    steps.append((R_EXEC, ("{!r} -> {!r} (CPython {})",
+                           (invocation.program, target, build.version_text)), "", ()))
+    try:
+        row = behaviour or _ROWS.get(build.version) or _row_for(build.version)
+    except UnsupportedVersion as error:
+        return _failed(invocation, "not-modelled", "unsupported-version", str(error), steps)
+    return _start(world.fs, build, row, invocation, cwd, steps, check_stdlib, resolver,
+                  world.account)
+
+
+_ROWS: dict[tuple[int, int, int], Behaviour] = {}
+"""behaviour_for's answers by version, kept (the table is fixed; a prediction asks once)."""
+
+
+def _row_for(version: tuple[int, int, int]) -> Behaviour:
+    row = _ROWS[version] = behaviour_for(version)
+    return row
+
+
+def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invocation, cwd: str,
+           steps: list[StepRow], check_stdlib: bool, resolver: kernel.Resolver,
+           account: Account) -> Outcome:
+    line = cmdline.parse(invocation.argv[1:], row)
+    version = build.version_text
+    if line.not_modelled:
+        return _failed(invocation, "not-modelled", "option", line.not_modelled, steps, version)
+    if line.usage_error:
+        return _failed(invocation, "startup-failed", "usage", line.usage_error, steps, version)
+    env = invocation.environ
+    inputs = Inputs(fs, cwd, build, row, invocation.argv, env, line,
+                    cmdline.startup_config(line, env, row))
+    bad = _bad_frozen_modules(inputs, steps)
+    if bad:
+        return _failed(invocation, "startup-failed", "bad-option", bad, steps, version)
+    try:
+        calc = getpath.run(inputs, resolver)
+    except StartupFailed as failure:
+        partial = failure.calc
+        return Outcome(
+            status="startup-failed", invocation=invocation,
+            warnings=tuple(partial.warnings) if partial else (),
+            error=Failure(failure.kind, failure.message),
+            trace=_trace(steps, partial), version=version)
+    if check_stdlib and not _has_encodings(calc):
+        calc.step(R_STDLIB_MISSING, "searched {!r}", calc.module_search_paths)
+        return Outcome(
+            status="startup-failed", invocation=invocation, warnings=tuple(calc.warnings),
+            error=Failure("stdlib-not-found", "init_fs_encoding: failed to get the Python "
+                          "codec of the filesystem encoding"),
+            trace=_trace(steps, calc), module_search_paths=tuple(calc.module_search_paths),
+            version=version)
+    code_not_run: tuple[CodeNotRun, ...] = ()
+    # sys.path as start-up imports encodings (before site changes the list): what the
+    # __path__ of packages imported then is made from.
+    searched = tuple(calc.module_search_paths)
+    if calc.site_import:  # a ._pth 'import site' imports it even under -S
+        before_site = len(calc.warnings)
+        try:
+            code_not_run = site.main(calc, env, account)
+        except StartupFailed as failure:
+            if not calc.ask("stderr_line_buffered"):  # 3.8: site's lines die in the buffer
+                del calc.warnings[before_site:]
+            return Outcome(status="startup-failed", invocation=invocation,
+                           warnings=tuple(calc.warnings), error=Failure(failure.kind,
+                                                                        failure.message),
+                           trace=_trace(steps, calc), version=version)
+        except site.NotModelled as unknown:
+            return Outcome(status="not-modelled", invocation=invocation,
+                           error=Failure("site", str(unknown)), trace=_trace(steps, calc),
+                           version=version)
+    first = getpath.searchpath.path0(calc)
+    path = ((first,) if first is not None else ()) + tuple(calc.module_search_paths)
+    if line.run == "m":
+        shadowed = _runner_shadowed(calc, path)
+        if shadowed:
+            return Outcome(status="not-modelled", invocation=invocation,
+                           error=Failure("runpy", shadowed), trace=_trace(steps, calc),
+                           version=version)
+        missing = _module_missing(calc, path, line.target)
+        if missing:
+            # After start-up: site's warnings are printed, then runpy's report.
+            return Outcome(status="startup-failed", invocation=invocation,
+                           warnings=tuple(calc.warnings), error=Failure(
+                               "module-not-found", f"{calc.executable or ''}: {missing}"),
+                           trace=_trace(steps, calc), code_not_run=code_not_run,
+                           module_search_paths=searched, stdlib_dir=calc.stdlib_dir,
+                           version=version)
+    install = schemes.for_start(calc, path)  # before the trace is taken: it adds a step
+    return Outcome(
+        status="ok", invocation=invocation,
+        executable=calc.executable or "",
+        base_executable=calc.base_executable or "",
+        prefix=calc.prefix or "",
+        base_prefix=calc.base_prefix or calc.prefix or "",
+        exec_prefix=calc.exec_prefix or "",
+        base_exec_prefix=calc.base_exec_prefix or calc.exec_prefix or "",
+        path=path, warnings=tuple(calc.warnings), trace=_trace(steps, calc),
+        code_not_run=code_not_run,
+        module_search_paths=searched, stdlib_dir=calc.stdlib_dir,
+        version=version, install=install)
+
+
+def _bad_frozen_modules(inputs: Inputs, steps: list[StepRow]) -> str:
+    """config_init_import (3.11+): -X frozen_modules or PYTHON_FROZEN_MODULES (3.13+) with a
+    value other than on/off is fatal before getpath runs ('' when the setting is fine)."""
+    if not inputs.row.frozen_stdlib or ("PYTHON_FROZEN_MODULES" not in inputs.env and not any(
+            "X" in arg for arg in inputs.argv[1:])):
+        return ""  # nothing to judge: no -X option, no variable (or no frozen stdlib, 3.8-3.10)
+    from prefixlab.model.startup import imports  # imports reads World from here: import at use
+
+    context = imports.ImportContext(
+        inputs.fs, inputs.build, inputs.row, (), inputs.cwd, None,
+        imports.xoptions(inputs.argv[1:]), inputs.env, inputs.config.use_environment)
+    judged: list[Step] = []
+    setting = imports.frozen_modules_on(context, judged)
+    steps.extend(judged)
+    if setting is None:
+        return "bad value for frozen_modules (expected \"on\" or \"off\")"
+    return ""
+
+
+def _runner_shadowed(calc: Calc, path: tuple[str, ...]) -> str:
+    """Why -m would run code the model does not run ('' when it would not): a module runpy
+    imports found ahead of the stdlib's copy (an os.py in the working directory)."""
+    from prefixlab.model.startup import imports  # imports reads World from here: import at use
+
+    if not calc.inputs.build.builtin_modules:
+        return ""  # constants made by hand: nothing to resolve names with
+    odd = imports.not_from_stdlib(imports.context_of(calc, path), calc.ask("runpy_imports"),
+                                  missing=False)
+    if odd is None or odd[1] is None:
+        return ""
+    name, found = odd[0], odd[1]
+    calc.step(R_RUNPY_SHADOWED, "{} from {!r}", name, found.origin)
+    return f"-m would import {name} from {found.origin}, not the stdlib's copy"
+
+
+def _module_missing(calc: Calc, path: tuple[str, ...], name: str) -> str:
+    """runpy's report when ``name`` (-m's argument) is a top-level module that import cannot
+    find, or a namespace package without a __main__ module ('' otherwise).  Dotted and
+    relative names, and regular packages, are not decided here (runpy imports the parent
+    package first: code the model does not run)."""
+    from prefixlab.model.startup import imports  # imports reads World from here: import at use
+
+    if not name or "." in name or not calc.inputs.build.builtin_modules:
+        return ""
+    context = imports.context_of(calc, path)
+    found = imports.which(context, name).found
+    if found is None:
+        report = f"No module named {name}"
+    elif found.kind == "namespace" and imports.which(context, name + ".__main__").found is None:
+        report = (f"No module named {name}.__main__; {repr(name)} is a package and cannot be "
+                  "directly executed")
+    else:
+        return ""
+    calc.step(R_MODULE_MISSING, "{} (sys.path {!r})", report, list(path))
+    return report
+
+
+def exec_target(fs: FsView, invocation: Invocation, cwd: str,
+                resolver: kernel.Resolver | None = None) -> str | kernel.Errno:
+    """execvp: a name with '/' is used as is; otherwise each PATH entry in turn ('' = cwd).
+    Returns the physical path executed, or the errno execvp would report."""
+    resolver = resolver or kernel.Resolver(fs, cwd)
+    program = invocation.program
+    if "/" in program:
+        return chain.executable(resolver, program)
+    search = invocation.environ.get("PATH", DEFAULT_EXEC_PATH)
+    # glibc posix/execvpe.c: EACCES is remembered and the search goes on; ENOENT and
+    # ENOTDIR go on to the next entry; any other error (ELOOP) ends the search.  At the end
+    # the errno is EACCES if any entry gave it, else the last one.
+    last, got_eacces = kernel.Errno.ENOENT, False
+    for entry in search.split(":"):
+        found = chain.executable(resolver, f"{entry}/{program}" if entry else program)
+        if not isinstance(found, kernel.Errno):
+            return found
+        if found not in (kernel.Errno.EACCES, kernel.Errno.ENOENT, kernel.Errno.ENOTDIR):
+            return found
+        got_eacces = got_eacces or found is kernel.Errno.EACCES
+        last = found
+    return kernel.Errno.EACCES if got_eacces else last
+
+
+def _has_encodings(calc: Calc) -> bool:
+    """Is the encodings package importable from the search path (a directory entry holding
+    encodings/__init__.py or .pyc)?  As the path finder does, an entry's listing (read once
+    per prediction) is consulted first: only an entry naming encodings is looked into."""
+    resolver = calc.syscalls
+    for entry in calc.module_search_paths:
+        names = resolver.listdir(entry or ".")  # '' is the working directory
+        if names is None:
+            continue  # missing, or not a directory: nothing to import encodings from
+        if "encodings" not in with_prefix(names, "encodings"):
+            continue
+        # The path finder joins with a plain '/', and the kernel resolves the result.
+        package = f"{entry}/encodings" if entry else "encodings"
+        if calc.isfile(package + "/__init__.py") or calc.isfile(package + "/__init__.pyc"):
+            return True
+    return False
+
+
+_tuple_new: Final = tuple.__new__
+
+
+def _trace(steps: list[StepRow], calc: Calc | None) -> Trace:
+    if calc is None:
+        return Trace(tuple(steps))
+    # The command line and the choice of arrangement always consult the row as well.
+    asked = calc.asked | {"arrangement", "safe_path_option"}
+    # tuple.__new__ with every field: the class call runs NamedTuple's __new__ as Python
+    # code, several times the cost from the compiled build (bench/README.md, session 6).
+    return _tuple_new(Trace, (tuple(steps) + tuple(calc.steps), tuple(calc.probes),
+                              tuple(sorted(asked)), calc.inputs.row.name))
+
+
+def _failed(invocation: Invocation, status: Status, kind: str, message: str,
+            steps: list[StepRow], version: str | None = None) -> Outcome:
+    return Outcome(status=status, invocation=invocation,
+                   error=Failure(kind, message), trace=Trace(tuple(steps)), version=version)
