@@ -8,7 +8,7 @@ The pure-Python package stays what prefixlab installs and what the tests run.  T
 lives apart, in ``build/mypyc/`` (a ``prefixlab/model`` package: every source file copied,
 the hot modules next to their compiled extension, which the import system prefers), and is
 used only by putting that directory first on ``sys.path``: the benchmark's compiled rows,
-tests/test_compiled.py, which checks that it answers exactly as the pure package does, and
+tests/impl/host/test_compiled.py, which checks that it answers exactly as the pure package does, and
 ``prefixlab`` itself when run with ``PREFIXLAB_COMPILED=build/mypyc`` (prefixlab.impl.cli.launch).
 A stamp of the source files' hashes is written with it; a build whose stamp no longer matches
 the sources is stale and is never used.

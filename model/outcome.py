@@ -32,7 +32,7 @@ class Failure:
 
     # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
     # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
     def __init__(self,
                  kind: str,
                  message: str) -> None:
@@ -73,7 +73,7 @@ class Outcome:
 
     # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
     # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
     def __init__(self,
                  status: Status,
                  invocation: Invocation,

@@ -17,10 +17,15 @@ import os
 import subprocess
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import pytest
 
 from prefixlab.impl.host.interpreters import Interpreter, discover
+
+TESTS = Path(__file__).resolve().parent
+"""The tests folder: its data (cases/, data/, scenarios/) is found from here."""
+REPO = TESTS.parent
 
 REQUIRE_ENV = "PREFIXLAB_REQUIRE_ORACLES"
 EXPECT_ENV = "PREFIXLAB_EXPECT_INTERPRETERS"

@@ -11,7 +11,7 @@ code with nixpkgs' behaviour, so the C text is byte-exact everywhere but in thos
 
 Like nixpkgs', the C generator does not escape ``?``: a value holding a C trigraph (``??'``,
 ``??=``, ``??(`` ...) gives a source that gcc rejects under ``-Wall -Werror`` ("trigraph
-ignored"), so such a wrapper cannot be built (found by tests/test_wrappers.py).
+ignored"), so such a wrapper cannot be built (found by tests/model/exec/test_wrappers.py).
 """
 
 from __future__ import annotations

@@ -370,7 +370,7 @@ def check_command(env: str, packages: tuple[str, ...], no_venvs: bool) -> None:
     """Check an environment ENV against prefixlab's environment spec: its interpreter entries
     (sys.prefix == sys.base_prefix == ENV), the packages' modules, ENV reached through a link,
     and venvs made with ENV/bin/python -m venv (PEP 405).  Package scripts are not run (the
-    spec's script properties need instrumented scripts: see tests/test_envspec_real.py).
+    spec's script properties need instrumented scripts: see tests/impl/checks/test_envspec_real.py).
     Exit 0 when every property holds, 1 when one fails, 2 for bad input."""
     try:
         verdicts = check_existing(env, [p.partition("=")[0] for p in packages],

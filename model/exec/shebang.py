@@ -18,7 +18,7 @@ from dataclasses import dataclass
 BINPRM_BUF_SIZE = 256
 # Linux fs/exec.c exec_binprm(): "if (depth > 5) return -ELOOP" (5.8+; earlier kernels count
 # bprm->recursion_depth the same way): at most five scripts in one execve, the last
-# interpreter being a binary.  Checked on this machine's kernel (tests/test_execchain_kernel).
+# interpreter being a binary.  Checked on this machine's kernel (tests/model/exec/test_execchain_kernel).
 MAX_SCRIPT_DEPTH = 5
 
 

@@ -38,7 +38,7 @@ class CommandLine:
 
     # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
     # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
     def __init__(self,
                  flags: frozenset[str],
                  run: RunKind,
@@ -114,7 +114,7 @@ class StartupConfig:
 
     # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
     # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
     def __init__(self,
                  use_environment: bool,
                  isolated: bool,

@@ -138,7 +138,7 @@ class Candidate:
 
     # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
     # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
     def __init__(self,
                  kind: Kind,
                  origin: str | None,
@@ -211,7 +211,7 @@ class ImportContext:
 
     # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
     # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
     def __init__(self,
                  fs: FsView,
                  build: BuildConstants,

@@ -17,7 +17,7 @@ from typing import Literal
 CodeKind = Literal["pth-import", "sitecustomize", "usercustomize"]
 
 NIX_STAND_IN_SHA256 = "03d22b41e5d23531e74a696e73ccc2339c48bb441a4a04d606cef5545ab3ac4d"
-"""sha256 of prefixlab.impl.builders.nixsite.SITECUSTOMIZE_TEXT (tests/test_site.py checks it)."""
+"""sha256 of prefixlab.impl.builders.nixsite.SITECUSTOMIZE_TEXT (tests/model/startup/test_site.py checks it)."""
 
 EVERY_FIELD: tuple[str, ...] = (
     "executable", "base_executable", "prefix", "base_prefix", "exec_prefix",

@@ -1,5 +1,5 @@
 # The part of nixpkgs' wrapPythonPrograms that edits a script, as bash receives it, for
-# tests/test_scripts_sed_oracle.py: GNU sed and grep running this text are the oracle that
+# tests/model/scripts/test_scripts_sed_oracle.py: GNU sed and grep running this text are the oracle that
 # prefixlab.model.nixwrap is checked against.
 #
 # Reconstructed by hand (prefixlab, 2026) from:

@@ -3,7 +3,7 @@
 A scenario is data: a filesystem, the build constants of the interpreter binaries in it, a
 command to start, and, for each CPython version that asserts something about it, the values
 asserted.  :mod:`scenarios.cpython_test_getpath` holds CPython's own ``test_getpath`` POSIX
-cases re-expressed this way; ``tests/test_getpath_scenarios.py`` runs every (scenario,
+cases re-expressed this way; ``tests/model/startup/test_getpath_scenarios.py`` runs every (scenario,
 version) pair through :func:`prefixlab.model.startup.predict.predict`.
 
 The vocabulary follows what CPython's test mock can say about a filesystem (files with their

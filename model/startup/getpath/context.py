@@ -44,7 +44,7 @@ class Inputs:
 
     # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
     # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
     def __init__(self,
                  fs: FsView,
                  cwd: str,
@@ -137,7 +137,7 @@ class Calc:
 
     # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
     # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/test_fast_init.py checks it against the fields.
+    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
     def __init__(self,
                  inputs: Inputs,
                  program_name: str = "",

@@ -24,7 +24,7 @@ from prefixlab.impl.host.interpreters import Interpreter
 from prefixlab.model.world.fs import Dir
 from prefixlab.model.strategies.startup import Case, cases
 
-from conftest import in_scope_interpreters, interpreter_id, require_oracle
+from conftest import REPO, TESTS, in_scope_interpreters, interpreter_id, require_oracle
 
 INTERPRETERS = list(in_scope_interpreters())
 CI_CASES = int(os.environ.get("PREFIXLAB_REAL_CASES", "50"))
@@ -82,7 +82,7 @@ def test_long_sweep(interp: Interpreter) -> None:
     assert totals.which_no_model_ok <= len(totals.disagreements)
 
 
-CASES = sorted((Path(__file__).parent / "cases").glob("*.json"))
+CASES = sorted((TESTS / "cases").glob("*.json"))
 
 
 def _pinned() -> list[tuple[Path, Interpreter]]:
@@ -121,7 +121,7 @@ def test_known_divergences_still_diverge() -> None:
     for entry, interp in _examples():
         assert isinstance(entry, Divergence)
         assert entry.example is not None
-        data = json.loads((Path(__file__).parents[1] / entry.example).read_text(encoding="utf-8"))
+        data = json.loads((REPO / entry.example).read_text(encoding="utf-8"))
         result = campaign.run_case(campaign.case_from_json(data["case"]), interp)
         differing = {d.partition(":")[0] for d in result.differences}
         if not differing or not differing <= set(entry.keys):

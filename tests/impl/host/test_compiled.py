@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import in_scope_interpreters, interpreter_id, require_oracle
+from conftest import REPO, in_scope_interpreters, interpreter_id, require_oracle
 
 from prefixlab.impl.host.interpreters import Interpreter
 
@@ -33,7 +33,7 @@ from prefixlab.model.world.build import behaviour_for
 from prefixlab.model.startup.predict import predict
 from prefixlab.model.strategies.startup import Target
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+BENCH = REPO / "bench"
 sys.path.insert(0, str(BENCH))
 import compiled  # noqa: E402  (bench/compiled.py)
 import model_worker  # noqa: E402  (bench/model_worker.py)

@@ -12,7 +12,7 @@ import pytest
 from conftest import require_oracle
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_wrappers_support import Seen, build_stub, run
+from support.stubs import Seen, build_stub, run
 
 from prefixlab.impl.builders import cwrapper
 from prefixlab.impl.host.snapshot import Snapshot

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from prefixlab.model.scripts.nixwrap import NixWrap, wrap_python_programs
 from prefixlab.model.strategies.scripts import Script, python_scripts
 
-from conftest import require_oracle
+from conftest import TESTS, require_oracle
 
-PROGRAM = Path(__file__).parent / "data" / "nixpkgs_wrap_python.bash"
+PROGRAM = TESTS / "data" / "nixpkgs_wrap_python.bash"
 EXECUTABLE = "/nix/store/00000000000000000000000000000000-python3-3.12.8/bin/python3.12"
 SITEDIRS = ("/nix/store/aaaa-foo-1.0/lib/python3.12/site-packages",
             "/nix/store/bbbb-dep-2.0/lib/python3.12/site-packages")

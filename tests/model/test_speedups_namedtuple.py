@@ -34,7 +34,7 @@ def test_same_behaviour_as_typing() -> None:
         assert point._replace(y=5).y == 5
         assert repr(point) == "Point(x=1, y=2, label='p')"
         assert cls.__doc__ == "A point."
-        assert cls.__qualname__.endswith("Point") and "test_valuetuple" in cls.__module__
+        assert cls.__qualname__.endswith("Point") and "test_speedups_namedtuple" in cls.__module__
         with pytest.raises(AttributeError):
             point.x = 3
     assert set(ours.__annotations__) == set(theirs.__annotations__)

@@ -14,7 +14,7 @@ from conftest import require_oracle
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
-from test_wrappers_support import Seen, build_stub, run
+from support.stubs import Seen, build_stub, run
 
 from prefixlab.impl.builders import cwrapper
 from prefixlab.impl.builders import wrapgen

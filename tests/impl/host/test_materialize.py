@@ -15,7 +15,7 @@ from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.world.fs import Layout
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
-from test_kernel_resolver import SETTINGS, Tree, trees
+from support.trees import SETTINGS, Tree, trees
 
 INTERPRETERS = list(in_scope_interpreters())
 

@@ -18,7 +18,7 @@ from prefixlab.impl.host.snapshot import Snapshot, SnapshotError
 from prefixlab.model.world import kernel
 from prefixlab.model.world.fs import FsView, Layout, Overlay
 
-from test_kernel_resolver import SETTINGS, Tree, materialized, trees
+from support.trees import SETTINGS, Tree, materialized, trees
 
 
 def _inside(path: str, root: str) -> bool:

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from conftest import in_scope_interpreters, interpreter_id, require_oracle
+from conftest import REPO, in_scope_interpreters, interpreter_id, require_oracle
 from hypothesis import HealthCheck, Phase, assume, given, settings
 
 from prefixlab.impl.builders import cwrapper
@@ -196,8 +196,7 @@ def test_historical_flavours_sweep(interp: Interpreter, flavour: str, case: str,
 
 
 # -- venvs from anything: PEP 405 -------------------------------------------------------------------
-PREFIXLAB = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", ".venv", "bin",
-                         "prefixlab")
+PREFIXLAB = str(REPO / ".venv" / "bin" / "prefixlab")
 
 
 @pytest.fixture(name="builder_cache", scope="module")
