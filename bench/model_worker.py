@@ -41,7 +41,8 @@ from prefixlab.model.world.fs import Dir, File, Layout, Node, Symlink
 from prefixlab.model.startup.getpath.context import Inputs, StartupFailed
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import World
+from prefixlab.model.startup.predict import predict
 
 ROOT = "/w"
 """Where bench/predictions.py binds the cases."""

@@ -53,7 +53,8 @@ from prefixlab.model.startup import getpath
 from prefixlab.model.world import kernel
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.startup.getpath.context import Inputs, StartupFailed
-from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import World
+from prefixlab.model.startup.predict import predict
 from prefixlab.model.strategies.startup import BoundCase, Case, Target, cases
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -97,7 +97,8 @@ def make_cases(per_interpreter: int, at_seed: int) -> dict[str, Any]:
 def answers(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
     from prefixlab.impl.checks.campaign import case_from_json
     from prefixlab.impl.render.explain import explain, render_plain
-    from prefixlab.model.startup.predict import World, predict
+    from prefixlab.model.world import World
+    from prefixlab.model.startup.predict import predict
 
     builds = {key: _constants_from(value) for key, value in data["builds"].items()}
     for item in data["cases"]:

@@ -53,7 +53,8 @@ def learn_interpreter(python: str) -> BaseInterpreter:
     from prefixlab.impl.host.account import host_account
     from prefixlab.impl.host.interpreters import (InterpreterError, discover, learn_constants)
     from prefixlab.model.world.invocation import Invocation
-    from prefixlab.model.startup.predict import World, predict
+    from prefixlab.model.world import World
+    from prefixlab.model.startup.predict import predict
 
     given = _on_path(python) if "/" not in python else os.path.abspath(python)
     if not os.path.lexists(given):

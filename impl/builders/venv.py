@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from prefixlab.impl.host.snapshot import Snapshot
     from prefixlab.model.outcome import Outcome
-    from prefixlab.model.startup.predict import World
+    from prefixlab.model.world import World
 
 __all__ = ["BuildVenvError", "Learned", "Options", "build_venv", "command_line", "learn",
            "plan_for", "plan_venv", "write"]

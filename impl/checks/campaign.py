@@ -36,7 +36,8 @@ from prefixlab.model.startup import cmdline
 from prefixlab.model.world.build import BuildConstants, behaviour_for
 from prefixlab.model.world.fs import Dir, File, Layout, Node, Overlay, Symlink
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import World
+from prefixlab.model.startup.predict import predict
 from prefixlab.model.strategies.startup import (NIX_SITECUSTOMIZE, PROBE_SCRIPT, ROOT, BoundCase, Case,
                                         Target, cases, stdlib_skeleton)
 

@@ -16,7 +16,7 @@ from typing import Any
 from prefixlab.impl.host import probe as probing
 from prefixlab.model.startup.imports import Resolution, context_for, which
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup.predict import World
+from prefixlab.model.world import World
 
 MARK = "PREFIXLAB-WHICH:"
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from prefixlab.model.world.build import BuildConstants
     from prefixlab.model.world.invocation import Invocation
     from prefixlab.model.outcome import Outcome
-    from prefixlab.model.startup.predict import World
+    from prefixlab.model.world import World
 else:
     # Each command imports only what it uses (a `prefixlab build venv` must not pay for the
     # model, rich or the explanations): these modules are imported on first use.
@@ -285,7 +285,9 @@ def world_for(invocation: Invocation, *, use_cache: bool, fs: Snapshot | None = 
         except interpreters.InterpreterError:
             pass
     _learn_chain(snapshot, invocation, builds, use_cache)
-    return startup.World(snapshot, builds, host_account())
+    from prefixlab.model.world import World as _World  # the model is loaded on first use
+
+    return _World(snapshot, builds, host_account())
 
 
 def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildConstants],
@@ -311,7 +313,7 @@ def _target(fs: Snapshot, invocation: Invocation) -> str | None:
     cwd = kernel.realpath(fs, invocation.cwd)
     if isinstance(cwd, kernel.Errno):
         return None
-    target = startup.exec_target(fs, invocation, cwd)
+    target = chain.exec_target(fs, invocation, cwd)
     return None if isinstance(target, kernel.Errno) else target
 
 

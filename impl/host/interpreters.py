@@ -31,7 +31,7 @@ from prefixlab.model.exec.binarywrapper import read_binary
 from prefixlab.impl.host.account import host_account
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.world.build import BuildConstants, Version, in_scope
-from prefixlab.model.startup.predict import World
+from prefixlab.model.world import World
 
 PYTHONS_ENV = "PREFIXLAB_PYTHONS"
 """Extra interpreters to consider: an os.pathsep-separated list of paths (or names on PATH)."""

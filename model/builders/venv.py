@@ -28,7 +28,7 @@ from prefixlab.model.trace import Step, rule
 
 if TYPE_CHECKING:
     from prefixlab.model.world.build import BuildConstants, Version
-    from prefixlab.model.startup.predict import World
+    from prefixlab.model.world import World
 
 R_HOME_STDLIB = rule(
     "venv.home-stdlib", "venv",

@@ -665,3 +665,27 @@ def _resolve_argv0(resolver: kernel.Resolver, argv0: str, path: str | None) -> s
         if found.entry is not None and (found.entry.kind == "dir" or found.entry.mode & 0o111):
             return candidate
     return argv0
+
+
+def exec_target(fs: FsView, invocation: Invocation, cwd: str,
+                resolver: kernel.Resolver | None = None) -> str | kernel.Errno:
+    """execvp: a name with '/' is used as is; otherwise each PATH entry in turn ('' = cwd).
+    Returns the physical path executed, or the errno execvp would report."""
+    resolver = resolver or kernel.Resolver(fs, cwd)
+    program = invocation.program
+    if "/" in program:
+        return executable(resolver, program)
+    search = invocation.environ.get("PATH", DEFAULT_EXEC_PATH)
+    # glibc posix/execvpe.c: EACCES is remembered and the search goes on; ENOENT and
+    # ENOTDIR go on to the next entry; any other error (ELOOP) ends the search.  At the end
+    # the errno is EACCES if any entry gave it, else the last one.
+    last, got_eacces = kernel.Errno.ENOENT, False
+    for entry in search.split(":"):
+        found = executable(resolver, f"{entry}/{program}" if entry else program)
+        if not isinstance(found, kernel.Errno):
+            return found
+        if found not in (kernel.Errno.EACCES, kernel.Errno.ENOENT, kernel.Errno.ENOTDIR):
+            return found
+        got_eacces = got_eacces or found is kernel.Errno.EACCES
+        last = found
+    return kernel.Errno.EACCES if got_eacces else last

@@ -38,7 +38,8 @@ from prefixlab.model.world.build import Behaviour, BuildConstants, behaviour_for
 from prefixlab.model.world.fs import FsView, with_prefix
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup.sitecode import CodeNotRun
-from prefixlab.model.startup.predict import World, exec_target
+from prefixlab.model.exec.chain import exec_target
+from prefixlab.model.world import World
 from prefixlab.model.trace import Step, rule
 from prefixlab.model.startup.zipdir import zip_names
 

@@ -7,8 +7,7 @@ world and invocation, never raises for a strange layout) and pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Final
 
 from prefixlab.model.startup import cmdline
@@ -16,15 +15,17 @@ from prefixlab.model.startup import getpath
 from prefixlab.model.world import kernel
 from prefixlab.model.startup import schemes
 from prefixlab.model.startup import site
+from prefixlab.model.world import World
 from prefixlab.model.world.account import Account
 from prefixlab.model.world.build import Behaviour, BuildConstants, UnsupportedVersion, behaviour_for
 from prefixlab.model.world.fs import FsView, with_prefix
 from prefixlab.model.startup.getpath.context import Calc, Inputs, StartupFailed
-from prefixlab.model.world.invocation import DEFAULT_EXEC_PATH, Invocation
+from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Failure, Outcome, Status
 from prefixlab.model.startup.sitecode import CodeNotRun
 from prefixlab.model.trace import Step, StepRow, Trace, rule
 from prefixlab.model.exec import chain
+from prefixlab.model.startup import imports
 
 R_EXEC = rule(
     "exec.interpreter", "exec",
@@ -62,16 +63,6 @@ R_MODULE_MISSING = rule(
     "Lib/runpy.py _get_module_details and _run_module_as_main (3.8-3.14)")
 
 
-@dataclass(frozen=True)
-class World:
-    """The facts a prediction reads: the filesystem, and which files are which interpreters."""
-
-    fs: FsView
-    builds: Mapping[str, BuildConstants]
-    """Physical path of an interpreter binary -> its build constants."""
-    account: Account = Account()
-    """The user the process runs as (site.py's user site reads it)."""
-
 
 def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None = None,
             check_stdlib: bool = True) -> Outcome:
@@ -89,7 +80,7 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
         return _failed(invocation, "exec-failed", "bad-cwd",
                        f"cannot chdir to {repr(invocation.cwd)}: {cwd.value}", steps)
     resolver.cwd = cwd
-    target = exec_target(world.fs, invocation, cwd, resolver)
+    target = chain.exec_target(world.fs, invocation, cwd, resolver)
     if isinstance(target, kernel.Errno):
         steps.append(Step(R_EXEC_FAILED, f"{repr(invocation.program)}: {target.value}"))
         return _failed(invocation, "exec-failed", target.value,
@@ -217,8 +208,6 @@ def _bad_frozen_modules(inputs: Inputs, steps: list[StepRow]) -> str:
     if not inputs.row.frozen_stdlib or ("PYTHON_FROZEN_MODULES" not in inputs.env and not any(
             "X" in arg for arg in inputs.argv[1:])):
         return ""  # nothing to judge: no -X option, no variable (or no frozen stdlib, 3.8-3.10)
-    from prefixlab.model.startup import imports  # imports reads World from here: import at use
-
     context = imports.ImportContext(
         inputs.fs, inputs.build, inputs.row, (), inputs.cwd, None,
         imports.xoptions(inputs.argv[1:]), inputs.env, inputs.config.use_environment)
@@ -233,8 +222,6 @@ def _bad_frozen_modules(inputs: Inputs, steps: list[StepRow]) -> str:
 def _runner_shadowed(calc: Calc, path: tuple[str, ...]) -> str:
     """Why -m would run code the model does not run ('' when it would not): a module runpy
     imports found ahead of the stdlib's copy (an os.py in the working directory)."""
-    from prefixlab.model.startup import imports  # imports reads World from here: import at use
-
     if not calc.inputs.build.builtin_modules:
         return ""  # constants made by hand: nothing to resolve names with
     odd = imports.not_from_stdlib(imports.context_of(calc, path), calc.ask("runpy_imports"),
@@ -251,8 +238,6 @@ def _module_missing(calc: Calc, path: tuple[str, ...], name: str) -> str:
     find, or a namespace package without a __main__ module ('' otherwise).  Dotted and
     relative names, and regular packages, are not decided here (runpy imports the parent
     package first: code the model does not run)."""
-    from prefixlab.model.startup import imports  # imports reads World from here: import at use
-
     if not name or "." in name or not calc.inputs.build.builtin_modules:
         return ""
     context = imports.context_of(calc, path)
@@ -266,30 +251,6 @@ def _module_missing(calc: Calc, path: tuple[str, ...], name: str) -> str:
         return ""
     calc.step(R_MODULE_MISSING, "{} (sys.path {!r})", report, list(path))
     return report
-
-
-def exec_target(fs: FsView, invocation: Invocation, cwd: str,
-                resolver: kernel.Resolver | None = None) -> str | kernel.Errno:
-    """execvp: a name with '/' is used as is; otherwise each PATH entry in turn ('' = cwd).
-    Returns the physical path executed, or the errno execvp would report."""
-    resolver = resolver or kernel.Resolver(fs, cwd)
-    program = invocation.program
-    if "/" in program:
-        return chain.executable(resolver, program)
-    search = invocation.environ.get("PATH", DEFAULT_EXEC_PATH)
-    # glibc posix/execvpe.c: EACCES is remembered and the search goes on; ENOENT and
-    # ENOTDIR go on to the next entry; any other error (ELOOP) ends the search.  At the end
-    # the errno is EACCES if any entry gave it, else the last one.
-    last, got_eacces = kernel.Errno.ENOENT, False
-    for entry in search.split(":"):
-        found = chain.executable(resolver, f"{entry}/{program}" if entry else program)
-        if not isinstance(found, kernel.Errno):
-            return found
-        if found not in (kernel.Errno.EACCES, kernel.Errno.ENOENT, kernel.Errno.ENOTDIR):
-            return found
-        got_eacces = got_eacces or found is kernel.Errno.EACCES
-        last = found
-    return kernel.Errno.EACCES if got_eacces else last
 
 
 def _has_encodings(calc: Calc) -> bool:

@@ -36,6 +36,7 @@ from prefixlab.model.startup.getpath.context import Calc
 from prefixlab.model.startup.site import posix_normpath
 from prefixlab.model.startup.sitepaths import posix_join
 from prefixlab.model.trace import Step, rule
+from prefixlab.model.startup import imports
 
 KEYS = ("scheme", "purelib", "platlib", "scripts", "data", "include")
 """The keys of an install mapping, in order."""
@@ -181,8 +182,6 @@ def _sysconfig_is_stdlib(calc: Calc, path: tuple[str, ...]) -> bool:
     """Do sysconfig and os (which it imports) come from the stdlib, or frozen?  A copy ahead
     of it on sys.path (sys.path[0] included: the probe's code runs after it is inserted) is
     code the model does not run."""
-    from prefixlab.model.startup import imports  # imports reads startup's World: import at use
-
     if not calc.inputs.build.frozen_modules and not calc.inputs.build.builtin_modules:
         return True  # constants made by hand: nothing to resolve names with
     # Modules site already imported are taken from sys.modules, wherever a copy lies now.

@@ -26,6 +26,7 @@ from prefixlab.model.startup.getpath.context import Calc, StartupFailed
 from prefixlab.model.startup.sitecode import CodeNotRun
 from prefixlab.model.startup.sitepaths import posix_join
 from prefixlab.model.trace import rule
+from prefixlab.model.startup import imports
 
 R_SITE_VENV = rule(
     "site.venv", "site",
@@ -242,8 +243,6 @@ def _check_site_modules(calc: Calc) -> None:
     """The modules importing site loads must be the stdlib's (frozen, or found in the entry
     that holds the encodings package); another copy earlier on sys.path is code the model does
     not run (a decoy os.py on PYTHONPATH breaks site on 3.8-3.10)."""
-    from prefixlab.model.startup import imports  # imports reads startup's World: import at use
-
     if calc.ask("frozen_stdlib") and not calc.inputs.build.frozen_modules:
         # Constants made by hand (no learned frozen list): the standard set frozen from 3.11
         # (Tools/build/freeze_modules.py) holds every module site imports.
@@ -458,8 +457,6 @@ def _import_fails(run: SiteRun, line: str) -> bool:
     match = _FIRST_IMPORT.match(line)
     if match is None or any(code.known_as not in _NO_FINDER for code in run.not_run):
         return False
-    from prefixlab.model.startup import imports  # imports reads startup's World: import at use
-
     context = imports.context_of(run.calc, run.calc.module_search_paths)
     top = match.group(1).partition(".")[0]
     resolution = imports.which(context, top)

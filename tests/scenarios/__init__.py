@@ -23,7 +23,7 @@ from typing import Literal
 from prefixlab.model.world.build import BuildConstants, Version
 from prefixlab.model.world.fs import Layout
 from prefixlab.model.world.invocation import Invocation
-from prefixlab.model.startup.predict import World
+from prefixlab.model.world import World
 
 SENTINEL_VERSION: Version = (9, 8, 0)
 """CPython's getpath tests build with VERSION_MAJOR=9, VERSION_MINOR=8 so that nothing of the

@@ -31,7 +31,8 @@ from prefixlab.model.builders import venv as venvplan
 from prefixlab.model.world.build import BuildConstants, behaviour_for
 from prefixlab.model.world.fs import Layout
 from prefixlab.model.world.invocation import Invocation
-from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import World
+from prefixlab.model.startup.predict import predict
 from prefixlab.model.builders.venv import Options
 
 INTERPRETERS = in_scope_interpreters()

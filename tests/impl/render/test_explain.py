@@ -20,7 +20,8 @@ from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.world.fs import Layout
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import World
+from prefixlab.model.startup.predict import predict
 from prefixlab.model.strategies.startup import Case, Target, cases, stdlib_skeleton
 from prefixlab.model.trace import RULES, Step, Trace
 

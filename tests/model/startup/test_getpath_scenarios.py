@@ -32,7 +32,9 @@ from prefixlab.model.world.build import Behaviour, behaviour_for
 from prefixlab.model.startup.getpath.context import Calc, Inputs
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup.predict import World, exec_target, predict
+from prefixlab.model.world import World
+from prefixlab.model.exec.chain import exec_target
+from prefixlab.model.startup.predict import predict
 
 from scenarios import Run, Scenario
 from scenarios import cpython_getpath_observed, cpython_test_getpath

@@ -18,7 +18,8 @@ from prefixlab.impl.host.probe import ABSENT_MODULE, probe
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.world.fs import Dir, File, Layout, Node
 from prefixlab.model.world.invocation import Invocation
-from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import World
+from prefixlab.model.startup.predict import predict
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 

@@ -24,7 +24,8 @@ from prefixlab.model.world.build import BuildConstants, behaviour_for
 from prefixlab.model.world.fs import Layout
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.startup.schemes import KEYS, install_paths
-from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import World
+from prefixlab.model.startup.predict import predict
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 

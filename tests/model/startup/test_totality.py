@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from prefixlab.model.world.build import TABLE, BuildConstants
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import FIELDS, Outcome
-from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import World
+from prefixlab.model.startup.predict import predict
 from prefixlab.model.world import kernel
 from prefixlab.model.strategies import startup as strategies
 from prefixlab.model.world.fs import Layout, Symlink

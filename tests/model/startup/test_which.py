@@ -26,7 +26,8 @@ from prefixlab.model.world.fs import File, Layout
 from prefixlab.model.startup.imports import xoptions
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.strategies.imports import NAMES, PackageSet, package_sets
-from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import World
+from prefixlab.model.startup.predict import predict
 
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 

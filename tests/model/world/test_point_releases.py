@@ -12,7 +12,8 @@ from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.world.fs import Layout
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup.predict import World, predict
+from prefixlab.model.world import World
+from prefixlab.model.startup.predict import predict
 
 LATIN1_NAME = b"caf\xe9".decode("utf-8", "surrogateescape")
 """'café' written in Latin-1: not UTF-8, so it reaches getpath with a surrogate."""
