@@ -24,6 +24,9 @@ else:
     from prefixlab.model.speedups import NamedTuple
 
 from prefixlab.model.builders.plan import Copy, Link, Mkdir, Operation, Write
+# venv splits the absolute base executable with os.path (Lib/venv/__init__.py
+# ensure_directories); every path split here is absolute.
+from prefixlab.model.paths.posix import basename, dirname
 from prefixlab.model.trace import Step, rule
 
 if TYPE_CHECKING:
@@ -184,7 +187,7 @@ class Home(NamedTuple):
 
     @property
     def directory(self) -> str:
-        return _dirname(self.executable)
+        return dirname(self.executable)
 
 
 class VenvPlan(NamedTuple):
@@ -228,7 +231,7 @@ def plan(source: Source, home: Home, options: Options, target: str, *, cwd_name:
     ops.append(Write("pyvenv.cfg", _cfg(source, home, options, prompt,
                                         row.cfg_executable_command, command)))
     steps.append(Step(R_CFG, f"home = {home.directory}", row.row, (("home", home.directory),)))
-    exename = _basename(home.executable)
+    exename = basename(home.executable)
     names = ["python", "python3"] + ([f"python3.{source.version[1]}"]
                                      if row.versioned_link else [])
     if options.copies:
@@ -241,7 +244,7 @@ def plan(source: Source, home: Home, options: Options, target: str, *, cwd_name:
                       (("bin", f"bin/{exename}"), ("target", home.executable))))
     aliases = [n for n in names if n != exename]
     steps.append(Step(R_BIN_ALIAS, f"{', '.join(aliases)} -> {exename}", row.row))
-    env_name = _basename(target)
+    env_name = basename(target)
     shown = prompt if prompt is not None else env_name
     context = {
         "__VENV_DIR__": target,
@@ -310,23 +313,14 @@ def _quote_ps1(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _dirname(path: str) -> str:
-    head = path.rpartition("/")[0]
-    return head or "/"
-
-
-def _basename(path: str) -> str:
-    return path.rpartition("/")[2]
-
-
 # -- home ------------------------------------------------------------------------------------
 def stdlib_home(source: Source) -> Home:
     """stdlib venv's choice: sys._base_executable as it is (absolute, not resolved)."""
     exe = source.base_executable
     if not exe:  # gh-96861: venv refuses an empty sys._base_executable
         raise VenvPlanError("the interpreter reports no sys._base_executable")
-    return Home(exe, (Step(R_HOME_STDLIB, f"home = {_dirname(exe)} (from "
-                           f"sys._base_executable {exe})", "", (("home", _dirname(exe)),)),))
+    return Home(exe, (Step(R_HOME_STDLIB, f"home = {dirname(exe)} (from "
+                           f"sys._base_executable {exe})", "", (("home", dirname(exe)),)),))
 
 
 def choose_home(world: World, source: Source, options: Options, target: str, *,
@@ -344,7 +338,7 @@ def choose_home(world: World, source: Source, options: Options, target: str, *,
     resolver = kernel.Resolver(world.fs, "/")
     for path in candidates(world, source):
         steps.append(Step(R_HOME_CANDIDATE, path, "", (("candidate", path),)))
-        directory = _dirname(path)
+        directory = dirname(path)
         if _in_venv(resolver, directory):
             steps.append(Step(R_HOME_IN_VENV, f"{directory} is inside a venv",
                               "", (("candidate", path),)))
@@ -381,13 +375,13 @@ def candidates(world: World, source: Source) -> Iterator[str]:
         if isinstance(link, kernel.Errno):
             break
         path = link if link.startswith("/") else cpython_helpers.normpath(
-            cpython_helpers.add_relfile(_dirname(path), link))
+            cpython_helpers.add_relfile(dirname(path), link))
     if not source.is_venv:
         return
     home = _cfg_home(resolver, source.prefix)
     if home is None:
         return
-    for name in (_basename(executable), f"python{source.minor_text}", "python3"):
+    for name in (basename(executable), f"python{source.minor_text}", "python3"):
         path = f"{home}/{name}"
         if path not in seen and resolver.stat(path) is not None:
             seen.add(path)
@@ -412,7 +406,7 @@ def _in_venv(resolver: object, directory: str) -> bool:
     from prefixlab.model.world import kernel
 
     assert isinstance(resolver, kernel.Resolver)
-    for place in (directory, _dirname(directory)):
+    for place in (directory, dirname(directory)):
         found = resolver.stat(f"{place}/pyvenv.cfg" if place != "/" else "/pyvenv.cfg")
         if found is not None and found.kind == "file":
             return True
@@ -428,10 +422,10 @@ def built_world(world: World, source: Source, options: Options, target: str, hom
     from prefixlab.model.world import kernel
     from prefixlab.model.world.fs import Dir, File, Layout, Node, Overlay, Symlink
 
-    parent = kernel.realpath(world.fs, _dirname(target))
+    parent = kernel.realpath(world.fs, dirname(target))
     if isinstance(parent, kernel.Errno):
-        raise VenvPlanError(f"{_dirname(target)}: {parent.value}")
-    physical = (parent.rstrip("/") or "") + "/" + _basename(target)
+        raise VenvPlanError(f"{dirname(target)}: {parent.value}")
+    physical = (parent.rstrip("/") or "") + "/" + basename(target)
     planned = plan(source, home, options, target, cwd_name=cwd_name, command=command)
     nodes: dict[str, Node] = {physical: Dir()}
     builds: dict[str, BuildConstants] = dict(world.builds)

@@ -95,12 +95,14 @@ def joinpath(*parts: str | None) -> str:
 
 
 def dirname(path: str) -> str:
-    """Everything before the last '/', or '' (so dirname('/usr') == '')."""
+    """getpath.c ``getpath_dirname`` (3.11+): everything before the last '/', or '' (so
+    dirname('/usr') == '', where posixpath's is '/')."""
     cut = path.rfind(SEP)  # a slice, not rpartition's three strings and a tuple
     return path[:cut] if cut > 0 else ""
 
 
 def basename(path: str) -> str:
+    """getpath.c ``getpath_basename`` (3.11+): everything after the last '/'."""
     return path[path.rfind(SEP) + 1:]
 
 

@@ -36,6 +36,7 @@ from prefixlab.model.startup import cmdline
 from prefixlab.model.world import kernel
 from prefixlab.model.world.build import Behaviour, BuildConstants, behaviour_for
 from prefixlab.model.world.fs import FsView, with_prefix
+from prefixlab.model.paths.importlib import path_abspath, path_join, path_join2, path_split
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup.sitecode import CodeNotRun
 from prefixlab.model.exec.chain import exec_target
@@ -457,33 +458,16 @@ def _finder(context: ImportContext, resolver: kernel.Resolver, entry: str) -> _F
 
 
 def _finder_path(context: ImportContext, entry: str) -> str:
-    """FileFinder.path: the entry made absolute by joining it to the working directory (no
-    normalisation); from 3.12 '.' is the working directory and one leading './' goes."""
+    """FileFinder.path (_bootstrap_external FileFinder.__init__): the entry made absolute by
+    joining it to the working directory (no normalisation); from 3.12 '.' is the working
+    directory and ``_path_abspath`` drops one leading './'."""
     if not entry:
         return context.cwd
     if entry.startswith("/"):
         return entry
     if context.row.import_abspath_strips_dot:
-        if entry == ".":
-            return context.cwd
-        entry = entry.removeprefix("./")
-    return path_join(context.cwd, entry)
-
-
-def path_join(*parts: str) -> str:
-    """importlib's _path_join on POSIX: trailing slashes of each non-empty part stripped,
-    joined with '/'."""
-    if len(parts) == 2:
-        return _join2(parts[0], parts[1])
-    return "/".join(part.rstrip("/") for part in parts if part)
-
-
-def _join2(head: str, tail: str) -> str:
-    """path_join(head, tail), without the generator (the finders join a few hundred times
-    per prediction)."""
-    if head and tail:
-        return head.rstrip("/") + "/" + tail.rstrip("/")
-    return (head or tail).rstrip("/")
+        return context.cwd if entry == "." else path_abspath(entry, context.cwd)
+    return path_join2(context.cwd, entry)
 
 
 def _dir_candidates(context: ImportContext, resolver: kernel.Resolver, entry: str,
@@ -496,9 +480,9 @@ def _dir_candidates(context: ImportContext, resolver: kernel.Resolver, entry: st
     suffixes = _meta_index(context.build)[2]
     namespace = False
     if tail in names:
-        base = _join2(directory, tail)
+        base = path_join2(directory, tail)
         for suffix in suffixes:
-            init = _join2(base, "__init__" + suffix)
+            init = path_join2(base, "__init__" + suffix)
             if _isfile(resolver, init):
                 found.append(Candidate("package", init, (base,), entry))
                 break
@@ -506,7 +490,7 @@ def _dir_candidates(context: ImportContext, resolver: kernel.Resolver, entry: st
             namespace = _isdir(resolver, base)
     for suffix in suffixes:
         if tail + suffix in names:
-            module = _join2(directory, tail + suffix)
+            module = path_join2(directory, tail + suffix)
             if _isfile(resolver, module):
                 found.append(Candidate(_file_kind(suffix), module, None, entry))
     if namespace and not found:
@@ -542,7 +526,7 @@ def _zip_archive(resolver: kernel.Resolver, entry: str, first: kernel.Lookup | N
         first = None
         if found.entry is not None:
             break
-        head, _, name = path.rpartition("/")
+        head, name = path_split(path)
         if head == path or not path:
             return None
         inner.append(name)

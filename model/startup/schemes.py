@@ -33,8 +33,9 @@ from collections.abc import Mapping
 from prefixlab.model.world import kernel
 from prefixlab.model.world.build import Behaviour, BuildConstants
 from prefixlab.model.startup.getpath.context import Calc
-from prefixlab.model.startup.site import posix_normpath
-from prefixlab.model.startup.sitepaths import posix_join
+# sysconfig's os.path is posixpath, not getpath's helpers; the names say which dialect.
+from prefixlab.model.paths.posix import (
+    dirname as posix_dirname, join as posix_join, normpath as posix_normpath)
 from prefixlab.model.trace import Step, rule
 from prefixlab.model.startup import imports
 
@@ -141,7 +142,7 @@ def _build_tree_srcdir(build: BuildConstants, executable: str, syscalls: kernel.
         project_base = sys_home
     else:
         real = _lenient_realpath(syscalls, executable or syscalls.cwd)
-        project_base = real.rpartition("/")[0] or "/" if executable else real
+        project_base = posix_dirname(real) if executable else real
     for name in ("Setup", "Setup.local"):
         entry = syscalls.stat(posix_join(project_base, "Modules", name))
         if entry is not None and entry.kind == "file":

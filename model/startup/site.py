@@ -22,9 +22,11 @@ from prefixlab.model.startup import sitepaths
 from prefixlab.model.startup import sitepth
 from prefixlab.model.world.account import Account
 from prefixlab.model.world.fs import with_prefix
+# site.py's os.path is posixpath, not getpath's helpers; the names say which dialect.
+from prefixlab.model.paths.posix import (
+    abspath as posix_abspath, dirname as posix_dirname, join as posix_join)
 from prefixlab.model.startup.getpath.context import Calc, StartupFailed
 from prefixlab.model.startup.sitecode import CodeNotRun
-from prefixlab.model.startup.sitepaths import posix_join
 from prefixlab.model.trace import rule
 from prefixlab.model.startup import imports
 
@@ -189,36 +191,6 @@ class SiteRun:
         self.prefixes = [] if prefixes is _FRESH_LIST else prefixes
         self.enable_user_site = enable_user_site
         self.not_run = [] if not_run is _FRESH_LIST else not_run
-
-
-def posix_normpath(path: str) -> str:
-    """posixpath.normpath (not getpath's _Py_normpath: '' is '.', '//' at the start kept)."""
-    if not path:
-        return "."
-    if path[0] == "/" and "//" not in path and "/." not in path and path[-1] != "/":
-        return path  # already normal: no '', '.' or '..' component, one leading slash
-    slashes = 2 if path.startswith("//") and not path.startswith("///") else (
-        1 if path.startswith("/") else 0)
-    kept: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part != ".." or (not slashes and not kept) or (kept and kept[-1] == ".."):
-            kept.append(part)
-        elif kept:
-            kept.pop()
-    return "/" * slashes + "/".join(kept) or "."
-
-
-def posix_abspath(path: str, cwd: str) -> str:
-    return posix_normpath(path if path.startswith("/") else f"{cwd}/{path}" if path else cwd)
-
-
-def posix_dirname(path: str) -> str:
-    head = path[:path.rfind("/") + 1]
-    if head and head != "/" * len(head):
-        head = head.rstrip("/")
-    return head
 
 
 def main(calc: Calc, env: Mapping[str, str], account: Account) -> tuple[CodeNotRun, ...]:

@@ -8,21 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from prefixlab.model.paths.posix import expanduser as posix_expanduser, join as posix_join
 from prefixlab.model.world.account import Account
 from prefixlab.model.world.build import Behaviour, BuildConstants
-
-
-def posix_join(first: str, *rest: str) -> str:
-    """os.path.join (posixpath): an absolute component restarts the path."""
-    path = first
-    for part in rest:
-        if part.startswith("/"):
-            path = part
-        elif not path or path.endswith("/"):
-            path += part
-        else:
-            path += "/" + part
-    return path
 
 
 def _version_dir(build: BuildConstants, row: Behaviour) -> str:
@@ -87,11 +75,7 @@ def user_base(env: Mapping[str, str], account: Account) -> str:
     not hide it), else expanduser('~/.local')."""
     if env.get("PYTHONUSERBASE"):
         return env["PYTHONUSERBASE"]
-    home = expanduser_home(env, account)
-    if home is None:
-        return "~/.local"
-    # posixpath.expanduser: the home loses its trailing slashes; an empty result is '/'.
-    return (home.rstrip("/") + "/.local") or "/"
+    return posix_expanduser("~/.local", expanduser_home(env, account))
 
 
 def user_site(base: str, build: BuildConstants, row: Behaviour) -> str:

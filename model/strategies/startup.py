@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
+from prefixlab.model.paths.posix import dirname
 from prefixlab.model.world.build import behaviour_for
 from prefixlab.model.world.fs import Dir, File, Layout, Node, Symlink
 from prefixlab.model.world.invocation import Invocation
@@ -207,10 +208,6 @@ def _relative(frm: str, to: str) -> str:
     return "/".join(up + b[common:]) or "."
 
 
-def _dirname(path: str) -> str:
-    return path.rpartition("/")[0]
-
-
 def _install(draw: st.DrawFn, d: _Draft) -> str:
     """An installed CPython tree: bin/pythonX.Y, the stdlib, sometimes a zip landmark."""
     t = d.target
@@ -236,7 +233,7 @@ def _install(draw: st.DrawFn, d: _Draft) -> str:
         d.add(f"{prefix}/{t.stdlib_subdir}/os.py", File(b"# decoy\n"))
     zip_at = draw(st.sampled_from(["none"] * 6 + ["prefix", "ancestor"]))
     if zip_at != "none":
-        base = prefix if zip_at == "prefix" else _dirname(prefix)
+        base = prefix if zip_at == "prefix" else dirname(prefix)
         d.mkdirs(f"{base}/{t.platlibdir}")
         d.add(f"{base}/{t.zip_name}", File(b""))
         d.features.append(f"zip:{zip_at}")
@@ -355,7 +352,7 @@ def _pth(draw: st.DrawFn, d: _Draft) -> None:
 
 def _build_markers(draw: st.DrawFn, d: _Draft) -> None:
     binary = draw(st.sampled_from(d.binaries))
-    directory = _dirname(binary)
+    directory = dirname(binary)
     marker = draw(st.sampled_from(["pybuilddir", "pybuilddir-empty", "setup-local"]))
     if marker == "setup-local":
         d.mkdirs(directory + "/Modules")
@@ -497,7 +494,7 @@ def _nix_sitecustomize(draw: st.DrawFn, d: _Draft, venv: str | None) -> None:
 def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[str, str], str]:
     t = d.target
     entry = draw(st.sampled_from(d.entries))
-    cwd = draw(st.sampled_from([ROOT, _dirname(entry), *d.dirs]))
+    cwd = draw(st.sampled_from([ROOT, dirname(entry), *d.dirs]))
     style = draw(st.sampled_from(["absolute", "absolute", "relative", "bare"]))
     env: dict[str, str] = {}
     other_path = draw(st.sampled_from(["/usr/bin:/bin", ROOT + "/nowhere:/usr/bin", "/bin"]))
@@ -512,7 +509,7 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
         env["PATH"] = other_path
     else:
         program = entry.rpartition("/")[2]
-        directory = _dirname(entry)
+        directory = dirname(entry)
         spelled = draw(st.sampled_from(["abs", "rel", "empty" if directory == cwd else "abs"]))
         dir_entry = {"abs": directory, "rel": _relative(cwd, directory), "empty": ""}[spelled]
         before = draw(st.sampled_from(["", ROOT + "/nowhere:", "/usr/bin:"]))
