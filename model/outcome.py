@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.startup.sitecode import CodeNotRun
-from prefixlab.model.trace import Trace
+from prefixlab.model.trace import Trace, values_json
 
 Status = Literal["ok", "startup-failed", "exec-failed", "not-modelled"]
 
@@ -124,7 +124,8 @@ class Outcome:
         if with_trace:  # a prediction: what it did not run, and why it says what it says
             data["code_not_run"] = [code.to_json() for code in self.code_not_run]
             data["trace"] = [
-                {"rule": s.rule, "row": s.row, "detail": s.detail, "values": dict(s.values)}
+                {"rule": s.rule.id, "row": s.row, "detail": s.detail,
+                 "values": values_json(s.values)}
                 for s in self.trace.steps
             ]
         return data

@@ -96,7 +96,8 @@ def make_cases(per_interpreter: int, at_seed: int) -> dict[str, Any]:
 # -- the answers ----------------------------------------------------------------------------
 def answers(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
     from prefixlab.impl.checks.campaign import case_from_json
-    from prefixlab.impl.render.explain import explain, render_plain
+    from prefixlab.impl.render.narrate import explain
+    from prefixlab.impl.render.text import render_plain
     from prefixlab.model.world import World
     from prefixlab.model.startup.predict import predict
 

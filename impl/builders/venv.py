@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 
 from prefixlab.model.builders.plan import Operation
-from prefixlab.model.trace import Step
+from prefixlab.model.trace import RULES, Step, values_json
 from prefixlab.model.builders.venv import (Home, Options, Source, Template, VenvPlan, VenvPlanError,
                                       VenvRules, plan, shell_quote)
 
@@ -329,13 +329,14 @@ def _source_from(data: dict[str, Any]) -> Source:
 
 def _home_json(home: Home) -> dict[str, Any]:
     return {"executable": home.executable, "verified": home.verified,
-            "steps": [[s.rule, s.detail, s.row, [list(v) for v in s.values]]
+            # The home steps' values are str (model/builders/venv.py): JSON keeps them as such.
+            "steps": [[s.rule.id, s.template, s.row, values_json(s.values)]
                       for s in home.steps]}
 
 
 def _home_from(data: dict[str, Any]) -> Home:
-    steps = tuple(Step(r, d, row, tuple((a, b) for a, b in values))
-                  for r, d, row, values in data["steps"])
+    steps = tuple(Step(RULES[r], template, row, values)
+                  for r, template, row, values in data["steps"])
     return Home(data["executable"], steps, bool(data["verified"]))
 
 

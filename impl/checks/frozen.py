@@ -224,7 +224,7 @@ def model_getpath(case: FrozenCase) -> GetpathResult:
         return GetpathResult(
             None, tuple(partial.warnings) if partial else (),
             (named.group(1) if named else "", f"{failure.kind}: {failure.message}"),
-            tuple(rule for rule, *_ in partial.steps) if partial else ())
+            tuple(rule.id for rule, *_ in partial.steps) if partial else ())
     fields: dict[str, object] = {
         "executable": calc.executable,
         "base_executable": calc.base_executable,
@@ -242,7 +242,7 @@ def model_getpath(case: FrozenCase) -> GetpathResult:
         "is_python_build": bool(calc.build_prefix),
     }
     return GetpathResult(fields, tuple(calc.warnings), None,
-                         tuple(rule for rule, *_ in calc.steps))
+                         tuple(rule.id for rule, *_ in calc.steps))
 
 
 def differences(model: GetpathResult, frozen: GetpathResult) -> tuple[str, ...]:

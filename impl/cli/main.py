@@ -29,7 +29,9 @@ from prefixlab.impl.cli.badinput import (EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_IN
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from prefixlab.impl.render import explain as prose
+    from prefixlab.impl.render import compare as comparing
+    from prefixlab.impl.render import narrate
+    from prefixlab.impl.render import text as rendering
     from prefixlab.impl.host import interpreters
     from prefixlab.impl.host import snapshot as snapshots
     from prefixlab.impl.host.snapshot import Snapshot
@@ -53,7 +55,9 @@ else:
         def __getattr__(self, attr: str) -> Any:
             return getattr(importlib.import_module(self._name), attr)
 
-    prose = _Later("prefixlab.impl.render.explain")
+    comparing = _Later("prefixlab.impl.render.compare")
+    narrate = _Later("prefixlab.impl.render.narrate")
+    rendering = _Later("prefixlab.impl.render.text")
     interpreters = _Later("prefixlab.impl.host.interpreters")
     snapshots = _Later("prefixlab.impl.host.snapshot")
     binarywrapper = _Later("prefixlab.model.exec.binarywrapper")
@@ -133,13 +137,13 @@ class Main(click.Group):
         except click.exceptions.Abort:
             return EXIT_BAD_INPUT
         except (snapshots.SnapshotError, interpreters.InterpreterError) as error:
-            click.echo(f"{prog_name}: {prose.show(str(error))}", err=True)
+            click.echo(f"{prog_name}: {rendering.show(str(error))}", err=True)
             return EXIT_BAD_INPUT
         except Exception as error:  # a bug: one line unless asked for the traceback
             if os.environ.get(DEBUG_ENV):
                 raise
             click.echo(f"{prog_name}: internal error: {type(error).__name__}: "
-                       f"{prose.show(str(error))} (set {DEBUG_ENV}=1 for the traceback)",
+                       f"{rendering.show(str(error))} (set {DEBUG_ENV}=1 for the traceback)",
                        err=True)
             return EXIT_INTERNAL
         return result if isinstance(result, int) else EXIT_OK
@@ -152,7 +156,7 @@ def _error_line(error: click.ClickException) -> None:
     hint = ""
     if isinstance(error, click.UsageError):
         hint = f" (see '{where} --help')"
-    click.echo(f"{where}: {prose.show(message)}{hint}", err=True)
+    click.echo(f"{where}: {rendering.show(message)}{hint}", err=True)
 
 
 class InvocationCommand(click.Command):
@@ -257,11 +261,11 @@ def _working_dir(cwd: str | None) -> str:
     try:
         st = os.stat(where)
     except OSError as error:
-        raise BadInput(f"--cwd {prose.show(cwd)}: {error.strerror}") from None
+        raise BadInput(f"--cwd {rendering.show(cwd)}: {error.strerror}") from None
     if not stat.S_ISDIR(st.st_mode):
-        raise BadInput(f"--cwd {prose.show(cwd)}: not a directory")
+        raise BadInput(f"--cwd {rendering.show(cwd)}: not a directory")
     if not os.access(where, os.X_OK):
-        raise BadInput(f"--cwd {prose.show(cwd)}: permission denied (cannot enter it)")
+        raise BadInput(f"--cwd {rendering.show(cwd)}: permission denied (cannot enter it)")
     return where
 
 
@@ -354,7 +358,7 @@ def _default_interpreter(invocation_env: Mapping[str, str], cwd: str) -> tuple[s
 
 
 def _default_preface(found: str, binary: str) -> str:
-    code = prose.code
+    code = rendering.code
     text = (f"No PROGRAM given: the machine's default interpreter is the binary that "
             f"{code('python3')} on PATH ({code(found)}) reports as sys.executable: "
             f"{code(binary)}.")
@@ -407,18 +411,18 @@ def _console() -> Console | None:
 def _show_result(outcome: Outcome, heading: str) -> None:
     console = _console()
     if console is None:
-        click.echo(prose.render_result_plain(outcome, heading), nl=False)
+        click.echo(rendering.render_result_plain(outcome, heading), nl=False)
     else:
-        prose.render_result_rich(outcome, heading, console)
+        rendering.render_result_rich(outcome, heading, console)
 
 
-def _show_comparison(comparison: prose.Comparison, *, only_differences: bool) -> None:
+def _show_comparison(comparison: comparing.Comparison, *, only_differences: bool) -> None:
     console = _console()
     if console is None:
-        click.echo(prose.render_comparison_plain(comparison, only_differences=only_differences),
+        click.echo(rendering.render_comparison_plain(comparison, only_differences=only_differences),
                    nl=False)
     else:
-        prose.render_comparison_rich(comparison, console, only_differences=only_differences)
+        rendering.render_comparison_rich(comparison, console, only_differences=only_differences)
 
 
 # -- the commands ----------------------------------------------------------------------------------
@@ -460,7 +464,7 @@ def predict_command(ctx: click.Context, program: str, args: tuple[str, ...], arg
     if as_json:
         dump(outcome.to_json())
     else:
-        _show_result(outcome, f"prefixlab predict: {prose.command_line(outcome)}")
+        _show_result(outcome, f"prefixlab predict: {rendering.command_line(outcome)}")
     return EXIT_OK
 
 
@@ -478,7 +482,7 @@ def probe_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0
     if as_json:
         dump(outcome.to_json(with_trace=False))
     else:
-        _show_result(outcome, f"prefixlab probe: {prose.command_line(outcome)}")
+        _show_result(outcome, f"prefixlab probe: {rendering.command_line(outcome)}")
     return EXIT_OK
 
 
@@ -507,9 +511,9 @@ def explain_command(ctx: click.Context, graph: bool, compare: bool, program: str
     invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
     world = world_for(invocation, use_cache=not no_cache)
     outcome = predict(world, invocation)
-    explanation = prose.explain(outcome, world.fs, graph=graph, preface=preface)
+    explanation = narrate.explain(outcome, world.fs, graph=graph, preface=preface)
     probed = run_probe(invocation) if compare else None
-    comparison = prose.compare(outcome, probed) if probed is not None else None
+    comparison = comparing.compare(outcome, probed) if probed is not None else None
     if as_json:
         data = outcome.to_json()
         data["explanation"] = explanation.to_json()
@@ -520,9 +524,9 @@ def explain_command(ctx: click.Context, graph: bool, compare: bool, program: str
         return EXIT_OK
     console = _console()
     if console is None:
-        click.echo(prose.render_plain(explanation), nl=False)
+        click.echo(rendering.render_plain(explanation), nl=False)
     else:
-        prose.render_rich(explanation, console)
+        rendering.render_rich(explanation, console)
     if comparison is not None:
         click.echo("\nPredicted and probed, side by side:")
         _show_comparison(comparison, only_differences=False)
@@ -544,11 +548,11 @@ def diff_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0:
     probed = run_probe(invocation)
     if probed.error is not None and probed.error.kind == "probe-unsupported":
         raise BadInput(f"diff: cannot probe this: {probed.error.message}")
-    comparison = prose.compare(predicted, probed)
+    comparison = comparing.compare(predicted, probed)
     if as_json:
         dump(comparison.to_json(predicted, probed))
     else:
-        click.echo(f"prefixlab diff: {prose.command_line(predicted)}")
+        click.echo(f"prefixlab diff: {rendering.command_line(predicted)}")
         _show_comparison(comparison, only_differences=True)
     return EXIT_DIFFERENT if comparison.differences else EXIT_OK
 
@@ -568,13 +572,13 @@ def interpreters_command(as_json: bool, no_cache: bool) -> int:
     rows = [("", "version", "path", "found via", "")]
     for i in found:
         version = "%d.%d.%d" % i.version if i.version else "?"
-        real = "" if i.real_path == i.path else f" (-> {prose.show(i.real_path)})"
-        rows.append(("✓" if i.in_scope else "✗", version, prose.show(i.path) + real,
-                     i.source, prose.show(i.reason) if i.reason else ""))
-    click.echo("\n".join(line.rstrip() for line in prose.columns(rows, indent="")))
+        real = "" if i.real_path == i.path else f" (-> {rendering.show(i.real_path)})"
+        rows.append(("✓" if i.in_scope else "✗", version, rendering.show(i.path) + real,
+                     i.source, rendering.show(i.reason) if i.reason else ""))
+    click.echo("\n".join(line.rstrip() for line in rendering.columns(rows, indent="")))
     in_scope = sum(i.in_scope for i in found)
     click.echo(f"{in_scope} in scope (CPython 3.8-3.14), {len(found) - in_scope} not.")
-    click.echo(f"Build constants cache: {prose.show(interpreters.cache_dir())}")
+    click.echo(f"Build constants cache: {rendering.show(interpreters.cache_dir())}")
     return EXIT_OK
 
 

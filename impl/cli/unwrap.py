@@ -22,7 +22,6 @@ import click
 from prefixlab.impl.cli.badinput import BadInput
 from prefixlab.model.scripts.lines import ScriptError
 from prefixlab.model.scripts.wrap import check_interpreter, unwrap
-from prefixlab.model.trace import RULES
 
 if TYPE_CHECKING:
     from prefixlab.impl.checks import fuzz_unwrap as fuzz
@@ -58,8 +57,8 @@ def unwrap_command(script: str, python: str, explain: bool) -> int:
     sys.stdout.flush()
     if explain:
         for n, step in enumerate(answer.steps, 1):
-            click.echo(f"{n}. {RULES[step.rule].summary} Here: {step.detail}. [rule {step.rule}"
-                       f" · source: {RULES[step.rule].source}]", err=True)
+            click.echo(f"{n}. {step.rule.summary} Here: {step.detail}. [rule {step.rule.id}"
+                       f" · source: {step.rule.source}]", err=True)
     return 0
 
 

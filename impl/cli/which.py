@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from prefixlab.impl.render import explain as prose
+from prefixlab.impl.render import text as rendering
 from prefixlab.impl.cli.badinput import EXIT_OK, BadInput
 from prefixlab.impl.cli.main import (
     InvocationCommand,
@@ -31,7 +31,7 @@ from prefixlab.model.startup.imports import (
 )
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup.predict import predict
-from prefixlab.model.trace import RULES
+from prefixlab.model.trace import values_json
 
 _MODULE = "prefixlab.which.module"
 
@@ -98,16 +98,16 @@ def to_json(outcome: Outcome, resolution: Resolution | None) -> dict[str, Any]:
         data["which"]["finders_not_modelled"] = [
             code.to_json() for code in finders_not_modelled(outcome)]
     if resolution is not None:
-        data["trace"].extend({"rule": s.rule, "row": s.row, "detail": s.detail,
-                              "values": dict(s.values)} for s in resolution.steps)
+        data["trace"].extend({"rule": s.rule.id, "row": s.row, "detail": s.detail,
+                              "values": values_json(s.values)} for s in resolution.steps)
     return data
 
 
 def render(outcome: Outcome, name: str, resolution: Resolution | None) -> str:
-    lines = [f"prefixlab which {name}: {prose.command_line(outcome)}"]
+    lines = [f"prefixlab which {name}: {rendering.command_line(outcome)}"]
     if resolution is None:
         error = outcome.error
-        why = f"{error.kind}: {prose.show(error.message)}" if error else outcome.status
+        why = f"{error.kind}: {rendering.show(error.message)}" if error else outcome.status
         lines.append(f"  The interpreter does not start ({why}): nothing is imported.")
         return "\n".join(lines) + "\n"
     found = resolution.found
@@ -124,26 +124,26 @@ def render(outcome: Outcome, name: str, resolution: Resolution | None) -> str:
     else:
         lines.append(f"  found       {_describe(found)}")
         if found.locations is not None:
-            lines.append(f"  __path__    {[prose.show(p) for p in found.locations]}")
+            lines.append(f"  __path__    {[rendering.show(p) for p in found.locations]}")
     lines += [f"  shadowed    {_describe(c)}" for c in resolution.shadowed]
-    lines += [f"  skipped     {prose.show(e)!r} (not a directory or zip archive)"
+    lines += [f"  skipped     {rendering.show(e)!r} (not a directory or zip archive)"
               for e in resolution.skipped]
     for code in finders_not_modelled(outcome):
-        where = prose.show(code.file) + (f":{code.line}" if code.line else "")
+        where = rendering.show(code.file) + (f":{code.line}" if code.line else "")
         text = code.text if len(code.text) <= 60 else code.text[:57] + "..."
-        what = code.known_as or f"{code.kind} {prose.show(text)!r}"
+        what = code.known_as or f"{code.kind} {rendering.show(text)!r}"
         lines.append(f"  caveat      site runs {what} ({where}), which may add an import "
                      "finder this answer does not follow")
     lines.append("Why, step by step:")
     for n, step in enumerate(resolution.steps, 1):
-        summary = RULES[step.rule].summary
-        lines.append(f" {n}. {prose.show(step.detail)}: {summary} [rule {step.rule}]")
+        lines.append(f" {n}. {rendering.show(step.detail)}: {step.rule.summary} "
+                     f"[rule {step.rule.id}]")
     return "\n".join(lines) + "\n"
 
 
 def _describe(candidate: Candidate) -> str:
-    where = f" (sys.path entry {prose.show(candidate.entry)!r})" if candidate.kind not in (
+    where = f" (sys.path entry {rendering.show(candidate.entry)!r})" if candidate.kind not in (
         "built-in", "frozen") else ""
     if candidate.kind == "namespace":
-        return f"namespace package {[prose.show(p) for p in candidate.locations or ()]}{where}"
-    return f"{candidate.kind} {prose.show(candidate.origin or '')}{where}"
+        return f"namespace package {[rendering.show(p) for p in candidate.locations or ()]}{where}"
+    return f"{candidate.kind} {rendering.show(candidate.origin or '')}{where}"

@@ -309,7 +309,7 @@ class _Merger:
         at = package.at
         own = rel if not at else ("" if rel == at else rel[len(at) + 1:])  # root-relative
         if own and self._left_out(rel, own, package):
-            self.steps.append(Step(R_SKIPPED, f"{target}: left out"))
+            self.steps.append(Step.of(R_SKIPPED, "{target}: left out", entry=rel, target=target))
             return
         old = self.table.get(rel)
         is_dir = self._is_dir(target)
@@ -318,25 +318,31 @@ class _Merger:
             return
         if old is None or (priority < old[1] and old[0] != _REAL and not self._is_dir(old[0])):
             if old is not None:
-                self.steps.append(Step(R_PRIORITY, f"{rel}: {target} (priority {priority}) "
-                                   f"shadows {old[0]} (priority {old[1]})"))
+                self.steps.append(Step.of(R_PRIORITY, "{entry}: {kept} (priority {kept_priority}) "
+                                          "shadows {shadowed} (priority {shadowed_priority})",
+                                          entry=rel, kept=target, kept_priority=priority,
+                                          shadowed=old[0], shadowed_priority=old[1]))
             if self.resolver.lookup(target).entry is None:
                 link = self.resolver.readlink(target)
                 self.warnings.append(f"creating dangling link '{rel}' -> '{target}' -> '{link}'")
-                self.steps.append(Step(R_DANGLING, f"{rel}: {target} leads nowhere"))
+                self.steps.append(Step.of(R_DANGLING, "{entry}: {target} leads nowhere",
+                                          entry=rel, target=target))
             self.table[rel] = (target, priority, index)
             return
         old_target, old_priority, old_index = old
         if old_target != _REAL:
             here, there = self.resolver.realpath(target), self.resolver.realpath(old_target)
             if not isinstance(here, Errno) and here == there:
-                self.steps.append(Step(R_SAME_FILE, f"{rel}: {target} is {old_target}"))
+                self.steps.append(Step.of(R_SAME_FILE, "{entry}: {target} is {first}",
+                                          entry=rel, target=target, first=old_target))
                 if (self._is_link(old_target) and not self._is_link(target)):
                     self.table[rel] = (target, priority, index)
                 return
             if priority > old_priority and not self._is_dir(old_target):
-                self.steps.append(Step(R_PRIORITY, f"{rel}: {old_target} (priority "
-                                   f"{old_priority}) shadows {target} (priority {priority})"))
+                self.steps.append(Step.of(R_PRIORITY, "{entry}: {kept} (priority {kept_priority}) "
+                                          "shadows {shadowed} (priority {shadowed_priority})",
+                                          entry=rel, kept=old_target, kept_priority=old_priority,
+                                          shadowed=target, shadowed_priority=priority))
                 return
         if old_target == _REAL and not is_dir:
             raise NotADirectoryError_(rel, target)
@@ -347,9 +353,11 @@ class _Merger:
             if not self._contributes(rel, target, package):
                 # everything in it is excluded: a directory that adds nothing does not split
                 # the one already linked (beyond builder.pl, which has no exclusions)
-                self.steps.append(Step(R_SKIPPED, f"{target}: nothing in it is contributed"))
+                self.steps.append(Step.of(R_SKIPPED, "{target}: nothing in it is contributed",
+                                          entry=rel, target=target))
                 return
-            self.steps.append(Step(R_EXPLODE, f"{rel}: provided by {old_target} and {target}"))
+            self.steps.append(Step.of(R_EXPLODE, "{entry}: provided by {first} and {target}",
+                                      entry=rel, first=old_target, target=target))
             self._walk(rel, old_target, old_priority, old_index)
         self._walk(rel, target, priority, index)
         self.table[rel] = (_REAL, priority, index)
@@ -359,13 +367,15 @@ class _Merger:
         if not is_dir:
             raise NotADirectoryError_(rel, target)
         if rel and not self._contributes(rel, target, self.packages[index]):
-            self.steps.append(Step(R_SKIPPED, f"{target}: nothing in it is contributed"))
+            self.steps.append(Step.of(R_SKIPPED, "{target}: nothing in it is contributed",
+                                      entry=rel, target=target))
             return
         if old is not None and old[0] != _REAL:
             if not self._is_dir(old[0]):
                 self._collide(rel, old[0], target)
                 return
-            self.steps.append(Step(R_EXPLODE, f"{rel}: provided by {old[0]} and {target}"))
+            self.steps.append(Step.of(R_EXPLODE, "{entry}: provided by {first} and {target}",
+                                      entry=rel, first=old[0], target=target))
             self._walk(rel, *old)
         self.table[rel] = (_REAL, priority, index)
         self._walk(rel, target, priority, index)
@@ -373,10 +383,12 @@ class _Merger:
     def _collide(self, rel: str, first: str, target: str) -> None:
         if self.ignore_collisions:
             self.warnings.append(f"collision between '{target}' and '{first}'")
-            self.steps.append(Step(R_IGNORED, f"{rel}: {first} kept over {target}"))
+            self.steps.append(Step.of(R_IGNORED, "{entry}: {first} kept over {target}",
+                                      entry=rel, first=first, target=target))
             return
         if self.check_contents and self._identical(first, target):
-            self.steps.append(Step(R_IDENTICAL, f"{rel}: {target} equals {first}"))
+            self.steps.append(Step.of(R_IDENTICAL, "{entry}: {target} equals {first}",
+                                      entry=rel, target=target, first=first))
             return
         raise CollisionError(rel, first, target)
 

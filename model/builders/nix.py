@@ -314,11 +314,12 @@ class _PostBuild:
     def nix_wrapper(self, program: _Program) -> None:
         self.bin[program.name] = CWrapper(program.out, program.source, _nix_flags(
             self.target, self.base, self.user_site, self.extra))
-        self.steps.append(Step(R_WRAP_NIX, f"{program.out}: wraps {program.source}"))
+        self.steps.append(Step.of(R_WRAP_NIX, "{entry}: wraps {source}", entry=program.out,
+                                  source=program.source))
 
     def remove(self, program: _Program) -> None:
         self.bin.pop(program.name, None)
-        self.steps.append(Step(R_REMOVE, f"{program.out}: removed"))
+        self.steps.append(Step.of(R_REMOVE, "{entry}: removed", entry=program.out))
 
 
 def _classic(post: _PostBuild, program: _Program) -> None:
@@ -345,13 +346,15 @@ def _pr297628(post: _PostBuild, program: _Program) -> None:
             raise NixFlavourError(f"{hidden}: cannot be read")
         post.bin[program.name] = Write(program.out, unwrapped_script(post.target, post.base,
                                                                      data), 0o755)
-        post.steps.append(Step(R_UNWRAP_LINE3, f"{program.out}: from {hidden}"))
+        post.steps.append(Step.of(R_UNWRAP_LINE3, "{entry}: from {source}", entry=program.out,
+                                  source=hidden))
         return
     argv0 = (("--inherit-argv0",) if post.argv0_mode == "inherit"
              else ("--argv0", f"{post.target}/{program.out}"))
     post.bin[program.name] = CWrapper(program.out, program.source,
                                       (*argv0, *post.user_site, *post.extra))
-    post.steps.append(Step(R_WRAP_ARGV0, f"{program.out}: wraps {program.source}"))
+    post.steps.append(Step.of(R_WRAP_ARGV0, "{entry}: wraps {source}", entry=program.out,
+                              source=program.source))
 
 
 def _current(resolve: bool) -> Callable[[_PostBuild, _Program], None]:
@@ -367,10 +370,12 @@ def _current(resolve: bool) -> Callable[[_PostBuild, _Program], None]:
             flags = ("--inherit-argv0", *(("--resolve-argv0",) if resolve else ()))
             post.bin[program.name] = CWrapper(program.out, f"{post.store_root}/bin/{executable}",
                                               (*flags, *post.user_site, *post.extra))
-            post.steps.append(Step(R_WRAP_INTERPRETER, f"{program.out}: the interpreter"))
+            post.steps.append(Step.of(R_WRAP_INTERPRETER, "{entry}: the interpreter",
+                                      entry=program.out))
         elif post.resolver.readlink(program.source) == executable:
             post.bin[program.name] = Link(program.out, executable)
-            post.steps.append(Step(R_RELINK, f"{program.out} -> {executable}"))
+            post.steps.append(Step.of(R_RELINK, "{entry} -> {target}", entry=program.out,
+                                      target=executable))
         else:
             post.nix_wrapper(program)
     return postbuild

@@ -188,8 +188,7 @@ def plan_env(fs: FsView, request: EnvRequest) -> EnvPlan:
     """The reference flavour's plan (raises buildenv.MergeError on a collision)."""
     version, python = names(request)
     site = site_dir(request)
-    steps = [Step(R_SITE_DIR, f"packages' site-packages merged into {site}",
-                  values=(("site", site),))]
+    steps = [Step.of(R_SITE_DIR, "packages' site-packages merged into {site}", site=site)]
     inputs = interpreter_packages(fs, request) + package_inputs(fs, request, site)
     farm = buildenv.merge(fs, inputs, ignore_collisions=request.ignore_collisions,
                           real_dirs=["bin", site])
@@ -210,8 +209,8 @@ def plan_env(fs: FsView, request: EnvRequest) -> EnvPlan:
                 raise CollisionError(rel, inputs[0].name, theirs.target)
             warnings.append(f"collision between '{theirs.target}' and the interpreter's "
                             f"{name}: the interpreter's kept")
-    steps.append(Step(R_INTERPRETER, f"bin/{version}: a copy of {request.interpreter.binary}",
-                      values=(("binary", request.interpreter.binary),)))
+    steps.append(Step.of(R_INTERPRETER, "bin/{version}: a copy of {binary}", version=version,
+                         binary=request.interpreter.binary))
     resolver = Resolver(fs)
     taken = {op.path for op in extra}
     for rel, entry in farm.entries.items():

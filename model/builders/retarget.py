@@ -133,20 +133,23 @@ def retarget(fs: FsView, rel: str, source: str, python: str,
     resolver = resolver or Resolver(fs)
     found = resolver.lookup(source, follow=False).entry
     if found is None:
-        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} does not exist"))
+        return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} does not exist", entry=rel, source=source))
     if found.kind == "link":
         linked = _python_script(resolver, source)
         if linked is not None:
             return Retargeted(Write(rel, _sh_exec(python, linked, [], []), 0o755),
-                              Step(R_LINKED, f"{rel}: {source} is a link; run as such"))
+                              Step.of(R_LINKED, "{entry}: {source} is a link; run as such", entry=rel,
+                                      source=source))
         # a link to a wrapper: the wrapper's text names absolute paths, so it is rewritten
         # as the file it leads to
         found = resolver.stat(source)
         if found is None:
-            return Retargeted(None, Step(R_KEPT, f"{rel}: {source} leads nowhere"))
+            return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} leads nowhere", entry=rel,
+                                                 source=source))
     data = resolver.read_file(source)
     if found.kind != "file" or isinstance(data, Errno):
-        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} is not a regular file"))
+        return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} is not a regular file",
+                                             entry=rel, source=source))
     mode = found.mode
     script = _python_script(resolver, source)
     if script is not None:
@@ -154,8 +157,8 @@ def retarget(fs: FsView, rel: str, source: str, python: str,
     trampoline = _retrampoline(data, python)
     if trampoline is not None:
         return Retargeted(Write(rel, trampoline, mode),
-                          Step(R_TRAMPOLINE, f"{rel}: installer's trampoline, interpreter "
-                               "replaced"))
+                          Step.of(R_TRAMPOLINE, "{entry}: installer's trampoline, interpreter "
+                                  "replaced", entry=rel))
     if data.startswith(b"\x7fELF"):
         return _binary(rel, source, data, python, resolver)
     return _shell(rel, source, data, python, resolver)
@@ -170,15 +173,17 @@ def _copy(rel: str, source: str, data: bytes, python: str, mode: int) -> Retarge
         text = (b"#!/bin/sh\n'''exec' " + _sh_quote(python) + b' "$0" "$@"\n' + b"' '''\n"
                 + rest)
         return Retargeted(Write(rel, text, mode),
-                          Step(R_TRAMPOLINE, f"{rel}: {source} copied; the interpreter path "
-                               "does not fit a #! line"))
+                          Step.of(R_TRAMPOLINE, "{entry}: {source} copied; the interpreter path "
+                                  "does not fit a #! line", entry=rel, source=source))
     try:
         text = replace_interpreter(data, python.encode("utf-8", "surrogateescape"))
     except ScriptError as error:
-        return Retargeted(None, Step(R_KEPT, f"{rel}: {source}: {error}"),
+        return Retargeted(None, Step.of(R_KEPT, "{entry}: {source}: {error}", entry=rel,
+                                                 source=source, error=str(error)),
                           f"{source}: not retargeted ({error})")
     return Retargeted(Write(rel, text, mode),
-                      Step(R_SCRIPT, f"{rel}: {source} copied, interpreter replaced"))
+                      Step.of(R_SCRIPT, "{entry}: {source} copied, interpreter replaced",
+                              entry=rel, source=source))
 
 
 def _copy_env_split(rel: str, source: str, found: envline.EnvPython, first: bytes,
@@ -187,17 +192,19 @@ def _copy_env_split(rel: str, source: str, found: envline.EnvPython, first: byte
     line = envline.line(found, python, ending, SHEBANG_LIMIT)
     if line is not None:
         return Retargeted(Write(rel, line + rest, mode),
-                          Step(R_ENV_SPLIT, f"{rel}: {source} copied, env -S runs the "
-                               "environment's interpreter with the same arguments"))
+                          Step.of(R_ENV_SPLIT, "{entry}: {source} copied, env -S runs the "
+                                  "environment's interpreter with the same arguments",
+                                  entry=rel, source=source))
     text = envline.trampoline(found, python)
     if text is None:
-        return Retargeted(None, Step(R_KEPT, f"{rel}: {source}: env -S line too long"),
+        return Retargeted(None, Step.of(R_KEPT, "{entry}: {source}: env -S line too long",
+                                                 entry=rel, source=source),
                           f"{source}: not retargeted (its env -S line with the environment's "
                           "interpreter would not fit a #! line, and its arguments not a "
                           "trampoline)")
     return Retargeted(Write(rel, text + rest, mode),
-                      Step(R_TRAMPOLINE, f"{rel}: {source} copied; the interpreter path does "
-                           "not fit a #! line"))
+                      Step.of(R_TRAMPOLINE, "{entry}: {source} copied; the interpreter path does "
+                              "not fit a #! line", entry=rel, source=source))
 
 
 def _python_script(resolver: Resolver, path: str) -> _Script | None:
@@ -303,14 +310,17 @@ def _shell(rel: str, source: str, data: bytes, python: str, resolver: Resolver) 
         refused = envline.read(data[:512])
         if isinstance(refused, envline.Refused):
             # `#!/usr/bin/env -S -i python3`: env would change what Python runs with
-            return Retargeted(None, Step(R_KEPT, f"{rel}: {source} {refused.why}"),
+            return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} {why}", entry=rel,
+                                                     source=source, why=refused.why),
                               f"{source}: line 1 {refused.why}; not retargeted (it runs the "
                               "python PATH gives)")
         if shebang is not None and shebang.env_options and re.search(rb"python|pypy", line):
-            return Retargeted(None, Step(R_KEPT, f"{rel}: {source} runs env with options"),
+            return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} runs env with options",
+                                                     entry=rel, source=source),
                               f"{source}: line 1 runs env with options; not retargeted (it "
                               "runs the python PATH gives)")
-        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} runs no Python script"))
+        return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} runs no Python script",
+                                                 entry=rel, source=source))
     words = [b"exec", _dq(python)]
     words += [_sh_quote(w) for w in chain.script.words]
     if not chain.script.interpreter:
@@ -323,17 +333,20 @@ def _shell(rel: str, source: str, data: bytes, python: str, resolver: Resolver) 
     body = "\n".join((chain.line1, *chain.lines)).encode("utf-8", "surrogateescape")
     text = body + b"\n" + b" ".join(words) + b"\n"
     return Retargeted(Write(rel, text, 0o755),
-                      Step(R_WRAPPER, f"{rel}: {source} wraps {chain.script.path}; its lines "
-                           "kept, the script run by the environment's interpreter"))
+                      Step.of(R_WRAPPER, "{entry}: {source} wraps {script}; its lines kept, the "
+                              "script run by the environment's interpreter", entry=rel,
+                              source=source, script=chain.script.path))
 
 
 def _binary(rel: str, source: str, data: bytes, python: str, resolver: Resolver) -> Retargeted:
     found = binarywrapper.read_binary(data)
     if not isinstance(found, binarywrapper.BinaryWrapper):
-        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} is a binary"))
+        return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} is a binary", entry=rel,
+                                                 source=source))
     script = _wrapped(resolver, found.executable)
     if script is None:
-        return Retargeted(None, Step(R_KEPT, f"{rel}: {source} wraps no Python script"))
+        return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} wraps no Python script",
+                                                 entry=rel, source=source))
     planned = binarywrapper.plan(found)
     flags: list[str] = [word for op in planned.env_ops for word in op]
     for word in script.words:
@@ -345,8 +358,9 @@ def _binary(rel: str, source: str, data: bytes, python: str, resolver: Resolver)
     for word in planned.after:
         flags += ["--append-flag", word]
     return Retargeted(CWrapper(rel, python, tuple(flags)),
-                      Step(R_BINARY, f"{rel}: {source} wraps {script.path}; its flags kept, "
-                           "the script run by the environment's interpreter"))
+                      Step.of(R_BINARY, "{entry}: {source} wraps {script}; its flags kept, the "
+                              "script run by the environment's interpreter", entry=rel,
+                              source=source, script=script.path))
 
 
 def _sh_exec(python: str, script: _Script, before: list[str], after: list[str]) -> bytes:

@@ -27,7 +27,7 @@ from prefixlab.model.builders.plan import Copy, Link, Mkdir, Operation, Write
 # venv splits the absolute base executable with os.path (Lib/venv/__init__.py
 # ensure_directories); every path split here is absolute.
 from prefixlab.model.paths.posix import basename, dirname
-from prefixlab.model.trace import Step, rule
+from prefixlab.model.trace import Joined, Step, rule
 
 if TYPE_CHECKING:
     from prefixlab.model.world.build import BuildConstants, Version
@@ -230,7 +230,7 @@ def plan(source: Source, home: Home, options: Options, target: str, *, cwd_name:
         prompt = cwd_name
     ops.append(Write("pyvenv.cfg", _cfg(source, home, options, prompt,
                                         row.cfg_executable_command, command)))
-    steps.append(Step(R_CFG, f"home = {home.directory}", row.row, (("home", home.directory),)))
+    steps.append(Step.of(R_CFG, "home = {home}", row.row, home=home.directory))
     exename = basename(home.executable)
     names = ["python", "python3"] + ([f"python3.{source.version[1]}"]
                                      if row.versioned_link else [])
@@ -240,10 +240,11 @@ def plan(source: Source, home: Home, options: Options, target: str, *, cwd_name:
     else:
         ops.append(Link(f"bin/{exename}", home.executable))
         ops += [Link(f"bin/{n}", exename) for n in names if n != exename]
-    steps.append(Step(R_BIN_EXE, f"bin/{exename} -> {home.executable}", row.row,
-                      (("bin", f"bin/{exename}"), ("target", home.executable))))
-    aliases = [n for n in names if n != exename]
-    steps.append(Step(R_BIN_ALIAS, f"{', '.join(aliases)} -> {exename}", row.row))
+    steps.append(Step.of(R_BIN_EXE, "{bin} -> {target}", row.row, bin=f"bin/{exename}",
+                         target=home.executable))
+    aliases = Joined(n for n in names if n != exename)
+    steps.append(Step.of(R_BIN_ALIAS, "{aliases} -> {target}", row.row, aliases=aliases,
+                         target=exename))
     env_name = basename(target)
     shown = prompt if prompt is not None else env_name
     context = {
@@ -265,7 +266,8 @@ def plan(source: Source, home: Home, options: Options, target: str, *, cwd_name:
                 ops.append(Mkdir(sub))
                 made.add(sub)
         ops.append(Write(f"bin/{template.path}", text, template.mode))
-    steps.append(Step(R_SCRIPTS, ", ".join(t.path for t in source.templates), row.row))
+    steps.append(Step.of(R_SCRIPTS, "{scripts}", row.row,
+                         scripts=Joined(t.path for t in source.templates)))
     return VenvPlan(tuple(ops), home, tuple(steps))
 
 
@@ -319,8 +321,8 @@ def stdlib_home(source: Source) -> Home:
     exe = source.base_executable
     if not exe:  # gh-96861: venv refuses an empty sys._base_executable
         raise VenvPlanError("the interpreter reports no sys._base_executable")
-    return Home(exe, (Step(R_HOME_STDLIB, f"home = {dirname(exe)} (from "
-                           f"sys._base_executable {exe})", "", (("home", dirname(exe)),)),))
+    return Home(exe, (Step.of(R_HOME_STDLIB, "home = {home} (from sys._base_executable "
+                              "{executable})", home=dirname(exe), executable=exe),))
 
 
 def choose_home(world: World, source: Source, options: Options, target: str, *,
@@ -337,20 +339,21 @@ def choose_home(world: World, source: Source, options: Options, target: str, *,
     steps: list[Step] = []
     resolver = kernel.Resolver(world.fs, "/")
     for path in candidates(world, source):
-        steps.append(Step(R_HOME_CANDIDATE, path, "", (("candidate", path),)))
+        steps.append(Step.of(R_HOME_CANDIDATE, "{candidate}", candidate=path))
         directory = dirname(path)
         if _in_venv(resolver, directory):
-            steps.append(Step(R_HOME_IN_VENV, f"{directory} is inside a venv",
-                              "", (("candidate", path),)))
+            steps.append(Step.of(R_HOME_IN_VENV, "{home} is inside a venv", home=directory,
+                                 candidate=path))
         else:
             why = _check(world, source, options, target, Home(path), cwd_name, command)
             if why == "":
-                steps.append(Step(R_HOME_CHOSEN, f"home = {directory} (bin entry -> {path})",
-                                  "", (("home", directory), ("executable", path))))
+                steps.append(Step.of(R_HOME_CHOSEN, "home = {home} (bin entry -> {executable})",
+                                     home=directory, executable=path))
                 return Home(path, tuple(steps))
-            steps.append(Step(R_HOME_REJECTED, f"{directory}: {why}", "",
-                              (("candidate", path),)))
-    steps.append(Step(R_HOME_UNVERIFIED, f"home = {stdlib.directory} (stdlib's choice)"))
+            steps.append(Step.of(R_HOME_REJECTED, "{home}: {why}", home=directory, why=why,
+                                 candidate=path))
+    steps.append(Step.of(R_HOME_UNVERIFIED, "home = {home} (stdlib's choice)",
+                         home=stdlib.directory))
     return Home(stdlib.executable, (*stdlib.steps, *steps), verified=False)
 
 

@@ -174,10 +174,10 @@ def follow(fs: FsView, invocation: Invocation, cwd: str,
                 return arrived
             proc = arrived
     except _Stop as stop:
-        steps.append(Step(R_FAILED if stop.stopped.status == "exec-failed" else R_STOPPED,
-                          stop.stopped.message))
+        steps.append(Step.of(R_FAILED if stop.stopped.status == "exec-failed" else R_STOPPED,
+                             "{message}", message=stop.stopped.message))
         return stop.stopped
-    steps.append(Step(R_STOPPED, f"more than {MAX_HOPS} hops"))
+    steps.append(Step.of(R_STOPPED, "more than {hops} hops", hops=MAX_HOPS))
     return Stopped("not-modelled", "exec-chain", f"more than {MAX_HOPS} exec hops (a cycle?)")
 
 
@@ -241,9 +241,9 @@ def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
         if isinstance(line, shebang.NotAScript):
             raise _exec_error("ENOEXEC", f"{filename}: {line.why}: ENOEXEC")
         argv = line.argv(filename, argv[1:])
-        steps.append(Step(R_SHEBANG, f"{repr(filename)}: #!{line.interpreter}"
-                          + ("" if line.argument is None else f" [{line.argument}]"),
-                          values=(("interpreter", line.interpreter),)))
+        steps.append(Step.of(R_SHEBANG, "{script!r}: #!{interpreter}" if line.argument is None
+                             else "{script!r}: #!{interpreter} [{argument}]", script=filename,
+                             interpreter=line.interpreter, argument=line.argument))
         filename = line.interpreter
         found = executable(resolver, filename)
         if isinstance(found, kernel.Errno):
@@ -338,7 +338,7 @@ def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
             raise _fail("exit-125", f"env: cannot change directory to {repr(chdir)} (exit status "
                         "125)")
         resolver.cwd = cwd = found.path
-    steps.append(Step(R_ENV, f"env runs {repr(args[0])}", values=(("program", args[0]),)))
+    steps.append(Step.of(R_ENV, "env runs {program!r}", program=args[0]))
     return _Process(args[0], tuple(args), env, cwd, True, "env", proc.warnings)
 
 
@@ -431,8 +431,8 @@ def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
     env = {} if clear else env
     if not clear:
         env["SHLVL"] = makewrapper.adjust_shell_level(env.get("SHLVL"), -1)
-    steps.append(Step(R_SHELL_WRAPPER, f"{repr(script)} execs {repr(program)} as argv[0] "
-                      f"{repr(argv[0])}", values=(("program", program), ("argv0", argv[0]))))
+    steps.append(Step.of(R_SHELL_WRAPPER, "{script!r} execs {program!r} as argv[0] {argv0!r}",
+                         script=script, program=program, argv0=argv[0]))
     return _Process(program, argv, env, cwd, False, "bash", proc.warnings)
 
 
@@ -570,9 +570,9 @@ def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Pr
         old = env.get(key)
         env[key] = shim_dir + (f":{old}" if old else "")
     env["SHLVL"] = makewrapper.adjust_shell_level(env.get("SHLVL"), -1)
-    steps.append(Step(R_PYENV, f"{repr(script)}: version {choice.version} (from "
-                      f"{choice.origin}) runs {repr(choice.path)}",
-                      values=(("program", choice.path), ("version", choice.version))))
+    steps.append(Step.of(R_PYENV, "{script!r}: version {version} (from {origin}) runs "
+                         "{program!r}", script=script, version=choice.version,
+                         origin=choice.origin, program=choice.path))
     return _Process(choice.path, (choice.path, *args), env, proc.cwd, False, "bash",
                     (*proc.warnings, *choice.warnings))
 
@@ -620,10 +620,12 @@ def _run_binary_wrapper(resolver: kernel.Resolver, wrapper: binarywrapper.Binary
     argv0 = argv[0] if plan.argv0 is None else plan.argv0
     if plan.resolve:
         argv0 = _resolve_argv0(resolver, argv0, env.get("PATH"))
-    note = "" if wrapper.resolve_known else " (the record cannot tell --resolve-argv0)"
-    steps.append(Step(R_BINARY_WRAPPER, f"{repr(physical)} execv()s {repr(wrapper.executable)} as "
-                      f"argv[0] {repr(argv0)}{note}",
-                      values=(("program", wrapper.executable), ("argv0", argv0))))
+    template = ("{wrapper!r} execv()s {program!r} as argv[0] {argv0!r}" if wrapper.resolve_known
+                else "{wrapper!r} execv()s {program!r} as argv[0] {argv0!r} (the record cannot "
+                "tell --resolve-argv0)")
+    steps.append(Step.of(R_BINARY_WRAPPER, template, wrapper=physical,
+                         program=wrapper.executable, argv0=argv0,
+                         resolve_known=wrapper.resolve_known))
     return _Process(wrapper.executable, (argv0, *args), env, cwd, False, "c-wrapper",
                     proc.warnings)
 

@@ -122,8 +122,8 @@ def unwrap(text: bytes, python: bytes) -> Unwrapped:
     if found is None:
         raise ScriptError(_not_wrapped(text))
     shown = python.decode("utf-8", "backslashreplace")
-    interpreter = Step(R_INTERPRETER, f"the #! interpreter becomes `{shown}`",
-                       values=(("interpreter", shown),))
+    interpreter = Step.of(R_INTERPRETER, "the #! interpreter becomes `{interpreter}`",
+                          interpreter=shown)
     return Unwrapped(replace_interpreter(found.text, python), found.wrapper, found.line,
                      found.steps + (interpreter,))
 
@@ -139,8 +139,8 @@ def _ours(text: bytes) -> Unwrapped | None:
     if end.line == len(lines) - 1 and not _ending(lines[-1]) and end.line > 0:
         lines[-2] = lines[-2][:-len(_ending(lines[-2]))]
     del lines[end.line]
-    step = Step(R_PREFIXLAB, f"the module header ends at line {end.line + 1}: prefixlab's "
-                "preamble is there, removed", values=(("line", str(end.line + 1)),))
+    step = Step.of(R_PREFIXLAB, "the module header ends at line {line}: prefixlab's preamble "
+                   "is there, removed", line=end.line + 1)
     return Unwrapped(b"".join(lines), "prefixlab", end.line + 1, (step,))
 
 
@@ -153,8 +153,8 @@ def _nix(text: bytes) -> Unwrapped | None:
     if not _NIX.fullmatch(lines[at]) or at + 1 >= len(lines):
         return None  # sed's i puts the preamble before a line, so one follows it
     start = sum(len(line) + 1 for line in lines[:at])
-    step = Step(R_NIXPKGS, f"the sed program's scan stops at line {at + 1}: wrapPythonPrograms' "
-                "preamble is there, removed", values=(("line", str(at + 1)),))
+    step = Step.of(R_NIXPKGS, "the sed program's scan stops at line {line}: wrapPythonPrograms' "
+                   "preamble is there, removed", line=at + 1)
     return Unwrapped(text[:start] + text[start + len(lines[at]) + 1:], "nixpkgs", at + 1,
                      (step,))
 

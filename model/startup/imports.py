@@ -263,14 +263,16 @@ def _resolve(context: ImportContext, name: str, frozen_on: bool, steps: list[Ste
         early = None
         if top in IMPORTED_AT_STARTUP and context.startup_path is not None:
             early = context.startup_path
-            steps.append(Step(R_AT_STARTUP, f"{repr(top)} searched in {repr(early)}"))
+            steps.append(Step.of(R_AT_STARTUP, "{module!r} searched in {path!r}", module=top,
+                                 path=early))
         up = _resolve(context, parent, frozen_on, steps, early)
         if up.found is None:
             return Resolution(name, None, error=up.error or f"no module named {repr(parent)}",
                               steps=tuple(steps))
         if up.found.locations is None:
-            steps.append(Step(R_NOT_PACKAGE, f"{repr(parent)} is a {up.found.kind} "
-                              f"({up.found.origin}), not a package"))
+            steps.append(Step.of(R_NOT_PACKAGE, "{module!r} is a {kind} ({origin}), not a "
+                                 "package", module=parent, kind=up.found.kind,
+                                 origin=up.found.origin))
             return Resolution(name, None, error="not a package", steps=tuple(steps))
         search = up.found.locations
     meta = _builtin(context, name, steps) or _frozen(context, name, frozen_on, steps)
@@ -296,13 +298,15 @@ def _frozen_setting(row: Behaviour, build: BuildConstants, environ: Mapping[str,
         row.frozen_modules_env and use_environment) else None
     if env:  # config_get_env: an empty value is unset
         if env not in ("on", "off"):
-            steps.append(Step(R_BAD_OPTION, f"PYTHON_FROZEN_MODULES={repr(env)}", row.name))
+            steps.append(Step.of(R_BAD_OPTION, "PYTHON_FROZEN_MODULES={value!r}", row.name,
+                                 value=env))
             return None
         value = env == "on"
     option = _xoption(xoptions, "frozen_modules")
     if option is not None:
         if option not in ("on", "off", ""):  # '-X frozen_modules' alone means on
-            steps.append(Step(R_BAD_OPTION, f"-X frozen_modules={option}", row.name))
+            steps.append(Step.of(R_BAD_OPTION, "-X frozen_modules={value}", row.name,
+                                 value=option))
             return None
         value = option != "off"
     return value
@@ -325,7 +329,7 @@ def _xoption(xoptions: tuple[str, ...], name: str) -> str | None:
 def _builtin(context: ImportContext, name: str, steps: list[Step]) -> Candidate | None:
     if name not in context.build.builtin_modules:
         return None
-    steps.append(Step(R_BUILTIN, repr(name)))
+    steps.append(Step.of(R_BUILTIN, "{module!r}", module=name))
     return Candidate("built-in", "built-in")
 
 
@@ -335,9 +339,10 @@ def _frozen(context: ImportContext, name: str, frozen_on: bool,
         if frozen_name != name:
             continue
         if not frozen_on and name not in context.build.frozen_always:
-            steps.append(Step(R_FROZEN_OFF, repr(name), context.row.name))
+            steps.append(Step.of(R_FROZEN_OFF, "{module!r}", context.row.name, module=name))
             return None
-        steps.append(Step(R_FROZEN, f"{repr(name)} (frozen as {repr(original)})", context.row.name))
+        steps.append(Step.of(R_FROZEN, "{module!r} (frozen as {original!r})", context.row.name,
+                             module=name, original=original))
         locations = _frozen_locations(context, name, original) if is_package else None
         return Candidate("frozen", "frozen", locations)
     return None
@@ -368,32 +373,34 @@ def _search_path(context: ImportContext, name: str, tail: str, search: Sequence[
         candidates = _entry_candidates(context, resolver, entry, tail, steps)
         if candidates is None:
             skipped.append(entry)
-            steps.append(Step(R_SKIP, repr(entry)))
+            steps.append(Step.of(R_SKIP, "{entry!r}", entry=entry))
             continue
         for candidate in candidates:
             if candidate.kind == "namespace":
                 if found is None:
                     portions.append(candidate)
-                    steps.append(Step(R_PORTION, repr(candidate.locations)))
+                    steps.append(Step.of(R_PORTION, "{locations!r}",
+                                         locations=candidate.locations))
                 else:
                     shadowed.append(candidate)
             elif found is None:
                 found = candidate
-                steps.append(Step(R_FOUND, f"{repr(name)}: {candidate.kind} "
-                                  f"{repr(candidate.origin)} (entry {repr(entry)})",
-                                  values=(("origin", str(candidate.origin)),)))
+                steps.append(Step.of(R_FOUND, "{module!r}: {kind} {origin!r} (entry {entry!r})",
+                                     module=name, kind=candidate.kind, origin=candidate.origin,
+                                     entry=entry))
             else:
                 shadowed.append(candidate)
-                steps.append(Step(R_SHADOWED, f"{candidate.kind} {repr(candidate.origin)}"))
+                steps.append(Step.of(R_SHADOWED, "{kind} {origin!r}", kind=candidate.kind,
+                                     origin=candidate.origin))
     if found is not None:
         return Resolution(name, found, tuple(portions + shadowed), tuple(skipped),
                           steps=tuple(steps))
     if portions:
         locations = tuple(loc for p in portions for loc in p.locations or ())
-        steps.append(Step(R_NAMESPACE, repr(locations)))
+        steps.append(Step.of(R_NAMESPACE, "{locations!r}", locations=locations))
         return Resolution(name, Candidate("namespace", None, locations, portions[0].entry),
                           (), tuple(skipped), steps=tuple(steps))
-    steps.append(Step(R_NOT_FOUND, repr(name)))
+    steps.append(Step.of(R_NOT_FOUND, "{module!r}", module=name))
     return Resolution(name, None, (), tuple(skipped), steps=tuple(steps))
 
 
@@ -418,7 +425,8 @@ def _entry_candidates(context: ImportContext, resolver: kernel.Resolver, entry: 
         return None
     directory, names, archive = finder
     if archive is not None and steps is not None:
-        steps.append(Step(R_ZIP, f"{repr(entry)}: archive {repr(archive[0])}"))
+        steps.append(Step.of(R_ZIP, "{entry!r}: archive {archive!r}", entry=entry,
+                             archive=archive[0]))
     key = (entry, tail)
     known = memo.get(key)
     if known is None:

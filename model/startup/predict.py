@@ -82,7 +82,8 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
     resolver.cwd = cwd
     target = chain.exec_target(world.fs, invocation, cwd, resolver)
     if isinstance(target, kernel.Errno):
-        steps.append(Step(R_EXEC_FAILED, f"{repr(invocation.program)}: {target.value}"))
+        steps.append(Step.of(R_EXEC_FAILED, "{program!r}: {errno}", program=invocation.program,
+                             errno=target.value))
         return _failed(invocation, "exec-failed", target.value,
                        f"{invocation.program}: {target.value}", steps)
     build = world.builds.get(target)
@@ -93,15 +94,16 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
         hop = chain.follow(world.fs, invocation, cwd, world.builds, steps)
         if isinstance(hop, chain.Stopped):
             if hop.binary == target:
-                steps.append(Step(R_NOT_INTERPRETER, f"{repr(target)}"))
+                steps.append(Step.of(R_NOT_INTERPRETER, "{target!r}", target=target))
             return _failed(invocation, hop.status, hop.kind, hop.message, steps)
         final = predict(world, hop.invocation, behaviour=behaviour, check_stdlib=check_stdlib)
         return replace(final, invocation=invocation,
                        warnings=(*hop.warnings, *final.warnings),
                        trace=final.trace._replace(
                            step_rows=(*steps, *final.trace.step_rows)))
-    steps.append((R_EXEC, ("{!r} -> {!r} (CPython {})",
-                           (invocation.program, target, build.version_text)), "", ()))
+    steps.append((R_EXEC, "{program!r} -> {target!r} (CPython {version})", "",
+                  {"program": invocation.program, "target": target,
+                   "version": build.version_text}))
     try:
         row = behaviour or _ROWS.get(build.version) or _row_for(build.version)
     except UnsupportedVersion as error:
@@ -144,7 +146,7 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
             error=Failure(failure.kind, failure.message),
             trace=_trace(steps, partial), version=version)
     if check_stdlib and not _has_encodings(calc):
-        calc.step(R_STDLIB_MISSING, "searched {!r}", calc.module_search_paths)
+        calc.step(R_STDLIB_MISSING, "searched {searched!r}", searched=calc.module_search_paths)
         return Outcome(
             status="startup-failed", invocation=invocation, warnings=tuple(calc.warnings),
             error=Failure("stdlib-not-found", "init_fs_encoding: failed to get the Python "
@@ -229,7 +231,7 @@ def _runner_shadowed(calc: Calc, path: tuple[str, ...]) -> str:
     if odd is None or odd[1] is None:
         return ""
     name, found = odd[0], odd[1]
-    calc.step(R_RUNPY_SHADOWED, "{} from {!r}", name, found.origin)
+    calc.step(R_RUNPY_SHADOWED, "{module} from {origin!r}", module=name, origin=found.origin)
     return f"-m would import {name} from {found.origin}, not the stdlib's copy"
 
 
@@ -249,7 +251,7 @@ def _module_missing(calc: Calc, path: tuple[str, ...], name: str) -> str:
                   "directly executed")
     else:
         return ""
-    calc.step(R_MODULE_MISSING, "{} (sys.path {!r})", report, list(path))
+    calc.step(R_MODULE_MISSING, "{report} (sys.path {path!r})", report=report, path=list(path))
     return report
 
 

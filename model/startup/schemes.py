@@ -124,9 +124,9 @@ def install_paths(build: BuildConstants, row: Behaviour, *, prefix: str, exec_pr
     srcdir = _build_tree_srcdir(build, executable, syscalls, sys_home)
     if srcdir is not None and scheme in _BUILD_TREE_SCHEMES[flavour]:
         paths["include"] = posix_normpath(f"{srcdir}/Include")
-    step = Step(R_SCHEME, f"scheme {scheme}: purelib {repr(paths['purelib'])}, platlib "
-                f"{repr(paths['platlib'])}, scripts {repr(paths['scripts'])}", row.name,
-                (("install_scheme", scheme), ("purelib", paths["purelib"])))
+    step = Step.of(R_SCHEME, "scheme {scheme}: purelib {purelib!r}, platlib {platlib!r}, "
+                   "scripts {scripts!r}", row.name, scheme=scheme, purelib=paths["purelib"],
+                   platlib=paths["platlib"], scripts=paths["scripts"])
     return {key: paths[key] for key in KEYS}, step
 
 
@@ -191,7 +191,8 @@ def _sysconfig_is_stdlib(calc: Calc, path: tuple[str, ...]) -> bool:
     odd = imports.not_from_stdlib(imports.context_of(calc, path), names)
     if odd is not None:
         name, found = odd
-        calc.step(R_INSTALL_UNKNOWN, "{} from {!r}", name, found.origin if found else "nowhere")
+        calc.step(R_INSTALL_UNKNOWN, "{module} from {origin!r}", module=name,
+                  origin=found.origin if found else "nowhere")
         return False
     return True
 

@@ -227,9 +227,10 @@ def _check_site_modules(calc: Calc) -> None:
         return
     name, found = odd
     if found is None:  # ModuleNotFoundError: importing site fails, and start-up with it
-        calc.step(R_SITE_MODULE_MISSING, "{}", name, versioned=True)
+        calc.step(R_SITE_MODULE_MISSING, "{module}", versioned=True, module=name)
         raise StartupFailed("site-error", "init_import_site: Failed to import the site module")
-    calc.step(R_SITE_SHADOWED, "{} from {!r}", name, found.origin, versioned=True)
+    calc.step(R_SITE_SHADOWED, "{module} from {origin!r}", versioned=True, module=name,
+              origin=found.origin)
     raise NotModelled(f"site would import {name} from {found.origin}, not the stdlib's copy: "
                       "code the model does not run")
 
@@ -245,7 +246,8 @@ def removeduppaths(calc: Calc) -> None:
             seen.add(absolute)
             kept.append(absolute)
     if kept != calc.module_search_paths:
-        calc.step(R_SITE_PATHS, "{!r} -> {!r}", calc.module_search_paths, kept)
+        calc.step(R_SITE_PATHS, "{before!r} -> {after!r}", before=calc.module_search_paths,
+                  after=kept)
     calc.module_search_paths = kept
 
 
@@ -259,17 +261,18 @@ def venv(run: SiteRun) -> None:
         if calc.isfile(candidate):
             break
     else:
-        calc.step(R_SITE_NO_VENV, "looked in {!r} and {!r}", exe_dir, site_prefix)
+        calc.step(R_SITE_NO_VENV, "looked in {directory!r} and {parent!r}", directory=exe_dir,
+                  parent=site_prefix)
         return
     system_site = _system_site(calc, candidate)
     if calc.ask("site_sets_venv_prefix"):
         calc.base_prefix = calc.base_prefix or calc.prefix
         calc.base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
         calc.prefix = calc.exec_prefix = site_prefix
-        calc.step(R_SITE_VENV, "{!r}: sys.prefix = sys.exec_prefix = {!r}", candidate,
-                  site_prefix, versioned=True, prefix=site_prefix)
+        calc.step(R_SITE_VENV, "{file!r}: sys.prefix = sys.exec_prefix = {prefix!r}",
+                  versioned=True, file=candidate, prefix=site_prefix)
     else:
-        calc.step(R_SITE_VENV_FOUND, "{!r}", candidate, versioned=True)
+        calc.step(R_SITE_VENV_FOUND, "{file!r}", versioned=True, file=candidate)
         _warn_unexpected_prefixes(calc, site_prefix)
     _add_site_packages(run, [calc.prefix or ""])
     if system_site == "true" and calc.ask("site_appends_base_prefixes"):
@@ -280,7 +283,7 @@ def venv(run: SiteRun) -> None:
     else:
         run.prefixes = [calc.prefix or ""]
         run.enable_user_site = False
-    calc.step(R_SITE_SYSTEM_SITE, "include-system-site-packages = {!r}", system_site,
+    calc.step(R_SITE_SYSTEM_SITE, "include-system-site-packages = {system_site!r}",
               system_site=system_site)
 
 
@@ -304,7 +307,7 @@ def _system_site(calc: Calc, cfg: str) -> str:
         data = b""
     lines = sitepth.read_lines(data, "locale-text", "utf-8")
     if lines.error:
-        calc.step(R_SITE_CFG_UNDECODABLE, repr(cfg))
+        calc.step(R_SITE_CFG_UNDECODABLE, "{file!r}", file=cfg)
         raise StartupFailed("site-error", "init_import_site: Failed to import the site module")
     value = "true"
     for line in lines.lines:
@@ -330,14 +333,14 @@ def _check_enableusersite(run: SiteRun) -> bool | None:
 def _add_user_site(run: SiteRun) -> None:
     calc = run.calc
     if not run.enable_user_site:
-        calc.step(R_USER_SITE_OFF, "ENABLE_USER_SITE = {!r}", run.enable_user_site)
+        calc.step(R_USER_SITE_OFF, "ENABLE_USER_SITE = {enable_user_site!r}",
+                  enable_user_site=run.enable_user_site)
         return
     base = sitepaths.user_base(run.env, run.account)
     user_site = sitepaths.user_site(base, calc.inputs.build, calc.inputs.row)
     present = calc.isdir(user_site)
-    calc.step(R_USER_SITE, "{!r} ({})", user_site,
-              "a directory" if present else "not a directory",
-              user_site=user_site)
+    calc.step(R_USER_SITE, "{user_site!r} (a directory)" if present
+              else "{user_site!r} (not a directory)", user_site=user_site, present=present)
     if present:
         addsitedir(run, user_site)
 
@@ -349,7 +352,8 @@ def _add_site_packages(run: SiteRun, prefixes: list[str]) -> None:
         prefixes, calc.inputs.build, calc.inputs.row, _platlibdir(calc),
         in_venv=base_prefix != calc.prefix)
     present = [d for d in dirs if calc.isdir(d)]
-    calc.step(R_SITE_DIRS, "{!r}: present {!r}", dirs, present)
+    calc.step(R_SITE_DIRS, "{candidates!r}: present {present!r}", candidates=dirs,
+              present=present)
     for directory in present:
         addsitedir(run, directory)
 
@@ -367,7 +371,7 @@ def addsitedir(run: SiteRun, sitedir: str) -> bool:
     if sitedir not in run.known:
         calc.module_search_paths.append(sitedir)
         run.known.add(sitedir)
-        calc.step(R_SITEDIR, "{!r} appended", sitedir)
+        calc.step(R_SITEDIR, "{sitedir!r} appended", sitedir=sitedir)
     names = _listdir(calc, sitedir)
     if names is None:
         return False
@@ -375,7 +379,8 @@ def addsitedir(run: SiteRun, sitedir: str) -> bool:
     if calc.ask("pth_skips_dot_names"):
         hidden = [name for name in pth if name.startswith(".")]
         if hidden:
-            calc.step(R_PTH_HIDDEN, "{!r} in {!r}", hidden, sitedir, versioned=True)
+            calc.step(R_PTH_HIDDEN, "{names!r} in {sitedir!r}", versioned=True, names=hidden,
+                      sitedir=sitedir)
         pth = [name for name in pth if not name.startswith(".")]
     for name in sorted(pth):
         addpackage(run, sitedir, name)
@@ -399,22 +404,25 @@ def addpackage(run: SiteRun, sitedir: str, name: str) -> None:
     if lines.unknown_encoding:
         raise NotModelled(f"{fullname}: not ASCII, and the locale's encoding is not known")
     if lines.error:
-        calc.step(R_PTH_UNDECODABLE, "{!r}: {}", fullname, lines.error, versioned=True)
+        calc.step(R_PTH_UNDECODABLE, "{file!r}: {error}", versioned=True, file=fullname,
+                  error=lines.error)
         raise StartupFailed("site-error", "init_import_site: Failed to import the site module")
     for number, line in enumerate(lines.lines, 1):
         if line.startswith("#") or line.strip() == "":
             continue
         if line.startswith(("import ", "import\t")):
             if _import_fails(run, line):
-                calc.step(R_PTH_IMPORT_FAILS, "{}:{}: {!r}", fullname, number, line.rstrip())
+                calc.step(R_PTH_IMPORT_FAILS, "{file}:{line}: {code!r}", file=fullname,
+                          line=number, code=line.rstrip())
                 calc.warn(f"Error processing line {number:d} of {fullname}:")
                 calc.warn("Remainder of file ignored")
                 return
             code = sitecode.pth_import(fullname, number, line)
             run.not_run.append(code)
-            calc.step(R_PTH_IMPORT, f"{fullname}:{number}: {repr(code.text)}"
-                      + (f" ({code.known_as}: changes nothing predicted)" if code.known_as
-                         else " (not run; it could change any field)"))
+            calc.step(R_PTH_IMPORT, "{file}:{line}: {code!r} ({known_as}: changes nothing "
+                      "predicted)" if code.known_as else
+                      "{file}:{line}: {code!r} (not run; it could change any field)",
+                      file=fullname, line=number, code=code.text, known_as=code.known_as)
             continue
         _pth_path(run, sitedir, fullname, number, line.rstrip())
 
@@ -443,14 +451,21 @@ def _pth_path(run: SiteRun, sitedir: str, fullname: str, number: int, line: str)
     calc = run.calc
     directory = posix_abspath(posix_join(sitedir, line), calc.cwd)
     if directory in run.known:
-        calc.step(R_PTH_PATH, "{}:{}: {!r} already on sys.path", fullname, number, directory)
+        _pth_path_step(calc, fullname, number, directory, "already on sys.path")
         return
     if "\0" in directory or calc.syscalls.lookup(directory).entry is None:
-        calc.step(R_PTH_PATH, "{}:{}: {!r} does not exist", fullname, number, directory)
+        _pth_path_step(calc, fullname, number, directory, "does not exist")
         return
     calc.module_search_paths.append(directory)
     run.known.add(directory)
-    calc.step(R_PTH_PATH, "{}:{}: {!r} appended", fullname, number, directory, path=directory)
+    _pth_path_step(calc, fullname, number, directory, "appended")
+
+
+def _pth_path_step(calc: Calc, fullname: str, number: int, directory: str, outcome: str) -> None:
+    """A .pth line naming a directory: its ``outcome`` is 'appended', 'already on sys.path'
+    or 'does not exist'."""
+    calc.step(R_PTH_PATH, "{file}:{line}: {directory!r} {outcome}", file=fullname, line=number,
+              directory=directory, outcome=outcome)
 
 
 def _customize(run: SiteRun, module: str) -> None:
@@ -466,12 +481,12 @@ def _customize(run: SiteRun, module: str) -> None:
             run.not_run.append(code)
             if code.known_as == sitecode.NIX_SITECUSTOMIZE:
                 calc.step(R_CUSTOMIZE,
-                          "{} is {!r}: nixpkgs' sitecustomize, whose effect is modelled",
-                          module, found)
+                          "{module} is {file!r}: nixpkgs' sitecustomize, whose effect is "
+                          "modelled", module=module, file=found)
                 _nix_sitecustomize(run)
             else:
-                calc.step(R_CUSTOMIZE, "{} is {!r}: not run; it could change any field",
-                          module, found)
+                calc.step(R_CUSTOMIZE, "{module} is {file!r}: not run; it could change any "
+                          "field", module=module, file=found)
             return
 
 
@@ -511,20 +526,21 @@ def _nix_sitecustomize(run: SiteRun) -> None:
         known: set[str] | None = _init_pathinfo(calc)
         for directory in paths.split(":"):
             known = _addsitedir_with(run, directory, known)
-        calc.step(R_NIX_PATH, "NIX_PYTHONPATH={!r}", paths)
+        calc.step(R_NIX_PATH, "NIX_PYTHONPATH={nix_pythonpath!r}", nix_pythonpath=paths)
     if (calc.base_prefix or calc.prefix) != calc.prefix:
-        calc.step(R_NIX_IN_VENV, "sys.prefix {!r} is not sys.base_prefix", calc.prefix)
+        calc.step(R_NIX_IN_VENV, "sys.prefix {prefix!r} is not sys.base_prefix",
+                  prefix=calc.prefix)
         return
     executable = env.get("NIX_PYTHONEXECUTABLE")
     prefix = env.get("NIX_PYTHONPREFIX")
     if "PYTHONEXECUTABLE" not in env and executable is not None:
         calc.executable = calc.base_executable = executable
-        calc.step(R_NIX_EXECUTABLE, "sys.executable = {!r}", executable, executable=executable)
+        calc.step(R_NIX_EXECUTABLE, "sys.executable = {executable!r}", executable=executable)
     if prefix is not None:
         calc.base_prefix = calc.base_prefix or calc.prefix
         calc.base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
         calc.prefix = calc.exec_prefix = prefix
-        calc.step(R_NIX_PREFIX, "sys.prefix = sys.exec_prefix = {!r}", prefix, prefix=prefix)
+        calc.step(R_NIX_PREFIX, "sys.prefix = sys.exec_prefix = {prefix!r}", prefix=prefix)
 
 
 def _init_pathinfo(calc: Calc) -> set[str]:

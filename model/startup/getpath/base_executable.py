@@ -26,20 +26,23 @@ R_REAL_EXE_FAILED = rule(
 def calculate(calc: Calc) -> None:
     if not calc.base_executable:
         calc.base_executable = calc.executable or calc.real_executable or ""
-        calc.step(R_BASE_IS_EXE, "base executable = {!r}", calc.base_executable)
+        calc.step(R_BASE_IS_EXE, "base executable = {base_executable!r}",
+                  base_executable=calc.base_executable)
     if not calc.real_executable:
         calc.real_executable = calc.base_executable
     if calc.real_executable:
         try:
             resolved = calc.realpath(calc.real_executable)
-            calc.step(R_REAL_EXE, "{!r} -> {!r}", calc.real_executable, resolved)
+            calc.step(R_REAL_EXE, "{executable!r} -> {real_executable!r}",
+                      executable=calc.real_executable, real_executable=resolved)
             calc.real_executable = resolved
         except h.LinkLimit:
             if calc.isfile(calc.real_executable):
                 named = (calc.real_executable if calc.ask("realpath_warning_names_real")
                          else calc.base_executable)
                 calc.warn(f"Failed to find real location of {named}")
-                calc.step(R_REAL_EXE_FAILED, "{!r} kept", calc.real_executable, versioned=True)
+                calc.step(R_REAL_EXE_FAILED, "{real_executable!r} kept", versioned=True,
+                          real_executable=calc.real_executable)
     if not calc.executable_dir and calc.real_executable:
         calc.executable_dir = calc.real_executable_dir = calc.dirname(calc.real_executable)
     if not calc.real_executable_dir and calc.real_executable:

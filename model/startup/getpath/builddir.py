@@ -41,20 +41,22 @@ def check(calc: Calc) -> None:
     try:
         lines = calc.readlines(txt)
     except h.TooLarge:
-        raise getpath_error(calc, f"MemoryError: {repr(txt)} is 32 KiB or larger")
+        raise getpath_error(calc, "MemoryError: {file!r} is 32 KiB or larger", file=txt)
     if isinstance(lines, Errno):  # getpath.py's except clause
         if exception_name(lines) not in ("FileNotFoundError", "PermissionError"):
-            raise getpath_error(calc, f"{exception_name(lines)} reading {repr(txt)}")
+            raise getpath_error(calc, "{exception} reading {file!r}",
+                                exception=exception_name(lines), file=txt)
         if calc.isfile(h.joinpath(directory, BUILD_LANDMARK)):
             calc.build_prefix = h.joinpath(directory, vpath)
-            calc.step(R_BUILD_LANDMARK, "in {!r}", directory)
+            calc.step(R_BUILD_LANDMARK, "in {directory!r}", directory=directory)
     else:
         if lines:
             calc.platstdlib_dir = h.joinpath(directory, lines[0])
         else:
             calc.platstdlib_dir = directory
         calc.build_prefix = h.joinpath(directory, vpath)
-        calc.step(R_BUILD_TXT, "{!r}: extension modules in {!r}", txt, calc.platstdlib_dir)
+        calc.step(R_BUILD_TXT, "{file!r}: extension modules in {platstdlib_dir!r}", file=txt,
+                  platstdlib_dir=calc.platstdlib_dir)
     if not calc.build_prefix:
         return
     stdlib_prefix = calc.search_up(calc.build_prefix, "Lib/os.py")
@@ -63,4 +65,4 @@ def check(calc: Calc) -> None:
         calc.prefix = stdlib_prefix
     if not calc.exec_prefix:
         calc.exec_prefix = calc.build_prefix
-    calc.step(R_BUILD_STDLIB, "stdlib {!r}", calc.stdlib_dir)
+    calc.step(R_BUILD_STDLIB, "stdlib {stdlib_dir!r}", stdlib_dir=calc.stdlib_dir)

@@ -17,7 +17,7 @@ from prefixlab.model.world import kernel
 from prefixlab.model.world.build import Behaviour, BuildConstants
 from prefixlab.model.startup.cmdline import CommandLine, StartupConfig
 from prefixlab.model.world.fs import Entry, FsView
-from prefixlab.model.trace import Deferred, ProbeRow, StepRow, rule
+from prefixlab.model.trace import ProbeRow, Rule, StepRow, rule
 
 
 R_HELPER_UTF8 = rule(
@@ -221,21 +221,19 @@ class Calc:
         self._utf8_helpers = self.inputs.row.path_helpers_utf8_strict
 
     # -- recording ---------------------------------------------------------------------------
-    def step(self, rule: str, detail: str, *args: object, versioned: bool = False,
-             **values: str) -> None:
-        """Record a decision.  With ``args``, ``detail`` is a str.format template filled in
-        when the step is read (model/trace.py: Deferred), as logging keeps a message's
-        arguments: most predictions are never explained."""
+    def step(self, rule: Rule, template: str, *, versioned: bool = False,
+             **values: object) -> None:
+        """Record a decision with its values by name; ``template`` (a str.format template over
+        them) is filled in when the step is read (model/trace.py: Step.detail), as logging
+        keeps a message's arguments: most predictions are never explained."""
         # A plain tuple, read as a Step through Trace.steps (model/trace.py: StepRow).
         row = self.inputs.row.name if versioned else ""
-        text: str | Deferred = detail
-        if args:
-            for arg in args:
-                if isinstance(arg, list):  # a later append must not change the text
-                    args = tuple(list(a) if isinstance(a, list) else a for a in args)
-                    break
-            text = (detail, args)
-        self.steps.append((rule, text, row, tuple(values.items()) if values else ()))
+        for value in values.values():
+            if isinstance(value, list):  # a later append must not change what was found
+                values = {name: list(v) if isinstance(v, list) else v
+                          for name, v in values.items()}
+                break
+        self.steps.append((rule, template, row, values))
 
     def ask(self, name: str) -> Any:
         """A behaviour of this interpreter's version, from its row of the table (recorded, so
@@ -329,7 +327,8 @@ class Calc:
         try:
             path.encode("utf-8")
         except UnicodeEncodeError:
-            self.step(R_HELPER_UTF8, "{}({!r})", helper, path, versioned=True)
+            self.step(R_HELPER_UTF8, "{helper}({path!r})", versioned=True, helper=helper,
+                      path=path)
             raise StartupFailed("getpath-error", "error evaluating path: "
                                 f"{helper}() cannot encode {repr(path)} to UTF-8") from None
 

@@ -60,10 +60,11 @@ def program_name(calc: Calc) -> None:
     argv0 = calc.inputs.argv[0] if calc.inputs.argv else ""
     if argv0:
         calc.program_name = argv0
-        calc.step(R_PROGRAM_ARGV0, "program name = {!r}", argv0)
+        calc.step(R_PROGRAM_ARGV0, "program name = {program_name!r}", program_name=argv0)
     else:
         calc.program_name = f"python{calc.inputs.build.version[0]}"
-        calc.step(R_PROGRAM_DEFAULT, "program name = {!r}", calc.program_name)
+        calc.step(R_PROGRAM_DEFAULT, "program name = {program_name!r}",
+                  program_name=calc.program_name)
 
 
 def executable(calc: Calc) -> None:
@@ -71,8 +72,10 @@ def executable(calc: Calc) -> None:
     name = calc.program_name
     if "/" in name:
         calc.executable = calc.abspath(name)
-        calc.step(R_EXE_ABSPATH, "{!r} -> {!r} (normalised, then joined to the cwd {!r})",
-                  name, calc.executable, calc.cwd, versioned=True, executable=calc.executable)
+        calc.step(R_EXE_ABSPATH,
+                  "{program_name!r} -> {executable!r} (normalised, then joined to the cwd "
+                  "{cwd!r})", versioned=True, program_name=name, executable=calc.executable,
+                  cwd=calc.cwd)
     else:
         env_path = calc.inputs.env.get("PATH")
         if env_path:
@@ -81,14 +84,15 @@ def executable(calc: Calc) -> None:
                 if calc.isxfile(candidate):
                     calc.executable = candidate
                     calc.step(R_EXE_PATH_SEARCH,
-                              "PATH entry {!r} holds {!r}; it is kept as joined, not made "
-                              "absolute", entry, candidate, versioned=True,
+                              "PATH entry {entry!r} holds {executable!r}; it is kept as "
+                              "joined, not made absolute", versioned=True,
                               entry=entry, executable=candidate)
                     break
     if not calc.executable:
         calc.executable = ""
         calc.executable_dir = calc.real_executable_dir = calc.abspath(".")
-        calc.step(R_EXE_NOT_FOUND, "searches start from the cwd {!r}", calc.executable_dir)
+        calc.step(R_EXE_NOT_FOUND, "searches start from the cwd {executable_dir!r}",
+                  executable_dir=calc.executable_dir)
 
 
 def launcher_variables(calc: Calc) -> None:
@@ -102,8 +106,9 @@ def launcher_variables(calc: Calc) -> None:
         calc.real_executable = calc.base_executable
     calc.executable = value
     calc.executable_dir = calc.dirname(value)
-    calc.step(R_EXE_LAUNCHER, "sys.executable = {!r}; base executable {!r}", value,
-              calc.base_executable, versioned=True)
+    calc.step(R_EXE_LAUNCHER, "sys.executable = {executable!r}; base executable "
+              "{base_executable!r}", versioned=True, executable=value,
+              base_executable=calc.base_executable)
 
 
 # -- 3.8-3.10: Modules/getpath.c -------------------------------------------------------------
@@ -121,15 +126,15 @@ def calculate_program(calc: Calc) -> None:
                 candidate = h.joinpath2(entry, name)
                 if calc.isxfile(candidate):
                     found = candidate
-                    calc.step(R_EXE_PATH_SEARCH,
-                              "PATH entry {!r} holds {!r}", entry, candidate,
-                              versioned=True)
+                    calc.step(R_EXE_PATH_SEARCH, "PATH entry {entry!r} holds {executable!r}",
+                              versioned=True, entry=entry, executable=candidate)
                     break
     if found and not found.startswith("/"):
         found = h.copy_absolute(found, calc.cwd)
     calc.executable = found
     if found and "/" in name:
-        calc.step(R_EXE_ABSPATH, "{!r} -> {!r} (not normalised)", name, found, versioned=True)
+        calc.step(R_EXE_ABSPATH, "{program_name!r} -> {executable!r} (not normalised)",
+                  versioned=True, program_name=name, executable=found)
     elif not found:
         calc.step(R_EXE_NOT_FOUND, "sys.executable is ''")
 
@@ -141,13 +146,15 @@ def calculate_argv0_path(calc: Calc) -> None:
     try:
         resolved = _resolve_links(calc, path)
     except h.LinkLimit:
-        calc.step(R_ARGV0_LINK_LIMIT, "{!r} has 40 or more links", path, versioned=True)
+        calc.step(R_ARGV0_LINK_LIMIT, "{executable!r} has 40 or more links", versioned=True,
+                  executable=path)
         raise StartupFailed("symlink-limit",
                             "resolve_symlinks: maximum number of symbolic links reached")
     if resolved != path:
-        calc.step(R_ARGV0_LINKS, "{!r} -> {!r}", path, resolved, versioned=True)
+        calc.step(R_ARGV0_LINKS, "{executable!r} -> {resolved!r}", versioned=True,
+                  executable=path, resolved=resolved)
     calc.argv0_path = h.reduce(resolved)
-    calc.step(R_ARGV0_DIR, "argv0_path = {!r}", calc.argv0_path, argv0_path=calc.argv0_path)
+    calc.step(R_ARGV0_DIR, "argv0_path = {argv0_path!r}", argv0_path=calc.argv0_path)
 
 
 def _resolve_links(calc: Calc, path: str) -> str:

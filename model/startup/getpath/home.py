@@ -22,7 +22,7 @@ def home(calc: Calc) -> None:
     if value is None:
         return
     if not calc.inputs.config.use_environment:
-        calc.step(R_HOME_IGNORED, "PYTHONHOME={!r} ignored", value)
+        calc.step(R_HOME_IGNORED, "PYTHONHOME={home!r} ignored", home=value)
         return
     calc.home = value
-    calc.step(R_HOME_ENV, "home = {!r}", value)
+    calc.step(R_HOME_ENV, "home = {home!r}", home=value)

@@ -15,7 +15,7 @@ from typing import Final
 from prefixlab.model.paths import getpath as h
 from prefixlab.model.world import kernel
 from prefixlab.model.startup.getpath.context import Calc
-from prefixlab.model.trace import rule
+from prefixlab.model.trace import Joined, rule
 
 WARN_PREFIX = "Could not find platform independent libraries <prefix>"
 WARN_EXEC_PREFIX = "Could not find platform dependent libraries <exec_prefix>"
@@ -128,7 +128,8 @@ def calculate(calc: Calc) -> None:
         prefix, had_delim, exec_prefix = calc.home.partition(":")
         calc.prefix, calc.exec_prefix = prefix, (exec_prefix if had_delim else prefix)
         calc.stdlib_dir = None
-        calc.step(R_HOME_SPLIT, "prefix {!r}, exec_prefix {!r}", calc.prefix, calc.exec_prefix)
+        calc.step(R_HOME_SPLIT, "prefix {prefix!r}, exec_prefix {exec_prefix!r}",
+                  prefix=calc.prefix, exec_prefix=calc.exec_prefix)
     library = build.library if calc.ask("library_known") else None
     if library and not calc.prefix:
         _from_library(calc, library, subdir, os_py, zip_lm)
@@ -138,31 +139,32 @@ def calculate(calc: Calc) -> None:
             calc.stdlib_dir = h.joinpath(calc.prefix, subdir)
             if not calc.isdir(calc.stdlib_dir):
                 calc.stdlib_dir = None
-            calc.step(R_ZIP, "{!r} holds {}", calc.prefix, zip_lm, versioned=True)
+            calc.step(R_ZIP, "{prefix!r} holds {landmark}", versioned=True, prefix=calc.prefix,
+                      landmark=zip_lm)
     if calc.executable_dir and not calc.prefix:
         calc.prefix = calc.search_up(calc.executable_dir, os_py, os_py + "c")
         if calc.prefix:
             if not calc.stdlib_dir or calc.ask("landmark_overrides_stdlib_dir"):
                 calc.stdlib_dir = h.joinpath(calc.prefix, subdir)
-            calc.step(R_LANDMARK, "from {!r}: {!r}", calc.executable_dir, calc.prefix,
-                      start=calc.executable_dir, prefix=calc.prefix)
+            calc.step(R_LANDMARK, "from {start!r}: {prefix!r}", start=calc.executable_dir,
+                      prefix=calc.prefix)
     if calc.executable_dir and not calc.prefix:
-        calc.step(R_SEARCH_FAILED, "tested {} for {}: none has it",
-                  ", ".join(map(repr, calc.searched)), os_py)
+        calc.step(R_SEARCH_FAILED, "tested {searched:r} for {landmark}: none has it",
+                  searched=Joined(calc.searched), landmark=os_py)
     if build.prefix and not calc.prefix:
         calc.prefix = build.prefix
         if not (calc.isfile(h.joinpath(calc.prefix, os_py))
                 or calc.isfile(h.joinpath(calc.prefix, os_py + "c"))):
             calc.warn(WARN_PREFIX)
-        calc.step(R_PREFIX_MACRO, "PREFIX = {!r}", build.prefix, prefix=build.prefix)
+        calc.step(R_PREFIX_MACRO, "PREFIX = {prefix!r}", prefix=build.prefix)
     if not calc.prefix:
         calc.prefix = calc.abspath("")
         calc.warn(WARN_PREFIX)
-        calc.step(R_PREFIX_CWD, repr(calc.prefix))
+        calc.step(R_PREFIX_CWD, "{prefix!r}", prefix=calc.prefix)
     _exec_prefix(calc, dynload)
     if not calc.exec_prefix:
         calc.exec_prefix = calc.prefix
-        calc.step(R_EXEC_IS_PREFIX, repr(calc.prefix))
+        calc.step(R_EXEC_IS_PREFIX, "{prefix!r}", prefix=calc.prefix)
     if not calc.prefix or not calc.exec_prefix:
         calc.warn(WARN_HOME)
 
@@ -175,7 +177,8 @@ def _from_library(calc: Calc, library: str, subdir: str, os_py: str, zip_lm: str
         calc.prefix = library_dir
         calc.stdlib_dir = h.joinpath(library_dir, subdir)
     if calc.prefix:
-        calc.step(R_LIBRARY, "{!r} -> {!r}", library, calc.prefix, versioned=True)
+        calc.step(R_LIBRARY, "{library!r} -> {prefix!r}", versioned=True, library=library,
+                  prefix=calc.prefix)
 
 
 def _exec_prefix(calc: Calc, dynload: str) -> None:
@@ -185,16 +188,16 @@ def _exec_prefix(calc: Calc, dynload: str) -> None:
     if (calc.ask("exec_prefix_prefers_prefix") and calc.prefix
             and calc.isdir(h.joinpath(calc.prefix, dynload))):
         calc.exec_prefix = calc.prefix
-        calc.step(R_EXEC_FROM_PREFIX, repr(calc.prefix), versioned=True)
+        calc.step(R_EXEC_FROM_PREFIX, "{exec_prefix!r}", versioned=True,
+                  exec_prefix=calc.prefix)
     if not calc.exec_prefix and calc.executable_dir:
         calc.exec_prefix = calc.search_up(calc.executable_dir, dynload, test="isdir")
         if calc.exec_prefix:
-            calc.step(R_EXEC_LANDMARK,
-                      "from {!r}: {!r}", calc.executable_dir, calc.exec_prefix,
+            calc.step(R_EXEC_LANDMARK, "from {start!r}: {exec_prefix!r}",
                       start=calc.executable_dir, exec_prefix=calc.exec_prefix)
     if not calc.exec_prefix and build.exec_prefix:
         calc.exec_prefix = build.exec_prefix
-        calc.step(R_EXEC_MACRO, "EXEC_PREFIX = {!r}", build.exec_prefix)
+        calc.step(R_EXEC_MACRO, "EXEC_PREFIX = {exec_prefix!r}", exec_prefix=build.exec_prefix)
     if not calc.exec_prefix or not calc.isdir(h.joinpath(calc.exec_prefix, dynload)):
         calc.warn(WARN_EXEC_PREFIX)
 
@@ -226,21 +229,22 @@ def search_for_prefix(calc: Calc) -> None:
     if calc.home:
         calc.prefix = h.joinpath2(calc.home.partition(":")[0], lib_python)
         calc.prefix_found = 1
-        calc.step(R_HOME_SPLIT, "stdlib {!r}", calc.prefix)
+        calc.step(R_HOME_SPLIT, "stdlib {stdlib!r}", stdlib=calc.prefix)
         return
     argv0_path = calc.argv0_path
     if calc.isfile(h.joinpath2(argv0_path, "Modules/Setup.local")):
         lib = h.joinpath2(h.joinpath2(argv0_path, calc.inputs.build.vpath), "Lib")
         if _ismodule(calc, lib):
             calc.prefix, calc.prefix_found = lib, -1
-            calc.step(R_BUILD_C, "stdlib {!r}", lib)
+            calc.step(R_BUILD_C, "stdlib {stdlib!r}", stdlib=lib)
             return
     candidate = h.copy_absolute(argv0_path, calc.cwd)
     while True:
         stdlib = h.joinpath2(candidate, lib_python)
         if _ismodule(calc, stdlib):
             calc.prefix, calc.prefix_found = stdlib, 1
-            calc.step(R_LANDMARK, "from {!r}: stdlib {!r}", argv0_path, stdlib)
+            calc.step(R_LANDMARK, "from {start!r}: stdlib {stdlib!r}", start=argv0_path,
+                      stdlib=stdlib)
             return
         candidate = h.reduce(candidate)
         if not candidate:
@@ -248,7 +252,7 @@ def search_for_prefix(calc: Calc) -> None:
     stdlib = h.joinpath2(calc.inputs.build.prefix, lib_python)
     calc.prefix = stdlib
     calc.prefix_found = 1 if _ismodule(calc, stdlib) else 0
-    calc.step(R_PREFIX_MACRO, "stdlib {!r}", stdlib)
+    calc.step(R_PREFIX_MACRO, "stdlib {stdlib!r}", stdlib=stdlib)
     if not calc.prefix_found:
         calc.warn(WARN_PREFIX)
 
@@ -269,14 +273,15 @@ def search_for_exec_prefix(calc: Calc) -> None:
         relative = content.decode("utf-8", "surrogateescape").split("\0", 1)[0]
         calc.exec_prefix = h.joinpath2(calc.argv0_path, relative)
         calc.exec_prefix_found = -1
-        calc.step(R_PYBUILDDIR_C, "extension modules in {!r}", calc.exec_prefix)
+        calc.step(R_PYBUILDDIR_C, "extension modules in {dynload!r}", dynload=calc.exec_prefix)
         return
     candidate = h.copy_absolute(calc.argv0_path, calc.cwd)
     while True:
         dynload = h.joinpath2(h.joinpath2(candidate, lib_python), "lib-dynload")
         if calc.isdir(dynload):
             calc.exec_prefix, calc.exec_prefix_found = dynload, 1
-            calc.step(R_EXEC_LANDMARK, "from {!r}: {!r}", calc.argv0_path, dynload)
+            calc.step(R_EXEC_LANDMARK, "from {start!r}: {dynload!r}", start=calc.argv0_path,
+                      dynload=dynload)
             return
         candidate = h.reduce(candidate)
         if not candidate:
@@ -289,7 +294,7 @@ def search_for_exec_prefix(calc: Calc) -> None:
         calc.exec_prefix = h.joinpath2(calc.inputs.build.exec_prefix,
                                        h.joinpath2(platlibdir_c(calc), "lib-dynload"))
         calc.exec_prefix_found = 0
-    calc.step(R_EXEC_MACRO, "extension modules {!r}", calc.exec_prefix)
+    calc.step(R_EXEC_MACRO, "extension modules {dynload!r}", dynload=calc.exec_prefix)
 
 
 def set_prefixes_c(calc: Calc) -> None:

@@ -35,12 +35,13 @@ def detect(calc: Calc) -> None:
         try:
             lines = calc.readlines(path)
         except h.TooLarge:
-            raise getpath_error(calc, f"MemoryError: {repr(path)} is 32 KiB or larger")
+            raise getpath_error(calc, "MemoryError: {file!r} is 32 KiB or larger", file=path)
         if isinstance(lines, Errno):  # getpath.py: 'except OSError: pass'
             continue
         calc.pth = lines
         calc.pth_dir = calc.dirname(path)
-        calc.step(R_PTH_FOUND, "{!r} ({} lines)", path, len(lines), versioned=True)
+        calc.step(R_PTH_FOUND, "{file!r} ({lines} lines)", versioned=True, file=path,
+                  lines=len(lines))
         break
     if calc.pth_dir:
         calc.use_environment = False
@@ -65,7 +66,7 @@ def apply(calc: Calc) -> None:
             calc.step(R_PTH_IMPORT_SITE, "site will be imported")
         elif line.startswith("import "):
             calc.warn("unsupported 'import' line in ._pth file")
-            calc.step(R_PTH_BAD_IMPORT, repr(line))
+            calc.step(R_PTH_BAD_IMPORT, "{line!r}", line=line)
         else:
             paths.append(h.joinpath(calc.pth_dir, line))
     calc.module_search_paths = paths

@@ -55,14 +55,14 @@ def build(calc: Calc) -> None:
     pythonpath_env = calc.inputs.config.pythonpath_env
     if calc.use_environment and pythonpath_env:
         paths.extend(calc.abspath(p) for p in pythonpath_env.split(":"))
-        calc.step(R_PYTHONPATH, "{} entries", len(paths), versioned=True)
+        calc.step(R_PYTHONPATH, "{entries} entries", versioned=True, entries=len(paths))
     zip_lm = zip_landmark(calc)
     build_constants = calc.inputs.build
     zip_from_prefix = bool(calc.build_prefix) or (
         calc.venv_prefix is not None and not calc.ask("venv_zip_from_prefix"))
     zip_base = build_constants.prefix if zip_from_prefix else (calc.base_prefix or calc.prefix)
     paths.append(h.joinpath(zip_base, zip_lm))
-    calc.step(R_ZIP_ENTRY, paths[-1], versioned=True)
+    calc.step(R_ZIP_ENTRY, "{entry}", versioned=True, entry=paths[-1])
     if build_constants.pythonpath:
         # Joined to the base prefix: in 3.14 prefix is already the venv here (PR 126987).
         base = calc.base_prefix or calc.prefix
@@ -77,7 +77,8 @@ def build(calc: Calc) -> None:
         paths.append(calc.stdlib_dir)
     if calc.platstdlib_dir:
         paths.append(calc.platstdlib_dir)
-    calc.step(R_STDLIB_ENTRY, "{!r}, {!r}", calc.stdlib_dir, calc.platstdlib_dir)
+    calc.step(R_STDLIB_ENTRY, "{stdlib_dir!r}, {platstdlib_dir!r}", stdlib_dir=calc.stdlib_dir,
+              platstdlib_dir=calc.platstdlib_dir)
     calc.module_search_paths = paths
     if calc.build_prefix:
         _reset_build_prefixes(calc)
@@ -91,7 +92,8 @@ def _reset_build_prefixes(calc: Calc) -> None:
     else:
         calc.prefix = build.prefix
         calc.exec_prefix = build.exec_prefix or calc.prefix
-    calc.step(R_BUILD_RESET, "prefix {!r}, exec_prefix {!r}", build.prefix, build.exec_prefix)
+    calc.step(R_BUILD_RESET, "prefix {prefix!r}, exec_prefix {exec_prefix!r}",
+              prefix=build.prefix, exec_prefix=build.exec_prefix)
 
 
 # -- 3.8-3.10: Modules/getpath.c -------------------------------------------------------------
@@ -110,12 +112,14 @@ def build_c(calc: Calc) -> None:
     pythonpath_env = calc.inputs.config.pythonpath_env
     if pythonpath_env:
         parts.append(pythonpath_env)
-        calc.step(R_PYTHONPATH, repr(pythonpath_env), versioned=True)
+        calc.step(R_PYTHONPATH, "{pythonpath!r}", versioned=True, pythonpath=pythonpath_env)
     parts.append(calc.zip_path)
-    calc.step(R_ZIP_ENTRY, calc.zip_path, versioned=True)
+    calc.step(R_ZIP_ENTRY, "{entry}", versioned=True, entry=calc.zip_path)
     parts.append(_with_macro_entries(stdlib, build.pythonpath))
     parts.append(calc.exec_prefix or "")
-    calc.step(R_STDLIB_ENTRY, "{!r}, {!r}", stdlib, calc.exec_prefix)
+    # getpath.c's exec_prefix is, at this point, the lib-dynload directory itself.
+    calc.step(R_STDLIB_ENTRY, "{stdlib_dir!r}, {platstdlib_dir!r}", stdlib_dir=stdlib,
+              platstdlib_dir=calc.exec_prefix)
     calc.module_search_paths = ":".join(parts).split(":")
 
 
@@ -141,14 +145,15 @@ def path0(calc: Calc) -> str | None:
         calc.step(R_PATH0_NONE, "", versioned=True)
         return None
     if line.run == "m":
-        calc.step(R_PATH0_M, calc.cwd)
+        calc.step(R_PATH0_M, "{cwd}", cwd=calc.cwd)
         return calc.cwd
     if line.run == "script":
         resolved = kernel.realpath(calc.inputs.fs, line.target, calc.cwd)
         if isinstance(resolved, kernel.Errno):
             resolved = h.abspath(line.target, calc.cwd)
         directory = h.dirname(resolved) or "/"
-        calc.step(R_PATH0_SCRIPT, "{!r} -> {!r}", line.target, directory)
+        calc.step(R_PATH0_SCRIPT, "{script!r} -> {directory!r}", script=line.target,
+                  directory=directory)
         return directory
-    calc.step(R_PATH0_C, "''")
+    calc.step(R_PATH0_C, "{path0!r}", path0="")
     return ""

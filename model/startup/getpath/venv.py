@@ -72,9 +72,11 @@ def exception_name(error: kernel.Errno) -> str:
     return _EXCEPTION_OF.get(error, "OSError")
 
 
-def getpath_error(calc: Calc, detail: str) -> StartupFailed:
-    calc.step(R_GETPATH_ERROR, detail)
-    return StartupFailed("getpath-error", f"error evaluating path: {detail}")
+def getpath_error(calc: Calc, template: str, **values: object) -> StartupFailed:
+    """The failure, recorded as a step (``template`` over ``values``, as Calc.step)."""
+    calc.step(R_GETPATH_ERROR, template, versioned=False, **values)
+
+    return StartupFailed("getpath-error", "error evaluating path: " + template.format(**values))
 
 
 def _read_cfg(calc: Calc, path: str) -> list[str] | None:
@@ -85,11 +87,12 @@ def _read_cfg(calc: Calc, path: str) -> list[str] | None:
     try:
         lines = calc.readlines(path)
     except h.TooLarge:
-        raise getpath_error(calc, f"MemoryError: {repr(path)} is 32 KiB or larger")
+        raise getpath_error(calc, "MemoryError: {file!r} is 32 KiB or larger", file=path)
     if isinstance(lines, kernel.Errno):
         if exception_name(lines) in caught:
             return None
-        raise getpath_error(calc, f"{exception_name(lines)} reading {repr(path)}")
+        raise getpath_error(calc, "{exception} reading {file!r}",
+                            exception=exception_name(lines), file=path)
     return lines
 
 
@@ -97,7 +100,7 @@ def read_pyvenv_cfg(calc: Calc) -> None:
     """getpath.py (3.11+): the parent of the executable's directory first, then the
     directory; the first ``home`` key (case-folded, stripped) wins."""
     if calc.home and calc.ask("home_disables_venv"):
-        calc.step(R_CFG_SKIPPED_HOME, "home = {!r}", calc.home, versioned=True)
+        calc.step(R_CFG_SKIPPED_HOME, "home = {home!r}", versioned=True, home=calc.home)
         return
     exe_dir = calc.executable_dir or calc.dirname(calc.executable or "")
     lines: list[str] | None = None
@@ -106,17 +109,20 @@ def read_pyvenv_cfg(calc: Calc) -> None:
         lines = _read_cfg(calc, path)
         if lines is not None:
             calc.venv_prefix = candidate_dir
-            calc.step(R_CFG_FOUND, "{!r} ({} lines)", path, len(lines), versioned=True, file=path)
+            calc.step(R_CFG_FOUND, "{file!r} ({lines} lines)", versioned=True, file=path,
+                      lines=len(lines))
             break
     if lines is None:
-        calc.step(R_CFG_NONE, "looked in {!r} and {!r}", h.dirname(exe_dir), exe_dir)
+        calc.step(R_CFG_NONE, "looked in {parent!r} and {directory!r}",
+                  parent=h.dirname(exe_dir), directory=exe_dir)
         return
     for line in lines:
         key, had_equ, value = line.partition("=")
         if had_equ and key.strip().lower() == "home":
             if calc.home:  # only reachable where PYTHONHOME no longer skips the file (3.14)
-                calc.step(R_CFG_HOME_IGNORED, "home = {!r} ignored; PYTHONHOME gives {!r}",
-                          value.strip(), calc.home, versioned=True)
+                calc.step(R_CFG_HOME_IGNORED,
+                          "home = {home!r} ignored; PYTHONHOME gives {pythonhome!r}",
+                          versioned=True, home=value.strip(), pythonhome=calc.home)
                 return
             _use_home(calc, value.strip())
             return
@@ -127,7 +133,7 @@ def read_pyvenv_cfg(calc: Calc) -> None:
 
 def _use_home(calc: Calc, value: str) -> None:
     calc.executable_dir = calc.real_executable_dir = value
-    calc.step(R_CFG_HOME, "home = {!r}: searches start there", value, versioned=True, home=value)
+    calc.step(R_CFG_HOME, "home = {home!r}: searches start there", versioned=True, home=value)
     if calc.base_executable:
         return
     executable = calc.executable or ""
@@ -135,13 +141,15 @@ def _use_home(calc: Calc, value: str) -> None:
         resolved = calc.realpath(executable)
         if resolved != executable:
             calc.base_executable = resolved
-            calc.step(R_BASE_REALPATH, "{!r} -> {!r}", executable, resolved)
+            calc.step(R_BASE_REALPATH, "{executable!r} -> {base_executable!r}",
+                      executable=executable, base_executable=resolved)
     except h.LinkLimit:
         pass
     if calc.base_executable:
         return
     calc.base_executable = h.joinpath(value, calc.basename(executable))
-    calc.step(R_BASE_HOME, "base executable {!r}", calc.base_executable)
+    calc.step(R_BASE_HOME, "base executable {base_executable!r}",
+              base_executable=calc.base_executable)
     if not calc.ask("base_executable_fallback_names") or calc.isfile(calc.base_executable):
         return
     major, minor = calc.inputs.build.version[:2]
@@ -151,7 +159,8 @@ def _use_home(calc: Calc, value: str) -> None:
         candidate = h.joinpath(value, name)
         if calc.isfile(candidate):
             calc.base_executable = candidate
-            calc.step(R_BASE_FALLBACK, "{!r} exists", candidate, versioned=True)
+            calc.step(R_BASE_FALLBACK, "{base_executable!r} exists", versioned=True,
+                      base_executable=candidate)
             return
 
 
@@ -170,10 +179,11 @@ def calculate_read_pyenv(calc: Calc) -> None:
         elif not isinstance(read, kernel.Errno):
             data = read
         if data is not None:
-            calc.step(R_CFG_FOUND, "{!r}", path, versioned=True)
+            calc.step(R_CFG_FOUND, "{file!r}", versioned=True, file=path)
             break
     if data is None:
-        calc.step(R_CFG_NONE, "looked in {!r} and its parent", calc.argv0_path)
+        calc.step(R_CFG_NONE, "looked in {directory!r} and its parent",
+                  directory=calc.argv0_path)
         return
     value = find_env_config_value(data, "home")
     if value is None:
@@ -181,7 +191,8 @@ def calculate_read_pyenv(calc: Calc) -> None:
                   versioned=True)
         return
     calc.argv0_path = value
-    calc.step(R_CFG_HOME, "home = {!r}: argv0_path is now that directory", value, versioned=True)
+    calc.step(R_CFG_HOME, "home = {home!r}: argv0_path is now that directory", versioned=True,
+              home=value)
 
 
 FGETS_LIMIT = 2 * 4096 - 1  # fgets(buffer, MAXPATHLEN * 2 + 1 - 1) keeps 8190 chars + NUL
@@ -249,5 +260,5 @@ def apply_venv_prefix(calc: Calc) -> None:
     calc.base_prefix = calc.base_prefix or calc.prefix
     calc.base_exec_prefix = calc.base_exec_prefix or calc.exec_prefix
     calc.prefix = calc.exec_prefix = calc.venv_prefix
-    calc.step(R_VENV_PREFIX, "prefix = {!r}, base_prefix = {!r}", calc.venv_prefix,
-              calc.base_prefix, versioned=True)
+    calc.step(R_VENV_PREFIX, "prefix = {prefix!r}, base_prefix = {base_prefix!r}",
+              versioned=True, prefix=calc.venv_prefix, base_prefix=calc.base_prefix)

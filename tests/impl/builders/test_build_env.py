@@ -403,7 +403,7 @@ def test_wrapper_chains_keep_every_wrappers_lines() -> None:
               .with_file("/p/bin/.x-wrapped-wrapped", inner.encode(), 0o755)
               .with_file("/p/bin/x", outer.encode(), 0o755))
     done = retarget_in(layout, "/p/bin/x")
-    assert done.op is not None and done.step.rule == "env.script-wrapper"
+    assert done.op is not None and done.step.rule.id == "env.script-wrapper"
     text = done.op.data.decode()  # type: ignore[union-attr]
     assert text == ("#! /bin/bash -e\nexport B='2 3'\nexport A='1'\n"
                     'exec "/env/bin/python3.12" "/p/bin/.x-wrapped" --inner "$@" --outer\n')
@@ -493,7 +493,7 @@ def test_trampolines_in_both_quotings_and_links_to_wrappers() -> None:
               .with_file("/p/libexec/x", wrapper.encode(), 0o755)
               .with_link("/p/bin/x", "../libexec/x"))
     done = retarget_in(layout, "/p/bin/x")
-    assert done.step.rule == "env.script-wrapper" and isinstance(done.op, Write)
+    assert done.step.rule.id == "env.script-wrapper" and isinstance(done.op, Write)
     assert done.op.data.endswith(b'exec "/env/bin/python3.12" "/p/bin/.x-wrapped" "$@"\n')
 
 

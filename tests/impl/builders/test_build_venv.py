@@ -361,7 +361,7 @@ def test_decoy_landmark_stdlib_breaks_ours_starts(scratch: Path, interp: Interpr
     assert planned.home.verified
     prefix, base_prefix, *_ = run_probe(scratch / "v" / "bin" / "python")
     assert (prefix, base_prefix) == (str(scratch / "v"), base)
-    rules = [step.rule for step in planned.steps]
+    rules = [step.rule.id for step in planned.steps]
     # Where stdlib's home works (3.8-3.10) it is kept; where it does not, it is rejected.
     assert (planned.home.directory == str(scratch / "fake" / "bin")) == c_getpath
     assert ("venv.home-rejected" in rules) != c_getpath and "venv.home-verified" in rules

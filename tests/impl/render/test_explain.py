@@ -14,7 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from rich.console import Console
 
-from prefixlab.impl.render import explain as prose
+from prefixlab.impl.render import footprint, narrate, narrators
+
+from prefixlab.impl.render import text as rendering
 from prefixlab.impl.render import graph as layout_graph
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.world.fs import Layout
@@ -23,7 +25,8 @@ from prefixlab.model.outcome import Outcome
 from prefixlab.model.world import World
 from prefixlab.model.startup.predict import predict
 from prefixlab.model.strategies.startup import Case, Target, cases, stdlib_skeleton
-from prefixlab.model.trace import RULES, Step, Trace
+from prefixlab.model.startup.getpath import searchpath
+from prefixlab.model.trace import RULES, Rule, Step, Trace
 
 VERSIONS = [(3, 8, 18), (3, 9, 18), (3, 10, 13), (3, 11, 7), (3, 12, 1), (3, 13, 0)]
 
@@ -61,7 +64,7 @@ def venv_case(version: tuple[int, int, int], *args: str) -> tuple[Outcome, Layou
 def test_venv_from_a_symlinked_interpreter_reads_as_a_story() -> None:
     outcome, layout = venv_case((3, 12, 1))
     assert outcome.status == "ok" and outcome.prefix == "/opt/py"
-    text = prose.render_plain(prose.explain(outcome, layout, graph=True))
+    text = rendering.render_plain(narrate.explain(outcome, layout, graph=True))
     steps = text.split("What happens, step by step:")[1].split("Result (predicted):")[0]
     # What was run, and the link the kernel followed to the binary.
     assert "You ran `/venv/bin/python`" in steps
@@ -90,20 +93,20 @@ def test_venv_from_a_symlinked_interpreter_reads_as_a_story() -> None:
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: short(v))
 def test_every_step_names_its_rule_row_and_source(version: tuple[int, int, int]) -> None:
     outcome, layout = venv_case(version)
-    explanation = prose.explain(outcome, layout)
+    explanation = narrate.explain(outcome, layout)
     row = outcome.trace.row
     assert row == short(version) or row.startswith(short(version))
     for step, item in zip(outcome.trace.steps, explanation.items, strict=True):
         assert item.rule == step.rule
-        assert item.citation.startswith(f"rule {step.rule} · row {row}")
-        assert RULES[step.rule].source in item.citation
-        assert prose.CODE not in prose.plain(item.text)
-    assert "sys.prefix is `/opt/py`" in prose.plain(" ".join(explanation.summary))
+        assert item.citation.startswith(f"rule {step.rule.id} · row {row}")
+        assert RULES[step.rule.id].source in item.citation
+        assert rendering.CODE not in rendering.plain(item.text)
+    assert "sys.prefix is `/opt/py`" in rendering.plain(" ".join(explanation.summary))
 
 
 def test_the_c_arrangement_is_told_as_such() -> None:
     outcome, layout = venv_case((3, 10, 13))
-    text = prose.render_plain(prose.explain(outcome, layout))
+    text = rendering.render_plain(narrate.explain(outcome, layout))
     assert "getpath.c follows it to `/opt/py/bin/python3.10` before anything else" in text
     assert "cut off: `/opt/py`" in text
 
@@ -117,7 +120,7 @@ def test_a_home_of_links_falls_back_to_the_compiled_prefix() -> None:
               .with_file("/venv/pyvenv.cfg", b"home = /pub\n"))
     invocation = Invocation.make("/venv/bin/python3", ["-S"], env={"PATH": "/bin"})
     outcome = predict(world(layout, (3, 12, 1)), invocation)
-    text = prose.render_plain(prose.explain(outcome, layout))
+    text = rendering.render_plain(narrate.explain(outcome, layout))
     assert outcome.prefix == "/opt/py"
     assert "`/venv/bin/python3` → `/pub/python3`; `/pub/python3` → `/opt/py/bin/python3.12`" \
         in text
@@ -129,7 +132,7 @@ def test_a_home_of_links_falls_back_to_the_compiled_prefix() -> None:
     # Compiled for elsewhere: the warning, then no stdlib at all.
     elsewhere = BuildConstants(version=(3, 12, 1), prefix="/usr/local", exec_prefix="/usr/local")
     failed = predict(World(layout, {"/opt/py/bin/python3.12": elsewhere}), invocation)
-    text = prose.render_plain(prose.explain(failed, layout))
+    text = rendering.render_plain(narrate.explain(failed, layout))
     assert failed.status == "startup-failed"
     assert "hence the warning 'Could not find platform independent libraries <prefix>'" in text
     assert "no running interpreter (startup-failed, stdlib-not-found)" in text
@@ -137,7 +140,7 @@ def test_a_home_of_links_falls_back_to_the_compiled_prefix() -> None:
 
 def test_without_dash_s_site_makes_the_venv_the_prefix_and_adds_its_site_packages() -> None:
     outcome, layout = venv_case((3, 12, 1), "-c", "pass")
-    text = prose.render_plain(prose.explain(outcome, layout))
+    text = rendering.render_plain(narrate.explain(outcome, layout))
     assert outcome.prefix == "/venv" and outcome.base_prefix == "/opt/py"
     assert "It finds `/venv/pyvenv.cfg` and makes sys.prefix and sys.exec_prefix the " \
            "executable directory's parent, `/venv`; sys.base_prefix stays `/opt/py`" in text
@@ -150,7 +153,7 @@ def test_without_dash_s_site_makes_the_venv_the_prefix_and_adds_its_site_package
 def test_failures_are_explained() -> None:
     outcome, layout = venv_case((3, 12, 1))
     missing = predict(world(layout, (3, 12, 1)), Invocation.make("/nowhere/python", ["-S"]))
-    text = prose.render_plain(prose.explain(missing, layout))
+    text = rendering.render_plain(narrate.explain(missing, layout))
     assert "cannot execute `/nowhere/python`: there is no such file" in text
     assert "no row (the interpreter never started)" in text
     # the exec chain is followed (issue 4): #!/bin/sh leads to sh, whose script is not
@@ -158,24 +161,29 @@ def test_failures_are_explained() -> None:
     script = (layout.with_file("/bin/sh", b"\x7fELF", 0o755)
               .with_file("/bin/shim", b"#!/bin/sh\nexec python3 \"$@\"\n", 0o755))
     shim = predict(world(script, (3, 12, 1)), Invocation.make("/bin/shim", ["-S"]))
-    text = prose.render_plain(prose.explain(shim, script))
+    text = rendering.render_plain(narrate.explain(shim, script))
     assert "#!/bin/sh" in text and "not-modelled" in text
     assert 'first line not understood: \'exec python3 "$@"\'' in text
 
 
-def test_unknown_rules_and_odd_details_fall_back_to_the_summary() -> None:
+def test_steps_without_prose_fall_back_to_the_summary_and_detail() -> None:
+    """A rule without a narrator, and a step its narrator leaves alone (a value never set),
+    are told by the rule's summary and the step's detail."""
     outcome, layout = venv_case((3, 12, 1))
-    odd = Trace((Step("prefix.os-landmark", "no quotes at all"), Step("no.such.rule", "x")),
-                row="3.12")
-    text = prose.render_plain(prose.explain(Outcome("ok", outcome.invocation, trace=odd)))
-    assert RULES["prefix.os-landmark"].summary in text and "Here: `no quotes at all`" in text
-    assert "(unregistered rule no.such.rule)" in text
+    untold = Rule("no.narrator", "test", "A rule nobody narrates.", "here")
+    unset = Step.of(searchpath.R_STDLIB_ENTRY, "{stdlib_dir!r}, {platstdlib_dir!r}",
+                    stdlib_dir=None, platstdlib_dir="/x")
+    odd = Trace((Step.of(untold, "saw {what!r}", what="x"), unset), row="3.12")
+    text = rendering.render_plain(narrate.explain(Outcome("ok", outcome.invocation, trace=odd)))
+    assert "A rule nobody narrates. Here: `saw 'x'`." in text
+    assert "rule no.narrator · row 3.12 · source: here" in text
+    assert searchpath.R_STDLIB_ENTRY.summary + " Here: `None, '/x'`." in text
 
 
 def test_rich_rendering_keeps_the_rules() -> None:
     outcome, layout = venv_case((3, 12, 1))
     console = Console(record=True, width=100, color_system=None)
-    prose.render_rich(prose.explain(outcome, layout, graph=True), console)
+    rendering.render_rich(narrate.explain(outcome, layout, graph=True), console)
     text = console.export_text()
     assert "rule prefix.os-landmark" in text and "```mermaid" in text
     assert "/opt/py/lib/python3.12/os.py" in text
@@ -183,29 +191,62 @@ def test_rich_rendering_keeps_the_rules() -> None:
 
 def test_undecodable_bytes_are_shown_escaped() -> None:
     odd = "/opt/p\udcffy"
-    assert prose.show(odd) == "/opt/p\\xffy"
+    assert rendering.show(odd) == "/opt/p\\xffy"
     outcome, layout = venv_case((3, 12, 1))
-    text = prose.render_plain(prose.explain(Outcome(
+    text = rendering.render_plain(narrate.explain(Outcome(
         "exec-failed", Invocation.make(odd + "/python", ["-S"]))))
     text.encode("utf-8")  # printable whatever the locale's strictness
+
+
+def generated(case: Case, version: tuple[int, int, int]) -> tuple[Outcome, Layout]:
+    bound = case.at("/r")
+    build = BuildConstants(version=version, prefix="/usr/local", exec_prefix="/usr/local")
+    outcome = predict(World(bound.layout, {b: build for b in bound.binaries}),
+                      bound.invocation)
+    return outcome, bound.layout
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases(Target((3, 12, 1))))
 def test_every_generated_trace_renders(case: Case) -> None:
-    bound = case.at("/r")
-    build = BuildConstants(version=(3, 12, 1), prefix="/usr/local", exec_prefix="/usr/local")
-    builds = {}
-    for binary in bound.binaries:
-        builds[binary] = build
-    outcome = predict(World(bound.layout, builds), bound.invocation)
-    explanation = prose.explain(outcome, bound.layout, graph=True)
+    outcome, layout = generated(case, (3, 12, 1))
+    explanation = narrate.explain(outcome, layout, graph=True)
     assert len(explanation.items) == len(outcome.trace.steps)
-    text = prose.render_plain(explanation)
+    text = rendering.render_plain(explanation)
     for step in outcome.trace.steps:
-        assert f"rule {step.rule} · " in text
+        assert f"rule {step.rule.id} · " in text
     if explanation.mermaid is not None:
         check_mermaid(explanation.mermaid)
+
+
+def left_to_the_summary(step: Step) -> bool:
+    """The one step a narrator leaves alone: a stdlib entry that was never set (None)."""
+    return step.rule == searchpath.R_STDLIB_ENTRY and None in step.values.values()
+
+
+@pytest.mark.parametrize("version", [(3, 8, 18), (3, 10, 13), (3, 11, 0), (3, 12, 1),
+                                     (3, 14, 0)], ids=short)
+def test_narrators_read_only_values_their_steps_record(version: tuple[int, int, int]) -> None:
+    """Every step of generated cases, both getpath arrangements, is told by its narrator
+    without falling back: a narrator asking for a value its step does not record raises
+    KeyError here (explain would fail the same way)."""
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(cases(Target(version)))
+    def check(case: Case) -> None:
+        outcome, layout = generated(case, version)
+        ctx = narrate.context(outcome, layout)
+        for step in outcome.trace.steps:
+            narrator = narrators.NARRATORS.get(step.rule)
+            if narrator is not None:
+                said = narrator(step, ctx)
+                assert said is not None or left_to_the_summary(step), step
+
+    check()
+
+
+def test_narrators_are_keyed_by_registered_rules() -> None:
+    for rule in narrators.NARRATORS:
+        assert RULES[rule.id] is rule
 
 
 # -- the graph -----------------------------------------------------------------------------------
@@ -247,7 +288,7 @@ def check_mermaid(text: str) -> dict[str, str]:
 
 def test_mermaid_is_well_formed_and_holds_the_landmark() -> None:
     outcome, layout = venv_case((3, 12, 1))
-    text = prose.mermaid(outcome, layout)
+    text = footprint.mermaid(outcome, layout)
     paths = check_mermaid(text)
     found = [n for n, p in paths.items() if p == "/opt/py/lib/python3.12/os.py"]
     assert found, paths
@@ -297,11 +338,11 @@ def test_pythonhome_is_believed_and_ignored_under_isolation() -> None:
     base = world(layout, (3, 12, 1))
     env = {"PYTHONHOME": "/nowhere", "PATH": "/bin"}
     believed = predict(base, Invocation.make("/opt/py/bin/python3.12", ["-S"], env=env))
-    text = prose.render_plain(prose.explain(believed, layout))
+    text = rendering.render_plain(narrate.explain(believed, layout))
     assert "PYTHONHOME is set to `/nowhere`" in text
     assert "With home set, there is no search: sys.prefix is `/nowhere`" in text
     assert "None of those entries holds it, so start-up fails" in text
     isolated = predict(base, Invocation.make("/opt/py/bin/python3.12", ["-I"], env=env))
-    text = prose.render_plain(prose.explain(isolated, layout))
+    text = rendering.render_plain(narrate.explain(isolated, layout))
     assert "but -E or -I tells the interpreter to ignore PYTHON* variables" in text
     assert "Nothing is put in front of sys.path (-P, -I or PYTHONSAFEPATH is in effect)" in text

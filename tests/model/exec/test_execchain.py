@@ -32,7 +32,7 @@ def test_a_run_line_is_named() -> None:
     got, steps = follow(BASE.with_file("/w", text.encode(), 0o755), "/w")
     assert isinstance(got, chain.Stopped) and got.status == "not-modelled"
     assert "line 3" in got.message and "source /etc/x" in got.message
-    assert all(step.rule in RULES for step in steps)
+    assert all(RULES[step.rule.id] == step.rule for step in steps)
 
 
 def test_an_sh_script_is_named_by_its_first_line() -> None:

@@ -61,7 +61,7 @@ def _agree(invocation: Invocation) -> None:
     predicted = predict(world_for(invocation, use_cache=True), invocation)
     probed = probe(invocation)
     assert predicted.status != "not-modelled", predicted.error
-    assert predicted.comparable() == probed.comparable(), [s.rule for s in
+    assert predicted.comparable() == probed.comparable(), [s.rule.id for s in
                                                            predicted.trace.steps]
 
 

@@ -1,0 +1,181 @@
+"""The trace as prose: numbered steps a newcomer can follow, each naming its rule, the
+behaviour-table row in force and the source the rule comes from, then the result and why.
+
+Each step is told by its rule's narrator (impl/render/narrators.py) from the values the step
+recorded, the probes and the layout itself; a rule without a narrator, or a step its
+narrator leaves alone, is told by the rule's own summary and the step's detail, so nothing
+is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from prefixlab.impl.render.narrators import NARRATORS, Ctx, start_reason, text, texts
+
+from prefixlab.impl.render.text import CODE, code, command_line, plain, result_rows, show
+from prefixlab.model.outcome import Outcome
+from prefixlab.model.paths import getpath as h
+from prefixlab.model.startup import site
+from prefixlab.model.startup.getpath import prefix, searchpath, venv
+from prefixlab.model.trace import Rule, Step
+from prefixlab.model.world.build import TABLE
+from prefixlab.model.world.fs import FsView
+
+
+@dataclass(frozen=True)
+class Item:
+    """One numbered step."""
+
+    rule: Rule
+    row: str
+    versioned: bool
+    text: str
+    detail: str
+
+    @property
+    def citation(self) -> str:
+        row = f"row {self.row}" if self.row else "no row (the interpreter never started)"
+        if self.versioned:
+            row += " (this behaviour differs between rows)"
+        return f"rule {self.rule.id} · {row} · source: {self.rule.source}"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    title: str
+    asked: tuple[tuple[str, str], ...]
+    items: tuple[Item, ...]
+    result: tuple[tuple[str, str], ...]
+    summary: tuple[str, ...]
+    mermaid: str | None = None
+    preface: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "preface": [plain(p) for p in self.preface],
+            "steps": [{"n": n, "rule": i.rule.id, "stage": i.rule.stage, "row": i.row,
+                       "versioned": i.versioned, "text": plain(i.text),
+                       "source": i.rule.source, "detail": i.detail}
+                      for n, i in enumerate(self.items, 1)],
+            "summary": [plain(s) for s in self.summary],
+            "mermaid": self.mermaid,
+        }
+
+
+def explain(outcome: Outcome, fs: FsView | None = None, *, graph: bool = False,
+            preface: Sequence[str] = ()) -> Explanation:
+    """Explain ``outcome`` (a prediction); ``fs`` is the world it was predicted in (for link
+    chains, what exists, and the graph)."""
+    ctx = context(outcome, fs)
+    mermaid = None
+    if graph and fs is not None:
+        from prefixlab.impl.render import footprint  # networkx is slow to import: on demand
+
+        mermaid = footprint.mermaid(outcome, fs)
+    return Explanation(
+        title=f"prefixlab explain: {command_line(outcome)}",
+        asked=tuple(_asked(outcome)),
+        items=tuple(_item(step, ctx) for step in outcome.trace.steps),
+        result=tuple(result_rows(outcome)),
+        summary=tuple(_summary(ctx)),
+        mermaid=mermaid,
+        preface=tuple(preface))
+
+
+def context(outcome: Outcome, fs: FsView | None = None) -> Ctx:
+    """What the narrators of ``outcome``'s steps see besides each step."""
+    trace = outcome.trace
+    return Ctx(outcome, fs, frozenset(row[0] for row in trace.step_rows), trace.row,
+               _is_c_getpath(trace.row))
+
+
+def _is_c_getpath(row: str) -> bool:
+
+    return any(r.name == row and r.arrangement == "c-getpath" for _, r in TABLE)
+
+
+def _asked(outcome: Outcome) -> Iterable[tuple[str, str]]:
+    inv = outcome.invocation
+    yield "program", show(inv.program)
+    yield "argv", "[" + ", ".join(repr(show(a)) for a in inv.argv) + "]"
+    yield "cwd", show(inv.cwd)
+    env = inv.environ
+    python = sorted(k for k in env if k.startswith("PYTHON") or k == "__PYVENV_LAUNCHER__")
+    shown = [f"PATH={show(env['PATH'])}" if "PATH" in env else "PATH unset"]
+    shown += [f"{k}={show(env[k])}" for k in python]
+    if not python:
+        shown.append("no PYTHON* variables")
+    yield "env", f"{len(env)} variables; " + "; ".join(shown)
+    if outcome.version:
+        row = outcome.trace.row
+        yield "interpreter", f"CPython {outcome.version}" + (
+            f", behaviour-table row {row}" if row else "")
+
+
+def _item(step: Step, ctx: Ctx) -> Item:
+    narrator = NARRATORS.get(step.rule)
+    said = narrator(step, ctx) if narrator is not None else None
+    detail = step.detail
+    if said is None:
+        said = step.rule.summary + (f" Here: {CODE}{show(detail)}{CODE}." if detail else "")
+    return Item(step.rule, step.row or ctx.row, bool(step.row), said, detail)
+
+
+# -- the closing summary ------------------------------------------------------------------------
+def _summary(ctx: Ctx) -> list[str]:
+    out = ctx.outcome
+    if out.status != "ok":
+        kind = out.error.kind if out.error else "unknown"
+        message = out.error.message if out.error else ""
+        return [f"In short: no running interpreter ({out.status}, {kind}): {show(message)}"]
+    lines = [f"In short: sys.prefix is {code(out.prefix or '')} because "
+             + _prefix_reason(ctx) + "."]
+    venv_dir = _venv_dir(ctx)
+    if venv_dir and out.prefix != venv_dir and not ctx.fired & {site.R_SITE_VENV,
+                                                                site.R_SITE_NO_VENV}:
+        lines.append(
+            f"It is the base installation, not the venv {code(venv_dir)}: getpath only uses "
+            "pyvenv.cfg to find the base; before 3.14 it is site.py that makes sys.prefix "
+            "the venv, and -S keeps site from running.")
+    for warning in out.warnings:
+        lines.append(f"Start-up writes the warning: {warning}")
+    return lines
+
+
+def _prefix_reason(ctx: Ctx) -> str:
+    fired = ctx.fired
+    if site.R_SITE_VENV in fired:
+        return ("site.py's venv() found a pyvenv.cfg beside sys.executable (or one directory "
+                "up), so sys.prefix is the parent of sys.executable's directory; the "
+                f"installation getpath found is sys.base_prefix, "
+                f"{code(ctx.outcome.base_prefix or '')}")
+    if venv.R_VENV_PREFIX in fired:
+        return "pyvenv.cfg makes it the venv (3.14 does this in getpath)"
+    if prefix.R_HOME_SPLIT in fired:
+        return "PYTHONHOME (or a ._pth file's directory) says so"
+    if searchpath.R_BUILD_RESET in fired:
+        return "this is a build tree, whose prefix is reported as the compiled-in PREFIX"
+    if prefix.R_ZIP in fired:
+        return "it is the first directory above the search's start holding the stdlib zip"
+    if prefix.R_LANDMARK in fired:
+        landmark = ctx.first(prefix.R_LANDMARK)
+        where = f" {code(text(landmark, 'start'))}" if landmark else ""
+        return (f"it is the first directory above{where} ({start_reason(ctx)}) that holds "
+                "the standard library's landmark os.py")
+    if prefix.R_PREFIX_MACRO in fired:
+        failed = ctx.first(prefix.R_SEARCH_FAILED)
+        searched = texts(failed, "searched") if failed else []
+        where = f" {code(searched[0])}" if searched else ""
+        return (f"no directory above{where} ({start_reason(ctx)}) holds the standard "
+                "library, so the PREFIX compiled into the binary is used")
+    if prefix.R_LIBRARY in fired:
+        return "it is where the runtime library libpython lives"
+    return "nothing else applied (see the steps above)"
+
+
+def _venv_dir(ctx: Ctx) -> str:
+    found = ctx.first(venv.R_CFG_FOUND)
+    return h.dirname(text(found, "file")) if found else ""
