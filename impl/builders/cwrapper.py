@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from prefixlab.model.errors import PrefixlabError
+
 # make-binary-wrapper.sh makeBinaryWrapper: @cc@ -Wall -Werror -Wpedantic
 # -Wno-overlength-strings -Os -x c -o WRAPPER -
 FLAGS = ("-Wall", "-Werror", "-Wpedantic", "-Wno-overlength-strings", "-Os", "-x", "c")
 
 
-class CompileError(Exception):
+class CompileError(PrefixlabError):
     """The compiler rejected the source (first line of its message)."""
 
 

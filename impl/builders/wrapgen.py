@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from prefixlab.model.errors import PrefixlabError
+
 _ANSI = {0x1B: "\\E", 0x07: "\\a", 0x0B: "\\v", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n",
          0x0D: "\\r", 0x09: "\\t", 0x5C: "\\\\", 0x27: "\\'"}
 DEFAULT_SHELL = "@shell@"
 
 
-class GeneratorError(ValueError):
+class GeneratorError(PrefixlabError, ValueError):
     """A flag list the real generator rejects (makeWrapper's ``die``)."""
 
 

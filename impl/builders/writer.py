@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from prefixlab.model.builders import plan as _plan
 from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation, Write
+from prefixlab.model.errors import PrefixlabError
 
 __all__ = ["CWrapper", "Copy", "Link", "Mkdir", "Operation", "Write", "WriteError", "apply",
            "check_plan"]
@@ -30,7 +31,7 @@ def _rmtree(path: str) -> None:
 STAGING_MARK = ".prefixlab-staging-"
 
 
-class WriteError(Exception):
+class WriteError(PrefixlabError):
     """The plan cannot be applied; the message is one line naming the path."""
 
 

@@ -8,6 +8,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from prefixlab.model.errors import PrefixlabError
+
 if TYPE_CHECKING:
     from prefixlab.impl.checks.campaign import CaseResult
     from prefixlab.impl.host.interpreters import Interpreter
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
 REASONS = ("not-yet-modelled", "interpreter-bug", "probe-limit", "host", "code-not-run")
 
 
-class DivergenceFileError(ValueError):
+class DivergenceFileError(PrefixlabError, ValueError):
     """The known-divergences file is malformed (one line saying where)."""
 
 

@@ -42,6 +42,7 @@ import prefixlab.model
 from prefixlab.impl.host import interpreters
 from prefixlab.model.startup import cmdline
 from prefixlab.model.startup import getpath
+from prefixlab.model.errors import PrefixlabError
 from prefixlab.model.world.build import BuildConstants, behaviour_for
 from prefixlab.model.world.fs import Dir, File, Layout, Symlink
 from prefixlab.model.startup.getpath.context import Inputs, StartupFailed
@@ -303,7 +304,7 @@ def describe(case: FrozenCase) -> str:
 
 
 # -- the worker --------------------------------------------------------------------------------
-class WorkerError(RuntimeError):
+class WorkerError(PrefixlabError, RuntimeError):
     """The worker died, timed out, or refused a request."""
 
 

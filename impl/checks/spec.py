@@ -30,6 +30,7 @@ from prefixlab.impl.host.materialize import Binding, materialize
 from prefixlab.model.builders import envspec
 from prefixlab.model.world.fs import File
 from prefixlab.model.builders.plan import CWrapper
+from prefixlab.model.errors import BadInput
 from prefixlab.model.builders.envspec import (EnvDescription, EnvObservation, Run, Verdict,
                                       VenvObservation)
 
@@ -42,7 +43,7 @@ FLAVOURS = ("reference", *envspec.FLAVOURS)
 VENV_MODULE = "prefixlab_venv_own"
 
 
-class SpecCheckError(Exception):
+class SpecCheckError(BadInput):
     """The environment could not be set up (one line)."""
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import platformdirs
 
+from prefixlab.model.errors import BadInput
 from prefixlab.model.exec.binarywrapper import read_binary
 from prefixlab.impl.host.account import host_account
 from prefixlab.impl.host.snapshot import Snapshot
@@ -126,7 +127,7 @@ sys.stdout.write('PREFIXLAB-CONSTANTS:' + show(facts) + '\n')
 """
 
 
-class InterpreterError(Exception):
+class InterpreterError(BadInput):
     """A binary whose build constants cannot be learned (one line saying why)."""
 
 

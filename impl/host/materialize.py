@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from prefixlab.model.errors import BadInput
 from prefixlab.model.world.fs import Dir, File, Layout, LayoutError, Node, check_physical
 
 Binding = tuple[Literal["hardlink", "children-links"], str]
@@ -40,7 +41,7 @@ Binding = tuple[Literal["hardlink", "children-links"], str]
 _COPY_INSTEAD = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP})
 
 
-class MaterializeError(Exception):
+class MaterializeError(BadInput):
     """A layout that cannot be written where asked (a one-line reason)."""
 
 

@@ -11,10 +11,11 @@ import os
 import stat as stat_module
 from functools import lru_cache
 
+from prefixlab.model.errors import BadInput
 from prefixlab.model.world.fs import Dir, Entry, File, Layout, Node, Symlink, join_physical
 
 
-class SnapshotError(Exception):
+class SnapshotError(BadInput):
     """A snapshot that cannot be taken (with a one-line reason)."""
 
 

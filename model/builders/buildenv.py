@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from prefixlab.model.errors import BadInput
 from prefixlab.model.world.fs import Entry, FsView
 from prefixlab.model.world.kernel import Errno, Resolver
 from prefixlab.model.builders.plan import Link, Mkdir, Operation
@@ -149,7 +150,7 @@ class Farm:
         return sorted(rel for rel, e in self.entries.items() if isinstance(e, FarmDir))
 
 
-class MergeError(Exception):
+class MergeError(BadInput):
     """The packages cannot be merged; the message is one line naming the file(s)."""
 
 

@@ -8,6 +8,8 @@ planned once, and a directory is planned before anything inside it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from prefixlab.model.errors import PrefixlabError
 TYPE_CHECKING = False  # typing stays off a warm build venv's start-up (model/speedups.py)
 if TYPE_CHECKING:
     from typing import NamedTuple
@@ -61,7 +63,7 @@ class CWrapper(NamedTuple):
 Operation = Mkdir | Link | Write | Copy | CWrapper
 
 
-class PlanError(Exception):
+class PlanError(PrefixlabError):
     """The plan is malformed; the message is one line naming the path."""
 
 

@@ -24,6 +24,7 @@ else:
     from prefixlab.model.speedups import NamedTuple
 
 from prefixlab.model.builders.plan import Copy, Link, Mkdir, Operation, Write
+from prefixlab.model.errors import BadInput
 # venv splits the absolute base executable with os.path (Lib/venv/__init__.py
 # ensure_directories); every path split here is absolute.
 from prefixlab.model.paths.posix import basename, dirname
@@ -97,7 +98,7 @@ if TYPE_CHECKING:
 # faster than `python -m venv`).
 
 
-class VenvPlanError(ValueError):
+class VenvPlanError(BadInput, ValueError):
     """The venv cannot be planned (one line naming what is wrong)."""
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from prefixlab.model.errors import NotModelled, PrefixlabError
+
 _IFS_WHITE = " \t\n"
 _ANSI = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r",
          "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
@@ -24,7 +26,7 @@ _NAME_START = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 _NAME_CHARS = _NAME_START + "0123456789"
 
 
-class Unsupported(ValueError):
+class Unsupported(NotModelled, ValueError):
     """Bash text outside the modelled grammar (the message says which construct)."""
 
 
@@ -41,7 +43,7 @@ class Context:
     """set -u: expanding an unset variable is an error (:class:`Unbound`)."""
 
 
-class Unbound(Exception):
+class Unbound(PrefixlabError):
     """set -u and an unset variable expanded: bash stops the script."""
 
 

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from prefixlab.model.errors import NotModelled
 from prefixlab.model.exec import bashwords
 
 Flag = tuple[str, ...]
@@ -207,8 +208,9 @@ def plan(wrapper: BinaryWrapper) -> Plan:
                 resolve)
 
 
-class UndefinedBehaviour(ValueError):
-    """The C code reads past the end of a string here (the message says where)."""
+class UndefinedBehaviour(NotModelled, ValueError):
+    """The C code reads past the end of a string here (the message says where): what
+    happens then is not modelled."""
 
 
 def _surrounded(env: str, pos: int, length: int, sep: str) -> bool:

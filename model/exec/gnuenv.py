@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from prefixlab.model.errors import PrefixlabError
+
 _SPACE = " \t\n\v\f\r"
 _ESCAPES = {'"': '"', "#": "#", "$": "$", "'": "'", "\\": "\\", "f": "\f", "n": "\n",
             "r": "\r", "t": "\t", "v": "\v"}
 
 
-class SplitError(ValueError):
+class SplitError(PrefixlabError, ValueError):
     """env refuses the string (exit status 125); the message is env's."""
 
 

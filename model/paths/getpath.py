@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from prefixlab.model.errors import PrefixlabError
 from prefixlab.model.world import kernel
 from prefixlab.model.world.fs import FsView
 
@@ -163,7 +164,7 @@ def isxfile(fs: FsView, path: str, cwd: str) -> bool:
     return entry is not None and entry.kind == "file" and bool(entry.mode & 0o111)
 
 
-class TooLarge(Exception):
+class TooLarge(PrefixlabError):
     """getpath's readlines refuses files of 32 KiB or more (MemoryError)."""
 
 
@@ -200,7 +201,7 @@ def read_lines(resolver: kernel.Resolver, path: str) -> list[str] | kernel.Errno
     return result
 
 
-class LinkLimit(Exception):
+class LinkLimit(PrefixlabError):
     """More links than the resolver allows ('maximum number of symbolic links reached')."""
 
 

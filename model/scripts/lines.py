@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from prefixlab.model.errors import BadInput
+
 # Linux's binfmt_script splits the #! line at blanks (space, tab): the first word is the
 # interpreter, the rest (trimmed) one argument (fs/binfmt_script.c).
 _BLANKS = re.compile(rb"[ \t]*")
 _WORD = re.compile(rb"[^ \t\r\n]+")
 
 
-class ScriptError(ValueError):
+class ScriptError(BadInput, ValueError):
     """A script (or a parameter) the operation cannot handle: the message says why."""
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from prefixlab.model import errors
 from prefixlab.model.world import kernel
 from prefixlab.model.startup import sitecode
 from prefixlab.model.startup import sitepaths
@@ -150,7 +151,7 @@ R_NIX_PREFIX = rule(
     "nixpkgs pkgs/development/interpreters/python/sitecustomize.py")
 
 
-class NotModelled(Exception):
+class NotModelled(errors.NotModelled):
     """site would do something the model cannot decide (an unknown locale encoding)."""
 
 

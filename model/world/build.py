@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from prefixlab.model.errors import NotModelled
+
 Version = tuple[int, int, int]
 
 OUT_OF_SCOPE_BEFORE: Version = (3, 8, 0)
@@ -280,7 +282,7 @@ FIELD_NAMES: tuple[str, ...] = tuple(
 )
 
 
-class UnsupportedVersion(ValueError):
+class UnsupportedVersion(NotModelled, ValueError):
     """A CPython version outside what the model covers."""
 
 

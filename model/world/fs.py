@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from prefixlab.model.errors import BadInput
+
 Kind = Literal["file", "dir", "link", "other"]
 """other: a device, fifo or socket (not a regular file for isfile)."""
 
@@ -74,7 +76,7 @@ UNKNOWN: object = object()
 """physical_entry's answer when the view cannot vouch for the path's ancestors."""
 
 
-class LayoutError(ValueError):
+class LayoutError(BadInput, ValueError):
     """A layout that cannot exist: a bad path, or an entry below a non-directory."""
 
 

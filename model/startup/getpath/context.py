@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from prefixlab.model.errors import PrefixlabError
 from prefixlab.model.paths import getpath as h
 from prefixlab.model.world import kernel
 from prefixlab.model.world.build import Behaviour, BuildConstants
@@ -64,7 +65,7 @@ class Inputs:
         object.__setattr__(self, "config", config)
 
 
-class StartupFailed(Exception):
+class StartupFailed(PrefixlabError):
     """getpath cannot finish: a fatal error, with the kind a caller can match on."""
 
     def __init__(self, kind: str, message: str) -> None:
