@@ -6,32 +6,34 @@ it), check the package trees (a link leaving a package, an unreadable file: one 
 nothing written), plan (pure, over a lazy snapshot of the machine) and write the plan with
 the one writer (:mod:`prefixlab.impl.builders.writer`: staging beside TARGET, then one rename).
 
-In-process API (the benchmark's): :func:`plan_env` and :func:`build_env`.
+In-process API (the benchmark's): :func:`plan_env` and :func:`build_env`.  The command line is
+impl/cli/build_env.py.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import click
-
 from prefixlab.impl.builders import writer
-from prefixlab.impl.cli.badinput import BadInput
 from prefixlab.impl.host.snapshot import Snapshot, SnapshotError
 from prefixlab.model.builders import buildenv
 from prefixlab.model.builders import flavours
 from prefixlab.model.builders.buildenv import DEFAULT_PRIORITY, MergeError, Package
 from prefixlab.model.builders.flavours import BaseInterpreter, EnvPlan, EnvRequest
 from prefixlab.model.world.fs import Entry, FsView
-from prefixlab.model.builders.plan import CWrapper, Link, Mkdir
+from prefixlab.model.builders.plan import Link, Mkdir
+from prefixlab.model.errors import BadInput
 
 
-
-class EnvError(Exception):
+class EnvError(BadInput):
     """Input build env cannot act on: one line naming the file."""
+
+
+def flavour_names() -> list[str]:
+    """What --flavor takes: every registered flavour."""
+    return sorted(flavours.FLAVOURS)
 
 
 def _on_path(name: str) -> str:
@@ -205,51 +207,3 @@ def summary(planned: EnvPlan) -> Summary:
     links = sum(isinstance(op, Link) for op in planned.ops)
     dirs = sum(isinstance(op, Mkdir) for op in planned.ops)
     return Summary(links, dirs, len(planned.ops) - links - dirs)
-
-
-@click.command(name="env", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("target", type=click.Path())
-@click.option("--python", "python", required=True, metavar="INTERPRETER",
-              help="The interpreter the environment is built on (a binary, a link to one, a "
-                   "venv's interpreter, a wrapper or a pyenv shim).")
-@click.option("--package", "packages", multiple=True, metavar="DIR[=PRIORITY]",
-              help="A prefix-like package tree (lib/pythonX.Y/site-packages, bin); repeatable, "
-                   "in order. PRIORITY: lower wins a file collision (default 5).")
-@click.option("--ignore-collisions", is_flag=True,
-              help="Keep the first provider of a colliding file instead of failing.")
-@click.option("--force", is_flag=True, help="Replace an existing TARGET (atomically).")
-@click.option("--flavor", "flavor", default="reference", show_default=True,
-              type=click.Choice(sorted(flavours.FLAVOURS)),
-              help="reference: prefixlab's; the others emulate historical nixpkgs builders.")
-@click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
-              help="A flavour option (e.g. argv0-mode=inherit).")
-@click.option("--argv0-mode", type=click.Choice(["fixed", "inherit"]), default=None,
-              help="nix-297628 only: its wrappers set argv[0] to $out/bin/NAME (fixed, the "
-                   "merged code) or pass the caller's (inherit, the commit message's claim); "
-                   "the same as --option argv0-mode=MODE.")
-def env_command(target: str, python: str, packages: tuple[str, ...], ignore_collisions: bool,
-                force: bool, flavor: str, options: tuple[str, ...],
-                argv0_mode: str | None) -> None:
-    """Build a composed environment at TARGET: INTERPRETER's own files and the packages,
-    merged into one tree of links (directories only one package provides are linked whole),
-    with bin entries that start INTERPRETER as the environment's own interpreter."""
-    pairs = []
-    for text in options:
-        name, sep, value = text.partition("=")
-        if not sep:
-            raise BadInput(f"--option {text!r}: expected NAME=VALUE")
-        pairs.append((name, value))
-    if argv0_mode is not None:
-        pairs.append(("argv0-mode", argv0_mode))
-    try:
-        planned = build_env(target, python, packages, flavor=flavor,
-                            ignore_collisions=ignore_collisions, force=force, options=pairs)
-    except EnvError as error:
-        raise BadInput(str(error)) from None
-    for warning in planned.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    counts = summary(planned)
-    wrappers = sum(isinstance(op, CWrapper) for op in planned.ops)
-    click.echo(f"{os.path.abspath(target)}: {counts.links} links, {counts.dirs} directories, "
-               f"{counts.files} files ({wrappers} compiled wrappers)")
-    sys.stdout.flush()

@@ -12,8 +12,8 @@ interpreter nor imports the model's start-up code: it plans and writes.
 
 In-process API: :func:`plan_venv` (learn, then plan; nothing written) and :func:`build_venv`
 (plan and write); to time planning and writing alone, :func:`learn` once, then
-:func:`plan_for` (pure) and :func:`write` (the one writer).  :func:`fast_main` is the command line without click (see impl/cli/launch.py);
-anything it does not recognise goes to the click command, which shares the same code.
+:func:`plan_for` (pure) and :func:`write` (the one writer).  The command line is
+impl/cli/build_venv.py.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 
 from prefixlab.model.builders.plan import Operation
+from prefixlab.model.errors import BadInput
 from prefixlab.model.trace import RULES, Step, values_json
 from prefixlab.model.builders.venv import (Home, Options, Source, Template, VenvPlan, VenvPlanError,
                                       VenvRules, plan, shell_quote)
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from prefixlab.model.builders.venv import Quoting
-
-    import click
 
     from prefixlab.impl.host.snapshot import Snapshot
     from prefixlab.model.outcome import Outcome
@@ -50,7 +49,7 @@ _VOLATILE_ENV = frozenset({"_", "OLDPWD", "SHLVL"})
 """Variables a shell changes between commands that no interpreter start reads."""
 
 
-class BuildVenvError(Exception):
+class BuildVenvError(BadInput):
     """The venv cannot be built: one line naming what is wrong (exit status 2)."""
 
 
@@ -364,12 +363,12 @@ def _learn_fresh(python: str, target: str, options: Options, cwd: str, env: Mapp
 def _predict_interpreter(fs: Snapshot, python: str, cwd: str, env: Mapping[str, str],
                          use_cache: bool) -> tuple[World, Outcome]:
     """The model's outcome for starting INTERPRETER as the user would (``-c``)."""
-    from prefixlab.impl.cli import main as cli
+    from prefixlab.impl.host.world import world_for
     from prefixlab.model.world.invocation import Invocation
     from prefixlab.model.startup.predict import predict
 
     invocation = Invocation.make(python, [], env=dict(env), cwd=cwd)
-    world = cli.world_for(invocation, use_cache=use_cache, fs=fs, host=False)
+    world = world_for(invocation, use_cache=use_cache, fs=fs, host=False)
     outcome = predict(world, invocation)
     if outcome.status != "ok":
         message = outcome.error.message if outcome.error is not None else outcome.status
@@ -418,15 +417,15 @@ def _with_candidates_learned(world: World, source: Source, use_cache: bool) -> W
     venv's base binary is not on the way to its own copy)."""
     from dataclasses import replace
 
-    from prefixlab.impl.cli import main as cli
     from prefixlab.impl.host import interpreters
+    from prefixlab.impl.host.world import looks_like_cpython
     from prefixlab.model.world import kernel
     from prefixlab.model.builders import venv as venvplan
 
     builds = dict(world.builds)
     for candidate in venvplan.candidates(world, source):
         real = kernel.realpath(world.fs, candidate)
-        if isinstance(real, str) and real not in builds and cli.looks_like_cpython(real):
+        if isinstance(real, str) and real not in builds and looks_like_cpython(real):
             try:
                 builds[real] = interpreters.learn_constants(real, use_cache=use_cache)
             except interpreters.InterpreterError:
@@ -525,113 +524,3 @@ def _recording_snapshot() -> Any:
                     "children": listings}
 
     return Recording()
-
-
-# -- the command line -----------------------------------------------------------------------------
-USAGE = ("prefixlab build venv TARGET --python INTERPRETER [--system-site-packages] [--copies] "
-         "[--prompt P] [--stdlib-compatible] [--force] [--no-cache]")
-
-
-def fast_main(args: Sequence[str]) -> int | None:
-    """`prefixlab build venv ARGS` without click, for the common spellings; None when the
-    arguments need click (help, an unknown option, a usage error), which then parses them."""
-    parsed = _parse_fast(list(args))
-    if parsed is None:
-        return None
-    target, python, options, force, use_cache = parsed
-    return run(target, python, options, force=force, use_cache=use_cache)
-
-
-def run(target: str, python: str, options: Options, *, force: bool, use_cache: bool) -> int:
-    """Build, report problems as one line on stderr; the exit status."""
-    try:
-        planned = build_venv(python, target, options, force=force, use_cache=use_cache)
-    except BuildVenvError as error:
-        sys.stderr.write(f"prefixlab build venv: {error}\n")
-        return 2
-    except Exception as error:  # a bug: one line unless asked (as prefixlab.impl.cli.main does)
-        if os.environ.get("PREFIXLAB_DEBUG"):
-            raise
-        sys.stderr.write(f"prefixlab build venv: internal error: {type(error).__name__}: "
-                         f"{error} (set PREFIXLAB_DEBUG=1 for the traceback)\n")
-        return 3
-    if not planned.home.verified:
-        sys.stderr.write(f"prefixlab build venv: warning: no base executable of {python} was "
-                         f"shown to give a working venv; home = {planned.home.directory} as "
-                         "stdlib venv would choose\n")
-    return 0
-
-
-_FLAGS = {"--system-site-packages", "--copies", "--stdlib-compatible", "--force", "--no-cache"}
-
-
-def _parse_fast(args: list[str]) -> tuple[str, str, Options, bool, bool] | None:
-    target: str | None = None
-    python: str | None = None
-    prompt: str | None = None
-    flags: set[str] = set()
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in _FLAGS:
-            flags.add(arg)
-        elif arg in ("--python", "--prompt"):
-            if i + 1 >= len(args):
-                return None
-            i += 1
-            if arg == "--python":
-                python = args[i]
-            else:
-                prompt = args[i]
-        elif arg.startswith(("--python=", "--prompt=")):
-            name, _, value = arg.partition("=")
-            if name == "--python":
-                python = value
-            else:
-                prompt = value
-        elif arg.startswith("-") or target is not None:
-            return None  # help, '--', short options, a second TARGET: click says what it is
-        else:
-            target = arg
-        i += 1
-    if target is None or python is None:
-        return None
-    options = Options(system_site_packages="--system-site-packages" in flags,
-                      copies="--copies" in flags, prompt=prompt,
-                      stdlib_compatible="--stdlib-compatible" in flags)
-    return target, python, options, "--force" in flags, "--no-cache" not in flags
-
-
-def command() -> click.Command:
-    """The click command (help, usage errors and every spelling fast_main leaves)."""
-    import click
-
-    @click.command(name="venv", context_settings={"help_option_names": ["-h", "--help"]})
-    @click.argument("target")
-    @click.option("--python", "python", required=True, metavar="INTERPRETER",
-                  help="The interpreter: a path or a name on PATH (a symlink, a wrapper, a "
-                       "pyenv shim, an environment or another venv).")
-    @click.option("--system-site-packages", is_flag=True,
-                  help="Give the venv access to the base installation's site-packages.")
-    @click.option("--copies", is_flag=True, help="Copy the interpreter instead of linking it.")
-    @click.option("--prompt", metavar="P", help="The prompt the activation scripts show.")
-    @click.option("--stdlib-compatible", is_flag=True,
-                  help="Make exactly the choices stdlib venv makes (home from "
-                       "sys._base_executable as is; venv-of-venv chains on 3.8-3.10).")
-    @click.option("--force", is_flag=True, help="Replace an existing TARGET atomically.")
-    @click.option("--no-cache", is_flag=True, help="Learn the interpreter afresh.")
-    def venv_command(target: str, python: str, system_site_packages: bool, copies: bool,
-                     prompt: str | None, stdlib_compatible: bool, force: bool,
-                     no_cache: bool) -> int:
-        """Build a PEP 405 venv at TARGET for INTERPRETER without running its venv module:
-        the layout, bin entries, pyvenv.cfg and activation scripts of that version's
-        `python -m venv --without-pip` (no pip is installed), with home chosen so that the
-        venv starts (see the README).  Written atomically; an existing TARGET is left alone
-        unless --force."""
-        options = Options(system_site_packages, copies, prompt, stdlib_compatible)
-        code = run(target, python, options, force=force, use_cache=not no_cache)
-        if code:
-            raise SystemExit(code)
-        return code
-
-    return venv_command

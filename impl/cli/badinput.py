@@ -1,4 +1,4 @@
-"""The commands' shared error: input prefixlab cannot act on, one line, exit 2.
+"""The click commands' bad-input error: one line naming the command, exit 2.
 
 Its own module so that commands loaded without impl/cli/main.py (build env, unwrap) raise the same
 error without importing the whole CLI.
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import click
 
-EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+from prefixlab.impl.cli.errors import EXIT_BAD_INPUT
+from prefixlab.model import errors
 
 
-class BadInput(click.ClickException):
-    """Input prefixlab cannot act on: one line, exit 2."""
+class BadInput(errors.BadInput, click.ClickException):
+    """Input prefixlab cannot act on: one line, exit 2.  A ClickException too, so that a
+    command run on its own (click's standalone mode, CliRunner) still exits 2."""
 
     exit_code = EXIT_BAD_INPUT
 

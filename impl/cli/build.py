@@ -10,11 +10,11 @@ def build_command() -> None:
     """Build environments that are correct by the model (planned, then written atomically)."""
 
 
-from prefixlab.impl.builders.env import env_command  # noqa: E402
+from prefixlab.impl.cli.build_env import env_command  # noqa: E402
 
 build_command.add_command(env_command)
 
-from prefixlab.impl.builders.venv import command as venv_command  # noqa: E402
+from prefixlab.impl.cli.build_venv import command as venv_command  # noqa: E402
 
 build_command.add_command(venv_command())
 

@@ -13,7 +13,7 @@ def main() -> None:
     _compiled_model()
     args = sys.argv[1:]
     if args[:2] == ["build", "venv"]:
-        from prefixlab.impl.builders.venv import fast_main
+        from prefixlab.impl.cli.build_venv import fast_main
 
         code = fast_main(args[2:])
         if code is not None:

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from prefixlab.impl.cli.badinput import (EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_INTERNAL, EXIT_OK,
-                                     BadInput)
+from prefixlab.impl.cli import errors
+from prefixlab.impl.cli.badinput import BadInput
+from prefixlab.impl.cli.errors import EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_OK
+from prefixlab.model.errors import PrefixlabError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,13 +35,8 @@ if TYPE_CHECKING:
     from prefixlab.impl.render import narrate
     from prefixlab.impl.render import text as rendering
     from prefixlab.impl.host import interpreters
-    from prefixlab.impl.host import snapshot as snapshots
-    from prefixlab.impl.host.snapshot import Snapshot
-    from prefixlab.model.exec import binarywrapper
-    from prefixlab.model.exec import chain
-    from prefixlab.model.world import kernel
+    from prefixlab.impl.host import world as hostworld
     from prefixlab.model.startup import predict as startup
-    from prefixlab.model.world.build import BuildConstants
     from prefixlab.model.world.invocation import Invocation
     from prefixlab.model.outcome import Outcome
     from prefixlab.model.world import World
@@ -59,13 +56,9 @@ else:
     narrate = _Later("prefixlab.impl.render.narrate")
     rendering = _Later("prefixlab.impl.render.text")
     interpreters = _Later("prefixlab.impl.host.interpreters")
-    snapshots = _Later("prefixlab.impl.host.snapshot")
-    binarywrapper = _Later("prefixlab.model.exec.binarywrapper")
-    chain = _Later("prefixlab.model.exec.chain")
-    kernel = _Later("prefixlab.model.world.kernel")
+    hostworld = _Later("prefixlab.impl.host.world")
     startup = _Later("prefixlab.model.startup.predict")
 
-DEBUG_ENV = "PREFIXLAB_DEBUG"
 DEFAULT_ARGS: tuple[str, ...] = ()
 """The command line for explain's default interpreter (none: the prediction is for -c)."""
 
@@ -131,22 +124,27 @@ class Main(click.Group):
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False,
                                   **extra)
-        except click.ClickException as error:
+        except PrefixlabError as error:  # before click's: badinput.BadInput is a ClickException too
+            if errors.propagates(error):
+                raise
+            return errors.report(error, _command_path(error, prog_name))
+        except click.ClickException as error:  # click's usage errors
             _error_line(error)
             return EXIT_BAD_INPUT
         except click.exceptions.Abort:
             return EXIT_BAD_INPUT
-        except (snapshots.SnapshotError, interpreters.InterpreterError) as error:
-            click.echo(f"{prog_name}: {rendering.show(str(error))}", err=True)
-            return EXIT_BAD_INPUT
         except Exception as error:  # a bug: one line unless asked for the traceback
-            if os.environ.get(DEBUG_ENV):
+            if errors.propagates(error):
                 raise
-            click.echo(f"{prog_name}: internal error: {type(error).__name__}: "
-                       f"{rendering.show(str(error))} (set {DEBUG_ENV}=1 for the traceback)",
-                       err=True)
-            return EXIT_INTERNAL
+            return errors.report(error, prog_name)
         return result if isinstance(result, int) else EXIT_OK
+
+
+def _command_path(error: PrefixlabError, prog_name: str) -> str:
+    """The command the error names: the one that raised it, when it recorded its context
+    (impl/cli/badinput.py), else the program."""
+    ctx: click.Context | None = getattr(error, "ctx", None)
+    return ctx.command_path if ctx is not None else prog_name
 
 
 def _error_line(error: click.ClickException) -> None:
@@ -267,72 +265,6 @@ def _working_dir(cwd: str | None) -> str:
     if not os.access(where, os.X_OK):
         raise BadInput(f"--cwd {rendering.show(cwd)}: permission denied (cannot enter it)")
     return where
-
-
-def world_for(invocation: Invocation, *, use_cache: bool, fs: Snapshot | None = None,
-              host: bool = True) -> World:
-    """The host as the model sees it: the real filesystem, every interpreter found here and
-    the binary the invocation executes, if it looks like a CPython binary (its constants are
-    learned by running it once, neutrally; cached).  A binary that cannot tell its constants
-    is left out: the model then says not-modelled.  ``fs`` is the snapshot to use (a new one
-    of / by default); without ``host`` only the invocation's own binaries are learned (not
-    every interpreter found here)."""
-    from prefixlab.impl.host.account import host_account
-
-    snapshot = snapshots.Snapshot("/") if fs is None else fs
-    builds: dict[str, BuildConstants] = (
-        dict(interpreters.host_world(use_cache=use_cache).builds) if host else {})
-    target = _target(snapshot, invocation)
-    if target is not None and target not in builds and looks_like_cpython(target):
-        try:
-            builds[target] = interpreters.learn_constants(target, use_cache=use_cache)
-        except interpreters.InterpreterError:
-            pass
-    _learn_chain(snapshot, invocation, builds, use_cache)
-    from prefixlab.model.world import World as _World  # the model is loaded on first use
-
-    return _World(snapshot, builds, host_account())
-
-
-def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildConstants],
-                 use_cache: bool) -> None:
-    """Learn the binaries an exec chain (script, wrapper, env, pyenv shim) leads to, one hop
-    at a time, so that the model can follow it to a known interpreter."""
-    cwd = kernel.realpath(fs, invocation.cwd)
-    if isinstance(cwd, kernel.Errno):
-        return
-    for _ in range(chain.MAX_HOPS):
-        hop = chain.follow(fs, invocation, cwd, builds, [])
-        binary = hop.binary if isinstance(hop, chain.Stopped) else None
-        if binary is None or binary in builds or not looks_like_cpython(binary):
-            return
-        try:
-            builds[binary] = interpreters.learn_constants(binary, use_cache=use_cache)
-        except interpreters.InterpreterError:
-            return
-
-
-def _target(fs: Snapshot, invocation: Invocation) -> str | None:
-    """exec_target's physical path of the binary executed, or None."""
-    cwd = kernel.realpath(fs, invocation.cwd)
-    if isinstance(cwd, kernel.Errno):
-        return None
-    target = chain.exec_target(fs, invocation, cwd)
-    return None if isinstance(target, kernel.Errno) else target
-
-
-def looks_like_cpython(path: str) -> bool:
-    """An ELF file named python* that is not a makeBinaryWrapper wrapper (the model follows
-    those, and scripts, itself).  Wrappers are small: a file over 1 MiB is not one."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 20)
-            big = bool(handle.read(1))
-    except OSError:
-        return False
-    if head[:4] != b"\x7fELF" or not os.path.basename(path).startswith("python"):
-        return False
-    return big or binarywrapper.read_binary(head) is None
 
 
 def _default_interpreter(invocation_env: Mapping[str, str], cwd: str) -> tuple[str, str]:
@@ -460,7 +392,7 @@ def predict_command(ctx: click.Context, program: str, args: tuple[str, ...], arg
     environment), and are cached. Without -S, site's work is predicted too; code it would run
     is listed under code_not_run."""
     invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
-    outcome = predict(world_for(invocation, use_cache=not no_cache), invocation)
+    outcome = predict(hostworld.world_for(invocation, use_cache=not no_cache), invocation)
     if as_json:
         dump(outcome.to_json())
     else:
@@ -509,7 +441,7 @@ def explain_command(ctx: click.Context, graph: bool, compare: bool, program: str
         args = DEFAULT_ARGS
         preface.append(_default_preface(found, program))
     invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
-    world = world_for(invocation, use_cache=not no_cache)
+    world = hostworld.world_for(invocation, use_cache=not no_cache)
     outcome = predict(world, invocation)
     explanation = narrate.explain(outcome, world.fs, graph=graph, preface=preface)
     probed = run_probe(invocation) if compare else None
@@ -544,7 +476,7 @@ def diff_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0:
     Exit status 0 when they agree, 1 when they differ, 2 when the probe cannot run this
     command line (only -c, or no command, can be probed)."""
     invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
-    predicted = predict(world_for(invocation, use_cache=not no_cache), invocation)
+    predicted = predict(hostworld.world_for(invocation, use_cache=not no_cache), invocation)
     probed = run_probe(invocation)
     if probed.error is not None and probed.error.kind == "probe-unsupported":
         raise BadInput(f"diff: cannot probe this: {probed.error.message}")

@@ -14,14 +14,15 @@ from typing import Any
 import click
 
 from prefixlab.impl.render import text as rendering
-from prefixlab.impl.cli.badinput import EXIT_OK, BadInput
+from prefixlab.impl.cli.badinput import BadInput
+from prefixlab.impl.cli.errors import EXIT_OK
 from prefixlab.impl.cli.main import (
     InvocationCommand,
     _invocation,
     dump,
     invocation_options,
-    world_for,
 )
+from prefixlab.impl.host.world import world_for
 from prefixlab.model.startup.imports import (
     Candidate,
     Resolution,

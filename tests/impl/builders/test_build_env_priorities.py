@@ -34,7 +34,8 @@ from conftest import in_scope_interpreters, interpreter_id, require_oracle
 from hypothesis import HealthCheck, Phase, event, given, settings
 
 from prefixlab.impl.checks import spec as speccheck
-from prefixlab.impl.builders.env import EnvError, build_env, env_command, learn_interpreter
+from prefixlab.impl.builders.env import EnvError, build_env, learn_interpreter
+from prefixlab.impl.cli.build_env import env_command
 from prefixlab.impl.host.interpreters import Interpreter
 from prefixlab.impl.host.materialize import scratch_dir
 from prefixlab.model.builders import envspec

@@ -134,11 +134,11 @@ def base_prefix_of(interp: Interpreter) -> str:
 
 def agrees_with_model(python: Path) -> None:
     """The real start of the built venv's python is what the model predicts for it."""
-    from prefixlab.impl.cli import main as cli
     from prefixlab.impl.host.probe import probe
+    from prefixlab.impl.host.world import world_for
 
     invocation = Invocation.make(str(python), ["-c", "pass"], env=_env(), cwd="/")
-    predicted = predict(cli.world_for(invocation, use_cache=True, host=False), invocation)
+    predicted = predict(world_for(invocation, use_cache=True, host=False), invocation)
     probed = probe(invocation)
     assert predicted.comparable() == probed.comparable()
 

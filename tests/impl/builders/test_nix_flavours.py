@@ -642,7 +642,7 @@ def test_the_model_predicts_the_interpreter_entries(scratch: str, interp: Interp
     """prefixlab's start-up model, run on what a flavour built, equals the probe of the real
     interpreter for bin/python3.X and bin/python (wrappers read from their embedded record,
     the stand-in sitecustomize recognised by its digest)."""
-    from prefixlab.impl.cli.main import world_for
+    from prefixlab.impl.host.world import world_for
     from prefixlab.impl.host.probe import probe
     from prefixlab.model.world.invocation import Invocation
     from prefixlab.model.startup.predict import predict

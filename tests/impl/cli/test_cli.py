@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
 from prefixlab.impl.cli import main as cli
+from prefixlab.impl.cli.errors import DEBUG_ENV
 from prefixlab.impl.host.interpreters import Interpreter
 from prefixlab.model.outcome import Failure, Outcome
 
@@ -189,7 +190,7 @@ def test_internal_errors_are_one_line_exit_3(monkeypatch: pytest.MonkeyPatch) ->
         raise RuntimeError("boom")
 
     monkeypatch.setattr(cli, "predict", broken)
-    monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
+    monkeypatch.delenv(DEBUG_ENV, raising=False)
     result = invoke("predict", "--clear-env", "/bin/true")
     assert result.exit_code == 3
     assert result.stderr.strip() == ("prefixlab: internal error: RuntimeError: boom (set "

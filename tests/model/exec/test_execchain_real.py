@@ -14,7 +14,7 @@ from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
 from prefixlab.impl.builders import cwrapper
 from prefixlab.impl.builders import wrapgen
-from prefixlab.impl.cli.main import world_for
+from prefixlab.impl.host.world import world_for
 from prefixlab.impl.host.interpreters import Interpreter
 from prefixlab.impl.host.probe import probe
 from prefixlab.model.world.invocation import Invocation

@@ -21,7 +21,7 @@ from conftest import in_scope_interpreters, interpreter_id, require_oracle
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prefixlab.impl.builders.env import env_command
+from prefixlab.impl.cli.build_env import env_command
 from prefixlab.impl.host.interpreters import Interpreter
 from prefixlab.impl.host.materialize import scratch_dir
 from prefixlab.model.scripts import envline

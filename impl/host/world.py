@@ -1,0 +1,81 @@
+"""This machine as the model sees it for one invocation: the real filesystem and the build
+constants of the binaries the invocation may run.
+
+The commands that predict (predict, explain, diff, which) and ``build venv``, which learns
+its interpreter through a prediction, build their world here.  :func:`host_world`
+(impl/host/interpreters.py) is the world of every interpreter found here, with no invocation.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prefixlab.impl.host import interpreters
+from prefixlab.impl.host.account import host_account
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.exec import binarywrapper, chain
+from prefixlab.model.world import World, kernel
+from prefixlab.model.world.build import BuildConstants
+from prefixlab.model.world.invocation import Invocation
+
+
+def world_for(invocation: Invocation, *, use_cache: bool, fs: Snapshot | None = None,
+              host: bool = True) -> World:
+    """The host as the model sees it: the real filesystem, every interpreter found here and
+    the binary the invocation executes, if it looks like a CPython binary (its constants are
+    learned by running it once, neutrally; cached).  A binary that cannot tell its constants
+    is left out: the model then says not-modelled.  ``fs`` is the snapshot to use (a new one
+    of / by default); without ``host`` only the invocation's own binaries are learned (not
+    every interpreter found here)."""
+    snapshot = Snapshot("/") if fs is None else fs
+    builds: dict[str, BuildConstants] = (
+        dict(interpreters.host_world(use_cache=use_cache).builds) if host else {})
+    target = _target(snapshot, invocation)
+    if target is not None and target not in builds and looks_like_cpython(target):
+        try:
+            builds[target] = interpreters.learn_constants(target, use_cache=use_cache)
+        except interpreters.InterpreterError:
+            pass
+    _learn_chain(snapshot, invocation, builds, use_cache)
+    return World(snapshot, builds, host_account())
+
+
+def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildConstants],
+                 use_cache: bool) -> None:
+    """Learn the binaries an exec chain (script, wrapper, env, pyenv shim) leads to, one hop
+    at a time, so that the model can follow it to a known interpreter."""
+    cwd = kernel.realpath(fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return
+    for _ in range(chain.MAX_HOPS):
+        hop = chain.follow(fs, invocation, cwd, builds, [])
+        binary = hop.binary if isinstance(hop, chain.Stopped) else None
+        if binary is None or binary in builds or not looks_like_cpython(binary):
+            return
+        try:
+            builds[binary] = interpreters.learn_constants(binary, use_cache=use_cache)
+        except interpreters.InterpreterError:
+            return
+
+
+def _target(fs: Snapshot, invocation: Invocation) -> str | None:
+    """exec_target's physical path of the binary executed, or None."""
+    cwd = kernel.realpath(fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return None
+    target = chain.exec_target(fs, invocation, cwd)
+    return None if isinstance(target, kernel.Errno) else target
+
+
+def looks_like_cpython(path: str) -> bool:
+    """An ELF file named python* that is not a makeBinaryWrapper wrapper (the model follows
+    those, and scripts, itself).  Wrappers are small: a file over 1 MiB is not one."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 20)
+            big = bool(handle.read(1))
+    except OSError:
+        return False
+    if head[:4] != b"\x7fELF" or not os.path.basename(path).startswith("python"):
+        return False
+    return big or binarywrapper.read_binary(head) is None
