@@ -16,6 +16,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# Imported for what it does on import: it registers the nix flavours, which --flavor names.
+from prefixlab.impl.builders import nix as _nix_flavours  # noqa: F401
 from prefixlab.impl.builders import writer
 from prefixlab.impl.host.snapshot import Snapshot, SnapshotError
 from prefixlab.model.builders import buildenv
@@ -32,7 +34,7 @@ class EnvError(BadInput):
 
 
 def flavour_names() -> list[str]:
-    """What --flavor takes: every registered flavour."""
+    """What --flavor takes: every registered flavour (the nix ones are registered above)."""
     return sorted(flavours.FLAVOURS)
 
 

@@ -27,7 +27,8 @@ from prefixlab.impl.host.interpreters import InterpreterError, cache_dir
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.builders import nix as nixflavours
 from prefixlab.model.builders.buildenv import DEFAULT_PRIORITY, MergeError, Package
-from prefixlab.model.builders.flavours import EnvPlan, EnvRequest
+from prefixlab.model.builders.flavours import EnvPlan, EnvRequest, register
+from prefixlab.model.errors import BadInput
 from prefixlab.model.world.fs import FsView
 from prefixlab.model.builders.nix import (Argv0Mode, BasePython, Flavour, NixEnvPlan,
                                          NixFlavourError)
@@ -36,7 +37,7 @@ from prefixlab.model.builders.plan import Copy, CWrapper, Operation, Write
 SITECUSTOMIZE = nixsite.SITECUSTOMIZE_TEXT.encode("utf-8")
 
 
-class NixBuildError(Exception):
+class NixBuildError(BadInput):
     """One line naming what is wrong (the CLI prints it and exits 2)."""
 
 
@@ -189,7 +190,7 @@ def compiled(spec: CWrapper, *, use_cache: bool = True) -> str:
     return path
 
 
-# -- the flavour registry's entries (model.envflavour.FLAVOURS) ------------------------------
+# -- the flavours of build env (model/builders/flavours.py), registered below -------------
 def _registered(flavour: Flavour, fs: FsView, request: EnvRequest) -> EnvPlan:
     """A nix flavour as ``build env`` calls a flavour: pure, given the filesystem value.  It
     lives here because the stand-in sitecustomize text is impl's (prefixlab.impl.builders.nixsite)."""
@@ -227,3 +228,11 @@ def nix_inherit_argv0(fs: FsView, request: EnvRequest) -> EnvPlan:
 
 def nix_resolve_argv0(fs: FsView, request: EnvRequest) -> EnvPlan:
     return _registered("nix-resolve-argv0", fs, request)
+
+
+# Registered here, not named in the model: their plans carry this side's stand-in
+# sitecustomize text, and the model never imports the real side.
+for _name, _plan in (("nix-classic", nix_classic), ("nix-297628", nix_297628),
+                     ("nix-inherit-argv0", nix_inherit_argv0),
+                     ("nix-resolve-argv0", nix_resolve_argv0)):
+    register(_name, _plan)

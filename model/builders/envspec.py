@@ -2,7 +2,7 @@
 must do when the real interpreter runs them.
 
 A property is a named, documented value (:class:`Property`: id, statement, source).  Checking
-is pure: the impl side (:mod:`prefixlab.impl.checks.spec`) builds an environment, runs the real
+is pure: the impl side (impl/checks/spec.py) builds an environment, runs the real
 interpreters and scripts with a clean environment and hands over what they printed
 (:class:`EnvObservation`); :func:`check_env` compares it with the environment's description
 (:class:`EnvDescription`: its path, its packages' modules and scripts, its flavour) and returns

@@ -2,34 +2,23 @@
 
 A flavour is a pure function ``plan(fs, request) -> EnvPlan``: it merges the packages (usually
 with :func:`prefixlab.model.builders.buildenv.merge`) and decides what the interpreter and script
-entries of ``bin`` become.  ``reference`` is prefixlab's (model/builders/reference.py); the historical
-nixpkgs builders are emulated as other flavours.  The registry maps a name to
-``module:function`` and imports the module only when that flavour is asked for, so adding a
-flavour is one line here and the command's start-up does not pay for the others.
+entries of ``bin`` become.  ``reference`` is prefixlab's (model/builders/reference.py, imported
+when that flavour is first asked for); the historical nixpkgs builders are emulated as other
+flavours, which the real side registers (:func:`register`): their entries carry its stand-in
+sitecustomize text, and the model never imports the real side.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.builders.buildenv import Farm, Package
+from prefixlab.model.errors import BadInput, PrefixlabError
 from prefixlab.model.world.fs import FsView
 from prefixlab.model.builders.plan import Operation
 from prefixlab.model.trace import Step
-
-FLAVOURS: dict[str, str] = {
-    "reference": "prefixlab.model.builders.reference:plan_env",
-    # the historical nixpkgs builders (model/builders/nix.py; the entries are in impl because
-    # they carry impl's stand-in sitecustomize text)
-    "nix-classic": "prefixlab.impl.builders.nix:nix_classic",
-    "nix-297628": "prefixlab.impl.builders.nix:nix_297628",
-    "nix-inherit-argv0": "prefixlab.impl.builders.nix:nix_inherit_argv0",
-    "nix-resolve-argv0": "prefixlab.impl.builders.nix:nix_resolve_argv0",
-}
-"""Flavour name -> 'module:function' (a Flavour)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +53,7 @@ class EnvRequest:
 @dataclass(frozen=True)
 class EnvPlan:
     ops: tuple[Operation, ...]
-    """Relative to the target, for prefixlab.impl.builders.writer.apply."""
+    """Relative to the target, for the one writer (impl/builders/writer.py)."""
     farm: Farm
     steps: tuple[Step, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -73,15 +62,32 @@ class EnvPlan:
 Flavour = Callable[[FsView, EnvRequest], EnvPlan]
 
 
-class UnknownFlavour(ValueError):
-    pass
+def _reference(fs: FsView, request: EnvRequest) -> EnvPlan:
+    """prefixlab's own flavour (model/builders/reference.py imports this module: imported
+    here on first use)."""
+    from prefixlab.model.builders.reference import plan_env
+
+    return plan_env(fs, request)
+
+
+FLAVOURS: dict[str, Flavour] = {"reference": _reference}
+"""Flavour name -> its plan function: ``reference`` and the flavours registered since."""
+
+
+class UnknownFlavour(BadInput, ValueError):
+    """A flavour name nothing registered (the message lists the known ones)."""
+
+
+def register(name: str, plan: Flavour) -> None:
+    """Make ``plan`` the flavour called ``name`` (registering the same function again is
+    harmless; another one under a taken name is a mistake)."""
+    if FLAVOURS.setdefault(name, plan) is not plan:
+        raise PrefixlabError(f"flavour {name!r} is registered already")
 
 
 def flavour(name: str) -> Flavour:
-    """The flavour registered as ``name`` (its module imported now)."""
-    where = FLAVOURS.get(name)
-    if where is None:
+    """The flavour registered as ``name``."""
+    found = FLAVOURS.get(name)
+    if found is None:
         raise UnknownFlavour(f"unknown flavour {name!r} (known: {', '.join(sorted(FLAVOURS))})")
-    module, _, function = where.partition(":")
-    found: Flavour = getattr(importlib.import_module(module), function)
     return found

@@ -33,7 +33,7 @@ How nixpkgs' inputs map to ours:
   sitecustomize (classic, V2, V3) or nothing (V1).  The real base interpreter cannot be
   written to, and a sitecustomize only in the environment's own site-packages would never run
   in the classic flavour, whose interpreter starts from the base's prefix.  The sitecustomize
-  text is a parameter: prefixlab's stand-in (:mod:`prefixlab.impl.builders.nixsite`), which the site
+  text is a parameter: prefixlab's stand-in (the real side's, impl/builders/nixsite.py), which the site
   model recognises by its digest.  On Debian's python (whose site.py reads ``dist-packages``)
   the sitecustomize goes to ``lib/python3.X/dist-packages`` of the store python.
 * ``paths`` is ``[python] ++ packages`` in the order given (``requiredPythonModules`` puts the
@@ -44,7 +44,7 @@ How nixpkgs' inputs map to ours:
   command substitutions are refused).  ``permitUserSite`` drops ``PYTHONNOUSERSITE``.
 
 The result is a plan (:mod:`prefixlab.model.builders.plan`) whose wrappers are :class:`CWrapper`
-operations: the writer compiles them with gcc, as nixpkgs does (``prefixlab.impl.builders.nix``
+operations: the writer compiles them with gcc, as nixpkgs does (the real side, impl/builders/nix.py,
 takes them from its cache of compiled wrappers instead).
 """
 

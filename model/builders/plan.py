@@ -53,7 +53,8 @@ class Copy(NamedTuple):
 class CWrapper(NamedTuple):
     """A makeBinaryWrapper wrapper compiled when the plan is applied: ``makeCWrapper
     EXECUTABLE FLAGS...`` (nixpkgs' flags, e.g. ('--set', 'K', 'V', '--add-flag', 'x')), as
-    prefixlab.impl.builders.wrapgen writes it and the machine's C compiler builds it (mode 0o755)."""
+    the real side writes it (impl/builders/wrapgen.py) and the machine's C compiler builds it
+    (mode 0o755)."""
     path: str
     executable: str
     flags: tuple[str, ...] = ()

@@ -17,7 +17,8 @@ from typing import Literal
 CodeKind = Literal["pth-import", "sitecustomize", "usercustomize"]
 
 NIX_STAND_IN_SHA256 = "03d22b41e5d23531e74a696e73ccc2339c48bb441a4a04d606cef5545ab3ac4d"
-"""sha256 of prefixlab.impl.builders.nixsite.SITECUSTOMIZE_TEXT (tests/model/startup/test_site.py checks it)."""
+"""sha256 of the real side's stand-in text (SITECUSTOMIZE_TEXT of impl/builders/nixsite.py;
+tests/model/startup/test_site.py checks it)."""
 
 EVERY_FIELD: tuple[str, ...] = (
     "executable", "base_executable", "prefix", "base_prefix", "exec_prefix",
@@ -80,7 +81,7 @@ _KNOWN_MODULES: dict[str, str] = {
     # nixpkgs pkgs/development/interpreters/python/sitecustomize.py @08a3497b, installed as
     # lib/python3.X/site-packages/sitecustomize.py by cpython/default.nix.
     "22933fbbbf8be2f52c7befcb27854364ca1dfdef0c5fb36ffb79c6030263558d": NIX_SITECUSTOMIZE,
-    # prefixlab's own stand-in for it (prefixlab.impl.builders.nixsite), written by
+    # prefixlab's own stand-in for it (impl/builders/nixsite.py), written by
     # the nix-classic builder flavour.
     NIX_STAND_IN_SHA256: NIX_SITECUSTOMIZE,
 }

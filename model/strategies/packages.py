@@ -30,7 +30,7 @@ Paths are written under two placeholders bound by :meth:`PackageSet.bind`: :data
 directory holding the package trees, and :data:`PYTHON`, the interpreter the packages were
 built for (the base interpreter for the reference flavour, the store python for the nix ones).
 Wrappers are kept as specifications (original, flags); the impl side writes their text
-(:mod:`prefixlab.impl.builders.wrapgen`) or compiles them.  Shrinks toward one package with one module.
+(impl/builders/wrapgen.py) or compiles them.  Shrinks toward one package with one module.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ relative path, bare name on PATH, a lying argv[0], ...).  Nothing is filtered, s
 shrinks toward the plainest case: one install, the binary run by its absolute path, -c.
 
 Paths are written under the placeholder :data:`ROOT`; :meth:`Case.at` binds it to the directory
-where the case is materialized (see prefixlab.impl.host.materialize), so the same case can be
+where the case is materialized (see impl/host/materialize.py), so the same case can be
 replayed anywhere.  The strategies never compute an expected value: that comes from running
 the real interpreter.
 
@@ -39,7 +39,7 @@ BINARY_DATA = b"\x7fELF prefixlab placeholder: the interpreter binary\n"
 
 PROBE_SCRIPT = b"# prefixlab placeholder: the probe's code\n"
 """Content of a script or module the case runs (-m or a script instead of -c): whoever
-materializes the case writes the probe's code there (prefixlab.impl.checks.campaign does)."""
+materializes the case writes the probe's code there (impl/checks/campaign.py does)."""
 
 PROBE_MODULE = "prefixlab_probe"
 """The module name a case runs with -m."""
@@ -47,11 +47,11 @@ PROBE_MODULE = "prefixlab_probe"
 ABSENT_MODULE = "prefixlab_absent_module"
 """A module name no case gives a module file: -m of it shows runpy's report of a module it
 cannot find (or, where a case has a directory of that name, of a namespace package without
-__main__).  prefixlab.impl.host.probe runs -m of it as it is."""
+__main__).  The real probe (impl/host/probe.py) runs -m of it as it is."""
 
 NIX_SITECUSTOMIZE = b"# prefixlab placeholder: the nix-classic sitecustomize\n"
-"""Content of a sitecustomize.py standing for nixpkgs' (prefixlab.impl.builders.nixsite's text is
-written there when the case is materialized)."""
+"""Content of a sitecustomize.py standing for nixpkgs' (the real side's stand-in text,
+impl/builders/nixsite.py, is written there when the case is materialized)."""
 
 
 @dataclass(frozen=True)
