@@ -17,7 +17,7 @@ schemes), ``exec`` (exec chains), ``scripts`` (scripts and their wrappers), ``bu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing stays off a warm build venv's start-up
 
 if __name__ != "prefixlab.model":  # pragma: no cover - guards a packaging mistake
     # The folder is model/, but its only import name is prefixlab.model; importing it as a
@@ -27,6 +27,8 @@ if __name__ != "prefixlab.model":  # pragma: no cover - guards a packaging mista
 __all__ = ["predict", "World", "Invocation", "Outcome", "Trace", "Layout", "behaviour_for"]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from prefixlab.model.outcome import Outcome
     from prefixlab.model.startup.predict import predict
     from prefixlab.model.trace import Trace
