@@ -16,11 +16,11 @@ import zipfile
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
+from prefixlab.model.strategies._checks import check_strings
+from prefixlab.model.strategies.startup import ROOT
 from prefixlab.model.world.fs import Dir, File, Layout, Node
-
-# model.strategies re-exports this module at its end, so its ROOT placeholder is read when
-# a set is drawn or bound, not at import time.
 
 NAMES = ("alpha", "beta", "stat", "json")
 """Top-level names: two plain ones, a stdlib module frozen from 3.11 (stat) and a stdlib
@@ -39,7 +39,7 @@ _PYC = b"not really bytecode: find_spec does not read it\n"
 
 
 @dataclass(frozen=True)
-class PackageSet:
+class SearchPathSet:
     """Search-path entries and what they hold, under the ROOT placeholder until bound with
     :meth:`at`."""
 
@@ -53,9 +53,8 @@ class PackageSet:
 
     def at(self, root: str) -> tuple[Layout, tuple[str, ...]]:
         """The layout and the entries with ROOT bound to ``root``."""
-        placeholder = _root()
-        layout = Layout({path.replace(placeholder, root): node for path, node in self.nodes})
-        return layout, tuple(e.replace(placeholder, root) for e in self.entries)
+        layout = Layout({path.replace(ROOT, root): node for path, node in self.nodes})
+        return layout, tuple(e.replace(ROOT, root) for e in self.entries)
 
 
 def _put(nodes: dict[str, Node], directory: str, name: str, item: Item, suffix: str,
@@ -86,13 +85,29 @@ def _zip_bytes(members: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+def search_path_sets(*, extension_suffixes: tuple[str, ...] = (".so",),
+                     names: tuple[str, ...] = NAMES) -> st.SearchStrategy[SearchPathSet]:
+    """A set of search-path entries whose extension-module files use ``extension_suffixes``
+    (the target interpreter's EXTENSION_SUFFIXES, each starting with '.'), for top-level
+    module ``names`` (identifiers; leave out stdlib modules that start-up itself imports when
+    site runs: a copy ahead of the stdlib breaks it)."""
+    check_strings(extension_suffixes, "extension_suffixes")
+    for index, suffix in enumerate(extension_suffixes):
+        if not suffix.startswith(".") or "/" in suffix:
+            raise InvalidArgument(f"extension_suffixes[{index}]={suffix!r}, but a suffix "
+                                  f"starts with '.' and has no '/'")
+    check_strings(names, "names")
+    for index, name in enumerate(names):
+        if not name.isidentifier():
+            raise InvalidArgument(f"names[{index}]={name!r}, but a top-level module name "
+                                  f"is an identifier")
+    return _search_path_sets(tuple(extension_suffixes), tuple(names))
+
+
 @st.composite
-def package_sets(draw: st.DrawFn, extension_suffixes: tuple[str, ...] = (".so",), *,
-                 names: tuple[str, ...] = NAMES) -> PackageSet:
-    """A package set whose extension-module files use ``extension_suffixes`` (the target
-    interpreter's EXTENSION_SUFFIXES), for top-level ``names`` (leave out stdlib modules
-    that start-up itself imports when site runs: a copy ahead of the stdlib breaks it)."""
-    root = _root()
+def _search_path_sets(draw: st.DrawFn, extension_suffixes: tuple[str, ...],
+                      names: tuple[str, ...]) -> SearchPathSet:
+    root = ROOT
     nodes: dict[str, Node] = {}
     entries: list[str] = []
     features: list[str] = []
@@ -118,8 +133,8 @@ def package_sets(draw: st.DrawFn, extension_suffixes: tuple[str, ...] = (".so",)
         entries.append(f"{root}/plain-file")
         features.append("file-entry")
     queries = [q for name in names for q in (name, f"{name}.{SUBMODULE}")]
-    return PackageSet(tuple(sorted(nodes.items())), tuple(entries),
-                      tuple(queries) + META_NAMES, tuple(features))
+    return SearchPathSet(tuple(sorted(nodes.items())), tuple(entries),
+                         tuple(queries) + META_NAMES, tuple(features))
 
 
 def _zip_entry(draw: st.DrawFn, nodes: dict[str, Node], names: tuple[str, ...]) -> str:
@@ -132,11 +147,7 @@ def _zip_entry(draw: st.DrawFn, nodes: dict[str, Node], names: tuple[str, ...]) 
             members += [f"{name}/", f"{name}/__init__.py", f"{name}/{SUBMODULE}.py"]
         else:  # an explicit directory member without __init__: a namespace portion
             members += [f"{name}/", f"{name}/{SUBMODULE}.py"]
-    archive = f"{_root()}/lib.zip"
+    archive = f"{ROOT}/lib.zip"
     nodes[archive] = File(_zip_bytes(members))
     return archive
 
-
-def _root() -> str:
-    from prefixlab.model.strategies.startup import ROOT
-    return ROOT

@@ -43,6 +43,8 @@ from hypothesis import strategies as st
 from prefixlab.model.builders import envspec
 from prefixlab.model.world.fs import File, Layout, Node, Symlink
 from prefixlab.model.scripts.nixwrap import NixWrap, wrap_python_programs
+from prefixlab.model.strategies._checks import (
+    check_at_least, check_one_of, check_type, check_version)
 from prefixlab.model.strategies.scripts import python_scripts
 from prefixlab.model.builders.envspec import ScriptExpectation
 from prefixlab.model.strategies.wrappers import flag_lists
@@ -196,7 +198,7 @@ def instrument(source: bytes, tag: str, names: Sequence[str], variables: Sequenc
     return Instrumented(text, 2, shape.doc, shape.futures)
 
 
-def shell_tool(tag: str, variables: Sequence[str]) -> bytes:
+def _shell_tool(tag: str, variables: Sequence[str]) -> bytes:
     """A ``#!/bin/sh`` program printing its markers and the variables it was given."""
     lines = ["#!/bin/sh", f"echo '{envspec.MARK} {tag} 1'"]
     for name in variables:
@@ -251,10 +253,11 @@ def _python_script(name: str, tag: str, body: bytes, option: str, modules: Seque
     return instrument(line1 + body, tag, modules, variables)
 
 
-def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: bytes,
-                option: str, modules: Sequence[str], *, variable: tuple[str, str] | None = None,
-                extra_flags: Sequence[str] = (), lead: bytes = b"#!", quote: bool = False,
-                via_env: bool = False, env_split: bool = False) -> _Made | None:
+def _make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: bytes,
+                 option: str, modules: Sequence[str], *,
+                 variable: tuple[str, str] | None = None, extra_flags: Sequence[str] = (),
+                 lead: bytes = b"#!", quote: bool = False, via_env: bool = False,
+                 env_split: bool = False) -> _Made | None:
     """One script of ``kind`` (not 'symlink') in package ``pkg``: its nodes, wrappers and
     expectation; None when the body does not compile."""
     tag = f"{pkg}.{name}"
@@ -278,7 +281,7 @@ def make_script(kind: str, name: str, pkg: str, version: tuple[int, int], body: 
         wrap_flags += ["--set", *variable]
     wrap_flags += list(extra_flags)
     if kind == "shell-tool":
-        nodes: list[tuple[str, Node]] = [(hidden, File(shell_tool(tag, variables), 0o755))]
+        nodes: list[tuple[str, Node]] = [(hidden, File(_shell_tool(tag, variables), 0o755))]
         return _Made(nodes, [WrapperSpec(f"bin/{name}", f"{root}/{hidden}", tuple(wrap_flags))],
                      [ScriptExpectation(name, tag, 2, False, kind, wrapper_env)])
     if kind == "trampoline":
@@ -379,12 +382,13 @@ def _package(draw: st.DrawFn, index: int, version: tuple[int, int], namespaces: 
             features.append("wrapper-flags")
         option = draw(st.sampled_from(OPTIONS)) if kind != "shell-tool" else ""
         split = env_split and kind == "plain"
-        made = make_script(kind, name, pkg, version, script.body if kind != "trampoline"
-                           else _utf8_only(script.body), option, all_modules,
-                           variable=variable, extra_flags=extra, lead=script.lead,
-                           quote=draw(st.booleans()),
-                           via_env=kind in ("plain", "nix-wrapped") and draw(st.integers(0, 4)) == 0,
-                           env_split=split)
+        made = _make_script(kind, name, pkg, version, script.body if kind != "trampoline"
+                            else _utf8_only(script.body), option, all_modules,
+                            variable=variable, extra_flags=extra, lead=script.lead,
+                            quote=draw(st.booleans()),
+                            via_env=kind in ("plain", "nix-wrapped")
+                            and draw(st.integers(0, 4)) == 0,
+                            env_split=split)
         if made is None:
             continue
         if split:
@@ -414,14 +418,23 @@ def _utf8_only(body: bytes) -> bytes:
         return b"import os\n"
 
 
+def package_sets(version: tuple[int, int], *, max_packages: int = 3, max_scripts: int = 3,
+                 env_split: bool = False) -> st.SearchStrategy[PackageSet]:
+    """One to ``max_packages`` packages for CPython ``version``, each with modules and up to
+    ``max_scripts`` scripts of the kinds above; with ``env_split``, at least one script each
+    (so ``max_scripts`` of at least 1), plain ones more often, and the plain ones not
+    through ``env python3`` start ``#!/usr/bin/env -S PYTHON -O -u ...`` (options as words
+    of their own; the nix flavours' sets never have them)."""
+    check_version(version, "version", parts=2)
+    check_at_least(max_packages, "max_packages", 1)
+    check_type(bool, env_split, "env_split")
+    check_at_least(max_scripts, "max_scripts", 1 if env_split else 0)
+    return _package_sets(version, max_packages, max_scripts, env_split)
+
+
 @st.composite
-def package_sets(draw: st.DrawFn, version: tuple[int, int], *, max_packages: int = 3,
-                 max_scripts: int = 3, env_split: bool = False) -> PackageSet:
-    """Up to ``max_packages`` packages for CPython ``version``, each with modules and up to
-    ``max_scripts`` scripts of the kinds above; with ``env_split``, at least one script each,
-    plain ones more often, and the plain ones not through ``env python3`` start
-    ``#!/usr/bin/env -S PYTHON -O -u ...`` (options as words of their own; the nix flavours'
-    sets never have them)."""
+def _package_sets(draw: st.DrawFn, version: tuple[int, int], max_packages: int,
+                  max_scripts: int, env_split: bool) -> PackageSet:
     count = draw(st.integers(1, max_packages))
     namespaces = NAMESPACES[:draw(st.integers(1, len(NAMESPACES)))]
     # The module names every script probes: all packages' modules (known before drawing).
@@ -478,8 +491,8 @@ def _contested_package(pkg: str, version: tuple[int, int], module: bool, cpkg: s
     wrappers: list[WrapperSpec] = []
     scripts: list[ScriptExpectation] = []
     if script is not None:
-        made = make_script(script, CONTESTED_SCRIPT, pkg, version, INSTALLER_BODY, "",
-                           ["cmod"])
+        made = _make_script(script, CONTESTED_SCRIPT, pkg, version, INSTALLER_BODY, "",
+                            ["cmod"])
         assert made is not None, "installer's body compiles"
         nodes += made.nodes
         wrappers += made.wrappers
@@ -489,12 +502,20 @@ def _contested_package(pkg: str, version: tuple[int, int], module: bool, cpkg: s
                       tuple(features))
 
 
-@st.composite
-def contested_sets(draw: st.DrawFn, version: tuple[int, int], *, max_packages: int = 4,
-                   mode: str | None = None) -> ContestedSet:
+def contested_sets(version: tuple[int, int], *, max_packages: int = 4,
+                   mode: str | None = None) -> st.SearchStrategy[ContestedSet]:
     """2 to ``max_packages`` packages contesting paths (:class:`ContestedSet`) met as
     ``mode`` says (one of CONTEST_MODES; None: drawn); c0 and c1 always both provide
     ``cmod.py``."""
+    check_version(version, "version", parts=2)
+    check_at_least(max_packages, "max_packages", 2)
+    check_one_of(mode, "mode", (None, *CONTEST_MODES))
+    return _contested_sets(version, max_packages, mode)
+
+
+@st.composite
+def _contested_sets(draw: st.DrawFn, version: tuple[int, int], max_packages: int,
+                    mode: str | None) -> ContestedSet:
     count = draw(st.integers(2, max_packages))
     if mode is None:
         mode = draw(st.sampled_from(CONTEST_MODES))
@@ -542,11 +563,11 @@ def minimal_set(case: envspec.Case, version: tuple[int, int]) -> PackageSet:
                                   ("PREFIXLAB_WRAPPED_BIN", "é")),
         "double-wrap": ("double-wrapped", INSTALLER_BODY, "", ("PREFIXLAB_WRAPPED_VAR", "x")),
     }[case]
-    made = [make_script("nix-wrapped", "console", "p0", version, INSTALLER_BODY, "", modules)]
+    made = [_make_script("nix-wrapped", "console", "p0", version, INSTALLER_BODY, "", modules)]
     if extra is not None:
         kind, body, option, variable = extra
-        made.append(make_script(kind, "extra", "p1", version, body, option, modules,
-                                variable=variable))
+        made.append(_make_script(kind, "extra", "p1", version, body, option, modules,
+                                 variable=variable))
     for i, m in enumerate(made):
         assert m is not None, "a minimal script does not compile"
         if case == "linked-binary-wrapper" and i == 1:

@@ -17,7 +17,7 @@ Everything is built by construction and shrinks toward ``#!/usr/bin/python3`` an
 Example (checking your own unwrapper)::
 
     from hypothesis import given
-    from prefixlab.model.strategies.scripts import nix_wrapped_scripts
+    from prefixlab.model.strategies import nix_wrapped_scripts
 
     @given(nix_wrapped_scripts())
     def test_my_unwrapper(case):
@@ -33,6 +33,7 @@ from functools import cache
 from hypothesis import strategies as st
 
 from prefixlab.model.scripts.nixwrap import NixWrap, wrap_python_programs
+from prefixlab.model.strategies._checks import check_type
 
 PYTHON_PATHS = (b"/usr/bin/python3", b"/usr/local/bin/python3.11", b"/usr/bin/python",
                 b"/nix/store/00000000000000000000000000000000-python3-3.12.8/bin/python3.12",
@@ -327,13 +328,18 @@ _ANY_LINE1 = st.one_of(_path_line1(recoverable=False), _env_line1(recoverable=Fa
 _PLAIN_LINE1 = st.one_of(_path_line1(recoverable=False), _env_line1(recoverable=False))
 
 
-@st.composite
-def python_scripts(draw: st.DrawFn, *, env_options: bool = True,
-                   line1: st.SearchStrategy[_Line1] | None = None) -> Script:
+def python_scripts(*, env_options: bool = True) -> st.SearchStrategy[Script]:
     """Any Python script with a ``#!`` line (see the module docstring); ``env_options=False``
     leaves out ``#!/usr/bin/env -S python3 -u`` and the like, which have no interpreter path
     to replace.  Shrinks toward ``#!/usr/bin/python3`` and ``import os``."""
-    first = draw(line1 if line1 is not None else _ANY_LINE1 if env_options else _PLAIN_LINE1)
+    check_type(bool, env_options, "env_options")
+    return _python_scripts(_ANY_LINE1 if env_options else _PLAIN_LINE1)
+
+
+@st.composite
+def _python_scripts(draw: st.DrawFn, line1: st.SearchStrategy[_Line1]) -> Script:
+    """A script whose line 1 is drawn from ``line1``."""
+    first = draw(line1)
     latin1 = _one_in(draw, 8)
     lines, features = draw(_bodies(latin1))
     ending, body = draw(_join(lines))
@@ -362,7 +368,7 @@ def nix_wrappable_scripts() -> st.SearchStrategy[Script]:
     name, and an argument when line 1 ends in CR-LF (the rewrite's ``[^ ]*`` would swallow
     a tab, or the CR of a bare ``#!/usr/bin/env python3``).  What fuzz-unwrap feeds to an
     unwrapper: every one of them has one right answer."""
-    return python_scripts(line1=_RECOVERABLE_LINE1).filter(_keeps_cr)
+    return _python_scripts(_RECOVERABLE_LINE1).filter(_keeps_cr)
 
 
 def _keeps_cr(script: Script) -> bool:

@@ -14,7 +14,7 @@ the real interpreter.
 Example (for your own builder's tests)::
 
     from hypothesis import given
-    from prefixlab.model.strategies.startup import Target, cases
+    from prefixlab.model.strategies import Target, cases
 
     @given(cases(Target((3, 12, 1))))
     def test_my_builder(case): ...
@@ -25,8 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from prefixlab.model.paths.posix import dirname
+from prefixlab.model.strategies._checks import check_one_of, check_type, check_version
 from prefixlab.model.world.build import behaviour_for
 from prefixlab.model.world.fs import Dir, File, Layout, Node, Symlink
 from prefixlab.model.world.invocation import Invocation
@@ -635,13 +637,33 @@ def _environment(draw: st.DrawFn, d: _Draft, env: dict[str, str], cwd: str) -> N
         env.setdefault(name, value)
 
 
-@st.composite
-def cases(draw: st.DrawFn, target: Target) -> Case:
+def cases(target: Target) -> st.SearchStrategy[Case]:
     """A start-up case for ``target``: one or two installs and what surrounds them.
 
-    Shrinks toward: a single install with its real stdlib, run by absolute path with -c
-    (site imported).
+    ``target.version`` must be one the behaviour table covers (3.8-3.14).  Shrinks toward: a
+    single install with its real stdlib, run by absolute path with -c (site imported).
     """
+    _check_target(target)
+    return _cases(target)
+
+
+def _check_target(target: Target) -> None:
+    check_type(Target, target, "target")
+    check_version(target.version, "target.version", parts=3)
+    check_type(str, target.platlibdir, "target.platlibdir")
+    if not target.platlibdir or "/" in target.platlibdir:
+        raise InvalidArgument(f"target.platlibdir={target.platlibdir!r}, but it must be a "
+                              f"directory name, such as 'lib' or 'lib64'")
+    check_one_of(target.abi_thread, "target.abi_thread", ("", "t"))
+    if target.binary is not None:
+        check_type(str, target.binary, "target.binary")
+        if not target.binary.startswith("/"):
+            raise InvalidArgument(f"target.binary={target.binary!r}, but it must be an "
+                                  f"absolute path (or None)")
+
+
+@st.composite
+def _cases(draw: st.DrawFn, target: Target) -> Case:
     d = _Draft(target)
     prefix = _install(draw, d)
     if _one_in(draw, 5):
@@ -669,8 +691,3 @@ def cases(draw: st.DrawFn, target: Target) -> Case:
     return Case(tuple(sorted(d.nodes.items())), tuple(d.binaries), tuple(d.stdlibs), program,
                 argv, tuple(sorted(env.items())), cwd, tuple(d.features))
 
-
-from prefixlab.model.strategies.imports import PackageSet, package_sets  # noqa: E402,F401
-from prefixlab.model.strategies.wrappers import exec_chains, flag_lists  # noqa: E402,F401
-from prefixlab.model.strategies.scripts import (  # noqa: E402,F401
-    Script, WrappedScript, nix_wrappable_scripts, nix_wrapped_scripts, nix_wraps, python_scripts)

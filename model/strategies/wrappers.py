@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
+from prefixlab.model.strategies._checks import check_at_least, check_strings, check_type
+
 _TRICKY = [" ", "'", '"', "$", "*", "?", "[", "\\", "\n", "\t", ":", "=", "~", "{", "}", ",",
            "é", "\udcff", "\udc80", "-", "/", ";", "`", "#"]
 
@@ -31,14 +33,23 @@ def _list_value() -> st.SearchStrategy[str]:
     return st.lists(component, max_size=4).map(":".join)
 
 
-@st.composite
-def flag_lists(draw: st.DrawFn, *, dirs: Sequence[str] = ("/",), binary: bool = False,
-               max_flags: int = 6) -> list[str]:
-    """A makeWrapper (or, with ``binary``, makeCWrapper) flag list, flattened.
+def flag_lists(*, dirs: Sequence[str] = ("/",), binary: bool = False,
+               max_flags: int = 6) -> st.SearchStrategy[list[str]]:
+    """A makeWrapper (or, with ``binary``, makeCWrapper) flag list of up to ``max_flags``
+    flags, flattened.
 
-    ``dirs`` are the directories --chdir may name (they must exist where the wrapper runs).
-    Shrinks toward no flags.
+    ``dirs`` (a non-empty list or tuple) are the directories --chdir may name (they must
+    exist where the wrapper runs).  Shrinks toward no flags.
     """
+    check_strings(dirs, "dirs")
+    check_type(bool, binary, "binary")
+    check_at_least(max_flags, "max_flags", 0)
+    return _flag_lists(tuple(dirs), binary, max_flags)
+
+
+@st.composite
+def _flag_lists(draw: st.DrawFn, dirs: tuple[str, ...], binary: bool,
+                max_flags: int) -> list[str]:
     out: list[str] = []
     kinds = ["--set", "--set-default", "--unset", "--prefix", "--suffix", "--chdir",
              "--add-flags", "--append-flags", "--add-flag", "--append-flag", "--argv0",
@@ -78,12 +89,21 @@ Layer = tuple[str, tuple[str, ...]]
 ('wrap-program', flags) for wrapProgram (the file moved to .NAME-wrapped, --inherit-argv0)."""
 
 
+def exec_chains(*, dirs: Sequence[str] = ("/",), max_layers: int = 4,
+                max_binary: int = 1) -> st.SearchStrategy[list[Layer]]:
+    """One to ``max_layers`` layers to build around a program, innermost first: wrappers of
+    wrappers, links to them, scripts interpreted by them.  At most ``max_binary`` compiled
+    wrappers (compiling is slow); ``dirs`` as for :func:`flag_lists`.  Shrinks toward one
+    plain shell wrapper."""
+    check_strings(dirs, "dirs")
+    check_at_least(max_layers, "max_layers", 1)
+    check_at_least(max_binary, "max_binary", 0)
+    return _exec_chains(tuple(dirs), max_layers, max_binary)
+
+
 @st.composite
-def exec_chains(draw: st.DrawFn, *, dirs: Sequence[str] = ("/",), max_layers: int = 4,
-                max_binary: int = 1) -> list[Layer]:
-    """Layers to build around a program, innermost first: wrappers of wrappers, links to
-    them, scripts interpreted by them.  At most ``max_binary`` compiled wrappers (compiling
-    is slow).  Shrinks toward one plain shell wrapper."""
+def _exec_chains(draw: st.DrawFn, dirs: tuple[str, ...], max_layers: int,
+                 max_binary: int) -> list[Layer]:
     layers: list[Layer] = []
     binaries = 0
     for _ in range(draw(st.integers(1, max_layers))):
@@ -94,7 +114,7 @@ def exec_chains(draw: st.DrawFn, *, dirs: Sequence[str] = ("/",), max_layers: in
         if kind == "binary":
             binaries += 1
         if kind in ("shell", "binary", "wrap-program"):
-            flags = draw(flag_lists(dirs=dirs, binary=kind == "binary", max_flags=3))
+            flags = draw(_flag_lists(dirs, kind == "binary", 3))
             layers.append((kind, tuple(flags)))
         elif kind == "script":
             layers.append((kind, (draw(st.sampled_from(["", "-x", "a b"])),)))

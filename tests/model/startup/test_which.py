@@ -25,7 +25,8 @@ from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.world.fs import File, Layout
 from prefixlab.model.startup.imports import xoptions
 from prefixlab.model.world.invocation import Invocation
-from prefixlab.model.strategies.imports import NAMES, PackageSet, package_sets
+from prefixlab.model.strategies import SearchPathSet, search_path_sets
+from prefixlab.model.strategies.imports import NAMES
 from prefixlab.model.world import World
 from prefixlab.model.startup.predict import predict
 
@@ -66,8 +67,9 @@ def test_which_agrees_with_find_spec(interp: Interpreter, options: tuple[str, ..
     @settings(max_examples=CASES if options else CASES // 2, deadline=None,
               suppress_health_check=list(HealthCheck), database=None)
     # With site, a copy of stat ahead of the stdlib breaks site itself (genericpath uses it).
-    @given(package_sets(suffixes, names=NAMES if options else ("alpha", "beta", "json")))
-    def check(packages: PackageSet) -> None:
+    @given(search_path_sets(extension_suffixes=suffixes,
+                            names=NAMES if options else ("alpha", "beta", "json")))
+    def check(packages: SearchPathSet) -> None:
         with scratch_dir("prefixlab-which-") as root:
             layout, entries = packages.at(root)
             materialize(layout, root)
