@@ -23,7 +23,7 @@ __all__ = ["CWrapper", "Copy", "Link", "Mkdir", "Operation", "Write", "WriteErro
            "check_plan"]
 
 def _rmtree(path: str) -> None:
-    import shutil  # kept off a plain build's start-up (issue 5: faster than python -m venv)
+    import shutil  # kept off a plain build's start-up (it must beat python -m venv)
 
     shutil.rmtree(path)
 

@@ -392,7 +392,7 @@ def interpreter_key(interp: Interpreter) -> str:
 
 GENERATION = "4-site"
 """The strategies' generation: shards of different generations hold different case mixes
-(1-getpath: issue 2's cases, all with -S; 2-site: issue 3's, with and without -S, scripts,
+(1-getpath: getpath's cases, all with -S; 2-site: site's, with and without -S, scripts,
 -m and site directories; 3-site: the same with site directories in half the cases and nine
 cases in ten without -S (a quarter were -S: Hypothesis favours simple values), and no -m
 module outside the case's root; 4-site: -S in one case of eight outside the site cases, -P

@@ -1,5 +1,5 @@
 """The `prefixlab` program's entry point: `prefixlab build venv ...` is served without
-importing click (a warm build must be faster than `python -m venv`, issue 5); everything
+importing click (a warm build must be faster than `python -m venv`); everything
 else, and every spelling of build venv the fast parser does not take (help, usage errors),
 goes to the click command line in prefixlab.impl.cli.main."""
 
@@ -32,7 +32,7 @@ def _compiled_model() -> None:
     where = os.environ.get("PREFIXLAB_COMPILED")
     if not where:
         return
-    from pathlib import Path  # only here: `build venv` starts without it (issue 5)
+    from pathlib import Path  # only here: `build venv` starts without it
 
     from prefixlab.impl.host.compiled import why_not_usable
 

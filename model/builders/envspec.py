@@ -9,7 +9,7 @@ interpreters and scripts with a clean environment and hands over what they print
 one :class:`Verdict` per property with a one-line reason.  A property without an observation
 is left out of the answer rather than guessed (a quick check may skip the venvs).
 
-Three groups (issue 5 item 4):
+Three groups (what README.md promises of ``prefixlab build env``):
 
 * **env**: run as ``ENV/bin/python*`` (by absolute path and by name on PATH) the interpreter
   has ``sys.prefix == sys.base_prefix == ENV`` (ENV made absolute, not resolved);
@@ -52,12 +52,15 @@ class Property:
 
 
 _RESEARCH = "shared/research/nixpkgs-python-env.md"
+_README = "README.md, prefixlab build env"
+"""What the command promises (its section of README.md)."""
+_README_SCRIPTS = f"{_README} (package scripts)"
 PROPERTIES: tuple[Property, ...] = (
     Property("env.prefix", "env",
              "Every interpreter entry ENV/bin/python* (run by absolute path, and by name with "
              "ENV/bin first on PATH) reports sys.prefix == sys.base_prefix == sys.exec_prefix "
              "== ENV, ENV as written (absolute, not resolved).",
-             f"issue 5 item 4; nixpkgs tests.nix test_python.py (nixenv); {_RESEARCH} §10 "
+             f"{_README}; nixpkgs tests.nix test_python.py (nixenv); {_RESEARCH} §10 "
              "F-a1, F-d8"),
     Property("env.executable", "env",
              "sys.executable of every interpreter entry is inside ENV/bin, so that programs "
@@ -65,18 +68,18 @@ PROPERTIES: tuple[Property, ...] = (
              "nixpkgs tests.nix test_python.py (sys.executable == INTERPRETER)"),
     Property("env.imports", "env",
              "Every module the packages provide imports in the environment's interpreter.",
-             "issue 5 item 4"),
+             _README),
     Property("env.scripts.interpreter", "env",
              "Every package script written in Python runs with the environment's interpreter: "
              "inside it sys.prefix == sys.base_prefix == ENV.",
-             f"issue 5 items 2 and 4; {_RESEARCH} §8 (console scripts), §10 F-b6, F-d8"),
+             f"{_README_SCRIPTS}; {_RESEARCH} §8 (console scripts), §10 F-b6, F-d8"),
     Property("env.scripts.packages", "env",
              "Inside every package script written in Python, every package module imports.",
-             f"issue 5 item 4; {_RESEARCH} §10 F-b6"),
+             f"{_README_SCRIPTS}; {_RESEARCH} §10 F-b6"),
     Property("env.scripts.intact", "env",
              "Every package script exits 0 having run every line: it prints all its markers in "
              "order, and its docstring and __future__ imports are the package's.",
-             f"issue 5 items 2 and 4; {_RESEARCH} §10 F-b1, F-b2, F-b3 (nixpkgs #302315)"),
+             f"{_README_SCRIPTS}; {_RESEARCH} §10 F-b1, F-b2, F-b3 (nixpkgs #302315)"),
     Property("env.scripts.options", "env",
              "A Python script whose #! line passes interpreter options runs with them in effect "
              "(-O, -E, -s, -B, -u).",
@@ -84,19 +87,20 @@ PROPERTIES: tuple[Property, ...] = (
     Property("env.scripts.wrapper-env", "env",
              "Every variable a package's own wrapper sets has that value when the wrapped "
              "program runs in the environment.",
-             f"issue 5 item 2; {_RESEARCH} §10 F-b2, F-b4"),
+             f"{_README_SCRIPTS}; {_RESEARCH} §10 F-b2, F-b4"),
     Property("env.through-link", "env",
              "Reached through a symbolic link L to ENV's directory, L/bin/python* reports "
              "sys.prefix == sys.base_prefix == the prefix the builder documents (THROUGH_LINK).",
-             f"issue 5 item 2 (README); builders.md §6 L8; {_RESEARCH} §10 F-d4 (#448141)"),
+             f"{_README} (TARGET's path); builders.md §6 L8; {_RESEARCH} §10 F-d4 "
+             "(nixpkgs #448141)"),
     Property("venv-from-env.system-site", "venv-from-env",
              "ENV/bin/python -m venv --system-site-packages V: V/bin/python has "
              "sys.prefix == V, sys.base_prefix == ENV, and V's and ENV's packages import.",
-             f"issue 5 item 4; discourse.nixos.org/t/24766; {_RESEARCH} §10 F-a2, F-b7"),
+             f"{_README}; discourse.nixos.org/t/24766; {_RESEARCH} §10 F-a2, F-b7"),
     Property("venv-from-env.isolated", "venv-from-env",
              "ENV/bin/python -m venv V: V/bin/python has sys.prefix == V, "
              "sys.base_prefix == ENV, V's packages import and ENV's do not.",
-             f"issue 5 item 4; {_RESEARCH} §8 (venv without --system-site-packages)"),
+             f"{_README}; {_RESEARCH} §8 (venv without --system-site-packages)"),
     Property("pep405.marker", "pep405",
              "V/pyvenv.cfg exists beside or one level above the executable and has a home key "
              "naming an existing directory.",

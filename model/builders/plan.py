@@ -18,7 +18,7 @@ else:
 
 # The operations are NamedTuples, not frozen dataclasses: they are as immutable and compare by
 # value, but creating the classes and importing dataclasses cost a warm `build venv` about a
-# quarter of its start-up (issue 5: faster than `python -m venv`).  Each carries its kind as a
+# quarter of its start-up (it must be faster than `python -m venv`).  Each carries its kind as a
 # last field so that operations of two kinds never compare equal as plain tuples would.
 
 

@@ -94,8 +94,8 @@ if TYPE_CHECKING:
 
 # The values below are NamedTuples (immutable, compared by value, like trace.Step) rather than
 # frozen dataclasses: a warm `prefixlab build venv` imports this module, and creating a frozen
-# dataclass costs about ten times as much as a NamedTuple (issue 5: the command must be
-# faster than `python -m venv`).
+# dataclass costs about ten times as much as a NamedTuple (the command must start faster
+# than `python -m venv`: bench/README.md).
 
 
 class VenvPlanError(BadInput, ValueError):

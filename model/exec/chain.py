@@ -68,7 +68,8 @@ R_STOPPED = rule(
     "chain.not-modelled", "exec",
     "A hop of the exec chain is not modelled (an unknown binary or a script line the model "
     "does not understand): the model says so rather than guess.",
-    "issue 4 (exec chains)")
+    "the exec chain stage (model/exec/chain.py): it follows #! lines (binfmt_script), GNU "
+    "env, makeWrapper, makeBinaryWrapper and pyenv shims, nothing else")
 R_FAILED = rule(
     "chain.exec-failed", "exec",
     "A hop of the exec chain fails: the file cannot be executed, or the wrapper stops.",

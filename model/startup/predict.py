@@ -40,7 +40,8 @@ R_NOT_INTERPRETER = rule(
     "exec.not-modelled", "exec",
     "The program is not a CPython binary the model knows (a script, a wrapper, or an unknown "
     "binary): following it is not modelled yet.",
-    "issue 4 (exec chains)")
+    "execve(2) of a binary without known build constants; the exec chain stage "
+    "(model/exec/chain.py) follows only #! lines, env, nixpkgs' wrappers and pyenv shims")
 R_STDLIB_MISSING = rule(
     "startup.no-stdlib", "startup",
     "No entry of the module search path holds the encodings package: start-up fails with "
@@ -90,7 +91,7 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
     if build is None:
         # Not a known binary: follow the exec chain (#! lines, env, wrappers, pyenv shims) to
         # the interpreter it starts; the Outcome keeps the original invocation, the trace
-        # every hop (issue 4).
+        # every hop.
         hop = chain.follow(world.fs, invocation, cwd, world.builds, steps)
         if isinstance(hop, chain.Stopped):
             if hop.binary == target:
@@ -282,7 +283,7 @@ def _trace(steps: list[StepRow], calc: Calc | None) -> Trace:
     # The command line and the choice of arrangement always consult the row as well.
     asked = calc.asked | {"arrangement", "safe_path_option"}
     # tuple.__new__ with every field: the class call runs NamedTuple's __new__ as Python
-    # code, several times the cost from the compiled build (bench/README.md, session 6).
+    # code, several times the cost from the compiled build (callgrind, bench/README.md).
     return _tuple_new(Trace, (tuple(steps) + tuple(calc.steps), tuple(calc.probes),
                               tuple(sorted(asked)), calc.inputs.row.name))
 

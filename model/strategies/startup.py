@@ -394,7 +394,7 @@ def _decoy(draw: st.DrawFn, d: _Draft) -> None:
     d.features.append(f"decoy:{kind}")
 
 
-# -- what site reads (issue 3) -------------------------------------------------------------------
+# -- what site reads -----------------------------------------------------------------------------
 def _pth_lines(draw: st.DrawFn, sitedir: str) -> list[str]:
     extra = ROOT + "/extra"
     pool = [
@@ -524,7 +524,7 @@ def _invocation(draw: st.DrawFn, d: _Draft) -> tuple[str, tuple[str, ...], dict[
                                       ROOT + "/nowhere/bin/python3", *d.entries, *d.odd]))
         d.features.append("argv0:differs")
     _environment(draw, d, env, cwd)
-    # Without -S site runs (issue 3): in most cases (getpath alone is generation 1-getpath's
+    # Without -S site runs: in most cases (getpath alone is the sweeps' generation 1-getpath
     # mix), and a case shrinks toward it (Hypothesis also draws the simplest value more
     # often than its share: -S as the simple value gave a quarter of the cases, not a tenth).
     with_site = "site" in d.features or not _one_in(draw, 8)

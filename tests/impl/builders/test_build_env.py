@@ -4,10 +4,11 @@ The real tests build an environment from generated packages (a module, a package
 namespace directory with identical __init__.py files, a pip/installer console script, a
 nixpkgs-wrapped pair made by makeWrapper + wrapPythonPrograms, a makeBinaryWrapper around a
 script, installer's #!/bin/sh trampoline and a symlinked script), then run the environment's
-interpreter and scripts.  Expected values are the spec's properties (issue 5 item 4): sys.prefix
-== sys.base_prefix == the environment, packages importable, scripts byte-identical below their
-#! line and their wrappers' variables set, and a venv made from the environment seeing the
-environment's packages with --system-site-packages and not without.
+interpreter and scripts.  Expected values are the spec's properties
+(model/builders/envspec.py): sys.prefix == sys.base_prefix == the environment, packages
+importable, scripts byte-identical below their #! line and their wrappers' variables set, and
+a venv made from the environment seeing the environment's packages with
+--system-site-packages and not without.
 """
 
 from __future__ import annotations

@@ -422,7 +422,7 @@ def test_warm_build_uses_the_cache_and_notices_changes(scratch: Path) -> None:
 
 @pytest.mark.real
 def test_planning_and_writing_in_process_is_fast(scratch: Path) -> None:
-    """Issue 5: planning and applying a symlink-mode venv from learned facts (the cache)
+    """Planning and applying a symlink-mode venv from learned facts (the cache)
     takes under 2 ms.  Planning is pure CPU and held to that here (best of 15); writing is a
     dozen metadata operations whose time depends on the disk and its other users, so only a
     loose bound is checked (bench/ reports the numbers)."""

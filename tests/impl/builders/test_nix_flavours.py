@@ -98,7 +98,7 @@ def test_classic_interpreter_wrapper_is_the_recorded_c_text() -> None:
     spec = _wrapper(_plan("nix-classic"), "bin/python3.11")
     assert wrapgen.c_source(spec.executable, spec.flags) == CLASSIC_INTERPRETER_C.replace(
         REAL, STORE_PY)
-    # ...and the whole documented wrapper is the issue-4 generator's text for those flags
+    # ...and the whole documented wrapper is the wrapper generator's text for those flags
     assert nixbuild.wrapper_source(spec) == wrapgen.c_wrapper(
         f"{STORE_PY}/bin/python3.11", list(spec.flags))
 
@@ -688,8 +688,8 @@ PKGS = "/nix/store/gggg-pkgs"
 
 @st.composite
 def _bound_sets(draw: st.DrawFn) -> tuple[Layout, tuple[str, ...]]:
-    """A generated package set (issue 5's strategies) built for the environment's store
-    python, on top of the fake store."""
+    """A generated package set (model/strategies/packages.py) built for the environment's
+    store python, on top of the fake store."""
     bound = draw(package_sets((3, 11))).bind(PKGS, f"{STORE_PY}/bin/python3.11")
     fs = _fs().merged(bound.layout)
     for wrapper in bound.wrappers:

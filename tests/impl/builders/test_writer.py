@@ -1,6 +1,7 @@
-"""The environment writer (issue 5's safety rules) on real temporary directories: plans are
-validated, written all-or-nothing, never over an existing TARGET without force, and a build
-killed midway leaves no TARGET and a staging directory the next run removes."""
+"""The environment writer (the safety rules of README.md's build env) on real temporary
+directories: plans are validated, written all-or-nothing, never over an existing TARGET
+without force, and a build killed midway leaves no TARGET and a staging directory the next
+run removes."""
 
 from __future__ import annotations
 

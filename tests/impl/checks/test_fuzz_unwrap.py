@@ -1,9 +1,9 @@
-"""``prefixlab unwrap`` and ``prefixlab fuzz-unwrap`` (issue 4, items 3 and 6).
+"""``prefixlab unwrap`` and ``prefixlab fuzz-unwrap``.
 
-The known-bad unwrappers are the ones the issue names: the reverted nixpkgs rule (#297628's
-``sed -e 1d -e 3d``, reverted by #302385 for deleting pretalx's ``import os``), deleting the
-preamble by pattern, and stripping trailing whitespace.  Each must be caught within the
-default budget; prefixlab's own unwrapper must pass.
+The known-bad unwrappers are the ones nixpkgs' history shows: the reverted rule (nixpkgs
+#297628's ``sed -e 1d -e 3d``, reverted by #302385 for deleting pretalx's ``import os``),
+deleting the preamble by pattern, and stripping trailing whitespace.  Each must be caught
+within the default budget; prefixlab's own unwrapper must pass.
 """
 
 from __future__ import annotations

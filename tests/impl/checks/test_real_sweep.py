@@ -30,7 +30,7 @@ INTERPRETERS = list(in_scope_interpreters())
 CI_CASES = int(os.environ.get("PREFIXLAB_REAL_CASES", "50"))
 SWEEP_CASES = int(os.environ.get("PREFIXLAB_SWEEP_CASES", "2375"))
 SWEEP_SITE_CASES = int(os.environ.get("PREFIXLAB_SWEEP_SITE_CASES", "2000"))
-"""Issue 3: 2,000+ agreeing cases without -S per interpreter (about 95% of generation
+"""2,000+ agreeing cases without -S per interpreter (about 95% of generation
 4-site's cases run without it)."""
 
 

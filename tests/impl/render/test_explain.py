@@ -156,7 +156,7 @@ def test_failures_are_explained() -> None:
     text = rendering.render_plain(narrate.explain(missing, layout))
     assert "cannot execute `/nowhere/python`: there is no such file" in text
     assert "no row (the interpreter never started)" in text
-    # the exec chain is followed (issue 4): #!/bin/sh leads to sh, whose script is not
+    # the exec chain is followed: #!/bin/sh leads to sh, whose script is not
     # modelled, and the explanation names its first line
     script = (layout.with_file("/bin/sh", b"\x7fELF", 0o755)
               .with_file("/bin/shim", b"#!/bin/sh\nexec python3 \"$@\"\n", 0o755))

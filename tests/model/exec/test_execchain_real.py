@@ -1,6 +1,6 @@
-"""Done criterion of issue 4: predict through a makeWrapper wrapper (with and without
---inherit-argv0), a makeBinaryWrapper wrapper and a pyenv shim equals the probe of the real
-interpreter, on every interpreter here."""
+"""``predict`` through a makeWrapper wrapper (with and without --inherit-argv0), a
+makeBinaryWrapper wrapper and a pyenv shim equals the probe of the real interpreter, on every
+interpreter here."""
 
 from __future__ import annotations
 

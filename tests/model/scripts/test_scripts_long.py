@@ -1,4 +1,4 @@
-"""The script properties at 1,000+ examples each (issue 4, "done when"): run with --sweep.
+"""The script properties at 1,000+ examples each: run with --sweep.
 
 The same checks as test_scripts_wrap.py and test_scripts_sed_oracle.py (their undecorated
 bodies), with many more examples.

@@ -1,5 +1,5 @@
-"""prefixlab's own wrapper and the unwrapper (issue 4, item 3b), and the wrapPythonPrograms
-quirks the research notes record (item 3a).
+"""prefixlab's own wrapper and the unwrapper, and the wrapPythonPrograms quirks the research
+notes record (shared/research/nixpkgs-python-env.md).
 
 Expected values: a generated script knows its own answer (``Script.with_interpreter``); the
 real ``compile()`` and ``ast`` of the project's Python and of every interpreter found judge

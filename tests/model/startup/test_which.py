@@ -121,9 +121,9 @@ def test_xoptions_are_read_as_the_interpreter_parses_them() -> None:
 
 
 def _scenario(root: str, suffix: str) -> tuple[Layout, tuple[str, ...]]:
-    """Every situation the issue names, at once: shadowing, a namespace package split across
-    entries, a package and a module of the same name, an extension-module file, a sourceless
-    .pyc, a zip archive, a missing entry, a copy of a stdlib module."""
+    """Every situation of module resolution at once: shadowing, a namespace package split
+    across entries, a package and a module of the same name, an extension-module file, a
+    sourceless .pyc, a zip archive, a missing entry, a copy of a stdlib module."""
     files = {
         "e0/alpha.py": b"", "e0/beta/__init__.py": b"", "e0/gamma/sub.py": b"",
         "e0/delta.pyc": b"junk", "e0/eps" + suffix: b"junk", "e0/zeta.py": b"",
