@@ -133,23 +133,24 @@ def retarget(fs: FsView, rel: str, source: str, python: str,
     resolver = resolver or Resolver(fs)
     found = resolver.lookup(source, follow=False).entry
     if found is None:
-        return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} does not exist", entry=rel, source=source))
+        return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} does not exist", entry=rel,
+                                        source=source))
     if found.kind == "link":
         linked = _python_script(resolver, source)
         if linked is not None:
             return Retargeted(Write(rel, _sh_exec(python, linked, [], []), 0o755),
-                              Step.of(R_LINKED, "{entry}: {source} is a link; run as such", entry=rel,
-                                      source=source))
+                              Step.of(R_LINKED, "{entry}: {source} is a link; run as such",
+                                      entry=rel, source=source))
         # a link to a wrapper: the wrapper's text names absolute paths, so it is rewritten
         # as the file it leads to
         found = resolver.stat(source)
         if found is None:
             return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} leads nowhere", entry=rel,
-                                                 source=source))
+                                            source=source))
     data = resolver.read_file(source)
     if found.kind != "file" or isinstance(data, Errno):
         return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} is not a regular file",
-                                             entry=rel, source=source))
+                                        entry=rel, source=source))
     mode = found.mode
     script = _python_script(resolver, source)
     if script is not None:
@@ -179,7 +180,7 @@ def _copy(rel: str, source: str, data: bytes, python: str, mode: int) -> Retarge
         text = replace_interpreter(data, python.encode("utf-8", "surrogateescape"))
     except ScriptError as error:
         return Retargeted(None, Step.of(R_KEPT, "{entry}: {source}: {error}", entry=rel,
-                                                 source=source, error=str(error)),
+                                        source=source, error=str(error)),
                           f"{source}: not retargeted ({error})")
     return Retargeted(Write(rel, text, mode),
                       Step.of(R_SCRIPT, "{entry}: {source} copied, interpreter replaced",
@@ -198,7 +199,7 @@ def _copy_env_split(rel: str, source: str, found: envline.EnvPython, first: byte
     text = envline.trampoline(found, python)
     if text is None:
         return Retargeted(None, Step.of(R_KEPT, "{entry}: {source}: env -S line too long",
-                                                 entry=rel, source=source),
+                                        entry=rel, source=source),
                           f"{source}: not retargeted (its env -S line with the environment's "
                           "interpreter would not fit a #! line, and its arguments not a "
                           "trampoline)")
@@ -311,16 +312,16 @@ def _shell(rel: str, source: str, data: bytes, python: str, resolver: Resolver) 
         if isinstance(refused, envline.Refused):
             # `#!/usr/bin/env -S -i python3`: env would change what Python runs with
             return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} {why}", entry=rel,
-                                                     source=source, why=refused.why),
+                                            source=source, why=refused.why),
                               f"{source}: line 1 {refused.why}; not retargeted (it runs the "
                               "python PATH gives)")
         if shebang is not None and shebang.env_options and re.search(rb"python|pypy", line):
             return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} runs env with options",
-                                                     entry=rel, source=source),
+                                            entry=rel, source=source),
                               f"{source}: line 1 runs env with options; not retargeted (it "
                               "runs the python PATH gives)")
         return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} runs no Python script",
-                                                 entry=rel, source=source))
+                                        entry=rel, source=source))
     words = [b"exec", _dq(python)]
     words += [_sh_quote(w) for w in chain.script.words]
     if not chain.script.interpreter:
@@ -342,11 +343,11 @@ def _binary(rel: str, source: str, data: bytes, python: str, resolver: Resolver)
     found = binarywrapper.read_binary(data)
     if not isinstance(found, binarywrapper.BinaryWrapper):
         return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} is a binary", entry=rel,
-                                                 source=source))
+                                        source=source))
     script = _wrapped(resolver, found.executable)
     if script is None:
         return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} wraps no Python script",
-                                                 entry=rel, source=source))
+                                        entry=rel, source=source))
     planned = binarywrapper.plan(found)
     flags: list[str] = [word for op in planned.env_ops for word in op]
     for word in script.words:
