@@ -360,7 +360,12 @@ def test_executable_from_argv0(interp: Interpreter) -> None:
     @settings(max_examples=REAL_EXAMPLES, deadline=None, database=None)
     @given(argv0s())
     def check(argv0: str) -> None:
-        with scratch_dir() as cwd:
+        # The working directory lies deep inside the scratch directory, so that the '..'s
+        # of argv0 stay inside it: getpath reads what argv0 names (a file where argv0 has a
+        # directory fails start-up), and the scratch directory's neighbours are not ours.
+        with scratch_dir() as base:
+            cwd = os.path.join(base, *"abcdefgh")
+            os.makedirs(cwd)
             seen = run(interp.real_path, argv0, cwd).values["executable"]
             expected = h.abspath(argv0, cwd) if modern else h.copy_absolute(argv0, cwd)
             assert seen == expected, f"argv0 {argv0!r} from {cwd}"
