@@ -8,7 +8,6 @@ world and invocation, never raises for a strange layout) and pure.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Final
 
 from prefixlab.model.startup import cmdline
 from prefixlab.model.startup import getpath
@@ -23,6 +22,7 @@ from prefixlab.model.startup.getpath.context import Calc, Inputs, StartupFailed
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Failure, Outcome, Status
 from prefixlab.model.startup.sitecode import CodeNotRun
+from prefixlab.model.speedups import new_tuple
 from prefixlab.model.trace import Step, StepRow, Trace, rule
 from prefixlab.model.exec import chain
 from prefixlab.model.startup import imports
@@ -122,74 +122,47 @@ def _row_for(version: tuple[int, int, int]) -> Behaviour:
     return row
 
 
+class _Stop(Exception):
+    """Start-up ends before the program runs: the status, the failure, and what of the
+    computation the Outcome still reports (control flow inside this module only)."""
+
+    def __init__(self, status: Status, kind: str, message: str, calc: Calc | None = None, *,
+                 warnings: bool = True, module_search_paths: tuple[str, ...] = (),
+                 stdlib_dir: str | None = None,
+                 code_not_run: tuple[CodeNotRun, ...] = ()) -> None:
+        super().__init__(message)
+        self.status, self.kind, self.message, self.calc = status, kind, message, calc
+        self.warnings = warnings
+        """The lines written to stderr before the end are reported (site's NotModelled and
+        runpy's refusal are the model's own stops: the real interpreter would go on)."""
+        self.module_search_paths = module_search_paths
+        self.stdlib_dir = stdlib_dir
+        self.code_not_run = code_not_run
+
+
 def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invocation, cwd: str,
            steps: list[StepRow], check_stdlib: bool, resolver: kernel.Resolver,
            account: Account) -> Outcome:
-    line = cmdline.parse(invocation.argv[1:], row)
     version = build.version_text
-    if line.not_modelled:
-        return _failed(invocation, "not-modelled", "option", line.not_modelled, steps, version)
-    if line.usage_error:
-        return _failed(invocation, "startup-failed", "usage", line.usage_error, steps, version)
-    env = invocation.environ
-    inputs = Inputs(fs, cwd, build, row, invocation.argv, env, line,
-                    cmdline.startup_config(line, env, row))
-    bad = _bad_frozen_modules(inputs, steps)
-    if bad:
-        return _failed(invocation, "startup-failed", "bad-option", bad, steps, version)
     try:
-        calc = getpath.run(inputs, resolver)
-    except StartupFailed as failure:
-        partial = failure.calc
-        return Outcome(
-            status="startup-failed", invocation=invocation,
-            warnings=tuple(partial.warnings) if partial else (),
-            error=Failure(failure.kind, failure.message),
-            trace=_trace(steps, partial), version=version)
-    if check_stdlib and not _has_encodings(calc):
-        calc.step(R_STDLIB_MISSING, "searched {searched!r}", searched=calc.module_search_paths)
-        return Outcome(
-            status="startup-failed", invocation=invocation, warnings=tuple(calc.warnings),
-            error=Failure("stdlib-not-found", "init_fs_encoding: failed to get the Python "
-                          "codec of the filesystem encoding"),
-            trace=_trace(steps, calc), module_search_paths=tuple(calc.module_search_paths),
-            version=version)
-    code_not_run: tuple[CodeNotRun, ...] = ()
-    # sys.path as start-up imports encodings (before site changes the list): what the
-    # __path__ of packages imported then is made from.
-    searched = tuple(calc.module_search_paths)
-    if calc.site_import:  # a ._pth 'import site' imports it even under -S
-        before_site = len(calc.warnings)
-        try:
-            code_not_run = site.main(calc, env, account)
-        except StartupFailed as failure:
-            if not calc.ask("stderr_line_buffered"):  # 3.8: site's lines die in the buffer
-                del calc.warnings[before_site:]
-            return Outcome(status="startup-failed", invocation=invocation,
-                           warnings=tuple(calc.warnings), error=Failure(failure.kind,
-                                                                        failure.message),
-                           trace=_trace(steps, calc), version=version)
-        except site.NotModelled as unknown:
-            return Outcome(status="not-modelled", invocation=invocation,
-                           error=Failure("site", str(unknown)), trace=_trace(steps, calc),
-                           version=version)
-    first = getpath.searchpath.path0(calc)
-    path = ((first,) if first is not None else ()) + tuple(calc.module_search_paths)
-    if line.run == "m":
-        shadowed = _runner_shadowed(calc, path)
-        if shadowed:
-            return Outcome(status="not-modelled", invocation=invocation,
-                           error=Failure("runpy", shadowed), trace=_trace(steps, calc),
-                           version=version)
-        missing = _module_missing(calc, path, line.target)
-        if missing:
-            # After start-up: site's warnings are printed, then runpy's report.
-            return Outcome(status="startup-failed", invocation=invocation,
-                           warnings=tuple(calc.warnings), error=Failure(
-                               "module-not-found", f"{calc.executable or ''}: {missing}"),
-                           trace=_trace(steps, calc), code_not_run=code_not_run,
-                           module_search_paths=searched, stdlib_dir=calc.stdlib_dir,
-                           version=version)
+        line = _command_line(invocation, row)
+        calc = _getpath(fs, build, row, invocation, cwd, line, steps, resolver)
+        if check_stdlib and not _has_encodings(calc):
+            calc.step(R_STDLIB_MISSING, "searched {searched!r}",
+                      searched=calc.module_search_paths)
+            raise _Stop("startup-failed", "stdlib-not-found", "init_fs_encoding: failed to get "
+                        "the Python codec of the filesystem encoding", calc,
+                        module_search_paths=tuple(calc.module_search_paths))
+        # sys.path as start-up imports encodings (before site changes the list): what the
+        # __path__ of packages imported then is made from.
+        searched = tuple(calc.module_search_paths)
+        code_not_run = _site(calc, invocation, account)
+        first = getpath.searchpath.path0(calc)
+        path = ((first,) if first is not None else ()) + tuple(calc.module_search_paths)
+        if line.run == "m":
+            _check_runpy(calc, path, line.target, searched, code_not_run)
+    except _Stop as stop:
+        return _stopped(invocation, stop, steps, version)
     install = schemes.for_start(calc, path)  # before the trace is taken: it adds a step
     return Outcome(
         status="ok", invocation=invocation,
@@ -203,6 +176,72 @@ def _start(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invoca
         code_not_run=code_not_run,
         module_search_paths=searched, stdlib_dir=calc.stdlib_dir,
         version=version, install=install)
+
+
+def _command_line(invocation: Invocation, row: Behaviour) -> cmdline.CommandLine:
+    line = cmdline.parse(invocation.argv[1:], row)
+    if line.not_modelled:
+        raise _Stop("not-modelled", "option", line.not_modelled)
+    if line.usage_error:
+        raise _Stop("startup-failed", "usage", line.usage_error)
+    return line
+
+
+def _getpath(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invocation,
+             cwd: str, line: cmdline.CommandLine, steps: list[StepRow],
+             resolver: kernel.Resolver) -> Calc:
+    env = invocation.environ
+    inputs = Inputs(fs, cwd, build, row, invocation.argv, env, line,
+                    cmdline.startup_config(line, env, row))
+    bad = _bad_frozen_modules(inputs, steps)
+    if bad:
+        raise _Stop("startup-failed", "bad-option", bad)
+    try:
+        return getpath.run(inputs, resolver)
+    except StartupFailed as failure:
+        raise _Stop("startup-failed", failure.kind, failure.message, failure.calc) from None
+
+
+def _site(calc: Calc, invocation: Invocation, account: Account) -> tuple[CodeNotRun, ...]:
+    """What importing site does (nothing under -S, unless a ._pth 'import site' asks for
+    it even then), and the code it would run that the model does not."""
+    if not calc.site_import:
+        return ()
+    before_site = len(calc.warnings)
+    try:
+        return site.main(calc, invocation.environ, account)
+    except StartupFailed as failure:
+        if not calc.ask("stderr_line_buffered"):  # 3.8: site's lines die in the buffer
+            del calc.warnings[before_site:]
+        raise _Stop("startup-failed", failure.kind, failure.message, calc) from None
+    except site.NotModelled as unknown:
+        raise _Stop("not-modelled", "site", str(unknown), calc, warnings=False) from None
+
+
+def _check_runpy(calc: Calc, path: tuple[str, ...], module: str, searched: tuple[str, ...],
+                 code_not_run: tuple[CodeNotRun, ...]) -> None:
+    """-m: runpy's own imports must come from the stdlib, and the module must exist."""
+    shadowed = _runner_shadowed(calc, path)
+    if shadowed:
+        raise _Stop("not-modelled", "runpy", shadowed, calc, warnings=False)
+    missing = _module_missing(calc, path, module)
+    if missing:
+        # After start-up: site's warnings are printed, then runpy's report.
+        raise _Stop("startup-failed", "module-not-found", f"{calc.executable or ''}: {missing}",
+                    calc, module_search_paths=searched, stdlib_dir=calc.stdlib_dir,
+                    code_not_run=code_not_run)
+
+
+def _stopped(invocation: Invocation, stop: _Stop, steps: list[StepRow],
+             version: str | None) -> Outcome:
+    """The Outcome of a start that ended early: the one place such an Outcome is made."""
+    calc = stop.calc
+    return Outcome(
+        status=stop.status, invocation=invocation,
+        warnings=tuple(calc.warnings) if calc is not None and stop.warnings else (),
+        error=Failure(stop.kind, stop.message), trace=_trace(steps, calc),
+        module_search_paths=stop.module_search_paths, stdlib_dir=stop.stdlib_dir,
+        code_not_run=stop.code_not_run, version=version)
 
 
 def _bad_frozen_modules(inputs: Inputs, steps: list[StepRow]) -> str:
@@ -274,21 +313,16 @@ def _has_encodings(calc: Calc) -> bool:
     return False
 
 
-_tuple_new: Final = tuple.__new__
-
-
 def _trace(steps: list[StepRow], calc: Calc | None) -> Trace:
     if calc is None:
         return Trace(tuple(steps))
     # The command line and the choice of arrangement always consult the row as well.
     asked = calc.asked | {"arrangement", "safe_path_option"}
-    # tuple.__new__ with every field: the class call runs NamedTuple's __new__ as Python
-    # code, several times the cost from the compiled build (callgrind, bench/README.md).
-    return _tuple_new(Trace, (tuple(steps) + tuple(calc.steps), tuple(calc.probes),
+    return new_tuple(Trace, (tuple(steps) + tuple(calc.steps), tuple(calc.probes),
                               tuple(sorted(asked)), calc.inputs.row.name))
 
 
 def _failed(invocation: Invocation, status: Status, kind: str, message: str,
-            steps: list[StepRow], version: str | None = None) -> Outcome:
-    return Outcome(status=status, invocation=invocation,
-                   error=Failure(kind, message), trace=Trace(tuple(steps)), version=version)
+            steps: list[StepRow]) -> Outcome:
+    """The Outcome when the interpreter is not even started (exec failed, not modelled)."""
+    return _stopped(invocation, _Stop(status, kind, message), steps, None)
