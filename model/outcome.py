@@ -30,9 +30,7 @@ class Failure:
     kind: str
     message: str
 
-    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
-    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
+    # Written out for the compiled build's speed (model/speedups.py).
     def __init__(self,
                  kind: str,
                  message: str) -> None:
@@ -71,9 +69,7 @@ class Outcome:
     """Code site would run that the model does not (.pth import lines, sitecustomize,
     usercustomize), each with what it could change.  A probe does not report it."""
 
-    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
-    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
+    # Written out for the compiled build's speed (model/speedups.py).
     def __init__(self,
                  status: Status,
                  invocation: Invocation,

@@ -36,9 +36,7 @@ class CommandLine:
     not_modelled: str = ""
     """Why this command line is outside the model, if it is."""
 
-    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
-    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
+    # Written out for the compiled build's speed (model/speedups.py).
     def __init__(self,
                  flags: frozenset[str],
                  run: RunKind,
@@ -112,9 +110,7 @@ class StartupConfig:
     platlibdir: str | None
     """PYTHONPLATLIBDIR when used (3.9+), else None (the build's PLATLIBDIR applies)."""
 
-    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
-    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
+    # Written out for the compiled build's speed (model/speedups.py).
     def __init__(self,
                  use_environment: bool,
                  isolated: bool,

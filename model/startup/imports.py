@@ -138,9 +138,7 @@ class Candidate:
     entry: str = ""
     """The search-path entry it was found through ('' for built-in and frozen)."""
 
-    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
-    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
+    # Written out for the compiled build's speed (model/speedups.py).
     def __init__(self,
                  kind: Kind,
                  origin: str | None,
@@ -211,9 +209,7 @@ class ImportContext:
     """A resolver over ``fs`` from ``cwd`` to share (a prediction's own: what it already
     resolved, and each entry's finder, are not worked out again); None: a fresh one."""
 
-    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
-    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
+    # Written out for the compiled build's speed (model/speedups.py).
     def __init__(self,
                  fs: FsView,
                  build: BuildConstants,

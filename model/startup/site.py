@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
 
 from prefixlab.model import errors
 from prefixlab.model.world import kernel
@@ -30,6 +29,7 @@ from prefixlab.model.startup.getpath.context import Calc, StartupFailed
 from prefixlab.model.startup.sitecode import CodeNotRun
 from prefixlab.model.trace import rule
 from prefixlab.model.startup import imports
+from prefixlab.model.speedups import FRESH_LIST, FRESH_SET
 
 R_SITE_VENV = rule(
     "site.venv", "site",
@@ -155,12 +155,6 @@ class NotModelled(errors.NotModelled):
     """site would do something the model cannot decide (an unknown locale encoding)."""
 
 
-_FRESH_LIST: Final[list[Any]] = []
-"""A default that stands for a new empty list (compared by identity, never filled): what
-default_factory=list does, in a written-out __init__."""
-_FRESH_SET: Final[set[str]] = set()
-"""The same for a new empty set."""
-
 
 @dataclass
 class SiteRun:
@@ -174,24 +168,22 @@ class SiteRun:
     enable_user_site: bool | None = None
     not_run: list[CodeNotRun] = field(default_factory=list)
 
-    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
-    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
+    # Written out for the compiled build's speed (model/speedups.py).
     def __init__(self,
                  calc: Calc,
                  env: Mapping[str, str],
                  account: Account,
-                 known: set[str] = _FRESH_SET,
-                 prefixes: list[str] = _FRESH_LIST,
+                 known: set[str] = FRESH_SET,
+                 prefixes: list[str] = FRESH_LIST,
                  enable_user_site: bool | None = None,
-                 not_run: list[CodeNotRun] = _FRESH_LIST) -> None:
+                 not_run: list[CodeNotRun] = FRESH_LIST) -> None:
         self.calc = calc
         self.env = env
         self.account = account
-        self.known = set() if known is _FRESH_SET else known
-        self.prefixes = [] if prefixes is _FRESH_LIST else prefixes
+        self.known = set() if known is FRESH_SET else known
+        self.prefixes = [] if prefixes is FRESH_LIST else prefixes
         self.enable_user_site = enable_user_site
-        self.not_run = [] if not_run is _FRESH_LIST else not_run
+        self.not_run = [] if not_run is FRESH_LIST else not_run
 
 
 def main(calc: Calc, env: Mapping[str, str], account: Account) -> tuple[CodeNotRun, ...]:

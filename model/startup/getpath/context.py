@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from prefixlab.model.errors import PrefixlabError
 from prefixlab.model.paths import getpath as h
@@ -19,6 +19,7 @@ from prefixlab.model.world.build import Behaviour, BuildConstants
 from prefixlab.model.startup.cmdline import CommandLine, StartupConfig
 from prefixlab.model.world.fs import Entry, FsView
 from prefixlab.model.trace import ProbeRow, Rule, StepRow, rule
+from prefixlab.model.speedups import FRESH_LIST, FRESH_SET
 
 
 R_HELPER_UTF8 = rule(
@@ -43,9 +44,7 @@ class Inputs:
     cmdline: CommandLine
     config: StartupConfig
 
-    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
-    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
+    # Written out for the compiled build's speed (model/speedups.py).
     def __init__(self,
                  fs: FsView,
                  cwd: str,
@@ -75,12 +74,6 @@ class StartupFailed(PrefixlabError):
         self.calc: Calc | None = None
         """The calculation as far as it got (set by the runner)."""
 
-
-_FRESH_LIST: Final[list[Any]] = []
-"""A default that stands for a new empty list (compared by identity, never filled): what a
-dataclass's default_factory=list does, in a written-out __init__."""
-_FRESH_SET: Final[set[str]] = set()
-"""The same for a new empty set."""
 
 
 @dataclass
@@ -136,9 +129,7 @@ class Calc:
     _utf8_helpers: bool = field(init=False, repr=False)
     """The row's path_helpers_utf8_strict, read once (dirname runs often)."""
 
-    # Written out (dataclass keeps a class's own __init__) with the fields' order and defaults:
-    # mypyc runs a generated __init__ as interpreted code, several times slower to build in
-    # the compiled model.  tests/model/test_speedups_init.py checks it against the fields.
+    # Written out for the compiled build's speed (model/speedups.py).
     def __init__(self,
                  inputs: Inputs,
                  program_name: str = "",
@@ -160,7 +151,7 @@ class Calc:
                  base_exec_prefix: str | None = None,
                  stdlib_dir: str | None = None,
                  platstdlib_dir: str | None = None,
-                 module_search_paths: list[str] = _FRESH_LIST,
+                 module_search_paths: list[str] = FRESH_LIST,
                  isolated: bool = False,
                  site_import: bool = True,
                  safe_path: bool = False,
@@ -168,11 +159,11 @@ class Calc:
                  prefix_found: int = 0,
                  exec_prefix_found: int = 0,
                  zip_path: str = "",
-                 warnings: list[str] = _FRESH_LIST,
-                 steps: list[StepRow] = _FRESH_LIST,
-                 probes: list[ProbeRow] = _FRESH_LIST,
-                 searched: list[str] = _FRESH_LIST,
-                 asked: set[str] = _FRESH_SET,
+                 warnings: list[str] = FRESH_LIST,
+                 steps: list[StepRow] = FRESH_LIST,
+                 probes: list[ProbeRow] = FRESH_LIST,
+                 searched: list[str] = FRESH_LIST,
+                 asked: set[str] = FRESH_SET,
                  resolver: kernel.Resolver | None = None,
                  landmarks: tuple[str, str, str, str] | None = None,
                  sys_home: str | None = None) -> None:
@@ -196,7 +187,7 @@ class Calc:
         self.base_exec_prefix = base_exec_prefix
         self.stdlib_dir = stdlib_dir
         self.platstdlib_dir = platstdlib_dir
-        self.module_search_paths = [] if module_search_paths is _FRESH_LIST else module_search_paths
+        self.module_search_paths = [] if module_search_paths is FRESH_LIST else module_search_paths
         self.isolated = isolated
         self.site_import = site_import
         self.safe_path = safe_path
@@ -204,11 +195,11 @@ class Calc:
         self.prefix_found = prefix_found
         self.exec_prefix_found = exec_prefix_found
         self.zip_path = zip_path
-        self.warnings = [] if warnings is _FRESH_LIST else warnings
-        self.steps = [] if steps is _FRESH_LIST else steps
-        self.probes = [] if probes is _FRESH_LIST else probes
-        self.searched = [] if searched is _FRESH_LIST else searched
-        self.asked = set() if asked is _FRESH_SET else asked
+        self.warnings = [] if warnings is FRESH_LIST else warnings
+        self.steps = [] if steps is FRESH_LIST else steps
+        self.probes = [] if probes is FRESH_LIST else probes
+        self.searched = [] if searched is FRESH_LIST else searched
+        self.asked = set() if asked is FRESH_SET else asked
         self.resolver = resolver
         self.landmarks = landmarks
         self.sys_home = sys_home
