@@ -9,17 +9,18 @@ import hashlib
 import importlib.util
 from pathlib import Path
 
-ENTRY = "prefixlab.model.startup.predict, prefixlab.model.startup.imports"
-"""Every model module a prediction imports (these modules' import closure) is compiled; the
+ENTRY = "prefixlab.model.startup.predict"
+"""Every model module a prediction imports (this module's import closure) is compiled; the
 others (strategies, ...) run as Python next to them (calls between the two are ordinary
-calls).  imports is named too: startup, site and schemes import it at first use (it reads
-startup's World), so it is not in startup's closure, yet every prediction runs it."""
-NOT_COMPILED: frozenset[str] = frozenset({"prefixlab.model.speedups", "prefixlab.model.trace"})
-"""Modules of the closure left as Python, because mypyc rejects them: valuetuple's metaclass
-(mypyc cannot compile a class that inherits from a builtin type such as ``type``), and trace,
-whose NamedTuple comes from valuetuple in an ``else`` of ``if TYPE_CHECKING`` (mypy deems that
-branch unreachable, so the compiled module fails at import with 'Reached allegedly
-unreachable code')."""
+calls)."""
+NOT_COMPILED: frozenset[str] = frozenset({"prefixlab.model", "prefixlab.model.speedups",
+                                          "prefixlab.model.trace"})
+"""Modules of the closure left as Python: the package's own __init__ (its names are resolved
+on first use through a module __getattr__, PEP 562, which the compiled module does not
+survive: importing it crashed), speedups' NamedTuple metaclass (mypyc cannot compile a
+class that inherits from a builtin type such as ``type``), and trace, whose NamedTuple comes
+from speedups in an ``else`` of ``if TYPE_CHECKING`` (mypy deems that branch unreachable, so
+the compiled module fails at import with 'Reached allegedly unreachable code')."""
 STAMP_NAME = "SOURCES"
 """The file, at the top of a build, holding the stamp of the sources it was made from."""
 
