@@ -117,7 +117,7 @@ def write_packages(packages: PackageSet, root: str, python: str) -> BoundSet:
 def package_python(flavour: str, interpreter: str, env: str) -> str:
     """The interpreter the packages are built for: the base interpreter for the reference
     flavour; for the nix flavours the store python laid out inside the environment, as
-    nixpkgs' packages name their own python (model.nixflavours.STORE)."""
+    nixpkgs' packages name their own python (model/builders/nix.py STORE)."""
     if flavour == "reference":
         return interpreter
     base = nixbuild.base_python(interpreter)

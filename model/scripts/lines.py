@@ -3,7 +3,7 @@
 A script is ``bytes`` (it may be in any ASCII-compatible encoding, or not decode at all).  This
 module splits line 1 into the parts a rewrite must keep: what comes before the interpreter,
 the interpreter itself, the rest of the line and its ending.  ``nixwrap`` models nixpkgs'
-wrapPythonPrograms and ``scriptwrap`` prefixlab's own wrapper and unwrapper on top of it.
+wrapPythonPrograms and ``wrap`` prefixlab's own wrapper and unwrapper on top of it.
 """
 
 from __future__ import annotations

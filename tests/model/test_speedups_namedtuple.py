@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from prefixlab.model import speedups as valuetuple
+from prefixlab.model import speedups
 
 
 def _make(base: Any) -> Any:
@@ -25,7 +25,7 @@ def _make(base: Any) -> Any:
 
 
 def test_same_behaviour_as_typing() -> None:
-    ours, theirs = _make(valuetuple.NamedTuple), _make(typing.NamedTuple)
+    ours, theirs = _make(speedups.NamedTuple), _make(typing.NamedTuple)
     for cls in (ours, theirs):
         assert cls._fields == ("x", "y", "label")
         assert cls._field_defaults == {"y": 2, "label": "p"}
@@ -42,6 +42,6 @@ def test_same_behaviour_as_typing() -> None:
 
 def test_default_before_plain_field_is_refused() -> None:
     with pytest.raises(TypeError):
-        class Bad(valuetuple.NamedTuple):  # noqa: F841
+        class Bad(speedups.NamedTuple):  # noqa: F841
             a: int = 1
             b: int

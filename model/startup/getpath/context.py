@@ -297,7 +297,7 @@ class Calc:
         self.probes.append(("realpath", path, resolved, ()))
         return resolved
 
-    # joinpath is pure: the stages call cpython_helpers.joinpath directly (a staticmethod in
+    # joinpath is pure: the stages call paths.getpath.joinpath directly (a staticmethod in
     # this class body became a per-instance attribute, made at every construction, in mypyc).
 
     def dirname(self, path: str) -> str:
