@@ -136,3 +136,41 @@ def test_a_command_that_cannot_run_is_bad_input(tmp_path: Path, command: str) ->
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("prefixlab fuzz-unwrap: --cmd: the command fails")
+
+
+# -- no process outlives its case -----------------------------------------------------------------
+def _sleepers(token: str) -> list[int]:
+    """Live processes whose command line is `sleep TOKEN` (zombies have none)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes() == (
+                    f"sleep\0{token}\0".encode()):
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.parametrize("detach", [
+    "sleep {t} &",  # a plain background job: same session, same process group
+    "setsid sleep {t} > /dev/null 2>&1 &",  # its own session and process group
+    "(setsid -f sleep {t} > /dev/null 2>&1 &);",  # setsid forks: reparented at once
+], ids=["background", "setsid", "double-fork"])
+def test_no_child_outlives_its_case(tmp_path: Path, detach: str) -> None:
+    token = f"1000.{os.getpid()}{len(detach)}"  # GNU sleep takes a fraction: a unique name
+    command = f"{detach.format(t=token)} {QUICK}"
+    try:
+        done = prefixlab("fuzz-unwrap", "--cmd", command, "--max-examples", "3", "--seed",
+                         "1", cache=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert _sleepers(token) == []
+    finally:
+        for pid in _sleepers(token):
+            os.kill(pid, 9)
+
+
+def test_a_timeout_is_reported_as_given(tmp_path: Path) -> None:
+    done = prefixlab("fuzz-unwrap", "--cmd", "sleep 30", "--timeout", "0.1", cache=tmp_path)
+    assert done.returncode == 2
+    assert "it did not finish within 0.1 s" in done.stderr, done.stderr
