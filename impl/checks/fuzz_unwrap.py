@@ -18,6 +18,7 @@ import selectors
 import shlex
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -54,6 +55,8 @@ class Run:
     seconds: float
     overflow: bool = False
     """Killed for printing more than OUTPUT_LIMIT bytes (not for its time)."""
+    limit: float = 0.0
+    """The time limit it ran under, in seconds, as given."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class Finding:
         if self.run.overflow:
             return f"it printed more than {OUTPUT_LIMIT >> 20} MiB"
         if self.run.status is None:
-            return f"it did not finish within {self.run.seconds:.0f} s"
+            return f"it did not finish within {self.run.limit:.15g} s"
         if self.run.status < 0:
             return f"it was killed by signal {-self.run.status}"
         if self.run.status:
@@ -154,19 +157,66 @@ OUTPUT_LIMIT = 16 << 20
 """Bytes of output kept from one run; a command printing more is stopped (a finding)."""
 
 
+REAPER = Path(__file__).with_name("reaper.py")
+"""The supervisor of each run (see prefixlab.impl.checks.reaper): no process outlives it."""
+
+
 def run_shell(command: str, cwd: Path, timeout: float) -> Run:
-    """/bin/sh -c COMMAND in its own process group, killed whole when it overruns its time
-    or prints more than OUTPUT_LIMIT bytes."""
+    """/bin/sh -c COMMAND under the reaper, in a session of its own; every process it
+    started, detached or not, is killed when the shell exits, overruns its time or prints
+    more than OUTPUT_LIMIT bytes."""
     start = time.monotonic()
-    with subprocess.Popen(["/bin/sh", "-c", command], cwd=cwd, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          start_new_session=True) as child:
-        out, err, finished = _collect(child, start + timeout)
-        if not finished:
-            os.killpg(child.pid, signal.SIGKILL)
-        status = child.wait()
+    status_in, status_out = os.pipe()
+    try:
+        with subprocess.Popen([sys.executable, "-I", "-S", str(REAPER), str(status_out),
+                               "/bin/sh", "-c", command], cwd=cwd, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              pass_fds=(status_out,), start_new_session=True) as reaper:
+            os.close(status_out)
+            status_out = -1
+            out, err, finished = _collect(reaper, start + timeout)
+            # Output closed is not the end: a command may close it and go on running.
+            finished = finished and _wait(reaper, start + timeout)
+            if not finished:
+                reaper.send_signal(signal.SIGTERM)  # it kills the whole tree, then exits
+            _end(reaper)
+            ended = _read_status(status_in) if finished else None
+            if finished and ended is None:  # the reaper itself failed (its stderr says why)
+                ended = reaper.returncode or 1
+    finally:
+        for fd in (status_in, status_out):
+            if fd >= 0:
+                os.close(fd)
     overflow = not finished and len(out) + len(err) >= OUTPUT_LIMIT
-    return Run(status if finished else None, out, err, time.monotonic() - start, overflow)
+    return Run(ended, out, err, time.monotonic() - start, overflow, timeout)
+
+
+def _wait(reaper: subprocess.Popen[bytes], deadline: float) -> bool:
+    """Whether the reaper ended by the deadline."""
+    try:
+        reaper.wait(max(deadline - time.monotonic(), 0))
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def _end(reaper: subprocess.Popen[bytes]) -> None:
+    """Wait for the reaper; one that does not end in a minute is killed (a descendant stuck
+    in the kernel, beyond SIGKILL's reach)."""
+    try:
+        reaper.wait(60)
+    except subprocess.TimeoutExpired:
+        reaper.kill()
+        reaper.wait()
+
+
+def _read_status(fd: int) -> int | None:
+    """The shell's end as the reaper reported it: its exit status, negative for a signal;
+    None when the reaper said nothing."""
+    kind, _, number = os.read(fd, 64).decode("ascii").partition(" ")
+    if kind == "exit":
+        return int(number)
+    return -int(number) if kind == "signal" else None
 
 
 def _collect(child: subprocess.Popen[bytes], deadline: float) -> tuple[bytes, bytes, bool]:
