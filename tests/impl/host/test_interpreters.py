@@ -256,6 +256,28 @@ def test_cache_key_follows_the_binary(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(_cache_files(tmp_path / "cache")) == 2
 
 
+def test_binary_rewritten_in_place_is_learned_again(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     interpreters: list[Interpreter]) -> None:
+    """Same path, inode, size and mtime, other content (pyenv's 3.12.1 and 3.13.0 binaries
+    are both 17,600 bytes): only the ctime tells, and the content digest decides."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    pyenv = [i for i in reversed(interpreters) if i.source == "pyenv" and i.version]
+    pairs = [(old, new) for old in pyenv for new in pyenv
+             if old.version < new.version  # type: ignore[operator]
+             and os.path.getsize(old.real_path) == os.path.getsize(new.real_path)]
+    require_oracle(bool(pairs), "two pyenv interpreters with binaries of equal size")
+    old, new = pairs[0]
+    copy = tmp_path / "python"
+    shutil.copy2(old.real_path, copy)
+    assert learn_constants(str(copy)).version == old.version
+    before = os.stat(copy)
+    with open(copy, "r+b") as handle:
+        handle.write(Path(new.real_path).read_bytes())
+    os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert learn_constants(str(copy)).version == new.version
+
+
 def test_learn_constants_errors_are_one_line(tmp_path: Path) -> None:
     for bad in ("/nonexistent/python3", shutil.which("true") or "/bin/true"):
         with pytest.raises(InterpreterError) as raised:
