@@ -15,7 +15,9 @@ The surface is :data:`__all__`: the strategies and the values they draw.
   :func:`exec_chains` (lists of :data:`Layer`);
 * package sets for ``build env`` (:mod:`.packages`): :func:`package_sets`
   (:class:`PackageSet` of :class:`EnvPackage`, bound as a :class:`BoundSet`) and
-  :func:`contested_sets` (:class:`ContestedSet`).
+  :func:`contested_sets` (:class:`ContestedSet`);
+* hostile venvs for the adversarial tier (:mod:`.hostile`): :func:`hostile_cases`
+  (:class:`HostileCase`: FIFOs, sockets, device links, huge files, deep trees, odd names).
 
 Options are keyword-only and checked when the strategy is made: a wrong one raises
 :class:`hypothesis.errors.InvalidArgument`, as Hypothesis' own strategies do.  The
@@ -30,10 +32,11 @@ from prefixlab.model.strategies.scripts import (
 from prefixlab.model.strategies.wrappers import Layer, exec_chains, flag_lists
 from prefixlab.model.strategies.packages import (
     BoundSet, ContestedSet, EnvPackage, PackageSet, contested_sets, package_sets)
+from prefixlab.model.strategies.hostile import HostileCase, hostile_cases
 
 __all__ = [
-    "BoundCase", "BoundSet", "Case", "ContestedSet", "EnvPackage", "Layer", "PackageSet",
-    "Script", "SearchPathSet", "Target", "WrappedScript", "cases", "contested_sets",
-    "exec_chains", "flag_lists", "nix_wrappable_scripts", "nix_wrapped_scripts", "nix_wraps",
-    "package_sets", "python_scripts", "search_path_sets",
+    "BoundCase", "BoundSet", "Case", "ContestedSet", "EnvPackage", "HostileCase", "Layer",
+    "PackageSet", "Script", "SearchPathSet", "Target", "WrappedScript", "cases",
+    "contested_sets", "exec_chains", "flag_lists", "hostile_cases", "nix_wrappable_scripts",
+    "nix_wrapped_scripts", "nix_wraps", "package_sets", "python_scripts", "search_path_sets",
 ]
