@@ -31,6 +31,7 @@ from prefixlab.model.errors import PrefixlabError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from prefixlab.impl.cli import runnable
     from prefixlab.impl.render import compare as comparing
     from prefixlab.impl.render import narrate
     from prefixlab.impl.render import text as rendering
@@ -53,6 +54,7 @@ else:
             return getattr(importlib.import_module(self._name), attr)
 
     comparing = _Later("prefixlab.impl.render.compare")
+    runnable = _Later("prefixlab.impl.cli.runnable")
     narrate = _Later("prefixlab.impl.render.narrate")
     rendering = _Later("prefixlab.impl.render.text")
     interpreters = _Later("prefixlab.impl.host.interpreters")
@@ -313,10 +315,23 @@ def predict(world: World, invocation: Invocation) -> Outcome:
     return startup.predict(world, invocation)
 
 
-def run_probe(invocation: Invocation) -> Outcome:
+def run_probe(invocation: Invocation, taken: int = 0) -> Outcome:
+    """The real run (``taken``: the arguments the exec chain's own programs take)."""
     from prefixlab.impl.host.probe import probe
 
-    return probe(invocation)
+    return probe(invocation, taken=taken)
+
+
+def may_run(world: World, invocation: Invocation) -> runnable.Verdict:
+    """Whether probe, diff and explain --compare may run the invocation for real: only when
+    its arguments reach a CPython interpreter as its own command line (impl/cli/runnable.py)."""
+    return runnable.verdict(world, invocation)
+
+
+def _not_comparable(command: str, why: str) -> int:
+    """The one line saying why the program was not run; exit 2."""
+    click.echo(f"prefixlab {command}: not comparable, not run: {why}", err=True)
+    return EXIT_BAD_INPUT
 
 
 def _schema() -> int:
@@ -408,9 +423,15 @@ def probe_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0
                   clear_env: bool, as_json: bool, no_cache: bool) -> int:
     """Run PROGRAM ARG... for real and report what it computed (the keys of predict, without
     the trace). The command it runs is replaced by a probe: only -c command lines (or none)
-    can be probed. --no-cache is accepted for symmetry; the probe learns nothing."""
+    can be probed. PROGRAM is run only when the model's exec chain shows that the ARGs reach
+    a CPython interpreter as its own command line (an interpreter, or a wrapper, pyenv shim
+    or env passing them on); a script or another program is refused (exit 2). The probe
+    runs site, .pth import lines and sitecustomize for real (-S avoids them)."""
     invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
-    outcome = run_probe(invocation)
+    check = may_run(hostworld.world_for(invocation, use_cache=not no_cache), invocation)
+    if check.taken is None:
+        raise BadInput(f"not run: {check.why}")
+    outcome = run_probe(invocation, check.taken)
     if as_json:
         dump(outcome.to_json(with_trace=False))
     else:
@@ -444,24 +465,31 @@ def explain_command(ctx: click.Context, graph: bool, compare: bool, program: str
     world = hostworld.world_for(invocation, use_cache=not no_cache)
     outcome = predict(world, invocation)
     explanation = narrate.explain(outcome, world.fs, graph=graph, preface=preface)
-    probed = run_probe(invocation) if compare else None
+    check = may_run(world, invocation) if compare else None
+    probed = (run_probe(invocation, check.taken)
+              if check is not None and check.taken is not None else None)
     comparison = comparing.compare(outcome, probed) if probed is not None else None
     if as_json:
         data = outcome.to_json()
         data["explanation"] = explanation.to_json()
-        if probed is not None and comparison is not None:
-            data["probed"] = probed.to_json(with_trace=False)
-            data["differences"] = list(comparison.differences)
+        if check is not None:
+            data["comparable"] = probed is not None
+            data["probed"] = probed.to_json(with_trace=False) if probed is not None else None
+            data["differences"] = list(comparison.differences) if comparison else None
+            if probed is None:
+                data["why"] = check.why
         dump(data)
-        return EXIT_OK
-    console = _console()
-    if console is None:
-        click.echo(rendering.render_plain(explanation), nl=False)
     else:
-        rendering.render_rich(explanation, console)
-    if comparison is not None:
-        click.echo("\nPredicted and probed, side by side:")
-        _show_comparison(comparison, only_differences=False)
+        console = _console()
+        if console is None:
+            click.echo(rendering.render_plain(explanation), nl=False)
+        else:
+            rendering.render_rich(explanation, console)
+        if comparison is not None:
+            click.echo("\nPredicted and probed, side by side:")
+            _show_comparison(comparison, only_differences=False)
+    if check is not None and check.taken is None:
+        return _not_comparable("explain", check.why)
     return EXIT_OK
 
 
@@ -474,15 +502,26 @@ def diff_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0:
     """Predict and probe PROGRAM ARG..., and show the keys where they differ.
 
     Exit status 0 when they agree, 1 when they differ, 2 when the probe cannot run this
-    command line (only -c, or no command, can be probed)."""
+    command line (only -c, or no command, can be probed) or PROGRAM is not run because its
+    ARGs would not reach a CPython interpreter as its command line (a script, another
+    program): the prediction is then shown alone."""
     invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
-    predicted = predict(hostworld.world_for(invocation, use_cache=not no_cache), invocation)
-    probed = run_probe(invocation)
+    world = hostworld.world_for(invocation, use_cache=not no_cache)
+    predicted = predict(world, invocation)
+    check = may_run(world, invocation)
+    if check.taken is None:
+        if as_json:
+            dump({"schema": _schema(), "comparable": False, "why": check.why,
+                  "predicted": predicted.to_json(), "probed": None})
+        else:
+            _show_result(predicted, f"prefixlab diff: {rendering.command_line(predicted)}")
+        return _not_comparable("diff", check.why)
+    probed = run_probe(invocation, check.taken)
     if probed.error is not None and probed.error.kind == "probe-unsupported":
         raise BadInput(f"diff: cannot probe this: {probed.error.message}")
     comparison = comparing.compare(predicted, probed)
     if as_json:
-        dump(comparison.to_json(predicted, probed))
+        dump({**comparison.to_json(predicted, probed), "comparable": True})
     else:
         click.echo(f"prefixlab diff: {rendering.command_line(predicted)}")
         _show_comparison(comparison, only_differences=True)

@@ -127,14 +127,20 @@ def is_probe_script(path: str, cwd: str) -> bool:
 
 
 # -- the command line -------------------------------------------------------------------------
-def probe_argv(argv: Sequence[str]) -> tuple[str, ...]:
+def probe_argv(argv: Sequence[str], *, taken: int = 0) -> tuple[str, ...]:
     """argv with the interpreter's command replaced by PROBE_CODE.
+
+    ``taken``: how many arguments after argv[0] the exec chain's own programs take (env
+    takes its command's name), kept as they are; the interpreter's command line follows.
 
     ``-c CMD`` (also ``-cCMD`` and ``-Sc CMD``) gets PROBE_CODE as CMD; with no command,
     ``-c PROBE_CODE`` is put where option parsing stops (before a ``-`` or ``--``, which then
     become sys.argv[1]); a command line whose last option lacks its argument is kept as it is
     (the interpreter reports the usage error).  Raises _Unsupported for -m and scripts.
     """
+    if taken:
+        tail = probe_argv((argv[0], *argv[1 + taken:]))
+        return (argv[0], *argv[1:1 + taken], *tail[1:])
     args = list(argv[1:])
     i = 0
     while i < len(args):
@@ -191,12 +197,13 @@ class _Run:
     """The file execve ran (the PATH candidate that worked)."""
 
 
-def probe(invocation: Invocation, *, timeout: float = 30.0) -> Outcome:
-    """What the real interpreter computed at start-up for ``invocation`` (trace empty)."""
+def probe(invocation: Invocation, *, timeout: float = 30.0, taken: int = 0) -> Outcome:
+    """What the real interpreter computed at start-up for ``invocation`` (trace empty);
+    ``taken`` as for probe_argv."""
     if not invocation.argv:
         return _unsupported(invocation, "subprocess cannot pass an empty argv")
     try:
-        argv = probe_argv(invocation.argv)
+        argv = probe_argv(invocation.argv, taken=taken)
     except _Unsupported as why:
         if not (why.module in (PROBE_MODULE, ABSENT_MODULE)
                 or (why.script is not None and is_probe_script(why.script, invocation.cwd))):

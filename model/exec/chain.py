@@ -182,6 +182,48 @@ def follow(fs: FsView, invocation: Invocation, cwd: str,
     return Stopped("not-modelled", "exec-chain", f"more than {MAX_HOPS} exec hops (a cycle?)")
 
 
+# -- do the caller's arguments reach the interpreter? ------------------------------------------
+_OPTION_WITH_ARGUMENT = frozenset("WX")
+_OPTION_COMMAND = frozenset("cm")
+
+
+def options_only(words: tuple[str, ...]) -> bool:
+    """Are ``words``, read by CPython's option parser (Python/getopt.c _PyOS_GetOpt), all
+    options with their arguments inside them, and no command (-c, -m, '-', a script)?
+    Then what follows them is still read as the interpreter's own options."""
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if not word.startswith("-") or word in ("-", "--"):
+            return False  # a script, stdin, or the end of the options
+        if word.startswith("--"):
+            i += 2 if word == "--check-hash-based-pycs" else 1
+            continue
+        for j in range(1, len(word)):
+            if word[j] in _OPTION_COMMAND:
+                return False
+            if word[j] in _OPTION_WITH_ARGUMENT:
+                i += 0 if j + 1 < len(word) else 1  # attached, or the next word
+                break
+        i += 1
+    return i == len(words)
+
+
+def passed_on(args: tuple[str, ...], interpreter_argv: tuple[str, ...]) -> int | None:
+    """How many of the caller's ``args`` (argv[1:]) the chain's programs took for their own
+    (``env python3 -S``: 1), when the rest reach the interpreter (``interpreter_argv``) as
+    the end of its command line, after options only (a wrapper's added flags); None when
+    they do not: a script is run (a ``#!`` line's interpreter gets the script's path
+    first), a command comes before them, or the chain adds arguments after them."""
+    received = interpreter_argv[1:]
+    for taken in range(len(args) + 1):
+        rest = args[taken:]
+        cut = len(received) - len(rest)
+        if cut >= 0 and received[cut:] == rest and options_only(received[:cut]):
+            return taken
+    return None
+
+
 # -- execve and execvp ---------------------------------------------------------------------------
 def executable(resolver: kernel.Resolver, path: str) -> str | kernel.Errno:
     """execve(2)'s checks on ``path``: its physical file, or the errno."""

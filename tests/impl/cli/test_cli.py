@@ -117,25 +117,29 @@ def _stub(monkeypatch: pytest.MonkeyPatch, make: object) -> None:
 
 
 def test_diff_exit_codes_follow_the_comparison(monkeypatch: pytest.MonkeyPatch) -> None:
-    def same(invocation: object) -> Outcome:
-        return Outcome("not-modelled", invocation,  # type: ignore[arg-type]
-                       error=Failure("not-an-interpreter", "other words"))
+    # A missing program is run (its exec fails, as predicted); /bin/true is not an
+    # interpreter, so it is not run at all (test_realrun.py).
+    def same(invocation: object, taken: int = 0) -> Outcome:
+        return Outcome("exec-failed", invocation,  # type: ignore[arg-type]
+                       error=Failure("ENOENT", "other words"))
 
-    def other(invocation: object) -> Outcome:
+    def other(invocation: object, taken: int = 0) -> Outcome:
         return Outcome("ok", invocation, executable="/x", path=("",))  # type: ignore[arg-type]
 
-    def cannot(invocation: object) -> Outcome:
+    def cannot(invocation: object, taken: int = 0) -> Outcome:
         return Outcome("not-modelled", invocation,  # type: ignore[arg-type]
                        error=Failure("probe-unsupported", "runs a module (-m)"))
 
     _stub(monkeypatch, same)
-    assert invoke("diff", "--clear-env", "/bin/true").exit_code == 0
+    assert invoke("diff", "--clear-env", "/nonexistent/python").exit_code == 0
     _stub(monkeypatch, other)
-    result = invoke("diff", "--clear-env", "/bin/true")
+    result = invoke("diff", "--clear-env", "/nonexistent/python")
     assert result.exit_code == 1 and "status" in result.stdout
     _stub(monkeypatch, cannot)
-    result = invoke("diff", "--clear-env", "/bin/true", "-m", "x")
+    result = invoke("diff", "--clear-env", "/nonexistent/python", "-m", "x")
     assert result.exit_code == 2 and "runs a module" in result.stderr
+    result = invoke("diff", "--clear-env", "/bin/true")
+    assert result.exit_code == 2 and "not comparable" in result.stderr
 
 
 # -- bad input ---------------------------------------------------------------------------------
