@@ -290,3 +290,21 @@ def test_loop_through_directory_prefix() -> None:
             real = real_lookup("l", dirfd, True)
             assert real[3] == "ELOOP"
             assert model_lookup(kernel.Resolver(fs, root), "l", True) == real
+
+
+def test_a_thousand_components_deep() -> None:
+    """Resolution walks components in a loop: a path 1,000 directories deep (well inside
+    Linux's PATH_MAX of 4,096 bytes) resolves, through the layout's table, a snapshot, and
+    relative paths with '..' and a link that must be walked, as the kernel resolves them."""
+    with scratch_dir() as base:
+        root = f"{base}/t"
+        deep = root + "/d" * 1000
+        layout = Layout().with_file(f"{deep}/f").with_link(f"{root}/up", "d" + "/d" * 999)
+        materialize(layout, root)
+        queries = [(f"{deep}/f", "/"), ("up/f", root), ("up/../d/f", deep[:-2]),
+                   ("../" * 500 + "d/" * 500 + "f", deep)]
+        for fs in (layout, Overlay(Snapshot("/"), ((root, Snapshot(root)),))):
+            for query, cwd in queries:
+                with directory_fd(cwd) as dirfd:
+                    assert model_lookup(kernel.Resolver(fs, cwd), query, True) == (
+                        real_lookup(query, dirfd, True))
