@@ -104,3 +104,18 @@ def test_a_killed_build_leaves_no_target_and_the_next_run_cleans_up(tmp_path: Pa
     assert len(leftovers) == 1
     writer.apply(PLAN, target)
     assert sorted(os.listdir(tmp_path)) == ["env"]
+
+
+@pytest.mark.parametrize("kind", ["file", "link"])
+def test_force_replaces_a_file_or_a_link_itself(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "env"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "keep").write_text("keep")
+    if kind == "file":
+        target.write_text("old")
+    else:
+        target.symlink_to(tmp_path / "elsewhere")
+    writer.apply(PLAN, str(target), force=True)
+    assert not target.is_symlink() and "pyvenv.cfg" in snapshot(target)
+    assert sorted(os.listdir(tmp_path)) == ["elsewhere", "env"]
+    assert snapshot(tmp_path / "elsewhere") == {"keep": ("file", b"keep", 0o644)}

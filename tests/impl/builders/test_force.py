@@ -1,0 +1,146 @@
+"""What `build venv` and `build env` do with what is already at TARGET and beside it (README's
+"Writing" paragraph of build venv): --force replaces the entry itself, whatever its kind, and
+leaves nothing beside it; entries under a staging name that are not prefixlab's are never
+opened or removed.  Each build runs the real command line in a subprocess with a timeout, so
+a build that would hang (opening a FIFO) fails the test instead of the session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import in_scope_interpreters, require_oracle
+
+PROGRAM = str(Path(sys.executable).with_name("prefixlab"))
+INTERPRETERS = in_scope_interpreters()
+DEAD_PID = 4_999_999
+"""Above Linux's PID_MAX_LIMIT (2**22): no process has it."""
+
+
+@pytest.fixture(name="python", scope="module")
+def _python() -> str:
+    require_oracle(bool(INTERPRETERS), "no CPython 3.8+ interpreter was found on this machine")
+    return INTERPRETERS[-1].path
+
+
+@pytest.fixture(name="scratch")
+def _scratch(tmp_path: Path) -> Iterator[Path]:
+    # Builds happen in a directory of their own: the cache (one per module) lives elsewhere.
+    where = tmp_path / "d"
+    where.mkdir()
+    yield where
+
+
+@pytest.fixture(name="cache", scope="module")
+def _cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+def build(kind: str, target: str, python: str, *args: str, cwd: Path, cache: Path,
+          package: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`prefixlab build KIND TARGET --python PYTHON ARGS` (build env gets one package)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["XDG_CACHE_HOME"] = str(cache)
+    env.pop("VIRTUAL_ENV", None)
+    extra = ["--package", str(package)] if kind == "env" and package is not None else []
+    return subprocess.run([PROGRAM, "build", kind, target, "--python", python, *extra, *args],
+                          capture_output=True, text=True, cwd=cwd, timeout=30, env=env)
+
+
+def package_for(python: str, root: Path) -> Path:
+    interp = next(i for i in INTERPRETERS if i.path == python)
+    assert interp.version is not None
+    site = root / f"lib/python{interp.version[0]}.{interp.version[1]}/site-packages"
+    site.mkdir(parents=True)
+    (site / "small.py").write_text("")
+    return root
+
+
+def built(kind: str, target: Path) -> bool:
+    """TARGET is a complete environment of that kind (a real directory, not a link)."""
+    marker = "pyvenv.cfg" if kind == "venv" else "bin/python3"
+    return (not target.is_symlink() and target.is_dir()
+            and os.path.lexists(target / marker))
+
+
+def staging_names(directory: Path) -> list[str]:
+    return sorted(n for n in os.listdir(directory) if ".prefixlab-staging-" in n)
+
+
+def make(kind: str, path: Path, elsewhere: Path) -> Path | None:
+    """An entry of ``kind`` at ``path``; for links, what they point to (left untouched)."""
+    if kind == "file":
+        path.write_text("a file\n")
+        return None
+    pointee = elsewhere / "pointee"
+    if kind == "link-to-dir":
+        pointee.mkdir()
+        (pointee / "keep.txt").write_text("keep")
+    elif kind == "link-to-file":
+        pointee.write_text("keep")
+    path.symlink_to(pointee)  # "dangling": the pointee is never made
+    return pointee
+
+
+# -- defect: --force over a file, a link or a FIFO ----------------------------------------------
+@pytest.mark.real
+@pytest.mark.parametrize("builder", ["venv", "env"])
+@pytest.mark.parametrize("kind", ["file", "link-to-dir", "link-to-file", "dangling"])
+def test_force_replaces_a_file_or_a_link_and_leaves_nothing_beside_it(
+        builder: str, kind: str, python: str, scratch: Path, cache: Path,
+        tmp_path: Path) -> None:
+    package = package_for(python, tmp_path / "pkg") if builder == "env" else None
+    target = scratch / "t"
+    pointee = make(kind, target, tmp_path)
+    done = build(builder, "t", python, "--force", cwd=scratch, cache=cache, package=package)
+    assert done.returncode == 0, done.stderr
+    assert built(builder, target)
+    assert os.listdir(scratch) == ["t"]  # nothing stranded beside TARGET
+    if pointee is not None and kind != "dangling":  # a link is replaced, not what it names
+        assert (pointee / "keep.txt" if kind == "link-to-dir" else pointee).read_text() == "keep"
+    again = build(builder, "t", python, "--force", cwd=scratch, cache=cache, package=package)
+    assert again.returncode == 0, again.stderr
+    assert built(builder, target) and os.listdir(scratch) == ["t"]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("builder", ["venv", "env"])
+def test_force_over_a_fifo_neither_hangs_nor_strands_it(builder: str, python: str,
+                                                         scratch: Path, cache: Path,
+                                                         tmp_path: Path) -> None:
+    package = package_for(python, tmp_path / "pkg") if builder == "env" else None
+    os.mkfifo(scratch / "t")
+    for _ in range(2):  # the build after it must not hang or fail on what it left either
+        done = build(builder, "t", python, "--force", cwd=scratch, cache=cache,
+                     package=package)
+        assert done.stderr.count("\n") <= 1, done.stderr
+        assert staging_names(scratch) == []
+        assert os.listdir(scratch) == ["t"]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("builder", ["venv", "env"])
+def test_entries_under_staging_names_that_are_not_prefixlabs_are_left_alone(
+        builder: str, python: str, scratch: Path, cache: Path, tmp_path: Path) -> None:
+    package = package_for(python, tmp_path / "pkg") if builder == "env" else None
+    fifo = scratch / f".t.prefixlab-staging-{DEAD_PID}"
+    os.mkfifo(fifo)
+    afile = scratch / f".x.prefixlab-staging-{DEAD_PID + 1}"
+    afile.write_text("someone's")
+    adir = scratch / f".t.prefixlab-staging-{DEAD_PID + 2}"
+    adir.mkdir()
+    (adir / "work.txt").write_text("someone's work")
+    done = build(builder, "t", python, cwd=scratch, cache=cache, package=package)
+    assert done.returncode == 0, done.stderr
+    assert built(builder, scratch / "t")
+    assert sorted(os.listdir(scratch)) == sorted(["t", fifo.name, afile.name, adir.name])
+    assert afile.read_text() == "someone's" and (adir / "work.txt").read_text() == (
+        "someone's work")
+    warned = [line for line in done.stderr.splitlines() if "warning" in line]
+    for name in (fifo.name, afile.name, adir.name):
+        assert len([line for line in warned if name in line]) == 1, done.stderr
