@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from prefixlab.impl.checks.runnable import interpreter_start
 from prefixlab.impl.host import probe as probing
 from prefixlab.model.startup.imports import Resolution, context_for, which
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.world import World
+from prefixlab.model.world.invocation import Invocation
 
 MARK = "PREFIXLAB-WHICH:"
 
@@ -93,7 +96,12 @@ def model_answer(resolution: Resolution) -> Answer:
 
 def model_answers(world: World, outcome: Outcome, names: Sequence[str]
                   ) -> dict[str, Answer] | None:
-    context = context_for(world, outcome)
+    # Through an exec chain (a shim, a wrapper, env), as the interpreter it reaches receives
+    # the caller's command line; nothing when it gets something else to run first.
+    start = interpreter_start(world, outcome.invocation)
+    if not isinstance(start, Invocation):
+        return None
+    context = context_for(world, replace(outcome, invocation=start))
     if context is None:
         return None
     return {name: model_answer(which(context, name)) for name in names}

@@ -31,7 +31,7 @@ from prefixlab.model.errors import PrefixlabError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from prefixlab.impl.cli import runnable
+    from prefixlab.impl.checks import runnable
     from prefixlab.impl.render import compare as comparing
     from prefixlab.impl.render import narrate
     from prefixlab.impl.render import text as rendering
@@ -54,7 +54,7 @@ else:
             return getattr(importlib.import_module(self._name), attr)
 
     comparing = _Later("prefixlab.impl.render.compare")
-    runnable = _Later("prefixlab.impl.cli.runnable")
+    runnable = _Later("prefixlab.impl.checks.runnable")
     narrate = _Later("prefixlab.impl.render.narrate")
     rendering = _Later("prefixlab.impl.render.text")
     interpreters = _Later("prefixlab.impl.host.interpreters")
@@ -324,7 +324,7 @@ def run_probe(invocation: Invocation, taken: int = 0) -> Outcome:
 
 def may_run(world: World, invocation: Invocation) -> runnable.Verdict:
     """Whether probe, diff and explain --compare may run the invocation for real: only when
-    its arguments reach a CPython interpreter as its own command line (impl/cli/runnable.py)."""
+    its arguments reach a CPython interpreter as its own command line (impl/checks/runnable.py)."""
     return runnable.verdict(world, invocation)
 
 

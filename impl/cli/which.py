@@ -9,6 +9,7 @@ skipped, then the steps that decided it; ``--json`` prints predict's object plus
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -16,6 +17,7 @@ import click
 from prefixlab.impl.render import text as rendering
 from prefixlab.impl.cli.badinput import BadInput
 from prefixlab.impl.cli.errors import EXIT_OK
+from prefixlab.impl.checks.runnable import interpreter_start
 from prefixlab.impl.cli.main import (
     InvocationCommand,
     _invocation,
@@ -33,6 +35,7 @@ from prefixlab.model.startup.imports import (
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup.predict import predict
 from prefixlab.model.trace import values_json
+from prefixlab.model.world import World
 
 _MODULE = "prefixlab.which.module"
 
@@ -83,18 +86,44 @@ def which_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0
     invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
     world = world_for(invocation, use_cache=not no_cache)
     outcome = predict(world, invocation)
-    context = context_for(world, outcome)
+    started, why = interpreter_outcome(world, outcome)
+    context = context_for(world, started) if started is not None else None
     resolution = which(context, name) if context is not None else None
     if as_json:
-        dump(to_json(outcome, resolution))
+        dump(to_json(outcome, resolution, why))
     else:
-        click.echo(render(outcome, name, resolution), nl=False)
+        click.echo(render(outcome, name, resolution, why), nl=False)
     return EXIT_OK
 
 
-def to_json(outcome: Outcome, resolution: Resolution | None) -> dict[str, Any]:
+def interpreter_outcome(world: World, outcome: Outcome) -> tuple[Outcome | None, str]:
+    """The prediction as the interpreter the exec chain reaches receives it (a pyenv shim, a
+    wrapper or env hand it the caller's arguments); else None, with the reason when the
+    chain gives the interpreter something else to run first (a #! script's interpreter gets
+    the script's path): the module question is about an interpreter started with the
+    caller's command line.  A start that fails has no reason here (render says it)."""
+    start = interpreter_start(world, outcome.invocation)
+    if isinstance(start, str):
+        return None, (f"{start}; `which` answers for an interpreter started with your "
+                      "arguments as its command line (for a script's own start, name its "
+                      "interpreter: prefixlab which MODULE INTERPRETER SCRIPT)")
+    if start is None or outcome.status != "ok":
+        return None, ""
+    return replace(outcome, invocation=start), ""
+
+
+def to_json(outcome: Outcome, resolution: Resolution | None, why: str = "") -> dict[str, Any]:
+    """predict's object plus ``which`` (null without an answer) and ``why`` (null with one)."""
     data = outcome.to_json()
     data["which"] = None if resolution is None else resolution.to_json()
+    if resolution is not None:
+        data["why"] = None
+    elif why:
+        data["why"] = why
+    else:
+        error = outcome.error
+        data["why"] = (f"the interpreter does not start ({error.kind}: {error.message})"
+                       if error else f"the interpreter does not start ({outcome.status})")
     if data["which"] is not None:
         data["which"]["finders_not_modelled"] = [
             code.to_json() for code in finders_not_modelled(outcome)]
@@ -104,8 +133,11 @@ def to_json(outcome: Outcome, resolution: Resolution | None) -> dict[str, Any]:
     return data
 
 
-def render(outcome: Outcome, name: str, resolution: Resolution | None) -> str:
+def render(outcome: Outcome, name: str, resolution: Resolution | None, why: str = "") -> str:
     lines = [f"prefixlab which {name}: {rendering.command_line(outcome)}"]
+    if resolution is None and why:
+        lines.append(f"  No answer: {why}.")
+        return "\n".join(lines) + "\n"
     if resolution is None:
         error = outcome.error
         why = f"{error.kind}: {rendering.show(error.message)}" if error else outcome.status

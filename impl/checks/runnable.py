@@ -36,21 +36,38 @@ def verdict(world: World, invocation: Invocation) -> Verdict:
     if isinstance(cwd, kernel.Errno):
         return Verdict(0)  # nothing is executed: the probe reports the failed chdir
     hop = chain.follow(world.fs, invocation, cwd, world.builds, [])
-    program = show(invocation.program)
     if isinstance(hop, chain.Stopped):
         if hop.status == "exec-failed":
             # The chain fails at an exec before anything but the known hops runs: running
             # it shows the failure, which is what is compared.
             return Verdict(0)
-        return Verdict(None, f"{program} is not known to hand its arguments to a CPython "
+        return Verdict(None, f"{show(invocation.program)} is not known to hand its arguments to a CPython "
                        f"interpreter ({hop.kind}: {show(hop.message)})")
-    args = invocation.argv[1:]
-    taken = chain.passed_on(args, hop.invocation.argv)
+    taken = chain.passed_on(invocation.argv[1:], hop.invocation.argv)
     if taken is None:
-        return Verdict(None, f"{program} reaches the interpreter {show(hop.target)} "
-                       f"{_how(hop.invocation.argv)}: the probe's -c CODE would not be its "
-                       "command line")
+        return Verdict(None, f"{_not_passed(invocation, hop)}: the probe's -c CODE would not "
+                       "be its command line")
     return _check_probe_argv(world, invocation, cwd, hop, taken)
+
+
+def interpreter_start(world: World, invocation: Invocation) -> Invocation | str | None:
+    """What the interpreter receives (its program, argv, environment, cwd) when the
+    caller's arguments reach it as its command line; else why not, one sentence; None when
+    the chain reaches no interpreter (the prediction says why)."""
+    cwd = kernel.realpath(world.fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return None
+    hop = chain.follow(world.fs, invocation, cwd, world.builds, [])
+    if isinstance(hop, chain.Stopped):
+        return None
+    if chain.passed_on(invocation.argv[1:], hop.invocation.argv) is None:
+        return _not_passed(invocation, hop)
+    return hop.invocation
+
+
+def _not_passed(invocation: Invocation, hop: chain.Arrived) -> str:
+    return (f"{show(invocation.program)} reaches the interpreter {show(hop.target)} "
+            f"{_how(hop.invocation.argv)}")
 
 
 def _check_probe_argv(world: World, invocation: Invocation, cwd: str, hop: chain.Arrived,
