@@ -6,7 +6,9 @@ pyenv shims, other venvs), its build constants, its own activation scripts, and 
 planner verified -- is cached in prefixlab's cache directory, keyed by the request (the
 --python argument, working directory, environment, options; prefixlab's own source files)
 and checked on use against every file, link and directory listing the learning looked at
-(kind, mode, link target; size, inode and mtime for files).  The home verified for one TARGET
+(kind, mode, link target; size, device, inode, mtime and ctime for files; the libpython each
+binary loads and the places the loader looks for it).  Each entry carries a digest of its own
+content: an edited or damaged one is learned again.  The home verified for one TARGET
 serves the next (it does not depend on where the venv is).  A warm build therefore neither runs the
 interpreter nor imports the model's start-up code: it plans and writes.
 
@@ -23,7 +25,7 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 
 from prefixlab.model.builders.plan import Operation
@@ -44,7 +46,8 @@ if TYPE_CHECKING:
 __all__ = ["BuildVenvError", "Learned", "Options", "build_venv", "command_line", "learn",
            "plan_for", "plan_venv", "write"]
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: files' ctime and device, libpython watched, a check of the content
+_SEAL = b"prefixlab-venv-cache\n"
 _VOLATILE_ENV = frozenset({"_", "OLDPWD", "SHLVL"})
 """Variables a shell changes between commands that no interpreter start reads."""
 
@@ -178,7 +181,7 @@ _CODE_IDENTITY: list[Any] = []
 
 
 def _code_identity() -> list[Any]:
-    """prefixlab's own source files (name, size, mtime): what was learned with other code
+    """prefixlab's own source files (name, size, mtime, ctime): what was learned with other code
     (an upgrade, an edit of the model) is learned again.  Read once per process: the code a
     process runs is the code it imported, whatever happens to the files later."""
     if not _CODE_IDENTITY:
@@ -197,7 +200,7 @@ def _source_files() -> list[Any]:
                 if name.endswith(".py"):
                     st = os.stat(os.path.join(folder, name))
                     found.append((os.path.relpath(folder, top), name, st.st_size,
-                                  st.st_mtime_ns))
+                                  st.st_mtime_ns, st.st_ctime_ns))
     return found
 
 
@@ -227,10 +230,10 @@ def _cache_path(key: list[Any]) -> str:
 
 def _read_cached(path: str, key: list[Any], cwd: str) -> Learned | None:
     try:
-        # marshal: plain values only, read without importing json (cache files are ours;
-        # a stale or foreign format fails to load or to match and is learned again).
+        # marshal: plain values only, read without importing json; a stale, foreign, damaged
+        # or edited entry fails to unseal, load or match and is learned again.
         with open(path, "rb") as handle:
-            data = marshal.loads(handle.read())
+            data = marshal.loads(_unsealed(handle.read()))
         if data.get("format") != CACHE_FORMAT or data.get("key") != key \
                 or not _still_valid(data["seen"], cwd):
             return None
@@ -271,7 +274,34 @@ def _entry_state(path: str) -> list[Any] | None:
         return ["link", mode, os.readlink(path)]
     if stat.S_ISDIR(st.st_mode):
         return ["dir", mode]  # its listing is recorded apart when it was read
-    return ["file", mode, st.st_size, st.st_ino, st.st_mtime_ns]
+    # The ctime: a file rewritten in place with its size and mtime set back (utime) still
+    # shows a new ctime, which nothing but the kernel sets.
+    return ["file", mode, st.st_size, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _seal_digest(payload: bytes) -> bytes:
+    # _blake2 directly: hashlib would add milliseconds (OpenSSL) to every warm build.
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(payload, digest_size=32).digest()
+
+
+def _sealed(payload: bytes) -> bytes:
+    """The entry as written: a header, a digest of the payload, the payload."""
+    return _SEAL + _seal_digest(payload) + payload
+
+
+def _unsealed(data: bytes) -> bytes:
+    """The payload of an entry whose digest matches (ValueError otherwise): the activation
+    templates come from here, so an entry edited or damaged since it was written is not
+    used."""
+    start = len(_SEAL) + 32
+    payload = data[start:]
+    if data[:len(_SEAL)] != _SEAL or data[len(_SEAL):start] != _seal_digest(payload):
+        raise ValueError("not a whole, unedited cache entry")
+    return payload
 
 
 def _write_cached(path: str, key: list[Any], learned: Learned, seen: dict[str, Any]) -> None:
@@ -283,7 +313,7 @@ def _write_cached(path: str, key: list[Any], learned: Learned, seen: dict[str, A
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
-            marshal.dump(data, handle)
+            handle.write(_sealed(marshal.dumps(data)))
         os.replace(temp, path)
         _drop_other_code_versions(os.path.dirname(path))
     except OSError:
@@ -357,7 +387,16 @@ def _learn_fresh(python: str, target: str, options: Options, cwd: str, env: Mapp
         raise BuildVenvError(str(error)) from None
     except VenvPlanError as error:
         raise BuildVenvError(f"--python {python}: {error}") from None
-    return Learned(source, home), fs.record()
+    return Learned(source, home), fs.record(_libraries_of(world.builds))
+
+
+def _libraries_of(binaries: Iterable[str]) -> set[str]:
+    """The paths the loader looks at for each binary's libpython (the model never reads
+    them, but the version and the compiled-in PREFIX live there: a libpython replaced
+    under an unchanged binary is another interpreter)."""
+    from prefixlab.impl.host.identity import library_search
+
+    return {path for binary in binaries for path in library_search(binary)}
 
 
 def _predict_interpreter(fs: Snapshot, python: str, cwd: str, env: Mapping[str, str],
@@ -513,14 +552,15 @@ def _recording_snapshot() -> Any:
             self.listed.add(path)
             return super()._children(path)
 
-        def record(self) -> dict[str, Any]:
+        def record(self, also: Iterable[str] = ()) -> dict[str, Any]:
+            """The state of what was asked about, and of the paths ``also`` named."""
             listings: dict[str, Any] = {}
             for path in sorted(self.listed):
                 try:
                     listings[path] = sorted(os.listdir(path))
                 except OSError:
                     listings[path] = None
-            return {"entries": {p: _entry_state(p) for p in sorted(self.asked)},
+            return {"entries": {p: _entry_state(p) for p in sorted(self.asked.union(also))},
                     "children": listings}
 
     return Recording()

@@ -5,7 +5,10 @@ Discovery looks in the usual places (pyenv, /usr/bin, /usr/local/bin, PATH, and 
 are learned by running it once in a neutral way (``-I -S``, empty environment, cwd ``/``) and
 reading *compile-time* values (sysconfig's Makefile variables), never what the interpreter
 derived at start-up (``sys.prefix`` and friends are exactly what prefixlab models).  Results
-are cached per binary identity (path, device, inode, size, mtime).
+are cached by content: a digest of the binary and of its libpython (impl/host/identity.py),
+computed again only when the binary's cheap key (device, inode, size, mtime, ctime) or a path
+looked at to find libpython changed.  Every entry carries a digest of its own content and is
+learned again when it does not match.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import platformdirs
 from prefixlab.model.errors import BadInput
 from prefixlab.model.exec.binarywrapper import read_binary
 from prefixlab.impl.host.account import host_account
+from prefixlab.impl.host.elf import ElfError
+from prefixlab.impl.host.identity import Identity, StatKey, identify, key_of, stat_key
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.world.build import BuildConstants, Version, in_scope
 from prefixlab.model.world import World
@@ -37,7 +42,7 @@ from prefixlab.model.world import World
 PYTHONS_ENV = "PREFIXLAB_PYTHONS"
 """Extra interpreters to consider: an os.pathsep-separated list of paths (or names on PATH)."""
 
-CACHE_SCHEMA = 2  # 2: module-resolution facts (builtin, frozen, extension suffixes)
+CACHE_SCHEMA = 3  # 3: entries named by content digest, each with a check of its content
 LEARN_TIMEOUT = 30.0
 _MARKER = "PREFIXLAB-CONSTANTS:"
 
@@ -154,14 +159,13 @@ def cache_dir() -> str:
     return platformdirs.user_cache_dir("prefixlab")
 
 
-def _cache_key(real_path: str) -> str:
-    st = os.stat(real_path)
-    identity = repr((real_path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
-    return hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()
+def _identity_file(real_path: str) -> str:
+    name = hashlib.sha256(real_path.encode("utf-8", "surrogateescape")).hexdigest()
+    return os.path.join(cache_dir(), "identity", name + ".json")
 
 
-def _cache_file(real_path: str) -> str:
-    return os.path.join(cache_dir(), "constants", _cache_key(real_path) + ".json")
+def _cache_file(digest: str) -> str:
+    return os.path.join(cache_dir(), "constants", digest + ".json")
 
 
 def _learner_id() -> str:
@@ -171,12 +175,74 @@ def _learner_id() -> str:
     return hashlib.sha256(f"{CACHE_SCHEMA}\0{CODE}\0{names}".encode()).hexdigest()[:16]
 
 
-def _read_cache(path: str, real_path: str) -> BuildConstants | None:
-    """The cached constants, or None when absent or unusable (it is then learned again)."""
+def _seal(data: dict[str, Any]) -> dict[str, Any]:
+    """The entry with a digest of its own content: an entry edited, damaged or written by
+    someone else is not trusted (it is learned again)."""
+    return {**data, "check": _check(data)}
+
+
+def _check(data: Mapping[str, Any]) -> str:
+    text = json.dumps({k: v for k, v in data.items() if k != "check"}, sort_keys=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _read_sealed(path: str) -> dict[str, Any] | None:
+    """The entry at ``path`` if it is whole and unedited, else None."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-        if data.get("learner") != _learner_id() or data.get("binary") != real_path:
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("check") != _check(data):
+        return None
+    return data
+
+
+def _cached_identity(real_path: str, key: StatKey) -> Identity | None:
+    """The binary's content identity as last digested, if neither the binary nor any path
+    looked at to find its libpython has changed since (by their cheap keys)."""
+    data = _read_sealed(_identity_file(real_path))
+    try:
+        if data is None or data["learner"] != _learner_id() or data["binary"] != real_path \
+                or tuple(data["key"]) != key:
+            return None
+        for path, was in data["probed"]:
+            if stat_key(path) != (None if was is None else tuple(was)):
+                return None
+        return Identity(str(data["digest"]), tuple(data["libraries"]),
+                        tuple(path for path, _ in data["probed"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _binary_identity(binary: str, real_path: str, use_cache: bool) -> tuple[Identity, StatKey]:
+    """The content identity of ``real_path`` and the cheap key it was found under: digested
+    again only when the cheap key (which holds the ctime) or a probed path changed."""
+    try:
+        key = key_of(os.stat(real_path))
+    except OSError as error:
+        raise InterpreterError(f"{binary}: cannot be read ({error.strerror})") from None
+    found = _cached_identity(real_path, key) if use_cache else None
+    if found is not None:
+        return found, key
+    try:
+        found = identify(real_path)
+    except ElfError as error:
+        raise InterpreterError(f"{binary}: cannot be digested ({error})") from None
+    if stat_key(real_path) == key:  # not rewritten while it was read
+        entry = {"learner": _learner_id(), "binary": real_path, "key": list(key),
+                 "digest": found.digest, "libraries": list(found.libraries),
+                 "probed": [[p, stat_key(p)] for p in found.probed]}
+        with contextlib.suppress(OSError):
+            _write_json(_identity_file(real_path), _seal(entry))
+    return found, key
+
+
+def _read_cache(path: str, digest: str) -> BuildConstants | None:
+    """The cached constants, or None when absent or unusable (it is then learned again)."""
+    data = _read_sealed(path)
+    try:
+        if data is None or data.get("learner") != _learner_id() or data["digest"] != digest:
             return None
         fields = dict(data["constants"])
         fields["version"] = tuple(fields["version"])
@@ -184,14 +250,19 @@ def _read_cache(path: str, real_path: str) -> BuildConstants | None:
             fields[name] = tuple(fields.get(name, ()))
         fields["frozen_modules"] = tuple(tuple(f) for f in fields.get("frozen_modules", ()))
         return BuildConstants(**fields)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         return None
 
 
-def _write_cache(path: str, real_path: str, constants: BuildConstants) -> None:
+def _write_cache(path: str, digest: str, real_path: str, constants: BuildConstants) -> None:
+    # "learned_from" is for people reading the cache: a copy elsewhere uses the entry too.
+    _write_json(path, _seal({"schema": CACHE_SCHEMA, "learner": _learner_id(),
+                             "digest": digest, "learned_from": real_path,
+                             "constants": dataclasses.asdict(constants)}))
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
     """Write atomically (temp file + rename), so a reader never sees half a file."""
-    data = {"schema": CACHE_SCHEMA, "learner": _learner_id(), "binary": real_path,
-            "constants": dataclasses.asdict(constants)}
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
@@ -209,23 +280,24 @@ def _write_cache(path: str, real_path: str, constants: BuildConstants) -> None:
 def learn_constants(binary: str, *, use_cache: bool = True) -> BuildConstants:
     """The build constants of the interpreter at ``binary`` (run once, then cached).
 
-    Raises InterpreterError (one line naming the binary) when it cannot be run or does not
-    report them.  ``use_cache=False`` skips reading the cache (the result is still written).
+    The cache is keyed by the content of the binary and of its libpython
+    (impl/host/identity.py), so a copy of a known interpreter elsewhere is recognised
+    without running it: every field of BuildConstants is a fact of the build (configure's
+    PREFIX, not where the binary is), the same wherever the copy lies.  Raises
+    InterpreterError (one line naming the binary) when it cannot be run or does not report
+    them.  ``use_cache=False`` skips reading the cache (the result is still written).
     """
     real_path = os.path.realpath(binary)
-    try:
-        cache_path = _cache_file(real_path)
-    except OSError as error:
-        raise InterpreterError(f"{binary}: cannot be read ({error.strerror})") from None
+    found, key = _binary_identity(binary, real_path, use_cache)
+    cache_path = _cache_file(found.digest)
     if use_cache:
-        cached = _read_cache(cache_path, real_path)
+        cached = _read_cache(cache_path, found.digest)
         if cached is not None:
             return cached
     constants = _constants_from(binary, _run_learner(binary, real_path))
-    try:
-        _write_cache(cache_path, real_path, constants)
-    except OSError:
-        pass  # an unwritable cache only costs a re-run next time
+    if stat_key(real_path) == key:  # what ran is what was digested
+        with contextlib.suppress(OSError):  # an unwritable cache only costs a re-run
+            _write_cache(cache_path, found.digest, real_path, constants)
     return constants
 
 

@@ -223,6 +223,14 @@ def _cache_files(tmp_path: Path) -> list[Path]:
     return sorted((tmp_path / "prefixlab" / "constants").glob("*"))
 
 
+def _not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, running an interpreter to learn its constants fails the test."""
+    def refuse(binary: str, real_path: str) -> None:
+        raise AssertionError(f"{binary} was run")
+
+    monkeypatch.setattr(mod, "_run_learner", refuse)
+
+
 def test_cache_miss_hit_and_bypass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                    interpreters: list[Interpreter]) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -232,17 +240,36 @@ def test_cache_miss_hit_and_bypass(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert [f.suffix for f in files] == [".json"]
     data = json.loads(files[0].read_text())
     assert data["constants"]["prefix"] == learned.prefix
+    with monkeypatch.context() as patch:
+        _not_run(patch)
+        assert learn_constants(binary) == learned  # hit: not run again
     data["constants"]["prefix"] = "/from/the/cache"
     files[0].write_text(json.dumps(data))
-    assert learn_constants(binary).prefix == "/from/the/cache"  # hit: not run again
+    assert learn_constants(binary) == learned  # edited: its check fails, learned again
     assert learn_constants(binary, use_cache=False) == learned  # bypass: run, rewritten
     assert json.loads(files[0].read_text())["constants"]["prefix"] == learned.prefix
     files[0].write_text("{ not json")
     assert learn_constants(binary) == learned  # unreadable cache: learned again
+    data = json.loads(files[0].read_text())
     data["learner"] = "an older prefixlab"
+    data["check"] = mod._check(data)
     files[0].write_text(json.dumps(data))
     assert learn_constants(binary) == learned  # learned by other code: learned again
     assert _cache_files(tmp_path) == files  # no temporary files left behind
+
+
+def test_the_identity_entry_is_checked_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           interpreters: list[Interpreter]) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    binary = interpreters[-1].path
+    learned = learn_constants(binary)
+    [index] = (tmp_path / "prefixlab" / "identity").glob("*.json")
+    data = json.loads(index.read_text())
+    data["digest"] = "0" * 64  # names another entry: not trusted, digested again
+    index.write_text(json.dumps(data))
+    _not_run(monkeypatch)
+    assert learn_constants(binary) == learned
+    assert json.loads(index.read_text())["digest"] != "0" * 64
 
 
 def test_cache_key_follows_the_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -251,9 +278,26 @@ def test_cache_key_follows_the_binary(tmp_path: Path, monkeypatch: pytest.Monkey
     copy = tmp_path / "python"
     shutil.copy2(interpreters[0].real_path, copy)
     first = learn_constants(str(copy))
-    os.utime(copy, ns=(1, 1))  # a changed binary (new mtime) is a new cache entry
+    _not_run(monkeypatch)
+    os.utime(copy, ns=(1, 1))  # touched, same content: digested again, not run
     assert learn_constants(str(copy)) == first
-    assert len(_cache_files(tmp_path / "cache")) == 2
+    assert len(_cache_files(tmp_path / "cache")) == 1
+
+
+def test_a_copy_of_a_known_interpreter_is_recognised(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     interpreters: list[Interpreter]) -> None:
+    """Same content elsewhere: the constants are the build's (configure's PREFIX, not the
+    binary's place), reused without running the copy."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for interp in interpreters:
+        learn_constants(interp.path)
+    _not_run(monkeypatch)
+    for i, interp in enumerate(interpreters):
+        copy = tmp_path / f"copy{i}" / "bin" / os.path.basename(interp.real_path)
+        copy.parent.mkdir(parents=True)
+        shutil.copy(interp.real_path, copy)
+        assert learn_constants(str(copy)) == learn_constants(interp.path)
 
 
 def test_binary_rewritten_in_place_is_learned_again(tmp_path: Path,
