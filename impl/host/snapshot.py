@@ -12,7 +12,12 @@ import stat as stat_module
 from functools import lru_cache
 
 from prefixlab.model.errors import BadInput
-from prefixlab.model.world.fs import Dir, Entry, File, Layout, Node, Symlink, join_physical
+from prefixlab.model.world.fs import (Dir, Entry, File, Layout, Node, Symlink, join_physical,
+                                      parent_of)
+
+_UNSET: object = object()
+_ABSENT_KEPT = 1 << 16
+"""How many absent paths a snapshot remembers before it forgets them all."""
 
 
 class SnapshotError(BadInput):
@@ -31,7 +36,9 @@ class Snapshot:
             raise SnapshotError(f"{root}: a snapshot root must be absolute")
         self.root = os.path.normpath(root)
         self._max_read = max_read
-        self.entry = lru_cache(maxsize=None)(self._entry)
+        self._entries: dict[str, Entry | None] = {}
+        """entry()'s answers by path (absent paths too, up to _ABSENT_KEPT of them)."""
+        self._absent = 0
         self.read = lru_cache(maxsize=256)(self._read)
         # Unbounded like entry(): a composed env of 1,000 packages lists more than 4,096
         # directories, and a bounded cache made its planning time per package grow.
@@ -40,14 +47,41 @@ class Snapshot:
     def _inside(self, path: str) -> bool:
         return self.root == "/" or path == self.root or path.startswith(self.root + "/")
 
+    def entry(self, path: str) -> Entry | None:
+        """What lstat says of ``path``, or None when it is absent or not physical (an
+        ancestor is not a directory).  Ancestors are answered first, outermost first, in a
+        loop: a path may be thousands of components deep."""
+        known = self._entries.get(path, _UNSET)
+        if known is not _UNSET:
+            return known  # type: ignore[return-value]  # an Entry or None, as stored
+        pending = [path]
+        head = path
+        while head != self.root and head != "/":
+            head = parent_of(head)
+            if not self._inside(head) or head in self._entries:
+                break
+            pending.append(head)
+        for item in reversed(pending):
+            found = self._entry(item)
+            if found is None:
+                self._absent += 1
+                if self._absent > _ABSENT_KEPT:
+                    # Absent paths are what a long .pth file names by the million: forget
+                    # them (they are asked again at the cost of an lstat), keep the rest.
+                    self._entries = {k: v for k, v in self._entries.items() if v is not None}
+                    self._absent = 1
+            self._entries[item] = found
+        return found
+
     def _entry(self, path: str) -> Entry | None:
+        """lstat of ``path``, whose parent's answer is known (or outside the root)."""
         if not self._inside(path):
             return None
         if path != self.root and path != "/":
             # A physical path has only directories above it: lstat would follow a link in
             # the middle, which is the resolver's business, not the view's.
-            parent = path.rpartition("/")[0] or "/"
-            above = self.entry(parent) if self._inside(parent) else Entry("dir")
+            parent = parent_of(path)
+            above = self._entries.get(parent) if self._inside(parent) else Entry("dir")
             if above is None or above.kind != "dir":
                 return None
         try:

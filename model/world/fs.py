@@ -148,11 +148,7 @@ class Layout:
             return
         parent = parent_of(path)
         if parent != "/" and parent not in self._children:
-            existing = self._nodes.get(parent)
-            if existing is not None:
-                raise LayoutError(f"{repr(path)}: its parent is a "
-                                  f"{_entry_of(existing).kind}, not a dir")
-            self._add(parent, Dir())
+            self._add_parents(path)
         old = self._nodes.get(path)
         if old is not None and (isinstance(old, Dir) != isinstance(node, Dir)):
             if isinstance(old, Dir) and self._children.get(path):
@@ -164,6 +160,22 @@ class Layout:
             self._children.setdefault(path, set())
         else:
             self._children.pop(path, None)
+
+    def _add_parents(self, path: str) -> None:
+        """Create the missing directories above ``path``, outermost first, in a loop (a
+        path may be thousands of components deep)."""
+        missing: list[str] = []
+        parent = parent_of(path)
+        while parent != "/" and parent not in self._children:
+            existing = self._nodes.get(parent)
+            if existing is not None:
+                below = missing[-1] if missing else path
+                raise LayoutError(f"{repr(below)}: its parent is a "
+                                  f"{_entry_of(existing).kind}, not a dir")
+            missing.append(parent)
+            parent = parent_of(parent)
+        for directory in reversed(missing):
+            self._add(directory, Dir())
 
     def _copy(self) -> Layout:
         new = Layout.__new__(Layout)

@@ -281,6 +281,8 @@ class Resolver:
         """Resolve ``text`` as a directory (all links followed), memoised."""
         key = (base, text)
         found = self._dirs.get(key)
+        if found is None:
+            self._resolve_ancestors(text, base)
         if found is _IN_PROGRESS:
             # Resolving this prefix needs this prefix again (l -> l/x): the kernel would
             # follow links until its limit, so the answer is ELOOP.
@@ -303,6 +305,25 @@ class Resolver:
         if len(found.links) > MAXSYMLINKS:
             return _tuple_new(Lookup, (None, None, Errno.ELOOP, found.links))
         return found
+
+    def _resolve_ancestors(self, text: str, base: str) -> None:
+        """Memoise the directory prefixes of ``text`` that are not yet, outermost first, so
+        that resolving ``text`` finds its parent done: the walk is a loop over components,
+        not a recursion per component (a path may be 2,000 components deep within Linux's
+        PATH_MAX).  The prefixes are the ones _lookup would ask for, in the order it would
+        finish them."""
+        pending: list[str] = []
+        head = text
+        while True:
+            cut = head.rfind("/")
+            if cut <= 0:
+                break
+            head = head[:cut]
+            if (base, head) in self._dirs:
+                break
+            pending.append(head)
+        for head in reversed(pending):
+            self._directory(head, base)
 
     def _component(self, directory: str, name: str, follow: bool,
                    links: tuple[tuple[str, str], ...]) -> Lookup:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -255,12 +256,19 @@ def test_a_thousand_directories_deep(tmp_path: Path) -> None:
     for _ in range(1000):  # one level at a time: pathlib's mkdir(parents=True) recurses
         deep = deep / "d"
         deep.mkdir()
-    python, _ = make_venv(deep, newest())
-    expected = real_path(python, deep)
-    assert expected is not None
-    answer = predict(python, deep, timeout=60)
-    assert answer["status"] == "ok"
-    assert answer["path"] == expected
+    try:
+        python, _ = make_venv(deep, newest())
+        expected = real_path(python, deep)
+        assert expected is not None
+        answer = predict(python, deep, timeout=60)
+        assert answer["status"] == "ok"
+        assert answer["path"] == expected
+    finally:
+        # Removed here, innermost first: shutil.rmtree (pytest's cleanup) recurses per level.
+        shutil.rmtree(deep / "venv", ignore_errors=True)
+        while deep != tmp_path:
+            deep.rmdir()
+            deep = deep.parent
 
 
 # -- defect 6: files too large to model are said to be so -----------------------------------

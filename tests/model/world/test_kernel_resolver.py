@@ -308,3 +308,8 @@ def test_a_thousand_components_deep() -> None:
                 with directory_fd(cwd) as dirfd:
                     assert model_lookup(kernel.Resolver(fs, cwd), query, True) == (
                         real_lookup(query, dirfd, True))
+        # Removed here, innermost first: os.walk (scratch_dir's cleanup) recurses per level.
+        os.unlink(f"{deep}/f")
+        while deep != root:
+            os.rmdir(deep)
+            deep = deep[:-2]
