@@ -10,6 +10,7 @@ traceback), 3 when prefixlab itself fails (PREFIXLAB_DEBUG=1 shows the traceback
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -17,8 +18,8 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -395,19 +396,59 @@ def _invocation(ctx: click.Context, program: str, args: Sequence[str], argv0: st
                            clear_env=clear_env)
 
 
+@contextlib.contextmanager
+def _learning(allowed: bool) -> Iterator[None]:
+    """Whether binaries may be run to learn their build constants (predict --no-learn)."""
+    token = interpreters.LEARNING.set(allowed)
+    try:
+        yield
+    finally:
+        interpreters.LEARNING.reset(token)
+
+
+def _not_learned(world: World, outcome: Outcome) -> Outcome:
+    """Under --no-learn, a CPython-looking binary left unknown says why in its reason."""
+    error = outcome.error
+    if error is None or error.kind != "not-an-interpreter":
+        return outcome
+    from prefixlab.model.exec import chain
+    from prefixlab.model.world import kernel
+
+    invocation = outcome.invocation
+    cwd = kernel.realpath(world.fs, invocation.cwd)
+    hop = (chain.follow(world.fs, invocation, cwd, world.builds, [])
+           if isinstance(cwd, str) else None)
+    binary = hop.binary if isinstance(hop, chain.Stopped) else None
+    if binary is None or not hostworld.looks_like_cpython(binary):
+        return outcome
+    message = (f"{error.message} (--no-learn: its build constants are not cached, and it "
+               "was not run to learn them)")
+    return replace(outcome, error=replace(error, message=message))
+
+
 @_command(main, "predict")
+@click.option("--no-learn", is_flag=True,
+              help="Run nothing: use only cached build constants (an interpreter binary not "
+                   "learned before is then not-modelled).")
 @invocation_options()
 @click.pass_context
-def predict_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0: str | None,
-                    cwd: str | None, env_items: tuple[str, ...], unset_items: tuple[str, ...],
-                    clear_env: bool, as_json: bool, no_cache: bool) -> int:
+def predict_command(ctx: click.Context, no_learn: bool, program: str, args: tuple[str, ...],
+                    argv0: str | None, cwd: str | None, env_items: tuple[str, ...],
+                    unset_items: tuple[str, ...], clear_env: bool, as_json: bool,
+                    no_cache: bool) -> int:
     """Predict what PROGRAM ARG... computes at start-up, without running it.
 
-    The binary's build constants may be learned by running it once, neutrally (-I -S, empty
-    environment), and are cached. Without -S, site's work is predicted too; code it would run
-    is listed under code_not_run."""
+    To know how an interpreter binary was built, prefixlab runs it once, neutrally (-I -S,
+    empty environment, cwd /), and caches its build constants; --no-learn runs nothing. Without
+    -S, site's work is predicted too; code it would run is listed under code_not_run."""
+    if no_learn and no_cache:
+        raise BadInput("--no-learn with --no-cache: no build constants to predict with")
     invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
-    outcome = predict(hostworld.world_for(invocation, use_cache=not no_cache), invocation)
+    with _learning(not no_learn):
+        world = hostworld.world_for(invocation, use_cache=not no_cache)
+    outcome = predict(world, invocation)
+    if no_learn:
+        outcome = _not_learned(world, outcome)
     if as_json:
         dump(outcome.to_json())
     else:

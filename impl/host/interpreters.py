@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import contextvars
 import dataclasses
 import glob
 import hashlib
@@ -44,6 +45,10 @@ PYTHONS_ENV = "PREFIXLAB_PYTHONS"
 
 CACHE_SCHEMA = 3  # 3: entries named by content digest, each with a check of its content
 LEARN_TIMEOUT = 30.0
+LEARNING: contextvars.ContextVar[bool] = contextvars.ContextVar("prefixlab_learning",
+                                                                default=True)
+"""False: no binary is run to learn its constants (predict --no-learn): only cached ones are
+used, and a binary without them is left out (InterpreterError, which says so)."""
 _MARKER = "PREFIXLAB-CONSTANTS:"
 
 # Names that are interpreters (python3.13t is a free-threaded build); python3.6m is a hard
@@ -303,6 +308,9 @@ def learn_constants(binary: str, *, use_cache: bool = True) -> BuildConstants:
 
 def _run_learner(binary: str, real_path: str) -> dict[str, Any]:
     """Run CODE in the binary: isolated (-I) where the option exists, else -E -s (2.7)."""
+    if not LEARNING.get():
+        raise InterpreterError(f"{binary}: its build constants are not cached, and --no-learn "
+                               "forbids running it to learn them")
     stdout, stderr = _run(binary, [real_path, "-I", "-S", "-c", CODE])
     if _MARKER not in stdout and "Unknown option: -I" in stderr:
         stdout, stderr = _run(binary, [real_path, "-E", "-s", "-S", "-c", CODE])
