@@ -13,7 +13,7 @@ impl/cli/build_env.py.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 # Imported for what it does on import: it registers the nix flavours, which --flavor names.
@@ -180,8 +180,10 @@ def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str 
 
 def build_env(target: str, python: str | BaseInterpreter, packages: Sequence[str | Package], *,
               flavor: str = "reference", ignore_collisions: bool = False, force: bool = False,
-              options: Sequence[tuple[str, str]] = ()) -> EnvPlan:
-    """Plan, then write atomically (see :func:`plan_env`; ``force`` replaces TARGET)."""
+              options: Sequence[tuple[str, str]] = (),
+              warn: Callable[[str], None] | None = None) -> EnvPlan:
+    """Plan, then write atomically (see :func:`plan_env`; ``force`` replaces TARGET;
+    ``warn`` hears the writer's warnings)."""
     if os.path.lexists(target) and not force:
         raise EnvError(f"{os.path.abspath(target)}: already exists (use --force to replace it)")
     parent = os.path.dirname(os.path.abspath(target))
@@ -190,7 +192,7 @@ def build_env(target: str, python: str | BaseInterpreter, packages: Sequence[str
     planned = plan_env(target, python, packages, flavor=flavor,
                        ignore_collisions=ignore_collisions, options=options)
     try:
-        writer.apply(planned.ops, target, force=force)
+        writer.apply(planned.ops, target, force=force, warn=warn)
     except writer.WriteError as error:
         raise EnvError(str(error)) from None
     except OSError as error:

@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from prefixlab.impl.builders import cwrapper
@@ -132,15 +132,18 @@ def build(target: str, interpreter: str, packages: Sequence[tuple[str, int]], fl
           *, force: bool = False, argv0_mode: Argv0Mode = "fixed",
           ignore_collisions: bool = False, permit_user_site: bool = False,
           make_wrapper_args: Sequence[str] = (), wrapper: str = "binary",
-          use_cache: bool = True) -> NixBuilt:
-    """Plan (see :func:`plan`) and write the environment atomically, by the one writer."""
+          use_cache: bool = True, warn: Callable[[str], None] | None = None) -> NixBuilt:
+    """Plan (see :func:`plan`) and write the environment atomically, by the one writer
+    (``warn`` hears its warnings)."""
     built = plan(target, interpreter, packages, flavour, argv0_mode=argv0_mode,
                  ignore_collisions=ignore_collisions, permit_user_site=permit_user_site,
                  make_wrapper_args=make_wrapper_args, wrapper=wrapper, use_cache=use_cache)
     try:
-        writer.apply(built.ops, target, force=force)
+        writer.apply(built.ops, target, force=force, warn=warn)
     except writer.WriteError as error:
         raise NixBuildError(str(error)) from None
+    except OSError as error:
+        raise NixBuildError(f"{error.filename or target}: {error.strerror or error}") from None
     return built
 
 

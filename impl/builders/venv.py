@@ -25,7 +25,7 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 
 from prefixlab.model.builders.plan import Operation
@@ -92,24 +92,28 @@ def plan_for(learned: Learned, target: str, options: Options, cwd: str, command:
 
 def build_venv(python: str, target: str, options: Options = Options(), *, force: bool = False,
                command: str | None = None, use_cache: bool = True, cwd: str | None = None,
-               env: Mapping[str, str] | None = None) -> VenvPlan:
+               env: Mapping[str, str] | None = None,
+               warn: Callable[[str], None] | None = None) -> VenvPlan:
     """Plan and write the venv (atomically: staging beside TARGET, then one rename).
-    Without ``force`` an existing TARGET is an error and is left untouched."""
+    Without ``force`` an existing TARGET is an error and is left untouched.  ``warn`` hears
+    the writer's warnings (entries beside TARGET under a staging name that are not
+    prefixlab's)."""
     here = os.getcwd() if cwd is None else cwd
     absolute = _check_target(target, here)
     if os.path.lexists(absolute) and not force:
         raise BuildVenvError(f"{absolute}: already exists (use --force to replace it)")
     planned = plan_venv(python, absolute, options, command=command, use_cache=use_cache,
                         cwd=here, env=env)
-    write(planned.operations, absolute, force=force)
+    write(planned.operations, absolute, force=force, warn=warn)
     return planned
 
 
-def write(operations: Sequence[Operation], target: str, *, force: bool) -> None:
+def write(operations: Sequence[Operation], target: str, *, force: bool,
+          warn: Callable[[str], None] | None = None) -> None:
     from prefixlab.impl.builders import writer
 
     try:
-        writer.apply(operations, target, force=force)
+        writer.apply(operations, target, force=force, warn=warn)
     except writer.WriteError as error:
         raise BuildVenvError(str(error)) from None
     except OSError as error:

@@ -1,38 +1,60 @@
 """The one writer of built environments: a plan of operations applied all-or-nothing.
 
 A builder plans (pure: a tuple of operations with paths relative to the target) and this module
-applies the plan.  The tree is written in a staging directory beside TARGET, whose name says what
-it is (``.NAME.prefixlab-staging-PID``), and then renamed into place, so a build killed at any
-point leaves either no TARGET or the previous one, never a half-written one.  The next run
-removes staging directories that a killed run left behind.  Replacing an existing TARGET
-(``force``) swaps the two directories in one renameat2(RENAME_EXCHANGE) where Linux allows it.
-Nothing is written outside TARGET and its staging directory.
+applies the plan.  Everything happens in a *staging directory* that the writer creates beside
+TARGET (``.NAME.prefixlab-staging-PID``), holding a record of the build (``record``: who, pid
+and host; when; which target) and the new tree (``tree``).  The finished tree is renamed onto
+TARGET's name, or, when TARGET exists and may be replaced, exchanged with it in one
+renameat2(RENAME_EXCHANGE): the old entry, whatever its kind (a directory, a file, a link),
+then sits in the staging directory, which is removed.  So a build killed at any point leaves
+either the old TARGET or the new one in place, never a half-written one, and at most its
+staging directory, which the next build in that directory recognises by its record (its
+process gone) and removes.  Entries under a staging name that are not prefixlab's (no record:
+a FIFO, a file, someone's directory) are never opened or removed: they are reported, and the
+build takes another staging name.  Nothing is written outside TARGET and its staging
+directory.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable
+import stat
+import time
+from collections.abc import Callable, Iterable
 
 from prefixlab.model.builders import plan as _plan
 from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation, Write
 from prefixlab.model.errors import PrefixlabError
 
 __all__ = ["CWrapper", "Copy", "Link", "Mkdir", "Operation", "Write", "WriteError", "apply",
-           "check_plan"]
-
-def _rmtree(path: str) -> None:
-    import shutil  # kept off a plain build's start-up (it must beat python -m venv)
-
-    shutil.rmtree(path)
-
+           "check_plan", "clean_staging"]
 
 STAGING_MARK = ".prefixlab-staging-"
+"""In the name of every staging directory: ``.NAME`` + this + ``PID`` (``-N`` when taken)."""
+RECORD = "record"
+"""The staging directory's record of its build (created first, before anything else in it)."""
+TREE = "tree"
+"""The new tree inside the staging directory; after the exchange, the entry it replaced."""
+OLD = "old"
+"""Where the replaced entry waits when the kernel or filesystem cannot exchange two names."""
+_RECORD_HEAD = b"prefixlab staging directory"
+_RECORD_MAX = 65536
+
+Warn = Callable[[str], None]
 
 
 class WriteError(PrefixlabError):
     """The plan cannot be applied; the message is one line naming the path."""
+
+
+def _step(what: str) -> None:
+    """Called before each operation that changes the disk.  Does nothing: the kill tests
+    (tests/impl/builders/test_writer.py) replace it to stop the process at every point."""
+
+
+def _quiet(message: str) -> None:
+    """The default for ``warn``: an in-process caller that passes none hears nothing."""
 
 
 def check_plan(plan: Iterable[Operation]) -> tuple[Operation, ...]:
@@ -43,105 +65,421 @@ def check_plan(plan: Iterable[Operation]) -> tuple[Operation, ...]:
         raise WriteError(str(error)) from None
 
 
-def staging_dir(target: str) -> str:
-    head, name = os.path.split(os.path.abspath(target))
-    return os.path.join(head, f".{name}{STAGING_MARK}{os.getpid()}")
+# -- applying a plan -------------------------------------------------------------------------
+def apply(plan: Iterable[Operation], target: str, *, force: bool = False,
+          warn: Warn | None = None) -> None:
+    """Write the plan at ``target`` atomically.  Without ``force`` an existing TARGET is never
+    touched (WriteError); with it, TARGET is replaced in one exchange.  ``warn`` hears one
+    line for each entry beside TARGET under a staging name that is not prefixlab's."""
+    ops = check_plan(plan)
+    target = os.path.abspath(target)
+    before = _existing(target, force)
+    say = warn if warn is not None else _quiet
+    clean_staging(os.path.dirname(target), say)
+    staging = _make_staging(target)
+    try:
+        _write_tree(ops, os.path.join(staging, TREE), target)
+        if before is None:
+            _rename_in(staging, target)
+        else:
+            _swap_in(staging, target, before)
+    except BaseException:
+        _remove_quietly(staging)  # TARGET is as it was; a leftover is the next build's
+        raise
+    _remove_replaced(staging, target)
 
 
-def remove_stale_staging(target: str) -> list[str]:
-    """Remove staging directories of TARGET left by runs that were killed (their process is
-    gone); return what was removed."""
-    head, name = os.path.split(os.path.abspath(target))
-    prefix = f".{name}{STAGING_MARK}"
-    removed = []
-    for entry in os.listdir(head or "."):
-        pid = entry[len(prefix):]
-        if entry.startswith(prefix) and pid.isdigit() and not _alive(int(pid)):
-            _rmtree(os.path.join(head, entry))
-            removed.append(os.path.join(head, entry))
-    return removed
+def _existing(target: str, force: bool) -> os.stat_result | None:
+    """What is at TARGET now (None: nothing), if the build may replace it."""
+    try:
+        found = os.lstat(target)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise WriteError(f"{target}: {error.strerror}") from None
+    if not force:
+        raise WriteError(f"{target}: already exists (use --force to replace it)")
+    return found
 
 
-def _alive(pid: int) -> bool:
+def _write_tree(ops: tuple[Operation, ...], tree: str, target: str) -> None:
+    _step("tree")
+    try:
+        os.mkdir(tree, 0o755)
+    except OSError as error:
+        raise _failed(target, "cannot create it", error) from None
+    for op in ops:
+        _step(op.path)
+        _apply_one(op, os.path.join(tree, op.path), os.path.join(target, op.path))
+
+
+def _rename_in(staging: str, target: str) -> None:
+    """The new tree onto TARGET's free name.  rename(2) of a directory replaces nothing but
+    an empty directory: what another builder put there meanwhile makes this one the loser."""
+    _step("rename")
+    try:
+        os.rename(os.path.join(staging, TREE), target)
+    except OSError as error:
+        if error.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+            raise WriteError(f"{target}: appeared while this build ran (another build?); "
+                             "left as it is") from None
+        raise _failed(target, "cannot rename the new tree into place", error) from None
+
+
+def _swap_in(staging: str, target: str, before: os.stat_result) -> None:
+    """Exchange the new tree with TARGET, then check that what came out is what was there
+    when the build started; if not (another builder won the race), exchange back."""
+    tree = os.path.join(staging, TREE)
+    _step("exchange")
+    try:
+        replaced = _exchange(tree, target, os.path.join(staging, OLD))
+    except OSError as error:
+        raise _failed(target, "cannot exchange it with the new tree", error) from None
+    try:
+        _step("check")
+        if not _same_entry(replaced, before):
+            raise WriteError(f"{target}: replaced by someone else while this build ran "
+                             "(another build?); left as it is")
+    except BaseException:
+        _step("roll back")
+        _exchange_back(tree, target, replaced)
+        raise
+
+
+def _same_entry(path: str, before: os.stat_result) -> bool:
+    try:
+        now = os.lstat(path)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino, stat.S_IFMT(now.st_mode)) == (
+        before.st_dev, before.st_ino, stat.S_IFMT(before.st_mode))
+
+
+def _remove_replaced(staging: str, target: str) -> None:
+    """The staging directory, now holding the replaced entry, goes.  A failure here leaves
+    the new TARGET in place and the rest in the staging directory: said, never hidden."""
+    _step("remove")
+    try:
+        _rmtree(staging)
+    except OSError as error:
+        where = error.filename or staging
+        raise WriteError(f"{where}: {error.strerror}: the new {target} is in place but what "
+                         f"it replaced is left in {staging}") from None
+
+
+def _remove_quietly(staging: str) -> None:
+    try:
+        _rmtree(staging)
+    except OSError:
+        pass  # its record names a dead process: the next build in the directory removes it
+
+
+def _rmtree(path: str) -> None:
+    import shutil  # kept off a plain build's start-up (it must beat python -m venv)
+
+    # rmtree never follows links and unlinks what is not a directory (a FIFO included)
+    # without opening it.
+    shutil.rmtree(path)
+
+
+def _failed(path: str, what: str, error: OSError) -> WriteError:
+    return WriteError(f"{path}: {what}: {error.strerror or error}")
+
+
+# -- the operations --------------------------------------------------------------------------
+def _apply_one(op: Operation, path: str, final: str) -> None:
+    """One operation at ``path`` (in the staging tree); errors name ``final``, the path it
+    would have had in TARGET, or the source file that could not be read."""
+    try:
+        if isinstance(op, Mkdir):
+            os.mkdir(path)
+            os.chmod(path, op.mode)
+        elif isinstance(op, Link):
+            os.symlink(op.target, path)
+        elif isinstance(op, Copy):
+            _copy(op.source, path, final)
+        elif isinstance(op, CWrapper):
+            _compile(op, path)
+        else:
+            with open(path, "xb") as handle:
+                handle.write(op.data)
+            os.chmod(path, op.mode)
+    except OSError as error:
+        raise _failed(final, "cannot write it", error) from None
+
+
+def _copy(source: str, path: str, final: str) -> None:
+    """Copy source's bytes and mode bits; a fault reading the source names the source."""
+    try:
+        handle = open(source, "rb")
+        mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+    except OSError as error:
+        raise _failed(source, "cannot read it", error) from None
+    with handle, open(path, "xb") as out:
+        while True:
+            try:
+                chunk = handle.read(1 << 20)
+            except OSError as error:
+                raise _failed(source, "cannot read it", error) from None
+            if not chunk:
+                break
+            out.write(chunk)
+    os.chmod(path, mode)
+
+
+def _compile(op: CWrapper, path: str) -> None:
+    from prefixlab.impl.builders import cwrapper  # only plans with wrappers need them
+    from prefixlab.impl.builders import wrapgen
+    try:
+        cwrapper.compile_wrapper(wrapgen.c_wrapper(op.executable, op.flags), path)
+    except (cwrapper.CompileError, wrapgen.GeneratorError) as error:
+        raise WriteError(f"{op.path}: cannot build its wrapper ({error})") from None
+    os.chmod(path, 0o755)
+
+
+# -- staging directories ---------------------------------------------------------------------
+def _make_staging(target: str) -> str:
+    """A new staging directory beside TARGET, with its record in it.  A name already taken
+    (someone's entry: clean_staging has said so) makes the next name be tried."""
+    head, name = os.path.split(target)
+    short = os.fsdecode(os.fsencode(name)[:100])  # the record names TARGET in full
+    base = os.path.join(head, f".{short}{STAGING_MARK}{os.getpid()}")
+    for n in range(1000):
+        path = base if n == 0 else f"{base}-{n}"
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise _failed(path, "cannot create the staging directory", error) from None
+        break
+    else:
+        raise WriteError(f"{base}: no free staging name beside TARGET")
+    try:
+        _step("record")
+        _write_record(path, target)
+    except BaseException as error:
+        _remove_quietly(path)
+        if isinstance(error, OSError):
+            raise _failed(path, "cannot write the staging record", error) from None
+        raise
+    return path
+
+
+def _write_record(staging: str, target: str) -> None:
+    pid = os.getpid()
+    fields = [(b"pid", b"%d" % pid), (b"start", _start_time(pid)),
+              (b"host", os.fsencode(os.uname().nodename)),
+              (b"time", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()).encode()),
+              (b"target", os.fsencode(target))]
+    data = _RECORD_HEAD + b"\n" + b"".join(k + b" = " + v + b"\n" for k, v in fields)
+    fd = os.open(os.path.join(staging, RECORD), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
+
+
+class _Record:
+    """A staging directory's record, read back."""
+
+    __slots__ = ("pid", "start", "host", "target")
+
+    def __init__(self, pid: int, start: bytes, host: str, target: str) -> None:
+        self.pid, self.start, self.host, self.target = pid, start, host, target
+
+
+def _read_record(staging: str) -> _Record | None:
+    """The record of a staging directory; None when there is none or it is not one.  Only a
+    regular file is opened (non-blocking: a FIFO put there meanwhile cannot hang it)."""
+    path = os.path.join(staging, RECORD)
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = os.read(fd, _RECORD_MAX)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    lines = data.split(b"\n")
+    if lines[0] != _RECORD_HEAD:
+        return None
+    fields = dict(line.partition(b" = ")[::2] for line in lines[1:] if b" = " in line)
+    try:
+        return _Record(int(fields[b"pid"]), fields[b"start"], os.fsdecode(fields[b"host"]),
+                       os.fsdecode(fields[b"target"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def clean_staging(directory: str, warn: Warn) -> None:
+    """Remove the staging directories in ``directory`` that builds killed on this host left
+    (their record names a process that is gone), and tell ``warn`` about each entry under a
+    staging name that is not prefixlab's or not this host's (left alone, never opened)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return  # making the staging directory will say what is wrong with the directory
+    for name in sorted(names):
+        if name.startswith(".") and STAGING_MARK in name:
+            _clean_one(os.path.join(directory, name), name, warn)
+
+
+def _clean_one(path: str, name: str, warn: Warn) -> None:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return  # gone meanwhile
+    if not stat.S_ISDIR(mode):
+        warn(f"{path}: not a staging directory of prefixlab (a {_kind(mode)}); left alone")
+        return
+    record = _read_record(path)
+    if record is None:
+        if not _unfinished(path):
+            warn(f"{path}: not a staging directory of prefixlab (a directory without its "
+                 "record); left alone")
+        elif not _alive(_pid_of(name), b""):
+            _remove_stale(path, None, warn)
+        return  # else a build that is starting: its record comes next
+    if record.host != os.uname().nodename:
+        warn(f"{path}: a staging directory of a build on host {record.host} (pid "
+             f"{record.pid}); left alone")
+    elif not _alive(record.pid, record.start):
+        _remove_stale(path, record, warn)
+
+
+def _unfinished(path: str) -> bool:
+    """Is this what a build leaves before its record is written: an empty directory, or one
+    holding only an empty record?"""
+    try:
+        names = os.listdir(path)
+        return names == [] or (names == [RECORD] and
+                               os.lstat(os.path.join(path, RECORD)).st_size == 0)
+    except OSError:
+        return False
+
+
+def _remove_stale(path: str, record: _Record | None, warn: Warn) -> None:
+    try:
+        if record is not None:
+            _restore(path, record)
+        _rmtree(path)
+    except OSError as error:
+        warn(f"{path}: a staging directory a killed build left could not be removed "
+             f"({error.strerror}); left as it is")
+
+
+def _restore(staging: str, record: _Record) -> None:
+    """A build killed between the two renames of the fallback (no RENAME_EXCHANGE) left its
+    TARGET's old entry in the staging directory and nothing at TARGET: put it back."""
+    old = os.path.join(staging, OLD)
+    if (os.path.lexists(old) and not os.path.lexists(record.target)
+            and os.path.dirname(record.target) == os.path.dirname(staging)):
+        os.rename(old, record.target)
+
+
+def _pid_of(name: str) -> int:
+    digits = name.partition(STAGING_MARK)[2].partition("-")[0]
+    return int(digits) if digits.isdigit() else -1
+
+
+def _start_time(pid: int) -> bytes:
+    """The process's start time (clock ticks since boot, /proc/PID/stat's field 22), which
+    tells a process from a later one that reuses its pid; empty when unknown."""
+    fields = _proc_stat(pid)
+    return fields[19] if fields is not None and len(fields) > 19 else b""
+
+
+def _proc_stat(pid: int) -> list[bytes] | None:
+    """/proc/PID/stat's fields after the command name (field 3 on); None: no such file."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rpartition(b")")[2].split()
+    except OSError:
+        return None
+
+
+def _alive(pid: int, start: bytes) -> bool:
+    """Is process ``pid`` running (and, when ``start`` is known, the same process)?"""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if os.path.isdir("/proc/self"):
+        fields = _proc_stat(pid)
+        if fields is None or fields[:1] in ([b"Z"], [b"X"]):
+            return False  # gone, or a zombie: it will never finish its build
+        return not start or _start_time(pid) == start
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except OSError:
         return True
     return True
 
 
-def apply(plan: Iterable[Operation], target: str, *, force: bool = False) -> None:
-    """Write the plan at ``target`` atomically.  Without ``force`` an existing TARGET is never
-    touched (WriteError); with it, TARGET is replaced in one exchange."""
-    ops = check_plan(plan)
-    target = os.path.abspath(target)
-    exists = os.path.lexists(target)
-    if exists and not force:
-        raise WriteError(f"{target}: already exists (use --force to replace it)")
-    remove_stale_staging(target)
-    staging = staging_dir(target)
-    os.mkdir(staging, 0o755)
-    try:
-        for op in ops:
-            _apply_one(op, os.path.join(staging, op.path))
-        if exists:
-            _exchange(staging, target)
-            _rmtree(staging)  # now the previous TARGET
-        else:
-            os.rename(staging, target)
-    except BaseException:
-        if os.path.lexists(staging):
-            _rmtree(staging)
-        raise
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "directory"), (stat.S_ISLNK, "symbolic link"),
+                       (stat.S_ISREG, "file"), (stat.S_ISFIFO, "fifo"),
+                       (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device")):
+        if test(mode):
+            return name
+    return "special file"
 
 
-def _apply_one(op: Operation, path: str) -> None:
-    if isinstance(op, Mkdir):
-        os.mkdir(path)
-        os.chmod(path, op.mode)
-    elif isinstance(op, Link):
-        os.symlink(op.target, path)
-    elif isinstance(op, Copy):
-        import shutil
-
-        shutil.copyfile(op.source, path, follow_symlinks=True)
-        shutil.copymode(op.source, path)
-    elif isinstance(op, CWrapper):
-        from prefixlab.impl.builders import cwrapper  # only plans with wrappers need them
-        from prefixlab.impl.builders import wrapgen
-        try:
-            cwrapper.compile_wrapper(wrapgen.c_wrapper(op.executable, op.flags), path)
-        except (cwrapper.CompileError, wrapgen.GeneratorError) as error:
-            raise WriteError(f"{op.path}: cannot build its wrapper ({error})") from None
-        os.chmod(path, 0o755)
-    else:
-        with open(path, "xb") as handle:
-            handle.write(op.data)
-        os.chmod(path, op.mode)
-
-
+# -- renaming --------------------------------------------------------------------------------
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-def _exchange(new: str, old: str) -> None:
-    """renameat2(RENAME_EXCHANGE): swap two paths atomically (Linux 3.15+); where that is
-    unavailable, a rename of the old tree aside and the new one in (a short window)."""
-    import ctypes  # only for --force: kept off a plain build's start-up
+def _exchange(new: str, old: str, aside: str) -> str:
+    """Swap two names; return where the entry that was at ``old`` now is.  renameat2
+    (RENAME_EXCHANGE, Linux 3.15+) swaps them atomically, and the entry lands at ``new``;
+    where the kernel or filesystem cannot, ``old`` is renamed to ``aside`` and ``new`` onto
+    ``old`` (a killed build between the two is undone by the next one: _restore)."""
+    code = _renameat2(new, old, _RENAME_EXCHANGE)
+    if code == 0:
+        return new
+    if code not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        raise OSError(code, os.strerror(code), old)
+    os.rename(old, aside)
+    _step("rename")
+    try:
+        os.rename(new, old)
+    except BaseException:
+        os.rename(aside, old)
+        raise
+    return aside
+
+
+def _exchange_back(new: str, old: str, replaced: str) -> None:
+    """Undo _exchange: the replaced entry back at ``old``, the new tree at ``new``."""
+    if replaced == new:
+        code = _renameat2(new, old, _RENAME_EXCHANGE)
+        if code != 0:
+            raise OSError(code, os.strerror(code), old)
+        return
+    os.rename(old, new)
+    os.rename(replaced, old)
+
+
+def _renameat2(new: str, old: str, flags: int) -> int:
+    """renameat2(2) through libc; 0, or the errno (ENOSYS when libc lacks it)."""
+    import ctypes  # only to replace TARGET: kept off a plain build's start-up
 
     libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is not None:
-        result = renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(old),
-                           _RENAME_EXCHANGE)
-        if result == 0:
-            return
-        code = ctypes.get_errno()
-        if code not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
-            raise OSError(code, os.strerror(code), old)
-    aside = new + ".old"
-    os.rename(old, aside)
-    os.rename(new, old)
-    os.rename(aside, new)
+    function = getattr(libc, "renameat2", None)
+    if function is None:
+        return errno.ENOSYS
+    if function(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(old), flags) == 0:
+        return 0
+    return ctypes.get_errno()

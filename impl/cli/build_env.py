@@ -16,6 +16,10 @@ from prefixlab.impl.cli.badinput import BadInput
 from prefixlab.model.builders.plan import CWrapper
 
 
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
 @click.command(name="env", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("target", type=click.Path())
 @click.option("--python", "python", required=True, metavar="INTERPRETER",
@@ -52,7 +56,8 @@ def env_command(target: str, python: str, packages: tuple[str, ...], ignore_coll
         pairs.append(("argv0-mode", argv0_mode))
     try:
         planned = build_env(target, python, packages, flavor=flavor,
-                            ignore_collisions=ignore_collisions, force=force, options=pairs)
+                            ignore_collisions=ignore_collisions, force=force, options=pairs,
+                            warn=_warn)
     except EnvError as error:
         raise BadInput(str(error)) from None
     for warning in planned.warnings:

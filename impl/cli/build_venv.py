@@ -39,7 +39,8 @@ def fast_main(args: Sequence[str]) -> int | None:
 def run(target: str, python: str, options: Options, *, force: bool, use_cache: bool) -> int:
     """Build, report problems as one line on stderr; the exit status."""
     try:
-        planned = build_venv(python, target, options, force=force, use_cache=use_cache)
+        planned = build_venv(python, target, options, force=force, use_cache=use_cache,
+                             warn=_warn)
     except Exception as error:
         if errors.propagates(error):
             raise
@@ -49,6 +50,10 @@ def run(target: str, python: str, options: Options, *, force: bool, use_cache: b
                          f"a working venv; home = {planned.home.directory} as stdlib venv "
                          "would choose\n")
     return errors.EXIT_OK
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"{WHERE}: warning: {errors.one_line(message)}\n")
 
 
 def _parse_fast(args: list[str]) -> tuple[str, str, Options, bool, bool] | None:

@@ -79,15 +79,13 @@ KILLED = """
 import os, signal, sys, time
 from prefixlab.impl.builders import writer
 from prefixlab.impl.builders.writer import Mkdir, Write
-real = writer._apply_one
 count = 0
-def slow(op, path):
+def step(what):
     global count
     count += 1
     if count == int(sys.argv[2]):
         os.kill(os.getpid(), signal.SIGKILL)
-    real(op, path)
-writer._apply_one = slow
+writer._step = step
 plan = [Mkdir("d")] + [Write(f"d/f{i}", b"x") for i in range(20)]
 writer.apply(plan, sys.argv[1])
 """
