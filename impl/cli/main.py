@@ -67,7 +67,8 @@ DEFAULT_ARGS: tuple[str, ...] = ()
 
 SITE_HELP = ("Without -S, site.py's work is modelled (venv, site-packages, the user site, .pth "
              "files); code site would run (.pth import lines, sitecustomize, usercustomize) is "
-             "listed under code_not_run, never run.")
+             "listed under code_not_run, never run by the model. probe, diff and explain "
+             "--compare run the real interpreter, and that code with it (-S avoids site).")
 _ENV_OPS = "prefixlab.env_ops"
 
 
@@ -484,7 +485,8 @@ def probe_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0
 @click.option("--graph", is_flag=True,
               help="Add a Mermaid diagram of the part of the layout the answer depended on.")
 @click.option("--compare", is_flag=True,
-              help="Also run it (as probe does) and show predicted and probed side by side.")
+              help="Also run it for real (as probe does: site code included unless -S) and "
+                   "show predicted and probed side by side.")
 @invocation_options(program_required=False)
 @click.pass_context
 def explain_command(ctx: click.Context, graph: bool, compare: bool, program: str | None,
