@@ -31,6 +31,7 @@ from prefixlab.impl.host.account import host_account
 from prefixlab.impl.host.interpreters import Interpreter, discover
 from prefixlab.impl.host.materialize import Binding, materialize, remove_tree, scratch_dir
 from prefixlab.impl.host.probe import PROBE_CODE, probe
+from prefixlab.impl.render.escape import show
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.startup import cmdline
 from prefixlab.model.world.build import BuildConstants, behaviour_for
@@ -435,7 +436,7 @@ def sweep(interps: Iterable[Interpreter], *, total: int, shard_size: int = 125,
             if shard_format(shard_path(interp, shard_seed, directory)) >= SUMMARY_FORMAT:
                 continue
             result = run_shard(interp, shard_seed, shard_size, directory=directory)
-            print(f"{interp.path}: shard {shard_seed}: {result.agreed}/{result.cases} agree, "
+            print(f"{show(interp.path)}: shard {shard_seed}: {result.agreed}/{result.cases} agree, "
                   f"without -S {result.site_agreed}/{result.site_cases}, which "
                   f"{result.which_agreed}/{result.which_cases}", file=log, flush=True)
 
@@ -528,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     sweep(chosen, total=args.total, shard_size=args.shard_size)
     for interp in chosen:
         t = totals(interp)
-        print(f"{interp.path}: {t.agreed}/{t.cases} agree; without -S {t.site_agreed}/"
+        print(f"{show(interp.path)}: {t.agreed}/{t.cases} agree; without -S {t.site_agreed}/"
               f"{t.site_cases} ({t.site_ok} started); which {t.which_agreed}/{t.which_cases} cases, "
               f"{t.which_names_agreed}/{t.which_names} names, not compared on a running "
               f"start (model {t.which_no_model_ok}, real {t.which_no_real_ok}); "

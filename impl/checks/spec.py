@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import click
 
 from prefixlab.impl.builders import nix as nixbuild
+from prefixlab.impl.render.escape import show
 from prefixlab.impl.builders import wrapgen
 from prefixlab.impl.builders.env import build_env
 from prefixlab.impl.host.materialize import Binding, materialize
@@ -377,8 +378,9 @@ def check_command(env: str, packages: tuple[str, ...], no_venvs: bool) -> None:
         verdicts = check_existing(env, [p.partition("=")[0] for p in packages],
                                   venvs=not no_venvs)
     except SpecCheckError as error:
-        click.echo(f"prefixlab build check: {error}", err=True)
+        click.echo(f"prefixlab build check: {show(str(error), backslash=False)}", err=True)
         raise SystemExit(2) from None
     for verdict in verdicts:
-        click.echo(f"{'ok  ' if verdict.ok else 'FAIL'} {verdict.property}: {verdict.reason}")
+        click.echo(f"{'ok  ' if verdict.ok else 'FAIL'} {verdict.property}: "
+                   f"{show(verdict.reason, backslash=False)}")
     raise SystemExit(0 if all(v.ok for v in verdicts) else 1)

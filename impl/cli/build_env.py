@@ -13,11 +13,12 @@ import click
 
 from prefixlab.impl.builders.env import EnvError, build_env, flavour_names, summary
 from prefixlab.impl.cli.badinput import BadInput
+from prefixlab.impl.render.escape import show
 from prefixlab.model.builders.plan import CWrapper
 
 
 def _warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {show(message, backslash=False)}", err=True)
 
 
 @click.command(name="env", context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,9 +62,9 @@ def env_command(target: str, python: str, packages: tuple[str, ...], ignore_coll
     except EnvError as error:
         raise BadInput(str(error)) from None
     for warning in planned.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {show(warning, backslash=False)}", err=True)
     counts = summary(planned)
     wrappers = sum(isinstance(op, CWrapper) for op in planned.ops)
-    click.echo(f"{os.path.abspath(target)}: {counts.links} links, {counts.dirs} directories, "
+    click.echo(f"{show(os.path.abspath(target))}: {counts.links} links, {counts.dirs} directories, "
                f"{counts.files} files ({wrappers} compiled wrappers)")
     sys.stdout.flush()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from prefixlab.impl.builders.venv import Options, build_venv
 from prefixlab.impl.cli import errors
+from prefixlab.impl.render.escape import show
 
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 if TYPE_CHECKING:
@@ -46,8 +47,9 @@ def run(target: str, python: str, options: Options, *, force: bool, use_cache: b
             raise
         return errors.report(error, WHERE)
     if not planned.home.verified:
-        sys.stderr.write(f"{WHERE}: warning: no base executable of {python} was shown to give "
-                         f"a working venv; home = {planned.home.directory} as stdlib venv "
+        sys.stderr.write(f"{WHERE}: warning: no base executable of {show(python)} was shown "
+                         f"to give a working venv; home = {show(planned.home.directory)} as "
+                         "stdlib venv "
                          "would choose\n")
     return errors.EXIT_OK
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
+from prefixlab.impl.render.escape import show
 from prefixlab.model.errors import BadInput, NotModelled
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -48,14 +49,10 @@ def report(error: Exception, where: str) -> int:
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line (runs of blanks and newlines become one space), with undecodable
-    bytes of paths (lone surrogates, from surrogateescape) as \\xNN, as `ls -b` writes them."""
-    text = " ".join(text.split())
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    """``text`` on one line (runs of blanks and newlines become one space), with what is left
+    of control characters and undecodable bytes escaped by the one escaping function (a
+    message quotes its values as reprs or shown already, so its backslashes are kept)."""
+    return show(" ".join(text.split()), backslash=False)
 
 
 def _write(line: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import shlex
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from prefixlab.impl.cli.badinput import BadInput
+from prefixlab.impl.render.escape import show
 from prefixlab.model.scripts.lines import ScriptError
 from prefixlab.model.scripts.wrap import check_interpreter, unwrap
 
@@ -48,16 +48,17 @@ def unwrap_command(script: str, python: str, explain: bool) -> int:
         with open(script, "rb") as handle:
             text = handle.read()
     except OSError as error:
-        raise BadInput(f"{script}: cannot read: {error.strerror}") from None
+        raise BadInput(f"{show(script)}: cannot read: {error.strerror}") from None
     try:
         answer = unwrap(text, os.fsencode(python))
     except ScriptError as error:
-        raise BadInput(f"{script}: {error}") from None
+        raise BadInput(f"{show(script)}: {error}") from None
     sys.stdout.buffer.write(answer.text)
     sys.stdout.flush()
     if explain:
         for n, step in enumerate(answer.steps, 1):
-            click.echo(f"{n}. {step.rule.summary} Here: {step.detail}. [rule {step.rule.id}"
+            detail = show(step.detail, backslash=False)  # reprs inside: escaped already
+            click.echo(f"{n}. {step.rule.summary} Here: {detail}. [rule {step.rule.id}"
                        f" · source: {step.rule.source}]", err=True)
     return 0
 
@@ -121,8 +122,8 @@ def _search(fuzzer: fuzz.Fuzzer, budget: fuzz.Budget) -> fuzz.Finding | None:
 
 
 def _stderr_hint(stderr: bytes) -> str:
-    last = stderr.decode("utf-8", "backslashreplace").strip().splitlines()
-    return f": {last[-1][:200]}" if last else ""
+    last = stderr.decode("utf-8", "surrogateescape").strip().splitlines()
+    return f": {show(last[-1][:200])}" if last else ""
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -136,7 +137,8 @@ def report(finding: fuzz.Finding, cases: int) -> str:
     diff = "".join(_diff(finding.expected, stdout)) + (cut and "  (the diff stops there too)\n")
     parts = [
         f"Finding after {cases} scripts: {finding.problem}.",
-        "Bytes that are not printable are shown as \\r, \\t, \\xNN; each line ends at ⏎.",
+        "Lines are escaped as values are (\\r, \\t, \\\\, \\xNN for a byte that is not "
+        "UTF-8); each ends at ⏎.",
         "", "The script (shrunk):", _show(finding.script.text),
         f"Wrapped by wrapPythonPrograms ({{script}}, bin/.{fuzz.NAME}-wrapped):",
         _show(finding.wrapped),
@@ -165,33 +167,20 @@ def _clip(data: bytes) -> tuple[bytes, str]:
     return kept, f"  ... and {len(data) - len(kept)} more bytes, not shown\n"
 
 
-_ODD = re.compile(r"[^\t\n\x20-\x7e\u00a0-\U0010ffff]|[\udc80-\udcff]")
-
-
 def _show(data: bytes) -> str:
     text = data.decode("utf-8", "surrogateescape")
     lines = text.split("\n")
-    shown = [_ODD.sub(_escape, line) for line in lines]
+    shown = [show(line) for line in lines]
     if text.endswith("\n"):
         shown.pop()
         return "".join(f"  {line}⏎\n" for line in shown)
     return "".join(f"  {line}⏎\n" for line in shown[:-1]) + f"  {shown[-1]}  (no newline)\n"
 
 
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    if char == "\r":
-        return "\\r"
-    if "\udc80" <= char <= "\udcff":
-        return f"\\x{ord(char) - 0xdc00:02x}"
-    return char.encode("unicode_escape").decode("ascii")
-
-
 def _diff(expected: bytes, got: bytes) -> list[str]:
     lines = difflib.diff_bytes(difflib.unified_diff, expected.splitlines(keepends=True),
                                got.splitlines(keepends=True), b"expected", b"got", n=2)
-    return [_ODD.sub(_escape, line.decode("utf-8", "surrogateescape").rstrip("\n")) + "\n"
-            for line in lines]
+    return [show(line.decode("utf-8", "surrogateescape").rstrip("\n")) + "\n" for line in lines]
 
 
 def reproducer(finding: fuzz.Finding) -> str:

@@ -9,6 +9,7 @@ skipped, then the steps that decided it; ``--json`` prints predict's object plus
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -140,7 +141,8 @@ def render(outcome: Outcome, name: str, resolution: Resolution | None, why: str 
         return "\n".join(lines) + "\n"
     if resolution is None:
         error = outcome.error
-        why = f"{error.kind}: {rendering.show(error.message)}" if error else outcome.status
+        why = (f"{error.kind}: {rendering.show(error.message, backslash=False)}" if error
+               else outcome.status)
         lines.append(f"  The interpreter does not start ({why}): nothing is imported.")
         return "\n".join(lines) + "\n"
     found = resolution.found
@@ -157,26 +159,32 @@ def render(outcome: Outcome, name: str, resolution: Resolution | None, why: str 
     else:
         lines.append(f"  found       {_describe(found)}")
         if found.locations is not None:
-            lines.append(f"  __path__    {[rendering.show(p) for p in found.locations]}")
+            lines.append(f"  __path__    {_listed(found.locations)}")
     lines += [f"  shadowed    {_describe(c)}" for c in resolution.shadowed]
-    lines += [f"  skipped     {rendering.show(e)!r} (not a directory or zip archive)"
+    lines += [f"  skipped     {rendering.quoted(e)} (not a directory or zip archive)"
               for e in resolution.skipped]
     for code in finders_not_modelled(outcome):
         where = rendering.show(code.file) + (f":{code.line}" if code.line else "")
         text = code.text if len(code.text) <= 60 else code.text[:57] + "..."
-        what = code.known_as or f"{code.kind} {rendering.show(text)!r}"
+        what = code.known_as or f"{code.kind} {rendering.quoted(text)}"
         lines.append(f"  caveat      site runs {what} ({where}), which may add an import "
                      "finder this answer does not follow")
     lines.append("Why, step by step:")
     for n, step in enumerate(resolution.steps, 1):
-        lines.append(f" {n}. {rendering.show(step.detail)}: {step.rule.summary} "
+        detail = rendering.show(step.detail, backslash=False)  # reprs inside: escaped
+        lines.append(f" {n}. {detail}: {step.rule.summary} "
                      f"[rule {step.rule.id}]")
     return "\n".join(lines) + "\n"
 
 
 def _describe(candidate: Candidate) -> str:
-    where = f" (sys.path entry {rendering.show(candidate.entry)!r})" if candidate.kind not in (
+    where = f" (sys.path entry {rendering.quoted(candidate.entry)})" if candidate.kind not in (
         "built-in", "frozen") else ""
     if candidate.kind == "namespace":
-        return f"namespace package {[rendering.show(p) for p in candidate.locations or ()]}{where}"
+        return f"namespace package {_listed(candidate.locations or ())}{where}"
     return f"{candidate.kind} {rendering.show(candidate.origin or '')}{where}"
+
+
+def _listed(paths: Iterable[str]) -> str:
+    """Paths as a Python list shows them, each escaped once."""
+    return "[" + ", ".join(rendering.quoted(p) for p in paths) + "]"

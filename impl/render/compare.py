@@ -67,7 +67,7 @@ def _notes(predicted: Outcome, probed: Outcome, differences: list[str]) -> list[
                      + ", ".join(f"{show(c.file)}" + (f":{c.line}" if c.line else "")
                                  for c in predicted.code_not_run if c.may_change) + ".")
     if probed.error is not None and probed.error.kind == "probe-unsupported":
-        notes.append(f"The probe cannot run this: {show(probed.error.message)}")
+        notes.append(f"The probe cannot run this: {show(probed.error.message, backslash=False)}")
     return notes
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from prefixlab.impl.render.narrators import NARRATORS, Ctx, start_reason, text, texts
 
-from prefixlab.impl.render.text import CODE, code, command_line, plain, result_rows, show
+from prefixlab.impl.render.text import (CODE, code, command_line, plain, quoted, result_rows,
+                                          show)
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.paths import getpath as h
 from prefixlab.model.startup import site
@@ -100,7 +101,7 @@ def _is_c_getpath(row: str) -> bool:
 def _asked(outcome: Outcome) -> Iterable[tuple[str, str]]:
     inv = outcome.invocation
     yield "program", show(inv.program)
-    yield "argv", "[" + ", ".join(repr(show(a)) for a in inv.argv) + "]"
+    yield "argv", "[" + ", ".join(quoted(a) for a in inv.argv) + "]"
     yield "cwd", show(inv.cwd)
     env = inv.environ
     python = sorted(k for k in env if k.startswith("PYTHON") or k == "__PYVENV_LAUNCHER__")
@@ -120,7 +121,8 @@ def _item(step: Step, ctx: Ctx) -> Item:
     said = narrator(step, ctx) if narrator is not None else None
     detail = step.detail
     if said is None:
-        said = step.rule.summary + (f" Here: {CODE}{show(detail)}{CODE}." if detail else "")
+        said = step.rule.summary + (f" Here: {CODE}{show(detail, backslash=False)}{CODE}."
+                                    if detail else "")
     return Item(step.rule, step.row or ctx.row, bool(step.row), said, detail)
 
 
@@ -130,7 +132,8 @@ def _summary(ctx: Ctx) -> list[str]:
     if out.status != "ok":
         kind = out.error.kind if out.error else "unknown"
         message = out.error.message if out.error else ""
-        return [f"In short: no running interpreter ({out.status}, {kind}): {show(message)}"]
+        return [f"In short: no running interpreter ({out.status}, {kind}): "
+                f"{show(message, backslash=False)}"]
     lines = [f"In short: sys.prefix is {code(out.prefix or '')} because "
              + _prefix_reason(ctx) + "."]
     venv_dir = _venv_dir(ctx)

@@ -7,7 +7,6 @@ them into Markdown backticks (pipes, bug reports), :func:`render_rich` into a st
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from prefixlab.impl.render.escape import quoted as quoted, show as show  # re-exported
 from prefixlab.model.outcome import FIELDS, Outcome
 
 if TYPE_CHECKING:
@@ -26,16 +26,6 @@ CODE = "\0"
 
 LABELS = {name: ("sys._base_executable" if name == "base_executable" else f"sys.{name}")
           for name in (*FIELDS, "path")}
-
-
-def show(text: str) -> str:
-    """A path for text output: undecodable bytes (lone surrogates from surrogateescape) as
-    \\xNN, as `ls -b` writes them; everything else as is."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
 
 
 def code(value: str) -> str:
@@ -57,7 +47,7 @@ def columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
 def command_line(outcome: Outcome) -> str:
     """The invocation as one line (arguments with spaces quoted)."""
     inv = outcome.invocation
-    return " ".join(show(a) if a and " " not in a else repr(a)
+    return " ".join(show(a) if a and " " not in a else quoted(a)
                     for a in (inv.program, *inv.argv[1:]))
 
 
@@ -65,7 +55,8 @@ def command_line(outcome: Outcome) -> str:
 def result_rows(outcome: Outcome) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = [("status", outcome.status)]
     if outcome.error is not None:
-        rows.append(("error", f"{outcome.error.kind}: {show(outcome.error.message)}"))
+        rows.append(("error", f"{outcome.error.kind}: "
+                              f"{show(outcome.error.message, backslash=False)}"))
     if outcome.version:
         rows.append(("version", outcome.version))
     for name in FIELDS:
