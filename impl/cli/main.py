@@ -332,7 +332,8 @@ def may_run(world: World, invocation: Invocation) -> runnable.Verdict:
 
 def _not_comparable(command: str, why: str) -> int:
     """The one line saying why the program was not run; exit 2."""
-    click.echo(f"prefixlab {command}: not comparable, not run: {why}", err=True)
+    click.echo(f"prefixlab {command}: not comparable, not run: "
+               f"{rendering.show(why, backslash=False)}", err=True)
     return EXIT_BAD_INPUT
 
 
