@@ -59,6 +59,8 @@ def identify(real_path: str) -> Identity:
     """The content identity of the interpreter binary at ``real_path`` (resolved).  Raises
     ElfError when the file cannot be read; a binary that is not 64-bit little-endian ELF is
     identified by its own bytes alone."""
+    if not os.path.isfile(real_path):  # opening a FIFO would wait for a writer
+        raise ElfError(f"{real_path}: not a regular file")
     libraries, probed = _libpythons(real_path, _dynamic(real_path))
     digest = hashlib.sha256()
     digest.update(_DIGEST_FORMAT)
@@ -70,6 +72,8 @@ def identify(real_path: str) -> Identity:
 def library_search(real_path: str) -> tuple[str, ...]:
     """Every path looked at to find the binary's libpython, and the files found resolved
     (what a cache that trusts the binary must watch as well); no file is digested."""
+    if not os.path.isfile(real_path):
+        return ()
     libraries, probed = _libpythons(real_path, _dynamic(real_path))
     return probed + tuple(os.path.realpath(p) for p in libraries)
 

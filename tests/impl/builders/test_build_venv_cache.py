@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import in_scope_interpreters, require_oracle
+from support.relocatable import origin_python
 from prefixlab.impl.builders import venv as bv
 from prefixlab.impl.host.interpreters import Interpreter
 from prefixlab.model.builders.venv import Options
@@ -105,6 +106,28 @@ def test_binary_replaced_in_place_keeping_size_and_mtime(scratch: Path) -> None:
     version, path = _started(second / "bin" / "python")
     assert version == _minor(new)
     assert _site_packages(second, version) in path
+
+
+@pytest.mark.real
+def test_libpython_rewritten_in_place_is_learned_again(scratch: Path) -> None:
+    """The model never reads libpython, but the version and PREFIX live there: the entry
+    watches the library the binary loads ($ORIGIN/../lib here)."""
+    pyenv = [i for i in INTERPRETERS if i.source == "pyenv" and i.constants is not None]
+    built = None
+    if pyenv and pyenv[-1].constants is not None:
+        built = origin_python(pyenv[-1].constants.prefix, "%d.%d" % _minor(pyenv[-1]),
+                              scratch / "py")
+    require_oracle(built is not None, "a C compiler and a pyenv interpreter's headers")
+    assert built is not None
+    cwd, env = str(scratch), _env()
+    assert not bv.learn(str(built), str(scratch / "v"), Options(), cwd=cwd, env=env).cached
+    assert bv.learn(str(built), str(scratch / "v"), Options(), cwd=cwd, env=env).cached
+    [library] = (scratch / "py" / "lib").glob("libpython*.so.1.0")
+    before = os.stat(library)
+    with open(library, "r+b") as handle:
+        handle.write(library.read_bytes())
+    os.utime(library, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not bv.learn(str(built), str(scratch / "v"), Options(), cwd=cwd, env=env).cached
 
 
 def _entries(scratch: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import in_scope_interpreters, require_oracle
+from support.relocatable import origin_python
 from prefixlab.impl.host import identity
 from prefixlab.impl.host.elf import Dynamic, ElfError, dynamic, read_dynamic
 from prefixlab.model.errors import PrefixlabError
@@ -74,6 +75,32 @@ def test_libpython_is_the_one_the_loader_picks() -> None:
         assert sorted(os.path.realpath(p) for p in found.libraries) == sorted(loaded.values())
 
 
+@pytest.fixture(name="relocatable")
+def _relocatable(tmp_path: Path) -> Path:
+    """An interpreter whose libpython is found through $ORIGIN (tests/support)."""
+    pyenv = [i for i in INTERPRETERS if i.source == "pyenv" and i.constants is not None]
+    built = None
+    if pyenv and pyenv[-1].constants is not None:
+        version = pyenv[-1].constants.version
+        built = origin_python(pyenv[-1].constants.prefix, "%d.%d" % version[:2],
+                              tmp_path / "relocatable")
+    require_oracle(built is not None, "a C compiler and a pyenv interpreter's headers")
+    assert built is not None
+    return built
+
+
+@pytest.mark.real
+def test_origin_runpath_as_readelf_and_the_loader_read_it(relocatable: Path) -> None:
+    require_oracle(READELF is not None and shutil.which("ldd") is not None, "readelf, ldd")
+    assert read_dynamic(str(relocatable)) == _readelf(str(relocatable))
+    assert "$ORIGIN/../lib" in read_dynamic(str(relocatable)).runpath
+    loaded = [os.path.realpath(p) for name, p in _ldd(str(relocatable)).items()
+              if name.startswith("libpython")]
+    found = identity.identify(str(relocatable))
+    assert [os.path.realpath(p) for p in found.libraries] == loaded
+    assert loaded[0].startswith(str(relocatable.parent.parent) + "/")
+
+
 def test_origin_is_the_binary_s_directory(tmp_path: Path) -> None:
     (tmp_path / "lib").mkdir()
     (tmp_path / "bin").mkdir()
@@ -128,11 +155,18 @@ def test_a_static_file_needs_nothing() -> None:
     assert dynamic(_header(2, 1)) == Dynamic()
 
 
-def test_truncated_real_binaries_fail_cleanly() -> None:
-    binary = Path(INTERPRETERS[-1].real_path).read_bytes() if INTERPRETERS else b""
-    require_oracle(bool(binary), "an interpreter")
-    for size in range(0, len(binary), max(1, len(binary) // 97)):
+def test_damaged_real_binaries_fail_cleanly() -> None:
+    """Cut short anywhere, or any byte of the headers and dynamic section flipped: an
+    answer or an ElfError, never another exception."""
+    require_oracle(bool(INTERPRETERS), "an interpreter")
+    smallest = min(INTERPRETERS, key=lambda i: os.path.getsize(i.real_path))
+    binary = Path(smallest.real_path).read_bytes()
+    assert read_dynamic(smallest.real_path).needed  # one with a dynamic section
+    damaged = [binary[:size] for size in range(0, len(binary), max(1, len(binary) // 97))]
+    damaged += [binary[:i] + bytes([binary[i] ^ 0xFF]) + binary[i + 1:]
+                for i in range(min(len(binary), 4096))]
+    for data in damaged:
         try:
-            dynamic(binary[:size])
+            dynamic(data)
         except ElfError:
             pass

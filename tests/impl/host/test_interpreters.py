@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from conftest import expected_interpreters, oracles_required, require_oracle
+from support.relocatable import origin_python
 
+from prefixlab.impl.host import identity
 from prefixlab.impl.host import interpreters as mod
 from prefixlab.impl.host.interpreters import (
     Interpreter,
@@ -320,6 +322,75 @@ def test_binary_rewritten_in_place_is_learned_again(tmp_path: Path,
         handle.write(Path(new.real_path).read_bytes())
     os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert learn_constants(str(copy)).version == new.version
+
+
+def _relocatable(interpreters: list[Interpreter], root: Path) -> Path:
+    """An interpreter that finds its libpython through $ORIGIN (tests/support)."""
+    pyenv = [i for i in interpreters if i.source == "pyenv" and i.constants is not None]
+    built = None
+    if pyenv and pyenv[-1].constants is not None:
+        version = pyenv[-1].constants.version
+        built = origin_python(pyenv[-1].constants.prefix, "%d.%d" % version[:2], root)
+    require_oracle(built is not None, "a C compiler and a pyenv interpreter's headers")
+    assert built is not None
+    return built
+
+
+def _rewrite_in_place(path: Path, data: bytes) -> None:
+    """New content, same inode, size and mtime: only the ctime tells."""
+    before = os.stat(path)
+    assert len(data) == before.st_size
+    with open(path, "r+b") as handle:
+        handle.write(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_libpython_rewritten_in_place_is_digested_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        interpreters: list[Interpreter]) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    binary = _relocatable(interpreters, tmp_path / "py")
+    learned = learn_constants(str(binary))
+    [library] = (tmp_path / "py" / "lib").glob("libpython*.so.1.0")
+    digests: list[str] = []
+    def counting(real_path: str) -> identity.Identity:
+        found = identity.identify(real_path)
+        digests.append(found.digest)
+        return found
+
+    monkeypatch.setattr(mod, "identify", counting)
+    _not_run(monkeypatch)
+    assert learn_constants(str(binary)) == learned and digests == []  # cheap key: same
+    data = library.read_bytes()
+    _rewrite_in_place(library, data)  # the same bytes: digested again, the same digest
+    assert learn_constants(str(binary)) == learned and len(digests) == 1
+    _rewrite_in_place(library, data[:-1] + bytes([data[-1] ^ 1]))  # one byte more
+    with pytest.raises(AssertionError, match="was run"):
+        learn_constants(str(binary))
+    assert len(digests) == 2 and digests[0] != digests[1]
+
+
+def test_a_relocated_copy_is_recognised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        interpreters: list[Interpreter]) -> None:
+    """$ORIGIN: the copy loads its own copy of libpython, of the same content; its
+    constants are the build's (the compiled-in PREFIX), wherever it lies."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    binary = _relocatable(interpreters, tmp_path / "py")
+    learned = learn_constants(str(binary))
+    shutil.copytree(tmp_path / "py", tmp_path / "elsewhere", symlinks=True)
+    _not_run(monkeypatch)
+    moved = tmp_path / "elsewhere" / "bin" / binary.name
+    assert learn_constants(str(moved)) == learned
+    assert not learned.prefix.startswith(str(tmp_path))  # configure's, not the copy's
+
+
+def test_a_fifo_is_not_digested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a FIFO waits for a writer: the digest refuses it at once, in one line."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    os.mkfifo(tmp_path / "python3")
+    with pytest.raises(InterpreterError, match="not a regular file") as raised:
+        learn_constants(str(tmp_path / "python3"))
+    assert "\n" not in str(raised.value)
 
 
 def test_learn_constants_errors_are_one_line(tmp_path: Path) -> None:
