@@ -144,3 +144,110 @@ def test_entries_under_staging_names_that_are_not_prefixlabs_are_left_alone(
     warned = [line for line in done.stderr.splitlines() if "warning" in line]
     for name in (fifo.name, afile.name, adir.name):
         assert len([line for line in warned if name in line]) == 1, done.stderr
+
+
+# -- defect: what --force may replace ------------------------------------------------------------
+def one_line(done: subprocess.CompletedProcess[str], *needles: str) -> str:
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("builder", ["venv", "env"])
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_a_directory_that_is_no_environment_is_never_replaced(
+        builder: str, force: bool, python: str, scratch: Path, cache: Path,
+        tmp_path: Path) -> None:
+    package = package_for(python, tmp_path / "pkg") if builder == "env" else None
+    work = scratch / "src" / "work.txt"
+    work.parent.mkdir()
+    work.write_text("a day's work")
+    done = build(builder, "src", python, *(["--force"] if force else []), cwd=scratch,
+                 cache=cache, package=package)
+    line = one_line(done, str(scratch / "src"))
+    assert "--force" not in line  # no suggestion to destroy it
+    assert work.read_text() == "a day's work" and os.listdir(scratch) == ["src"]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("builder", ["venv", "env"])
+def test_the_root_directory_is_refused_without_suggesting_force(
+        builder: str, python: str, scratch: Path, cache: Path, tmp_path: Path) -> None:
+    package = package_for(python, tmp_path / "pkg") if builder == "env" else None
+    done = build(builder, "/", python, cwd=scratch, cache=cache, package=package)
+    assert "--force" not in one_line(done, "/")
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("builder", ["venv", "env"])
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_an_empty_directory_is_built_in(builder: str, force: bool, python: str,
+                                        scratch: Path, cache: Path, tmp_path: Path) -> None:
+    """As stdlib venv and uv do: an empty directory is no loss."""
+    package = package_for(python, tmp_path / "pkg") if builder == "env" else None
+    (scratch / "t").mkdir()
+    done = build(builder, "t", python, *(["--force"] if force else []), cwd=scratch,
+                 cache=cache, package=package)
+    assert done.returncode == 0, done.stderr
+    assert built(builder, scratch / "t") and os.listdir(scratch) == ["t"]
+
+
+def make_special(kind: str, path: Path) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+        return
+    try:
+        os.mknod(path, 0o600 | __import__("stat").S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs CAP_MKNOD")
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("builder", ["venv", "env"])
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_a_fifo_or_a_device_is_refused(builder: str, kind: str, force: bool, python: str,
+                                       scratch: Path, cache: Path, tmp_path: Path) -> None:
+    package = package_for(python, tmp_path / "pkg") if builder == "env" else None
+    make_special(kind, scratch / "t")
+    before = os.lstat(scratch / "t")
+    done = build(builder, "t", python, *(["--force"] if force else []), cwd=scratch,
+                 cache=cache, package=package)
+    assert "--force" not in one_line(done, str(scratch / "t"), kind)
+    after = os.lstat(scratch / "t")
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert os.listdir(scratch) == ["t"]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("builder", ["venv", "env"])
+@pytest.mark.parametrize("existing", ["venv", "env"])
+def test_force_replaces_a_venv_or_an_environment_and_only_with_force(
+        builder: str, existing: str, python: str, scratch: Path, cache: Path,
+        tmp_path: Path) -> None:
+    package = package_for(python, tmp_path / "pkg")
+    first = build(existing, "t", python, cwd=scratch, cache=cache, package=package)
+    assert first.returncode == 0, first.stderr
+    plain = build(builder, "t", python, cwd=scratch, cache=cache, package=package)
+    one_line(plain, str(scratch / "t"), "already exists", "--force")
+    assert built(existing, scratch / "t")
+    forced = build(builder, "t", python, "--force", cwd=scratch, cache=cache, package=package)
+    assert forced.returncode == 0, forced.stderr
+    assert built(builder, scratch / "t") and os.listdir(scratch) == ["t"]
+
+
+@pytest.mark.real
+def test_a_tree_like_an_environment_but_without_its_record_is_not_replaced(
+        python: str, scratch: Path, cache: Path, tmp_path: Path) -> None:
+    """An environment is recognised by the build record prefixlab writes in it, not by
+    looking like one (bin/python3 is what any prefix has)."""
+    package = package_for(python, tmp_path / "pkg")
+    (scratch / "t" / "bin").mkdir(parents=True)
+    (scratch / "t" / "bin" / "python3").write_text("mine")
+    done = build("env", "t", python, "--force", cwd=scratch, cache=cache, package=package)
+    assert "--force" not in one_line(done, str(scratch / "t"))
+    assert (scratch / "t" / "bin" / "python3").read_text() == "mine"

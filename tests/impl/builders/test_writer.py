@@ -117,3 +117,22 @@ def test_force_replaces_a_file_or_a_link_itself(tmp_path: Path, kind: str) -> No
     assert not target.is_symlink() and "pyvenv.cfg" in snapshot(target)
     assert sorted(os.listdir(tmp_path)) == ["elsewhere", "env"]
     assert snapshot(tmp_path / "elsewhere") == {"keep": ("file", b"keep", 0o644)}
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_directory_with_content_that_is_no_environment_is_refused(tmp_path: Path,
+                                                                    force: bool) -> None:
+    (tmp_path / "env" / "src").mkdir(parents=True)
+    (tmp_path / "env" / "src" / "work.txt").write_text("work")
+    with pytest.raises(WriteError) as error:
+        writer.apply(PLAN, str(tmp_path / "env"), force=force)
+    assert "--force" not in str(error.value) and str(tmp_path / "env") in str(error.value)
+    assert snapshot(tmp_path / "env") == {"src": ("dir", 0o755),
+                                          "src/work.txt": ("file", b"work", 0o644)}
+    assert os.listdir(tmp_path) == ["env"]
+
+
+def test_an_empty_directory_is_replaced_without_force(tmp_path: Path) -> None:
+    (tmp_path / "env").mkdir()
+    writer.apply(PLAN, str(tmp_path / "env"))
+    assert "pyvenv.cfg" in snapshot(tmp_path / "env") and os.listdir(tmp_path) == ["env"]
