@@ -32,17 +32,17 @@ class Verdict:
 
 def verdict(world: World, invocation: Invocation) -> Verdict:
     """Whether the probe may run ``invocation``, decided by the model's exec chain."""
-    cwd = kernel.realpath(world.fs, invocation.cwd)
-    if isinstance(cwd, kernel.Errno):
+    followed = _follow(world, invocation)
+    if followed is None:
         return Verdict(0)  # nothing is executed: the probe reports the failed chdir
-    hop = chain.follow(world.fs, invocation, cwd, world.builds, [])
+    cwd, hop = followed
     if isinstance(hop, chain.Stopped):
         if hop.status == "exec-failed":
             # The chain fails at an exec before anything but the known hops runs: running
             # it shows the failure, which is what is compared.
             return Verdict(0)
-        return Verdict(None, f"{show(invocation.program)} is not known to hand its arguments to a CPython "
-                       f"interpreter ({hop.kind}: {show(hop.message)})")
+        return Verdict(None, f"{show(invocation.program)} is not known to hand its arguments "
+                       f"to a CPython interpreter ({hop.kind}: {show(hop.message)})")
     taken = chain.passed_on(invocation.argv[1:], hop.invocation.argv)
     if taken is None:
         return Verdict(None, f"{_not_passed(invocation, hop)}: the probe's -c CODE would not "
@@ -54,15 +54,22 @@ def interpreter_start(world: World, invocation: Invocation) -> Invocation | str 
     """What the interpreter receives (its program, argv, environment, cwd) when the
     caller's arguments reach it as its command line; else why not, one sentence; None when
     the chain reaches no interpreter (the prediction says why)."""
-    cwd = kernel.realpath(world.fs, invocation.cwd)
-    if isinstance(cwd, kernel.Errno):
+    followed = _follow(world, invocation)
+    if followed is None or isinstance(followed[1], chain.Stopped):
         return None
-    hop = chain.follow(world.fs, invocation, cwd, world.builds, [])
-    if isinstance(hop, chain.Stopped):
-        return None
+    hop = followed[1]
     if chain.passed_on(invocation.argv[1:], hop.invocation.argv) is None:
         return _not_passed(invocation, hop)
     return hop.invocation
+
+
+def _follow(world: World, invocation: Invocation
+            ) -> tuple[str, chain.Arrived | chain.Stopped] | None:
+    """The physical cwd and where the exec chain ends (None: the cwd cannot be entered)."""
+    cwd = kernel.realpath(world.fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return None
+    return cwd, chain.follow(world.fs, invocation, cwd, world.builds, [])
 
 
 def _not_passed(invocation: Invocation, hop: chain.Arrived) -> str:
