@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import contextvars
+import ctypes
 import dataclasses
 import glob
 import hashlib
@@ -23,9 +24,12 @@ import json
 import os
 import re
 import shutil
+import signal
+import stat as stat_module
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -298,19 +302,34 @@ def learn_constants(binary: str, *, use_cache: bool = True) -> BuildConstants:
     if use_cache:
         cached = _read_cache(cache_path, found.digest)
         if cached is not None:
-            return cached
+            return _placed(cached, found)
     constants = _constants_from(binary, _run_learner(binary, real_path))
     if stat_key(real_path) == key:  # what ran is what was digested
         with contextlib.suppress(OSError):  # an unwritable cache only costs a re-run
             _write_cache(cache_path, found.digest, real_path, constants)
+    return _placed(constants, found)
+
+
+def _placed(constants: BuildConstants, found: Identity) -> BuildConstants:
+    """The constants of the binary where it lies.  One field depends on the place: the
+    libpython the loader gives it (dladdr's answer, BuildConstants.library), which a
+    RUNPATH of $ORIGIN makes follow the binary; sysconfig's LIBDIR names where the build
+    was installed.  It is the path as the loader forms it (``bin/../lib`` unresolved)."""
+    if constants.shared and found.libraries:
+        return dataclasses.replace(constants, library=found.libraries[0])
     return constants
 
 
 def _run_learner(binary: str, real_path: str) -> dict[str, Any]:
-    """Run CODE in the binary: isolated (-I) where the option exists, else -E -s (2.7)."""
+    """Run CODE in the binary: isolated (-I) where the option exists, else -E -s (2.7).
+    Not run when it would block at start-up on a FIFO (InterpreterError at once)."""
     if not LEARNING.get():
         raise InterpreterError(f"{binary}: its build constants are not cached, and --no-learn "
                                "forbids running it to learn them")
+    fifo = blocking_start_file(real_path)
+    if fifo is not None:
+        raise InterpreterError(f"{binary}: cannot be run to learn its build: {fifo} is a FIFO, "
+                               "which it would wait on at start-up")
     stdout, stderr = _run(binary, [real_path, "-I", "-S", "-c", CODE])
     if _MARKER not in stdout and "Unknown option: -I" in stderr:
         stdout, stderr = _run(binary, [real_path, "-E", "-s", "-S", "-c", CODE])
@@ -323,14 +342,84 @@ def _run_learner(binary: str, real_path: str) -> dict[str, Any]:
 
 def _run(binary: str, args: list[str]) -> tuple[str, str]:
     try:
-        done = subprocess.run(args, env={}, cwd="/", capture_output=True,
-                              timeout=LEARN_TIMEOUT, stdin=subprocess.DEVNULL)
+        code, stdout, stderr = run_contained(args, timeout=LEARN_TIMEOUT, env={}, cwd="/")
     except subprocess.TimeoutExpired:
         raise InterpreterError(f"{binary}: did not finish within {LEARN_TIMEOUT:g}s") from None
     except OSError as error:
         raise InterpreterError(f"{binary}: cannot be run ({error.strerror})") from None
-    return (done.stdout.decode("utf-8", "surrogateescape"),
-            done.stderr.decode("utf-8", "surrogateescape"))
+    return (stdout.decode("utf-8", "surrogateescape"),
+            stderr.decode("utf-8", "surrogateescape"))
+
+
+def blocking_start_file(real_path: str) -> str | None:
+    """A file the interpreter at ``real_path`` reads at every start, even under -I -S, that
+    is a FIFO (opening it waits for a writer, so the learner would wait its whole timeout):
+    getpath.py (3.11+) reads ``<executable>._pth``, and getpath reads pyvenv.cfg beside the
+    executable and one directory up (Modules/getpath.py, getpath.c 3.8-3.10)."""
+    directory = os.path.dirname(real_path)
+    for path in (real_path + "._pth", os.path.join(os.path.dirname(directory), "pyvenv.cfg"),
+                 os.path.join(directory, "pyvenv.cfg")):
+        try:
+            if stat_module.S_ISFIFO(os.stat(path).st_mode):
+                return path
+        except OSError:
+            continue
+    return None
+
+
+# -- subprocesses that die with prefixlab -------------------------------------------------------
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_libc: Any = None
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """preexec_fn: ask the kernel to SIGKILL the child when prefixlab dies (prctl(2)
+    PR_SET_PDEATHSIG, Linux), then check prefixlab did not die before that took effect."""
+    libc = _libc_handle()
+
+    def apply() -> None:
+        if libc is not None:
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(127)
+    return apply
+
+
+def _libc_handle() -> Any:
+    """libc through ctypes, loaded in prefixlab (never in the forked child); None where
+    there is no prctl (not Linux)."""
+    global _libc
+    if _libc is None and sys.platform.startswith("linux"):
+        try:
+            _libc = ctypes.CDLL(None, use_errno=True)
+            _libc.prctl  # noqa: B018  # a missing symbol raises here, not in the child
+        except (OSError, AttributeError):
+            _libc = False
+    return _libc or None
+
+
+def run_contained(args: list[str], *, timeout: float, env: Mapping[str, str],
+                  cwd: str) -> tuple[int, bytes, bytes]:
+    """Run ``args`` to the end, its output captured, so that it cannot outlive prefixlab: in
+    its own process group (killed whole on timeout, on an exception such as
+    KeyboardInterrupt, and at exit), and with a parent-death signal (so a SIGKILL of
+    prefixlab takes it too).  Raises subprocess.TimeoutExpired or OSError."""
+    process = subprocess.Popen(args, env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True, preexec_fn=_die_with(os.getpid()))
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException:
+        _kill_group(process)
+        raise
+    return process.returncode, stdout, stderr
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        process.communicate(timeout=5)
 
 
 def _parse_facts(binary: str, text: str) -> dict[str, Any]:

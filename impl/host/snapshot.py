@@ -12,10 +12,14 @@ import stat as stat_module
 from functools import lru_cache
 
 from prefixlab.model.errors import BadInput
-from prefixlab.model.world.fs import (Dir, Entry, File, Layout, Node, Symlink, join_physical,
-                                      parent_of)
+from prefixlab.model.world.fs import (READ_LIMIT, Dir, Entry, File, Layout, Node, Symlink,
+                                      join_physical, parent_of, too_large)
 
 _UNSET: object = object()
+_KEPT_SIZE = 1 << 20
+"""Files up to this size (1 MiB) are kept once read, ..."""
+_KEPT_FILES = 256
+"""... at most this many of them."""
 _ABSENT_KEPT = 1 << 16
 """How many absent paths a snapshot remembers before it forgets them all."""
 
@@ -31,7 +35,7 @@ class Snapshot:
     see later changes.
     """
 
-    def __init__(self, root: str = "/", *, max_read: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, root: str = "/", *, max_read: int = READ_LIMIT) -> None:
         if not os.path.isabs(root):
             raise SnapshotError(f"{root}: a snapshot root must be absolute")
         self.root = os.path.normpath(root)
@@ -39,7 +43,8 @@ class Snapshot:
         self._entries: dict[str, Entry | None] = {}
         """entry()'s answers by path (absent paths too, up to _ABSENT_KEPT of them)."""
         self._absent = 0
-        self.read = lru_cache(maxsize=256)(self._read)
+        self._small: dict[str, bytes] = {}
+        """read()'s answers for small files, the oldest dropped first."""
         # Unbounded like entry(): a composed env of 1,000 packages lists more than 4,096
         # directories, and a bounded cache made its planning time per package grow.
         self.children = lru_cache(maxsize=None)(self._children)
@@ -95,14 +100,44 @@ class Snapshot:
             return Entry("link", mode, os.readlink(path))
         if stat_module.S_ISDIR(st.st_mode):
             return Entry("dir", mode)
-        # Devices, fifos and sockets are not regular files; getpath's isfile() says no.
-        return Entry("file" if stat_module.S_ISREG(st.st_mode) else "other", mode)
+        if stat_module.S_ISREG(st.st_mode):
+            return Entry("file", mode)
+        # Devices, fifos and sockets are not regular files (getpath's isfile() says no); what
+        # reading one does is the model's business, so lstat's word is kept, never opened.
+        return Entry("other", mode, special=_special(st))
+
+    def read(self, path: str) -> bytes:
+        """The bytes of the regular file ``path``; small files are kept, large ones read
+        again when asked (a snapshot must not hold many of them at once).  Raises
+        Unreadable (not modelled) for one larger than the read limit, unread."""
+        data = self._small.get(path)
+        if data is None:
+            data = self._read(path)
+            if len(data) <= _KEPT_SIZE:
+                if len(self._small) >= _KEPT_FILES:
+                    self._small.pop(next(iter(self._small)))
+                self._small[path] = data
+        return data
 
     def _read(self, path: str) -> bytes:
-        with open(path, "rb") as handle:
+        found = self.entry(path)
+        if found is None or found.kind != "file":
+            # Only a regular file is ever opened: a FIFO would block (the model says so).
+            raise SnapshotError(f"{path}: not a regular file")
+        try:
+            # O_NONBLOCK: should the file have become a FIFO since lstat, open returns.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as error:
+            raise SnapshotError(f"{path}: cannot be read ({error.strerror})") from error
+        with open(fd, "rb", buffering=0) as handle:
+            st = os.fstat(fd)
+            if not stat_module.S_ISREG(st.st_mode):
+                raise SnapshotError(f"{path}: not a regular file")
+            if st.st_size > self._max_read:
+                raise too_large(path, st.st_size)
             data = handle.read(self._max_read + 1)
-        if len(data) > self._max_read:
-            raise SnapshotError(f"{path}: larger than {self._max_read} bytes")
+        if len(data) > self._max_read:  # grown since fstat
+            raise too_large(path, len(data))
         return data
 
     def _children(self, path: str) -> tuple[str, ...]:
@@ -146,3 +181,14 @@ def _node(view: Snapshot, path: str, found: Entry) -> Node:
     if found.kind == "dir":
         return Dir(found.mode)
     return File(view.read(path) if found.kind == "file" else b"", found.mode)
+
+
+def _special(st: os.stat_result) -> str:
+    """Entry.special for what lstat says is neither a file, a directory nor a link."""
+    mode = st.st_mode
+    if stat_module.S_ISFIFO(mode):
+        return "fifo"
+    if stat_module.S_ISSOCK(mode):
+        return "socket"
+    kind = "char" if stat_module.S_ISCHR(mode) else "block" if stat_module.S_ISBLK(mode) else ""
+    return f"{kind} {os.major(st.st_rdev)}:{os.minor(st.st_rdev)}" if kind else ""

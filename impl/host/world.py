@@ -31,17 +31,19 @@ def world_for(invocation: Invocation, *, use_cache: bool, fs: Snapshot | None = 
     builds: dict[str, BuildConstants] = (
         dict(interpreters.host_world(use_cache=use_cache).builds) if host else {})
     target = _target(snapshot, invocation)
+    failed: set[str] = set()
+    """Binaries that could not be learned: not run again for the exec chain."""
     if target is not None and target not in builds and looks_like_cpython(target):
         try:
             builds[target] = interpreters.learn_constants(target, use_cache=use_cache)
         except interpreters.InterpreterError:
-            pass
-    _learn_chain(snapshot, invocation, builds, use_cache)
+            failed.add(target)
+    _learn_chain(snapshot, invocation, builds, use_cache, failed)
     return World(snapshot, builds, host_account())
 
 
 def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildConstants],
-                 use_cache: bool) -> None:
+                 use_cache: bool, failed: set[str]) -> None:
     """Learn the binaries an exec chain (script, wrapper, env, pyenv shim) leads to, one hop
     at a time, so that the model can follow it to a known interpreter."""
     cwd = kernel.realpath(fs, invocation.cwd)
@@ -50,7 +52,8 @@ def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildCo
     for _ in range(chain.MAX_HOPS):
         hop = chain.follow(fs, invocation, cwd, builds, [])
         binary = hop.binary if isinstance(hop, chain.Stopped) else None
-        if binary is None or binary in builds or not looks_like_cpython(binary):
+        if (binary is None or binary in builds or binary in failed
+                or not looks_like_cpython(binary)):
             return
         try:
             builds[binary] = interpreters.learn_constants(binary, use_cache=use_cache)

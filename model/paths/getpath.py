@@ -19,7 +19,7 @@ from typing import Final
 
 from prefixlab.model.errors import PrefixlabError
 from prefixlab.model.world import kernel
-from prefixlab.model.world.fs import FsView
+from prefixlab.model.world.fs import FsView, Unreadable
 
 SEP: Final = "/"
 
@@ -185,7 +185,12 @@ def read_lines(resolver: kernel.Resolver, path: str) -> list[str] | kernel.Errno
     with surrogateescape; text stops at a NUL; lines split on '\\n' with every trailing
     '\\r'/'\\n' removed; a last line without a newline is kept when not empty.
     """
-    data = resolver.read_file(path)
+    try:
+        data = resolver.read_file(path)
+    except Unreadable as unread:
+        if unread.size is None:
+            raise  # a device: what it gives is not modelled
+        raise TooLarge(path) from None  # over the model's read limit, so over 32 KiB
     if isinstance(data, kernel.Errno):
         return [] if data is kernel.Errno.EISDIR else data
     if not data:

@@ -17,7 +17,7 @@ from prefixlab.model.startup import site
 from prefixlab.model.world import World
 from prefixlab.model.world.account import Account
 from prefixlab.model.world.build import Behaviour, BuildConstants, UnsupportedVersion, behaviour_for
-from prefixlab.model.world.fs import FsView, with_prefix
+from prefixlab.model.world.fs import FsView, Unreadable, with_prefix
 from prefixlab.model.startup.getpath.context import Calc, Inputs, StartupFailed
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.outcome import Failure, Outcome, Status
@@ -200,6 +200,8 @@ def _getpath(fs: FsView, build: BuildConstants, row: Behaviour, invocation: Invo
         return getpath.run(inputs, resolver)
     except StartupFailed as failure:
         raise _Stop("startup-failed", failure.kind, failure.message, failure.calc) from None
+    except Unreadable as unread:
+        raise _Stop("not-modelled", "file", str(unread)) from None
 
 
 def _site(calc: Calc, invocation: Invocation, account: Account) -> tuple[CodeNotRun, ...]:
@@ -216,6 +218,8 @@ def _site(calc: Calc, invocation: Invocation, account: Account) -> tuple[CodeNot
         raise _Stop("startup-failed", failure.kind, failure.message, calc) from None
     except site.NotModelled as unknown:
         raise _Stop("not-modelled", "site", str(unknown), calc, warnings=False) from None
+    except Unreadable as unread:
+        raise _Stop("not-modelled", "file", str(unread), calc, warnings=False) from None
 
 
 def _check_runpy(calc: Calc, path: tuple[str, ...], module: str, searched: tuple[str, ...],

@@ -14,12 +14,19 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
-from prefixlab.model.errors import BadInput
+from prefixlab.model.errors import BadInput, NotModelled, PrefixlabError
 
 Kind = Literal["file", "dir", "link", "other"]
-"""other: a device, fifo or socket (not a regular file for isfile)."""
+"""other: a device, fifo or socket (not a regular file for isfile); Entry.special says which."""
+
+READ_LIMIT: Final = 64 * 1024 * 1024
+"""The largest regular file the model reads (64 MiB); a larger one is not modelled."""
+
+NULL_DEVICE: Final = "char 1:3"
+"""/dev/null's Entry.special: Linux's memory devices are major 1, null is minor 3
+(Documentation/admin-guide/devices.txt); reading it gives end of file at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +38,35 @@ class Entry:
     """Permission bits (``0o7777`` at most)."""
     target: str = ""
     """A symbolic link's target, verbatim; empty for other kinds."""
+    special: str = ""
+    """For kind 'other', what it is: 'fifo', 'socket', 'char MAJOR:MINOR' or
+    'block MAJOR:MINOR' (what reading it does depends on it); empty for other kinds."""
+
+
+class ReadBlocks(PrefixlabError):
+    """Reading the file would block for ever: open(2) of a FIFO for reading waits for a
+    writer (fifo(7)), and nothing at start-up writes to it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path}: a FIFO; opening it for reading waits for a writer")
+        self.path = path
+
+
+class Unreadable(NotModelled):
+    """A file the model does not read: larger than READ_LIMIT, or a device whose content it
+    does not know (/dev/zero never ends)."""
+
+    def __init__(self, path: str, why: str, size: int | None = None) -> None:
+        super().__init__(f"{path}: {why}")
+        self.path = path
+        self.size = size
+        """A regular file's size (over READ_LIMIT); None for a device."""
+
+
+def too_large(path: str, size: int) -> Unreadable:
+    """The Unreadable for a regular file of ``size`` bytes over READ_LIMIT."""
+    return Unreadable(path, f"{size} bytes, more than the {READ_LIMIT} bytes "
+                            "(64 MiB) the model reads", size)
 
 
 class FsView(Protocol):
@@ -40,7 +76,8 @@ class FsView(Protocol):
         """The entry at ``path`` without following a final link, or None if absent."""
 
     def read(self, path: str) -> bytes:
-        """The bytes of the regular file at ``path`` (which must be a file)."""
+        """The bytes of the regular file at ``path`` (which must be a file); raises
+        Unreadable when it is larger than READ_LIMIT."""
 
     def children(self, path: str) -> tuple[str, ...]:
         """Sorted names in the directory at ``path`` (which must be a directory)."""
@@ -213,6 +250,8 @@ class Layout:
         node = self._nodes.get(path)
         if not isinstance(node, File):
             raise LayoutError(f"{repr(path)}: not a regular file")
+        if len(node.data) > READ_LIMIT:
+            raise too_large(path, len(node.data))
         return node.data
 
     def children(self, path: str) -> tuple[str, ...]:

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Final, NamedTuple
 
-from prefixlab.model.world.fs import UNKNOWN, Entry, FsView, Layout, parent_of
+from prefixlab.model.world.fs import (NULL_DEVICE, UNKNOWN, Entry, FsView, Layout, ReadBlocks,
+                                      Unreadable, parent_of)
 
 MAXSYMLINKS: Final = 40  # Linux include/linux/namei.h
 
@@ -31,6 +32,7 @@ class Errno(str, Enum):
     EISDIR = "EISDIR"
     EINVAL = "EINVAL"
     EACCES = "EACCES"
+    ENXIO = "ENXIO"
 
 
 _DIR: Final = Entry("dir", 0o755)
@@ -390,13 +392,17 @@ class Resolver:
         """open(2) for reading then read(2) to the end: the bytes, or the errno.
 
         A directory opens (fopen "r" succeeds on Linux) but reading it fails with EISDIR;
-        callers that treat a failed read as end of file see it as empty.
+        callers that treat a failed read as end of file see it as empty.  What is neither a
+        file nor a directory is never opened here: see :func:`read_special`.  Raises
+        ReadBlocks for a FIFO and Unreadable for what the model does not read.
         """
         found = self.lookup(path)
         if found.entry is None or found.path is None:
             return found.error or Errno.ENOENT
         if found.entry.kind == "dir":
             return Errno.EISDIR
+        if found.entry.kind == "other":
+            return read_special(found.path, found.entry)
         return self.fs.read(found.path)
 
     def realpath(self, path: str) -> str | Errno:
@@ -405,6 +411,22 @@ class Resolver:
         if found.path is None:
             return found.error or Errno.ENOENT
         return found.path
+
+
+def read_special(path: str, entry: Entry) -> bytes | Errno:
+    """open(2) then read(2) to the end of what is not a regular file, from what lstat told
+    of it: a FIFO blocks in open until a writer comes (fifo(7): ReadBlocks); a Unix socket
+    cannot be opened (open(2): ENXIO); /dev/null reads empty; any other device is not
+    modelled (Unreadable: /dev/zero never ends, a terminal waits for input)."""
+    special = entry.special
+    if special == "fifo":
+        raise ReadBlocks(path)
+    if special == "socket":
+        return Errno.ENXIO
+    if special == NULL_DEVICE:
+        return b""
+    raise Unreadable(path, f"a device ({special or 'of an unknown kind'}); what reading it "
+                           "gives is not modelled")
 
 
 def lookup(fs: FsView, path: str, cwd: str = "/", *, follow: bool = True) -> Lookup:

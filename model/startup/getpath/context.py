@@ -17,7 +17,7 @@ from prefixlab.model.paths import getpath as h
 from prefixlab.model.world import kernel
 from prefixlab.model.world.build import Behaviour, BuildConstants
 from prefixlab.model.startup.cmdline import CommandLine, StartupConfig
-from prefixlab.model.world.fs import Entry, FsView
+from prefixlab.model.world.fs import Entry, FsView, ReadBlocks
 from prefixlab.model.trace import ProbeRow, Rule, StepRow, rule
 from prefixlab.model.speedups import FRESH_LIST, FRESH_SET
 
@@ -28,6 +28,12 @@ R_HELPER_UTF8 = rule(
     "bytes that are not UTF-8 (decoded with surrogateescape) cannot be encoded, and start-up "
     "fails with 'error evaluating path'.",
     "getpath.c getpath_dirname/getpath_basename (3.11.0; gh-94526, fixed in 3.11.1 by PR 97645)")
+
+R_READ_BLOCKS = rule(
+    "read.blocks", "read",
+    "The file to read is a FIFO: opening it for reading waits until some process opens it "
+    "for writing, and nothing at start-up does, so the interpreter hangs.",
+    "fifo(7), open(2); getpath.c getpath_readlines, Lib/site.py addpackage (io.open_code)")
 
 
 @dataclass(frozen=True)
@@ -274,18 +280,30 @@ class Calc:
         found = self._sys.lookup(path)
         # Most files getpath reads do not exist: fopen's errno is the lookup's (as in
         # read_lines via read_file), without the two calls.
-        lines = (found.error or kernel.Errno.ENOENT) if found.entry is None else (
-            h.read_lines(self._sys, path))
+        try:
+            lines = (found.error or kernel.Errno.ENOENT) if found.entry is None else (
+                h.read_lines(self._sys, path))
+        except ReadBlocks as blocked:
+            raise self._hang(blocked) from None
         # An Errno is a str: its name stands as the probe's result.
         result = lines if isinstance(lines, str) else f"{len(lines)} lines"
         self.probes.append(("readlines", path, result, ()))
         return lines
 
     def read_bytes(self, path: str) -> bytes | kernel.Errno:
-        data = self.syscalls.read_file(path)
+        try:
+            data = self.syscalls.read_file(path)
+        except ReadBlocks as blocked:
+            raise self._hang(blocked) from None
         result = data.value if isinstance(data, kernel.Errno) else f"{len(data)} bytes"
         self.probes.append(("open", path, result, ()))
         return data
+
+    def _hang(self, blocked: ReadBlocks) -> StartupFailed:
+        """The start that blocks reading a FIFO, recorded as a step."""
+        self.probes.append(("open", blocked.path, "blocks (a FIFO)", ()))
+        self.step(R_READ_BLOCKS, "{file!r} is a FIFO", versioned=False, file=blocked.path)
+        return StartupFailed("hang", str(blocked))
 
     def realpath(self, path: str) -> str:
         """getpath_realpath (3.11+); raises LinkLimit."""
