@@ -4,6 +4,7 @@ dynamic loader (ldd) and the Debian package database (dpkg)."""
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import os
@@ -380,8 +381,14 @@ def test_a_relocated_copy_is_recognised(tmp_path: Path, monkeypatch: pytest.Monk
     shutil.copytree(tmp_path / "py", tmp_path / "elsewhere", symlinks=True)
     _not_run(monkeypatch)
     moved = tmp_path / "elsewhere" / "bin" / binary.name
-    assert learn_constants(str(moved)) == learned
-    assert not learned.prefix.startswith(str(tmp_path))  # configure's, not the copy's
+    placed = learn_constants(str(moved))
+    assert not placed.prefix.startswith(str(tmp_path))  # configure's, not the copy's
+    # The one fact of the place: the libpython the loader gives it, as ldd names it.
+    for constants, where in ((learned, binary), (placed, moved)):
+        done = subprocess.run(["ldd", str(where)], capture_output=True, text=True, env={})
+        linked = re.search(r"libpython\S+ => (\S+)", done.stdout)
+        assert linked and constants.library == linked[1]
+    assert placed == dataclasses.replace(learned, library=placed.library)
 
 
 def test_a_fifo_is_not_digested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
