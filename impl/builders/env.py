@@ -184,15 +184,20 @@ def build_env(target: str, python: str | BaseInterpreter, packages: Sequence[str
               warn: Callable[[str], None] | None = None) -> EnvPlan:
     """Plan, then write atomically (see :func:`plan_env`; ``force`` replaces TARGET;
     ``warn`` hears the writer's warnings)."""
-    if os.path.lexists(target) and not force:
-        raise EnvError(f"{os.path.abspath(target)}: already exists (use --force to replace it)")
     parent = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(parent):
         raise EnvError(f"{parent}: the directory TARGET is to be made in does not exist")
+    try:
+        writer.preflight(target, force)
+    except writer.WriteError as error:
+        raise EnvError(str(error)) from None
     planned = plan_env(target, python, packages, flavor=flavor,
                        ignore_collisions=ignore_collisions, options=options)
     try:
-        writer.apply(planned.ops, target, force=force, warn=warn)
+        # The build record is the writer's, not the plan's: it tells a later --force that
+        # the directory is prefixlab's to replace.
+        writer.apply(planned.ops + (writer.env_record(flavor),), target, force=force,
+                     warn=warn)
     except writer.WriteError as error:
         raise EnvError(str(error)) from None
     except OSError as error:

@@ -135,11 +135,16 @@ def build(target: str, interpreter: str, packages: Sequence[tuple[str, int]], fl
           use_cache: bool = True, warn: Callable[[str], None] | None = None) -> NixBuilt:
     """Plan (see :func:`plan`) and write the environment atomically, by the one writer
     (``warn`` hears its warnings)."""
+    try:
+        writer.preflight(target, force)
+    except writer.WriteError as error:
+        raise NixBuildError(str(error)) from None
     built = plan(target, interpreter, packages, flavour, argv0_mode=argv0_mode,
                  ignore_collisions=ignore_collisions, permit_user_site=permit_user_site,
                  make_wrapper_args=make_wrapper_args, wrapper=wrapper, use_cache=use_cache)
     try:
-        writer.apply(built.ops, target, force=force, warn=warn)
+        writer.apply(built.ops + (writer.env_record(flavour),), target, force=force,
+                     warn=warn)
     except writer.WriteError as error:
         raise NixBuildError(str(error)) from None
     except OSError as error:

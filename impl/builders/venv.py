@@ -100,8 +100,7 @@ def build_venv(python: str, target: str, options: Options = Options(), *, force:
     prefixlab's)."""
     here = os.getcwd() if cwd is None else cwd
     absolute = _check_target(target, here)
-    if os.path.lexists(absolute) and not force:
-        raise BuildVenvError(f"{absolute}: already exists (use --force to replace it)")
+    _preflight(absolute, force)
     planned = plan_venv(python, absolute, options, command=command, use_cache=use_cache,
                         cwd=here, env=env)
     write(planned.operations, absolute, force=force, warn=warn)
@@ -118,6 +117,16 @@ def write(operations: Sequence[Operation], target: str, *, force: bool,
         raise BuildVenvError(str(error)) from None
     except OSError as error:
         raise BuildVenvError(f"{error.filename or target}: {error.strerror}") from None
+
+
+def _preflight(target: str, force: bool) -> None:
+    """What is at TARGET may be replaced (the writer's rule), or the build stops now."""
+    from prefixlab.impl.builders import writer
+
+    try:
+        writer.preflight(target, force)
+    except writer.WriteError as error:
+        raise BuildVenvError(str(error)) from None
 
 
 def command_line(python: str, target: str, options: Options) -> str:

@@ -1,7 +1,11 @@
 """The one writer of built environments: a plan of operations applied all-or-nothing.
 
 A builder plans (pure: a tuple of operations with paths relative to the target) and this module
-applies the plan.  Everything happens in a *staging directory* that the writer creates beside
+applies the plan.  What may stand at TARGET is decided here, for every builder: nothing; an
+empty directory; with ``force``, a venv (a directory holding ``pyvenv.cfg``), an environment
+prefixlab built (a directory holding its build record, ``.prefixlab-build``), a file or a
+symbolic link (the link itself is replaced, never what it points to).  Anything else (a
+directory with other content, a FIFO, a device) is refused, force or not.  Everything happens in a *staging directory* that the writer creates beside
 TARGET (``.NAME.prefixlab-staging-PID``), holding a record of the build (``record``: who, pid
 and host; when; which target) and the new tree (``tree``).  The finished tree is renamed onto
 TARGET's name, or, when TARGET exists and may be replaced, exchanged with it in one
@@ -28,7 +32,13 @@ from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation
 from prefixlab.model.errors import PrefixlabError
 
 __all__ = ["CWrapper", "Copy", "Link", "Mkdir", "Operation", "Write", "WriteError", "apply",
-           "check_plan", "clean_staging"]
+           "check_plan", "clean_staging", "env_record", "preflight"]
+
+VENV_MARK = "pyvenv.cfg"
+"""A directory holding this file is a venv (PEP 405), which --force may replace."""
+ENV_RECORD = ".prefixlab-build"
+"""The build record an environment prefixlab built carries at its root (env_record): what
+tells --force that the directory is prefixlab's to replace."""
 
 STAGING_MARK = ".prefixlab-staging-"
 """In the name of every staging directory: ``.NAME`` + this + ``PID`` (``-N`` when taken)."""
@@ -73,7 +83,7 @@ def apply(plan: Iterable[Operation], target: str, *, force: bool = False,
     line for each entry beside TARGET under a staging name that is not prefixlab's."""
     ops = check_plan(plan)
     target = os.path.abspath(target)
-    before = _existing(target, force)
+    before = _replaceable(target, force)
     say = warn if warn is not None else _quiet
     clean_staging(os.path.dirname(target), say)
     staging = _make_staging(target)
@@ -89,17 +99,76 @@ def apply(plan: Iterable[Operation], target: str, *, force: bool = False,
     _remove_replaced(staging, target)
 
 
-def _existing(target: str, force: bool) -> os.stat_result | None:
-    """What is at TARGET now (None: nothing), if the build may replace it."""
+def env_record(flavor: str) -> Write:
+    """The build record of an environment (ENV_RECORD), for the builder to add to its plan."""
+    return Write(ENV_RECORD, b"# Built by prefixlab; `prefixlab build env --force` may replace "
+                 b"this directory.\nprefixlab build env --flavor " + flavor.encode() + b"\n")
+
+
+def preflight(target: str, force: bool) -> None:
+    """Refuse now what apply would refuse at TARGET, before a builder spends time planning
+    (apply looks again when it writes)."""
+    _replaceable(os.path.abspath(target), force)
+
+
+def _replaceable(target: str, force: bool) -> os.stat_result | None:
+    """What is at TARGET now (None: nothing), if the build may replace it; else WriteError."""
     try:
         found = os.lstat(target)
     except FileNotFoundError:
         return None
     except OSError as error:
         raise WriteError(f"{target}: {error.strerror}") from None
-    if not force:
-        raise WriteError(f"{target}: already exists (use --force to replace it)")
+    what = _judge(target, found)
+    if what is not None and not force:
+        hint = ("use --force to replace the link, not what it points to"
+                if what == "a symbolic link" else "use --force to replace it")
+        raise WriteError(f"{target}: already exists ({what}; {hint})")
     return found
+
+
+def _judge(path: str, found: os.stat_result, shown: str | None = None) -> str | None:
+    """What the entry at ``path`` is, if the build may replace it: None when it may without
+    force (an empty directory), a description when only with force; WriteError (naming it
+    ``shown``, by default ``path``) when never."""
+    try:
+        return _judged(path, found)
+    except WriteError as error:
+        if shown is None:
+            raise
+        raise WriteError(str(error).replace(path, shown, 1)) from None
+
+
+def _judged(path: str, found: os.stat_result) -> str | None:
+    if stat.S_ISLNK(found.st_mode):
+        return "a symbolic link"
+    if stat.S_ISREG(found.st_mode):
+        return "a file"
+    if not stat.S_ISDIR(found.st_mode):
+        raise WriteError(f"{path}: a {_kind(found.st_mode)}; prefixlab replaces only a venv, "
+                         "an environment it built, an empty directory, a file or a link")
+    if os.path.ismount(path):
+        raise WriteError(f"{path}: a mount point, which cannot be replaced by a rename")
+    try:
+        names = os.listdir(path)
+    except OSError as error:
+        raise WriteError(f"{path}: cannot be listed ({error.strerror}), so it cannot be "
+                         "told for a venv") from None
+    if not names:
+        return None
+    for mark, what in ((VENV_MARK, "a venv"), (ENV_RECORD, "an environment prefixlab built")):
+        if mark in names and _is_file(os.path.join(path, mark)):
+            return what
+    raise WriteError(f"{path}: a directory that is neither a venv nor an environment "
+                     "prefixlab built (no pyvenv.cfg, no .prefixlab-build); prefixlab "
+                     "replaces only those: move it away or choose another TARGET")
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _write_tree(ops: tuple[Operation, ...], tree: str, target: str) -> None:
@@ -140,6 +209,7 @@ def _swap_in(staging: str, target: str, before: os.stat_result) -> None:
         if not _same_entry(replaced, before):
             raise WriteError(f"{target}: replaced by someone else while this build ran "
                              "(another build?); left as it is")
+        _judge(replaced, os.lstat(replaced), target)  # an empty one may have been filled
     except BaseException:
         _step("roll back")
         _exchange_back(tree, target, replaced)

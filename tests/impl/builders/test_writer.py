@@ -58,16 +58,17 @@ def test_bad_plans_are_refused_before_anything_is_written(tmp_path: Path,
 
 def test_existing_target_is_never_touched_without_force(tmp_path: Path) -> None:
     (tmp_path / "env").mkdir()
-    (tmp_path / "env" / "keep").write_text("mine")
+    (tmp_path / "env" / "pyvenv.cfg").write_text("mine")
     with pytest.raises(WriteError, match="already exists"):
         writer.apply(PLAN, str(tmp_path / "env"))
-    assert snapshot(tmp_path / "env") == {"keep": ("file", b"mine", 0o644)}
+    assert snapshot(tmp_path / "env") == {"pyvenv.cfg": ("file", b"mine", 0o644)}
     assert sorted(os.listdir(tmp_path)) == ["env"]
 
 
 def test_force_replaces_the_target_in_one_exchange(tmp_path: Path) -> None:
     (tmp_path / "env").mkdir()
     (tmp_path / "env" / "old").write_text("old")
+    (tmp_path / "env" / writer.ENV_RECORD).write_text("an environment prefixlab built")
     inode = (tmp_path / "env").stat().st_ino
     writer.apply(PLAN, str(tmp_path / "env"), force=True)
     assert "old" not in snapshot(tmp_path / "env") and "pyvenv.cfg" in snapshot(tmp_path / "env")
