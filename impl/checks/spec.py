@@ -91,7 +91,9 @@ def _run(argv: Sequence[str], how: str, tag: str, *, env: dict[str, str], cwd: s
 
 
 def _probe_argv(names: Sequence[str]) -> list[str]:
-    return ["-c", envspec.probe_line(names, ())]
+    # -B: the interpreters run here must not write bytecode into the base installation or
+    # the packages (see prefixlab.impl.host.probe.no_bytecode); it changes no observed value.
+    return ["-B", "-c", envspec.probe_line(names, ())]
 
 
 # -- the package set on disk ----------------------------------------------------------------------

@@ -77,7 +77,7 @@ def real_answers(outcome: Outcome, names: Sequence[str], *, timeout: float = 60.
             return None
         argv = tuple(outcome.invocation.argv)
     code = oracle_code(names)
-    argv = tuple(arg.replace(probing.PROBE_CODE, code) for arg in argv)
+    argv = probing.no_bytecode(tuple(arg.replace(probing.PROBE_CODE, code) for arg in argv))
     run = probing._execvp(outcome.invocation, argv, timeout)
     if isinstance(run, OSError):
         return None

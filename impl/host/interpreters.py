@@ -330,9 +330,10 @@ def _run_learner(binary: str, real_path: str) -> dict[str, Any]:
     if fifo is not None:
         raise InterpreterError(f"{binary}: cannot be run to learn its build: {fifo} is a FIFO, "
                                "which it would wait on at start-up")
-    stdout, stderr = _run(binary, [real_path, "-I", "-S", "-c", CODE])
+    # -B: learning must not leave bytecode in the installation it learns about.
+    stdout, stderr = _run(binary, [real_path, "-I", "-S", "-B", "-c", CODE])
     if _MARKER not in stdout and "Unknown option: -I" in stderr:
-        stdout, stderr = _run(binary, [real_path, "-E", "-s", "-S", "-c", CODE])
+        stdout, stderr = _run(binary, [real_path, "-E", "-s", "-S", "-B", "-c", CODE])
     for line in stdout.splitlines():
         if line.startswith(_MARKER):
             return _parse_facts(binary, line[len(_MARKER):])

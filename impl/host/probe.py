@@ -163,6 +163,20 @@ def probe_argv(argv: Sequence[str], *, taken: int = 0) -> tuple[str, ...]:
     return (argv[0], *args[:i], "-c", PROBE_CODE, *args[i:])
 
 
+def no_bytecode(argv: Sequence[str], *, taken: int = 0) -> tuple[str, ...]:
+    """argv with -B first in the interpreter's command line (after the ``taken`` arguments
+    of the exec chain's own programs, as for probe_argv).
+
+    A probe must not change what it observes: an import that writes bytecode writes it
+    beside the source, into the site-packages of the installation being modelled (a run with
+    -O leaves ``*.opt-1.pyc`` there).  PYTHONDONTWRITEBYTECODE is ignored under -E and -I,
+    so the option it is.  -B sets config->write_bytecode = 0, that is
+    sys.dont_write_bytecode, and nothing else (Python/initconfig.c, config_parse_cmdline);
+    getpath and site never read it, so no probed field depends on it.  A case's own -B or
+    PYTHONDONTWRITEBYTECODE says the same, and the invocation reported is the caller's."""
+    return (argv[0], *argv[1:1 + taken], "-B", *argv[1 + taken:])
+
+
 def _cluster(args: list[str], i: int) -> list[str] | int:
     """Read the cluster of short options args[i] (``-Sc``, ``-Wdefault``, ...): the new
     argument list if it holds -c, else how many words it uses (2 when its last option takes
@@ -213,6 +227,7 @@ def probe(invocation: Invocation, *, timeout: float = 30.0, taken: int = 0) -> O
         module = why.module
     else:
         module = None
+    argv = no_bytecode(argv, taken=taken)
     cwd_problem = _cwd_problem(invocation.cwd)
     if cwd_problem:
         return _exec_failed(invocation, "bad-cwd",
