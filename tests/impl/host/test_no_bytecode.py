@@ -93,3 +93,20 @@ def test_the_learner_asks_for_no_bytecode(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(interpreters.InterpreterError):
         interpreters._run_learner("/nonexistent/python3", "/nonexistent/python3")
     assert seen and all("-B" in args[1:args.index("-c")] for args in seen)
+
+
+def test_spec_script_runs_write_no_bytecode(tmp_path: Path) -> None:
+    """A script's #! line decides its options (-O here), so the option cannot be added; its
+    environment says PYTHONDONTWRITEBYTECODE instead (honoured without -E or -I)."""
+    from prefixlab.model.builders.envspec import ScriptExpectation
+
+    interp = newest()
+    site = trap(tmp_path / "home", interp)
+    (tmp_path / "env" / "bin").mkdir(parents=True)
+    script = tmp_path / "env" / "bin" / "foo"
+    script.write_text(f"#!{interp.path} -O\nimport sys\n")
+    script.chmod(0o755)
+    expected = ScriptExpectation("foo", "t", 0, True, options=("O",))
+    ((_, run),) = speccheck.observe_scripts(str(tmp_path / "env"), [expected], str(tmp_path))
+    assert run.status == 0, run.error
+    assert written(site) == []
