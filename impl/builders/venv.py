@@ -148,10 +148,12 @@ def _check_target(target: str, cwd: str) -> str:
     if not target:
         raise BuildVenvError("TARGET: empty; name the directory to create")
     absolute = os.path.normpath(os.path.join(cwd, target))
-    if "\n" in absolute or os.pathsep in absolute:
-        # pyvenv.cfg is read line by line, and PATH (activate) cannot hold the separator.
-        raise BuildVenvError(f"{target!r}: a venv path cannot contain a newline or "
-                             f"{os.pathsep!r}")
+    from prefixlab.impl.builders import writer
+
+    try:
+        writer.check_name(absolute)  # what pyvenv.cfg, activate and PATH can carry
+    except writer.WriteError as error:
+        raise BuildVenvError(str(error)) from None
     parent = os.path.dirname(absolute)
     if not os.path.isdir(parent):
         raise BuildVenvError(f"{parent}: the directory TARGET goes in does not exist")

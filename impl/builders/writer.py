@@ -32,7 +32,7 @@ from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation
 from prefixlab.model.errors import PrefixlabError
 
 __all__ = ["CWrapper", "Copy", "Link", "Mkdir", "Operation", "Write", "WriteError", "apply",
-           "check_plan", "clean_staging", "env_record", "preflight"]
+           "check_name", "check_plan", "clean_staging", "env_record", "preflight"]
 
 VENV_MARK = "pyvenv.cfg"
 """A directory holding this file is a venv (PEP 405), which --force may replace."""
@@ -83,6 +83,7 @@ def apply(plan: Iterable[Operation], target: str, *, force: bool = False,
     line for each entry beside TARGET under a staging name that is not prefixlab's."""
     ops = check_plan(plan)
     target = os.path.abspath(target)
+    check_name(target)
     before = _replaceable(target, force)
     say = warn if warn is not None else _quiet
     clean_staging(os.path.dirname(target), say)
@@ -108,7 +109,46 @@ def env_record(flavor: str) -> Write:
 def preflight(target: str, force: bool) -> None:
     """Refuse now what apply would refuse at TARGET, before a builder spends time planning
     (apply looks again when it writes)."""
-    _replaceable(os.path.abspath(target), force)
+    absolute = os.path.abspath(target)
+    check_name(absolute)
+    _replaceable(absolute, force)
+
+
+def check_name(target: str) -> None:
+    """TARGET's absolute path must be one its files can carry: pyvenv.cfg is UTF-8 text that
+    site reads line by line (a newline or CR splits a line; 3.11+ stdlib venv fails on a
+    byte that is not UTF-8), #! lines and the activation scripts hold the path, and PATH
+    cannot hold its separator (stdlib venv refuses it from 3.11, gh-83217).  Any control
+    character is refused with the newline: none has a use in a path, and a terminal or a
+    script reading the path would take it as a command."""
+    for char in target:
+        code = ord(char)
+        if 0xD800 <= code <= 0xDFFF:
+            why = "a byte that is not UTF-8, which pyvenv.cfg and scripts (UTF-8) cannot hold"
+        elif code < 0x20 or 0x7F <= code <= 0x9F:
+            why = (f"a control character (U+{code:04X}), which pyvenv.cfg, #! lines and "
+                   "the activation scripts cannot hold")
+        elif char == os.pathsep:
+            why = f"the PATH separator {os.pathsep!r}, which PATH cannot hold"
+        else:
+            continue
+        raise WriteError(f"{_shown(target)}: TARGET contains {why}")
+
+
+def _shown(path: str) -> str:
+    """``path`` with what check_name refuses written as escapes (``\\xff``, ``\\n``), so
+    that the message is one line that says which byte it is."""
+    out = []
+    for char in path:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
+            out.append(repr(char)[1:-1] if code < 0x80 else
+                       f"\\x{code:02x}" if code <= 0x9F else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _replaceable(target: str, force: bool) -> os.stat_result | None:
