@@ -118,9 +118,9 @@ def check_name(target: str) -> None:
     """TARGET's absolute path must be one its files can carry: pyvenv.cfg is UTF-8 text that
     site reads line by line (a newline or CR splits a line; 3.11+ stdlib venv fails on a
     byte that is not UTF-8), #! lines and the activation scripts hold the path, and PATH
-    cannot hold its separator (stdlib venv refuses it from 3.11, gh-83217).  Any control
-    character is refused with the newline: none has a use in a path, and a terminal or a
-    script reading the path would take it as a command."""
+    cannot hold its separator (3.11+ stdlib venv refuses it: Lib/venv/__init__.py,
+    EnvBuilder.ensure_directories).  Every other control character is refused with the
+    newline: none has a use in a path, and a terminal showing one acts on it."""
     for char in target:
         code = ord(char)
         if 0xD800 <= code <= 0xDFFF:
