@@ -72,6 +72,17 @@ def clean_environ(home: str, path: str = "/usr/bin:/bin") -> dict[str, str]:
     return {"PATH": path, "HOME": home}
 
 
+def script_environ(home: str, script: envspec.ScriptExpectation) -> dict[str, str]:
+    """The environment a package script runs in.  Its #! line decides its options, so -B
+    cannot be added: PYTHONDONTWRITEBYTECODE keeps it from writing bytecode into the base
+    installation (a -O line left *.opt-1.pyc in site-packages), except where the line
+    passes -E (the variable is then ignored) or is about bytecode itself (-B: the variable
+    would hide a dropped -B from check_scripts_options)."""
+    if "B" in script.options:
+        return clean_environ(home)
+    return {**clean_environ(home), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
 def _run(argv: Sequence[str], how: str, tag: str, *, env: dict[str, str], cwd: str,
          executable: str | None = None) -> Run:
     try:
@@ -160,7 +171,7 @@ def observe_scripts(env: str, scripts: Sequence[envspec.ScriptExpectation], scra
                     ) -> tuple[tuple[str, Run], ...]:
     home = f"{scratch}/home"
     return tuple((s.name, _run([f"{env}/bin/{s.name}"], f"{env}/bin/{s.name}", s.tag,
-                               env=clean_environ(home), cwd=scratch)) for s in scripts)
+                               env=script_environ(home, s), cwd=scratch)) for s in scripts)
 
 
 def observe_link(env: str, link: str, modules: Sequence[str], scratch: str) -> tuple[Run, ...]:
@@ -179,7 +190,8 @@ def control(bound: BoundSet, root: str, scratch: str) -> tuple[tuple[str, Run], 
     out = []
     for s in bound.scripts:
         path = f"{root}/{s.tag.partition('.')[0]}/bin/{s.name}"
-        out.append((s.name, _run([path], path, s.tag, env=clean_environ(home), cwd=scratch)))
+        out.append((s.name, _run([path], path, s.tag, env=script_environ(home, s),
+                                 cwd=scratch)))
     return tuple(out)
 
 
