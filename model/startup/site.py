@@ -93,6 +93,12 @@ R_PTH_PATH = rule(
     "to the site directory and made absolute is appended when it exists and is not yet on "
     "sys.path.",
     "Lib/site.py addpackage()")
+R_PTH_QUIET = rule(
+    "site.pth-lines-counted", "site",
+    "A long .pth file: after the first 20 of its lines naming a directory that is already on "
+    "sys.path or does not exist, such lines (which change nothing) are counted, not listed "
+    "one by one.  Every line that appends a directory is listed.",
+    "Lib/site.py addpackage()")
 R_PTH_IMPORT = rule(
     "site.pth-import", "site",
     "A .pth line starting with 'import ' or 'import\\t' is executed by site; the model lists "
@@ -303,7 +309,7 @@ def _system_site(calc: Calc, cfg: str) -> str:
         calc.step(R_SITE_CFG_UNDECODABLE, "{file!r}", file=cfg)
         raise StartupFailed("site-error", "init_import_site: Failed to import the site module")
     value = "true"
-    for line in lines.lines:
+    for line in lines:
         if "=" in line:
             key, _, rest = line.partition("=")
             key = key.strip().lower()
@@ -400,11 +406,13 @@ def addpackage(run: SiteRun, sitedir: str, name: str) -> None:
         calc.step(R_PTH_UNDECODABLE, "{file!r}: {error}", versioned=True, file=fullname,
                   error=lines.error)
         raise StartupFailed("site-error", "init_import_site: Failed to import the site module")
-    for number, line in enumerate(lines.lines, 1):
+    quiet = _Quiet(fullname)
+    for number, line in enumerate(lines, 1):
         if line.startswith("#") or line.strip() == "":
             continue
         if line.startswith(("import ", "import\t")):
             if _import_fails(run, line):
+                quiet.close(calc)
                 calc.step(R_PTH_IMPORT_FAILS, "{file}:{line}: {code!r}", file=fullname,
                           line=number, code=line.rstrip())
                 calc.warn(f"Error processing line {number:d} of {fullname}:")
@@ -417,7 +425,46 @@ def addpackage(run: SiteRun, sitedir: str, name: str) -> None:
                       "{file}:{line}: {code!r} (not run; it could change any field)",
                       file=fullname, line=number, code=code.text, known_as=code.known_as)
             continue
-        _pth_path(run, sitedir, fullname, number, line.rstrip())
+        _pth_path(run, sitedir, fullname, number, line.rstrip(), quiet)
+    quiet.close(calc)
+
+
+class _Quiet:
+    """The lines of one .pth file that change nothing (already on sys.path, or missing),
+    past the first _LISTED of them: counted for one step instead of a step each (a .pth file
+    may have millions of lines; site reads them all)."""
+
+    __slots__ = ("file", "listed", "already", "missing", "first", "last")
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.listed = self.already = self.missing = self.first = self.last = 0
+
+    def counts(self, number: int, outcome: str) -> bool:
+        """Is this line counted here rather than given its own step?"""
+        if self.listed < _LISTED:
+            self.listed += 1
+            return False
+        if outcome == "already on sys.path":
+            self.already += 1
+        else:
+            self.missing += 1
+        self.first = self.first or number
+        self.last = number
+        return True
+
+    def close(self, calc: Calc) -> None:
+        """The one step for the lines counted (none when there are none)."""
+        if self.already or self.missing:
+            calc.step(R_PTH_QUIET, "{file}: {lines} more lines from line {first} to {last} "
+                      "change nothing ({already} already on sys.path, {missing} do not exist)",
+                      file=self.file, lines=self.already + self.missing, first=self.first,
+                      last=self.last, already=self.already, missing=self.missing)
+            self.already = self.missing = 0
+
+
+_LISTED = 20
+"""How many lines of a .pth file that change nothing get a step each."""
 
 
 _FIRST_IMPORT = re.compile(r"import[ \t]+([A-Za-z_][\w.]*)[ \t]*(?:[;,#\r\n]|$)")
@@ -440,14 +487,17 @@ def _import_fails(run: SiteRun, line: str) -> bool:
 _NO_FINDER = ("already imported", "virtualenv _virtualenv")
 
 
-def _pth_path(run: SiteRun, sitedir: str, fullname: str, number: int, line: str) -> None:
+def _pth_path(run: SiteRun, sitedir: str, fullname: str, number: int, line: str,
+              quiet: _Quiet) -> None:
     calc = run.calc
     directory = posix_abspath(posix_join(sitedir, line), calc.cwd)
     if directory in run.known:
-        _pth_path_step(calc, fullname, number, directory, "already on sys.path")
+        if not quiet.counts(number, "already on sys.path"):
+            _pth_path_step(calc, fullname, number, directory, "already on sys.path")
         return
     if "\0" in directory or calc.syscalls.lookup(directory).entry is None:
-        _pth_path_step(calc, fullname, number, directory, "does not exist")
+        if not quiet.counts(number, "does not exist"):
+            _pth_path_step(calc, fullname, number, directory, "does not exist")
         return
     calc.module_search_paths.append(directory)
     run.known.add(directory)
