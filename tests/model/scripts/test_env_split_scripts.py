@@ -131,10 +131,16 @@ def _scratch() -> Iterator[str]:
         yield path
 
 
-def _run(argv: list[str], scratch: str) -> dict[str, object]:
+def _run(argv: list[str], scratch: str, *, about_bytecode: bool = False
+         ) -> dict[str, object]:
+    """Run and read the report.  PYTHONDONTWRITEBYTECODE keeps a -O line from writing
+    *.opt-1.pyc into the interpreter's site-packages, except for a line that passes -B
+    itself (``about_bytecode``): the variable would hide a dropped -B."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": f"{scratch}/home"}
+    if not about_bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     done = subprocess.run(argv + ["one", "two words"], capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "HOME": f"{scratch}/home"},
-                          cwd=scratch, timeout=60)
+                          env=env, cwd=scratch, timeout=60)
     assert done.returncode == 0, (argv, done.stderr)
     seen: dict[str, object] = json.loads(done.stdout)
     return seen
@@ -184,11 +190,11 @@ def _check(interp: Interpreter, scratch: str) -> None:
             assert not os.path.islink(f"{env}/bin/{name}"), name
             with open(f"{env}/bin/{name}", "rb") as handle:
                 assert handle.read(9) == b"#!/bin/sh" or not long or name == "linked"
-            seen = _run([f"{env}/bin/{name}"], scratch)
             args = gnuenv.split(first.removeprefix("--split-string=").removeprefix("-S"),
                                   {})[1:]
+            seen = _run([f"{env}/bin/{name}"], scratch, about_bytecode="-B" in args)
             source = str(pkg / ("libexec/linked.py" if name == "linked" else f"bin/{name}"))
-            direct = _run([interp.path, *args, source], scratch)
+            direct = _run([interp.path, *args, source], scratch, about_bytecode="-B" in args)
             assert seen["prefix"] == env, (name, seen)
             assert os.path.dirname(str(seen["executable"])) == f"{env}/bin", (name, seen)
             # (a trampoline's first lines are the docstring, as installer's)
