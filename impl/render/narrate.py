@@ -9,7 +9,7 @@ is dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,8 +79,8 @@ def explain(outcome: Outcome, fs: FsView | None = None, *, graph: bool = False,
     return Explanation(
         title=f"prefixlab explain: {command_line(outcome)}",
         asked=tuple(_asked(outcome)),
-        items=tuple(_item(step, ctx) for step in outcome.trace.steps),
-        result=tuple(result_rows(outcome)),
+        items=tuple(_items(outcome.trace.steps, ctx)),
+        result=tuple(_bounded_rows(result_rows(outcome))),
         summary=tuple(_summary(ctx)),
         mermaid=mermaid,
         preface=tuple(preface))
@@ -116,6 +116,71 @@ def _asked(outcome: Outcome) -> Iterable[tuple[str, str]]:
             f", behaviour-table row {row}" if row else "")
 
 
+# -- bounds: an explanation stays readable however long the trace, a file or a list -----------
+STEPS_KEPT = 30
+"""Steps of one rule in a row told one by one; the rest of the run is counted."""
+TEXT_KEPT = 4000
+"""Characters of one step's prose (a step may quote a long list) kept."""
+ROWS_KEPT = 50
+"""Continuation rows of one result (sys.path entries, code not run) kept."""
+
+
+def _items(steps: Iterable[Step], ctx: Ctx) -> Iterator[Item]:
+    """The numbered steps: past STEPS_KEPT steps of one rule in a row (a long .pth file
+    appending directory after directory), the rest of the run is one item saying how many
+    were left out; those are never narrated."""
+    run: Step | None = None
+    length = left_out = 0
+    for step in steps:
+        if run is None or step.rule != run.rule:
+            if left_out and run is not None:
+                yield _left_out(run, left_out, ctx)
+            run, length, left_out = step, 0, 0
+        length += 1
+        if length > STEPS_KEPT:
+            left_out += 1
+            continue
+        yield _item(step, ctx)
+    if left_out and run is not None:
+        yield _left_out(run, left_out, ctx)
+
+
+def _left_out(run: Step, count: int, ctx: Ctx) -> Item:
+    return Item(run.rule, run.row or ctx.row, bool(run.row),
+                f"... and {count} more steps of this rule, left out here "
+                f"(the first {STEPS_KEPT} are told above).", "")
+
+
+def _bounded(text: str) -> str:
+    """``text`` cut at TEXT_KEPT characters, saying how many were left out (a code span cut
+    open is closed)."""
+    if len(text) <= TEXT_KEPT:
+        return text
+    kept = text[:TEXT_KEPT]
+    if kept.count(CODE) % 2:
+        kept += CODE
+    return f"{kept} ... ({len(text) - TEXT_KEPT} more characters left out)"
+
+
+def _bounded_rows(rows: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """The result rows, with at most ROWS_KEPT continuation rows (a label's further values)
+    after each labelled one, then one row saying how many were left out."""
+    length = left_out = 0
+    for label, value in rows:
+        if label:
+            if left_out:
+                yield "", f"... and {left_out} more, left out here"
+            length = left_out = 0
+        else:
+            length += 1
+            if length > ROWS_KEPT:
+                left_out += 1
+                continue
+        yield label, _bounded(value)
+    if left_out:
+        yield "", f"... and {left_out} more, left out here"
+
+
 def _item(step: Step, ctx: Ctx) -> Item:
     narrator = NARRATORS.get(step.rule)
     said = narrator(step, ctx) if narrator is not None else None
@@ -123,7 +188,8 @@ def _item(step: Step, ctx: Ctx) -> Item:
     if said is None:
         said = step.rule.summary + (f" Here: {CODE}{show(detail, backslash=False)}{CODE}."
                                     if detail else "")
-    return Item(step.rule, step.row or ctx.row, bool(step.row), said, detail)
+    return Item(step.rule, step.row or ctx.row, bool(step.row), _bounded(said),
+                detail if len(detail) <= TEXT_KEPT else _bounded(detail))
 
 
 # -- the closing summary ------------------------------------------------------------------------

@@ -280,3 +280,22 @@ def test_file_above_the_read_limit_is_not_modelled(tmp_path: Path) -> None:
     assert answer["status"] == "not-modelled"
     message = answer["error"]["message"]
     assert "huge.pth" in message and str(65 * MiB) in message
+
+
+@pytest.mark.real
+def test_explain_of_a_long_sys_path_is_bounded(tmp_path: Path) -> None:
+    """2,000 directories a .pth appends: predict gives them all (the real sys.path), explain
+    tells the first steps and rows and counts the rest."""
+    python, site = make_venv(tmp_path, newest())
+    names = [f"dir{i:04d}" for i in range(2000)]
+    for name in names:
+        (site / name).mkdir()
+    (site / "many.pth").write_text("".join(name + "\n" for name in names))
+    expected = real_path(python, tmp_path)
+    assert predict(python, tmp_path, timeout=60)["path"] == expected
+    done = run_limited([PREFIXLAB, "explain", "--clear-env", "--cwd", str(tmp_path),
+                        str(python)], timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "1970 more steps of this rule, left out here" in done.stdout
+    assert f"and {len(expected) - 51} more, left out here" in done.stdout
+    assert len(done.stdout) < 100_000
