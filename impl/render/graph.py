@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from prefixlab.impl.render.escape import show
+
 from prefixlab.model.world import kernel
 from prefixlab.model.world.fs import FsView, Layout, parent_of
 
@@ -237,7 +239,7 @@ def to_mermaid(graph: nx.DiGraph[str], marks: Mapping[str, Mark] | None = None, 
     for node in sorted(kept):
         lines.append(f'  {ids[node]}["{_escape(_label(graph, node, kept, marks))}"]')
     for anchor in sorted(groups):
-        names = sorted(str(graph.nodes[n].get("rest", n)) for n in groups[anchor])
+        names = sorted(show(str(graph.nodes[n].get("rest", n))) for n in groups[anchor])
         lines.append(f'  {group_ids[anchor]}["{_escape(chr(10).join(["missing:", *names]))}"]')
     for node in sorted(kept):
         parent = _kept_parent(graph, node, kept)
@@ -248,7 +250,7 @@ def to_mermaid(graph: nx.DiGraph[str], marks: Mapping[str, Mark] | None = None, 
     for a, b in sorted(graph.edges):
         if edge_kind(graph, a, b) == LINK and a in kept and b in kept:
             target = str(graph.edges[a, b].get("target", ""))
-            lines.append(f'  {ids[a]} -.->|"{_escape("→ " + target)}"| {ids[b]}')
+            lines.append(f'  {ids[a]} -.->|"{_escape("→ " + show(target))}"| {ids[b]}')
     lines.extend(_class_lines(graph, kept, ids, marks, list(group_ids.values())))
     return "\n".join(lines) + "\n"
 
@@ -297,6 +299,7 @@ def _label(graph: nx.DiGraph[str], node: str, kept: set[str], marks: Mapping[str
         name = node
     else:
         name = node[len(parent):].lstrip("/")
+    name = show(name)  # a newline in a name must not pass for one of the notes below
     kind = node_kind(graph, node)
     notes = []
     if kind == MISSING:
