@@ -135,9 +135,10 @@ def to_json(outcome: Outcome, resolution: Resolution | None, why: str = "") -> d
 
 
 def render(outcome: Outcome, name: str, resolution: Resolution | None, why: str = "") -> str:
+    name = rendering.show(name)  # as typed: it may hold anything
     lines = [f"prefixlab which {name}: {rendering.command_line(outcome)}"]
     if resolution is None and why:
-        lines.append(f"  No answer: {why}.")
+        lines.append(f"  No answer: {rendering.show(why, backslash=False)}.")
         return "\n".join(lines) + "\n"
     if resolution is None:
         error = outcome.error

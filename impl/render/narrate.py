@@ -106,7 +106,7 @@ def _asked(outcome: Outcome) -> Iterable[tuple[str, str]]:
     env = inv.environ
     python = sorted(k for k in env if k.startswith("PYTHON") or k == "__PYVENV_LAUNCHER__")
     shown = [f"PATH={show(env['PATH'])}" if "PATH" in env else "PATH unset"]
-    shown += [f"{k}={show(env[k])}" for k in python]
+    shown += [f"{show(k)}={show(env[k])}" for k in python]
     if not python:
         shown.append("no PYTHON* variables")
     yield "env", f"{len(env)} variables; " + "; ".join(shown)
