@@ -299,3 +299,17 @@ def test_explain_of_a_long_sys_path_is_bounded(tmp_path: Path) -> None:
     assert "1970 more steps of this rule, left out here" in done.stdout
     assert f"and {len(expected) - 51} more, left out here" in done.stdout
     assert len(done.stdout) < 100_000
+
+
+@pytest.mark.real
+def test_fifo_sitecustomize_is_not_imported(tmp_path: Path) -> None:
+    """importlib's FileFinder takes only a regular file as a module (_path_isfile): a FIFO
+    sitecustomize.py is passed over, never opened, and the interpreter starts."""
+    python, site = make_venv(tmp_path, newest())
+    os.mkfifo(site / "sitecustomize.py")
+    expected = real_path(python, tmp_path, timeout=20)
+    assert expected is not None
+    answer = predict(python, tmp_path, timeout=20)
+    assert answer["status"] == "ok"
+    assert answer["path"] == expected
+    assert answer["code_not_run"] == []
