@@ -193,6 +193,14 @@ def build_env(target: str, python: str | BaseInterpreter, packages: Sequence[str
         raise EnvError(str(error)) from None
     planned = plan_env(target, python, packages, flavor=flavor,
                        ignore_collisions=ignore_collisions, options=options)
+    write(planned, target, flavor=flavor, force=force, warn=warn)
+    return planned
+
+
+def write(planned: EnvPlan, target: str, *, flavor: str, force: bool,
+          warn: Callable[[str], None] | None = None) -> None:
+    """Write a planned environment with its build record, by the one writer (EnvError: one
+    line naming the path and the fault; TARGET is then as it was)."""
     try:
         # The build record is the writer's, not the plan's: it tells a later --force that
         # the directory is prefixlab's to replace.
@@ -202,7 +210,6 @@ def build_env(target: str, python: str | BaseInterpreter, packages: Sequence[str
         raise EnvError(str(error)) from None
     except OSError as error:
         raise EnvError(f"{error.filename or target}: {error.strerror or error}") from None
-    return planned
 
 
 @dataclass(frozen=True)

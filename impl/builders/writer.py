@@ -84,9 +84,10 @@ def apply(plan: Iterable[Operation], target: str, *, force: bool = False,
     ops = check_plan(plan)
     target = os.path.abspath(target)
     check_name(target)
+    # Leftovers first: a build killed between the fallback's two renames left TARGET's old
+    # entry in its staging directory, and it is put back before TARGET is looked at.
+    clean_staging(os.path.dirname(target), warn if warn is not None else _quiet)
     before = _replaceable(target, force)
-    say = warn if warn is not None else _quiet
-    clean_staging(os.path.dirname(target), say)
     staging = _make_staging(target)
     try:
         _write_tree(ops, os.path.join(staging, TREE), target)
@@ -239,6 +240,8 @@ def _swap_in(staging: str, target: str, before: os.stat_result) -> None:
     """Exchange the new tree with TARGET, then check that what came out is what was there
     when the build started; if not (another builder won the race), exchange back."""
     tree = os.path.join(staging, TREE)
+    if stat.S_ISDIR(before.st_mode):
+        _check_removable(target)
     _step("exchange")
     try:
         replaced = _exchange(tree, target, os.path.join(staging, OLD))
@@ -265,30 +268,65 @@ def _same_entry(path: str, before: os.stat_result) -> bool:
         before.st_dev, before.st_ino, stat.S_IFMT(before.st_mode))
 
 
+def _check_removable(target: str) -> None:
+    """Can this process empty every directory of the TARGET it replaces?  If not, its removal
+    would stop halfway after the exchange; so the build stops before it.  (What access(2)
+    cannot foresee, an I/O error or an immutable file, is reported when it happens.)"""
+    stack = [target]
+    while stack:
+        directory = stack.pop()
+        try:
+            if not os.access(directory, os.W_OK | os.X_OK):
+                raise OSError(errno.EACCES, os.strerror(errno.EACCES), directory)
+            with os.scandir(directory) as entries:
+                stack.extend(e.path for e in entries if e.is_dir(follow_symlinks=False))
+        except OSError as error:
+            raise WriteError(f"{directory}: {error.strerror}: what TARGET holds could not be "
+                             f"removed, so {target} is left as it is") from None
+
+
 def _remove_replaced(staging: str, target: str) -> None:
     """The staging directory, now holding the replaced entry, goes.  A failure here leaves
-    the new TARGET in place and the rest in the staging directory: said, never hidden."""
-    _step("remove")
+    the new TARGET in place and the rest in the staging directory: said, never hidden (the
+    next build removes it, by its record)."""
     try:
-        _rmtree(staging)
+        _remove_staging(staging)
     except OSError as error:
-        where = error.filename or staging
-        raise WriteError(f"{where}: {error.strerror}: the new {target} is in place but what "
-                         f"it replaced is left in {staging}") from None
+        raise WriteError(f"{staging}: {error.strerror}: the new {target} is in place, but "
+                         "what it replaced is left in this staging directory") from None
 
 
 def _remove_quietly(staging: str) -> None:
     try:
-        _rmtree(staging)
+        _remove_staging(staging)
     except OSError:
         pass  # its record names a dead process: the next build in the directory removes it
+
+
+def _remove_staging(staging: str) -> None:
+    """A staging directory's content, then its record, then itself: a build killed midway
+    leaves the record, by which the next one knows the directory for prefixlab's."""
+    for name in sorted(os.listdir(staging)):
+        if name != RECORD:
+            path = os.path.join(staging, name)
+            _step(f"remove {name}")
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                _rmtree(path)
+            else:
+                os.unlink(path)  # a file, a link or a FIFO: never opened
+    _step("remove record")
+    try:
+        os.unlink(os.path.join(staging, RECORD))
+    except FileNotFoundError:
+        pass  # killed before writing it
+    os.rmdir(staging)
 
 
 def _rmtree(path: str) -> None:
     import shutil  # kept off a plain build's start-up (it must beat python -m venv)
 
-    # rmtree never follows links and unlinks what is not a directory (a FIFO included)
-    # without opening it.
+    # rmtree never follows links, and unlinks what is not a directory (a FIFO too) without
+    # opening it; ``path`` itself is a directory (lstat said so).
     shutil.rmtree(path)
 
 
@@ -480,7 +518,7 @@ def _remove_stale(path: str, record: _Record | None, warn: Warn) -> None:
     try:
         if record is not None:
             _restore(path, record)
-        _rmtree(path)
+        _remove_staging(path)
     except OSError as error:
         warn(f"{path}: a staging directory a killed build left could not be removed "
              f"({error.strerror}); left as it is")
