@@ -280,7 +280,8 @@ def _default_interpreter(invocation_env: Mapping[str, str], cwd: str) -> tuple[s
         raise BadInput("explain: no PROGRAM given and no python3 on PATH to ask for the "
                        "default interpreter")
     try:
-        done = subprocess.run([found, "-c", "import sys; print(sys.executable)"],
+        # -B: asking must not leave bytecode in the installation explain is about to study.
+        done = subprocess.run([found, "-B", "-c", "import sys; print(sys.executable)"],
                               env=dict(invocation_env), cwd=cwd, capture_output=True,
                               timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError) as error:
