@@ -544,16 +544,25 @@ def _regular_module(calc: Calc, entry: str, module: str) -> str | None:
     if module in names:
         package = posix_join(posix_join(entry, module), "__init__")
         for suffix in (".py", ".pyc"):
-            if calc.syscalls.lookup(package + suffix).entry is not None:
+            if _is_file(calc, package + suffix):
                 return package + suffix
     stem = module + "."
     for name in names:
-        if name.startswith(stem) and name.endswith(".so"):
+        if name.startswith(stem) and name.endswith(".so") and _is_file(
+                calc, posix_join(entry, name)):
             return posix_join(entry, name)
     for suffix in (".py", ".pyc"):
-        if module + suffix in names:
+        if module + suffix in names and _is_file(calc, posix_join(entry, module + suffix)):
             return posix_join(entry, module + suffix)
     return None
+
+
+def _is_file(calc: Calc, path: str) -> bool:
+    """importlib's _path_isfile (Lib/importlib/_bootstrap_external.py, FileFinder.find_spec):
+    stat, links followed, names a regular file; a FIFO, a device, a directory or a dangling
+    link of a module's name is passed over (never opened)."""
+    found = calc.syscalls.lookup(path).entry
+    return found is not None and found.kind == "file"
 
 
 def _nix_sitecustomize(run: SiteRun) -> None:
