@@ -6,6 +6,8 @@ making sys.prefix the venv is site.py's job before 3.14.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prefixlab.model.paths import getpath as h
 from prefixlab.model.world import kernel
 from prefixlab.model.startup.getpath.context import Calc, StartupFailed
@@ -218,17 +220,16 @@ def find_env_config_value(data: bytes, key: str) -> str | None:
     return None
 
 
-def _fgets_lines(data: bytes) -> list[bytes]:
-    """What successive fgets calls return, cut at a NUL as strlen would see them."""
-    lines = []
+def _fgets_lines(data: bytes) -> Iterator[bytes]:
+    """What successive fgets calls return, cut at a NUL as strlen would see them; one at a
+    time, as C reads them (the file may be megabytes of lines)."""
     pos = 0
     while pos < len(data):
         end = data.find(b"\n", pos, pos + FGETS_LIMIT - 1)
         stop = pos + FGETS_LIMIT - 1 if end < 0 else end + 1
         chunk = data[pos:stop]
-        lines.append(chunk.split(b"\0", 1)[0])
+        yield chunk.split(b"\0", 1)[0]
         pos = stop
-    return lines
 
 
 def _wcstok(text: str | None, delims: str) -> tuple[str | None, str | None]:
