@@ -7,8 +7,11 @@ a build that would hang (opening a FIFO) fails the test instead of the session."
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -251,3 +254,63 @@ def test_a_tree_like_an_environment_but_without_its_record_is_not_replaced(
     done = build("env", "t", python, "--force", cwd=scratch, cache=cache, package=package)
     assert "--force" not in one_line(done, str(scratch / "t"))
     assert (scratch / "t" / "bin" / "python3").read_text() == "mine"
+
+
+# -- killed at any moment ---------------------------------------------------------------------
+def entry_state(path: Path) -> object:
+    """The entry at path and everything below it (kinds, modes, bytes, link targets)."""
+    if path.is_symlink():
+        return ("link", os.readlink(path))
+    if path.is_file():
+        return ("file", path.read_bytes())
+    if not path.is_dir():
+        return None
+    return {name: entry_state(path / name) for name in sorted(os.listdir(path))}
+
+
+def make_old(kind: str, target: Path, elsewhere: Path) -> None:
+    if kind in ("venv", "environment"):
+        (target / "lib" / "deep").mkdir(parents=True)
+        (target / "lib" / "deep" / "old.py").write_text("old")
+        (target / ("pyvenv.cfg" if kind == "venv" else ".prefixlab-build")).write_text("old")
+    elif kind == "empty":
+        target.mkdir()
+    elif kind == "file":
+        target.write_text("old")
+    elif kind == "link":
+        target.symlink_to(elsewhere)
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("kind", ["venv", "environment", "empty", "file", "link"])
+def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_target(
+        kind: str, python: str, scratch: Path, cache: Path, tmp_path: Path) -> None:
+    """`prefixlab build venv t --force` SIGKILLed after increasing delays (a warm build takes
+    some tens of milliseconds): t is the old entry or the complete new venv, and the next
+    build leaves the new venv and nothing else."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    first = build("venv", "t", python, cwd=scratch, cache=cache)  # warms the cache, too
+    assert first.returncode == 0, first.stderr
+    new = entry_state(scratch / "t")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["XDG_CACHE_HOME"] = str(cache)
+    env.pop("VIRTUAL_ENV", None)
+    killed = 0
+    for i in range(30):
+        shutil.rmtree(scratch)
+        scratch.mkdir()
+        make_old(kind, scratch / "t", elsewhere)
+        old = entry_state(scratch / "t")
+        running = subprocess.Popen([PROGRAM, "build", "venv", "t", "--python", python,
+                                    "--force"], cwd=scratch, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(i * 0.002)
+        running.kill()
+        killed += running.wait(timeout=60) == -signal.SIGKILL
+        assert entry_state(scratch / "t") in (old, new), i
+        again = build("venv", "t", python, "--force", cwd=scratch, cache=cache)
+        assert again.returncode == 0, again.stderr
+        assert entry_state(scratch / "t") == new and os.listdir(scratch) == ["t"], i
+        assert os.listdir(elsewhere) == []
+    assert killed

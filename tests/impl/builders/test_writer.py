@@ -6,6 +6,7 @@ run removes."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -137,3 +138,87 @@ def test_an_empty_directory_is_replaced_without_force(tmp_path: Path) -> None:
     (tmp_path / "env").mkdir()
     writer.apply(PLAN, str(tmp_path / "env"))
     assert "pyvenv.cfg" in snapshot(tmp_path / "env") and os.listdir(tmp_path) == ["env"]
+
+
+# -- killed at every step, over every kind of TARGET --------------------------------------------
+KILL_AT_STEP = """
+import errno, os, signal, sys
+from prefixlab.impl.builders import writer
+from prefixlab.impl.builders.writer import Link, Mkdir, Write
+count = 0
+def step(what):
+    global count
+    count += 1
+    if count == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)
+writer._step = step
+if sys.argv[3] == "fallback":  # a filesystem without RENAME_EXCHANGE
+    writer._renameat2 = lambda *args: errno.ENOSYS
+plan = (Mkdir("bin"), Link("bin/python", "/usr/bin/python3"), Mkdir("lib"),
+        Write("pyvenv.cfg", b"home = /usr/bin\\n"), Write("bin/run", b"#!/bin/sh\\n", 0o755))
+writer.apply(plan, sys.argv[1], force=True)
+"""
+OLD_KINDS = ["none", "venv", "environment", "empty", "file", "link"]
+
+
+def make_old(kind: str, target: Path, elsewhere: Path) -> None:
+    if kind in ("venv", "environment"):
+        (target / "lib" / "deep").mkdir(parents=True)
+        (target / "lib" / "deep" / "old.py").write_text("old")
+        (target / "bin").mkdir()
+        (target / "bin" / "python").symlink_to(elsewhere)
+        mark = "pyvenv.cfg" if kind == "venv" else writer.ENV_RECORD
+        (target / mark).write_text("old")
+    elif kind == "empty":
+        target.mkdir()
+    elif kind == "file":
+        target.write_text("old")
+    elif kind == "link":
+        target.symlink_to(elsewhere)
+
+
+def entry_state(path: Path) -> object:
+    if path.is_symlink():
+        return ("link", os.readlink(path))
+    if path.is_file():
+        return ("file", path.read_bytes())
+    return snapshot(path) if path.is_dir() else None
+
+
+@pytest.mark.parametrize("rename", ["exchange", "fallback"])
+@pytest.mark.parametrize("kind", OLD_KINDS)
+def test_a_build_killed_at_any_step_leaves_the_old_or_the_new_target(
+        tmp_path: Path, kind: str, rename: str) -> None:
+    """SIGKILL at each of the writer's steps in turn: TARGET is the old entry or the new
+    tree (with the fallback renames, also briefly nothing: the next build puts the old entry
+    back), and the next build leaves the new tree and nothing else."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep").write_text("keep")
+    writer.apply(PLAN, str(tmp_path / "reference"))
+    new = entry_state(tmp_path / "reference")
+    where = tmp_path / "d"
+    target = where / "t"
+    seen = set()
+    for n in range(1, 100):
+        if where.exists():
+            shutil.rmtree(where)
+        where.mkdir()
+        make_old(kind, target, elsewhere)
+        old = entry_state(target)
+        run = subprocess.run([sys.executable, "-c", KILL_AT_STEP, str(target), str(n), rename],
+                             capture_output=True, text=True, timeout=60)
+        now = entry_state(target)
+        if run.returncode == 0:
+            assert now == new and os.listdir(where) == ["t"]
+            break
+        assert run.returncode == -signal.SIGKILL, run.stderr
+        allowed = [old, new] + ([None] if rename == "fallback" else [])
+        assert now in allowed, (n, now)
+        seen.add("old" if now == old else "new" if now == new else "none")
+        writer.apply(PLAN, str(target), force=True)  # the next build
+        assert entry_state(target) == new and os.listdir(where) == ["t"], n
+        assert snapshot(elsewhere) == {"keep": ("file", b"keep", 0o644)}
+    else:
+        pytest.fail("the build never finished")
+    assert n > 8 and {"old", "new"} <= seen  # the kills fell before and after the swap
