@@ -9,6 +9,9 @@ and for absent ones; and the kernel resolver must give identical lookups over al
 
 from __future__ import annotations
 
+import os
+import socket
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -16,7 +19,7 @@ from hypothesis import given
 from prefixlab.impl.host.materialize import materialize, scratch_dir
 from prefixlab.impl.host.snapshot import Snapshot, SnapshotError
 from prefixlab.model.world import kernel
-from prefixlab.model.world.fs import FsView, Layout, Overlay
+from prefixlab.model.world.fs import NULL_DEVICE, Entry, FsView, Layout, Overlay, Unreadable
 
 from support.trees import SETTINGS, Tree, materialized, trees
 
@@ -126,3 +129,37 @@ def test_snapshot_never_follows_links() -> None:
         assert lazy.children(f"{root}/l") == layout.children(f"{root}/l") == ()
         assert lazy.entry(f"{root}/l/f") is None
         assert lazy.entry(f"{root}/loop/x") is None
+
+
+def test_special_files_are_recorded_never_opened(tmp_path: Path) -> None:
+    """lstat's word for a FIFO, a socket and a device; reading one is refused (a FIFO would
+    block the snapshot)."""
+    os.mkfifo(tmp_path / "fifo")
+    holder = socket.socket(socket.AF_UNIX)
+    holder.bind(str(tmp_path / "sock"))
+    try:
+        snap = Snapshot(str(tmp_path))
+        assert snap.entry(f"{tmp_path}/fifo") == Entry("other", 0o666 & ~_umask(),
+                                                       special="fifo")
+        found = snap.entry(f"{tmp_path}/sock")
+        assert found is not None and found.special == "socket"
+        with pytest.raises(SnapshotError):
+            snap.read(f"{tmp_path}/fifo")
+        null = Snapshot("/dev").entry("/dev/null")
+        assert null is not None and null.special == NULL_DEVICE
+    finally:
+        holder.close()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_read_refuses_a_file_over_the_limit_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    with open(big, "wb") as handle:
+        handle.truncate(101)
+    with pytest.raises(Unreadable, match="101 bytes"):
+        Snapshot(str(tmp_path), max_read=100).read(str(big))
