@@ -314,3 +314,34 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_target(
         assert entry_state(scratch / "t") == new and os.listdir(scratch) == ["t"], i
         assert os.listdir(elsewhere) == []
     assert killed
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_two_builds_racing_for_one_target_end_with_one_winner(
+        force: bool, python: str, scratch: Path, cache: Path, tmp_path: Path) -> None:
+    """Two `build venv t` at once: t ends as one complete venv and nothing else is left; each
+    build succeeds (one after the other) or loses with one line naming t."""
+    first = build("venv", "t", python, cwd=scratch, cache=cache)  # warms the cache, too
+    assert first.returncode == 0, first.stderr
+    new = entry_state(scratch / "t")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["XDG_CACHE_HOME"] = str(cache)
+    env.pop("VIRTUAL_ENV", None)
+    args = [PROGRAM, "build", "venv", "t", "--python", python] + (["--force"] if force else [])
+    losers = []
+    for _ in range(10):
+        shutil.rmtree(scratch)
+        scratch.mkdir()
+        if force:
+            make_old("venv", scratch / "t", tmp_path)
+        racing = [subprocess.Popen(args, cwd=scratch, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        done = [(p.wait(timeout=60), p.communicate()[1]) for p in racing]
+        assert any(code == 0 for code, _ in done), done
+        for code, err in done:
+            if code:
+                assert code == 2 and err.count("\n") == 1 and str(scratch / "t") in err, err
+                losers.append(err)
+        assert entry_state(scratch / "t") == new and os.listdir(scratch) == ["t"]
+    assert not force or all("Traceback" not in e for e in losers)

@@ -222,3 +222,28 @@ def test_a_build_killed_at_any_step_leaves_the_old_or_the_new_target(
     else:
         pytest.fail("the build never finished")
     assert n > 8 and {"old", "new"} <= seen  # the kills fell before and after the swap
+
+
+OTHER = (Mkdir("other"), Write("pyvenv.cfg", b"home = /other\n"))
+
+
+@pytest.mark.parametrize("kind", ["none", "venv"])
+def test_the_build_that_loses_a_race_says_so_and_leaves_the_winner(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """Another build finishes while this one is about to put its tree in place: this one
+    loses (one line), and the other's tree stays, with nothing left beside it."""
+    target = tmp_path / "env"
+    make_old(kind, target, tmp_path)
+
+    def other_build_wins(what: str) -> None:
+        if what in ("exchange", "rename"):
+            monkeypatch.setattr(writer, "_step", lambda what: None)
+            writer.apply(OTHER, str(target), force=True)
+
+    monkeypatch.setattr(writer, "_step", other_build_wins)
+    with pytest.raises(WriteError) as error:
+        writer.apply(PLAN, str(target), force=True)
+    assert "another build" in str(error.value) and str(target) in str(error.value)
+    assert snapshot(target) == {"other": ("dir", 0o755),
+                                "pyvenv.cfg": ("file", b"home = /other\n", 0o644)}
+    assert sorted(os.listdir(tmp_path)) == ["env"]
