@@ -31,7 +31,9 @@ def _warn(message: str) -> None:
                    "in order. PRIORITY: lower wins a file collision (default 5).")
 @click.option("--ignore-collisions", is_flag=True,
               help="Keep the first provider of a colliding file instead of failing.")
-@click.option("--force", is_flag=True, help="Replace an existing TARGET (atomically).")
+@click.option("--force", is_flag=True,
+              help="Replace a venv, an environment prefixlab built, a file or a link at TARGET "
+                   "(atomically; any other directory is never replaced).")
 @click.option("--flavor", "flavor", default="reference", show_default=True,
               type=click.Choice(flavour_names()),
               help="reference: prefixlab's; the others emulate historical nixpkgs builders.")

@@ -111,7 +111,9 @@ def command() -> click.Command:
     @click.option("--stdlib-compatible", is_flag=True,
                   help="Make exactly the choices stdlib venv makes (home from "
                        "sys._base_executable as is; venv-of-venv chains on 3.8-3.10).")
-    @click.option("--force", is_flag=True, help="Replace an existing TARGET atomically.")
+    @click.option("--force", is_flag=True,
+                  help="Replace a venv, an environment prefixlab built, a file or a link at "
+                       "TARGET (atomically; any other directory is never replaced).")
     @click.option("--no-cache", is_flag=True, help="Learn the interpreter afresh.")
     def venv_command(target: str, python: str, system_site_packages: bool, copies: bool,
                      prompt: str | None, stdlib_compatible: bool, force: bool,
