@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat as stat_module
 from functools import lru_cache
+from typing import BinaryIO
 
 from prefixlab.model.errors import BadInput
 from prefixlab.model.world.fs import (READ_LIMIT, Dir, Entry, File, Layout, Node, Symlink,
@@ -135,10 +136,26 @@ class Snapshot:
                 raise SnapshotError(f"{path}: not a regular file")
             if st.st_size > self._max_read:
                 raise too_large(path, st.st_size)
-            data = handle.read(self._max_read + 1)
-        if len(data) > self._max_read:  # grown since fstat
+            data = self._read_to_end(handle, st.st_size)
+        if len(data) > self._max_read:
             raise too_large(path, len(data))
         return data
+
+    def _read_to_end(self, handle: BinaryIO, size: int) -> bytes:
+        """Up to one byte past the limit: what fstat said first (no buffer of the limit's
+        size for a small file), then in 64 KiB pieces (a file may have grown, and procfs
+        files say 0 bytes)."""
+        pieces: list[bytes] = []
+        total = 0
+        want = size + 1 if size else 1 << 16
+        while total <= self._max_read:
+            piece = handle.read(min(want, self._max_read + 1 - total))
+            if not piece:
+                break
+            pieces.append(piece)
+            total += len(piece)
+            want = 1 << 16
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def _children(self, path: str) -> tuple[str, ...]:
         found = self.entry(path)
