@@ -29,7 +29,7 @@ from prefixlab.model.exec import makewrapper
 from prefixlab.model.exec import pyenv
 from prefixlab.model.exec import shebang
 from prefixlab.model.world.build import BuildConstants
-from prefixlab.model.world.fs import FsView
+from prefixlab.model.world.fs import FsView, ReadBlocks, Unreadable
 from prefixlab.model.world.invocation import DEFAULT_EXEC_PATH, Invocation
 from prefixlab.model.trace import Step, StepRow, rule
 
@@ -169,6 +169,10 @@ def follow(fs: FsView, invocation: Invocation, cwd: str,
             except _Stop as stop:
                 raise (_after_exec(stop, proc.by) if stop.errno and proc.by != "caller"
                        else stop) from None
+            except ReadBlocks as blocked:  # a wrapper or pyenv reads a FIFO: it waits
+                raise _Stop(Stopped("exec-failed", "hang", str(blocked))) from None
+            except Unreadable as unread:
+                raise _unmodelled("file", str(unread)) from None
             if isinstance(arrived, Arrived):
                 if hop == 0 and arrived.invocation.argv == invocation.argv:
                     return Arrived(invocation, arrived.target, cwd)
