@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import in_scope_interpreters, require_oracle
+from conftest import in_scope_interpreters, interpreter_id, require_oracle
+from prefixlab.impl.host.interpreters import Interpreter
 
 PROGRAM = str(Path(sys.executable).with_name("prefixlab"))
 INTERPRETERS = in_scope_interpreters()
@@ -109,6 +110,20 @@ def test_force_replaces_a_file_or_a_link_and_leaves_nothing_beside_it(
     again = build(builder, "t", python, "--force", cwd=scratch, cache=cache, package=package)
     assert again.returncode == 0, again.stderr
     assert built(builder, target) and os.listdir(scratch) == ["t"]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_force_replaces_a_file_and_a_link_with_every_interpreter(
+        interp: Interpreter, scratch: Path, cache: Path, tmp_path: Path) -> None:
+    package = package_for(interp.path, tmp_path / "pkg")
+    for builder, kind in (("venv", "file"), ("env", "link-to-dir")):
+        make(kind, scratch / builder, tmp_path)
+        done = build(builder, builder, interp.path, "--force", cwd=scratch, cache=cache,
+                     package=package)
+        assert done.returncode == 0, done.stderr
+        assert built(builder, scratch / builder)
+    assert sorted(os.listdir(scratch)) == ["env", "venv"]
 
 
 @pytest.mark.real
