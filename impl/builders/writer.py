@@ -213,14 +213,19 @@ def _is_file(path: str) -> bool:
 
 
 def _write_tree(ops: tuple[Operation, ...], tree: str, target: str) -> None:
-    _step("tree")
+    """The new tree in the staging directory; a fault says that TARGET was not touched
+    (the staging directory is removed by apply)."""
     try:
-        os.mkdir(tree, 0o755)
-    except OSError as error:
-        raise _failed(target, "cannot create it", error) from None
-    for op in ops:
-        _step(op.path)
-        _apply_one(op, os.path.join(tree, op.path), os.path.join(target, op.path))
+        _step("tree")
+        try:
+            os.mkdir(tree, 0o755)
+        except OSError as error:
+            raise _failed(target, "cannot create it", error) from None
+        for op in ops:
+            _step(op.path)
+            _apply_one(op, os.path.join(tree, op.path), os.path.join(target, op.path))
+    except WriteError as error:
+        raise WriteError(f"{error}; nothing at {target} was changed") from None
 
 
 def _rename_in(staging: str, target: str) -> None:
