@@ -31,19 +31,19 @@ def world_for(invocation: Invocation, *, use_cache: bool, fs: Snapshot | None = 
     builds: dict[str, BuildConstants] = (
         dict(interpreters.host_world(use_cache=use_cache).builds) if host else {})
     target = _target(snapshot, invocation)
-    failed: set[str] = set()
-    """Binaries that could not be learned: not run again for the exec chain."""
+    failed: dict[str, str] = {}
+    """Binaries that could not be learned, and why: not run again for the exec chain."""
     if target is not None and target not in builds and looks_like_cpython(target):
         try:
             builds[target] = interpreters.learn_constants(target, use_cache=use_cache)
-        except interpreters.InterpreterError:
-            failed.add(target)
+        except interpreters.InterpreterError as error:
+            failed[target] = str(error)
     _learn_chain(snapshot, invocation, builds, use_cache, failed)
-    return World(snapshot, builds, host_account())
+    return World(snapshot, builds, host_account(), failed)
 
 
 def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildConstants],
-                 use_cache: bool, failed: set[str]) -> None:
+                 use_cache: bool, failed: dict[str, str]) -> None:
     """Learn the binaries an exec chain (script, wrapper, env, pyenv shim) leads to, one hop
     at a time, so that the model can follow it to a known interpreter."""
     cwd = kernel.realpath(fs, invocation.cwd)
@@ -57,7 +57,8 @@ def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildCo
             return
         try:
             builds[binary] = interpreters.learn_constants(binary, use_cache=use_cache)
-        except interpreters.InterpreterError:
+        except interpreters.InterpreterError as error:
+            failed[binary] = str(error)
             return
 
 

@@ -96,7 +96,9 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
         if isinstance(hop, chain.Stopped):
             if hop.binary == target:
                 steps.append(Step.of(R_NOT_INTERPRETER, "{target!r}", target=target))
-            return _failed(invocation, hop.status, hop.kind, hop.message, steps)
+            why = world.unlearned.get(hop.binary or "")
+            message = f"{hop.message} ({why})" if why else hop.message
+            return _failed(invocation, hop.status, hop.kind, message, steps)
         final = predict(world, hop.invocation, behaviour=behaviour, check_stdlib=check_stdlib)
         return replace(final, invocation=invocation,
                        warnings=(*hop.warnings, *final.warnings),

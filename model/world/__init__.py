@@ -5,7 +5,7 @@ account, the invocation, and the interpreter build with its per-version behaviou
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prefixlab.model.world.account import Account
 from prefixlab.model.world.build import BuildConstants
@@ -21,3 +21,6 @@ class World:
     """Physical path of an interpreter binary -> its build constants."""
     account: Account = Account()
     """The user the process runs as (site.py's user site reads it)."""
+    unlearned: Mapping[str, str] = field(default_factory=dict)
+    """Physical path of a binary whose build could not be learned -> why (one line), told
+    when the prediction stops at it."""

@@ -171,6 +171,7 @@ def test_learner_blocked_by_a_pth_fifo_costs_no_timeout(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer["status"] in ("startup-failed", "not-modelled")
+    assert "._pth is a FIFO" in answer["error"]["message"]
 
 
 def test_learner_dies_with_prefixlab(tmp_path: Path) -> None:
