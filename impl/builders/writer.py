@@ -5,9 +5,11 @@ applies the plan.  What may stand at TARGET is decided here, for every builder: 
 empty directory; with ``force``, a venv (a directory holding ``pyvenv.cfg``), an environment
 prefixlab built (a directory holding its build record, ``.prefixlab-build``), a file or a
 symbolic link (the link itself is replaced, never what it points to).  Anything else (a
-directory with other content, a FIFO, a device) is refused, force or not.  Everything happens in a *staging directory* that the writer creates beside
-TARGET (``.NAME.prefixlab-staging-PID``), holding a record of the build (``record``: who, pid
-and host; when; which target) and the new tree (``tree``).  The finished tree is renamed onto
+directory with other content, a FIFO, a device) is refused, force or not.
+
+Everything happens in a *staging directory* that the writer creates beside TARGET
+(``.NAME.prefixlab-staging-PID``), holding a record of the build (``record``: who, pid and
+host; when; which target) and the new tree (``tree``).  The finished tree is renamed onto
 TARGET's name, or, when TARGET exists and may be replaced, exchanged with it in one
 renameat2(RENAME_EXCHANGE): the old entry, whatever its kind (a directory, a file, a link),
 then sits in the staging directory, which is removed.  So a build killed at any point leaves
@@ -78,9 +80,10 @@ def check_plan(plan: Iterable[Operation]) -> tuple[Operation, ...]:
 # -- applying a plan -------------------------------------------------------------------------
 def apply(plan: Iterable[Operation], target: str, *, force: bool = False,
           warn: Warn | None = None) -> None:
-    """Write the plan at ``target`` atomically.  Without ``force`` an existing TARGET is never
-    touched (WriteError); with it, TARGET is replaced in one exchange.  ``warn`` hears one
-    line for each entry beside TARGET under a staging name that is not prefixlab's."""
+    """Write the plan at ``target`` atomically, replacing what stands there if the module's
+    rule allows it (``force``: a venv, an environment, a file, a link); else WriteError, with
+    TARGET untouched.  ``warn`` hears one line for each entry beside TARGET under a staging
+    name that is not prefixlab's."""
     ops = check_plan(plan)
     target = os.path.abspath(target)
     check_name(target)
@@ -172,35 +175,27 @@ def _judge(path: str, found: os.stat_result, shown: str | None = None) -> str | 
     """What the entry at ``path`` is, if the build may replace it: None when it may without
     force (an empty directory), a description when only with force; WriteError (naming it
     ``shown``, by default ``path``) when never."""
-    try:
-        return _judged(path, found)
-    except WriteError as error:
-        if shown is None:
-            raise
-        raise WriteError(str(error).replace(path, shown, 1)) from None
-
-
-def _judged(path: str, found: os.stat_result) -> str | None:
+    name = path if shown is None else shown
     if stat.S_ISLNK(found.st_mode):
         return "a symbolic link"
     if stat.S_ISREG(found.st_mode):
         return "a file"
     if not stat.S_ISDIR(found.st_mode):
-        raise WriteError(f"{path}: a {_kind(found.st_mode)}; prefixlab replaces only a venv, "
+        raise WriteError(f"{name}: a {_kind(found.st_mode)}; prefixlab replaces only a venv, "
                          "an environment it built, an empty directory, a file or a link")
     if os.path.ismount(path):
-        raise WriteError(f"{path}: a mount point, which cannot be replaced by a rename")
+        raise WriteError(f"{name}: a mount point, which cannot be replaced by a rename")
     try:
         names = os.listdir(path)
     except OSError as error:
-        raise WriteError(f"{path}: cannot be listed ({error.strerror}), so it cannot be "
+        raise WriteError(f"{name}: cannot be listed ({error.strerror}), so it cannot be "
                          "told for a venv") from None
     if not names:
         return None
     for mark, what in ((VENV_MARK, "a venv"), (ENV_RECORD, "an environment prefixlab built")):
         if mark in names and _is_file(os.path.join(path, mark)):
             return what
-    raise WriteError(f"{path}: a directory that is neither a venv nor an environment "
+    raise WriteError(f"{name}: a directory that is neither a venv nor an environment "
                      "prefixlab built (no pyvenv.cfg, no .prefixlab-build); prefixlab "
                      "replaces only those: move it away or choose another TARGET")
 
