@@ -91,3 +91,23 @@ def test_an_odd_name_that_is_accepted_starts(interp: Interpreter, tmp_path: Path
     real = subprocess.run([python, "-c", "import sys; print(sys.prefix)"], env={},
                           capture_output=True, text=True, timeout=60)
     assert (real.returncode, real.stdout.rstrip("\n")) == (0, str(target)), real.stderr
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_an_odd_name_that_is_accepted_starts_as_an_environment(interp: Interpreter,
+                                                                 tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    target = tmp_path / ODD_BUT_FINE
+    package = package_for(interp, tmp_path / "pkg")
+    done = run(["build", "env", str(target), "--python", interp.path, "--package",
+                str(package)], tmp_path, cache)
+    assert done.returncode == 0, done.stderr
+    python = str(target / "bin" / "python3")
+    predicted = run(["predict", "--json", "--clear-env", python], tmp_path, cache)
+    assert predicted.returncode == 0, predicted.stderr
+    outcome = json.loads(predicted.stdout)
+    assert (outcome["status"], outcome["prefix"]) == ("ok", str(target))
+    real = subprocess.run([python, "-c", "import sys, small; print(sys.prefix)"], env={},
+                          capture_output=True, text=True, timeout=60)
+    assert (real.returncode, real.stdout.rstrip("\n")) == (0, str(target)), real.stderr
