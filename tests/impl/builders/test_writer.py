@@ -247,3 +247,36 @@ def test_the_build_that_loses_a_race_says_so_and_leaves_the_winner(
     assert snapshot(target) == {"other": ("dir", 0o755),
                                 "pyvenv.cfg": ("file", b"home = /other\n", 0o644)}
     assert sorted(os.listdir(tmp_path)) == ["env"]
+
+
+def plant(where: Path, name: str, pid: int, start: bytes, host: str) -> Path:
+    """A staging directory as a build of ``pid`` started at ``start`` on ``host`` left it."""
+    staging = where / name
+    (staging / "tree" / "bin").mkdir(parents=True)
+    (staging / "record").write_bytes(
+        b"prefixlab staging directory\npid = %d\nstart = %s\nhost = %s\ntime = 2026-01-01T00:00"
+        b":00Z\ntarget = %s\n" % (pid, start, host.encode(), str(where / "t").encode()))
+    return staging
+
+
+def test_leftovers_are_known_by_their_record_and_a_live_process_is_left_alone(
+        tmp_path: Path) -> None:
+    host = os.uname().nodename
+    parent = os.getppid()  # alive, and not this process
+    start = writer._start_time(parent)
+    assert start, "/proc/PID/stat gives the start time"
+    live = plant(tmp_path, f".t{writer.STAGING_MARK}{parent}", parent, start, host)
+    plant(tmp_path, f".u{writer.STAGING_MARK}{parent}", parent, b"1", host)  # pid reused
+    plant(tmp_path, f".v{writer.STAGING_MARK}4999999", 4_999_999, b"", host)  # gone
+    remote = plant(tmp_path, f".w{writer.STAGING_MARK}4999998", 4_999_998, b"", "elsewhere")
+    starting = tmp_path / f".x{writer.STAGING_MARK}{parent}"  # mkdir'd, record not yet written
+    starting.mkdir()
+    killed_early = tmp_path / f".y{writer.STAGING_MARK}4999997"
+    killed_early.mkdir()
+    (killed_early / "record").write_bytes(b"")
+    warnings: list[str] = []
+    writer.clean_staging(str(tmp_path), warnings.append)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [live.name, remote.name, starting.name])
+    assert len(warnings) == 1 and remote.name in warnings[0] and "elsewhere" in warnings[0]
+    assert (live / "tree" / "bin").is_dir()  # a build that runs is never touched
