@@ -314,3 +314,22 @@ def test_fifo_sitecustomize_is_not_imported(tmp_path: Path) -> None:
     assert answer["status"] == "ok"
     assert answer["path"] == expected
     assert answer["code_not_run"] == []
+
+
+@pytest.mark.real
+def test_many_import_lines_are_counted(tmp_path: Path) -> None:
+    """200,000 import lines (the interpreter runs each): the answer is the real sys.path,
+    past 20 lines of a file they are counted, and a failing import after them still ends
+    the file (site: 'Remainder of file ignored')."""
+    python, site = make_venv(tmp_path, newest())
+    (site / "present").mkdir()
+    (site / "a.pth").write_text("import os\n" * 200_000 + "present\n")
+    (site / "b.pth").write_text("import os\n" * 30 + "import no_such_module_here\n"
+                                "import sys; sys.flags\n" * 30 + "/\n")
+    expected = real_path(python, tmp_path)
+    answer = predict(python, tmp_path, timeout=60, memory=1024 * MiB)
+    assert answer["status"] == "ok"
+    assert answer["path"] == expected
+    # site.venv() reads the venv's site-packages, then main() again: two files, twice each.
+    assert len(answer["code_not_run"]) <= 4 * 21
+    assert len(json.dumps(answer)) < MiB
