@@ -99,6 +99,12 @@ R_PTH_QUIET = rule(
     "sys.path or does not exist, such lines (which change nothing) are counted, not listed "
     "one by one.  Every line that appends a directory is listed.",
     "Lib/site.py addpackage()")
+R_PTH_IMPORTS_QUIET = rule(
+    "site.pth-imports-counted", "site",
+    "A long .pth file: after its first 20 import lines, the rest are counted, not listed one "
+    "by one; when any of them could change something they are listed together as one piece "
+    "of code not run that could change any field.",
+    "Lib/site.py addpackage()")
 R_PTH_IMPORT = rule(
     "site.pth-import", "site",
     "A .pth line starting with 'import ' or 'import\\t' is executed by site; the model lists "
@@ -173,6 +179,11 @@ class SiteRun:
     prefixes: list[str] = field(default_factory=list)
     enable_user_site: bool | None = None
     not_run: list[CodeNotRun] = field(default_factory=list)
+    finder_checked: int = 0
+    """How many of not_run _import_fails has looked at (a .pth may hold millions of import
+    lines: each is looked at once)."""
+    finder_possible: bool = False
+    """Has code not run possibly added an import finder?"""
 
     # Written out for the compiled build's speed (model/speedups.py).
     def __init__(self,
@@ -190,6 +201,8 @@ class SiteRun:
         self.prefixes = [] if prefixes is FRESH_LIST else prefixes
         self.enable_user_site = enable_user_site
         self.not_run = [] if not_run is FRESH_LIST else not_run
+        self.finder_checked = 0
+        self.finder_possible = False
 
 
 def main(calc: Calc, env: Mapping[str, str], account: Account) -> tuple[CodeNotRun, ...]:
@@ -412,13 +425,17 @@ def addpackage(run: SiteRun, sitedir: str, name: str) -> None:
             continue
         if line.startswith(("import ", "import\t")):
             if _import_fails(run, line):
-                quiet.close(calc)
+                quiet.close(run)
                 calc.step(R_PTH_IMPORT_FAILS, "{file}:{line}: {code!r}", file=fullname,
                           line=number, code=line.rstrip())
                 calc.warn(f"Error processing line {number:d} of {fullname}:")
                 calc.warn("Remainder of file ignored")
                 return
             code = sitecode.pth_import(fullname, number, line)
+            if quiet.counts_import(number, code):
+                # A counted line that may add a finder counts for _import_fails as well.
+                run.finder_possible = run.finder_possible or quiet.import_effect
+                continue
             run.not_run.append(code)
             calc.step(R_PTH_IMPORT, "{file}:{line}: {code!r} ({known_as}: changes nothing "
                       "predicted)" if code.known_as else
@@ -426,7 +443,7 @@ def addpackage(run: SiteRun, sitedir: str, name: str) -> None:
                       file=fullname, line=number, code=code.text, known_as=code.known_as)
             continue
         _pth_path(run, sitedir, fullname, number, line.rstrip(), quiet)
-    quiet.close(calc)
+    quiet.close(run)
 
 
 class _Quiet:
@@ -434,11 +451,28 @@ class _Quiet:
     past the first _LISTED of them: counted for one step instead of a step each (a .pth file
     may have millions of lines; site reads them all)."""
 
-    __slots__ = ("file", "listed", "already", "missing", "first", "last")
+    __slots__ = ("file", "listed", "already", "missing", "first", "last", "imports_listed",
+                 "imports", "import_first", "import_last", "import_effect")
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.listed = self.already = self.missing = self.first = self.last = 0
+        self.imports_listed = self.imports = self.import_first = self.import_last = 0
+        self.import_effect = False
+        """Could a counted import line change a field or add a finder?"""
+
+    def counts_import(self, number: int, code: CodeNotRun) -> bool:
+        """Is this import line counted here rather than listed (past the first _LISTED of
+        the file)?"""
+        if self.imports_listed < _LISTED:
+            self.imports_listed += 1
+            return False
+        self.imports += 1
+        self.import_first = self.import_first or number
+        self.import_last = number
+        self.import_effect = self.import_effect or bool(
+            code.may_change) or code.known_as not in _NO_FINDER
+        return True
 
     def counts(self, number: int, outcome: str) -> bool:
         """Is this line counted here rather than given its own step?"""
@@ -453,8 +487,21 @@ class _Quiet:
         self.last = number
         return True
 
-    def close(self, calc: Calc) -> None:
-        """The one step for the lines counted (none when there are none)."""
+    def close(self, run: SiteRun) -> None:
+        """The one step for each kind of line counted (none when there are none); counted
+        import lines that could change something are listed as one piece of code not run
+        that could change any field."""
+        calc = run.calc
+        if self.imports:
+            text = (f"{self.imports} more import lines, lines {self.import_first} to "
+                    f"{self.import_last}")
+            if self.import_effect:
+                run.not_run.append(CodeNotRun("pth-import", self.file, self.import_first,
+                                              text))
+            calc.step(R_PTH_IMPORTS_QUIET, "{file}: {code} ({effect})", file=self.file,
+                      code=text, effect="not run; they could change any field"
+                      if self.import_effect else "known pieces that change nothing predicted")
+            self.imports = 0
         if self.already or self.missing:
             calc.step(R_PTH_QUIET, "{file}: {lines} more lines from line {first} to {last} "
                       "change nothing ({already} already on sys.path, {missing} do not exist)",
@@ -475,12 +522,22 @@ def _import_fails(run: SiteRun, line: str) -> bool:
     frozen module or sys.path entry has it), so that exec() raises ModuleNotFoundError
     before any code runs?  Only when no earlier code could have added a finder."""
     match = _FIRST_IMPORT.match(line)
-    if match is None or any(code.known_as not in _NO_FINDER for code in run.not_run):
+    if match is None or _finder_possible(run):
         return False
     context = imports.context_of(run.calc, run.calc.module_search_paths)
     top = match.group(1).partition(".")[0]
     resolution = imports.which(context, top)
     return resolution.found is None and not resolution.error
+
+
+def _finder_possible(run: SiteRun) -> bool:
+    """Could code not run so far have added a finder (one not known to add none)?  Each
+    entry is looked at once; the answer, once yes, stays yes."""
+    if not run.finder_possible:
+        added = run.not_run[run.finder_checked:]
+        run.finder_possible = any(code.known_as not in _NO_FINDER for code in added)
+        run.finder_checked = len(run.not_run)
+    return run.finder_possible
 
 
 # Well-known .pth lines whose code adds no finder that could serve another name.
