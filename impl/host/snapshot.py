@@ -46,8 +46,8 @@ class Snapshot:
         self._absent = 0
         self._small: dict[str, bytes] = {}
         """read()'s answers for small files, the oldest dropped first."""
-        # Unbounded like entry(): a composed env of 1,000 packages lists more than 4,096
-        # directories, and a bounded cache made its planning time per package grow.
+        # Unbounded: a composed env of 1,000 packages lists more than 4,096 directories, and
+        # a bounded cache made its planning time per package grow.
         self.children = lru_cache(maxsize=None)(self._children)
 
     def _inside(self, path: str) -> bool:
