@@ -193,7 +193,9 @@ class SiteRun:
                  known: set[str] = FRESH_SET,
                  prefixes: list[str] = FRESH_LIST,
                  enable_user_site: bool | None = None,
-                 not_run: list[CodeNotRun] = FRESH_LIST) -> None:
+                 not_run: list[CodeNotRun] = FRESH_LIST,
+                 finder_checked: int = 0,
+                 finder_possible: bool = False) -> None:
         self.calc = calc
         self.env = env
         self.account = account
@@ -201,8 +203,8 @@ class SiteRun:
         self.prefixes = [] if prefixes is FRESH_LIST else prefixes
         self.enable_user_site = enable_user_site
         self.not_run = [] if not_run is FRESH_LIST else not_run
-        self.finder_checked = 0
-        self.finder_possible = False
+        self.finder_checked = finder_checked
+        self.finder_possible = finder_possible
 
 
 def main(calc: Calc, env: Mapping[str, str], account: Account) -> tuple[CodeNotRun, ...]:
