@@ -51,6 +51,10 @@ TREE = "tree"
 OLD = "old"
 """Where the replaced entry waits when the kernel or filesystem cannot exchange two names."""
 _RECORD_HEAD = b"prefixlab staging directory"
+_RECORD_PARTIAL = RECORD + ".partial"
+"""The record while it is written (renamed to RECORD when whole)."""
+_UNREADABLE = "/"
+"""Stands for the content of a directory that cannot be listed (no name holds a '/')."""
 _RECORD_MAX = 65536
 
 Warn = Callable[[str], None]
@@ -421,12 +425,16 @@ def _write_record(staging: str, target: str) -> None:
               (b"time", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()).encode()),
               (b"target", os.fsencode(target))]
     data = _RECORD_HEAD + b"\n" + b"".join(k + b" = " + v + b"\n" for k, v in fields)
-    fd = os.open(os.path.join(staging, RECORD), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    # Written aside, then renamed: another build looking at this directory meanwhile sees
+    # no record or a whole one, never half of one.
+    partial = os.path.join(staging, _RECORD_PARTIAL)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         while data:
             data = data[os.write(fd, data):]
     finally:
         os.close(fd)
+    os.rename(partial, os.path.join(staging, RECORD))
 
 
 class _Record:
@@ -490,12 +498,21 @@ def _clean_one(path: str, name: str, warn: Warn) -> None:
         return
     record = _read_record(path)
     if record is None:
-        if not _unfinished(path):
-            warn(f"{path}: not a staging directory of prefixlab (a directory without its "
-                 "record); left alone")
-        elif not _alive(_pid_of(name), b""):
-            _remove_stale(path, None, warn)
-        return  # else a build that is starting: its record comes next
+        listing = _listing(path)
+        if listing is None:
+            return  # removed meanwhile: its build has finished
+        if listing in ([], [_RECORD_PARTIAL]):  # a build before its record is in place
+            if not _alive(_pid_of(name), b""):
+                _remove_stale(path, None, warn)  # killed that early
+            return
+        # A build puts its record in place before anything else and removes it last, so
+        # content without a record is someone else's, unless the record arrived just now.
+        record = _read_record(path)
+        if record is None:
+            if _listing(path) is not None:
+                warn(f"{path}: not a staging directory of prefixlab (a directory without its "
+                     "record); left alone")
+            return
     if record.host != os.uname().nodename:
         warn(f"{path}: a staging directory of a build on host {record.host} (pid "
              f"{record.pid}); left alone")
@@ -503,15 +520,15 @@ def _clean_one(path: str, name: str, warn: Warn) -> None:
         _remove_stale(path, record, warn)
 
 
-def _unfinished(path: str) -> bool:
-    """Is this what a build leaves before its record is written: an empty directory, or one
-    holding only an empty record?"""
+def _listing(path: str) -> list[str] | None:
+    """The names in a staging directory, sorted; None when it is gone.  One that cannot be
+    listed is taken as holding something (it is reported, never removed)."""
     try:
-        names = os.listdir(path)
-        return names == [] or (names == [RECORD] and
-                               os.lstat(os.path.join(path, RECORD)).st_size == 0)
+        return sorted(os.listdir(path))
+    except FileNotFoundError:
+        return None
     except OSError:
-        return False
+        return [_UNREADABLE]
 
 
 def _remove_stale(path: str, record: _Record | None, warn: Warn) -> None:

@@ -273,7 +273,8 @@ def test_leftovers_are_known_by_their_record_and_a_live_process_is_left_alone(
     starting.mkdir()
     killed_early = tmp_path / f".y{writer.STAGING_MARK}4999997"
     killed_early.mkdir()
-    (killed_early / "record").write_bytes(b"")
+    # killed while writing its record: half of it, under the name it has until it is whole
+    (killed_early / writer._RECORD_PARTIAL).write_bytes(b"prefixlab staging dir")
     warnings: list[str] = []
     writer.clean_staging(str(tmp_path), warnings.append)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
