@@ -333,3 +333,44 @@ def test_many_import_lines_are_counted(tmp_path: Path) -> None:
     # site.venv() reads the venv's site-packages, then main() again: two files, twice each.
     assert len(answer["code_not_run"]) <= 4 * 21
     assert len(json.dumps(answer)) < MiB
+
+
+# -- a killed probe takes its interpreter with it ---------------------------------------------
+def _running_with(marker: str) -> list[int]:
+    """The processes whose command line holds ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if marker.encode() in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.real
+def test_a_killed_probe_leaves_no_interpreter_running(tmp_path: Path) -> None:
+    """The real interpreter blocks on a FIFO .pth; SIGKILL of `prefixlab probe` must not
+    leave it blocked there (a parent-death signal and its own process group)."""
+    python, site = make_venv(tmp_path, newest())
+    os.mkfifo(site / "a.pth")
+    probe = subprocess.Popen([PREFIXLAB, "probe", str(python), "-c", "pass"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not [p for p in _running_with(str(python)) if p != probe.pid]:
+            assert time.monotonic() < deadline, "the probe never started the interpreter"
+            time.sleep(0.05)
+    finally:
+        probe.kill()
+        probe.wait()
+    deadline = time.monotonic() + 5
+    while _running_with(str(python)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = _running_with(str(python))
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
