@@ -400,27 +400,36 @@ def _libc_handle() -> Any:
 
 
 def run_contained(args: list[str], *, timeout: float, env: Mapping[str, str],
-                  cwd: str) -> tuple[int, bytes, bytes]:
+                  cwd: str, executable: str | None = None) -> tuple[int, bytes, bytes]:
     """Run ``args`` to the end, its output captured, so that it cannot outlive prefixlab: in
     its own process group (killed whole on timeout, on an exception such as
     KeyboardInterrupt, and at exit), and with a parent-death signal (so a SIGKILL of
-    prefixlab takes it too).  Raises subprocess.TimeoutExpired or OSError."""
-    process = subprocess.Popen(args, env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True, preexec_fn=_die_with(os.getpid()))
+    prefixlab takes it too).  ``executable`` is the file to execute when argv[0] names
+    another.  Raises OSError, or subprocess.TimeoutExpired holding what the process wrote
+    before it was killed."""
+    process = subprocess.Popen(args, executable=executable, env=dict(env), cwd=cwd,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True,
+                               preexec_fn=_die_with(os.getpid()))
     try:
         stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stdout, stderr = _kill_group(process)
+        raise subprocess.TimeoutExpired(args, timeout, output=stdout, stderr=stderr) from None
     except BaseException:
         _kill_group(process)
         raise
     return process.returncode, stdout, stderr
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def _kill_group(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """Kill the process's group; what it wrote (communicate keeps what it read before)."""
     with contextlib.suppress(OSError):
         os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        process.communicate(timeout=5)
+        stdout, stderr = process.communicate(timeout=5)
+        return stdout or b"", stderr or b""
+    return b"", b""
 
 
 def _parse_facts(binary: str, text: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from prefixlab.impl.host.interpreters import run_contained
 from prefixlab.model.world.invocation import DEFAULT_EXEC_PATH, Invocation
 from prefixlab.model.outcome import Failure, Outcome
 
@@ -284,14 +285,16 @@ def _execvp(invocation: Invocation, argv: Sequence[str], timeout: float) -> _Run
 def _run(executable: str, argv: Sequence[str], invocation: Invocation, timeout: float) -> _Run:
     # A relative executable with a '/' is resolved in the child after its chdir, as execve
     # resolves it in the exec'ing process.
+    # Contained: the interpreter (and whatever it starts) is killed with its process group
+    # at the time limit, and dies with prefixlab.
     try:
-        done = subprocess.run(list(argv), executable=executable, env=invocation.environ,
-                              cwd=invocation.cwd, capture_output=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+        code, stdout, stderr = run_contained(list(argv), executable=executable,
+                                             env=invocation.environ, cwd=invocation.cwd,
+                                             timeout=timeout)
     except subprocess.TimeoutExpired as expired:
         return _Run(None, _decode(expired.stdout), _decode(expired.stderr), timed_out=True,
                     executed=_in(invocation.cwd, executable))
-    return _Run(done.returncode, _decode(done.stdout), _decode(done.stderr),
+    return _Run(code, _decode(stdout), _decode(stderr),
                 executed=_in(invocation.cwd, executable))
 
 
