@@ -281,16 +281,17 @@ def _default_interpreter(invocation_env: Mapping[str, str], cwd: str) -> tuple[s
                        "default interpreter")
     try:
         # -B: asking must not leave bytecode in the installation explain is about to study.
-        done = subprocess.run([found, "-B", "-c", "import sys; print(sys.executable)"],
-                              env=dict(invocation_env), cwd=cwd, capture_output=True,
-                              timeout=60, stdin=subprocess.DEVNULL)
+        # Contained, as every run of an interpreter: it dies with prefixlab.
+        code, stdout, _ = interpreters.run_contained(
+            [found, "-B", "-c", "import sys; print(sys.executable)"],
+            env=invocation_env, cwd=cwd, timeout=60)
     except (OSError, subprocess.SubprocessError) as error:
         raise BadInput(f"explain: {found} cannot be run to ask for sys.executable "
                        f"({error})") from None
-    answer = os.fsdecode(done.stdout).strip().splitlines()
-    if done.returncode != 0 or not answer or not answer[-1].startswith("/"):
+    answer = os.fsdecode(stdout).strip().splitlines()
+    if code != 0 or not answer or not answer[-1].startswith("/"):
         raise BadInput(f"explain: {found} did not report an absolute sys.executable "
-                       f"(exit status {done.returncode})")
+                       f"(exit status {code})")
     return found, answer[-1]
 
 
