@@ -5,6 +5,7 @@ run removes."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -281,3 +282,60 @@ def test_leftovers_are_known_by_their_record_and_a_live_process_is_left_alone(
         [live.name, remote.name, starting.name])
     assert len(warnings) == 1 and remote.name in warnings[0] and "elsewhere" in warnings[0]
     assert (live / "tree" / "bin").is_dir()  # a build that runs is never touched
+
+
+# -- failures the review found: the old entry is never lost -----------------------------------
+def test_an_interrupt_between_the_fallbacks_renames_keeps_the_old_target(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without RENAME_EXCHANGE the old TARGET is renamed aside, then the new tree in; a
+    KeyboardInterrupt between the two must leave the old TARGET in place."""
+    target = tmp_path / "env"
+    make_old("venv", target, tmp_path)
+    before = snapshot(target)
+    monkeypatch.setattr(writer, "_renameat2", lambda *args: errno.ENOSYS)
+
+    def interrupted(what: str) -> None:
+        if what == "rename":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer, "_step", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        writer.apply(PLAN, str(target), force=True)
+    assert snapshot(target) == before
+    assert sorted(os.listdir(tmp_path)) == ["env"]
+
+
+def test_an_empty_target_filled_during_the_build_is_kept_without_force(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty directory may be replaced without --force; if someone (a parallel
+    `python -m venv`) fills it while the build runs, it is no longer empty, and without
+    --force it must stay as it is."""
+    target = tmp_path / "env"
+    target.mkdir()
+
+    def someone_fills_it(what: str) -> None:
+        if what == "exchange":
+            (target / "pyvenv.cfg").write_bytes(b"home = /usr/bin\n")
+            (target / "precious").write_bytes(b"work\n")
+
+    monkeypatch.setattr(writer, "_step", someone_fills_it)
+    with pytest.raises(WriteError) as error:
+        writer.apply(PLAN, str(target), force=False)
+    assert str(target) in str(error.value)
+    assert sorted(os.listdir(target)) == ["precious", "pyvenv.cfg"]
+    assert sorted(os.listdir(tmp_path)) == ["env"]
+
+
+def test_force_over_a_venv_holding_a_very_deep_tree(tmp_path: Path) -> None:
+    """The old tree is removed with a stack of the writer's own: shutil.rmtree recurses once
+    per level on 3.11 and fails on a tree 1,100 deep."""
+    target = tmp_path / "env"
+    make_old("venv", target, tmp_path)
+    deep = target
+    for _ in range(1100):
+        deep = deep / "d"
+        deep.mkdir()
+    writer.apply(PLAN, str(target), force=True)
+    assert (target / "pyvenv.cfg").read_bytes() == b"home = /usr/bin\n"
+    assert not (target / "d").exists()
+    assert sorted(os.listdir(tmp_path)) == ["env"]
