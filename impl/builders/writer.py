@@ -101,11 +101,23 @@ def apply(plan: Iterable[Operation], target: str, *, force: bool = False,
         if before is None:
             _rename_in(staging, target)
         else:
-            _swap_in(staging, target, before)
+            _swap_in(staging, target, before, force)
     except BaseException:
+        _put_back(staging, target)  # an old entry still aside goes back first, never lost
         _remove_quietly(staging)  # TARGET is as it was; a leftover is the next build's
         raise
     _remove_replaced(staging, target)
+
+
+def _put_back(staging: str, target: str) -> None:
+    """After a failure: if TARGET's old entry is in the staging directory and nothing is at
+    TARGET (a rename back failed, or was never reached), rename it back."""
+    old = os.path.join(staging, OLD)
+    try:
+        if os.path.lexists(old) and not os.path.lexists(target):
+            os.rename(old, target)
+    except OSError:
+        pass  # left in staging, with its record: the next build puts it back (_restore)
 
 
 def env_record(flavor: str) -> Write:
@@ -240,7 +252,7 @@ def _rename_in(staging: str, target: str) -> None:
         raise _failed(target, "cannot rename the new tree into place", error) from None
 
 
-def _swap_in(staging: str, target: str, before: os.stat_result) -> None:
+def _swap_in(staging: str, target: str, before: os.stat_result, force: bool) -> None:
     """Exchange the new tree with TARGET, then check that what came out is what was there
     when the build started; if not (another builder won the race), exchange back."""
     tree = os.path.join(staging, TREE)
@@ -256,11 +268,22 @@ def _swap_in(staging: str, target: str, before: os.stat_result) -> None:
         if not _same_entry(replaced, before):
             raise WriteError(f"{target}: replaced by someone else while this build ran "
                              "(another build?); left as it is")
-        _judge(replaced, os.lstat(replaced), target)  # an empty one may have been filled
+        # An empty directory may have been filled meanwhile: judge it again, by the same
+        # rule (without --force only an empty directory may be replaced).
+        _judge(replaced, os.lstat(replaced), target)
+        if not force and not _is_empty_dir(replaced):
+            raise WriteError(f"{target}: filled while this build ran; left as it is")
     except BaseException:
         _step("roll back")
         _exchange_back(tree, target, replaced)
         raise
+
+
+def _is_empty_dir(path: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode) and not os.listdir(path)
+    except OSError:
+        return False
 
 
 def _same_entry(path: str, before: os.stat_result) -> bool:
@@ -327,11 +350,22 @@ def _remove_staging(staging: str) -> None:
 
 
 def _rmtree(path: str) -> None:
-    import shutil  # kept off a plain build's start-up (it must beat python -m venv)
-
-    # rmtree never follows links, and unlinks what is not a directory (a FIFO too) without
-    # opening it; ``path`` itself is a directory (lstat said so).
-    shutil.rmtree(path)
+    """Remove the directory ``path`` and everything below it, with a stack of its own
+    (shutil.rmtree recurses once per level on 3.11, which a tree 1,000 deep exceeds).
+    Links are removed, never followed; what is not a directory (a FIFO too) is unlinked
+    without being opened."""
+    pending, directories = [path], []
+    while pending:
+        folder = pending.pop()
+        directories.append(folder)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    os.unlink(entry.path)
+    for folder in reversed(directories):
+        os.rmdir(folder)
 
 
 def _failed(path: str, what: str, error: OSError) -> WriteError:
@@ -617,8 +651,8 @@ def _exchange(new: str, old: str, aside: str) -> str:
     if code not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         raise OSError(code, os.strerror(code), old)
     os.rename(old, aside)
-    _step("rename")
     try:
+        _step("rename")
         os.rename(new, old)
     except BaseException:
         os.rename(aside, old)
