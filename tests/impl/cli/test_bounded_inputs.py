@@ -374,3 +374,27 @@ def test_a_killed_probe_leaves_no_interpreter_running(tmp_path: Path) -> None:
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert left == []
+
+
+# -- what the command line names may be a FIFO too ---------------------------------------------
+@pytest.mark.real
+def test_probe_of_a_fifo_script_does_not_block(tmp_path: Path) -> None:
+    """`probe python FIFO`: the real interpreter would block opening the script; prefixlab
+    must still answer (refuse or report), not wait for a writer itself."""
+    os.mkfifo(tmp_path / "script.py")
+    done = subprocess.run([PREFIXLAB, "probe", newest().real_path, "script.py"],
+                          cwd=tmp_path, capture_output=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode in (0, 2), done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.real
+def test_build_env_with_a_fifo_for_python_does_not_block(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "python3")
+    (tmp_path / "pkg").mkdir()
+    done = subprocess.run([PREFIXLAB, "build", "env", str(tmp_path / "env"), "--python",
+                           str(tmp_path / "python3"), "--package", str(tmp_path / "pkg")],
+                          capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and done.stderr.count(b"\n") == 1, done.stderr
+    assert not (tmp_path / "env").exists()
