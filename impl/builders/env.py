@@ -13,6 +13,7 @@ impl/cli/build_env.py.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -103,12 +104,25 @@ def _plain_binary(path: str) -> bool:
     """An executable (ELF) that is not a makeBinaryWrapper wrapper: running it runs it, not
     another program, so its build constants are its own."""
     from prefixlab.model.exec.binarywrapper import read_binary
+    # Not blocking, regular files only, and bounded: --python may name a FIFO or a device.
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return False
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode) or found.st_size > _BINARY_LIMIT:
+            return False
+        data = b"".join(iter(lambda: os.read(fd, 1 << 20), b""))
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
     return data.startswith(b"\x7fELF") and read_binary(data) is None
+
+
+_BINARY_LIMIT = 256 << 20
+"""The largest file taken for an interpreter binary (Debian's static python3.11 is 7 MB)."""
 
 
 def parse_package(text: str) -> Package:

@@ -120,11 +120,19 @@ module it cannot find (generated cases do)."""
 def is_probe_script(path: str, cwd: str) -> bool:
     """Does ``path`` (relative to ``cwd``) hold exactly PROBE_CODE?  Such a script (written
     by prefixlab for a generated case) is run as it is: what it prints is the probe's answer."""
+    # Opened without blocking and read only if it is a regular file: the script may be a
+    # FIFO (open would wait for a writer) or a device (read would not end).
     try:
-        with open(os.path.join(cwd, path), "rb") as handle:
-            return handle.read(len(PROBE_CODE) + 1) == PROBE_CODE.encode()
+        fd = os.open(os.path.join(cwd, path), os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return False
+    try:
+        return (stat.S_ISREG(os.fstat(fd).st_mode)
+                and os.read(fd, len(PROBE_CODE) + 1) == PROBE_CODE.encode())
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 # -- the command line -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
-from prefixlab.model.errors import BadInput, NotModelled, PrefixlabError
+from prefixlab.model.errors import BadInput, NotModelled
 
 Kind = Literal["file", "dir", "link", "other"]
 """other: a device, fifo or socket (not a regular file for isfile); Entry.special says which."""
@@ -43,9 +43,11 @@ class Entry:
     'block MAJOR:MINOR' (what reading it does depends on it); empty for other kinds."""
 
 
-class ReadBlocks(PrefixlabError):
+class ReadBlocks(NotModelled):
     """Reading the file would block for ever: open(2) of a FIFO for reading waits for a
-    writer (fifo(7)), and nothing at start-up writes to it."""
+    writer (fifo(7)), and nothing at start-up writes to it.  Start-up's readers turn it
+    into the `hang` answer; elsewhere (a builder reading a package file) it is a thing the
+    model does not follow, reported in one line."""
 
     def __init__(self, path: str) -> None:
         super().__init__(f"{path}: a FIFO; opening it for reading waits for a writer")
