@@ -426,10 +426,17 @@ def _kill_group(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
     """Kill the process's group; what it wrote (communicate keeps what it read before)."""
     with contextlib.suppress(OSError):
         os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
+    try:
         stdout, stderr = process.communicate(timeout=5)
         return stdout or b"", stderr or b""
-    return b"", b""
+    except (OSError, subprocess.SubprocessError):
+        return b"", b""  # a descendant outside the group holds the pipes open
+    finally:
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            process.wait(timeout=5)  # reaped: no zombie left
 
 
 def _parse_facts(binary: str, text: str) -> dict[str, Any]:
