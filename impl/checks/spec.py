@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -27,6 +27,7 @@ from prefixlab.impl.builders import nix as nixbuild
 from prefixlab.impl.render.escape import show
 from prefixlab.impl.builders import wrapgen
 from prefixlab.impl.builders.env import build_env
+from prefixlab.impl.checks import venvcheck
 from prefixlab.impl.host.materialize import Binding, materialize
 from prefixlab.model.builders import envspec
 from prefixlab.model.world.fs import File
@@ -382,12 +383,22 @@ def check_existing(env: str, package_roots: Sequence[str], *, venvs: bool = True
 @click.option("--package", "packages", multiple=True, metavar="DIR",
               help="A package tree the environment was built from (its modules must import).")
 @click.option("--no-venvs", is_flag=True, help="Do not make venvs from the environment.")
-def check_command(env: str, packages: tuple[str, ...], no_venvs: bool) -> None:
+@click.option("--base", "base", metavar="PYTHON", default=None,
+              help="A venv's expected base interpreter (default: the one pyvenv.cfg's home "
+                   "names).")
+def check_command(env: str, packages: tuple[str, ...], no_venvs: bool,
+                  base: str | None) -> None:
     """Check an environment ENV against prefixlab's environment spec: its interpreter entries
     (sys.prefix == sys.base_prefix == ENV), the packages' modules, ENV reached through a link,
     and venvs made with ENV/bin/python -m venv (PEP 405).  Package scripts are not run (the
     spec's script properties need instrumented scripts: see tests/impl/checks/test_envspec_real.py).
+    When ENV/pyvenv.cfg exists, ENV is judged as a venv instead, by PEP 405's promises
+    (ENV/bin/python run for real; the expected base is --base or pyvenv.cfg's home).
     Exit 0 when every property holds, 1 when one fails, 2 for bad input."""
+    if venvcheck.is_venv(env):
+        _check_venv(env, packages, base)
+    if base is not None:
+        _bad_input(f"--base: {env + '/pyvenv.cfg'!r} does not exist; --base is for a venv")
     try:
         verdicts = check_existing(env, [p.partition("=")[0] for p in packages],
                                   venvs=not no_venvs)
@@ -398,3 +409,22 @@ def check_command(env: str, packages: tuple[str, ...], no_venvs: bool) -> None:
         click.echo(f"{'ok  ' if verdict.ok else 'FAIL'} {verdict.property}: "
                    f"{show(verdict.reason, backslash=False)}")
     raise SystemExit(0 if all(v.ok for v in verdicts) else 1)
+
+
+def _bad_input(message: str) -> NoReturn:
+    click.echo(f"prefixlab build check: {show(message, backslash=False)}", err=True)
+    raise SystemExit(2)
+
+
+def _check_venv(env: str, packages: Sequence[str], base: str | None) -> NoReturn:
+    """The venv mode: one line per PEP 405 promise (impl/checks/venvcheck.py)."""
+    if packages:
+        _bad_input(f"--package: {env!r} is a venv (it has pyvenv.cfg); --package is for a "
+                   "composed environment")
+    try:
+        verdicts = venvcheck.check_venv(env, base)
+    except venvcheck.VenvCheckError as error:
+        _bad_input(str(error))
+    for verdict in verdicts:
+        click.echo(venvcheck.line(verdict))
+    raise SystemExit(0 if all(v.held for v in verdicts) else 1)
