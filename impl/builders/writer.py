@@ -34,7 +34,7 @@ from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation
 from prefixlab.model.errors import PrefixlabError
 
 __all__ = ["CWrapper", "Copy", "Link", "Mkdir", "Operation", "Write", "WriteError", "apply",
-           "check_name", "check_plan", "clean_staging", "env_record", "preflight"]
+           "check_name", "check_plan", "clean_staging", "env_record", "preflight", "remove_tree"]
 
 VENV_MARK = "pyvenv.cfg"
 """A directory holding this file is a venv (PEP 405), which --force may replace."""
@@ -338,7 +338,7 @@ def _remove_staging(staging: str) -> None:
             path = os.path.join(staging, name)
             _step(f"remove {name}")
             if stat.S_ISDIR(os.lstat(path).st_mode):
-                _rmtree(path)
+                remove_tree(path)
             else:
                 os.unlink(path)  # a file, a link or a FIFO: never opened
     _step("remove record")
@@ -349,7 +349,7 @@ def _remove_staging(staging: str) -> None:
     os.rmdir(staging)
 
 
-def _rmtree(path: str) -> None:
+def remove_tree(path: str) -> None:
     """Remove the directory ``path`` and everything below it, with a stack of its own
     (shutil.rmtree recurses once per level on 3.11, which a tree 1,000 deep exceeds).
     Links are removed, never followed; what is not a directory (a FIFO too) is unlinked

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
+from prefixlab.impl.builders.writer import remove_tree
 from prefixlab.model.strategies.hostile import HostileCase
 
 TIME_LIMIT = float(os.environ.get("PREFIXLAB_HOSTILE_TIME", "30"))
@@ -189,17 +190,5 @@ def scratch_root() -> str:
 
 
 def remove(root: str) -> None:
-    """Remove a case's tree, deep ones too: shutil.rmtree recurses once per level (3.11),
-    which a tree 1,000 deep exceeds; this walk keeps its own stack."""
-    stack, directories = [root], []
-    while stack:
-        folder = stack.pop()
-        directories.append(folder)
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                else:
-                    os.unlink(entry.path)
-    for folder in reversed(directories):
-        os.rmdir(folder)
+    """Remove a case's tree, deep ones too (the writer's own remover keeps its own stack)."""
+    remove_tree(root)
