@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from prefixlab.model.builders import plan as _plan
 from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation, Write
 from prefixlab.model.errors import PrefixlabError
+from prefixlab.impl.render.escape import show
 
 __all__ = ["CWrapper", "Copy", "Link", "Mkdir", "Operation", "Write", "WriteError", "apply",
            "check_name", "check_plan", "clean_staging", "env_record", "preflight", "remove_tree"]
@@ -152,23 +153,7 @@ def check_name(target: str) -> None:
             why = f"the PATH separator {os.pathsep!r}, which PATH cannot hold"
         else:
             continue
-        raise WriteError(f"{_shown(target)}: TARGET contains {why}")
-
-
-def _shown(path: str) -> str:
-    """``path`` with what check_name refuses written as escapes (``\\xff``, ``\\n``), so
-    that the message is one line that says which byte it is."""
-    out = []
-    for char in path:
-        code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
-            out.append(repr(char)[1:-1] if code < 0x80 else
-                       f"\\x{code:02x}" if code <= 0x9F else f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+        raise WriteError(f"{show(target)}: TARGET contains {why}")
 
 
 def _replaceable(target: str, force: bool) -> os.stat_result | None:
