@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,17 +161,19 @@ REAPER = Path(__file__).with_name("reaper.py")
 """The supervisor of each run (see prefixlab.impl.checks.reaper): no process outlives it."""
 
 
-def run_shell(command: str, cwd: Path, timeout: float) -> Run:
-    """/bin/sh -c COMMAND under the reaper, in a session of its own; every process it
-    started, detached or not, is killed when the shell exits, overruns its time or prints
-    more than OUTPUT_LIMIT bytes."""
+def run_shell(command: str, cwd: Path, timeout: float,
+              env: Mapping[str, str] | None = None) -> Run:
+    """/bin/sh -c COMMAND under the reaper, in a session of its own (with ``env``, else the
+    caller's environment); every process it started, detached or not, is killed when the
+    shell exits, overruns its time or prints more than OUTPUT_LIMIT bytes."""
     start = time.monotonic()
     status_in, status_out = os.pipe()
     try:
         with subprocess.Popen([sys.executable, "-I", "-S", str(REAPER), str(status_out),
                                "/bin/sh", "-c", command], cwd=cwd, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              pass_fds=(status_out,), start_new_session=True) as reaper:
+                              pass_fds=(status_out,), start_new_session=True,
+                              env=None if env is None else dict(env)) as reaper:
             os.close(status_out)
             status_out = -1
             out, err, finished = _collect(reaper, start + timeout)

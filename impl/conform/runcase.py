@@ -1,0 +1,212 @@
+"""One conformance case, run: stage the placement, ask the named base what it is, run the
+builder, observe the venv it made, judge it by the promises, and hold the model's prediction
+against the real interpreter on the built tree.
+
+Two verdicts are kept apart: *builder* failures (a promise the real interpreter broke on what
+the builder made; charged to the interpreter when stdlib's own venv module acted) and *model
+fidelity* (the prediction disagreed with the real interpreter: a prefixlab bug).  A builder
+that exits non-zero and leaves no target *refused* the placement: no failure.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from prefixlab.impl.checks import venvcheck
+from prefixlab.impl.checks.fuzz_unwrap import Run
+from prefixlab.impl.conform import stage as staging
+from prefixlab.impl.host import world as hostworld
+from prefixlab.impl.host.materialize import remove_tree
+from prefixlab.impl.host.probe import probe
+from prefixlab.impl.render import compare as comparing
+from prefixlab.model.builders import venvpromises
+from prefixlab.model.builders.venvpromises import Start, VenvFacts, Verdict
+from prefixlab.model.conform.case import Case
+from prefixlab.model.outcome import Outcome
+from prefixlab.model.startup.predict import predict
+from prefixlab.model.world.invocation import Invocation
+
+TIMEOUT = 60.0
+CLEAN_PATH = "/usr/bin:/bin"
+
+Status = Literal["judged", "refused", "unstaged"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A promise broken (or a field the model got wrong) on one case."""
+
+    key: str
+    """The promise id, or ``fidelity.FIELD``."""
+    verdict: Literal["builder", "interpreter", "fidelity", "hazard"]
+    observed: tuple[tuple[str, str], ...]
+    expected: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    case: Case
+    status: Status
+    why: str = ""
+    """For refused and unstaged cases: the one-line reason."""
+    command: str = ""
+    """The builder's command line as run ({root} filled)."""
+    root: str = ""
+    build: Run | None = None
+    verdicts: tuple[Verdict, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    expected: dict[str, Any] = field(default_factory=dict)
+    observed: dict[str, Any] = field(default_factory=dict)
+    predicted: Outcome | None = None
+    probed: Outcome | None = None
+
+    @property
+    def failures(self) -> tuple[Finding, ...]:
+        """What fails the builder (or the interpreter): not hazards, not fidelity."""
+        return tuple(f for f in self.findings if f.verdict in ("builder", "interpreter"))
+
+    @property
+    def fidelity(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.verdict == "fidelity")
+
+    @property
+    def hazards(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.verdict == "hazard")
+
+
+def start_of(outcome: Outcome, how: str) -> Start:
+    if outcome.status != "ok":
+        message = outcome.error.message if outcome.error is not None else outcome.status
+        lines = message.strip().splitlines() or [outcome.status]
+        return Start(how, False, error=lines[0])
+    return Start(how, True, prefix=outcome.prefix or "", exec_prefix=outcome.exec_prefix or "",
+                 base_prefix=outcome.base_prefix or "",
+                 base_exec_prefix=outcome.base_exec_prefix or "",
+                 base_executable=outcome.base_executable, version=outcome.version or "",
+                 path=outcome.path)
+
+
+def _clean(scratch: str) -> dict[str, str]:
+    return {"PATH": CLEAN_PATH, "HOME": os.path.join(scratch, "home")}
+
+
+def run_case(case: Case, *, cwd: str | None = None, keep: bool = False,
+             fidelity: bool = True) -> Result:
+    """Run ``case`` in a new scratch directory (removed afterwards unless ``keep``)."""
+    root = os.path.realpath(tempfile.mkdtemp(prefix="prefixlab-conform-"))
+    try:
+        return _run(case, root, cwd or os.getcwd(), fidelity)
+    finally:
+        if not keep:
+            remove_tree(root)
+
+
+def _run(case: Case, root: str, cwd: str, fidelity: bool) -> Result:
+    work = os.path.join(root, "case")
+    scratch = os.path.join(root, "scratch")
+    os.makedirs(work)
+    os.makedirs(os.path.join(scratch, "home"))
+    try:
+        staged = staging.stage(case, work)
+    except staging.Refused as refused:
+        return Result(case, "refused", f"an outer venv: {_exit(refused.run)}",
+                      refused.command, root, refused.run)
+    except staging.StageError as error:
+        return Result(case, "unstaged", str(error), root=root)
+    base = start_of(probe(Invocation.make(staged.python, (), env=staged.environ, cwd=cwd),
+                          timeout=TIMEOUT), staged.python)
+    if not base.started:
+        return Result(case, "unstaged", f"the base does not start: {base.error}", root=root)
+    command, build = staging.run_builder(case, staged.python, staged.target, staged.environ,
+                                         cwd, case.system_site)
+    if build.status != 0 and not os.path.lexists(staged.target):
+        return Result(case, "refused", _exit(build), command, root, build)
+    facts, predicted, probed = _observe(staged.target, base, scratch, fidelity)
+    if case.placement.outer and facts.plain.started:
+        facts = _after_outer_removed(facts, case, staged, scratch)
+    verdicts = venvpromises.judge(facts)
+    findings = [_finding(v) for v in verdicts if not v.held]
+    if build.status != 0:
+        findings.insert(0, Finding("build.exit-status", "builder",
+                                   (("exit status", _exit(build)),), (("exit status", "0"),)))
+    if predicted is not None and probed is not None:
+        findings += _fidelity(predicted, probed)
+    return Result(case, "judged", command=command, root=root, build=build, verdicts=verdicts,
+                  findings=tuple(f for f in findings if f is not None),
+                  expected=_start_json(base), observed=_start_json(facts.plain),
+                  predicted=predicted, probed=probed)
+
+
+def _exit(run: Run) -> str:
+    if run.status is None:
+        return f"did not finish within {run.limit:.15g} s"
+    err = run.stderr.decode("utf-8", "replace").strip().splitlines()
+    tail = f": {err[-1]}" if err else ""
+    return f"exit status {run.status}{tail}"
+
+
+def _observe(target: str, base: Start, scratch: str, fidelity: bool
+             ) -> tuple[VenvFacts, Outcome | None, Outcome | None]:
+    python = os.path.join(target, "bin", "python")
+    invocation = Invocation.make(python, (), env=_clean(scratch), cwd=scratch)
+    probed = probe(invocation, timeout=TIMEOUT)
+    plain = start_of(probed, python)
+    no_site = venvcheck.run(python, ("-S",), f"{python} -S", scratch)
+    executable = None
+    if plain.started and plain.base_executable:
+        executable = venvcheck.run(plain.base_executable, ("-S",),
+                                   f"{plain.base_executable} -S", scratch)
+    try:
+        cfg = venvcheck.read_cfg(target)
+    except venvcheck.VenvCheckError:
+        cfg = ()
+    facts = VenvFacts(target, venvpromises.system_site(cfg), plain, no_site, base, executable)
+    predicted = None
+    if fidelity:
+        world = hostworld.world_for(invocation, use_cache=True)
+        predicted = predict(world, invocation)
+    return facts, predicted, probed if fidelity else None
+
+
+def _after_outer_removed(facts: VenvFacts, case: Case, staged: staging.Staged,
+                         scratch: str) -> VenvFacts:
+    for outer in case.placement.outer:
+        remove_tree(os.path.join(staged.root, outer))
+    python = os.path.join(staged.target, "bin", "python")
+    after = venvcheck.run(python, (), f"{python} (outer removed)", scratch)
+    if hasattr(facts, "after_outer_removed"):
+        from dataclasses import replace
+        return replace(facts, after_outer_removed=after)
+    return facts
+
+
+def _finding(verdict: Verdict) -> Finding:
+    promise = venvpromises.BY_ID.get(verdict.promise)
+    kind = getattr(promise, "kind", "promise")
+    charged = getattr(promise, "charged", "builder")
+    who: Literal["builder", "interpreter", "fidelity", "hazard"] = (
+        "hazard" if kind == "hazard" else
+        "interpreter" if charged == "interpreter" else "builder")
+    return Finding(verdict.promise, who, verdict.observed, verdict.expected)
+
+
+def _fidelity(predicted: Outcome, probed: Outcome) -> list[Finding]:
+    if predicted.status == "not-modelled":
+        return [Finding("fidelity.not-modelled", "fidelity",
+                        (("predicted", "not-modelled"),), (("probed", probed.status),))]
+    comparison = comparing.compare(predicted, probed)
+    mine, theirs = predicted.comparable(), probed.comparable()
+    return [Finding(f"fidelity.{key}", "fidelity", (("predicted", repr(mine.get(key))),),
+                    (("probed", repr(theirs.get(key))),))
+            for key in comparison.differences]
+
+
+def _start_json(start: Start) -> dict[str, Any]:
+    return {"how": start.how, "started": start.started, "error": start.error,
+            "prefix": start.prefix, "exec_prefix": start.exec_prefix,
+            "base_prefix": start.base_prefix, "base_exec_prefix": start.base_exec_prefix,
+            "base_executable": start.base_executable, "version": start.version,
+            "path": list(start.path)}

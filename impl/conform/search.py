@@ -1,0 +1,152 @@
+"""The search: Hypothesis draws cases (an interpreter, a placement, system-site or not) until
+one breaks a promise not yet found, shrinks it to a minimal case, and starts over with the
+failures found so far set aside, until the budget is spent.
+
+A failure is known by its *key*: the first promise it breaks (or the first field the model
+got wrong) and the interpreter's version.  While a key is being shrunk only that key counts,
+so the minimal case breaks the same promise on the same interpreter.  Every case runs once:
+results are kept by case id, so Hypothesis' replays and the final run of the minimal example
+cost nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.database import ExampleDatabase
+
+from prefixlab.impl.conform.builders import wants_system_site
+from prefixlab.impl.conform.runcase import Result, run_case
+from prefixlab.model.conform.case import Builder, Case
+from prefixlab.model.conform.placement import PLACEMENTS, Base
+from prefixlab.model.strategies.placements import placements
+
+SHRINK_LIMIT = 150.0
+"""Seconds one failure may spend shrinking, at most (within the budget)."""
+
+
+@dataclass(frozen=True)
+class Key:
+    finding: str
+    """A promise id, or fidelity.FIELD."""
+    version: str
+    """The interpreter's X.Y.Z."""
+    verdict: str
+    """builder, interpreter or fidelity."""
+
+
+@dataclass
+class Found:
+    key: Key
+    result: Result
+    """The minimal case's result."""
+    runs: int = 0
+    """Cases run while shrinking it."""
+
+
+@dataclass
+class Search:
+    """What a campaign has seen so far."""
+
+    builder: Builder
+    bases: Sequence[Base]
+    allowed: Sequence[str] = PLACEMENTS
+    fidelity: bool = True
+    results: dict[str, Result] = field(default_factory=dict)
+    found: dict[Key, Found] = field(default_factory=dict)
+    runs: int = 0
+    progress: Callable[["Search"], None] = lambda search: None
+
+    def cases(self) -> st.SearchStrategy[Case]:
+        system = st.booleans() if wants_system_site(self.builder) else st.just(False)
+
+        def of(base: Base) -> st.SearchStrategy[Case]:
+            return st.builds(lambda p, s: Case(self.builder, base, p, s),
+                             placements(base, allowed=self.allowed), system)
+
+        return st.sampled_from(list(self.bases)).flatmap(of)
+
+    def result(self, case: Case) -> Result:
+        known = self.results.get(case.id)
+        if known is None:
+            known = self.results[case.id] = run_case(case, fidelity=self.fidelity)
+            self.runs += 1
+            self.progress(self)
+        return known
+
+
+def keys(result: Result) -> list[Key]:
+    """The failures of a result, by key: the first builder (or interpreter) failure, and the
+    first model-fidelity one."""
+    version = ".".join(map(str, result.case.base.version))
+    out = []
+    for group in (result.failures, result.fidelity):
+        if group:
+            out.append(Key(group[0].key, version, group[0].verdict))
+    return out
+
+
+class _Enough(BaseException):
+    """Ends a pass: a BaseException, so Hypothesis does not take it for a failure."""
+
+
+class _Failed(Exception):
+    def __init__(self, key: Key, result: Result) -> None:
+        super().__init__(key.finding)
+        self.key, self.result = key, result
+
+
+def one_pass(search: Search, *, seed: int, deadline: float,
+             database: ExampleDatabase | None = None) -> Found | None:
+    """Explore until a new key fails, and shrink it; None when the time ran out first."""
+    target: list[Key] = []
+    shrink_end = [deadline]
+    start_runs = search.runs
+
+    def check(case: Case) -> None:
+        cached = case.id in search.results
+        now = time.monotonic()
+        if not cached and (now > shrink_end[0] or (not target and now > deadline)):
+            if not target:
+                raise _Enough
+            return  # out of time while shrinking: only cases already run count
+        result = search.result(case)
+        new = [k for k in keys(result) if k not in search.found]
+        if not target and new:
+            target.append(new[0])
+            shrink_end[0] = min(deadline, time.monotonic() + SHRINK_LIMIT)
+        if target and target[0] in keys(result):
+            raise _Failed(target[0], result)
+
+    test = settings(max_examples=10**9, deadline=None, database=database,
+                    verbosity=Verbosity.quiet, report_multiple_bugs=False, print_blob=False,
+                    phases=(Phase.reuse, Phase.generate, Phase.shrink) if database is not None
+                    else (Phase.generate, Phase.shrink),
+                    suppress_health_check=list(HealthCheck))(given(search.cases())(check))
+    test = hypothesis_seed(seed)(test)
+    try:
+        test()
+    except _Failed as failed:
+        found = Found(failed.key, failed.result, search.runs - start_runs)
+        search.found[failed.key] = found
+        return found
+    except _Enough:
+        return None
+    return None
+
+
+def campaign(search: Search, *, budget: float, seed: int = 0,
+             database: ExampleDatabase | None = None) -> Search:
+    """Passes with seeds ``seed``, ``seed + 1``, ... until ``budget`` seconds are spent."""
+    deadline = time.monotonic() + budget
+    n = 0
+    while time.monotonic() < deadline:
+        if one_pass(search, seed=seed + n, deadline=deadline, database=database) is None:
+            break
+        n += 1
+    return search
