@@ -1,0 +1,1 @@
+"""`prefixlab conform`: placements of a base interpreter made on disk, builders run on them, the venvs they make judged by the promises (prefixlab.model.builders.venvpromises) and by the model, failures shrunk to portable case files."""
