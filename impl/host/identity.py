@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from prefixlab.impl.host.elf import Dynamic, ElfError, read_dynamic
@@ -28,6 +30,7 @@ StatKey = tuple[int, int, int, int, int]
 
 _CHUNK = 1 << 20
 _DIGEST_FORMAT = b"prefixlab-interpreter-1"
+LD_SO_CACHE = "/etc/ld.so.cache"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,10 @@ class Identity:
     probed: tuple[str, ...]
     """Every path looked at to find them (a library appearing or changing at one of these
     could change which file the loader picks)."""
+    binary: str = ""
+    """Hex digest of the binary's own bytes (the same for every copy of it)."""
+    missing: tuple[str, ...] = ()
+    """The libpython names (DT_NEEDED) the loader finds nowhere: the binary cannot start."""
 
 
 def stat_key(path: str) -> StatKey | None:
@@ -61,12 +68,13 @@ def identify(real_path: str) -> Identity:
     identified by its own bytes alone."""
     if not os.path.isfile(real_path):  # opening a FIFO would wait for a writer
         raise ElfError(f"{real_path}: not a regular file")
-    libraries, probed = _libpythons(real_path, _dynamic(real_path))
+    libraries, probed, missing = _search(real_path, _dynamic(real_path))
     digest = hashlib.sha256()
     digest.update(_DIGEST_FORMAT)
-    for path in (real_path, *libraries):
-        digest.update(b"\0" + _file_digest(path))
-    return Identity(digest.hexdigest(), libraries, probed)
+    own = _file_digest(real_path)
+    for part in (own, *(_file_digest(path) for path in libraries)):
+        digest.update(b"\0" + part)
+    return Identity(digest.hexdigest(), libraries, probed, own.hex(), missing)
 
 
 def library_search(real_path: str) -> tuple[str, ...]:
@@ -89,32 +97,84 @@ def _dynamic(real_path: str) -> Dynamic:
 
 def _libpythons(real_path: str, dynamic: Dynamic) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The libpython files the loader would load for ``dynamic``, and the paths probed."""
+    found, probed, _missing = _search(real_path, dynamic)
+    return found, probed
+
+
+def _search(real_path: str, dynamic: Dynamic
+            ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The libpython files the loader would load for ``dynamic``, the paths probed, and the
+    libpython names found nowhere."""
     found: list[str] = []
     probed: list[str] = []
+    missing: list[str] = []
     for name in dynamic.needed:
         if not os.path.basename(name).startswith("libpython"):
             continue
         for candidate in _candidates(real_path, dynamic, name):
             probed.append(candidate)
-            if os.path.isfile(candidate):
+            if candidate != LD_SO_CACHE and os.path.isfile(candidate):
                 found.append(candidate)
                 break
-    return tuple(found), tuple(probed)
+        else:
+            missing.append(name)
+    return tuple(found), tuple(dict.fromkeys(probed)), tuple(missing)
 
 
-def _candidates(real_path: str, dynamic: Dynamic, name: str) -> list[str]:
+def _candidates(real_path: str, dynamic: Dynamic, name: str) -> Iterator[str]:
+    """The paths the loader tries for ``name``, in order (each looked at only when the ones
+    before it hold nothing)."""
     if "/" in name:  # a NEEDED path is used as is, relative to the working directory
-        return [name]
+        yield name
+        return
     origin = os.path.dirname(real_path)
     search = list(dynamic.runpath) if dynamic.runpath else list(dynamic.rpath)
-    directories = [_expand(d, origin) for d in search if d] + _default_directories()
-    return [os.path.join(d, name) for d in directories]
+    yield from (os.path.join(_expand(d, origin), name) for d in search if d)
+    # ld.so.cache comes after the run path and before the default directories; the cache
+    # file itself is yielded as probed, never taken for the library (ldconfig rewriting it
+    # can change the answer).
+    yield LD_SO_CACHE
+    yield from cache_lookup(name)
+    yield from (os.path.join(d, name) for d in _default_directories())
 
 
 def _expand(directory: str, origin: str) -> str:
     """ld.so's $ORIGIN (and ${ORIGIN}); other tokens ($LIB, $PLATFORM) are left as written,
     which names no directory, so the search goes on as for a missing one."""
     return directory.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
+
+
+def cache_lookup(name: str, cache: str = LD_SO_CACHE) -> list[str]:
+    """The paths ld.so.cache holds for the library ``name`` (its soname), for this
+    machine's word size, in the cache's order; [] when there is no cache or it is in a
+    format not read here.  The format is glibc's "new" one (glibc-ld.so.cache1.1, the only
+    one ldconfig writes since glibc 2.32): a 48-byte header, 24-byte entries (flags, key,
+    value, osversion, hwcap), string offsets from the start of the file (glibc
+    sysdeps/generic/dl-cache.h struct cache_file_new, struct file_entry_new)."""
+    try:
+        with open(cache, "rb") as handle:
+            data = handle.read(1 << 24)
+    except OSError:
+        return []
+    magic = b"glibc-ld.so.cache1.1"
+    if not data.startswith(magic) or len(data) < 48:
+        return []
+    (count,) = struct.unpack_from("<I", data, len(magic))
+    found = []
+    for i in range(min(count, (len(data) - 48) // 24)):
+        flags, key, value = struct.unpack_from("<iII", data, 48 + 24 * i)
+        # FLAG_ELF_LIBC6 (3) in the low byte; 64-bit entries carry FLAG_X8664_LIB64 (0x0300)
+        # or FLAG_AARCH64_LIB64 (0x0a00), 32-bit ones none (ld.so's _dl_cache_check_flags).
+        if flags & 0xff != 3 or not flags & 0xff00:
+            continue
+        if _string_at(data, key) == name:
+            found.append(_string_at(data, value))
+    return found
+
+
+def _string_at(data: bytes, offset: int) -> str:
+    end = data.find(b"\0", offset)
+    return data[offset:end if end >= 0 else len(data)].decode("utf-8", "surrogateescape")
 
 
 def _default_directories() -> list[str]:

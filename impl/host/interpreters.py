@@ -177,6 +177,11 @@ def _cache_file(digest: str) -> str:
     return os.path.join(cache_dir(), "constants", digest + ".json")
 
 
+def _copies_file(binary_digest: str) -> str:
+    """The index of learned builds by the digest of their binary alone (its copies)."""
+    return os.path.join(cache_dir(), "binaries", binary_digest + ".json")
+
+
 def _learner_id() -> str:
     """Identifies what a cache entry was learned with: the code run and the fields kept (an
     entry from another prefixlab version is learned again)."""
@@ -219,7 +224,8 @@ def _cached_identity(real_path: str, key: StatKey) -> Identity | None:
             if stat_key(path) != (None if was is None else tuple(was)):
                 return None
         return Identity(str(data["digest"]), tuple(data["libraries"]),
-                        tuple(path for path, _ in data["probed"]))
+                        tuple(path for path, _ in data["probed"]), str(data["own"]),
+                        tuple(data["missing"]))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -241,6 +247,7 @@ def _binary_identity(binary: str, real_path: str, use_cache: bool) -> tuple[Iden
     if stat_key(real_path) == key:  # not rewritten while it was read
         entry = {"learner": _learner_id(), "binary": real_path, "key": list(key),
                  "digest": found.digest, "libraries": list(found.libraries),
+                 "own": found.binary, "missing": list(found.missing),
                  "probed": [[p, stat_key(p)] for p in found.probed]}
         with contextlib.suppress(OSError):
             _write_json(_identity_file(real_path), _seal(entry))
@@ -302,12 +309,60 @@ def learn_constants(binary: str, *, use_cache: bool = True) -> BuildConstants:
     if use_cache:
         cached = _read_cache(cache_path, found.digest)
         if cached is not None:
+            if found.libraries and not found.missing:
+                with contextlib.suppress(OSError):  # learned before copies were indexed
+                    _index_copy(found)
             return _placed(cached, found)
+    if found.missing:
+        copied = _copy_of_known(binary, found)
+        if copied is not None:
+            return copied
     constants = _constants_from(binary, _run_learner(binary, real_path))
     if stat_key(real_path) == key:  # what ran is what was digested
         with contextlib.suppress(OSError):  # an unwritable cache only costs a re-run
             _write_cache(cache_path, found.digest, real_path, constants)
+            if found.libraries and not found.missing:
+                _index_copy(found)
     return _placed(constants, found)
+
+
+def _copy_of_known(binary: str, found: Identity) -> BuildConstants | None:
+    """The constants of a binary whose libpython the loader finds nowhere from where it
+    lies, recognised by its own bytes as a copy of a build learned before (``python -m venv
+    --copies`` of a build with RUNPATH $ORIGIN/../lib copies the binary, not the library).
+    It cannot be run: ld.so stops before main, so the constants are the original's (the
+    compiled-in PREFIX is in the same bytes), with the library it misses and none loaded.
+    None when no learned build has this binary; InterpreterError when several do and they
+    disagree (which one it was built as cannot be told without its library)."""
+    data = _read_sealed(_copies_file(found.binary))
+    if data is None or data.get("learner") != _learner_id() or data.get("own") != found.binary:
+        return None
+    candidates = []
+    for digest in data.get("digests", ()):
+        if isinstance(digest, str):
+            cached = _read_cache(_cache_file(digest), digest)
+            if cached is not None:
+                candidates.append(dataclasses.replace(cached, library=None))
+    if not candidates:
+        return None
+    if any(c != candidates[0] for c in candidates[1:]):
+        versions = ", ".join(sorted({c.version_text + " at " + c.prefix for c in candidates}))
+        raise InterpreterError(f"{binary}: its {found.missing[0]} is found nowhere, and its "
+                               f"binary is that of several known builds ({versions})")
+    return dataclasses.replace(candidates[0], missing_library=found.missing[0])
+
+
+def _index_copy(found: Identity) -> None:
+    """Note the learned build under the digest of its binary alone (see _copy_of_known)."""
+    path = _copies_file(found.binary)
+    data = _read_sealed(path)
+    digests: list[str] = []
+    if data is not None and data.get("learner") == _learner_id() \
+            and data.get("own") == found.binary and isinstance(data.get("digests"), list):
+        digests = [d for d in data["digests"] if isinstance(d, str)]
+    if found.digest not in digests:
+        _write_json(path, _seal({"learner": _learner_id(), "own": found.binary,
+                                 "digests": [*digests, found.digest]}))
 
 
 def _placed(constants: BuildConstants, found: Identity) -> BuildConstants:
@@ -580,6 +635,10 @@ def _examine(path: str, real_path: str, source: str, use_cache: bool) -> Interpr
         constants = learn_constants(path, use_cache=use_cache)
     except InterpreterError as error:
         return unusable(str(error))
+    if constants.missing_library is not None:  # a copy that cannot start where it lies
+        return unusable(f"{path}: cannot start: the dynamic loader finds no "
+                        f"{constants.missing_library} for it (a copy of CPython "
+                        f"{constants.version_text} without its library)")
     version = constants.version
     if not in_scope(version):
         return Interpreter(path, real_path, version, source, False,

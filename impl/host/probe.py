@@ -339,6 +339,10 @@ def _outcome(invocation: Invocation, run: _Run, module: str | None = None) -> Ou
             exec_prefix=values["exec_prefix"], base_exec_prefix=values["base_exec_prefix"],
             path=tuple(values["path"]), warnings=tuple(errors), version=values["version"],
             install=values.get("install"))
+    library = _library_missing_report(run, errors)
+    if library is not None:
+        return Outcome(status="startup-failed", invocation=invocation,
+                       warnings=tuple(errors[:-1]), error=Failure("library-not-found", library))
     missing = _module_missing_report(run, errors, module)
     if missing is not None:
         return Outcome(status="startup-failed", invocation=invocation,
@@ -374,6 +378,17 @@ def _is_cpython_binary(path: str) -> bool:
                 return data.find(b"Py_BytesMain") >= 0
     except (OSError, ValueError):
         return False
+
+
+def _library_missing_report(run: _Run, errors: list[str]) -> str | None:
+    """The dynamic loader's report that it cannot find libpython, when it is the last line of
+    stderr and the status is 127 ('<argv[0]>: error while loading shared libraries:
+    libpython3.X.so.1.0: cannot open shared object file: ...', glibc ld.so fatal_error and
+    _dl_fatal_printf's _exit(127)): the interpreter never started; None otherwise."""
+    if run.returncode != 127 or not errors:
+        return None
+    last = errors[-1]
+    return last if ": error while loading shared libraries: libpython" in last else None
 
 
 def _module_missing_report(run: _Run, errors: list[str], module: str | None) -> str | None:

@@ -42,6 +42,19 @@ R_NOT_INTERPRETER = rule(
     "binary): following it is not modelled yet.",
     "execve(2) of a binary without known build constants; the exec chain stage "
     "(model/exec/chain.py) follows only #! lines, env, nixpkgs' wrappers and pyenv shims")
+R_LIBRARY_MISSING = rule(
+    "exec.library-missing", "exec",
+    "The binary needs libpython as a shared library and the dynamic loader finds it nowhere "
+    "(run path, ld.so.cache, default directories): ld.so writes '<argv[0]>: error while "
+    "loading shared libraries: <name>: cannot open shared object file: No such file or "
+    "directory' and exits with status 127 before the interpreter starts.",
+    "ld.so(8) 'Rules for finding libraries'; glibc ld.so fatal_error "
+    "(elf/dl-error-skeleton.c) and _dl_fatal_printf (elf/dl-printf.c, _exit(127))")
+R_LIBRARY_PATH = rule(
+    "exec.library-path", "exec",
+    "LD_LIBRARY_PATH is set for a binary whose libpython the loader finds nowhere else: the "
+    "loader searches those directories first, which the model does not follow.",
+    "ld.so(8) 'Rules for finding libraries' (LD_LIBRARY_PATH before DT_RUNPATH)")
 R_STDLIB_MISSING = rule(
     "startup.no-stdlib", "startup",
     "No entry of the module search path holds the encodings package: start-up fails with "
@@ -104,6 +117,8 @@ def predict(world: World, invocation: Invocation, *, behaviour: Behaviour | None
                        warnings=(*hop.warnings, *final.warnings),
                        trace=final.trace._replace(
                            step_rows=(*steps, *final.trace.step_rows)))
+    if build.missing_library is not None:
+        return _no_library(invocation, target, build, build.missing_library, steps)
     steps.append((R_EXEC, "{program!r} -> {target!r} (CPython {version})", "",
                   {"program": invocation.program, "target": target,
                    "version": build.version_text}))
@@ -326,6 +341,28 @@ def _trace(steps: list[StepRow], calc: Calc | None) -> Trace:
     asked = calc.asked | {"arrangement", "safe_path_option"}
     return new_tuple(Trace, (tuple(steps) + tuple(calc.steps), tuple(calc.probes),
                               tuple(sorted(asked)), calc.inputs.row.name))
+
+
+def _no_library(invocation: Invocation, target: str, build: BuildConstants, name: str,
+                steps: list[StepRow]) -> Outcome:
+    """The loader cannot find libpython ``name`` for the CPython binary ``target``: the
+    process exits 127 before ``main`` (unless LD_LIBRARY_PATH, searched first, may hold
+    it: not modelled)."""
+    search = invocation.environ.get("LD_LIBRARY_PATH")
+    values = {"program": invocation.program, "target": target,
+              "version": build.version_text, "library": name}
+    if search:
+        steps.append((R_LIBRARY_PATH, "{target!r} (CPython {version}): {library} and "
+                      "LD_LIBRARY_PATH={value!r}", "", {**values, "value": search}))
+        return _failed(invocation, "not-modelled", "library-path",
+                       f"LD_LIBRARY_PATH is set and {name} is found nowhere else: where the "
+                       "loader takes it from is not modelled", steps)
+    argv0 = invocation.argv0
+    steps.append((R_LIBRARY_MISSING, "{program!r} -> {target!r} (CPython {version}): "
+                  "{library} not found, exit status 127", "", values))
+    return _failed(invocation, "startup-failed", "library-not-found",
+                   f"{argv0}: error while loading shared libraries: {name}: cannot open "
+                   "shared object file: No such file or directory", steps)
 
 
 def _failed(invocation: Invocation, status: Status, kind: str, message: str,

@@ -42,6 +42,13 @@ class BuildConstants:
     """Py_ENABLE_SHARED: libpython is a shared library."""
     library: str | None = None
     """Where libpython is loaded from (dladdr), for 3.14 shared builds; None if static."""
+    missing_library: str | None = None
+    """A shared build's libpython (its DT_NEEDED name) that the dynamic loader finds nowhere
+    from where this binary lies (a ``venv --copies`` copy of a build whose RUNPATH is
+    ``$ORIGIN/../lib``): the binary never reaches ``main``; ld.so writes "error while
+    loading shared libraries" and exits with status 127 (ld.so(8); glibc ld.so's
+    fatal_error, elf/dl-error-skeleton.c, and _dl_fatal_printf, elf/dl-printf.c).
+    A fact of the binary's place, like ``library``; None when it loads."""
     confirmed: bool = True
     """False for builds we could not run (3.14 here): the row is modelled from source only."""
     debug: bool = False
