@@ -386,17 +386,23 @@ def check_existing(env: str, package_roots: Sequence[str], *, venvs: bool = True
 @click.option("--base", "base", metavar="PYTHON", default=None,
               help="A venv's expected base interpreter (default: the one pyvenv.cfg's home "
                    "names).")
+@click.option("--json", "as_json", is_flag=True,
+              help="For a venv: print one JSON object (schema, env, base, every verdict).")
 def check_command(env: str, packages: tuple[str, ...], no_venvs: bool,
-                  base: str | None) -> None:
+                  base: str | None, as_json: bool) -> None:
     """Check an environment ENV against prefixlab's environment spec: its interpreter entries
     (sys.prefix == sys.base_prefix == ENV), the packages' modules, ENV reached through a link,
     and venvs made with ENV/bin/python -m venv (PEP 405).  Package scripts are not run (the
     spec's script properties need instrumented scripts: see tests/impl/checks/test_envspec_real.py).
     When ENV/pyvenv.cfg exists, ENV is judged as a venv instead, by PEP 405's promises
-    (ENV/bin/python run for real; the expected base is --base or pyvenv.cfg's home).
-    Exit 0 when every property holds, 1 when one fails, 2 for bad input."""
+    (ENV/bin/python run for real; the expected base is --base or pyvenv.cfg's home): one
+    line per promise (held, failed, hazard: reported but never failing, n/a: not observed),
+    or with --json one object.  Exit 0 when every property (every applicable promise)
+    holds, 1 when one fails, 2 for bad input."""
     if venvcheck.is_venv(env):
-        _check_venv(env, packages, base)
+        _check_venv(env, packages, base, as_json)
+    if as_json:
+        _bad_input(f"--json: {env + '/pyvenv.cfg'!r} does not exist; --json is for a venv")
     if base is not None:
         _bad_input(f"--base: {env + '/pyvenv.cfg'!r} does not exist; --base is for a venv")
     try:
@@ -416,15 +422,20 @@ def _bad_input(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
-def _check_venv(env: str, packages: Sequence[str], base: str | None) -> NoReturn:
-    """The venv mode: one line per PEP 405 promise (impl/checks/venvcheck.py)."""
+def _check_venv(env: str, packages: Sequence[str], base: str | None,
+                as_json: bool) -> NoReturn:
+    """The venv mode: one line per promise, or one JSON object (impl/checks/venvcheck.py);
+    hazards and promises that do not apply never fail it."""
     if packages:
         _bad_input(f"--package: {env!r} is a venv (it has pyvenv.cfg); --package is for a "
                    "composed environment")
     try:
-        verdicts = venvcheck.check_venv(env, base)
+        facts, verdicts = venvcheck.check(env, base)
     except venvcheck.VenvCheckError as error:
         _bad_input(str(error))
-    for verdict in verdicts:
-        click.echo(venvcheck.line(verdict))
-    raise SystemExit(0 if all(v.held for v in verdicts) else 1)
+    if as_json:
+        click.echo(venvcheck.dumps(venvcheck.to_json(facts.env, facts.base.how, verdicts)))
+    else:
+        for verdict in verdicts:
+            click.echo(venvcheck.line(verdict))
+    raise SystemExit(0 if venvcheck.passed(verdicts) else 1)

@@ -1,22 +1,41 @@
 """What every venv promises when its interpreter runs (PEP 405, the venv docs), as data with
-pure judges: the venv mode of ``prefixlab build check`` (impl/checks/venvcheck.py runs the
-interpreters and hands over what they reported as :class:`VenvFacts`).
+pure judges: the venv mode of ``prefixlab build check`` and the judging step of ``prefixlab
+conform`` (impl/checks/venvcheck.py runs the interpreters and hands over what they reported
+as :class:`VenvFacts`).
 
-Each :class:`Promise` has an id, a one-sentence statement, its source and a judge, a pure
-function from the facts to a :class:`Judgement` (held or not, with the observed and expected
-values by name).  The values are kept as the interpreters reported them; escaping them for
-a terminal is the renderer's business.
+Each :class:`Promise` has an id, a one-sentence statement, its source, a judge (a pure
+function from the facts to a :class:`Judgement`: held or not, with the observed and expected
+values by name), a ``kind`` (a ``promise`` fails the check when it does not hold; a
+``hazard`` is reported and never fails it), the CPython minor versions it applies to
+(``versions``: an inclusive (first, last) pair of (major, minor), None for every version) and
+who answers for it (``charged``: the ``builder`` that made the venv, or the ``interpreter``
+when the venv is made by the interpreter's own stdlib venv module, ``ENV/bin/python -m
+venv``).  A judge whose facts were not observed returns a Judgement with ``applies=False``
+("not observed"); so does :func:`judge` for a promise outside its versions.  A verdict that
+does not apply is never counted as held.  The values are kept as the interpreters reported
+them; escaping them for a terminal is the renderer's business.
 
 The expected base is a real interpreter, run without -S: by default the one pyvenv.cfg's
 ``home`` names, else the one the caller names; its ``sys.base_prefix``,
 ``sys.base_exec_prefix``, version and site directories are what the venv must report and
 (with ``include-system-site-packages = true``) see.
+
+pyvenv.cfg is read here as each of its readers reads it (:data:`CFG_READERS`): getpath
+(Python/pathconfig.c _Py_FindEnvConfigValue on 3.8-3.10, Modules/getpath.c readlines with
+Modules/getpath.py on 3.11+), Lib/site.py venv(), pip, virtualenv and uv; the
+``venv.cfg-readers`` promise asks that they agree on what the file says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal
+
+from prefixlab.model.startup import sitepth
+from prefixlab.model.startup.getpath.venv import find_env_config_value
+from prefixlab.model.world.build import UnsupportedVersion, behaviour_for
 
 _PEP405 = "PEP 405 'Specification'"
 _PEP405_ISOLATION = "PEP 405 'Isolation from system site-packages'"
@@ -26,24 +45,235 @@ _SITE = "CPython Lib/site.py venv() (include-system-site-packages)"
 SITE_DIR_NAMES = ("site-packages", "dist-packages")
 """The last component of a site directory on sys.path (dist-packages: Debian's site.py)."""
 
+Kind = Literal["promise", "hazard"]
+Charged = Literal["builder", "interpreter"]
+MinorVersion = tuple[int, int]
+Versions = tuple[MinorVersion, MinorVersion]
+"""An inclusive range of CPython minor versions: ((3, 8), (3, 10)) is 3.8, 3.9 and 3.10."""
+
+
+# -- pyvenv.cfg as its readers read it ----------------------------------------------------------
+HOME = "home"
+SYSTEM_SITE = "include-system-site-packages"
+VERSION = "version"
+CFG_KEYS = (HOME, SYSTEM_SITE, VERSION)
+"""The keys whose meaning the readers must agree on (``version``: version or version_info)."""
+
+Reading = Mapping[str, "str | None"]
+"""What one reader takes from pyvenv.cfg: for each key it reads, its value (None: absent).
+include-system-site-packages is 'true' or 'false' (the reader's meaning, its default
+included); home and version are the strings the reader ends up with."""
+
+
+class CfgUnreadable(ValueError):
+    """A reader fails on the file (it does not decode, or is too large for it).  Private to
+    the readers' callers in spirit: :func:`read_cfg_as` turns it into a value."""
+
+
+def _site_lines(data: bytes) -> list[str]:
+    # open(encoding='utf-8') in text mode: strict UTF-8, universal newlines (a lone '\r'
+    # ends a line too), a BOM kept as U+FEFF (not whitespace, so never stripped).
+    lines = sitepth.read_lines(data, "locale-text", "utf-8")
+    if lines.error:
+        raise CfgUnreadable(f"not UTF-8 ({lines.error})")
+    return list(lines)
+
+
+def read_getpath_c(data: bytes) -> Reading:
+    """getpath 3.8-3.10 (Python/pathconfig.c _Py_FindEnvConfigValue): the first line whose
+    first token is exactly 'home' and second exactly '=', ending in a newline; the value
+    after the one delimiter that follows '=', up to CR/LF (trailing blanks kept).  A line
+    without a newline (the last, or an overlong one) ends the scan; '#' at column 0 is a
+    comment.  Only home is read."""
+    return {HOME: find_env_config_value(data, "home")}
+
+
+GETPATH_READLINES_LIMIT = 32 * 1024
+"""Modules/getpath.c getpath_readlines: 32 KiB or more is a MemoryError (3.11+)."""
+
+
+def getpath_lines(data: bytes) -> list[str]:
+    """Modules/getpath.c getpath_readlines (3.11+), on the file's bytes: UTF-8 with
+    surrogateescape, text up to a NUL, split on '\\n' with trailing '\\r'/'\\n' removed, a
+    last line without newline kept when not empty (as model/paths/getpath.read_lines)."""
+    if len(data) >= GETPATH_READLINES_LIMIT:
+        raise CfgUnreadable("32 KiB or larger: getpath raises MemoryError")
+    text = data.decode("utf-8", "surrogateescape").split("\0", 1)[0]
+    lines = text.split("\n")
+    tail = lines.pop()
+    out = [line.rstrip("\r\n") for line in lines]
+    if tail:
+        out.append(tail)
+    return out
+
+
+def read_getpath_py(data: bytes) -> Reading:
+    """getpath 3.11+ (Modules/getpath.py 'READ pyvenv.cfg'): the first line with a '=' whose
+    key, stripped and lower-cased, is 'home'; its value stripped.  Only home is read."""
+    for line in getpath_lines(data):
+        key, had_equ, value = line.partition("=")
+        if had_equ and key.strip().lower() == "home":
+            return {HOME: value.strip()}
+    return {HOME: None}
+
+
+def read_site(data: bytes) -> Reading:
+    """Lib/site.py venv() (3.8-3.13): every line with a '=', key stripped and lower-cased,
+    value stripped; the last occurrence wins; include-system-site-packages is true when its
+    value lower-cased is 'true', and when the key is absent (``system_site = "true"``)."""
+    home: str | None = None
+    system = "true"
+    for line in _site_lines(data):
+        if "=" in line:
+            key, _, value = line.partition("=")
+            key = key.strip().lower()
+            if key == SYSTEM_SITE:
+                system = value.strip().lower()
+            elif key == HOME:
+                home = value.strip()
+    return {HOME: home, SYSTEM_SITE: "true" if system == "true" else "false"}
+
+
+_PIP_SYSTEM_SITE = re.compile(r"include-system-site-packages\s*=\s*(?P<value>true|false)")
+
+
+def read_pip(data: bytes) -> Reading:
+    """pip (src/pip/_internal/utils/virtualenv.py _no_global_under_venv, 20.x-25.x): the
+    file's lines (str.splitlines of the UTF-8 text); no global site-packages when any line
+    *starts* with the case-sensitive regex 'include-system-site-packages\\s*=\\s*(true|false)'
+    matching 'false'.  Only that key is read."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CfgUnreadable(f"not UTF-8 ({error.reason})") from None
+    for line in text.splitlines():  # open()'s universal newlines, then splitlines
+        match = _PIP_SYSTEM_SITE.match(line)
+        if match is not None and match.group("value") == "false":
+            return {SYSTEM_SITE: "false"}
+    return {SYSTEM_SITE: "true"}
+
+
+def _virtualenv_pairs(data: bytes) -> list[tuple[str, str]]:
+    """virtualenv's PyEnvCfg._read_values (src/virtualenv/create/pyenv_cfg.py, 20.x-21.x),
+    one pair per line it keeps: Path.read_text (UTF-8, universal newlines) then
+    str.splitlines; each line with a '=', key stripped (case kept; a key starting with '#'
+    skipped), value stripped and one pair of matching surrounding quotes removed."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CfgUnreadable(f"not UTF-8 ({error.reason})") from None
+    pairs = []
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or key.startswith("#"):
+            continue
+        value = value.strip()
+        if len(value) > 1 and value[0] in "'\"" and value[0] == value[-1]:
+            value = value[1:-1]
+        pairs.append((key, value))
+    return pairs
+
+
+def read_virtualenv(data: bytes) -> Reading:
+    """virtualenv reads a venv's pyvenv.cfg back (creating over an existing one) into a
+    table (the last occurrence of a key wins) and interprets no key itself; what the table
+    holds under home, and under the version keys uv reads (the last of version and
+    version_info), is its reading."""
+    pairs = _virtualenv_pairs(data)
+    versions = [value for key, value in pairs if key in ("version", "version_info")]
+    return {HOME: dict(pairs).get("home"), VERSION: versions[-1] if versions else None}
+
+
+# Rust's char::is_whitespace (Unicode White_Space), which str::trim strips.
+_RUST_WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+                    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def read_uv(data: bytes) -> Reading:
+    """uv (crates/uv-python/src/virtualenv.rs PyVenvConfiguration::parse, 0.4-0.13):
+    str::lines (split on '\\n', one trailing '\\r' dropped), split at the first '=', key
+    trimmed and matched case-sensitively; include-system-site-packages true when its value
+    trimmed and lower-cased is 'true', and when absent; version and version_info both set
+    the version, the last one wins.  uv does not read home from the file."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CfgUnreadable(f"not UTF-8 ({error.reason})") from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    system = "true"
+    version: str | None = None
+    for line in lines:
+        if line.endswith("\r"):
+            line = line[:-1]
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        key = key.strip(_RUST_WHITESPACE)
+        if key == SYSTEM_SITE:
+            system = "true" if value.strip(_RUST_WHITESPACE).lower() == "true" else "false"
+        elif key in ("version", "version_info"):
+            version = value.strip(_RUST_WHITESPACE)
+    return {SYSTEM_SITE: system, VERSION: version}
+
+
+CFG_READERS: Mapping[str, Callable[[bytes], Reading]] = {
+    "getpath (3.8-3.10)": read_getpath_c,
+    "getpath (3.11+)": read_getpath_py,
+    "site.py": read_site,
+    "pip": read_pip,
+    "virtualenv": read_virtualenv,
+    "uv": read_uv,
+}
+"""Every reader by name; :func:`readers_for` picks the getpath reader of one version."""
+
+
+def readers_for(version: str) -> tuple[str, ...]:
+    """The readers of a venv whose interpreter is ``version`` ('X.Y.Z'): its getpath's
+    (the behaviour table's arrangement, model/world/build.py), then every tool's.  An
+    unparsable or out-of-scope version keeps both getpath readers."""
+    getpath: tuple[str, ...] = ("getpath (3.8-3.10)", "getpath (3.11+)")
+    parts = version.split(".")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        try:
+            arrangement = behaviour_for((int(parts[0]), int(parts[1]), int(parts[2]))).arrangement
+        except UnsupportedVersion:
+            pass
+        else:
+            getpath = (getpath[0],) if arrangement == "c-getpath" else (getpath[1],)
+    return (*getpath, "site.py", "pip", "virtualenv", "uv")
+
+
+def read_cfg_as(reader: str, data: bytes) -> Reading | str:
+    """One reader's reading, or why it cannot read the file (a string)."""
+    try:
+        return CFG_READERS[reader](data)
+    except CfgUnreadable as error:
+        return f"unreadable: {error}"
+
 
 def parse_cfg(text: str) -> tuple[tuple[str, str], ...]:
     """pyvenv.cfg's keys (lower-cased) and values as CPython's site.py reads them: every
-    line with a '=', key and value stripped (Lib/site.py venv(), 3.8-3.13)."""
+    line with a '=' (universal newlines), key and value stripped (Lib/site.py venv(),
+    3.8-3.13)."""
     out = []
-    for line in text.splitlines():
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         key, sep, value = line.partition("=")
         if sep:
             out.append((key.strip().lower(), value.strip()))
     return tuple(out)
 
 
-def system_site(cfg: Sequence[tuple[str, str]]) -> bool:
-    """include-system-site-packages as site.py reads it: true exactly when its value,
-    lower-cased, is 'true' (the last occurrence wins: site.py assigns in file order)."""
-    return dict(cfg).get("include-system-site-packages", "").lower() == "true"
+def system_site(cfg: tuple[tuple[str, str], ...]) -> bool:
+    """include-system-site-packages as site.py reads it: true when its value, lower-cased, is
+    'true', and when the key is absent (``system_site = "true"`` before the loop); the last
+    occurrence wins (site.py assigns in file order)."""
+    return dict(cfg).get(SYSTEM_SITE, "true").lower() == "true"
 
 
+# -- the facts -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Start:
     """One run of an interpreter with the probe (impl/host/probe.py): started or not, and
@@ -66,10 +296,13 @@ class Start:
 
 @dataclass(frozen=True)
 class VenvFacts:
+    """What the observer saw.  Every field after ``base_executable`` is optional: None means
+    not observed, and the promise that needs it does not apply."""
+
     env: str
     """ENV as named: made absolute, not resolved."""
     system_site: bool
-    """pyvenv.cfg's include-system-site-packages (:func:`system_site`)."""
+    """pyvenv.cfg's include-system-site-packages as site.py reads it (:func:`system_site`)."""
     plain: Start
     """ENV/bin/python without -S."""
     no_site: Start
@@ -79,6 +312,31 @@ class VenvFacts:
     base_executable: Start | None = None
     """sys._base_executable (of the run without -S) run with -S; None when there is none to
     run."""
+    cfg: bytes | None = None
+    """pyvenv.cfg's bytes, as the file holds them."""
+    home_venvs: tuple[str, ...] | None = None
+    """The venv roots met on the way to home: each of home and its parent (as written, and
+    resolved) that holds a pyvenv.cfg file."""
+    user_site: str | None = None
+    """The user site directory the observer created before the venv's runs (a scratch HOME's
+    ~/.local/lib/pythonX.Y/site-packages), the runs having the user site enabled (no -s, no
+    PYTHONNOUSERSITE, uid == euid)."""
+    base_user_site: str | None = None
+    """The expected base run's own user site directory (from its environment), which is no
+    site directory of the base installation."""
+    entries: tuple[Start, ...] | None = None
+    """Each interpreter entry in ENV/bin (python, python3, pythonX.Y: those that exist) run
+    without -S."""
+    nested: Start | None = None
+    """The interpreter of a venv made with ``ENV/bin/python -m venv --without-pip``, run
+    without -S (not started: the making or the run failed)."""
+    after_outer_removed: Start | None = None
+    """ENV/bin/python run after the caller deleted the outer venv or environment the base was
+    reached through."""
+    after_link_retargeted: Start | None = None
+    """ENV/bin/python run after the caller retargeted the link that home goes through."""
+    after_target_moved: Start | None = None
+    """ENV/bin/python run after the caller moved the link's target (and the link with it)."""
 
 
 Values = tuple[tuple[str, str], ...]
@@ -89,6 +347,13 @@ class Judgement:
     held: bool
     observed: Values
     expected: Values
+    applies: bool = True
+    """False: the facts the promise needs were not observed (held is then False too)."""
+
+
+def not_observed(*what: str) -> Judgement:
+    """The judgement of a promise whose facts were not observed."""
+    return Judgement(False, tuple((name, "not observed") for name in what), (), applies=False)
 
 
 @dataclass(frozen=True)
@@ -97,6 +362,18 @@ class Promise:
     statement: str
     source: str
     judge: Callable[[VenvFacts], Judgement]
+    kind: Kind = "promise"
+    charged: Charged = "builder"
+    versions: Versions | None = None
+    """The CPython minor versions the promise applies to (inclusive); None: every one."""
+
+    def applies_to(self, version: MinorVersion | None) -> bool:
+        """Does the promise apply to an interpreter of this minor version (None: unknown,
+        which every promise applies to)?"""
+        if self.versions is None or version is None:
+            return True
+        first, last = self.versions
+        return first <= version <= last
 
 
 @dataclass(frozen=True)
@@ -105,6 +382,23 @@ class Verdict:
     held: bool
     observed: Values
     expected: Values
+    applies: bool = True
+    kind: Kind = "promise"
+    charged: Charged = "builder"
+
+    @property
+    def fails(self) -> bool:
+        """Does this verdict fail the check?  Only an applicable promise that did not hold
+        does; hazards never do."""
+        return self.applies and self.kind == "promise" and not self.held
+
+
+def minor_version(version: str) -> MinorVersion | None:
+    """(major, minor) of 'X.Y.Z'; None when it is not one."""
+    parts = version.split(".")
+    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+        return int(parts[0]), int(parts[1])
+    return None
 
 
 # -- the judges ---------------------------------------------------------------------------------
@@ -169,12 +463,17 @@ def is_site_dir(entry: str) -> bool:
     return entry.rstrip("/").rsplit("/", 1)[-1] in SITE_DIR_NAMES
 
 
-def own_site(facts: VenvFacts) -> str:
-    """ENV's site-packages as venv lays it out: ENV/lib/pythonX.Y/site-packages (X.Y the
-    running version; venv docs, 'How venvs work')."""
-    major, _, rest = facts.plain.version.partition(".")
+def site_packages(env: str, version: str) -> str:
+    """ENV's site-packages as venv lays it out: ENV/lib/pythonX.Y/site-packages (venv docs,
+    'How venvs work')."""
+    major, _, rest = version.partition(".")
     minor = rest.partition(".")[0]
-    return f"{facts.env}/lib/python{major}.{minor}/site-packages"
+    return f"{env}/lib/python{major}.{minor}/site-packages"
+
+
+def own_site(facts: VenvFacts) -> str:
+    """ENV's site-packages for the running version (:func:`site_packages`)."""
+    return site_packages(facts.env, facts.plain.version)
 
 
 def _inside(entry: str, directory: str) -> bool:
@@ -197,8 +496,10 @@ def judge_site_first(facts: VenvFacts) -> Judgement:
 
 
 def base_sites(facts: VenvFacts) -> tuple[str, ...]:
-    """The expected base's site directories on its own sys.path (in order)."""
-    return tuple(p for p in facts.base.path if is_site_dir(p))
+    """The expected base's site directories on its own sys.path (in order), user site
+    directories left out (they are the user's, judged by venv.user-site)."""
+    users = {facts.user_site, facts.base_user_site}
+    return tuple(p for p in facts.base.path if is_site_dir(p) and p not in users)
 
 
 def judge_isolation(facts: VenvFacts) -> Judgement:
@@ -215,6 +516,130 @@ def judge_isolation(facts: VenvFacts) -> Judgement:
     held = len(seen) == len(sites) if facts.system_site else not seen
     return Judgement(held, observed, expected)
 
+
+def judge_user_site(facts: VenvFacts) -> Judgement:
+    """Lib/site.py venv(): without system site packages, ``ENABLE_USER_SITE = False``; with
+    them, main() asks check_enableusersite() (True here: no -s, no PYTHONNOUSERSITE, uid ==
+    euid) and addusersitepackages adds the user site directory when it is a directory."""
+    if facts.user_site is None:
+        return not_observed("user site directory")
+    flag = "true" if facts.system_site else "false"
+    want = "on sys.path" if facts.system_site else "absent from sys.path"
+    expected = (("include-system-site-packages", flag), (facts.user_site, want))
+    failed = _not_started(facts, expected)
+    if failed is not None:
+        return failed
+    present = facts.user_site in facts.plain.path
+    observed = (("include-system-site-packages", flag),
+                (facts.user_site, "on sys.path" if present else "absent from sys.path"))
+    return Judgement(present == facts.system_site, observed, expected)
+
+
+def judge_home_not_in_venv(facts: VenvFacts) -> Judgement:
+    if facts.home_venvs is None:
+        return not_observed("venvs at home")
+    expected = (("venvs at home or its parent", "(none)"),)
+    observed = (("venvs at home or its parent", ", ".join(facts.home_venvs) or "(none)"),)
+    return Judgement(not facts.home_venvs, observed, expected)
+
+
+def judge_survives_outer_removal(facts: VenvFacts) -> Judgement:
+    run = facts.after_outer_removed
+    if run is None:
+        return not_observed("ENV/bin/python after the outer environment was removed")
+    return Judgement(run.started, _start_values(run), ((run.how, "started"),))
+
+
+def _still_the_base(facts: VenvFacts, run: Start | None, what: str) -> Judgement:
+    """After a change the caller made: ENV/bin/python starts, runs the expected base's
+    version and sees ENV's site-packages for that version."""
+    if run is None:
+        return not_observed(f"ENV/bin/python after {what}")
+    site = site_packages(facts.env, facts.base.version)
+    expected = ((run.how, "started"), ("version", facts.base.version),
+                ("ENV site-packages", site))
+    if not run.started:
+        return Judgement(False, _start_values(run), expected)
+    observed = ((run.how, "started"), ("version", run.version),
+                ("ENV site-packages", site if site in run.path else "(not on sys.path)"))
+    return Judgement(observed == expected, observed, expected)
+
+
+def judge_retarget_link(facts: VenvFacts) -> Judgement:
+    return _still_the_base(facts, facts.after_link_retargeted, "the link was retargeted")
+
+
+def judge_move_target(facts: VenvFacts) -> Judgement:
+    return _still_the_base(facts, facts.after_target_moved, "the target was moved")
+
+
+def cfg_readings(data: bytes, version: str) -> tuple[tuple[str, Reading | str], ...]:
+    """Each reader's reading of ``data`` (:func:`readers_for` the interpreter's version)."""
+    return tuple((name, read_cfg_as(name, data)) for name in readers_for(version))
+
+
+def cfg_disagreements(readings: tuple[tuple[str, Reading | str], ...]) -> dict[str, Values]:
+    """For each key on which the readers that read it do not all agree (a reader that cannot
+    read the file disagrees with every other): their readings."""
+    out: dict[str, Values] = {}
+    for key in CFG_KEYS:
+        seen: list[tuple[str, str]] = []
+        for name, reading in readings:
+            if isinstance(reading, str):
+                seen.append((name, reading))
+            elif key in reading:
+                value = reading[key]
+                seen.append((name, "(absent)" if value is None else value))
+        if len({value for _, value in seen}) > 1:
+            out[key] = tuple(seen)
+    return out
+
+
+def judge_cfg_readers(facts: VenvFacts) -> Judgement:
+    if facts.cfg is None:
+        return not_observed("pyvenv.cfg")
+    readings = cfg_readings(facts.cfg, facts.base.version)
+    differ = cfg_disagreements(readings)
+    expected = tuple((key, "one meaning for every reader") for key in CFG_KEYS)
+    observed: list[tuple[str, str]] = []
+    for key in CFG_KEYS:
+        if key in differ:
+            observed.append((key, "; ".join(f"{name}: {value}" for name, value in differ[key])))
+        else:
+            observed.append((key, "one meaning for every reader"))
+    return Judgement(not differ, tuple(observed), expected)
+
+
+def _entry_values(run: Start) -> tuple[str, str]:
+    if not run.started:
+        return run.how, f"failed: {run.error}"
+    return run.how, f"{run.version}, sys.prefix {run.prefix}"
+
+
+def judge_bin_entries(facts: VenvFacts) -> Judgement:
+    if facts.entries is None:
+        return not_observed("ENV/bin interpreter entries")
+    if not facts.entries:
+        return Judgement(False, (("ENV/bin interpreter entries", "(none)"),),
+                         (("ENV/bin interpreter entries", "python, python3 or pythonX.Y"),))
+    want = f"{facts.base.version}, sys.prefix {facts.env}"
+    expected = tuple((run.how, want) for run in facts.entries)
+    observed = tuple(_entry_values(run) for run in facts.entries)
+    return Judgement(observed == expected, observed, expected)
+
+
+def judge_nested(facts: VenvFacts) -> Judgement:
+    run = facts.nested
+    if run is None:
+        return not_observed("a venv made with ENV/bin/python -m venv")
+    expected = (("sys.base_prefix", facts.base.base_prefix), ("version", facts.base.version))
+    if not run.started:
+        return Judgement(False, _start_values(run), expected)
+    observed = (("sys.base_prefix", run.base_prefix), ("version", run.version))
+    return Judgement(observed == expected, observed, expected)
+
+
+_GETPATH = "CPython Modules/getpath.py 'READ pyvenv.cfg' (3.11+), getpath.c (3.8-3.10)"
 
 PROMISES: tuple[Promise, ...] = (
     Promise("venv.starts",
@@ -240,14 +665,79 @@ PROMISES: tuple[Promise, ...] = (
             "The base's site directories are on sys.path when include-system-site-packages "
             "is true, and absent otherwise.",
             f"{_PEP405_ISOLATION}; {_SITE}", judge_isolation),
+    Promise("venv.user-site",
+            "The user site directory is on sys.path when include-system-site-packages is "
+            "true (and the user site is enabled), and absent otherwise.",
+            f"{_PEP405_ISOLATION} (the user site counts as system site); CPython Lib/site.py "
+            "venv() (ENABLE_USER_SITE = False), _get_path (~/.local/lib/pythonX.Y/"
+            "site-packages)", judge_user_site),
+    Promise("venv.home-not-in-venv",
+            "pyvenv.cfg's home is not a venv's directory: neither it nor its parent holds a "
+            "pyvenv.cfg (a venv's home in another venv chains it to that venv).",
+            f"{_GETPATH}: an interpreter is a venv's when pyvenv.cfg is in its directory or "
+            "the parent; PEP 405 (home: the directory of the base installation's "
+            "interpreter)", judge_home_not_in_venv),
+    Promise("venv.survives-outer-removal",
+            "ENV/bin/python still starts after the outer venv or environment the base was "
+            "reached through is deleted.",
+            f"{_PEP405} (the venv depends on its base installation only); CPython "
+            "gh-128670", judge_survives_outer_removal),
+    Promise("venv.retarget-link",
+            "After the link home goes through is retargeted, ENV/bin/python still runs the "
+            "base's version with ENV's site-packages.",
+            "CPython Lib/venv/__init__.py (home is the unresolved directory of the "
+            "interpreter venv ran as); gh-128670", judge_retarget_link, kind="hazard"),
+    Promise("venv.move-target",
+            "After the link's target is moved (and the link follows it), ENV/bin/python "
+            "still runs the base's version with ENV's site-packages.",
+            "CPython Modules/getpath.py (home, base_executable = realpath(executable)); "
+            "pypa/virtualenv#2770 (resolved paths pin the venv to the target)",
+            judge_move_target, kind="hazard"),
+    Promise("venv.cfg-readers",
+            "pyvenv.cfg's home, include-system-site-packages and version mean the same to "
+            "getpath, site.py, pip, virtualenv and uv.",
+            "CPython Python/pathconfig.c _Py_FindEnvConfigValue (3.8-3.10), Modules/getpath.c "
+            "readlines and getpath.py (3.11+), Lib/site.py venv(); pip utils/virtualenv.py; "
+            "virtualenv create/pyenv_cfg.py; uv crates/uv-python/src/virtualenv.rs",
+            judge_cfg_readers),
+    Promise("venv.bin-entries",
+            "Every interpreter entry in ENV/bin (python, python3, pythonX.Y: those that "
+            "exist) starts the base's version with sys.prefix ENV.",
+            f"{_VENV_DOCS}; CPython Lib/venv/__init__.py setup_python (the python, python3 "
+            "and pythonX.Y links)", judge_bin_entries),
+    Promise("venv.nested-venv",
+            "A venv made with ENV/bin/python -m venv --without-pip has the expected base's "
+            "sys.base_prefix and version.",
+            "CPython Lib/venv/__init__.py (sys._base_executable, bpo-46028 / gh-30144); "
+            f"{_PEP405}", judge_nested, charged="interpreter"),
 )
 BY_ID: dict[str, Promise] = {p.id: p for p in PROMISES}
 
 
 def judge(facts: VenvFacts) -> tuple[Verdict, ...]:
-    """One verdict per promise, in :data:`PROMISES` order."""
+    """One verdict per promise, in :data:`PROMISES` order.  A promise outside its
+    ``versions`` (for the expected base's version) does not apply."""
     out = []
+    running = minor_version(facts.base.version)
     for promise in PROMISES:
-        j = promise.judge(facts)
-        out.append(Verdict(promise.id, j.held, j.observed, j.expected))
+        if promise.applies_to(running):
+            j = promise.judge(facts)
+        else:
+            j = Judgement(False, (("version", facts.base.version),),
+                          (("versions", _versions_text(promise.versions)),), applies=False)
+        held = j.held and j.applies
+        out.append(Verdict(promise.id, held, j.observed, j.expected, j.applies, promise.kind,
+                           promise.charged))
     return tuple(out)
+
+
+def _versions_text(versions: Versions | None) -> str:
+    if versions is None:
+        return "every version"
+    (a, b), (c, d) = versions
+    return f"{a}.{b}-{c}.{d}"
+
+
+def passed(verdicts: tuple[Verdict, ...]) -> bool:
+    """Every applicable promise held (hazards and verdicts that do not apply never fail)."""
+    return not any(v.fails for v in verdicts)

@@ -3,12 +3,16 @@ running the venv's interpreter for real (impl/checks/venvcheck.py).
 
 Every venv here is made by a real tool (``python -m venv``, ``prefixlab build venv``,
 virtualenv, uv) from a real interpreter; what the venv must report comes from running the
-real base, never from the model.
+real base, never from the model.  Where a venv is expected to break a promise, the reason is
+a documented fact (cited at the test) about the tool or the interpreter version.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
+from prefixlab.impl.checks import venvcheck
 from prefixlab.impl.cli.build import build_command
 from prefixlab.impl.host.interpreters import Interpreter
 from prefixlab.model.builders import venvpromises
@@ -27,28 +32,44 @@ INTERPRETERS = in_scope_interpreters()
 BIN = Path(sys.executable).parent
 """The project venv's bin: prefixlab, virtualenv and uv."""
 
+CALLER_FILLED = {"venv.survives-outer-removal", "venv.retarget-link", "venv.move-target"}
+"""The promises whose facts only a caller that changes the world (conform) can observe."""
+
 
 def newest() -> Interpreter:
     require_oracle(bool(INTERPRETERS), "no in-scope interpreter here")
     return max(INTERPRETERS, key=lambda i: i.version or (0,))
 
 
+def minor(interp: Interpreter) -> tuple[int, int]:
+    assert interp.version is not None
+    return interp.version[0], interp.version[1]
+
+
 def check(*args: str) -> Result:
     return CliRunner().invoke(build_command, ["check", *args])
 
 
-def held(result: Result) -> dict[str, bool]:
-    """promise id -> held, from the output lines."""
+def statuses(result: Result) -> dict[str, str]:
+    """promise id -> status word (held, failed, hazard, n/a), from the output lines."""
     out = {}
     for line in result.output.splitlines():
         word, _, rest = line.partition(" ")
-        out[rest.strip().partition(":")[0]] = word == "held"
+        out[rest.strip().partition(":")[0]] = word
     return out
 
 
+def as_json(result: Result) -> dict[str, object]:
+    data = json.loads(result.output)
+    assert isinstance(data, dict)
+    return data
+
+
 def assert_all_held(result: Result) -> None:
+    """Exit 0, every promise held but those only a caller can observe (not applicable)."""
     assert result.exit_code == 0, result.output
-    assert held(result) == {p.id: True for p in venvpromises.PROMISES}, result.output
+    want = {p.id: "n/a" if p.id in CALLER_FILLED else "held" for p in venvpromises.PROMISES}
+    assert statuses(result) == want, result.output
 
 
 def make(argv: list[str], scratch: Path, **environ: str) -> None:
@@ -57,29 +78,197 @@ def make(argv: list[str], scratch: Path, **environ: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def build(tool: str, python: str, venv: Path, scratch: Path, *, system: bool = False) -> None:
+    """``venv`` made by ``tool`` from ``python`` (each tool's own spelling of 'no pip')."""
+    flag = ["--system-site-packages"] if system else []
+    if tool == "venv":
+        make([python, "-m", "venv", "--without-pip", *flag, str(venv)], scratch)
+    elif tool == "prefixlab":
+        make([str(BIN / "prefixlab"), "build", "venv", str(venv), "--python", python, *flag],
+             scratch)
+    elif tool == "virtualenv":
+        # --no-seed: no pip/setuptools/wheel (virtualenv's --without-pip)
+        make([str(BIN / "virtualenv"), "-q", "--no-seed", "--no-periodic-update", "-p", python,
+              *flag, str(venv)], scratch, VIRTUALENV_OVERRIDE_APP_DATA=str(scratch / "app-data"))
+    else:
+        make([str(BIN / "uv"), "venv", "-q", "-p", python, *flag, str(venv)], scratch,
+             UV_PYTHON_DOWNLOADS="never", UV_CACHE_DIR=str(scratch / "uv-cache"))
+
+
 @pytest.mark.parametrize("system", [False, True], ids=["isolated", "system-site"])
 @pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
 def test_stdlib_venvs_hold_every_promise(interp: Interpreter, system: bool,
                                           tmp_path: Path) -> None:
     venv = tmp_path / "v"
-    make([interp.path, "-m", "venv", "--without-pip",
-          *(["--system-site-packages"] if system else []), str(venv)], tmp_path)
+    build("venv", interp.path, venv, tmp_path, system=system)
     assert_all_held(check(str(venv)))
 
 
 @pytest.mark.parametrize("tool", ["prefixlab", "virtualenv", "uv"])
-def test_other_builders_venvs_hold_every_promise(tool: str, tmp_path: Path) -> None:
-    python = newest().path
-    venv = str(tmp_path / "v")
-    if tool == "prefixlab":
-        make([str(BIN / "prefixlab"), "build", "venv", venv, "--python", python], tmp_path)
-    elif tool == "virtualenv":
-        make([str(BIN / "virtualenv"), "-q", "--no-seed", "--no-periodic-update", "-p", python,
-              venv], tmp_path, VIRTUALENV_OVERRIDE_APP_DATA=str(tmp_path / "app-data"))
-    else:
-        make([str(BIN / "uv"), "venv", "-q", "-p", python, venv], tmp_path,
-             UV_PYTHON_DOWNLOADS="never", UV_CACHE_DIR=str(tmp_path / "uv-cache"))
-    assert_all_held(check(venv))
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_other_builders_venvs_hold_every_promise(interp: Interpreter, tool: str,
+                                                 tmp_path: Path) -> None:
+    venv = tmp_path / "v"
+    build(tool, interp.path, venv, tmp_path)
+    assert_all_held(check(str(venv)))
+
+
+@pytest.mark.parametrize("tool", ["venv", "prefixlab", "virtualenv", "uv"])
+def test_system_site_venvs_see_the_user_site(tool: str, tmp_path: Path) -> None:
+    """With include-system-site-packages = true the user site directory is on sys.path
+    (Lib/site.py: ENABLE_USER_SITE stays None, check_enableusersite() is True), and the
+    check says so in --json."""
+    venv = tmp_path / "v"
+    build(tool, newest().path, venv, tmp_path, system=True)
+    result = check(str(venv), "--json")
+    assert result.exit_code == 0, result.output
+    data = as_json(result)
+    verdicts = {v["id"]: v for v in data["verdicts"]}  # type: ignore[attr-defined]
+    user = verdicts["venv.user-site"]
+    assert user["status"] == "held" and user["applies"] is True
+    assert [pair[1] for pair in user["observed"]] == ["true", "on sys.path"]
+
+
+def test_json_is_one_object_with_every_verdict(tmp_path: Path) -> None:
+    venv = tmp_path / "v"
+    build("venv", newest().path, venv, tmp_path)
+    result = check(str(venv), "--json")
+    assert result.exit_code == 0, result.output
+    data = as_json(result)
+    assert data["schema"] == venvcheck.SCHEMA and data["passed"] is True
+    assert data["env"] == str(venv)
+    assert os.path.realpath(str(data["base"])) == os.path.realpath(newest().path)
+    verdicts = data["verdicts"]
+    assert isinstance(verdicts, list)
+    assert [v["id"] for v in verdicts] == [p.id for p in venvpromises.PROMISES]
+    for v in verdicts:
+        promise = venvpromises.BY_ID[v["id"]]
+        assert v["kind"] == promise.kind and v["charged"] == promise.charged
+        assert set(v) == {"id", "kind", "charged", "status", "held", "applies", "observed",
+                          "expected"}
+        assert v["applies"] is (v["id"] not in CALLER_FILLED)
+        assert v["held"] is v["applies"]  # a verdict that does not apply never counts as held
+    result = check(str(tmp_path), "--json")  # not a venv: --json is refused
+    assert result.exit_code == 2 and "--json" in result.output, result.output
+
+
+def test_a_venv_of_a_venv_is_chained_on_3_8_to_3_10(tmp_path: Path) -> None:
+    """Lib/venv on 3.8-3.10 writes home = dirname(sys._base_executable), and there
+    sys._base_executable is the venv's own python (POSIX): the inner venv's home is the outer
+    venv's bin.  3.11+ take sys._base_executable from getpath (bpo-46028): the base's bin.
+    Deleting the outer venv then breaks the chained inner venv only."""
+    for interp in INTERPRETERS:
+        scratch = tmp_path / interp_dir(interp)
+        scratch.mkdir()
+        outer, inner = scratch / "outer", scratch / "inner"
+        build("venv", interp.path, outer, scratch)
+        build("venv", str(outer / "bin" / "python"), inner, scratch)
+        chained = minor(interp) <= (3, 10)
+        result = check(str(inner))
+        assert statuses(result)["venv.home-not-in-venv"] == ("failed" if chained else "held"), \
+            result.output
+        assert result.exit_code == (1 if chained else 0), result.output
+        facts = observe(inner, scratch)
+        shutil.rmtree(outer)
+        after = venvcheck.start_env(str(inner), str(scratch / "after"))
+        verdicts = by_id(dataclasses.replace(facts, after_outer_removed=after))
+        assert verdicts["venv.survives-outer-removal"].held is not chained, after
+
+
+def interp_dir(interp: Interpreter) -> str:
+    return interpreter_id(interp)
+
+
+def observe(venv: Path, scratch: Path, *, extras: bool = True) -> venvpromises.VenvFacts:
+    work = scratch / "observe"
+    work.mkdir(exist_ok=True)
+    return venvcheck.observe(str(venv), None, str(work), user_site=extras, entries=extras,
+                             nested=extras)
+
+
+def by_id(facts: venvpromises.VenvFacts) -> dict[str, venvpromises.Verdict]:
+    return {v.promise: v for v in venvpromises.judge(facts)}
+
+
+def test_retargeting_the_link_home_goes_through_is_a_hazard(tmp_path: Path) -> None:
+    """A venv made through a link (home = the link's directory) silently runs whatever the
+    link names next (shared/research/builders.md L3): after retargeting it to another
+    version, the venv runs that version without its site-packages.  A hazard: reported, and
+    the check still passes."""
+    versions = {minor(i): i for i in INTERPRETERS}
+    require_oracle(len(versions) >= 2, "fewer than two interpreter versions here")
+    first, second = (versions[v] for v in sorted(versions)[-2:])
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "python3").symlink_to(os.path.realpath(first.path))
+    venv = tmp_path / "v"
+    build("venv", str(links / "python3"), venv, tmp_path)
+    facts = observe(venv, tmp_path, extras=False)
+    (links / "python3").unlink()
+    (links / "python3").symlink_to(os.path.realpath(second.path))
+    after = venvcheck.start_env(str(venv), str(tmp_path / "after"))
+    verdicts = venvpromises.judge(dataclasses.replace(facts, after_link_retargeted=after))
+    retarget = next(v for v in verdicts if v.promise == "venv.retarget-link")
+    assert retarget.applies and not retarget.held and retarget.kind == "hazard"
+    assert venvcheck.status(retarget) == "hazard"
+    assert second.version is not None
+    assert ("version", "%d.%d.%d" % second.version) in retarget.observed
+    assert venvcheck.passed(verdicts)
+    skipped = {v.promise for v in verdicts if not v.applies}
+    assert skipped == {"venv.user-site", "venv.bin-entries", "venv.nested-venv",
+                       "venv.survives-outer-removal", "venv.move-target"}
+
+
+def test_a_capitalised_false_splits_the_readers(tmp_path: Path) -> None:
+    """include-system-site-packages = False: site.py lower-cases the value (isolated), pip's
+    regex is case-sensitive and reads no 'false' (system site included): venv.cfg-readers
+    fails while the venv itself is isolated (shared/research/builders.md L7)."""
+    venv = tmp_path / "v"
+    build("venv", newest().path, venv, tmp_path)
+    cfg = venv / "pyvenv.cfg"
+    cfg.write_text(cfg.read_text().replace("= false", "= False"))
+    result = check(str(venv))
+    assert result.exit_code == 1, result.output
+    got = statuses(result)
+    assert got["venv.cfg-readers"] == "failed" and got["venv.isolation"] == "held", result.output
+    line = next(x for x in result.output.splitlines() if "venv.cfg-readers:" in x)
+    assert "pip: true" in line and "site.py: false" in line
+
+
+def test_a_broken_bin_entry_fails(tmp_path: Path) -> None:
+    """python3 (no other entry goes through it: venv links python and python3 to the
+    versioned or base name) made a dangling link: bin-entries fails, the rest holds."""
+    interp = newest()
+    venv = tmp_path / "v"
+    build("venv", interp.path, venv, tmp_path)
+    entry = venv / "bin" / "python3"
+    entry.unlink()
+    entry.symlink_to(tmp_path / "nowhere")
+    result = check(str(venv))
+    assert result.exit_code == 1, result.output
+    got = statuses(result)
+    assert got["venv.bin-entries"] == "failed", result.output
+    assert {i for i, word in got.items() if word == "failed"} == {"venv.bin-entries"}
+    line = next(x for x in result.output.splitlines() if "venv.bin-entries:" in x)
+    assert f"{entry}=failed: " in line
+
+
+def test_the_base_may_be_a_bare_name_in_its_own_environment(tmp_path: Path) -> None:
+    """conform names the base as a user would: a bare name found on the base's own PATH, run
+    in its own working directory; and may pass in a base it already ran."""
+    interp = newest()
+    venv = tmp_path / "v"
+    build("venv", interp.path, venv, tmp_path)
+    name = os.path.basename(interp.path)
+    env = {"PATH": os.path.dirname(interp.path) + ":/usr/bin:/bin", "HOME": str(tmp_path)}
+    facts = venvcheck.observe(str(venv), name, str(tmp_path / "o1"), base_env=env,
+                              base_cwd=str(tmp_path), user_site=False, entries=False,
+                              nested=False)
+    assert facts.base.how == name and facts.base.started
+    assert venvpromises.passed(venvpromises.judge(facts))
+    again = venvcheck.observe(str(venv), None, str(tmp_path / "o2"), base_start=facts.base)
+    assert again.base == facts.base
+    assert venvpromises.passed(venvpromises.judge(again))
 
 
 def test_a_home_with_a_decoy_stdlib_gives_the_wrong_base(tmp_path: Path) -> None:
@@ -105,8 +294,8 @@ def test_a_home_with_a_decoy_stdlib_gives_the_wrong_base(tmp_path: Path) -> None
     cfg.write_text("\n".join(lines) + "\n")
     result = check(str(venv))
     assert result.exit_code == 1, result.output
-    verdicts = held(result)
-    assert verdicts["venv.base"] is False and verdicts["venv.starts"] is True, result.output
+    got = statuses(result)
+    assert got["venv.base"] == "failed" and got["venv.starts"] == "held", result.output
     line = next(x for x in result.output.splitlines() if "venv.base:" in x)
     assert f"observed sys.base_prefix={decoy}," in line
     assert f"expected sys.base_prefix={base_prefix}," in line
@@ -121,7 +310,7 @@ def test_base_naming_another_interpreter_fails(tmp_path: Path) -> None:
     assert_all_held(check(str(venv), "--base", versions[first].path))
     result = check(str(venv), "--base", versions[second].path)
     assert result.exit_code == 1, result.output
-    assert held(result)["venv.base"] is False, result.output
+    assert statuses(result)["venv.base"] == "failed", result.output
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
