@@ -84,6 +84,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
                     "Check an unwrapper on generated wrapped scripts."),
     "build": ("prefixlab.impl.cli.build", "build_command",
               "Build environments that are correct by the model."),
+    "conform": ("prefixlab.impl.cli.conform", "conform_command",
+                "Check a venv builder against the venv promises on generated placements."),
 }
 
 

@@ -22,7 +22,7 @@ import re
 import shlex
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from prefixlab.model.conform.case import Builder
 from prefixlab.model.errors import BadInput
@@ -129,10 +129,10 @@ def wants_system_site(builder: Builder) -> bool:
 
 
 def expand(builder: Builder, *, python: str, target: str, system_site: bool = False,
-           packages: tuple[str, ...] = ()) -> str:
-    """The command line for /bin/sh: each placeholder replaced, in one pass, by its quoted
-    value (an empty word for {system_site_packages} when not asked)."""
-    values = {"python": shlex.quote(python), "target": shlex.quote(target),
+           packages: tuple[str, ...] = (), quote: Callable[[str], str] = shlex.quote) -> str:
+    """The command line for /bin/sh: each placeholder replaced, in one pass, by its value
+    made one word by ``quote`` (an empty word for {system_site_packages} when not asked)."""
+    values = {"python": quote(python), "target": quote(target),
               "system_site_packages": "--system-site-packages" if system_site else "",
-              "packages": " ".join(shlex.quote(p) for p in packages)}
+              "packages": " ".join(quote(p) for p in packages)}
     return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), builder.command)

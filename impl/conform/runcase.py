@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from prefixlab.impl.checks import venvcheck
 from prefixlab.impl.checks.fuzz_unwrap import Run
+from prefixlab.impl.conform import cause as causes
 from prefixlab.impl.conform import stage as staging
 from prefixlab.impl.host import world as hostworld
 from prefixlab.impl.host.materialize import remove_tree
@@ -55,6 +56,7 @@ class Result:
     command: str = ""
     """The builder's command line as run ({root} filled)."""
     root: str = ""
+    """The case's directory (ROOT of the placement); gone unless the run kept it."""
     build: Run | None = None
     verdicts: tuple[Verdict, ...] = ()
     findings: tuple[Finding, ...] = ()
@@ -62,6 +64,8 @@ class Result:
     observed: dict[str, Any] = field(default_factory=dict)
     predicted: Outcome | None = None
     probed: Outcome | None = None
+    cause: str = ""
+    """The rule that decided the venv interpreter's prefix in the prediction (impl/conform/cause.py)."""
 
     @property
     def failures(self) -> tuple[Finding, ...]:
@@ -113,31 +117,31 @@ def _run(case: Case, root: str, cwd: str, fidelity: bool) -> Result:
         staged = staging.stage(case, work)
     except staging.Refused as refused:
         return Result(case, "refused", f"an outer venv: {_exit(refused.run)}",
-                      refused.command, root, refused.run)
+                      refused.command, work, refused.run)
     except staging.StageError as error:
-        return Result(case, "unstaged", str(error), root=root)
+        return Result(case, "unstaged", str(error), root=work)
     base = start_of(probe(Invocation.make(staged.python, (), env=staged.environ, cwd=cwd),
                           timeout=TIMEOUT), staged.python)
     if not base.started:
-        return Result(case, "unstaged", f"the base does not start: {base.error}", root=root)
+        return Result(case, "unstaged", f"the base does not start: {base.error}", root=work)
     command, build = staging.run_builder(case, staged.python, staged.target, staged.environ,
                                          cwd, case.system_site)
     if build.status != 0 and not os.path.lexists(staged.target):
-        return Result(case, "refused", _exit(build), command, root, build)
+        return Result(case, "refused", _exit(build), command, work, build)
     facts, predicted, probed = _observe(staged.target, base, scratch, fidelity)
     if case.placement.outer and facts.plain.started:
         facts = _after_outer_removed(facts, case, staged, scratch)
     verdicts = venvpromises.judge(facts)
-    findings = [_finding(v) for v in verdicts if not v.held]
+    findings = [_finding(v) for v in verdicts if v.applies and not v.held]
     if build.status != 0:
         findings.insert(0, Finding("build.exit-status", "builder",
                                    (("exit status", _exit(build)),), (("exit status", "0"),)))
     if predicted is not None and probed is not None:
         findings += _fidelity(predicted, probed)
-    return Result(case, "judged", command=command, root=root, build=build, verdicts=verdicts,
+    return Result(case, "judged", command=command, root=work, build=build, verdicts=verdicts,
                   findings=tuple(f for f in findings if f is not None),
                   expected=_start_json(base), observed=_start_json(facts.plain),
-                  predicted=predicted, probed=probed)
+                  predicted=predicted, probed=probed, cause=causes.cause(predicted))
 
 
 def _exit(run: Run) -> str:
@@ -177,19 +181,13 @@ def _after_outer_removed(facts: VenvFacts, case: Case, staged: staging.Staged,
         remove_tree(os.path.join(staged.root, outer))
     python = os.path.join(staged.target, "bin", "python")
     after = venvcheck.run(python, (), f"{python} (outer removed)", scratch)
-    if hasattr(facts, "after_outer_removed"):
-        from dataclasses import replace
-        return replace(facts, after_outer_removed=after)
-    return facts
+    return replace(facts, after_outer_removed=after)
 
 
 def _finding(verdict: Verdict) -> Finding:
-    promise = venvpromises.BY_ID.get(verdict.promise)
-    kind = getattr(promise, "kind", "promise")
-    charged = getattr(promise, "charged", "builder")
     who: Literal["builder", "interpreter", "fidelity", "hazard"] = (
-        "hazard" if kind == "hazard" else
-        "interpreter" if charged == "interpreter" else "builder")
+        "hazard" if verdict.kind == "hazard" else
+        "interpreter" if verdict.charged == "interpreter" else "builder")
     return Finding(verdict.promise, who, verdict.observed, verdict.expected)
 
 

@@ -38,6 +38,9 @@ class Key:
     """The interpreter's X.Y.Z."""
     verdict: str
     """builder, interpreter or fidelity."""
+    cause: str = ""
+    """The rule that decided the prefix in the model's prediction: one promise broken for
+    two reasons (a decoy landmark, a fallback to the compiled-in PREFIX) is two failures."""
 
 
 @dataclass
@@ -82,12 +85,12 @@ class Search:
 
 def keys(result: Result) -> list[Key]:
     """The failures of a result, by key: the first builder (or interpreter) failure, and the
-    first model-fidelity one."""
+    first model-fidelity one, each with the prediction's cause."""
     version = ".".join(map(str, result.case.base.version))
     out = []
     for group in (result.failures, result.fidelity):
         if group:
-            out.append(Key(group[0].key, version, group[0].verdict))
+            out.append(Key(group[0].key, version, group[0].verdict, result.cause))
     return out
 
 
