@@ -325,3 +325,55 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no home key" in result.output, result.output
     result = check(str(tmp_path), "--base", newest().path)  # not a venv: --base is refused
     assert result.exit_code == 2 and "--base" in result.output, result.output
+
+
+# The home line variants of shared/research/cpython-startup.md §4.2 ('{H}' is the home).
+HOME_VARIANTS = ("home = {H}\n", "home = {H}", "home={H}\n", "home ={H}\n", "Home = {H}\n",
+                 "\ufeffhome = {H}\n", "   home = {H}\n", "home\t=\t{H}\n", "home = {H}\r\n",
+                 "home =  {H}\n", "home = {H}\nhome = /nonexistent\n", "home = {H} # c\n",
+                 "#home = /nonexistent\nhome = {H}\n", "")
+PROBE = ("import sys; print(repr((getattr(sys, '_home', None), sys.base_prefix, "
+         "sys.executable, sys._base_executable)))")
+
+
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_the_cfg_readers_read_home_as_the_real_interpreter(interp: Interpreter,
+                                                            tmp_path: Path) -> None:
+    """Each home line variant written into a --copies venv (so that getpath reads the
+    venv's pyvenv.cfg on 3.8-3.10 too): site.py's reader gives the real sys._home, and the
+    version's getpath reader gives the home getpath used, seen as sys._base_executable's
+    directory (3.11+: home/<name> for an executable that is no link, gh-99204) or as
+    sys.base_prefix (3.8-3.10: the prefix search starts from home; a decoy there holds a
+    link to the stdlib, so a home that was used gives the decoy's prefix)."""
+    xy = "python%d.%d" % minor(interp)
+    real_prefix = subprocess.run([interp.path, "-S", "-c", "import sys; print(sys.base_prefix)"],
+                                 capture_output=True, text=True, env={}).stdout.strip()
+    decoy = tmp_path / "decoy"
+    (decoy / "bin").mkdir(parents=True)
+    (decoy / "lib").mkdir()
+    (decoy / "lib" / xy).symlink_to(Path(real_prefix) / "lib" / xy)
+    home = str(decoy / "bin")
+    venv = tmp_path / "v"
+    make([interp.path, "-m", "venv", "--without-pip", "--copies", str(venv)], tmp_path)
+    assert interp.version is not None
+    getpath = venvpromises.readers_for("%d.%d.%d" % interp.version)[0]
+    for variant in HOME_VARIANTS:
+        data = variant.replace("{H}", home).encode()
+        (venv / "pyvenv.cfg").write_bytes(data)
+        done = subprocess.run([str(venv / "bin" / "python"), "-c", PROBE], capture_output=True,
+                              text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+        assert done.returncode == 0, (variant, done.stderr)
+        sys_home, base_prefix, executable, base_executable = eval(done.stdout)
+        site = venvpromises.read_cfg_as("site.py", data)
+        used = venvpromises.read_cfg_as(getpath, data)
+        assert not isinstance(site, str) and not isinstance(used, str)
+        assert site["home"] == sys_home, variant
+        value = used["home"]
+        if getpath == "getpath (3.11+)":
+            if value is None:
+                assert base_executable == executable, variant
+            else:
+                assert os.path.dirname(base_executable) == value, variant
+        else:
+            took_decoy = value is not None and (value == home or value.startswith(home + " "))
+            assert (base_prefix == str(decoy)) is took_decoy, (variant, value, base_prefix)
