@@ -152,6 +152,17 @@ def test_json_is_one_object_with_every_verdict(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--json" in result.output, result.output
 
 
+def test_a_venv_of_a_composed_environment_is_not_chained(tmp_path: Path) -> None:
+    """A composed environment (prefixlab build env: ENV/bin/python, no pyvenv.cfg) is no
+    venv: a venv made from it has home = ENV/bin and holds every promise."""
+    env, venv = tmp_path / "env", tmp_path / "v"
+    make([str(BIN / "prefixlab"), "build", "env", str(env), "--python", newest().path],
+         tmp_path)
+    build("venv", str(env / "bin" / "python"), venv, tmp_path)
+    assert f"home = {env / 'bin'}\n" in (venv / "pyvenv.cfg").read_text()
+    assert_all_held(check(str(venv)))
+
+
 def test_a_venv_of_a_venv_is_chained_on_3_8_to_3_10(tmp_path: Path) -> None:
     """Lib/venv on 3.8-3.10 writes home = dirname(sys._base_executable), and there
     sys._base_executable is the venv's own python (POSIX): the inner venv's home is the outer

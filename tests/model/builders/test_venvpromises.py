@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -80,6 +81,19 @@ def test_a_promise_applies_to_its_versions_only() -> None:
     assert ranged.applies_to(None)  # an unknown version: judged
     assert venvpromises.minor_version("3.10.13") == (3, 10)
     assert venvpromises.minor_version("") is None
+
+
+def test_judge_leaves_a_promise_outside_its_versions_unjudged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ranged = dataclasses.replace(venvpromises.BY_ID["venv.starts"], versions=((3, 8), (3, 10)))
+    monkeypatch.setattr(venvpromises, "PROMISES", (ranged,))
+    broken = facts(plain=Start("/v/bin/python", False, error="x"))
+    (verdict,) = venvpromises.judge(broken)  # the base is 3.12.1
+    assert not verdict.applies and not verdict.held and not verdict.fails
+    assert verdict.expected == (("versions", "3.8-3.10"),)
+    older = dataclasses.replace(broken, base=dataclasses.replace(BASE, version="3.9.18"))
+    (verdict,) = venvpromises.judge(older)
+    assert verdict.applies and verdict.fails
 
 
 def test_a_correct_venv_holds_every_promise() -> None:
