@@ -31,8 +31,18 @@ def _builder(name: str | None, template: str | None, kind: str) -> Any:
     if (name is None) == (template is None):
         raise BadInput("name a BUILDER or give --cmd TEMPLATE (one of them)")
     if template is not None:
+        if kind == "env":
+            raise BadInput("--cmd with --kind env: not supported yet; name a built-in "
+                           "environment builder")
         return builders.check_template(template, kind)
     assert name is not None
+    if kind == "env":
+        from prefixlab.impl.conform import envcase
+
+        if name not in envcase.FLAVOURS:
+            raise BadInput(f"unknown env builder {name!r} (known: "
+                           f"{', '.join(envcase.FLAVOURS)})")
+        return envcase.builder(name)
     return builders.adapter(name, kind)
 
 
@@ -76,7 +86,9 @@ def conform_command(builder: str | None, template: str | None, kind: str,
                     pythons: tuple[str, ...], placements: str | None, budget: float, seed: int,
                     jobs: int, as_json: bool, report_dir: str | None, replay_file: str | None,
                     strict: bool) -> int:
-    """Check BUILDER (venv, venv-copies, virtualenv, uv, prefixlab) or a --cmd template.
+    """Check BUILDER (venv, venv-copies, virtualenv, uv, prefixlab) or a --cmd template;
+    with --kind env, an environment builder (prefixlab-env, nix-classic, nix-297628,
+    nix-297628-inherit, nix-inherit-argv0, nix-resolve-argv0) by the environment spec.
 
     Cases are drawn (an interpreter, a placement of it, with or without the base's
     site-packages), the builder is run, and the venv it made is judged by the venv promises
@@ -88,9 +100,6 @@ def conform_command(builder: str | None, template: str | None, kind: str,
     model-fidelity disagreement); 2 bad input; 3 an internal error."""
     if replay_file is not None:
         return _replay(replay_file, as_json)
-    if kind == "env":
-        raise BadInput("--kind env: composed environments are checked by `prefixlab build "
-                       "check`; conform takes venv builders")
     made = _builder(builder, template, kind)
     allowed = _allowed(placements)
     from prefixlab.impl.conform import bases as basing

@@ -46,11 +46,6 @@ VENV_ADAPTERS: dict[str, tuple[str, str]] = {
     "prefixlab": ("prefixlab", "{tool} build venv --python {python} {system_site_packages} "
                                "{target}"),
 }
-ENV_ADAPTERS: dict[str, str] = {
-    # name: build env's flavour; these run in process (impl/checks/spec.py)
-    "prefixlab-env": "reference", "nix-classic": "nix-classic", "nix-297628": "nix-297628",
-    "nix-inherit-argv0": "nix-inherit-argv0", "nix-resolve-argv0": "nix-resolve-argv0",
-}
 
 
 class BuilderError(BadInput):
@@ -72,11 +67,6 @@ def find_tool(name: str, environ: Mapping[str, str] | None = None) -> str:
 
 def adapter(name: str, kind: str = "venv") -> Builder:
     """A built-in builder, its tool found."""
-    if kind == "env":
-        if name not in ENV_ADAPTERS:
-            raise BuilderError(f"unknown env builder {name!r} (known: "
-                               f"{', '.join(ENV_ADAPTERS)}; or --cmd)")
-        return Builder(name, f"build env --flavor {ENV_ADAPTERS[name]}", "env")
     if name not in VENV_ADAPTERS:
         raise BuilderError(f"unknown venv builder {name!r} (known: {', '.join(VENV_ADAPTERS)}; "
                            "or --cmd)")

@@ -20,6 +20,8 @@ from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.conform.case import Builder, Case, case_json
 from prefixlab.model.conform.placement import Base
 
+_NOT_AGAIN = ("this failure did not reproduce when the minimal case was run again (it may "
+              "depend on timing or on state outside the case)")
 SHARD_STRIDE = 7919
 """Worker k searches from seed + k * SHARD_STRIDE (a prime: shards never share a seed)."""
 
@@ -38,9 +40,21 @@ def _size(found: Found) -> tuple[int, int]:
     return len(case.placement.ops), len(repr(case_json(case)))
 
 
+def new_search(builder: Builder, bases: Sequence[Base], allowed: Sequence[str],
+               fidelity: bool = True) -> Search:
+    """The search for a venv builder, or for an environment builder (``--kind env``)."""
+    search = Search(builder, bases, allowed, fidelity)
+    if builder.kind == "env":
+        from prefixlab.impl.conform import envcase
+
+        search.strategy = envcase.strategy(builder, list(bases))
+        search.runner = envcase.run_env_case
+    return search
+
+
 def _shard(builder: Builder, bases: Sequence[Base], allowed: Sequence[str], budget: float,
            seed: int, fidelity: bool) -> Search:
-    search = Search(builder, bases, allowed, fidelity)
+    search = new_search(builder, bases, allowed, fidelity)
     return campaign(search, budget=budget, seed=seed)
 
 
@@ -48,7 +62,7 @@ def run(builder: Builder, bases: Sequence[Base], allowed: Sequence[str], *, budg
         seed: int = 0, jobs: int = 1, fidelity: bool = True,
         progress: Callable[[Search], None] | None = None, pictures: bool = False) -> Campaign:
     start = time.monotonic()
-    search = Search(builder, bases, allowed, fidelity)
+    search = new_search(builder, bases, allowed, fidelity)
     if progress is not None:
         search.progress = progress
     if jobs <= 1:
@@ -88,13 +102,17 @@ def _confirm(found: Found, outcome: Campaign, pictures: bool) -> Reported:
     """Run the minimal case again with its directory kept: the explanation (the model's
     trace, links followed on the real disk), the picture, and whether it reproduces."""
     case = found.result.case
+    if found.result.case.builder.kind == "env":
+        from prefixlab.impl.conform import envcase
+
+        again = envcase.run_env_case(case)  # type: ignore[arg-type]
+        note = () if found.key in keys(again) else (_NOT_AGAIN,)
+        return report_of(found, note)
     again = run_case(case, keep=True, fidelity=True)
     try:
         explanation = causes.explain(again.predicted, Snapshot("/"))
         if found.key not in keys(again):
-            explanation = ("this failure did not reproduce when the minimal case was run "
-                           "again (it may depend on timing or on state outside the case)",
-                           *explanation)
+            explanation = (_NOT_AGAIN, *explanation)
         if pictures and again.root:
             svg = picture(again)
             if svg is not None:

@@ -8,6 +8,7 @@ builder whose tool is not where the case file says is looked up again.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,7 +26,8 @@ from prefixlab.model.errors import BadInput
 @dataclass(frozen=True)
 class Replayed:
     path: str
-    case: Case
+    case: Any
+    """A venv case, or an environment case (impl/conform/envcase.py)."""
     recorded: dict[str, Any]
     result: Result
     reproduced: bool
@@ -61,19 +63,35 @@ class Replayed:
                              for f in self.result.findings]}
 
 
-def load(path: str) -> tuple[Case, dict[str, Any]]:
+def load(path: str) -> tuple[Any, dict[str, Any]]:
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as error:
         why = getattr(error, "strerror", None) or str(error)
         raise casefile.CaseFileError(f"{path!r}: cannot be read ({why})") from None
-    case = casefile.loads(text, path)
-    import json
-
-    data = json.loads(text)
-    key = data.get("key") if isinstance(data.get("key"), dict) else {}
+    data = json.loads(text) if text.lstrip().startswith("{") else None
+    if isinstance(data, dict) and isinstance(data.get("builder"), dict) \
+            and data["builder"].get("kind") == "env":
+        case: Any = _env_case(data, path)
+    else:
+        case = casefile.loads(text, path)
+    key: dict[str, Any] = {}
+    if isinstance(data, dict) and isinstance(data.get("key"), dict):
+        key = data["key"]
     return case, key
+
+
+def _env_case(data: dict[str, Any], path: str) -> Any:
+    from prefixlab.impl.conform import envcase
+
+    try:
+        shell = casefile.from_json({**data, "placement": {
+            "names": [], "python": "", "target": "", "path": [], "env": [], "outer": [],
+            "ops": []}, "system_site": False})
+        return envcase.from_json(data, shell.builder, shell.base)
+    except (ValueError, TypeError) as error:
+        raise casefile.CaseFileError(f"{path!r}: {error}") from None
 
 
 def rebase(placement: Placement, old: Base, new: Base) -> Placement:
@@ -96,7 +114,7 @@ def rebase(placement: Placement, old: Base, new: Base) -> Placement:
                    python=move(placement.python))
 
 
-def _here(case: Case) -> tuple[Case, str]:
+def _here(case: Any) -> tuple[Any, str]:
     found = basing.bases()
     same = [b for b in found if b.executable == os.path.realpath(case.base.executable)
             and b.version == case.base.version]
@@ -109,6 +127,8 @@ def _here(case: Case) -> tuple[Case, str]:
                        "in-scope interpreter of that version was found here")
     new = stand_in[0]
     note = f"{case.base.executable} is not here; {new.executable} stands in"
+    if case.builder.kind == "env":
+        return replace(case, base=new), note
     return replace(case, base=new, placement=rebase(case.placement, case.base, new)), note
 
 
@@ -126,8 +146,12 @@ def _builder(case: Case) -> Case:
 def replay_file(path: str) -> Replayed:
     case, recorded = load(path)
     here, note = _here(case)
-    here = _builder(here)
-    result = run_case(here)
+    if here.builder.kind == "env":
+        from prefixlab.impl.conform import envcase
+
+        result = envcase.run_env_case(here)
+    else:
+        result = run_case(_builder(here))
     wanted = (recorded.get("finding"), recorded.get("verdict"))
     reproduced = any((k.finding, k.verdict) == wanted for k in keys(result))
     return Replayed(path, here, recorded, result, reproduced, note)

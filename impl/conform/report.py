@@ -65,9 +65,13 @@ def report_of(found: Found, explanation: Sequence[str] = ()) -> Reported:
     first = next((f for f in findings if f.key == found.key.finding), findings[0])
     expected, observed = _pairs(first.expected, root), _pairs(first.observed, root)
     survive = first.key == "venv.survives-outer-removal"
-    script = reproducer.script(result.case, failing=[f.key for f in findings],
-                               expected=expected, observed=observed, remove_outer=survive)
-    data = casefile.to_file(result.case, prefixlab_version(), {
+    if result.case.builder.kind == "env":
+        script = ("#!/bin/sh\n# an environment case: its package trees are in the case file\n"
+                  "prefixlab conform --replay \"$1\"\n")
+    else:
+        script = reproducer.script(result.case, failing=[f.key for f in findings],
+                                   expected=expected, observed=observed, remove_outer=survive)
+    data = _case_file(result.case, {
         "failures": [_finding_json(f, root) for f in findings],
         "key": {"finding": found.key.finding, "version": found.key.version,
                 "verdict": found.key.verdict, "cause": found.key.cause},
@@ -78,6 +82,16 @@ def report_of(found: Found, explanation: Sequence[str] = ()) -> Reported:
         "reproducer": script})
     return Reported(found.key.verdict, found, tuple(portable(x, root) for x in explanation),
                     script, data)
+
+
+def _case_file(case: Any, report: dict[str, Any]) -> dict[str, Any]:
+    if case.builder.kind != "env":
+        return casefile.to_file(case, prefixlab_version(), report)
+    from prefixlab.impl.conform import envcase
+
+    return {"format": casefile.FORMAT, "version": casefile.FORMAT_VERSION,
+            "prefixlab": prefixlab_version(), "id": case.id, **envcase.case_json(case),
+            **report}
 
 
 def _finding_json(finding: Finding, root: str) -> dict[str, Any]:

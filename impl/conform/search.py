@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -64,8 +65,14 @@ class Search:
     found: dict[Key, Found] = field(default_factory=dict)
     runs: int = 0
     progress: Callable[["Search"], None] = lambda search: None
+    strategy: st.SearchStrategy[Any] | None = None
+    """The cases to draw, when not venv cases (the environment kind's)."""
+    runner: Callable[[Any], Result] | None = None
+    """How a drawn case runs, when not :func:`run_case`."""
 
-    def cases(self) -> st.SearchStrategy[Case]:
+    def cases(self) -> st.SearchStrategy[Any]:
+        if self.strategy is not None:
+            return self.strategy
         system = st.booleans() if wants_system_site(self.builder) else st.just(False)
 
         def of(base: Base) -> st.SearchStrategy[Case]:
@@ -74,10 +81,12 @@ class Search:
 
         return st.sampled_from(list(self.bases)).flatmap(of)
 
-    def result(self, case: Case) -> Result:
+    def result(self, case: Any) -> Result:
         known = self.results.get(case.id)
         if known is None:
-            known = self.results[case.id] = run_case(case, fidelity=self.fidelity)
+            known = self.results[case.id] = (
+                self.runner(case) if self.runner is not None
+                else run_case(case, fidelity=self.fidelity))
             self.runs += 1
             self.progress(self)
         return known
@@ -88,10 +97,24 @@ def keys(result: Result) -> list[Key]:
     first model-fidelity one, each with the prediction's cause."""
     version = ".".join(map(str, result.case.base.version))
     out = []
+    if result.case.builder.kind == "env":
+        return _env_keys(result, version)
     for group in (result.failures, result.fidelity):
         if group:
             out.append(Key(group[0].key, version, group[0].verdict, result.cause))
     return out
+
+
+def _env_keys(result: Result, version: str) -> list[Key]:
+    """An environment's failures, one key per group of the spec's properties (the
+    environment itself, and the venvs made from it: F-a1 and F-a2 are two findings)."""
+    from prefixlab.model.builders.envspec import BY_ID
+
+    firsts: dict[str, Key] = {}
+    for finding in result.failures:
+        group = BY_ID[finding.key].group if finding.key in BY_ID else ""
+        firsts.setdefault(group, Key(finding.key, version, finding.verdict))
+    return list(firsts.values())
 
 
 class _Enough(BaseException):
@@ -111,7 +134,7 @@ def one_pass(search: Search, *, seed: int, deadline: float,
     shrink_end = [deadline]
     start_runs = search.runs
 
-    def check(case: Case) -> None:
+    def check(case: Any) -> None:
         cached = case.id in search.results
         now = time.monotonic()
         if not cached and (now > shrink_end[0] or (not target and now > deadline)):

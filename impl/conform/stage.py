@@ -36,8 +36,9 @@ class StageError(PrefixlabError):
     """The placement could not be made (one line): not a finding about the builder."""
 
 
-class Refused(Exception):
-    """The builder exited non-zero on an outer venv of the placement."""
+class Refused(PrefixlabError):
+    """The builder exited non-zero on an outer venv of the placement (a refusal, reported as
+    such: not a failure)."""
 
     def __init__(self, run: Run, command: str) -> None:
         super().__init__(command)

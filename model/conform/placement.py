@@ -5,7 +5,7 @@ path here is relative to ROOT; a link's text is kept verbatim), how the builder 
 (``python``: absolute, relative to ROOT, or a bare name found on PATH), the variables the
 builder runs with, and where the target goes.  Operations that need the real world (running
 the builder for an outer venv, building a composed environment, compiling a binary wrapper)
-are named here and carried out by prefixlab.impl.conform.stage.
+are named here and carried out by the impl side.
 
 The vocabulary, one name per way users reach an interpreter:
 
