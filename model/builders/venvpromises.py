@@ -28,6 +28,7 @@ Modules/getpath.py on 3.11+), Lib/site.py venv(), pip, virtualenv and uv; the
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -428,6 +429,23 @@ def judge_prefixes(facts: VenvFacts) -> Judgement:
     return Judgement(observed == expected, observed, expected)
 
 
+def same_path(a: str, b: str) -> bool:
+    """Do two reported paths name the same directory, '.' and '..' components aside?  An
+    interpreter run by a relative path reports them (getpath.py 3.11+ joins argv[0] to the
+    working directory without normalising it: '../../root/.pyenv/versions/3.13.0/bin/python3.13'
+    from /tmp/x reports base_prefix '/tmp/x/../../root/.pyenv/versions/3.13.0', while a venv
+    made by it records a normalised home); the working directory is physical, so such a
+    '..' undoes a real directory.  Symlinks are not resolved: a base reached through a
+    linked prefix is a different spelling (pypa/virtualenv#2770)."""
+    return posixpath.normpath(a) == posixpath.normpath(b)
+
+
+def _same_values(observed: Values, expected: Values) -> bool:
+    return len(observed) == len(expected) and all(
+        o_name == e_name and (o == e or same_path(o, e))
+        for (o_name, o), (e_name, e) in zip(observed, expected))
+
+
 def judge_base(facts: VenvFacts) -> Judgement:
     base = facts.base
     expected = (("sys.base_prefix", base.base_prefix),
@@ -438,7 +456,7 @@ def judge_base(facts: VenvFacts) -> Judgement:
     p = facts.plain
     observed = (("sys.base_prefix", p.base_prefix), ("sys.base_exec_prefix", p.base_exec_prefix),
                 ("version", p.version))
-    return Judgement(observed == expected, observed, expected)
+    return Judgement(_same_values(observed, expected), observed, expected)
 
 
 def judge_base_executable(facts: VenvFacts) -> Judgement:
@@ -510,7 +528,8 @@ def judge_isolation(facts: VenvFacts) -> Judgement:
     failed = _not_started(facts, expected)
     if failed is not None:
         return failed
-    seen = [s for s in sites if s in facts.plain.path]
+    on_path = {posixpath.normpath(p) for p in facts.plain.path}
+    seen = [s for s in sites if posixpath.normpath(s) in on_path]
     observed = (("include-system-site-packages", flag),
                 ("base site directories", ", ".join(seen) or "(none)"))
     held = len(seen) == len(sites) if facts.system_site else not seen
@@ -636,7 +655,7 @@ def judge_nested(facts: VenvFacts) -> Judgement:
     if not run.started:
         return Judgement(False, _start_values(run), expected)
     observed = (("sys.base_prefix", run.base_prefix), ("version", run.version))
-    return Judgement(observed == expected, observed, expected)
+    return Judgement(_same_values(observed, expected), observed, expected)
 
 
 _GETPATH = "CPython Modules/getpath.py 'READ pyvenv.cfg' (3.11+), getpath.c (3.8-3.10)"
@@ -651,7 +670,8 @@ PROMISES: tuple[Promise, ...] = (
             f"{_PEP405} (sys.prefix and sys.exec_prefix point at the venv)", judge_prefixes),
     Promise("venv.base",
             "sys.base_prefix, sys.base_exec_prefix and the version are the expected base "
-            "installation's.",
+            "installation's (paths compared with '.' and '..' components resolved "
+            "lexically).",
             f"{_PEP405} (sys.base_prefix and sys.base_exec_prefix: the base installation, "
             "found from pyvenv.cfg's home)", judge_base),
     Promise("venv.base-executable",

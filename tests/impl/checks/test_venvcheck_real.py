@@ -282,6 +282,38 @@ def test_the_base_may_be_a_bare_name_in_its_own_environment(tmp_path: Path) -> N
     assert venvpromises.passed(venvpromises.judge(again))
 
 
+def test_the_base_may_be_a_pyenv_shim_or_a_relative_path(tmp_path: Path) -> None:
+    """A pyenv shim on the base's PATH, selected by PYENV_VERSION (pyenv's documented
+    override), and a path relative to the base's own working directory."""
+    pyenv = [i for i in INTERPRETERS if i.source == "pyenv" and "/versions/" in i.path]
+    require_oracle(bool(pyenv), "no pyenv interpreter here")
+    interp = max(pyenv, key=lambda i: i.version or (0,))
+    assert interp.version is not None
+    root, _, rest = interp.path.partition("/versions/")
+    shims = Path(root) / "shims"
+    require_oracle(shims.is_dir(), f"no pyenv shims in {root}")
+    venv = tmp_path / "v"
+    build("venv", interp.path, venv, tmp_path)
+    name = "python%d.%d" % interp.version[:2]
+    env = {"PATH": f"{shims}:/usr/bin:/bin", "HOME": str(tmp_path), "PYENV_ROOT": root,
+           "PYENV_VERSION": rest.partition("/")[0]}
+    shim = venvcheck.observe(str(venv), name, str(tmp_path / "o1"), base_env=env,
+                             base_cwd=str(tmp_path), user_site=False, entries=False,
+                             nested=False)
+    assert shim.base.started and shim.base.version == "%d.%d.%d" % interp.version
+    assert venvpromises.passed(venvpromises.judge(shim))
+    relative = os.path.relpath(interp.path, tmp_path)
+    plain = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    rel = venvcheck.observe(str(venv), relative, str(tmp_path / "o2"), base_env=plain,
+                            base_cwd=str(tmp_path), user_site=False, entries=False,
+                            nested=False)
+    # getpath.py (3.11+) does not normalise the joined argv[0]: the base reports '..' in its
+    # prefix, the venv (made from the absolute path) the plain one: the same directory
+    assert rel.base.how == relative
+    assert os.path.samefile(rel.base.base_prefix, shim.base.base_prefix)
+    assert venvpromises.passed(venvpromises.judge(rel))
+
+
 def test_a_home_with_a_decoy_stdlib_gives_the_wrong_base(tmp_path: Path) -> None:
     """home names a directory whose bin holds a link to the base interpreter and whose lib
     holds a link to its stdlib: the venv starts, but its base_prefix is the decoy, not the

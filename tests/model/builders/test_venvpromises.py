@@ -160,6 +160,19 @@ def test_the_user_site_is_not_a_base_site_directory() -> None:
     assert not verdicts(dataclasses.replace(system, base_user_site=None))["venv.isolation"].held
 
 
+def test_base_paths_compare_with_dot_dot_resolved_lexically() -> None:
+    # a base run as ../../b/bin/python3 from /x/y reports '/x/y/../../b' (getpath.py 3.11+
+    # joins argv[0] to the physical working directory unnormalised)
+    dotted = dataclasses.replace(BASE, base_prefix="/x/y/../../b", base_exec_prefix="/b/.",
+                                 path=tuple(p.replace("/b/", "/x/y/../../b/") for p in BASE.path))
+    got = verdicts(facts(base=dotted))
+    assert got["venv.base"].held and got["venv.nested-venv"].held
+    system = verdicts(facts(base=dotted, system_site=True, plain=venv_run(system=True, user=True)))
+    assert system["venv.isolation"].held
+    # a different spelling through a link is not resolved: /p is not /b
+    assert not verdicts(facts(base=dataclasses.replace(BASE, base_prefix="/p")))["venv.base"].held
+
+
 def test_home_in_a_venv_fails() -> None:
     got = verdicts(facts(home_venvs=("/outer",)))["venv.home-not-in-venv"]
     assert not got.held and got.observed == (("venvs at home or its parent", "/outer"),)
