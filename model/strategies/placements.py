@@ -158,7 +158,9 @@ def _access(draw: st.DrawFn, draft: _Draft, allowed: frozenset[str]) -> str:
         return draft.named(f"wrap/bin/{name}")
     # exe-link or bare-name: a link to the interpreter in a directory of its own
     link_dir = "links/bin"
-    relative = not draft.exe.startswith("/") and draw(st.booleans())
+    # Drawn whether or not it can apply: a draw that depends on an earlier layer shifts
+    # every later choice when the shrinker drops that layer, so the layer stays.
+    relative = draw(st.booleans()) and not draft.exe.startswith("/")
     text = posixpath.relpath(draft.exe, link_dir) if relative else draft.named(draft.exe)
     draft.ops += [MakeDir(link_dir), Link(f"{link_dir}/{name}", text)]
     if "decoy-above-link" in allowed and draw(st.booleans()):
