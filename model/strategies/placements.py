@@ -26,6 +26,7 @@ from hypothesis.errors import InvalidArgument
 from prefixlab.model.conform.placement import (
     ENV_FLAVOURS, PLACEMENTS, WRAPPER_KINDS, Base, BuildEnv, BuildVenv, CopyFile, Link, LinkEntries, MakeDir,
     Op, Placement, WriteText, Wrap, order)
+from prefixlab.model.strategies._checks import check_type
 
 ROOT = "{root}"
 """Stands for the case's scratch directory in names and link texts."""
@@ -64,6 +65,7 @@ def _check(allowed: Collection[str], max_depth: int) -> frozenset[str]:
         raise InvalidArgument(f"placements: unknown placement names {unknown}")
     if not allowed:
         raise InvalidArgument("placements: allowed must name at least one placement")
+    check_type(int, max_depth, "max_depth")
     if not 1 <= max_depth <= 8:
         raise InvalidArgument(f"placements: max_depth={max_depth!r} must be 1..8")
     return frozenset(allowed)
@@ -74,6 +76,10 @@ def placements(base: Base, *, allowed: Collection[str] = PLACEMENTS, max_depth: 
     """Placements of ``base`` made only of the ``allowed`` names (``venv-of-venv`` up to
     ``max_depth`` outer venvs; ``from-env`` among ``env_flavours``)."""
     names = _check(allowed, max_depth)
+    unknown = sorted(set(env_flavours) - set(ENV_FLAVOURS))
+    if unknown:
+        raise InvalidArgument(f"placements: unknown env_flavours {unknown} (known: "
+                              f"{', '.join(ENV_FLAVOURS)})")
     flavours = tuple(f for f in ENV_FLAVOURS if f in env_flavours)
     if "from-env" in names and not flavours:
         raise InvalidArgument("placements: from-env allowed with no environment flavour")
