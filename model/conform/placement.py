@@ -156,8 +156,8 @@ class Placement:
     env: tuple[tuple[str, str], ...] = ()
     """Variables set for the builder and the base; ``{root}`` in a value stands for ROOT."""
     outer: tuple[str, ...] = ()
-    """Directories (relative to ROOT) the base was reached through: outer venvs and composed
-    environments.  Deleting them is the delete-outer mutation."""
+    """Outer venvs (relative to ROOT) the base was reached through.  Deleting them is the
+    delete-outer mutation.  A composed environment is not one: it is the base installation."""
     home_link: str | None = None
     """A link (relative to ROOT) the base's directory is reached through, for the retarget
     hazard; None when there is none."""

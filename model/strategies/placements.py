@@ -94,8 +94,9 @@ def _placement(draw: st.DrawFn, base: Base, allowed: frozenset[str], max_depth: 
     if "from-env" in allowed and draw(st.booleans()):
         flavour = draw(st.sampled_from(flavours))
         draft.ops.append(BuildEnv("env", flavour, draft.named(draft.exe)))
+        # The environment is the venv's base installation by design (home = ENV/bin), not an
+        # outer layer: deleting it is deleting the base, so it is not in ``outer``.
         draft.exe, draft.names = f"env/bin/python{base.xy}", draft.names | {"from-env"}
-        draft.outer.append("env")
     if "venv-of-venv" in allowed and draw(st.booleans()):
         for depth in range(draw(st.integers(1, max_depth))):
             where = f"outer{depth + 1}"
