@@ -9,16 +9,17 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from prefixlab.impl.conform import cause as causes
 from prefixlab.impl.conform.report import Reported, report_of
 from prefixlab.impl.conform.runcase import Result, run_case
-from prefixlab.impl.conform.search import Found, Key, Search, campaign, keys
+from prefixlab.impl.conform.search import Found, Search, campaign, keys
 from prefixlab.impl.host.materialize import remove_tree
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.conform.case import Builder, Case, case_json
 from prefixlab.model.conform.placement import Base
+from prefixlab.model.conform.rebase import rebase
 
 _NOT_AGAIN = ("this failure did not reproduce when the minimal case was run again (it may "
               "depend on timing or on state outside the case)")
@@ -70,15 +71,34 @@ def run(builder: Builder, bases: Sequence[Base], allowed: Sequence[str], *, budg
     else:
         _sharded(search, jobs, budget, seed)
     outcome = Campaign(search)
-    for key, found in sorted(search.found.items(), key=lambda kv: _order(kv[0])):
+    for key, found in sorted(search.found.items(), key=lambda kv: _order(kv[1])):
+        if builder.kind == "venv":
+            _spread(found, search)
         outcome.reported.append(_confirm(found, outcome, pictures))
     outcome.seconds = time.monotonic() - start
     return outcome
 
 
-def _order(key: Key) -> tuple[int, str, tuple[int, ...]]:
+def _order(found: Found) -> tuple[int, str, tuple[int, ...]]:
+    key = found.key
     return ({"builder": 0, "interpreter": 1}.get(key.verdict, 2), key.finding,
-            tuple(int(p) for p in key.version.split(".")))
+            found.result.case.base.version)
+
+
+def _spread(found: Found, search: Search) -> None:
+    """Try the minimal case on every other interpreter (moved onto it: the same layout)."""
+    case = found.result.case
+    for base in search.bases:
+        if base == case.base:
+            continue
+        moved = rebase(case.placement, case.base, base)
+        if moved is None:
+            continue
+        other = replace(case, base=base, placement=moved)
+        result = search.results.get(other.id)
+        if result is None:
+            result = search.results[other.id] = run_case(other, fidelity=search.fidelity)
+        found.others[".".join(map(str, base.version))] = result
 
 
 def _sharded(search: Search, jobs: int, budget: float, seed: int) -> None:

@@ -62,7 +62,7 @@ def _failure(r: report.Reported, saved: dict[str, str], pictures: dict[str, str]
     key = r.found.key
     case = r.found.result.case
     title = "Model fidelity" if r.kind == "fidelity" else f"Failure ({r.kind})"
-    out = ["", f"## {title} {r.id}: {key.finding} on CPython {key.version}", "",
+    out = ["", f"## {title} {r.id}: {key.finding} on CPython {', '.join(r.found.fails_on())}", "",
            f"- placement: {case.placement.label}"
            + (" (with --system-site-packages)" if case.system_site else ""),
            f"- base: {_code(case.base.executable)}"]

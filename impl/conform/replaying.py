@@ -19,7 +19,7 @@ from prefixlab.impl.conform.runcase import Result, run_case
 from prefixlab.impl.conform.search import keys
 from prefixlab.model.conform import case as casefile
 from prefixlab.model.conform.case import Case
-from prefixlab.model.conform.placement import Base, Placement
+from prefixlab.model.conform.rebase import rebase
 from prefixlab.model.errors import BadInput
 
 
@@ -94,26 +94,6 @@ def _env_case(data: dict[str, Any], path: str) -> Any:
         raise casefile.CaseFileError(f"{path!r}: {error}") from None
 
 
-def rebase(placement: Placement, old: Base, new: Base) -> Placement:
-    """``placement`` with every path into ``old``'s installation moved into ``new``'s."""
-    pairs = sorted(((old.executable, new.executable), (old.stdlib, new.stdlib),
-                    (old.prefix, new.prefix)), key=lambda p: -len(p[0]))
-
-    def move(text: str) -> str:
-        for before, after in pairs:
-            if text == before or text.startswith(before + "/"):
-                return after + text[len(before):]
-        return text
-
-    def op(o: Any) -> Any:
-        values = {k: move(v) if isinstance(v, str) and k != "path" else v
-                  for k, v in vars(o).items()}
-        return type(o)(**values)
-
-    return replace(placement, ops=tuple(op(o) for o in placement.ops),
-                   python=move(placement.python))
-
-
 def _here(case: Any) -> tuple[Any, str]:
     found = basing.bases()
     same = [b for b in found if b.executable == os.path.realpath(case.base.executable)
@@ -129,7 +109,11 @@ def _here(case: Any) -> tuple[Any, str]:
     note = f"{case.base.executable} is not here; {new.executable} stands in"
     if case.builder.kind == "env":
         return replace(case, base=new), note
-    return replace(case, base=new, placement=rebase(case.placement, case.base, new)), note
+    moved = rebase(case.placement, case.base, new)
+    if moved is None:
+        raise BadInput(f"the case's placement cannot be made of {new.executable} (a pyenv shim "
+                       "placement needs an interpreter pyenv manages)")
+    return replace(case, base=new, placement=moved), note
 
 
 def _builder(case: Case) -> Case:

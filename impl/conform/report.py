@@ -16,7 +16,7 @@ from importlib import metadata
 from typing import Any
 
 from prefixlab.impl.conform import reproducer
-from prefixlab.impl.conform.runcase import Finding, Result
+from prefixlab.impl.conform.runcase import Finding
 from prefixlab.impl.conform.search import Found, Search
 from prefixlab.model.builders import venvpromises
 from prefixlab.model.conform import case as casefile
@@ -73,8 +73,10 @@ def report_of(found: Found, explanation: Sequence[str] = ()) -> Reported:
                                    expected=expected, observed=observed, remove_outer=survive)
     data = _case_file(result.case, {
         "failures": [_finding_json(f, root) for f in findings],
-        "key": {"finding": found.key.finding, "version": found.key.version,
-                "verdict": found.key.verdict, "cause": found.key.cause},
+        "key": {"finding": found.key.finding, "version": found.version,
+                "verdict": found.key.verdict, "cause": found.key.cause,
+                "layer": found.key.layer},
+        "fails_on": found.fails_on(),
         "command": portable(result.command, root),
         "expected": {k: portable(str(v), root) for k, v in result.expected.items()},
         "observed": {k: portable(str(v), root) for k, v in result.observed.items()},
@@ -124,9 +126,10 @@ def table(search: Search) -> dict[str, dict[str, Cell]]:
     for key, found in search.found.items():
         if key.verdict == "fidelity":
             continue
-        cell = cells[key.finding].setdefault(key.version, {"held": 0, "failed": 0,
-                                                          "case": None})
-        cell["case"] = cell["case"] or found.result.case.id
+        for version in found.fails_on():
+            cell = cells[key.finding].setdefault(version, {"held": 0, "failed": 0,
+                                                           "case": None})
+            cell["case"] = cell["case"] or found.result.case.id
     return dict(cells)
 
 
@@ -200,7 +203,7 @@ def plain_lines(search: Search, reported: Sequence[Reported], saved: dict[str, s
         key = r.found.key
         title = "model fidelity" if r.kind == "fidelity" else f"{r.kind} failure"
         lines.append("")
-        lines.append(f"{title} {r.id}: {key.finding} on CPython {key.version}, placement "
+        lines.append(f"{title} {r.id}: {key.finding} on CPython {_versions(r.found)}, placement "
                      f"{r.found.result.case.placement.label}"
                      + (" (with --system-site-packages)" if r.found.result.case.system_site
                         else ""))
@@ -213,6 +216,11 @@ def plain_lines(search: Search, reported: Sequence[Reported], saved: dict[str, s
             lines.append(f"  case file: {saved[r.id]}  (replay: prefixlab conform --replay "
                          f"{saved[r.id]})")
     return lines
+
+
+def _versions(found: Found) -> str:
+    """The versions a failure was seen on, the shrunk case's first."""
+    return ", ".join(found.fails_on())
 
 
 def _inline(values: dict[str, str]) -> str:

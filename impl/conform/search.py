@@ -31,17 +31,28 @@ SHRINK_LIMIT = 150.0
 """Seconds one failure may spend shrinking, at most (within the budget)."""
 
 
+LAYERS = ("relocated", "alias-dir", "prefix-link", "from-env", "venv-of-venv")
+"""The placements that change what the base installation is, most telling first."""
+
+
 @dataclass(frozen=True)
 class Key:
+    """What tells two failures apart.  A venv failure's key names no interpreter: the minimal
+    case is tried on every other interpreter afterwards (impl/conform/campaign.py), which
+    is cheaper than shrinking it once per interpreter."""
+
     finding: str
     """A promise id, or fidelity.FIELD."""
     version: str
-    """The interpreter's X.Y.Z."""
+    """The interpreter's X.Y.Z for an environment case; '' for a venv case."""
     verdict: str
     """builder, interpreter or fidelity."""
     cause: str = ""
     """The rule that decided the prefix in the model's prediction: one promise broken for
     two reasons (a decoy landmark, a fallback to the compiled-in PREFIX) is two failures."""
+    layer: str = ""
+    """The first of :data:`LAYERS` in the placement ('' when none): a relocated copy and a
+    composed environment that fail alike are still two findings."""
 
 
 @dataclass
@@ -51,6 +62,20 @@ class Found:
     """The minimal case's result."""
     runs: int = 0
     """Cases run while shrinking it."""
+    others: dict[str, Result] = field(default_factory=dict)
+    """The minimal case moved onto each other interpreter (by version), and run there."""
+
+    @property
+    def version(self) -> str:
+        return ".".join(map(str, self.result.case.base.version))
+
+    def fails_on(self) -> list[str]:
+        """The versions where the minimal case breaks the same promise."""
+        same = (self.key.finding, self.key.verdict)
+        out = [self.version]
+        out += [v for v, r in self.others.items()
+                if any((k.finding, k.verdict) == same for k in keys(r))]
+        return out
 
 
 @dataclass
@@ -99,9 +124,11 @@ def keys(result: Result) -> list[Key]:
     out = []
     if result.case.builder.kind == "env":
         return _env_keys(result, version)
+    names = result.case.placement.names
+    layer = next((n for n in LAYERS if n in names), "")
     for group in (result.failures, result.fidelity):
         if group:
-            out.append(Key(group[0].key, version, group[0].verdict, result.cause))
+            out.append(Key(group[0].key, "", group[0].verdict, result.cause, layer))
     return out
 
 
