@@ -187,6 +187,10 @@ def loads(text: str, source: str) -> Case:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise CaseFileError(f"{source!r}: not JSON ({error.msg} at line {error.lineno})") from None
+    except (ValueError, RecursionError) as error:
+        # json's own limits: an int of more than sys.get_int_max_str_digits() digits
+        # (ValueError), nesting deeper than the recursion limit (RecursionError)
+        raise CaseFileError(f"{source!r}: not JSON prefixlab reads ({error})") from None
     try:
         return from_json(data)
     except (ValueError, TypeError) as error:
