@@ -30,8 +30,8 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal
 
 from prefixlab.model.conform.placement import (
-    Base, BuildEnv, BuildVenv, CopyFile, Link, LinkEntries, MakeDir, Op, Placement, Wrap,
-    WriteText)
+    WRAPPER_KINDS, Base, BuildEnv, BuildVenv, CopyFile, Link, LinkEntries, MakeDir, Op,
+    Placement, Wrap, WriteText)
 from prefixlab.model.errors import BadInput
 
 FORMAT = "prefixlab-conform-case"
@@ -102,7 +102,7 @@ def _need(data: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any
     if not isinstance(data, dict) or key not in data:
         raise ValueError(f"{where}: missing {key!r}")
     value = data[key]
-    if not isinstance(value, kind):
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
         raise ValueError(f"{where}.{key}: expected {getattr(kind, '__name__', kind)}")
     return value
 
@@ -124,9 +124,15 @@ def _op(data: Any, where: str) -> Op:
             values[f.name] = data[f.name]
         elif f.default is MISSING:
             raise ValueError(f"{where}: {name} needs {f.name!r}")
-    for key, value in values.items():
-        if not isinstance(value, (str, bool)):
-            raise ValueError(f"{where}.{key}: expected a string")
+    for f in fields(cls):
+        # the annotation is a string here (from __future__ import annotations)
+        want = bool if f.type == "bool" else str
+        if f.name in values and not isinstance(values[f.name], want):
+            raise ValueError(f"{where}.{f.name}: expected a "
+                             f"{'boolean' if want is bool else 'string'}")
+    if cls is Wrap and values["kind"] not in WRAPPER_KINDS:
+        raise ValueError(f"{where}.kind: {values['kind']!r} is not one of "
+                         f"{', '.join(WRAPPER_KINDS)}")
     op: Op = cls(**values)
     return op
 
