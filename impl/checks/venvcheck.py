@@ -206,8 +206,8 @@ def _resolve_base(base: str | None, env: str, cfg: Sequence[tuple[str, str]],
 
 def observe(env: str, base: str | None, scratch: str, *,
             base_env: Mapping[str, str] | None = None, base_cwd: str | None = None,
-            base_start: Start | None = None, user_site: bool = True,
-            entries: bool = True, nested: bool = True) -> VenvFacts:
+            base_start: Start | None = None, plain: Start | None = None,
+            user_site: bool = True, entries: bool = True, nested: bool = True) -> VenvFacts:
     """Run ENV/bin/python (without and with -S), the expected base and sys._base_executable,
     and record pyvenv.cfg and the venvs on the way to its home.
 
@@ -215,7 +215,10 @@ def observe(env: str, base: str | None, scratch: str, *,
     home names.  Without ``base_env`` a bare name is looked up on our PATH and the base runs
     in the clean environment; with it, the name or path is run as it is, with that
     environment, in ``base_cwd`` (default: the scratch directory).  ``base_start``: the
-    expected base already run (by the caller; it is not run again).  ``user_site``,
+    expected base already run (by the caller; it is not run again).  ``plain``:
+    ENV/bin/python already run without -S as :func:`start_env` runs it (a caller that keeps
+    the probe's whole outcome); with it, ``user_site`` is not observed (the directory must
+    exist before that run).  ``user_site``,
     ``entries``, ``nested``: observe the user site directory (created under the scratch
     HOME before the venv runs), ENV/bin's other interpreter entries, a venv made with
     ENV/bin/python -m venv; each off leaves its promise not observed."""
@@ -234,11 +237,12 @@ def observe(env: str, base: str | None, scratch: str, *,
         raise VenvCheckError(f"the expected base {base_name!r} does not start: "
                              f"{base_start.error}")
     created = None
-    if user_site:
+    if user_site and plain is None:
         created = user_site_dir(home, base_start.version)
         os.makedirs(created, exist_ok=True)
     python = os.path.join(env, "bin", "python")
-    plain = run(python, (), python, scratch)
+    if plain is None:
+        plain = run(python, (), python, scratch)
     no_site = run(python, ("-S",), f"{python} -S", scratch)
     executable = None
     if plain.started and plain.base_executable:

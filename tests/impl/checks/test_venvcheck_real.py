@@ -280,6 +280,14 @@ def test_the_base_may_be_a_bare_name_in_its_own_environment(tmp_path: Path) -> N
     again = venvcheck.observe(str(venv), None, str(tmp_path / "o2"), base_start=facts.base)
     assert again.base == facts.base
     assert venvpromises.passed(venvpromises.judge(again))
+    # a caller that ran ENV/bin/python itself (keeping the probe's outcome) passes it in:
+    # not run again, and the user site (which must exist before that run) is not observed
+    plain = venvcheck.start_env(str(venv), str(tmp_path / "o3"))
+    given = venvcheck.observe(str(venv), None, str(tmp_path / "o3"), base_start=facts.base,
+                              plain=plain, nested=False)
+    assert given.plain is plain and given.user_site is None
+    got = {v.promise: v for v in venvpromises.judge(given)}
+    assert not got["venv.user-site"].applies and got["venv.bin-entries"].held
 
 
 def test_the_base_may_be_a_pyenv_shim_or_a_relative_path(tmp_path: Path) -> None:
