@@ -198,6 +198,13 @@ def loads(text: str, source: str) -> Case:
         # (ValueError), nesting deeper than the recursion limit (RecursionError)
         raise CaseFileError(f"{source!r}: not JSON prefixlab reads ({error})") from None
     try:
-        return from_json(data)
+        case = from_json(data)
+        # JSON's \u escapes may name a lone surrogate; a name holds only those PEP 383 gives
+        # undecodable bytes (U+DC80..U+DCFF), which Case.id encodes back
+        _ = case.id
+        return case
+    except UnicodeEncodeError as error:
+        raise CaseFileError(f"{source!r}: {error.object[error.start:error.end]!r} is a lone "
+                            "surrogate, not a character a name can hold") from None
     except (ValueError, TypeError) as error:
         raise CaseFileError(f"{source!r}: {error}") from None
