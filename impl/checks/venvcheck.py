@@ -249,7 +249,7 @@ def observe(env: str, base: str | None, scratch: str, *,
         executable = run(plain.base_executable, ("-S",), f"{plain.base_executable} -S",
                          scratch)
     runs = None
-    if entries:
+    if entries:  # without -S: on 3.8-3.13 only site.py makes sys.prefix the venv
         runs = tuple(plain if entry == python else run(entry, (), entry, scratch)
                      for entry in bin_entries(env, base_start.version))
     home_value = dict(cfg).get("home")

@@ -129,6 +129,25 @@ def test_system_site_venvs_see_the_user_site(tool: str, tmp_path: Path) -> None:
     assert [pair[1] for pair in user["observed"]] == ["true", "on sys.path"]
 
 
+def test_only_the_entries_that_exist_are_judged(tmp_path: Path) -> None:
+    """3.8's venv made from python3 writes python and python3 but no python3.8 (its
+    setup_python links 'python', 'python3' and the executable's own name); the entries
+    that exist are judged, and all hold."""
+    olds = [i for i in INTERPRETERS if minor(i) == (3, 8)
+            and os.path.exists(os.path.join(os.path.dirname(i.path), "python3"))]
+    require_oracle(bool(olds), "no CPython 3.8 with a python3 here")
+    venv = tmp_path / "v"
+    build("venv", os.path.join(os.path.dirname(olds[0].path), "python3"), venv, tmp_path)
+    assert not os.path.lexists(venv / "bin" / "python3.8")
+    result = check(str(venv), "--json")
+    assert result.exit_code == 0, result.output
+    verdicts = {v["id"]: v for v in as_json(result)["verdicts"]}  # type: ignore[attr-defined]
+    entries = verdicts["venv.bin-entries"]
+    assert entries["status"] == "held"
+    assert [pair[0] for pair in entries["observed"]] == [str(venv / "bin" / "python"),
+                                                         str(venv / "bin" / "python3")]
+
+
 def test_json_is_one_object_with_every_verdict(tmp_path: Path) -> None:
     venv = tmp_path / "v"
     build("venv", newest().path, venv, tmp_path)
