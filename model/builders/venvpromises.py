@@ -139,7 +139,7 @@ _PIP_SYSTEM_SITE = re.compile(r"include-system-site-packages\s*=\s*(?P<value>tru
 
 
 def read_pip(data: bytes) -> Reading:
-    """pip (src/pip/_internal/utils/virtualenv.py _no_global_under_venv, 20.x-25.x): the
+    """pip (src/pip/_internal/utils/virtualenv.py _no_global_under_venv; pip 20 and 23.2): the
     file's lines (str.splitlines of the UTF-8 text); no global site-packages when any line
     *starts* with the case-sensitive regex 'include-system-site-packages\\s*=\\s*(true|false)'
     matching 'false'.  Only that key is read."""
@@ -155,10 +155,10 @@ def read_pip(data: bytes) -> Reading:
 
 
 def _virtualenv_pairs(data: bytes) -> list[tuple[str, str]]:
-    """virtualenv's PyEnvCfg._read_values (src/virtualenv/create/pyenv_cfg.py, 20.x-21.x),
-    one pair per line it keeps: Path.read_text (UTF-8, universal newlines) then
-    str.splitlines; each line with a '=', key stripped (case kept; a key starting with '#'
-    skipped), value stripped and one pair of matching surrounding quotes removed."""
+    """virtualenv's PyEnvCfg._read_values (src/virtualenv/create/pyenv_cfg.py, 21.x), one
+    pair per line it keeps: Path.read_text (UTF-8, universal newlines) then str.splitlines;
+    each line with a '=', key stripped (case kept; a key starting with '#' skipped), value
+    stripped and one pair of matching surrounding quotes removed."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -192,7 +192,7 @@ _RUST_WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004
 
 
 def read_uv(data: bytes) -> Reading:
-    """uv (crates/uv-python/src/virtualenv.rs PyVenvConfiguration::parse, 0.4-0.13):
+    """uv (crates/uv-python/src/virtualenv.rs PyVenvConfiguration::parse, as of 0.13):
     str::lines (split on '\\n', one trailing '\\r' dropped), split at the first '=', key
     trimmed and matched case-sensitively; include-system-site-packages true when its value
     trimmed and lower-cased is 'true', and when absent; version and version_info both set
