@@ -299,9 +299,11 @@ def learn_constants(binary: str, *, use_cache: bool = True) -> BuildConstants:
     The cache is keyed by the content of the binary and of its libpython
     (impl/host/identity.py), so a copy of a known interpreter elsewhere is recognised
     without running it: every field of BuildConstants is a fact of the build (configure's
-    PREFIX, not where the binary is), the same wherever the copy lies.  Raises
-    InterpreterError (one line naming the binary) when it cannot be run or does not report
-    them.  ``use_cache=False`` skips reading the cache (the result is still written).
+    PREFIX, not where the binary is), the same wherever the copy lies.  A copy whose
+    libpython the loader finds nowhere cannot be run at all: it is recognised by the digest
+    of its binary alone (_copy_of_known), and its constants name the library it misses.
+    Raises InterpreterError (one line naming the binary) when it cannot be run or does not
+    report them.  ``use_cache=False`` skips reading the cache (the result is still written).
     """
     real_path = os.path.realpath(binary)
     found, key = _binary_identity(binary, real_path, use_cache)

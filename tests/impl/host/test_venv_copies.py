@@ -47,7 +47,8 @@ def _run(args: list[str], where: Path) -> None:
 
 def _venvs(python: str, root: Path) -> list[Path]:
     """The venvs made from ``python`` under ``root``: venv --copies always, virtualenv
-    --copies and uv venv when they are installed in the project venv."""
+    --copies and uv venv when they are installed in the project venv (uv's link mode is
+    for packages: its interpreter is a symbolic link whatever the mode)."""
     made = [root / "venv"]
     _run([python, "-m", "venv", "--copies", "--without-pip", str(made[0])], root)
     virtualenv, uv = TOOLS / "virtualenv", TOOLS / "uv"
@@ -56,7 +57,8 @@ def _venvs(python: str, root: Path) -> list[Path]:
         _run([str(virtualenv), "--copies", "--no-seed", "-p", python, str(made[-1])], root)
     if uv.is_file():
         made.append(root / "uv")
-        _run([str(uv), "venv", "-q", "--python", python, str(made[-1])], root)
+        _run([str(uv), "venv", "-q", "--link-mode", "copy", "--python", python, str(made[-1])],
+             root)
     return made
 
 
