@@ -617,7 +617,9 @@ def cfg_disagreements(readings: tuple[tuple[str, Reading | str], ...]) -> dict[s
 def judge_cfg_readers(facts: VenvFacts) -> Judgement:
     if facts.cfg is None:
         return not_observed("pyvenv.cfg")
-    readings = cfg_readings(facts.cfg, facts.base.version)
+    # the getpath that reads the file is the venv interpreter's (the base's when it failed)
+    running = facts.plain.version if facts.plain.started else facts.base.version
+    readings = cfg_readings(facts.cfg, running)
     differ = cfg_disagreements(readings)
     expected = tuple((key, "one meaning for every reader") for key in CFG_KEYS)
     observed: list[tuple[str, str]] = []

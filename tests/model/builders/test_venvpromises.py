@@ -293,15 +293,21 @@ def test_the_getpath_reader_is_the_interpreter_versions() -> None:
 def test_cfg_readers_judge_names_the_disagreeing_readers() -> None:
     ok = verdicts(facts())["venv.cfg-readers"]
     assert ok.held
+    # read by the venv interpreter's getpath: getpath.c on 3.10 wants 'home = value'
     spaced = facts(cfg=b"home=/b/bin\ninclude-system-site-packages = false\n",
-                   base=dataclasses.replace(BASE, version="3.10.13"))
+                   plain=venv_run(version="3.10.13"))
     got = verdicts(spaced)["venv.cfg-readers"]
     assert not got.held
     observed = dict(got.observed)
     assert "getpath (3.8-3.10): (absent)" in observed[HOME]
     assert "site.py: /b/bin" in observed[HOME]
     # the same file is read alike where getpath is getpath.py (3.11+)
-    assert verdicts(dataclasses.replace(spaced, base=BASE))["venv.cfg-readers"].held
+    assert verdicts(dataclasses.replace(spaced, plain=venv_run()))["venv.cfg-readers"].held
+    # the base's version decides when the venv's interpreter did not start
+    failed = Start("/v/bin/python", False, error="x")
+    older = dataclasses.replace(spaced, plain=failed,
+                                base=dataclasses.replace(BASE, version="3.10.13"))
+    assert not verdicts(older)["venv.cfg-readers"].held
     unreadable = verdicts(facts(cfg=b"home = /b/bin\n\xff\n"))["venv.cfg-readers"]
     assert not unreadable.held
 
