@@ -31,7 +31,6 @@ from prefixlab.model.startup.predict import predict
 from prefixlab.model.world.invocation import Invocation
 
 TIMEOUT = 60.0
-CLEAN_PATH = "/usr/bin:/bin"
 
 Status = Literal["judged", "refused", "unstaged"]
 
@@ -93,10 +92,6 @@ def start_of(outcome: Outcome, how: str) -> Start:
                  path=outcome.path)
 
 
-def _clean(scratch: str) -> dict[str, str]:
-    return {"PATH": CLEAN_PATH, "HOME": os.path.join(scratch, "home")}
-
-
 def run_case(case: Case, *, cwd: str | None = None, keep: bool = False,
              fidelity: bool = True) -> Result:
     """Run ``case`` in a new scratch directory (removed afterwards unless ``keep``)."""
@@ -154,33 +149,28 @@ def _exit(run: Run) -> str:
 
 def _observe(target: str, base: Start, scratch: str, fidelity: bool
              ) -> tuple[VenvFacts, Outcome | None, Outcome | None]:
-    python = os.path.join(target, "bin", "python")
-    invocation = Invocation.make(python, (), env=_clean(scratch), cwd=scratch)
-    probed = probe(invocation, timeout=TIMEOUT)
-    plain = start_of(probed, python)
-    no_site = venvcheck.run(python, ("-S",), f"{python} -S", scratch)
-    executable = None
-    if plain.started and plain.base_executable:
-        executable = venvcheck.run(plain.base_executable, ("-S",),
-                                   f"{plain.base_executable} -S", scratch)
+    """The venv observed by the promises' observer (impl/checks/venvcheck.py); with
+    ``fidelity``, the model's prediction for ENV/bin/python and the probe of the same run."""
     try:
-        cfg = venvcheck.read_cfg(target)
-    except venvcheck.VenvCheckError:
-        cfg = ()
-    facts = VenvFacts(target, venvpromises.system_site(cfg), plain, no_site, base, executable)
-    predicted = None
-    if fidelity:
-        world = hostworld.world_for(invocation, use_cache=True)
-        predicted = predict(world, invocation)
-    return facts, predicted, probed if fidelity else None
+        facts = venvcheck.observe(target, base.how, scratch, base_start=base)
+    except venvcheck.VenvCheckError:  # no readable pyvenv.cfg: not a venv; judge what runs
+        python = os.path.join(target, "bin", "python")
+        plain = venvcheck.run(python, (), python, scratch)
+        no_site = venvcheck.run(python, ("-S",), f"{python} -S", scratch)
+        facts = VenvFacts(target, False, plain, no_site, base)
+    if not fidelity:
+        return facts, None, None
+    python = os.path.join(target, "bin", "python")
+    invocation = Invocation.make(python, (), env=venvcheck.clean_env(scratch), cwd=scratch)
+    predicted = predict(hostworld.world_for(invocation, use_cache=True), invocation)
+    return facts, predicted, probe(invocation, timeout=TIMEOUT)
 
 
 def _after_outer_removed(facts: VenvFacts, case: Case, staged: staging.Staged,
                          scratch: str) -> VenvFacts:
     for outer in case.placement.outer:
         remove_tree(os.path.join(staged.root, outer))
-    python = os.path.join(staged.target, "bin", "python")
-    after = venvcheck.run(python, (), f"{python} (outer removed)", scratch)
+    after = venvcheck.start_env(staged.target, scratch)
     return replace(facts, after_outer_removed=after)
 
 

@@ -515,9 +515,16 @@ def judge_site_first(facts: VenvFacts) -> Judgement:
 
 def base_sites(facts: VenvFacts) -> tuple[str, ...]:
     """The expected base's site directories on its own sys.path (in order), user site
-    directories left out (they are the user's, judged by venv.user-site)."""
+    directories left out (they are the user's, judged by venv.user-site), and so are a venv
+    base's own."""
     users = {facts.user_site, facts.base_user_site}
-    return tuple(p for p in facts.base.path if is_site_dir(p) and p not in users)
+    base = facts.base
+    # A base that is itself a venv (venv-of-venv) has its own site-packages first: those
+    # are that venv's, not the base installation's, which is what PEP 405's "system
+    # site-packages" names (and what stdlib venv links a venv-of-venv to on 3.11+).
+    own = base.prefix if base.prefix and base.prefix != base.base_prefix else None
+    return tuple(p for p in base.path if is_site_dir(p) and p not in users
+                 and not (own is not None and _inside(p, own)))
 
 
 def judge_isolation(facts: VenvFacts) -> Judgement:

@@ -395,3 +395,23 @@ def test_site_pip_and_uv_agree_on_one_lower_case_flag(others: list[tuple[str, st
     for name in ("site.py", "pip", "uv"):
         reading = venvpromises.read_cfg_as(name, data)
         assert not isinstance(reading, str) and reading[SYSTEM_SITE] == want, name
+
+
+def test_a_venv_base_s_own_site_packages_are_not_the_system_site_packages() -> None:
+    # venv-of-venv: the base /o is a venv of /b; PEP 405's "system site-packages" of the
+    # inner venv are the base installation's, never /o's own site-packages (stdlib venv on
+    # 3.11+ links the inner venv to /b itself).
+    outer = Start("/o/bin/python", True, prefix="/o", exec_prefix="/o", base_prefix="/b",
+                  base_exec_prefix="/b", version="3.12.1",
+                  path=("/b/lib/python312.zip", "/b/lib/python3.12",
+                        "/o/lib/python3.12/site-packages"))
+    system = facts(system_site=True, base=outer, plain=venv_run(system=True))
+    assert verdicts(system)["venv.isolation"].held
+    isolated = facts(base=outer)
+    assert verdicts(isolated)["venv.isolation"].held
+    # The outer venv's own site-packages leaking into the inner one still breaks isolation.
+    leaky = venv_run()
+    leaky = dataclasses.replace(leaky, path=leaky.path + ("/b/lib/python3.12/site-packages",))
+    with_base_sites = dataclasses.replace(outer, path=outer.path + (
+        "/b/lib/python3.12/site-packages",))
+    assert not verdicts(facts(base=with_base_sites, plain=leaky))["venv.isolation"].held
