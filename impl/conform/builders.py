@@ -91,13 +91,14 @@ def check_template(template: str, kind: str = "venv") -> Builder:
         raise BuilderError("--cmd: {packages} is for --kind env")
     for match in _FIELD.finditer(template):
         if _quoted_at(template, match.start()):
-            raise BuilderError(f"--cmd: {match.group(0)} is inside quotes; prefixlab "
-                               "shell-quotes it already, remove the quotes")
+            raise BuilderError(f"--cmd: {match.group(0)} is inside quotes or after a "
+                               "backslash; prefixlab shell-quotes it already, remove them")
     return Builder("cmd", template, "venv" if kind == "venv" else "env")
 
 
 def _quoted_at(text: str, index: int) -> bool:
-    """Whether ``index`` is inside '...' or "..." in POSIX sh."""
+    """Whether ``index`` is inside '...' or "..." in POSIX sh, or its character escaped by a
+    backslash (sh would take the backslash with the first character of the quoted value)."""
     quote = ""
     i = 0
     while i < index:
@@ -111,7 +112,7 @@ def _quoted_at(text: str, index: int) -> bool:
         elif c in "'\"":
             quote = c
         i += 1
-    return bool(quote)
+    return bool(quote) or i > index
 
 
 def wants_system_site(builder: Builder) -> bool:
