@@ -80,12 +80,20 @@ def _allowed(text: str | None) -> tuple[str, ...]:
                    "layout (SVG, drawn by Graphviz) into DIR.")
 @click.option("--replay", "replay_file", metavar="CASE",
               help="Run the case file CASE again here and say whether it still fails.")
+@click.option("--database", "database", metavar="URL",
+              help="A Hypothesis example database shared by workers of the same "
+                   "configuration: a directory, or redis://HOST:PORT/DB (needs the redis "
+                   "package). Its examples are tried first; the rest is drawn at random "
+                   "(--seed is then not used).")
+@click.option("--pool", "pool_url", metavar="URL",
+              help="Also put each case file into this pool: a shared directory or a Redis "
+                   "URL, where other machines pick them up (prefixlab conform --replay).")
 @click.option("--strict", is_flag=True,
               help="Model-fidelity disagreements and hazards fail the run too.")
 def conform_command(builder: str | None, template: str | None, kind: str,
                     pythons: tuple[str, ...], placements: str | None, budget: float, seed: int,
                     jobs: int, as_json: bool, report_dir: str | None, replay_file: str | None,
-                    strict: bool) -> int:
+                    database: str | None, pool_url: str | None, strict: bool) -> int:
     """Check BUILDER (venv, venv-copies, virtualenv, uv, prefixlab) or a --cmd template;
     with --kind env, an environment builder (prefixlab-env, nix-classic, nix-297628,
     nix-297628-inherit, nix-inherit-argv0, nix-resolve-argv0) by the environment spec.
@@ -106,12 +114,23 @@ def conform_command(builder: str | None, template: str | None, kind: str,
     from prefixlab.impl.conform import campaign, report
 
     chosen = basing.bases(pythons)
+    pool = None
+    if pool_url is not None or database is not None:
+        from prefixlab.impl.conform import pool as pooling
+
+        pool = pooling.open_pool(pool_url) if pool_url is not None else None
+        if database is not None:
+            pooling.example_database(database)  # a bad URL is one line now, not in a worker
     if not chosen:
         raise BadInput("no in-scope interpreter found here (add some with PREFIXLAB_PYTHONS)")
     with _progress(budget, quiet=as_json) as progress:
         ran = campaign.run(made, chosen, allowed, budget=budget, seed=seed, jobs=jobs,
-                           progress=progress, pictures=report_dir is not None)
+                           progress=progress, pictures=report_dir is not None,
+                           database=database)
     saved = {r.id: report.save(r, _cases_dir(report_dir)) for r in ran.reported}
+    if pool is not None:
+        for r in ran.reported:
+            pool.put(r.data)
     if report_dir is not None:
         from prefixlab.impl.conform import markdown
 

@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field, replace
 
 from prefixlab.impl.conform import cause as causes
@@ -23,6 +24,9 @@ from prefixlab.model.conform.rebase import rebase
 
 _NOT_AGAIN = ("this failure did not reproduce when the minimal case was run again (it may "
               "depend on timing or on state outside the case)")
+if TYPE_CHECKING:
+    from hypothesis.database import ExampleDatabase
+
 SHARD_STRIDE = 7919
 """Worker k searches from seed + k * SHARD_STRIDE (a prime: shards never share a seed)."""
 
@@ -53,23 +57,34 @@ def new_search(builder: Builder, bases: Sequence[Base], allowed: Sequence[str],
     return search
 
 
+def _database(url: str | None) -> ExampleDatabase | None:
+    if url is None:
+        return None
+    from prefixlab.impl.conform import pool
+
+    return pool.example_database(url)
+
+
 def _shard(builder: Builder, bases: Sequence[Base], allowed: Sequence[str], budget: float,
-           seed: int, fidelity: bool) -> Search:
+           seed: int, fidelity: bool, database: str | None = None) -> Search:
     search = new_search(builder, bases, allowed, fidelity)
-    return campaign(search, budget=budget, seed=seed)
+    return campaign(search, budget=budget, seed=seed, database=_database(database))
 
 
 def run(builder: Builder, bases: Sequence[Base], allowed: Sequence[str], *, budget: float,
         seed: int = 0, jobs: int = 1, fidelity: bool = True,
-        progress: Callable[[Search], None] | None = None, pictures: bool = False) -> Campaign:
+        progress: Callable[[Search], None] | None = None, pictures: bool = False,
+        database: str | None = None) -> Campaign:
+    """The whole campaign; ``database``: a Hypothesis example database (a directory or a
+    Redis URL, impl/conform/pool.py) that workers of the same configuration share."""
     start = time.monotonic()
     search = new_search(builder, bases, allowed, fidelity)
     if progress is not None:
         search.progress = progress
     if jobs <= 1:
-        campaign(search, budget=budget, seed=seed)
+        campaign(search, budget=budget, seed=seed, database=_database(database))
     else:
-        _sharded(search, jobs, budget, seed)
+        _sharded(search, jobs, budget, seed, database)
     outcome = Campaign(search)
     for key, found in sorted(search.found.items(), key=lambda kv: _order(kv[1])):
         if builder.kind == "venv":
@@ -101,11 +116,12 @@ def _spread(found: Found, search: Search) -> None:
         found.others[".".join(map(str, base.version))] = result
 
 
-def _sharded(search: Search, jobs: int, budget: float, seed: int) -> None:
+def _sharded(search: Search, jobs: int, budget: float, seed: int,
+             database: str | None) -> None:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [pool.submit(_shard, search.builder, list(search.bases), list(search.allowed),
-                               budget, seed + k * SHARD_STRIDE, search.fidelity)
+                               budget, seed + k * SHARD_STRIDE, search.fidelity, database)
                    for k in range(jobs)]
         for future in futures:
             shard = future.result()

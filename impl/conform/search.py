@@ -155,7 +155,7 @@ class _Failed(Exception):
 
 
 def one_pass(search: Search, *, seed: int, deadline: float,
-             database: ExampleDatabase | None = None) -> Found | None:
+             database: ExampleDatabase | None = None, pass_no: int = 0) -> Found | None:
     """Explore until a new key fails, and shrink it; None when the time ran out first."""
     target: list[Key] = []
     shrink_end = [deadline]
@@ -176,12 +176,22 @@ def one_pass(search: Search, *, seed: int, deadline: float,
         if target and target[0] in keys(result):
             raise _Failed(target[0], result)
 
+    # Workers sharing an example database share it per configuration and pass: the key of
+    # a test is its function's digest, to which this adds both.  Pass N of a later run (or
+    # another worker) first replays what pass N found, so known failures are found again
+    # at once, and a pass never replays, as passing, a failure an earlier pass set aside
+    # (Hypothesis would delete it from the database).
+    check._hypothesis_internal_add_digest = repr(  # type: ignore[attr-defined]
+        (search.builder, tuple(search.bases), tuple(search.allowed), pass_no)).encode()
     test = settings(max_examples=10**9, deadline=None, database=database,
                     verbosity=Verbosity.quiet, report_multiple_bugs=False, print_blob=False,
                     phases=(Phase.reuse, Phase.generate, Phase.shrink) if database is not None
                     else (Phase.generate, Phase.shrink),
                     suppress_health_check=list(HealthCheck))(given(search.cases())(check))
-    test = hypothesis_seed(seed)(test)
+    if database is None:
+        # Hypothesis neither reads nor writes the database of a seeded run: with a shared
+        # database the examples it holds are tried first and the rest is drawn at random.
+        test = hypothesis_seed(seed)(test)
     try:
         test()
     except _Failed as failed:
@@ -199,7 +209,8 @@ def campaign(search: Search, *, budget: float, seed: int = 0,
     deadline = time.monotonic() + budget
     n = 0
     while time.monotonic() < deadline:
-        if one_pass(search, seed=seed + n, deadline=deadline, database=database) is None:
+        if one_pass(search, seed=seed + n, deadline=deadline, database=database,
+                    pass_no=n) is None:
             break
         n += 1
     return search

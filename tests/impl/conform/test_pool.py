@@ -24,7 +24,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
-from conftest import require_oracle
+from conftest import in_scope_interpreters, require_oracle
 from prefixlab.impl.conform import pool
 from prefixlab.impl.render.escape import show
 from prefixlab.model.errors import BadInput
@@ -357,3 +357,33 @@ def test_redis_example_database_saves_and_replays_a_failure(redis_url: str) -> N
     with pytest.raises(unittest.SkipTest, match="no test cases"):
         _failing_test(pool.example_database(redis_url), [Phase.reuse], empty)()
     assert empty == []
+
+
+# -- prefixlab conform pooling through a real server -----------------------------------------------
+BROKEN_BUILDER = ("{python} -m venv --without-pip {system_site_packages} {target}; "
+                  "rm {target}/pyvenv.cfg")
+"""A builder that deletes pyvenv.cfg: what it makes is no venv (PEP 405: the marker file)."""
+
+
+@pytest.mark.real
+def test_conform_puts_its_case_files_into_a_redis_pool(redis_url: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from prefixlab.impl.cli.main import main
+
+    python = next((i.path for i in in_scope_interpreters()), None)
+    require_oracle(python is not None, "no in-scope interpreter here")
+    assert python is not None
+    result = CliRunner().invoke(main, [
+        "conform", "--cmd", BROKEN_BUILDER, "--python", python, "--placements", "direct",
+        "--budget", "60", "--pool", redis_url, "--database", redis_url, "--json",
+        "--report", str(tmp_path / "report")])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    ids = sorted(case["id"] for case in data["failures"])
+    assert ids and pool.open_pool(redis_url).list() == ids
+    shared = pool.open_pool(redis_url).get(ids[0])
+    assert shared is not None and shared["builder"]["command"] == BROKEN_BUILDER
+    # Hypothesis kept the failing example in the same server for the next worker.
+    keys = redis.Redis.from_url(redis_url).keys(pool.EXAMPLES_PREFIX + b"*")
+    assert keys
