@@ -125,7 +125,9 @@ def _apply(op: Op, case: Case, root: str, environ: Mapping[str, str]) -> None:
 def _wrap(op: Wrap, at: str, target: str) -> None:
     if op.kind == "make-wrapper":
         with open(at, "w", encoding="utf-8") as handle:
-            handle.write(wrapgen.shell_wrapper(target, ()))
+            # bash on PATH stands for nixpkgs' @shell@, as in impl/builders/nix.py
+            handle.write(wrapgen.shell_wrapper(target, (),
+                                               shell=shutil.which("bash") or "/bin/bash"))
         os.chmod(at, 0o755)
         return
     try:
