@@ -1,0 +1,163 @@
+"""reproducer: a case as a /bin/sh script.  What the script makes is what stage makes.
+
+The script picks its ROOT with ``mktemp -d``; here a ``mktemp`` first on PATH answers with a
+directory of the test's, so the script runs unchanged.  The builder is a template that makes
+the target and records what it was given ({python}, PATH, the pyenv variables), run by
+stage.run_builder on the staged side.  Both trees are walked (names, kinds, link texts, file
+contents and executable bits, ROOT written as ``{root}``) and must be equal.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import in_scope_interpreters, require_oracle
+from prefixlab.impl.conform import reproducer, stage
+from prefixlab.impl.conform.bases import base_of
+from prefixlab.impl.conform.builders import check_template
+from prefixlab.model.conform.case import Case
+from prefixlab.model.conform.placement import (
+    PLACEMENTS, Base, LinkEntries, MakeDir, Placement, Wrap)
+from prefixlab.model.strategies.placements import placements
+
+pytestmark = pytest.mark.real
+
+BASES = [base_of(i) for i in in_scope_interpreters()]
+STAGED_ALONE = [n for n in PLACEMENTS if n not in ("venv-of-venv", "from-env")]
+BUILDER = check_template(
+    "mkdir -p {target} && printf '%s\\n' {python} \"$PATH\" \"${PYENV_VERSION-unset}\" "
+    "\"${PYENV_DIR-unset}\" > {target}/builder-saw")
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def no_compiler_ops(p: Placement) -> bool:
+    return not any(isinstance(op, Wrap) and op.kind == "make-binary-wrapper" for op in p.ops)
+
+
+@st.composite
+def staged_alone(draw: st.DrawFn) -> Case:
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    base = draw(st.sampled_from(BASES))
+    placement = draw(placements(base, allowed=STAGED_ALONE).filter(no_compiler_ops))
+    return Case(BUILDER, base, placement, draw(st.booleans()))
+
+
+def walk(root: str) -> dict[str, tuple[object, ...]]:
+    """Relative path -> ('dir',) | ('link', text) | ('file', executable, bytes), links not
+    followed, ROOT written as {root} in link texts and contents."""
+    tree: dict[str, tuple[object, ...]] = {}
+    for where, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(where, name)
+            rel = os.path.relpath(path, root)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                tree[rel] = ("link", os.readlink(path).replace(root, "{root}"))
+            elif stat.S_ISDIR(mode):
+                tree[rel] = ("dir",)
+            else:
+                assert stat.S_ISREG(mode), path
+                with open(path, "rb") as handle:
+                    data = handle.read().replace(os.fsencode(root), b"{root}")
+                tree[rel] = ("file", bool(mode & stat.S_IXUSR), data)
+    return tree
+
+
+@contextmanager
+def two_roots() -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A root for stage, one for the script, and the environment both run with (a mktemp
+    first on PATH that answers the script's root)."""
+    with tempfile.TemporaryDirectory(prefix="conform case ") as top:
+        top = os.path.realpath(top)
+        staged, scripted, fake = (os.path.join(top, n) for n in ("staged", "script", "bin"))
+        for d in (staged, scripted, fake):
+            os.mkdir(d)
+        with open(os.path.join(fake, "mktemp"), "w") as handle:
+            handle.write(f"#!/bin/sh\nprintf '%s\\n' {shlex.quote(scripted)}\n")
+        os.chmod(os.path.join(fake, "mktemp"), 0o755)
+        yield staged, scripted, {"PATH": f"{fake}:/usr/bin:/bin", "LC_ALL": "C.UTF-8",
+                                 "HOME": top}
+
+
+def run_script(case: Case, environ: dict[str, str], cwd: str) -> subprocess.CompletedProcess[str]:
+    path = os.path.join(cwd, "reproduce.sh")
+    with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
+        handle.write(reproducer.script(case))
+    return subprocess.run(["/bin/sh", path], capture_output=True, text=True, timeout=120,
+                          env=environ, cwd=cwd)
+
+
+def made_both_ways(case: Case) -> tuple[dict[str, tuple[object, ...]],
+                                        dict[str, tuple[object, ...]]]:
+    with two_roots() as (staged_root, script_root, environ):
+        staged = stage.stage(case, staged_root, caller=environ)
+        _, run = stage.run_builder(case, staged.python, staged.target, staged.environ,
+                                   staged_root, case.system_site)
+        assert run.status == 0, run.stderr
+        done = run_script(case, environ, os.path.dirname(staged_root))
+        assert f"case directory: {script_root}\n" in done.stdout, done.stderr
+        assert "builder-saw" in os.listdir(os.path.join(script_root, case.placement.target)), \
+            done.stderr
+        return walk(staged_root), walk(script_root)
+
+
+@SETTINGS
+@given(staged_alone())
+def test_the_script_makes_what_stage_makes(case: Case) -> None:
+    by_stage, by_script = made_both_ways(case)
+    assert by_script == by_stage
+
+
+def test_the_script_is_sh() -> None:
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    base = BASES[0]
+    case = Case(BUILDER, base, Placement(("direct",), (), base.executable, "venv"))
+    text = reproducer.script(case)
+    assert text.startswith("#!/bin/sh\n")
+    assert subprocess.run(["/bin/sh", "-n", "-c", text]).returncode == 0
+
+
+@pytest.mark.parametrize("entries", [(".hidden", "a.py", "-dash", "sp ace", "ü", "*"),
+                                     ("..dots", ".a"), ()],
+                         ids=["dotfiles", "dots only", "empty"])
+def test_link_entries_the_same_both_ways(entries: tuple[str, ...]) -> None:
+    """One link per entry of the source, whatever its name (placement.py: "one absolute link
+    per entry of ``source``")."""
+    with tempfile.TemporaryDirectory(prefix="std lib ") as source:
+        for name in entries:
+            with open(os.path.join(source, name), "w") as handle:
+                handle.write(name)
+        base = Base("/nonexistent/bin/python3.12", "/nonexistent", (3, 12, 1))
+        case = Case(BUILDER, base, Placement(("relocated",), (
+            MakeDir("inst/lib"), LinkEntries("inst/lib/python3.12", source)),
+            "/bin/true", "venv"))
+        by_stage, by_script = made_both_ways(case)
+        assert by_script == by_stage
+        linked = {k for k in by_stage if k.startswith("inst/lib/python3.12/")}
+        assert linked == {f"inst/lib/python3.12/{n}" for n in entries}
+
+
+def test_a_scripted_wrapper_runs_its_interpreter() -> None:
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    base = BASES[-1]
+    case = Case(BUILDER, base, Placement(("wrapper",), (
+        MakeDir("wrap/bin"), Wrap("wrap/bin/python3", "make-wrapper", base.executable)),
+        "{root}/wrap/bin/python3", "venv"))
+    with two_roots() as (_, script_root, environ):
+        run_script(case, environ, script_root)
+        done = subprocess.run([os.path.join(script_root, "wrap/bin/python3"), "-c",
+                               "import sys; print(sys.version_info[:3])"],
+                              capture_output=True, text=True, timeout=60, env={})
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == str(base.version)
