@@ -62,9 +62,11 @@ def _op(op: Op, case: Case) -> list[str]:
     if isinstance(op, Wrap):
         target = op.target.replace("{root}", MARK)
         if op.kind == "make-wrapper":
+            # bash on PATH stands for nixpkgs' @shell@, as stage writes it
             text = wrapgen.shell_wrapper(target, ())
-            return [f"printf '%s' {shlex.quote(text)} | sed \"s|{MARK}|$ROOT|g\" > {at}",
-                    f"chmod +x {at}"]
+            shell = f"1s|{wrapgen.DEFAULT_SHELL}|$(command -v bash || echo /bin/bash)|"
+            return [f"printf '%s' {shlex.quote(text)} | sed \"s|{MARK}|$ROOT|g; {shell}\" "
+                    f"> {at}", f"chmod +x {at}"]
         source = wrapgen.c_wrapper(target, ())
         return [f"printf '%s' {shlex.quote(source)} | sed \"s|{MARK}|$ROOT|g\" "
                 f"| cc -x c -o {at} -   # makeBinaryWrapper's C, needs a C compiler"]
