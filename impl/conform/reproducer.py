@@ -57,8 +57,11 @@ def _op(op: Op, case: Case) -> list[str]:
         return [f"cp {shlex.quote(op.source)} {at}"]
     if isinstance(op, LinkEntries):
         source = shlex.quote(op.source)
+        # every entry, as stage links them: the three globs are sh's way to name dotfiles
+        # too; an unmatched glob stays as written, and is no entry
         return [f"mkdir -p {at}",
-                f"for e in {source}/*; do ln -s \"$e\" {at}/; done"]
+                f"for e in {source}/* {source}/.[!.]* {source}/..?*; do "
+                f"if [ -e \"$e\" ] || [ -h \"$e\" ]; then ln -s \"$e\" {at}/; fi; done"]
     if isinstance(op, Wrap):
         target = op.target.replace("{root}", MARK)
         if op.kind == "make-wrapper":
