@@ -27,7 +27,7 @@ from prefixlab.impl.conform.bases import base_of
 from prefixlab.impl.conform.builders import check_template
 from prefixlab.model.conform.case import Case
 from prefixlab.model.conform.placement import (
-    PLACEMENTS, Base, LinkEntries, MakeDir, Placement, Wrap)
+    PLACEMENTS, Base, Link, LinkEntries, MakeDir, Placement, Wrap)
 from prefixlab.model.strategies.placements import placements
 
 pytestmark = pytest.mark.real
@@ -75,12 +75,13 @@ def walk(root: str) -> dict[str, tuple[object, ...]]:
 
 
 @contextmanager
-def two_roots() -> Iterator[tuple[str, str, dict[str, str]]]:
-    """A root for stage, one for the script, and the environment both run with (a mktemp
-    first on PATH that answers the script's root)."""
+def two_roots(odd: str = "") -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A root for stage, one for the script (their names holding ``odd``), and the
+    environment both run with (a mktemp first on PATH that answers the script's root)."""
     with tempfile.TemporaryDirectory(prefix="conform case ") as top:
         top = os.path.realpath(top)
-        staged, scripted, fake = (os.path.join(top, n) for n in ("staged", "script", "bin"))
+        staged, scripted, fake = (os.path.join(top, odd + n)
+                                  for n in ("staged", "script", "bin"))
         for d in (staged, scripted, fake):
             os.mkdir(d)
         with open(os.path.join(fake, "mktemp"), "w") as handle:
@@ -98,9 +99,9 @@ def run_script(case: Case, environ: dict[str, str], cwd: str) -> subprocess.Comp
                           env=environ, cwd=cwd)
 
 
-def made_both_ways(case: Case) -> tuple[dict[str, tuple[object, ...]],
-                                        dict[str, tuple[object, ...]]]:
-    with two_roots() as (staged_root, script_root, environ):
+def made_both_ways(case: Case, odd: str = "") -> tuple[dict[str, tuple[object, ...]],
+                                                      dict[str, tuple[object, ...]]]:
+    with two_roots(odd) as (staged_root, script_root, environ):
         staged = stage.stage(case, staged_root, caller=environ)
         _, run = stage.run_builder(case, staged.python, staged.target, staged.environ,
                                    staged_root, case.system_site)
@@ -161,3 +162,30 @@ def test_a_scripted_wrapper_runs_its_interpreter() -> None:
                               capture_output=True, text=True, timeout=60, env={})
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == str(base.version)
+
+
+RUNS = ["a b", "ü", "it's", "a&b", "a|b", "a\\b", "a#b"]
+"""Roots a wrapper runs from: makeWrapper's exec line double-quotes the target, so a root
+holding $, ` or " is read by the wrapper's shell (nixpkgs' own text, kept byte for byte)."""
+
+
+@pytest.mark.parametrize("odd", [*RUNS, 'a"b', "a$b", "a`b`"])
+def test_a_root_of_any_name_makes_the_same_wrapper(odd: str) -> None:
+    """mktemp -d honours TMPDIR, so ROOT may hold any character: the script writes it into
+    a wrapper as stage does."""
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    base = BASES[-1]
+    case = Case(BUILDER, base, Placement(("exe-link", "wrapper"), (
+        MakeDir("links/bin"), Link("links/bin/python3", base.executable),
+        MakeDir("wrap/bin"), Wrap("wrap/bin/python3", "make-wrapper", "{root}/links/bin/python3")),
+        "{root}/wrap/bin/python3", "venv"))
+    with two_roots(odd) as (staged_root, script_root, environ):
+        staged = stage.stage(case, staged_root, caller=environ)
+        stage.run_builder(case, staged.python, staged.target, staged.environ, staged_root)
+        run_script(case, environ, os.path.dirname(staged_root))
+        assert walk(script_root) == walk(staged_root)
+        if odd in RUNS:
+            done = subprocess.run([os.path.join(script_root, "wrap/bin/python3"), "-c",
+                                   "import sys; print(sys.version_info[:3])"],
+                                  capture_output=True, text=True, timeout=60, env={})
+            assert (done.returncode, done.stdout.strip()) == (0, str(base.version)), done.stderr
