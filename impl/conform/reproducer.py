@@ -3,8 +3,9 @@ temporary directory ROOT (mkdir, ln, printf), runs the builder's command, runs t
 interpreter and prints what it reports beside what was expected.
 
 Every word that holds the case's directory is written as ``"$ROOT"`` followed by the
-single-quoted rest, so names with spaces, quotes or non-ASCII letters survive.  A wrapper's
-text is written with ``@ROOT@`` where ROOT goes and filled in by sed.
+single-quoted rest, so names with spaces, quotes or non-ASCII letters survive; a makeWrapper
+script's text too.  A makeBinaryWrapper's C text is written with ``@ROOT@`` where ROOT goes
+and filled in by sed.
 """
 
 from __future__ import annotations
@@ -65,11 +66,11 @@ def _op(op: Op, case: Case) -> list[str]:
     if isinstance(op, Wrap):
         target = op.target.replace("{root}", MARK)
         if op.kind == "make-wrapper":
-            # bash on PATH stands for nixpkgs' @shell@, as stage writes it
-            text = wrapgen.shell_wrapper(target, ())
+            # ROOT spliced in as "$ROOT" (sed would read & | \ in it); bash on PATH stands for
+            # nixpkgs' @shell@, as stage writes it
+            text = wrapgen.shell_wrapper(op.target, ())
             shell = f"1s|{wrapgen.DEFAULT_SHELL}|$(command -v bash || echo /bin/bash)|"
-            return [f"printf '%s' {shlex.quote(text)} | sed \"s|{MARK}|$ROOT|g; {shell}\" "
-                    f"> {at}", f"chmod +x {at}"]
+            return [f"printf '%s' {word(text)} | sed \"{shell}\" > {at}", f"chmod +x {at}"]
         source = wrapgen.c_wrapper(target, ())
         return [f"printf '%s' {shlex.quote(source)} | sed \"s|{MARK}|$ROOT|g\" "
                 f"| cc -x c -o {at} -   # makeBinaryWrapper's C, needs a C compiler"]
