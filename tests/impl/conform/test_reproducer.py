@@ -27,13 +27,15 @@ from prefixlab.impl.conform.bases import base_of
 from prefixlab.impl.conform.builders import check_template
 from prefixlab.model.conform.case import Case
 from prefixlab.model.conform.placement import (
-    PLACEMENTS, Base, Link, LinkEntries, MakeDir, Placement, Wrap)
+    PLACEMENTS, Base, BuildVenv, Link, LinkEntries, MakeDir, Placement, Wrap)
 from prefixlab.model.strategies.placements import placements
 
 pytestmark = pytest.mark.real
 
 BASES = [base_of(i) for i in in_scope_interpreters()]
-STAGED_ALONE = [n for n in PLACEMENTS if n not in ("venv-of-venv", "from-env")]
+STAGED_ALONE = [n for n in PLACEMENTS if n != "from-env"]
+"""Every name but from-env (its ops run prefixlab's build env): an outer venv is made by
+BUILDER, a template cheap enough to run here."""
 BUILDER = check_template(
     "mkdir -p {target} && printf '%s\\n' {python} \"$PATH\" \"${PYENV_VERSION-unset}\" "
     "\"${PYENV_DIR-unset}\" > {target}/builder-saw")
@@ -117,6 +119,20 @@ def made_both_ways(case: Case, odd: str = "") -> tuple[dict[str, tuple[object, .
 @given(staged_alone())
 def test_the_script_makes_what_stage_makes(case: Case) -> None:
     by_stage, by_script = made_both_ways(case)
+    assert by_script == by_stage
+
+
+def test_an_outer_venv_is_built_in_the_builder_s_environment() -> None:
+    """stage runs every builder, outer venvs' too, with the placement's PATH and variables
+    (stage.py's docstring); the script must as well."""
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    base = BASES[-1]
+    case = Case(BUILDER, base, Placement(("bare-name", "venv-of-venv"), (
+        BuildVenv("outer1", base.executable), MakeDir("links/bin"),
+        Link("links/bin/python3", "{root}/outer1/bin/python")), "python3", "venv",
+        ("links/bin",), (("PYENV_VERSION", "{root}"),), ("outer1",)))
+    by_stage, by_script = made_both_ways(case)
+    assert by_script["outer1/builder-saw"] == by_stage["outer1/builder-saw"]
     assert by_script == by_stage
 
 
