@@ -101,14 +101,15 @@ def script(case: Case, *, failing: Sequence[str] = (), expected: Mapping[str, st
              'ROOT=$(mktemp -d) || exit 2',
              'echo "case directory: $ROOT"',
              "unset " + " ".join(DROPPED)]
-    for op in p.ops:
-        lines += _op(op, case)
+    # PATH and the variables first: stage runs every builder with them, outer venvs' too
     if p.path:
         front = ":".join(word(d if d.startswith(("/", "{root}")) else "{root}/" + d)
                          for d in p.path)
         lines.append(f"PATH={front}:\"$PATH\"; export PATH")
     for name, value in p.env:
         lines.append(f"{name}={word(value)}; export {name}")
+    for op in p.ops:
+        lines += _op(op, case)
     target = "{root}/" + p.target
     lines.append(_command(case, p.python, target, case.system_site))
     if remove_outer:
