@@ -205,3 +205,35 @@ def test_a_root_of_any_name_makes_the_same_wrapper(odd: str) -> None:
                                    "import sys; print(sys.version_info[:3])"],
                                   capture_output=True, text=True, timeout=60, env={})
             assert (done.returncode, done.stdout.strip()) == (0, str(base.version)), done.stderr
+
+
+def test_a_path_entry_named_from_root_is_the_same_both_ways() -> None:
+    """A PATH entry written "{root}/DIR" (as env values name ROOT) is ROOT/DIR both ways."""
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    base = BASES[-1]
+    case = Case(BUILDER, base, Placement(("bare-name",), (
+        MakeDir("links/bin"), Link("links/bin/python3", base.executable)), "python3", "venv",
+        ("{root}/links/bin",)))
+    by_stage, by_script = made_both_ways(case)
+    assert by_script == by_stage
+
+
+@pytest.mark.parametrize("where", ["executable", "builder", "names"])
+def test_a_newline_in_a_header_value_stays_in_its_comment(where: str) -> None:
+    """The script's header comments name the builder, the base and the placement; a case
+    file may hold any string there (a file name may hold a newline), and the line after it
+    must not run."""
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    real = BASES[-1]
+    evil = "x\ntouch INJECTED\n"
+    base = Base(real.executable + evil, real.prefix, real.version) \
+        if where == "executable" else real
+    builder = Case(BUILDER, real, Placement((), (), "", "")).builder
+    if where == "builder":
+        builder = type(builder)(evil, builder.command, builder.kind)
+    names = ("direct", evil) if where == "names" else ("direct",)
+    case = Case(builder, base, Placement(names, (), real.executable, "venv"))
+    with two_roots() as (_, script_root, environ):
+        run_script(case, environ, script_root)
+        assert not os.path.exists(os.path.join(script_root, "INJECTED"))
+        assert os.path.isdir(os.path.join(script_root, "venv"))
