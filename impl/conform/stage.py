@@ -66,7 +66,9 @@ def fill(text: str, root: str) -> str:
 def builder_environ(case: Case, root: str, caller: Mapping[str, str]) -> dict[str, str]:
     environ = {k: v for k, v in caller.items() if k not in DROPPED}
     placement = case.placement
-    front = [p if p.startswith("/") else os.path.join(root, p) for p in placement.path]
+    # relative to ROOT, or absolute (from "/" or "{root}"), as the reproducer reads them
+    front = [p if p.startswith(("/", "{root}")) else os.path.join(root, p)
+             for p in placement.path]
     if front:
         rest = environ.get("PATH", os.defpath)
         environ["PATH"] = os.pathsep.join([*(fill(p, root) for p in front), rest])
