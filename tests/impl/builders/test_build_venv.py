@@ -386,6 +386,25 @@ def test_venv_of_venv_points_at_the_base(scratch: Path, interp: Interpreter,
 
 
 @pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_venv_of_venv_through_a_link_does_not_keep_the_link(scratch: Path,
+                                                             interp: Interpreter) -> None:
+    """A link elsewhere to an outer venv's python (a bare name on PATH, an alias): the link
+    leads through the outer venv, so the inner venv must not point at it either."""
+    outer = scratch / "outer"
+    stdlib_venv(interp.path, outer)
+    links = scratch / "links" / "bin"
+    links.mkdir(parents=True)
+    (links / "python3").symlink_to(outer / "bin" / "python")
+    planned = ours(str(links / "python3"), scratch / "inner")
+    assert not planned.home.directory.startswith((str(outer), str(links))), planned.home
+    base = base_prefix_of(interp)
+    shutil.rmtree(outer)
+    prefix, base_prefix, *_ = run_probe(scratch / "inner" / "bin" / "python")
+    assert (prefix, base_prefix) == (str(scratch / "inner"), base)
+
+
+@pytest.mark.real
 @pytest.mark.parametrize("interp", [i for i in INTERPRETERS if i.version
                                     and i.version[:2] <= (3, 10)], ids=interpreter_id)
 def test_stdlib_venv_of_venv_chains_on_c_getpath(scratch: Path, interp: Interpreter) -> None:
