@@ -49,6 +49,12 @@ R_HOME_IN_VENV = rule(
     "A candidate whose directory (or its parent) holds pyvenv.cfg belongs to a venv: a venv "
     "made from a venv points at the base installation, never at the other venv.",
     "stdlib venv 3.8-3.10 chains venvs (sys._base_executable is the venv's own python)")
+R_HOME_THROUGH_VENV = rule(
+    "venv.home-through-venv", "venv",
+    "A candidate whose links lead through a venv's interpreter depends on that venv: deleting "
+    "the venv would break the new one, so the base is taken beyond it.",
+    "stdlib venv 3.11+ uses the base installation's executable for a venv made from a venv "
+    "(gh-89576); a link to a venv's python is the same dependency")
 R_HOME_REJECTED = rule(
     "venv.home-rejected", "venv",
     "With home at this candidate's directory the built venv would not start with the "
@@ -339,12 +345,18 @@ def choose_home(world: World, source: Source, options: Options, target: str, *,
 
     steps: list[Step] = []
     resolver = kernel.Resolver(world.fs, "/")
-    for path in candidates(world, source):
+    found = list(candidates(world, source))
+    through = _through_venv(resolver, found)
+    for n, path in enumerate(found):
         steps.append(Step.of(R_HOME_CANDIDATE, "{candidate}", candidate=path))
         directory = dirname(path)
         if _in_venv(resolver, directory):
             steps.append(Step.of(R_HOME_IN_VENV, "{home} is inside a venv", home=directory,
                                  candidate=path))
+        elif through[n]:
+            steps.append(Step.of(R_HOME_THROUGH_VENV, "{candidate} leads through the venv "
+                                 "interpreter {venv_executable}", candidate=path,
+                                 venv_executable=through[n]))
         else:
             why = _check(world, source, options, target, Home(path), cwd_name, command)
             if why == "":
@@ -390,6 +402,25 @@ def candidates(world: World, source: Source) -> Iterator[str]:
         if path not in seen and resolver.stat(path) is not None:
             seen.add(path)
             yield path
+
+
+def _through_venv(resolver: Any, found: list[str]) -> list[str]:
+    """For each candidate, the first later candidate of the same link chain that is inside a
+    venv ('' when none): a link that reaches the base through a venv's interpreter dies with
+    that venv.  The chain is the candidates up to the first one that is no link's target
+    (the executables beside a venv's home start afresh)."""
+    from prefixlab.model.world import kernel
+
+    out = [""] * len(found)
+    later = ""
+    for n in range(len(found) - 1, -1, -1):
+        path = found[n]
+        if _in_venv(resolver, dirname(path)):
+            later = path
+        out[n] = later if later != path else ""
+        if n and isinstance(resolver.readlink(found[n - 1]), kernel.Errno):
+            later = ""  # found[n] does not follow from found[n - 1]: a new chain
+    return out
 
 
 def _cfg_home(resolver: Any, venv: str) -> str | None:
