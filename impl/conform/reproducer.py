@@ -93,10 +93,11 @@ def script(case: Case, *, failing: Sequence[str] = (), expected: Mapping[str, st
     comments and echo lines."""
     p = case.placement
     version = ".".join(map(str, case.base.version))
-    lines = ["#!/bin/sh",
-             f"# prefixlab conform case {case.id}: {', '.join(failing) or 'no failure'}",
-             f"# builder {case.builder.name}, CPython {version} ({case.base.executable}), "
-             f"placement {p.label}",
+    header = [f"prefixlab conform case {case.id}: {', '.join(failing) or 'no failure'}",
+              f"builder {case.builder.name}, CPython {version} ({case.base.executable}), "
+              f"placement {p.label}"]
+    # a comment ends at a newline: one in a name (a case file may hold any) is shown as \n
+    lines = ["#!/bin/sh", *("# " + text.replace("\n", "\\n") for text in header),
              "set -u",
              'ROOT=$(mktemp -d) || exit 2',
              'echo "case directory: $ROOT"',
