@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -195,6 +195,11 @@ def plain_lines(search: Search, reported: Sequence[Reported], saved: dict[str, s
     c = counts(search)
     lines = [f"prefixlab conform {search.builder.name}: {c['cases']} cases "
              f"({c['judged']} judged, {c['refused']} refused, {c['unstaged']} not staged)"]
+    for status in ("refused", "unstaged"):
+        why = Counter(r.why for r in search.results.values() if r.status == status)
+        for reason, n in why.most_common(REASONS_SHOWN):
+            lines.append(f"  {'refused' if status == 'refused' else 'not staged'} ({n}): "
+                         f"{portable(reason, _root_of(search, reason))}")
     header, rows = table_rows(search)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -216,6 +221,18 @@ def plain_lines(search: Search, reported: Sequence[Reported], saved: dict[str, s
             lines.append(f"  case file: {saved[r.id]}  (replay: prefixlab conform --replay "
                          f"{saved[r.id]})")
     return lines
+
+
+REASONS_SHOWN = 3
+"""The most frequent reasons for refused and unstaged cases shown in the text summary."""
+
+
+def _root_of(search: Search, reason: str) -> str:
+    """The case directory a reason names, if any (so that it is shown as {root})."""
+    for result in search.results.values():
+        if result.why == reason and result.root:
+            return result.root
+    return ""
 
 
 def _versions(found: Found) -> str:

@@ -119,6 +119,9 @@ def _run(case: Case, root: str, cwd: str, fidelity: bool) -> Result:
                           timeout=TIMEOUT), staged.python)
     if not base.started:
         return Result(case, "unstaged", f"the base does not start: {base.error}", root=work)
+    fake = _pseudo_venv(base)
+    if fake:
+        return Result(case, "unstaged", fake, root=work)
     command, build = staging.run_builder(case, staged.python, staged.target, staged.environ,
                                          cwd, case.system_site)
     if build.status != 0 and not os.path.lexists(staged.target):
@@ -137,6 +140,20 @@ def _run(case: Case, root: str, cwd: str, fidelity: bool) -> Result:
                   findings=tuple(f for f in findings if f is not None),
                   expected=_start_json(base), observed=_start_json(facts.plain),
                   predicted=predicted, probed=probed, cause=causes.cause(predicted))
+
+
+def _pseudo_venv(base: Start) -> str:
+    """Why no venv can be judged against ``base`` ('' when it can): a base that reports a
+    prefix other than its base prefix without a pyvenv.cfg there looks like a venv and is
+    none (nixpkgs' classic python.withPackages: F-a1), and the venvs made from it are inert
+    whatever the builder does (F-a2).  That is the environment's failure, which
+    ``--kind env`` judges."""
+    if base.prefix == base.base_prefix or os.path.isfile(os.path.join(base.prefix,
+                                                                      "pyvenv.cfg")):
+        return ""
+    return (f"the base reports sys.prefix {base.prefix!r} and sys.base_prefix "
+            f"{base.base_prefix!r} without a pyvenv.cfg: it looks like a venv and is none "
+            "(an environment's failure: see conform --kind env)")
 
 
 def _exit(run: Run) -> str:
