@@ -44,7 +44,8 @@ OPS = st.one_of(
 ANY_PLACEMENTS = st.builds(
     Placement, st.lists(st.sampled_from(PLACEMENTS), max_size=3).map(tuple),
     st.lists(OPS, max_size=5).map(tuple), PATHS, PATHS, st.lists(PATHS, max_size=2).map(tuple),
-    st.lists(st.tuples(TEXT, TEXT), max_size=2).map(tuple),
+    st.lists(st.tuples(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True), TEXT),
+             max_size=2).map(tuple),
     st.lists(PATHS, max_size=2).map(tuple), st.none() | PATHS)
 
 
@@ -102,6 +103,14 @@ def test_the_id_does_not_depend_on_the_report_or_the_prefixlab_version() -> None
     second = to_file(case, "0.2.0", {"failures": [{"promise": "venv.starts"}]})
     assert first["id"] == second["id"] == case.id
     assert loads(json.dumps(second), "x").id == case.id
+
+
+@pytest.mark.parametrize("name", ["PYENV_VERSION", "PYENV_DIR", "_", "a1", "LC_ALL"])
+def test_a_variable_name_sh_takes_is_read(name: str) -> None:
+    """Names as POSIX defines them (XBD 3.235 Name: letters, digits, underscores, not from a
+    digit), which the reproducer can export."""
+    text = _edit(("placement", "env"), [[name, "{root}/x y"]])
+    assert loads(text, "ok.json").placement.env == ((name, "{root}/x y"),)
 
 
 # -- bad input ----------------------------------------------------------------------------------
@@ -173,6 +182,12 @@ BAD: list[tuple[str, str]] = [
     ("env of strings", _edit(("placement", "env"), ["A=1"])),
     ("env of triples", _edit(("placement", "env"), [["A", "1", "2"]])),
     ("home_link a list", _edit(("placement", "home_link"), ["opt"])),
+    ("env name with a space", _edit(("placement", "env"), [["A B", "1"]])),
+    ("env name with =", _edit(("placement", "env"), [["A=B", "1"]])),
+    ("env name empty", _edit(("placement", "env"), [["", "1"]])),
+    ("env name from a digit", _edit(("placement", "env"), [["1A", "1"]])),
+    ("env name a command", _edit(("placement", "env"), [["A;touch x", "1"]])),
+    ("env name with a NUL", _edit(("placement", "env"), [["A\x00", "1"]])),
     ("ops an object", _edit(OP, {"op": "mkdir", "path": "x"})),
     ("op a string", _edit(OP, ["mkdir x"])),
     ("op without its name", _edit(OP, [{"path": "x"}])),
