@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal
 
@@ -172,6 +173,10 @@ def from_json(data: Any) -> Case:
     if not all(isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e)
                for e in env):
         raise ValueError("placement.env: expected a list of [name, value] pairs")
+    for name, _ in env:
+        # a name as POSIX defines it (XBD 3.235): stage sets it, the reproducer exports it
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"placement.env: {name!r} is not a variable name")
     home_link = p.get("home_link")
     if home_link is not None and not isinstance(home_link, str):
         raise ValueError("placement.home_link: expected a string or null")
