@@ -237,3 +237,25 @@ def test_a_newline_in_a_header_value_stays_in_its_comment(where: str) -> None:
         run_script(case, environ, script_root)
         assert not os.path.exists(os.path.join(script_root, "INJECTED"))
         assert os.path.isdir(os.path.join(script_root, "venv"))
+
+
+@pytest.mark.parametrize("value", ["/opt/py", "/a\\nb", "C:\\temp\\c", "-n", "{root}/x y",
+                                   "it's \"q\" $HOME `x`"])
+def test_expected_and_observed_values_are_printed_as_they_are(value: str) -> None:
+    """The script prints what was expected and observed; a value holding a backslash or
+    starting with -n is printed as it is (dash's echo reads \\n and \\c, and -n)."""
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    base = BASES[-1]
+    case = Case(BUILDER, base, Placement(("direct",), (), base.executable, "venv"))
+    text = reproducer.script(case, expected={"sys.prefix": value},
+                             observed={"sys.prefix": value})
+    with two_roots() as (_, script_root, environ):
+        path = os.path.join(script_root, "reproduce.sh")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        done = subprocess.run(["/bin/sh", path], capture_output=True, text=True, timeout=60,
+                              env=environ, cwd=script_root)
+        shown = value.replace("{root}", script_root)
+        lines = done.stdout.splitlines()
+        assert f"expected: sys.prefix = {shown}" in lines, done.stdout
+        assert f"observed when the case was found: sys.prefix = {shown}" in lines, done.stdout
