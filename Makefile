@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: dev explain test test-all typecheck bench bench-build compiled sweep clean
+.PHONY: dev explain test test-all typecheck bench bench-build compiled sweep conformance clean
 
 # The editable install is 'strict' (a link tree mypy can read); it is refreshed whenever the
 # set of source files changes, so a new module is importable without a manual reinstall.
@@ -52,3 +52,8 @@ clean:
 # The long real-interpreter sweep: sharded, resumable (completed shards in sweeps/ are kept).
 sweep: dev
 	$(BIN)/python -m prefixlab.impl.checks.campaign --total $${SWEEP_TOTAL:-2375}
+
+# README's conformance matrix: prefixlab conform on stdlib venv (per interpreter), venv
+# --copies, uv, virtualenv and prefixlab; minutes per builder (CONFORM_BUDGET seconds each).
+conformance: dev
+	$(BIN)/python tools/conformance_matrix.py --budget $${CONFORM_BUDGET:-600} --jobs $${CONFORM_JOBS:-1}
