@@ -118,10 +118,12 @@ def script(case: Case, *, failing: Sequence[str] = (), expected: Mapping[str, st
                   for outer in p.outer]
     python = word(target + "/bin/python")
     for key, value in expected.items():
-        lines.append(f"echo {word(f'expected: {key} = {value}')}")
+        # printf, not echo: dash's echo reads backslash escapes in the value
+        lines.append(f"printf '%s\\n' {word(f'expected: {key} = {value}')}")
     lines.append(f"env -i PATH=/usr/bin:/bin HOME=\"$ROOT/home\" {python} -c "
                  f"{shlex.quote(PROBE)}")
     lines.append('echo "status: $?"')
     for key, value in observed.items():
-        lines.append(f"echo {word(f'observed when the case was found: {key} = {value}')}")
+        lines.append(f"printf '%s\\n' "
+                     f"{word(f'observed when the case was found: {key} = {value}')}")
     return "\n".join(lines) + "\n"
