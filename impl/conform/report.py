@@ -152,11 +152,18 @@ def cell_text(cell: Cell | None) -> str:
     return f"pass {cell['held']}"
 
 
+def _hazard(text: str, hazard: bool) -> str:
+    """A hazard that did not hold is reported, never a failure."""
+    return text.replace("FAIL", "hazard", 1) if hazard else text
+
+
 def table_rows(search: Search) -> tuple[list[str], list[list[str]]]:
     cells = table(search)
     columns = versions(search)
     order = [p.id for p in venvpromises.PROMISES] + sorted(set(cells) - set(venvpromises.BY_ID))
-    rows = [[promise, *(cell_text(cells.get(promise, {}).get(v)) for v in columns)]
+    hazards = {p.id for p in venvpromises.PROMISES if p.kind == "hazard"}
+    rows = [[promise, *(_hazard(cell_text(cells.get(promise, {}).get(v)), promise in hazards)
+                        for v in columns)]
             for promise in order if promise in cells]
     return ["promise", *columns], rows
 

@@ -11,6 +11,7 @@ that exits non-zero and leaves no target *refused* the placement: no failure.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from prefixlab.impl.render import compare as comparing
 from prefixlab.model.builders import venvpromises
 from prefixlab.model.builders.venvpromises import Start, VenvFacts, Verdict
 from prefixlab.model.conform.case import Case
+from prefixlab.model.conform.placement import Base
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup.predict import predict
 from prefixlab.model.world.invocation import Invocation
@@ -127,6 +129,8 @@ def _run(case: Case, root: str, cwd: str, fidelity: bool) -> Result:
     if build.status != 0 and not os.path.lexists(staged.target):
         return Result(case, "refused", _exit(build), command, work, build)
     facts, predicted, probed = _observe(staged.target, base, scratch, fidelity)
+    if case.placement.home_link and facts.plain.started:
+        facts = _after_link_changes(facts, case, staged, scratch)
     if case.placement.outer and facts.plain.started:
         facts = _after_outer_removed(facts, case, staged, scratch)
     verdicts = venvpromises.judge(facts)
@@ -189,6 +193,58 @@ def _after_outer_removed(facts: VenvFacts, case: Case, staged: staging.Staged,
         remove_tree(os.path.join(staged.root, outer))
     after = venvcheck.start_env(staged.target, scratch)
     return replace(facts, after_outer_removed=after)
+
+
+def _after_link_changes(facts: VenvFacts, case: Case, staged: staging.Staged,
+                        scratch: str) -> VenvFacts:
+    """The hazards of a placement whose base is reached through a link to its prefix (an
+    alias, a linked prefix): retarget the link to a copy of the installation (an upgrade
+    that keeps the old one), then, when the old one is the case's own copy, move it away
+    and let the link follow (an upgrade that removes it)."""
+    link = os.path.join(staged.root, case.placement.home_link or "")
+    old = os.readlink(link)
+    old_path = os.path.normpath(os.path.join(os.path.dirname(link), old))
+    copy = os.path.join(staged.root, "upgrade")
+    try:
+        _copy_installation(old_path, copy, case.base)
+    except OSError:
+        return facts
+    _relink(link, copy)
+    retargeted = venvcheck.start_env(staged.target, scratch)
+    _relink(link, old)
+    facts = replace(facts, after_link_retargeted=retargeted)
+    if not old_path.startswith(staged.root + "/"):
+        return facts  # the real installation is never moved
+    moved = old_path + "-moved"
+    os.rename(old_path, moved)
+    _relink(link, moved)
+    after = venvcheck.start_env(staged.target, scratch)
+    os.rename(moved, old_path)
+    _relink(link, old)
+    return replace(facts, after_target_moved=after)
+
+
+def _copy_installation(prefix: str, to: str, base: Base) -> None:
+    """``to`` made a copy of the installation at ``prefix``: its binary copied, each stdlib
+    entry linked (as the relocated placement makes one)."""
+    exe = os.path.basename(base.executable)
+    os.makedirs(os.path.join(to, "bin"))
+    shutil.copy2(os.path.join(prefix, "bin", exe), os.path.join(to, "bin", exe))
+    for name in ("python3", f"python{base.xy}", "python"):
+        if name != exe and os.path.lexists(os.path.join(prefix, "bin", name)):
+            os.symlink(exe, os.path.join(to, "bin", name))
+    stdlib = os.path.join(prefix, base.libdir, f"python{base.xy}")
+    made = os.path.join(to, base.libdir, f"python{base.xy}")
+    os.makedirs(made)
+    for name in sorted(os.listdir(stdlib)):
+        os.symlink(os.path.realpath(os.path.join(stdlib, name)), os.path.join(made, name))
+
+
+def _relink(link: str, text: str) -> None:
+    """Point ``link`` at ``text``, atomically (a new link renamed over it)."""
+    temporary = f"{link}.relink"
+    os.symlink(text, temporary)
+    os.replace(temporary, link)
 
 
 def _finding(verdict: Verdict) -> Finding:
