@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -165,11 +166,14 @@ def test_link_entries_the_same_both_ways(entries: tuple[str, ...]) -> None:
         assert linked == {f"inst/lib/python3.12/{n}" for n in entries}
 
 
-def test_a_scripted_wrapper_runs_its_interpreter() -> None:
+@pytest.mark.parametrize("kind", ["make-wrapper", "make-binary-wrapper"])
+def test_a_scripted_wrapper_runs_its_interpreter(kind: str) -> None:
     require_oracle(bool(BASES), "no in-scope interpreter found here")
+    if kind == "make-binary-wrapper":
+        require_oracle(shutil.which("cc") is not None, "no C compiler (cc) here")
     base = BASES[-1]
     case = Case(BUILDER, base, Placement(("wrapper",), (
-        MakeDir("wrap/bin"), Wrap("wrap/bin/python3", "make-wrapper", base.executable)),
+        MakeDir("wrap/bin"), Wrap("wrap/bin/python3", kind, base.executable)),
         "{root}/wrap/bin/python3", "venv"))
     with two_roots() as (_, script_root, environ):
         run_script(case, environ, script_root)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -167,7 +168,8 @@ NAMES = st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True)
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(NAMES | st.sampled_from(stage.DROPPED + ("PATH",)), st.text(
            st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=8)),
-       st.lists(st.sampled_from(["links/bin", "a b/bin", "/abs/bin"]), max_size=2),
+       st.lists(st.sampled_from(["links/bin", "a b/bin", "/abs/bin", "{root}/r/bin"]),
+                max_size=2),
        st.lists(st.tuples(NAMES, st.sampled_from(["v", "{root}/project", "x{root}y{root}"])),
                 max_size=3))
 def test_the_builder_environment(caller: dict[str, str], path: list[str],
@@ -179,7 +181,8 @@ def test_the_builder_environment(caller: dict[str, str], path: list[str],
     got = stage.builder_environ(case, root, caller)
     expected = {k: v for k, v in caller.items() if k not in stage.DROPPED}
     if path:
-        front = [p if p.startswith("/") else f"{root}/{p}" for p in path]
+        front = [p.replace("{root}", root) if p.startswith(("/", "{root}")) else f"{root}/{p}"
+                 for p in path]
         expected["PATH"] = ":".join([*front, caller.get("PATH", os.defpath)])
     for name, value in env:
         expected[name] = value.replace("{root}", root)
@@ -211,11 +214,13 @@ def test_an_outer_venv_the_builder_fails_on_is_refused(root: str) -> None:
     assert not os.path.lexists(os.path.join(root, "outer1"))
 
 
-@pytest.mark.parametrize("kind", ["make-wrapper"])
+@pytest.mark.parametrize("kind", ["make-wrapper", "make-binary-wrapper"])
 def test_a_staged_wrapper_runs_its_interpreter(root: str, kind: str) -> None:
     """A wrapper placement's {python} is the wrapper: running it must run the interpreter
-    (makeWrapper's script execs it with the arguments)."""
+    (makeWrapper's script and makeBinaryWrapper's binary exec it with the arguments)."""
     require_oracle(bool(BASES), "no in-scope interpreter found here")
+    if kind == "make-binary-wrapper":
+        require_oracle(shutil.which("cc") is not None, "no C compiler (cc) here")
     base = BASES[-1]
     case = Case(BUILDER, base, Placement(("wrapper",), (
         MakeDir("wrap/bin"), Wrap("wrap/bin/python3", kind, base.executable)),
