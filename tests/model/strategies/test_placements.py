@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, find, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+from hypothesis.errors import InvalidArgument, NoSuchExample
 
 from prefixlab.model.conform.placement import (
     ENV_FLAVOURS, PLACEMENTS, Base, BuildEnv, BuildVenv, CopyFile, Link, LinkEntries, MakeDir,
@@ -267,7 +267,7 @@ def test_venv_of_venv_reaches_every_depth_up_to_max_depth(depth: int) -> None:
         assert venvs[0].python == PYENV.executable
         for inner, outer in zip(venvs[1:], venvs):
             assert inner.python == f"{ROOT}/{outer.path}/bin/python"
-    with pytest.raises(Exception):
+    with pytest.raises(NoSuchExample):
         find(placements(PYENV, allowed={"venv-of-venv"}, max_depth=depth),
              lambda p: sum(isinstance(op, BuildVenv) for op in p.ops) > depth,
              settings=settings(max_examples=300, database=None))
