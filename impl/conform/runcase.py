@@ -128,7 +128,8 @@ def _run(case: Case, root: str, cwd: str, fidelity: bool) -> Result:
                                          cwd, case.system_site)
     if build.status != 0 and not os.path.lexists(staged.target):
         return Result(case, "refused", _exit(build), command, work, build)
-    facts, predicted, probed = _observe(staged.target, base, scratch, fidelity)
+    facts, predicted, probed = _observe(staged.target, base, scratch, fidelity,
+                                        staged.environ, cwd)
     if case.placement.home_link and facts.plain.started:
         facts = _after_link_changes(facts, case, staged, scratch)
     if case.placement.outer and facts.plain.started:
@@ -168,7 +169,8 @@ def _exit(run: Run) -> str:
     return f"exit status {run.status}{tail}"
 
 
-def _observe(target: str, base: Start, scratch: str, fidelity: bool
+def _observe(target: str, base: Start, scratch: str, fidelity: bool,
+             base_environ: dict[str, str], cwd: str
              ) -> tuple[VenvFacts, Outcome | None, Outcome | None]:
     """The venv observed by the promises' observer (impl/checks/venvcheck.py); with
     ``fidelity``, the model's prediction for ENV/bin/python and the probe of the same run."""
@@ -179,6 +181,13 @@ def _observe(target: str, base: Start, scratch: str, fidelity: bool
         plain = venvcheck.run(python, (), python, scratch)
         no_site = venvcheck.run(python, ("-S",), f"{python} -S", scratch)
         facts = VenvFacts(target, False, plain, no_site, base)
+    if facts.system_site and facts.user_site is not None:
+        # Does the base itself, with the venv runs' HOME (its user site made), have one?
+        environ = {k: v for k, v in base_environ.items()
+                   if k not in ("PYTHONNOUSERSITE", "PYTHONUSERBASE")}
+        environ["HOME"] = os.path.join(scratch, "home")
+        own = venvcheck.run(base.how, (), base.how, scratch, env=environ, cwd=cwd)
+        facts = replace(facts, base_user_site_on=own.started and facts.user_site in own.path)
     if not fidelity:
         return facts, None, None
     python = os.path.join(target, "bin", "python")

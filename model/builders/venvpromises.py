@@ -325,6 +325,11 @@ class VenvFacts:
     base_user_site: str | None = None
     """The expected base run's own user site directory (from its environment), which is no
     site directory of the base installation."""
+    base_user_site_on: bool | None = None
+    """Whether the expected base, run as the venv's runs are (the same HOME, the user site
+    directory made), puts the user site on its own sys.path; None when not observed.  A base
+    whose wrapper disables it (nixpkgs' wrappers set PYTHONNOUSERSITE) gives venvs without
+    it whatever the builder does."""
     entries: tuple[Start, ...] | None = None
     """Each interpreter entry in ENV/bin (python, python3, pythonX.Y: those that exist) run
     without -S."""
@@ -549,6 +554,9 @@ def judge_user_site(facts: VenvFacts) -> Judgement:
     euid) and addusersitepackages adds the user site directory when it is a directory."""
     if facts.user_site is None:
         return not_observed("user site directory")
+    if facts.system_site and facts.base_user_site_on is False:
+        return Judgement(False, (("the expected base's own sys.path", "no user site"),),
+                         (("include-system-site-packages", "true"),), applies=False)
     flag = "true" if facts.system_site else "false"
     want = "on sys.path" if facts.system_site else "absent from sys.path"
     expected = (("include-system-site-packages", flag), (facts.user_site, want))

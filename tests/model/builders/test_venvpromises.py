@@ -415,3 +415,14 @@ def test_a_venv_base_s_own_site_packages_are_not_the_system_site_packages() -> N
     with_base_sites = dataclasses.replace(outer, path=outer.path + (
         "/b/lib/python3.12/site-packages",))
     assert not verdicts(facts(base=with_base_sites, plain=leaky))["venv.isolation"].held
+
+
+def test_no_user_site_is_required_when_the_base_itself_runs_without_one() -> None:
+    # nixpkgs' wrappers export PYTHONNOUSERSITE: the base has no user site, nor can a venv
+    # that runs through it; with the base showing one, its absence is the builder's fault.
+    system = dict(system_site=True, plain=venv_run(system=True))
+    off = verdicts(facts(**system, base_user_site_on=False))["venv.user-site"]
+    assert not off.applies and not off.fails
+    on = verdicts(facts(**system, base_user_site_on=True))["venv.user-site"]
+    assert on.applies and on.fails
+    assert verdicts(facts(**system, base_user_site_on=None))["venv.user-site"].fails
