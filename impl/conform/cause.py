@@ -8,13 +8,15 @@ from __future__ import annotations
 from prefixlab.impl.render import narrate
 from prefixlab.impl.render.text import plain
 from prefixlab.model.outcome import Outcome
-from prefixlab.model.startup import site
 from prefixlab.model.startup.getpath import prefix, searchpath, venv
 from prefixlab.model.world.fs import FsView
 
-DECIDERS = (site.R_SITE_VENV, venv.R_VENV_PREFIX, prefix.R_HOME_SPLIT, searchpath.R_BUILD_RESET,
-            prefix.R_ZIP, prefix.R_LANDMARK, prefix.R_PREFIX_MACRO, prefix.R_LIBRARY)
-"""The rules that decide sys.prefix (the order of render/narrate.py's summary)."""
+DECIDERS = (venv.R_VENV_PREFIX, prefix.R_HOME_SPLIT, searchpath.R_BUILD_RESET, prefix.R_ZIP,
+            prefix.R_LANDMARK, prefix.R_PREFIX_MACRO, prefix.R_LIBRARY)
+"""The rules by which getpath decides the prefix (render/narrate.py's summary has them in
+this order).  site.py's venv(), which makes every venv's sys.prefix the venv before 3.14, is
+not one: it would be every running venv's cause, and what breaks a venv is where getpath
+found its base."""
 STAGES_TOLD = ("venv", "home", "prefix", "builddir")
 """The getpath stages whose steps the explanation of a failure tells."""
 LINES_KEPT = 4
