@@ -40,7 +40,14 @@ PLACEMENTS = ("direct", "bare-name", "exe-link", "prefix-link", "alias-dir", "re
 
 ENV_FLAVOURS = ("reference", "nix-classic", "nix-297628", "nix-inherit-argv0",
                 "nix-resolve-argv0")
-"""The composed environments ``from-env`` draws (``build env --flavour``)."""
+"""The composed environments ``from-env`` can draw (``build env --flavor``)."""
+
+VENV_BASE_FLAVOURS = ("reference", "nix-inherit-argv0", "nix-resolve-argv0")
+"""The ones it draws by default: environments a venv can be made of.  The venvs made from
+nix-classic (F-a2) and from nix-297628 with its fixed argv[0] (F-b7) are inert whatever the
+builder does (their wrapper forces the interpreter back to the environment or the store
+python: envspec.KNOWN_FAILURES); that is the environment's failure, judged by
+``conform --kind env``, not the venv builder's."""
 
 WrapperKind = Literal["make-wrapper", "make-binary-wrapper"]
 WRAPPER_KINDS: tuple[WrapperKind, ...] = ("make-wrapper", "make-binary-wrapper")

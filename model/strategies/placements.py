@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from prefixlab.model.conform.placement import (
-    ENV_FLAVOURS, PLACEMENTS, WRAPPER_KINDS, Base, BuildEnv, BuildVenv, CopyFile, Link, LinkEntries, MakeDir,
-    Op, Placement, WriteText, Wrap, order)
+    ENV_FLAVOURS, PLACEMENTS, VENV_BASE_FLAVOURS, WRAPPER_KINDS, Base, BuildEnv, BuildVenv,
+    CopyFile, Link, LinkEntries, MakeDir, Op, Placement, WriteText, Wrap, order)
 from prefixlab.model.strategies._checks import check_type
 
 ROOT = "{root}"
@@ -72,9 +72,11 @@ def _check(allowed: Collection[str], max_depth: int) -> frozenset[str]:
 
 
 def placements(base: Base, *, allowed: Collection[str] = PLACEMENTS, max_depth: int = 2,
-               env_flavours: Collection[str] = ENV_FLAVOURS) -> st.SearchStrategy[Placement]:
+               env_flavours: Collection[str] = VENV_BASE_FLAVOURS
+               ) -> st.SearchStrategy[Placement]:
     """Placements of ``base`` made only of the ``allowed`` names (``venv-of-venv`` up to
-    ``max_depth`` outer venvs; ``from-env`` among ``env_flavours``)."""
+    ``max_depth`` outer venvs; ``from-env`` among ``env_flavours``, by default the
+    environments a venv can be made of)."""
     names = _check(allowed, max_depth)
     unknown = sorted(set(env_flavours) - set(ENV_FLAVOURS))
     if unknown:
