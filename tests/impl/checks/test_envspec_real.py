@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -220,6 +221,23 @@ def test_pep405_venvs_from_each_interpreter(interp: Interpreter, scratch: str,
     for name, maker in _makers(interp.path).items():
         os.mkdir(f"{scratch}/{name}")
         verdicts = speccheck.check_venvs_from(maker, interp.path, _version(interp),
+                                              f"{scratch}/{name}", builder_cache)
+        assert all(v.ok for v in verdicts), (name, [v for v in verdicts if not v.ok])
+
+
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_pep405_venvs_from_a_venv(interp: Interpreter, scratch: str,
+                                  builder_cache: dict[str, str]) -> None:
+    """A venv made from another venv's python sees the base installation's site-packages
+    with --system-site-packages, never the outer venv's own (PEP 405: the system
+    site-packages are the base installation's)."""
+    require_oracle(os.path.exists(PREFIXLAB), f"{PREFIXLAB}: no project venv")
+    outer = f"{scratch}/outer"
+    subprocess.run([interp.path, "-m", "venv", "--without-pip", outer], check=True,
+                   capture_output=True, timeout=120)
+    for name, maker in _makers(f"{outer}/bin/python").items():
+        os.mkdir(f"{scratch}/{name}")
+        verdicts = speccheck.check_venvs_from(maker, f"{outer}/bin/python", _version(interp),
                                               f"{scratch}/{name}", builder_cache)
         assert all(v.ok for v in verdicts), (name, [v for v in verdicts if not v.ok])
 
