@@ -290,16 +290,31 @@ def check(flavour: str, interpreter: str, version: tuple[int, int], packages: Pa
 
 
 # -- venvs from anything (PEP 405) ------------------------------------------------------------------
-def base_of(interpreter: str, scratch: str) -> tuple[str, tuple[str, ...]]:
-    """The base installation ``interpreter`` runs from (its sys.base_prefix, clean
-    environment) and its site directories on sys.path."""
+def base_of(interpreter: str, scratch: str, environ: Mapping[str, str] | None = None
+            ) -> tuple[str, tuple[str, ...]]:
+    """The base installation ``interpreter`` runs from (its sys.base_prefix, in the clean
+    environment plus ``environ``: a pyenv shim needs its PYENV_VERSION) and its site
+    directories on sys.path.  A venv's own site-packages are not the base installation's
+    (PEP 405's system site-packages): for a venv, the site directories are those of the
+    interpreter in its pyvenv.cfg's home."""
     home = f"{scratch}/home"
     os.makedirs(home, exist_ok=True)
-    run = _run([interpreter, *_probe_argv(())], interpreter, "", env=clean_environ(home),
-               cwd=scratch)
+    run = _run([interpreter, *_probe_argv(())], interpreter, "",
+               env={**clean_environ(home), **(environ or {})}, cwd=scratch)
     if run.report is None:
         raise SpecCheckError(f"{interpreter}: does not run ({run.error})")
-    return run.report.base_prefix, _site_dirs([run])
+    report = run.report
+    sites = _site_dirs([run])
+    if report.prefix != report.base_prefix and venvcheck.is_venv(report.prefix):
+        # A venv: its base installation's own interpreter (in pyvenv.cfg's home) tells them.
+        try:
+            python = venvcheck.home_interpreter(report.prefix, venvcheck.read_cfg(report.prefix))
+        except venvcheck.VenvCheckError as error:
+            raise SpecCheckError(f"{interpreter}: {error}") from None
+        installation = _run([python, *_probe_argv(())], python, "",
+                            env={**clean_environ(home), **(environ or {})}, cwd=scratch)
+        sites = _site_dirs([installation])
+    return report.base_prefix, sites
 
 
 def check_venvs_from(maker: Sequence[str], interpreter: str, version: tuple[int, int],
@@ -307,7 +322,7 @@ def check_venvs_from(maker: Sequence[str], interpreter: str, version: tuple[int,
                      ) -> tuple[Verdict, ...]:
     """PEP 405's promises for the venvs ``maker`` (a command; the flag and the venv path are
     appended) makes from ``interpreter``, with and without --system-site-packages."""
-    base, sites = base_of(interpreter, scratch)
+    base, sites = base_of(interpreter, scratch, maker_environ)
     venvs = [observe_venv(maker, f"{scratch}/{'v-system' if system else 'v-isolated'}", base,
                           system, version, (), sites, scratch, maker_environ)
               for system in (True, False)]
