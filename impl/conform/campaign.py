@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from prefixlab.impl.conform import cause as causes
 from prefixlab.impl.conform.report import Reported, report_of
 from prefixlab.impl.conform.runcase import Result, run_case
-from prefixlab.impl.conform.search import Found, Search, campaign, keys
+from prefixlab.impl.conform.search import Found, Key, Search, campaign, keys
 from prefixlab.impl.host.materialize import remove_tree
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.conform.case import Builder, Case, case_json
@@ -65,10 +65,21 @@ def _database(url: str | None) -> ExampleDatabase | None:
     return pool.example_database(url)
 
 
+@dataclass(frozen=True)
+class Shard:
+    """What a worker sends back (a Search holds functions and strategies, which do not
+    cross a process boundary)."""
+
+    results: dict[str, Result]
+    found: dict[Key, Found]
+    runs: int
+
+
 def _shard(builder: Builder, bases: Sequence[Base], allowed: Sequence[str], budget: float,
-           seed: int, fidelity: bool, database: str | None = None) -> Search:
+           seed: int, fidelity: bool, database: str | None = None) -> Shard:
     search = new_search(builder, bases, allowed, fidelity)
-    return campaign(search, budget=budget, seed=seed, database=_database(database))
+    campaign(search, budget=budget, seed=seed, database=_database(database))
+    return Shard(search.results, search.found, search.runs)
 
 
 def run(builder: Builder, bases: Sequence[Base], allowed: Sequence[str], *, budget: float,
