@@ -54,6 +54,13 @@ def test_stdlib_venv_from_the_installation_binary_keeps_every_promise(
     assert {r.case.system_site for r in judged} == {False, True}
 
 
+def test_jobs_shard_the_search_over_worker_processes(all_bases: list[basing.Base]) -> None:
+    ran = campaign.run(builders.adapter("venv"), all_bases[:2], ("direct",), budget=60,
+                       seed=0, jobs=2)
+    assert ran.reported == []
+    assert {r.case.base for r in ran.search.results.values()} == set(all_bases[:2])
+
+
 @pytest.fixture(scope="module")
 def decoy_campaign(all_bases: list[basing.Base]) -> campaign.Campaign:
     return campaign.run(builders.adapter("venv"), all_bases, ("exe-link", "decoy-above-link"),
