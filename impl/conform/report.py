@@ -179,8 +179,9 @@ def to_json(search: Search, reported: Sequence[Reported], *, budget: float, seed
             "seconds": round(elapsed, 1), "counts": counts(search), "table": table(search),
             "failures": [r.data for r in reported if r.kind in ("builder", "interpreter")],
             "fidelity": [r.data for r in reported if r.kind == "fidelity"],
-            "refused": sorted({r.why for r in search.results.values() if r.status == "refused"}),
-            "unstaged": sorted({r.why for r in search.results.values()
+            "refused": sorted({portable(r.why, r.root) for r in search.results.values()
+                               if r.status == "refused"}),
+            "unstaged": sorted({portable(r.why, r.root) for r in search.results.values()
                                 if r.status == "unstaged"})}
 
 
@@ -203,10 +204,11 @@ def plain_lines(search: Search, reported: Sequence[Reported], saved: dict[str, s
     lines = [f"prefixlab conform {search.builder.name}: {c['cases']} cases "
              f"({c['judged']} judged, {c['refused']} refused, {c['unstaged']} not staged)"]
     for status in ("refused", "unstaged"):
-        why = Counter(r.why for r in search.results.values() if r.status == status)
+        why = Counter(portable(r.why, r.root) for r in search.results.values()
+                      if r.status == status)
         for reason, n in why.most_common(REASONS_SHOWN):
             lines.append(f"  {'refused' if status == 'refused' else 'not staged'} ({n}): "
-                         f"{portable(reason, _root_of(search, reason))}")
+                         f"{reason}")
     header, rows = table_rows(search)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -232,14 +234,6 @@ def plain_lines(search: Search, reported: Sequence[Reported], saved: dict[str, s
 
 REASONS_SHOWN = 3
 """The most frequent reasons for refused and unstaged cases shown in the text summary."""
-
-
-def _root_of(search: Search, reason: str) -> str:
-    """The case directory a reason names, if any (so that it is shown as {root})."""
-    for result in search.results.values():
-        if result.why == reason and result.root:
-            return result.root
-    return ""
 
 
 def _versions(found: Found) -> str:
