@@ -70,7 +70,10 @@ def load(path: str) -> tuple[Any, dict[str, Any]]:
     except (OSError, UnicodeDecodeError) as error:
         why = getattr(error, "strerror", None) or str(error)
         raise casefile.CaseFileError(f"{path!r}: cannot be read ({why})") from None
-    data = json.loads(text) if text.lstrip().startswith("{") else None
+    try:
+        data = json.loads(text) if text.lstrip().startswith("{") else None
+    except (ValueError, RecursionError):
+        data = None  # casefile.loads says what is wrong with it, in one line
     if isinstance(data, dict) and isinstance(data.get("builder"), dict) \
             and data["builder"].get("kind") == "env":
         case: Any = _env_case(data, path)

@@ -66,7 +66,7 @@ include-system-site-packages is 'true' or 'false' (the reader's meaning, its def
 included); home and version are the strings the reader ends up with."""
 
 
-class CfgUnreadable(ValueError):
+class _CfgUnreadable(ValueError):
     """A reader fails on the file (it does not decode, or is too large for it).  Private to
     the readers' callers in spirit: :func:`read_cfg_as` turns it into a value."""
 
@@ -76,7 +76,7 @@ def _site_lines(data: bytes) -> list[str]:
     # ends a line too), a BOM kept as U+FEFF (not whitespace, so never stripped).
     lines = sitepth.read_lines(data, "locale-text", "utf-8")
     if lines.error:
-        raise CfgUnreadable(f"not UTF-8 ({lines.error})")
+        raise _CfgUnreadable(f"not UTF-8 ({lines.error})")
     return list(lines)
 
 
@@ -98,7 +98,7 @@ def getpath_lines(data: bytes) -> list[str]:
     surrogateescape, text up to a NUL, split on '\\n' with trailing '\\r'/'\\n' removed, a
     last line without newline kept when not empty (as model/paths/getpath.read_lines)."""
     if len(data) >= GETPATH_READLINES_LIMIT:
-        raise CfgUnreadable("32 KiB or larger: getpath raises MemoryError")
+        raise _CfgUnreadable("32 KiB or larger: getpath raises MemoryError")
     text = data.decode("utf-8", "surrogateescape").split("\0", 1)[0]
     lines = text.split("\n")
     tail = lines.pop()
@@ -146,7 +146,7 @@ def read_pip(data: bytes) -> Reading:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise CfgUnreadable(f"not UTF-8 ({error.reason})") from None
+        raise _CfgUnreadable(f"not UTF-8 ({error.reason})") from None
     for line in text.splitlines():  # open()'s universal newlines, then splitlines
         match = _PIP_SYSTEM_SITE.match(line)
         if match is not None and match.group("value") == "false":
@@ -162,7 +162,7 @@ def _virtualenv_pairs(data: bytes) -> list[tuple[str, str]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise CfgUnreadable(f"not UTF-8 ({error.reason})") from None
+        raise _CfgUnreadable(f"not UTF-8 ({error.reason})") from None
     pairs = []
     for line in text.splitlines():
         key, sep, value = line.partition("=")
@@ -200,7 +200,7 @@ def read_uv(data: bytes) -> Reading:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise CfgUnreadable(f"not UTF-8 ({error.reason})") from None
+        raise _CfgUnreadable(f"not UTF-8 ({error.reason})") from None
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -251,7 +251,7 @@ def read_cfg_as(reader: str, data: bytes) -> Reading | str:
     """One reader's reading, or why it cannot read the file (a string)."""
     try:
         return CFG_READERS[reader](data)
-    except CfgUnreadable as error:
+    except _CfgUnreadable as error:
         return f"unreadable: {error}"
 
 

@@ -155,7 +155,9 @@ class Placement:
     """The placement names that made it, sorted as :data:`PLACEMENTS` lists them."""
     ops: tuple[Op, ...]
     python: str
-    """{python}: absolute, relative to ROOT (the builder's working directory) or a bare name."""
+    """{python}: an absolute name (``{root}/...`` for what the placement made), or a bare
+    name found on PATH.  The builder runs from the directory conform was started in, so a
+    relative name would mean nothing stable."""
     target: str
     """{target}, relative to ROOT (the builder is given ROOT/target)."""
     path: tuple[str, ...] = ()
@@ -171,7 +173,9 @@ class Placement:
 
     @property
     def label(self) -> str:
-        return "+".join(self.names)
+        """The names joined with '+'; 'direct' when none was drawn (the installation's own
+        binary by its absolute path, which is what a placement of no names is)."""
+        return "+".join(self.names) or "direct"
 
 
 def order(names: set[str] | frozenset[str]) -> tuple[str, ...]:
