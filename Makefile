@@ -6,19 +6,33 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: dev explain test test-all typecheck bench bench-build compiled sweep conformance clean
+.PHONY: install dev explain test test-all typecheck bench bench-build compiled sweep conformance clean
 
-# The editable install is 'strict' (a link tree mypy can read); it is refreshed whenever the
-# set of source files changes, so a new module is importable without a manual reinstall.
+# Two installs into the one project venv, each remembered by a stamp (the list of source files
+# it was made for): `install` is prefixlab and its runtime dependencies only (what `make explain`
+# needs on a fresh clone); `dev` adds the dev extras (pytest, mypy, ruff, uv, virtualenv ...)
+# for the test, typecheck and bench targets.  Both are editable and 'strict' (a link tree mypy
+# can read) and are refreshed whenever the set of source files changes, so a new module is
+# importable without a manual reinstall.  A dev install serves as a runtime one too.
+SOURCES = find model impl -name '*.py' -o -name '*.json' -o -name '*.toml' -o -name 'py.typed' | sort | sha1sum
+PIP_INSTALL = $(BIN)/python -m pip install -q --disable-pip-version-check --config-settings editable_mode=strict
+
+install:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@files=$$($(SOURCES)); \
+	 for stamp in $(VENV)/.source-files $(VENV)/.source-files-dev; do \
+	   if [ "$$files" = "$$(cat $$stamp 2>/dev/null)" ] && [ ! pyproject.toml -nt $$stamp ]; then exit 0; fi; \
+	 done; \
+	 $(PIP_INSTALL) -e . && echo "$$files" > $(VENV)/.source-files
+
 dev:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@files=$$(find model impl -name '*.py' -o -name '*.json' -o -name '*.toml' -o -name 'py.typed' | sort | sha1sum); \
-	 if [ "$$files" != "$$(cat $(VENV)/.source-files 2>/dev/null)" ] || [ pyproject.toml -nt $(VENV)/.source-files ]; then \
-	   $(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' \
-	     --config-settings editable_mode=strict && echo "$$files" > $(VENV)/.source-files; \
+	@files=$$($(SOURCES)); \
+	 if [ "$$files" != "$$(cat $(VENV)/.source-files-dev 2>/dev/null)" ] || [ pyproject.toml -nt $(VENV)/.source-files-dev ]; then \
+	   $(PIP_INSTALL) -e '.[dev]' && echo "$$files" > $(VENV)/.source-files-dev; \
 	 fi
 
-explain: dev
+explain: install
 	$(BIN)/prefixlab explain --compare
 
 test: dev
