@@ -56,6 +56,12 @@ class BuildVenvError(BadInput):
     """The venv cannot be built: one line naming what is wrong (exit status 2)."""
 
 
+class InterpreterUnusable(BuildVenvError):
+    """--python cannot be executed or would not start (a version request found on PATH as a
+    command that fails, such as a pyenv shim of a version not selected, may then be chosen
+    among the interpreters found here instead)."""
+
+
 class Learned:
     """What the planner needs about INTERPRETER for one TARGET and options (a plain class:
     the warm path keeps its imports few)."""
@@ -69,15 +75,29 @@ class Learned:
 # -- the API -------------------------------------------------------------------------------------
 def plan_venv(python: str, target: str, options: Options = Options(), *,
               command: str | None = None, use_cache: bool = True, cwd: str | None = None,
-              env: Mapping[str, str] | None = None) -> VenvPlan:
+              env: Mapping[str, str] | None = None, clear: bool = False,
+              upgrade: bool = False) -> VenvPlan:
     """The plan for a venv at ``target`` of the interpreter ``python`` (a path or a name on
-    PATH), learned from the cache when it is still valid.  Raises BuildVenvError."""
+    PATH), learned from the cache when it is still valid.  Raises BuildVenvError.
+    ``clear`` and ``upgrade`` only change the command line recorded in pyvenv.cfg."""
     here = os.getcwd() if cwd is None else cwd
     environ = dict(os.environ if env is None else env)
     absolute = _check_target(target, here)
-    learned = learn(python, absolute, options, cwd=here, env=environ, use_cache=use_cache)
-    return plan_for(learned, absolute, options, here,
-                    command if command is not None else command_line(python, absolute, options))
+    return _plan_at(python, absolute, options, command=command, use_cache=use_cache, cwd=here,
+                    env=environ, clear=clear, upgrade=upgrade)
+
+
+def _plan_at(python: str, absolute: str, options: Options, *, command: str | None,
+             use_cache: bool, cwd: str, env: Mapping[str, str], clear: bool,
+             upgrade: bool) -> VenvPlan:
+    learned = learn(python, absolute, options, cwd=cwd, env=env, use_cache=use_cache)
+    if command is None:
+        if options.stdlib_compatible:
+            command = stdlib_command_line(learned.source, absolute, options, clear=clear,
+                                          upgrade=upgrade)
+        else:
+            command = command_line(python, absolute, options, clear=clear, upgrade=upgrade)
+    return plan_for(learned, absolute, options, cwd, command)
 
 
 def plan_for(learned: Learned, target: str, options: Options, cwd: str, command: str
@@ -93,18 +113,170 @@ def plan_for(learned: Learned, target: str, options: Options, cwd: str, command:
 def build_venv(python: str, target: str, options: Options = Options(), *, force: bool = False,
                command: str | None = None, use_cache: bool = True, cwd: str | None = None,
                env: Mapping[str, str] | None = None,
-               warn: Callable[[str], None] | None = None) -> VenvPlan:
+               warn: Callable[[str], None] | None = None, clear: bool = False,
+               upgrade: bool = False, allow_existing: bool = False) -> VenvPlan:
     """Plan and write the venv (atomically: staging beside TARGET, then one rename).
     Without ``force`` an existing TARGET is an error and is left untouched.  ``warn`` hears
     the writer's warnings (entries beside TARGET under a staging name that are not
-    prefixlab's)."""
+    prefixlab's).  Missing directories above TARGET are created (as stdlib venv's
+    os.makedirs does) and removed again if the build fails.
+
+    ``clear`` is stdlib venv's --clear: what stands at TARGET is replaced as ``force`` replaces
+    it.  ``upgrade`` (stdlib's --upgrade) rewrites, in an existing venv, its directories,
+    pyvenv.cfg, .gitignore and bin/python* entries, never its activation scripts or anything
+    else.  ``allow_existing`` (uv's --allow-existing) writes every file of the venv into an
+    existing directory in place, keeping whatever else it holds (stdlib venv's default)."""
+    check_modes(force=force, clear=clear, upgrade=upgrade, allow_existing=allow_existing)
+    force = force or clear
     here = os.getcwd() if cwd is None else cwd
-    absolute = _check_target(target, here)
-    _preflight(absolute, force)
-    planned = plan_venv(python, absolute, options, command=command, use_cache=use_cache,
-                        cwd=here, env=env)
-    write(planned.operations, absolute, force=force, warn=warn)
+    absolute = _check_target(target, here, need_parent=False)
+    in_place = _in_place(absolute, upgrade=upgrade, allow_existing=allow_existing)
+    if not in_place:
+        _preflight(absolute, force)
+    environ = dict(os.environ if env is None else env)
+    made = _make_parents(absolute)
+    try:
+        planned = _plan_at(python, absolute, options, command=command, use_cache=use_cache,
+                           cwd=here, env=environ, clear=clear, upgrade=upgrade)
+        if in_place:
+            write_in_place(_upgrade_ops(planned.operations) if upgrade else planned.operations,
+                           absolute)
+        else:
+            write(planned.operations, absolute, force=force, warn=warn)
+    except BaseException:
+        _remove_made(made)
+        raise
     return planned
+
+
+def check_modes(*, force: bool, clear: bool, upgrade: bool, allow_existing: bool) -> None:
+    """The ways of writing TARGET that exclude each other (BuildVenvError)."""
+    if clear and upgrade:  # Lib/venv/__init__.py main(), 3.8-3.13
+        raise BuildVenvError("you cannot supply --upgrade and --clear together")
+    if allow_existing and (force or clear):
+        raise BuildVenvError("--allow-existing keeps what is in TARGET; --force and --clear "
+                             "replace it: choose one")
+
+
+def _in_place(target: str, *, upgrade: bool, allow_existing: bool) -> bool:
+    """Is the venv written into the directory at TARGET (--upgrade, --allow-existing)?"""
+    if not (upgrade or allow_existing):
+        return False
+    is_dir = os.path.isdir(target)
+    if upgrade:
+        if not (is_dir and os.path.isfile(os.path.join(target, "pyvenv.cfg"))):
+            raise BuildVenvError(f"{target}: --upgrade: not a venv (no pyvenv.cfg), nothing "
+                                 "to upgrade")
+        return True
+    if os.path.lexists(target) and not is_dir:
+        raise BuildVenvError(f"{target}: --allow-existing: already exists and is not a "
+                             "directory")
+    return is_dir
+
+
+def _make_parents(target: str) -> list[str]:
+    """Create the missing directories above TARGET (stdlib venv and uv do); the ones made,
+    outermost first."""
+    missing: list[str] = []
+    parent = os.path.dirname(target)
+    while not os.path.lexists(parent):
+        missing.append(parent)
+        parent = os.path.dirname(parent)
+    made: list[str] = []
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            _remove_made(made)
+            raise BuildVenvError(f"{directory}: cannot create the directory TARGET goes in "
+                                 f"({error.strerror})") from None
+        made.append(directory)
+    if not os.path.isdir(os.path.dirname(target)):
+        _remove_made(made)
+        raise BuildVenvError(f"{os.path.dirname(target)}: the place TARGET goes in is not a "
+                             "directory")
+    return made
+
+
+def _remove_made(made: list[str]) -> None:
+    """Remove the directories _make_parents made, innermost first, when empty: a failed
+    build leaves nothing, and never removes what someone else put there meanwhile."""
+    for directory in reversed(made):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _upgrade_ops(operations: Sequence[Operation]) -> list[Operation]:
+    """What stdlib's --upgrade writes again (EnvBuilder.create with upgrade: directories,
+    .gitignore, pyvenv.cfg, setup_python's bin entries; no setup_scripts)."""
+    from prefixlab.model.builders.plan import Mkdir
+
+    keep: list[Operation] = []
+    for op in operations:
+        name = op.path.rpartition("/")[2]
+        if isinstance(op, Mkdir) or op.path in ("pyvenv.cfg", ".gitignore", "lib64") \
+                or (op.path.startswith("bin/") and op.path.count("/") == 1
+                    and name.startswith("python")):
+            keep.append(op)
+    return keep
+
+
+def write_in_place(operations: Sequence[Operation], target: str) -> None:
+    """Write the plan into the existing directory TARGET, entry by entry: directories are
+    made where missing, each planned file and link is written beside its name and renamed
+    over it (so a reader sees the old entry or the new one); nothing else in TARGET is
+    touched or removed.  A planned name held by an entry of another kind (a directory where
+    a file goes) is a BuildVenvError naming it."""
+    import shutil
+    import tempfile
+
+    from prefixlab.model.builders.plan import Copy, Link, Mkdir, Write
+
+    for op in operations:
+        path = os.path.join(target, op.path)
+        try:
+            if isinstance(op, Mkdir):
+                if os.path.isdir(path):
+                    continue
+                if os.path.lexists(path):
+                    raise BuildVenvError(f"{path}: --allow-existing: stands where the venv "
+                                         "needs a directory")
+                os.mkdir(path)
+                os.chmod(path, op.mode)
+                continue
+            if os.path.isdir(path) and not os.path.islink(path):
+                raise BuildVenvError(f"{path}: --allow-existing: a directory stands where "
+                                     "the venv writes a file or a link")
+            directory, name = os.path.split(path)
+            temp = tempfile.mktemp(prefix=f".{name}.", dir=directory)
+            if isinstance(op, Link):
+                os.symlink(op.target, temp)
+            elif isinstance(op, Write):
+                with open(temp, "xb") as handle:
+                    handle.write(op.data)
+                os.chmod(temp, op.mode)
+            elif isinstance(op, Copy):
+                shutil.copy2(op.source, temp)
+            else:
+                raise BuildVenvError(f"{op.path}: unexpected operation {type(op).__name__}")
+            try:
+                os.replace(temp, path)
+            except OSError:
+                _unlink_quietly(temp)
+                raise
+        except OSError as error:
+            raise BuildVenvError(f"{error.filename or path}: {error.strerror}") from None
 
 
 def write(operations: Sequence[Operation], target: str, *, force: bool,
@@ -129,7 +301,8 @@ def _preflight(target: str, force: bool) -> None:
         raise BuildVenvError(str(error)) from None
 
 
-def command_line(python: str, target: str, options: Options) -> str:
+def command_line(python: str, target: str, options: Options, *, clear: bool = False,
+                 upgrade: bool = False) -> str:
     """The prefixlab command that builds this venv (pyvenv.cfg's command, 3.11+)."""
     words = ["prefixlab", "build", "venv", "--python", python]
     if options.system_site_packages:
@@ -140,11 +313,42 @@ def command_line(python: str, target: str, options: Options) -> str:
         words += ["--prompt", options.prompt]
     if options.stdlib_compatible:
         words.append("--stdlib-compatible")
+    if not options.scm_ignore_files:
+        words.append("--without-scm-ignore-files")
+    if clear:
+        words.append("--clear")
+    if upgrade:
+        words.append("--upgrade")
     words.append(target)
     return " ".join(shell_quote(w) for w in words)
 
 
-def _check_target(target: str, cwd: str) -> str:
+def stdlib_command_line(source: Source, target: str, options: Options, *, clear: bool = False,
+                        upgrade: bool = False) -> str:
+    """What ``python -m venv --without-pip`` writes as pyvenv.cfg's command (3.11+): its
+    sys.executable, ``-m venv``, its flags in create_configuration's order and the
+    absolute TARGET, joined with spaces, unquoted; the prompt as ``--prompt="P"`` as given
+    (Lib/venv/__init__.py create_configuration, 3.11-3.13)."""
+    args = ["--copies"] if options.copies else []
+    args.append("--without-pip")
+    if options.system_site_packages:
+        args.append("--system-site-packages")
+    if clear:
+        args.append("--clear")
+    if upgrade:
+        args.append("--upgrade")
+    if options.prompt is not None:
+        args.append(f'--prompt="{options.prompt}"')
+    from prefixlab.model.builders.venv import venv_rules
+
+    rules = source.rules or venv_rules(source.version)
+    if not options.scm_ignore_files and rules.gitignore:
+        args.append("--without-scm-ignore-files")  # 3.13+: the versions before lack it
+    args.append(target)
+    return f"{source.executable} -m venv {' '.join(args)}"
+
+
+def _check_target(target: str, cwd: str, need_parent: bool = True) -> str:
     if not target:
         raise BuildVenvError("TARGET: empty; name the directory to create")
     absolute = os.path.normpath(os.path.join(cwd, target))
@@ -155,7 +359,7 @@ def _check_target(target: str, cwd: str) -> str:
     except writer.WriteError as error:
         raise BuildVenvError(str(error)) from None
     parent = os.path.dirname(absolute)
-    if not os.path.isdir(parent):
+    if need_parent and not os.path.isdir(parent):
         raise BuildVenvError(f"{parent}: the directory TARGET goes in does not exist")
     return absolute
 
@@ -428,13 +632,33 @@ def _predict_interpreter(fs: Snapshot, python: str, cwd: str, env: Mapping[str, 
         message = outcome.error.message if outcome.error is not None else outcome.status
         kind = outcome.error.kind if outcome.error is not None else ""
         if outcome.status == "exec-failed" or kind in ("ENOENT", "EACCES"):
-            raise BuildVenvError(f"--python {python}: cannot be executed ({message})")
+            raise InterpreterUnusable(f"--python {python}: cannot be executed ({message})")
         if outcome.status == "not-modelled":
             raise BuildVenvError(f"--python {python}: not a CPython interpreter the model "
                                  f"knows ({message})")
-        raise BuildVenvError(f"--python {python}: the interpreter would not start "
-                             f"({message})")
+        raise InterpreterUnusable(f"--python {python}: the interpreter would not start "
+                                  f"({message})")
+    _refuse_scripts(world, invocation, python)
     return world, outcome
+
+
+def _refuse_scripts(world: World, invocation: Any, python: str) -> None:
+    """A #! script run by an interpreter (a console script such as ENV/bin/pip) is no
+    interpreter: the kernel gives its interpreter the script's path first (binfmt_script),
+    so `SCRIPT -m venv` would run the script.  Wrappers that hand their arguments on
+    (makeWrapper, makeBinaryWrapper, pyenv shims, env) are interpreters to their callers."""
+    from prefixlab.model.exec import chain
+    from prefixlab.model.world import kernel
+
+    cwd = kernel.realpath(world.fs, invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return
+    hop = chain.follow(world.fs, invocation, cwd, world.builds, [])
+    if isinstance(hop, chain.Arrived) and \
+            chain.passed_on(tuple(invocation.argv[1:]), tuple(hop.invocation.argv)) is None:
+        raise BuildVenvError(f"--python {python}: a script run by the interpreter "
+                             f"{hop.invocation.program}, not an interpreter (a console "
+                             f"script?); name {hop.invocation.program} instead")
 
 
 def _source(fs: Snapshot, world: World, outcome: Outcome, python: str) -> Source:

@@ -176,12 +176,15 @@ class Source(NamedTuple):
 
 class Options(NamedTuple):
     """The command line's choices (--system-site-packages, --copies, --prompt,
-    --stdlib-compatible)."""
+    --stdlib-compatible, --without-scm-ignore-files)."""
 
     system_site_packages: bool = False
     copies: bool = False
     prompt: str | None = None
     stdlib_compatible: bool = False
+    scm_ignore_files: bool = True
+    """False: no .gitignore, as 3.13's ``--without-scm-ignore-files`` (gh-108125) empties
+    EnvBuilder's scm_ignore_files; the versions before write none either way."""
 
 
 class Home(NamedTuple):
@@ -229,7 +232,7 @@ def plan(source: Source, home: Home, options: Options, target: str, *, cwd_name:
     if source.pointer_bits > 32 and source.os_name == "posix":  # bpo-21197; not on macOS
         ops.append(Link("lib64", "lib"))
     ops.append(Mkdir("bin"))
-    if row.gitignore:
+    if row.gitignore and options.scm_ignore_files:
         ops.append(Write(".gitignore", b"# Created by venv; see "
                          b"https://docs.python.org/3/library/venv.html\n*\n"))
     prompt = options.prompt

@@ -108,12 +108,15 @@ def same_as_stdlib(scratch: Path, python: str, options: Options = Options()) -> 
     compatible = Options(options.system_site_packages, options.copies, options.prompt, True)
     ours(python, mine, compatible, cwd=scratch)
     assert tree(mine) == tree(real)
-    command = [line for line in (mine / "pyvenv.cfg").read_text().splitlines()
-               if line.startswith("command = ")]
-    has_command = "command = " in (real / "pyvenv.cfg").read_text()
-    assert bool(command) == has_command
-    if command:
-        assert command[0].startswith("command = prefixlab build venv --python ")
+    # --stdlib-compatible records stdlib's own command line (its sys.executable, -m venv,
+    # its flags, the absolute TARGET), as `python -m venv` of the same interpreter wrote it.
+    assert _commands(mine) == _commands(real)
+
+
+def _commands(root: Path) -> list[str]:
+    return [line.replace(str(root), "<V>")
+            for line in (root / "pyvenv.cfg").read_text().splitlines()
+            if line.startswith("command = ")]
 
 
 def run_probe(python: Path | str) -> list[object]:
@@ -512,8 +515,6 @@ def test_cli_usage_errors_go_through_click(scratch: Path) -> None:
     assert missing.stderr.count("\n") == 1
     helped = _cli("--help", cwd=scratch)
     assert helped.returncode == 0 and "--stdlib-compatible" in helped.stdout
-    nowhere = _cli("no/such/dir/v", "--python", "python3", cwd=scratch)
-    assert nowhere.returncode == 2 and "does not exist" in nowhere.stderr
     assert _only_cache(scratch) == []
 
 
