@@ -130,6 +130,15 @@ def run(program: str, args: Sequence[str], how: str, scratch: str, *,
                  path=outcome.path)
 
 
+def real_paths(*runs: Start) -> tuple[tuple[str, str], ...]:
+    """Each base prefix and site directory the runs reported, with its real path on disk
+    now."""
+    values = {value for run in runs for value in (run.base_prefix, run.base_exec_prefix)
+              if value}
+    values |= {entry for run in runs for entry in run.path if venvpromises.is_site_dir(entry)}
+    return tuple((value, os.path.realpath(value)) for value in sorted(values))
+
+
 def start_env(env: str, scratch: str, *, args: Sequence[str] = ()) -> Start:
     """ENV/bin/python run as :func:`observe` runs it (for the facts the caller adds after
     changing the world: ``after_outer_removed``, ``after_link_retargeted``,
@@ -261,7 +270,8 @@ def observe(env: str, base: str | None, scratch: str, *,
         base_user_site=(_base_user_site(base_env, base_start.version)
                         if base_env is not None else None),
         entries=runs,
-        nested=make_nested(env, scratch) if nested else None)
+        nested=make_nested(env, scratch) if nested else None,
+        real_paths=real_paths(plain, base_start))
 
 
 def check(env: str, base: str | None = None) -> tuple[VenvFacts, tuple[Verdict, ...]]:

@@ -339,6 +339,11 @@ class VenvFacts:
     after_outer_removed: Start | None = None
     """ENV/bin/python run after the caller deleted the outer venv or environment the base was
     reached through."""
+    real_paths: tuple[tuple[str, str], ...] = ()
+    """The real path (every link resolved) of the base prefixes and site directories the venv
+    and the expected base reported, by value, as the observer found them on disk: the same
+    installation named through a link to its prefix is the same base (the link's upgrade is
+    a hazard of its own, venv.retarget-link)."""
     after_link_retargeted: Start | None = None
     """ENV/bin/python run after the caller retargeted the link that home goes through."""
     after_target_moved: Start | None = None
@@ -452,6 +457,11 @@ def _same_values(observed: Values, expected: Values) -> bool:
 
 
 def judge_base(facts: VenvFacts) -> Judgement:
+    """The venv's base is the expected base's installation: the same prefixes as reported,
+    or the same installation on disk (a prefix named through a link, reported resolved: a
+    stdlib venv of an exe-only link to a linked prefix falls back to the compiled-in PREFIX,
+    which is that prefix resolved).  A different installation (a relocated copy's venv
+    falling back to the original's PREFIX, cpython#106045) is a failure."""
     base = facts.base
     expected = (("sys.base_prefix", base.base_prefix),
                 ("sys.base_exec_prefix", base.base_exec_prefix), ("version", base.version))
@@ -461,7 +471,11 @@ def judge_base(facts: VenvFacts) -> Judgement:
     p = facts.plain
     observed = (("sys.base_prefix", p.base_prefix), ("sys.base_exec_prefix", p.base_exec_prefix),
                 ("version", p.version))
-    return Judgement(_same_values(observed, expected), observed, expected)
+    real = dict(facts.real_paths)
+    resolved = tuple((name, real.get(value, value)) for name, value in observed)
+    wanted = tuple((name, real.get(value, value)) for name, value in expected)
+    held = _same_values(observed, expected) or _same_values(resolved, wanted)
+    return Judgement(held, observed, expected)
 
 
 def judge_base_executable(facts: VenvFacts) -> Judgement:
@@ -540,8 +554,13 @@ def judge_isolation(facts: VenvFacts) -> Judgement:
     failed = _not_started(facts, expected)
     if failed is not None:
         return failed
-    on_path = {posixpath.normpath(p) for p in facts.plain.path}
-    seen = [s for s in sites if posixpath.normpath(s) in on_path]
+    real = dict(facts.real_paths)
+
+    def place(entry: str) -> str:  # the same directory, however it was named
+        return real.get(entry, posixpath.normpath(entry))
+
+    on_path = {place(p) for p in facts.plain.path}
+    seen = [s for s in sites if place(s) in on_path]
     observed = (("include-system-site-packages", flag),
                 ("base site directories", ", ".join(seen) or "(none)"))
     held = len(seen) == len(sites) if facts.system_site else not seen

@@ -426,3 +426,20 @@ def test_no_user_site_is_required_when_the_base_itself_runs_without_one() -> Non
     on = verdicts(facts(**system, base_user_site_on=True))["venv.user-site"]
     assert on.applies and on.fails
     assert verdicts(facts(**system, base_user_site_on=None))["venv.user-site"].fails
+
+
+def test_a_linked_prefix_reported_resolved_is_the_same_base() -> None:
+    # /l -> /b: the expected base was named through the link /l, the venv reports /b.
+    linked = dataclasses.replace(BASE, prefix="/l", exec_prefix="/l", base_prefix="/l",
+                                 base_exec_prefix="/l",
+                                 path=("/l/lib/python3.12", "/l/lib/python3.12/site-packages"))
+    real = (("/l", "/b"), ("/b", "/b"), ("/l/lib/python3.12/site-packages",
+                                         "/b/lib/python3.12/site-packages"),
+            ("/b/lib/python3.12/site-packages", "/b/lib/python3.12/site-packages"))
+    same = facts(base=linked, real_paths=real, system_site=True, plain=venv_run(system=True))
+    assert verdicts(same)["venv.base"].held
+    assert verdicts(same)["venv.isolation"].held
+    # Without the observed real paths (or with another installation) it is a failure.
+    assert not verdicts(facts(base=linked))["venv.base"].held
+    other = (("/l", "/c"), ("/b", "/b"))
+    assert not verdicts(facts(base=linked, real_paths=other))["venv.base"].held
