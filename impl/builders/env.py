@@ -41,11 +41,23 @@ def flavour_names() -> list[str]:
 
 def _on_path(name: str) -> str:
     """A bare --python name, found as the shell finds a command (the first executable file
-    on PATH, as build venv does), or the name itself when nothing is found."""
+    on PATH, as build venv does); else, for a version request (3.12, cpython3.12), the
+    interpreter impl/host/requests.py chooses among those found here; else the name
+    itself."""
     import shutil
 
     found = shutil.which(name) if name else None
-    return os.path.abspath(found) if found else os.path.abspath(name)
+    if found:
+        return os.path.abspath(found)
+    from prefixlab.impl.host import requests
+
+    request = requests.parse(name)
+    if request.kind == "version":
+        try:
+            return requests.choose_among(request).python
+        except requests.RequestError as error:
+            raise EnvError(str(error)) from None
+    return os.path.abspath(name)
 
 
 def learn_interpreter(python: str) -> BaseInterpreter:

@@ -11,10 +11,38 @@ import sys
 
 import click
 
-from prefixlab.impl.builders.env import EnvError, build_env, flavour_names, summary
+from prefixlab.impl.builders.env import (EnvError, build_env, flavour_names, learn_interpreter,
+                                         summary)
 from prefixlab.impl.cli.badinput import BadInput
 from prefixlab.impl.render.escape import show
+from prefixlab.model.builders.flavours import BaseInterpreter
 from prefixlab.model.builders.plan import CWrapper
+
+
+def _interpreter(python: str, quiet: bool) -> BaseInterpreter:
+    """--python as impl/host/requests.py resolves it: a path or a name on PATH as it is; a
+    version request chosen among the interpreters found here (announced unless quiet), also
+    when its own name on PATH cannot start (a pyenv shim of a version not selected)."""
+    if "/" in python or not python:
+        return learn_interpreter(python)
+    from prefixlab.impl.host import requests
+
+    try:
+        choice = requests.resolve(python)
+        if choice.interpreter is None:
+            try:
+                return learn_interpreter(python)
+            except EnvError:
+                request = requests.parse(python)
+                if request.kind != "version":
+                    raise
+                choice = requests.choose_among(request)
+    except requests.RequestError as error:
+        raise BadInput(str(error)) from None
+    line = choice.announcement()
+    if line is not None and not quiet:
+        click.echo(show(line), err=True)
+    return learn_interpreter(choice.python)
 
 
 def _warn(message: str) -> None:
@@ -43,9 +71,11 @@ def _warn(message: str) -> None:
               help="nix-297628 only: its wrappers set argv[0] to $out/bin/NAME (fixed, the "
                    "merged code) or pass the caller's (inherit, the commit message's claim); "
                    "the same as --option argv0-mode=MODE.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Do not say which interpreter a version request chose.")
 def env_command(target: str, python: str, packages: tuple[str, ...], ignore_collisions: bool,
                 force: bool, flavor: str, options: tuple[str, ...],
-                argv0_mode: str | None) -> None:
+                argv0_mode: str | None, quiet: bool) -> None:
     """Build a composed environment at TARGET: INTERPRETER's own files and the packages,
     merged into one tree of links (directories only one package provides are linked whole),
     with bin entries that start INTERPRETER as the environment's own interpreter."""
@@ -58,7 +88,8 @@ def env_command(target: str, python: str, packages: tuple[str, ...], ignore_coll
     if argv0_mode is not None:
         pairs.append(("argv0-mode", argv0_mode))
     try:
-        planned = build_env(target, python, packages, flavor=flavor,
+        interpreter = _interpreter(python, quiet)
+        planned = build_env(target, interpreter, packages, flavor=flavor,
                             ignore_collisions=ignore_collisions, force=force, options=pairs,
                             warn=_warn)
     except EnvError as error:
