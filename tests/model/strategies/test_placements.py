@@ -130,7 +130,7 @@ def test_only_allowed_names_are_drawn(case: tuple[Base, frozenset[str], int, Pla
     _, allowed, _, placement = case
     assert set(placement.names) <= allowed
     assert list(placement.names) == sorted(set(placement.names), key=PLACEMENTS.index)
-    assert placement.label == "+".join(placement.names)
+    assert placement.label == ("+".join(placement.names) or "direct")
 
 
 @SETTINGS
