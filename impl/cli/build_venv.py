@@ -126,6 +126,8 @@ def _parse_fast(args: list[str]) -> tuple[str, str, Options, Modes] | None:
         arg = args[i]
         if arg in _FLAGS:
             flags.add(arg)
+        elif arg == "-q":
+            flags.add("--quiet")
         elif arg in ("--python", "--prompt"):
             if i + 1 >= len(args):
                 return None

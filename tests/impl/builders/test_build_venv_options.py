@@ -65,9 +65,10 @@ def test_a_version_request_builds_with_the_highest_matching_interpreter(
     assert version == ["version = %d.%d.%d" % best]
     assert done.stderr.startswith("Using CPython %d.%d.%d at " % best)
     assert done.stderr.count("\n") == 1
-    quiet = _cli("w", "--python", minor, "--quiet", cwd=tmp_path)
-    _ok(quiet)
-    assert quiet.stderr == ""
+    for n, flag in enumerate(("--quiet", "-q")):
+        quiet = _cli(f"w{n}", "--python", minor, flag, cwd=tmp_path)
+        _ok(quiet)
+        assert quiet.stderr == ""
 
 
 def test_an_unmatched_request_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
