@@ -32,6 +32,7 @@ from prefixlab.impl.render.escape import show
 from prefixlab.model.builders import venvpromises
 from prefixlab.model.builders.venvpromises import Start, VenvFacts, Verdict
 from prefixlab.model.errors import BadInput
+from prefixlab.model.outcome import Outcome
 from prefixlab.model.world.invocation import Invocation
 
 TIMEOUT = 60.0
@@ -118,7 +119,12 @@ def run(program: str, args: Sequence[str], how: str, scratch: str, *,
     environ = clean_env(scratch) if env is None else dict(env)
     invocation = Invocation.make(program, tuple(args), env=environ,
                                  cwd=scratch if cwd is None else cwd)
-    outcome = probe(invocation, timeout=TIMEOUT)
+    return start_of(probe(invocation, timeout=TIMEOUT), how)
+
+
+def start_of(outcome: Outcome, how: str) -> Start:
+    """A probe's outcome as the promises read it: started or not (the first line of why),
+    and the sys values it reported."""
     if outcome.status != "ok":
         message = outcome.error.message if outcome.error is not None else outcome.status
         lines = message.strip().splitlines() or [outcome.status]

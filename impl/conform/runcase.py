@@ -82,18 +82,6 @@ class Result:
         return tuple(f for f in self.findings if f.verdict == "hazard")
 
 
-def start_of(outcome: Outcome, how: str) -> Start:
-    if outcome.status != "ok":
-        message = outcome.error.message if outcome.error is not None else outcome.status
-        lines = message.strip().splitlines() or [outcome.status]
-        return Start(how, False, error=lines[0])
-    return Start(how, True, prefix=outcome.prefix or "", exec_prefix=outcome.exec_prefix or "",
-                 base_prefix=outcome.base_prefix or "",
-                 base_exec_prefix=outcome.base_exec_prefix or "",
-                 base_executable=outcome.base_executable, version=outcome.version or "",
-                 path=outcome.path)
-
-
 def run_case(case: Case, *, cwd: str | None = None, keep: bool = False,
              fidelity: bool = True) -> Result:
     """Run ``case`` in a new scratch directory (removed afterwards unless ``keep``)."""
@@ -117,8 +105,8 @@ def _run(case: Case, root: str, cwd: str, fidelity: bool) -> Result:
                       refused.command, work, refused.run)
     except staging.StageError as error:
         return Result(case, "unstaged", str(error), root=work)
-    base = start_of(probe(Invocation.make(staged.python, (), env=staged.environ, cwd=cwd),
-                          timeout=TIMEOUT), staged.python)
+    named = Invocation.make(staged.python, (), env=staged.environ, cwd=cwd)
+    base = venvcheck.start_of(probe(named, timeout=TIMEOUT), staged.python)
     if not base.started:
         return Result(case, "unstaged", f"the base does not start: {base.error}", root=work)
     fake = _pseudo_venv(base)
