@@ -3,9 +3,9 @@
 Every command that takes an invocation takes the same arguments:
 ``[--argv0 ARG0] [--cwd DIR] [--env NAME=VALUE]... [--unset-env NAME]... [--clear-env]
 [--json] [--no-cache] PROGRAM [ARG...]``.  Option parsing stops at PROGRAM: what follows is
-the interpreter's own command line.  Exit codes: 0 for an answer (a predicted failed start is
-an answer), 1 for ``diff`` with differences, 2 for bad input (one line on stderr, never a
-traceback), 3 when prefixlab itself fails (PREFIXLAB_DEBUG=1 shows the traceback).
+the interpreter's own command line.  The exit codes of every command are in :data:`EXIT_CODES`
+(shown by ``prefixlab --help``); the group's own options (``--version``, ``-q``, ``-v``,
+``--color``) are read by commands through :func:`global_options`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ import shutil
 import stat
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from prefixlab.impl.cli import errors
 from prefixlab.impl.cli.badinput import BadInput
-from prefixlab.impl.cli.errors import EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_OK
+from prefixlab.impl.cli.errors import DEBUG_ENV, EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_OK
 from prefixlab.model.errors import PrefixlabError
 
 if TYPE_CHECKING:
@@ -70,6 +71,61 @@ SITE_HELP = ("Without -S, site.py's work is modelled (venv, site-packages, the u
              "listed under code_not_run, never run by the model. probe, diff and explain "
              "--compare run the real interpreter, and that code with it (-S avoids site).")
 _ENV_OPS = "prefixlab.env_ops"
+_GLOBAL = "prefixlab.global_options"
+
+EXIT_CODES = (
+    ("predict, explain, probe", "an answer, whatever its status", "-",
+     "bad input; probe of a program it must not run"),
+    ("diff, explain --compare", "agree", "differ", "bad input; not comparable"),
+    ("which", "the module is found", "not found, or the interpreter does not start",
+     "bad input; a PROGRAM that gives the interpreter a script first"),
+    ("build venv, build env", "built", "-", "refused"),
+    ("build check, conform", "every promise held", "a failure found",
+     "bad input, missing builder"),
+    ("unwrap", "unwrapped", "-", "not a wrapped script, bad input"),
+    ("fuzz-unwrap", "nothing found", "a finding", "bad input, the command cannot run"),
+    ("interpreters", "the list", "-", "bad input"),
+)
+"""Every command's exit codes: (command, 0, 1, 2); 3 is always an internal error.  Shown by
+``prefixlab --help`` and in README's "Exit codes" (tests/impl/cli/test_exit_codes.py keeps
+the two and the commands in step)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalOptions:
+    """The group's options, for every command (``prefixlab -q fuzz-unwrap ...``)."""
+
+    quiet: bool = False
+    """-q: no progress displays or other chatter on stderr (errors and answers stay)."""
+    verbose: bool = False
+    """-v: an internal error (exit 3) shows its traceback before its one line."""
+    color: str = "auto"
+    """--color: 'always', 'never', or 'auto' (rich on a terminal, colourless under NO_COLOR)."""
+
+
+def global_options(ctx: click.Context | None = None) -> GlobalOptions:
+    """The group's options as the running command sees them (the defaults, NO_COLOR
+    included, outside a ``prefixlab`` command line: a command run on its own)."""
+    ctx = ctx if ctx is not None else click.get_current_context(silent=True)
+    found = ctx.meta.get(_GLOBAL) if ctx is not None else None
+    return found if isinstance(found, GlobalOptions) else GlobalOptions()
+
+
+def no_color(options: GlobalOptions) -> bool:
+    """Whether rich output is colourless: --color never, or --color auto with NO_COLOR set
+    to anything but the empty string (https://no-color.org); --color always overrides it."""
+    if options.color == "auto":
+        return bool(os.environ.get("NO_COLOR"))
+    return options.color == "never"
+
+
+def stderr_console() -> Console:
+    """A rich Console on stderr for progress displays, as the global options ask."""
+    from rich.console import Console
+
+    options = global_options()
+    return Console(stderr=True, no_color=no_color(options),
+                   force_terminal=True if options.color == "always" else None)
 
 
 # -- the command classes ------------------------------------------------------------------------
@@ -117,6 +173,32 @@ class Main(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an error it raises is reported here, where its command and the
+        global options are known (click's own usage errors go on to :meth:`_run`)."""
+        try:
+            return super().invoke(ctx)
+        except PrefixlabError as error:  # before click's: badinput.BadInput is a ClickException too
+            if errors.propagates(error):
+                raise
+            return errors.report(error, _command_path(error, _running(ctx)))
+        except click.UsageError as error:
+            name = ctx.invoked_subcommand
+            command = self.get_command(ctx, name) if name else None
+            if error.ctx is None and command is not None:
+                # click's parser raises some usage errors (`--json=1`: a flag given a value)
+                # without their command's context: name the command all the same.
+                error.ctx = click.Context(command, parent=ctx, info_name=name)
+            raise
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:  # a bug: one line unless asked for the traceback
+            if errors.propagates(error):
+                raise
+            if global_options(ctx).verbose:
+                traceback.print_exc()
+            return errors.report(error, _running(ctx))
+
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
@@ -144,6 +226,12 @@ class Main(click.Group):
                 raise
             return errors.report(error, prog_name)
         return result if isinstance(result, int) else EXIT_OK
+
+
+def _running(ctx: click.Context) -> str:
+    """The command being run, as its error lines name it (``prefixlab predict``)."""
+    name = ctx.invoked_subcommand
+    return f"{ctx.command_path} {name}" if name else ctx.command_path
 
 
 def _command_path(error: PrefixlabError, prog_name: str) -> str:
@@ -279,7 +367,7 @@ def _default_interpreter(invocation_env: Mapping[str, str], cwd: str) -> tuple[s
     path = invocation_env.get("PATH", os.defpath)
     found = shutil.which("python3", path=path)
     if found is None:
-        raise BadInput("explain: no PROGRAM given and no python3 on PATH to ask for the "
+        raise BadInput("no PROGRAM given and no python3 on PATH to ask for the "
                        "default interpreter")
     try:
         # -B: asking must not leave bytecode in the installation explain is about to study.
@@ -288,11 +376,11 @@ def _default_interpreter(invocation_env: Mapping[str, str], cwd: str) -> tuple[s
             [found, "-B", "-c", "import sys; print(sys.executable)"],
             env=invocation_env, cwd=cwd, timeout=60)
     except (OSError, subprocess.SubprocessError) as error:
-        raise BadInput(f"explain: {found} cannot be run to ask for sys.executable "
+        raise BadInput(f"{found} cannot be run to ask for sys.executable "
                        f"({error})") from None
     answer = os.fsdecode(stdout).strip().splitlines()
     if code != 0 or not answer or not answer[-1].startswith("/"):
-        raise BadInput(f"explain: {found} did not report an absolute sys.executable "
+        raise BadInput(f"{found} did not report an absolute sys.executable "
                        f"(exit status {code})")
     return found, answer[-1]
 
@@ -356,10 +444,15 @@ def dump(data: Mapping[str, Any]) -> None:
 
 
 def _console() -> Console | None:
-    """rich for a terminal; None (plain text) for a pipe or a file."""
+    """rich for a terminal (colourless under NO_COLOR); None, plain text, for a pipe or a
+    file.  --color always gives rich, colours and all, anywhere; --color never plain text."""
     from rich.console import Console
 
-    return Console(highlight=False) if sys.stdout.isatty() else None
+    options = global_options()
+    if options.color == "never" or (options.color == "auto" and not sys.stdout.isatty()):
+        return None
+    return Console(highlight=False, no_color=no_color(options),
+                   force_terminal=True if options.color == "always" else None)
 
 
 def _show_result(outcome: Outcome, heading: str) -> None:
@@ -380,16 +473,45 @@ def _show_comparison(comparison: comparing.Comparison, *, only_differences: bool
 
 
 # -- the commands ----------------------------------------------------------------------------------
+def _exit_codes_help() -> str:
+    """The exit-code table for the group's help (\b: click keeps these lines as they are)."""
+    width = max(len(row[0]) for row in EXIT_CODES)
+    lines = ["\b", "Exit codes (3, for every command: prefixlab itself failed; rerun with",
+             f"{DEBUG_ENV}=1 for the traceback):"]
+    for command, *meanings in EXIT_CODES:
+        for code, meaning in enumerate(meanings):
+            if meaning != "-":
+                lines.append(f"  {command:{width}}  {code}  {meaning}")
+                command = ""
+    return "\n".join(lines)
+
+
 @click.group(name="prefixlab", cls=Main, context_settings={"help_option_names": ["-h", "--help"]},
-             epilog=SITE_HELP)
-def main() -> None:
+             epilog=SITE_HELP + "\n\n" + _exit_codes_help())
+@click.version_option(None, "-V", "--version", package_name="prefixlab", prog_name="prefixlab",
+                      message="%(prog)s %(version)s",
+                      help="Print prefixlab's version (from its installed metadata) and exit.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress display or other chatter on stderr (fuzz-unwrap's "
+                   "progress); answers, refusals and errors are unchanged.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="An internal error (exit 3) shows its traceback before its one line.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True,
+              help="rich output: auto is rich on a terminal (colourless when NO_COLOR is set "
+                   "and not empty), plain text in a pipe; always forces rich with colours "
+                   "(NO_COLOR ignored); never is plain text.")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool, verbose: bool, color: str) -> None:
     """prefixlab: an executable model of how CPython works out where it lives at start-up
     (sys.executable, sys._base_executable, the prefixes, sys.path).
 
     Commands that take PROGRAM [ARG...] describe one start of an interpreter: PROGRAM is the
     file executed (a bare name is looked up on the given PATH as execvp does), the ARGs are
-    the interpreter's command line (with no -c, -m or script, the prediction is for -c).
-    Exit codes: 0 an answer, 1 diff found differences, 2 bad input."""
+    the interpreter's command line (with no -c, -m or script, the prediction is for -c)."""
+    if quiet and verbose:
+        raise BadInput("-q and -v: choose one")
+    ctx.meta[_GLOBAL] = GlobalOptions(quiet=quiet, verbose=verbose, color=color)
 
 
 def _invocation(ctx: click.Context, program: str, args: Sequence[str], argv0: str | None,
@@ -502,7 +624,8 @@ def explain_command(ctx: click.Context, graph: bool, compare: bool, program: str
     behaviour-table row (CPython version range) in force and the source it comes from.
 
     Without PROGRAM: the machine's default interpreter, i.e. the binary that python3's
-    sys.executable names (python3 found on PATH is run once to ask)."""
+    sys.executable names (python3 found on PATH is run once to ask). With --compare, exit
+    status 1 when prediction and probe differ, 2 when PROGRAM is not run."""
     preface: list[str] = []
     if program is None:
         base = _invocation(ctx, "python3", (), argv0, cwd, env_items, unset_items, clear_env)
@@ -538,7 +661,7 @@ def explain_command(ctx: click.Context, graph: bool, compare: bool, program: str
             _show_comparison(comparison, only_differences=False)
     if check is not None and check.taken is None:
         return _not_comparable("explain", check.why)
-    return EXIT_OK
+    return EXIT_DIFFERENT if comparison is not None and comparison.differences else EXIT_OK
 
 
 @_command(main, "diff")
@@ -566,7 +689,7 @@ def diff_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0:
         return _not_comparable("diff", check.why)
     probed = run_probe(invocation, check.taken)
     if probed.error is not None and probed.error.kind == "probe-unsupported":
-        raise BadInput(f"diff: cannot probe this: {probed.error.message}")
+        raise BadInput(f"cannot probe this: {probed.error.message}")
     comparison = comparing.compare(predicted, probed)
     if as_json:
         dump({**comparison.to_json(predicted, probed), "comparable": True})

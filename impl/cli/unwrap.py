@@ -52,7 +52,7 @@ def unwrap_command(script: str, python: str, explain: bool) -> int:
     try:
         answer = unwrap(text, os.fsencode(python))
     except ScriptError as error:
-        raise BadInput(f"{show(script)}: {error}") from None
+        raise BadInput(f"{show(script)}: {_refusal(str(error))}") from None
     sys.stdout.buffer.write(answer.text)
     sys.stdout.flush()
     if explain:
@@ -61,6 +61,17 @@ def unwrap_command(script: str, python: str, explain: bool) -> int:
             click.echo(f"{n}. {step.rule.summary} Here: {detail}. [rule {step.rule.id}"
                        f" · source: {step.rule.source}]", err=True)
     return 0
+
+
+OUR_WRAPPER = "prefixlab's wrapper (the Python function prefixlab.model.scripts.wrap.wrap)"
+"""What makes prefixlab-wrapped scripts: a function, not a command (there is no `prefixlab
+wrap`)."""
+
+
+def _refusal(reason: str) -> str:
+    """The model's reason for a refusal, naming prefixlab's wrapper by what exists: the model
+    calls it `prefixlab wrap`, which is no command a user could run."""
+    return reason.replace("prefixlab wrap would", f"{OUR_WRAPPER} would")
 
 
 @click.command(name="fuzz-unwrap", context_settings=HELP)
@@ -97,27 +108,29 @@ def fuzz_unwrap_command(command: str, max_examples: int, seed: int | None, budge
     left = max(budget - (time.monotonic() - started), 1.0)  # the sanity run counts too
     finding = _search(fuzzer, fuzz.Budget(max_examples, left, seed))
     if finding is None:
-        click.echo(f"No finding: COMMAND unwrapped all {fuzzer.cases} scripts right.")
+        done = "the one script" if fuzzer.cases == 1 else f"all {fuzzer.cases} scripts"
+        click.echo(f"No finding: COMMAND unwrapped {done} right.")
         return 0
     click.echo(report(finding, fuzzer.cases), nl=False)
     return 1
 
 
 def _search(fuzzer: fuzz.Fuzzer, budget: fuzz.Budget) -> fuzz.Finding | None:
-    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from prefixlab.impl.checks import fuzz_unwrap as fuzz
+    from prefixlab.impl.cli.main import global_options, stderr_console
+    from prefixlab.impl.render.text import counted
 
-    console = Console(stderr=True)
-    if not console.is_terminal:
+    console = stderr_console()
+    if global_options().quiet or not console.is_terminal:  # -q: no progress display
         return fuzz.search(fuzzer, budget)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("fuzz-unwrap: 0 scripts", total=None)
 
         def update(cases: int, seconds: float) -> None:
-            progress.update(task, description=f"fuzz-unwrap: {cases} scripts")
+            progress.update(task, description=f"fuzz-unwrap: {counted(cases, 'script')}")
         return fuzz.search(fuzzer, budget, update)
 
 
@@ -130,13 +143,14 @@ def _stderr_hint(stderr: bytes) -> str:
 def report(finding: fuzz.Finding, cases: int) -> str:
     """Everything needed to see and replay a finding, as plain text."""
     from prefixlab.impl.checks import fuzz_unwrap as fuzz
+    from prefixlab.impl.render.text import counted
 
     run = finding.run
     stdout, cut = _clip(run.stdout)
     got = "(nothing)\n" if not run.stdout else _show(stdout) + cut
     diff = "".join(_diff(finding.expected, stdout)) + (cut and "  (the diff stops there too)\n")
     parts = [
-        f"Finding after {cases} scripts: {finding.problem}.",
+        f"Finding after {counted(cases, 'script')}: {finding.problem}.",
         "Lines are escaped as values are (\\r, \\t, \\\\, \\xNN for a byte that is not "
         "UTF-8); each ends at ⏎.",
         "", "The script (shrunk):", _show(finding.script.text),
@@ -177,10 +191,30 @@ def _show(data: bytes) -> str:
     return "".join(f"  {line}⏎\n" for line in shown[:-1]) + f"  {shown[-1]}  (no newline)\n"
 
 
+NO_NEWLINE = "\\ No newline at end of file"
+"""What diff -u writes after a line the file ends without a newline (GNU diffutils, POSIX)."""
+
+
 def _diff(expected: bytes, got: bytes) -> list[str]:
-    lines = difflib.diff_bytes(difflib.unified_diff, expected.splitlines(keepends=True),
-                               got.splitlines(keepends=True), b"expected", b"got", n=2)
-    return [show(line.decode("utf-8", "surrogateescape").rstrip("\n")) + "\n" for line in lines]
+    """A unified diff of the two outputs as diff -u shows it: lines end at a newline only (a
+    CR stays in its line, shown as \r), and a last line without one is followed by the
+    marker :data:`NO_NEWLINE`."""
+    lines = difflib.diff_bytes(difflib.unified_diff, _lines(expected), _lines(got),
+                               b"expected", b"got", n=2)
+    out = []
+    for line in lines:
+        out.append(show(line.decode("utf-8", "surrogateescape").removesuffix("\n")) + "\n")
+        if not line.endswith(b"\n"):
+            out.append(NO_NEWLINE + "\n")
+    return out
+
+
+def _lines(data: bytes) -> list[bytes]:
+    """``data`` cut after each newline, as diff reads a file (bytes.splitlines would cut at a
+    CR as well)."""
+    lines = data.split(b"\n")
+    last = lines.pop()
+    return [line + b"\n" for line in lines] + ([last] if last else [])
 
 
 def reproducer(finding: fuzz.Finding) -> str:

@@ -17,7 +17,7 @@ import click
 
 from prefixlab.impl.render import text as rendering
 from prefixlab.impl.cli.badinput import BadInput
-from prefixlab.impl.cli.errors import EXIT_OK
+from prefixlab.impl.cli.errors import EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_OK
 from prefixlab.impl.checks.runnable import interpreter_start
 from prefixlab.impl.cli.main import (
     InvocationCommand,
@@ -82,6 +82,9 @@ def which_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0
     modules first, then the predicted sys.path in order (the first regular package or module
     wins; namespace portions only when nothing else is found), with what it shadows.
 
+    Exit status 0 when the module is found, 1 when it is not or the interpreter does not
+    start, 2 for bad input or a PROGRAM that gives the interpreter a script to run first.
+
     Usage: prefixlab which MODULE [--json] [invocation options] PROGRAM [ARG...]"""
     name = check_module_name(str(ctx.meta.get(_MODULE, "")))
     invocation = _invocation(ctx, program, args, argv0, cwd, env_items, unset_items, clear_env)
@@ -94,6 +97,16 @@ def which_command(ctx: click.Context, program: str, args: tuple[str, ...], argv0
         dump(to_json(outcome, resolution, why))
     else:
         click.echo(render(outcome, name, resolution, why), nl=False)
+    return exit_status(resolution, why)
+
+
+def exit_status(resolution: Resolution | None, why: str) -> int:
+    """0 found; 1 not found, or no interpreter start to look in; 2 a question this command
+    does not answer as asked (the chain runs a script first: name its interpreter)."""
+    if resolution is None:
+        return EXIT_BAD_INPUT if why else EXIT_DIFFERENT
+    if resolution.found is None or resolution.error:
+        return EXIT_DIFFERENT
     return EXIT_OK
 
 
@@ -123,8 +136,8 @@ def to_json(outcome: Outcome, resolution: Resolution | None, why: str = "") -> d
         data["why"] = why
     else:
         error = outcome.error
-        data["why"] = (f"the interpreter does not start ({error.kind}: {error.message})"
-                       if error else f"the interpreter does not start ({outcome.status})")
+        said = rendering.failure(error, escaped=False) if error else outcome.status
+        data["why"] = f"the interpreter does not start ({said})"
     if data["which"] is not None:
         data["which"]["finders_not_modelled"] = [
             code.to_json() for code in finders_not_modelled(outcome)]
@@ -142,8 +155,7 @@ def render(outcome: Outcome, name: str, resolution: Resolution | None, why: str 
         return "\n".join(lines) + "\n"
     if resolution is None:
         error = outcome.error
-        why = (f"{error.kind}: {rendering.show(error.message, backslash=False)}" if error
-               else outcome.status)
+        why = rendering.failure(error) if error else outcome.status
         lines.append(f"  The interpreter does not start ({why}): nothing is imported.")
         return "\n".join(lines) + "\n"
     found = resolution.found
@@ -183,6 +195,9 @@ def _describe(candidate: Candidate) -> str:
         "built-in", "frozen") else ""
     if candidate.kind == "namespace":
         return f"namespace package {_listed(candidate.locations or ())}{where}"
+    if candidate.kind in ("built-in", "frozen") and candidate.origin == candidate.kind:
+        # find_spec's origin for these is the kind itself: say it once.
+        return f"{candidate.kind} module"
     return f"{candidate.kind} {rendering.show(candidate.origin or '')}{where}"
 
 

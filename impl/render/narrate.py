@@ -15,9 +15,9 @@ from typing import Any
 
 from prefixlab.impl.render.narrators import NARRATORS, Ctx, start_reason, text, texts
 
-from prefixlab.impl.render.text import (CODE, code, command_line, plain, quoted, result_rows,
-                                          show)
-from prefixlab.model.outcome import Outcome
+from prefixlab.impl.render.text import (CODE, code, command_line, counted, failure, plain,
+                                          quoted, result_rows, show)
+from prefixlab.model.outcome import Failure, Outcome
 from prefixlab.model.paths import getpath as h
 from prefixlab.model.startup import site
 from prefixlab.model.startup.getpath import prefix, searchpath, venv
@@ -109,7 +109,7 @@ def _asked(outcome: Outcome) -> Iterable[tuple[str, str]]:
     shown += [f"{show(k)}={show(env[k])}" for k in python]
     if not python:
         shown.append("no PYTHON* variables")
-    yield "env", f"{len(env)} variables; " + "; ".join(shown)
+    yield "env", f"{counted(len(env), 'variable')}; " + "; ".join(shown)
     if outcome.version:
         row = outcome.trace.row
         yield "interpreter", f"CPython {outcome.version}" + (
@@ -147,7 +147,7 @@ def _items(steps: Iterable[Step], ctx: Ctx) -> Iterator[Item]:
 
 def _left_out(run: Step, count: int, ctx: Ctx) -> Item:
     return Item(run.rule, run.row or ctx.row, bool(run.row),
-                f"... and {count} more steps of this rule, left out here "
+                f"... and {counted(count, 'more step')} of this rule, left out here "
                 f"(the first {STEPS_KEPT} are told above).", "")
 
 
@@ -159,7 +159,7 @@ def _bounded(text: str) -> str:
     kept = text[:TEXT_KEPT]
     if kept.count(CODE) % 2:
         kept += CODE
-    return f"{kept} ... ({len(text) - TEXT_KEPT} more characters left out)"
+    return f"{kept} ... ({counted(len(text) - TEXT_KEPT, 'more character')} left out)"
 
 
 def _bounded_rows(rows: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
@@ -196,10 +196,12 @@ def _item(step: Step, ctx: Ctx) -> Item:
 def _summary(ctx: Ctx) -> list[str]:
     out = ctx.outcome
     if out.status != "ok":
-        kind = out.error.kind if out.error else "unknown"
-        message = out.error.message if out.error else ""
-        return [f"In short: no running interpreter ({out.status}, {kind}): "
-                f"{show(message, backslash=False)}"]
+        error = out.error or Failure("unknown", "")
+        said = failure(error)
+        if said.startswith(f"{error.kind}: "):  # the message does not name it: in brackets
+            return [f"In short: no running interpreter ({out.status}, {error.kind}): "
+                    f"{said[len(error.kind) + 2:]}"]
+        return [f"In short: no running interpreter ({out.status}): {said}"]
     lines = [f"In short: sys.prefix is {code(out.prefix or '')} because "
              + _prefix_reason(ctx) + "."]
     venv_dir = _venv_dir(ctx)

@@ -7,6 +7,7 @@ them into Markdown backticks (pipes, bug reports), :func:`render_rich` into a st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from prefixlab.impl.render.escape import quoted as quoted, show as show  # re-exported
-from prefixlab.model.outcome import FIELDS, Outcome
+from prefixlab.model.outcome import FIELDS, Failure, Outcome
 
 if TYPE_CHECKING:
     from prefixlab.impl.render.compare import Comparison
@@ -31,6 +32,21 @@ LABELS = {name: ("sys._base_executable" if name == "base_executable" else f"sys.
 def code(value: str) -> str:
     """``value`` as a code span of prose ('' shown as two quotes)."""
     return f"{CODE}{show(value) if value else chr(39) * 2}{CODE}"
+
+
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """``1 file``, ``2 files``: a count with its noun in the right number (``plural`` for a
+    noun that does not just take an s)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def failure(error: Failure, *, escaped: bool = True) -> str:
+    """A failed start's kind and message on one line, the kind said once: an exec failure's
+    message names its errno already (``/x/python: ENOENT``), so it is shown alone.
+    ``escaped=False`` for JSON, which carries values as they are."""
+    named = re.search(rf"(?<![\w-]){re.escape(error.kind)}(?![\w-])", error.message)
+    said = error.message if named else f"{error.kind}: {error.message}"
+    return show(said, backslash=False) if escaped else said  # reprs inside: escaped already
 
 
 def plain(text: str) -> str:
@@ -55,8 +71,7 @@ def command_line(outcome: Outcome) -> str:
 def result_rows(outcome: Outcome) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = [("status", outcome.status)]
     if outcome.error is not None:
-        rows.append(("error", f"{outcome.error.kind}: "
-                              f"{show(outcome.error.message, backslash=False)}"))
+        rows.append(("error", failure(outcome.error)))
     if outcome.version:
         rows.append(("version", outcome.version))
     for name in FIELDS:
@@ -139,8 +154,7 @@ def render_comparison_plain(comparison: Comparison, *, only_differences: bool = 
         rows.append(("=" if equal else "≠", indexed if only_differences else key, left, right))
     lines = columns(rows)
     if comparison.differences:
-        lines.append(f"{len(comparison.differences)} key(s) differ: "
-                     + ", ".join(comparison.differences))
+        lines.append(_differ(comparison))
     else:
         lines.append("Prediction and probe agree on every key.")
     lines += [plain(n) for n in comparison.notes]
@@ -158,17 +172,22 @@ def render_comparison_rich(comparison: Comparison, console: Console, *,
         if only_differences and equal:
             continue
         style = "" if equal else "bold red"
-        table.add_row("=" if equal else "≠", indexed if only_differences else key,
+        table.add_row("=" if equal else "≠", Text(indexed if only_differences else key),
                       Text(left, style=style),
                       Text(right, style=style))
     console.print(table)
     if comparison.differences:
-        console.print(Text(f"{len(comparison.differences)} key(s) differ: "
-                           + ", ".join(comparison.differences), style="bold red"))
+        console.print(Text(_differ(comparison), style="bold red"))
     else:
         console.print(Text("Prediction and probe agree on every key.", style="bold green"))
     for note in comparison.notes:
         console.print(_rich_text(note, style="italic"))
+
+
+def _differ(comparison: Comparison) -> str:
+    number = len(comparison.differences)
+    return (f"{counted(number, 'key')} {'differs' if number == 1 else 'differ'}: "
+            + ", ".join(comparison.differences))
 
 
 # -- rich helpers ------------------------------------------------------------------------------
@@ -184,5 +203,5 @@ def _rich_pairs(console: Console, rows: Iterable[tuple[str, str]]) -> None:
     table.add_column(style="dim")
     table.add_column(overflow="fold")
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(Text(key), Text(value))  # values are text: a '[' in a path is no markup
     console.print(table)

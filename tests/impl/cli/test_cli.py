@@ -197,8 +197,8 @@ def test_internal_errors_are_one_line_exit_3(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv(DEBUG_ENV, raising=False)
     result = invoke("predict", "--clear-env", "/bin/true")
     assert result.exit_code == 3
-    assert result.stderr.strip() == ("prefixlab: internal error: RuntimeError: boom (set "
-                                     "PREFIXLAB_DEBUG=1 for the traceback)")
+    assert result.stderr.strip() == ("prefixlab predict: internal error: RuntimeError: boom "
+                                     "(set PREFIXLAB_DEBUG=1 for the traceback)")
 
 
 def test_main_returns_codes_when_not_standalone() -> None:

@@ -98,6 +98,6 @@ def test_a_python_script_gets_no_answer_and_says_why(tmp_path: Path) -> None:
     assert data["which"] is None
     assert "script" in data["why"] and str(script) in data["why"]
     text = which("json", str(script), tmp_path, as_json=False)
-    assert text.exit_code == 0
+    assert text.exit_code == 2  # not answered as asked: name the script's interpreter
     assert "does not start" not in text.output
     assert "script" in text.output and str(script) in text.output
