@@ -162,6 +162,9 @@ def _in_place(target: str, *, upgrade: bool, allow_existing: bool) -> bool:
     """Is the venv written into the directory at TARGET (--upgrade, --allow-existing)?"""
     if not (upgrade or allow_existing):
         return False
+    if os.path.islink(target):  # written through, it would write where the link points
+        raise BuildVenvError(f"{target}: a symbolic link; --upgrade and --allow-existing "
+                             "write only into a directory at TARGET itself")
     is_dir = os.path.isdir(target)
     if upgrade:
         if not (is_dir and os.path.isfile(os.path.join(target, "pyvenv.cfg"))):
@@ -237,39 +240,25 @@ def write_in_place(operations: Sequence[Operation], target: str) -> None:
     made where missing, each planned file and link is written beside its name and renamed
     over it (so a reader sees the old entry or the new one); nothing else in TARGET is
     touched or removed.  A planned name held by an entry of another kind (a directory where
-    a file goes) is a BuildVenvError naming it."""
-    import shutil
-    import tempfile
-
-    from prefixlab.model.builders.plan import Copy, Link, Mkdir, Write
+    a file goes) is a BuildVenvError naming it, and so is a symbolic link where a directory
+    goes: nothing is written outside TARGET through a link."""
+    from prefixlab.model.builders.plan import Mkdir
 
     for op in operations:
         path = os.path.join(target, op.path)
         try:
             if isinstance(op, Mkdir):
-                if os.path.isdir(path):
+                if os.path.isdir(path) and not os.path.islink(path):
                     continue
                 if os.path.lexists(path):
-                    raise BuildVenvError(f"{path}: --allow-existing: stands where the venv "
-                                         "needs a directory")
+                    raise BuildVenvError(f"{path}: stands where the venv needs a directory")
                 os.mkdir(path)
                 os.chmod(path, op.mode)
                 continue
             if os.path.isdir(path) and not os.path.islink(path):
-                raise BuildVenvError(f"{path}: --allow-existing: a directory stands where "
-                                     "the venv writes a file or a link")
-            directory, name = os.path.split(path)
-            temp = tempfile.mktemp(prefix=f".{name}.", dir=directory)
-            if isinstance(op, Link):
-                os.symlink(op.target, temp)
-            elif isinstance(op, Write):
-                with open(temp, "xb") as handle:
-                    handle.write(op.data)
-                os.chmod(temp, op.mode)
-            elif isinstance(op, Copy):
-                shutil.copy2(op.source, temp)
-            else:
-                raise BuildVenvError(f"{op.path}: unexpected operation {type(op).__name__}")
+                raise BuildVenvError(f"{path}: a directory stands where the venv writes a "
+                                     "file or a link")
+            temp = _write_beside(op, path)
             try:
                 os.replace(temp, path)
             except OSError:
@@ -277,6 +266,39 @@ def write_in_place(operations: Sequence[Operation], target: str) -> None:
                 raise
         except OSError as error:
             raise BuildVenvError(f"{error.filename or path}: {error.strerror}") from None
+
+
+def _write_beside(op: Operation, path: str) -> str:
+    """The entry ``op`` makes, written under a new name beside ``path`` (O_EXCL / symlink's
+    own refusal of an existing name: never over someone else's entry); that name."""
+    from prefixlab.model.builders.plan import Copy, Link, Write
+
+    directory, name = os.path.split(path)
+    for n in range(100):
+        temp = os.path.join(directory, f".{name}.prefixlab-{os.getpid()}-{n}")
+        try:
+            if isinstance(op, Link):
+                os.symlink(op.target, temp)
+                return temp
+            if isinstance(op, Write):
+                data, mode = op.data, op.mode
+            elif isinstance(op, Copy):
+                with open(op.source, "rb") as source:
+                    data, mode = source.read(), stat.S_IMODE(os.fstat(source.fileno()).st_mode)
+            else:
+                raise BuildVenvError(f"{op.path}: unexpected operation {type(op).__name__}")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(temp, mode)
+        except OSError:
+            _unlink_quietly(temp)
+            raise
+        return temp
+    raise BuildVenvError(f"{path}: no free name beside it to write the new entry")
 
 
 def write(operations: Sequence[Operation], target: str, *, force: bool,

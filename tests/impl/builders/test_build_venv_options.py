@@ -194,3 +194,46 @@ def test_a_path_is_built_without_importing_the_resolver(tmp_path: Path) -> None:
                           cwd=tmp_path, timeout=300,
                           env={**_env(), "XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert done.stdout.split() == ["0", "False"], done.stderr
+
+
+@pytest.mark.real
+def test_writing_in_place_never_goes_through_a_link_or_over_a_directory(
+        tmp_path: Path) -> None:
+    require_oracle(bool(INTERPRETERS), "no CPython 3.8+ interpreter was found here")
+    python = INTERPRETERS[0].path
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # bin a link to another directory: stdlib venv would write its scripts there.
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "bin").symlink_to(elsewhere)
+    done = _cli(str(linked), "--python", python, "--allow-existing", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert list(elsewhere.iterdir()) == []
+    # TARGET itself a link to a directory.
+    link = tmp_path / "link"
+    link.symlink_to(elsewhere)
+    done = _cli(str(link), "--python", python, "--allow-existing", cwd=tmp_path)
+    assert done.returncode == 2 and list(elsewhere.iterdir()) == []
+    # A directory where pyvenv.cfg goes.
+    blocked = tmp_path / "blocked"
+    (blocked / "pyvenv.cfg").mkdir(parents=True)
+    (blocked / "pyvenv.cfg" / "mine").write_text("keep")
+    done = _cli(str(blocked), "--python", python, "--allow-existing", cwd=tmp_path)
+    assert done.returncode == 2
+    assert (blocked / "pyvenv.cfg" / "mine").read_text() == "keep"
+
+
+@pytest.mark.real
+def test_clear_never_empties_a_directory_that_is_not_a_venv(tmp_path: Path) -> None:
+    """stdlib venv --clear would delete mine.txt; prefixlab refuses, as --force does."""
+    require_oracle(bool(INTERPRETERS), "no CPython 3.8+ interpreter was found here")
+    target = tmp_path / "work"
+    target.mkdir()
+    (target / "mine.txt").write_text("keep")
+    done = _cli(str(target), "--python", INTERPRETERS[0].path, "--clear", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert sorted(p.name for p in target.iterdir()) == ["mine.txt"]
+    both = _cli(str(target), "--python", INTERPRETERS[0].path, "--clear", "--upgrade",
+                cwd=tmp_path)
+    assert both.returncode == 2 and "--upgrade and --clear" in both.stderr
