@@ -65,3 +65,19 @@ def test_conform_bases_take_version_requests() -> None:
     assert all(line.startswith("Using CPython 3.") for line in heard)
     with pytest.raises(basing.BaseError, match="3.99"):
         basing.bases(["3.99"])
+
+
+@pytest.mark.real
+def test_conform_bases_take_a_name_on_path_as_the_interpreter_it_runs() -> None:
+    """python3 on PATH may be a pyenv shim: the base is the binary it runs, as it reports."""
+    import shutil
+
+    require_oracle(shutil.which("python3") is not None, "no python3 on PATH")
+    reported = subprocess.run(["python3", "-c", "import os, sys; "
+                               "print(os.path.realpath(sys.executable))"],
+                              capture_output=True, text=True, timeout=60)
+    known = {i.real_path for i in INTERPRETERS}
+    real = reported.stdout.strip()
+    require_oracle(reported.returncode == 0 and real in known,
+                   "python3 on PATH is not an in-scope interpreter found here")
+    assert [b.executable for b in basing.bases(["python3"])] == [real]
