@@ -88,7 +88,9 @@ def env_command(target: str, python: str, packages: tuple[str, ...], ignore_coll
     if argv0_mode is not None:
         pairs.append(("argv0-mode", argv0_mode))
     try:
-        interpreter = _interpreter(python, quiet)
+        from prefixlab.impl.cli.main import global_options  # `prefixlab -q build env`
+
+        interpreter = _interpreter(python, quiet or global_options().quiet)
         planned = build_env(target, interpreter, packages, flavor=flavor,
                             ignore_collisions=ignore_collisions, force=force, options=pairs,
                             warn=_warn)

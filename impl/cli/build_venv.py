@@ -207,7 +207,10 @@ def command() -> click.Command:
         unless --force."""
         options = Options(system_site_packages, copies, prompt, stdlib_compatible,
                           not without_scm_ignore_files)
-        modes = Modes(force, clear, upgrade, allow_existing, not no_cache, quiet)
+        from prefixlab.impl.cli.main import global_options  # `prefixlab -q build venv`
+
+        modes = Modes(force, clear, upgrade, allow_existing, not no_cache,
+                      quiet or global_options().quiet)
         code = run(target, python, options, modes)
         if code:
             raise SystemExit(code)

@@ -69,6 +69,11 @@ def test_a_version_request_builds_with_the_highest_matching_interpreter(
         quiet = _cli(f"w{n}", "--python", minor, flag, cwd=tmp_path)
         _ok(quiet)
         assert quiet.stderr == ""
+    global_quiet = subprocess.run([PROGRAM, "-q", "build", "venv", "x", "--python", minor],
+                                  capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                                  env={**_env(), "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    _ok(global_quiet)
+    assert global_quiet.stderr == ""
 
 
 def test_an_unmatched_request_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
