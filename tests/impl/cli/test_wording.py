@@ -69,6 +69,30 @@ def test_an_error_from_inside_a_command_names_the_command(tmp_path: Path) -> Non
             assert line.startswith(f"prefixlab {command[0]}: ") and "a" * 256 in line
 
 
+# -- unknown options -------------------------------------------------------------------------------
+UNKNOWN = [[], ["predict"], ["probe"], ["explain"], ["explain", "--compare"], ["diff"],
+           ["which", "json"], ["interpreters"], ["unwrap", "x", "--python", "p"],
+           ["fuzz-unwrap", "--cmd", "cat {script}"]]
+
+
+@pytest.mark.parametrize("command", UNKNOWN, ids=lambda c: " ".join(c) or "prefixlab")
+def test_an_unknown_option_is_an_error_everywhere(command: list[str]) -> None:
+    """Before PROGRAM (or anywhere, for a command without one) an option the command does
+    not know is bad input naming the command; a flag given a value too."""
+    name = " ".join(["prefixlab", *command[:1]])
+    for option in ("--bogus", "-Z"):
+        result = invoke(*command, option, MISSING)
+        assert result.exit_code == 2 and result.stdout == "", result.output
+        assert result.stderr == (f"{name}: No such option '{option}'. (see '{name} "
+                                 "--help')\n") or (result.stderr.startswith(f"{name}: No such "
+                                                    f"option '{option}'. Did you mean")), \
+            result.stderr
+    if command and command[0] not in ("unwrap", "fuzz-unwrap", "interpreters"):
+        result = invoke(*command, "--json=1", MISSING)
+        assert result.exit_code == 2
+        assert result.stderr.startswith(f"{name}: Option '--json' does not take a value.")
+
+
 # -- which: the kind said once ---------------------------------------------------------------------
 @pytest.mark.real
 def test_which_says_built_in_and_frozen_once(tmp_path: Path) -> None:
