@@ -12,10 +12,11 @@ import sys
 def main() -> None:
     _compiled_model()
     args = sys.argv[1:]
-    if args[:2] == ["build", "venv"]:
+    quiet = args[:1] in (["-q"], ["--quiet"])  # `prefixlab -q build venv`: the group's -q
+    if args[quiet:quiet + 2] == ["build", "venv"]:
         from prefixlab.impl.cli.build_venv import fast_main
 
-        code = fast_main(args[2:])
+        code = fast_main(args[quiet + 2:] + ["--quiet"] * quiet)
         if code is not None:
             sys.exit(code)
     from prefixlab.impl.cli.main import main as click_main

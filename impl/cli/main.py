@@ -96,7 +96,9 @@ class GlobalOptions:
     """The group's options, for every command (``prefixlab -q fuzz-unwrap ...``)."""
 
     quiet: bool = False
-    """-q: no progress displays or other chatter on stderr (errors and answers stay)."""
+    """-q: no progress displays or other chatter on stderr (errors and answers stay); read by
+    fuzz-unwrap, build venv (whose click-free start takes it in impl/cli/launch.py) and
+    build env."""
     verbose: bool = False
     """-v: an internal error (exit 3) shows its traceback before its one line."""
     color: str = "auto"
@@ -493,7 +495,8 @@ def _exit_codes_help() -> str:
                       help="Print prefixlab's version (from its installed metadata) and exit.")
 @click.option("-q", "--quiet", is_flag=True,
               help="No progress display or other chatter on stderr (fuzz-unwrap's "
-                   "progress); answers, refusals and errors are unchanged.")
+                   "progress, build's announcement of the interpreter it chose); answers, "
+                   "refusals and errors are unchanged.")
 @click.option("-v", "--verbose", is_flag=True,
               help="An internal error (exit 3) shows its traceback before its one line.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",

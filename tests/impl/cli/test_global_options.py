@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import REPO, in_scope_interpreters, require_oracle
 
 from prefixlab.impl.cli import main as cli
 from prefixlab.impl.cli.errors import DEBUG_ENV
@@ -181,3 +181,37 @@ def test_values_are_not_rich_markup(tmp_path: Path) -> None:
     program = str(tmp_path / "[bold]x[/bold]" / "python")
     status, shown = on_terminal("explain", "--clear-env", program, env=environ())
     assert status == 0 and "[bold]x[/bold]" in shown
+
+
+# -- -q before build venv: the click-free start takes it -----------------------------------------
+def test_quiet_before_build_venv_keeps_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefixlab.impl.cli import build_venv, launch
+
+    seen: list[list[str]] = []
+
+    def fast_main(args: list[str]) -> int:
+        seen.append(args)
+        return 0
+
+    monkeypatch.setattr(build_venv, "fast_main", fast_main)
+    for quiet in ("-q", "--quiet"):
+        monkeypatch.setattr(sys, "argv", ["prefixlab", quiet, "build", "venv", "v", "--python",
+                                          "p"])
+        with pytest.raises(SystemExit) as ended:
+            launch.main()
+        assert ended.value.code == 0
+    assert seen == [["v", "--python", "p", "--quiet"]] * 2
+
+
+def test_quiet_silences_build_venvs_announcement(tmp_path: Path) -> None:
+    """A version request is announced on stderr ("Using CPython ..."), unless -q."""
+    found = [i for i in in_scope_interpreters() if i.version]
+    require_oracle(bool(found), "no CPython 3.8+ interpreter here")
+    assert found[-1].version is not None
+    request = "%d.%d" % found[-1].version[:2]
+    said = piped("build", "venv", str(tmp_path / "a"), "--python", request, env=environ())
+    assert said.returncode == 0 and said.stderr.startswith("Using CPython ")
+    quiet = piped("-q", "build", "venv", str(tmp_path / "b"), "--python", request,
+                  env=environ())
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert (tmp_path / "b" / "pyvenv.cfg").exists()

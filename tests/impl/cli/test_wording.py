@@ -156,7 +156,7 @@ def test_unwrap_refusal_names_the_wrapper_that_exists(tmp_path: Path) -> None:
     assert "wrap" not in cli.main.list_commands(None)  # type: ignore[arg-type]
 
 
-# -- fuzz-unwrap's diff is diff -u's ----------------------------------------------------------------
+# -- fuzz-unwrap's diff is diff -u's ------------------------------------------------------------
 DIFF_CASES = [
     (b"a\nb\n", b"a\nb"),        # what COMMAND printed lacks the final newline
     (b"a\nb", b"a\nb\n"),        # the script itself lacks one
