@@ -3,8 +3,9 @@ switch that shows a traceback instead.
 
 Shared by the click front end (impl/cli/main.py) and the click-free start of ``build venv``
 (impl/cli/build_venv.py), so it imports neither click nor anything a warm build does not
-already load.  Exit codes: 0 an answer, 1 ``diff`` (or ``build check``) found differences,
-2 input prefixlab cannot act on (:class:`prefixlab.model.errors.BadInput` and
+already load.  Exit codes (every command's, in impl/cli/main.py's EXIT_CODES): 0 an answer,
+1 a negative one (``diff`` found differences, ``which`` found no module, ``build check`` or
+``conform`` a failure, ``fuzz-unwrap`` a finding), 2 input prefixlab cannot act on (:class:`prefixlab.model.errors.BadInput` and
 :class:`~prefixlab.model.errors.NotModelled`: one line on stderr, never a traceback), 3 a
 failure of prefixlab itself (one line too, unless ``PREFIXLAB_DEBUG`` is set).
 """

@@ -148,7 +148,8 @@ def report(finding: fuzz.Finding, cases: int) -> str:
     run = finding.run
     stdout, cut = _clip(run.stdout)
     got = "(nothing)\n" if not run.stdout else _show(stdout) + cut
-    diff = "".join(_diff(finding.expected, stdout)) + (cut and "  (the diff stops there too)\n")
+    diff = "".join(_diff(finding.expected, stdout, got_ends=not cut)) + (
+        cut and "  (the diff stops there too)\n")
     parts = [
         f"Finding after {counted(cases, 'script')}: {finding.problem}.",
         "Lines are escaped as values are (\\r, \\t, \\\\, \\xNN for a byte that is not "
@@ -195,16 +196,17 @@ NO_NEWLINE = "\\ No newline at end of file"
 """What diff -u writes after a line the file ends without a newline (GNU diffutils, POSIX)."""
 
 
-def _diff(expected: bytes, got: bytes) -> list[str]:
+def _diff(expected: bytes, got: bytes, *, got_ends: bool = True) -> list[str]:
     """A unified diff of the two outputs as diff -u shows it: lines end at a newline only (a
-    CR stays in its line, shown as \r), and a last line without one is followed by the
-    marker :data:`NO_NEWLINE`."""
+    CR stays in its line, shown as \\r), and a last line without one is followed by the
+    marker :data:`NO_NEWLINE`; not ``got``'s (``+`` or context) when ``got_ends`` is false,
+    ``got`` being only the part of the output shown (cut in a line, not at its end)."""
     lines = difflib.diff_bytes(difflib.unified_diff, _lines(expected), _lines(got),
                                b"expected", b"got", n=2)
     out = []
     for line in lines:
         out.append(show(line.decode("utf-8", "surrogateescape").removesuffix("\n")) + "\n")
-        if not line.endswith(b"\n"):
+        if not line.endswith(b"\n") and (got_ends or line[:1] == b"-"):
             out.append(NO_NEWLINE + "\n")
     return out
 

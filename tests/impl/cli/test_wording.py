@@ -181,3 +181,15 @@ def test_the_report_marks_the_missing_newline() -> None:
     text = unwrapping.report(_finding(b"#!/p\nprint(1)\n", b"#!/p\nprint(1)"), 1)
     diff = text[text.index("Diff (expected"):text.index("Reproduce with:")]
     assert "-print(1)\n+print(1)\n\\ No newline at end of file\n" in diff
+
+
+def test_a_cut_output_gets_no_marker_for_its_cut() -> None:
+    """COMMAND's output is shown up to 8 KiB: a line cut there did not end the file, so the
+    diff does not say it lacks a newline; the script's own missing newline is still said."""
+    printed = b"#!/p\n" + b"x" * (9 << 10)
+    text = unwrapping.report(_finding(b"#!/p\nprint(1)\n", printed), 1)
+    diff = text[text.index("Diff (expected"):text.index("Reproduce with:")]
+    assert "No newline at end of file" not in diff and "(the diff stops there too)" in diff
+    text = unwrapping.report(_finding(b"#!/p\nprint(1)", printed), 1)
+    diff = text[text.index("Diff (expected"):text.index("Reproduce with:")]
+    assert "-print(1)\n\\ No newline at end of file\n" in diff
