@@ -218,6 +218,10 @@ class Main(click.Group):
             if errors.propagates(error):
                 raise
             return errors.report(error, _command_path(error, prog_name))
+        except _NO_ARGS_IS_HELP as error:  # `prefixlab`, `prefixlab build`: no command
+            # The help as --help shows it, on stderr (click 8.2+; 8.1 prints it and exits 0).
+            click.echo(error.format_message(), err=True)
+            return EXIT_BAD_INPUT
         except click.ClickException as error:  # click's usage errors
             _error_line(error)
             return EXIT_BAD_INPUT
@@ -228,6 +232,10 @@ class Main(click.Group):
                 raise
             return errors.report(error, prog_name)
         return result if isinstance(result, int) else EXIT_OK
+
+
+_NO_ARGS_IS_HELP: type[click.ClickException] | tuple[()] = getattr(
+    click.exceptions, "NoArgsIsHelpError", ())
 
 
 def _running(ctx: click.Context) -> str:

@@ -193,3 +193,14 @@ def test_a_cut_output_gets_no_marker_for_its_cut() -> None:
     text = unwrapping.report(_finding(b"#!/p\nprint(1)", printed), 1)
     diff = text[text.index("Diff (expected"):text.index("Reproduce with:")]
     assert "-print(1)\n\\ No newline at end of file\n" in diff
+
+
+# -- no command ------------------------------------------------------------------------------------
+def test_no_command_shows_the_help_as_help_does() -> None:
+    """`prefixlab` alone (or `prefixlab build`) is missing its command: the help on stderr,
+    laid out as --help lays it out, exit 2."""
+    for group in ([], ["build"]):
+        helped = run(*group, "--help")
+        alone = run(*group)
+        assert helped.returncode == 0 and alone.returncode == 2
+        assert alone.stdout == "" and alone.stderr == helped.stdout
