@@ -225,3 +225,14 @@ def test_an_internal_error_is_exit_3_with_the_hint(
     assert result.stderr == (f"prefixlab {args[0]}: internal error: RuntimeError: boom "
                              f"{HINT}\n")
     assert result.stdout == ""
+
+
+def test_debug_lets_the_internal_error_propagate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PREFIXLAB_DEBUG=1, as the hint says: the exception itself, traceback and all."""
+    monkeypatch.setattr(cli, "predict", _boom)
+    monkeypatch.setenv(DEBUG_ENV, "1")
+    result = CliRunner().invoke(cli.main, ["predict", "--clear-env", "/bin/true"])
+    assert isinstance(result.exception, RuntimeError) and str(result.exception) == "boom"
+    assert result.exc_info is not None and result.exc_info[2] is not None
+    bad = CliRunner().invoke(cli.main, ["predict", "--env", "X", "/bin/true"])
+    assert bad.exit_code == 2 and bad.stderr.count("\n") == 1  # bad input: still one line
