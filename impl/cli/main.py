@@ -484,7 +484,7 @@ def _show_comparison(comparison: comparing.Comparison, *, only_differences: bool
 
 # -- the commands ----------------------------------------------------------------------------------
 def _exit_codes_help() -> str:
-    """The exit-code table for the group's help (\b: click keeps these lines as they are)."""
+    """The exit-code table for the group's help (``\\b``: click keeps its lines as they are)."""
     width = max(len(row[0]) for row in EXIT_CODES)
     lines = ["\b", "Exit codes (3, for every command: prefixlab itself failed; rerun with",
              f"{DEBUG_ENV}=1 for the traceback):"]
