@@ -65,8 +65,9 @@ def _allowed(text: str | None) -> tuple[str, ...]:
 @click.option("--kind", type=click.Choice(["venv", "env"]), default="venv", show_default=True,
               help="What the builder makes.")
 @click.option("--python", "pythons", multiple=True, metavar="P",
-              help="A base interpreter (a path or a name on PATH); repeatable. Default: every "
-                   "in-scope interpreter found here.")
+              help="A base interpreter: a path, a name on PATH or a version request (3.12, "
+                   "3.12.1, cpython3.12); repeatable. Default: every in-scope interpreter "
+                   "found here.")
 @click.option("--placements", "placements", metavar="NAME,...",
               help="The placements that may be drawn (default: all).")
 @click.option("--budget", type=click.FloatRange(min=1), default=DEFAULT_BUDGET,
@@ -113,7 +114,7 @@ def conform_command(builder: str | None, template: str | None, kind: str,
     from prefixlab.impl.conform import bases as basing
     from prefixlab.impl.conform import campaign, report
 
-    chosen = basing.bases(pythons)
+    chosen = basing.bases(pythons, announce=None if as_json else _announce)
     pool = None
     if pool_url is not None or database is not None:
         from prefixlab.impl.conform import pool as pooling
@@ -145,6 +146,11 @@ def conform_command(builder: str | None, template: str | None, kind: str,
     failed = any(r.kind in ("builder", "interpreter") for r in ran.reported)
     fidelity = any(r.kind == "fidelity" for r in ran.reported)
     return EXIT_DIFFERENT if failed or (strict and fidelity) else EXIT_OK
+
+
+def _announce(line: str) -> None:
+    """The interpreter a --python request chose, on stderr (as build venv says it)."""
+    click.echo(line, err=True)
 
 
 def _print(ran: Any, saved: dict[str, str]) -> None:
