@@ -156,26 +156,28 @@ def _announce(line: str) -> None:
 def _print(ran: Any, saved: dict[str, str]) -> None:
     from prefixlab.impl.conform import report
 
+    from prefixlab.impl.cli.main import _console
+
     lines = report.plain_lines(ran.search, ran.reported, saved)
-    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
-        _print_rich(ran, lines)
+    console = _console()  # rich on a terminal, as --color and NO_COLOR ask; else plain
+    if console is not None:
+        _print_rich(ran, lines, console)
         return
     for line in lines:
         click.echo(line)
 
 
-def _print_rich(ran: Any, lines: list[str]) -> None:
-    from rich.console import Console
+def _print_rich(ran: Any, lines: list[str], console: Any) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from prefixlab.impl.conform import report
 
-    console = Console(highlight=False)
     console.print(lines[0], markup=False)
     header, rows = report.table_rows(ran.search)
     table = Table(*header)
-    for row in rows:
-        table.add_row(*(f"[red]{c}[/red]" if c.startswith("FAIL") else c for c in row))
+    for row in rows:  # values are text, never markup: a [bold] in a path stays as it is
+        table.add_row(*(Text(c, style="red" if c.startswith("FAIL") else "") for c in row))
     console.print(table)
     body = lines[1 + len(rows) + 1:]
     for line in body:
@@ -193,10 +195,13 @@ class _progress:
         self.reported = 0
 
     def __enter__(self) -> Any:
+        from prefixlab.impl.cli.main import global_options, stderr_console
+
+        self.quiet = self.quiet or global_options().quiet
         if not self.quiet and sys.stderr.isatty():
             from rich.progress import Progress
 
-            self.bar = Progress(transient=True)
+            self.bar = Progress(transient=True, console=stderr_console())
             self.bar.start()
             self.task = self.bar.add_task("conform", total=None)
         return self.update
