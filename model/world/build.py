@@ -146,7 +146,8 @@ class Behaviour:
     """3.14 learns libpython's path on shared builds (GH-127970, PR 127972)."""
     realpath_warning_names_real: bool = False
     """3.14 names real_executable in 'Failed to find real location of ...'; before,
-    base_executable."""
+    base_executable (CPython Modules/getpath.py, the warning of the realpath() of
+    real_executable: 3.11-3.13 format base_executable, 3.14 real_executable)."""
     free_threading: bool = False
     """ABI_THREAD ('t' suffix on lib/python3.13t) exists (3.13+, gh-121103)."""
     pth_skips_dot_names: bool = False
