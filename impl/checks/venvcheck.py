@@ -268,6 +268,7 @@ def observe(env: str, base: str | None, scratch: str, *,
         runs = tuple(plain if entry == python else run(entry, (), entry, scratch)
                      for entry in bin_entries(env, base_start.version))
     home_value = dict(cfg).get("home")
+    nested_run = make_nested(env, scratch) if nested else None
     return VenvFacts(
         env, venvpromises.system_site(cfg), plain, no_site, base_start, executable,
         cfg=data,
@@ -276,8 +277,8 @@ def observe(env: str, base: str | None, scratch: str, *,
         base_user_site=(_base_user_site(base_env, base_start.version)
                         if base_env is not None else None),
         entries=runs,
-        nested=make_nested(env, scratch) if nested else None,
-        real_paths=real_paths(plain, base_start))
+        nested=nested_run,
+        real_paths=real_paths(plain, base_start, *([nested_run] if nested_run else [])))
 
 
 def check(env: str, base: str | None = None) -> tuple[VenvFacts, tuple[Verdict, ...]]:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from prefixlab.impl.cli.errors import EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_OK
+from prefixlab.model.conform.placement import PLACEMENTS
 from prefixlab.model.errors import BadInput
 
 DEFAULT_BUDGET = 600.0
@@ -69,7 +70,8 @@ def _allowed(text: str | None) -> tuple[str, ...]:
                    "3.12.1, cpython3.12); repeatable. Default: every in-scope interpreter "
                    "found here.")
 @click.option("--placements", "placements", metavar="NAME,...",
-              help="The placements that may be drawn (default: all).")
+              help="The placements that may be drawn (default: all): "
+                   + ", ".join(PLACEMENTS) + ".")
 @click.option("--budget", type=click.FloatRange(min=1), default=DEFAULT_BUDGET,
               show_default=True, help="Seconds for the builder, all interpreters together.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The search's seed.")
@@ -145,7 +147,8 @@ def conform_command(builder: str | None, template: str | None, kind: str,
         _print(ran, saved)
     failed = any(r.kind in ("builder", "interpreter") for r in ran.reported)
     fidelity = any(r.kind == "fidelity" for r in ran.reported)
-    return EXIT_DIFFERENT if failed or (strict and fidelity) else EXIT_OK
+    hazards = any(result.hazards for result in ran.search.results.values())
+    return EXIT_DIFFERENT if failed or (strict and (fidelity or hazards)) else EXIT_OK
 
 
 def _announce(line: str) -> None:

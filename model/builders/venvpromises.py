@@ -471,11 +471,16 @@ def judge_base(facts: VenvFacts) -> Judgement:
     p = facts.plain
     observed = (("sys.base_prefix", p.base_prefix), ("sys.base_exec_prefix", p.base_exec_prefix),
                 ("version", p.version))
+    return Judgement(_same_base(facts, observed, expected), observed, expected)
+
+
+def _same_base(facts: VenvFacts, observed: Values, expected: Values) -> bool:
+    """The same values as reported, or naming the same installation on disk (the observer's
+    real paths)."""
     real = dict(facts.real_paths)
     resolved = tuple((name, real.get(value, value)) for name, value in observed)
     wanted = tuple((name, real.get(value, value)) for name, value in expected)
-    held = _same_values(observed, expected) or _same_values(resolved, wanted)
-    return Judgement(held, observed, expected)
+    return _same_values(observed, expected) or _same_values(resolved, wanted)
 
 
 def judge_base_executable(facts: VenvFacts) -> Judgement:
@@ -691,7 +696,7 @@ def judge_nested(facts: VenvFacts) -> Judgement:
     if not run.started:
         return Judgement(False, _start_values(run), expected)
     observed = (("sys.base_prefix", run.base_prefix), ("version", run.version))
-    return Judgement(_same_values(observed, expected), observed, expected)
+    return Judgement(_same_base(facts, observed, expected), observed, expected)
 
 
 _GETPATH = "CPython Modules/getpath.py 'READ pyvenv.cfg' (3.11+), getpath.c (3.8-3.10)"

@@ -138,3 +138,20 @@ def test_bad_input_is_one_line_and_exit_status_2(args: list[str], message: str) 
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0]
+
+
+def test_strict_makes_a_hazard_fail_the_run(all_bases: list[basing.Base]) -> None:
+    # virtualenv resolves a linked prefix fully (its home is the real directory): after the
+    # link is retargeted, the venv still runs the old installation (a hazard).  A builder
+    # template that does the same with stdlib venv: hand it the resolved interpreter.
+    base = next((b for b in all_bases if b.pyenv_version), None)
+    if base is None:
+        pytest.skip("no pyenv installation here to link a prefix to")
+    args = ["conform", "--cmd", 'p=$(realpath {python}); "$p" -m venv --without-pip {target}',
+            "--python", base.executable, "--placements", "prefix-link,relocated",
+            "--budget", "60"]
+    relaxed = CliRunner().invoke(main, args)
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert relaxed.exit_code == 0, relaxed.output
+    assert "hazard" in relaxed.output
+    assert strict.exit_code == 1, strict.output
