@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from prefixlab.model.outcome import Outcome
     from prefixlab.model.world import World
 
-__all__ = ["BuildVenvError", "Learned", "Options", "build_venv", "command_line", "learn",
-           "plan_for", "plan_venv", "write"]
+__all__ = ["BuildVenvError", "Built", "Learned", "Options", "build_venv", "command_line",
+           "learn", "plan_for", "plan_venv", "write"]
 
 CACHE_FORMAT = 2  # 2: files' ctime and device, libpython watched, a check of the content
 _SEAL = b"prefixlab-venv-cache\n"
@@ -72,6 +72,18 @@ class Learned:
         self.source, self.home, self.cached = source, home, cached
 
 
+class Built:
+    """What a finished build used and wrote, for its summary (impl/cli/build_venv.py): what
+    was learned about INTERPRETER, TARGET made absolute, the plan, and the operations
+    written (with --upgrade only those it writes again)."""
+
+    __slots__ = ("learned", "target", "plan", "written")
+
+    def __init__(self, learned: Learned, target: str, plan: VenvPlan,
+                 written: Sequence[Operation]) -> None:
+        self.learned, self.target, self.plan, self.written = learned, target, plan, written
+
+
 # -- the API -------------------------------------------------------------------------------------
 def plan_venv(python: str, target: str, options: Options = Options(), *,
               command: str | None = None, use_cache: bool = True, cwd: str | None = None,
@@ -84,12 +96,12 @@ def plan_venv(python: str, target: str, options: Options = Options(), *,
     environ = dict(os.environ if env is None else env)
     absolute = _check_target(target, here)
     return _plan_at(python, absolute, options, command=command, use_cache=use_cache, cwd=here,
-                    env=environ, clear=clear, upgrade=upgrade)
+                    env=environ, clear=clear, upgrade=upgrade)[1]
 
 
 def _plan_at(python: str, absolute: str, options: Options, *, command: str | None,
              use_cache: bool, cwd: str, env: Mapping[str, str], clear: bool,
-             upgrade: bool) -> VenvPlan:
+             upgrade: bool) -> tuple[Learned, VenvPlan]:
     learned = learn(python, absolute, options, cwd=cwd, env=env, use_cache=use_cache)
     if command is None:
         if options.stdlib_compatible:
@@ -97,7 +109,7 @@ def _plan_at(python: str, absolute: str, options: Options, *, command: str | Non
                                           upgrade=upgrade)
         else:
             command = command_line(python, absolute, options, clear=clear, upgrade=upgrade)
-    return plan_for(learned, absolute, options, cwd, command)
+    return learned, plan_for(learned, absolute, options, cwd, command)
 
 
 def plan_for(learned: Learned, target: str, options: Options, cwd: str, command: str
@@ -114,7 +126,8 @@ def build_venv(python: str, target: str, options: Options = Options(), *, force:
                command: str | None = None, use_cache: bool = True, cwd: str | None = None,
                env: Mapping[str, str] | None = None,
                warn: Callable[[str], None] | None = None, clear: bool = False,
-               upgrade: bool = False, allow_existing: bool = False) -> VenvPlan:
+               upgrade: bool = False, allow_existing: bool = False,
+               on_built: Callable[[Built], None] | None = None) -> VenvPlan:
     """Plan and write the venv (atomically: staging beside TARGET, then one rename).
     Without ``force`` an existing TARGET is an error and is left untouched.  ``warn`` hears
     the writer's warnings (entries beside TARGET under a staging name that are not
@@ -125,7 +138,9 @@ def build_venv(python: str, target: str, options: Options = Options(), *, force:
     it.  ``upgrade`` (stdlib's --upgrade) rewrites, in an existing venv, its directories,
     pyvenv.cfg, .gitignore and bin/python* entries, never its activation scripts or anything
     else.  ``allow_existing`` (uv's --allow-existing) writes every file of the venv into an
-    existing directory in place, keeping whatever else it holds (stdlib venv's default)."""
+    existing directory in place, keeping whatever else it holds (stdlib venv's default).
+    ``on_built`` hears, once the venv is in place, what the build used and wrote (:class:`Built`,
+    for a summary)."""
     check_modes(force=force, clear=clear, upgrade=upgrade, allow_existing=allow_existing)
     force = force or clear
     here = os.getcwd() if cwd is None else cwd
@@ -136,16 +151,19 @@ def build_venv(python: str, target: str, options: Options = Options(), *, force:
     environ = dict(os.environ if env is None else env)
     made = _make_parents(absolute)
     try:
-        planned = _plan_at(python, absolute, options, command=command, use_cache=use_cache,
-                           cwd=here, env=environ, clear=clear, upgrade=upgrade)
+        learned, planned = _plan_at(python, absolute, options, command=command,
+                                    use_cache=use_cache, cwd=here, env=environ, clear=clear,
+                                    upgrade=upgrade)
+        written = _upgrade_ops(planned.operations) if upgrade else planned.operations
         if in_place:
-            write_in_place(_upgrade_ops(planned.operations) if upgrade else planned.operations,
-                           absolute)
+            write_in_place(written, absolute)
         else:
-            write(planned.operations, absolute, force=force, warn=warn)
+            write(written, absolute, force=force, warn=warn)
     except BaseException:
         _remove_made(made)
         raise
+    if on_built is not None:
+        on_built(Built(learned, absolute, planned, written))
     return planned
 
 

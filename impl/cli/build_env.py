@@ -15,8 +15,17 @@ from prefixlab.impl.builders.env import (EnvError, build_env, flavour_names, lea
                                          summary)
 from prefixlab.impl.cli.badinput import BadInput
 from prefixlab.impl.render.escape import show
-from prefixlab.model.builders.flavours import BaseInterpreter
+from prefixlab.model.builders.flavours import BaseInterpreter, EnvPlan
 from prefixlab.model.builders.plan import CWrapper
+
+
+JSON_SCHEMA = 1
+"""The format version of ``--json``'s object (README, "Composed environments")."""
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """'1 file', '0 files', '2 files'."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def _interpreter(python: str, quiet: bool) -> BaseInterpreter:
@@ -49,6 +58,35 @@ def _warn(message: str) -> None:
     click.echo(f"warning: {show(message, backslash=False)}", err=True)
 
 
+def counts_line(target: str, planned: EnvPlan) -> str:
+    """'TARGET: N links, N directories, N files (N compiled wrappers)'; files count the
+    compiled wrappers too."""
+    counts = summary(planned)
+    wrappers = sum(isinstance(op, CWrapper) for op in planned.ops)
+    return (f"{show(target)}: {plural(counts.links, 'link', 'links')}, "
+            f"{plural(counts.dirs, 'directory', 'directories')}, "
+            f"{plural(counts.files, 'file', 'files')} "
+            f"({plural(wrappers, 'compiled wrapper', 'compiled wrappers')})")
+
+
+def summary_json(target: str, interpreter: BaseInterpreter, requested: str, flavor: str,
+                 planned: EnvPlan, warnings: list[str]) -> dict[str, object]:
+    """`build env --json`'s object (schema 1; README, "Composed environments")."""
+    counts = summary(planned)
+    version = "%d.%d.%d" % interpreter.build.version[:3]
+    return {"schema": JSON_SCHEMA, "target": target,
+            "interpreter": {"path": interpreter.binary,
+                            "version": version + ("t" if interpreter.build.abi_thread == "t"
+                                                  else ""),
+                            "requested": requested},
+            "flavour": flavor,
+            "counts": {"links": counts.links, "directories": counts.dirs,
+                       "files": counts.files,
+                       "compiled_wrappers": sum(isinstance(op, CWrapper)
+                                                for op in planned.ops)},
+            "warnings": warnings}
+
+
 @click.command(name="env", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("target", type=click.Path())
 @click.option("--python", "python", required=True, metavar="INTERPRETER",
@@ -73,9 +111,12 @@ def _warn(message: str) -> None:
                    "the same as --option argv0-mode=MODE.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Do not say which interpreter a version request chose.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object on stdout (TARGET, the interpreter, the flavour, the "
+                   "counts, the warnings); stderr holds errors only.")
 def env_command(target: str, python: str, packages: tuple[str, ...], ignore_collisions: bool,
                 force: bool, flavor: str, options: tuple[str, ...],
-                argv0_mode: str | None, quiet: bool) -> None:
+                argv0_mode: str | None, quiet: bool, as_json: bool) -> None:
     """Build a composed environment at TARGET: INTERPRETER's own files and the packages,
     merged into one tree of links (directories only one package provides are linked whole),
     with bin entries that start INTERPRETER as the environment's own interpreter."""
@@ -87,19 +128,25 @@ def env_command(target: str, python: str, packages: tuple[str, ...], ignore_coll
         pairs.append((name, value))
     if argv0_mode is not None:
         pairs.append(("argv0-mode", argv0_mode))
+    warnings: list[str] = []
+    warn = warnings.append if as_json else _warn
     try:
         from prefixlab.impl.cli.main import global_options  # `prefixlab -q build env`
 
-        interpreter = _interpreter(python, quiet or global_options().quiet)
+        interpreter = _interpreter(python, quiet or global_options().quiet or as_json)
         planned = build_env(target, interpreter, packages, flavor=flavor,
                             ignore_collisions=ignore_collisions, force=force, options=pairs,
-                            warn=_warn)
+                            warn=warn)
     except EnvError as error:
         raise BadInput(str(error)) from None
+    absolute = os.path.abspath(target)
+    if as_json:
+        from prefixlab.impl.cli.main import dump
+
+        dump(summary_json(absolute, interpreter, python, flavor, planned,
+                          [*warnings, *planned.warnings]))
+        return
     for warning in planned.warnings:
         click.echo(f"warning: {show(warning, backslash=False)}", err=True)
-    counts = summary(planned)
-    wrappers = sum(isinstance(op, CWrapper) for op in planned.ops)
-    click.echo(f"{show(os.path.abspath(target))}: {counts.links} links, {counts.dirs} directories, "
-               f"{counts.files} files ({wrappers} compiled wrappers)")
+    click.echo(counts_line(absolute, planned))
     sys.stdout.flush()

@@ -22,27 +22,66 @@ if TYPE_CHECKING:
 
     import click
 
+    from prefixlab.impl.builders.venv import Built
+    from prefixlab.model.builders.venv import Source
+    from prefixlab.model.trace import Step
+
 WHERE = "prefixlab build venv"
 """The command, as its error lines name it."""
 USAGE = ("prefixlab build venv TARGET --python INTERPRETER [--system-site-packages] [--copies] "
          "[--prompt P] [--stdlib-compatible] [--force] [--clear] [--upgrade] "
-         "[--allow-existing] [--without-scm-ignore-files] [--no-cache] [--quiet]")
+         "[--allow-existing] [--without-scm-ignore-files] [--no-cache] [--quiet] [--json]")
 _FLAGS = {"--system-site-packages", "--copies", "--stdlib-compatible", "--force", "--no-cache",
-          "--clear", "--upgrade", "--allow-existing", "--without-scm-ignore-files", "--quiet"}
+          "--clear", "--upgrade", "--allow-existing", "--without-scm-ignore-files", "--quiet",
+          "--json"}
+JSON_SCHEMA = 1
+"""The format version of ``--json``'s object (README, "Virtual environments")."""
 
 
 class Modes:
     """How TARGET is written (--force, --clear, --upgrade, --allow-existing), whether the
-    interpreter is learned afresh (--no-cache) and whether the choice of a version request is
-    announced (--quiet)."""
+    interpreter is learned afresh (--no-cache), whether the summary (and the choice of a
+    version request) is said (--quiet), and whether one JSON object is printed instead
+    (--json)."""
 
-    __slots__ = ("force", "clear", "upgrade", "allow_existing", "use_cache", "quiet")
+    __slots__ = ("force", "clear", "upgrade", "allow_existing", "use_cache", "quiet", "as_json")
 
     def __init__(self, force: bool = False, clear: bool = False, upgrade: bool = False,
                  allow_existing: bool = False, use_cache: bool = True,
-                 quiet: bool = False) -> None:
+                 quiet: bool = False, as_json: bool = False) -> None:
         self.force, self.clear, self.upgrade = force, clear, upgrade
         self.allow_existing, self.use_cache, self.quiet = allow_existing, use_cache, quiet
+        self.as_json = as_json
+
+
+class _Report:
+    """What one run says besides errors: the announcement of a version request's choice,
+    warnings, and, once the venv is in place, the summary (text on stderr) or the JSON
+    object (stdout).  Under --json warnings go into the object: stderr holds errors only."""
+
+    __slots__ = ("modes", "announced", "warnings", "built")
+
+    def __init__(self, modes: Modes) -> None:
+        self.modes = modes
+        self.announced = False
+        self.warnings: list[str] = []
+        self.built: Built | None = None
+
+    def announce(self, line: str | None) -> None:
+        if line is None:
+            return
+        self.announced = True
+        if not (self.modes.quiet or self.modes.as_json):
+            sys.stderr.write(f"{show(line)}\n")
+
+    def warn(self, message: str) -> None:
+        if self.modes.as_json:
+            self.warnings.append(message)
+        else:
+            sys.stderr.write(f"{WHERE}: warning: {errors.one_line(message)}\n")
+
+    def hear(self, built: Built) -> None:
+        self.built = built
 
 
 def fast_main(args: Sequence[str]) -> int | None:
@@ -57,31 +96,154 @@ def fast_main(args: Sequence[str]) -> int | None:
 
 def run(target: str, python: str, options: Options, modes: Modes | None = None, *,
         force: bool = False, use_cache: bool = True) -> int:
-    """Build, report problems as one line on stderr; the exit status.  Without ``modes``,
+    """Build, report problems as one line on stderr, then the summary (stderr; none with
+    --quiet) or the JSON object (stdout, --json); the exit status.  Without ``modes``,
     ``force`` and ``use_cache`` say how (the other modes off)."""
     if modes is None:
         modes = Modes(force=force, use_cache=use_cache)
+    report = _Report(modes)
     try:
-        planned = _build(target, python, options, modes)
+        planned = _build(target, python, options, modes, report)
     except Exception as error:
         if errors.propagates(error):
             raise
         return errors.report(error, WHERE)
     if not planned.home.verified:
-        sys.stderr.write(f"{WHERE}: warning: no base executable of {show(python)} was shown "
-                         f"to give a working venv; home = {show(planned.home.directory)} as "
-                         "stdlib venv "
-                         "would choose\n")
+        if modes.as_json:
+            report.warnings.append(f"no base executable of {python} was shown to give a "
+                                   f"working venv; home = {planned.home.directory} as stdlib "
+                                   "venv would choose")
+        else:
+            sys.stderr.write(f"{WHERE}: warning: no base executable of {show(python)} was "
+                             "shown to give a working venv; home = "
+                             f"{show(planned.home.directory)} as stdlib venv would choose\n")
+    built = report.built
+    if built is None:  # build_venv replaced (tests): nothing to summarise
+        return errors.EXIT_OK
+    if modes.as_json:
+        import json
+
+        sys.stdout.write(json.dumps(summary_json(built, python, options, modes,
+                                                 report.warnings),
+                                    indent=2, ensure_ascii=True) + "\n")
+        sys.stdout.flush()
+    elif not modes.quiet:
+        sys.stderr.write("".join(f"{line}\n" for line in
+                                 summary_lines(built, announced=report.announced)))
     return errors.EXIT_OK
 
 
-def _build(target: str, python: str, options: Options, modes: Modes) -> Any:
+# -- the summary -------------------------------------------------------------------------------
+def _version_text(source: Source) -> str:
+    return "%d.%d.%d" % source.version[:3] + ("t" if source.abi_thread == "t" else "")
+
+
+def _stdlib_home(built: Built) -> str:
+    """The home stdlib's `python -m venv` of the same interpreter writes (its choice,
+    model/builders/venv.py stdlib_home: dirname of sys._base_executable, not resolved)."""
+    from prefixlab.model.builders.venv import stdlib_home  # loaded already (the planner)
+
+    return stdlib_home(built.learned.source).directory
+
+
+_DIFFERING = ("venv.home-in-venv", "venv.home-through-venv", "venv.home-rejected")
+"""The rules by which the planner passes over a candidate base executable."""
+
+
+def why_not_stdlib(built: Built) -> Step | None:
+    """The step by which the planner passed over stdlib's choice (its first candidate,
+    sys._base_executable): in a venv, through a venv, or rejected by the model's prediction
+    of the built venv; None when there is none."""
+    wanted = built.learned.source.base_executable
+    passed = [s for s in built.plan.home.steps if s.rule.id in _DIFFERING]
+    for step in passed:
+        if step.values.get("candidate") == wanted:
+            return step
+    return passed[0] if passed else None
+
+
+def summary_lines(built: Built, *, announced: bool = False) -> list[str]:
+    """The text summary of a finished build (uv's: the interpreter, the target, how to
+    activate), with the home written and, when stdlib's `python -m venv` would write
+    another, the rule that decided.  ``announced``: the interpreter's line was said
+    already (a version request's choice)."""
+    from prefixlab.model.builders.venv import shell_quote  # loaded already (the planner)
+
+    source, home = built.learned.source, built.plan.home
+    lines = [] if announced else \
+        [f"Using CPython {_version_text(source)} at {show(source.executable)}"]
+    lines.append(f"Creating virtual environment at: {show(built.target)}")
+    lines.append(f"home = {show(home.directory)}")
+    stdlib = _stdlib_home(built)
+    if stdlib != home.directory:
+        step = why_not_stdlib(built)
+        if step is None:
+            why = "the planner chose another base executable"
+        else:
+            said = step.values["why"] if step.rule.id == "venv.home-rejected" else step.detail
+            why = f"{step.rule.id}: {said} ({step.rule.source})"
+        lines.append(f"  python -m venv would write home = {show(stdlib)}; not used by "
+                     f"{errors.one_line(why)}")
+    lines.append(f"Activate with: source {show(shell_quote(built.target + '/bin/activate'))}")
+    return lines
+
+
+def summary_json(built: Built, python: str, options: Options, modes: Modes,
+                 warnings: Sequence[str] = ()) -> dict[str, Any]:
+    """`build venv --json`'s object (schema 1; README, "Virtual environments")."""
+    from prefixlab.model.trace import values_json
+
+    source, home = built.learned.source, built.plan.home
+    stdlib = _stdlib_home(built)
+    return {
+        "schema": JSON_SCHEMA,
+        "interpreter": {"path": source.executable, "version": _version_text(source),
+                        "requested": python},
+        "target": built.target,
+        "home": home.directory,
+        "base_executable": home.executable,
+        "stdlib_home": stdlib,
+        "home_differs": stdlib != home.directory,
+        "home_verified": home.verified,
+        "steps": [{"rule": s.rule.id, "detail": s.detail, "values": values_json(s.values)}
+                  for s in built.plan.steps],
+        "plan": [_entry_json(op) for op in built.written],
+        "options": {"system_site_packages": options.system_site_packages,
+                    "copies": options.copies, "prompt": options.prompt,
+                    "stdlib_compatible": options.stdlib_compatible,
+                    "scm_ignore_files": options.scm_ignore_files,
+                    "force": modes.force, "clear": modes.clear, "upgrade": modes.upgrade,
+                    "allow_existing": modes.allow_existing, "use_cache": modes.use_cache},
+        "warnings": list(warnings),
+    }
+
+
+def _entry_json(op: Any) -> dict[str, Any]:
+    """A planned operation as --json shows it: its path below TARGET, its kind (dir, file,
+    link, copy), a link's target verbatim, the mode of a directory or file (octal text); a
+    copy's source, whose mode the copy keeps."""
+    if op.kind == "link":
+        return {"path": op.path, "kind": "link", "target": op.target}
+    if op.kind == "copy":
+        import os
+
+        try:
+            mode: str | None = "%04o" % (os.stat(op.source).st_mode & 0o7777)
+        except OSError:
+            mode = None
+        return {"path": op.path, "kind": "copy", "source": op.source, "mode": mode}
+    kind = {"mkdir": "dir", "write": "file"}.get(op.kind, op.kind)
+    return {"path": op.path, "kind": kind, "mode": "%04o" % op.mode}
+
+
+def _build(target: str, python: str, options: Options, modes: Modes, report: _Report) -> Any:
     """Resolve --python (impl/host/requests.py: a path as it is; a name on PATH; else a
     version request chosen among the interpreters found here), then build."""
     def build(interpreter: str) -> Any:
         return build_venv(interpreter, target, options, force=modes.force,
-                          use_cache=modes.use_cache, warn=_warn, clear=modes.clear,
-                          upgrade=modes.upgrade, allow_existing=modes.allow_existing)
+                          use_cache=modes.use_cache, warn=report.warn, clear=modes.clear,
+                          upgrade=modes.upgrade, allow_existing=modes.allow_existing,
+                          on_built=report.hear)
 
     if "/" in python or not python:
         return build(python)  # a path: the resolver is not even imported
@@ -102,18 +264,8 @@ def _build(target: str, python: str, options: Options, modes: Modes) -> Any:
             return build(python)
         except InterpreterUnusable:
             choice = requests.choose_among(request)
-    _announce(choice, modes.quiet)
+    report.announce(choice.announcement())
     return build(choice.python)
-
-
-def _announce(choice: Any, quiet: bool) -> None:
-    line = choice.announcement()
-    if line is not None and not quiet:
-        sys.stderr.write(f"{show(line)}\n")
-
-
-def _warn(message: str) -> None:
-    sys.stderr.write(f"{WHERE}: warning: {errors.one_line(message)}\n")
 
 
 def _parse_fast(args: list[str]) -> tuple[str, str, Options, Modes] | None:
@@ -155,7 +307,8 @@ def _parse_fast(args: list[str]) -> tuple[str, str, Options, Modes] | None:
                       scm_ignore_files="--without-scm-ignore-files" not in flags)
     modes = Modes(force="--force" in flags, clear="--clear" in flags,
                   upgrade="--upgrade" in flags, allow_existing="--allow-existing" in flags,
-                  use_cache="--no-cache" not in flags, quiet="--quiet" in flags)
+                  use_cache="--no-cache" not in flags, quiet="--quiet" in flags,
+                  as_json="--json" in flags)
     return target, python, options, modes
 
 
@@ -195,11 +348,16 @@ def command() -> click.Command:
                        "none anyway).")
     @click.option("--no-cache", is_flag=True, help="Learn the interpreter afresh.")
     @click.option("-q", "--quiet", is_flag=True,
-                  help="Do not say which interpreter a version request chose.")
+                  help="Print no summary (the interpreter used, TARGET, home, how to "
+                       "activate); errors are still printed.")
+    @click.option("--json", "as_json", is_flag=True,
+                  help="Print one JSON object on stdout (the interpreter, TARGET, home and "
+                       "stdlib's, the decision steps, the plan, the options); stderr holds "
+                       "errors only.")
     def venv_command(target: str, python: str, system_site_packages: bool, copies: bool,
                      prompt: str | None, stdlib_compatible: bool, force: bool, clear: bool,
                      upgrade: bool, allow_existing: bool, without_scm_ignore_files: bool,
-                     no_cache: bool, quiet: bool) -> int:
+                     no_cache: bool, quiet: bool, as_json: bool) -> int:
         """Build a PEP 405 venv at TARGET for INTERPRETER without running its venv module:
         the layout, bin entries, pyvenv.cfg and activation scripts of that version's
         `python -m venv --without-pip` (no pip is installed), with home chosen so that the
@@ -210,7 +368,7 @@ def command() -> click.Command:
         from prefixlab.impl.cli.main import global_options  # `prefixlab -q build venv`
 
         modes = Modes(force, clear, upgrade, allow_existing, not no_cache,
-                      quiet or global_options().quiet)
+                      quiet or global_options().quiet, as_json)
         code = run(target, python, options, modes)
         if code:
             raise SystemExit(code)
