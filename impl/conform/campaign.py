@@ -18,7 +18,7 @@ from prefixlab.impl.conform.runcase import Result, run_case
 from prefixlab.impl.conform.search import Found, Key, Search, campaign, keys
 from prefixlab.impl.host.materialize import remove_tree
 from prefixlab.impl.host.snapshot import Snapshot
-from prefixlab.model.conform.case import Builder, Case, case_json
+from prefixlab.model.conform.case import Builder, case_json
 from prefixlab.model.conform.placement import Base
 from prefixlab.model.conform.rebase import rebase
 
@@ -189,8 +189,3 @@ def picture(result: Result) -> str | None:
         return svg.render_svg(drawn)
     except svg.GraphvizMissing:
         return None
-
-
-def replay(case: Case) -> Result:
-    """The case run once here (its directory removed afterwards)."""
-    return run_case(case)

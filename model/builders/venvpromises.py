@@ -34,8 +34,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from prefixlab.model.paths import getpath
 from prefixlab.model.startup import sitepth
-from prefixlab.model.startup.getpath.venv import find_env_config_value
+from prefixlab.model.startup.getpath.venv import cfg_home, find_env_config_value
 from prefixlab.model.world.build import UnsupportedVersion, behaviour_for
 
 _PEP405 = "PEP 405 'Specification'"
@@ -89,33 +90,17 @@ def read_getpath_c(data: bytes) -> Reading:
     return {HOME: find_env_config_value(data, "home")}
 
 
-GETPATH_READLINES_LIMIT = 32 * 1024
-"""Modules/getpath.c getpath_readlines: 32 KiB or more is a MemoryError (3.11+)."""
-
-
 def getpath_lines(data: bytes) -> list[str]:
-    """Modules/getpath.c getpath_readlines (3.11+), on the file's bytes: UTF-8 with
-    surrogateescape, text up to a NUL, split on '\\n' with trailing '\\r'/'\\n' removed, a
-    last line without newline kept when not empty (as model/paths/getpath.read_lines)."""
-    if len(data) >= GETPATH_READLINES_LIMIT:
+    """Modules/getpath.c getpath_readlines (3.11+) on the file's bytes (model/paths/getpath)."""
+    if len(data) >= getpath.READLINES_LIMIT:
         raise _CfgUnreadable("32 KiB or larger: getpath raises MemoryError")
-    text = data.decode("utf-8", "surrogateescape").split("\0", 1)[0]
-    lines = text.split("\n")
-    tail = lines.pop()
-    out = [line.rstrip("\r\n") for line in lines]
-    if tail:
-        out.append(tail)
-    return out
+    return getpath.split_lines(data)
 
 
 def read_getpath_py(data: bytes) -> Reading:
     """getpath 3.11+ (Modules/getpath.py 'READ pyvenv.cfg'): the first line with a '=' whose
     key, stripped and lower-cased, is 'home'; its value stripped.  Only home is read."""
-    for line in getpath_lines(data):
-        key, had_equ, value = line.partition("=")
-        if had_equ and key.strip().lower() == "home":
-            return {HOME: value.strip()}
-    return {HOME: None}
+    return {HOME: cfg_home(getpath_lines(data))}
 
 
 def read_site(data: bytes) -> Reading:

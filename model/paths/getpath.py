@@ -197,6 +197,13 @@ def read_lines(resolver: kernel.Resolver, path: str) -> list[str] | kernel.Errno
         return []
     if len(data) >= READLINES_LIMIT:
         raise TooLarge(path)
+    return split_lines(data)
+
+
+def split_lines(data: bytes) -> list[str]:
+    """getpath_readlines' lines of a file's bytes (under READLINES_LIMIT): UTF-8 with
+    surrogateescape, text up to a NUL, split on '\\n' with every trailing '\\r'/'\\n'
+    removed, a last line without a newline kept when not empty."""
     text = data.decode("utf-8", "surrogateescape").split("\0", 1)[0]
     lines = text.split("\n")
     tail = lines.pop()

@@ -118,19 +118,28 @@ def read_pyvenv_cfg(calc: Calc) -> None:
         calc.step(R_CFG_NONE, "looked in {parent!r} and {directory!r}",
                   parent=h.dirname(exe_dir), directory=exe_dir)
         return
-    for line in lines:
-        key, had_equ, value = line.partition("=")
-        if had_equ and key.strip().lower() == "home":
-            if calc.home:  # only reachable where PYTHONHOME no longer skips the file (3.14)
-                calc.step(R_CFG_HOME_IGNORED,
-                          "home = {home!r} ignored; PYTHONHOME gives {pythonhome!r}",
-                          versioned=True, home=value.strip(), pythonhome=calc.home)
-                return
-            _use_home(calc, value.strip())
+    home = cfg_home(lines)
+    if home is not None:
+        if calc.home:  # only reachable where PYTHONHOME no longer skips the file (3.14)
+            calc.step(R_CFG_HOME_IGNORED,
+                      "home = {home!r} ignored; PYTHONHOME gives {pythonhome!r}",
+                      versioned=True, home=home, pythonhome=calc.home)
             return
+        _use_home(calc, home)
+        return
     if not calc.ask("venv_without_home"):
         calc.venv_prefix = None
     calc.step(R_CFG_NO_HOME, "no 'home = ...' line", versioned=True)
+
+
+def cfg_home(lines: list[str]) -> str | None:
+    """getpath.py's home (3.11+): the value, stripped, of the first line with a '=' whose key,
+    stripped and lower-cased, is 'home'; None when there is none."""
+    for line in lines:
+        key, had_equ, value = line.partition("=")
+        if had_equ and key.strip().lower() == "home":
+            return value.strip()
+    return None
 
 
 def _use_home(calc: Calc, value: str) -> None:

@@ -12,69 +12,39 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import in_scope_interpreters, require_oracle
+from conftest import require_oracle
+from support.staging import BASES, SETTINGS, Tree, disk_tree, staged_cases
 from prefixlab.impl.conform import reproducer, stage
-from prefixlab.impl.conform.bases import base_of
 from prefixlab.impl.conform.builders import check_template
 from prefixlab.model.conform.case import Case
 from prefixlab.model.conform.placement import (
     PLACEMENTS, Base, BuildVenv, Link, LinkEntries, MakeDir, Placement, Wrap)
-from prefixlab.model.strategies.placements import placements
 
 pytestmark = pytest.mark.real
 
-BASES = [base_of(i) for i in in_scope_interpreters()]
 STAGED_ALONE = [n for n in PLACEMENTS if n != "from-env"]
 """Every name but from-env (its ops run prefixlab's build env): an outer venv is made by
 BUILDER, a template cheap enough to run here."""
 BUILDER = check_template(
     "mkdir -p {target} && printf '%s\\n' {python} \"$PATH\" \"${PYENV_VERSION-unset}\" "
     "\"${PYENV_DIR-unset}\" > {target}/builder-saw")
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def no_compiler_ops(p: Placement) -> bool:
-    return not any(isinstance(op, Wrap) and op.kind == "make-binary-wrapper" for op in p.ops)
+def staged_alone() -> st.SearchStrategy[Case]:
+    return staged_cases(STAGED_ALONE, BUILDER)
 
 
-@st.composite
-def staged_alone(draw: st.DrawFn) -> Case:
-    require_oracle(bool(BASES), "no in-scope interpreter found here")
-    base = draw(st.sampled_from(BASES))
-    placement = draw(placements(base, allowed=STAGED_ALONE).filter(no_compiler_ops))
-    return Case(BUILDER, base, placement, draw(st.booleans()))
-
-
-def walk(root: str) -> dict[str, tuple[object, ...]]:
-    """Relative path -> ('dir',) | ('link', text) | ('file', executable, bytes), links not
-    followed, ROOT written as {root} in link texts and contents."""
-    tree: dict[str, tuple[object, ...]] = {}
-    for where, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = os.path.join(where, name)
-            rel = os.path.relpath(path, root)
-            mode = os.lstat(path).st_mode
-            if stat.S_ISLNK(mode):
-                tree[rel] = ("link", os.readlink(path).replace(root, "{root}"))
-            elif stat.S_ISDIR(mode):
-                tree[rel] = ("dir",)
-            else:
-                assert stat.S_ISREG(mode), path
-                with open(path, "rb") as handle:
-                    data = handle.read().replace(os.fsencode(root), b"{root}")
-                tree[rel] = ("file", bool(mode & stat.S_IXUSR), data)
-    return tree
+def walk(root: str) -> Tree:
+    return disk_tree(root, mark_root=True)
 
 
 @contextmanager

@@ -13,46 +13,33 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
-import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import in_scope_interpreters, require_oracle
+from conftest import require_oracle
+from support.staging import BASES, SETTINGS, disk_tree, staged_cases
 from prefixlab.impl.conform import stage
-from prefixlab.impl.conform.bases import base_of
 from prefixlab.impl.conform.builders import check_template
 from prefixlab.model.conform.case import Builder, Case
 from prefixlab.model.conform.placement import (
     PLACEMENTS, Base, BuildVenv, CopyFile, Link, LinkEntries, MakeDir, Placement,
     Wrap, WriteText)
 from prefixlab.model.errors import PrefixlabError
-from prefixlab.model.strategies.placements import placements
 
 pytestmark = pytest.mark.real
 
-BASES = [base_of(i) for i in in_scope_interpreters()]
 STAGED_ALONE = [n for n in PLACEMENTS if n not in ("venv-of-venv", "from-env")]
 """Names whose ops stage makes without running a builder or build env."""
 BUILDER = Builder("cmd", ": {python}; mkdir -p {target}")
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def no_compiler_ops(p: Placement) -> bool:
-    return not any(isinstance(op, Wrap) and op.kind == "make-binary-wrapper" for op in p.ops)
-
-
-@st.composite
-def staged_alone(draw: st.DrawFn) -> Case:
-    require_oracle(bool(BASES), "no in-scope interpreter found here")
-    base = draw(st.sampled_from(BASES))
-    placement = draw(placements(base, allowed=STAGED_ALONE).filter(no_compiler_ops))
-    return Case(BUILDER, base, placement, draw(st.booleans()))
+def staged_alone() -> st.SearchStrategy[Case]:
+    return staged_cases(STAGED_ALONE, BUILDER)
 
 
 @pytest.fixture
@@ -106,25 +93,6 @@ def expected_tree(case: Case, root: str) -> dict[str, tuple[object, ...]]:
     return tree
 
 
-def made_tree(root: str, contents: bool = True) -> dict[str, tuple[object, ...]]:
-    """What os.walk finds below ``root`` (links not followed)."""
-    tree: dict[str, tuple[object, ...]] = {}
-    for where, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = os.path.join(where, name)
-            rel = os.path.relpath(path, root)
-            mode = os.lstat(path).st_mode
-            if stat.S_ISLNK(mode):
-                tree[rel] = ("link", os.readlink(path))
-            elif stat.S_ISDIR(mode):
-                tree[rel] = ("dir",)
-            else:
-                assert stat.S_ISREG(mode), path
-                with open(path, "rb") as handle:
-                    data = handle.read() if contents else b""
-                tree[rel] = ("file", bool(mode & stat.S_IXUSR), data)
-    return tree
-
 
 @SETTINGS
 @given(staged_alone())
@@ -132,7 +100,7 @@ def test_stage_makes_exactly_what_the_ops_say(case: Case) -> None:
     with tempfile.TemporaryDirectory(prefix="stage root ") as where:
         root = os.path.realpath(where)
         staged = stage.stage(case, root, caller={"PATH": "/usr/bin:/bin"})
-        made = made_tree(root)
+        made = disk_tree(root)
         expected = expected_tree(case, root)
         wrappers = [p for p, v in expected.items() if v == ("wrapper",)]
         for path in wrappers:
