@@ -26,6 +26,8 @@ PROBE = ("import sys; print('sys.prefix =', sys.prefix); "
          "print('sys.base_exec_prefix =', sys.base_exec_prefix); "
          "print('version =', sys.version.split()[0])")
 MARK = "@ROOT@"
+_C_ESCAPE = r's/[\\"]/\\&/g'
+_SED_ESCAPE = r's/[\\&|]/\\&/g'
 
 
 def word(text: str) -> str:
@@ -72,7 +74,11 @@ def _op(op: Op, case: Case) -> list[str]:
             shell = f"1s|{wrapgen.DEFAULT_SHELL}|$(command -v bash || echo /bin/bash)|"
             return [f"printf '%s' {word(text)} | sed \"{shell}\" > {at}", f"chmod +x {at}"]
         source = wrapgen.c_wrapper(target, ())
-        return [f"printf '%s' {shlex.quote(source)} | sed \"s|{MARK}|$ROOT|g\" "
+        # ROOT goes into a C string literal through sed's replacement: escaped for C first
+        # (\\ and \"), then for sed (\\, & and the | delimiter)
+        return [f"root_c=$(printf '%s' \"$ROOT\" | sed -e {shlex.quote(_C_ESCAPE)} "
+                f"-e {shlex.quote(_SED_ESCAPE)})",
+                f"printf '%s' {shlex.quote(source)} | sed \"s|{MARK}|$root_c|g\" "
                 f"| cc -x c -o {at} -   # makeBinaryWrapper's C, needs a C compiler"]
     if isinstance(op, BuildVenv):
         return [_command(case, op.python, "{root}/" + op.path, False) + "   # an outer venv"]

@@ -181,6 +181,27 @@ def test_a_root_of_any_name_makes_the_same_wrapper(odd: str) -> None:
             assert (done.returncode, done.stdout.strip()) == (0, str(base.version)), done.stderr
 
 
+@pytest.mark.parametrize("odd", ['a"b', "a\\b", "a&b", "a|b", "a b"])
+def test_a_binary_wrapper_holds_a_root_of_any_name(odd: str) -> None:
+    """makeBinaryWrapper bakes its target into a C string: ROOT goes in escaped for C (and
+    for the sed that splices it), so the wrapper runs its interpreter wherever ROOT is."""
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    require_oracle(shutil.which("cc") is not None, "no C compiler (cc) here")
+    base = BASES[-1]
+    case = Case(BUILDER, base, Placement(("exe-link", "wrapper"), (
+        MakeDir("links/bin"), Link("links/bin/python3", base.executable),
+        MakeDir("wrap/bin"),
+        Wrap("wrap/bin/python3", "make-binary-wrapper", "{root}/links/bin/python3")),
+        "{root}/wrap/bin/python3", "venv"))
+    with two_roots(odd) as (_, script_root, environ):
+        done = run_script(case, environ, os.path.dirname(script_root))
+        wrapper = os.path.join(script_root, "wrap/bin/python3")
+        assert os.path.exists(wrapper), done.stderr
+        ran = subprocess.run([wrapper, "-c", "import sys; print(sys.version_info[:3])"],
+                             capture_output=True, text=True, timeout=60, env={})
+        assert (ran.returncode, ran.stdout.strip()) == (0, str(base.version)), ran.stderr
+
+
 def test_a_path_entry_named_from_root_is_the_same_both_ways() -> None:
     """A PATH entry written "{root}/DIR" (as env values name ROOT) is ROOT/DIR both ways."""
     require_oracle(bool(BASES), "no in-scope interpreter found here")
