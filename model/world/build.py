@@ -154,10 +154,11 @@ class Behaviour:
     """site.addsitedir() skips .pth files whose names start with '.' (gh-113659: 3.8.19,
     3.9.19, 3.10.14, 3.11.8, 3.12.2, 3.13; Debian's 3.11.2 does not have it)."""
     pth_reader: Literal["locale-text", "utf8-sig-bytes"] = "locale-text"
-    """How site.addpackage() reads a .pth file: 3.8-3.12 iterate a text file in the locale
-    encoding (universal newlines; a decode error escapes and site fails to import); 3.13
-    decodes the bytes as utf-8-sig, falls back to locale.getencoding(), and splits with
-    str.splitlines() (gh-77102)."""
+    """How site.addpackage() reads a .pth file: 3.8-3.12.3 iterate a text file in the locale
+    encoding (universal newlines; a decode error escapes and site fails to import); 3.13,
+    and 3.12.4 by backport (PR 117917; Misc/NEWS.d/3.12.4.rst), decode the bytes as
+    utf-8-sig, fall back to locale.getencoding(), and split with str.splitlines()
+    (gh-77102)."""
     frozen_stdlib: bool = True
     """Part of the stdlib is frozen and used unless frozen modules are off: -X frozen_modules
     (on by default, off in debug builds; 3.11+, bpo-45020).  3.8-3.10 freeze only the import
@@ -271,6 +272,9 @@ TABLE: tuple[tuple[Version, Behaviour], ...] = (
     ((3, 12, 0), _PY_GETPATH.refine("3.12", import_abspath_strips_dot=True)),
     ((3, 12, 2), _PY_GETPATH.refine("3.12.2", pth_skips_dot_names=True, confirmed=False,
                                     import_abspath_strips_dot=True)),
+    ((3, 12, 4), _PY_GETPATH.refine("3.12.4", pth_skips_dot_names=True, confirmed=False,
+                                    import_abspath_strips_dot=True,
+                                    pth_reader="utf8-sig-bytes")),
     ((3, 13, 0), _PY_GETPATH.refine("3.13", launcher_base_is_real=True, free_threading=True,
                                     pth_skips_dot_names=True, pth_reader="utf8-sig-bytes",
                                     import_abspath_strips_dot=True, frozen_modules_env=True,

@@ -54,3 +54,56 @@ def test_3_11_0_starts_from_a_utf8_path() -> None:
     """Only bytes that are not UTF-8 fail: 'café' in UTF-8 encodes fine."""
     outcome = _start("/opt/café", (3, 11, 0))
     assert outcome.status == "ok" and outcome.prefix == "/opt/café"
+
+
+# -- 3.12.4: .pth files read as UTF-8 first ----------------------------------------------------
+# gh-77102 made site.addpackage() decode a .pth file's bytes as utf-8-sig (falling back to
+# the locale encoding) and split them with str.splitlines(); it landed in 3.13 (PR 117802) and
+# was backported to 3.12 by PR 117917, merged 2024-04-16 and listed in Misc/NEWS.d/3.12.4.rst
+# ("site module now parses .pth file with UTF-8 first").  3.12.0-3.12.3 read the file as
+# locale text, split at \n, \r and \r\n only: a form feed stays inside the line.  Real 3.12.1
+# shows the older reading (notes/06-site.md checks it on every interpreter here).
+
+def _venv_with_pth(data: bytes) -> Layout:
+    root = "/r"
+    site = f"{root}/venv/lib/python3.12/site-packages"
+    layout = (_install312(f"{root}/opt/py")
+              .with_link(f"{root}/venv/bin/python", f"{root}/opt/py/bin/python3.12")
+              .with_file(f"{root}/venv/pyvenv.cfg",
+                         f"home = {root}/opt/py/bin\ninclude-system-site-packages = false\n"
+                         .encode())
+              .with_file(f"{site}/ff.pth", data)
+              .with_dir(f"{root}/extra"))
+    return layout
+
+
+def _install312(top: str) -> Layout:
+    return (Layout()
+            .with_file(f"{top}/bin/python3.12", b"", 0o755)
+            .with_file(f"{top}/lib/python3.12/os.py")
+            .with_file(f"{top}/lib/python3.12/encodings/__init__.py")
+            .with_dir(f"{top}/lib/python3.12/lib-dynload"))
+
+
+def _path_after_pth(version: tuple[int, int, int], data: bytes) -> tuple[str, ...]:
+    binary = "/r/opt/py/bin/python3.12"
+    world = World(_venv_with_pth(data),
+                  {binary: BuildConstants(version, "/usr/local", "/usr/local")})
+    outcome = predict(world, Invocation.make("/r/venv/bin/python", ["-c", "pass"], cwd="/r"))
+    assert outcome.status == "ok", (version, outcome.error)
+    return outcome.path
+
+
+def test_3_12_4_splits_a_pth_line_at_a_form_feed() -> None:
+    for version in ((3, 12, 0), (3, 12, 1), (3, 12, 3)):
+        assert "/r/extra" not in _path_after_pth(version, b"/r/extra\fnothing\n"), version
+    for version in ((3, 12, 4), (3, 12, 8)):
+        assert _path_after_pth(version, b"/r/extra\fnothing\n")[-1] == "/r/extra", version
+
+
+def test_3_12_4_drops_a_byte_order_mark() -> None:
+    """utf-8-sig drops a leading BOM; the locale reading keeps it as part of the first line's
+    directory name, which then does not exist."""
+    data = b"\xef\xbb\xbf/r/extra\n"
+    assert "/r/extra" not in _path_after_pth((3, 12, 3), data)
+    assert _path_after_pth((3, 12, 4), data)[-1] == "/r/extra"
