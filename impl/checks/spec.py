@@ -17,8 +17,9 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -106,6 +107,11 @@ def _probe_argv(names: Sequence[str]) -> list[str]:
     # -B: the interpreters run here must not write bytecode into the base installation or
     # the packages (see prefixlab.impl.host.probe.no_bytecode); it changes no observed value.
     return ["-B", "-c", envspec.probe_line(names, ())]
+
+
+Builder = Callable[[str, Sequence[str], str], None]
+"""Builds an environment: (interpreter, package roots, environment path); raises
+SpecCheckError (one line) when it cannot."""
 
 
 # -- the package set on disk ----------------------------------------------------------------------
@@ -256,9 +262,12 @@ def _site_dirs(runs: Sequence[Run]) -> tuple[str, ...]:
 
 # -- the whole check -------------------------------------------------------------------------------
 def check(flavour: str, interpreter: str, version: tuple[int, int], packages: PackageSet,
-          scratch: str, *, venvs: bool = True, link: bool = True) -> Checked:
+          scratch: str, *, venvs: bool = True, link: bool = True,
+          builder: Builder | None = None) -> Checked:
     """Build ``packages`` into an environment of ``flavour`` for ``interpreter`` under
-    ``scratch`` (an existing empty directory) and judge it."""
+    ``scratch`` (an existing empty directory) and judge it.  ``builder`` (interpreter,
+    package roots, environment path) builds it instead of prefixlab's build env: another
+    tool held to the reference flavour's spec."""
     os.makedirs(f"{scratch}/home", exist_ok=True)
     env = f"{scratch}/env"
     bound = write_packages(packages, f"{scratch}/pkgs", package_python(flavour, interpreter,
@@ -268,7 +277,7 @@ def check(flavour: str, interpreter: str, version: tuple[int, int], packages: Pa
         problems = control_problems(bound, control(bound, f"{scratch}/pkgs", scratch))
         if problems:
             raise InvalidPackages(problems[0])
-    build(flavour, interpreter, bound.roots, env)
+    (builder or partial(build, flavour))(interpreter, bound.roots, env)
     desc = EnvDescription(env, os.path.realpath(env), bound.modules, bound.scripts, flavour)
     entries = observe_entries(env, bound.modules, scratch)
     scripts = observe_scripts(env, bound.scripts, scratch)

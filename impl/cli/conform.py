@@ -32,9 +32,6 @@ def _builder(name: str | None, template: str | None, kind: str) -> Any:
     if (name is None) == (template is None):
         raise BadInput("name a BUILDER or give --cmd TEMPLATE (one of them)")
     if template is not None:
-        if kind == "env":
-            raise BadInput("--cmd with --kind env: not supported yet; name a built-in "
-                           "environment builder")
         return builders.check_template(template, kind)
     assert name is not None
     if kind == "env":
@@ -62,7 +59,9 @@ def _allowed(text: str | None) -> tuple[str, ...]:
 @click.argument("builder", required=False)
 @click.option("--cmd", "template", metavar="TEMPLATE",
               help="A builder command for /bin/sh, with {python}, {target} and optionally "
-                   "{system_site_packages}; prefixlab shell-quotes them (do not quote them).")
+                   "{system_site_packages}; with --kind env, {python}, {target} and "
+                   "{packages} (the package directories). prefixlab shell-quotes them (do "
+                   "not quote them).")
 @click.option("--kind", type=click.Choice(["venv", "env"]), default="venv", show_default=True,
               help="What the builder makes.")
 @click.option("--python", "pythons", multiple=True, metavar="P",
@@ -99,7 +98,8 @@ def conform_command(builder: str | None, template: str | None, kind: str,
                     database: str | None, pool_url: str | None, strict: bool) -> int:
     """Check BUILDER (venv, venv-copies, virtualenv, uv, prefixlab) or a --cmd template;
     with --kind env, an environment builder (prefixlab-env, nix-classic, nix-297628,
-    nix-297628-inherit, nix-inherit-argv0, nix-resolve-argv0) by the environment spec.
+    nix-297628-inherit, nix-inherit-argv0, nix-resolve-argv0, or a --cmd template) by the
+    environment spec.
 
     Cases are drawn (an interpreter, a placement of it, with or without the base's
     site-packages), the builder is run, and the venv it made is judged by the venv promises

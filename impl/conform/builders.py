@@ -8,7 +8,9 @@ not quote them again):
 * ``{target}``: where the venv goes (absolute);
 * ``{system_site_packages}``: ``--system-site-packages``, or nothing at all; a template without
   it is never asked for a venv with the base's site-packages;
-* ``{packages}`` (``--kind env``): the package directories.
+* ``{packages}`` (``--kind env``, where it is required): the package directories, each one
+  word (a prefix-like tree: ``lib/pythonX.Y/site-packages``, ``bin``).  The environment is
+  held to the reference flavour's spec (model/builders/envspec.py).
 
 Built-in adapters name the tool by its absolute path once it is found (``uv`` and
 ``virtualenv`` on PATH, else beside prefixlab's own interpreter), so a case file records the
@@ -89,6 +91,11 @@ def check_template(template: str, kind: str = "venv") -> Builder:
             raise BuilderError(f"--cmd: the template has no {{{needed}}}")
     if "packages" in names and kind != "env":
         raise BuilderError("--cmd: {packages} is for --kind env")
+    if kind == "env" and "packages" not in names:
+        raise BuilderError("--cmd: the template has no {packages} (--kind env builds an "
+                           "environment of package directories)")
+    if kind == "env" and "system_site_packages" in names:
+        raise BuilderError("--cmd: {system_site_packages} is for --kind venv")
     for match in _FIELD.finditer(template):
         if _quoted_at(template, match.start()):
             raise BuilderError(f"--cmd: {match.group(0)} is inside quotes or after a "

@@ -1,7 +1,8 @@
 """``prefixlab conform --kind env``: composed environments judged by the environment spec.
 
-A case is a flavour of ``build env`` (prefixlab's reference, or an emulated nixpkgs builder),
-a base interpreter and a drawn package set (prefixlab.model.strategies.packages); running it
+A case is a flavour of ``build env`` (prefixlab's reference, or an emulated nixpkgs builder)
+or a ``--cmd`` template (another tool, held to the reference flavour's spec), a base
+interpreter and a drawn package set (prefixlab.model.strategies.packages); running it
 is impl/checks/spec.py's whole check (build, run the entries, the scripts, the environment
 through a link and venvs made from it), and its failures are the spec's properties that did
 not hold (prefixlab.model.builders.envspec).  The case file carries the package set itself
@@ -14,13 +15,18 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 
 from prefixlab.impl.checks import spec
-from prefixlab.impl.conform.runcase import Finding, Result
+from prefixlab.impl.checks.fuzz_unwrap import Run, run_shell
+from prefixlab.impl.conform.builders import expand
+from prefixlab.impl.conform.runcase import Finding, Result, _exit
+from prefixlab.impl.conform.stage import BUILD_TIMEOUT, DROPPED
 from prefixlab.impl.host.materialize import remove_tree
 from prefixlab.model.builders import envspec, venvpromises
 from prefixlab.model.conform import values
@@ -92,16 +98,46 @@ def strategy(builder: Builder, bases: list[Base]) -> st.SearchStrategy[EnvCase]:
     return st.sampled_from(bases).flatmap(of)
 
 
+class _Refused(spec.SpecCheckError):
+    """A --cmd builder exited non-zero and made no environment."""
+
+    def __init__(self, command: str, run: Run) -> None:
+        super().__init__(command)
+        self.command, self.run = command, run
+
+
+def _by_command(builder: Builder, ran: list[str]) -> spec.Builder:
+    """A --cmd template as the spec check's builder: /bin/sh runs it from the directory
+    conform was started in, in the caller's environment (without what stage drops), as a
+    venv builder's template is run."""
+    def build(interpreter: str, roots: Sequence[str], env: str) -> None:
+        command = expand(builder, python=interpreter, target=env, packages=tuple(roots))
+        ran.append(command)
+        environ = {k: v for k, v in os.environ.items() if k not in DROPPED}
+        run = run_shell(command, Path(os.getcwd()), BUILD_TIMEOUT, env=environ)
+        if run.status != 0 and not os.path.lexists(env):
+            raise _Refused(command, run)
+
+    return build
+
+
 def run_env_case(case: EnvCase, *, keep: bool = False) -> Result:
-    """Build and judge one environment case in a new scratch directory."""
+    """Build and judge one environment case in a new scratch directory.  A --cmd builder is
+    held to the reference flavour's spec (what a correct environment does)."""
     root = os.path.realpath(tempfile.mkdtemp(prefix="prefixlab-conform-env-"))
-    flavour = FLAVOURS.get(case.builder.name, case.builder.name)
+    commanded = case.builder.name not in FLAVOURS
+    flavour = "reference" if commanded else FLAVOURS[case.builder.name]
+    ran: list[str] = []
     version = (case.base.version[0], case.base.version[1])
     try:
         try:
-            checked = spec.check(flavour, case.base.executable, version, case.packages, root)
+            checked = spec.check(flavour, case.base.executable, version, case.packages, root,
+                                 builder=_by_command(case.builder, ran) if commanded else None)
         except spec.InvalidPackages as error:
             return Result(case, "unstaged", str(error), root=root)  # type: ignore[arg-type]
+        except _Refused as refused:
+            return Result(case, "refused", _exit(refused.run),  # type: ignore[arg-type]
+                          refused.command, root, refused.run)
         except spec.SpecCheckError as error:
             return Result(case, "refused", str(error), root=root)  # type: ignore[arg-type]
         verdicts = tuple(venvpromises.Verdict(v.property, v.ok, (("reason", v.reason),), ())
@@ -110,8 +146,9 @@ def run_env_case(case: EnvCase, *, keep: bool = False) -> Result:
                                  (("property", envspec.BY_ID[v.property].statement
                                    if v.property in envspec.BY_ID else v.property),))
                          for v in checked.verdicts if not v.ok)
+        command = ran[0] if ran else f"prefixlab build env --flavor {flavour}"
         return Result(case, "judged", root=root, verdicts=verdicts,  # type: ignore[arg-type]
-                      findings=findings, command=f"prefixlab build env --flavor {flavour}")
+                      findings=findings, command=command)
     finally:
         if not keep:
             remove_tree(root)

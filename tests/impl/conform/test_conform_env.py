@@ -1,0 +1,81 @@
+"""prefixlab conform --kind env: environment builders judged by the environment spec.
+
+The expected outcomes are facts about the builders, not prefixlab's output:
+
+* a *naive symlink join* (every file of the installation and of the packages linked into one
+  tree, as nixpkgs' buildEnv does without a wrapper) gives an ``ENV/bin/python`` that is a
+  link to the installation's binary; CPython resolves that link to find its prefix
+  (Modules/getpath.py: the executable's real path, 3.11+; getpath.c before), so sys.prefix
+  is the installation's and the packages linked into ENV's site-packages are not on sys.path;
+* prefixlab's reference builder, run as any other tool through a template, makes an
+  environment whose interpreter entries have ENV as their prefix (README, 'build env').
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from prefixlab.impl.cli.main import main
+from prefixlab.impl.conform import bases as basing
+from prefixlab.model.conform.placement import Base
+
+pytestmark = pytest.mark.real
+
+PREFIXLAB = os.path.join(os.path.dirname(sys.executable), "prefixlab")
+
+NAIVE_JOIN = ('i=$(dirname "$(dirname "$(realpath {python})")"); mkdir -p {target} && '
+              'for d in "$i" {packages}; do cp -rsf "$d"/. {target}/; done')
+"""Every file of the installation and of each package linked into ENV (cp -rs merges the
+trees; -f lets a later tree's file replace an earlier one's)."""
+
+REFERENCE = ('set -- {packages}; for p; do set -- "$@" --package "$p"; shift; done; '
+             + PREFIXLAB + ' build env --python {python} {target} "$@"')
+"""prefixlab build env as a template: one --package option per package directory."""
+
+
+@pytest.fixture(scope="module")
+def base() -> Base:
+    found = [b for b in basing.bases() if b.version >= (3, 11)]
+    if not found:
+        pytest.skip("no in-scope interpreter 3.11+ here")
+    return found[-1]
+
+
+def conform(*args: str) -> tuple[int, dict[str, object]]:
+    import json
+
+    done = CliRunner().invoke(main, ["conform", "--kind", "env", "--json", *args])
+    assert done.exit_code in (0, 1), done.output
+    return done.exit_code, json.loads(done.output)
+
+
+def test_a_naive_symlink_join_loses_its_packages(base: Base) -> None:
+    code, data = conform("--cmd", NAIVE_JOIN, "--python", base.executable, "--budget", "5")
+    assert code == 1, data
+    cases: list[dict[str, list[dict[str, str]]]] = data["failures"]  # type: ignore[assignment]
+    promises = {f["promise"] for case in cases for f in case["failures"]}
+    assert {"env.prefix", "env.imports"} <= promises, promises
+
+
+def test_the_reference_builder_as_a_template_keeps_the_spec(base: Base) -> None:
+    code, data = conform("--cmd", REFERENCE, "--python", base.executable, "--budget", "5")
+    assert code == 0, data
+    counts: dict[str, int] = data["counts"]  # type: ignore[assignment]
+    assert counts["judged"] >= 1, data
+
+
+@pytest.mark.parametrize("template, message", [
+    ("build {python} {target}", "the template has no {packages}"),
+    ("build {python} {target} {packages} {system_site_packages}",
+     "{system_site_packages} is for --kind venv"),
+])
+def test_an_env_template_needs_packages_and_no_venv_options(template: str,
+                                                            message: str) -> None:
+    done = CliRunner().invoke(main, ["conform", "--kind", "env", "--cmd", template])
+    assert done.exit_code == 2, done.output
+    lines = [line for line in done.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], done.output
