@@ -4,14 +4,16 @@
     .venv/bin/python bench/compiled.py --check    # exit 1 unless a current build exists
     .venv/bin/python bench/compiled.py --python /path/to/python3.12   # for another ABI
 
-The pure-Python package stays what prefixlab installs and what the tests run.  This build
-lives apart, in ``build/mypyc/`` (a ``prefixlab/model`` package: every source file copied,
-the hot modules next to their compiled extension, which the import system prefers), and is
-used only by putting that directory first on ``sys.path``: the benchmark's compiled rows,
-tests/impl/host/test_compiled.py, which checks that it answers exactly as the pure package does, and
-``prefixlab`` itself when run with ``PREFIXLAB_COMPILED=build/mypyc`` (prefixlab.impl.cli.launch).
-A stamp of the source files' hashes is written with it; a build whose stamp no longer matches
-the sources is stale and is never used.
+The build lives apart, in ``build/mypyc/`` (a ``prefixlab/model`` package: every source file
+copied, the hot modules next to their compiled extension, which the import system prefers),
+with a stamp of the sources' hashes (``SOURCES``) and the list of their sizes and times
+(``FILES``, for the cheap check at start-up).  ``prefixlab`` runs it by default whenever it
+was made from the installed sources (prefixlab.impl.host.compiled, prefixlab.impl.cli.launch);
+a stale build is never used.  ``make test`` and ``make bench`` run this script first
+(``--if-possible``: without a C compiler the build is left out, in one line), ``make compiled``
+alone; it rebuilds only when the sources changed, in a directory beside the build that then
+takes its place, one build at a time.  The Python package stays what the test suite imports;
+tests/impl/host/test_compiled.py checks that the build answers exactly as it does.
 
 Extensions load only in interpreters of the ABI they were built for.  ``--python`` builds for
 another interpreter's in ``build/mypyc-SOABI``, with mypyc run from a venv made from that
@@ -22,11 +24,15 @@ never installed into).  ``predictions.py --python`` then times that build.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from mypy import version as mypy_version
@@ -107,13 +113,47 @@ def closure(root: Path, tools: Path) -> list[str]:
     return [str(f) for f in files if f.suffix == ".py"]
 
 
+def c_compiler() -> str | None:
+    """The C compiler mypyc's extensions are built with (CC, else the interpreter's), if it
+    is on PATH; None otherwise."""
+    command = os.environ.get("CC") or str(sysconfig.get_config_var("CC") or "cc")
+    words = command.split()
+    return shutil.which(words[0]) if words else None
+
+
+def suffix_of(tools: Path) -> str:
+    """The extension suffix (ABI) of the interpreter ``tools``."""
+    if tools == Path(sys.executable):
+        return build_id.extension_suffix()
+    done = subprocess.run([str(tools), "-I", "-S", "-c", "import importlib.machinery as m; "
+                           "print(m.EXTENSION_SUFFIXES[0])"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@contextlib.contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """One build of ``root`` at a time (make test, make bench and make compiled may run
+    together on a shared checkout); the next one finds it current."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.with_name(f".{root.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def build(model: Path = MODEL, root: Path = ROOT, tools: Path | None = None) -> None:
     """Copy the model into <root>/prefixlab/model and compile the hot modules there, with
-    the mypyc next to ``tools`` (this venv's by default)."""
+    the mypyc next to ``tools`` (this venv's by default).  The build is made beside ``root``
+    and then put in its place, so a prefixlab starting meanwhile sees the old build (which it
+    finds stale) or none, never half of one."""
     tools = tools or Path(sys.executable)
-    package = root / "prefixlab" / "model"
-    if root.exists():
-        shutil.rmtree(root)
+    # Recorded before copying: a file changed after this has a newer time, so the check at
+    # start-up hashes the sources and finds them equal to the copy or not (never wrong).
+    files = build_id.file_stats(str(model), time.time_ns())
+    staging = root.with_name(f".{root.name}.new-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    package = staging / "prefixlab" / "model"
     package.mkdir(parents=True)
     for path in build_id.sources(model):
         target = package / path.relative_to(model)
@@ -122,17 +162,26 @@ def build(model: Path = MODEL, root: Path = ROOT, tools: Path | None = None) -> 
     copied = build_id.stamp(package)  # what is compiled: the copy (others may edit model/ meanwhile)
     mypyc = tools.with_name("mypyc")
     # Module names come from the directories (prefixlab is a namespace package).
-    command = [str(mypyc), "--explicit-package-bases", *closure(root, tools)]
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    command = [str(mypyc), "--explicit-package-bases", *closure(staging, tools)]
+    done = subprocess.run(command, cwd=staging, capture_output=True, text=True, check=False)
     if done.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
         raise SystemExit(f"mypyc failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-    (root / build_id.STAMP_NAME).write_text(copied + "\n")
+    build_id.write_files(str(staging), str(model), suffix_of(tools), files)
+    (staging / build_id.STAMP_NAME).write_text(copied + "\n")
+    old = root.with_name(f".{root.name}.old-{os.getpid()}")
+    if root.exists():
+        os.rename(root, old)
+    os.rename(staging, root)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only say whether a current "
                         "build exists (exit 1 if not)")
+    parser.add_argument("--if-possible", action="store_true", help="without a C compiler, "
+                        "say so in one line and exit 0 (the set-up of make test)")
     parser.add_argument("--python", help="build for this interpreter's ABI (in "
                         "build/mypyc-SOABI, with a tools venv made from it in "
                         "build/tools-SOABI; default: this venv's, in build/mypyc)")
@@ -142,8 +191,17 @@ def main() -> int:
         why = why_unavailable(root)
         print(why or f"compiled build current: {root}")
         return 1 if why else 0
-    build(root=root, tools=tools_for(args.python))
-    print(f"compiled build written: {root}")
+    if c_compiler() is None:
+        print(f"compiled build left out: no C compiler ({sysconfig.get_config_var('CC')} is "
+              "not on PATH); prefixlab runs the Python package")
+        return 0 if args.if_possible else 1
+    with locked(root):
+        if is_current(root):  # made by another build while this one waited
+            print(f"compiled build current: {root}")
+            return 0
+        start = time.monotonic()
+        build(root=root, tools=tools_for(args.python))
+    print(f"compiled build written: {root} ({time.monotonic() - start:.0f} s)")
     return 0
 
 

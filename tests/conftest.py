@@ -31,6 +31,12 @@ REQUIRE_ENV = "PREFIXLAB_REQUIRE_ORACLES"
 EXPECT_ENV = "PREFIXLAB_EXPECT_INTERPRETERS"
 SWEEP_SKIP = "long sweep: run with --sweep"
 
+# The `prefixlab` the tests start runs the Python package, as the tests themselves do: a
+# build of the model (build/mypyc) would otherwise be used when current, and announced on
+# stderr when stale.  tests/impl/host/test_compiled.py runs the build, case by case against
+# the Python package, and prefixlab without this setting.
+os.environ.setdefault("PREFIXLAB_COMPILED", "0")
+
 
 def oracles_required() -> bool:
     return os.environ.get(REQUIRE_ENV, "") not in ("", "0")

@@ -25,25 +25,27 @@ def main() -> None:
 
 
 def _compiled_model() -> None:
-    """PREFIXLAB_COMPILED=DIR: import the model from the mypyc build in DIR (``make compiled``
-    writes one in build/mypyc), when it was made from the installed sources; otherwise one
-    line on stderr says why, and the Python package runs.  CPython reads no PREFIXLAB_*
-    variable, so the setting does not change what is predicted for the caller's environment
-    (PYTHONPATH would)."""
-    where = os.environ.get("PREFIXLAB_COMPILED")
-    if not where:
+    """Run the model from its mypyc build when there is a current one: the checkout's
+    build/mypyc (``make compiled``, ``make test``), or PREFIXLAB_COMPILED=DIR; the Python
+    package otherwise, and with PREFIXLAB_COMPILED=0.  A build made from other sources than
+    the installed ones (stale) is not used: one line on stderr says so and how to rebuild.
+    The check is a stat() of each source file (prefixlab.impl.host.compiled).  CPython reads
+    no PREFIXLAB_* variable, so the setting does not change what is predicted for the
+    caller's environment (PYTHONPATH would)."""
+    where = os.environ.get("PREFIXLAB_COMPILED", "")
+    if where == "0":
         return
-    from pathlib import Path  # only here: `build venv` starts without it
+    from prefixlab.impl.host import compiled
 
-    from prefixlab.impl.host.compiled import why_not_usable
-
-    root = Path(where).resolve()
-    why = why_not_usable(root)
+    root = os.path.abspath(where) if where else compiled.default_root()
+    why = compiled.why_not_usable(root)
+    if why.startswith("no compiled build") and not where:
+        return  # nothing built: the Python package, silently
     if why:
-        print(f"prefixlab: PREFIXLAB_COMPILED={where}: {why}; running the Python model",
-              file=sys.stderr)
+        named = f"PREFIXLAB_COMPILED={where}" if where else f"compiled model in {root}"
+        print(f"prefixlab: {named}: {why}; running the Python model", file=sys.stderr)
         return
-    sys.path.insert(0, str(root))  # prefixlab is a namespace package: its model comes from here
+    sys.path.insert(0, root)  # prefixlab is a namespace package: its model comes from here
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from conftest import REPO, in_scope_interpreters, interpreter_id, require_oracle
 
+from prefixlab.impl.host import compiled as build_id
 from prefixlab.impl.host.interpreters import Interpreter
 
 from prefixlab.model.world.build import behaviour_for
@@ -108,12 +109,20 @@ def test_compiled_build_answers_as_the_python_package_long(tmp_path: Path) -> No
     _check(1000, tmp_path)
 
 
-# -- prefixlab running the compiled build: PREFIXLAB_COMPILED ----------------------------------
+# -- prefixlab running the compiled build: by default, PREFIXLAB_COMPILED -----------------------
 _WHICH_MODEL = ("from prefixlab.impl.cli.launch import _compiled_model; _compiled_model()\n"
                 "import prefixlab.model.startup.predict as startup; print(startup.__file__)")
 
 
+def _which_model_at(default_root: Path) -> str:
+    """_WHICH_MODEL with the default place of the build moved to ``default_root`` (the
+    checkout's own build/mypyc is not the tests' to break)."""
+    return ("import prefixlab.impl.host.compiled as c\n"
+            f"c.default_root = lambda: {str(default_root)!r}\n{_WHICH_MODEL}")
+
+
 def _run(args: list[str], compiled_dir: str | None) -> subprocess.CompletedProcess[str]:
+    """``args`` run with PREFIXLAB_COMPILED=``compiled_dir``, or unset (None): the default."""
     env = {k: v for k, v in os.environ.items() if k not in ("PREFIXLAB_COMPILED", "PYTHONPATH")}
     if compiled_dir is not None:
         env["PREFIXLAB_COMPILED"] = compiled_dir
@@ -131,18 +140,33 @@ def _predict_args() -> list[str]:
             interpreters[0].path, "-S"]
 
 
-def test_prefixlab_runs_the_compiled_build_when_asked() -> None:
+def test_the_default_build_is_the_checkouts() -> None:
+    """The editable install's files lead to the checkout, whose build/mypyc is the default."""
+    assert Path(build_id.default_root()) == compiled.ROOT
+
+
+@pytest.mark.parametrize("setting", [None, str(compiled.ROOT)], ids=["default", "named"])
+def test_prefixlab_runs_a_current_build(setting: str | None) -> None:
+    """A current build is used without being asked for, and when named."""
     why = compiled.why_unavailable()
     if why:
         pytest.skip(why)
-    where = _run([sys.executable, "-c", _WHICH_MODEL], str(compiled.ROOT))
+    where = _run([sys.executable, "-c", _WHICH_MODEL], setting)
     assert where.returncode == 0 and where.stderr == "", where.stderr
     assert Path(where.stdout.strip()).is_relative_to(compiled.ROOT), where.stdout
     assert where.stdout.strip().endswith(".so"), f"the Python copy ran: {where.stdout}"
-    fast, plain = _run(_predict_args(), str(compiled.ROOT)), _run(_predict_args(), None)
+    fast, plain = _run(_predict_args(), setting), _run(_predict_args(), "0")
     assert fast.returncode == plain.returncode == 0, fast.stderr + plain.stderr
     assert fast.stderr == ""
     assert json.loads(fast.stdout) == json.loads(plain.stdout)
+
+
+def test_off_switch_runs_the_python_package() -> None:
+    """PREFIXLAB_COMPILED=0: the Python package, silently, whatever is built."""
+    where = _run([sys.executable, "-c", _WHICH_MODEL], "0")
+    assert where.returncode == 0 and where.stderr == "", where.stderr
+    assert where.stdout.strip().endswith(".py"), where.stdout
+    assert not Path(where.stdout.strip()).is_relative_to(compiled.ROOT)
 
 
 @pytest.mark.parametrize("stamp, why", [(None, "SOURCES missing"),
@@ -161,3 +185,92 @@ def test_a_missing_or_stale_build_is_not_used(tmp_path: Path, stamp: str | None,
     assert len(lines) == 1 and why in lines[0] and "running the Python model" in lines[0], lines
     predicted = _run(_predict_args(), str(tmp_path))
     assert predicted.returncode == 0 and json.loads(predicted.stdout)["status"] == "ok"
+
+
+def test_no_default_build_is_silent(tmp_path: Path) -> None:
+    """Nothing built where the default build would be (make explain's set-up, a wheel): the
+    Python package runs and nothing is said."""
+    where = _run([sys.executable, "-c", _which_model_at(tmp_path / "mypyc")], None)
+    assert where.returncode == 0 and where.stderr == "", where.stderr
+    assert where.stdout.strip().endswith(".py"), where.stdout
+
+
+@pytest.mark.parametrize("files, why", [(None, "stale"), ("another-abi.so\n", "another "
+                                                                             "interpreter")])
+def test_a_stale_default_build_says_so_in_one_line(tmp_path: Path, files: str | None,
+                                                   why: str) -> None:
+    """The default build, stale or made for another interpreter: one line on stderr naming
+    the build's directory and the fix, and the Python package runs."""
+    root = tmp_path / "mypyc"
+    root.mkdir()
+    (root / "SOURCES").write_text("not the sources' hash\n")
+    if files is not None:
+        (root / "FILES").write_text(files)
+    where = _run([sys.executable, "-c", _which_model_at(root)], None)
+    assert where.returncode == 0
+    assert where.stdout.strip().endswith(".py"), where.stdout
+    lines = where.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert str(root) in lines[0] and why in lines[0] and "make compiled" in lines[0], lines
+
+
+# -- the check at start-up: stat() first, the hash only when they differ --------------------------
+def _fake_build(tmp_path: Path) -> tuple[str, str]:
+    """A model package of two files and a build record of it (no code: the check reads only
+    the record)."""
+    model, root = tmp_path / "model", tmp_path / "build"
+    (model / "sub").mkdir(parents=True)
+    (model / "__init__.py").write_text("A = 1\n")
+    (model / "sub" / "m.py").write_text("B = 2\n")
+    (model / "sub" / "notes.txt").write_text("not a source\n")
+    root.mkdir()
+    (root / "SOURCES").write_text(build_id.stamp(model) + "\n")
+    old = 1_000_000_000_000_000_000
+    for path in build_id.sources(model):  # long ago: nothing is 'racy'
+        os.utime(path, ns=(old, old))
+    build_id.write_files(str(root), str(model), build_id.extension_suffix())
+    return str(root), str(model)
+
+
+def test_a_current_build_is_checked_without_hashing(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    root, model = _fake_build(tmp_path)
+
+    def no_hash(_: Path) -> str:
+        raise AssertionError("the sources were hashed")
+
+    monkeypatch.setattr(build_id, "stamp", no_hash)
+    assert build_id.why_not_usable(root, model) == ""
+
+
+def test_touched_sources_are_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same bytes with a new time: hashed, found current, and recorded again, so the next
+    check is by stat() alone."""
+    root, model = _fake_build(tmp_path)
+    os.utime(Path(model) / "sub" / "m.py", ns=(1_500_000_000_000_000_000,) * 2)
+    assert build_id.why_not_usable(root, model) == ""
+    monkeypatch.setattr(build_id, "stamp", lambda _: "hashed again")
+    assert build_id.why_not_usable(root, model) == ""
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove"])
+def test_changed_sources_make_the_build_stale(tmp_path: Path, change: str) -> None:
+    root, model = _fake_build(tmp_path)
+    target = Path(model) / "sub" / "m.py"
+    if change == "edit":
+        target.write_text("B = 3\n")
+    elif change == "add":
+        (Path(model) / "sub" / "new.py").write_text("")
+    else:
+        target.unlink()
+    assert "stale" in build_id.why_not_usable(root, model)
+
+
+def test_a_file_written_just_before_it_is_recorded_is_not_trusted(tmp_path: Path) -> None:
+    """The same clock tick can hold a later write (git's racy index entries): such a file is
+    recorded with size -1, which no stat() matches, so the first check hashes."""
+    root, model = _fake_build(tmp_path)
+    lines = build_id.file_stats(model, now_ns=1_000_000_000_000_000_000 + 1)
+    assert lines and all(line.startswith("-1 ") for line in lines)
+    assert build_id.file_stats(model, now_ns=None) == [
+        line for line in (Path(root) / "FILES").read_text().splitlines()[1:]]
