@@ -69,6 +69,14 @@ bench-build: dev
 compiled: dev
 	$(BIN)/python bench/compiled.py
 
+# The course as a static HTML site: notes/ read by Sphinx and MyST (docs/conf.py), the examples'
+# layouts drawn by Graphviz's dot, into build/docs/html (open index.html; no network needed).
+# -W: a warning (a broken link, an example that cannot be drawn) fails the build; -E: the
+# drawings follow the model's code, which Sphinx does not track.
+.PHONY: docs
+docs: dev
+	$(BIN)/sphinx-build -E -W --keep-going -q -b html -c docs notes build/docs/html
+
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .hypothesis
 

@@ -4,6 +4,8 @@ and the directories that became the prefixes (impl/render/graph.py draws it as M
 
 from __future__ import annotations
 
+import networkx as nx
+
 from prefixlab.impl.render import graph as layout
 from prefixlab.impl.render.lookup import exec_path, physical_cwd
 from prefixlab.model.outcome import FIELDS, Outcome
@@ -13,6 +15,13 @@ from prefixlab.model.world.fs import FsView
 
 def mermaid(outcome: Outcome, fs: FsView) -> str:
     """The part of the layout the answer depended on, as Mermaid."""
+    graph, marks = footprint(outcome, fs)
+    return layout.to_mermaid(graph, marks)
+
+
+def footprint(outcome: Outcome, fs: FsView) -> tuple[nx.DiGraph[str], dict[str, layout.Mark]]:
+    """The part of the layout the answer depended on, as a graph (impl/render/graph.py), and
+    what each node that matters means to the answer (the course's SVG drawings use both)."""
     cwd = physical_cwd(fs, outcome.invocation.cwd)
     paths = [outcome.invocation.program] if "/" in outcome.invocation.program else []
     used, _ = exec_path(fs, outcome.invocation)
@@ -23,8 +32,7 @@ def mermaid(outcome: Outcome, fs: FsView) -> str:
         value = getattr(outcome, name)
         if value:
             paths.append(value)
-    graph = layout.layout_graph(fs, paths, cwd)
-    return layout.to_mermaid(graph, _marks(outcome, fs, cwd))
+    return layout.layout_graph(fs, paths, cwd), _marks(outcome, fs, cwd)
 
 
 _ROLES = {"prefix": "sys.prefix", "exec_prefix": "sys.exec_prefix",

@@ -109,13 +109,18 @@ def node_lines(graph: nx.DiGraph[str], node: str, mark: object = None) -> list[s
     if mark is None:
         mark = data.get(HIGHLIGHT)
     kind = node_kind(graph, node)
-    if kind == MISSING and "rest" in data:
-        name = str(data["rest"])
-    elif node == "/" or "/" not in node.rstrip("/"):
-        name = node
+    if "names" in data:
+        # A node that stands for several (the course's drawings, impl/render/sphinxext.py:
+        # the missing paths tested in one directory, a chain of directories): a line each.
+        lines = [shown(str(name)) for name in data["names"]]
     else:
-        name = node.rstrip("/").rpartition("/")[2]
-    lines = [shown(name)]
+        if kind == MISSING and "rest" in data:
+            name = str(data["rest"])
+        elif node == "/" or "/" not in node.rstrip("/"):
+            name = node
+        else:
+            name = node.rstrip("/").rpartition("/")[2]
+        lines = [shown(name)]
     if kind == LINK:
         lines.append("symbolic link")
     elif kind == MISSING:
