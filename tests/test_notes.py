@@ -1,121 +1,66 @@
-"""Every example in notes/ holds, for the model and for every real interpreter it applies to.
+"""Every example in notes/ holds, on the model for every row of the behaviour table it
+applies to (3.14's included: no 3.14 interpreter runs here, so that row is checked by the
+model only), and on every real interpreter here whose version it applies to.
 
-The expected values are the ones written in the notes (facts about CPython, explained there);
-the test checks them against the real interpreter as well as against the model, so a note
-cannot teach something that is not true.
+The expected values are the ones written in the notes (facts about CPython, explained
+there); the format and the model's side are prefixlab.model.notes, the real side
+prefixlab.impl.checks.notes.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 import pytest
 
-from prefixlab.impl.checks.campaign import lay_down
+from prefixlab.impl.checks import notes as real_notes
 from prefixlab.impl.host.interpreters import Interpreter
-from prefixlab.impl.host.materialize import scratch_dir
-from prefixlab.impl.host.probe import probe
-from prefixlab.model.world.fs import Dir, File, Layout, Node, Symlink
-from prefixlab.model.world.invocation import Invocation
-from prefixlab.model.startup.predict import predict
-from prefixlab.model.strategies.startup import BINARY_DATA, BoundCase, stdlib_skeleton
+from prefixlab.model import notes
+from prefixlab.model.world.build import TABLE
 
 from conftest import in_scope_interpreters, interpreter_id
 
-NOTES = Path(__file__).resolve().parents[1] / "notes"
-BLOCK = re.compile(r"```prefixlab-example\n(.*?)```", re.S)
+EXAMPLES = real_notes.examples()
+
+MODEL_CASES = [(example, row, version) for example in EXAMPLES
+               for row, version in notes.rows(example.versions)]
+
+REAL_CASES = [(example, interp) for example in EXAMPLES for interp in in_scope_interpreters()
+              if interp.version and example.applies_to(interp.version)]
+
+UNRUN_ROWS = {row.name for _, row in TABLE if not row.confirmed}
 
 
-@dataclass(frozen=True)
-class Example:
-    note: str
-    index: int
-    text: str
-
-    def applies_to(self, version: tuple[int, int, int]) -> bool:
-        found = re.search(r'^versions = "([^"]+)"$', self.text, re.M)
-        assert found, f"{self.note}: example {self.index} has no versions line"
-        spec = found.group(1)
-        low, _, high = spec.partition("-")
-        minor = version[:2]
-        if low.endswith("+"):
-            return minor >= _minor(low[:-1])
-        return _minor(low) <= minor <= _minor(high or low)
-
-
-def _minor(text: str) -> tuple[int, int]:
-    major, minor = text.split(".")
-    return int(major), int(minor)
-
-
-def examples() -> list[Example]:
-    found = []
-    for path in sorted(NOTES.glob("*.md")):
-        for index, match in enumerate(BLOCK.finditer(path.read_text(encoding="utf-8"))):
-            found.append(Example(path.name, index, match.group(1)))
-    return found
-
-
-def _bind(text: str, root: str, interp: Interpreter) -> dict[str, Any]:
-    assert interp.version is not None and interp.constants is not None
-    major, minor = interp.version[:2]
-    for key, value in {"{X.Y}": f"{major}.{minor}", "{XY}": f"{major}{minor}",
-                       "{ROOT}": root, "{PREFIX}": interp.constants.prefix}.items():
-        text = text.replace(key, value)
-    return tomllib.loads(text)
-
-
-def _bound(data: dict[str, Any], root: str) -> BoundCase:
-    """The example's layout and run as a case bound at ``root``."""
-    nodes: dict[str, Node] = {}
-    binaries: list[str] = []
-    stdlibs: list[str] = []
-    for relative, value in data["layout"].items():
-        path = f"{root}/{relative}"
-        if value == "binary":
-            nodes[path] = File(BINARY_DATA, 0o755)
-            binaries.append(path)
-        elif value == "stdlib":
-            nodes.update(stdlib_skeleton(path))
-            stdlibs.append(path)
-        elif value.startswith("-> "):
-            nodes[path] = Symlink(value[3:])
-        elif value.startswith("text:"):
-            nodes[path] = File(value[5:].encode("utf-8"))
-        elif value == "dir":
-            nodes[path] = Dir()
-        else:
-            raise ValueError(f"notes: unknown layout value {value!r} for {relative!r}")
-    run = data["run"]
-    invocation = Invocation.make(run["program"], run["args"], argv0=run.get("argv0"),
-                                 env=run.get("env", {}), cwd=run["cwd"])
-    return BoundCase(Layout(nodes), invocation, tuple(binaries), tuple(stdlibs))
-
-
-CASES = [(example, interp) for example in examples() for interp in in_scope_interpreters()
-         if interp.version and example.applies_to(interp.version)]
+def _model_id(row: str) -> str:
+    return f"{row} (model only)" if row in UNRUN_ROWS else row
 
 
 def test_notes_have_examples() -> None:
-    assert len(examples()) >= 8
+    assert len(EXAMPLES) >= 8
+
+
+def test_every_example_applies_to_some_row() -> None:
+    for example in EXAMPLES:
+        assert notes.rows(example.versions), f"{example.where()}: no row of the table"
+
+
+def test_the_3_14_row_is_checked() -> None:
+    assert any(row == "3.14" for _, row, _ in MODEL_CASES)
+
+
+@pytest.mark.parametrize(("example", "row", "version"), MODEL_CASES,
+                         ids=[f"{e.name}-{_model_id(r)}" for e, r, _ in MODEL_CASES])
+def test_note_example_on_the_model(example: notes.Example, row: str,
+                                   version: tuple[int, int, int]) -> None:
+    differences = notes.check_on_model(example, version)
+    assert not differences, (f"{example.where()}, row {row}: the model disagrees with the "
+                             f"note: {'; '.join(differences)}")
 
 
 @pytest.mark.real
-@pytest.mark.parametrize(("example", "interp"), CASES,
-                         ids=[f"{e.note}#{e.index}-{interpreter_id(i)}" for e, i in CASES])
-def test_note_example(example: Example, interp: Interpreter) -> None:
-    assert interp.constants is not None
-    with scratch_dir() as base:
-        root = f"{base}/example"
-        data = _bind(example.text, root, interp)
-        bound = _bound(data, root)
-        world = lay_down(bound, root, interp.real_path, interp.constants)
-        predicted = predict(world, bound.invocation).to_json(with_trace=False)
-        observed = probe(bound.invocation).to_json(with_trace=False)
-    for key, expected in data["expect"].items():
-        assert observed[key] == expected, f"the real interpreter disagrees with the note on {key}"
-        assert predicted[key] == expected, f"the model disagrees with the note on {key}"
+@pytest.mark.parametrize(("example", "interp"), REAL_CASES,
+                         ids=[f"{e.name}-{interpreter_id(i)}" for e, i in REAL_CASES])
+def test_note_example(example: notes.Example, interp: Interpreter) -> None:
+    checked = real_notes.check_real(example, interp)
+    assert not checked.real, (f"{example.where()}: the real interpreter disagrees with the "
+                              f"note: {'; '.join(checked.real)}")
+    assert not checked.model, (f"{example.where()}: the model disagrees with the note: "
+                               f"{'; '.join(checked.model)}")

@@ -1,0 +1,190 @@
+"""The notes' examples against real interpreters: find an example, lay it down on disk for an
+interpreter, do its build steps with the real builders, run it, and compare with its
+``[expect]`` (the format and the model's side: prefixlab.model.notes).
+
+A real run is judged twice: the interpreter's answer (the probe) and the model's answer for
+the same files (the layout mounted over a snapshot of this machine, the build steps as the
+model plans them) must both be what the note says.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prefixlab.impl.checks import runnable
+from prefixlab.impl.checks.campaign import host_builds
+from prefixlab.impl.host.account import host_account
+from prefixlab.impl.host.interpreters import Interpreter
+from prefixlab.impl.host.materialize import materialize, scratch_dir
+from prefixlab.impl.host.probe import PROBE_CODE, probe
+from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model import notes
+from prefixlab.model.errors import BadInput
+from prefixlab.model.strategies.startup import PROBE_SCRIPT
+from prefixlab.model.world import World
+from prefixlab.model.world.fs import File, Layout, Node, Overlay, Symlink
+
+NOTES = Path(__file__).resolve().parents[2] / "notes"
+"""The notes of this checkout (prefixlab's repository: they are not installed)."""
+
+
+def examples(directory: Path = NOTES) -> list[notes.Example]:
+    """Every example block of every note (notes/*.md), in file order."""
+    if not directory.is_dir():
+        raise notes.ExampleError(f"{directory}: no notes here (they are read from "
+                                 "prefixlab's checkout)")
+    found: list[notes.Example] = []
+    for path in sorted(directory.glob("*.md")):
+        found.extend(notes.read_note(path.name, path.read_text(encoding="utf-8")))
+    return found
+
+
+def find(ref: str, directory: Path = NOTES) -> notes.Example:
+    """The example named ``ref``: NOTE#N, NOTE being a note's file name, with or without
+    '.md' or 'notes/', or only its number ('03#2')."""
+    note, hash_, number = ref.rpartition("#")
+    if not hash_ or not number.isdigit() or not note:
+        raise notes.ExampleError(f"{ref!r}: name an example as NOTE#N (for example 03#2 or "
+                                 "03-venvs.md#2)")
+    stem = note.removeprefix("notes/").removesuffix(".md")
+    paths = sorted(p for p in directory.glob("*.md")
+                   if p.stem == stem or p.stem.split("-", 1)[0] == stem)
+    if len(paths) != 1:
+        raise notes.ExampleError(f"{ref!r}: {'no' if not paths else 'more than one'} note "
+                                 f"is named {note!r} in {directory}")
+    blocks = notes.read_note(paths[0].name, paths[0].read_text(encoding="utf-8"))
+    if int(number) >= len(blocks):
+        raise notes.ExampleError(f"notes/{paths[0].name}: has {len(blocks)} examples (0 to "
+                                 f"{len(blocks) - 1}), not #{number}")
+    return blocks[int(number)]
+
+
+def version_of(interp: Interpreter) -> tuple[int, int, int]:
+    if interp.version is None or interp.constants is None:
+        raise BadInput(f"{interp.path}: its version and build are unknown ({interp.reason})")
+    return interp.version
+
+
+def bound_for(example: notes.Example, interp: Interpreter, root: str) -> notes.Bound:
+    assert interp.constants is not None
+    return notes.bound(example, root=root, version=version_of(interp),
+                       prefix=interp.constants.prefix)
+
+
+# -- laying an example down ---------------------------------------------------------------------
+def layout_on_disk(case: notes.Bound) -> Layout:
+    """The layout as written to disk: a probe placeholder holds the probe's code."""
+    nodes: dict[str, Node] = dict(case.layout.items())
+    for path, node in case.layout.items():
+        if isinstance(node, File) and node.data == PROBE_SCRIPT:
+            nodes[path] = File(PROBE_CODE.encode(), node.mode)
+    return Layout(nodes)
+
+
+def materialise(case: notes.Bound, interp: Interpreter, root: str) -> World:
+    """Write the example at ``root`` (absent or empty) for ``interp``: its binaries hard
+    links to (or copies of) the interpreter, its standard libraries directories of links to
+    the interpreter's own, then its build steps done by the real builders.  Returns the
+    world the model predicts it in: what was written (the build steps as the model plans
+    them) mounted over a snapshot of this machine."""
+    assert interp.constants is not None
+    stdlib = f"{interp.constants.prefix}/{interp.constants.stdlib_subdir}"
+    bindings: dict[str, Any] = {p: ("hardlink", interp.real_path) for p in case.binaries}
+    bindings.update({p: ("children-links", stdlib) for p in case.stdlibs})
+    below = tuple(s + "/" for s in case.stdlibs)
+    layout = Layout({p: n for p, n in layout_on_disk(case).items() if not p.startswith(below)})
+    materialize(layout, root, bindings=bindings)
+    seen: dict[str, Node] = dict(layout.items())
+    names = sorted(os.listdir(stdlib))
+    for farm in case.stdlibs:
+        seen.update({f"{farm}/{name}": Symlink(f"{stdlib}/{name}") for name in names})
+    builds = dict(host_builds())
+    builds.update({p: interp.constants for p in case.binaries})
+    world = World(Overlay(Snapshot("/"), ((root, Layout(seen)),)), builds, host_account())
+    run_builds(case)
+    return notes.with_builds(world, case)
+
+
+def run_builds(case: notes.Bound) -> None:
+    """The example's build steps, by the real builders."""
+    for step in case.builds:
+        python, target = step["python"], step["dir"]
+        cwd = case.invocation.cwd
+        if step["builder"] == "venv":
+            command = [python, "-m", "venv", "--without-pip"]
+            if step.get("system-site-packages"):
+                command.append("--system-site-packages")
+            done = subprocess.run([*command, target], cwd=cwd, env={"PATH": "/usr/bin:/bin"},
+                                  capture_output=True, text=True, timeout=300)
+            if done.returncode != 0:
+                last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                raise notes.ExampleError(f"{shlex.join([*command, target])}: exit status "
+                                         f"{done.returncode} ({last})")
+        else:
+            from prefixlab.impl.builders.venv import build_venv
+            from prefixlab.model.builders.venv import Options
+
+            build_venv(python, target, Options(
+                system_site_packages=bool(step.get("system-site-packages"))),
+                cwd=cwd, env={"PATH": "/usr/bin:/bin"})
+
+
+# -- running it -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Checked:
+    """An example on one real interpreter: what differs from its [expect], for the
+    interpreter and for the model's prediction of the same files."""
+
+    real: list[str]
+    model: list[str]
+
+
+def run_real(world: World, case: notes.Bound) -> dict[str, Any]:
+    """The real interpreter's answer for the example's run (exec chains followed)."""
+    verdict = runnable.verdict(world, case.invocation)
+    if verdict.taken is None:
+        raise notes.ExampleError(f"the run cannot be probed: {verdict.why}")
+    return notes.answer(probe(case.invocation, taken=verdict.taken))
+
+
+def check_real(example: notes.Example, interp: Interpreter) -> Checked:
+    """Lay the example down in a scratch directory, run it, predict it, compare both."""
+    with scratch_dir() as base:
+        root = f"{base}/example"
+        case = bound_for(example, interp, root)
+        world = materialise(case, interp, root)
+        predicted = notes.answer(_predict(world, case))
+        observed = run_real(world, case)
+    return Checked(notes.differences(case.expect, observed),
+                   notes.differences(case.expect, predicted))
+
+
+def _predict(world: World, case: notes.Bound) -> Any:
+    from prefixlab.model.startup.predict import predict
+
+    return predict(world, case.invocation)
+
+
+def command_line(case: notes.Bound) -> str:
+    """The example's run as a shell command a reader can paste (run from its cwd)."""
+    run = case.invocation
+    env = ["env", "-i", *(f"{k}={v}" for k, v in run.env)]
+    argv: Sequence[str] = run.argv
+    words = [*env, run.program, *argv[1:]]
+    if run.argv and run.argv[0] != run.program:
+        words = [*env, "bash", "-c", 'exec -a "$0" "$@"', run.argv[0], run.program, *argv[1:]]
+    return f"cd {shlex.quote(run.cwd)} && {shlex.join(words)}"
+
+
+def ensure_empty(directory: str) -> None:
+    """Refuse a DIR that exists and is not an empty directory."""
+    if os.path.lexists(directory) and (not os.path.isdir(directory)
+                                       or os.path.islink(directory)
+                                       or os.listdir(directory)):
+        raise BadInput(f"{directory}: exists and is not an empty directory")

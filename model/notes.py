@@ -1,0 +1,393 @@
+"""The notes' executable examples: the block format (notes/format.md), read into values, and
+what the model predicts for an example on any row of the behaviour table.
+
+An example is a fenced block of type ``prefixlab-example`` (or ``prefixlab-exercise``: the
+same, with its ``[expect]`` table hidden when the page is rendered) holding TOML: the
+versions it applies to, a layout under a fresh directory ROOT, optional build steps, a run
+and the expected values.  This module is pure: it reads block text and predicts on a world
+made of values (the layout, an installation at the compiled-in prefix, the programs a
+wrapper needs).  Laying an example down on disk and running real interpreters on it is
+impl/checks/notes.py's job; both sides compare against the same ``[expect]`` with
+:func:`differences`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from prefixlab.model.builders import venv as venvplan
+from prefixlab.model.errors import BadInput
+from prefixlab.model.outcome import Outcome
+from prefixlab.model.startup.predict import predict
+from prefixlab.model.strategies.startup import BINARY_DATA, PROBE_SCRIPT, stdlib_skeleton
+from prefixlab.model.world import World, kernel
+from prefixlab.model.world.build import TABLE, BuildConstants, Version, behaviour_for
+from prefixlab.model.world.fs import Dir, File, Layout, Node, Symlink
+from prefixlab.model.world.invocation import Invocation
+
+FENCES = ("prefixlab-example", "prefixlab-exercise")
+_BLOCK = re.compile(r"^```(prefixlab-example|prefixlab-exercise)[ \t]*\n(.*?)^```[ \t]*$",
+                    re.S | re.M)
+
+MODEL_ROOT = "/home/reader/example"
+"""Where the model lays an example down (ROOT) when no real directory is involved."""
+MODEL_PREFIX = "/usr/local"
+"""The compiled-in prefix of the model's interpreter (configure's default); an installation
+is put there, so that the compiled-in fallback finds a standard library, as it does on a
+machine whose interpreter was installed where it was built for."""
+HOST_PROGRAMS = ("/bin/sh", "/bin/bash", "/usr/bin/env")
+"""Programs a wrapper's ``#!`` line may name, present in the model's world (the exec chain
+follows bash and env by name: model/exec/chain.py)."""
+
+KEYS = frozenset({"versions", "exercise", "layout", "build", "run", "expect"})
+RUN_KEYS = frozenset({"program", "args", "argv0", "cwd", "env"})
+BUILD_KEYS = frozenset({"builder", "python", "dir", "system-site-packages"})
+BUILDERS = ("venv", "prefixlab-venv")
+"""``venv``: what ``python -m venv --without-pip DIR`` writes (home = the directory of
+sys._base_executable as it is); ``prefixlab-venv``: what ``prefixlab build venv PYTHON DIR``
+writes (home chosen so that the venv starts, model/builders/venv.py choose_home)."""
+EXPECT_KEYS = frozenset({"status", "executable", "base_executable", "prefix", "base_prefix",
+                         "exec_prefix", "base_exec_prefix", "path", "path0", "warnings",
+                         "version"})
+"""What ``[expect]`` may name: the outcome's keys (Outcome.to_json), and ``path0``,
+sys.path[0] alone (what a script or ``-m`` puts first)."""
+LAYOUT_WORDS = ("binary", "stdlib", "dir", "probe")
+LAYOUT_PREFIXES = ("-> ", "text:", "exec:")
+
+
+class ExampleError(BadInput):
+    """An example block that cannot be read or run: one line naming its note, its number and
+    what is wrong."""
+
+
+# -- versions ----------------------------------------------------------------------------------
+_LAST_PATCH = 10_000
+_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+@dataclass(frozen=True)
+class Versions:
+    """A version spec: ``3.8+``, ``3.12.4+``, ``3.8-3.10``, ``3.8-3.12.3``, ``3.13``, or
+    several of them joined by commas (``3.8-3.10, 3.11.1+``)."""
+
+    text: str
+    ranges: tuple[tuple[Version, Version | None], ...]
+    """Each (low, high), inclusive; high None: no upper bound."""
+
+    def __contains__(self, version: Version) -> bool:
+        return any(low <= version and (high is None or version <= high)
+                   for low, high in self.ranges)
+
+    @classmethod
+    def parse(cls, text: str) -> Versions:
+        spec = text.strip()
+        return cls(spec, tuple(_range(part.strip(), spec) for part in spec.split(",")))
+
+
+def _range(part: str, spec: str) -> tuple[Version, Version | None]:
+    if part.endswith("+"):
+        return _bound(part[:-1], upper=False, spec=spec), None
+    low, dash, high = part.partition("-")
+    lower = _bound(low, upper=False, spec=spec)
+    upper = _bound(high if dash else low, upper=True, spec=spec)
+    if upper < lower:
+        raise ValueError(f"versions {spec!r}: {part!r} is an empty range")
+    return lower, upper
+
+
+def _bound(text: str, *, upper: bool, spec: str) -> Version:
+    """'3.12' is 3.12.0 as a lower bound and every 3.12 release as an upper one."""
+    found = _VERSION.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(f"versions {spec!r}: {text!r} is not a version (X.Y or X.Y.Z)")
+    major, minor, patch = found.groups()
+    default = _LAST_PATCH if upper else 0
+    return int(major), int(minor), default if patch is None else int(patch)
+
+
+def rows(versions: Versions) -> list[tuple[str, Version]]:
+    """Each row of the behaviour table some version in ``versions`` answers from, with the
+    first such version (the one the model is run as)."""
+    found: list[tuple[str, Version]] = []
+    for n, (since, row) in enumerate(TABLE):
+        following = TABLE[n + 1][0] if n + 1 < len(TABLE) else (since[0], since[1] + 1, 0)
+        if since[:2] != following[:2]:
+            following = (since[0], since[1], _LAST_PATCH + 1)
+        starts = [max(since, low) for low, _ in versions.ranges]
+        inside = sorted(v for v in starts if v < following and v in versions)
+        if inside:
+            found.append((row.name, inside[0]))
+    return found
+
+
+# -- blocks --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Example:
+    """One block of a note, as written (placeholders unbound)."""
+
+    note: str
+    """The note's file name ('03-venvs.md')."""
+    index: int
+    """Its number among the note's blocks (0 first): NOTE#INDEX names it."""
+    line: int
+    """The line of its opening fence."""
+    text: str
+    versions: Versions
+    exercise: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.note}#{self.index}"
+
+    def where(self) -> str:
+        return f"notes/{self.note}#{self.index} (line {self.line})"
+
+    def applies_to(self, version: Version) -> bool:
+        return version in self.versions
+
+    def bind(self, *, root: str, version: Version, prefix: str) -> dict[str, Any]:
+        """The block's TOML with its placeholders replaced, read and checked."""
+        return _checked(self, _substituted(self.text, root, version, prefix))
+
+
+def read_note(note: str, text: str) -> list[Example]:
+    """Every example block of a note (``note``: its file name).  Raises ExampleError for a
+    block that cannot be read (bound with stand-in values: the format is checked here)."""
+    found = []
+    for index, match in enumerate(_BLOCK.finditer(text)):
+        line = text.count("\n", 0, match.start()) + 1
+        body = match.group(2)
+        probe = Example(note, index, line, body, Versions("3.8+", (((3, 8, 0), None),)),
+                        False)
+        data = probe.bind(root=MODEL_ROOT, version=(3, 12, 0), prefix=MODEL_PREFIX)
+        try:
+            versions = Versions.parse(data["versions"])
+        except ValueError as error:
+            raise ExampleError(f"{probe.where()}: {error}") from None
+        exercise = match.group(1) == "prefixlab-exercise" or data.get("exercise") is True
+        found.append(Example(note, index, line, body, versions, exercise))
+    return found
+
+
+def _substituted(text: str, root: str, version: Version, prefix: str) -> str:
+    major, minor = version[:2]
+    for key, value in {"{X.Y}": f"{major}.{minor}", "{XY}": f"{major}{minor}",
+                       "{ROOT}": root, "{PREFIX}": prefix}.items():
+        text = text.replace(key, value)
+    return text
+
+
+def _checked(example: Example, text: str) -> dict[str, Any]:
+    where = example.where()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ExampleError(f"{where}: not TOML: {error}") from None
+    _only(where, "the block", data, KEYS)
+    if not isinstance(data.get("versions"), str):
+        raise ExampleError(f"{where}: no versions = \"...\" line")
+    if "exercise" in data and not isinstance(data["exercise"], bool):
+        raise ExampleError(f"{where}: exercise must be true or false")
+    for key in ("layout", "run", "expect"):
+        if not isinstance(data.get(key), dict):
+            raise ExampleError(f"{where}: no [{key}] table")
+    for relative, value in data["layout"].items():
+        if relative.startswith("/") or not isinstance(value, str) or not (
+                value in LAYOUT_WORDS or value.startswith(LAYOUT_PREFIXES)):
+            raise ExampleError(f"{where}: layout {relative!r} = {value!r}: a path relative "
+                               f"to ROOT must be one of {', '.join(LAYOUT_WORDS)}, "
+                               "'-> TARGET', 'text:CONTENT' or 'exec:CONTENT'")
+    run = data["run"]
+    _only(where, "[run]", run, RUN_KEYS)
+    if not isinstance(run.get("program"), str) or not isinstance(run.get("args", []), list):
+        raise ExampleError(f"{where}: [run] needs program = \"...\" and args = [...]")
+    if not all(isinstance(v, str) for v in run.get("env", {}).values()):
+        raise ExampleError(f"{where}: [run] env values must be strings")
+    _only(where, "[expect]", data["expect"], EXPECT_KEYS)
+    builds = data.get("build", [])
+    if not isinstance(builds, list):
+        raise ExampleError(f"{where}: build steps are [[build]] tables")
+    for step in builds:
+        _only(where, "[[build]]", step, BUILD_KEYS)
+        if step.get("builder") not in BUILDERS or not isinstance(step.get("python"), str) \
+                or not isinstance(step.get("dir"), str):
+            raise ExampleError(f"{where}: [[build]] needs builder (one of "
+                               f"{', '.join(BUILDERS)}), python and dir")
+    return data
+
+
+def _only(where: str, what: str, table: Any, allowed: frozenset[str]) -> None:
+    if not isinstance(table, dict):
+        raise ExampleError(f"{where}: {what} must be a table")
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ExampleError(f"{where}: {what} has an unknown key {unknown[0]!r} (known: "
+                           f"{', '.join(sorted(allowed))})")
+
+
+# -- the layout and the run --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Bound:
+    """An example bound at a root for one version: its layout as values, the placeholders
+    that stand for the interpreter (binaries, standard libraries, probe scripts), its build
+    steps and its run."""
+
+    data: dict[str, Any]
+    layout: Layout
+    binaries: tuple[str, ...]
+    stdlibs: tuple[str, ...]
+    builds: tuple[dict[str, Any], ...]
+    invocation: Invocation
+
+    @property
+    def expect(self) -> dict[str, Any]:
+        return dict(self.data["expect"])
+
+
+def bound(example: Example, *, root: str, version: Version, prefix: str) -> Bound:
+    data = example.bind(root=root, version=version, prefix=prefix)
+    nodes: dict[str, Node] = {root: Dir()}
+    binaries: list[str] = []
+    stdlibs: list[str] = []
+    for relative, value in data["layout"].items():
+        path = f"{root}/{relative.rstrip('/')}"
+        if value == "binary":
+            nodes[path] = File(BINARY_DATA, 0o755)
+            binaries.append(path)
+        elif value == "stdlib":
+            nodes.update(stdlib_skeleton(path))  # model_world adds what site reads
+            stdlibs.append(path)
+        elif value == "probe":
+            nodes[path] = File(PROBE_SCRIPT, 0o644)
+        elif value == "dir":
+            nodes[path] = Dir()
+        elif value.startswith("-> "):
+            nodes[path] = Symlink(value[3:])
+        elif value.startswith("text:"):
+            nodes[path] = File(value[5:].encode("utf-8", "surrogateescape"))
+        else:  # exec:
+            nodes[path] = File(value[5:].encode("utf-8", "surrogateescape"), 0o755)
+    run = data["run"]
+    invocation = Invocation.make(run["program"], run.get("args", []), argv0=run.get("argv0"),
+                                 env=run.get("env", {}), cwd=run.get("cwd", root))
+    try:
+        layout = Layout(nodes)
+    except BadInput as error:
+        raise ExampleError(f"{example.where()}: the layout cannot be made: {error}") from None
+    return Bound(data, layout, tuple(binaries), tuple(stdlibs),
+                 tuple(data.get("build", [])), invocation)
+
+
+BUILTIN_MODULES = ("_abc", "_codecs", "_collections", "_functools", "_imp", "_io",
+                   "_operator", "_signal", "_sre", "_stat", "_thread", "_warnings", "_weakref",
+                   "atexit", "builtins", "errno", "gc", "itertools", "marshal", "posix", "sys",
+                   "time")
+"""sys.builtin_module_names of the model's interpreter: modules compiled into every CPython
+3.8-3.14 on POSIX (Modules/Setup, 'can't be built as shared libraries', and the core's
+sys, builtins, _imp, _warnings, marshal), so that a .pth line's ``import sys`` works."""
+
+
+def constants(version: Version, prefix: str = MODEL_PREFIX) -> BuildConstants:
+    """The model's interpreter of ``version``: an upstream build configured for ``prefix``."""
+    return BuildConstants(version=version, prefix=prefix, exec_prefix=prefix,
+                          builtin_modules=BUILTIN_MODULES)
+
+
+def _stdlib(path: str, version: Version) -> dict[str, Node]:
+    """A standard library as the model needs to see it: the landmarks, site-packages, and
+    the modules importing site and runpy loads (read from sys.path before 3.11)."""
+    row = behaviour_for(version)
+    nodes = stdlib_skeleton(path)
+    nodes[f"{path}/site-packages"] = Dir()
+    for module in (*row.site_imports, *row.runpy_imports):
+        if module == "importlib":
+            nodes[f"{path}/importlib"] = Dir()
+            nodes[f"{path}/importlib/__init__.py"] = File(b"# importlib\n")
+        else:
+            nodes[f"{path}/{module}.py"] = File(f"# {module}\n".encode())
+    return nodes
+
+
+def model_world(case: Bound, version: Version, prefix: str = MODEL_PREFIX) -> World:
+    """The world of values the model predicts an example in: its layout, an installation at
+    the compiled-in prefix, and the programs a wrapper's ``#!`` may name."""
+    build = constants(version, prefix)
+    minor = "%d.%d" % version[:2]
+    layout = Layout()
+    for program in HOST_PROGRAMS:
+        layout = layout.with_file(program, b"\x7fELF host program placeholder\n", 0o755)
+    installed = f"{prefix}/bin/python{minor}"
+    layout = layout.with_file(installed, BINARY_DATA, 0o755)
+    for path, node in _stdlib(f"{prefix}/{build.stdlib_subdir}", version).items():
+        layout = layout.with_node(path, node)
+    layout = layout.merged(case.layout)
+    for stdlib in case.stdlibs:
+        for path, node in _stdlib(stdlib, version).items():
+            layout = layout.with_node(path, node)
+    builds = {path: build for path in (installed, *case.binaries)}
+    return World(layout, builds)
+
+
+# -- build steps -----------------------------------------------------------------------------
+def with_builds(world: World, case: Bound) -> World:
+    """``world`` with the example's build steps done, as the model plans them."""
+    for step in case.builds:
+        world = built(world, step, case.invocation.cwd)
+    return world
+
+
+def built(world: World, step: Mapping[str, Any], cwd: str) -> World:
+    """One build step: the venv its builder writes, laid over ``world``."""
+    python, target = step["python"], step["dir"]
+    asked = predict(world, Invocation.make(python, ["-c", "pass"], cwd=cwd))
+    if asked.status != "ok" or asked.version is None:
+        raise ExampleError(f"{python}: the model says it does not start ({asked.status}), "
+                           "so no venv can be built with it")
+    real = kernel.realpath(world.fs, asked.executable or python)
+    version = tuple(int(p) for p in asked.version.split(".")[:3])
+    source = venvplan.Source(
+        version=(version[0], version[1], version[2]), executable=asked.executable or "",
+        executable_real=real if isinstance(real, str) else (asked.executable or ""),
+        base_executable=asked.base_executable or "", prefix=asked.prefix or "",
+        base_prefix=asked.base_prefix or "", base_exec_prefix=asked.base_exec_prefix or "")
+    options = venvplan.Options(system_site_packages=bool(step.get("system-site-packages")))
+    if step["builder"] == "venv":
+        home = venvplan.stdlib_home(source)
+    else:
+        home = venvplan.choose_home(world, source, options, target)
+    return venvplan.built_world(world, source, options, target, home)[0]
+
+
+# -- predicting and comparing ------------------------------------------------------------------
+def predicted(world: World, case: Bound) -> dict[str, Any]:
+    """The model's answer for the example's run, as the keys ``[expect]`` names."""
+    return answer(predict(with_builds(world, case), case.invocation))
+
+
+def answer(outcome: Outcome) -> dict[str, Any]:
+    data = outcome.to_json(with_trace=False)
+    data["path0"] = data["path"][0] if data["path"] else None
+    return data
+
+
+def differences(expect: Mapping[str, Any], got: Mapping[str, Any]) -> list[str]:
+    """One line per expected key whose value differs."""
+    return [f"{key}: expected {value!r}, got {got.get(key)!r}"
+            for key, value in expect.items() if got.get(key) != value]
+
+
+def check_on_model(example: Example, version: Version) -> list[str]:
+    """How the model's answer for ``example`` as ``version`` differs from its [expect]."""
+    case = bound(example, root=MODEL_ROOT, version=version, prefix=MODEL_PREFIX)
+    return differences(case.expect, predicted(model_world(case, version), case))
+
+
+def model_rows(example: Example) -> Iterator[tuple[str, Version]]:
+    """The rows the example is checked on, by the model alone."""
+    for name, version in rows(example.versions):
+        behaviour_for(version)  # every row the spec reaches is one the model has
+        yield name, version
