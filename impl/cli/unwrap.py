@@ -35,7 +35,10 @@ HELP = {"help_option_names": ["-h", "--help"]}
               help="The interpreter the unwrapped script should name in its #! line.")
 @click.option("--explain", is_flag=True,
               help="Also say on stderr where the preamble was found, and by which rule.")
-def unwrap_command(script: str, python: str, explain: bool) -> int:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: schema, script, python, text (the unwrapped "
+                   "script) and steps (rule, summary, detail, source).")
+def unwrap_command(script: str, python: str, explain: bool, as_json: bool) -> int:
     """Print the script that SCRIPT was made from by a wrapper (prefixlab's own, or nixpkgs'
     wrapPythonPrograms, whose preamble is found where its sed program puts it), with P as its
     #! interpreter (for `#!/usr/bin/env NAME`, env and NAME together).  Refuses, saying why,
@@ -53,14 +56,37 @@ def unwrap_command(script: str, python: str, explain: bool) -> int:
         answer = unwrap(text, os.fsencode(python))
     except ScriptError as error:
         raise BadInput(f"{show(script)}: {_refusal(str(error))}") from None
-    sys.stdout.buffer.write(answer.text)
-    sys.stdout.flush()
+    if as_json:
+        _dump({"schema": JSON_SCHEMA, "script": script, "python": python,
+               "text": _text(answer.text),
+               "steps": [{"rule": step.rule.id, "summary": step.rule.summary,
+                          "detail": step.detail, "source": step.rule.source}
+                         for step in answer.steps]})
+    else:
+        sys.stdout.buffer.write(answer.text)
+        sys.stdout.flush()
     if explain:
         for n, step in enumerate(answer.steps, 1):
             detail = show(step.detail, backslash=False)  # reprs inside: escaped already
             click.echo(f"{n}. {step.rule.summary} Here: {detail}. [rule {step.rule.id}"
                        f" · source: {step.rule.source}]", err=True)
     return 0
+
+
+JSON_SCHEMA = 1
+"""The version of unwrap's and fuzz-unwrap's --json objects."""
+
+
+def _text(data: bytes) -> str:
+    """Bytes as a JSON string: UTF-8, a byte that is not UTF-8 as the lone surrogate
+    U+DC80-U+DCFF (Python's surrogateescape, as os.fsdecode does; JSON writes it \\udcXX)."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _dump(data: object) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2))
 
 
 OUR_WRAPPER = "prefixlab's wrapper (the Python function prefixlab.model.scripts.wrap.wrap)"
@@ -88,8 +114,12 @@ def _refusal(reason: str) -> str:
               metavar="SECONDS", help="Wall-clock budget, shrinking included.")
 @click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
               metavar="SECONDS", help="Time limit for one run of COMMAND.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: schema, command, scripts (how many were tried) "
+                   "and finding (null, or problem, script, wrapped, expected, stdout, stderr, "
+                   "status, reproducer).")
 def fuzz_unwrap_command(command: str, max_examples: int, seed: int | None, budget: float,
-                        timeout: float) -> int:
+                        timeout: float, as_json: bool) -> int:
     """Check an unwrapper: generate Python scripts, wrap each as nixpkgs' wrapPythonPrograms
     does (`bin/.foo-wrapped`), run COMMAND on it and compare what it prints with the original
     script, its interpreter replaced by {python}.  Exit 1 with the shrunk script, a diff and a
@@ -107,6 +137,10 @@ def fuzz_unwrap_command(command: str, max_examples: int, seed: int | None, budge
                         f"{_stderr_hint(broken.run.stderr)}); is it runnable?")
     left = max(budget - (time.monotonic() - started), 1.0)  # the sanity run counts too
     finding = _search(fuzzer, fuzz.Budget(max_examples, left, seed))
+    if as_json:
+        _dump({"schema": JSON_SCHEMA, "command": command, "scripts": fuzzer.cases,
+               "finding": None if finding is None else _finding_json(finding)})
+        return 0 if finding is None else 1
     if finding is None:
         done = "the one script" if fuzzer.cases == 1 else f"all {fuzzer.cases} scripts"
         click.echo(f"No finding: COMMAND unwrapped {done} right.")
@@ -132,6 +166,15 @@ def _search(fuzzer: fuzz.Fuzzer, budget: fuzz.Budget) -> fuzz.Finding | None:
         def update(cases: int, seconds: float) -> None:
             progress.update(task, description=f"fuzz-unwrap: {counted(cases, 'script')}")
         return fuzz.search(fuzzer, budget, update)
+
+
+def _finding_json(finding: fuzz.Finding) -> dict[str, object]:
+    """Bytes as :func:`_text` gives them; status None: killed for its time or output."""
+    run = finding.run
+    return {"problem": finding.problem, "script": _text(finding.script.text),
+            "wrapped": _text(finding.wrapped), "expected": _text(finding.expected),
+            "stdout": _text(run.stdout), "stderr": _text(run.stderr), "status": run.status,
+            "reproducer": reproducer(finding)}
 
 
 def _stderr_hint(stderr: bytes) -> str:

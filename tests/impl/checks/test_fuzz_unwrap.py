@@ -78,6 +78,25 @@ def test_unwrap_explain_names_the_rules(tmp_path: Path) -> None:
     assert "rule script.interpreter" in done.stderr
 
 
+def test_unwrap_json_holds_the_script_and_the_rules(tmp_path: Path) -> None:
+    """pretalx's manage.py shape again (#302315), a byte that is not UTF-8 in it."""
+    import json
+
+    original = b"#!/usr/bin/env python3 -u\nimport os\nos.getcwd()  # \xff\n"
+    wrapped = wrap_python_programs(original, NixWrap())
+    assert wrapped is not None
+    (tmp_path / ".manage-wrapped").write_bytes(wrapped.text)
+    done = prefixlab("unwrap", str(tmp_path / ".manage-wrapped"), "--python", "/env/bin/py",
+                     "--json", cache=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["schema"] == 1 and data["python"] == "/env/bin/py"
+    assert data["script"] == str(tmp_path / ".manage-wrapped")
+    expected = b"#!/env/bin/py -u\nimport os\nos.getcwd()  # \xff\n"
+    assert data["text"].encode("utf-8", "surrogateescape") == expected
+    assert {"script.nixpkgs-preamble", "script.interpreter"} <= {s["rule"] for s in data["steps"]}
+
+
 # -- fuzz-unwrap --------------------------------------------------------------------------------
 def test_finds_the_reverted_line_three_rule_reproducibly(tmp_path: Path) -> None:
     args = ("fuzz-unwrap", "--cmd", LINE_THREE, "--seed", "4", "--budget", "300")
@@ -120,6 +139,30 @@ def test_the_model_passes_many_scripts(tmp_path: Path) -> None:
     done = prefixlab("fuzz-unwrap", "--cmd", QUICK, "--max-examples", "25", "--seed", "2",
                      cache=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_fuzz_unwrap_json_reports_the_finding_and_no_finding(tmp_path: Path) -> None:
+    import json
+
+    found = prefixlab("fuzz-unwrap", "--cmd", LINE_THREE, "--seed", "7", "--json",
+                      cache=tmp_path)
+    assert found.returncode == 1, found.stderr
+    data = json.loads(found.stdout)
+    assert data["schema"] == 1 and data["command"] == LINE_THREE and data["scripts"] >= 1
+    finding = data["finding"]
+    # the reverted rule deletes line 3 of the wrapped file: what it printed lacks a line
+    expected = finding["expected"].encode("utf-8", "surrogateescape")
+    printed = finding["stdout"].encode("utf-8", "surrogateescape")
+    assert printed != expected and finding["status"] == 0
+    assert finding["problem"] and "Reproduce" not in finding["reproducer"]
+    replay = subprocess.run(["/bin/sh", "-c", finding["reproducer"]], capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert "differ" in replay.stdout
+    clean = prefixlab("fuzz-unwrap", "--cmd", QUICK, "--max-examples", "5", "--seed", "2",
+                      "--json", cache=tmp_path)
+    assert clean.returncode == 0, clean.stderr
+    assert json.loads(clean.stdout) == {"schema": 1, "command": QUICK, "scripts": 5,
+                                        "finding": None}
 
 
 def test_a_hang_on_a_generated_case_is_a_finding(tmp_path: Path) -> None:
