@@ -17,16 +17,14 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-NOTES = Path(__file__).resolve().parent.parent / "notes"
-
-project = "prefixlab: how CPython finds itself"
+project = "prefixlab"
 author = "the prefixlab authors"
 copyright = "the prefixlab authors"
 extensions = ["myst_parser", "prefixlab.impl.render.sphinxext"]
 root_doc = "README"
 source_suffix = {".md": "markdown"}
 exclude_patterns: list[str] = []
-myst_fence_as_directive = ["prefixlab-example"]
+myst_fence_as_directive = ["prefixlab-example", "prefixlab-exercise"]
 myst_heading_anchors = 3
 highlight_language = "text"
 language = "en"
@@ -52,20 +50,21 @@ html_copy_source = False
 CHAPTER = re.compile(r"\d\d-[^/]*\.md")
 
 
-def chapters() -> list[str]:
+def chapters(notes: Path) -> list[str]:
     """The course's chapters in order: notes/NN-*.md."""
-    return sorted(p.stem for p in NOTES.glob("*.md") if CHAPTER.fullmatch(p.name))
+    return sorted(p.stem for p in notes.glob("*.md") if CHAPTER.fullmatch(p.name))
 
 
-def appendices() -> list[str]:
+def appendices(notes: Path) -> list[str]:
     """The other pages of notes/ (the reference, the example format ...), after them."""
-    return sorted(p.stem for p in NOTES.glob("*.md")
+    return sorted(p.stem for p in notes.glob("*.md")
                   if not CHAPTER.fullmatch(p.name) and p.stem != root_doc)
 
 
 def _toc(app: Sphinx, docname: str, source: list[str]) -> None:
     if docname == root_doc:
-        entries = "\n".join([*chapters(), *appendices()])
+        notes = Path(app.srcdir)
+        entries = "\n".join([*chapters(notes), *appendices(notes)])
         source[0] += f"\n\n```{{toctree}}\n:hidden:\n:maxdepth: 2\n\n{entries}\n```\n"
     elif docname.startswith("maintainers/") and not source[0].startswith("---"):
         source[0] = "---\norphan: true\n---\n" + source[0]

@@ -237,6 +237,9 @@ class Bound:
     steps and its run."""
 
     data: dict[str, Any]
+    where: str
+    """Which example it is (Example.where()), for messages."""
+    root: str
     layout: Layout
     binaries: tuple[str, ...]
     stdlibs: tuple[str, ...]
@@ -278,7 +281,7 @@ def bound(example: Example, *, root: str, version: Version, prefix: str) -> Boun
         layout = Layout(nodes)
     except BadInput as error:
         raise ExampleError(f"{example.where()}: the layout cannot be made: {error}") from None
-    return Bound(data, layout, tuple(binaries), tuple(stdlibs),
+    return Bound(data, example.where(), root, layout, tuple(binaries), tuple(stdlibs),
                  tuple(data.get("build", [])), invocation)
 
 
@@ -336,17 +339,17 @@ def model_world(case: Bound, version: Version, prefix: str = MODEL_PREFIX) -> Wo
 def with_builds(world: World, case: Bound) -> World:
     """``world`` with the example's build steps done, as the model plans them."""
     for step in case.builds:
-        world = built(world, step, case.invocation.cwd)
+        world = built(world, step, case.invocation.cwd, case.where)
     return world
 
 
-def built(world: World, step: Mapping[str, Any], cwd: str) -> World:
+def built(world: World, step: Mapping[str, Any], cwd: str, where: str = "") -> World:
     """One build step: the venv its builder writes, laid over ``world``."""
     python, target = step["python"], step["dir"]
     asked = predict(world, Invocation.make(python, ["-c", "pass"], cwd=cwd))
     if asked.status != "ok" or asked.version is None:
-        raise ExampleError(f"{python}: the model says it does not start ({asked.status}), "
-                           "so no venv can be built with it")
+        raise ExampleError(f"{where}: [[build]] {python}: the model says it does not start "
+                           f"({asked.status}), so no venv can be built with it")
     real = kernel.realpath(world.fs, asked.executable or python)
     version = tuple(int(p) for p in asked.version.split(".")[:3])
     source = venvplan.Source(

@@ -13,7 +13,7 @@ import os
 import shlex
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,10 @@ NOTES = Path(__file__).resolve().parents[2] / "notes"
 """The notes of this checkout (prefixlab's repository: they are not installed)."""
 
 
-def examples(directory: Path = NOTES) -> list[notes.Example]:
-    """Every example block of every note (notes/*.md), in file order."""
+def examples(directory: Path | None = None) -> list[notes.Example]:
+    """Every example block of every note (notes/*.md; ``directory``: NOTES), in file
+    order."""
+    directory = NOTES if directory is None else directory
     if not directory.is_dir():
         raise notes.ExampleError(f"{directory}: no notes here (they are read from "
                                  "prefixlab's checkout)")
@@ -45,9 +47,10 @@ def examples(directory: Path = NOTES) -> list[notes.Example]:
     return found
 
 
-def find(ref: str, directory: Path = NOTES) -> notes.Example:
+def find(ref: str, directory: Path | None = None) -> notes.Example:
     """The example named ``ref``: NOTE#N, NOTE being a note's file name, with or without
-    '.md' or 'notes/', or only its number ('03#2')."""
+    '.md' or 'notes/', or only its number ('03#2'); ``directory``: NOTES."""
+    directory = NOTES if directory is None else directory
     note, hash_, number = ref.rpartition("#")
     if not hash_ or not number.isdigit() or not note:
         raise notes.ExampleError(f"{ref!r}: name an example as NOTE#N (for example 03#2 or "
@@ -88,27 +91,50 @@ def layout_on_disk(case: notes.Bound) -> Layout:
 
 
 def materialise(case: notes.Bound, interp: Interpreter, root: str) -> World:
-    """Write the example at ``root`` (absent or empty) for ``interp``: its binaries hard
-    links to (or copies of) the interpreter, its standard libraries directories of links to
-    the interpreter's own, then its build steps done by the real builders.  Returns the
-    world the model predicts it in: what was written (the build steps as the model plans
-    them) mounted over a snapshot of this machine."""
-    assert interp.constants is not None
-    stdlib = f"{interp.constants.prefix}/{interp.constants.stdlib_subdir}"
+    """Write the example at ``root`` (absent or empty) for ``interp`` and do its build steps
+    (:func:`write`, then :func:`built_world`)."""
+    write(case, interp, root)
+    return built_world(case, interp)
+
+
+def write(case: notes.Bound, interp: Interpreter, root: str) -> None:
+    """Write the example's layout at ``root`` (absent or empty; the layout's paths are under
+    it) for ``interp``: its binaries hard links to (or copies of) the interpreter, its
+    standard libraries directories of links to the interpreter's own."""
+    stdlib = _stdlib(interp)
     bindings: dict[str, Any] = {p: ("hardlink", interp.real_path) for p in case.binaries}
     bindings.update({p: ("children-links", stdlib) for p in case.stdlibs})
-    below = tuple(s + "/" for s in case.stdlibs)
-    layout = Layout({p: n for p, n in layout_on_disk(case).items() if not p.startswith(below)})
-    materialize(layout, root, bindings=bindings)
-    seen: dict[str, Node] = dict(layout.items())
+    materialize(_written(case), root, bindings=bindings)
+
+
+def built_world(case: notes.Bound, interp: Interpreter) -> World:
+    """Do the example's build steps with the real builders, and return the world the model
+    predicts the example in: its layout as written (the build steps as the model plans
+    them) mounted over a snapshot of this machine.  The layout must be on disk already."""
+    assert interp.constants is not None
+    stdlib = _stdlib(interp)
+    seen: dict[str, Node] = dict(_written(case).items())
     names = sorted(os.listdir(stdlib))
     for farm in case.stdlibs:
         seen.update({f"{farm}/{name}": Symlink(f"{stdlib}/{name}") for name in names})
     builds = dict(host_builds())
     builds.update({p: interp.constants for p in case.binaries})
-    world = World(Overlay(Snapshot("/"), ((root, Layout(seen)),)), builds, host_account())
+    world = World(Overlay(Snapshot("/"), ((case.root, Layout(seen)),)), builds,
+                  host_account())
     run_builds(case)
     return notes.with_builds(world, case)
+
+
+def _stdlib(interp: Interpreter) -> str:
+    assert interp.constants is not None
+    return f"{interp.constants.prefix}/{interp.constants.stdlib_subdir}"
+
+
+def _written(case: notes.Bound) -> Layout:
+    """The layout as written: probe code in the probe placeholders, nothing below a stdlib
+    placeholder (the stdlib's links go there)."""
+    below = tuple(s + "/" for s in case.stdlibs)
+    return Layout({p: n for p, n in layout_on_disk(case).items() if not p.startswith(below)})
 
 
 def run_builds(case: notes.Bound) -> None:
@@ -120,11 +146,16 @@ def run_builds(case: notes.Bound) -> None:
             command = [python, "-m", "venv", "--without-pip"]
             if step.get("system-site-packages"):
                 command.append("--system-site-packages")
-            done = subprocess.run([*command, target], cwd=cwd, env={"PATH": "/usr/bin:/bin"},
-                                  capture_output=True, text=True, timeout=300)
+            shown = shlex.join([*command, target])
+            try:
+                done = subprocess.run([*command, target], cwd=cwd, capture_output=True,
+                                      env={"PATH": "/usr/bin:/bin"}, text=True, timeout=300)
+            except (OSError, subprocess.SubprocessError) as error:
+                raise notes.ExampleError(f"{case.where}: [[build]] {shown}: cannot be run "
+                                         f"({error})") from None
             if done.returncode != 0:
                 last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-                raise notes.ExampleError(f"{shlex.join([*command, target])}: exit status "
+                raise notes.ExampleError(f"{case.where}: [[build]] {shown}: exit status "
                                          f"{done.returncode} ({last})")
         else:
             from prefixlab.impl.builders.venv import build_venv
@@ -169,6 +200,26 @@ def _predict(world: World, case: notes.Bound) -> Any:
     from prefixlab.model.startup.predict import predict
 
     return predict(world, case.invocation)
+
+
+SHOWN = {"executable": "sys.executable", "base_executable": "sys._base_executable",
+         "prefix": "sys.prefix", "base_prefix": "sys.base_prefix",
+         "exec_prefix": "sys.exec_prefix", "base_exec_prefix": "sys.base_exec_prefix",
+         "path": "sys.path", "path0": "sys.path[0]"}
+"""What each [expect] key is in the running interpreter."""
+
+
+def showing(case: notes.Bound) -> notes.Bound | None:
+    """The example with its ``-c pass`` replaced by code that prints the expected values
+    (None when it runs no ``-c pass``)."""
+    argv = list(case.invocation.argv)
+    if "-c" not in argv[1:] or argv.index("-c", 1) + 1 >= len(argv) \
+            or argv[argv.index("-c", 1) + 1] != "pass":
+        return None
+    names = [SHOWN[key] for key in case.expect if key in SHOWN] or ["sys.prefix"]
+    code = "import sys; " + "; ".join(f"print(\"{name}\", {name})" for name in names)
+    argv[argv.index("-c", 1) + 1] = code
+    return replace(case, invocation=replace(case.invocation, argv=tuple(argv)))
 
 
 def command_line(case: notes.Bound) -> str:

@@ -85,6 +85,8 @@ EXIT_CODES = (
     ("unwrap", "unwrapped", "-", "not a wrapped script, bad input"),
     ("fuzz-unwrap", "nothing found", "a finding", "bad input, the command cannot run"),
     ("interpreters", "the list", "-", "bad input"),
+    ("example", "laid down (with --python: it agrees with the note)",
+     "with --python: it disagrees", "bad input, DIR not empty, a build step failed"),
 )
 """Every command's exit codes: (command, 0, 1, 2); 3 is always an internal error.  Shown by
 ``prefixlab --help`` and in README's "Exit codes" (tests/impl/cli/test_exit_codes.py keeps
@@ -144,6 +146,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
               "Build environments that are correct by the model."),
     "conform": ("prefixlab.impl.cli.conform", "conform_command",
                 "Check a venv builder against the venv promises on generated placements."),
+    "example": ("prefixlab.impl.cli.example", "example_command",
+                "Lay a notes example down under DIR and print how to run it."),
 }
 
 

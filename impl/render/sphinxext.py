@@ -1,19 +1,20 @@
 """The course site's Sphinx extension (docs/conf.py): examples as boxes, with their layout drawn.
 
-A ```` ```prefixlab-example ```` block of a note (TOML: ``versions``, ``[layout]``, ``[run]``,
-``[expect]``; notes/README.md) becomes a box holding the example's text and, under it, the
-layout graph of its answer, the graph ``prefixlab explain --graph`` draws
-(impl/render/footprint.py, impl/render/graph.py), drawn as inline SVG by Graphviz's ``dot``
-(impl/render/svg.py) when the site is built: the page needs no script and no network to show
-it.  An *exercise* (a block with an ``exercise`` key) shows its layout and run, and keeps its
-answer (``[expect]`` and the ``answer`` text) in a ``<details>`` element that opens on a click.
+A ```` ```prefixlab-example ```` block of a note (the format: prefixlab.model.notes) becomes a
+box holding the example's text and, under it, the layout graph of its answer, the graph
+``prefixlab explain --graph`` draws (impl/render/footprint.py, impl/render/graph.py), drawn
+as inline SVG by Graphviz's ``dot`` (impl/render/svg.py) when the site is built: the page
+needs no script and no network to show it.  An *exercise* (a ``prefixlab-exercise`` block,
+or one with ``exercise = true``) shows its layout, run and drawing, and keeps its answer, the
+``[expect]`` table, in a ``<details>`` element that opens on a click.
 
-The drawing is the model's prediction for the example, bound at ``ROOT = /ex`` for one
-CPython version the example applies to (the newest of 3.8 to 3.13 in its range; a layout's
-``binary`` is an interpreter of that version built with ``PREFIX = /usr/local``, whose
-standard library is present there, as the real interpreter's is when the tests run the
-example).  The model, not a real interpreter, answers: the build stays the same on every
-machine, and tests/test_notes.py checks that model and interpreters agree on each example.
+The drawing is the model's answer for the example in the model's world of values
+(prefixlab.model.notes: ROOT ``/home/reader/example``, an interpreter built for
+``/usr/local`` whose standard library is there, the build steps done as the model plans
+them), for the first version of the newest behaviour-table row below 3.14 the example applies
+to (3.14's rows are modelled from source, not run here; a 3.14-only example is drawn as
+3.14).  It is the same on every machine; tests/test_notes.py checks that the model and the
+real interpreters agree with each example.
 
 ``{prefixlab-layout} NOTE#N`` draws the layout of example N (from 0) of notes/NOTE.md again
 elsewhere, without its box.
@@ -23,9 +24,7 @@ from __future__ import annotations
 
 import html
 import re
-import tomllib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,160 +34,52 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.writers.html5 import HTML5Translator
 
+from prefixlab.impl.checks.notes import find
 from prefixlab.impl.render import footprint, svg
 from prefixlab.impl.render.graph import CONTAINS, LINK, MISSING, Mark, edge_kind, node_kind
+from prefixlab.model import notes
+from prefixlab.model.errors import PrefixlabError
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup.predict import predict
-from prefixlab.model.strategies.startup import BINARY_DATA, stdlib_skeleton
-from prefixlab.model.world import World
-from prefixlab.model.world.build import BuildConstants
-from prefixlab.model.world.fs import Dir, File, Layout, Node, Symlink
-from prefixlab.model.world.invocation import Invocation
+from prefixlab.model.world.build import Version
+from prefixlab.model.world.fs import FsView
 
-ROOT = "/ex"
-"""Where a drawn example is laid out ({ROOT})."""
-PREFIX = "/usr/local"
-"""The drawn interpreter's compiled-in prefix ({PREFIX})."""
-DRAWN_MINORS = tuple((3, minor) for minor in range(8, 15))
-"""The versions a drawing may be made for; the newest in the example's range below 3.14 is
-taken (3.14's row is modelled from source, not run here), 3.14 only when nothing else fits."""
-
-BLOCK = re.compile(r"^```prefixlab-example\n(.*?)^```", re.S | re.M)
-"""A note's example blocks, as tests/test_notes.py finds them."""
+NEWEST_RUN = (3, 14, 0)
+"""Rows from here on are modelled from source alone: drawn only for an example of no other."""
 
 
-class ExampleError(ValueError):
-    """An example block that cannot be read or drawn (the build reports it where it is)."""
+# -- the example ----------------------------------------------------------------------------------
+def drawn_version(example: notes.Example) -> Version:
+    """The version an example is drawn for: the first version of the newest row before
+    3.14 that it applies to (of the newest row, when it applies to 3.14 on only)."""
+    firsts = [version for _, version in notes.rows(example.versions)]
+    if not firsts:
+        raise notes.ExampleError(f"{example.where()}: versions {example.versions.text!r} "
+                                 "reach no row of the behaviour table")
+    run_here = [v for v in firsts if v < NEWEST_RUN]
+    return (run_here or firsts)[-1]
 
 
-# -- the example --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Example:
-    """One prefixlab-example block, as written."""
-
-    text: str
-    data: Mapping[str, Any]
-
-    @classmethod
-    def parse(cls, text: str) -> Example:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ExampleError(f"not TOML: {exc}") from exc
-        for table in ("layout", "run"):
-            if not isinstance(data.get(table), dict):
-                raise ExampleError(f"no [{table}] table")
-        if not isinstance(data.get("versions"), str):
-            raise ExampleError('no versions = "..." line')
-        return cls(text, data)
-
-    @property
-    def versions(self) -> str:
-        return str(self.data["versions"])
-
-    @property
-    def is_exercise(self) -> bool:
-        return bool(self.data.get("exercise"))
-
-    def drawable(self) -> list[tuple[int, int, int]]:
-        """For each of DRAWN_MINORS the example applies to, its first version in the ranges
-        ("3.8+", "3.8-3.10", "3.12", "3.12.4+", "3.8-3.10, 3.11.1-3.12.3")."""
-        ranges = []
-        for part in self.versions.split(","):
-            low, dash, high = part.strip().partition("-")
-            try:
-                if low.endswith("+"):
-                    ranges.append((_version(low[:-1], 0), (3, 99, 99)))
-                else:
-                    ranges.append((_version(low, 0), _version(high if dash else low, 99)))
-            except ValueError as exc:
-                raise ExampleError(f"versions = {self.versions!r}: not a range") from exc
-        found = []
-        for major, minor in DRAWN_MINORS:
-            firsts = [max(start, (major, minor, 0)) for start, end in ranges
-                      if max(start, (major, minor, 0)) <= end]
-            firsts = [v for v in firsts if v[:2] == (major, minor)]
-            if firsts:
-                found.append(min(firsts))
-        return found
-
-    def drawn_version(self) -> tuple[int, int, int]:
-        """The version a drawing is made for: the newest minor below 3.14 in the range."""
-        versions = self.drawable()
-        if not versions:
-            raise ExampleError(f"versions = {self.versions!r}: no version 3.8 to 3.14 in it")
-        below = [v for v in versions if v < (3, 14, 0)]
-        return (below or versions)[-1]
-
-    def setup_text(self) -> str:
-        """The block's text before ``[expect]`` (what an exercise shows before its answer)."""
-        head, _, _ = self.text.partition("\n[expect]")
-        return head.rstrip("\n") + "\n"
-
-    def answer_text(self) -> str:
-        """``[expect]`` to the end: the answer."""
-        _, mark, tail = self.text.partition("\n[expect]")
-        return (mark.lstrip("\n") + tail).rstrip("\n") + "\n" if mark else ""
+def predicted(example: notes.Example) -> tuple[Outcome, FsView, Version]:
+    """The model's answer for ``example`` in the model's world, the filesystem it read, and
+    the version it was predicted as."""
+    version = drawn_version(example)
+    case = notes.bound(example, root=notes.MODEL_ROOT, version=version,
+                       prefix=notes.MODEL_PREFIX)
+    world = notes.with_builds(notes.model_world(case, version), case)
+    return predict(world, case.invocation), world.fs, version
 
 
-def _version(text: str, patch: int) -> tuple[int, int, int]:
-    """"3.12" (``patch`` standing for the missing part) or "3.12.4" as a version tuple."""
-    parts = [int(part) for part in text.strip().split(".")]
-    if len(parts) == 2:
-        parts.append(patch)
-    if len(parts) != 3:
-        raise ValueError(text)
-    return parts[0], parts[1], parts[2]
+def setup_text(text: str) -> str:
+    """A block's text before ``[expect]``: what an exercise shows before its answer."""
+    head, _, _ = text.partition("\n[expect]")
+    return head.rstrip("\n") + "\n"
 
 
-def _bind(value: Any, names: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        for key, text in names.items():
-            value = value.replace(key, text)
-        return value
-    if isinstance(value, list):
-        return [_bind(item, names) for item in value]
-    if isinstance(value, dict):
-        return {_bind(k, names): _bind(v, names) for k, v in value.items()}
-    return value
-
-
-def predicted(example: Example) -> tuple[Outcome, Layout, tuple[int, int, int]]:
-    """The model's answer for ``example`` bound at ROOT, the layout it read, and the version."""
-    version = example.drawn_version()
-    major, minor = version[:2]
-    names = {"{X.Y}": f"{major}.{minor}", "{XY}": f"{major}{minor}", "{ROOT}": ROOT,
-             "{PREFIX}": PREFIX}
-    data = _bind(dict(example.data), names)
-    nodes_: dict[str, Node] = dict(stdlib_skeleton(f"{PREFIX}/lib/python{major}.{minor}"))
-    binaries = []
-    for relative, value in data["layout"].items():
-        path = f"{ROOT}/{relative}"
-        if value == "binary":
-            nodes_[path] = File(BINARY_DATA, 0o755)
-            binaries.append(path)
-        elif value == "stdlib":
-            nodes_.update(stdlib_skeleton(path))
-        elif isinstance(value, str) and value.startswith("-> "):
-            nodes_[path] = Symlink(value[3:])
-        elif isinstance(value, str) and value.startswith("text:"):
-            nodes_[path] = File(value[5:].encode("utf-8"))
-        elif value == "dir":
-            nodes_[path] = Dir()
-        else:
-            raise ExampleError(f"layout value {value!r} for {relative!r}: not one of binary, "
-                               f"stdlib, dir, '-> TARGET', 'text:CONTENT'")
-    run = data["run"]
-    try:
-        invocation = Invocation.make(run["program"], run.get("args", []),
-                                     argv0=run.get("argv0"), env=run.get("env", {}),
-                                     cwd=run.get("cwd", ROOT))
-    except KeyError as exc:
-        raise ExampleError(f"[run] has no {exc.args[0]}") from exc
-    layout = Layout(nodes_)
-    build = BuildConstants(version=version, prefix=PREFIX, exec_prefix=PREFIX)
-    outcome = predict(World(layout, {path: build for path in binaries}), invocation)
-    return outcome, layout, version
+def answer_text(text: str) -> str:
+    """A block's ``[expect]`` table to the end: an exercise's answer."""
+    _, mark, tail = text.partition("\n[expect]")
+    return (mark.lstrip("\n") + tail).rstrip("\n") + "\n" if mark else ""
 
 
 # -- the drawing --------------------------------------------------------------------------------
@@ -251,23 +142,23 @@ def _fold_chains(graph: nx.DiGraph[str], marks: Mapping[str, Mark]) -> None:
             break
 
 
-def layout_svg(example: Example, prefix: str) -> tuple[str, str]:
+def layout_svg(example: notes.Example, prefix: str) -> tuple[str, str]:
     """The example's layout graph as an inline ``<svg>`` element (its ids prefixed with
     ``prefix``, unique on the page), and a caption saying what it was drawn for."""
-    outcome, layout, version = predicted(example)
-    graph, marks = footprint.footprint(outcome, layout)
+    outcome, fs, version = predicted(example)
+    graph, marks = footprint.footprint(outcome, fs)
     drawn = course_graph(graph, marks)
     document = svg.render_svg(drawn, direction="TB",
                               highlight={node: mark.text for node, mark in marks.items()})
     start = document.find("<svg")
     if start < 0:
-        raise ExampleError("dot wrote no <svg> element")
+        raise notes.ExampleError(f"{example.where()}: dot wrote no <svg> element")
     element = re.sub(r'\bid="', f'id="{prefix}', document[start:])
     element = re.sub(r'(xlink:href|href)="#', rf'\1="#{prefix}', element)
     element = re.sub(r"<!--.*?-->\n?", "", element, flags=re.S)
     caption = (f"The layout the answer depended on, as the model predicts it for CPython "
-               f"{'.'.join(map(str, version))} with ROOT = {ROOT}; in red, what each part "
-               f"became (status: {outcome.status}).")
+               f"{'.'.join(map(str, version))} with ROOT = {notes.MODEL_ROOT}; in red, what "
+               f"each part became (status: {outcome.status}).")
     return element, caption
 
 
@@ -317,37 +208,26 @@ class ExampleDirective(SphinxDirective):
     """The number of examples read so far in the document (temp_data: cleared after each)."""
 
     def run(self) -> list[nodes.Node]:
-        text = "\n".join(self.content) + "\n"
-        try:
-            example = Example.parse(text)
-        except ExampleError as exc:
-            raise self.error(f"prefixlab-example: {exc}") from exc
         index = self._next_index()
-        kind = "Exercise" if example.is_exercise else "Example"
+        example = self._example(index)
+        kind = "Exercise" if example.exercise else "Example"
         box = nodes.container(classes=["prefixlab-example",
-                                       "prefixlab-exercise" if example.is_exercise else "plain"])
+                                       "prefixlab-exercise" if example.exercise else "plain"])
         box["ids"].append(f"example-{index}")
         title = nodes.paragraph(classes=["prefixlab-example-title"])
         title += nodes.strong(text=f"{kind} {index + 1}")
-        title += nodes.Text(f" · CPython {example.versions}")
+        title += nodes.Text(f" · CPython {example.versions.text}")
         box += title
-        question = example.data.get("question")
-        if isinstance(question, str) and question:
-            box += nodes.paragraph(text=question, classes=["prefixlab-question"])
         try:
             element, caption = layout_svg(example, f"{self.env.docname}-{index}-".replace("/", "-"))
-        except (ExampleError, svg.GraphvizMissing, svg.GraphvizFailed) as exc:
-            raise self.error(f"prefixlab-example {index}: cannot draw it: {exc}") from exc
-        if example.is_exercise:
-            box += _code(example.setup_text())
+        except (PrefixlabError, ValueError) as exc:
+            raise self.error(f"{example.where()}: cannot draw it: {exc}") from exc
+        if example.exercise:
+            box += _code(setup_text(example.text))
             box += _figure(element, caption)
             answer = details()
             answer += summary(text="Show the answer")
-            explanation = example.data.get("answer")
-            if isinstance(explanation, str) and explanation:
-                answer += nodes.paragraph(text=explanation)
-            if example.answer_text():
-                answer += _code(example.answer_text())
+            answer += _code(answer_text(example.text))
             box += answer
         else:
             box += _code(example.text)
@@ -360,6 +240,25 @@ class ExampleDirective(SphinxDirective):
         self.env.temp_data[self.counter] = index + 1
         return index
 
+    def _example(self, index: int) -> notes.Example:
+        """This block, read by prefixlab.model.notes from the whole note (so that its name and
+        line are the note's)."""
+        path = Path(self.env.doc2path(self.env.docname))
+        text = "\n".join(self.content) + "\n"
+        try:
+            found = notes.read_note(path.name, path.read_text(encoding="utf-8"))
+        except (OSError, PrefixlabError) as exc:
+            raise self.error(str(exc)) from exc
+        if index >= len(found) or found[index].text.strip() != text.strip():
+            raise self.error(f"{path.name}: example block {index} is not the {index + 1}th "
+                             "block prefixlab.model.notes reads there")
+        return found[index]
+
+
+class ExerciseDirective(ExampleDirective):
+    """```` ```prefixlab-exercise ````: an example whose answer is hidden until clicked (the
+    exercise flag comes from the block's fence, read by prefixlab.model.notes)."""
+
 
 class LayoutDirective(SphinxDirective):
     """``{prefixlab-layout} NOTE#N``: the layout of example N of notes/NOTE.md, drawn here."""
@@ -367,27 +266,20 @@ class LayoutDirective(SphinxDirective):
     required_arguments = 1
 
     def run(self) -> list[nodes.Node]:
-        note, _, number = self.arguments[0].partition("#")
-        path = Path(self.env.srcdir) / f"{note.removesuffix('.md')}.md"
+        ref = self.arguments[0]
         try:
-            text = path.read_text(encoding="utf-8")
-            example = Example.parse(list(_blocks(text))[int(number)])
-            element, caption = layout_svg(example, f"{note}-{number}-layout-".replace("/", "-"))
-        except (OSError, ValueError, IndexError, svg.GraphvizMissing,
-                svg.GraphvizFailed) as exc:
-            raise self.error(f"prefixlab-layout {self.arguments[0]}: {exc}") from exc
-        self.env.note_dependency(str(path))
+            example = find(ref, Path(self.env.srcdir))
+            element, caption = layout_svg(example, re.sub(r"[^\w-]", "-", ref) + "-")
+        except (PrefixlabError, ValueError) as exc:
+            raise self.error(f"prefixlab-layout {ref}: {exc}") from exc
+        self.env.note_dependency(str(Path(self.env.srcdir) / example.note))
         return [_figure(element, caption)]
-
-
-def _blocks(text: str) -> Iterator[str]:
-    for match in BLOCK.finditer(text):
-        yield match.group(1)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(details, html=(_visit_details, _depart_details))
     app.add_node(summary, html=(_visit_summary, _depart_summary))
     app.add_directive("prefixlab-example", ExampleDirective)
+    app.add_directive("prefixlab-exercise", ExerciseDirective)
     app.add_directive("prefixlab-layout", LayoutDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,130 @@
+"""``prefixlab example NOTE#N --at DIR``: every example of the notes is laid down, its printed
+command runs, and with --python it agrees with the note on an interpreter of its versions;
+bad input is one line and exit 2, and a DIR is never left half-written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from prefixlab.impl.checks import notes as real_notes
+from prefixlab.impl.cli import main as cli
+from prefixlab.impl.cli.errors import DEBUG_ENV
+from prefixlab.model import notes
+
+from conftest import in_scope_interpreters
+
+EXAMPLES = real_notes.examples()
+
+
+def _newest_matching(example: notes.Example) -> str | None:
+    found = [i for i in in_scope_interpreters()
+             if i.version is not None and example.applies_to(i.version)]
+    return max(found, key=lambda i: i.version or (0, 0, 0)).path if found else None
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli.main, ["example", *args], env={DEBUG_ENV: ""})
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
+def test_every_example_is_laid_down(example: notes.Example, tmp_path: Path) -> None:
+    """With an interpreter of its versions: run and compared (exit 0); without one here
+    (3.14, 3.11.0): laid down for another interpreter, not run (exit 0)."""
+    python = _newest_matching(example)
+    target = tmp_path / "ex"
+    code, out, err = invoke(f"{example.note}#{example.index}", "--at", str(target),
+                            *(["--python", python] if python else []))
+    assert code == 0, out + err
+    assert "{ROOT}" not in out and "{X.Y}" not in out
+    assert sorted(os.listdir(tmp_path)) == ["ex"]  # no staging directory left beside it
+    if python:
+        assert "agrees with the note" in out
+    else:
+        assert "is not among the example's versions" in out
+    if example.exercise:
+        assert "Expected" not in out
+    command = next(line.strip() for line in out.splitlines()[1:] if line.startswith("  cd "))
+    done = subprocess.run(["bash", "-c", command], capture_output=True, timeout=120)
+    starts = "status = " not in out or "status = 'ok'" in out
+    assert done.returncode == 0 or not python or not starts, done.stderr
+
+
+def test_a_non_empty_dir_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "ex").mkdir()
+    (tmp_path / "ex" / "mine").write_text("keep me")
+    code, out, err = invoke("01#0", "--at", str(tmp_path / "ex"))
+    assert code == 2 and out == ""
+    assert err.splitlines() == [f"prefixlab example: {tmp_path}/ex: exists and is not an "
+                                "empty directory"]
+    assert os.listdir(tmp_path / "ex") == ["mine"]
+
+
+@pytest.mark.parametrize(("ref", "said"), [
+    ("03", "name an example as NOTE#N"),
+    ("03#99", "notes/03-venvs.md: has "),
+    ("nowhere#0", "no note is named 'nowhere'"),
+])
+def test_a_bad_name_is_one_line(ref: str, said: str, tmp_path: Path) -> None:
+    code, out, err = invoke(ref, "--at", str(tmp_path / "ex"))
+    assert code == 2 and len(err.splitlines()) == 1 and said in err, err
+    assert not (tmp_path / "ex").exists()
+
+
+BROKEN_BUILD = '''# A note
+
+```prefixlab-example
+versions = "3.8+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+[[build]]
+builder = "venv"
+python = "{ROOT}/nothing/python{X.Y}"
+dir = "{ROOT}/venv"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+args = ["-S", "-c", "pass"]
+[expect]
+prefix = "{ROOT}/opt/py"
+```
+'''
+
+
+@pytest.mark.real
+def test_a_failed_build_step_leaves_nothing(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "notes"
+    here.mkdir()
+    (here / "01-broken.md").write_text(BROKEN_BUILD)
+    monkeypatch.setattr(real_notes, "NOTES", here)
+    work = tmp_path / "work"
+    work.mkdir()
+    code, out, err = invoke("01#0", "--at", str(work / "ex"))
+    assert code == 2 and len(err.splitlines()) == 1, out + err
+    assert "nothing/python" in err
+    assert os.listdir(work) == []
+
+
+@pytest.mark.parametrize("bad", [
+    ('versions = "3.8+"\n[layout]\n"a" = "nonsense"\n[run]\nprogram = "x"\n[expect]\n',
+     "layout 'a' = 'nonsense'"),
+    ('versions = "3.8+"\n[layout]\n[run]\nprogram = "x"\n[expect]\ncolour = "red"\n',
+     "unknown key 'colour'"),
+    ('versions = "3.8 and up"\n[layout]\n[run]\nprogram = "x"\n[expect]\n',
+     "'3.8 and up' is not a version"),
+    ('versions = "3.8+"\n[layout]\n[run]\nprogram = "x"\n[expect\n', "not TOML"),
+])
+def test_a_bad_block_names_its_note_and_number(bad: tuple[str, str]) -> None:
+    text, said = bad
+    with pytest.raises(notes.ExampleError) as raised:
+        notes.read_note("09-x.md", f"intro\n\n```prefixlab-example\n{text}```\n")
+    message = str(raised.value)
+    assert message.startswith("notes/09-x.md#0 (line 3): ") and said in message, message
+    assert "\n" not in message
