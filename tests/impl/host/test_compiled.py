@@ -274,3 +274,54 @@ def test_a_file_written_just_before_it_is_recorded_is_not_trusted(tmp_path: Path
     assert lines and all(line.startswith("-1 ") for line in lines)
     assert build_id.file_stats(model, now_ns=None) == [
         line for line in (Path(root) / "FILES").read_text().splitlines()[1:]]
+
+
+# -- pip install .: pure Python unless PREFIXLAB_MYPYC=1 ---------------------------------------
+def _wheel(tmp_path: Path, mypyc: bool) -> Path:
+    """The wheel pip builds from a copy of the sources (setup.py, pyproject.toml, README.md,
+    model/, impl/), with PREFIXLAB_MYPYC=1 or without it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, src / name)
+    for name in ("model", "impl"):
+        shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in os.environ.items() if k != "PREFIXLAB_MYPYC"}
+    if mypyc:
+        env["PREFIXLAB_MYPYC"] = "1"
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                           "--disable-pip-version-check", "-w", str(tmp_path / "dist"),
+                           str(src)], capture_output=True, text=True, env=env, check=False,
+                          timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    wheels = list((tmp_path / "dist").glob("*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+def _model_module(wheel: Path, tmp_path: Path) -> str:
+    """The file prefixlab.model.world.kernel is imported from, out of the unpacked wheel."""
+    unpacked = tmp_path / "unpacked"
+    shutil.unpack_archive(wheel, unpacked, "zip")
+    done = subprocess.run([sys.executable, "-I", "-S", "-c",
+                           f"import sys; sys.path.insert(0, {str(unpacked)!r})\n"
+                           "import prefixlab.model.startup.predict\n"
+                           "import prefixlab.model.world.kernel as k; print(k.__file__)"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_the_wheel_is_pure_python_by_default(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path, mypyc=False)
+    assert wheel.name.endswith("-py3-none-any.whl"), wheel.name
+    assert _model_module(wheel, tmp_path).endswith(".py")
+
+
+@pytest.mark.sweep
+def test_prefixlab_mypyc_compiles_the_wheels_model(tmp_path: Path) -> None:
+    """PREFIXLAB_MYPYC=1: a wheel for this interpreter whose model modules are compiled (pip
+    installs mypy into the build environment; a few minutes of CPU)."""
+    require_oracle(compiled.c_compiler() is not None, "no C compiler for the compiled wheel")
+    wheel = _wheel(tmp_path, mypyc=True)
+    assert "-cp3" in wheel.name and wheel.name.endswith(".whl"), wheel.name
+    assert _model_module(wheel, tmp_path).endswith(build_id.extension_suffix())
