@@ -224,6 +224,8 @@ def test_the_site_has_the_course_and_the_reference(site: Path) -> None:
                        "maintainers/cpython-3.14.html"} <= names
     reference = (site / "reference.html").read_text(encoding="utf-8")
     assert "prefixlab build venv" in reference and "Exit codes" in reference
+    table = (site / "08-version-differences.html").read_text(encoding="utf-8")
+    assert table.count("<tr") >= 10, "the generated version table is a table on its page"
 
 
 def test_maintainers_pages_are_outside_the_course_toc(site: Path) -> None:
