@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-# Imported for what it does on import: it registers the nix flavours, which --flavor names.
-from prefixlab.impl.builders import nix as _nix_flavours  # noqa: F401
 from prefixlab.impl.builders import writer
 from prefixlab.impl.host.snapshot import Snapshot, SnapshotError
 from prefixlab.model.builders import buildenv
@@ -35,24 +33,39 @@ class EnvError(BadInput):
 
 
 def flavour_names() -> list[str]:
-    """What --flavor takes: every registered flavour (the nix ones are registered above)."""
+    """What --flavor takes: every registered flavour (the nix ones included)."""
+    _register_nix_flavours()
     return sorted(flavours.FLAVOURS)
 
 
-def _on_path(name: str) -> str:
+def _register_nix_flavours() -> None:
+    """The nix flavours register themselves when impl/builders/nix.py is imported: only when
+    one is asked for (the reference flavour's build does not pay for that module)."""
+    from prefixlab.impl.builders import nix  # noqa: F401
+
+
+def _on_path(name: str, looked: set[str] | None = None) -> str:
     """A bare --python name, found as the shell finds a command (the first executable file
     on PATH, as build venv does); else, for a version request (3.12, cpython3.12), the
     interpreter impl/host/requests.py chooses among those found here; else the name
-    itself."""
+    itself.  ``looked`` gets the paths looked at on PATH (up to the one found)."""
     import shutil
 
     found = shutil.which(name) if name else None
+    if looked is not None and name:
+        for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
+            candidate = os.path.abspath(os.path.join(directory or ".", name))
+            looked.add(candidate)
+            if found and candidate == os.path.abspath(found):
+                break
     if found:
         return os.path.abspath(found)
     from prefixlab.impl.host import requests
 
     request = requests.parse(name)
     if request.kind == "version":
+        if looked is not None:
+            looked.add(_CHOSEN)  # a choice among what is installed: not cached
         try:
             return requests.choose_among(request).python
         except requests.RequestError as error:
@@ -60,26 +73,85 @@ def _on_path(name: str) -> str:
     return os.path.abspath(name)
 
 
-def learn_interpreter(python: str) -> BaseInterpreter:
+CACHE_FORMAT = 1
+"""The format of build env's entries in prefixlab's cache (impl/builders/learncache.py)."""
+_CHOSEN = ""
+"""Among the paths a learning looked at: it chose among the interpreters installed here."""
+
+
+def learn_interpreter(python: str, *, use_cache: bool = False) -> BaseInterpreter:
     """What the model says running ``python`` starts: its base executable (a binary whose
     build constants are learnt) and base prefixes.  ``python`` may be a link, a venv's
-    interpreter, a wrapper or a pyenv shim; it must end in a CPython binary.  Not cached (a
-    shim's answer depends on the environment): callers that build many environments pass
-    the BaseInterpreter to plan_env/build_env instead of a path."""
+    interpreter, a wrapper or a pyenv shim; it must end in a CPython binary.
+
+    With ``use_cache`` (the command line's default) the answer comes from prefixlab's cache
+    when everything the learning read still looks the same (impl/builders/learncache.py):
+    the key is ``python`` as given, the working directory, the user and the environment (a
+    shim's answer depends on PYENV_VERSION, a bare name's on PATH), and the entry is checked
+    against every file, link and listing the learning looked at, the binaries and the
+    places their libpython is looked for.  The working directory's listing is not compared
+    (environments are built in it; the names looked up in it are)."""
+    if not use_cache:
+        return _learn(python, None)[0]
+    from prefixlab.impl.builders import learncache
+
+    here = os.getcwd()
+    environ = sorted((k, v) for k, v in os.environ.items() if k not in learncache.VOLATILE_ENV)
+    key = [CACHE_FORMAT, python, here, os.getuid(), environ]
+    path = learncache.entry_path("env", key)
+    found = learncache.read(path, key)
+    if found is not None:
+        try:
+            if learncache.still_valid(found["seen"], unlisted=(here,)):
+                return _interpreter_from(found["interpreter"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # an entry of another shape: learned again
+    fs = learncache.recording_snapshot()
+    interpreter, also = _learn(python, fs)
+    if _CHOSEN not in also:
+        learncache.write(path, {"key": key, "seen": learncache.record(fs, also),
+                                "interpreter": _interpreter_json(interpreter)})
+    return interpreter
+
+
+def _interpreter_json(interpreter: BaseInterpreter) -> dict[str, object]:
+    return {"binary": interpreter.binary, "build": dict(vars(interpreter.build)),
+            "prefix": interpreter.prefix, "exec_prefix": interpreter.exec_prefix,
+            "given": interpreter.given}
+
+
+def _interpreter_from(data: Mapping[str, object]) -> BaseInterpreter:
+    from prefixlab.model.world.build import BuildConstants
+
+    build = data["build"]
+    assert isinstance(build, dict)
+    fields = {k: str(data[k]) for k in ("binary", "prefix", "exec_prefix", "given")}
+    return BaseInterpreter(fields["binary"], BuildConstants(**build), fields["prefix"],
+                           fields["exec_prefix"], fields["given"])
+
+
+def _learn(python: str, fs: FsView | None) -> tuple[BaseInterpreter, set[str]]:
+    """learn_interpreter afresh, over ``fs`` (a snapshot of /, recording what it is asked
+    when the answer is cached); the paths it looked at besides (the binaries, their
+    libraries, the stdlib's landmark, the places a bare name was looked for on PATH)."""
     # Imported here: only this step needs the model's start-up machinery.
     from prefixlab.impl.host.account import host_account
+    from prefixlab.impl.host.identity import library_search
     from prefixlab.impl.host.interpreters import (InterpreterError, discover, learn_constants)
     from prefixlab.model.world.invocation import Invocation
     from prefixlab.model.world import World
     from prefixlab.model.startup.predict import predict
 
-    given = _on_path(python) if "/" not in python else os.path.abspath(python)
+    also: set[str] = set()
+    given = _on_path(python, also) if "/" not in python else os.path.abspath(python)
+    also.add(given)
     if not os.path.lexists(given):
         raise EnvError(f"{python}: --python does not exist")
     if os.path.isdir(given):
         raise EnvError(f"{python}: --python is a directory, not an interpreter")
     builds = {}
     real = os.path.realpath(given)
+    also.add(real)
     if _plain_binary(real):
         try:
             builds[real] = learn_constants(given)
@@ -88,7 +160,7 @@ def learn_interpreter(python: str) -> BaseInterpreter:
                            ) from None
     else:  # a script or a compiled wrapper: the model follows it to a binary it knows
         builds = {i.real_path: i.constants for i in discover() if i.constants is not None}
-    world = World(Snapshot("/"), builds, host_account())
+    world = World(fs if fs is not None else Snapshot("/"), builds, host_account())
     # The interpreter the user means is the one the command starts in their environment
     # (PYENV_VERSION picks a shim's version), minus the variables that move an interpreter
     # away from its own installation (PYTHONHOME, PYTHONPATH, ...).
@@ -107,9 +179,27 @@ def learn_interpreter(python: str) -> BaseInterpreter:
     prefix = outcome.base_prefix or build.prefix
     exec_prefix = outcome.base_exec_prefix or prefix
     version = f"python{build.version[0]}.{build.version[1]}{build.abi_thread}"
-    if not os.path.isfile(os.path.join(prefix, "lib", version, "os.py")):
+    landmark = os.path.join(prefix, "lib", version, "os.py")
+    if not os.path.isfile(landmark):
         raise EnvError(f"{python}: its standard library is not at {prefix}/lib/{version}")
-    return BaseInterpreter(binary, build, prefix, exec_prefix, python)
+    # The build constants come from running the binaries (impl/host/interpreters.py keeps
+    # them by the binary's identity); the version and PREFIX live in libpython too.
+    for path in {binary, *builds}:
+        also.add(path)
+        also.update(library_search(path))
+    also.update(_ancestors(landmark))
+    also.update(_ancestors(binary))
+    return BaseInterpreter(binary, build, prefix, exec_prefix, python), also
+
+
+def _ancestors(path: str) -> list[str]:
+    """``path`` and the directories above it (a link put in their place changes where it
+    leads)."""
+    found = []
+    while path not in ("/", ""):
+        found.append(path)
+        path = os.path.dirname(path)
+    return found
 
 
 def _plain_binary(path: str) -> bool:
@@ -189,6 +279,8 @@ def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str 
     chosen = [parse_package(p) if isinstance(p, str) else p for p in packages]
     view: FsView = fs if fs is not None else Snapshot("/")
     check_packages(view, chosen)
+    if flavor != "reference":
+        _register_nix_flavours()
     try:
         plan = flavours.flavour(flavor)
     except flavours.UnknownFlavour as error:

@@ -1,5 +1,11 @@
 """``prefixlab build env TARGET --python INTERPRETER --package DIR...``: its command line.
 
+The plain spellings are parsed here without click (impl/cli/launch.py sends
+``prefixlab build env ...`` to :func:`fast_main` first), so that a build starts without
+importing it; everything else (help, ``--``, short options, --option, a usage error) goes to
+the click command (:func:`command`; ``env_command`` is that command, made on first use),
+which runs the same :func:`run`.  Errors end as every command's do (impl/cli/errors.py).
+
 The builder is impl/builders/env.py (a composed environment in the manner of nixpkgs'
 buildEnv, in the reference flavour or an emulated nixpkgs one).
 """
@@ -8,19 +14,23 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sequence
 
-import click
-
-from prefixlab.impl.builders.env import (EnvError, build_env, flavour_names, learn_interpreter,
-                                         summary)
-from prefixlab.impl.cli.badinput import BadInput
+from prefixlab.impl.builders.env import EnvError, build_env, learn_interpreter, summary
+from prefixlab.impl.cli import errors
 from prefixlab.impl.render.escape import show
 from prefixlab.model.builders.flavours import BaseInterpreter, EnvPlan
 from prefixlab.model.builders.plan import CWrapper
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import click
 
+WHERE = "prefixlab build env"
+"""The command, as its error lines name it."""
 JSON_SCHEMA = 1
 """The format version of ``--json``'s object (README, "Composed environments")."""
+_FLAGS = {"--ignore-collisions", "--force", "--quiet", "--json", "--no-cache"}
 
 
 def plural(count: int, one: str, many: str) -> str:
@@ -28,34 +38,34 @@ def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _interpreter(python: str, quiet: bool) -> BaseInterpreter:
+def _interpreter(python: str, quiet: bool, use_cache: bool = True) -> BaseInterpreter:
     """--python as impl/host/requests.py resolves it: a path or a name on PATH as it is; a
     version request chosen among the interpreters found here (announced unless quiet), also
     when its own name on PATH cannot start (a pyenv shim of a version not selected)."""
     if "/" in python or not python:
-        return learn_interpreter(python)
+        return learn_interpreter(python, use_cache=use_cache)
     from prefixlab.impl.host import requests
 
     try:
         choice = requests.resolve(python)
         if choice.interpreter is None:
             try:
-                return learn_interpreter(python)
+                return learn_interpreter(python, use_cache=use_cache)
             except EnvError:
                 request = requests.parse(python)
                 if request.kind != "version":
                     raise
                 choice = requests.choose_among(request)
     except requests.RequestError as error:
-        raise BadInput(str(error)) from None
+        raise EnvError(str(error)) from None
     line = choice.announcement()
     if line is not None and not quiet:
-        click.echo(show(line), err=True)
-    return learn_interpreter(choice.python)
+        sys.stderr.write(f"{show(line)}\n")
+    return learn_interpreter(choice.python, use_cache=use_cache)
 
 
 def _warn(message: str) -> None:
-    click.echo(f"warning: {show(message, backslash=False)}", err=True)
+    sys.stderr.write(f"warning: {show(message, backslash=False)}\n")
 
 
 def counts_line(target: str, planned: EnvPlan) -> str:
@@ -87,66 +97,177 @@ def summary_json(target: str, interpreter: BaseInterpreter, requested: str, flav
             "warnings": warnings}
 
 
-@click.command(name="env", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("target", type=click.Path())
-@click.option("--python", "python", required=True, metavar="INTERPRETER",
-              help="The interpreter the environment is built on (a binary, a link to one, a "
-                   "venv's interpreter, a wrapper or a pyenv shim).")
-@click.option("--package", "packages", multiple=True, metavar="DIR[=PRIORITY]",
-              help="A prefix-like package tree (lib/pythonX.Y/site-packages, bin); repeatable, "
-                   "in order. PRIORITY: lower wins a file collision (default 5).")
-@click.option("--ignore-collisions", is_flag=True,
-              help="Keep the first provider of a colliding file instead of failing.")
-@click.option("--force", is_flag=True,
-              help="Replace a venv, an environment prefixlab built, a file or a link at TARGET "
-                   "(atomically; any other directory is never replaced).")
-@click.option("--flavor", "flavor", default="reference", show_default=True,
-              type=click.Choice(flavour_names()),
-              help="reference: prefixlab's; the others emulate historical nixpkgs builders.")
-@click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
-              help="A flavour option (e.g. argv0-mode=inherit).")
-@click.option("--argv0-mode", type=click.Choice(["fixed", "inherit"]), default=None,
-              help="nix-297628 only: its wrappers set argv[0] to $out/bin/NAME (fixed, the "
-                   "merged code) or pass the caller's (inherit, the commit message's claim); "
-                   "the same as --option argv0-mode=MODE.")
-@click.option("-q", "--quiet", is_flag=True,
-              help="Do not say which interpreter a version request chose.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object on stdout (TARGET, the interpreter, the flavour, the "
-                   "counts, the warnings); stderr holds errors only.")
-def env_command(target: str, python: str, packages: tuple[str, ...], ignore_collisions: bool,
-                force: bool, flavor: str, options: tuple[str, ...],
-                argv0_mode: str | None, quiet: bool, as_json: bool) -> None:
-    """Build a composed environment at TARGET: INTERPRETER's own files and the packages,
-    merged into one tree of links (directories only one package provides are linked whole),
-    with bin entries that start INTERPRETER as the environment's own interpreter."""
-    pairs = []
-    for text in options:
-        name, sep, value = text.partition("=")
-        if not sep:
-            raise BadInput(f"--option {text!r}: expected NAME=VALUE")
-        pairs.append((name, value))
-    if argv0_mode is not None:
-        pairs.append(("argv0-mode", argv0_mode))
+def run(target: str, python: str, packages: Sequence[str], *, ignore_collisions: bool = False,
+        force: bool = False, flavor: str = "reference",
+        options: Sequence[tuple[str, str]] = (), quiet: bool = False,
+        as_json: bool = False, use_cache: bool = True) -> None:
+    """Build, then print the counts line (stdout; warnings on stderr) or, with ``as_json``,
+    the JSON object (stdout; warnings in it).  Raises EnvError (bad input)."""
     warnings: list[str] = []
-    warn = warnings.append if as_json else _warn
-    try:
-        from prefixlab.impl.cli.main import global_options  # `prefixlab -q build env`
-
-        interpreter = _interpreter(python, quiet or global_options().quiet or as_json)
-        planned = build_env(target, interpreter, packages, flavor=flavor,
-                            ignore_collisions=ignore_collisions, force=force, options=pairs,
-                            warn=warn)
-    except EnvError as error:
-        raise BadInput(str(error)) from None
+    warn: Callable[[str], None] = warnings.append if as_json else _warn
+    interpreter = _interpreter(python, quiet or as_json, use_cache)
+    planned = build_env(target, interpreter, packages, flavor=flavor,
+                        ignore_collisions=ignore_collisions, force=force, options=options,
+                        warn=warn)
     absolute = os.path.abspath(target)
     if as_json:
-        from prefixlab.impl.cli.main import dump
+        import json
 
-        dump(summary_json(absolute, interpreter, python, flavor, planned,
-                          [*warnings, *planned.warnings]))
+        data = summary_json(absolute, interpreter, python, flavor, planned,
+                            [*warnings, *planned.warnings])
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=True) + "\n")
+        sys.stdout.flush()
         return
     for warning in planned.warnings:
-        click.echo(f"warning: {show(warning, backslash=False)}", err=True)
-    click.echo(counts_line(absolute, planned))
+        _warn(warning)
+    sys.stdout.write(counts_line(absolute, planned) + "\n")
     sys.stdout.flush()
+
+
+# -- without click ------------------------------------------------------------------------------
+def fast_main(args: Sequence[str]) -> int | None:
+    """`prefixlab build env ARGS` without click, for the plain spellings; None when the
+    arguments need click (help, --option, an unknown option, a usage error), which then
+    parses them."""
+    parsed = _parse_fast(list(args))
+    if parsed is None:
+        return None
+    target, python, packages, flavor, flags = parsed
+    try:
+        run(target, python, packages, ignore_collisions="--ignore-collisions" in flags,
+            force="--force" in flags, flavor=flavor, quiet="--quiet" in flags,
+            as_json="--json" in flags, use_cache="--no-cache" not in flags)
+    except Exception as error:
+        if errors.propagates(error):
+            raise
+        return errors.report(error, WHERE)
+    return errors.EXIT_OK
+
+
+def _parse_fast(args: list[str]
+                ) -> tuple[str, str, list[str], str, set[str]] | None:
+    target: str | None = None
+    python: str | None = None
+    flavor = "reference"
+    packages: list[str] = []
+    flags: set[str] = set()
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in _FLAGS:
+            flags.add(arg)
+        elif arg == "-q":
+            flags.add("--quiet")
+        elif arg in ("--python", "--package", "--flavor"):
+            if i + 1 >= len(args):
+                return None
+            i += 1
+            value = args[i]
+            if arg == "--python":
+                python = value
+            elif arg == "--package":
+                packages.append(value)
+            else:
+                flavor = value
+        elif arg.startswith(("--python=", "--package=", "--flavor=")):
+            name, _, value = arg.partition("=")
+            if name == "--python":
+                python = value
+            elif name == "--package":
+                packages.append(value)
+            else:
+                flavor = value
+        elif arg.startswith("-") or target is not None:
+            return None  # help, '--', --option, a second TARGET: click says what it is
+        else:
+            target = arg
+        i += 1
+    if target is None or python is None:
+        return None
+    if flavor != "reference":
+        from prefixlab.impl.builders.env import flavour_names
+
+        if flavor not in flavour_names():
+            return None  # click's message lists the flavours
+    return target, python, packages, flavor, flags
+
+
+# -- the click command --------------------------------------------------------------------------
+_COMMAND: list[click.Command] = []
+
+
+def command() -> click.Command:
+    """The click command (help, usage errors and every spelling fast_main leaves)."""
+    if _COMMAND:
+        return _COMMAND[0]
+    import click
+
+    from prefixlab.impl.builders.env import flavour_names
+    from prefixlab.impl.cli.badinput import BadInput
+
+    @click.command(name="env", context_settings={"help_option_names": ["-h", "--help"]})
+    @click.argument("target", type=click.Path())
+    @click.option("--python", "python", required=True, metavar="INTERPRETER",
+                  help="The interpreter the environment is built on (a binary, a link to one, "
+                       "a venv's interpreter, a wrapper or a pyenv shim).")
+    @click.option("--package", "packages", multiple=True, metavar="DIR[=PRIORITY]",
+                  help="A prefix-like package tree (lib/pythonX.Y/site-packages, bin); "
+                       "repeatable, in order. PRIORITY: lower wins a file collision "
+                       "(default 5).")
+    @click.option("--ignore-collisions", is_flag=True,
+                  help="Keep the first provider of a colliding file instead of failing.")
+    @click.option("--force", is_flag=True,
+                  help="Replace a venv, an environment prefixlab built, a file or a link at "
+                       "TARGET (atomically; any other directory is never replaced).")
+    @click.option("--flavor", "flavor", default="reference", show_default=True,
+                  type=click.Choice(flavour_names()),
+                  help="reference: prefixlab's; the others emulate historical nixpkgs "
+                       "builders.")
+    @click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
+                  help="A flavour option (e.g. argv0-mode=inherit).")
+    @click.option("--argv0-mode", type=click.Choice(["fixed", "inherit"]), default=None,
+                  help="nix-297628 only: its wrappers set argv[0] to $out/bin/NAME (fixed, "
+                       "the merged code) or pass the caller's (inherit, the commit "
+                       "message's claim); the same as --option argv0-mode=MODE.")
+    @click.option("--no-cache", is_flag=True,
+                  help="Learn the interpreter afresh (what was learned is cached, and used "
+                       "while everything it was learned from looks the same).")
+    @click.option("-q", "--quiet", is_flag=True,
+                  help="Do not say which interpreter a version request chose.")
+    @click.option("--json", "as_json", is_flag=True,
+                  help="Print one JSON object on stdout (TARGET, the interpreter, the flavour, "
+                       "the counts, the warnings); stderr holds errors only.")
+    def env_command(target: str, python: str, packages: tuple[str, ...],
+                    ignore_collisions: bool, force: bool, flavor: str,
+                    options: tuple[str, ...], argv0_mode: str | None, no_cache: bool,
+                    quiet: bool, as_json: bool) -> None:
+        """Build a composed environment at TARGET: INTERPRETER's own files and the packages,
+        merged into one tree of links (directories only one package provides are linked
+        whole), with bin entries that start INTERPRETER as the environment's own
+        interpreter."""
+        pairs = []
+        for text in options:
+            name, sep, value = text.partition("=")
+            if not sep:
+                raise BadInput(f"--option {text!r}: expected NAME=VALUE")
+            pairs.append((name, value))
+        if argv0_mode is not None:
+            pairs.append(("argv0-mode", argv0_mode))
+        from prefixlab.impl.cli.main import global_options  # `prefixlab -q build env`
+
+        try:
+            run(target, python, packages, ignore_collisions=ignore_collisions, force=force,
+                flavor=flavor, options=pairs, quiet=quiet or global_options().quiet,
+                as_json=as_json, use_cache=not no_cache)
+        except EnvError as error:
+            raise BadInput(str(error)) from None
+
+    _COMMAND.append(env_command)
+    return env_command
+
+
+def __getattr__(name: str) -> click.Command:
+    """``env_command``: the click command, made (and click imported) on first use."""
+    if name == "env_command":
+        return command()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,6 +19,12 @@ def main() -> None:
         code = fast_main(args[quiet + 2:] + ["--quiet"] * quiet)
         if code is not None:
             sys.exit(code)
+    if args[quiet:quiet + 2] == ["build", "env"]:  # the same for build env
+        from prefixlab.impl.cli.build_env import fast_main as env_fast_main
+
+        code = env_fast_main(args[quiet + 2:] + ["--quiet"] * quiet)
+        if code is not None:
+            sys.exit(code)
     from prefixlab.impl.cli.main import main as click_main
 
     click_main()
