@@ -4,12 +4,19 @@ INTERPRETER's venv module (model/builders/venv.py plans it, impl/builders/writer
 What is learned about INTERPRETER -- the model's outcome for it (through links, wrappers,
 pyenv shims, other venvs), its build constants, its own activation scripts, and the home the
 planner verified -- is cached in prefixlab's cache directory, keyed by the request (the
---python argument, working directory, environment, options; prefixlab's own source files)
-and checked on use against every file, link and directory listing the learning looked at
+--python argument, options; prefixlab's own source files), and its validity rests on what
+the answer read, checked on use: every file, link and directory the learning looked at
 (kind, mode, link target; size, device, inode, mtime and ctime for files; the libpython each
-binary loads and the places the loader looks for it).  Each entry carries a digest of its own
-content: an edited or damaged one is learned again.  The home verified for one TARGET
-serves the next (it does not depend on where the venv is).  A warm build therefore neither runs the
+binary loads and the places the loader looks for it), the listings of the directories it
+enumerated (site-packages for .pth files, the activation templates, sys.path entries searched
+for modules), and the variables and working directory it read.  An absolute --python the
+kernel executes as the interpreter itself reads no working directory and only the variables
+a start reads (:func:`start_env`): it is learned from / with those, so a new working directory
+or an unrelated variable leaves the entry valid; a relative path, a name on PATH, a script,
+wrapper or shim is learned per working directory and environment.  The home verified for one
+TARGET serves the next (it does not depend on where the venv is): the directories on the way
+to TARGET are not part of the entry.  Each entry carries a digest of its own content: an
+edited or damaged one is learned again.  A warm build therefore neither runs the
 interpreter nor imports the model's start-up code: it plans and writes.
 
 In-process API: :func:`plan_venv` (learn, then plan; nothing written) and :func:`build_venv`
@@ -46,7 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["BuildVenvError", "Built", "Learned", "Options", "build_venv", "command_line",
            "learn", "plan_for", "plan_venv", "write"]
 
-CACHE_FORMAT = 2  # 2: files' ctime and device, libpython watched, a check of the content
+CACHE_FORMAT = 3  # 3: what an answer read of the working directory and environment
 _SEAL = b"prefixlab-venv-cache\n"
 _VOLATILE_ENV = frozenset({"_", "OLDPWD", "SHLVL"})
 """Variables a shell changes between commands that no interpreter start reads."""
@@ -410,10 +417,10 @@ def learn(python: str, target: str, options: Options, *, cwd: str, env: Mapping[
     """Source and home for ``python`` building ``target`` with ``options``."""
     if not python:
         raise BuildVenvError("--python: empty; name an interpreter")
-    key = _key(python, options, cwd, env)
+    key = _key(python, options)
     path = _cache_path(key)
     if use_cache:
-        cached = _read_cached(path, key, cwd)
+        cached = _read_cached(path, key, cwd, env, options)
         # home was verified by predicting the venv at the first TARGET; the prediction does
         # not depend on where the venv is (getpath searches from home, site makes TARGET the
         # prefix), unless home would lie inside the new TARGET (a venv rebuilt over the one
@@ -429,11 +436,43 @@ def _inside(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
-def _key(python: str, options: Options, cwd: str, env: Mapping[str, str]) -> list[Any]:
-    environ = sorted((k, v) for k, v in env.items() if k not in _VOLATILE_ENV)
-    # The prompt only changes the scripts' text, planned from the learned templates.
-    return [CACHE_FORMAT, _code_identity(), python, cwd, options.copies,
-            options.system_site_packages, options.stdlib_compatible, environ]
+def _key(python: str, options: Options) -> list[Any]:
+    # The prompt only changes the scripts' text, planned from the learned templates (but
+    # `--prompt .` names the working directory: _depends).  The working directory and the
+    # environment are what the entry says it read (_depends), checked on use.
+    return [CACHE_FORMAT, _code_identity(), python, options.copies,
+            options.system_site_packages, options.stdlib_compatible]
+
+
+_START_ENV_PREFIXES = ("PYTHON", "LC_", "LD_", "NIX_", "DEB_", "__PYVENV")
+_START_ENV_NAMES = frozenset({"HOME", "LANG", "SETUPTOOLS_USE_DISTUTILS"})
+
+
+def start_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The variables a CPython executed directly (no script, wrapper or shim on the way)
+    reads, as the start-up model reads them: its own (PYTHON*, e.g. PYTHONHOME, PYTHONPATH,
+    PYTHONUSERBASE, PYTHONPLATLIBDIR; __PYVENV_LAUNCHER__), the locale's (LC_*, LANG: the
+    encoding of .pth files), HOME (the user site), LD_LIBRARY_PATH (the loader's search for
+    libpython), nixpkgs' sitecustomize (NIX_PYTHON*), Debian's (DEB_PYTHON_INSTALL_LAYOUT)
+    and setuptools' distutils-precedence.pth (SETUPTOOLS_USE_DISTUTILS).  PATH is read only
+    to find a bare argv[0] (getpath), never for an absolute one.  tests/impl/builders/test_venv_cache_validity.py holds the model to
+    this list."""
+    return {k: v for k, v in env.items()
+            if k.startswith(_START_ENV_PREFIXES) or k in _START_ENV_NAMES}
+
+
+def _depends(env: Mapping[str, str], options: Options, cwd: str | None, cwd_name: str,
+             ) -> dict[str, Any]:
+    """What an answer learned read of the caller's working directory and environment:
+    ``cwd`` None when it did not read the working directory (an absolute --python executed
+    directly), and then only the variables of :func:`start_env`; else the directory and the
+    whole environment (scripts, wrappers and shims may read any variable)."""
+    return {"cwd": cwd,
+            "env": sorted((start_env(env) if cwd is None else
+                           {k: v for k, v in env.items() if k not in _VOLATILE_ENV}).items()),
+            # `--prompt .` is the working directory's name, in the pyvenv.cfg home was
+            # verified with.
+            "cwd_name": cwd_name if options.prompt == "." else None}
 
 
 _CODE_IDENTITY: list[Any] = []
@@ -487,32 +526,42 @@ def _cache_path(key: list[Any]) -> str:
     return os.path.join(cache_dir(), "venv", _digest(key[1]), _digest(key) + ".marshal")
 
 
-def _read_cached(path: str, key: list[Any], cwd: str) -> Learned | None:
+def _load(path: str) -> Any:
+    # marshal: plain values only, read without importing json; a stale, foreign, damaged or
+    # edited entry fails to unseal, load or match and is learned again.
+    with open(path, "rb") as handle:
+        return marshal.loads(_unsealed(handle.read()))
+
+
+def _read_cached(path: str, key: list[Any], cwd: str, env: Mapping[str, str],
+                 options: Options) -> Learned | None:
     try:
-        # marshal: plain values only, read without importing json; a stale, foreign, damaged
-        # or edited entry fails to unseal, load or match and is learned again.
-        with open(path, "rb") as handle:
-            data = marshal.loads(_unsealed(handle.read()))
-        if data.get("format") != CACHE_FORMAT or data.get("key") != key \
-                or not _still_valid(data["seen"], cwd):
+        data = _load(path)
+        if data.get("format") == CACHE_FORMAT and data.get("key") == key \
+                and data.get("by_cwd"):
+            # Learned for each working directory: the entry for this one.
+            key = [*key, cwd]
+            data = _load(_cache_path(key))
+        if data.get("format") != CACHE_FORMAT or data.get("key") != key:
+            return None
+        was = data["seen"]["depends"]
+        now = _depends(env, options, None if was["cwd"] is None else cwd,
+                       os.path.basename(cwd))
+        if was != now or not _still_valid(data["seen"]):
             return None
         return Learned(_source_from(data["source"]), _home_from(data["home"]), cached=True)
     except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError):
         return None
 
 
-def _still_valid(seen: Mapping[str, Any], cwd: str) -> bool:
-    """Does every path the learning looked at still look the same?  The working directory's
-    listing is not compared: it is sys.path[0] of the interpreter's start (read only to look
-    for stdlib modules shadowed there, which the venv does not inherit) and it changes with
-    every TARGET built in it; the files looked up in it by name (.python-version for pyenv)
-    are compared as all others are."""
+def _still_valid(seen: Mapping[str, Any]) -> bool:
+    """Does every path the learning looked at still look the same, and every directory it
+    listed (to enumerate it: site-packages for .pth files, the activation templates; or to
+    look for modules in a sys.path entry) still hold the same names?"""
     for path, was in seen["entries"].items():
         if _entry_state(path) != was:
             return False
     for path, names in seen["children"].items():
-        if path == cwd:
-            continue
         try:
             if sorted(os.listdir(path)) != names:
                 return False
@@ -564,19 +613,34 @@ def _unsealed(data: bytes) -> bytes:
 
 
 def _write_cached(path: str, key: list[Any], learned: Learned, seen: dict[str, Any]) -> None:
-    import tempfile
-
-    data = {"format": CACHE_FORMAT, "key": key, "seen": seen,
+    """The entry at ``path``; one that read the working directory goes to an entry of its
+    own for that directory, ``path`` saying so (a relative --python, a shim that reads
+    .python-version: learned per directory, none replacing another's)."""
+    cwd = seen["depends"]["cwd"]
+    own = key if cwd is None else [*key, cwd]
+    data = {"format": CACHE_FORMAT, "key": own, "seen": seen,
             "source": _source_json(learned.source), "home": _home_json(learned.home)}
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(_sealed(marshal.dumps(data)))
-        os.replace(temp, path)
+        if cwd is not None:
+            _write_entry(path, {"format": CACHE_FORMAT, "key": key, "by_cwd": True})
+        _write_entry(_cache_path(own), data)
         _drop_other_code_versions(os.path.dirname(path))
     except OSError:
         pass  # an unwritable cache only costs learning again next time
+
+
+def _write_entry(path: str, data: dict[str, Any]) -> None:
+    import tempfile
+
+    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(_sealed(marshal.dumps(data)))
+        os.replace(temp, path)
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
 
 
 def _drop_other_code_versions(current: str) -> None:
@@ -631,22 +695,85 @@ def _home_from(data: dict[str, Any]) -> Home:
 # -- learning afresh (the model) ----------------------------------------------------------------
 def _learn_fresh(python: str, target: str, options: Options, cwd: str, env: Mapping[str, str],
                  use_cache: bool) -> tuple[Learned, dict[str, Any]]:
+    """Learn by the model, recording what the answer read.  An absolute --python the kernel
+    executes as the CPython binary itself (through links only) reads neither the working
+    directory (the interpreter's start takes nothing from it that the answer keeps: '' on
+    sys.path is looked into only for the install scheme and -m, which no venv reads) nor
+    variables beyond :func:`start_env`: it is learned from / with those alone, so that what
+    is recorded is all the answer can depend on.  Anything else (a relative path, a name on
+    PATH, a script, wrapper or shim) is learned as the caller would start it."""
     from prefixlab.impl.host.snapshot import SnapshotError
     from prefixlab.impl.host import interpreters
-    from prefixlab.model.builders import venv as venvplan
 
-    fs = _recording_snapshot()
+    cwd_name = os.path.basename(cwd)
     try:
-        world, outcome = _predict_interpreter(fs, python, cwd, env, use_cache)
-        source = _source(fs, world, outcome, python)
-        world = _with_candidates_learned(world, source, use_cache)
-        home = venvplan.choose_home(world, source, options, target,
-                                    cwd_name=os.path.basename(cwd))
+        if _runs_directly(python):
+            found = _learn_in(python, target, options, "/", start_env(env), use_cache,
+                              cwd_name, direct=True)
+            if found is not None:
+                learned, record = found
+                record["depends"] = _depends(env, options, None, cwd_name)
+                return learned, record
+        found = _learn_in(python, target, options, cwd, env, use_cache, cwd_name,
+                          direct=False)
+        assert found is not None
+        learned, record = found
+        record["depends"] = _depends(env, options, cwd, cwd_name)
+        return learned, record
     except (SnapshotError, interpreters.InterpreterError) as error:
         raise BuildVenvError(str(error)) from None
     except VenvPlanError as error:
         raise BuildVenvError(f"--python {python}: {error}") from None
-    return Learned(source, home), fs.record(_libraries_of(world.builds))
+
+
+def _runs_directly(python: str) -> bool:
+    """Is ``python`` an absolute path to a CPython binary (through links: the file the
+    kernel executes is the interpreter, no #! script, wrapper or shim on the way)?"""
+    if not python.startswith("/"):
+        return False
+    from prefixlab.impl.host.world import looks_like_cpython
+
+    return looks_like_cpython(os.path.realpath(python))
+
+
+def _learn_in(python: str, target: str, options: Options, cwd: str, env: Mapping[str, str],
+              use_cache: bool, cwd_name: str, *, direct: bool
+              ) -> tuple[Learned, dict[str, Any]] | None:
+    """The answer, started from ``cwd`` with ``env``, and what it read; None when ``direct``
+    and the model finds a script, wrapper or shim on the way after all."""
+    from prefixlab.model.builders import venv as venvplan
+
+    fs = _recording_snapshot()
+    world, outcome = _predict_interpreter(fs, python, cwd, env, use_cache)
+    if direct and not _executed_directly(world, outcome):
+        return None
+    source = _source(fs, world, outcome, python)
+    world = _with_candidates_learned(world, source, use_cache)
+    asked, listed = set(fs.asked), set(fs.listed)
+    home = venvplan.choose_home(world, source, options, target, cwd_name=cwd_name)
+    # The home is verified by predicting the venv at TARGET from / (choose_home): where
+    # TARGET lies is not what it depends on (learn), so the directories on the way to it
+    # and the listing of / that only that prediction read are not recorded.
+    drop = {p for p in fs.asked - asked if _inside(target, p) or _inside(p, target)}
+    searched = {entry for entry in outcome.path if entry.startswith("/")}
+    # The working directory's listing is read only for '' on sys.path (the install scheme
+    # and -m's checks: nothing a venv keeps), unless it is on sys.path by name as well.
+    unlisted = {place for place in (cwd, "/") if place not in searched
+                and (place == cwd or place not in listed)}
+    return Learned(source, home), fs.record(_libraries_of(world.builds), drop, unlisted)
+
+
+def _executed_directly(world: World, outcome: Outcome) -> bool:
+    """Does the kernel execute the CPython binary itself (the exec chain's end is the file
+    executed: no script, wrapper, env or shim)?"""
+    from prefixlab.model.exec import chain
+    from prefixlab.model.world import kernel
+
+    cwd = kernel.realpath(world.fs, outcome.invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return False
+    executed = chain.exec_target(world.fs, outcome.invocation, cwd)
+    return not isinstance(executed, kernel.Errno) and executed == _binary_run(world, outcome)
 
 
 def _libraries_of(binaries: Iterable[str]) -> set[str]:
@@ -743,7 +870,9 @@ def _with_candidates_learned(world: World, source: Source, use_cache: bool) -> W
     builds = dict(world.builds)
     for candidate in venvplan.candidates(world, source):
         real = kernel.realpath(world.fs, candidate)
-        if isinstance(real, str) and real not in builds and looks_like_cpython(real):
+        # kernel.Errno is a str: a failed resolution is not a path.
+        if not isinstance(real, kernel.Errno) and real not in builds \
+                and looks_like_cpython(real):
             try:
                 builds[real] = interpreters.learn_constants(real, use_cache=use_cache)
             except interpreters.InterpreterError:
@@ -773,7 +902,8 @@ def _stdlib_venv(fs: Snapshot, path: Sequence[str]) -> str | None:
         if not entry.startswith("/"):
             continue
         real = kernel.realpath(fs, entry + "/venv")
-        if isinstance(real, str) and _is_file(fs, real + "/__init__.py"):
+        # kernel.Errno is a str: a failed resolution is not a path ("ENOENT/__init__.py").
+        if not isinstance(real, kernel.Errno) and _is_file(fs, real + "/__init__.py"):
             return real
     return None
 
@@ -831,15 +961,18 @@ def _recording_snapshot() -> Any:
             self.listed.add(path)
             return super()._children(path)
 
-        def record(self, also: Iterable[str] = ()) -> dict[str, Any]:
-            """The state of what was asked about, and of the paths ``also`` named."""
+        def record(self, also: Iterable[str] = (), drop: Iterable[str] = (),
+                   unlisted: Iterable[str] = ()) -> dict[str, Any]:
+            """The state of what was asked about but ``drop``, and of the paths ``also``
+            named; the listings read but those of ``unlisted``."""
             listings: dict[str, Any] = {}
-            for path in sorted(self.listed):
+            for path in sorted(self.listed.difference(unlisted)):
                 try:
                     listings[path] = sorted(os.listdir(path))
                 except OSError:
                     listings[path] = None
-            return {"entries": {p: _entry_state(p) for p in sorted(self.asked.union(also))},
+            asked = self.asked.difference(drop).union(also)
+            return {"entries": {p: _entry_state(p) for p in sorted(asked)},
                     "children": listings}
 
     return Recording()
