@@ -459,12 +459,13 @@ def dump(data: Mapping[str, Any]) -> None:
 
 def _console() -> Console | None:
     """rich for a terminal (colourless under NO_COLOR); None, plain text, for a pipe or a
-    file.  --color always gives rich, colours and all, anywhere; --color never plain text."""
-    from rich.console import Console
-
+    file.  --color always gives rich, colours and all, anywhere; --color never plain text.
+    rich is imported only when it will render (it costs more than a prediction)."""
     options = global_options()
     if options.color == "never" or (options.color == "auto" and not sys.stdout.isatty()):
         return None
+    from rich.console import Console
+
     return Console(highlight=False, no_color=no_color(options),
                    force_terminal=True if options.color == "always" else None)
 

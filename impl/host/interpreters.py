@@ -13,27 +13,17 @@ learned again when it does not match.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import contextvars
-import ctypes
 import dataclasses
-import glob
-import hashlib
 import json
 import os
 import re
-import shutil
-import signal
 import stat as stat_module
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import platformdirs
+from typing import TYPE_CHECKING, Any
 
 from prefixlab.model.errors import BadInput
 from prefixlab.model.exec.binarywrapper import read_binary
@@ -43,6 +33,13 @@ from prefixlab.impl.host.identity import Identity, StatKey, identify, key_of, st
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.world.build import BuildConstants, Version, in_scope
 from prefixlab.model.world import World
+
+if TYPE_CHECKING:
+    import subprocess
+
+# A warm prediction reads its interpreter's constants from the cache and runs nothing: what
+# only learning, discovery or running a binary needs (ast, ctypes, glob, shutil, signal,
+# subprocess, tempfile, platformdirs, OpenSSL's hashlib) is imported where it is used.
 
 PYTHONS_ENV = "PREFIXLAB_PYTHONS"
 """Extra interpreters to consider: an os.pathsep-separated list of paths (or names on PATH)."""
@@ -164,12 +161,40 @@ class Interpreter:
 
 # -- the cache --------------------------------------------------------------------------------
 def cache_dir() -> str:
-    """Where prefixlab keeps what it learned about this machine (XDG cache on Linux)."""
-    return platformdirs.user_cache_dir("prefixlab")
+    """Where prefixlab keeps what it learned about this machine: platformdirs'
+    user_cache_dir('prefixlab'), which on Linux is the XDG base directory rule, written out
+    here so that a prediction need not import platformdirs (and pathlib with it)."""
+    if os.name != "posix" or sys.platform == "darwin":
+        import platformdirs
+
+        return platformdirs.user_cache_dir("prefixlab")
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if not os.path.isabs(base):
+        base = os.path.expanduser("~/.cache")
+    return os.path.join(base, "prefixlab")
+
+
+def _sha256(data: bytes) -> str:
+    """The SHA-256 of ``data`` in hex, by CPython's own implementation where it is built
+    (``_sha2`` from 3.12, ``_sha256`` before): hashlib gives the same digest, but loads
+    OpenSSL's libcrypto when imported, which costs a warm prediction milliseconds."""
+    global _sha256_impl
+    if _sha256_impl is None:
+        import importlib
+
+        for name in ("_sha2", "_sha256", "hashlib"):
+            with contextlib.suppress(ImportError):
+                _sha256_impl = importlib.import_module(name).sha256
+                break
+    assert _sha256_impl is not None
+    return str(_sha256_impl(data).hexdigest())
+
+
+_sha256_impl: Callable[[bytes], Any] | None = None
 
 
 def _identity_file(real_path: str) -> str:
-    name = hashlib.sha256(real_path.encode("utf-8", "surrogateescape")).hexdigest()
+    name = _sha256(real_path.encode("utf-8", "surrogateescape"))
     return os.path.join(cache_dir(), "identity", name + ".json")
 
 
@@ -184,9 +209,15 @@ def _copies_file(binary_digest: str) -> str:
 
 def _learner_id() -> str:
     """Identifies what a cache entry was learned with: the code run and the fields kept (an
-    entry from another prefixlab version is learned again)."""
-    names = ",".join(f.name for f in dataclasses.fields(BuildConstants))
-    return hashlib.sha256(f"{CACHE_SCHEMA}\0{CODE}\0{names}".encode()).hexdigest()[:16]
+    entry from another prefixlab version is learned again).  Worked out once."""
+    global _LEARNER_ID
+    if _LEARNER_ID is None:
+        names = ",".join(f.name for f in dataclasses.fields(BuildConstants))
+        _LEARNER_ID = _sha256(f"{CACHE_SCHEMA}\0{CODE}\0{names}".encode())[:16]
+    return _LEARNER_ID
+
+
+_LEARNER_ID: str | None = None
 
 
 def _seal(data: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +228,7 @@ def _seal(data: dict[str, Any]) -> dict[str, Any]:
 
 def _check(data: Mapping[str, Any]) -> str:
     text = json.dumps({k: v for k, v in data.items() if k != "check"}, sort_keys=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    return _sha256(text.encode("ascii"))
 
 
 def _read_sealed(path: str) -> dict[str, Any] | None:
@@ -279,6 +310,8 @@ def _write_cache(path: str, digest: str, real_path: str, constants: BuildConstan
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
     """Write atomically (temp file + rename), so a reader never sees half a file."""
+    import tempfile
+
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
@@ -399,6 +432,8 @@ def _run_learner(binary: str, real_path: str) -> dict[str, Any]:
 
 
 def _run(binary: str, args: list[str]) -> tuple[str, str]:
+    import subprocess
+
     try:
         code, stdout, stderr = run_contained(args, timeout=LEARN_TIMEOUT, env={}, cwd="/")
     except subprocess.TimeoutExpired:
@@ -433,6 +468,8 @@ _libc: Any = None
 def _die_with(parent: int) -> Callable[[], None]:
     """preexec_fn: ask the kernel to SIGKILL the child when prefixlab dies (prctl(2)
     PR_SET_PDEATHSIG, Linux), then check prefixlab did not die before that took effect."""
+    import signal
+
     libc = _libc_handle()
 
     def apply() -> None:
@@ -448,6 +485,8 @@ def _libc_handle() -> Any:
     there is no prctl (not Linux)."""
     global _libc
     if _libc is None and sys.platform.startswith("linux"):
+        import ctypes
+
         try:
             _libc = ctypes.CDLL(None, use_errno=True)
             _libc.prctl  # noqa: B018  # a missing symbol raises here, not in the child
@@ -464,6 +503,8 @@ def run_contained(args: list[str], *, timeout: float, env: Mapping[str, str],
     prefixlab takes it too).  ``executable`` is the file to execute when argv[0] names
     another.  Raises OSError, or subprocess.TimeoutExpired holding what the process wrote
     before it was killed."""
+    import subprocess
+
     process = subprocess.Popen(args, executable=executable, env=dict(env), cwd=cwd,
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True,
@@ -481,6 +522,9 @@ def run_contained(args: list[str], *, timeout: float, env: Mapping[str, str],
 
 def _kill_group(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
     """Kill the process's group; what it wrote (communicate keeps what it read before)."""
+    import signal
+    import subprocess
+
     with contextlib.suppress(OSError):
         os.killpg(process.pid, signal.SIGKILL)
     try:
@@ -497,6 +541,8 @@ def _kill_group(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
 
 
 def _parse_facts(binary: str, text: str) -> dict[str, Any]:
+    import ast
+
     try:
         facts = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -571,11 +617,11 @@ def discover(env: Mapping[str, str] | None = None, *, use_cache: bool = True
     """
     environ = os.environ if env is None else env
     found: dict[str, Interpreter] = {}
-    for path, source in _candidates(environ):
+    for path, source in candidates(environ):
         real_path = os.path.realpath(path)
         if real_path in found:
             continue
-        interp = _examine(path, real_path, source, use_cache)
+        interp = examine(path, real_path, source, use_cache)
         if interp is not None:
             found[real_path] = interp
     return sorted(found.values(), key=_order)
@@ -585,7 +631,11 @@ def _order(interp: Interpreter) -> tuple[int, tuple[int, ...], str]:
     return (interp.version is None, interp.version or (), interp.path)
 
 
-def _candidates(env: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+def candidates(env: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """Where interpreters are looked for, in discovery's order: (path, source) of every
+    candidate, nothing read or run (several may lead to one real path)."""
+    import glob
+
     home = env.get("HOME") or os.path.expanduser("~")
     pyenv = env.get("PYENV_ROOT") or os.path.join(home, ".pyenv")
     pattern = os.path.join(glob.escape(pyenv), "versions", "*", "bin", "*")
@@ -621,10 +671,12 @@ def _is_shim_dir(directory: str) -> bool:
 def _which(item: str, env: Mapping[str, str]) -> str:
     if "/" in item:
         return item
+    import shutil
+
     return shutil.which(item, path=env.get("PATH", os.defpath)) or item
 
 
-def _examine(path: str, real_path: str, source: str, use_cache: bool) -> Interpreter | None:
+def examine(path: str, real_path: str, source: str, use_cache: bool) -> Interpreter | None:
     """The Interpreter for a candidate; None for things that are plainly not interpreters
     (a listed PREFIXLAB_PYTHONS entry always gets one, with the reason it is unusable)."""
     def unusable(reason: str) -> Interpreter:

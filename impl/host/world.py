@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Iterator, Mapping
 
 from prefixlab.impl.host import identity, interpreters
 from prefixlab.impl.host.elf import ElfError
@@ -29,21 +30,104 @@ def world_for(invocation: Invocation, *, use_cache: bool, fs: Snapshot | None = 
     learned by running it once, neutrally; cached).  A binary that cannot tell its constants
     is left out: the model then says not-modelled.  ``fs`` is the snapshot to use (a new one
     of / by default); without ``host`` only the invocation's own binaries are learned (not
-    every interpreter found here)."""
+    every interpreter found here).
+
+    Nothing is learned that the answer does not read: the invocation's binaries are learned
+    here, and an interpreter found here only when the model asks for the binary at its real
+    path (:class:`HostBuilds`), which the exec chain of a plain interpreter never does."""
     snapshot = Snapshot("/") if fs is None else fs
-    builds: dict[str, BuildConstants] = (
-        dict(interpreters.host_world(use_cache=use_cache).builds) if host else {})
+    builds: dict[str, BuildConstants] | HostBuilds = (
+        HostBuilds(use_cache=use_cache) if host else {})
     target = _target(snapshot, invocation)
     failed: dict[str, str] = {}
     """Binaries that could not be learned, and why: not run again for the exec chain."""
-    if target is not None and target not in builds and looks_like_cpython(target):
+    # Learned even when it is an interpreter found here: discovery would learn the same
+    # constants (they depend on the real path only), and asking would list the candidates.
+    if target is not None and looks_like_cpython(target):
         _learn(target, builds, use_cache, failed)
     _learn_chain(snapshot, invocation, builds, use_cache, failed)
     return World(snapshot, builds, host_account(), failed)
 
 
-def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildConstants],
-                 use_cache: bool, failed: dict[str, str]) -> None:
+class HostBuilds(Mapping[str, BuildConstants]):
+    """The builds of a host world: the binaries learned for the invocation, and those of every
+    in-scope interpreter found here (:func:`interpreters.discover`: the same keys and values
+    as ``interpreters.host_world().builds``), each learned only when it is first asked for.
+    Where interpreters are found is listed on the first question the learned binaries cannot
+    answer (a glob and a few directory listings); none is run or read before that.  Learning
+    follows the rules in force when the mapping was made (--no-learn may be over by the time
+    the model asks).  Iterating it learns every interpreter found here."""
+
+    def __init__(self, *, use_cache: bool) -> None:
+        self._use_cache = use_cache
+        self._learning = interpreters.LEARNING.get()
+        self._known: dict[str, BuildConstants] = {}
+        self._absent: set[str] = set()
+        self._found: dict[str, list[tuple[str, str]]] | None = None
+        """Real path -> the candidates found at it (path, source), in discovery's order."""
+
+    def __setitem__(self, binary: str, constants: BuildConstants) -> None:
+        self._known[binary] = constants
+        self._absent.discard(binary)
+
+    def __getitem__(self, binary: str) -> BuildConstants:
+        found = self._known.get(binary)
+        if found is None:
+            found = self._host(binary)
+            if found is None:
+                raise KeyError(binary)
+        return found
+
+    def __contains__(self, binary: object) -> bool:
+        return isinstance(binary, str) and (binary in self._known
+                                            or self._host(binary) is not None)
+
+    def __iter__(self) -> Iterator[str]:
+        for binary in list(self._candidates()):
+            self._host(binary)
+        return iter(list(self._known))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def learn_host(self) -> None:
+        """Learn every interpreter found here (as discovery would, which indexes their
+        binaries for the recognition of copies without their libpython)."""
+        for binary in list(self._candidates()):
+            self._host(binary)
+
+    def _candidates(self) -> dict[str, list[tuple[str, str]]]:
+        if self._found is None:
+            self._found = {}
+            for path, source in interpreters.candidates(os.environ):
+                self._found.setdefault(os.path.realpath(path), []).append((path, source))
+        return self._found
+
+    def _host(self, binary: str) -> BuildConstants | None:
+        """The constants discovery gives the interpreter found at real path ``binary`` (the
+        first candidate there it does not pass over), learned now; None if none is."""
+        if binary in self._known:
+            return self._known[binary]
+        if binary in self._absent or binary not in self._candidates():
+            return None
+        token = interpreters.LEARNING.set(self._learning)
+        try:
+            for path, source in self._candidates()[binary]:
+                interp = interpreters.examine(path, binary, source, self._use_cache)
+                if interp is not None:
+                    if interp.constants is not None:
+                        self._known[binary] = interp.constants
+                        return interp.constants
+                    break
+        finally:
+            interpreters.LEARNING.reset(token)
+        self._absent.add(binary)
+        return None
+
+
+def _learn_chain(fs: Snapshot, invocation: Invocation,
+                 builds: dict[str, BuildConstants] | HostBuilds, use_cache: bool,
+                 failed: dict[str, str]) -> None:
     """Learn the binaries an exec chain (script, wrapper, env, pyenv shim) leads to, one hop
     at a time, so that the model can follow it to a known interpreter."""
     cwd = kernel.realpath(fs, invocation.cwd)
@@ -59,7 +143,7 @@ def _learn_chain(fs: Snapshot, invocation: Invocation, builds: dict[str, BuildCo
             return
 
 
-def _learn(binary: str, builds: dict[str, BuildConstants], use_cache: bool,
+def _learn(binary: str, builds: dict[str, BuildConstants] | HostBuilds, use_cache: bool,
            failed: dict[str, str]) -> bool:
     """Learn ``binary``'s constants into ``builds`` (its reason into ``failed`` if it cannot
     be).  A copy whose libpython the loader finds nowhere cannot be run, and is recognised
@@ -72,6 +156,8 @@ def _learn(binary: str, builds: dict[str, BuildConstants], use_cache: bool,
     except interpreters.InterpreterError as error:
         reason = str(error)
     if _libpython_missing(binary):
+        if isinstance(builds, HostBuilds):
+            builds.learn_host()  # a copy of any of them is recognised by its bytes
         for original in _venv_originals(binary):
             with contextlib.suppress(interpreters.InterpreterError):
                 interpreters.learn_constants(original, use_cache=use_cache)

@@ -11,14 +11,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from prefixlab.impl.render.escape import quoted as quoted, show as show  # re-exported
 from prefixlab.model.outcome import FIELDS, Failure, Outcome
 
 if TYPE_CHECKING:
+    # rich is imported by the rich renderings only: output to a pipe or a file never loads it.
+    from rich.console import Console
+    from rich.text import Text
+
     from prefixlab.impl.render.compare import Comparison
     from prefixlab.impl.render.narrate import Explanation
 
@@ -96,6 +96,8 @@ def render_result_plain(outcome: Outcome, heading: str) -> str:
 
 
 def render_result_rich(outcome: Outcome, heading: str, console: Console) -> None:
+    from rich.text import Text
+
     console.print(Text(heading, style="bold"))
     _rich_pairs(console, result_rows(outcome))
 
@@ -120,6 +122,8 @@ def render_plain(expl: Explanation) -> str:
 
 
 def render_rich(expl: Explanation, console: Console) -> None:
+    from rich.text import Text
+
     console.print(Text(expl.title, style="bold"))
     _rich_pairs(console, expl.asked)
     for paragraph in expl.preface:
@@ -163,6 +167,9 @@ def render_comparison_plain(comparison: Comparison, *, only_differences: bool = 
 
 def render_comparison_rich(comparison: Comparison, console: Console, *,
                            only_differences: bool = False) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_edge=False, header_style="bold")
     table.add_column("")
     table.add_column("key", style="dim")
@@ -192,6 +199,8 @@ def _differ(comparison: Comparison) -> str:
 
 # -- rich helpers ------------------------------------------------------------------------------
 def _rich_text(text: str, style: str = "") -> Text:
+    from rich.text import Text
+
     out = Text(style=style)
     for n, part in enumerate(text.split(CODE)):
         out.append(part, style="bold cyan" if n % 2 else "")
@@ -199,6 +208,9 @@ def _rich_text(text: str, style: str = "") -> Text:
 
 
 def _rich_pairs(console: Console, rows: Iterable[tuple[str, str]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim")
     table.add_column(overflow="fold")
