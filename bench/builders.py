@@ -52,6 +52,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 IN_PROCESS_TARGET_MS = 2.0
 FLAT_FACTOR = 1.5
+UV_FACTOR = 1.2
+"""A warm build venv within this factor of uv venv's wall time."""
+ENV_FACTOR = 1.2
+"""build env of 10 packages within this factor of python -m venv's wall time."""
+ENV_SIZE = 10
+COLD = "prefixlab build venv cold (empty cache)"
+CHURNED = "prefixlab build venv churned"
+STDLIB = "python -m venv --without-pip"
+STDLIB_ENV = "python -m venv --without-pip (env rounds)"
 OURS_ENV = {"PYTHONDONTWRITEBYTECODE": ""}
 """prefixlab's own modules get their .pyc files in the warm-up round, as an installed package
 has them (pip compiles at install; the editable install's link tree has none until a run
@@ -73,6 +82,8 @@ class Row:
     packages: int = 0
     note: str = ""
     failed: str = ""
+    fresh: Fresh | None = None
+    """Makes the row's round: its own TARGET, working directory and environment."""
 
     @property
     def median(self) -> float:
@@ -109,19 +120,69 @@ def remove(path: str) -> None:
         shutil.rmtree(path)
 
 
+class Fresh:
+    """What changes from round to round for one row, made before its run, untimed: a new
+    empty cache (``cold``: XDG_CACHE_HOME, where prefixlab keeps everything it learns), or
+    churn (``churn``: TARGET in a new directory under ``where``, in which entries of other
+    processes come and go between rounds, and a new working directory).  The previous
+    round's directories are removed when the next is made."""
+
+    def __init__(self, where: str, *, cold: bool = False, churn: bool = False) -> None:
+        self.where, self.cold, self.churn = where, cold, churn
+        self.made: list[str] = []
+        self.others: list[str] = []
+        os.makedirs(where, exist_ok=True)
+
+    def round(self, default_cwd: str, default_target: str) -> tuple[str, str, dict[str, str]]:
+        """(TARGET, working directory, environment) of the next round."""
+        for path in self.made:
+            shutil.rmtree(path, ignore_errors=True)
+        self.made.clear()
+        target, cwd = default_target, default_cwd
+        env: dict[str, str] = {}
+        if self.cold:
+            cache = tempfile.mkdtemp(prefix="cache-", dir=self.where)
+            self.made.append(cache)
+            env["XDG_CACHE_HOME"] = cache
+        if self.churn:
+            # Other processes' temporaries: two new entries, the oldest ones gone.
+            for _ in range(2):
+                fd, other = tempfile.mkstemp(prefix="tmp", dir=self.where)
+                os.close(fd)
+                self.others.append(other)
+            while len(self.others) > 6:
+                os.unlink(self.others.pop(0))
+            parent = tempfile.mkdtemp(prefix="tmp", dir=self.where)
+            cwd = tempfile.mkdtemp(prefix="project-", dir=self.where)
+            self.made += [parent, cwd]
+            target = os.path.join(parent, "venv")
+        return target, cwd, env
+
+    def close(self) -> None:
+        for path in self.made:
+            shutil.rmtree(path, ignore_errors=True)
+        for path in self.others:
+            os.unlink(path)
+        self.made, self.others = [], []
+
+
 def run_rounds(rows: Sequence[Row], rounds: int, cwd: str, make_target: Callable[[Row, int], str]) -> None:
     """``rounds`` rounds; in each every row runs once into a fresh target, timed, then the
     target is counted (first time) and removed, untimed.  Round -1 is a warm-up (caches of uv,
-    virtualenv and prefixlab filled, the disk's metadata hot) and is not kept."""
+    virtualenv and prefixlab filled, the disk's metadata hot) and is not kept.  A row with
+    ``fresh`` gets its TARGET, working directory and environment from it every round."""
     for index in range(-1, rounds):
         for row in rows:
             if row.failed:
                 continue
-            target = make_target(row, index)
+            target, here = make_target(row, index), cwd
+            extra: dict[str, str] = {}
+            if row.fresh is not None:
+                target, here, extra = row.fresh.round(cwd, target)
             remove(target)
             argv = [part.replace("{TARGET}", target) for part in row.command]
             try:
-                elapsed, cpu = run_timed(argv, row.env, cwd)
+                elapsed, cpu = run_timed(argv, {**row.env, **extra}, here)
             except CommandFailed as error:
                 row.failed = str(error)
                 remove(target)
@@ -141,9 +202,12 @@ def venv_rows(python: str, scratch: str) -> list[Row]:
               "UV_CACHE_DIR": os.path.join(scratch, "uv-cache")}
     venv_env = {"VIRTUALENV_OVERRIDE_APP_DATA": os.path.join(scratch, "virtualenv-app-data"),
                 **quiet}
+    ours = [str(BIN / "prefixlab"), "build", "venv", "{TARGET}", "--python", python]
     return [
-        Row("venv", "prefixlab build venv",
-            [str(BIN / "prefixlab"), "build", "venv", "{TARGET}", "--python", python], OURS_ENV),
+        Row("venv", "prefixlab build venv", ours, OURS_ENV),
+        Row("venv", COLD, ours, OURS_ENV, fresh=Fresh(os.path.join(scratch, "cold"), cold=True)),
+        Row("venv", CHURNED, ours, OURS_ENV,
+            fresh=Fresh(os.path.join(scratch, "churn"), churn=True)),
         Row("venv", "python -m venv --without-pip",
             [python, "-m", "venv", "--without-pip", "{TARGET}"], quiet),
         Row("venv", "virtualenv --no-seed",
@@ -272,7 +336,10 @@ def profile_in_process(python: str, scratch: str, count: int, top: int = 20) -> 
 # -- the env section ----------------------------------------------------------------------------
 def env_rows(python: str, package_roots: Sequence[str], sizes: Sequence[int]) -> list[Row]:
     rows = [Row("env", "build env 0", [str(BIN / "prefixlab"), "build", "env", "{TARGET}",
-                                      "--python", python], OURS_ENV, packages=0)]
+                                      "--python", python], OURS_ENV, packages=0),
+            # build env of a few packages is judged against python -m venv in the same rounds.
+            Row("env", STDLIB_ENV, [python, "-m", "venv", "--without-pip", "{TARGET}"],
+                {"PYTHONDONTWRITEBYTECODE": "1"})]
     for size in sizes:
         chosen = package_roots[:size]
         packages = [arg for root in chosen for arg in ("--package", root)]
@@ -423,8 +490,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.only in (None, "venv"):
             venv = venv_rows(python, scratch)
-            run_rounds(venv, args.repeat, work,
-                       lambda row, i: os.path.join(work, f"venv-{venv.index(row)}"))
+            try:
+                run_rounds(venv, args.repeat, work,
+                           lambda row, i: os.path.join(work, f"venv-{venv.index(row)}"))
+            finally:
+                for row in venv:
+                    if row.fresh is not None:
+                        row.fresh.close()
             rows += venv
             rows += in_process_venv(python, scratch, args.in_process,
                                     f"{filesystem_type(scratch)}, scratch")
@@ -436,8 +508,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     shutil.rmtree(shm, ignore_errors=True)
             if args.profile:
                 profiled = profile_in_process(python, scratch, args.in_process)
-            if not venv[1].failed:
-                base["venv"] = venv[1].median
+            stdlib = next(row for row in venv if row.name == STDLIB)
+            if not stdlib.failed:
+                base["venv"] = stdlib.median
         if args.only in (None, "env"):
             started = time.perf_counter()
             roots = pkgtrees.write_packages(os.path.join(scratch, "packages"), max(sizes), minor)
@@ -465,19 +538,41 @@ def report(rows: Sequence[Row], sizes: Sequence[int]) -> int:
     by_name = {row.name: row for row in rows}
     verdicts: list[tuple[str, bool | None, str]] = []
 
-    ours, stdlib = by_name.get("prefixlab build venv"), by_name.get("python -m venv --without-pip")
-    if ours and stdlib:
-        if ours.failed or stdlib.failed:
-            verdicts.append(("build venv faster than python -m venv", None, "a row failed"))
+    ours, stdlib = by_name.get("prefixlab build venv"), by_name.get(STDLIB)
+    for name, label in (("prefixlab build venv", "build venv (warm)"),
+                        (COLD, "build venv cold (empty cache)"),
+                        (CHURNED, "build venv churned")):
+        row = by_name.get(name)
+        if row is None or stdlib is None:
+            continue
+        verdict = f"{label} faster than python -m venv"
+        if row.failed or stdlib.failed:
+            verdicts.append((verdict, None, "a row failed"))
         else:
-            verdicts.append(("build venv faster than python -m venv", ours.median < stdlib.median,
-                             f"{fmt_ms(ours.median)} ms vs {fmt_ms(stdlib.median)} ms wall; "
-                             f"CPU {fmt_ms(ours.cpu_median)} vs {fmt_ms(stdlib.cpu_median)} ms"))
+            verdicts.append((verdict, row.median < stdlib.median,
+                             f"{fmt_ms(row.median)} ms vs {fmt_ms(stdlib.median)} ms wall "
+                             f"({row.median / stdlib.median:.2f}x); CPU "
+                             f"{fmt_ms(row.cpu_median)} vs {fmt_ms(stdlib.cpu_median)} ms"))
     uv = by_name.get("uv venv")
-    if ours and uv and not ours.failed and not uv.failed:
-        verdicts.append(("(reported) build venv against uv venv", None,
-                         f"{ours.median / uv.median:.2f}x uv's wall time, "
-                         f"{ours.cpu_median / uv.cpu_median:.2f}x its CPU time"))
+    if ours and uv:
+        verdict = f"build venv (warm) within {UV_FACTOR:g}x of uv venv"
+        if ours.failed or uv.failed:
+            verdicts.append((verdict, None, "a row failed"))
+        else:
+            verdicts.append((verdict, ours.median <= UV_FACTOR * uv.median,
+                             f"{ours.median / uv.median:.2f}x uv's wall time "
+                             f"({fmt_ms(ours.median)} vs {fmt_ms(uv.median)} ms), "
+                             f"{ours.cpu_median / uv.cpu_median:.2f}x its CPU time"))
+    few, stdlib_env = by_name.get(f"build env {ENV_SIZE}"), by_name.get(STDLIB_ENV)
+    if few is not None and stdlib_env is not None:
+        verdict = f"build env {ENV_SIZE} at most {ENV_FACTOR:g}x python -m venv"
+        if few.failed or stdlib_env.failed:
+            verdicts.append((verdict, None, "a row failed"))
+        else:
+            verdicts.append((verdict, few.median <= ENV_FACTOR * stdlib_env.median,
+                             f"{few.median / stdlib_env.median:.2f}x "
+                             f"({fmt_ms(few.median)} vs {fmt_ms(stdlib_env.median)} ms wall, "
+                             "the same rounds)"))
     for inproc in (r for r in rows if r.name.startswith("in process: plan + apply")):
         where = inproc.name.partition("(")[2].rstrip(")") or "scratch"
         label = f"in process under {IN_PROCESS_TARGET_MS:g} ms ({where})"
