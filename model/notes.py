@@ -161,6 +161,10 @@ def read_note(note: str, text: str) -> list[Example]:
     for index, match in enumerate(_BLOCK.finditer(text)):
         line = text.count("\n", 0, match.start()) + 1
         body = match.group(2)
+        tables = re.findall(r"^\[\[?([^\]]*)\]", body, re.M)
+        if tables and tables[-1] != "expect":
+            raise ExampleError(f"notes/{note}#{index} (line {line}): [expect] must be the "
+                               "block's last table (an exercise hides it, to the end)")
         probe = Example(note, index, line, body, Versions("3.8+", (((3, 8, 0), None),)),
                         False)
         data = probe.bind(root=MODEL_ROOT, version=(3, 12, 0), prefix=MODEL_PREFIX)

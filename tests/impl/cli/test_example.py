@@ -52,7 +52,8 @@ def test_every_example_is_laid_down(example: notes.Example, tmp_path: Path) -> N
         assert "Expected" not in out
     command = next(line.strip() for line in out.splitlines()[1:] if line.startswith("  cd "))
     done = subprocess.run(["bash", "-c", command], capture_output=True, timeout=120)
-    starts = "status = " not in out or "status = 'ok'" in out
+    expect = example.bind(root="/r", version=(3, 12, 0), prefix="/usr/local")["expect"]
+    starts = expect.get("status", "ok") == "ok"
     assert done.returncode == 0 or not python or not starts, done.stderr
 
 
@@ -119,7 +120,8 @@ def test_a_failed_build_step_leaves_nothing(tmp_path: Path,
      "unknown key 'colour'"),
     ('versions = "3.8 and up"\n[layout]\n[run]\nprogram = "x"\n[expect]\n',
      "'3.8 and up' is not a version"),
-    ('versions = "3.8+"\n[layout]\n[run]\nprogram = "x"\n[expect\n', "not TOML"),
+    ('versions = "3.8+"\n[layout]\n[run]\nprogram = "x"\n[expect]\nprefix =\n', "not TOML"),
+    ('versions = "3.8+"\n[layout]\n[expect]\n[run]\nprogram = "x"\n', "last table"),
 ])
 def test_a_bad_block_names_its_note_and_number(bad: tuple[str, str]) -> None:
     text, said = bad
