@@ -5,9 +5,10 @@ the Markdown files the tests run, read by MyST.  notes/README.md is the home pag
 chapters (``NN-*.md``), then the other pages of notes/ (among them notes/reference.md, which
 includes README's reference part) form its table of contents, added here so that the
 Markdown stays plain for readers of the repository.  notes/maintainers/ is outside that
-table (orphan pages, reached by link).  Nothing is fetched at build or view time: no intersphinx, the theme's fonts are
-the reader's own, Sphinx's search is its local JavaScript, and the layout drawings are inline
-SVG made by Graphviz's dot (prefixlab.impl.render.sphinxext).
+table (orphan pages, reached by link).  Nothing is fetched at build or view time: no
+intersphinx, the theme's fonts are the reader's own, Sphinx's search is its local
+JavaScript, and the layout drawings are inline SVG made by Graphviz's dot
+(prefixlab.impl.render.sphinxext).
 """
 
 from __future__ import annotations

@@ -159,6 +159,8 @@ def layout_svg(example: notes.Example, prefix: str) -> tuple[str, str]:
     caption = (f"The layout the answer depended on, as the model predicts it for CPython "
                f"{'.'.join(map(str, version))} with ROOT = {notes.MODEL_ROOT}; in red, what "
                f"each part became (status: {outcome.status}).")
+    label = html.escape(f"Layout drawing of {example.name}", quote=True)
+    element = element.replace("<svg", f'<svg role="img" aria-label="{label}"', 1)
     return element, caption
 
 
