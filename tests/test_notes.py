@@ -9,6 +9,8 @@ prefixlab.impl.checks.notes.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from prefixlab.impl.checks import notes as real_notes
@@ -64,3 +66,13 @@ def test_note_example(example: notes.Example, interp: Interpreter) -> None:
                               f"note: {'; '.join(checked.real)}")
     assert not checked.model, (f"{example.where()}: the model disagrees with the note: "
                                f"{'; '.join(checked.model)}")
+
+
+def test_suggested_commands_hold_no_placeholders() -> None:
+    """A command a note suggests (```sh) is one a reader can paste: no {ROOT}, {PREFIX} or
+    {X.Y} (prefixlab example lays an example down at a directory the reader names)."""
+    fence = re.compile(r"^```(?:sh|console|bash)\n(.*?)^```", re.S | re.M)
+    for path in sorted(real_notes.NOTES.glob("*.md")):
+        for block in fence.findall(path.read_text(encoding="utf-8")):
+            for placeholder in ("{ROOT}", "{PREFIX}", "{X.Y}", "{XY}"):
+                assert placeholder not in block, f"notes/{path.name}: {placeholder} in {block!r}"
