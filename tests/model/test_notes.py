@@ -1,0 +1,88 @@
+"""prefixlab.model.notes on values: version specs, the rows they reach, blocks read."""
+
+from __future__ import annotations
+
+import pytest
+
+from prefixlab.model import notes
+
+
+def names(spec: str) -> list[str]:
+    return [name for name, _ in notes.rows(notes.Versions.parse(spec))]
+
+
+def test_a_point_release_spec_reaches_its_row_and_later() -> None:
+    assert notes.rows(notes.Versions.parse("3.12.4+")) == [
+        ("3.12.4", (3, 12, 4)), ("3.13", (3, 13, 0)), ("3.14", (3, 14, 0))]
+
+
+def test_a_range_ending_at_a_point_release_stops_before_the_next_row() -> None:
+    assert names("3.12-3.12.3") == ["3.12", "3.12.2"]
+    assert names("3.8-3.10")[-1] == "3.10.14"
+
+
+def test_a_minor_alone_is_every_release_of_it() -> None:
+    assert names("3.11") == ["3.11.0", "3.11.1", "3.11", "3.11.8"]
+    assert (3, 11, 99) in notes.Versions.parse("3.11")
+    assert (3, 12, 0) not in notes.Versions.parse("3.11")
+
+
+def test_comma_joined_ranges_leave_a_gap() -> None:
+    reached = names("3.8-3.10, 3.11.1+")
+    assert "3.11.0" not in reached and "3.11.1" in reached and reached[-1] == "3.14"
+    assert notes.rows(notes.Versions.parse("3.8-3.10, 3.11.1+"))[6] == ("3.11.1", (3, 11, 1))
+
+
+def test_a_row_is_run_as_the_first_version_the_spec_allows() -> None:
+    """3.11.5+ starts inside row 3.11 (3.11.2-3.11.7): that row is checked as 3.11.5."""
+    assert notes.rows(notes.Versions.parse("3.11.5+"))[0] == ("3.11", (3, 11, 5))
+
+
+@pytest.mark.parametrize("spec", ["3.8 and up", "3.10-3.8", "3", "3.x+"])
+def test_a_bad_spec_is_refused(spec: str) -> None:
+    with pytest.raises(ValueError):
+        notes.Versions.parse(spec)
+
+
+EXERCISE = '''Some text.
+
+```prefixlab-exercise
+versions = "3.8+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+args = ["-S", "-c", "pass"]
+[expect]
+prefix = "{ROOT}/opt/py"
+```
+
+```prefixlab-example
+versions = "3.8+"
+exercise = true
+[layout]
+"lonely/python{X.Y}" = "binary"
+[run]
+program = "{ROOT}/lonely/python{X.Y}"
+args = ["-S", "-c", "pass"]
+[expect]
+prefix = "{PREFIX}"
+```
+'''
+
+
+def test_both_exercise_forms_are_read_and_hold_on_the_model() -> None:
+    found = notes.read_note("09-x.md", EXERCISE)
+    assert [(e.index, e.line, e.exercise) for e in found] == [(0, 3, True), (1, 15, True)]
+    for example in found:
+        for _, version in notes.rows(example.versions):
+            assert notes.check_on_model(example, version) == [], (example.name, version)
+
+
+def test_the_model_world_has_an_installation_at_the_compiled_in_prefix() -> None:
+    example = notes.read_note("09-x.md", EXERCISE)[1]
+    case = notes.bound(example, root=notes.MODEL_ROOT, version=(3, 14, 0),
+                       prefix=notes.MODEL_PREFIX)
+    answer = notes.predicted(notes.model_world(case, (3, 14, 0)), case)
+    assert answer["status"] == "ok" and answer["prefix"] == notes.MODEL_PREFIX
