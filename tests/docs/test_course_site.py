@@ -159,6 +159,8 @@ class Page:
     links: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     search_box: bool = False
+    overflow: int = 0
+    """How much wider than the window the page is (wide blocks must scroll on their own)."""
 
 
 _PAGE_FACTS = """
@@ -181,6 +183,7 @@ return {
   ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id),
   search: document.querySelector('#searchbox input[name="q"], form.search input[name="q"]')
           !== null,
+  overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
 };
 """
 
@@ -205,7 +208,7 @@ def pages(site: Path, browser: Any) -> dict[str, Page]:
         facts = browser.execute_script(_PAGE_FACTS)
         page = Page(name, facts["title"], facts["headings"], foreign=facts["foreign"],
                     drawings=facts["drawings"], links=facts["links"], ids=set(facts["ids"]),
-                    search_box=facts["search"])
+                    search_box=facts["search"], overflow=facts["overflow"])
         page.errors = [entry["message"] for entry in browser.get_log("browser")
                        if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
         browser.save_screenshot(str(SCREENSHOTS / f"{_shot_name(name)}.png"))
@@ -246,6 +249,7 @@ def test_every_page_renders(pages: dict[str, Page]) -> None:
             assert page.headings >= 1, f"{page.name}: no heading in the page's body"
         assert not page.errors, f"{page.name}: console errors: {page.errors}"
         assert not page.foreign, f"{page.name}: loaded from elsewhere: {page.foreign}"
+        assert page.overflow <= 1, f"{page.name}: {page.overflow}px wider than the window"
 
 
 def test_every_drawing_is_visible(pages: dict[str, Page]) -> None:
