@@ -45,7 +45,8 @@ from prefixlab.model.world.build import Version
 from prefixlab.model.world.fs import FsView
 
 NEWEST_RUN = (3, 14, 0)
-"""Rows from here on are modelled from source alone: drawn only for an example of no other."""
+"""Rows from here on are modelled from source alone (no such interpreter runs here): an
+example is drawn for one of them only when it applies to no earlier row."""
 
 
 # -- the example ----------------------------------------------------------------------------------
@@ -85,7 +86,9 @@ def answer_text(text: str) -> str:
 # -- the drawing --------------------------------------------------------------------------------
 def course_graph(graph: nx.DiGraph[str], marks: Mapping[str, Mark]) -> nx.DiGraph[str]:
     """The footprint as the course draws it: the missing paths tested in one directory (and
-    neither marked nor a link's target) folded into one node that lists them."""
+    neither marked nor a link's target) folded into one node that lists them, and chains of
+    directories that mean nothing of their own folded into one node (:func:`_fold_chains`).
+    Every path of ``graph`` is still named in the drawing, once."""
     drawn: nx.DiGraph[str] = graph.copy()
     groups: dict[str, list[str]] = {}
     for node in sorted(graph.nodes):
@@ -113,9 +116,11 @@ def _fold_chains(graph: nx.DiGraph[str], marks: Mapping[str, Mark]) -> None:
     mark, no link to or from it), into that entry: ``/`` and ``ex`` and ``opt`` become one
     node ``/ex/opt``, as the Mermaid drawing does."""
     def label(node: str) -> str:
-        names = graph.nodes[node].get("names")
-        if names and len(names) == 1:
-            return str(names[0])
+        data = graph.nodes[node]
+        if data.get("names") and len(data["names"]) == 1:
+            return str(data["names"][0])
+        if "rest" in data:
+            return str(data["rest"])
         return node if node == "/" else node.rstrip("/").rpartition("/")[2]
 
     changed = True
@@ -252,8 +257,9 @@ class ExampleDirective(SphinxDirective):
         except (OSError, PrefixlabError) as exc:
             raise self.error(str(exc)) from exc
         if index >= len(found) or found[index].text.strip() != text.strip():
-            raise self.error(f"{path.name}: example block {index} is not the {index + 1}th "
-                             "block prefixlab.model.notes reads there")
+            raise self.error(f"{path.name}: example block {index} of the page is not block "
+                             f"{index} as prefixlab.model.notes reads the note (a block inside "
+                             "another fence?)")
         return found[index]
 
 
