@@ -5,8 +5,9 @@ box holding the example's text and, under it, the layout graph of its answer, th
 ``prefixlab explain --graph`` draws (impl/render/footprint.py, impl/render/graph.py), drawn
 as inline SVG by Graphviz's ``dot`` (impl/render/svg.py) when the site is built: the page
 needs no script and no network to show it.  An *exercise* (a ``prefixlab-exercise`` block,
-or one with ``exercise = true``) shows its layout, run and drawing, and keeps its answer, the
-``[expect]`` table, in a ``<details>`` element that opens on a click.
+or one with ``exercise = true``) shows its layout and run, with a drawing of the layout as
+written, and keeps its answer, the ``[expect]`` table and the drawing of the answer, in a
+``<details>`` element that opens on a click.
 
 The drawing is the model's answer for the example in the model's world of values
 (prefixlab.model.notes: ROOT ``/home/reader/example``, an interpreter built for
@@ -36,7 +37,8 @@ from sphinx.writers.html5 import HTML5Translator
 
 from prefixlab.impl.checks.notes import find
 from prefixlab.impl.render import footprint, svg
-from prefixlab.impl.render.graph import CONTAINS, LINK, MISSING, Mark, edge_kind, node_kind
+from prefixlab.impl.render.graph import (CONTAINS, LINK, MISSING, Mark, edge_kind,
+                                         graph_of_layout, node_kind)
 from prefixlab.model import notes
 from prefixlab.model.errors import PrefixlabError
 from prefixlab.model.outcome import Outcome
@@ -148,25 +150,43 @@ def _fold_chains(graph: nx.DiGraph[str], marks: Mapping[str, Mark]) -> None:
 
 
 def layout_svg(example: notes.Example, prefix: str) -> tuple[str, str]:
-    """The example's layout graph as an inline ``<svg>`` element (its ids prefixed with
-    ``prefix``, unique on the page), and a caption saying what it was drawn for."""
+    """The layout graph of the example's answer (its footprint, what each part became
+    highlighted) as an inline ``<svg>`` element, its ids prefixed with ``prefix`` (unique on
+    the page), and a caption saying what it was drawn for."""
     outcome, fs, version = predicted(example)
     graph, marks = footprint.footprint(outcome, fs)
-    drawn = course_graph(graph, marks)
-    document = svg.render_svg(drawn, direction="TB",
-                              highlight={node: mark.text for node, mark in marks.items()})
-    start = document.find("<svg")
-    if start < 0:
-        raise notes.ExampleError(f"{example.where()}: dot wrote no <svg> element")
-    element = re.sub(r'\bid="', f'id="{prefix}', document[start:])
-    element = re.sub(r'(xlink:href|href)="#', rf'\1="#{prefix}', element)
-    element = re.sub(r"<!--.*?-->\n?", "", element, flags=re.S)
+    element = _inline(svg.render_svg(course_graph(graph, marks), direction="TB",
+                                     highlight={node: m.text for node, m in marks.items()}),
+                      prefix, f"The layout {example.name}'s answer depended on")
     caption = (f"The layout the answer depended on, as the model predicts it for CPython "
                f"{'.'.join(map(str, version))} with ROOT = {notes.MODEL_ROOT}; in red, what "
                f"each part became (status: {outcome.status}).")
-    label = html.escape(f"Layout drawing of {example.name}", quote=True)
-    element = element.replace("<svg", f'<svg role="img" aria-label="{label}"', 1)
     return element, caption
+
+
+def question_svg(example: notes.Example, prefix: str) -> tuple[str, str]:
+    """An exercise's layout as its block writes it, nothing of the answer in it (no
+    prediction, no highlight): an inline ``<svg>`` and its caption."""
+    case = notes.bound(example, root=notes.MODEL_ROOT, version=drawn_version(example),
+                       prefix=notes.MODEL_PREFIX)
+    element = _inline(svg.render_svg(course_graph(graph_of_layout(case.layout), {}),
+                                     direction="TB"),
+                      prefix, f"The layout of {example.name}")
+    caption = (f"The exercise's layout as its block writes it, before any build step or run "
+               f"(ROOT = {notes.MODEL_ROOT}).")
+    return element, caption
+
+
+def _inline(document: str, prefix: str, label: str) -> str:
+    """dot's SVG document as an element for an HTML page: no XML prolog or comments, ids
+    prefixed, labelled for assistive technology."""
+    start = document.find("<svg")
+    if start < 0:
+        raise ValueError("dot wrote no <svg> element")
+    element = re.sub(r'\bid="', f'id="{prefix}', document[start:])
+    element = re.sub(r'(xlink:href|href)="#', rf'\1="#{prefix}', element)
+    element = re.sub(r"<!--.*?-->\n?", "", element, flags=re.S)
+    return element.replace("<svg", f'<svg role="img" aria-label="{html.escape(label)}"', 1)
 
 
 # -- docutils nodes -----------------------------------------------------------------------------
@@ -225,16 +245,21 @@ class ExampleDirective(SphinxDirective):
         title += nodes.strong(text=f"{kind} {index + 1}")
         title += nodes.Text(f" · CPython {example.versions.text}")
         box += title
+        prefix = f"{self.env.docname}-{index}-".replace("/", "-")
         try:
-            element, caption = layout_svg(example, f"{self.env.docname}-{index}-".replace("/", "-"))
+            element, caption = layout_svg(example, prefix)
+            if example.exercise:
+                question = question_svg(example, prefix + "q-")
         except (PrefixlabError, ValueError) as exc:
             raise self.error(f"{example.where()}: cannot draw it: {exc}") from exc
         if example.exercise:
+            # The answer's drawing highlights what each part became: it is part of the answer.
             box += _code(setup_text(example.text))
-            box += _figure(element, caption)
+            box += _figure(*question)
             answer = details()
             answer += summary(text="Show the answer")
             answer += _code(answer_text(example.text))
+            answer += _figure(element, caption)
             box += answer
         else:
             box += _code(example.text)

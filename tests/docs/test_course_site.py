@@ -205,6 +205,9 @@ def pages(site: Path, browser: Any) -> dict[str, Page]:
         if name.startswith("_"):
             continue
         browser.get(base + name)
+        # Exercises' answers (drawings among them) are measured open; closed, they are
+        # test_an_exercise_answer_shows_on_click's business.
+        browser.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
         facts = browser.execute_script(_PAGE_FACTS)
         page = Page(name, facts["title"], facts["headings"], foreign=facts["foreign"],
                     drawings=facts["drawings"], links=facts["links"], ids=set(facts["ids"]),
@@ -313,7 +316,7 @@ def _check_exercises(browser: Any, url: str, shots: bool) -> int:
     browser.get(url)
     answers = browser.find_elements(By.CSS_SELECTOR, "details.prefixlab-answer")
     for n, details in enumerate(answers):
-        hidden = details.find_elements(By.CSS_SELECTOR, "div.highlight, p")
+        hidden = details.find_elements(By.CSS_SELECTOR, "div.highlight, figure")
         assert hidden and not any(e.is_displayed() for e in hidden), \
             f"{url}: exercise {n}'s answer shows before the click"
         assert details.get_attribute("open") is None
@@ -338,7 +341,8 @@ def test_an_exercise_answer_shows_on_click(exercise_site: Path, browser: Any) ->
     nodes = browser.execute_script(
         "return Array.from(document.querySelectorAll('figure.prefixlab-layout svg'))"
         ".map(svg => svg.querySelectorAll('g.node').length);")
-    assert len(nodes) == 3 and min(nodes) >= 2, "two exercises and a {prefixlab-layout}"
+    assert len(nodes) == 5 and min(nodes) >= 2, \
+        "two exercises (their layout, their answer's) and a {prefixlab-layout}"
 
 
 def test_the_course_exercises_show_on_click(site: Path, browser: Any,

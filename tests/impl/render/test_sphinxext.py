@@ -8,6 +8,7 @@ drawing's promise: every path of the footprint is still named, once.
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import networkx as nx
@@ -78,3 +79,21 @@ def test_a_drawing_is_an_inline_svg_with_unique_ids() -> None:
     assert "<?xml" not in element and "<!DOCTYPE" not in element
     assert 'id="p-' in element and ' id="node' not in element
     assert "3.13" in caption and notes.MODEL_ROOT in caption
+
+
+def test_an_exercise_drawing_tells_nothing_of_the_answer() -> None:
+    require_oracle(shutil.which("dot") is not None, "drawing needs Graphviz's dot")
+    element, caption = sphinxext.question_svg(_example("3.11+"), "q-")
+    answer, _ = sphinxext.layout_svg(_example("3.11+"), "a-")
+    for told in ("sys.prefix", "landmark found", svg_highlight()):
+        assert told in answer and told not in element
+    assert "as its block writes it" in caption
+
+
+def svg_highlight() -> str:
+    """The colour of a highlighted node (impl/render/svg.py)."""
+    from prefixlab.impl.render import svg
+
+    found = re.search(r'color="(#[0-9a-f]+)"', svg._HIGHLIGHT_NODE)
+    assert found
+    return found.group(1)
