@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from prefixlab.model.builders import venv as venvplan
+from prefixlab.model.builders.plan import Copy, Link, Mkdir, Operation, Write
 from prefixlab.model.errors import BadInput
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup.predict import predict
 from prefixlab.model.strategies.startup import BINARY_DATA, PROBE_SCRIPT, stdlib_skeleton
 from prefixlab.model.world import World, kernel
 from prefixlab.model.world.build import TABLE, BuildConstants, Version, behaviour_for
-from prefixlab.model.world.fs import Dir, File, Layout, Node, Symlink
+from prefixlab.model.world.fs import Dir, File, Layout, Node, Overlay, Symlink
 from prefixlab.model.world.invocation import Invocation
 
 FENCES = ("prefixlab-example", "prefixlab-exercise")
@@ -45,11 +46,13 @@ follows bash and env by name: model/exec/chain.py)."""
 
 KEYS = frozenset({"versions", "exercise", "layout", "build", "run", "expect"})
 RUN_KEYS = frozenset({"program", "args", "argv0", "cwd", "env"})
-BUILD_KEYS = frozenset({"builder", "python", "dir", "system-site-packages"})
-BUILDERS = ("venv", "prefixlab-venv")
+BUILD_KEYS = frozenset({"builder", "python", "dir", "system-site-packages", "packages"})
+BUILDERS = ("venv", "prefixlab-venv", "prefixlab-env")
 """``venv``: what ``python -m venv --without-pip DIR`` writes (home = the directory of
-sys._base_executable as it is); ``prefixlab-venv``: what ``prefixlab build venv PYTHON DIR``
-writes (home chosen so that the venv starts, model/builders/venv.py choose_home)."""
+sys._base_executable as it is); ``prefixlab-venv``: what ``prefixlab build venv DIR --python
+PYTHON`` writes (home chosen so that the venv starts, model/builders/venv.py choose_home);
+``prefixlab-env``: what ``prefixlab build env DIR --python PYTHON --package P...`` writes
+(the reference flavour, model/builders/reference.py)."""
 EXPECT_KEYS = frozenset({"status", "executable", "base_executable", "prefix", "base_prefix",
                          "exec_prefix", "base_exec_prefix", "path", "path0", "warnings",
                          "version"})
@@ -221,6 +224,11 @@ def _checked(example: Example, text: str) -> dict[str, Any]:
                 or not isinstance(step.get("dir"), str):
             raise ExampleError(f"{where}: [[build]] needs builder (one of "
                                f"{', '.join(BUILDERS)}), python and dir")
+        packages = step.get("packages", [])
+        if not isinstance(packages, list) or not all(isinstance(p, str) for p in packages) \
+                or (packages and step["builder"] != "prefixlab-env"):
+            raise ExampleError(f"{where}: [[build]] packages = [...] (paths) is for "
+                               "builder prefixlab-env only")
     return data
 
 
@@ -361,12 +369,58 @@ def built(world: World, step: Mapping[str, Any], cwd: str, where: str = "") -> W
         executable_real=real if isinstance(real, str) else (asked.executable or ""),
         base_executable=asked.base_executable or "", prefix=asked.prefix or "",
         base_prefix=asked.base_prefix or "", base_exec_prefix=asked.base_exec_prefix or "")
+    if step["builder"] == "prefixlab-env":
+        return _built_env(world, step, asked, where)
     options = venvplan.Options(system_site_packages=bool(step.get("system-site-packages")))
     if step["builder"] == "venv":
         home = venvplan.stdlib_home(source)
     else:
         home = venvplan.choose_home(world, source, options, target)
     return venvplan.built_world(world, source, options, target, home)[0]
+
+
+def _built_env(world: World, step: Mapping[str, Any], asked: Outcome, where: str) -> World:
+    """``prefixlab build env``'s reference flavour, planned over ``world`` and laid over it."""
+    from prefixlab.model.builders import flavours
+    from prefixlab.model.builders.buildenv import Package
+
+    binary = kernel.realpath(world.fs, asked.base_executable or "")
+    if not isinstance(binary, str) or binary not in world.builds:
+        raise ExampleError(f"{where}: [[build]] {step['python']}: its base executable is "
+                           "no interpreter binary the model knows")
+    base = flavours.BaseInterpreter(binary, world.builds[binary], asked.base_prefix or "",
+                                    asked.base_exec_prefix or "", step["python"])
+    request = flavours.EnvRequest(step["dir"], base,
+                                  tuple(Package(p) for p in step.get("packages", [])))
+    try:
+        planned = flavours.flavour("reference")(world.fs, request)
+    except BadInput as error:
+        raise ExampleError(f"{where}: [[build]] {step['dir']}: {error}") from None
+    return _laid_over(world, step["dir"], planned.ops)
+
+
+def _laid_over(world: World, target: str, operations: Iterable[Operation]) -> World:
+    """``world`` with a plan's operations written at ``target`` (a copied interpreter binary
+    is known as the build it copies), as model/builders/venv.py built_world does."""
+    nodes: dict[str, Node] = {target: Dir()}
+    builds = dict(world.builds)
+    for op in operations:
+        path = f"{target}/{op.path}"
+        if isinstance(op, Mkdir):
+            nodes[path] = Dir(op.mode)
+        elif isinstance(op, Link):
+            nodes[path] = Symlink(op.target)
+        elif isinstance(op, Write):
+            nodes[path] = File(op.data, op.mode)
+        elif isinstance(op, Copy):
+            nodes[path] = File(BINARY_DATA, 0o755)
+            real = kernel.realpath(world.fs, op.source)
+            if isinstance(real, str) and real in world.builds:
+                builds[path] = world.builds[real]
+        else:
+            raise ExampleError(f"{target}/{op.path}: the model lays no "
+                               f"{type(op).__name__} over an example")
+    return replace(world, fs=Overlay(world.fs, ((target, Layout(nodes)),)), builds=builds)
 
 
 # -- predicting and comparing ------------------------------------------------------------------

@@ -157,6 +157,10 @@ def run_builds(case: notes.Bound) -> None:
                 last = (done.stderr.strip().splitlines() or ["no message"])[-1]
                 raise notes.ExampleError(f"{case.where}: [[build]] {shown}: exit status "
                                          f"{done.returncode} ({last})")
+        elif step["builder"] == "prefixlab-env":
+            from prefixlab.impl.builders.env import build_env
+
+            build_env(target, python, list(step.get("packages", [])))
         else:
             from prefixlab.impl.builders.venv import build_venv
             from prefixlab.model.builders.venv import Options
