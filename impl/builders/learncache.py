@@ -1,10 +1,11 @@
 """What a builder learned about an interpreter, cached, its validity resting on what the
 learning read.
 
-An entry holds its key (the request, prefixlab's own source files), the learned value (plain
-data: marshal writes and reads it without importing json) and the state of every path the
-learning looked at: lstat's answer (kind, mode, link target; for files size, device, inode,
-mtime and ctime) and the names of every directory it listed.  On use every such path is
+An entry holds its key (the request), the learned value (plain data: marshal writes and
+reads it without importing json), the files of the prefixlab modules that learned it, and
+the state of every path the learning looked at: lstat's answer (kind, mode, link target;
+for files size, device, inode, mtime and ctime) and the names of every directory it
+listed.  On use every such path is
 looked at again; any difference and the entry is not used (the caller learns afresh).  A
 digest of the content seals the entry: an edited or damaged one is never used.
 
@@ -12,8 +13,13 @@ Listings a caller names as not part of the answer are not compared (the working 
 which is a start's sys.path[0] and holds the environments built in it): the entries looked
 up in them by name still are.
 
+The code is judged the same way, by what the learning ran: the files of the prefixlab
+modules imported when it finished.  In a checkout where other modules are being edited (or
+an installation upgraded in part), an entry stays valid until one of those changes.
+
 Kept free of the model and of typing: a warm build reads an entry and checks it with os
-alone.  impl/builders/venv.py keeps its own copy of the same rules for build venv.
+alone.  (build venv's cache, impl/builders/venv.py, follows the same rules for paths and
+keys its entries by all of prefixlab's source files.)
 """
 
 from __future__ import annotations
@@ -49,25 +55,30 @@ def cache_dir() -> str:
     return os.path.join(base, "prefixlab")
 
 
-_CODE_IDENTITY: list[Any] = []
+def code_state() -> dict[str, Any]:
+    """The files of prefixlab's modules this process has imported, by path (size, inode,
+    mtime, ctime; links followed: an editable install links them): the code a learning ran.
+    An entry is used only while they are unchanged; an edit of a module the learning did
+    not run (another command's, the notes) leaves it valid."""
+    found: dict[str, Any] = {}
+    for name, module in list(sys.modules.items()):
+        if name == "prefixlab" or name.startswith("prefixlab."):
+            path = getattr(module, "__file__", None)
+            if isinstance(path, str):
+                found[path] = _file_state(path)
+    return found
 
 
-def code_identity() -> list[Any]:
-    """prefixlab's own source files (folder, name, size, mtime, ctime): what was learned by
-    other code (an upgrade, an edit of the model) is learned again.  Read once per process:
-    the code a process runs is the code it imported, whatever happens to the files later."""
-    if not _CODE_IDENTITY:
-        from prefixlab import impl, model
+def code_unchanged(code: Mapping[str, Any]) -> bool:
+    return all(_file_state(path) == was for path, was in code.items())
 
-        for top in (model.__path__[0], impl.__path__[0]):
-            for folder, dirs, files in os.walk(top):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-                for name in sorted(files):
-                    if name.endswith(".py"):
-                        st = os.stat(os.path.join(folder, name))
-                        _CODE_IDENTITY.append((os.path.relpath(folder, top), name, st.st_size,
-                                               st.st_mtime_ns, st.st_ctime_ns))
-    return _CODE_IDENTITY
+
+def _file_state(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
 
 
 def digest(value: Any) -> str:
@@ -77,9 +88,8 @@ def digest(value: Any) -> str:
 
 
 def entry_path(kind: str, key: list[Any]) -> str:
-    """Where the entry for ``key`` lives: one directory per version of prefixlab's code (a
-    new version drops the others' entries when it writes its first)."""
-    return os.path.join(cache_dir(), kind, digest(code_identity()), digest(key) + ".marshal")
+    """Where the entry for ``key`` lives (a learning for the same key replaces it)."""
+    return os.path.join(cache_dir(), kind, digest(key) + ".marshal")
 
 
 def entry_state(path: str) -> list[Any] | None:
@@ -126,8 +136,9 @@ def _seal_digest(payload: bytes) -> bytes:
 
 
 def read(path: str, key: list[Any]) -> dict[str, Any] | None:
-    """The entry at ``path`` when it is whole, unedited and for ``key`` (None otherwise); its
-    validity is the caller's to check (:func:`still_valid` on its "seen")."""
+    """The entry at ``path`` when it is whole, unedited, for ``key`` and learned by the code
+    this process runs (None otherwise); its validity is the caller's to check
+    (:func:`still_valid` on its "seen")."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -140,6 +151,9 @@ def read(path: str, key: list[Any]) -> dict[str, Any] | None:
         return None
     if not isinstance(found, dict) or found.get("key") != key:
         return None
+    code = found.get("code")
+    if not isinstance(code, dict) or not code_unchanged(code):
+        return None
     return found
 
 
@@ -148,7 +162,7 @@ def write(path: str, data: dict[str, Any]) -> None:
     cache only costs learning again next time."""
     import tempfile
 
-    payload = marshal.dumps(data)
+    payload = marshal.dumps({**data, "code": code_state()})
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
@@ -162,27 +176,8 @@ def write(path: str, data: dict[str, Any]) -> None:
             except OSError:
                 pass
             raise
-        _drop_other_code_versions(os.path.dirname(path))
     except OSError:
         pass
-
-
-def _drop_other_code_versions(current: str) -> None:
-    """Entries learned by other versions of prefixlab's code are never used again."""
-    import shutil
-
-    parent, keep = os.path.split(current)
-    for name in os.listdir(parent):
-        path = os.path.join(parent, name)
-        if name == keep:
-            continue
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
 
 
 def recording_snapshot() -> Snapshot:

@@ -40,9 +40,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from prefixlab.model.exec import binarywrapper
 from prefixlab.model.scripts import envline
-from prefixlab.model.exec import makewrapper
 from prefixlab.model.world.fs import FsView
 from prefixlab.model.world.kernel import Errno, Resolver
 from prefixlab.model.builders.plan import CWrapper, Operation, Write
@@ -160,6 +158,8 @@ def retarget(fs: FsView, rel: str, source: str, python: str,
         return Retargeted(Write(rel, trampoline, mode),
                           Step.of(R_TRAMPOLINE, "{entry}: installer's trampoline, interpreter "
                                   "replaced", entry=rel))
+    # The wrapper readers (makewrapper, binarywrapper) are imported where a bin entry
+    # may be a wrapper: a package of Python scripts does not pay for them.
     if data.startswith(b"\x7fELF"):
         return _binary(rel, source, data, python, resolver)
     return _shell(rel, source, data, python, resolver)
@@ -240,6 +240,8 @@ def _wrapped(resolver: Resolver, path: str) -> _Script | None:
     data = resolver.read_file(path)
     if isinstance(data, Errno) or not data.startswith(b"\x7fELF"):
         return None
+    from prefixlab.model.exec import binarywrapper
+
     if binarywrapper.read_binary(data) is not None:
         return None
     return _Script(path, None, interpreter=True)
@@ -267,6 +269,8 @@ class _Chain:
 
 def _shell_chain(resolver: Resolver, data: bytes) -> _Chain | None:
     """The makeWrapper chain starting with ``data``, down to the Python script it runs."""
+    from prefixlab.model.exec import makewrapper
+
     lines: list[str] = []
     befores: list[str] = []
     afters: list[str] = []
@@ -340,6 +344,8 @@ def _shell(rel: str, source: str, data: bytes, python: str, resolver: Resolver) 
 
 
 def _binary(rel: str, source: str, data: bytes, python: str, resolver: Resolver) -> Retargeted:
+    from prefixlab.model.exec import binarywrapper
+
     found = binarywrapper.read_binary(data)
     if not isinstance(found, binarywrapper.BinaryWrapper):
         return Retargeted(None, Step.of(R_KEPT, "{entry}: {source} is a binary", entry=rel,

@@ -194,7 +194,8 @@ def test_an_edited_entry_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyP
     key = ["k", 1]
     path = learncache.entry_path("env", key)
     learncache.write(path, {"key": key, "value": "/usr"})
-    assert learncache.read(path, key) == {"key": key, "value": "/usr"}
+    found = learncache.read(path, key)
+    assert found is not None and found["value"] == "/usr"
     assert learncache.read(path, ["other"]) is None
     data = Path(path).read_bytes()
     Path(path).write_bytes(data.replace(b"/usr", b"/opt"))
@@ -218,3 +219,22 @@ def test_validity_rests_on_entries_and_listings_but_not_the_unlisted(tmp_path: P
     (tmp_path / "lib" / "new.py").unlink()
     os.utime(tmp_path / "lib" / "os.py", ns=(0, 0))
     assert not learncache.still_valid(seen, unlisted)
+
+
+def test_an_entry_rests_on_the_code_that_learned_it(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit of a prefixlab module the process ran makes the entry stale; files of
+    modules it never imported (another command's, being edited in a checkout) do not."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ran = tmp_path / "ran.py"
+    ran.write_text("")
+    module = type(sys)("prefixlab._learncache_test_module")
+    module.__file__ = str(ran)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    key = ["code"]
+    path = learncache.entry_path("env", key)
+    learncache.write(path, {"key": key})
+    (tmp_path / "not-imported.py").write_text("# edited")
+    assert learncache.read(path, key) is not None
+    ran.write_text("# edited")
+    assert learncache.read(path, key) is None
