@@ -98,6 +98,8 @@ def _interpreter(python: str | None, example: Example) -> Interpreter:
         path = chosen.python
         if "/" not in path:  # a name found on PATH
             path = requests.which(path, os.environ.get("PATH")) or path
+        if not os.path.exists(path):
+            raise BadInput(f"--python {python}: {path} does not exist")
         found = interpreters.examine(path, os.path.realpath(path), "--python", True)
         if found is None or not found.in_scope or found.constants is None:
             why = found.reason if found is not None else "not a CPython interpreter binary"
