@@ -337,7 +337,11 @@ def _check_exercises(browser: Any, url: str, shots: bool) -> int:
 def test_an_exercise_answer_shows_on_click(exercise_site: Path, browser: Any) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     url = _server(str(exercise_site)) + "README.html"
-    assert _check_exercises(browser, url, shots=True) == 2
+    browser.set_window_size(1280, 2400)  # an exercise's box, open, in one screenshot
+    try:
+        assert _check_exercises(browser, url, shots=True) == 2
+    finally:
+        browser.set_window_size(1280, 900)
     nodes = browser.execute_script(
         "return Array.from(document.querySelectorAll('figure.prefixlab-layout svg'))"
         ".map(svg => svg.querySelectorAll('g.node').length);")
