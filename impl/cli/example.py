@@ -122,6 +122,10 @@ def _target(directory: str) -> str:
     if not os.path.isdir(parent):
         raise BadInput(f"{directory}: its parent directory {parent} does not exist")
     target = os.path.join(parent, os.path.basename(absolute))
+    if any(c in target for c in '"\\\n'):
+        # The examples are TOML with the directory written into their strings.
+        raise BadInput(f"{directory}: a directory whose path holds a quote, a backslash or a "
+                       "newline cannot be written into an example")
     if os.path.lexists(target) and (os.path.islink(target) or not os.path.isdir(target)
                                     or os.listdir(target)):
         raise BadInput(f"{directory}: exists and is not an empty directory")
