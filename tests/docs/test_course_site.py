@@ -45,7 +45,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 INSTALL = "apt-get install chromium chromium-driver"
 BLOCK = re.compile(r"^```(prefixlab-example|prefixlab-exercise)[ \t]*\n", re.M)
 CHAPTER = re.compile(r"\d\d-.*\.md")
-WITHOUT_EXAMPLE = frozenset({"05-wrapped-scripts", "08-version-differences"})
+WITHOUT_EXAMPLE = frozenset({"08-version-differences"})
 """Chapters that may still have no example of their own, so no drawing: every other chapter
 must have one (take a chapter off when it gains one)."""
 TIMEOUT = 20.0
