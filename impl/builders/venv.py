@@ -427,6 +427,11 @@ def learn(python: str, target: str, options: Options, *, cwd: str, env: Mapping[
         # it is made from): then it is learned again.
         if cached is not None and not _inside(cached.home.executable, target):
             return cached
+    if "/" in python:
+        from prefixlab.impl.host import learner
+
+        # The interpreter's run and digest, started now, overlap the model's imports.
+        learner.start(os.path.join(cwd, python))
     learned, record = _learn_fresh(python, target, options, cwd, env, use_cache)
     _write_cached(path, key, learned, record)
     return learned
@@ -731,9 +736,9 @@ def _runs_directly(python: str) -> bool:
     kernel executes is the interpreter, no #! script, wrapper or shim on the way)?"""
     if not python.startswith("/"):
         return False
-    from prefixlab.impl.host.world import looks_like_cpython
+    from prefixlab.impl.host.learner import plain_cpython
 
-    return looks_like_cpython(os.path.realpath(python))
+    return plain_cpython(os.path.realpath(python))
 
 
 def _learn_in(python: str, target: str, options: Options, cwd: str, env: Mapping[str, str],

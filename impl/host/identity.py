@@ -28,7 +28,10 @@ from prefixlab.impl.host.elf import Dynamic, ElfError, read_dynamic
 StatKey = tuple[int, int, int, int, int]
 """(device, inode, size, mtime_ns, ctime_ns) of a file, through links."""
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 24
+"""Bytes read and hashed at a time: few pieces, because reading and hashing release the GIL
+and a digest taken in a thread beside a busy one (impl/host/learner.py) waits for the GIL
+again after each piece (up to the switch interval, 5 ms)."""
 _DIGEST_FORMAT = b"prefixlab-interpreter-1"
 LD_SO_CACHE = "/etc/ld.so.cache"
 

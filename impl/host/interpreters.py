@@ -30,6 +30,7 @@ from prefixlab.model.exec.binarywrapper import read_binary
 from prefixlab.impl.host.account import host_account
 from prefixlab.impl.host.elf import ElfError
 from prefixlab.impl.host.identity import Identity, StatKey, identify, key_of, stat_key
+from prefixlab.impl.host import learner
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.world.build import BuildConstants, Version, in_scope
 from prefixlab.model.world import World
@@ -58,84 +59,9 @@ _VERSIONED = re.compile(r"python3\.\d+t?$")
 _PYENV_NAMES = re.compile(r"python(3\.\d+t?|2|2\.\d+)$")
 _PATH_NAMES = re.compile(r"python3(\.\d+t?)?$")
 
-# Runs under every CPython from 2.7 on (old ones are listed as out of scope, so the code must
-# at least report their version).  Only compile-time facts are read: sysconfig's config vars
-# come from the build's Makefile (_sysconfigdata); site.__file__ is only used to read the
-# build's own site.py (Debian patches it to use dist-packages); /proc/self/maps says whether
-# libpython really is a shared library of this process (Debian's static /usr/bin/python3.11
-# reports Py_ENABLE_SHARED=1 because its sysconfig comes from the shared build).
-CODE = r"""
-import sys
-try:
-    show = ascii
-except NameError:
-    show = repr
-import sysconfig
-g = sysconfig.get_config_var
-facts = {'version': tuple(sys.version_info[:3]), 'platform': sys.platform}
-for name in ('prefix', 'exec_prefix', 'PLATLIBDIR', 'VPATH', 'PYTHONPATH', 'Py_GIL_DISABLED',
-             'Py_ENABLE_SHARED', 'LIBDIR', 'INSTSONAME', 'LDLIBRARY', 'Py_DEBUG', 'ABIFLAGS'):
-    facts[name] = g(name)
-facts['abiflags'] = getattr(sys, 'abiflags', None)
-try:
-    facts['srcdir'] = __import__(sysconfig._get_sysconfigdata_name(), globals(), locals(),
-                                 ['build_time_vars'], 0).build_time_vars.get('srcdir')
-except Exception:
-    facts['srcdir'] = None
-facts['builtin_modules'] = tuple(sys.builtin_module_names)
-try:
-    import _imp
-    from importlib.machinery import EXTENSION_SUFFIXES
-    facts['extension_suffixes'] = tuple(EXTENSION_SUFFIXES)
-    if hasattr(_imp, '_frozen_module_names'):
-        names = _imp._frozen_module_names()
-    else:
-        import ctypes
-        class _Frozen(ctypes.Structure):
-            _fields_ = [('name', ctypes.c_char_p), ('code', ctypes.c_void_p),
-                        ('size', ctypes.c_int)]
-        table = ctypes.POINTER(_Frozen).in_dll(ctypes.pythonapi, 'PyImport_FrozenModules')
-        names, i = [], 0
-        while table[i].name:
-            names.append(table[i].name.decode('ascii'))
-            i += 1
-    frozen = []
-    for name in names:
-        if hasattr(_imp, 'find_frozen'):
-            info = _imp.find_frozen(name)
-            if info is not None:
-                frozen.append((name, info[2] or name, bool(info[1])))
-        else:
-            frozen.append((name, name, bool(_imp.is_frozen_package(name))))
-    always = [name for name, _, _ in frozen]
-    if hasattr(_imp, '_override_frozen_modules_for_tests'):
-        _imp._override_frozen_modules_for_tests(-1)
-        always = [name for name in always if _imp.find_frozen(name) is not None]
-        _imp._override_frozen_modules_for_tests(0)
-    facts['frozen_modules'] = tuple(frozen)
-    facts['frozen_always'] = tuple(always)
-except Exception:
-    pass
-import site
-source = site.__file__
-if source.endswith('.pyc'):
-    source = source[:-1]
-try:
-    handle = open(source, 'rb')
-    facts['dist_packages'] = b'dist-packages' in handle.read()
-    handle.close()
-except (IOError, OSError):
-    facts['dist_packages'] = None
-try:
-    handle = open('/proc/self/maps')
-    maps = handle.read()
-    handle.close()
-    facts['mapped_libpython'] = sorted(set(
-        line.split()[-1] for line in maps.splitlines() if '/libpython' in line))
-except (IOError, OSError):
-    facts['mapped_libpython'] = None
-sys.stdout.write('PREFIXLAB-CONSTANTS:' + show(facts) + '\n')
-"""
+# What a binary runs to tell its build constants: impl/host/learner.py (where a cold build
+# venv starts it early).
+CODE = learner.CODE
 
 
 class InterpreterError(BadInput):
@@ -272,7 +198,7 @@ def _binary_identity(binary: str, real_path: str, use_cache: bool) -> tuple[Iden
     if found is not None:
         return found, key
     try:
-        found = identify(real_path)
+        found = learner.take_identity(real_path, key) or identify(real_path)
     except ElfError as error:
         raise InterpreterError(f"{binary}: cannot be digested ({error})") from None
     if stat_key(real_path) == key:  # not rewritten while it was read
@@ -421,7 +347,8 @@ def _run_learner(binary: str, real_path: str) -> dict[str, Any]:
         raise InterpreterError(f"{binary}: cannot be run to learn its build: {fifo} is a FIFO, "
                                "which it would wait on at start-up")
     # -B: learning must not leave bytecode in the installation it learns about.
-    stdout, stderr = _run(binary, [real_path, "-I", "-S", "-B", "-c", CODE])
+    stdout, stderr = learner.take_run(real_path, LEARN_TIMEOUT) or \
+        _run(binary, [real_path, "-I", "-S", "-B", "-c", CODE])
     if _MARKER not in stdout and "Unknown option: -I" in stderr:
         stdout, stderr = _run(binary, [real_path, "-E", "-s", "-S", "-B", "-c", CODE])
     for line in stdout.splitlines():

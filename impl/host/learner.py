@@ -1,0 +1,282 @@
+"""The learner: the code an interpreter runs to tell its build constants, and that run (with
+the digest of the binary) started early.
+
+impl/host/interpreters.py learns a binary's constants by running :data:`CODE` in it once and
+keys them by a digest of the binary and its libpython.  A cold ``build venv`` knows it will
+need both as soon as its cache misses, before it has imported the model: :func:`start`
+starts the run (another process, on another core) and the digest (a thread: reading and
+hashing release the GIL) then, so that they overlap the imports, and learn_constants takes
+their results (:func:`take_run`, :func:`take_identity`) instead of doing the work again.
+Either is taken only for the same binary, unchanged since it was started (its device, inode,
+size, mtime and ctime); what is not taken is killed at exit.  Imports nothing but os and
+sys until started.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
+if TYPE_CHECKING:
+    from subprocess import Popen
+    from threading import Thread
+
+    from prefixlab.impl.host.identity import Identity, StatKey
+
+# Runs under every CPython from 2.7 on (old ones are listed as out of scope, so the code must
+# at least report their version).  Only compile-time facts are read: sysconfig's config vars
+# come from the build's Makefile (_sysconfigdata); site.__file__ is only used to read the
+# build's own site.py (Debian patches it to use dist-packages); /proc/self/maps says whether
+# libpython really is a shared library of this process (Debian's static /usr/bin/python3.11
+# reports Py_ENABLE_SHARED=1 because its sysconfig comes from the shared build).
+CODE = r"""
+import sys
+try:
+    show = ascii
+except NameError:
+    show = repr
+import sysconfig
+g = sysconfig.get_config_var
+facts = {'version': tuple(sys.version_info[:3]), 'platform': sys.platform}
+for name in ('prefix', 'exec_prefix', 'PLATLIBDIR', 'VPATH', 'PYTHONPATH', 'Py_GIL_DISABLED',
+             'Py_ENABLE_SHARED', 'LIBDIR', 'INSTSONAME', 'LDLIBRARY', 'Py_DEBUG', 'ABIFLAGS'):
+    facts[name] = g(name)
+facts['abiflags'] = getattr(sys, 'abiflags', None)
+try:
+    facts['srcdir'] = __import__(sysconfig._get_sysconfigdata_name(), globals(), locals(),
+                                 ['build_time_vars'], 0).build_time_vars.get('srcdir')
+except Exception:
+    facts['srcdir'] = None
+facts['builtin_modules'] = tuple(sys.builtin_module_names)
+try:
+    import _imp
+    from importlib.machinery import EXTENSION_SUFFIXES
+    facts['extension_suffixes'] = tuple(EXTENSION_SUFFIXES)
+    if hasattr(_imp, '_frozen_module_names'):
+        names = _imp._frozen_module_names()
+    else:
+        import ctypes
+        class _Frozen(ctypes.Structure):
+            _fields_ = [('name', ctypes.c_char_p), ('code', ctypes.c_void_p),
+                        ('size', ctypes.c_int)]
+        table = ctypes.POINTER(_Frozen).in_dll(ctypes.pythonapi, 'PyImport_FrozenModules')
+        names, i = [], 0
+        while table[i].name:
+            names.append(table[i].name.decode('ascii'))
+            i += 1
+    frozen = []
+    for name in names:
+        if hasattr(_imp, 'find_frozen'):
+            info = _imp.find_frozen(name)
+            if info is not None:
+                frozen.append((name, info[2] or name, bool(info[1])))
+        else:
+            frozen.append((name, name, bool(_imp.is_frozen_package(name))))
+    always = [name for name, _, _ in frozen]
+    if hasattr(_imp, '_override_frozen_modules_for_tests'):
+        _imp._override_frozen_modules_for_tests(-1)
+        always = [name for name in always if _imp.find_frozen(name) is not None]
+        _imp._override_frozen_modules_for_tests(0)
+    facts['frozen_modules'] = tuple(frozen)
+    facts['frozen_always'] = tuple(always)
+except Exception:
+    pass
+import site
+source = site.__file__
+if source.endswith('.pyc'):
+    source = source[:-1]
+try:
+    handle = open(source, 'rb')
+    facts['dist_packages'] = b'dist-packages' in handle.read()
+    handle.close()
+except (IOError, OSError):
+    facts['dist_packages'] = None
+try:
+    handle = open('/proc/self/maps')
+    maps = handle.read()
+    handle.close()
+    facts['mapped_libpython'] = sorted(set(
+        line.split()[-1] for line in maps.splitlines() if '/libpython' in line))
+except (IOError, OSError):
+    facts['mapped_libpython'] = None
+sys.stdout.write('PREFIXLAB-CONSTANTS:' + show(facts) + '\n')
+"""
+
+_runs: dict[str, tuple[Popen[bytes], StatKey]] = {}
+_digests: dict[str, tuple[Thread, list[Identity]]] = {}
+
+
+def start(python: str) -> None:
+    """Start learning the interpreter ``python`` (a path) runs, when it is a CPython binary
+    itself (through links: no script or wrapper, which would run something else) whose
+    learning is not cached (impl/host/interpreters.py's identity entry for it is absent)
+    and that cannot block at start-up (no pyvenv.cfg or ._pth beside it: getpath reads
+    those even under -I, and a FIFO would make the run wait; such binaries are left to
+    learn_constants, which checks).  Does nothing otherwise; never raises."""
+    try:
+        real = os.path.realpath(python)
+        if real in _runs or not plain_cpython(real) or _known(real):
+            return
+        directory = os.path.dirname(real)
+        if any(os.path.lexists(p) for p in (real + "._pth",
+                                             os.path.dirname(directory) + "/pyvenv.cfg",
+                                             directory + "/pyvenv.cfg")):
+            return
+        _start_run(real)
+        _start_digest(real)
+    except (OSError, ValueError, ImportError):
+        return
+
+
+def plain_cpython(path: str) -> bool:
+    """impl/host/world.py's looks_like_cpython: an ELF file named python* that is not a
+    makeBinaryWrapper wrapper (a wrapper is small: a file over 1 MiB is not one)."""
+    if not os.path.basename(path).startswith("python"):
+        return False
+    try:
+        handle = open(path, "rb")
+    except OSError:
+        return False
+    with handle:
+        head = handle.read(1 << 20)
+        big = bool(handle.read(1))
+    if head[:4] != b"\x7fELF":
+        return False
+    from prefixlab.model.exec import binarywrapper
+
+    return big or binarywrapper.read_binary(head) is None
+
+
+def identity_file(real_path: str) -> str:
+    """Where impl/host/interpreters.py keeps the binary's identity (its cache_dir and
+    _identity_file, written out here: importing that module is the cost this one avoids;
+    tests/impl/host/test_learner.py holds the two to the same path)."""
+    if os.name != "posix" or sys.platform == "darwin":
+        import platformdirs
+
+        base = platformdirs.user_cache_dir("prefixlab")
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        base = os.path.join(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache"),
+                            "prefixlab")
+    import importlib
+
+    # CPython's own SHA-256 (_sha2 from 3.12, _sha256 before): hashlib would load OpenSSL.
+    for module in ("_sha2", "_sha256", "hashlib"):
+        try:
+            sha256 = importlib.import_module(module).sha256
+            break
+        except ImportError:
+            continue
+    name = str(sha256(real_path.encode("utf-8", "surrogateescape")).hexdigest())
+    return os.path.join(base, "identity", name + ".json")
+
+
+def _known(real_path: str) -> bool:
+    return os.path.exists(identity_file(real_path))
+
+
+def _stat_key(path: str) -> StatKey | None:
+    """impl/host/identity.py's stat_key, without importing it (hashlib and platform)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _start_run(real: str) -> None:
+    import atexit
+    import subprocess
+
+    key = _stat_key(real)
+    if key is None:
+        return
+    # As interpreters.run_contained runs it (its own session, killed if not taken), but
+    # without a preexec_fn, so that it is spawned, not forked: what is not taken is killed
+    # at exit, and the run itself ends in milliseconds.  -B: no bytecode written into the
+    # installation learned about.
+    process = subprocess.Popen([real, "-I", "-S", "-B", "-c", CODE], env={}, cwd="/",
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    if not _runs:
+        atexit.register(_discard)
+    _runs[real] = (process, key)
+
+
+def _start_digest(real: str) -> None:
+    import threading
+
+    import hashlib  # noqa: F401  # what identify imports, imported here: two threads
+    import platform  # noqa: F401  # importing at once can deadlock on a circular import
+
+    from prefixlab.impl.host import identity
+    from prefixlab.impl.host.elf import ElfError
+
+    found: list[Identity] = []
+
+    def digest() -> None:
+        before = identity.stat_key(real)
+        try:
+            result = identity.identify(real)
+        except (ElfError, OSError):
+            return
+        if before is not None and identity.stat_key(real) == before:
+            found.append(result)  # not rewritten while it was read
+
+    thread = threading.Thread(target=digest, name="prefixlab-digest", daemon=True)
+    thread.start()
+    _digests[real] = (thread, found)
+
+
+def take_identity(real_path: str, key: StatKey) -> Identity | None:
+    """The digest started for ``real_path``, if the file's cheap key is still ``key``."""
+    started = _digests.pop(real_path, None)
+    if started is None:
+        return None
+    thread, found = started
+    thread.join()
+    if not found or _stat_key(real_path) != key:
+        return None
+    return found[0]
+
+
+def take_run(real_path: str, timeout: float) -> tuple[str, str] | None:
+    """The output (stdout, stderr) of the learner run started for ``real_path``, if the file
+    is unchanged since; None when there is none (the caller runs it)."""
+    started = _runs.pop(real_path, None)
+    if started is None:
+        return None
+    process, key = started
+    if _stat_key(real_path) != key:
+        _kill(process)
+        return None
+    import subprocess
+
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        return None
+    return (stdout.decode("utf-8", "surrogateescape"),
+            stderr.decode("utf-8", "surrogateescape"))
+
+
+def _kill(process: Popen[bytes]) -> None:
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        process.communicate(timeout=5)
+    except Exception:  # noqa: BLE001  # a descendant holds the pipes: give up, exiting
+        pass
+
+
+def _discard() -> None:
+    """What was started and not taken: killed (its whole group)."""
+    while _runs:
+        _kill(_runs.popitem()[1][0])

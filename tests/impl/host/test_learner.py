@@ -1,0 +1,89 @@
+"""impl/host/learner.py: the learner run and the digest started early are what
+learn_constants would have computed itself, taken only for the same unchanged binary, and
+the module's written-out paths and keys are interpreters' and identity's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import in_scope_interpreters, require_oracle
+
+from prefixlab.impl.host import identity, interpreters, learner
+from prefixlab.impl.host.interpreters import Interpreter
+
+INTERPRETERS = in_scope_interpreters()
+
+
+@pytest.fixture(name="scratch")
+def _scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    yield tmp_path
+    learner._discard()
+
+
+def _pyenv() -> Interpreter:
+    found = [i for i in reversed(INTERPRETERS) if i.source == "pyenv" and i.constants]
+    require_oracle(bool(found), "a pyenv interpreter")
+    return found[0]
+
+
+def test_the_identity_file_is_interpreters(scratch: Path) -> None:
+    for path in ("/usr/bin/python3", str(scratch / "bin" / "python3.12"), "/a/\udcff/python"):
+        assert learner.identity_file(path) == interpreters._identity_file(path)
+
+
+def test_the_stat_key_is_identitys(scratch: Path) -> None:
+    (scratch / "f").write_bytes(b"x")
+    for path in (str(scratch / "f"), str(scratch / "missing")):
+        assert learner._stat_key(path) == identity.stat_key(path)
+
+
+@pytest.mark.real
+def test_what_was_started_is_what_learning_finds(scratch: Path) -> None:
+    interp = _pyenv()
+    binary = scratch / "bin" / "python3"
+    binary.parent.mkdir()
+    shutil.copy2(interp.real_path, binary)  # a path no cache knows
+    learner.start(str(binary))
+    assert str(binary) in learner._runs and str(binary) in learner._digests
+    taken = interpreters.learn_constants(str(binary))
+    assert str(binary) not in learner._runs and str(binary) not in learner._digests
+    again = interpreters.learn_constants(str(binary), use_cache=False)
+    assert taken == again
+    learner.start(str(binary))  # learned now: nothing is started
+    assert str(binary) not in learner._runs
+
+
+@pytest.mark.real
+def test_a_binary_changed_after_the_start_is_not_taken(scratch: Path) -> None:
+    interp = _pyenv()
+    binary = scratch / "bin" / "python3"
+    binary.parent.mkdir()
+    shutil.copy2(interp.real_path, binary)
+    learner.start(str(binary))
+    key = identity.stat_key(str(binary))
+    assert key is not None
+    os.utime(binary, ns=(key[3] + 10**9, key[3] + 10**9))
+    now = identity.stat_key(str(binary))
+    assert now is not None
+    assert learner.take_identity(str(binary), now) is None
+    assert learner.take_run(str(binary), 30.0) is None
+
+
+@pytest.mark.real
+def test_scripts_and_binaries_beside_a_pyvenv_cfg_are_not_started(scratch: Path) -> None:
+    interp = _pyenv()
+    script = scratch / "python3"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o755)
+    learner.start(str(script))
+    venv = scratch / "venv" / "bin"
+    venv.mkdir(parents=True)
+    shutil.copy2(interp.real_path, venv / "python3")
+    (scratch / "venv" / "pyvenv.cfg").write_text("home = /nowhere\n")
+    learner.start(str(venv / "python3"))
+    assert learner._runs == {} and learner._digests == {}
