@@ -302,8 +302,9 @@ BUILTIN_MODULES = ("_abc", "_codecs", "_collections", "_functools", "_imp", "_io
                    "atexit", "builtins", "errno", "gc", "itertools", "marshal", "posix", "sys",
                    "time")
 """sys.builtin_module_names of the model's interpreter: modules compiled into every CPython
-3.8-3.14 on POSIX (Modules/Setup, 'can't be built as shared libraries', and the core's
-sys, builtins, _imp, _warnings, marshal), so that a .pth line's ``import sys`` works."""
+3.8-3.14 on POSIX (Modules/Setup's section "can't be built as shared libraries" up to
+3.10, Modules/Setup.bootstrap from 3.11, and Modules/config.c.in's marshal, _imp,
+builtins, sys, gc and _warnings), so that a .pth line's ``import sys`` works."""
 
 
 def constants(version: Version, prefix: str = MODEL_PREFIX) -> BuildConstants:
