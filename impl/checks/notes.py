@@ -237,6 +237,19 @@ def command_line(case: notes.Bound) -> str:
     return f"cd {shlex.quote(run.cwd)} && {shlex.join(words)}"
 
 
+def explain_line(case: notes.Bound) -> str:
+    """``prefixlab explain --compare`` of the example's run, with its environment, argv[0]
+    and working directory given as options (explain's own reading of them)."""
+    run = case.invocation
+    words = ["prefixlab", "explain", "--compare", "--clear-env"]
+    for name, value in run.env:
+        words += ["--env", f"{name}={value}"]
+    if run.argv and run.argv[0] != run.program:
+        words += ["--argv0", run.argv[0]]
+    words += ["--cwd", run.cwd, run.program, *run.argv[1:]]
+    return shlex.join(words)
+
+
 def ensure_empty(directory: str) -> None:
     """Refuse a DIR that exists and is not an empty directory."""
     if os.path.lexists(directory) and (not os.path.isdir(directory)

@@ -11,7 +11,6 @@ DIR never holds half an example.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import tempfile
 
@@ -62,10 +61,8 @@ def example_command(ctx: click.Context, ref: str, directory: str, python: str | 
     if printing is not None:
         click.echo("Run it, printing what the note is about:")
         click.echo(f"  {real_notes.command_line(printing)}")
-    run = case.invocation
     click.echo("Ask prefixlab about it:")
-    click.echo(f"  cd {shlex.quote(run.cwd)} && "
-               f"{shlex.join(['prefixlab', 'explain', '--compare', run.program, *run.argv[1:]])}")
+    click.echo(f"  {real_notes.explain_line(case)}")
     if example.exercise:
         click.echo("An exercise: the expected values are not shown (run with --python to "
                    "check an answer against them).")

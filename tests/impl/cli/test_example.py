@@ -5,6 +5,7 @@ bad input is one line and exit 2, and a DIR is never left half-written."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def test_every_example_is_laid_down(example: notes.Example, tmp_path: Path) -> N
         assert "Expected" not in out
     command = next(line.strip() for line in out.splitlines()[1:] if line.startswith("  cd "))
     done = subprocess.run(["bash", "-c", command], capture_output=True, timeout=120)
+    explain = next(line.strip() for line in out.splitlines() if line.startswith("  prefixlab"))
+    compared = CliRunner().invoke(cli.main, shlex.split(explain)[1:], env={DEBUG_ENV: ""})
+    assert compared.exit_code == 0, compared.stdout[-2000:] + compared.stderr
     expect = example.bind(root="/r", version=(3, 12, 0), prefix="/usr/local")["expect"]
     starts = expect.get("status", "ok") == "ok"
     assert done.returncode == 0 or not python or not starts, done.stderr
