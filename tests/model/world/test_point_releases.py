@@ -8,6 +8,10 @@ is listed in Misc/NEWS.d/3.11.1.rst).  3.11.1 and later work on the str.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.world.fs import Layout
 from prefixlab.model.world.invocation import Invocation
@@ -107,3 +111,47 @@ def test_3_12_4_drops_a_byte_order_mark() -> None:
     data = b"\xef\xbb\xbf/r/extra\n"
     assert "/r/extra" not in _path_after_pth((3, 12, 3), data)
     assert _path_after_pth((3, 12, 4), data)[-1] == "/r/extra"
+
+
+PTH_CASE = '''```prefixlab-example
+versions = "3.8+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+"venv/bin/python" = "-> {ROOT}/opt/py/bin/python{X.Y}"
+"venv/pyvenv.cfg" = "text:home = {ROOT}/opt/py/bin\\ninclude-system-site-packages = false\\n"
+"venv/lib/python{X.Y}/site-packages/ff.pth" = "text:{ROOT}/extra\\fnothing\\n"
+"extra" = "dir"
+[run]
+program = "{ROOT}/venv/bin/python"
+args = ["-c", "pass"]
+env = { PATH = "/usr/bin:/bin" }
+[expect]
+```
+'''
+
+
+@pytest.mark.real
+def test_real_3_12_before_3_12_4_reads_pth_files_as_locale_text() -> None:
+    """Every 3.12.0-3.12.3 here (3.12.1 from pyenv) keeps a form feed inside the line, as
+    its row says; the model's 3.12.4 row, given the same files, splits it."""
+    from conftest import in_scope_interpreters, require_oracle
+    from prefixlab.impl.checks import notes as real_notes
+    from prefixlab.impl.host.materialize import scratch_dir
+    from prefixlab.model import notes
+
+    before = [i for i in in_scope_interpreters()
+              if i.version is not None and (3, 12, 0) <= i.version < (3, 12, 4)]
+    require_oracle(bool(before), "no CPython 3.12.0-3.12.3 here")
+    example = notes.read_note("point-releases.md", PTH_CASE)[0]
+    for interp in before:
+        with scratch_dir() as base:
+            case = real_notes.bound_for(example, interp, f"{base}/r")
+            world = real_notes.materialise(case, interp, case.root)
+            observed = real_notes.run_real(world, case)
+            later = World(world.fs, {**world.builds, **{
+                b: replace(world.builds[b], version=(3, 12, 4)) for b in case.binaries}})
+            predicted = notes.predicted(later, case)
+        extra = f"{case.root}/extra"
+        assert observed["status"] == "ok" and extra not in observed["path"], interp.path
+        assert predicted["path"][-1] == extra
