@@ -25,6 +25,12 @@ def main() -> None:
         code = env_fast_main(args[quiet + 2:] + ["--quiet"] * quiet)
         if code is not None:
             sys.exit(code)
+    if args[:1] in (["predict"], ["explain"]):  # their plain spellings, click-free too
+        from prefixlab.impl.cli.fast import fast_main as answer_main
+
+        code = answer_main(args)
+        if code is not None:
+            sys.exit(code)
     from prefixlab.impl.cli.main import main as click_main
 
     click_main()

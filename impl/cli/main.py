@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import os
-import shutil
 import stat
-import subprocess
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -202,6 +198,8 @@ class Main(click.Group):
             if errors.propagates(error):
                 raise
             if global_options(ctx).verbose:
+                import traceback
+
                 traceback.print_exc()
             return errors.report(error, _running(ctx))
 
@@ -378,6 +376,9 @@ def _working_dir(cwd: str | None) -> str:
 def _default_interpreter(invocation_env: Mapping[str, str], cwd: str) -> tuple[str, str]:
     """The machine's default interpreter: (python3 as found on PATH, the sys.executable it
     reports).  Run once, in the given environment and directory, as a shell would."""
+    import shutil
+    import subprocess
+
     path = invocation_env.get("PATH", os.defpath)
     found = shutil.which("python3", path=path)
     if found is None:
@@ -454,6 +455,8 @@ def dump(data: Mapping[str, Any]) -> None:
     """JSON on stdout.  ensure_ascii: the output is 7-bit, and undecodable bytes in paths
     (lone surrogates, from surrogateescape) are written as \\udcNN escapes, which json.loads
     turns back into the same strings (os.fsencode gives the original bytes)."""
+    import json
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=True))
 
 
@@ -461,13 +464,9 @@ def _console() -> Console | None:
     """rich for a terminal (colourless under NO_COLOR); None, plain text, for a pipe or a
     file.  --color always gives rich, colours and all, anywhere; --color never plain text.
     rich is imported only when it will render (it costs more than a prediction)."""
-    options = global_options()
-    if options.color == "never" or (options.color == "auto" and not sys.stdout.isatty()):
-        return None
-    from rich.console import Console
+    from prefixlab.impl.cli.fast import console_for
 
-    return Console(highlight=False, no_color=no_color(options),
-                   force_terminal=True if options.color == "always" else None)
+    return console_for(global_options().color)
 
 
 def _show_result(outcome: Outcome, heading: str) -> None:

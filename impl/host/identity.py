@@ -16,9 +16,7 @@ back (utime sets atime and mtime only).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import platform
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,6 +69,8 @@ def identify(real_path: str) -> Identity:
     identified by its own bytes alone."""
     if not os.path.isfile(real_path):  # opening a FIFO would wait for a writer
         raise ElfError(f"{real_path}: not a regular file")
+    import hashlib  # here: a warm start reads the cached identity and loads no OpenSSL
+
     libraries, probed, missing = _search(real_path, _dynamic(real_path))
     digest = hashlib.sha256()
     digest.update(_DIGEST_FORMAT)
@@ -183,6 +183,8 @@ def _string_at(data: bytes, offset: int) -> str:
 def _default_directories() -> list[str]:
     """The trusted directories (ld.so(8)), with the multiarch ones Debian's ld.so.conf adds
     first; ld.so.cache holds nothing else on the systems modelled."""
+    import platform
+
     machine = platform.machine()
     multiarch = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}.get(machine)
     found = [f"/lib/{multiarch}", f"/usr/lib/{multiarch}"] if multiarch else []
@@ -190,6 +192,8 @@ def _default_directories() -> list[str]:
 
 
 def _file_digest(path: str) -> bytes:
+    import hashlib
+
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:
