@@ -76,3 +76,11 @@ def test_suggested_commands_hold_no_placeholders() -> None:
         for block in fence.findall(path.read_text(encoding="utf-8")):
             for placeholder in ("{ROOT}", "{PREFIX}", "{X.Y}", "{XY}"):
                 assert placeholder not in block, f"notes/{path.name}: {placeholder} in {block!r}"
+
+
+def test_suggested_example_commands_name_an_example() -> None:
+    """`prefixlab example NOTE#N` written in a note names an example that exists (blocks
+    added above it renumber it)."""
+    for path in sorted(real_notes.NOTES.glob("*.md")):
+        for ref in re.findall(r"prefixlab example (\S+#\d+)", path.read_text(encoding="utf-8")):
+            assert real_notes.find(ref).index == int(ref.rpartition("#")[2]), (path.name, ref)
