@@ -552,20 +552,40 @@ def _read_cached(path: str, key: list[Any], cwd: str, env: Mapping[str, str],
         was = data["seen"]["depends"]
         now = _depends(env, options, None if was["cwd"] is None else cwd,
                        os.path.basename(cwd))
-        if was != now or not _still_valid(data["seen"]):
+        if was != now:
             return None
+        valid = _still_valid(data["seen"])
+        if valid is False:
+            return None
+        if valid is None:  # noted anew: the next build checks by lstat alone
+            try:
+                _write_entry(_cache_path(key), data)
+            except OSError:
+                pass
         return Learned(_source_from(data["source"]), _home_from(data["home"]), cached=True)
     except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError):
         return None
 
 
-def _still_valid(seen: Mapping[str, Any]) -> bool:
+def _still_valid(seen: dict[str, Any]) -> bool | None:
     """Does every path the learning looked at still look the same, and every directory it
     listed (to enumerate it: site-packages for .pth files, the activation templates; or to
-    look for modules in a sys.path entry) still hold the same names?"""
-    for path, was in seen["entries"].items():
-        if _entry_state(path) != was:
+    look for modules in a sys.path entry) still hold the same names?  A file whose content
+    the answer depends on (read by the model; the binaries learned and their libpython)
+    with only its device, inode, mtime or ctime changed is compared by content: a hard link
+    made elsewhere changes the ctime of the binary and its library, not their bytes.  None
+    (valid) when such a file's state was noted anew in ``seen`` (worth writing back)."""
+    noted = False
+    entries = seen["entries"]
+    for path, was in entries.items():
+        now = _entry_state(path)
+        if now == was or (was is not None and len(was) == 8 and now == was[:7]):
+            continue
+        if was is None or now is None or len(was) != 8 or now[:3] != was[:3] \
+                or _content_digest(path) != was[7]:
             return False
+        entries[path] = [*now, was[7]]
+        noted = True
     for path, names in seen["children"].items():
         try:
             if sorted(os.listdir(path)) != names:
@@ -573,7 +593,7 @@ def _still_valid(seen: Mapping[str, Any]) -> bool:
         except OSError:
             if names is not None:
                 return False
-    return True
+    return None if noted else True
 
 
 def _entry_state(path: str) -> list[Any] | None:
@@ -590,6 +610,32 @@ def _entry_state(path: str) -> list[Any] | None:
     # The ctime: a file rewritten in place with its size and mtime set back (utime) still
     # shows a new ctime, which nothing but the kernel sets.
     return ["file", mode, st.st_size, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _content_state(path: str, known: Mapping[str, tuple[Any, str]]) -> list[Any] | None:
+    """_entry_state of a file whose content the answer depends on, with its SHA-256 (taken
+    from ``known`` when that digest was made of the file as it is: same stat key)."""
+    state = _entry_state(path)
+    if state is None or state[0] != "file" or not stat.S_ISREG(os.stat(path).st_mode):
+        return state
+    key, digest = known.get(path, (None, ""))
+    if key != (state[3], state[4], state[2], state[5], state[6]):
+        digest = _content_digest(path)
+    return [*state, digest]
+
+
+def _content_digest(path: str) -> str:
+    """SHA-256 of the file's bytes, hex ('' when it cannot be read)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while piece := handle.read(1 << 24):
+                digest.update(piece)
+    except OSError:
+        return ""
+    return digest.hexdigest()
 
 
 def _seal_digest(payload: bytes) -> bytes:
@@ -765,7 +811,10 @@ def _learn_in(python: str, target: str, options: Options, cwd: str, env: Mapping
     # and -m's checks: nothing a venv keeps), unless it is on sys.path by name as well.
     unlisted = {place for place in (cwd, "/") if place not in searched
                 and (place == cwd or place not in listed)}
-    return Learned(source, home), fs.record(_libraries_of(world.builds), drop, unlisted)
+    # The binaries learned are read by impl/host (their constants, by content): their
+    # bytes count, and their libpython's.
+    content = _libraries_of(world.builds).union(world.builds)
+    return Learned(source, home), fs.record(content, drop, unlisted)
 
 
 def _executed_directly(world: World, outcome: Outcome) -> bool:
@@ -952,6 +1001,7 @@ def _recording_snapshot() -> Any:
         def __init__(self) -> None:
             self.asked: set[str] = set()
             self.listed: set[str] = set()
+            self.read_paths: set[str] = set()
             super().__init__("/")
 
         def _entry(self, path: str) -> Any:
@@ -960,6 +1010,7 @@ def _recording_snapshot() -> Any:
 
         def _read(self, path: str) -> bytes:
             self.asked.add(path)
+            self.read_paths.add(path)
             return super()._read(path)
 
         def _children(self, path: str) -> tuple[str, ...]:
@@ -969,15 +1020,21 @@ def _recording_snapshot() -> Any:
         def record(self, also: Iterable[str] = (), drop: Iterable[str] = (),
                    unlisted: Iterable[str] = ()) -> dict[str, Any]:
             """The state of what was asked about but ``drop``, and of the paths ``also``
-            named; the listings read but those of ``unlisted``."""
+            named, whose content counts as the files read do; the listings read but those
+            of ``unlisted``."""
             listings: dict[str, Any] = {}
             for path in sorted(self.listed.difference(unlisted)):
                 try:
                     listings[path] = sorted(os.listdir(path))
                 except OSError:
                     listings[path] = None
-            asked = self.asked.difference(drop).union(also)
-            return {"entries": {p: _entry_state(p) for p in sorted(asked)},
+            from prefixlab.impl.host import learner
+
+            content = self.read_paths.union(also)
+            known = learner.digests()
+            asked = self.asked.difference(drop).union(content)
+            return {"entries": {p: _content_state(p, known) if p in content else
+                                _entry_state(p) for p in sorted(asked)},
                     "children": listings}
 
     return Recording()

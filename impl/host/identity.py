@@ -49,6 +49,9 @@ class Identity:
     """Hex digest of the binary's own bytes (the same for every copy of it)."""
     missing: tuple[str, ...] = ()
     """The libpython names (DT_NEEDED) the loader finds nowhere: the binary cannot start."""
+    parts: tuple[str, ...] = ()
+    """Hex digest of each library's own bytes, in the order of ``libraries`` (empty when
+    read back from a cache, which keeps only the whole)."""
 
 
 def stat_key(path: str) -> StatKey | None:
@@ -75,9 +78,11 @@ def identify(real_path: str) -> Identity:
     digest = hashlib.sha256()
     digest.update(_DIGEST_FORMAT)
     own = _file_digest(real_path)
-    for part in (own, *(_file_digest(path) for path in libraries)):
+    parts = tuple(_file_digest(path) for path in libraries)
+    for part in (own, *parts):
         digest.update(b"\0" + part)
-    return Identity(digest.hexdigest(), libraries, probed, own.hex(), missing)
+    return Identity(digest.hexdigest(), libraries, probed, own.hex(), missing,
+                    tuple(part.hex() for part in parts))
 
 
 def library_search(real_path: str) -> tuple[str, ...]:

@@ -105,6 +105,9 @@ sys.stdout.write('PREFIXLAB-CONSTANTS:' + show(facts) + '\n')
 
 _runs: dict[str, tuple[Popen[bytes], StatKey]] = {}
 _digests: dict[str, tuple[Thread, list[Identity]]] = {}
+_files: dict[str, tuple[StatKey, str]] = {}
+"""Each file the digests read (the binary, its libpython), by real path: its stat key once
+read and its own SHA-256 (:func:`digests`)."""
 
 
 def start(python: str) -> None:
@@ -224,6 +227,12 @@ def _start_digest(real: str) -> None:
             return
         if before is not None and identity.stat_key(real) == before:
             found.append(result)  # not rewritten while it was read
+            for path, part in ((real, result.binary),
+                               *zip(result.libraries, result.parts)):
+                path = os.path.realpath(path)
+                key = identity.stat_key(path)
+                if key is not None and part:
+                    _files[path] = (key, part)
 
     thread = threading.Thread(target=digest, name="prefixlab-digest", daemon=True)
     thread.start()
@@ -240,6 +249,13 @@ def take_identity(real_path: str, key: StatKey) -> Identity | None:
     if not found or _stat_key(real_path) != key:
         return None
     return found[0]
+
+
+def digests() -> dict[str, tuple[StatKey, str]]:
+    """The SHA-256 (hex) of every file a digest taken has read, by real path, with the stat
+    key the file had once read: a digest the caller may use for the file while its stat key
+    is the same (a file rewritten during the read shows another key, or another digest)."""
+    return dict(_files)
 
 
 def take_run(real_path: str, timeout: float) -> tuple[str, str] | None:

@@ -123,6 +123,21 @@ def test_variables_no_start_reads_leave_it_cached(scratch: Path) -> None:
            cached=True)
 
 
+def test_a_hard_link_to_the_binary_made_elsewhere_stays_cached(scratch: Path) -> None:
+    """A new name for the binary or libpython (a test, a package manager linking it
+    elsewhere) changes their ctime, not their bytes: the content decides, and the entry
+    notes the new ctime (the next use is checked by lstat alone again)."""
+    interp = _one()
+    binary = _stage(scratch / "py", interp)
+    _learn(str(binary), scratch / "v", scratch, _env(), cached=False)
+    before = os.stat(binary).st_ctime_ns
+    os.link(binary, scratch / "elsewhere")
+    assert os.stat(binary).st_ctime_ns != before
+    _learn(str(binary), scratch / "v", scratch, _env(), cached=True)
+    os.unlink(scratch / "elsewhere")
+    _learn(str(binary), scratch / "v", scratch, _env(), cached=True)
+
+
 # -- changes the answer reads ------------------------------------------------------------------
 def test_a_variable_the_start_reads_is_learned_again(scratch: Path) -> None:
     interp = _one()
