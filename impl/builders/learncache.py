@@ -110,10 +110,17 @@ def entry_state(path: str) -> list[Any] | None:
 
 def still_valid(seen: Mapping[str, Any], unlisted: Collection[str] = ()) -> bool:
     """Does every path the learning looked at still look the same?  Listings of the
-    directories in ``unlisted`` are not compared."""
+    directories in ``unlisted`` are not compared.  A file whose ctime alone moved is
+    compared by its content: a hard link made to it or removed elsewhere (a materialised
+    layout linking the interpreter binary) moves the ctime of the file itself."""
+    digests = seen.get("digests", {})
     for path, was in seen["entries"].items():
-        if entry_state(path) != was:
-            return False
+        now = entry_state(path)
+        if now != was:
+            if not (now is not None and was is not None and now[0] == was[0] == "file"
+                    and now[:6] == was[:6] and digests.get(path) is not None
+                    and content_digest(path) == digests[path]):
+                return False
     for path, names in seen["children"].items():
         if path in unlisted:
             continue
@@ -124,6 +131,29 @@ def still_valid(seen: Mapping[str, Any], unlisted: Collection[str] = ()) -> bool
             if names is not None:
                 return False
     return True
+
+
+def content_digest(path: str) -> bytes | None:
+    """A digest of the bytes of the regular file ``path`` (None: it cannot be read)."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
+    hasher = blake2b(digest_size=32)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        while chunk := os.read(fd, 1 << 20):
+            hasher.update(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return hasher.digest()
 
 
 def _seal_digest(payload: bytes) -> bytes:
@@ -217,5 +247,7 @@ def record(fs: Snapshot, also: Iterable[str] = (), listed: Iterable[str] = ()
             listings[path] = sorted(os.listdir(path))
         except OSError:
             listings[path] = None
-    return {"entries": {p: entry_state(p) for p in sorted(asked.union(also))},
-            "children": listings}
+    entries = {p: entry_state(p) for p in sorted(asked.union(also))}
+    digests = {p: content_digest(p) for p, state in entries.items()
+               if state is not None and state[0] == "file"}
+    return {"entries": entries, "children": listings, "digests": digests}

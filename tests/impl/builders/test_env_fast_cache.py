@@ -238,3 +238,22 @@ def test_an_entry_rests_on_the_code_that_learned_it(tmp_path: Path,
     assert learncache.read(path, key) is not None
     ran.write_text("# edited")
     assert learncache.read(path, key) is None
+
+
+def test_a_hard_link_elsewhere_is_no_change_but_new_bytes_are(tmp_path: Path) -> None:
+    """A layout that hard-links the interpreter binary moves its ctime (link count), not
+    its bytes: still valid.  Bytes rewritten in place with the size and mtime set back
+    are another binary."""
+    binary = tmp_path / "python3"
+    binary.write_bytes(b"\x7fELF one")
+    fs = learncache.recording_snapshot()
+    fs.entry(str(binary))
+    seen = learncache.record(fs)
+    os.link(binary, tmp_path / "elsewhere")
+    os.unlink(tmp_path / "elsewhere")
+    assert learncache.entry_state(str(binary)) != seen["entries"][str(binary)]  # ctime
+    assert learncache.still_valid(seen)
+    before = binary.stat()
+    binary.write_bytes(b"\x7fELF two")
+    os.utime(binary, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not learncache.still_valid(seen)
