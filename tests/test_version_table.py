@@ -1,4 +1,4 @@
-"""notes/08-version-differences.md holds the behaviour table exactly as tools/version_table.py
+"""notes/12-version-differences.md holds the behaviour table exactly as tools/version_table.py
 renders it from model/world/build.py, and that rendering shows every field that differs
 between rows and no other.
 
@@ -24,8 +24,8 @@ from prefixlab.model.world.build import TABLE, Behaviour, Version
 
 from conftest import REPO
 
-CHAPTER = REPO / "notes" / "08-version-differences.md"
-COMMAND = "python tools/version_table.py --write notes/08-version-differences.md"
+CHAPTER = REPO / "notes" / "12-version-differences.md"
+COMMAND = "python tools/version_table.py --write notes/12-version-differences.md"
 
 
 def _load_tool() -> ModuleType:

@@ -1,5 +1,5 @@
 """Render the behaviour table (prefixlab.model.world.build.TABLE) as the Markdown table of
-notes/08-version-differences.md, so the chapter cannot drift from the model.
+notes/12-version-differences.md, so the chapter cannot drift from the model.
 
 One line per behaviour field whose value is not the same on every row (a field identical
 everywhere is no version difference), one column per row of the table, then the field's
@@ -34,7 +34,7 @@ from prefixlab.model.world import build
 from prefixlab.model.world.build import FIELD_NAMES, TABLE, Behaviour, Version
 
 REPO = Path(__file__).resolve().parent.parent
-CHAPTER = "notes/08-version-differences.md"
+CHAPTER = "notes/12-version-differences.md"
 START = "<!-- version-table:start -->"
 END = "<!-- version-table:end -->"
 UNCONFIRMED = "†"

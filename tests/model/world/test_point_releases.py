@@ -66,7 +66,7 @@ def test_3_11_0_starts_from_a_utf8_path() -> None:
 # was backported to 3.12 by PR 117917, merged 2024-04-16 and listed in Misc/NEWS.d/3.12.4.rst
 # ("site module now parses .pth file with UTF-8 first").  3.12.0-3.12.3 read the file as
 # locale text, split at \n, \r and \r\n only: a form feed stays inside the line.  Real 3.12.1
-# shows the older reading (notes/06-site.md checks it on every interpreter here).
+# shows the older reading (notes/07-site.md checks it on every interpreter here).
 
 def _venv_with_pth(data: bytes) -> Layout:
     root = "/r"
