@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from prefixlab.model.errors import BadInput
-from prefixlab.model.exec.binarywrapper import read_binary
 from prefixlab.impl.host.account import host_account
 from prefixlab.impl.host.elf import ElfError
 from prefixlab.impl.host.identity import Identity, StatKey, identify, key_of, stat_key
@@ -649,6 +648,8 @@ def _not_a_binary(real_path: str) -> str:
             data = handle.read()
     except OSError as error:
         return f"cannot be read ({error.strerror})"
+    from prefixlab.model.exec.binarywrapper import read_binary
+
     if read_binary(data) is not None:  # nixpkgs' makeBinaryWrapper embeds its command line
         return "is a compiled wrapper (makeBinaryWrapper), not an interpreter binary"
     return ""

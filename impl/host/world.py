@@ -17,7 +17,7 @@ from prefixlab.impl.host import identity, interpreters
 from prefixlab.impl.host.elf import ElfError
 from prefixlab.impl.host.account import host_account
 from prefixlab.impl.host.snapshot import Snapshot
-from prefixlab.model.exec import binarywrapper, chain
+from prefixlab.model.exec import chain
 from prefixlab.model.world import World, kernel
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.world.invocation import Invocation
@@ -232,4 +232,13 @@ def looks_like_cpython(path: str) -> bool:
         return False
     if head[:4] != b"\x7fELF" or not os.path.basename(path).startswith("python"):
         return False
-    return big or binarywrapper.read_binary(head) is None
+    if big or WRAPPER_RECORD not in head:
+        return True  # read_binary finds no record: no need to import it
+    from prefixlab.model.exec import binarywrapper
+
+    return binarywrapper.read_binary(head) is None
+
+
+WRAPPER_RECORD = b"makeCWrapper "
+"""How a makeBinaryWrapper record starts (binarywrapper.RECORD_START, which read_binary looks
+for first: without it, a binary is no wrapper)."""

@@ -19,19 +19,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from prefixlab.model.exec import bashwords
-from prefixlab.model.exec import binarywrapper
 from prefixlab.model.exec import gnuenv
 from prefixlab.model.world import kernel
-from prefixlab.model.exec import makewrapper
-from prefixlab.model.exec import pyenv
 from prefixlab.model.exec import shebang
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.world.fs import FsView, ReadBlocks, Unreadable
 from prefixlab.model.world.invocation import DEFAULT_EXEC_PATH, Invocation
 from prefixlab.model.trace import Step, StepRow, rule
+
+if TYPE_CHECKING:
+    from prefixlab.model.exec import binarywrapper, pyenv
+
+# The readers of wrappers and shims (makewrapper, pyenv, bashwords, binarywrapper: a third of
+# the model's import time, in dataclasses and regular expressions) are imported by the hops
+# that read one: an interpreter started by its own path never needs them.
 
 MAX_HOPS = 16
 """User-space hops (wrappers, env, pyenv) before the model gives up on a cycle."""
@@ -305,6 +308,8 @@ def _binary(fs: FsView, resolver: kernel.Resolver, proc: _Process, filename: str
     """A binary that is not a known CPython: a wrapper, env, bash, or not modelled."""
     name = physical.rpartition("/")[2]
     if data[:4] == _ELF:
+        from prefixlab.model.exec import binarywrapper
+
         wrapper = binarywrapper.read_binary(data)
         if isinstance(wrapper, binarywrapper.Unreadable):
             raise _unmodelled("not-an-interpreter", f"{physical}: {wrapper.why}")
@@ -392,6 +397,8 @@ def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
 # -- bash ----------------------------------------------------------------------------------------
 def _run_bash(fs: FsView, resolver: kernel.Resolver, proc: _Process,
               argv: tuple[str, ...], steps: list[StepRow]) -> _Process:
+    from prefixlab.model.exec import makewrapper, pyenv
+
     args = list(argv[1:])
     nounset = False
     while args and args[0] in ("-e", "-u", "-eu", "-ue", "--"):
@@ -428,6 +435,8 @@ def _bash_startup(resolver: kernel.Resolver, env: Mapping[str, str], cwd: str) -
     """What bash does to the environment it passes on, before the script runs (variables.c
     set_pwd, adjust_shell_level): PWD kept only if it is absolute and names the working
     directory, OLDPWD kept only if it names a directory, SHLVL plus one."""
+    from prefixlab.model.exec import makewrapper
+
     out = dict(env)
     pwd = out.get("PWD")
     if not (pwd and pwd.startswith("/") and resolver.realpath(pwd) == cwd):
@@ -444,6 +453,8 @@ def _bash_startup(resolver: kernel.Resolver, env: Mapping[str, str], cwd: str) -
 def _run_shell_wrapper(resolver: kernel.Resolver, text: str, proc: _Process,
                        env: dict[str, str], script: str, args: tuple[str, ...],
                        steps: list[StepRow], nounset: bool) -> _Process:
+    from prefixlab.model.exec import bashwords, makewrapper
+
     wrapper = makewrapper.parse(text)
     if isinstance(wrapper, makewrapper.NotUnderstood):
         why = f" ({wrapper.why})" if wrapper.why else ""
@@ -556,6 +567,8 @@ def _canonical(resolver: kernel.Resolver, path: str) -> str | None:
 
 # -- pyenv ---------------------------------------------------------------------------------------
 def _files(fs: FsView, resolver: kernel.Resolver) -> pyenv.Files:
+    from prefixlab.model.exec import pyenv
+
     def kind(path: str) -> str | None:
         entry = resolver.stat(path)
         return None if entry is None else entry.kind
@@ -579,6 +592,8 @@ def _files(fs: FsView, resolver: kernel.Resolver) -> pyenv.Files:
 def _run_shim(fs: FsView, resolver: kernel.Resolver, shim: pyenv.Shim, proc: _Process,
               env: dict[str, str], script: str, args: tuple[str, ...],
               steps: list[StepRow]) -> _Process:
+    from prefixlab.model.exec import makewrapper, pyenv
+
     command = script.rpartition("/")[2]
     root = shim.root.rstrip("/") or shim.root
     found = executable(resolver, shim.pyenv)
@@ -655,6 +670,8 @@ def _pyenv_path(files: pyenv.Files, install: str, root: str, path: str) -> str:
 def _run_binary_wrapper(resolver: kernel.Resolver, wrapper: binarywrapper.BinaryWrapper,
                         proc: _Process, argv: tuple[str, ...], physical: str,
                         steps: list[StepRow]) -> _Process:
+    from prefixlab.model.exec import bashwords, binarywrapper
+
     try:
         plan = binarywrapper.plan(wrapper)
     except bashwords.Unsupported as why:
@@ -679,6 +696,8 @@ def _run_binary_wrapper(resolver: kernel.Resolver, wrapper: binarywrapper.Binary
 
 def _c_statement(resolver: kernel.Resolver, flag: binarywrapper.Flag, env: dict[str, str],
                  cwd: str, physical: str) -> str:
+    from prefixlab.model.exec import binarywrapper
+
     name = flag[0]
     try:
         if name == "--set":

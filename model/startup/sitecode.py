@@ -9,7 +9,6 @@ reported as able to change every field, never guessed.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -89,5 +88,9 @@ _KNOWN_MODULES: dict[str, str] = {
 
 def customize(kind: Literal["sitecustomize", "usercustomize"], file: str,
               data: bytes = b"") -> CodeNotRun:
-    known = _KNOWN_MODULES.get(hashlib.sha256(data).hexdigest(), "") if data else ""
+    known = ""
+    if data:
+        import hashlib  # here: loading OpenSSL is felt at every start; few starts have the file
+
+        known = _KNOWN_MODULES.get(hashlib.sha256(data).hexdigest(), "")
     return CodeNotRun(kind, file, None, kind, known, () if known else EVERY_FIELD)

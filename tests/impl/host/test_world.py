@@ -94,3 +94,10 @@ def test_host_builds_learn_as_they_were_told_when_made(
     assert interpreters.LEARNING.get()
     assert found[-1].real_path not in builds
     assert ran == []
+
+
+def test_the_wrapper_record_is_binarywrappers() -> None:
+    """looks_like_cpython skips read_binary (and its import) for a binary without the mark."""
+    from prefixlab.model.exec import binarywrapper
+
+    assert hostworld.WRAPPER_RECORD == binarywrapper.RECORD_START.encode()
