@@ -10,13 +10,18 @@ so a session can stop at any moment and the next one carries on.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
+import multiprocessing
 import os
+import resource
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -29,7 +34,8 @@ from prefixlab.impl.builders import nixsite
 from prefixlab.impl.checks import which as whichcheck
 from prefixlab.impl.host.account import host_account
 from prefixlab.impl.host.interpreters import Interpreter, discover
-from prefixlab.impl.host.materialize import Binding, materialize, remove_tree, scratch_dir
+from prefixlab.impl.host.materialize import (Binding, materialize, remove_tree, scratch_dir,
+                                             scratch_parent)
 from prefixlab.impl.host.probe import PROBE_CODE, probe
 from prefixlab.impl.render.escape import show
 from prefixlab.impl.host.snapshot import Snapshot
@@ -139,9 +145,13 @@ class _FarmPool:
     def _pool_dir(self) -> str:
         if self.base is None:
             # Beside the scratch directories (same filesystem: rename needs it).
-            self.base = tempfile.mkdtemp(prefix="prefixlab-farms-")
+            self.base = tempfile.mkdtemp(prefix="prefixlab-farms-", dir=scratch_parent())
             atexit.register(remove_tree, self.base)
         return self.base
+
+    def _beside(self, path: str) -> bool:
+        """Is ``path``'s directory on the pool's filesystem?"""
+        return os.stat(os.path.dirname(path)).st_dev == os.stat(self._pool_dir()).st_dev
 
     def _new_name(self) -> str:
         self.serial += 1
@@ -152,6 +162,12 @@ class _FarmPool:
         if self.names.get(source) != names:  # the stdlib changed: the old farms are stale
             self.names[source] = names
             self.free[source] = []
+        if not self._beside(path):  # another filesystem: no rename, a farm of its own
+            os.mkdir(path, 0o700)
+            for name in names:
+                os.symlink(os.path.join(source, name), os.path.join(path, name))
+            os.chmod(path, mode)
+            return
         free = self.free[source]
         if free:
             farm = free.pop()
@@ -171,7 +187,7 @@ class _FarmPool:
             names = sorted(os.listdir(path))
         except OSError:
             return
-        if names != self.names.get(source) or os.path.islink(path):
+        if names != self.names.get(source) or os.path.islink(path) or not self._beside(path):
             return
         farm = self._new_name()
         try:
@@ -233,7 +249,7 @@ def run_case(case: Case, interp: Interpreter, *, timeout: float = 20.0,
     """Materialize ``case`` in a scratch directory, probe and predict, compare; with
     ``check_which``, also compare `which` with the real importlib (after the probe)."""
     constants = _constants(interp)
-    with scratch_dir() as base:
+    with scratch_dir(parent=scratch_parent()) as base:
         root = f"{base}/case"
         bound = case.at(root)
         world = lay_down(bound, root, interp.real_path, constants)
@@ -342,6 +358,13 @@ class ShardSummary:
     fields: Counter[str] = field(default_factory=Counter)
     features: Counter[str] = field(default_factory=Counter)
     disagreements: list[dict[str, Any]] = field(default_factory=list)
+    started: float = 0.0
+    """When the shard's first case began and its last one ended (``time.monotonic()``, one
+    clock for every process of the machine); not written to the summary file."""
+    ended: float = 0.0
+    cpu: tuple[float, float] = (0.0, 0.0)
+    """CPU seconds the shard used in its own process and in the processes it ran (the
+    interpreters); not written to the summary file."""
 
     def add(self, result: CaseResult) -> None:
         self.cases += 1
@@ -420,25 +443,65 @@ def run_shard(interp: Interpreter, shard_seed: int, count: int, *,
     def one(case: Case) -> None:
         summary.add(run_case(case, interp, check_which=True))
 
+    before = _cpu()
+    summary.started = time.monotonic()
     one()
+    summary.ended = time.monotonic()
+    after = _cpu()
+    summary.cpu = (after[0] - before[0], after[1] - before[1])
     _write_json(shard_path(interp, shard_seed, directory), summary.to_json())
     return summary
 
 
+def _cpu() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def sweep(interps: Iterable[Interpreter], *, total: int, shard_size: int = 125,
-          directory: Path = SWEEP_DIR, log: Any = sys.stderr) -> None:
+          directory: Path = SWEEP_DIR, log: Any = sys.stderr, jobs: int = 1
+          ) -> list[ShardSummary]:
     """Bring every interpreter to ``total`` cases, skipping completed shards.  Shard by
-    shard across the interpreters, so that a sweep stopped early leaves them level."""
+    shard across the interpreters, so that a sweep stopped early leaves them level.
+
+    With ``jobs`` above 1 the shards run in that many worker processes, each started once
+    (prefixlab imported and the interpreters found once per worker, not per shard); a
+    shard's cases and summary depend on its seed alone, not on where it ran.  Returns the
+    summaries of the shards run, in order."""
     chosen = list(interps)
-    for index in range(0, (total + shard_size - 1) // shard_size):
-        for interp in chosen:
-            shard_seed = 1000 + index
-            if shard_format(shard_path(interp, shard_seed, directory)) >= SUMMARY_FORMAT:
-                continue
-            result = run_shard(interp, shard_seed, shard_size, directory=directory)
+    pending = [(interp, 1000 + index)
+               for index in range(0, (total + shard_size - 1) // shard_size)
+               for interp in chosen
+               if shard_format(shard_path(interp, 1000 + index, directory)) < SUMMARY_FORMAT]
+    done: list[ShardSummary] = []
+    with contextlib.ExitStack() as stack:
+        if jobs > 1 and len(pending) > 1:
+            pool = stack.enter_context(ProcessPoolExecutor(
+                max_workers=min(jobs, len(pending)), initializer=_warm,
+                mp_context=multiprocessing.get_context("spawn")))
+            results: Iterable[ShardSummary] = pool.map(
+                _shard_job, [(interp, shard_seed, shard_size, directory)
+                             for interp, shard_seed in pending])
+        else:
+            results = (run_shard(interp, shard_seed, shard_size, directory=directory)
+                       for interp, shard_seed in pending)
+        for (interp, shard_seed), result in zip(pending, results):
+            done.append(result)
             print(f"{show(interp.path)}: shard {shard_seed}: {result.agreed}/{result.cases} agree, "
                   f"without -S {result.site_agreed}/{result.site_cases}, which "
                   f"{result.which_agreed}/{result.which_cases}", file=log, flush=True)
+    return done
+
+
+def _warm() -> None:
+    """A sweep worker's start: the interpreters found here, once (run_case reads them)."""
+    host_builds()
+
+
+def _shard_job(job: tuple[Interpreter, int, int, Path]) -> ShardSummary:
+    interp, shard_seed, count, directory = job
+    return run_shard(interp, shard_seed, count, directory=directory)
 
 
 def shard_format(path: Path) -> int:
@@ -508,16 +571,24 @@ def totals(interp: Interpreter, directory: Path = SWEEP_DIR, *,
     return total
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m prefixlab.impl.checks.campaign [--total N] [--shard-size N] [VERSION...]``:
-    bring every interpreter found here (or those whose version starts with one of the
-    VERSIONs) to N generated cases, then print the totals."""
+    """``python -m prefixlab.impl.checks.campaign [--total N] [--shard-size N] [--jobs N]
+    [VERSION...]``: bring every interpreter found here (or those whose version starts with
+    one of the VERSIONs) to N generated cases, in N worker processes, then print the
+    totals."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m prefixlab.impl.checks.campaign")
     # 4-site's record: 2,375 cases in shards of 125 (2,000+ without -S per interpreter).
     parser.add_argument("--total", type=int, default=2375)
     parser.add_argument("--shard-size", type=int, default=125)
+    parser.add_argument("--jobs", type=int, default=_cores(),
+                        help="worker processes (default: the cores this process may use)")
     parser.add_argument("versions", nargs="*")
     args = parser.parse_args(argv)
     def wanted(interp: Interpreter) -> bool:
@@ -526,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
                                         for v in args.versions)
 
     chosen = [i for i in discover() if i.in_scope and i.constants and wanted(i)]
-    sweep(chosen, total=args.total, shard_size=args.shard_size)
+    sweep(chosen, total=args.total, shard_size=args.shard_size, jobs=args.jobs)
     for interp in chosen:
         t = totals(interp)
         print(f"{show(interp.path)}: {t.agreed}/{t.cases} agree; without -S {t.site_agreed}/"

@@ -10,7 +10,9 @@ read-only directory does not block writing what is inside it.
 
 * ``("hardlink", source)``: the layout has a File there; write a hard link to ``source`` (a
   copy when the link is impossible, or when the layout asks for other permission bits: a hard
-  link shares the inode, so chmod would change the real interpreter too).
+  link shares the inode, so chmod would change the real interpreter too).  Across
+  filesystems, in the scratch parent's (:func:`scratch_parent`), the link goes to a copy of
+  ``source`` made there once per process.
 * ``("children-links", source)``: the layout has a Dir there (a skeleton the model reads);
   write a real directory holding one absolute symbolic link per entry of ``source`` instead,
   which makes a real stdlib importable without copying it.  The skeleton is not written.
@@ -20,8 +22,10 @@ Any failure removes what was written and raises :class:`MaterializeError` (one l
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
+import functools
 import os
 import shutil
 import stat
@@ -168,8 +172,63 @@ def _hardlink(path: str, source: str, mode: int) -> None:
         except OSError as error:
             if error.errno not in _COPY_INSTEAD:
                 raise
+            if error.errno == errno.EXDEV and _link_to_copy(real, path):
+                return
     shutil.copy2(real, path)
     os.chmod(path, mode)
+
+
+class _Copies:
+    """Copies of hard-link sources kept on another filesystem (a tmpfs scratch), one per
+    source and device for the life of the process: a layout on that filesystem gets a hard
+    link to the copy instead of a copy of its own (a 7 MB static interpreter copied per case
+    costs more than the case's other writes together).  The file seen at the layout's path
+    is the same either way: the source's bytes and permission bits, a name of its own."""
+
+    def __init__(self) -> None:
+        self.dirs: dict[int, str] = {}
+        self.copies: dict[tuple[int, str, tuple[int, int, int, int]], str] = {}
+
+    def link(self, real: str, path: str) -> bool:
+        st = os.stat(real)
+        device = os.stat(os.path.dirname(path)).st_dev
+        key = (device, real, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+        copy = self.copies.get(key)
+        if copy is None:
+            folder = self._folder(device)
+            if folder is None:
+                return False
+            copy = os.path.join(folder, f"{len(self.copies)}-{os.path.basename(real)}")
+            shutil.copy2(real, copy)
+            self.copies[key] = copy
+        try:
+            os.link(copy, path)
+        except OSError as error:
+            if error.errno not in _COPY_INSTEAD:
+                raise
+            return False
+        return True
+
+    def _folder(self, device: int) -> str | None:
+        """A directory for copies on ``device``: in the scratch parent, when it is there."""
+        if device not in self.dirs:
+            parent = scratch_parent()
+            if os.stat(parent).st_dev != device:
+                return None
+            made = tempfile.mkdtemp(prefix="prefixlab-copies-", dir=parent)
+            atexit.register(remove_tree, made)
+            self.dirs[device] = made
+        return self.dirs[device]
+
+
+_COPIES = _Copies()
+
+
+def _link_to_copy(real: str, path: str) -> bool:
+    """A hard link at ``path`` to this process's copy of ``real`` on path's filesystem
+    (made on first use); False when there can be none (path is not on the scratch
+    parent's filesystem, or that filesystem has no hard links)."""
+    return _COPIES.link(real, path)
 
 
 def _link_children(path: str, source: str) -> None:
@@ -247,10 +306,38 @@ def remove_tree(path: str) -> None:
     shutil.rmtree(path)
 
 
+SHM = "/dev/shm"
+"""The tmpfs every Linux system mounts for POSIX shared memory."""
+
+
+@functools.cache
+def scratch_parent() -> str:
+    """Where the campaigns make their scratch directories: ``$PREFIXLAB_SCRATCH`` when set;
+    else the tmpfs at /dev/shm when it is a physical directory this process may write and
+    execute files from; else the temporary directory (``$TMPDIR``, /tmp).
+
+    A campaign case makes and removes a few hundred entries: on a tmpfs that is memory
+    work, on a journalled disk a few milliseconds per directory removed.  What a case sees
+    does not depend on the filesystem: its layout names the same links, files, modes and
+    binaries (hard links, see ``_Copies``), and the scratch root is written as ROOT in what
+    is compared (it is read by the model and the real interpreter alike)."""
+    chosen = os.environ.get("PREFIXLAB_SCRATCH")
+    if chosen:
+        return os.path.realpath(chosen)
+    try:
+        usable = (os.path.realpath(SHM) == SHM and os.path.isdir(SHM)
+                  and os.access(SHM, os.W_OK | os.X_OK)
+                  and not os.statvfs(SHM).f_flag & os.ST_NOEXEC)
+    except OSError:
+        usable = False
+    return SHM if usable else os.path.realpath(tempfile.gettempdir())
+
+
 @contextlib.contextmanager
-def scratch_dir(prefix: str = "prefixlab-") -> Iterator[str]:
-    """A fresh, empty temporary directory, named by its physical path, removed afterwards."""
-    made = tempfile.mkdtemp(prefix=prefix)
+def scratch_dir(prefix: str = "prefixlab-", *, parent: str | None = None) -> Iterator[str]:
+    """A fresh, empty temporary directory, named by its physical path, removed afterwards
+    (in ``parent``; default: the temporary directory)."""
+    made = tempfile.mkdtemp(prefix=prefix, dir=parent)
     path = os.path.realpath(made)
     try:
         yield path

@@ -11,6 +11,7 @@ resumable sweep (see prefixlab.impl.checks.campaign) and checks its totals.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -59,6 +60,26 @@ def test_model_agrees_with_real_interpreter(interp: Interpreter) -> None:
         assert not unexplained, "\n".join(unexplained)
 
     check()
+
+
+@pytest.mark.real
+def test_shards_in_worker_processes_are_the_shards_run_here(tmp_path: Path) -> None:
+    """A sweep with jobs runs its shards in worker processes: each shard's summary (and file)
+    is the one the same shard gives in this process (its cases depend on its seed alone)."""
+    require_oracle(bool(INTERPRETERS), "no CPython 3.8+ interpreter was found on this machine")
+    interp = INTERPRETERS[0]
+    here = campaign.sweep([interp], total=6, shard_size=3, directory=tmp_path / "here",
+                          log=io.StringIO())
+    pooled = campaign.sweep([interp], total=6, shard_size=3, directory=tmp_path / "pooled",
+                            log=io.StringIO(), jobs=2)
+    assert [s.to_json() for s in pooled] == [s.to_json() for s in here]
+    assert [s.seed for s in here] == [1000, 1001] and all(s.cases == 3 for s in here)
+    for shard in (1000, 1001):
+        assert (campaign.shard_path(interp, shard, tmp_path / "pooled").read_text()
+                == campaign.shard_path(interp, shard, tmp_path / "here").read_text())
+    # Completed shards are skipped: nothing is run again.
+    assert campaign.sweep([interp], total=6, shard_size=3, directory=tmp_path / "pooled",
+                          log=io.StringIO(), jobs=2) == []
 
 
 @pytest.mark.sweep
@@ -132,8 +153,9 @@ def test_known_divergences_still_diverge() -> None:
 @pytest.mark.real
 def test_stdlib_farms_are_complete_and_reused() -> None:
     """A pooled stdlib farm is what materialize's children-links binding writes (a link to
-    every child of the real stdlib), and a second case reuses it instead of making another."""
-    from prefixlab.impl.host.materialize import scratch_dir
+    every child of the real stdlib), and a second case reuses it instead of making another;
+    a case on another filesystem gets the same links, made in place."""
+    from prefixlab.impl.host.materialize import scratch_dir, scratch_parent
     from prefixlab.model.world.fs import File
     from prefixlab.model.strategies.startup import BINARY_DATA, ROOT, stdlib_skeleton
 
@@ -149,8 +171,10 @@ def test_stdlib_farms_are_complete_and_reused() -> None:
     case = Case(tuple(sorted(nodes.items())), (binary,), (stdlib,), binary,
                 (binary, "-c", "pass"), (), ROOT)
     made = []
-    for _ in range(2):
-        with scratch_dir() as base:
+    # Twice in the campaigns' scratch parent (the pool's filesystem), then once in the
+    # temporary directory (another filesystem where /dev/shm is a tmpfs: a farm of its own).
+    for parent in (scratch_parent(), scratch_parent(), None):
+        with scratch_dir(parent=parent) as base:
             bound = case.at(f"{base}/case")
             campaign.lay_down(bound, f"{base}/case", interp.real_path, constants)
             farm = bound.stdlibs[0]
@@ -160,4 +184,4 @@ def test_stdlib_farms_are_complete_and_reused() -> None:
             assert not os.path.islink(farm) and oct(os.stat(farm).st_mode & 0o777) == "0o755"
             campaign._FARMS.take_back(farm, real)
             made.append(campaign._FARMS.made)
-    assert made[0] == made[1]
+    assert made[0] == made[1] == made[2]

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 
 from prefixlab.impl.host.interpreters import Interpreter
-from prefixlab.impl.host.materialize import MaterializeError, materialize, remove_tree, scratch_dir
+from prefixlab.impl.host.materialize import (MaterializeError, materialize, remove_tree,
+                                             scratch_dir, scratch_parent)
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.world.fs import Layout
 
@@ -111,6 +112,40 @@ def test_bound_install_runs(interp: Interpreter) -> None:
                               capture_output=True, text=True, env={}, cwd="/", timeout=60)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == root
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS[:1], ids=interpreter_id)
+def test_bound_install_on_the_scratch_parent_runs(interp: Interpreter) -> None:
+    """In the campaigns' scratch parent (a tmpfs where there is one, another filesystem than
+    the interpreter's), the binary is the source's bytes and mode, hard-linked to one copy
+    kept for the process: two layouts share it.  It starts and finds its prefix there."""
+    parent = scratch_parent()
+    seen = []
+    for _ in range(2):
+        with scratch_dir(parent=parent) as base:
+            assert base.startswith(parent + "/")
+            root = f"{base}/inst"
+            layout, bindings = _install(root, interp)
+            materialize(layout, root, bindings=bindings)  # type: ignore[arg-type]
+            exe = next(iter(bindings))
+            with open(exe, "rb") as made, open(interp.real_path, "rb") as real:
+                assert made.read() == real.read()
+            assert os.stat(exe).st_mode == os.stat(interp.real_path).st_mode
+            done = subprocess.run([exe, "-S", "-c", "import os, sys; print(sys.prefix)"],
+                                  capture_output=True, text=True, env={}, cwd="/", timeout=60)
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.strip() == root
+            seen.append(os.stat(exe).st_ino)
+    if os.stat(parent).st_dev != os.stat(interp.real_path).st_dev:
+        assert seen[0] == seen[1]  # one copy, linked twice
+
+
+def test_scratch_parent_is_a_writable_physical_directory() -> None:
+    parent = scratch_parent()
+    assert os.path.isdir(parent) and os.path.realpath(parent) == parent
+    assert os.access(parent, os.W_OK | os.X_OK)
+    assert not os.statvfs(parent).f_flag & os.ST_NOEXEC
 
 
 def test_some_interpreter_to_bind() -> None:
