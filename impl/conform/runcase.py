@@ -21,7 +21,7 @@ from prefixlab.impl.checks.fuzz_unwrap import Run
 from prefixlab.impl.conform import cause as causes
 from prefixlab.impl.conform import stage as staging
 from prefixlab.impl.host import world as hostworld
-from prefixlab.impl.host.materialize import remove_tree
+from prefixlab.impl.host.materialize import remove_tree, scratch_parent
 from prefixlab.impl.host.probe import probe
 from prefixlab.impl.render import compare as comparing
 from prefixlab.model.builders import venvpromises
@@ -85,7 +85,8 @@ class Result:
 def run_case(case: Case, *, cwd: str | None = None, keep: bool = False,
              fidelity: bool = True) -> Result:
     """Run ``case`` in a new scratch directory (removed afterwards unless ``keep``)."""
-    root = os.path.realpath(tempfile.mkdtemp(prefix="prefixlab-conform-"))
+    root = os.path.realpath(tempfile.mkdtemp(prefix="prefixlab-conform-",
+                                             dir=scratch_parent()))
     try:
         return _run(case, root, cwd or os.getcwd(), fidelity)
     finally:
@@ -161,14 +162,28 @@ def _observe(target: str, base: Start, scratch: str, fidelity: bool,
              base_environ: dict[str, str], cwd: str
              ) -> tuple[VenvFacts, Outcome | None, Outcome | None]:
     """The venv observed by the promises' observer (impl/checks/venvcheck.py); with
-    ``fidelity``, the model's prediction for ENV/bin/python and the probe of the same run."""
+    ``fidelity``, the model's prediction for ENV/bin/python and the probe of the same run.
+
+    ENV/bin/python without -S is run once: the run the promises read (``plain``, after the
+    user site directory is made, as the observer makes it) is the probe the prediction is
+    held against (the same invocation; the runs after it write nothing it could see, their
+    bytecode kept off by the probe's -B and the nested venv made beside, in scratch)."""
+    python = os.path.join(target, "bin", "python")
+    invocation = Invocation.make(python, (), env=venvcheck.clean_env(scratch), cwd=scratch)
     try:
-        facts = venvcheck.observe(target, base.how, scratch, base_start=base)
+        venvcheck.read_cfg_bytes(target)
     except venvcheck.VenvCheckError:  # no readable pyvenv.cfg: not a venv; judge what runs
-        python = os.path.join(target, "bin", "python")
-        plain = venvcheck.run(python, (), python, scratch)
+        probed = probe(invocation, timeout=TIMEOUT)
+        plain = venvcheck.start_of(probed, python)
         no_site = venvcheck.run(python, ("-S",), f"{python} -S", scratch)
         facts = VenvFacts(target, False, plain, no_site, base)
+    else:
+        created = venvcheck.user_site_dir(os.path.join(scratch, "home"), base.version)
+        os.makedirs(created, exist_ok=True)
+        probed = probe(invocation, timeout=TIMEOUT)
+        facts = venvcheck.observe(target, base.how, scratch, base_start=base,
+                                  plain=venvcheck.start_of(probed, python))
+        facts = replace(facts, user_site=created)
     if facts.system_site and facts.user_site is not None:
         # Does the base itself, with the venv runs' HOME (its user site made), have one?
         environ = {k: v for k, v in base_environ.items()
@@ -178,10 +193,8 @@ def _observe(target: str, base: Start, scratch: str, fidelity: bool,
         facts = replace(facts, base_user_site_on=own.started and facts.user_site in own.path)
     if not fidelity:
         return facts, None, None
-    python = os.path.join(target, "bin", "python")
-    invocation = Invocation.make(python, (), env=venvcheck.clean_env(scratch), cwd=scratch)
     predicted = predict(hostworld.world_for(invocation, use_cache=True), invocation)
-    return facts, predicted, probe(invocation, timeout=TIMEOUT)
+    return facts, predicted, probed
 
 
 def _after_outer_removed(facts: VenvFacts, case: Case, staged: staging.Staged,
