@@ -625,10 +625,19 @@ def _content_state(path: str, known: Mapping[str, tuple[Any, str]]) -> list[Any]
 
 
 def _content_digest(path: str) -> str:
-    """SHA-256 of the file's bytes, hex ('' when it cannot be read)."""
-    import hashlib
+    """SHA-256 of the file's bytes, hex ('' when it cannot be read): OpenSSL's for a large
+    file (several times faster), CPython's own for a small one (hashlib would load OpenSSL
+    on a warm build)."""
+    try:
+        large = os.stat(path).st_size > 1 << 20
+    except OSError:
+        return ""
+    if large:
+        import hashlib
 
-    digest = hashlib.sha256()
+        digest = hashlib.sha256()
+    else:
+        digest = _small_sha256()
     try:
         with open(path, "rb") as handle:
             while piece := handle.read(1 << 24):
@@ -636,6 +645,19 @@ def _content_digest(path: str) -> str:
     except OSError:
         return ""
     return digest.hexdigest()
+
+
+def _small_sha256() -> Any:
+    import importlib
+
+    for name in ("_sha2", "_sha256"):  # 3.12+, before
+        try:
+            return importlib.import_module(name).sha256()
+        except ImportError:
+            continue
+    import hashlib
+
+    return hashlib.sha256()
 
 
 def _seal_digest(payload: bytes) -> bytes:
@@ -682,9 +704,10 @@ def _write_cached(path: str, key: list[Any], learned: Learned, seen: dict[str, A
 
 
 def _write_entry(path: str, data: dict[str, Any]) -> None:
-    import tempfile
-
-    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    # A new name beside it, then one rename (tempfile's mkstemp, without importing tempfile,
+    # shutil and random: an entry noted anew is written on a warm build).
+    temp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.urandom(6).hex()}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(_sealed(marshal.dumps(data)))

@@ -13,11 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from prefixlab.impl.builders.venv import Options, build_venv
-from prefixlab.impl.cli import errors
-from prefixlab.impl.render.escape import show
 
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any
 
     import click
@@ -36,6 +35,28 @@ _FLAGS = {"--system-site-packages", "--copies", "--stdlib-compatible", "--force"
           "--json"}
 JSON_SCHEMA = 1
 """The format version of ``--json``'s object (README, "Virtual environments")."""
+
+
+EXIT_OK = 0
+"""impl/cli/errors.py's EXIT_OK (held to it by tests/impl/cli/test_build_venv_start.py)."""
+
+
+def _errors() -> ModuleType:
+    """impl/cli/errors.py, loaded when an error or a warning is said (with it the escaping
+    and its regular expressions, which a warm build that succeeds does without)."""
+    from prefixlab.impl.cli import errors
+
+    return errors
+
+
+def show(text: str) -> str:
+    """impl/render/escape.py's show: text of printable ASCII without a backslash is shown as
+    it is, and given back without loading it."""
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        return text
+    from prefixlab.impl.render.escape import show as escaped
+
+    return escaped(text)
 
 
 class Modes:
@@ -78,7 +99,7 @@ class _Report:
         if self.modes.as_json:
             self.warnings.append(message)
         else:
-            sys.stderr.write(f"{WHERE}: warning: {errors.one_line(message)}\n")
+            sys.stderr.write(f"{WHERE}: warning: {_errors().one_line(message)}\n")
 
     def hear(self, built: Built) -> None:
         self.built = built
@@ -105,9 +126,11 @@ def run(target: str, python: str, options: Options, modes: Modes | None = None, 
     try:
         planned = _build(target, python, options, modes, report)
     except Exception as error:
+        errors = _errors()
         if errors.propagates(error):
             raise
-        return errors.report(error, WHERE)
+        code: int = errors.report(error, WHERE)
+        return code
     if not planned.home.verified:
         if modes.as_json:
             report.warnings.append(f"no base executable of {python} was shown to give a "
@@ -119,7 +142,7 @@ def run(target: str, python: str, options: Options, modes: Modes | None = None, 
                              f"{show(planned.home.directory)} as stdlib venv would choose\n")
     built = report.built
     if built is None:  # build_venv replaced (tests): nothing to summarise
-        return errors.EXIT_OK
+        return EXIT_OK
     if modes.as_json:
         import json
 
@@ -130,7 +153,7 @@ def run(target: str, python: str, options: Options, modes: Modes | None = None, 
     elif not modes.quiet:
         sys.stderr.write("".join(f"{line}\n" for line in
                                  summary_lines(built, announced=report.announced)))
-    return errors.EXIT_OK
+    return EXIT_OK
 
 
 # -- the summary -------------------------------------------------------------------------------
@@ -183,7 +206,7 @@ def summary_lines(built: Built, *, announced: bool = False) -> list[str]:
             said = step.values["why"] if step.rule.id == "venv.home-rejected" else step.detail
             why = f"{step.rule.id}: {said} ({step.rule.source})"
         lines.append(f"  python -m venv would write home = {show(stdlib)}; not used by "
-                     f"{errors.one_line(why)}")
+                     f"{_errors().one_line(why)}")
     lines.append(f"Activate with: source {show(shell_quote(built.target + '/bin/activate'))}")
     return lines
 
