@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from prefixlab.impl.builders import writer
 from prefixlab.impl.host.snapshot import Snapshot, SnapshotError
@@ -26,6 +25,12 @@ from prefixlab.model.builders.flavours import BaseInterpreter, EnvPlan, EnvReque
 from prefixlab.model.world.fs import Entry, FsView
 from prefixlab.model.builders.plan import Link, Mkdir
 from prefixlab.model.errors import BadInput
+
+TYPE_CHECKING = False  # typing stays off a build's start-up (model/speedups.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from prefixlab.model.speedups import NamedTuple
 
 
 class EnvError(BadInput):
@@ -330,8 +335,7 @@ def write(planned: EnvPlan, target: str, *, flavor: str, force: bool,
         raise EnvError(f"{error.filename or target}: {error.strerror or error}") from None
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     links: int
     dirs: int
     files: int
