@@ -106,9 +106,13 @@ def learn_interpreter(python: str, *, use_cache: bool = False) -> BaseInterprete
     path = learncache.entry_path("env", key)
     found = learncache.read(path, key)
     if found is not None:
+        moved: list[tuple[str, list[object]]] = []
         try:
-            if learncache.still_valid(found["seen"], unlisted=(here,)):
-                return _interpreter_from(found["interpreter"])
+            if learncache.still_valid(found["seen"], unlisted=(here,), moved=moved):
+                interpreter = _interpreter_from(found["interpreter"])
+                if moved:
+                    learncache.refresh(path, found, moved)
+                return interpreter
         except (KeyError, TypeError, ValueError, AttributeError):
             pass  # an entry of another shape: learned again
     fs = learncache.recording_snapshot()

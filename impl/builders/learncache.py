@@ -108,11 +108,14 @@ def entry_state(path: str) -> list[Any] | None:
     return ["file", mode, st.st_size, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
 
 
-def still_valid(seen: Mapping[str, Any], unlisted: Collection[str] = ()) -> bool:
+def still_valid(seen: Mapping[str, Any], unlisted: Collection[str] = (),
+                moved: list[tuple[str, list[Any]]] | None = None) -> bool:
     """Does every path the learning looked at still look the same?  Listings of the
     directories in ``unlisted`` are not compared.  A file whose ctime alone moved is
     compared by its content: a hard link made to it or removed elsewhere (a materialised
-    layout linking the interpreter binary) moves the ctime of the file itself."""
+    layout linking the interpreter binary) moves the ctime of the file itself.  Such files
+    are added to ``moved`` with the state they had before their bytes were read (the caller
+    may record it: :func:`refresh`)."""
     digests = seen.get("digests", {})
     for path, was in seen["entries"].items():
         now = entry_state(path)
@@ -121,6 +124,8 @@ def still_valid(seen: Mapping[str, Any], unlisted: Collection[str] = ()) -> bool
                     and now[:6] == was[:6] and digests.get(path) is not None
                     and content_digest(path) == digests[path]):
                 return False
+            if moved is not None:
+                moved.append((path, now))
     for path, names in seen["children"].items():
         if path in unlisted:
             continue
@@ -188,14 +193,15 @@ def read(path: str, key: list[Any]) -> dict[str, Any] | None:
 
 
 def write(path: str, data: dict[str, Any]) -> None:
-    """Write an entry (atomically: a reader sees the old one or the new one); an unwritable
-    cache only costs learning again next time."""
-    import tempfile
-
-    payload = marshal.dumps({**data, "code": code_state()})
+    """Write an entry (atomically: a reader sees the old one or the new one), with the code
+    this process has run (unless ``data`` names it); an unwritable cache only costs learning
+    again next time."""
+    payload = marshal.dumps({"code": code_state(), **data})
+    directory, name = os.path.split(path)
+    temp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        os.makedirs(directory, exist_ok=True)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(_SEAL + _seal_digest(payload) + payload)
@@ -208,6 +214,16 @@ def write(path: str, data: dict[str, Any]) -> None:
             raise
     except OSError:
         pass
+
+
+def refresh(path: str, found: dict[str, Any], moved: list[tuple[str, list[Any]]]) -> None:
+    """Record the new states of the files of ``moved`` (their bytes found the same) in the
+    entry ``found`` read from ``path``, so that the next use need not read them again (a
+    state taken before the bytes were read: a change since shows as another state)."""
+    entries = found["seen"]["entries"]
+    for item, state in moved:
+        entries[item] = state
+    write(path, found)
 
 
 def recording_snapshot() -> Snapshot:

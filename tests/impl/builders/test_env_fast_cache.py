@@ -257,3 +257,27 @@ def test_a_hard_link_elsewhere_is_no_change_but_new_bytes_are(tmp_path: Path) ->
     binary.write_bytes(b"\x7fELF two")
     os.utime(binary, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert not learncache.still_valid(seen)
+
+
+def test_a_moved_ctime_is_recorded_once_the_bytes_are_found_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next use does not read the file again (a libpython is tens of megabytes)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    binary = tmp_path / "libpython3.so"
+    binary.write_bytes(b"\x7fELF lib")
+    fs = learncache.recording_snapshot()
+    fs.entry(str(binary))
+    key = ["moved"]
+    path = learncache.entry_path("env", key)
+    learncache.write(path, {"key": key, "seen": learncache.record(fs)})
+    os.link(binary, tmp_path / "elsewhere")
+    found = learncache.read(path, key)
+    assert found is not None
+    moved: list[tuple[str, list[object]]] = []
+    assert learncache.still_valid(found["seen"], moved=moved)
+    assert [p for p, _ in moved] == [str(binary)]
+    learncache.refresh(path, found, moved)
+    again = learncache.read(path, key)
+    assert again is not None and again["code"] == found["code"]
+    moved.clear()
+    assert learncache.still_valid(again["seen"], moved=moved) and moved == []
