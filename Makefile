@@ -59,7 +59,9 @@ typecheck: dev
 bench: dev
 	-$(COMPILED)
 	-$(BIN)/python bench/builders.py
+	-$(BIN)/python bench/campaign.py
 	$(BIN)/python bench/predictions.py
+	$(BIN)/python bench/latency.py
 
 # The builders' benchmark alone: build venv against python -m venv, virtualenv and uv (pinned in
 # the dev extras), build env against cp -rs (bench/README.md).
