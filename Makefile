@@ -59,7 +59,6 @@ typecheck: dev
 bench: dev
 	-$(COMPILED)
 	-$(BIN)/python bench/builders.py
-	-$(BIN)/python bench/campaign.py
 	$(BIN)/python bench/predictions.py
 	$(BIN)/python bench/latency.py
 
