@@ -59,6 +59,7 @@ typecheck: dev
 bench: dev
 	-$(COMPILED)
 	-$(BIN)/python bench/builders.py
+	-$(BIN)/python bench/campaign.py
 	$(BIN)/python bench/predictions.py
 	$(BIN)/python bench/latency.py
 
