@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import io
 import json
 import os
@@ -51,10 +50,9 @@ from prefixlab.impl.checks.frozen import FrozenCase, FrozenWorker, Oracle, disco
 from prefixlab.impl.host import compiled as build_id
 from prefixlab.impl.host.materialize import scratch_dir
 import prefixlab.model
-from prefixlab.model.startup import getpath
 from prefixlab.model.world import kernel
 from prefixlab.model.world.build import BuildConstants
-from prefixlab.model.startup.getpath.context import Inputs, StartupFailed
+from prefixlab.model.startup.getpath.context import Inputs
 from prefixlab.model.world import World
 from prefixlab.model.startup.predict import predict
 from prefixlab.model.strategies.startup import BoundCase, Case, Target, cases
@@ -137,45 +135,25 @@ def prepare(generated: Sequence[Case], constants: BuildConstants) -> list[Prepar
 
 
 # -- the timings --------------------------------------------------------------------------------
-def _timed(run: Callable[[], None]) -> float:
-    """Seconds for one run, with the collector paused as timeit does."""
-    gc.collect()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        run()
-        return time.perf_counter() - start
-    finally:
-        gc.enable()
+# Every row is timed per chunk of model_worker.CHUNK cases (the frozen worker's requests are
+# such chunks too); time_rounds keeps each chunk's best over the rounds.
+def predict_chunks(prepared: Sequence[Prepared]) -> Callable[[], list[float]]:
+    cases = [(p.world, p.bound.invocation) for p in prepared]
+    return lambda: model_worker.timed_predict(cases)
 
 
-def predict_all(prepared: Sequence[Prepared]) -> Callable[[], None]:
-    def run() -> None:
-        for p in prepared:
-            predict(p.world, p.bound.invocation)
-
-    return run
-
-
-def getpath_all(prepared: Sequence[Prepared]) -> Callable[[], None]:
+def getpath_chunks(prepared: Sequence[Prepared]) -> Callable[[], list[float]]:
     runnable = [p.inputs for p in prepared if p.inputs is not None]
-
-    def run() -> None:
-        for inputs in runnable:
-            try:
-                getpath.run(inputs)
-            except StartupFailed:
-                pass
-
-    return run
+    return lambda: model_worker.timed_getpath(runnable)
 
 
-def frozen_all(worker: FrozenWorker, prepared: Sequence[Prepared]) -> Callable[[], float]:
+def frozen_chunks(worker: FrozenWorker, prepared: Sequence[Prepared]
+                  ) -> Callable[[], list[float]]:
     frozen = [p.frozen for p in prepared]
-    chunk = 500  # keeps one request's JSON small
+    chunk = model_worker.CHUNK
 
-    def run() -> float:
-        return sum(worker.run(frozen[i:i + chunk]).seconds for i in range(0, len(frozen), chunk))
+    def run() -> list[float]:
+        return [worker.run(frozen[i:i + chunk]).seconds for i in range(0, len(frozen), chunk)]
 
     return run
 
@@ -216,8 +194,9 @@ class ModelWorker:
         self._proc.stdin.flush()
         return self._read()
 
-    def seconds(self) -> float:
-        return float(self.ask("time")["seconds"])
+    def chunks(self, request: str = "time") -> list[float]:
+        """Seconds per chunk of cases: predict ("time") or getpath.run alone ("getpath")."""
+        return [float(s) for s in self.ask(request)["chunks"]]
 
     def close(self) -> None:
         if self._proc.poll() is None and self._proc.stdin is not None:
@@ -243,27 +222,32 @@ class Builds:
 
 
 def time_rounds(builds: Builds, prepared: Sequence[Prepared], repeat: int) -> dict[str, Row]:
-    """``repeat`` rounds, each timing every row in turn; the best of each is kept.  Taking
-    turns puts the rows under the same load when the machine is shared."""
-    runs: dict[str, Callable[[], float]] = {
-        "predict": lambda: _timed(predict_all(prepared)),
-        "getpath": lambda: _timed(getpath_all(prepared)),
-        "frozen": frozen_all(builds.frozen, prepared),
+    """``repeat`` rounds, each timing every row in turn; each chunk's best over the rounds is
+    kept, and a row's time is the sum of its chunks' best.  Taking turns puts the rows under
+    the same load when the machine is shared; the chunks (a few milliseconds each) let a
+    round that was disturbed in one place count where it was not."""
+    runs: dict[str, Callable[[], list[float]]] = {
+        "predict": predict_chunks(prepared),
+        "getpath": getpath_chunks(prepared),
+        "frozen": frozen_chunks(builds.frozen, prepared),
     }
     if builds.python is not None:  # the model on the oracle's interpreter, as the frozen code
         python = builds.python
-        runs["predict"] = python.seconds
-        runs["getpath"] = lambda: float(python.ask("getpath")["seconds"])
+        runs["predict"] = python.chunks
+        runs["getpath"] = lambda: python.chunks("getpath")
     if builds.compiled is not None:
         worker = builds.compiled
-        runs["predict compiled"] = worker.seconds
-        runs["getpath compiled"] = lambda: float(worker.ask("getpath")["seconds"])
+        runs["predict compiled"] = worker.chunks
+        runs["getpath compiled"] = lambda: worker.chunks("getpath")
     if builds.frozen_compiled is not None:
-        runs["frozen compiled"] = frozen_all(builds.frozen_compiled, prepared)
-    best = dict.fromkeys(runs, float("inf"))
+        runs["frozen compiled"] = frozen_chunks(builds.frozen_compiled, prepared)
+    best_chunks: dict[str, list[float]] = {}
     for _ in range(repeat):
         for name, run in runs.items():
-            best[name] = min(best[name], run())
+            got = run()
+            known = best_chunks.get(name)
+            best_chunks[name] = got if known is None else [min(a, b) for a, b in zip(known, got)]
+    best = {name: sum(chunks) for name, chunks in best_chunks.items()}
     n = len(prepared)
     runnable = sum(p.inputs is not None for p in prepared)
     notes = {
