@@ -113,12 +113,15 @@ def closure(root: Path, tools: Path) -> list[str]:
     return [str(f) for f in files if f.suffix == ".py"]
 
 
-def c_compiler() -> str | None:
-    """The C compiler mypyc's extensions are built with (CC, else the interpreter's), if it
-    is on PATH; None otherwise."""
+def c_compiler_name() -> str:
+    """The C compiler mypyc's extensions are built with: CC, else the interpreter's."""
     command = os.environ.get("CC") or str(sysconfig.get_config_var("CC") or "cc")
-    words = command.split()
-    return shutil.which(words[0]) if words else None
+    return (command.split() or ["cc"])[0]
+
+
+def c_compiler() -> str | None:
+    """The C compiler's path, if it is on PATH; None otherwise."""
+    return shutil.which(c_compiler_name())
 
 
 def suffix_of(tools: Path) -> str:
@@ -192,8 +195,8 @@ def main() -> int:
         print(why or f"compiled build current: {root}")
         return 1 if why else 0
     if c_compiler() is None:
-        print(f"compiled build left out: no C compiler ({sysconfig.get_config_var('CC')} is "
-              "not on PATH); prefixlab runs the Python package")
+        print(f"compiled build left out: no C compiler ({c_compiler_name()} is not on PATH); "
+              "prefixlab runs the Python package")
         return 0 if args.if_possible else 1
     with locked(root):
         if is_current(root):  # made by another build while this one waited

@@ -325,3 +325,16 @@ def test_prefixlab_mypyc_compiles_the_wheels_model(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path, mypyc=True)
     assert "-cp3" in wheel.name and wheel.name.endswith(".whl"), wheel.name
     assert _model_module(wheel, tmp_path).endswith(build_id.extension_suffix())
+
+
+def test_without_a_c_compiler_the_build_is_left_out_in_one_line(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """make test's set-up (--if-possible) goes on without a C compiler; make compiled fails."""
+    monkeypatch.setenv("CC", "no-such-cc")
+    monkeypatch.setattr(compiled, "is_current", lambda root=compiled.ROOT: False)
+    monkeypatch.setattr(compiled, "build", lambda **_: pytest.fail("a build was attempted"))
+    for argv, code in ((["--if-possible"], 0), ([], 1)):
+        monkeypatch.setattr(sys, "argv", ["compiled.py", *argv])
+        assert compiled.main() == code
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines) == 1 and "no C compiler (no-such-cc" in lines[0], lines
