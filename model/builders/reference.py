@@ -54,7 +54,6 @@ import dataclasses
 import re
 
 from prefixlab.model.builders import buildenv
-from prefixlab.model.builders import retarget
 from prefixlab.model.world.build import behaviour_for
 from prefixlab.model.builders.buildenv import CollisionError, FarmLink, MergeError, Package
 from prefixlab.model.builders.flavours import EnvPlan, EnvRequest
@@ -217,6 +216,10 @@ def plan_env(fs: FsView, request: EnvRequest) -> EnvPlan:
         if (not isinstance(entry, FarmLink) or rel in taken
                 or not re.fullmatch(r"bin/[^/.][^/]*", rel)):
             continue
+        # Imported for the first script: an environment without one does not pay for
+        # the script readers.
+        from prefixlab.model.builders import retarget
+
         done = retarget.retarget(fs, rel, entry.target, python, resolver)
         steps.append(done.step)
         if done.warning:
