@@ -21,9 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from prefixlab.model.exec import gnuenv
 from prefixlab.model.world import kernel
-from prefixlab.model.exec import shebang
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.world.fs import FsView, ReadBlocks, Unreadable
 from prefixlab.model.world.invocation import DEFAULT_EXEC_PATH, Invocation
@@ -32,9 +30,10 @@ from prefixlab.model.trace import Step, StepRow, rule
 if TYPE_CHECKING:
     from prefixlab.model.exec import binarywrapper, pyenv
 
-# The readers of wrappers and shims (makewrapper, pyenv, bashwords, binarywrapper: a third of
-# the model's import time, in dataclasses and regular expressions) are imported by the hops
-# that read one: an interpreter started by its own path never needs them.
+# The readers of scripts, wrappers and shims (shebang, gnuenv, makewrapper, pyenv, bashwords,
+# binarywrapper: a third of the model's import time, in dataclasses and regular expressions)
+# are imported by the hops that read one: an interpreter started by its own path, whose
+# prediction follows no chain, never needs them.
 
 MAX_HOPS = 16
 """User-space hops (wrappers, env, pyenv) before the model gives up on a cycle."""
@@ -267,6 +266,8 @@ def search(resolver: kernel.Resolver, program: str, path_var: str | None) -> tup
 
 def _execve(fs: FsView, proc: _Process, builds: Mapping[str, BuildConstants],
             steps: list[StepRow]) -> Arrived | _Process:
+    from prefixlab.model.exec import shebang
+
     resolver = kernel.Resolver(fs, proc.cwd)
     if proc.search:
         filename, physical = search(resolver, proc.program, proc.env.get("PATH"))
@@ -339,6 +340,8 @@ def _run_env(resolver: kernel.Resolver, proc: _Process, argv: tuple[str, ...],
              steps: list[StepRow]) -> _Process:
     """GNU env: options (getopt, stopping at the first operand), then -i, the -u names and
     the NAME=VALUE operands, in that order, then execvp of the command."""
+    from prefixlab.model.exec import gnuenv
+
     original = proc.env
     clear, unset, chdir = False, [], None
     args = list(argv[1:])
