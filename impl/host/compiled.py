@@ -151,7 +151,7 @@ def why_not_usable(root: str | Path, model: str | None = None) -> str:
     try:
         with open(os.path.join(root, STAMP_NAME), encoding="ascii") as f:
             built = f.read().strip()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: not ASCII, so not a stamp either
         return f"no compiled build there ({STAMP_NAME} missing; run: make compiled)"
     try:
         with open(os.path.join(root, FILES_NAME), encoding="utf-8",
@@ -178,7 +178,10 @@ def why_not_usable(root: str | Path, model: str | None = None) -> str:
         pass
     from pathlib import Path
 
-    current = built == stamp(Path(model))
+    try:
+        current = built == stamp(Path(model))
+    except OSError:  # a source file gone between the listing and the read: changing now
+        return stale
     try:  # so that the next start with these files need not hash
         write_files(root, model, suffix, None if current else now,
                     FILES_NAME if current else STALE_NAME)
