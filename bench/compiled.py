@@ -1,6 +1,7 @@
-"""An optional accelerated build of the model: the same source, compiled with mypyc.
+"""The accelerated build of the model: the same source, compiled with mypyc.
 
     .venv/bin/python bench/compiled.py            # build (or say it is current)
+    .venv/bin/python bench/compiled.py --if-possible   # the same; no C compiler: exit 0
     .venv/bin/python bench/compiled.py --check    # exit 1 unless a current build exists
     .venv/bin/python bench/compiled.py --python /path/to/python3.12   # for another ABI
 
