@@ -104,7 +104,7 @@ sys.stdout.write('PREFIXLAB-CONSTANTS:' + show(facts) + '\n')
 """
 
 _runs: dict[str, tuple[Popen[bytes], StatKey]] = {}
-_digests: dict[str, tuple[Thread, list[Identity]]] = {}
+_digests: dict[str, tuple[Thread, list[tuple[StatKey, Identity]]]] = {}
 _files: dict[str, tuple[StatKey, str]] = {}
 """Each file the digests read (the binary, its libpython), by real path: its stat key once
 read and its own SHA-256 (:func:`digests`)."""
@@ -217,7 +217,7 @@ def _start_digest(real: str) -> None:
     from prefixlab.impl.host import identity
     from prefixlab.impl.host.elf import ElfError
 
-    found: list[Identity] = []
+    found: list[tuple[StatKey, Identity]] = []
 
     def digest() -> None:
         before = identity.stat_key(real)
@@ -226,7 +226,7 @@ def _start_digest(real: str) -> None:
         except (ElfError, OSError):
             return
         if before is not None and identity.stat_key(real) == before:
-            found.append(result)  # not rewritten while it was read
+            found.append((before, result))  # not rewritten while it was read
             for path, part in ((real, result.binary),
                                *zip(result.libraries, result.parts)):
                 path = os.path.realpath(path)
@@ -240,15 +240,16 @@ def _start_digest(real: str) -> None:
 
 
 def take_identity(real_path: str, key: StatKey) -> Identity | None:
-    """The digest started for ``real_path``, if the file's cheap key is still ``key``."""
+    """The digest started for ``real_path``, if it was made of the file under the cheap key
+    ``key`` (the caller's)."""
     started = _digests.pop(real_path, None)
     if started is None:
         return None
     thread, found = started
     thread.join()
-    if not found or _stat_key(real_path) != key:
+    if not found or found[0][0] != key:
         return None
-    return found[0]
+    return found[0][1]
 
 
 def digests() -> dict[str, tuple[StatKey, str]]:

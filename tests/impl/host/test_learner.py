@@ -65,6 +65,7 @@ def test_a_binary_changed_after_the_start_is_not_taken(scratch: Path) -> None:
     binary.parent.mkdir()
     shutil.copy2(interp.real_path, binary)
     learner.start(str(binary))
+    learner._digests[str(binary)][0].join()  # digested before the change
     key = identity.stat_key(str(binary))
     assert key is not None
     os.utime(binary, ns=(key[3] + 10**9, key[3] + 10**9))
