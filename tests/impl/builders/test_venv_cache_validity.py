@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -252,3 +253,34 @@ def test_start_env_covers_every_variable_the_start_up_model_names() -> None:
     # PATH is searched for a bare argv[0] only (getpath); a direct start's is absolute.
     variables.remove("PATH")
     assert sorted(v for v in variables if v not in bv.start_env({v: ""})) == []
+
+
+def test_the_command_in_a_new_directory_each_time_uses_the_entry(scratch: Path) -> None:
+    """`prefixlab build venv` as a build tool runs it: each time into a new mkdtemp() from a
+    new working directory, the previous ones removed: the entry learned the first time is
+    used, not written again."""
+    import subprocess
+    import sys
+
+    python = _one().path
+    program = str(Path(sys.executable).with_name("prefixlab"))
+    env = {**_env(), "XDG_CACHE_HOME": str(scratch / "cache"), "PREFIXLAB_COMPILED": "0"}
+    seen: list[tuple[int, dict[str, Any]]] = []
+    for n in range(3):
+        work = scratch / f"run{n}"
+        (work / "project").mkdir(parents=True)
+        done = subprocess.run([program, "-q", "build", "venv", str(work / "tmp" / "venv"),
+                               "--python", python], cwd=work / "project", env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        [entry] = (scratch / "cache" / "prefixlab" / "venv").glob("*/*.marshal")
+        seen.append((entry.stat().st_ino, bv._load(str(entry))["seen"]["entries"]))
+        shutil.rmtree(work)
+    for (inode, states), (first_inode, first) in zip(seen[1:], seen):
+        if inode == first_inode:
+            continue
+        # Written again: only because a file's stat changed with its bytes the same (a hard
+        # link made meanwhile by someone else), never learned again for nothing.
+        changed = [p for p in states if states[p] != first.get(p)]
+        assert changed and all(isinstance(states[p], list) and len(states[p]) == 8 and
+                               states[p][7] == first[p][7] for p in changed), changed
