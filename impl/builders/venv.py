@@ -640,7 +640,7 @@ def _content_digest(path: str) -> str:
         large = os.stat(path).st_size > 1 << 20
     except OSError:
         return ""
-    if large:
+    if large or "hashlib" in sys.modules:  # loaded already when learning
         import hashlib
 
         digest = hashlib.sha256()
