@@ -80,6 +80,19 @@ def test_commands_with_output_are_console_blocks() -> None:
             assert not dollar, f"a ```{match.group(2)} block with commands: {dollar}"
 
 
+def test_ci_runs_the_quick_starts_test_command() -> None:
+    """.ci/run ends with exactly the test command README's quick start gives."""
+    text = _readme()
+    quick = text[text.index("## Quick start\n"):text.index("## Examples\n")]
+    block = re.search(r"^```sh\n(.*?)^```$", quick, flags=re.S | re.M)
+    assert block is not None
+    commands = [line.split("#", 1)[0].strip() for line in block.group(1).splitlines()]
+    assert commands == ["make explain", "make test"]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    last = [line.strip() for line in ci if line.strip() and not line.lstrip().startswith("#")][-1]
+    assert last == commands[1]
+
+
 def test_the_normalisation_keeps_columns() -> None:
     demo = transcript.Path("/tmp/demoabcdefgh")
     home = str(transcript.Path.home())
