@@ -24,12 +24,17 @@ and its ratio to the bare start of the same interpreter in the same rounds:
   build check           prefixlab build check of a 2-package `build env` (runs the
                         environment's interpreter a few dozen times; --slow-rounds rounds)
 
+Runs of prefixlab rows are dropped (and counted) when the ctime of the interpreter or its
+libpython moved before or during them: the cached constants are checked against it, so the
+command digested the binary again (a hard link made or removed elsewhere does that).
+
 When a current mypyc build of the model exists (``make compiled``, or ``--compiled DIR``),
 predict and explain are timed with it too (the rows marked "compiled"; the others run the
-Python package, PREFIXLAB_COMPILED=0).  The target: a warm predict and a warm explain each take at most
-``--limit`` (8) times the bare start, by median wall time in the same run; the exit status is
-1 when one does not, or a row failed.  ``--where`` adds where a warm predict's time goes
-(``-X importtime`` of one run: the modules with the most import time of their own).
+Python package, PREFIXLAB_COMPILED=0).  The target: a warm predict and a warm explain each
+take at most ``--limit`` (8) times the bare start, by median wall time in the same run; the
+exit status is 1 when one does not, or a row failed.  ``--where`` adds where a warm
+predict's time goes (``-X importtime``, the least of five runs: the modules with the most
+import time of their own).
 See bench/README.md.
 """
 
@@ -73,9 +78,39 @@ class Row:
     slow: bool = False
     """Run only in the first --slow-rounds rounds."""
     judged: bool = False
+    cached: bool = True
+    """It reads prefixlab's cache of build constants (every prefixlab row)."""
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     failure: str = ""
+    dropped: int = 0
+    """Runs not kept: the interpreter's files changed (ctime) before or during them."""
+
+
+class Watch:
+    """The status-change times (ctime) of the interpreter's binary and libpython.  prefixlab's
+    cached constants are checked against them, so a hard link made or removed elsewhere (a
+    test staging an installation) makes the next command digest the binary again: a run
+    after or during such a change is dropped, and counted."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = [p for p in dict.fromkeys(paths) if p]
+        self.seen = self.now()
+
+    def now(self) -> tuple[int, ...]:
+        times = []
+        for path in self.paths:
+            try:
+                times.append(os.stat(path).st_ctime_ns)
+            except OSError:
+                times.append(-1)
+        return tuple(times)
+
+    def changed(self) -> bool:
+        """Whether they changed since last asked."""
+        now = self.now()
+        moved, self.seen = now != self.seen, now
+        return moved
 
 
 def pick_python(found: Sequence[Interpreter], wanted: str | None) -> Interpreter:
@@ -98,9 +133,10 @@ def rows_for(python: str, env_dir: str, packages: Sequence[str], compiled_root: 
     package_args = [arg for root in packages for arg in ("--package", root)]
     rows = [
         # The interpreter under test writes nothing into its installation.
-        Row(BARE, [python, "-S", "-c", "pass"], {"PYTHONDONTWRITEBYTECODE": "1"}),
+        Row(BARE, [python, "-S", "-c", "pass"], {"PYTHONDONTWRITEBYTECODE": "1"},
+            cached=False),
         Row("project venv (.venv/bin/python -c pass)", [sys.executable, "-c", "pass"],
-            unset=ours),
+            unset=ours, cached=False),
         Row("--help", [PREFIXLAB, "--help"], python_model, ours),
         Row("predict", [PREFIXLAB, "predict", python, "-c", "pass"], python_model, ours,
             judged=True),
@@ -129,7 +165,10 @@ def rows_for(python: str, env_dir: str, packages: Sequence[str], compiled_root: 
     return rows
 
 
-def run(row: Row, base_env: dict[str, str]) -> None:
+def run(row: Row, base_env: dict[str, str], watch: Watch | None = None) -> None:
+    """Run the row's command once; keep its times unless it failed, or it reads prefixlab's
+    cache and the interpreter's files changed since the last run or during this one."""
+    before = watch.changed() if watch is not None else False
     env = {k: v for k, v in base_env.items() if k not in row.unset}
     env.update(row.env)
     start = time.perf_counter()
@@ -144,6 +183,10 @@ def run(row: Row, base_env: dict[str, str]) -> None:
     if process.returncode not in row.ok_codes:
         text = err.decode("utf-8", "replace").strip().splitlines()
         row.failure = f"exit status {process.returncode}: {(text or [''])[-1][:120]}"
+        return
+    during = watch.changed() if watch is not None else False
+    if row.cached and (before or during):
+        row.dropped += 1
         return
     row.wall.append(wall * 1000)
     row.cpu.append((usage.ru_utime + usage.ru_stime) * 1000)
@@ -215,16 +258,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         env_dir, packages = make_env(python, interp, scratch)
         rows = rows_for(python, env_dir, packages, None if why_not else compiled_root)
+        watch = Watch([os.path.realpath(python),
+                       (interp.constants.library if interp.constants else None) or ""])
         for row in rows:  # the warm-up round: .pyc files, cached constants
             run(row, base_env)
             row.wall.clear()
             row.cpu.clear()
+        watch.changed()
         for number in range(args.rounds):
             turn = number % len(rows)
             for row in rows[turn:] + rows[:turn]:
                 if row.failure or (row.slow and number >= args.slow_rounds):
                     continue
-                run(row, base_env)
+                run(row, base_env, watch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -250,6 +296,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed = True
             print(f"{row.name:40} FAILED: {row.failure}")
             continue
+        if not row.wall:
+            failed = True
+            print(f"{row.name:40} no run kept: {row.dropped} dropped (the interpreter's ctime "
+                  "moved around each)")
+            continue
         wall, cpu = median(row.wall), median(row.cpu)
         ratio = wall / bare
         verdict = ""
@@ -259,6 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             verdict = f"{'met' if met else 'NOT MET'} (<= {args.limit:g}x)"
         elif row.name.endswith("compiled model"):
             verdict = "shown" if ratio <= args.limit else f"shown (> {args.limit:g}x)"
+        if row.dropped:
+            verdict += (f"{'; ' if verdict else ''}{row.dropped} "
+                        f"run{'s' if row.dropped > 1 else ''} dropped")
         print(f"{row.name:40} {wall:10.1f} {min(row.wall):8.1f} {cpu:8.1f} {ratio:7.2f} "
               f"{cpu / bare_cpu:10.2f}  {verdict}".rstrip())
     if args.where:
