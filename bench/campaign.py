@@ -9,14 +9,16 @@ first in-scope interpreter found here; --python picks another), W workers (defau
 cores this process may use).  Rows, in the order they run:
 
   bare starts        INTERPRETER -S -c pass, back to back in W threads for S seconds: the
-                     parallel bare start rate (measured again between and after the
-                     campaigns; each campaign is held against the mean of the measures just
-                     before and after it, so a load that comes and goes is in both)
+                     parallel bare start rate, measured before every chunk of the sweep,
+                     after its last, and after the conformance campaign; each piece of
+                     campaign is held against the mean of the measures just before and
+                     after it, so that a load that comes and goes is in both
   sweep              the real-interpreter sweep (prefixlab.impl.checks.campaign.sweep,
-                     jobs=W) on N generated cases in shards of K: materialize the layout,
-                     run the interpreter (the probe, then `which` against the real importlib),
-                     predict, compare.  Rate: cases over the time from the first case to the
-                     last (the workers' start-up, once per sweep, is shown apart)
+                     jobs=W) on N generated cases in shards of K, in chunks of W shards (a
+                     child process each): materialize the layout, run the interpreter (the
+                     probe, then `which` against the real importlib), predict, compare.
+                     Rate: cases over the time from a chunk's first case to its last (the
+                     workers' start-up is shown apart); the chunks' ratios are printed
   conform            prefixlab conform BUILDER --python INTERPRETER --jobs W, budget S
                      (impl/conform/campaign.run): stage, builder, observer, probes, model.
                      Rate: every case run (search, spread and confirmation) over the whole
@@ -116,9 +118,10 @@ def _child_sweep(args: argparse.Namespace) -> dict[str, Any]:
     interp = next(i for i in discover() if i.real_path == args.python)
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="prefixlab-bench-sweep-") as where:
+        # With --directory, the shards already there are skipped: a chunk of a sweep.
         done = campaign.sweep([interp], total=args.cases, shard_size=args.shard_size,
-                              directory=Path(where), log=open(os.devnull, "w"),
-                              jobs=args.workers)
+                              directory=Path(args.directory or where),
+                              log=open(os.devnull, "w"), jobs=args.workers)
     seconds = time.monotonic() - start
     first = min(s.started for s in done)
     last = max(s.ended for s in done)
@@ -144,13 +147,18 @@ def _child_conform(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def campaign_run(kind: str, args: argparse.Namespace, *, budget: float | None = None,
-                 trace: str | None = None) -> dict[str, Any]:
+                 trace: str | None = None, cases: int | None = None,
+                 directory: str | None = None) -> dict[str, Any]:
     """Run one campaign in a child process (under strace when ``trace`` names its output
-    file); its JSON, with the CPU of its whole process tree."""
+    file); its JSON, with the CPU of its whole process tree.  ``cases`` and ``directory``:
+    bring the sweep in ``directory`` to that many cases."""
     command = [sys.executable, str(HERE), "--child", kind, "--python", args.python,
-               "--workers", str(args.workers), "--cases", str(args.cases),
+               "--workers", str(args.workers),
+               "--cases", str(cases if cases is not None else args.cases),
                "--shard-size", str(args.shard_size), "--builder", args.builder,
                "--conform-budget", str(budget if budget is not None else args.conform_budget)]
+    if directory is not None:
+        command += ["--directory", directory]
     if trace is not None:
         command = ["strace", "-f", "--seccomp-bpf", "-q", "-s", "64", "-e", "trace=execve",
                    "-e", "signal=none", "-o", trace, *command]
@@ -297,6 +305,31 @@ class Row:
         return self.starts_per_case * bare_cpu_ms / self.interpreter_cpu_ms
 
 
+def sweep_in_chunks(args: argparse.Namespace) -> tuple[dict[str, Any], list[float],
+                                                      list[Bare]]:
+    """The sweep in chunks of W shards (one worker process per shard), a bare measure before
+    each chunk and after the last: each chunk is held against the bare rate around it, so
+    a load that comes and goes within the run is in both.  The sweep's totals (its bare rate
+    the chunks' references weighted by their time), each chunk's cases per second over its
+    bare starts per second (times the starts per case: its ratio), and the bare measures."""
+    chunk = args.workers * args.shard_size
+    bares = [bare(args.python, args.workers, args.bare_seconds)]
+    parts: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="prefixlab-bench-sweep-") as where:
+        for total in range(chunk, args.cases + chunk, chunk):
+            parts.append(campaign_run("sweep", args, cases=min(total, args.cases),
+                                      directory=where))
+            bares.append(bare(args.python, args.workers, args.bare_seconds))
+    references = [(before.rate + after.rate) / 2 for before, after in zip(bares, bares[1:])]
+    steady = sum(p["steady"] for p in parts)
+    totals: dict[str, Any] = {
+        name: sum(p[name] for p in parts)
+        for name in ("cases", "steady", "startup", "agreed", "cpu_self", "cpu_children")}
+    totals["bare_rate"] = sum(p["steady"] * r for p, r in zip(parts, references)) / steady
+    ratios = [p["cases"] / p["steady"] / r for p, r in zip(parts, references)]
+    return totals, ratios, bares
+
+
 def default_python() -> str:
     from prefixlab.impl.host.interpreters import discover
 
@@ -314,14 +347,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                         else os.cpu_count() or 1)
     parser.add_argument("--cases", type=int, default=400, help="sweep cases (default 400)")
-    parser.add_argument("--shard-size", type=int, default=25)
-    parser.add_argument("--bare-seconds", type=float, default=6.0)
+    parser.add_argument("--shard-size", type=int, default=50)
+    parser.add_argument("--bare-seconds", type=float, default=3.0,
+                        help="seconds of each bare measure (default 3)")
     parser.add_argument("--conform-budget", type=float, default=40.0)
     parser.add_argument("--builder", default="venv")
     parser.add_argument("--no-conform", action="store_true")
     parser.add_argument("--judge-conform", action="store_true",
                         help="the conformance row must reach the target too")
     parser.add_argument("--child", choices=("sweep", "conform"), help=argparse.SUPPRESS)
+    parser.add_argument("--directory", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.python is None:
         args.python = default_python()
@@ -336,18 +371,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = os.getloadavg()[0]
     print(f"interpreter {args.python}; {args.workers} workers; load average {load:.2f}",
           flush=True)
-    bares = [bare(args.python, args.workers, args.bare_seconds)]
-    print(f"bare starts: {bares[0].rate:.1f}/s ({bares[0].cpu_ms:.1f} ms CPU each)", flush=True)
-    sweep = campaign_run("sweep", args)
-    bares.append(bare(args.python, args.workers, args.bare_seconds))
-    print(f"sweep: {sweep['cases']} cases in {sweep['steady']:.1f} s; bare again "
-          f"{bares[-1].rate:.1f}/s", flush=True)
+    sweep, chunks, bares = sweep_in_chunks(args)
+    print(f"sweep: {sweep['cases']} cases in {sweep['steady']:.1f} s, in {len(chunks)} "
+          "chunks, a bare measure before each and after the last", flush=True)
     conform = None
     if not args.no_conform:
         conform = campaign_run("conform", args)
         bares.append(bare(args.python, args.workers, args.bare_seconds))
-        print(f"conform: {conform['cases']} cases in {conform['seconds']:.1f} s; bare again "
-              f"{bares[-1].rate:.1f}/s", flush=True)
+        print(f"conform: {conform['cases']} cases in {conform['seconds']:.1f} s; bare "
+              f"{bares[-2].rate:.1f}/s before, {bares[-1].rate:.1f}/s after", flush=True)
     with tempfile.TemporaryDirectory(prefix="prefixlab-bench-trace-") as where:
         campaign_run("sweep", args, trace=f"{where}/sweep")
         sweep_count = count_starts(f"{where}/sweep")
@@ -357,17 +389,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                                    trace=f"{where}/conform")
             conform_count = (count_starts(f"{where}/conform"), counted["cases"])
     rows = [Row("sweep", sweep["cases"], sweep["steady"],
-                sweep_count.starts / sweep["cases"],
-                (bares[0].rate + bares[1].rate) / 2,
+                sweep_count.starts / sweep["cases"], sweep["bare_rate"],
                 (sweep["cpu_self"] + sweep["cpu_children"]) / sweep["cases"] * 1000,
                 sweep["cpu_children"] / sweep["cases"] * 1000,
                 f"{sweep['agreed']}/{sweep['cases']} agree; the workers' start-up "
-                f"({sweep['startup']:.1f} s) not counted")]
+                f"({sweep['startup']:.1f} s in all) not counted; ratio by chunk "
+                + " ".join(f"{c * sweep_count.starts / sweep['cases']:.2f}" for c in chunks))]
     if conform is not None and conform_count is not None:
         counted_starts, counted_cases = conform_count
         rows.append(Row(f"conform {args.builder}", conform["cases"], conform["seconds"],
                         counted_starts.starts / counted_cases,
-                        (bares[1].rate + bares[2].rate) / 2,
+                        (bares[-2].rate + bares[-1].rate) / 2,
                         conform["cpu"] / conform["cases"] * 1000, None,
                         f"starts counted on {counted_cases} cases ("
                         + ", ".join(f"{n} {c}" for n, c in sorted(counted_starts.by_binary.items()))
