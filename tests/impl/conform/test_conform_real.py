@@ -16,17 +16,22 @@ Expected outcomes are facts about CPython and stdlib venv, not prefixlab's outpu
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import find
 
 from conftest import in_scope_interpreters
+from prefixlab.impl.checks import venvcheck
 from prefixlab.impl.cli.main import main
 from prefixlab.impl.conform import bases as basing
-from prefixlab.impl.conform import builders, campaign, report
+from prefixlab.impl.conform import builders, campaign, report, runcase
 from prefixlab.impl.conform.replaying import replay_file
+from prefixlab.model.conform.case import Case
+from prefixlab.model.strategies.placements import placements
 
 pytestmark = pytest.mark.real
 
@@ -59,6 +64,25 @@ def test_jobs_shard_the_search_over_worker_processes(all_bases: list[basing.Base
                        seed=0, jobs=2)
     assert ran.reported == []
     assert {r.case.base for r in ran.search.results.values()} == set(all_bases[:2])
+
+
+def test_the_plain_run_is_the_probe_the_prediction_is_held_against(
+        all_bases: list[basing.Base]) -> None:
+    """ENV/bin/python without -S runs once per case: the start the promises read (observed)
+    is the probe the model's prediction is compared with (the same invocation: the clean
+    environment, in scratch)."""
+    base = all_bases[0]
+    placement = find(placements(base, allowed=("direct",)), lambda p: True)
+    for system_site in (False, True):
+        result = runcase.run_case(Case(builders.adapter("venv"), base, placement, system_site))
+        assert result.status == "judged" and result.probed is not None, result.why
+        python = os.path.join(result.root, placement.target, "bin", "python")
+        assert result.observed == runcase._start_json(venvcheck.start_of(result.probed, python))
+        scratch = os.path.join(os.path.dirname(result.root), "scratch")
+        assert result.probed.invocation.argv == (python,)
+        assert dict(result.probed.invocation.environ) == venvcheck.clean_env(scratch)
+        assert result.probed.invocation.cwd == scratch
+        assert result.probed.status == "ok" and not result.fidelity
 
 
 @pytest.fixture(scope="module")
