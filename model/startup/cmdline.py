@@ -138,6 +138,23 @@ def _env_value(env: Mapping[str, str], name: str, use_environment: bool) -> str 
     return value or None
 
 
+_C_SPACE = " \t\n\v\f\r"
+_INT_MAX = 2**31 - 1
+
+
+def env_flag(value: str) -> int:
+    """A flag variable's level, as config_get_env_flag (Python/initconfig.c) reads it: a
+    decimal C int (white space and a sign before the digits, nothing after; strtol's
+    syntax); anything else, and a negative value, counts as 1.  So PYTHONNOUSERSITE=0
+    leaves the user site on, as every interpreter here shows."""
+    number = value.lstrip(_C_SPACE)
+    digits = number[1:] if number[:1] in ("+", "-") else number
+    if not digits or not (digits.isascii() and digits.isdigit()):
+        return 1
+    level = int(number)
+    return level if 0 <= level <= _INT_MAX else 1
+
+
 def startup_config(line: CommandLine, env: Mapping[str, str], row: Behaviour) -> StartupConfig:
     isolated = "I" in line.flags
     use_environment = not isolated and "E" not in line.flags
@@ -145,8 +162,9 @@ def startup_config(line: CommandLine, env: Mapping[str, str], row: Behaviour) ->
         "P" in line.flags or isolated
         or _env_value(env, "PYTHONSAFEPATH", use_environment) is not None
     )
+    no_user_site = _env_value(env, "PYTHONNOUSERSITE", use_environment)
     user_site = not (isolated or "s" in line.flags
-                     or _env_value(env, "PYTHONNOUSERSITE", use_environment) is not None)
+                     or (no_user_site is not None and env_flag(no_user_site) != 0))
     return StartupConfig(
         use_environment=use_environment,
         isolated=isolated,

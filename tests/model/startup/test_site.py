@@ -229,3 +229,30 @@ def test_os_in_the_working_directory_and_sysconfig(interp: Interpreter, dash_s: 
     predicted = data["predicted"]
     assert isinstance(predicted, dict) and interp.version is not None
     assert (predicted["install"] is None) == (dash_s and interp.version < (3, 11))
+
+
+ENV_FLAG_VALUES = ["0", "1", "abc", "-2", " 0", "\t+0", "00", "0x1", "2", " ", "0 ", "-0",
+                   "99999999999", "2147483647", "2147483648"]
+"""PYTHONNOUSERSITE values: CPython reads the variable as a number (a C int, leading white
+space and a sign allowed, nothing after the digits), not as 'set or not'."""
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_pythonnousersite_is_read_as_a_number(interp: Interpreter) -> None:
+    import subprocess
+
+    from prefixlab.model.startup import cmdline
+    from prefixlab.model.world.build import behaviour_for
+
+    row = behaviour_for(interp.version)
+    line = cmdline.parse(("-S", "-c", "pass"), row)
+    for value in ENV_FLAG_VALUES:
+        done = subprocess.run([interp.real_path, "-S", "-c",
+                               "import sys; print(sys.flags.no_user_site)"],
+                              env={"PYTHONNOUSERSITE": value}, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        real_off = done.stdout.strip() != "0"
+        predicted = cmdline.startup_config(line, {"PYTHONNOUSERSITE": value}, row)
+        assert (not predicted.user_site) == real_off, (value, real_off)
