@@ -245,6 +245,7 @@ def test_pythonnousersite_is_read_as_a_number(interp: Interpreter) -> None:
     from prefixlab.model.startup import cmdline
     from prefixlab.model.world.build import behaviour_for
 
+    assert interp.version is not None
     row = behaviour_for(interp.version)
     line = cmdline.parse(("-S", "-c", "pass"), row)
     for value in ENV_FLAG_VALUES:
