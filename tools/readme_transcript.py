@@ -1,22 +1,23 @@
 """README's console examples as a transcript: each ``$ `` line run, its output compared.
 
 README.md shows the commands as ```` ```console ```` blocks: lines starting with ``$ `` are
-commands, the lines after each one its output (stdout and stderr as a terminal shows them,
-in the order written).  The blocks run in README order, one session: every command runs with
-``bash -c`` in one fresh directory, ``$DEMO``, so that an example can use what an earlier one
-made (the venv of the first example).  The environment is fixed: ``HOME``, ``PATH`` (the
-project venv's ``bin``, then ``/usr/bin:/bin``), ``DEMO``, ``LANG=C.UTF-8``, and pyenv's and
-``PYENV_ROOT`` when set, ``PREFIXLAB_COMPILED`` (``0`` unless set); the output is the
-plain text prefixlab prints into a pipe.
+commands, the lines after each one its output (stdout and stderr together, in the order
+written).  The blocks run in README order, one session: every command runs with ``bash -c``
+in one fresh directory, ``$DEMO``, so that an example can use what an earlier one made (the
+venv of the first example).  The environment is fixed: ``HOME``, ``PATH`` (the project
+venv's ``bin``, then ``/usr/bin:/bin``), ``DEMO``, ``LANG=C.UTF-8``, ``PYENV_ROOT`` when set
+and ``PREFIXLAB_COMPILED`` (``0`` unless set); the output is the plain text prefixlab prints
+into a pipe.
 
 What truly varies between machines is replaced before comparing, as README says under
 "Examples": the directory ``$DEMO`` by ``$DEMO``, the home directory (pyenv's interpreters,
-prefixlab's cache) by ``~``.  Where a replaced path stands in a column, the padding after it
-grows by what the path lost, so that columns stay aligned.  An output line ``...`` stands for
-one or more lines left out (in README: to shorten a long explanation).
+prefixlab's cache) by ``~``, a ``PYENV_ROOT`` elsewhere by ``~/.pyenv``, and the random part
+of a scratch directory's name by ``X``s.  Where a replaced path stands in a column, the
+padding after it grows by what the path lost, so that columns stay aligned.  An output line
+``...`` stands for one or more lines left out (in README: to shorten a long explanation).
 
 A block preceded by the comment ``<!-- transcript: skip (long: WHY) -->`` is not run (a
-campaign, the conformance matrix); every such block is counted (tests/test_readme_transcript.py
+campaign, a ``make`` target); every such block is counted (tests/test_readme_transcript.py
 fixes their number), and a skip must say why.
 
     python tools/readme_transcript.py            # run every block, report differences
@@ -121,9 +122,12 @@ def _replace(line: str, path: str, placeholder: str) -> str:
 def normalise(output: str, demo: Path) -> list[str]:
     """The output's lines with ``$DEMO`` and ``~`` put in for this machine's paths."""
     home = str(Path.home())
+    pyenv = os.environ.get("PYENV_ROOT", "").rstrip("/")
     lines = []
     for line in output.splitlines():
         line = _replace(line, str(demo), "$DEMO")
+        if pyenv.startswith("/") and pyenv != home + "/.pyenv":
+            line = _replace(line, pyenv, "~/.pyenv")  # README's machine has pyenv there
         if home != "/":
             line = _replace(line, home, "~")
         lines.append(_SCRATCH.sub(lambda m: m.group(1) + "X" * len(m.group(2)), line).rstrip())
