@@ -24,9 +24,10 @@ and its ratio to the bare start of the same interpreter in the same rounds:
   build check           prefixlab build check of a 2-package `build env` (runs the
                         environment's interpreter a few dozen times; --slow-rounds rounds)
 
-Runs of prefixlab rows are dropped (and counted) when the ctime of the interpreter or its
-libpython moved before or during them: the cached constants are checked against it, so the
-command digested the binary again (a hard link made or removed elsewhere does that).
+Runs of the rows that read prefixlab's cache are dropped (and counted) when the ctime of the
+interpreter or its libpython moved before or during them: the cached constants are checked
+against it, so the command digested the binary again (a hard link made or removed elsewhere
+does that).
 
 When a current mypyc build of the model exists (``make compiled``, or ``--compiled DIR``),
 predict and explain are timed with it too (the rows marked "compiled"; the others run the
@@ -79,7 +80,8 @@ class Row:
     """Run only in the first --slow-rounds rounds."""
     judged: bool = False
     cached: bool = True
-    """It reads prefixlab's cache of build constants (every prefixlab row)."""
+    """It reads prefixlab's cache of build constants, checked against the interpreter's ctime
+    (every prefixlab row but --help, --no-cache and build check)."""
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     failure: str = ""
@@ -137,7 +139,7 @@ def rows_for(python: str, env_dir: str, packages: Sequence[str], compiled_root: 
             cached=False),
         Row("project venv (.venv/bin/python -c pass)", [sys.executable, "-c", "pass"],
             unset=ours, cached=False),
-        Row("--help", [PREFIXLAB, "--help"], python_model, ours),
+        Row("--help", [PREFIXLAB, "--help"], python_model, ours, cached=False),
         Row("predict", [PREFIXLAB, "predict", python, "-c", "pass"], python_model, ours,
             judged=True),
         Row("explain", [PREFIXLAB, "explain", python, "-c", "pass"], python_model, ours,
@@ -157,10 +159,10 @@ def rows_for(python: str, env_dir: str, packages: Sequence[str], compiled_root: 
         Row("diff", [PREFIXLAB, "diff", python, "-c", "pass"], python_model, ours,
             ok_codes=(0, 1)),
         Row("predict --no-cache", [PREFIXLAB, "predict", "--no-cache", python, "-c", "pass"],
-            python_model, ours),
+            python_model, ours, cached=False),  # digests the binary every time anyway
         Row(f"build check ({PACKAGES}-package env)",
             [PREFIXLAB, "build", "check", env_dir, *package_args], python_model, ours,
-            ok_codes=(0, 1), slow=True),
+            ok_codes=(0, 1), slow=True, cached=False),  # runs the interpreters it checks
     ]
     return rows
 
