@@ -42,7 +42,9 @@ def verdict(world: World, invocation: Invocation) -> Verdict:
             # it shows the failure, which is what is compared.
             return Verdict(0)
         return Verdict(None, f"{show(invocation.program)} is not known to hand its arguments "
-                       f"to a CPython interpreter ({hop.kind}: {show(hop.message)})")
+                       f"to a CPython interpreter ({hop.kind}: "
+                       # the model's message quotes what it read as reprs, escaped already
+                       f"{show(hop.message, backslash=False)})")
     taken = chain.passed_on(invocation.argv[1:], hop.invocation.argv)
     if taken is None:
         return Verdict(None, f"{_not_passed(invocation, hop)}: the probe's -c CODE would not "

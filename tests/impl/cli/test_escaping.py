@@ -69,3 +69,16 @@ def test_json_keeps_the_value(tmp_path: Path) -> None:
     program = python(tmp_path)
     data = json.loads(text("predict", "--json", "--clear-env", str(program), "-S"))
     assert data["invocation"]["program"] == str(program)
+
+
+@pytest.mark.parametrize("command", ["probe", "diff"])
+def test_a_refusal_quotes_a_script_line_escaped_once(tmp_path: Path, command: str) -> None:
+    """The model's reason quotes the line it did not understand as a Python repr (a
+    backslash written \\\\ once); the refusal shows that repr as it is, not escaped again."""
+    script = tmp_path / "tool"
+    script.write_text("#!/bin/sh\necho a\\b\n")
+    script.chmod(0o755)
+    result = CliRunner().invoke(cli.main, [command, str(script)])
+    assert result.exit_code == 2, result.output
+    assert "'echo a\\\\b'" in result.output, result.output
+    assert "a\\\\\\\\b" not in result.output, result.output
