@@ -139,6 +139,19 @@ def test_a_hard_link_to_the_binary_made_elsewhere_stays_cached(scratch: Path) ->
     _learn(str(binary), scratch / "v", scratch, _env(), cached=True)
 
 
+def test_prompt_dot_depends_on_the_working_directorys_name(scratch: Path) -> None:
+    """`--prompt .` is the working directory's name (stdlib venv), written into the
+    pyvenv.cfg the home is verified with: another name is learned again, another directory
+    of the same name is not."""
+    python = _one().path
+    options = Options(prompt=".")
+    for name, cached in (("one", False), ("two", False), ("two", True)):
+        cwd = scratch / ("again" if cached else "first") / name
+        cwd.mkdir(parents=True)
+        got = bv.learn(python, str(scratch / "v"), options, cwd=str(cwd), env=_env())
+        assert got.cached == cached
+
+
 # -- changes the answer reads ------------------------------------------------------------------
 def test_a_variable_the_start_reads_is_learned_again(scratch: Path) -> None:
     interp = _one()
