@@ -124,7 +124,11 @@ def learn_interpreter(python: str, *, use_cache: bool = False) -> BaseInterprete
 
 
 def _interpreter_json(interpreter: BaseInterpreter) -> dict[str, object]:
-    return {"binary": interpreter.binary, "build": dict(vars(interpreter.build)),
+    from dataclasses import fields
+
+    # By field, not vars(): the compiled model's BuildConstants has no __dict__.
+    build = {f.name: getattr(interpreter.build, f.name) for f in fields(interpreter.build)}
+    return {"binary": interpreter.binary, "build": build,
             "prefix": interpreter.prefix, "exec_prefix": interpreter.exec_prefix,
             "given": interpreter.given}
 
