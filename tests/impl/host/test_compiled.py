@@ -169,6 +169,29 @@ def test_off_switch_runs_the_python_package() -> None:
     assert not Path(where.stdout.strip()).is_relative_to(compiled.ROOT)
 
 
+@pytest.mark.parametrize("command", ["explain", "build venv", "build env"])
+def test_commands_say_the_same_with_the_build(tmp_path: Path, command: str) -> None:
+    """prefixlab's other commands through the compiled model (its classes are native: no
+    __dict__, no interpreted subclasses) print what they print with the Python package; the
+    tests' other `prefixlab` commands run the Python package."""
+    why = compiled.why_unavailable()
+    if why:
+        pytest.skip(why)
+    interpreter = in_scope_interpreters()[0].path
+    prefixlab = str(Path(sys.executable).with_name("prefixlab"))
+    outputs = []
+    for setting in (str(compiled.ROOT), "0"):
+        target = tmp_path / ("compiled" if setting != "0" else "python")
+        args = {"explain": ["explain", "--clear-env", "--env", "PATH=/usr/bin:/bin",
+                            interpreter, "-S"],
+                "build venv": ["build", "venv", str(target), "--python", interpreter],
+                "build env": ["build", "env", str(target), "--python", interpreter]}[command]
+        done = _run([prefixlab, *args], setting)
+        assert done.returncode == 0, done.stderr
+        outputs.append((done.stdout + done.stderr).replace(str(target), "TARGET"))
+    assert outputs[0] == outputs[1]
+
+
 @pytest.mark.parametrize("stamp, why", [(None, "SOURCES missing"),
                                         ("not the sources' hash", "the build is stale")])
 def test_a_missing_or_stale_build_is_not_used(tmp_path: Path, stamp: str | None,
