@@ -281,3 +281,23 @@ def test_a_moved_ctime_is_recorded_once_the_bytes_are_found_the_same(
     assert again is not None and again["code"] == found["code"]
     moved.clear()
     assert learncache.still_valid(again["seen"], moved=moved) and moved == []
+
+
+def test_the_learned_interpreter_comes_back_from_an_entry_as_it_was() -> None:
+    """What the cache keeps of a BaseInterpreter (plain values through marshal) makes the
+    same BaseInterpreter again, build constants and all (tuples stay tuples)."""
+    import marshal
+
+    from prefixlab.impl.builders import env
+    from prefixlab.model.builders.flavours import BaseInterpreter
+    from prefixlab.model.world.build import BuildConstants
+
+    build = BuildConstants((3, 12, 1), "/opt/py", "/opt/py", shared=True,
+                           library="/opt/py/lib/libpython3.12.so.1.0", abiflags="",
+                           builtin_modules=("sys", "posix"),
+                           frozen_modules=(("zipimport", "zipimport", False),),
+                           extension_suffixes=(".cpython-312-x86_64-linux-gnu.so", ".so"))
+    interpreter = BaseInterpreter("/opt/py/bin/python3.12", build, "/opt/py", "/opt/py",
+                                  "python3.12")
+    stored = marshal.loads(marshal.dumps(env._interpreter_json(interpreter)))
+    assert env._interpreter_from(stored) == interpreter
