@@ -213,11 +213,18 @@ def plain_lines(search: Search, reported: Sequence[Reported], saved: dict[str, s
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    # One block per case: a case that broke several promises was found (and shrunk) once
+    # for each, and is the same case every time.
+    by_case: dict[tuple[str, str], list[Reported]] = {}
     for r in reported:
-        key = r.found.key
+        by_case.setdefault((r.kind, r.id), []).append(r)
+    for same in by_case.values():
+        r = same[0]
         title = "model fidelity" if r.kind == "fidelity" else f"{r.kind} failure"
+        findings = ", ".join(dict.fromkeys(x.found.key.finding for x in same))
+        versions = ", ".join(dict.fromkeys(v for x in same for v in x.found.fails_on()))
         lines.append("")
-        lines.append(f"{title} {r.id}: {key.finding} on CPython {_versions(r.found)}, placement "
+        lines.append(f"{title} {r.id}: {findings} on CPython {versions}, placement "
                      f"{r.found.result.case.placement.label}"
                      + (" (with --system-site-packages)" if r.found.result.case.system_site
                         else ""))
@@ -234,11 +241,6 @@ def plain_lines(search: Search, reported: Sequence[Reported], saved: dict[str, s
 
 REASONS_SHOWN = 3
 """The most frequent reasons for refused and unstaged cases shown in the text summary."""
-
-
-def _versions(found: Found) -> str:
-    """The versions a failure was seen on, the shrunk case's first."""
-    return ", ".join(found.fails_on())
 
 
 def _inline(values: dict[str, str]) -> str:

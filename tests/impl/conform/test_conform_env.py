@@ -61,6 +61,18 @@ def test_a_naive_symlink_join_loses_its_packages(base: Base) -> None:
     assert {"env.prefix", "env.imports"} <= promises, promises
 
 
+def test_a_case_that_breaks_several_promises_is_shown_once(base: Base) -> None:
+    done = CliRunner().invoke(main, ["conform", "--kind", "env", "--cmd", NAIVE_JOIN,
+                                     "--python", base.executable, "--budget", "5"])
+    assert done.exit_code == 1, done.output
+    headers = [line.split(":")[0] for line in done.output.splitlines()
+               if line.startswith("builder failure ")]
+    assert headers and len(headers) == len(set(headers)), done.output
+    assert any("env.prefix" in line and "env.imports" not in line.split(":")[0]
+               for line in done.output.splitlines() if line.startswith("builder failure ")), \
+        done.output
+
+
 def test_the_reference_builder_as_a_template_keeps_the_spec(base: Base) -> None:
     code, data = conform("--cmd", REFERENCE, "--python", base.executable, "--budget", "5")
     assert code == 0, data
