@@ -196,6 +196,15 @@ def _default_directories() -> list[str]:
     return found + ["/lib64", "/usr/lib64", "/lib", "/usr/lib"]
 
 
+def own_digest(path: str) -> str | None:
+    """Hex SHA-256 of the file's own bytes (Identity.binary for a binary); None when it cannot
+    be read."""
+    try:
+        return _file_digest(path).hex()
+    except ElfError:
+        return None
+
+
 def _file_digest(path: str) -> bytes:
     import hashlib
 

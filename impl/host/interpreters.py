@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from prefixlab.model.errors import BadInput
 from prefixlab.impl.host.account import host_account
 from prefixlab.impl.host.elf import ElfError
-from prefixlab.impl.host.identity import Identity, StatKey, identify, key_of, stat_key
+from prefixlab.impl.host.identity import (Identity, StatKey, identify, key_of,
+                                          own_digest, stat_key)
 from prefixlab.impl.host import learner
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.world.build import BuildConstants, Version, in_scope
@@ -168,13 +169,30 @@ def _read_sealed(path: str) -> dict[str, Any] | None:
     return data
 
 
+def _unchanged(real_path: str, key: StatKey, own: str) -> StatKey | None:
+    """The binary's cheap key now, if it is still the binary that had ``key`` and whose own
+    bytes digest to ``own``: the same key, or one that differs in the change time alone with
+    the same bytes (a hard link to it made or removed elsewhere changes its ctime, not the
+    binary; a rewrite in place with its mtime set back changes the bytes).  None otherwise."""
+    now = stat_key(real_path)
+    if now == key:
+        return now
+    if now is None or now[:4] != key[:4] or not own or own_digest(real_path) != own:
+        return None
+    return now
+
+
 def _cached_identity(real_path: str, key: StatKey) -> Identity | None:
-    """The binary's content identity as last digested, if neither the binary nor any path
-    looked at to find its libpython has changed since (by their cheap keys)."""
+    """The binary's content identity as last digested, if neither the binary (its cheap key,
+    or its own bytes when only its ctime changed) nor any path looked at to find its
+    libpython has changed since (by their cheap keys)."""
     data = _read_sealed(_identity_file(real_path))
     try:
-        if data is None or data["learner"] != _learner_id() or data["binary"] != real_path \
-                or tuple(data["key"]) != key:
+        if data is None or data["learner"] != _learner_id() or data["binary"] != real_path:
+            return None
+        was = tuple(data["key"])
+        if was != key and (len(was) != 5 or _unchanged(real_path, was, str(data["own"]))
+                           != key):
             return None
         for path, was in data["probed"]:
             if stat_key(path) != (None if was is None else tuple(was)):
@@ -200,7 +218,7 @@ def _binary_identity(binary: str, real_path: str, use_cache: bool) -> tuple[Iden
         found = learner.take_identity(real_path, key) or identify(real_path)
     except ElfError as error:
         raise InterpreterError(f"{binary}: cannot be digested ({error})") from None
-    if stat_key(real_path) == key:  # not rewritten while it was read
+    if _unchanged(real_path, key, found.binary) is not None:  # not rewritten while read
         entry = {"learner": _learner_id(), "binary": real_path, "key": list(key),
                  "digest": found.digest, "libraries": list(found.libraries),
                  "own": found.binary, "missing": list(found.missing),
@@ -234,12 +252,18 @@ def _write_cache(path: str, digest: str, real_path: str, constants: BuildConstan
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
-    """Write atomically (temp file + rename), so a reader never sees half a file."""
-    import tempfile
-
+    """Write atomically (temp file + rename), so a reader never sees half a file.  The
+    temp file is made as tempfile.mkstemp makes one (a new random name, O_EXCL, mode 0600),
+    without importing tempfile (shutil and random with it: milliseconds of a cold build)."""
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+    while True:
+        temp = os.path.join(directory, f".tmp-{os.urandom(8).hex()}.json")
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=1, sort_keys=True)  # ensure_ascii keeps surrogates
@@ -278,7 +302,7 @@ def learn_constants(binary: str, *, use_cache: bool = True) -> BuildConstants:
         if copied is not None:
             return copied
     constants = _constants_from(binary, _run_learner(binary, real_path))
-    if stat_key(real_path) == key:  # what ran is what was digested
+    if _unchanged(real_path, key, found.binary) is not None:  # what ran was digested
         with contextlib.suppress(OSError):  # an unwritable cache only costs a re-run
             _write_cache(cache_path, found.digest, real_path, constants)
             if found.libraries and not found.missing:

@@ -88,3 +88,40 @@ def test_scripts_and_binaries_beside_a_pyvenv_cfg_are_not_started(scratch: Path)
     (scratch / "venv" / "pyvenv.cfg").write_text("home = /nowhere\n")
     learner.start(str(venv / "python3"))
     assert learner._runs == {} and learner._digests == {}
+
+
+@pytest.mark.real
+def test_a_hard_link_made_elsewhere_is_the_same_binary(scratch: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hard link to the binary changes its ctime, not its bytes: its identity and
+    constants stay cached (its own bytes are compared; nothing is run, libpython is not
+    digested again).  The same binary rewritten in place with its mtime set back is not."""
+    interp = _pyenv()
+    binary = scratch / "bin" / "python3"
+    binary.parent.mkdir()
+    shutil.copy2(interp.real_path, binary)
+    learned = interpreters.learn_constants(str(binary))
+    os.link(binary, scratch / "elsewhere")
+
+    def refused(*args: object, **kwargs: object) -> object:
+        raise AssertionError("run or digested again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(interpreters, "_run", refused)
+        patch.setattr(interpreters, "identify", refused)
+        assert interpreters.learn_constants(str(binary)) == learned
+    before = os.stat(binary)
+    data = bytearray(binary.read_bytes())
+    data[-1] ^= 1  # other bytes, same size, mtime set back
+    binary.write_bytes(bytes(data))
+    os.utime(binary, ns=(before.st_atime_ns, before.st_mtime_ns))
+    digested: list[str] = []
+    original = interpreters.identify
+
+    def counted(path: str) -> identity.Identity:
+        digested.append(path)
+        return original(path)
+
+    monkeypatch.setattr(interpreters, "identify", counted)
+    interpreters.learn_constants(str(binary))
+    assert digested == [str(binary)]
