@@ -6,7 +6,10 @@ and `prefixlab build env` against `cp -rs` of the same package trees, in one run
                                        [--only venv|env]
 
 Rows (medians of R runs, the contenders of a section taking turns in every round):
-  venv  prefixlab build venv     the command, symlink mode, from the project venv
+  venv  prefixlab build venv     the command, symlink mode, from the project venv, warm
+        ... cold (empty cache)   the same, XDG_CACHE_HOME a new empty directory every round
+        ... churned              the same, warm, TARGET in a new directory (under one where
+                                 other entries come and go) from a new working directory
         python -m venv           INTERPRETER -m venv --without-pip (the same interpreter)
         virtualenv --no-seed     the pinned virtualenv (dev extras), app data in scratch, warm
         uv venv                  the pinned uv (dev extras), offline, cache in scratch, warm
@@ -15,11 +18,15 @@ Rows (medians of R runs, the contenders of a section taking turns in every round
         cp -rs N                 cp -rs of the same N package trees into one directory
         build env 0              the same command with no package: the interpreter's own part,
                                  which the per-package (marginal) time subtracts
+        python -m venv           again, taking turns with the env rows (build env 10's verdict)
 
 Targets, each marked met / NOT MET (exit status 1 when one is not met).  Contenders that take
 turns in the same rounds are compared on wall time; absolute thresholds and differences
 between rows (the marginal time) on CPU time, which a loaded machine does not inflate:
-  * build venv, as a command, has a lower median wall time than python -m venv --without-pip;
+  * build venv, as a command, has a lower median wall time than python -m venv --without-pip,
+    warm, cold (empty cache) and churned;
+  * build venv, warm, is within 1.2x of uv venv's median wall time;
+  * build env of 10 packages is within 1.2x of python -m venv's median wall time;
   * plan + apply in process takes under 2 ms of CPU (median; wall time shown);
   * build env's time per package is flat: the marginal CPU time per package at the largest
     size is within 1.5x of that at the middle size (10 packages are too few to resolve against
