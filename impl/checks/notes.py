@@ -233,8 +233,18 @@ def command_line(case: notes.Bound) -> str:
     argv: Sequence[str] = run.argv
     words = [*env, run.program, *argv[1:]]
     if run.argv and run.argv[0] != run.program:
-        words = [*env, "bash", "-c", 'exec -a "$0" "$@"', run.argv[0], run.program, *argv[1:]]
+        # env looks a bare name up on the example's own PATH, which need not hold bash.
+        words = [*env, _bash(), "-c", 'exec -a "$0" "$@"', run.argv[0], run.program,
+                 *argv[1:]]
     return f"cd {shlex.quote(run.cwd)} && {shlex.join(words)}"
+
+
+def _bash() -> str:
+    """bash by its absolute path: the one on this process's PATH, else /bin/bash."""
+    import shutil
+
+    found = shutil.which("bash")
+    return os.path.abspath(found) if found else "/bin/bash"
 
 
 def explain_line(case: notes.Bound) -> str:

@@ -134,3 +134,42 @@ def test_a_bad_block_names_its_note_and_number(bad: tuple[str, str]) -> None:
     message = str(raised.value)
     assert message.startswith("notes/09-x.md#0 (line 3): ") and said in message, message
     assert "\n" not in message
+
+
+ARGV0_WITHOUT_USR_BIN = '''# A note
+
+```prefixlab-example
+versions = "3.8+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+"pub/python3" = "-> ../opt/py/bin/python{X.Y}"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+argv0 = "{ROOT}/pub/python3"
+args = ["-S", "-c", "pass"]
+env = { PATH = "{ROOT}/nowhere" }
+[expect]
+prefix = "{ROOT}/opt/py"
+```
+'''
+
+
+@pytest.mark.real
+def test_an_argv0_command_runs_without_usr_bin_on_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The printed command starts bash by its absolute path: env looks a bare name up on the
+    example's own PATH, which need not hold bash."""
+    here = tmp_path / "notes"
+    here.mkdir()
+    (here / "01-argv0.md").write_text(ARGV0_WITHOUT_USR_BIN)
+    monkeypatch.setattr(real_notes, "NOTES", here)
+    code, out, err = invoke("01#0", "--at", str(tmp_path / "ex"))
+    assert code == 0, out + err
+    commands = [line.strip() for line in out.splitlines() if line.startswith("  cd ")]
+    assert len(commands) == 2 and all("exec -a" in c for c in commands), out
+    for command in commands:
+        done = subprocess.run(["bash", "-c", command], capture_output=True, timeout=120)
+        assert done.returncode == 0, (command, done.stderr)
+    assert f"{tmp_path}/ex/opt/py" in subprocess.run(
+        ["bash", "-c", commands[1]], capture_output=True, text=True, timeout=120).stdout
