@@ -44,7 +44,11 @@ HOST_PROGRAMS = ("/bin/sh", "/bin/bash", "/usr/bin/env")
 """Programs a wrapper's ``#!`` line may name, present in the model's world (the exec chain
 follows bash and env by name: model/exec/chain.py)."""
 
-KEYS = frozenset({"versions", "exercise", "layout", "build", "run", "expect"})
+KEYS = frozenset({"versions", "exclude", "exercise", "layout", "build", "run", "expect"})
+EXCLUDABLE = ("debian",)
+"""What ``exclude`` may name: interpreter builds (BuildConstants.flavour) left out of the
+real side.  Debian's build (its patched site.py reads dist-packages) is the only one: the
+model's rows are upstream builds, so an example always holds on them."""
 RUN_KEYS = frozenset({"program", "args", "argv0", "cwd", "env"})
 BUILD_KEYS = frozenset({"builder", "python", "dir", "system-site-packages", "packages"})
 BUILDERS = ("venv", "prefixlab-venv", "prefixlab-env")
@@ -141,6 +145,8 @@ class Example:
     text: str
     versions: Versions
     exercise: bool
+    excluded: frozenset[str] = frozenset()
+    """Builds left out (``exclude``): BuildConstants.flavour values."""
 
     @property
     def name(self) -> str:
@@ -151,6 +157,11 @@ class Example:
 
     def applies_to(self, version: Version) -> bool:
         return version in self.versions
+
+    def applies_to_build(self, build: BuildConstants) -> bool:
+        """Is an interpreter of ``build`` one the example is checked on: its version among
+        the example's, its flavour not excluded?"""
+        return self.applies_to(build.version) and build.flavour not in self.excluded
 
     def bind(self, *, root: str, version: Version, prefix: str) -> dict[str, Any]:
         """The block's TOML with its placeholders replaced, read and checked."""
@@ -176,7 +187,8 @@ def read_note(note: str, text: str) -> list[Example]:
         except ValueError as error:
             raise ExampleError(f"{probe.where()}: {error}") from None
         exercise = match.group(1) == "prefixlab-exercise" or data.get("exercise") is True
-        found.append(Example(note, index, line, body, versions, exercise))
+        found.append(Example(note, index, line, body, versions, exercise,
+                             frozenset(data.get("exclude", []))))
     return found
 
 
@@ -199,6 +211,10 @@ def _checked(example: Example, text: str) -> dict[str, Any]:
         raise ExampleError(f"{where}: no versions = \"...\" line")
     if "exercise" in data and not isinstance(data["exercise"], bool):
         raise ExampleError(f"{where}: exercise must be true or false")
+    excluded = data.get("exclude", [])
+    if not isinstance(excluded, list) or not all(e in EXCLUDABLE for e in excluded):
+        raise ExampleError(f"{where}: exclude = [...] names builds to leave out, of "
+                           f"{', '.join(map(repr, EXCLUDABLE))}; not {excluded!r}")
     for key in ("layout", "run", "expect"):
         if not isinstance(data.get(key), dict):
             raise ExampleError(f"{where}: no [{key}] table")

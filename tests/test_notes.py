@@ -26,7 +26,7 @@ MODEL_CASES = [(example, row, version) for example in EXAMPLES
                for row, version in notes.rows(example.versions)]
 
 REAL_CASES = [(example, interp) for example in EXAMPLES for interp in in_scope_interpreters()
-              if interp.version and example.applies_to(interp.version)]
+              if interp.constants is not None and example.applies_to_build(interp.constants)]
 
 UNRUN_ROWS = {row.name for _, row in TABLE if not row.confirmed}
 

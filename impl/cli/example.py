@@ -55,6 +55,9 @@ def example_command(ctx: click.Context, ref: str, directory: str, python: str | 
     if not example.applies_to(version):
         click.echo(f"Note: {shown} is not among the example's versions: its answers may "
                    "differ from the note's.")
+    elif interp.constants is not None and not example.applies_to_build(interp.constants):
+        click.echo(f"Note: the example leaves out {interp.constants.flavour}'s build "
+                   "(exclude): its answers may differ from the note's.")
     click.echo("Run it:")
     click.echo(f"  {real_notes.command_line(case)}")
     printing = real_notes.showing(case)
@@ -84,8 +87,8 @@ def example_command(ctx: click.Context, ref: str, directory: str, python: str | 
 
 
 def _interpreter(python: str | None, example: Example) -> Interpreter:
-    """The interpreter --python names, else the newest one here the example applies to (or
-    the newest one at all, when none does)."""
+    """The interpreter --python names, else the newest one here the example applies to (its
+    versions, builds it does not exclude; else the newest one at all)."""
     from prefixlab.impl.host import interpreters, requests
 
     if python is not None:
@@ -107,7 +110,8 @@ def _interpreter(python: str | None, example: Example) -> Interpreter:
         raise BadInput("no CPython 3.8+ interpreter found here to lay the example down for "
                        "(give one with --python)")
     usable.sort(key=lambda i: i.version or (0, 0, 0))
-    matching = [i for i in usable if i.version is not None and example.applies_to(i.version)]
+    matching = [i for i in usable
+                if i.constants is not None and example.applies_to_build(i.constants)]
     return (matching or usable)[-1]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from prefixlab.model import notes
@@ -86,3 +88,39 @@ def test_the_model_world_has_an_installation_at_the_compiled_in_prefix() -> None
                        prefix=notes.MODEL_PREFIX)
     answer = notes.predicted(notes.model_world(case, (3, 14, 0)), case)
     assert answer["status"] == "ok" and answer["prefix"] == notes.MODEL_PREFIX
+
+
+EXCLUDING = '''```prefixlab-example
+versions = "3.11+"
+exclude = ["debian"]
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+args = ["-S", "-c", "pass"]
+[expect]
+prefix = "{ROOT}/opt/py"
+```
+'''
+
+
+def test_an_example_may_leave_out_debians_build() -> None:
+    """Debian's 3.11.2 is a 3.11 whose site.py differs: `exclude = ["debian"]` leaves it
+    out of the real interpreters that check the example; upstream builds and the model's
+    rows (upstream builds) still check it."""
+    example = notes.read_note("09-x.md", EXCLUDING)[0]
+    upstream = notes.constants((3, 11, 2))
+    debian = replace(upstream, flavour="debian")
+    assert example.applies_to_build(upstream) and not example.applies_to_build(debian)
+    assert not example.applies_to_build(notes.constants((3, 10, 0)))
+    assert notes.rows(example.versions)[0] == ("3.11.0", (3, 11, 0))
+    plain = notes.read_note("09-x.md", EXCLUDING.replace('exclude = ["debian"]\n', ""))[0]
+    assert plain.applies_to_build(debian)
+
+
+@pytest.mark.parametrize("value", ['["upstream"]', '"debian"', '["fedora"]'])
+def test_exclude_names_builds_it_knows(value: str) -> None:
+    with pytest.raises(notes.ExampleError) as raised:
+        notes.read_note("09-x.md", EXCLUDING.replace('["debian"]', value))
+    assert "exclude" in str(raised.value) and "\n" not in str(raised.value)

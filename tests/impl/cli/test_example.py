@@ -17,14 +17,14 @@ from prefixlab.impl.cli import main as cli
 from prefixlab.impl.cli.errors import DEBUG_ENV
 from prefixlab.model import notes
 
-from conftest import in_scope_interpreters
+from conftest import in_scope_interpreters, require_oracle
 
 EXAMPLES = real_notes.examples()
 
 
 def _newest_matching(example: notes.Example) -> str | None:
     found = [i for i in in_scope_interpreters()
-             if i.version is not None and example.applies_to(i.version)]
+             if i.constants is not None and example.applies_to_build(i.constants)]
     return max(found, key=lambda i: i.version or (0, 0, 0)).path if found else None
 
 
@@ -173,3 +173,38 @@ def test_an_argv0_command_runs_without_usr_bin_on_path(
         assert done.returncode == 0, (command, done.stderr)
     assert f"{tmp_path}/ex/opt/py" in subprocess.run(
         ["bash", "-c", commands[1]], capture_output=True, text=True, timeout=120).stdout
+
+
+EXCLUDES_DEBIAN = '''# A note
+
+```prefixlab-example
+versions = "3.11"
+exclude = ["debian"]
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+args = ["-S", "-c", "pass"]
+[expect]
+prefix = "{ROOT}/opt/py"
+```
+'''
+
+
+@pytest.mark.real
+def test_an_excluded_build_is_not_chosen_and_is_named_when_asked_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    debian = [i for i in in_scope_interpreters()
+              if i.constants is not None and i.constants.flavour == "debian"
+              and i.version is not None and i.version[:2] == (3, 11)]
+    require_oracle(bool(debian), "no Debian build of 3.11 here")
+    here = tmp_path / "notes"
+    here.mkdir()
+    (here / "01-debian.md").write_text(EXCLUDES_DEBIAN)
+    monkeypatch.setattr(real_notes, "NOTES", here)
+    code, out, err = invoke("01#0", "--at", str(tmp_path / "ex"))
+    assert code == 0, out + err
+    assert debian[0].path not in out.splitlines()[0], out
+    code, out, err = invoke("01#0", "--at", str(tmp_path / "ex2"), "--python", debian[0].path)
+    assert "the example leaves out debian's build (exclude)" in out, out + err
