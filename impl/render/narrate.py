@@ -10,7 +10,6 @@ is dropped.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from prefixlab.impl.render.narrators import NARRATORS, Ctx, start_reason, text, texts
@@ -26,15 +25,20 @@ from prefixlab.model.world.build import TABLE
 from prefixlab.model.world.fs import FsView
 
 
-@dataclass(frozen=True)
+# Item and Explanation (and narrators.Ctx) are plain classes: a dataclass costs its module
+# about half a millisecond at import for the methods it generates, and explain's start pays
+# for every one.
 class Item:
     """One numbered step."""
 
-    rule: Rule
-    row: str
-    versioned: bool
-    text: str
-    detail: str
+    __slots__ = ("rule", "row", "versioned", "text", "detail")
+
+    def __init__(self, rule: Rule, row: str, versioned: bool, text: str, detail: str) -> None:
+        self.rule = rule
+        self.row = row
+        self.versioned = versioned
+        self.text = text
+        self.detail = detail
 
     @property
     def citation(self) -> str:
@@ -44,15 +48,22 @@ class Item:
         return f"rule {self.rule.id} · {row} · source: {self.rule.source}"
 
 
-@dataclass(frozen=True)
 class Explanation:
-    title: str
-    asked: tuple[tuple[str, str], ...]
-    items: tuple[Item, ...]
-    result: tuple[tuple[str, str], ...]
-    summary: tuple[str, ...]
-    mermaid: str | None = None
-    preface: tuple[str, ...] = ()
+    """An explanation: its title, what was asked, the numbered steps, the result, the summary,
+    and optionally a preface and the Mermaid drawing of the layout."""
+
+    __slots__ = ("title", "asked", "items", "result", "summary", "mermaid", "preface")
+
+    def __init__(self, title: str, asked: tuple[tuple[str, str], ...], items: tuple[Item, ...],
+                 result: tuple[tuple[str, str], ...], summary: tuple[str, ...],
+                 mermaid: str | None = None, preface: tuple[str, ...] = ()) -> None:
+        self.title = title
+        self.asked = asked
+        self.items = items
+        self.result = result
+        self.summary = summary
+        self.mermaid = mermaid
+        self.preface = preface
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -12,7 +12,6 @@ the outcome, the rules that fired and the layout (:class:`Ctx`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from prefixlab.impl.render.lookup import exec_path, exists, first_line, is_link
 from prefixlab.impl.render.text import code
@@ -27,17 +26,20 @@ from prefixlab.model.world import kernel
 from prefixlab.model.world.fs import FsView
 
 
-@dataclass(frozen=True)
 class Ctx:
-    """What a narrator may look at besides its step."""
+    """What a narrator may look at besides its step (a plain class: see narrate.Item)."""
 
-    outcome: Outcome
-    fs: FsView | None
-    """The layout the outcome was predicted in (None: the trace alone)."""
-    fired: frozenset[Rule]
-    row: str
-    c_getpath: bool
-    """Does the row run getpath.c (3.8-3.10) rather than getpath.py?"""
+    __slots__ = ("outcome", "fs", "fired", "row", "c_getpath")
+
+    def __init__(self, outcome: Outcome, fs: FsView | None, fired: frozenset[Rule], row: str,
+                 c_getpath: bool) -> None:
+        self.outcome = outcome
+        self.fs = fs
+        """The layout the outcome was predicted in (None: the trace alone)."""
+        self.fired = fired
+        self.row = row
+        self.c_getpath = c_getpath
+        """Does the row run getpath.c (3.8-3.10) rather than getpath.py?"""
 
     def first(self, rule: Rule) -> Step | None:
         """The first step of ``rule`` in the trace."""
