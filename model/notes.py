@@ -284,13 +284,15 @@ def bound(example: Example, *, root: str, version: Version, prefix: str) -> Boun
     nodes: dict[str, Node] = {root: Dir()}
     binaries: list[str] = []
     stdlibs: list[str] = []
+    skeletons: dict[str, Node] = {}
     for relative, value in data["layout"].items():
         path = f"{root}/{relative.rstrip('/')}"
         if value == "binary":
             nodes[path] = File(BINARY_DATA, 0o755)
             binaries.append(path)
         elif value == "stdlib":
-            nodes.update(stdlib_skeleton(path))  # model_world adds what site reads
+            nodes[path] = Dir()
+            skeletons.update(stdlib_skeleton(path))  # model_world adds what site reads
             stdlibs.append(path)
         elif value == "probe":
             nodes[path] = File(PROBE_SCRIPT, 0o644)
@@ -302,6 +304,8 @@ def bound(example: Example, *, root: str, version: Version, prefix: str) -> Boun
             nodes[path] = File(value[5:].encode("utf-8", "surrogateescape"))
         else:  # exec:
             nodes[path] = File(value[5:].encode("utf-8", "surrogateescape"), 0o755)
+    for path, node in skeletons.items():
+        nodes.setdefault(path, node)  # a file the layout puts inside a stdlib is its own
     run = data["run"]
     invocation = Invocation.make(run["program"], run.get("args", []), argv0=run.get("argv0"),
                                  env=run.get("env", {}), cwd=run.get("cwd", root))
@@ -359,7 +363,8 @@ def model_world(case: Bound, version: Version, prefix: str = MODEL_PREFIX) -> Wo
     layout = layout.merged(case.layout)
     for stdlib in case.stdlibs:
         for path, node in _stdlib(stdlib, version).items():
-            layout = layout.with_node(path, node)
+            if case.layout.entry(path) is None:  # the layout's own files win
+                layout = layout.with_node(path, node)
     builds = {path: build for path in (installed, *case.binaries)}
     return World(layout, builds)
 

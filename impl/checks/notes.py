@@ -26,9 +26,9 @@ from prefixlab.impl.host.probe import PROBE_CODE, probe
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model import notes
 from prefixlab.model.errors import BadInput
-from prefixlab.model.strategies.startup import PROBE_SCRIPT
+from prefixlab.model.strategies.startup import PROBE_SCRIPT, stdlib_skeleton
 from prefixlab.model.world import World
-from prefixlab.model.world.fs import File, Layout, Node, Overlay, Symlink
+from prefixlab.model.world.fs import Dir, File, Layout, Node, Overlay, Symlink
 
 NOTES = Path(__file__).resolve().parents[2] / "notes"
 """The notes of this checkout (prefixlab's repository: they are not installed)."""
@@ -100,11 +100,13 @@ def materialise(case: notes.Bound, interp: Interpreter, root: str) -> World:
 def write(case: notes.Bound, interp: Interpreter, root: str) -> None:
     """Write the example's layout at ``root`` (absent or empty; the layout's paths are under
     it) for ``interp``: its binaries hard links to (or copies of) the interpreter, its
-    standard libraries directories of links to the interpreter's own."""
+    standard libraries directories of links to the interpreter's own (with the files the
+    layout puts inside one: :func:`as_written`)."""
     stdlib = _stdlib(interp)
+    layout, farms = as_written(case, stdlib)
     bindings: dict[str, Any] = {p: ("hardlink", interp.real_path) for p in case.binaries}
-    bindings.update({p: ("children-links", stdlib) for p in case.stdlibs})
-    materialize(_written(case), root, bindings=bindings)
+    bindings.update({p: ("children-links", stdlib) for p in farms})
+    materialize(layout, root, bindings=bindings)
 
 
 def built_world(case: notes.Bound, interp: Interpreter) -> World:
@@ -113,9 +115,10 @@ def built_world(case: notes.Bound, interp: Interpreter) -> World:
     them) mounted over a snapshot of this machine.  The layout must be on disk already."""
     assert interp.constants is not None
     stdlib = _stdlib(interp)
-    seen: dict[str, Node] = dict(_written(case).items())
+    layout, farms = as_written(case, stdlib)
+    seen: dict[str, Node] = dict(layout.items())
     names = sorted(os.listdir(stdlib))
-    for farm in case.stdlibs:
+    for farm in farms:
         seen.update({f"{farm}/{name}": Symlink(f"{stdlib}/{name}") for name in names})
     builds = dict(host_builds())
     builds.update({p: interp.constants for p in case.binaries})
@@ -130,11 +133,57 @@ def _stdlib(interp: Interpreter) -> str:
     return f"{interp.constants.prefix}/{interp.constants.stdlib_subdir}"
 
 
-def _written(case: notes.Bound) -> Layout:
-    """The layout as written: probe code in the probe placeholders, nothing below a stdlib
-    placeholder (the stdlib's links go there)."""
-    below = tuple(s + "/" for s in case.stdlibs)
-    return Layout({p: n for p, n in layout_on_disk(case).items() if not p.startswith(below)})
+def as_written(case: notes.Bound, stdlib: str) -> tuple[Layout, tuple[str, ...]]:
+    """The layout as written for the real standard library ``stdlib``, and the stdlib
+    placeholders left to the writer's children-links binding (a link to every entry of
+    ``stdlib``).
+
+    Probe placeholders hold the probe's code.  A stdlib placeholder with nothing of the
+    layout below it is left to the binding.  One with files below it (a .pth file or a
+    sitecustomize.py in its site-packages) is written here: every directory on the way to
+    such a file is a real directory holding a link to each entry of its real counterpart
+    (never the real directory itself, which must not change), the file itself is the
+    layout's (it replaces an entry of the same name), and each other entry is a link."""
+    on_disk = layout_on_disk(case)
+    nodes: dict[str, Node] = {}
+    farms: list[str] = []
+    for path, node in on_disk.items():
+        farm = next((f for f in case.stdlibs if path == f or path.startswith(f + "/")), None)
+        if farm is None:
+            nodes[path] = node
+    for farm in case.stdlibs:
+        skeleton = stdlib_skeleton(farm)
+        below = {p: n for p, n in on_disk.items()
+                 if p.startswith(farm + "/") and skeleton.get(p) != n}
+        if not below:
+            farms.append(farm)
+            nodes[farm] = Dir()
+            continue
+        nodes.update(_linked_dir(farm, stdlib, below))
+    return Layout(nodes), tuple(farms)
+
+
+def _linked_dir(here: str, real: str, below: dict[str, Node]) -> dict[str, Node]:
+    """The directory ``here`` standing for the real directory ``real``: the nodes of
+    ``below`` (paths under ``here``), a real directory for each entry on their way, and a
+    link to ``real``'s entry for every other name."""
+    nodes: dict[str, Node] = {here: Dir()}
+    try:
+        names = sorted(os.listdir(real)) if os.path.isdir(real) else []
+    except OSError:
+        names = []
+    for name in names:
+        path = f"{here}/{name}"
+        inside = {p: n for p, n in below.items() if p.startswith(path + "/")}
+        if path in below and not inside:
+            continue  # the layout's own entry, added below
+        if inside:
+            nodes.update(_linked_dir(path, f"{real}/{name}", inside))
+        else:
+            nodes[path] = Symlink(f"{real}/{name}")
+    for path, node in below.items():
+        nodes.setdefault(path, node)
+    return nodes
 
 
 def run_builds(case: notes.Bound) -> None:

@@ -124,3 +124,31 @@ def test_exclude_names_builds_it_knows(value: str) -> None:
     with pytest.raises(notes.ExampleError) as raised:
         notes.read_note("09-x.md", EXCLUDING.replace('["debian"]', value))
     assert "exclude" in str(raised.value) and "\n" not in str(raised.value)
+
+
+REPLACED_LANDMARK = '''```prefixlab-example
+versions = "3.8+"
+[layout]
+"opt/py/lib/python{X.Y}/os.py" = "text:# mine\\n"
+"opt/py/lib/python{X.Y}" = "stdlib"
+"opt/py/bin/python{X.Y}" = "binary"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+args = ["-S", "-c", "pass"]
+[expect]
+prefix = "{ROOT}/opt/py"
+```
+'''
+
+
+def test_a_file_the_layout_puts_inside_a_stdlib_is_its_own() -> None:
+    """Whatever the order of the keys, a layout file inside a stdlib entry replaces the
+    stand-in of the real entry of that name (the real side writes it so: it replaces the
+    link)."""
+    example = notes.read_note("09-x.md", REPLACED_LANDMARK)[0]
+    case = notes.bound(example, root=notes.MODEL_ROOT, version=(3, 12, 0),
+                       prefix=notes.MODEL_PREFIX)
+    world = notes.model_world(case, (3, 12, 0))
+    landmark = f"{notes.MODEL_ROOT}/opt/py/lib/python3.12/os.py"
+    assert world.fs.read(landmark) == b"# mine\n"
+    assert notes.check_on_model(example, (3, 12, 0)) == []

@@ -208,3 +208,67 @@ def test_an_excluded_build_is_not_chosen_and_is_named_when_asked_for(
     assert debian[0].path not in out.splitlines()[0], out
     code, out, err = invoke("01#0", "--at", str(tmp_path / "ex2"), "--python", debian[0].path)
     assert "the example leaves out debian's build (exclude)" in out, out + err
+
+
+INSIDE_A_STDLIB = '''# A note
+
+```prefixlab-example
+versions = "3.8+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+"opt/py/lib/python{X.Y}/site-packages/extra.pth" = "text:{ROOT}/added\\n"
+"opt/py/lib/python{X.Y}/mine/deeper.txt" = "text:x\\n"
+"added" = "dir"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+args = ["-s", "-c", "pass"]
+[expect]
+prefix = "{ROOT}/opt/py"
+path0 = ""
+'''
+
+
+@pytest.mark.real
+def test_a_file_inside_a_linked_stdlib_is_written_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A layout key below a "stdlib" entry is written: the directories on its way are real
+    directories holding links to the real standard library's entries, never the real ones;
+    the model and the interpreter see the same .pth file."""
+    example = INSIDE_A_STDLIB + '```\n'
+    here = tmp_path / "notes"
+    here.mkdir()
+    (here / "01-inside.md").write_text(example)
+    monkeypatch.setattr(real_notes, "NOTES", here)
+    interp = max((i for i in in_scope_interpreters() if i.constants is not None
+                  and i.constants.flavour == "upstream"), key=lambda i: i.version or (0, 0, 0))
+    assert interp.constants is not None
+    real_stdlib = f"{interp.constants.prefix}/{interp.constants.stdlib_subdir}"
+    target = tmp_path / "ex"
+    code, out, err = invoke("01#0", "--at", str(target), "--python", interp.path)
+    assert code == 0, out + err
+    farm = target / "opt" / "py" / "lib" / real_stdlib.rpartition("/")[2]
+    site = farm / "site-packages"
+    assert site.is_dir() and not site.is_symlink()
+    assert (site / "extra.pth").read_text() == f"{target}/added\n"
+    assert not os.path.lexists(f"{real_stdlib}/site-packages/extra.pth")
+    assert not os.path.lexists(f"{real_stdlib}/mine")
+    assert sorted(os.listdir(site)) == sorted({*os.listdir(f"{real_stdlib}/site-packages"),
+                                               "extra.pth"})
+    assert all((site / n).is_symlink() for n in os.listdir(site) if n != "extra.pth")
+    assert (farm / "os.py").is_symlink() and (farm / "mine" / "deeper.txt").is_file()
+    assert "agrees with the note" in out, out
+    python = target / "opt" / "py" / "bin" / interp.real_path.rpartition("/")[2]
+    done = subprocess.run([str(python), "-s", "-c", "import sys; print(sys.path)"],
+                          capture_output=True, text=True, env={}, timeout=120)
+    assert f"{target}/added" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_file_inside_a_stdlib_reaches_the_model() -> None:
+    """On the model: the .pth file below the stdlib entry adds its directory to sys.path."""
+    path = ('path = ["", "{ROOT}/opt/py/lib/python{XY}.zip", "{ROOT}/opt/py/lib/python{X.Y}", '
+            '"{ROOT}/opt/py/lib/python{X.Y}/lib-dynload", '
+            '"{ROOT}/opt/py/lib/python{X.Y}/site-packages", "{ROOT}/added"]\n')
+    block = INSIDE_A_STDLIB.replace("[expect]\n", "[expect]\n" + path) + "```\n"
+    case = notes.read_note("01-inside.md", block)[0]
+    assert notes.check_on_model(case, (3, 12, 0)) == []
