@@ -22,7 +22,9 @@ from typing import Any
 from prefixlab.model.builders import venv as venvplan
 from prefixlab.model.builders.plan import Copy, Link, Mkdir, Operation, Write
 from prefixlab.model.errors import BadInput
+from prefixlab.model.exec import chain
 from prefixlab.model.outcome import Outcome
+from prefixlab.model.startup.cmdline import parse as parse_command_line, startup_config
 from prefixlab.model.startup.predict import predict
 from prefixlab.model.strategies.startup import BINARY_DATA, PROBE_SCRIPT, stdlib_skeleton
 from prefixlab.model.world import World, kernel
@@ -59,9 +61,13 @@ PYTHON`` writes (home chosen so that the venv starts, model/builders/venv.py cho
 (the reference flavour, model/builders/reference.py)."""
 EXPECT_KEYS = frozenset({"status", "executable", "base_executable", "prefix", "base_prefix",
                          "exec_prefix", "base_exec_prefix", "path", "path0", "warnings",
-                         "version"})
-"""What ``[expect]`` may name: the outcome's keys (Outcome.to_json), and ``path0``,
-sys.path[0] alone (what a script or ``-m`` puts first)."""
+                         "version", "flags"})
+"""What ``[expect]`` may name: the outcome's keys (Outcome.to_json), ``path0``, sys.path[0]
+alone (what a script or ``-m`` puts first), and ``flags``, fields of sys.flags."""
+FLAGS = ("isolated", "ignore_environment", "no_user_site", "no_site", "safe_path")
+"""The fields of sys.flags ``flags = {...}`` may name: those the start-up configuration the
+model computes decides (model/startup/cmdline.py StartupConfig; a ._pth file's changes,
+getpath.py 3.11+).  safe_path exists from 3.11 (gh-57684)."""
 LAYOUT_WORDS = ("binary", "stdlib", "dir", "probe")
 LAYOUT_PREFIXES = ("-> ", "text:", "exec:")
 
@@ -186,6 +192,11 @@ def read_note(note: str, text: str) -> list[Example]:
             versions = Versions.parse(data["versions"])
         except ValueError as error:
             raise ExampleError(f"{probe.where()}: {error}") from None
+        early = [name for name, version in rows(versions)
+                 if not behaviour_for(version).safe_path_option]
+        if "safe_path" in data["expect"].get("flags", {}) and early:
+            raise ExampleError(f"{probe.where()}: flags names safe_path, which sys.flags has "
+                               f"from 3.11; the versions reach row {early[0]}")
         exercise = match.group(1) == "prefixlab-exercise" or data.get("exercise") is True
         found.append(Example(note, index, line, body, versions, exercise,
                              frozenset(data.get("exclude", []))))
@@ -231,6 +242,8 @@ def _checked(example: Example, text: str) -> dict[str, Any]:
     if not all(isinstance(v, str) for v in run.get("env", {}).values()):
         raise ExampleError(f"{where}: [run] env values must be strings")
     _only(where, "[expect]", data["expect"], EXPECT_KEYS)
+    if "flags" in data["expect"]:
+        _check_flags(where, data["expect"]["flags"], run)
     builds = data.get("build", [])
     if not isinstance(builds, list):
         raise ExampleError(f"{where}: build steps are [[build]] tables")
@@ -246,6 +259,23 @@ def _checked(example: Example, text: str) -> dict[str, Any]:
             raise ExampleError(f"{where}: [[build]] packages = [...] (paths) is for "
                                "builder prefixlab-env only")
     return data
+
+
+def _check_flags(where: str, flags: Any, run: Mapping[str, Any]) -> None:
+    if not isinstance(flags, dict) or not all(
+            isinstance(v, (int, bool)) for v in flags.values()):
+        raise ExampleError(f"{where}: flags = {{ NAME = 0 or 1, ... }}, fields of sys.flags")
+    unknown = sorted(set(flags) - set(FLAGS))
+    if unknown:
+        raise ExampleError(f"{where}: flags has an unknown field {unknown[0]!r} (known: "
+                           f"{', '.join(FLAGS)})")
+    # The real side reads sys.flags in the command it gives -c (a script or a module run
+    # holds the probe's own code).
+    line = parse_command_line(tuple(str(a) for a in run.get("args", [])),
+                              behaviour_for((3, 12, 0)))
+    if line.run not in ("c", "stdin"):
+        raise ExampleError(f"{where}: flags are read by a -c run; this one runs "
+                           f"{'a module' if line.run == 'm' else 'a script'}")
 
 
 def _only(where: str, what: str, table: Any, allowed: frozenset[str]) -> None:
@@ -448,19 +478,68 @@ def _laid_over(world: World, target: str, operations: Iterable[Operation]) -> Wo
 # -- predicting and comparing ------------------------------------------------------------------
 def predicted(world: World, case: Bound) -> dict[str, Any]:
     """The model's answer for the example's run, as the keys ``[expect]`` names."""
-    return answer(predict(with_builds(world, case), case.invocation))
+    world = with_builds(world, case)
+    return answer(predict(world, case.invocation), world)
 
 
-def answer(outcome: Outcome) -> dict[str, Any]:
+def answer(outcome: Outcome, world: World | None = None) -> dict[str, Any]:
+    """An outcome as the keys ``[expect]`` names; with the ``world`` it was predicted in,
+    ``flags`` too (the model's sys.flags: :func:`model_flags`)."""
     data = outcome.to_json(with_trace=False)
     data["path0"] = data["path"][0] if data["path"] else None
+    if world is not None:
+        data["flags"] = model_flags(world, outcome)
     return data
 
 
+def model_flags(world: World, outcome: Outcome) -> dict[str, int] | None:
+    """The fields of sys.flags :data:`FLAGS` names, for a start the model predicted (None
+    for one that did not start): the start-up configuration of the command line and the
+    environment the interpreter receives (after the exec chain), as
+    Python/initconfig.c makes it, with the changes a ._pth file makes (getpath.py 3.11+:
+    isolated, no environment, safe_path, and no site unless it says 'import site').
+    sys.flags holds ints, safe_path a bool (Python/sysmodule.c set_flags_from_config)."""
+    if outcome.status != "ok":
+        return None
+    invocation = outcome.invocation
+    resolver = kernel.Resolver(world.fs, "/")
+    cwd = resolver.realpath(invocation.cwd)
+    if isinstance(cwd, kernel.Errno):
+        return None
+    resolver.cwd = cwd
+    target = chain.exec_target(world.fs, invocation, cwd, resolver)
+    if not isinstance(target, kernel.Errno) and target in world.builds:
+        build = world.builds[target]
+    else:
+        hop = chain.follow(world.fs, invocation, cwd, world.builds, [])
+        if isinstance(hop, chain.Stopped):
+            return None
+        invocation, build = hop.invocation, world.builds[hop.target]
+    row = behaviour_for(build.version)
+    config = startup_config(parse_command_line(invocation.argv[1:], row), invocation.environ,
+                            row)
+    flags = {"isolated": config.isolated, "ignore_environment": not config.use_environment,
+             "no_user_site": not config.user_site, "no_site": not config.site_import,
+             "safe_path": config.safe_path}
+    fired = outcome.trace.rules()
+    if "pth.found" in fired:
+        flags.update(isolated=True, ignore_environment=True, safe_path=True,
+                     no_site="pth.import-site" not in fired)
+    found = {name: int(value) for name, value in flags.items()}
+    if not row.safe_path_option:
+        del found["safe_path"]
+    return found
+
+
 def differences(expect: Mapping[str, Any], got: Mapping[str, Any]) -> list[str]:
-    """One line per expected key whose value differs."""
+    """One line per expected key whose value differs (of ``flags``, the fields named)."""
+    def same(key: str, value: Any) -> bool:
+        if key == "flags" and isinstance(value, dict) and isinstance(got.get(key), dict):
+            return all(got[key].get(name) == level for name, level in value.items())
+        return bool(got.get(key) == value)
+
     return [f"{key}: expected {value!r}, got {got.get(key)!r}"
-            for key, value in expect.items() if got.get(key) != value]
+            for key, value in expect.items() if not same(key, value)]
 
 
 def check_on_model(example: Example, version: Version) -> list[str]:

@@ -230,11 +230,46 @@ class Checked:
 
 
 def run_real(world: World, case: notes.Bound) -> dict[str, Any]:
-    """The real interpreter's answer for the example's run (exec chains followed)."""
+    """The real interpreter's answer for the example's run (exec chains followed); with
+    ``flags`` expected, sys.flags read by a second run (:func:`real_flags`)."""
     verdict = runnable.verdict(world, case.invocation)
     if verdict.taken is None:
         raise notes.ExampleError(f"the run cannot be probed: {verdict.why}")
-    return notes.answer(probe(case.invocation, taken=verdict.taken))
+    found = notes.answer(probe(case.invocation, taken=verdict.taken))
+    if "flags" in case.expect:
+        found["flags"] = real_flags(case, verdict.taken)
+    return found
+
+
+FLAGS_MARK = "PREFIXLAB-FLAGS:"
+FLAGS_CODE = ("import sys\n"
+              f"_f = dict((n, int(getattr(sys.flags, n))) for n in {notes.FLAGS!r} "
+              "if hasattr(sys.flags, n))\n"
+              f"sys.stdout.write({FLAGS_MARK!r} + ascii(_f) + '\\n')\n")
+"""What the flags run gives -c: the fields of sys.flags the notes may name, as ints (only
+sys is imported; safe_path is absent before 3.11)."""
+
+
+def real_flags(case: notes.Bound, taken: int) -> dict[str, int] | None:
+    """sys.flags of the example's run: the same run with FLAGS_CODE as its -c command (as
+    the probe puts its own code there); None when it prints none (a failed start)."""
+    import ast
+
+    from prefixlab.impl.host import probe as probing
+
+    try:
+        argv = probing.probe_argv(case.invocation.argv, taken=taken)
+    except probing._Unsupported as why:  # read_note refuses flags for such a run
+        raise notes.ExampleError(f"{case.where}: flags are read by a -c run; {why}") from None
+    argv = probing.no_bytecode(tuple(a.replace(PROBE_CODE, FLAGS_CODE) for a in argv),
+                               taken=taken)
+    run = probing._execvp(case.invocation, argv, 60.0)
+    if isinstance(run, OSError):
+        return None
+    for line in run.stdout.splitlines():
+        if line.startswith(FLAGS_MARK):
+            return dict(ast.literal_eval(line[len(FLAGS_MARK):]))
+    return None
 
 
 def check_real(example: notes.Example, interp: Interpreter) -> Checked:
@@ -243,7 +278,7 @@ def check_real(example: notes.Example, interp: Interpreter) -> Checked:
         root = f"{base}/example"
         case = bound_for(example, interp, root)
         world = materialise(case, interp, root)
-        predicted = notes.answer(_predict(world, case))
+        predicted = notes.answer(_predict(world, case), world)
         observed = run_real(world, case)
     return Checked(notes.differences(case.expect, observed),
                    notes.differences(case.expect, predicted))
@@ -258,7 +293,7 @@ def _predict(world: World, case: notes.Bound) -> Any:
 SHOWN = {"executable": "sys.executable", "base_executable": "sys._base_executable",
          "prefix": "sys.prefix", "base_prefix": "sys.base_prefix",
          "exec_prefix": "sys.exec_prefix", "base_exec_prefix": "sys.base_exec_prefix",
-         "path": "sys.path", "path0": "sys.path[0]"}
+         "path": "sys.path", "path0": "sys.path[0]", "flags": "sys.flags"}
 """What each [expect] key is in the running interpreter."""
 
 

@@ -152,3 +152,56 @@ def test_a_file_the_layout_puts_inside_a_stdlib_is_its_own() -> None:
     landmark = f"{notes.MODEL_ROOT}/opt/py/lib/python3.12/os.py"
     assert world.fs.read(landmark) == b"# mine\n"
     assert notes.check_on_model(example, (3, 12, 0)) == []
+
+
+ISOLATED = '''```prefixlab-example
+versions = "3.11+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+args = ["-I", "-c", "pass"]
+[expect]
+flags = { isolated = 1, ignore_environment = 1, no_user_site = 1, no_site = 0, safe_path = 1 }
+```
+
+```prefixlab-example
+versions = "3.8+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+"bin/py" = "exec:#!/bin/bash -e\\nexport PYTHONNOUSERSITE=true\\nexec \\"{ROOT}/opt/py/bin/python{X.Y}\\" -S \\"$@\\"\\n"
+[run]
+program = "{ROOT}/bin/py"
+args = ["-c", "pass"]
+env = { PATH = "/usr/bin:/bin" }
+[expect]
+flags = { isolated = 0, ignore_environment = 0, no_user_site = 1, no_site = 1 }
+```
+'''
+
+
+def test_flags_are_the_models_startup_config() -> None:
+    """sys.flags as the interpreter sets them from its command line and environment (-I
+    implies -E, -s and, from 3.11, -P); a wrapper's -S and PYTHONNOUSERSITE count."""
+    for example in notes.read_note("09-x.md", ISOLATED):
+        for _, version in notes.rows(example.versions):
+            assert notes.check_on_model(example, version) == [], (example.name, version)
+    wrong = ISOLATED.replace("no_site = 0, safe_path", "no_site = 1, safe_path")
+    assert notes.check_on_model(notes.read_note("09-x.md", wrong)[0], (3, 12, 0)) == [
+        "flags: expected {'isolated': 1, 'ignore_environment': 1, 'no_user_site': 1, "
+        "'no_site': 1, 'safe_path': 1}, got {'isolated': 1, 'ignore_environment': 1, "
+        "'no_user_site': 1, 'no_site': 0, 'safe_path': 1}"]
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("no_site = 0,", "optimize = 0,"),
+    ("versions = \"3.11+\"", "versions = \"3.10+\""),
+    ("args = [\"-I\", \"-c\", \"pass\"]", "args = [\"-I\", \"app.py\"]"),
+])
+def test_flags_it_cannot_compare_are_refused(old: str, new: str) -> None:
+    with pytest.raises(notes.ExampleError) as raised:
+        notes.read_note("09-x.md", ISOLATED.replace(old, new, 1))
+    message = str(raised.value)
+    assert message.startswith("notes/09-x.md#0 (line 1): flags") and "\n" not in message, message

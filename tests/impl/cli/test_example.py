@@ -272,3 +272,51 @@ def test_a_file_inside_a_stdlib_reaches_the_model() -> None:
     block = INSIDE_A_STDLIB.replace("[expect]\n", "[expect]\n" + path) + "```\n"
     case = notes.read_note("01-inside.md", block)[0]
     assert notes.check_on_model(case, (3, 12, 0)) == []
+
+
+FLAGS = '''```prefixlab-example
+versions = "3.11+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+args = ["-I", "-c", "pass"]
+[expect]
+flags = { isolated = 1, ignore_environment = 1, no_user_site = 1, no_site = 0, safe_path = 1 }
+```
+
+```prefixlab-example
+versions = "3.8+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+"bin/py" = "exec:#!/bin/bash -e\\nexport PYTHONNOUSERSITE=true\\nexec \\"{ROOT}/opt/py/bin/python{X.Y}\\" -S \\"$@\\"\\n"
+[run]
+program = "{ROOT}/bin/py"
+args = ["-c", "pass"]
+env = { PATH = "/usr/bin:/bin" }
+[expect]
+flags = { isolated = 0, ignore_environment = 0, no_user_site = 1, no_site = 1 }
+```
+'''
+
+
+@pytest.mark.real
+def test_flags_are_read_from_the_real_interpreter() -> None:
+    """[expect] flags on every interpreter here the examples apply to: sys.flags as the
+    interpreter reports it (a wrapper's -S and PYTHONNOUSERSITE count), and the model's
+    prediction for the same files."""
+    checked = 0
+    for example in notes.read_note("09-x.md", FLAGS):
+        for interp in in_scope_interpreters():
+            if interp.constants is None or not example.applies_to_build(interp.constants):
+                continue
+            got = real_notes.check_real(example, interp)
+            assert got.real == [] and got.model == [], (example.name, interp.path, got)
+            checked += 1
+    require_oracle(checked > 0, "no interpreter here for the flags examples")
+    wrong = notes.read_note("09-x.md", FLAGS.replace("no_site = 1 }", "no_site = 0 }"))[1]
+    interp = next(i for i in in_scope_interpreters() if i.constants is not None)
+    got = real_notes.check_real(wrong, interp)
+    assert got.real == got.model and len(got.real) == 1 and "no_site" in got.real[0], got
