@@ -119,7 +119,7 @@ def start(python: str) -> None:
     learn_constants, which checks).  Does nothing otherwise; never raises."""
     try:
         real = os.path.realpath(python)
-        if real in _runs or not plain_cpython(real) or _known(real):
+        if real in _runs or _known(real) or not plain_cpython(real):
             return
         directory = os.path.dirname(real)
         if any(os.path.lexists(p) for p in (real + "._pth",
@@ -132,9 +132,16 @@ def start(python: str) -> None:
         return
 
 
+WRAPPER_RECORD = b"makeCWrapper "
+"""What starts the record a makeBinaryWrapper wrapper carries (model/exec/binarywrapper.py's
+RECORD_START, tests/impl/host/test_learner.py holding the two the same): looked for here
+without importing that module, which would delay the run this module starts."""
+
+
 def plain_cpython(path: str) -> bool:
-    """impl/host/world.py's looks_like_cpython: an ELF file named python* that is not a
-    makeBinaryWrapper wrapper (a wrapper is small: a file over 1 MiB is not one)."""
+    """impl/host/world.py's looks_like_cpython, or stricter: an ELF file named python* that
+    carries no makeBinaryWrapper record (a wrapper is small: a file over 1 MiB is not one;
+    a small one with the record's first words is taken for one)."""
     if not os.path.basename(path).startswith("python"):
         return False
     try:
@@ -144,11 +151,7 @@ def plain_cpython(path: str) -> bool:
     with handle:
         head = handle.read(1 << 20)
         big = bool(handle.read(1))
-    if head[:4] != b"\x7fELF":
-        return False
-    from prefixlab.model.exec import binarywrapper
-
-    return big or binarywrapper.read_binary(head) is None
+    return head[:4] == b"\x7fELF" and (big or WRAPPER_RECORD not in head)
 
 
 def identity_file(real_path: str) -> str:

@@ -36,6 +36,12 @@ def test_the_identity_file_is_interpreters(scratch: Path) -> None:
         assert learner.identity_file(path) == interpreters._identity_file(path)
 
 
+def test_the_wrapper_record_is_binarywrappers() -> None:
+    from prefixlab.model.exec import binarywrapper
+
+    assert learner.WRAPPER_RECORD == binarywrapper.RECORD_START.encode()
+
+
 def test_the_stat_key_is_identitys(scratch: Path) -> None:
     (scratch / "f").write_bytes(b"x")
     for path in (str(scratch / "f"), str(scratch / "missing")):
