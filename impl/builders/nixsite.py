@@ -1,7 +1,8 @@
 """prefixlab's stand-in for nixpkgs' interpreter ``sitecustomize.py``.
 
 The nix-classic builder flavour installs this text as the interpreter's sitecustomize.  It
-behaves as nixpkgs' module does (shared/research/nixpkgs-python-env.md section 2), in the same
+behaves as nixpkgs' module does (NixOS/nixpkgs
+pkgs/development/interpreters/python/sitecustomize.py, as of commit 08a3497b), in the same
 order, and the site stage recognises it by its digest and models its effect.  It is our own
 text: nixpkgs' file is not copied.
 """

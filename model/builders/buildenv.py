@@ -1,8 +1,8 @@
 """The buildEnv merge: package trees combined into one symbolic-link farm, as a pure value.
 
-This is the algorithm of nixpkgs' ``pkgs/build-support/buildenv/builder.pl`` (research notes,
-nixpkgs-python-env.md section 1.2), restated over the filesystem value and independent of any
-Python flavour:
+This is the algorithm of nixpkgs' ``pkgs/build-support/buildenv/builder.pl`` (its
+``findFiles``; ``default.nix`` of the same folder passes the priorities), restated over the
+filesystem value and independent of any Python flavour:
 
 * packages are visited in order; a name met for the first time becomes **one link** to the
   package's entry, so a directory that only one package provides is linked whole;

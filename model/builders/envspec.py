@@ -21,15 +21,17 @@ Three groups (what README.md promises of ``prefixlab build env``):
 * **venv from env**: ``ENV/bin/python -m venv --system-site-packages V`` gives
   ``sys.prefix == V``, ``sys.base_prefix == ENV`` and sees V's and ENV's packages; without the
   flag only V's;
-* **PEP 405** (any venv; shared/research/builders.md section 5): a ``pyvenv.cfg`` with ``home``
-  beside or above the executable; ``sys.prefix``/``exec_prefix`` the venv,
-  ``base_prefix``/``base_exec_prefix`` the base installation; the venv's own site-packages on
-  ``sys.path`` ahead of any system one; system site-packages exactly when
+* **PEP 405** (any venv; PEP 405 'Specification' and the PyPA specification "Python Virtual
+  Environments", pypa/packaging.python.org source/specifications/virtual-environments.rst): a
+  ``pyvenv.cfg`` with ``home`` beside or above the executable; ``sys.prefix``/``exec_prefix``
+  the venv, ``base_prefix``/``base_exec_prefix`` the base installation; the venv's own
+  site-packages on ``sys.path`` ahead of any system one; system site-packages exactly when
   ``include-system-site-packages`` is true.
 
-:data:`KNOWN_FAILURES` lists what each historical nixpkgs flavour is known to fail, with the
-research ids (shared/research/nixpkgs-python-env.md section 10: F-a1, F-b1, ...) and the
-section 8 observations they rest on.
+:data:`KNOWN_FAILURES` lists what each historical nixpkgs flavour is known to fail, under
+prefixlab's ids for the known failures (F-a1, F-b1, ...: ``a`` the classic wrapper.nix, ``b``
+nixpkgs #297628, ``d`` the argv0-preserving wrapper of #442540 and #462090), each with the
+nixpkgs file, pull request or issue it comes from.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ class Property:
     source: str
 
 
-_RESEARCH = "shared/research/nixpkgs-python-env.md"
+_NIX_PYTHON = "nixpkgs pkgs/development/interpreters/python/"
+"""The folder of nixpkgs' Python interpreters: wrapper.nix (python.buildEnv), sitecustomize.py,
+tests.nix and tests/test_environments/test_python.py."""
 _README = "README.md, prefixlab build env"
 """What the command promises (its section of README.md)."""
 _README_SCRIPTS = f"{_README} (package scripts)"
@@ -60,63 +64,72 @@ PROPERTIES: tuple[Property, ...] = (
              "Every interpreter entry ENV/bin/python* (run by absolute path, and by name with "
              "ENV/bin first on PATH) reports sys.prefix == sys.base_prefix == sys.exec_prefix "
              "== ENV, ENV as written (absolute, not resolved).",
-             f"{_README}; nixpkgs tests.nix test_python.py (nixenv); {_RESEARCH} §10 "
-             "F-a1, F-d8"),
+             f"{_README}; {_NIX_PYTHON}tests/test_environments/test_python.py (nixenv: "
+             f"sys.prefix == ENV); F-a1: {_NIX_PYTHON}sitecustomize.py leaves sys.base_prefix, "
+             f"nixpkgs #66366; F-d8: {_NIX_PYTHON}wrapper.nix after #442540 (readlink test)"),
     Property("env.executable", "env",
              "sys.executable of every interpreter entry is inside ENV/bin, so that programs "
              "re-running sys.executable stay in the environment.",
-             "nixpkgs tests.nix test_python.py (sys.executable == INTERPRETER)"),
+             f"{_NIX_PYTHON}tests/test_environments/test_python.py "
+             "(sys.executable == INTERPRETER)"),
     Property("env.imports", "env",
              "Every module the packages provide imports in the environment's interpreter.",
              _README),
     Property("env.scripts.interpreter", "env",
              "Every package script written in Python runs with the environment's interpreter: "
              "inside it sys.prefix == sys.base_prefix == ENV.",
-             f"{_README_SCRIPTS}; {_RESEARCH} §8 (console scripts), §10 F-b6, F-d8"),
+             f"{_README_SCRIPTS}; F-d8: {_NIX_PYTHON}wrapper.nix (scripts keep the NIX_* "
+             "wrapper), nixpkgs #66366; F-b6: nixpkgs #301444 (xonsh, dontWrapPythonPrograms)"),
     Property("env.scripts.packages", "env",
              "Inside every package script written in Python, every package module imports.",
-             f"{_README_SCRIPTS}; {_RESEARCH} §10 F-b6"),
+             f"{_README_SCRIPTS}; F-b6: nixpkgs #301444"),
     Property("env.scripts.intact", "env",
              "Every package script exits 0 having run every line: it prints all its markers in "
              "order, and its docstring and __future__ imports are the package's.",
-             f"{_README_SCRIPTS}; {_RESEARCH} §10 F-b1, F-b2, F-b3 (nixpkgs #302315)"),
+             f"{_README_SCRIPTS}; F-b1: nixpkgs #302315 (pretalx), reverted by #302385; "
+             f"F-b2, F-b3: {_NIX_PYTHON}wrapper.nix of #297628 (review on wrapper.nix:48)"),
     Property("env.scripts.options", "env",
              "A Python script whose #! line passes interpreter options runs with them in effect "
              "(-O, -E, -s, -B, -u).",
-             f"{_RESEARCH} §10 F-b5; Linux binfmt_script (one argument after the interpreter)"),
+             f"F-b5: {_NIX_PYTHON}wrapper.nix of #297628 (writes #!$out/bin/python3.X); "
+             "Linux fs/binfmt_script.c (one argument after the interpreter)"),
     Property("env.scripts.wrapper-env", "env",
              "Every variable a package's own wrapper sets has that value when the wrapped "
              "program runs in the environment.",
-             f"{_README_SCRIPTS}; {_RESEARCH} §10 F-b2, F-b4"),
+             f"{_README_SCRIPTS}; F-b2, F-b4: {_NIX_PYTHON}wrapper.nix of #297628, which "
+             "drops the package's makeWrapper wrapper"),
     Property("env.through-link", "env",
              "Reached through a symbolic link L to ENV's directory, L/bin/python* reports "
              "sys.prefix == sys.base_prefix == the prefix the builder documents (THROUGH_LINK).",
-             f"{_README} (TARGET's path); builders.md §6 L8; {_RESEARCH} §10 F-d4 "
-             "(nixpkgs #448141)"),
+             f"{_README} (TARGET's path); CPython Modules/getpath.c getpath_realpath (3.11+, "
+             "as prior releases) resolves a linked file, never a directory of its path; "
+             "F-d4: nixpkgs #448141"),
     Property("venv-from-env.system-site", "venv-from-env",
              "ENV/bin/python -m venv --system-site-packages V: V/bin/python has "
              "sys.prefix == V, sys.base_prefix == ENV, and V's and ENV's packages import.",
-             f"{_README}; discourse.nixos.org/t/24766; {_RESEARCH} §10 F-a2, F-b7"),
+             f"{_README}; discourse.nixos.org/t/24766; nixpkgs #297628, #442540; F-a2: nixpkgs "
+             f"#88711; F-b7: {_NIX_PYTHON}wrapper.nix of #297628 (--argv0 $out/bin/NAME)"),
     Property("venv-from-env.isolated", "venv-from-env",
              "ENV/bin/python -m venv V: V/bin/python has sys.prefix == V, "
              "sys.base_prefix == ENV, V's packages import and ENV's do not.",
-             f"{_README}; {_RESEARCH} §8 (venv without --system-site-packages)"),
+             f"{_README}; PEP 405 'Isolation from system site-packages'; nixpkgs #442540"),
     Property("pep405.marker", "pep405",
              "V/pyvenv.cfg exists beside or one level above the executable and has a home key "
              "naming an existing directory.",
-             "PEP 405 'Specification'; PyPA spec virtual-environments.rst; builders.md §5.1"),
+             "PEP 405 'Specification'; PyPA spec virtual-environments.rst"),
     Property("pep405.prefixes", "pep405",
              "In the venv, sys.prefix == sys.exec_prefix == V and sys.base_prefix == "
              "sys.base_exec_prefix == the base installation.",
-             "PEP 405 'Specification' (sys.prefix / sys.base_prefix); builders.md §5.2"),
+             "PEP 405 'Specification' (sys.prefix / sys.base_prefix)"),
     Property("pep405.site-packages", "pep405",
              "The venv's own site-packages is on sys.path, ahead of any system site directory, "
              "and a module installed there imports.",
-             "PEP 405 'Isolation from system site-packages'; builders.md §5.3"),
+             "PEP 405 'Isolation from system site-packages'"),
     Property("pep405.isolation", "pep405",
              "The base installation's site-packages is on sys.path (after the venv's) exactly "
              "when include-system-site-packages is true.",
-             "PEP 405 'Isolation from system site-packages'; builders.md §5.4"),
+             "PEP 405 'Isolation from system site-packages'; PyPA spec "
+             "virtual-environments.rst"),
 )
 BY_ID: dict[str, Property] = {p.id: p for p in PROPERTIES}
 
@@ -125,7 +138,8 @@ THROUGH_LINK: ThroughLink = "as-reached"
 """What the reference flavour documents (model/builders/reference.py, 'The environment's path'; README
 'build env'): reached through a link L to its
 directory, the environment's prefix is L, the path as the caller wrote it (CPython does not
-resolve the directories of its executable's path; builders.md §6 L8).  "resolved" would be
+resolve the directories of its executable's path: Modules/getpath.c getpath_realpath, "only
+resolves a symlinked file, and does not resolve any path segments").  "resolved" would be
 ENV's own path."""
 
 # -- what the real interpreter printed ----------------------------------------------------------
@@ -616,7 +630,8 @@ the generated sets found the reference flavour mishandling, kept as fixed cases.
 @dataclass(frozen=True)
 class KnownFailure:
     id: str
-    """The research id (nixpkgs-python-env.md §10), or §8 for a table row."""
+    """prefixlab's id for the known failure (F-a1, F-b1, ...; the letter names the nixpkgs
+    version, see the module docstring)."""
     flavour: str
     """'nix-classic', 'nix-297628/fixed', 'nix-297628/inherit', 'nix-inherit-argv0',
     'nix-resolve-argv0'."""
@@ -638,10 +653,10 @@ _V23 = ("nix-inherit-argv0", "nix-resolve-argv0")
 KNOWN_FAILURES: tuple[KnownFailure, ...] = (
     _k("F-a1", "nix-classic", "plain-set", ("env.prefix", "env.scripts.interpreter"),
        "the env's interpreter and its scripts look like a venv: sitecustomize moves "
-       "sys.prefix to ENV, sys.base_prefix stays the store python (§2, §8)"),
+       "sys.prefix to ENV, sys.base_prefix stays the store python (#66366)"),
     _k("F-a2", "nix-classic", "plain-set", _INERT,
        "a venv made from the env is inert: V/bin/python links to the NIX_* wrapper, which "
-       "forces argv[0] back to the store python (§8 rows 'venv'; #88711)"),
+       "forces argv[0] back to the store python (#88711)"),
     *(_k("F-b1", f, "pretalx-script", ("env.scripts.intact",),
          "sed '3d' deletes the script's first code line when the preamble is on line 2 "
          "(pretalx manage.py, #302315)") for f in _ALL_ARGV0),
@@ -683,8 +698,9 @@ def through_link_failures(flavour: str, documented: ThroughLink = THROUGH_LINK) 
     """Does ``flavour`` fail env.through-link against the documented behaviour?  The check
     runs every L/bin/python* entry.  Classic always fails (F-a1: base_prefix is the store
     python); V2/V3 fail through their bin/python, which the NIX_* wrapper starts from the
-    store path (F-d8); a fixed argv[0] (#297628 fixed) reports ENV itself (§8 'via result
-    symlink'); an inherited one reports the link (F-d4), a failure only against 'resolved'."""
+    store path (F-d8); a fixed argv[0] (#297628 fixed) reports ENV itself (the wrapper's
+    ``--argv0`` names ENV's path, whatever link the caller went through); an inherited one
+    reports the link (F-d4), a failure only against 'resolved'."""
     if flavour in ("nix-classic", "nix-inherit-argv0", "nix-resolve-argv0"):
         return True
     fixed = flavour == "nix-297628/fixed"

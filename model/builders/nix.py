@@ -2,7 +2,8 @@
 
 Each flavour is nixpkgs' ``wrapper.nix``: a buildEnv merge (:mod:`prefixlab.model.builders.buildenv`) of
 ``[python] ++ packages`` followed by a ``postBuild`` that rewrites ``$out/bin``.  The four
-postBuild versions (shared/research/nixpkgs-python-env.md sections 1.3 and 9):
+postBuild versions (NixOS/nixpkgs pkgs/development/interpreters/python/wrapper.nix, its
+``postBuild`` before and after each of the PRs named below):
 
 ``nix-classic`` (V0; nixpkgs #169307 to #442540, 2022-2025)
     Every regular file in a package's ``bin`` is removed from ``$out/bin``; the executable ones

@@ -26,8 +26,10 @@ The interpreter entries: a copy
     A symbolic link would make the interpreter find its original prefix.  An argv0-preserving
     wrapper works only while argv[0] is the entry's path: ``exec -a python3``, a wrapper that
     puts another python3 first on PATH, or an emulator that rewrites argv[0] make it start
-    from elsewhere (research notes, nixpkgs-python-env.md section 10 F-d1..F-d6), and it needs
-    a C compiler (a shell wrapper cannot be a #! interpreter on macOS/BSD).  A hard link
+    from elsewhere (prefixlab's ids F-d1..F-d6, named with
+    :data:`prefixlab.model.builders.envspec.KNOWN_FAILURES`: nixpkgs' ``--inherit-argv0
+    --resolve-argv0`` wrapper of #442540 and #462090; #461884 for an emulator), and it needs a
+    C compiler (a shell wrapper cannot be a #! interpreter on macOS/BSD).  A hard link
     behaves as the copy but only within one filesystem and, with ``fs.protected_hardlinks``,
     only for files the user may write.  A copy works everywhere and costs the binary's size
     (17 KB for a shared-libpython build, 7 MB for Debian's static one).  Like the hard link it

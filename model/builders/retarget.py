@@ -3,8 +3,10 @@
 A package's ``bin`` entry is the first hop of an exec chain that ends in a Python interpreter.
 In a composed environment that interpreter must be the environment's, and nothing else may
 change: not a line of the Python code, not a variable its wrappers set.  Each shape is
-recognised by its structure (research notes, nixpkgs-python-env.md section 9c), never by line
-numbers:
+recognised by its structure (the texts nixpkgs' generators write: make-wrapper.sh's
+``#! SHELL -e`` ... ``exec "TARGET" "$@"``, the line-1 test of wrap.sh), never by line numbers
+(the ``sed -e '1d' -e '3d'`` of nixpkgs #297628 deleted pretalx's ``import os``: #302315,
+reverted by #302385):
 
 * **a Python script** (line 1 names ``python``/``pypy``, directly or through ``env NAME``): a
   copy whose #! interpreter is replaced, every other byte kept (:mod:`prefixlab.model.scripts.lines`).  Through
@@ -61,7 +63,8 @@ R_WRAPPER = rule(
     "env.script-wrapper", "scripts",
     "A makeWrapper (shell) wrapper around a Python script keeps its own lines and runs the "
     "script it wraps with the environment's interpreter, flags kept.",
-    "nixpkgs make-wrapper.sh makeShellWrapper; research notes nixpkgs-python-env.md 9c")
+    "nixpkgs pkgs/build-support/setup-hooks/make-wrapper.sh makeShellWrapper (c04b0dda); "
+    "nixpkgs #302385 (unwrapping by line number reverted)")
 R_BINARY = rule(
     "env.script-binary-wrapper", "scripts",
     "A makeBinaryWrapper around a Python script becomes a compiled wrapper with the same "

@@ -8,7 +8,8 @@ line decides that a builder must change is which Python runs: the line can be re
 ``#!ENV -S 'ENV_PYTHON' ARGS...``, every argument kept.  Anything else env is asked to do first
 (``-i``, ``-u NAME``, ``-C DIR``, ``NAME=VALUE``, a ``${NAME}`` that depends on the caller's
 environment, another option) changes what the program runs with: such lines are refused and the
-script is left as it is (research nixpkgs-python-env.md §9c: never change what the script does).
+script is left as it is: a builder must never change what the script does (the lesson of
+nixpkgs #302385, which reverted an unwrapping that deleted a script's lines).
 
 Pure: bytes in, bytes out.
 """

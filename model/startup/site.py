@@ -625,9 +625,11 @@ def _is_file(calc: Calc, path: str) -> bool:
 
 
 def _nix_sitecustomize(run: SiteRun) -> None:
-    """What nixpkgs' interpreter sitecustomize does (shared/research/nixpkgs-python-env.md
-    section 2): NIX_PYTHONPATH's directories become site directories (site.addsitedir with
-    the known paths threaded through, so a directory that cannot be listed resets them);
+    """What nixpkgs' interpreter sitecustomize does (NixOS/nixpkgs
+    pkgs/development/interpreters/python/sitecustomize.py, as of commit 08a3497b, installed
+    by cpython/default.nix into the interpreter's site-packages): NIX_PYTHONPATH's
+    directories become site directories (site.addsitedir with the known paths threaded
+    through, so a directory that cannot be listed resets them);
     outside a venv NIX_PYTHONEXECUTABLE becomes sys.executable and sys._base_executable
     (unless PYTHONEXECUTABLE is set) and NIX_PYTHONPREFIX sys.prefix and sys.exec_prefix;
     sys.base_prefix stays (nixpkgs #66366)."""

@@ -1,10 +1,11 @@
 """Package sets for composed environments: prefix-like trees and the scripts packagers leave.
 
 A package is a tree ``lib/pythonX.Y/site-packages/...`` plus ``bin/``, as ``build env``
-takes it.  A set covers what buildEnv merges have to handle (nixpkgs builder.pl, research
-nixpkgs-python-env.md §1.2): modules and regular packages linked whole, shared namespace
-directories (``google/``, ``zope/``, with an identical pkgutil-style ``__init__.py`` or none)
-that must be exploded, identical files in several packages (allowed), and these scripts:
+takes it.  A set covers what buildEnv merges have to handle (nixpkgs
+pkgs/build-support/buildenv/builder.pl): modules and regular packages linked whole, shared
+namespace directories (``google/``, ``zope/``, with an identical pkgutil-style
+``__init__.py`` or none) that must be exploded, identical files in several packages
+(allowed), and these scripts:
 
 * ``plain``: a Python script whose ``#!`` names the interpreter the package was built for
   (sometimes ``/usr/bin/env python3``, and sometimes kept in ``libexec/`` behind a link);
@@ -228,7 +229,8 @@ def _sh_quote(text: str) -> str:
 INSTALLER_BODY = (b"# -*- coding: utf-8 -*-\nimport re\nimport sys\n"
                   b"sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n")
 """pypa/installer's console-script body (scripts.py _SCRIPT_TEMPLATE) without the entry point
-call: the preamble lands on line 3 (research §4.3, the shape #297628 assumed)."""
+call: the preamble lands on line 3 (wrap-python.nix's magicalSedExpression inserts it before
+the first code line; the shape #297628 assumed)."""
 PRETALX_BODY = b"import os\nimport sys\nos.getcwd()\n"
 """pretalx's manage.py shape (#302315): the preamble lands on line 2, sed '3d' strikes code."""
 

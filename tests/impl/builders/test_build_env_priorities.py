@@ -3,8 +3,8 @@
 Packages contest paths with different bytes (model.envpackage_strategies.contested_sets): a
 module file, a package directory provided whole by some and only as a file inside it by others,
 and a script in ``bin/``.  The expected outcome comes from an oracle written in this file from
-the research notes' statement of nixpkgs' ``pkgs/build-support/buildenv/builder.pl``
-(nixpkgs-python-env.md §1.2), not from model/builders/buildenv.py (when written, it agreed with
+nixpkgs' ``pkgs/build-support/buildenv/builder.pl`` (its findFiles, as read), not from
+model/builders/buildenv.py (when written, it agreed with
 builder.pl itself, run with perl on the same trees, on 300 generated sets: the same links
 and directories, and the collision builder.pl died on among the pairs it records):
 
@@ -54,7 +54,7 @@ DEFAULT = [i for i in INTERPRETERS if i.constants is not None and i.constants.fl
 newest upstream one; every interpreter under --sweep."""
 
 
-# -- builder.pl's rule, as the research notes state it ---------------------------------------------
+# -- builder.pl's rule (findFiles) -----------------------------------------------------------------
 @dataclass(frozen=True)
 class Collision(Exception):
     pairs: frozenset[frozenset[str]]
@@ -65,7 +65,7 @@ class Collision(Exception):
 def builder_pl(roots: Sequence[str], priorities: Sequence[int], ignore: bool
                ) -> dict[str, tuple[str, int]]:
     """relative path -> (target, priority), target "" for a real directory.  Raises
-    Collision.  §1.2 step 3, for pathsToLink = ["/"] and no skipped names."""
+    Collision.  builder.pl's findFiles, for pathsToLink = ["/"] and no skipped names."""
     links: dict[str, tuple[str, int]] = {"": ("", 0)}
     collided: set[frozenset[str]] = set()
 

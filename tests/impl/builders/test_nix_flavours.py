@@ -1,7 +1,9 @@
 """The historical nixpkgs builders (prefixlab.model.builders.nix): their wrappers byte for byte
-against the bytes recorded in shared/research/nixpkgs-python-env.md (sections 3.2, 4.3, 9), their
-sed against GNU sed, and their known behaviours (section 8's table, section 10's failures)
-shown by running the real interpreters here on environments they built."""
+against what nixpkgs' generators write (pkgs/by-name/ma/makeBinaryWrapper/make-binary-wrapper.sh
+at b9b90f07, makeCWrapper; wrap-python.nix's magicalSedExpression), their sed against GNU sed,
+and their known behaviours (the failures under prefixlab's ids in envspec.KNOWN_FAILURES, from
+nixpkgs #66366, #88711, #297628, #302315, #302385) shown by running the real interpreters here
+on environments they built."""
 
 from __future__ import annotations
 
@@ -78,8 +80,9 @@ def _op(plan: NixEnvPlan, path: str) -> object:
     return next((op for op in plan.ops if op.path == path), None)
 
 
-# research section 3.2, "verbatim output for the classic env interpreter [verified]"; the
-# store python there is /nix/store/aaaa-python3-3.11.9, ours lives in the environment.
+# make-binary-wrapper.sh (b9b90f07) makeCWrapper's C for the classic env interpreter (wrapper.nix
+# before #442540: --set NIX_PYTHONPREFIX, NIX_PYTHONEXECUTABLE, NIX_PYTHONPATH, PYTHONNOUSERSITE);
+# the store python there is /nix/store/aaaa-python3-3.11.9, ours lives in the environment.
 CLASSIC_INTERPRETER_C = """\
 #include <unistd.h>
 #include <stdlib.h>
@@ -275,7 +278,8 @@ def test_sed_1d_3d_is_gnu_sed_on_generated_bytes(data: bytes) -> None:
     assert sed_delete_lines(data, (1, 3)) == real
 
 
-# research section 4.3: which line `sed 1d;3d` removes for common shapes
+# which line #297628's `sed -e '1d' -e '3d'` removes for common shapes, once wrap-python.nix's
+# magicalSedExpression has put its preamble before the first code line (pretalx: #302315)
 SHAPES = {
     "pip console script": (b"#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\nimport re\n"
                            b"import sys\nfrom foo.cli import main\n", "preamble"),
@@ -289,7 +293,7 @@ SHAPES = {
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_unwrapping_removes_what_the_research_says(shape: str) -> None:
+def test_unwrapping_removes_the_line_sed_strikes(shape: str) -> None:
     script, removed = SHAPES[shape]
     wrap = nixwrap.NixWrap(executable="/nix/store/aaaa-python3-3.11.9/bin/python3.11")
     wrapped = nixwrap.wrap_python_programs(script, wrap)
@@ -868,7 +872,7 @@ def test_cached_wrappers_are_the_compiled_ones(scratch: str) -> None:
     assert entries() == cached
 
 
-F_B1 = {  # section 10, F-b1: what the unwrapped script fails with
+F_B1 = {  # prefixlab's F-b1 (pretalx's NameError: #302315): what the unwrapped script fails with
     "IndentationError": b"#!/usr/bin/env python\nimport os, \\\n    sys\nprint(os, sys)\n",
     "SyntaxError": b'#!/usr/bin/env python\nR"""doc\nmore\n"""\nimport os\nprint(os)\n',
     "NameError": b"#!/usr/bin/env python\nimport os\nimport sys\nprint(os.sep)\n",
@@ -877,9 +881,9 @@ F_B1 = {  # section 10, F-b1: what the unwrapped script fails with
 
 @pytest.mark.real
 @pytest.mark.parametrize("error", sorted(F_B1))
-def test_unwrapped_shapes_fail_as_the_research_says(scratch: str, error: str) -> None:
+def test_unwrapped_shapes_fail_with_the_known_error(scratch: str, error: str) -> None:
     """Each F-b1 shape, put through wrapPythonPrograms and #297628's line-3 unwrapping, run
-    by the newest interpreter here: the error class the research names."""
+    by the newest interpreter here: the error class CPython's parser gives the damaged code."""
     found = sorted(INTERPRETERS, key=lambda i: i.version or ())
     require_oracle(bool(found), "no interpreter here")
     python = found[-1].real_path

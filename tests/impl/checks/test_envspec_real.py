@@ -3,9 +3,9 @@
 
 * The reference flavour passes every property on generated package sets (every interpreter
   here; a few sets by default, many under --sweep) and on every known-failure case.
-* Each historical nixpkgs flavour fails exactly the properties the research notes say it
-  fails (nixpkgs-python-env.md §8 and §10), one test per known failure.  The expected sets are
-  envspec.KNOWN_FAILURES, written from the research, not from this checker's output.
+* Each historical nixpkgs flavour fails exactly the properties it is known to fail, one test
+  per known failure.  The expected sets are envspec.KNOWN_FAILURES (prefixlab's ids, each with
+  the nixpkgs file, pull request or issue it comes from), not this checker's output.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ UPSTREAM = tuple(i for i in INTERPRETERS
 """The historical flavours emulate nixpkgs, whose interpreters are upstream builds: Debian's
 site.py reads lib/python3/dist-packages, not the lib/python3.X/site-packages nixpkgs' farm
 fills, so on Debian's interpreter #297628, V2 and V3 lose the environment's packages for a
-reason nixpkgs never met (an emulation limit, not a research finding)."""
+reason nixpkgs never met (an emulation limit, not a known failure of nixpkgs)."""
 
 
 def _version(interp: Interpreter) -> tuple[int, int]:
@@ -250,10 +250,10 @@ _DECOY_DEFAULT = [i for i in INTERPRETERS if i.version and i.version[:2] == (3, 
     for i in INTERPRETERS], ids=interpreter_id)
 def test_pep405_from_a_link_below_a_decoy_stdlib(interp: Interpreter, scratch: str,
                                                  builder_cache: dict[str, str]) -> None:
-    """builders.md §6 L2 (uv#10674, gh-106045): FAKE/bin/python3.X links to the interpreter
-    and FAKE/lib/python3.X/os.py is a decoy.  prefixlab's venv keeps every PEP 405 promise;
-    stdlib's records home = FAKE/bin and its python dies at start-up (observed on 3.12 in the
-    research notes; asserted there, reported elsewhere)."""
+    """astral-sh/uv#10674, python/cpython#106045: FAKE/bin/python3.X links to the
+    interpreter and FAKE/lib/python3.X/os.py is a decoy.  prefixlab's venv keeps every PEP 405
+    promise; stdlib's records home = FAKE/bin and its python dies at start-up (observed on a
+    real 3.12, where it is asserted; on other versions only reported)."""
     require_oracle(os.path.exists(PREFIXLAB), f"{PREFIXLAB}: no project venv")
     major, minor = _version(interp)
     fake = f"{scratch}/fake"

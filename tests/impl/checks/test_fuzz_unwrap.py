@@ -51,7 +51,7 @@ def test_unwrap_prints_the_original(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "message"), [
     (b"#!/usr/bin/python3\nimport os\n", "not a wrapped script"),
     (None, "cannot read"),
-    # wrapped twice (nixpkgs-python-env.md F-b3): .foo-wrapped is itself a shell wrapper
+    # wrapped twice (prefixlab's F-b3): .foo-wrapped is itself a shell wrapper
     (b"#! /nix/store/x-bash-5.2/bin/bash -e\nexport PYTHONNOUSERSITE='true'\n"
      b"exec -a \"$0\" \"/nix/store/y-foo/bin/.foo-wrapped_\"  \"$@\"\n", "not a wrapped script"),
     (b"\x7fELF\x02\x01\x01\x00", "not a #! line"),

@@ -222,7 +222,8 @@ def by_id(facts: venvpromises.VenvFacts) -> dict[str, venvpromises.Verdict]:
 
 def test_retargeting_the_link_home_goes_through_is_a_hazard(tmp_path: Path) -> None:
     """A venv made through a link (home = the link's directory) silently runs whatever the
-    link names next (shared/research/builders.md L3): after retargeting it to another
+    link names next (observed with stdlib venv and uv venv, 3.12 then 3.13; Lib/site.py
+    venv() reads lib/pythonX.Y of the running version): after retargeting it to another
     version, the venv runs that version without its site-packages.  A hazard: reported, and
     the check still passes."""
     versions = {minor(i): i for i in INTERPRETERS}
@@ -252,7 +253,8 @@ def test_retargeting_the_link_home_goes_through_is_a_hazard(tmp_path: Path) -> N
 def test_a_capitalised_false_splits_the_readers(tmp_path: Path) -> None:
     """include-system-site-packages = False: site.py lower-cases the value (isolated), pip's
     regex is case-sensitive and reads no 'false' (system site included): venv.cfg-readers
-    fails while the venv itself is isolated (shared/research/builders.md L7)."""
+    fails while the venv itself is isolated (pip src/pip/_internal/utils/virtualenv.py,
+    _INCLUDE_SYSTEM_SITE_PACKAGES_REGEX; Lib/site.py venv())."""
     venv = tmp_path / "v"
     build("venv", newest().path, venv, tmp_path)
     cfg = venv / "pyvenv.cfg"
@@ -397,7 +399,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--base" in result.output, result.output
 
 
-# The home line variants of shared/research/cpython-startup.md §4.2 ('{H}' is the home).
+# home line variants that the readers take apart (Python/pathconfig.c _Py_FindEnvConfigValue
+# for 3.8-3.10, Modules/getpath.py for 3.11+, Lib/site.py venv()); '{H}' is the home.
 HOME_VARIANTS = ("home = {H}\n", "home = {H}", "home={H}\n", "home ={H}\n", "Home = {H}\n",
                  "\ufeffhome = {H}\n", "   home = {H}\n", "home\t=\t{H}\n", "home = {H}\r\n",
                  "home =  {H}\n", "home = {H}\nhome = /nonexistent\n", "home = {H} # c\n",

@@ -1,6 +1,7 @@
 """The probe against layouts built by hand, whose start-up values are known by construction
 (an install is where its binary and stdlib were put) or documented in
-/work/shared/research/cpython-startup.md (cited as §n).
+CPython's sources (named in each test: Modules/getpath.c for 3.8-3.10, Modules/getpath.py
+and getpath.c for 3.11+) and observed on real 3.8-3.13 interpreters.
 
 Each layout: <tmp>/inst/bin/python3.X (a hard link to, or copy of, a real binary) and
 <tmp>/inst/lib/python3.X/ holding links to the real stdlib's children, so the interpreter
@@ -92,7 +93,8 @@ def test_absolute_start(install: Install) -> None:
     assert out.executable == out.base_executable == install.binary
     assert out.prefix == out.base_prefix == out.exec_prefix == out.base_exec_prefix == inst
     stdlib = f"{inst}/lib/python{install.short[0]}.{install.short[1:]}"
-    # sys.path with -S -c: '' then zip, stdlib, lib-dynload (§7)
+    # sys.path with -S -c: '' (Modules/main.c pymain_run_python) then zip, stdlib,
+    # lib-dynload (getpath)
     assert out.path == ("", f"{inst}/lib/python{install.short}.zip", stdlib,
                         f"{stdlib}/lib-dynload")
     assert out.warnings == () and out.error is None and out.trace.steps == ()
@@ -100,7 +102,8 @@ def test_absolute_start(install: Install) -> None:
 
 @pytest.mark.real
 def test_relative_argv0_from_a_subdirectory(install: Install) -> None:
-    """§2.4: '../i/bin/pyX' from sub/ gives '/…/sub/../i/bin/pyX' and prefix '/…/sub/../i'
+    """getpath.c copy_absolute (3.8-3.10), getpath.py abspath (3.11+): '../i/bin/pyX' from
+    sub/ gives '/…/sub/../i/bin/pyX' and prefix '/…/sub/../i'
     on every version (3.8-3.10 never normalise; 3.11+ normalise before joining the cwd)."""
     sub = _scratch(install, "sub")
     relative = f"../inst/bin/{install.name}"
@@ -112,8 +115,8 @@ def test_relative_argv0_from_a_subdirectory(install: Install) -> None:
 
 @pytest.mark.real
 def test_dot_and_double_slash_in_argv0(install: Install) -> None:
-    """§2.4: './i//bin/./pyX' is kept verbatim (after the cwd) by 3.8-3.10, normalised by
-    3.11+."""
+    """getpath.c copy_absolute, getpath.py abspath: './i//bin/./pyX' is kept verbatim (after
+    the cwd) by 3.8-3.10, normalised by 3.11+."""
     out = probe(Invocation.make(f"./inst//bin/./{install.name}", ["-S"], cwd=install.root))
     assert out.status == "ok", out
     if _at_least(install, 11):
@@ -124,7 +127,8 @@ def test_dot_and_double_slash_in_argv0(install: Install) -> None:
 
 @pytest.mark.real
 def test_relative_path_entry(install: Install) -> None:
-    """§2.2 step 5, §2.4: a relative PATH hit stays relative on 3.11+ (and so does the
+    """getpath.py's PATH search (not made absolute, 3.11+), getpath.c calculate_which then
+    copy_absolute (3.8-3.10): a relative PATH hit stays relative on 3.11+ (and so does the
     prefix); 3.8-3.10 make it absolute."""
     out = probe(Invocation.make(install.name, ["-S"], env={"PATH": "inst/bin"},
                                 cwd=install.root))
@@ -148,7 +152,8 @@ def test_non_utf8_directory_names_round_trip(install: Install) -> None:
 
 @pytest.mark.real
 def test_40_links(install: Install) -> None:
-    """§3: a chain of 40 links (the kernel executes it) is fine on 3.8, fatal on 3.9-3.10,
+    """getpath.c resolve_symlinks (3.9-3.10), getpath_realpath (3.11+), calculate_argv0_path
+    (3.8): a chain of 40 links (the kernel executes it) is fine on 3.8, fatal on 3.9-3.10,
     a warning on 3.11+ (which then falls back to the compiled prefix)."""
     chain = _scratch(install, "chain")
     target = f"../inst/bin/{install.name}"
@@ -171,8 +176,9 @@ def test_40_links(install: Install) -> None:
 # -- failed starts ----------------------------------------------------------------------------
 @pytest.mark.real
 def test_missing_stdlib(install: Install) -> None:
-    """§5.2: no stdlib -> the path configuration dump, then init_fs_encoding is fatal
-    (3.8-3.12); 3.13 fails earlier, importing encodings, without the dump (seen here)."""
+    """getpath.py's prefix search (3.11+) and getpath.c's (3.8-3.10), then
+    Python/pylifecycle.c: no stdlib -> the path configuration dump, then init_fs_encoding is
+    fatal (3.8-3.12); 3.13 fails earlier, importing encodings, without the dump (seen here)."""
     out = probe(Invocation.make(install.binary, ["-S"], env={"PYTHONHOME": "/nonexistent"}))
     assert out.status == "startup-failed" and out.error is not None, out
     assert out.error.kind == "stdlib-not-found"
@@ -186,7 +192,8 @@ def test_missing_stdlib(install: Install) -> None:
 
 @pytest.mark.real
 def test_warnings_before_a_failed_start(install: Install) -> None:
-    """3.11+ warn about a 40-link chain and go on (§3.2); with no stdlib the start then
+    """3.11+ warn about a 40-link chain and go on (getpath.py: "Failed to find real
+    location of ..." after getpath_realpath's OSError); with no stdlib the start then
     fails, and the warning is kept apart from the failure report.  3.9-3.10 abort at the
     40th link instead, and 3.8 (no limit) just fails for want of a stdlib, without warning."""
     chain = _scratch(install, "chain")

@@ -1,7 +1,7 @@
 """The buildEnv merge (model/builders/buildenv.py) on generated package trees.
 
 Expected values come from properties and from a sequential oracle of builder.pl's rules for one
-path (nixpkgs pkgs/build-support/buildenv/builder.pl, research notes section 1.2): a first
+path (nixpkgs pkgs/build-support/buildenv/builder.pl, its findFiles): a first
 provider is kept, a better (lower) priority replaces a file, a worse one is shadowed, equal
 priorities collide unless the files are identical (same mode and bytes) or collisions are
 ignored (the first wins).  The farm is then read back through the kernel's resolver and must

@@ -1,8 +1,9 @@
 """The environment spec's pure checks (model/builders/envspec.py) on hand-written observations, and the
 generated package sets (model/strategies/packages.py).
 
-Expected verdicts come from the documents the properties cite: the research notes' section 8
-table (what the nixpkgs environments printed) and PEP 405; never from running our checker.
+Expected verdicts come from the documents the properties cite: what nixpkgs' issues and pull
+requests report the environments printing (#66366, #88711, #297628, #302315) and PEP 405;
+never from running our checker.
 """
 
 from __future__ import annotations
@@ -43,12 +44,12 @@ def test_property_ids_are_unique_and_documented() -> None:
         assert prop.id.split(".")[0] in ("env", "venv-from-env", "pep405")
 
 
-def test_every_known_failure_names_existing_properties_and_a_research_id() -> None:
+def test_every_known_failure_names_existing_properties_and_an_id() -> None:
     for known in envspec.KNOWN_FAILURES:
         assert known.properties <= set(envspec.BY_ID), known
         assert known.id.startswith("F-"), known
         assert known.flavour in envspec.FLAVOURS
-    # every historical flavour has at least one known failure (research §10 (a), (b), (d))
+    # every historical flavour has at least one known failure (prefixlab's F-a, F-b, F-d ids)
     assert {k.flavour for k in envspec.KNOWN_FAILURES} == set(envspec.FLAVOURS)
 
 
@@ -60,7 +61,8 @@ def test_expected_failures_compose_case_and_baseline() -> None:
                                             link=False)
     assert {"env.scripts.intact", "venv-from-env.system-site",
             "venv-from-env.isolated"} <= with_venvs
-    # inherited argv[0]: venvs from the env work (research §9b; F-b8 needs odd invocations)
+    # inherited argv[0]: venvs from the env work (the aim of #297628's commit message and of
+    # #442540; F-b8, which inherits F-d1..F-d7, needs odd invocations)
     assert envspec.expected_failures("nix-297628/inherit", "plain-set", venvs=True,
                                       link=True) == frozenset()
     # through a link: classic always fails (F-a1); fixed argv[0] reports ENV, not the link
@@ -70,9 +72,9 @@ def test_expected_failures_compose_case_and_baseline() -> None:
     assert envspec.through_link_failures("nix-297628/inherit", "resolved")  # F-d4
 
 
-# -- env properties on the research's section 8 observations -------------------------------------
+# -- env properties on what nixpkgs' issues and pull requests report -------------------------------
 def test_classic_interpreter_looks_like_a_venv() -> None:
-    # §8 row 1, V0 classic: "prefix=env, base=store python, venv-looking, pkgs OK"
+    # classic (nixpkgs #66366): sys.prefix is the env, sys.base_prefix the store python
     run = Run(f"{ENV}/bin/python3.12", 0, report(ENV, STORE, imports=(("requests", ""),)))
     desc = EnvDescription(ENV, modules=("requests",))
     verdicts = by_id(envspec.check_env(desc, EnvObservation(entries=(run,))))
@@ -112,7 +114,7 @@ def _scripts_verdicts(script: ScriptExpectation, run: Run, modules: tuple[str, .
 
 
 def test_pretalx_like_deletion_fails_intact() -> None:
-    # §8: #297628's pretalx-like script stops (NameError) or skips a line: markers missing
+    # #297628's sed deleted pretalx's `import os` (#302315): NameError, or a line skipped
     run = Run("foo", 0, report(ENV, ENV), marks=(2,))
     verdicts = _scripts_verdicts(_script(), run)
     assert not verdicts["env.scripts.intact"].ok
@@ -131,7 +133,7 @@ def test_docstring_and_futures_are_part_of_the_code() -> None:
 
 
 def test_classic_console_script_looks_like_a_venv() -> None:
-    # §8, classic console script: "OK; prefix=env, base=store python (venv-looking)"
+    # classic console script: the NIX_* wrapper and sitecustomize.py, as the interpreter (#66366)
     run = Run("foo", 0, report(ENV, STORE, imports=(("a", ""),)), marks=(1, 2))
     verdicts = _scripts_verdicts(_script(), run, ("a",))
     assert not verdicts["env.scripts.interpreter"].ok
@@ -185,7 +187,7 @@ def test_conforming_venvs_from_an_env() -> None:
 
 
 def test_inert_venv_of_a_classic_env() -> None:
-    # §8 / F-a2: "venv inert: prefix=env"; without the flag: "inert, pkgs visible"
+    # F-a2 (nixpkgs #88711, #297628's description): the venv is inert, its prefix the env
     inert = report(ENV, STORE, path=(f"{STORE}/lib/python3.12/site-packages", SITE),
                    imports=(("own", "No module named 'own'"), ("a", "")))
     failed = envspec.failed(envspec.check_venvs([venv(True, inert), venv(False, inert)]))

@@ -1,9 +1,10 @@
 """The venv promises (model/builders/venvpromises.py) as data, and their judges on
 hand-written facts: pyvenv.cfg read as each of its readers reads it (documented cases from
-CPython's sources and runs of real interpreters, shared/research/cpython-startup.md §4.2,
-and properties of the readers against each other), a promise that needs the venv's start
-fails with the reason when the start fails, and a promise whose facts were not observed
-does not apply (never counted as held)."""
+CPython's sources, Python/pathconfig.c _Py_FindEnvConfigValue for 3.8-3.10, Modules/getpath.py
+for 3.11+ and Lib/site.py venv(), and from runs of real interpreters, and properties of the
+readers against each other), a promise that needs the venv's start fails with the reason when the
+start fails, and a promise whose facts were not observed does not apply (never counted as
+held)."""
 
 from __future__ import annotations
 
@@ -198,8 +199,10 @@ def test_a_nested_venv_has_the_base_of_env() -> None:
 
 
 def test_after_a_retarget_the_venv_must_run_the_same_base() -> None:
-    # shared/research/builders.md L3: the venv starts, runs the other version, and its own
-    # site-packages (for the version it was made for) is not on sys.path
+    # a venv whose home names a link later retargeted to another version (run on real 3.12
+    # and 3.13): the venv starts, runs the other version, and its own site-packages (for the
+    # version it was made for) is not on sys.path (Lib/site.py venv() builds lib/pythonX.Y
+    # from the running version)
     other = Start("/v/bin/python", True, prefix="/v", exec_prefix="/v", base_prefix="/c",
                   base_exec_prefix="/c", version="3.13.0",
                   path=("/c/lib/python3.13", "/c/lib/python3.13/lib-dynload"))
@@ -220,8 +223,9 @@ def homes(data: bytes) -> dict[str, str | None]:
 
 
 def test_home_lines_as_real_interpreters_read_them() -> None:
-    # shared/research/cpython-startup.md §4.2, the table of home line variants run on real
-    # 3.8-3.13 interpreters (getpath: did it use home; site: sys._home)
+    # home line variants run on real 3.8-3.13 interpreters (getpath: did it use home; site:
+    # sys._home), as Python/pathconfig.c _Py_FindEnvConfigValue (3.8-3.10), Modules/getpath.py
+    # (3.11+) and Lib/site.py venv() read them
     c, py, site = "getpath (3.8-3.10)", "getpath (3.11+)", "site.py"
     cases: list[tuple[bytes, str | None, str | None, str | None]] = [
         (b"home = /h\n", "/h", "/h", "/h"),
@@ -255,7 +259,8 @@ def test_system_site_as_site_pip_and_uv_read_it() -> None:
     assert meaning(b"include-system-site-packages = false\n") == ("false",) * 3
     assert meaning(b"include-system-site-packages = true\n") == ("true",) * 3
     assert meaning(b"") == ("true",) * 3  # site.py, pip and uv: absent means true
-    # site.py and uv lower-case the value; pip's regex is case-sensitive (L7)
+    # site.py and uv lower-case the value; pip's regex is case-sensitive
+    # (pip src/pip/_internal/utils/virtualenv.py, _INCLUDE_SYSTEM_SITE_PACKAGES_REGEX)
     assert meaning(b"include-system-site-packages = False\n") == ("false", "true", "false")
     # site.py lower-cases keys; uv matches them case-sensitively, and so does pip's regex
     assert meaning(b"Include-System-Site-Packages = false\n") == ("false", "true", "true")

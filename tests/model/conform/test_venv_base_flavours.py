@@ -1,6 +1,7 @@
 """from-env draws, by default, exactly the environments a venv can be made of: those without
 a known inert-venv failure in the environment spec's table of historical nixpkgs failures
-(envspec.KNOWN_FAILURES, written from the nixpkgs research: F-a2, F-b7)."""
+(envspec.KNOWN_FAILURES, prefixlab's ids F-a2 and F-b7: nixpkgs #88711, and #297628's
+``--argv0``)."""
 
 from __future__ import annotations
 

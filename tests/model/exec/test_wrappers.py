@@ -25,7 +25,9 @@ from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.strategies.wrappers import WORD, flag_lists
 
-# -- the generators, against the verbatim outputs in shared/research/nixpkgs-python-env.md §3 --
+# -- the generators, against the texts nixpkgs' generators write for the same arguments ----------
+# (pkgs/build-support/setup-hooks/make-wrapper.sh at c04b0dda, the 2022-2025 format;
+# pkgs/by-name/ma/makeBinaryWrapper/make-binary-wrapper.sh at b9b90f07)
 
 
 def test_shell_wrapper_matches_the_recorded_generator_output() -> None:
@@ -59,7 +61,7 @@ def test_shell_wrapper_without_flags_and_wrap_program() -> None:
 
 
 def test_empty_component_block() -> None:
-    # research notes §3.1: 'a::b' emits a block for the empty value
+    # make-wrapper.sh (c04b0dda) prefix/suffix: 'a::b' emits a block for the empty value
     text = wrapgen.shell_wrapper("t/o", ["--prefix", "PATH", ":", "a::b"])
     assert "PATH=${PATH/':'''':'/':'}\nPATH=''$PATH\n" in text
 
@@ -316,7 +318,8 @@ def _old_flags(flags: list[str]) -> list[str]:
 
 
 def test_2021_format_text() -> None:
-    # research notes §3.1: '#! $SHELL -eu', declare -a extraFlagsArray=(), set +u, exec ...
+    # make-wrapper.sh's 2021 format: '#! $SHELL -eu', declare -a extraFlagsArray=(), set +u,
+    # exec ...
     text = wrapgen.shell_wrapper_2021("/p", ["--prefix", "PATH", ":", "v"], shell="/sh")
     assert text == ("#! /sh -eu\ndeclare -a extraFlagsArray=()\n"
                     "export PATH='v'${PATH:+':'$PATH}\nset +u\n"

@@ -12,8 +12,9 @@
   (3.8-3.10) shows in sys.prefix, searched upward from the unnormalised concatenation.
 * The link limits: 3.11+ warn at 40 links, 3.9/3.10 stop with a fatal error, 3.8 has none.
 
-Facts without an oracle here are unit-tested against the research notes
-(/work/shared/research/cpython-startup.md §2.1, §2.2, §3 [E] examples).
+Facts without an oracle here are unit-tested against CPython's sources (Modules/getpath.c
+copy_absolute and resolve_symlinks for 3.8-3.10; Modules/getpath.py abspath and getpath.c
+getpath_realpath for 3.11+) and examples observed on real interpreters.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def test_normpath_matches_py_normpath(workers: list[Worker], batch: list[str]) -
 
 
 def test_normpath_documented_examples() -> None:
-    """Notes §2.2 and the helper's docstring."""
+    """Modules/getpath.py abspath (3.11+) and the helper's docstring."""
     assert h.normpath("") == ""
     assert h.normpath(".") == "."
     assert h.normpath("./") == ""
@@ -242,7 +243,8 @@ def test_dirname_and_basename() -> None:
 
 
 def test_abspath_documented_examples() -> None:
-    """Notes §2.2 [E]: normalise first, then prefix the cwd with no second normalisation."""
+    """getpath.py abspath (3.11+), observed: normalise first, then prefix the cwd with no
+    second normalisation."""
     cwd = "/w"
     assert h.abspath("../i/bin/pyX", cwd) == "/w/../i/bin/pyX"
     assert h.abspath("./i//bin/./pyX", cwd) == "/w/i/bin/pyX"
@@ -252,7 +254,8 @@ def test_abspath_documented_examples() -> None:
 
 
 def test_legacy_helpers_documented_examples() -> None:
-    """Notes §2.1 [E]: 3.8-3.10 concatenate and strip one leading './', nothing else."""
+    """getpath.c copy_absolute, observed: 3.8-3.10 concatenate and strip one leading './',
+    nothing else."""
     cwd = "/w"
     assert h.copy_absolute("../i/bin/pyX", cwd) == "/w/../i/bin/pyX"
     assert h.copy_absolute("./i//bin/./pyX", cwd) == "/w/i//bin/./pyX"
@@ -562,7 +565,8 @@ def _install(root: str, interp: Interpreter, where: str) -> Layout:
 @pytest.mark.real
 @pytest.mark.parametrize("interp", MODERN + LEGACY, ids=interpreter_id)
 def test_lexical_and_physical_readers_disagree(interp: Interpreter) -> None:
-    """Notes §3.2 [E]: lex/sl -> phys/d1/d2; phys/d1/d2/python -> ../../inst/bin/python3.X.
+    """getpath.c getpath_realpath (3.11+, lexical _Py_normpath), observed:
+    lex/sl -> phys/d1/d2; phys/d1/d2/python -> ../../inst/bin/python3.X.
     3.11+ read the target lexically (lex/sl/../.. is root: the decoy root/inst); 3.8-3.10
     keep '<root>/lex/sl/../../inst', which the kernel resolves to phys/inst."""
     name = short_name(interp)
@@ -599,7 +603,8 @@ FATAL = "maximum number of symbolic links reached"
 @pytest.mark.parametrize("length", [39, 40, 41])
 @pytest.mark.parametrize("interp", MODERN + LEGACY, ids=interpreter_id)
 def test_link_limits(interp: Interpreter, length: int) -> None:
-    """Notes §3 and pitfall 6: the kernel runs 40 links and refuses 41 (ELOOP); 3.11+ warn
+    """Linux fs/namei.c (MAXSYMLINKS 40) and getpath.c's link limits: the kernel runs 40
+    links and refuses 41 (ELOOP); 3.11+ warn
     and keep the unresolved path at the 40th readlink; 3.9/3.10 stop with a fatal error;
     3.8 has no limit."""
     assert interp.version is not None and interp.constants is not None
@@ -634,7 +639,7 @@ def test_link_limits(interp: Interpreter, length: int) -> None:
 
 def test_realpath_final_unit() -> None:
     """Final component only, relative targets joined to the link's directory lexically, any
-    readlink failure ends the walk (notes §3.2)."""
+    readlink failure ends the walk (getpath.c getpath_realpath)."""
     layout = (Layout().with_dir("/p/d1/d2").with_link("/lex/sl", "/p/d1/d2")
               .with_link("/p/d1/d2/py", "../../x/py").with_link("/rel", "py")
               .with_link("/d/self", "self").with_link("/top", "py"))

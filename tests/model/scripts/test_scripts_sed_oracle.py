@@ -59,8 +59,9 @@ def check(scratch: Path, text: bytes, sitedirs: tuple[str, ...] = SITEDIRS) -> N
 
 @given(script=python_scripts(), sitedirs=st.sampled_from([SITEDIRS, (), SITEDIRS[:1]]))
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# The cases the research notes record (nixpkgs-python-env.md 4.3): pretalx's manage.py,
-# a backslash-continued import, an upper-case R""" docstring, #40427's parenthesized import.
+# Known shapes that wrap-python.nix's magicalSedExpression mishandles: pretalx's manage.py
+# (#302315), a backslash-continued import, an upper-case R""" docstring, #40427's
+# parenthesized import.
 @example(Script(b"#!", b"/usr/bin/env python", b"", b"\n", b"import os\nimport sys\n"), SITEDIRS)
 @example(Script(b"#!", b"/usr/bin/python3", b"", b"\n", b"import os, \\\n    sys\n"), SITEDIRS)
 @example(Script(b"#!", b"/usr/bin/python3", b"", b"\n", b'R"""doc\n"""\nimport os\n'), SITEDIRS)

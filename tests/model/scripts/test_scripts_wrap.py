@@ -1,10 +1,10 @@
-"""prefixlab's own wrapper and the unwrapper, and the wrapPythonPrograms quirks the research
-notes record (shared/research/nixpkgs-python-env.md).
+"""prefixlab's own wrapper and the unwrapper, and the quirks of nixpkgs' wrapPythonPrograms
+(pkgs/development/interpreters/python/wrap.sh and wrap-python.nix's magicalSedExpression).
 
 Expected values: a generated script knows its own answer (``Script.with_interpreter``); the
 real ``compile()`` and ``ast`` of the project's Python and of every interpreter found judge
-"compiles" and "``__future__`` first"; the preamble lines of wrapPythonPrograms are the ones
-recorded in shared/research/nixpkgs-python-env.md 4.3 (verified there with GNU sed 4.9).
+"compiles" and "``__future__`` first"; the preamble lines of wrapPythonPrograms are where GNU
+sed 4.9 puts them running the magicalSedExpression of nixpkgs' wrap-python.nix (273fa138).
 """
 
 from __future__ import annotations
@@ -175,8 +175,8 @@ def test_wrapped_compiles_on_each_interpreter(interpreters: list[Interpreter],
                 assert after == before, (interp.path, original, wrapped)
 
 
-# -- 3(a): the quirks recorded in the research notes --------------------------------------------
-SHAPES = [  # (line 1 and body, 1-based line of the preamble): nixpkgs-python-env.md 4.3
+# -- 3(a): the quirks of the magicalSedExpression (wrap-python.nix, GNU sed 4.9) ---------------
+SHAPES = [  # (line 1 and body, 1-based line of the preamble)
     (b"#!/usr/bin/python3.12\n# -*- coding: utf-8 -*-\nimport re\nimport sys\n", 3),
     (b"#!/usr/bin/python3\nfrom __future__ import annotations\nimport os\n", 3),
     (b'#!/usr/bin/python3\n"""one-line doc"""\nimport os\n', 3),
