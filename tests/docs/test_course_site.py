@@ -295,16 +295,21 @@ def test_no_broken_internal_link(site: Path, pages: dict[str, Page]) -> None:
 def test_search_finds_a_word(site: Path, browser: Any, pages: dict[str, Page]) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
 
     assert all(p.search_box for n, p in pages.items() if n not in ("search.html", "index.html"))
     browser.get(_server(str(site)) + "03-venvs.html")
     box = browser.find_element(By.CSS_SELECTOR, '#searchbox input[name="q"]')
     box.send_keys("pyvenv.cfg", Keys.ENTER)
-    WebDriverWait(browser, TIMEOUT).until(ready.presence_of_element_located(
-        (By.CSS_SELECTOR, "#search-results ul.search li")))
+    # Sphinx's searchtools.js (sphinx/themes/basic/static, 9.0) adds the results one by one,
+    # 5 ms apart, and only then (_finishSearch) gives the p.search-summary it made empty its
+    # text: "Search finished, found N pages ..." or "Your search did not match ...".  Read
+    # the results after that, not when the first one appears.
+    summary = WebDriverWait(browser, TIMEOUT).until(lambda b: next(
+        (p.text for p in b.find_elements(By.CSS_SELECTOR, "#search-results p.search-summary")
+         if p.text.strip()), None))
     hits = browser.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")
+    assert summary.startswith("Search finished"), summary
     browser.save_screenshot(str(SCREENSHOTS / "search.png"))
     assert any("03-venvs" in (a.get_attribute("href") or "") for a in hits), \
         [a.get_attribute("href") for a in hits]
