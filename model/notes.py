@@ -19,13 +19,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from prefixlab.model.builders import nix as nixplan
 from prefixlab.model.builders import venv as venvplan
-from prefixlab.model.builders.plan import Copy, Link, Mkdir, Operation, Write
+from prefixlab.model.builders.buildenv import MergeError
+from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation, Write
 from prefixlab.model.errors import BadInput
-from prefixlab.model.exec import chain
+from prefixlab.model.exec import binarywrapper, chain
 from prefixlab.model.outcome import Outcome
 from prefixlab.model.startup.cmdline import parse as parse_command_line, startup_config
 from prefixlab.model.startup.predict import predict
+from prefixlab.model.startup.sitecode import NIX_STAND_IN_TEXT
 from prefixlab.model.strategies.startup import BINARY_DATA, PROBE_SCRIPT, stdlib_skeleton
 from prefixlab.model.world import World, kernel
 from prefixlab.model.world.build import TABLE, BuildConstants, Version, behaviour_for
@@ -52,13 +55,18 @@ EXCLUDABLE = ("debian",)
 real side.  Debian's build (its patched site.py reads dist-packages) is the only one: the
 model's rows are upstream builds, so an example always holds on them."""
 RUN_KEYS = frozenset({"program", "args", "argv0", "cwd", "env"})
-BUILD_KEYS = frozenset({"builder", "python", "dir", "system-site-packages", "packages"})
+BUILD_KEYS = frozenset({"builder", "python", "dir", "system-site-packages", "packages",
+                        "flavor", "argv0-mode"})
 BUILDERS = ("venv", "prefixlab-venv", "prefixlab-env")
 """``venv``: what ``python -m venv --without-pip DIR`` writes (home = the directory of
 sys._base_executable as it is); ``prefixlab-venv``: what ``prefixlab build venv DIR --python
 PYTHON`` writes (home chosen so that the venv starts, model/builders/venv.py choose_home);
 ``prefixlab-env``: what ``prefixlab build env DIR --python PYTHON --package P...`` writes
-(the reference flavour, model/builders/reference.py)."""
+(``flavor``: the reference flavour, model/builders/reference.py, or a nixpkgs one,
+model/builders/nix.py, ``argv0-mode`` for nix-297628)."""
+ENV_FLAVOURS = ("reference", *nixplan.FLAVOURS)
+"""What ``flavor`` may name: ``prefixlab build env --flavor``'s values."""
+ARGV0_MODES = ("fixed", "inherit")
 EXPECT_KEYS = frozenset({"status", "executable", "base_executable", "prefix", "base_prefix",
                          "exec_prefix", "base_exec_prefix", "path", "path0", "warnings",
                          "version", "flags"})
@@ -204,9 +212,9 @@ def read_note(note: str, text: str) -> list[Example]:
 
 
 def _substituted(text: str, root: str, version: Version, prefix: str) -> str:
-    major, minor = version[:2]
-    for key, value in {"{X.Y}": f"{major}.{minor}", "{XY}": f"{major}{minor}",
-                       "{ROOT}": root, "{PREFIX}": prefix}.items():
+    major, minor, patch = version[:3]
+    for key, value in {"{X.Y.Z}": f"{major}.{minor}.{patch}", "{X.Y}": f"{major}.{minor}",
+                       "{XY}": f"{major}{minor}", "{ROOT}": root, "{PREFIX}": prefix}.items():
         text = text.replace(key, value)
     return text
 
@@ -258,6 +266,15 @@ def _checked(example: Example, text: str) -> dict[str, Any]:
                 or (packages and step["builder"] != "prefixlab-env"):
             raise ExampleError(f"{where}: [[build]] packages = [...] (paths) is for "
                                "builder prefixlab-env only")
+        flavour = step.get("flavor", "reference")
+        if "flavor" in step and (step["builder"] != "prefixlab-env"
+                                 or flavour not in ENV_FLAVOURS):
+            raise ExampleError(f"{where}: [[build]] flavor is one of {', '.join(ENV_FLAVOURS)}"
+                               f", for builder prefixlab-env; not {flavour!r}")
+        if "argv0-mode" in step and (flavour != "nix-297628"
+                                     or step["argv0-mode"] not in ARGV0_MODES):
+            raise ExampleError(f"{where}: [[build]] argv0-mode is fixed or inherit, for "
+                               f"flavor nix-297628; not {step['argv0-mode']!r}")
     return data
 
 
@@ -432,7 +449,7 @@ def built(world: World, step: Mapping[str, Any], cwd: str, where: str = "") -> W
 
 
 def _built_env(world: World, step: Mapping[str, Any], asked: Outcome, where: str) -> World:
-    """``prefixlab build env``'s reference flavour, planned over ``world`` and laid over it."""
+    """``prefixlab build env --flavor FLAVOR``, planned over ``world`` and laid over it."""
     from prefixlab.model.builders import flavours
     from prefixlab.model.builders.buildenv import Package
 
@@ -440,6 +457,9 @@ def _built_env(world: World, step: Mapping[str, Any], asked: Outcome, where: str
     if not isinstance(binary, str) or binary not in world.builds:
         raise ExampleError(f"{where}: [[build]] {step['python']}: its base executable is "
                            "no interpreter binary the model knows")
+    flavour = step.get("flavor", "reference")
+    if flavour != "reference":
+        return _built_nix_env(world, step, binary, asked, where)
     base = flavours.BaseInterpreter(binary, world.builds[binary], asked.base_prefix or "",
                                     asked.base_exec_prefix or "", step["python"])
     request = flavours.EnvRequest(step["dir"], base,
@@ -449,6 +469,64 @@ def _built_env(world: World, step: Mapping[str, Any], asked: Outcome, where: str
     except BadInput as error:
         raise ExampleError(f"{where}: [[build]] {step['dir']}: {error}") from None
     return _laid_over(world, step["dir"], planned.ops)
+
+
+def _built_nix_env(world: World, step: Mapping[str, Any], binary: str, asked: Outcome,
+                   where: str) -> World:
+    """A nixpkgs flavour of ``build env``, as the real side plans it (impl/builders/nix.py
+    _registered): the store python made from ``binary`` inside the environment, with the
+    stand-in sitecustomize, and makeBinaryWrapper wrappers (:func:`wrapper_binary`)."""
+    from prefixlab.model.builders.buildenv import Package
+
+    target = step["dir"]
+    base = nixplan.base_of(binary, world.builds[binary], asked.base_prefix or "",
+                           asked.base_exec_prefix or "")
+    head, _, name = target.rpartition("/")
+    physical = kernel.realpath(world.fs, head or "/")
+    try:
+        planned = nixplan.plan_env(
+            world.fs, target, base, [Package(p) for p in step.get("packages", [])],
+            step["flavor"], sitecustomize=NIX_STAND_IN_TEXT.encode("utf-8"),
+            argv0_mode="inherit" if step.get("argv0-mode") == "inherit" else "fixed",
+            target_physical=(f"{physical.rstrip('/')}/{name}"
+                             if not isinstance(physical, kernel.Errno) else target))
+    except (MergeError, BadInput) as error:
+        raise ExampleError(f"{where}: [[build]] {target}: {error}") from None
+    return _laid_over(world, target, planned.ops)
+
+
+WRAPPER_DATA = b"\x7fELF prefixlab placeholder: a compiled makeBinaryWrapper wrapper\n"
+
+
+def wrapper_binary(op: CWrapper) -> bytes:
+    """What the model sees of the wrapper the real side compiles for ``op``: an ELF file
+    holding the makeCWrapper record nixpkgs embeds (make-binary-wrapper.sh formatArgs, which
+    leaves --resolve-argv0 out; the code that resolves leaves its format string, which
+    binarywrapper.read_binary looks for)."""
+    words = [_quoted(op.executable)]
+    flags = list(op.flags)
+    n = 0
+    while n < len(flags):
+        arity = binarywrapper.ARITY.get(flags[n])
+        if arity is None:
+            raise ExampleError(f"{op.path}: {flags[n]!r} is no makeCWrapper flag")
+        if flags[n] != "--resolve-argv0":
+            words.append(" ".join([flags[n], *map(_quoted, flags[n + 1:n + 1 + arity])]))
+        n += 1 + arity
+    record = " \\\n    ".join(words)
+    resolves = binarywrapper.RESOLVE_TELL if "--resolve-argv0" in flags else b""
+    return (WRAPPER_DATA + (binarywrapper.RECORD_START + record).encode(
+        "utf-8", "surrogateescape") + binarywrapper.RECORD_END.encode() + b"\n" + resolves)
+
+
+def _quoted(value: str) -> str:
+    """bash's ``${value@Q}``, as formatArgs writes each word: '...' for printable ASCII,
+    $'...' with octal escapes otherwise."""
+    data = value.encode("utf-8", "surrogateescape")
+    if all(0x20 <= byte <= 0x7E for byte in data):
+        return "\\'" if value == "'" else "'" + value.replace("'", "'\\''") + "'"
+    return "$'" + "".join(chr(b) if 0x20 <= b <= 0x7E and b not in b"'\\" else "\\%03o" % b
+                          for b in data) + "'"
 
 
 def _laid_over(world: World, target: str, operations: Iterable[Operation]) -> World:
@@ -464,6 +542,8 @@ def _laid_over(world: World, target: str, operations: Iterable[Operation]) -> Wo
             nodes[path] = Symlink(op.target)
         elif isinstance(op, Write):
             nodes[path] = File(op.data, op.mode)
+        elif isinstance(op, CWrapper):
+            nodes[path] = File(wrapper_binary(op), 0o755)
         elif isinstance(op, Copy):
             nodes[path] = File(BINARY_DATA, 0o755)
             real = kernel.realpath(world.fs, op.source)

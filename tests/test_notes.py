@@ -13,12 +13,13 @@ import re
 
 import pytest
 
+from prefixlab.impl.builders import cwrapper
 from prefixlab.impl.checks import notes as real_notes
 from prefixlab.impl.host.interpreters import Interpreter
 from prefixlab.model import notes
 from prefixlab.model.world.build import TABLE
 
-from conftest import in_scope_interpreters, interpreter_id
+from conftest import in_scope_interpreters, interpreter_id, require_oracle
 
 EXAMPLES = real_notes.examples()
 
@@ -61,6 +62,9 @@ def test_note_example_on_the_model(example: notes.Example, row: str,
 @pytest.mark.parametrize(("example", "interp"), REAL_CASES,
                          ids=[f"{e.name}-{interpreter_id(i)}" for e, i in REAL_CASES])
 def test_note_example(example: notes.Example, interp: Interpreter) -> None:
+    if real_notes.needs_compiler(example):
+        require_oracle(cwrapper.compiler() is not None, "the example builds a nixpkgs "
+                       "flavour, whose wrappers need a C compiler (cc or gcc on PATH)")
     checked = real_notes.check_real(example, interp)
     assert not checked.real, (f"{example.where()}: the real interpreter disagrees with the "
                               f"note: {'; '.join(checked.real)}")

@@ -186,8 +186,17 @@ def _linked_dir(here: str, real: str, below: dict[str, Node]) -> dict[str, Node]
     return nodes
 
 
+def needs_compiler(example: notes.Example) -> bool:
+    """Does the example build a nixpkgs flavour, whose makeBinaryWrapper wrappers the real
+    side compiles with the machine's C compiler (impl/builders/cwrapper.py)?"""
+    data = example.bind(root=notes.MODEL_ROOT, version=(3, 12, 0), prefix=notes.MODEL_PREFIX)
+    return any(step.get("flavor", "reference") != "reference"
+               for step in data.get("build", []))
+
+
 def run_builds(case: notes.Bound) -> None:
-    """The example's build steps, by the real builders."""
+    """The example's build steps, by the real builders (a nixpkgs flavour of build env
+    needs a C compiler: :func:`needs_compiler`)."""
     for step in case.builds:
         python, target = step["python"], step["dir"]
         cwd = case.invocation.cwd
@@ -209,7 +218,10 @@ def run_builds(case: notes.Bound) -> None:
         elif step["builder"] == "prefixlab-env":
             from prefixlab.impl.builders.env import build_env
 
-            build_env(target, python, list(step.get("packages", [])))
+            mode = step.get("argv0-mode")
+            build_env(target, python, list(step.get("packages", [])),
+                      flavor=step.get("flavor", "reference"),
+                      options=(("argv0-mode", mode),) if mode else ())
         else:
             from prefixlab.impl.builders.venv import build_venv
             from prefixlab.model.builders.venv import Options

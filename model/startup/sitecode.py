@@ -19,6 +19,42 @@ NIX_STAND_IN_SHA256 = "03d22b41e5d23531e74a696e73ccc2339c48bb441a4a04d606cef5545
 """sha256 of the real side's stand-in text (SITECUSTOMIZE_TEXT of impl/builders/nixsite.py;
 tests/model/startup/test_site.py checks it)."""
 
+NIX_STAND_IN_TEXT = '''\
+"""sitecustomize for a nix-classic environment, written by prefixlab.
+
+Like nixpkgs' interpreter sitecustomize: the directories in NIX_PYTHONPATH become site
+directories (their .pth files are read) and the variable is removed from the environment.
+Outside a virtual environment, NIX_PYTHONEXECUTABLE becomes sys.executable and
+sys._base_executable (unless PYTHONEXECUTABLE is set) and NIX_PYTHONPREFIX becomes sys.prefix
+and sys.exec_prefix; both variables are removed then.  sys.base_prefix is left alone, as
+nixpkgs leaves it.
+"""
+import os
+import site
+import sys
+
+_directories = os.environ.pop("NIX_PYTHONPATH", None)
+if _directories:
+    _known = site._init_pathinfo()
+    for _directory in _directories.split(":"):
+        # addsitedir returns None when it cannot list the directory; the next call then
+        # starts from sys.path again, as nixpkgs' functools.reduce does.
+        _known = site.addsitedir(_directory, _known)
+
+if sys.prefix == sys.base_prefix:
+    _executable = os.environ.pop("NIX_PYTHONEXECUTABLE", None)
+    _prefix = os.environ.pop("NIX_PYTHONPREFIX", None)
+    if _executable is not None and "PYTHONEXECUTABLE" not in os.environ:
+        sys.executable = sys._base_executable = _executable
+    if _prefix is not None:
+        sys.prefix = sys.exec_prefix = _prefix
+        site.PREFIXES.insert(0, _prefix)
+'''
+"""That text, for the model's own plans (model/notes.py plans the nix flavours of the notes'
+build steps with it; impl/builders/nixsite.py has the same text, tests/model/test_notes_format.py
+checks both).  It is our own, behaving as nixpkgs'
+pkgs/development/interpreters/python/sitecustomize.py does, not a copy of it."""
+
 EVERY_FIELD: tuple[str, ...] = (
     "executable", "base_executable", "prefix", "base_prefix", "exec_prefix",
     "base_exec_prefix", "path", "warnings")

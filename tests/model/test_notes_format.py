@@ -7,6 +7,8 @@ from dataclasses import replace
 import pytest
 
 from prefixlab.model import notes
+from prefixlab.model.builders.plan import CWrapper
+from prefixlab.model.exec import binarywrapper
 
 
 def names(spec: str) -> list[str]:
@@ -205,3 +207,81 @@ def test_flags_it_cannot_compare_are_refused(old: str, new: str) -> None:
         notes.read_note("09-x.md", ISOLATED.replace(old, new, 1))
     message = str(raised.value)
     assert message.startswith("notes/09-x.md#0 (line 1): flags") and "\n" not in message, message
+
+
+NIX_ENV = '''```prefixlab-example
+versions = "3.8+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+[[build]]
+builder = "prefixlab-env"
+flavor = "nix-297628"
+argv0-mode = "inherit"
+python = "{ROOT}/opt/py/bin/python{X.Y}"
+dir = "{ROOT}/env"
+[run]
+program = "{ROOT}/env/bin/python{X.Y}"
+args = ["-c", "pass"]
+env = { PATH = "/usr/bin:/bin" }
+[expect]
+executable = "{ROOT}/env/bin/python{X.Y}"
+prefix = "{ROOT}/env"
+base_prefix = "{ROOT}/env"
+```
+'''
+
+
+def test_a_nix_flavour_is_built_on_the_model() -> None:
+    """#297628's wrapper passes an inherited argv[0]: the environment starts as itself."""
+    example = notes.read_note("09-x.md", NIX_ENV)[0]
+    for _, version in notes.rows(example.versions):
+        assert notes.check_on_model(example, version) == [], version
+    case = notes.bound(example, root=notes.MODEL_ROOT, version=(3, 12, 4),
+                       prefix=notes.MODEL_PREFIX)
+    world = notes.with_builds(notes.model_world(case, (3, 12, 4)), case)
+    store = f"{notes.MODEL_ROOT}/env/.store/python3-3.12.4"
+    wrapper = binarywrapper.read_binary(world.fs.read(f"{notes.MODEL_ROOT}/env/bin/python3.12"))
+    assert wrapper == binarywrapper.BinaryWrapper(
+        f"{store}/bin/python3.12", (("--inherit-argv0",), ("--set", "PYTHONNOUSERSITE", "true")))
+    assert world.builds[f"{store}/bin/python3.12"].version == (3, 12, 4)
+
+
+@pytest.mark.parametrize("flags", [
+    ("--argv0", "/a b/it's", "--set", "K", "v\nw", "--inherit-argv0", "--resolve-argv0"),
+    ("--prefix", "PATH", ":", "/x", "--add-flags", "-s -S"),
+])
+def test_a_wrapper_is_seen_as_the_flags_it_was_made_with(flags: tuple[str, ...]) -> None:
+    data = notes.wrapper_binary(CWrapper("bin/w", "/store/bin/python3.12", flags))
+    found = binarywrapper.read_binary(data)
+    assert isinstance(found, binarywrapper.BinaryWrapper)
+    words: list[str] = []
+    for flag in found.flags:
+        words.extend(flag)
+    assert found.executable == "/store/bin/python3.12" and words == list(flags), found
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ('flavor = "nix-297628"', 'flavor = "nix-2024"'),
+    ('builder = "prefixlab-env"', 'builder = "venv"'),
+    ('flavor = "nix-297628"', 'flavor = "nix-classic"'),
+    ('argv0-mode = "inherit"', 'argv0-mode = "resolve"'),
+])
+def test_a_flavour_it_cannot_build_is_refused(old: str, new: str) -> None:
+    with pytest.raises(notes.ExampleError) as raised:
+        notes.read_note("09-x.md", NIX_ENV.replace(old, new))
+    message = str(raised.value)
+    assert message.startswith("notes/09-x.md#0 (line 1): [[build]] ") and "\n" not in message
+
+
+def test_the_models_stand_in_sitecustomize_is_the_real_sides() -> None:
+    """The nix flavours' sitecustomize as the model plans it is the text the real side
+    installs, and the site stage knows it by its digest."""
+    import hashlib
+
+    from prefixlab.impl.builders import nixsite
+    from prefixlab.model.startup import sitecode
+
+    assert sitecode.NIX_STAND_IN_TEXT == nixsite.SITECUSTOMIZE_TEXT
+    assert hashlib.sha256(sitecode.NIX_STAND_IN_TEXT.encode()).hexdigest() == \
+        sitecode.NIX_STAND_IN_SHA256

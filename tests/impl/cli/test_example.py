@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from prefixlab.impl.builders import cwrapper
 from prefixlab.impl.checks import notes as real_notes
 from prefixlab.impl.cli import main as cli
 from prefixlab.impl.cli.errors import DEBUG_ENV
@@ -38,6 +39,9 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_every_example_is_laid_down(example: notes.Example, tmp_path: Path) -> None:
     """With an interpreter of its versions: run and compared (exit 0); without one here
     (3.14, 3.11.0): laid down for another interpreter, not run (exit 0)."""
+    if real_notes.needs_compiler(example):
+        require_oracle(cwrapper.compiler() is not None, "the example builds a nixpkgs "
+                       "flavour, whose wrappers need a C compiler (cc or gcc on PATH)")
     python = _newest_matching(example)
     target = tmp_path / "ex"
     code, out, err = invoke(f"{example.note}#{example.index}", "--at", str(target),
@@ -320,3 +324,22 @@ def test_flags_are_read_from_the_real_interpreter() -> None:
     interp = next(i for i in in_scope_interpreters() if i.constants is not None)
     got = real_notes.check_real(wrong, interp)
     assert got.real == got.model and len(got.real) == 1 and "no_site" in got.real[0], got
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("flags", [
+    ("--inherit-argv0", "--resolve-argv0", "--set", "PYTHONNOUSERSITE", "true"),
+    ("--argv0", "/a b/it's", "--set", "K", "v\nw", "--prefix", "PATH", ":", "/x"),
+])
+def test_the_model_reads_a_wrapper_as_the_compiled_one(flags: tuple[str, ...]) -> None:
+    """What the model lays down for a wrapper of a nixpkgs flavour reads as the wrapper the
+    real side compiles (nixpkgs' record, and the code that resolves argv[0])."""
+    from prefixlab.impl.builders import nix
+    from prefixlab.model.builders.plan import CWrapper
+    from prefixlab.model.exec import binarywrapper
+
+    require_oracle(cwrapper.compiler() is not None, "no C compiler (cc or gcc) on PATH")
+    op = CWrapper("bin/w", "/store/bin/python3.12", flags)
+    with open(nix.compiled(op), "rb") as handle:
+        real = binarywrapper.read_binary(handle.read())
+    assert real is not None and binarywrapper.read_binary(notes.wrapper_binary(op)) == real
