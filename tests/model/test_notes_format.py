@@ -181,12 +181,28 @@ env = { PATH = "/usr/bin:/bin" }
 [expect]
 flags = { isolated = 0, ignore_environment = 0, no_user_site = 1, no_site = 1 }
 ```
+
+```prefixlab-example
+versions = "3.11+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+"opt/py/bin/python{X.Y}._pth" = "text:../lib/python{X.Y}\\n../lib/python{X.Y}/lib-dynload\\n"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+args = ["-c", "pass"]
+env = { PATH = "/usr/bin:/bin" }
+[expect]
+flags = { isolated = 1, ignore_environment = 1, no_site = 1, safe_path = 1, no_user_site = 0 }
+```
 '''
 
 
 def test_flags_are_the_models_startup_config() -> None:
     """sys.flags as the interpreter sets them from its command line and environment (-I
-    implies -E, -s and, from 3.11, -P); a wrapper's -S and PYTHONNOUSERSITE count."""
+    implies -E, -s and, from 3.11, -P); a wrapper's -S and PYTHONNOUSERSITE count; a ._pth
+    file makes the start isolated and without site, and leaves the user site flag alone
+    (getpath.py 3.11+ sets isolated, use_environment, site_import and safe_path only)."""
     for example in notes.read_note("09-x.md", ISOLATED):
         for _, version in notes.rows(example.versions):
             assert notes.check_on_model(example, version) == [], (example.name, version)

@@ -303,6 +303,20 @@ env = { PATH = "/usr/bin:/bin" }
 [expect]
 flags = { isolated = 0, ignore_environment = 0, no_user_site = 1, no_site = 1 }
 ```
+
+```prefixlab-example
+versions = "3.11+"
+[layout]
+"opt/py/bin/python{X.Y}" = "binary"
+"opt/py/lib/python{X.Y}" = "stdlib"
+"opt/py/bin/python{X.Y}._pth" = "text:../lib/python{X.Y}\\n../lib/python{X.Y}/lib-dynload\\n"
+[run]
+program = "{ROOT}/opt/py/bin/python{X.Y}"
+args = ["-c", "pass"]
+env = { PATH = "/usr/bin:/bin" }
+[expect]
+flags = { isolated = 1, ignore_environment = 1, no_site = 1, safe_path = 1, no_user_site = 0 }
+```
 '''
 
 
