@@ -11,37 +11,11 @@ from __future__ import annotations
 
 import hashlib
 
-SITECUSTOMIZE_TEXT = '''\
-"""sitecustomize for a nix-classic environment, written by prefixlab.
+from prefixlab.model.startup.sitecode import NIX_STAND_IN_TEXT
 
-Like nixpkgs' interpreter sitecustomize: the directories in NIX_PYTHONPATH become site
-directories (their .pth files are read) and the variable is removed from the environment.
-Outside a virtual environment, NIX_PYTHONEXECUTABLE becomes sys.executable and
-sys._base_executable (unless PYTHONEXECUTABLE is set) and NIX_PYTHONPREFIX becomes sys.prefix
-and sys.exec_prefix; both variables are removed then.  sys.base_prefix is left alone, as
-nixpkgs leaves it.
-"""
-import os
-import site
-import sys
-
-_directories = os.environ.pop("NIX_PYTHONPATH", None)
-if _directories:
-    _known = site._init_pathinfo()
-    for _directory in _directories.split(":"):
-        # addsitedir returns None when it cannot list the directory; the next call then
-        # starts from sys.path again, as nixpkgs' functools.reduce does.
-        _known = site.addsitedir(_directory, _known)
-
-if sys.prefix == sys.base_prefix:
-    _executable = os.environ.pop("NIX_PYTHONEXECUTABLE", None)
-    _prefix = os.environ.pop("NIX_PYTHONPREFIX", None)
-    if _executable is not None and "PYTHONEXECUTABLE" not in os.environ:
-        sys.executable = sys._base_executable = _executable
-    if _prefix is not None:
-        sys.prefix = sys.exec_prefix = _prefix
-        site.PREFIXES.insert(0, _prefix)
-'''
+SITECUSTOMIZE_TEXT = NIX_STAND_IN_TEXT
+"""The text itself lives with the model (model/startup/sitecode.py), which recognises it
+and plans it into the notes' nix build steps."""
 
 
 def digest() -> str:

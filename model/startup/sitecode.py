@@ -50,10 +50,9 @@ if sys.prefix == sys.base_prefix:
         sys.prefix = sys.exec_prefix = _prefix
         site.PREFIXES.insert(0, _prefix)
 '''
-"""That text, for the model's own plans (model/notes.py plans the nix flavours of the notes'
-build steps with it; impl/builders/nixsite.py has the same text, tests/model/test_notes_format.py
-checks both).  It is our own, behaving as nixpkgs'
-pkgs/development/interpreters/python/sitecustomize.py does, not a copy of it."""
+"""The stand-in's text: model/notes.py plans the nix flavours of the notes' build steps with
+it, and the real builder writes it (impl/builders/nixsite.py).  It is our own, behaving as
+nixpkgs' pkgs/development/interpreters/python/sitecustomize.py does, not a copy of it."""
 
 EVERY_FIELD: tuple[str, ...] = (
     "executable", "base_executable", "prefix", "base_prefix", "exec_prefix",

@@ -288,16 +288,3 @@ def test_a_flavour_it_cannot_build_is_refused(old: str, new: str) -> None:
         notes.read_note("09-x.md", NIX_ENV.replace(old, new))
     message = str(raised.value)
     assert message.startswith("notes/09-x.md#0 (line 1): [[build]] ") and "\n" not in message
-
-
-def test_the_models_stand_in_sitecustomize_is_the_real_sides() -> None:
-    """The nix flavours' sitecustomize as the model plans it is the text the real side
-    installs, and the site stage knows it by its digest."""
-    import hashlib
-
-    from prefixlab.impl.builders import nixsite
-    from prefixlab.model.startup import sitecode
-
-    assert sitecode.NIX_STAND_IN_TEXT == nixsite.SITECUSTOMIZE_TEXT
-    assert hashlib.sha256(sitecode.NIX_STAND_IN_TEXT.encode()).hexdigest() == \
-        sitecode.NIX_STAND_IN_SHA256
