@@ -411,7 +411,8 @@ def check_existing(env: str, package_roots: Sequence[str], *, venvs: bool = True
               help="A venv's expected base interpreter (default: the one pyvenv.cfg's home "
                    "names).")
 @click.option("--json", "as_json", is_flag=True,
-              help="For a venv: print one JSON object (schema, env, base, every verdict).")
+              help="Print one JSON object: schema, mode (venv or env), env, passed and every "
+                   "verdict; base for a venv, packages for an environment.")
 def check_command(env: str, packages: tuple[str, ...], no_venvs: bool,
                   base: str | None, as_json: bool) -> None:
     """Check an environment ENV against prefixlab's environment spec: its interpreter entries
@@ -420,13 +421,11 @@ def check_command(env: str, packages: tuple[str, ...], no_venvs: bool,
     spec's script properties need instrumented scripts: see tests/impl/checks/test_envspec_real.py).
     When ENV/pyvenv.cfg exists, ENV is judged as a venv instead, by PEP 405's promises
     (ENV/bin/python run for real; the expected base is --base or pyvenv.cfg's home): one
-    line per promise (held, failed, hazard: reported but never failing, n/a: not observed),
-    or with --json one object.  Exit 0 when every property (every applicable promise)
-    holds, 1 when one fails, 2 for bad input."""
+    line per promise (held, failed, hazard: reported but never failing, n/a: not observed).
+    With --json, one object either way.  Exit 0 when every property (every applicable
+    promise) holds, 1 when one fails, 2 for bad input."""
     if venvcheck.is_venv(env):
         _check_venv(env, packages, base, as_json)
-    if as_json:
-        _bad_input(f"--json: {env + '/pyvenv.cfg'!r} does not exist; --json is for a venv")
     if base is not None:
         _bad_input(f"--base: {env + '/pyvenv.cfg'!r} does not exist; --base is for a venv")
     try:
@@ -435,10 +434,18 @@ def check_command(env: str, packages: tuple[str, ...], no_venvs: bool,
     except SpecCheckError as error:
         click.echo(f"prefixlab build check: {show(str(error), backslash=False)}", err=True)
         raise SystemExit(2) from None
-    for verdict in verdicts:
-        click.echo(f"{'ok  ' if verdict.ok else 'FAIL'} {verdict.property}: "
-                   f"{show(verdict.reason, backslash=False)}")
-    raise SystemExit(0 if all(v.ok for v in verdicts) else 1)
+    passed = all(v.ok for v in verdicts)
+    if as_json:
+        click.echo(venvcheck.dumps({
+            "schema": venvcheck.SCHEMA, "mode": "env", "env": env,
+            "packages": [p.partition("=")[0] for p in packages], "passed": passed,
+            "verdicts": [{"id": v.property, "held": v.ok, "reason": v.reason}
+                         for v in verdicts]}))
+    else:
+        for verdict in verdicts:
+            click.echo(f"{'ok  ' if verdict.ok else 'FAIL'} {verdict.property}: "
+                       f"{show(verdict.reason, backslash=False)}")
+    raise SystemExit(0 if passed else 1)
 
 
 def _bad_input(message: str) -> NoReturn:

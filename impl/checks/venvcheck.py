@@ -323,6 +323,7 @@ def to_json(env: str, base: str | None, verdicts: Sequence[Verdict]) -> dict[str
     reported them (the JSON writer escapes them)."""
     return {
         "schema": SCHEMA,
+        "mode": "venv",
         "env": env,
         "base": base,
         "passed": venvpromises.passed(tuple(verdicts)),

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -298,6 +299,13 @@ def test_build_check_command(interp: Interpreter, scratch: str) -> None:
         assert result.exit_code == status, result.output
         assert ("FAIL env.prefix" in result.output) == (status == 1), result.output
         assert "ok   env.imports: 6 modules import" in result.output
+        as_json = runner.invoke(build_command, [*args, "--json"])
+        assert as_json.exit_code == status, as_json.output
+        data = json.loads(as_json.output)
+        held = {v["id"]: v["held"] for v in data["verdicts"]}
+        assert (data["schema"], data["mode"], data["env"]) == (1, "env", env)
+        assert data["passed"] == (status == 0) and held["env.prefix"] == (status == 0)
+        assert held["env.imports"] and data["packages"] == list(bound.roots)
     result = runner.invoke(build_command, ["check", scratch])
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "not an environment" in result.output

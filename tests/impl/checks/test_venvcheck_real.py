@@ -155,7 +155,7 @@ def test_json_is_one_object_with_every_verdict(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = as_json(result)
     assert data["schema"] == venvcheck.SCHEMA and data["passed"] is True
-    assert data["env"] == str(venv)
+    assert (data["mode"], data["env"]) == ("venv", str(venv))
     assert os.path.realpath(str(data["base"])) == os.path.realpath(newest().path)
     verdicts = data["verdicts"]
     assert isinstance(verdicts, list)
@@ -167,8 +167,9 @@ def test_json_is_one_object_with_every_verdict(tmp_path: Path) -> None:
                           "expected"}
         assert v["applies"] is (v["id"] not in CALLER_FILLED)
         assert v["held"] is v["applies"]  # a verdict that does not apply never counts as held
-    result = check(str(tmp_path), "--json")  # not a venv: --json is refused
-    assert result.exit_code == 2 and "--json" in result.output, result.output
+    result = check(str(tmp_path), "--json")  # neither a venv nor an environment: one line
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert "not an environment" in result.output, result.output
 
 
 def test_a_venv_of_a_composed_environment_is_not_chained(tmp_path: Path) -> None:
