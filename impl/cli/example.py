@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from prefixlab.model.world import World
 
 
+JSON_SCHEMA = 1
+"""The version of --json's object."""
+
+
 @click.command("example")
 @click.argument("ref", metavar="NOTE#N")
 @click.option("--at", "directory", required=True, metavar="DIR",
@@ -36,12 +40,21 @@ if TYPE_CHECKING:
               help="The interpreter to lay it down for (a path, a name on PATH or a version "
                    "such as 3.12); it is then run and compared with the note.  Default: the "
                    "newest interpreter here that the example applies to, not run.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: schema, example, versions, at, python, version, "
+                   "applies, commands (run, printing, explain), exercise, expected (null "
+                   "for an exercise), ran, agrees and differences.")
 @click.pass_context
-def example_command(ctx: click.Context, ref: str, directory: str, python: str | None) -> None:
+def example_command(ctx: click.Context, ref: str, directory: str, python: str | None,
+                    as_json: bool) -> None:
     """Lay the notes example NOTE#N (03#3, 03-venvs.md#3) down under DIR and print how to
     run it; with --python, also run it and compare with the note's expected values."""
     from prefixlab.impl.checks import notes as real_notes
     from prefixlab.model import notes
+
+    def say(text: str) -> None:
+        if not as_json:
+            click.echo(text)
 
     example = real_notes.find(ref)
     interp = _interpreter(python, example)
@@ -50,40 +63,60 @@ def example_command(ctx: click.Context, ref: str, directory: str, python: str | 
     case = real_notes.bound_for(example, interp, target)
     world = _lay_down(case, interp, target)
     shown = "%d.%d.%d" % version
-    click.echo(f"Laid down notes/{example.note}#{example.index} (versions "
+    say(f"Laid down notes/{example.note}#{example.index} (versions "
                f"{example.versions.text}) at {target} for {interp.path} ({shown}).")
     if not example.applies_to(version):
-        click.echo(f"Note: {shown} is not among the example's versions: its answers may "
+        say(f"Note: {shown} is not among the example's versions: its answers may "
                    "differ from the note's.")
     elif interp.constants is not None and not example.applies_to_build(interp.constants):
-        click.echo(f"Note: the example leaves out {interp.constants.flavour}'s build "
+        say(f"Note: the example leaves out {interp.constants.flavour}'s build "
                    "(exclude): its answers may differ from the note's.")
-    click.echo("Run it:")
-    click.echo(f"  {real_notes.command_line(case)}")
+    say("Run it:")
+    say(f"  {real_notes.command_line(case)}")
     printing = real_notes.showing(case)
     if printing is not None:
-        click.echo("Run it, printing what the note is about:")
-        click.echo(f"  {real_notes.command_line(printing)}")
-    click.echo("Ask prefixlab about it:")
-    click.echo(f"  {real_notes.explain_line(case)}")
+        say("Run it, printing what the note is about:")
+        say(f"  {real_notes.command_line(printing)}")
+    say("Ask prefixlab about it:")
+    say(f"  {real_notes.explain_line(case)}")
     if example.exercise:
-        click.echo("An exercise: the expected values are not shown (run with --python to "
+        say("An exercise: the expected values are not shown (run with --python to "
                    "check an answer against them).")
     else:
-        click.echo("Expected (from the note):")
+        say("Expected (from the note):")
         for key, value in case.expect.items():
-            click.echo(f"  {key} = {value!r}")
-    if python is None:
-        ctx.exit(EXIT_OK)
-    answer = real_notes.run_real(world, case)
-    differences = notes.differences(case.expect, answer)
-    if differences:
-        click.echo(f"{interp.path} disagrees with the note:")
-        for line in differences:
-            click.echo(f"  {line}")
-        ctx.exit(EXIT_DIFFERENT)
-    click.echo(f"{interp.path} agrees with the note on every expected value.")
-    ctx.exit(EXIT_OK)
+            say(f"  {key} = {value!r}")
+    differences: list[str] = []
+    if python is not None:
+        differences = list(notes.differences(case.expect, real_notes.run_real(world, case)))
+        if differences:
+            say(f"{interp.path} disagrees with the note:")
+            for line in differences:
+                say(f"  {line}")
+        else:
+            say(f"{interp.path} agrees with the note on every expected value.")
+    if as_json:
+        _dump({"schema": JSON_SCHEMA, "example": f"{example.note}#{example.index}",
+               "versions": example.versions.text, "at": target, "python": interp.path,
+               "version": shown, "applies": example.applies_to(version),
+               "commands": {"run": real_notes.command_line(case),
+                            "printing": None if printing is None
+                            else real_notes.command_line(printing),
+                            "explain": real_notes.explain_line(case)},
+               "exercise": example.exercise,
+               "expected": None if example.exercise else dict(case.expect),
+               "ran": python is not None,
+               "agrees": None if python is None else not differences,
+               "differences": differences})
+    ctx.exit(EXIT_DIFFERENT if differences else EXIT_OK)
+
+
+def _dump(data: dict[str, object]) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=True, default=str))
+
+
 
 
 def _interpreter(python: str | None, example: Example) -> Interpreter:

@@ -357,3 +357,30 @@ def test_the_model_reads_a_wrapper_as_the_compiled_one(flags: tuple[str, ...]) -
     with open(nix.compiled(op), "rb") as handle:
         real = binarywrapper.read_binary(handle.read())
     assert real is not None and binarywrapper.read_binary(notes.wrapper_binary(op)) == real
+
+
+@pytest.mark.real
+def test_json_says_what_was_laid_down_and_whether_it_agrees(tmp_path: Path) -> None:
+    """--json: the note's expected values (hidden for an exercise), the commands, and the
+    comparison with a real interpreter of the example's versions."""
+    import json
+
+    shown = next(e for e in EXAMPLES if not e.exercise and _newest_matching(e)
+                 and not real_notes.needs_compiler(e))
+    hidden = next(e for e in EXAMPLES if e.exercise and _newest_matching(e)
+                  and not real_notes.needs_compiler(e))
+    for example, where in ((shown, "a"), (hidden, "b")):
+        python = _newest_matching(example)
+        assert python is not None
+        code, out, err = invoke(f"{example.note}#{example.index}", "--at",
+                                str(tmp_path / where), "--python", python, "--json")
+        assert code == 0, out + err
+        data = json.loads(out)
+        assert data["schema"] == 1 and data["example"] == f"{example.note}#{example.index}"
+        assert (data["at"], data["python"]) == (str(tmp_path / where), python)
+        assert (data["ran"], data["agrees"], data["differences"]) == (True, True, [])
+        assert data["commands"]["run"].startswith("cd ")
+        assert (data["expected"] is None) == example.exercise
+        if not example.exercise:
+            assert set(data["expected"]) == set(example.bind(
+                root="/r", version=(3, 12, 0), prefix="/usr/local")["expect"])
