@@ -77,7 +77,8 @@ WATCHED = ("click", "rich", "networkx", "hypothesis", "platformdirs", "ctypes", 
 
 DIGESTING = {"hashlib", "tempfile", "shutil", "random"}
 """What digesting a binary and writing its identity needs: when the binary's ctime moved since
-it was cached (a hard link made or removed elsewhere), a warm answer digests it again."""
+it was cached (a hard link made or removed elsewhere), a warm answer digests it again, to
+compare its bytes (identity._file_digest, whether through identify or own_digest)."""
 
 
 @pytest.mark.real
@@ -87,9 +88,9 @@ def test_a_warm_answer_loads_only_what_it_needs(command: str) -> None:
     require_oracle(bool(found), "no CPython 3.8+ interpreter here")
     python = found[-1].path
     code = ("import json, os, sys\nsys.stdout = open(os.devnull, 'w', encoding='utf-8')\n"
-            "from prefixlab.impl.host import interpreters\n"
-            "digested = []\noriginal = interpreters.identify\n"
-            "interpreters.identify = lambda path: digested.append(path) or original(path)\n"
+            "from prefixlab.impl.host import identity\n"
+            "digested = []\noriginal = identity._file_digest\n"
+            "identity._file_digest = lambda path: digested.append(path) or original(path)\n"
             "from prefixlab.impl.cli.fast import fast_main\n"
             f"status = fast_main([{command!r}, {python!r}, '-c', 'pass'])\n"
             f"loaded = sorted(m for m in sys.modules if m in {WATCHED!r}\n"
