@@ -11,6 +11,7 @@ cost nothing.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -154,6 +155,16 @@ class _Failed(Exception):
         self.key, self.result = key, result
 
 
+def _hypothesis_files_in_the_cache() -> None:
+    """Hypothesis' own files (its constants cache) go to prefixlab's cache directory, never
+    into the directory the user runs conform from (it would make ./.hypothesis)."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    from prefixlab.impl.host.interpreters import cache_dir
+
+    set_hypothesis_home_dir(os.path.join(cache_dir(), "hypothesis"))
+
+
 def one_pass(search: Search, *, seed: int, deadline: float,
              database: ExampleDatabase | None = None, pass_no: int = 0) -> Found | None:
     """Explore until a new key fails, and shrink it; None when the time ran out first."""
@@ -181,6 +192,7 @@ def one_pass(search: Search, *, seed: int, deadline: float,
     # another worker) first replays what pass N found, so known failures are found again
     # at once, and a pass never replays, as passing, a failure an earlier pass set aside
     # (Hypothesis would delete it from the database).
+    _hypothesis_files_in_the_cache()
     check._hypothesis_internal_add_digest = repr(  # type: ignore[attr-defined]
         (search.builder, tuple(search.bases), tuple(search.allowed), pass_no)).encode()
     test = settings(max_examples=10**9, deadline=None, database=database,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -91,3 +92,18 @@ def test_an_env_template_needs_packages_and_no_venv_options(template: str,
     assert done.exit_code == 2, done.output
     lines = [line for line in done.output.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], done.output
+
+
+def test_a_campaign_leaves_nothing_in_the_working_directory(tmp_path: Path) -> None:
+    """Hypothesis keeps files of its own (its constants cache); they go to prefixlab's cache
+    directory, never into the directory the user runs conform from."""
+    import subprocess
+
+    work = tmp_path / "work"
+    work.mkdir()
+    done = subprocess.run([PREFIXLAB, "conform", "--cmd", "false {python} {target}",
+                           "--placements", "direct", "--budget", "3"], cwd=work,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    assert sorted(os.listdir(work)) == [], done.stderr
