@@ -161,7 +161,7 @@ def content_digest(path: str) -> bytes | None:
     return hasher.digest()
 
 
-def _seal_digest(payload: bytes) -> bytes:
+def seal_digest(payload: bytes) -> bytes:
     # _blake2 directly: hashlib would add milliseconds (OpenSSL) to every warm build.
     try:
         from _blake2 import blake2b
@@ -179,7 +179,7 @@ def read(path: str, key: list[Any]) -> dict[str, Any] | None:
             data = handle.read()
         start = len(_SEAL) + 32
         payload = data[start:]
-        if data[:len(_SEAL)] != _SEAL or data[len(_SEAL):start] != _seal_digest(payload):
+        if data[:len(_SEAL)] != _SEAL or data[len(_SEAL):start] != seal_digest(payload):
             return None
         found = marshal.loads(payload)
     except (OSError, ValueError, EOFError, TypeError):
@@ -204,7 +204,7 @@ def write(path: str, data: dict[str, Any]) -> None:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(_SEAL + _seal_digest(payload) + payload)
+                handle.write(_SEAL + seal_digest(payload) + payload)
             os.replace(temp, path)
         except BaseException:
             try:

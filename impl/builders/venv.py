@@ -31,10 +31,14 @@ import marshal
 import os
 import stat
 import sys
-import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 
+# one cache machinery for both builders (impl/builders/learncache.py)
+from prefixlab.impl.builders.learncache import VOLATILE_ENV, cache_dir
+from prefixlab.impl.builders.learncache import digest as _digest
+from prefixlab.impl.builders.learncache import entry_state as _entry_state
+from prefixlab.impl.builders.learncache import seal_digest as _seal_digest
 from prefixlab.model.builders.plan import Operation
 from prefixlab.model.errors import BadInput
 from prefixlab.model.trace import RULES, Step, values_json
@@ -55,8 +59,6 @@ __all__ = ["BuildVenvError", "Built", "Learned", "Options", "build_venv", "comma
 
 CACHE_FORMAT = 3  # 3: what an answer read of the working directory and environment
 _SEAL = b"prefixlab-venv-cache\n"
-_VOLATILE_ENV = frozenset({"_", "OLDPWD", "SHLVL"})
-"""Variables a shell changes between commands that no interpreter start reads."""
 
 
 class BuildVenvError(BadInput):
@@ -474,7 +476,7 @@ def _depends(env: Mapping[str, str], options: Options, cwd: str | None, cwd_name
     whole environment (scripts, wrappers and shims may read any variable)."""
     return {"cwd": cwd,
             "env": sorted((start_env(env) if cwd is None else
-                           {k: v for k, v in env.items() if k not in _VOLATILE_ENV}).items()),
+                           {k: v for k, v in env.items() if k not in VOLATILE_ENV}).items()),
             # `--prompt .` is the working directory's name, in the pyvenv.cfg home was
             # verified with.
             "cwd_name": cwd_name if options.prompt == "." else None}
@@ -513,24 +515,6 @@ def _source_files() -> list[Any]:
                     pending.append((entry.path, entry.name if below == "." else
                                     f"{below}/{entry.name}"))
     return found
-
-
-def cache_dir() -> str:
-    """prefixlab's cache (platformdirs.user_cache_dir('prefixlab') on Linux: the XDG base
-    directory rule, written out here so that a warm build need not import platformdirs)."""
-    if os.name != "posix" or sys.platform == "darwin":
-        import platformdirs
-
-        return platformdirs.user_cache_dir("prefixlab")
-    base = os.environ.get("XDG_CACHE_HOME", "").strip()
-    if not os.path.isabs(base):
-        base = os.path.expanduser("~/.cache")
-    return os.path.join(base, "prefixlab")
-
-
-def _digest(value: Any) -> str:
-    data = marshal.dumps(value)
-    return "%08x%08x" % (zlib.crc32(data), zlib.adler32(data))
 
 
 def _cache_path(key: list[Any]) -> str:
@@ -604,22 +588,6 @@ def _still_valid(seen: dict[str, Any]) -> bool | None:
     return None if noted else True
 
 
-def _entry_state(path: str) -> list[Any] | None:
-    """What lstat says of a path, as the cache records it (None: absent)."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    mode = stat.S_IMODE(st.st_mode)
-    if stat.S_ISLNK(st.st_mode):
-        return ["link", mode, os.readlink(path)]
-    if stat.S_ISDIR(st.st_mode):
-        return ["dir", mode]  # its listing is recorded apart when it was read
-    # The ctime: a file rewritten in place with its size and mtime set back (utime) still
-    # shows a new ctime, which nothing but the kernel sets.
-    return ["file", mode, st.st_size, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
-
-
 def _content_state(path: str, known: Mapping[str, tuple[Any, str]]) -> list[Any] | None:
     """_entry_state of a file whose content the answer depends on, with its SHA-256 (taken
     from ``known`` when that digest was made of the file as it is: same stat key)."""
@@ -666,15 +634,6 @@ def _small_sha256() -> Any:
     import hashlib
 
     return hashlib.sha256()
-
-
-def _seal_digest(payload: bytes) -> bytes:
-    # _blake2 directly: hashlib would add milliseconds (OpenSSL) to every warm build.
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # an interpreter built without it
-        from hashlib import blake2b
-    return blake2b(payload, digest_size=32).digest()
 
 
 def _sealed(payload: bytes) -> bytes:
