@@ -21,14 +21,14 @@ install:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@files=$$($(SOURCES)); \
 	 for stamp in $(VENV)/.source-files $(VENV)/.source-files-dev; do \
-	   if [ "$$files" = "$$(cat $$stamp 2>/dev/null)" ] && [ ! pyproject.toml -nt $$stamp ]; then exit 0; fi; \
+	   if [ "$$files" = "$$(cat $$stamp 2>/dev/null)" ] && [ ! pyproject.toml -nt $$stamp ] && [ ! impl/cli/prefixlab -nt $$stamp ]; then exit 0; fi; \
 	 done; \
 	 $(PIP_INSTALL) -e . && echo "$$files" > $(VENV)/.source-files
 
 dev:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@files=$$($(SOURCES)); \
-	 if [ "$$files" != "$$(cat $(VENV)/.source-files-dev 2>/dev/null)" ] || [ pyproject.toml -nt $(VENV)/.source-files-dev ]; then \
+	 if [ "$$files" != "$$(cat $(VENV)/.source-files-dev 2>/dev/null)" ] || [ pyproject.toml -nt $(VENV)/.source-files-dev ] || [ impl/cli/prefixlab -nt $(VENV)/.source-files-dev ]; then \
 	   $(PIP_INSTALL) -e '.[dev]' && echo "$$files" > $(VENV)/.source-files-dev; \
 	 fi
 

@@ -5,14 +5,19 @@ error report (impl/cli/errors.py) can use it without loading rich.
 
 from __future__ import annotations
 
-import re
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 _C_ESCAPES = {"\\": "\\\\", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n",
               "\v": "\\v", "\f": "\\f", "\r": "\\r"}
-_ESCAPED = re.compile("[\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_ESCAPED = "[\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]"
 """What a value may not show raw: the backslash (the escape character itself), C0 and C1
-controls with DEL, the Unicode line and paragraph separators, and lone surrogates."""
-_ESCAPED_BUT_BACKSLASH = re.compile(_ESCAPED.pattern.replace("\\\\", "", 1))
+controls with DEL, the Unicode line and paragraph separators, and lone surrogates.  Each of
+them is a character str.isprintable() refuses, or the backslash: a text that is printable
+and holds no backslash is shown as it is, without loading re (a warm build venv prints
+paths and must start fast)."""
+_PATTERNS: dict[bool, re.Pattern[str]] = {}
 
 
 def show(text: str, *, backslash: bool = True) -> str:
@@ -25,7 +30,15 @@ def show(text: str, *, backslash: bool = True) -> str:
 
     ``backslash=False`` is for a text whose quoted parts are Python reprs, escaped already (a
     trace step's detail): its backslashes are those escapes, kept as they are."""
-    return (_ESCAPED if backslash else _ESCAPED_BUT_BACKSLASH).sub(_escape, text)
+    if text.isprintable() and (not backslash or "\\" not in text):
+        return text
+    pattern = _PATTERNS.get(backslash)
+    if pattern is None:
+        import re
+
+        source = _ESCAPED if backslash else _ESCAPED.replace("\\\\", "", 1)
+        pattern = _PATTERNS[backslash] = re.compile(source)
+    return pattern.sub(_escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:
