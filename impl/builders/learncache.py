@@ -19,7 +19,7 @@ an installation upgraded in part), an entry stays valid until one of those chang
 
 Kept free of the model and of typing: a warm build reads an entry and checks it with os
 alone.  (build venv's cache, impl/builders/venv.py, follows the same rules for paths and
-keys its entries by all of prefixlab's source files.)
+for the code.)
 """
 
 from __future__ import annotations

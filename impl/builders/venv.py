@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 
 # one cache machinery for both builders (impl/builders/learncache.py)
-from prefixlab.impl.builders.learncache import VOLATILE_ENV, cache_dir
+from prefixlab.impl.builders.learncache import VOLATILE_ENV, cache_dir, code_state, code_unchanged
 from prefixlab.impl.builders.learncache import digest as _digest
 from prefixlab.impl.builders.learncache import entry_state as _entry_state
 from prefixlab.impl.builders.learncache import seal_digest as _seal_digest
@@ -57,7 +57,8 @@ if TYPE_CHECKING:
 __all__ = ["BuildVenvError", "Built", "Learned", "Options", "build_venv", "command_line",
            "learn", "plan_for", "plan_venv", "write"]
 
-CACHE_FORMAT = 3  # 3: what an answer read of the working directory and environment
+CACHE_FORMAT = 4  # 3: what an answer read of the working directory and environment;
+# 4: the code judged by the modules the learning ran (learncache.code_state)
 _SEAL = b"prefixlab-venv-cache\n"
 
 
@@ -447,8 +448,8 @@ def _key(python: str, options: Options) -> list[Any]:
     # The prompt only changes the scripts' text, planned from the learned templates (but
     # `--prompt .` names the working directory: _depends).  The working directory and the
     # environment are what the entry says it read (_depends), checked on use.
-    return [CACHE_FORMAT, _code_identity(), python, options.copies,
-            options.system_site_packages, options.stdlib_compatible]
+    return [CACHE_FORMAT, python, options.copies, options.system_site_packages,
+            options.stdlib_compatible]
 
 
 _START_ENV_PREFIXES = ("PYTHON", "LC_", "LD_", "NIX_", "DEB_", "__PYVENV")
@@ -482,45 +483,10 @@ def _depends(env: Mapping[str, str], options: Options, cwd: str | None, cwd_name
             "cwd_name": cwd_name if options.prompt == "." else None}
 
 
-_CODE_IDENTITY: list[Any] = []
-
-
-def _code_identity() -> list[Any]:
-    """prefixlab's own source files (name, size, mtime, ctime): what was learned with other code
-    (an upgrade, an edit of the model) is learned again.  Read once per process: the code a
-    process runs is the code it imported, whatever happens to the files later."""
-    if not _CODE_IDENTITY:
-        _CODE_IDENTITY.extend(_source_files())
-    return _CODE_IDENTITY
-
-
-def _source_files() -> list[Any]:
-    from prefixlab import impl, model
-
-    # scandir, and each folder named below its top as it is walked: os.walk and relpath cost
-    # a warm build milliseconds over the ~150 files.
-    found: list[Any] = []
-    for top in (model.__path__[0], impl.__path__[0]):
-        pending = [(top, ".")]
-        while pending:
-            folder, below = pending.pop()
-            with os.scandir(folder) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
-            for entry in entries:
-                if entry.name.endswith(".py") and entry.is_file():
-                    st = entry.stat()
-                    found.append((below, entry.name, st.st_size, st.st_mtime_ns,
-                                  st.st_ctime_ns))
-                elif entry.name != "__pycache__" and entry.is_dir():
-                    pending.append((entry.path, entry.name if below == "." else
-                                    f"{below}/{entry.name}"))
-    return found
-
-
 def _cache_path(key: list[Any]) -> str:
     # Names only spread entries (an entry holds its key and is used only if it matches); one
-    # directory per version of prefixlab's code, so that a new one can drop the old ones.
-    return os.path.join(cache_dir(), "venv", _digest(key[1]), _digest(key) + ".marshal")
+    # directory per entry format, so that a new one can drop the old ones.
+    return os.path.join(cache_dir(), "venv", f"format-{key[0]}", _digest(key) + ".marshal")
 
 
 def _load(path: str) -> Any:
@@ -539,7 +505,8 @@ def _read_cached(path: str, key: list[Any], cwd: str, env: Mapping[str, str],
             # Learned for each working directory: the entry for this one.
             key = [*key, cwd]
             data = _load(_cache_path(key))
-        if data.get("format") != CACHE_FORMAT or data.get("key") != key:
+        if data.get("format") != CACHE_FORMAT or data.get("key") != key \
+                or not code_unchanged(data["code"]):
             return None
         was = data["seen"]["depends"]
         now = _depends(env, options, None if was["cwd"] is None else cwd,
@@ -658,14 +625,16 @@ def _write_cached(path: str, key: list[Any], learned: Learned, seen: dict[str, A
     .python-version: learned per directory, none replacing another's)."""
     cwd = seen["depends"]["cwd"]
     own = key if cwd is None else [*key, cwd]
-    data = {"format": CACHE_FORMAT, "key": own, "seen": seen,
+    # The code that learned it: the files of the prefixlab modules imported by now (the
+    # learning's), so that an edit of one of them, or an upgrade, learns again.
+    data = {"format": CACHE_FORMAT, "key": own, "code": code_state(), "seen": seen,
             "source": _source_json(learned.source), "home": _home_json(learned.home)}
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         if cwd is not None:
             _write_entry(path, {"format": CACHE_FORMAT, "key": key, "by_cwd": True})
         _write_entry(_cache_path(own), data)
-        _drop_other_code_versions(os.path.dirname(path))
+        _drop_other_formats(os.path.dirname(path))
     except OSError:
         pass  # an unwritable cache only costs learning again next time
 
@@ -684,8 +653,9 @@ def _write_entry(path: str, data: dict[str, Any]) -> None:
         raise
 
 
-def _drop_other_code_versions(current: str) -> None:
-    """Entries learned by other versions of prefixlab's code are never used again."""
+def _drop_other_formats(current: str) -> None:
+    """Entries of other formats (and, before format 4, of other versions of prefixlab's code,
+    one directory each) are never used again."""
     import shutil
 
     parent, keep = os.path.split(current)

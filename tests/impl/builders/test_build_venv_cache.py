@@ -157,3 +157,26 @@ def test_a_tampered_cache_entry_is_learned_again(scratch: Path) -> None:
     entry.write_bytes(entry.read_bytes()[: len(raw) // 2])
     assert not bv.learn(interp.path, str(scratch / "v"), Options(), cwd=cwd, env=env).cached
     assert bv.learn(interp.path, str(scratch / "v"), Options(), cwd=cwd, env=env).cached
+
+
+@pytest.mark.real
+def test_an_entry_learned_by_other_code_is_learned_again(scratch: Path) -> None:
+    """The entry names the files of the prefixlab modules that learned it (the model's
+    prediction among them) with their state; one of them changed since (an edit, an
+    upgrade) and the answer is learned again, by the code as it is now."""
+    import marshal
+
+    import prefixlab.model.startup.predict as predict
+
+    interp = INTERPRETERS[-1]
+    cwd, env = str(scratch), _env()
+    bv.learn(interp.path, str(scratch / "v"), Options(), cwd=cwd, env=env)
+    [entry] = _entries(scratch)
+    data = marshal.loads(bv._unsealed(entry.read_bytes()))
+    assert predict.__file__ in data["code"] and bv.__file__ in data["code"]
+    assert bv.learn(interp.path, str(scratch / "v"), Options(), cwd=cwd, env=env).cached
+    size, *rest = data["code"][predict.__file__]
+    data["code"][predict.__file__] = [size + 1, *rest]  # as if predict.py had been edited
+    entry.write_bytes(bv._sealed(marshal.dumps(data)))
+    assert not bv.learn(interp.path, str(scratch / "v"), Options(), cwd=cwd, env=env).cached
+    assert bv.learn(interp.path, str(scratch / "v"), Options(), cwd=cwd, env=env).cached
