@@ -18,22 +18,43 @@ def main() -> None:
 
         code = fast_main(args[quiet + 2:] + ["--quiet"] * quiet)
         if code is not None:
-            sys.exit(code)
+            leave(code)
     if args[quiet:quiet + 2] == ["build", "env"]:  # the same for build env
         from prefixlab.impl.cli.build_env import fast_main as env_fast_main
 
         code = env_fast_main(args[quiet + 2:] + ["--quiet"] * quiet)
         if code is not None:
-            sys.exit(code)
+            leave(code)
     if args[:1] in (["predict"], ["explain"]):  # their plain spellings, click-free too
         from prefixlab.impl.cli.fast import fast_main as answer_main
 
         code = answer_main(args)
         if code is not None:
-            sys.exit(code)
+            leave(code)
     from prefixlab.impl.cli.main import main as click_main
 
     click_main()
+
+
+def leave(code: int) -> None:
+    """Exit with ``code`` once a click-free command is done.  When nothing is registered to
+    run at exit and no other thread is running, the interpreter's teardown (freeing every
+    module and object, about 2 ms of a 20 ms warm build venv) is skipped: the output is
+    flushed here, and every file the command wrote is closed already.  Otherwise, or when a
+    flush fails (a closed pipe), the ordinary exit, which reports it as Python does."""
+    import atexit
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001  # the ordinary exit reports it
+        sys.exit(code)
+    counted = getattr(atexit, "_ncallbacks", None)  # CPython's; 3.8-3.13
+    threading = sys.modules.get("threading")
+    if counted is None or counted() or (threading is not None and
+                                        threading.active_count() > 1):
+        sys.exit(code)
+    os._exit(code)
 
 
 def _compiled_model() -> None:

@@ -1,0 +1,54 @@
+"""impl/cli/launch.py's leave(): a click-free command's exit skips the interpreter's teardown
+only when that loses nothing: its output reaches a pipe, its status is kept, and what was
+registered to run at exit (or a thread still running) gets the ordinary exit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+PRELUDE = "import sys\nfrom prefixlab.impl.cli.launch import leave\n"
+BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+"""Output to a pipe is buffered, as for a user's pipe: leave() must flush it."""
+
+
+def run(body: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", PRELUDE + body], capture_output=True,
+                          text=True, timeout=60, env=BUFFERED)
+
+
+@pytest.mark.parametrize("code", [0, 1, 2, 3])
+def test_the_status_and_buffered_output_survive(code: int) -> None:
+    done = run(f"sys.stdout.write('out' * 5000)\nsys.stderr.write('err')\nleave({code})\n")
+    assert done.returncode == code
+    assert done.stdout == "out" * 5000 and done.stderr == "err"
+
+
+def test_an_exit_callback_still_runs() -> None:
+    done = run("import atexit\natexit.register(lambda: print('callback'))\nleave(4)\n")
+    assert (done.returncode, done.stdout) == (4, "callback\n")
+
+
+def test_a_running_thread_is_waited_for() -> None:
+    done = run("import threading, time\n"
+               "def late():\n    time.sleep(0.3)\n    print('thread done', flush=True)\n"
+               "threading.Thread(target=late).start()\nleave(0)\n")
+    assert (done.returncode, done.stdout) == (0, "thread done\n")
+
+
+def test_a_closed_pipe_is_reported_as_python_does() -> None:
+    """stdout closed by its reader while the output is still buffered: the flush fails, and
+    the ordinary exit reports it as for any Python program (status 120)."""
+    program = PRELUDE + "sys.stdout.write('x' * 100)\nsys.stdin.readline()\nleave(0)\n"
+    with subprocess.Popen([sys.executable, "-c", program], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=BUFFERED) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # before the child flushes: it is still waiting on stdin
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+        err = proc.stderr.read()
+        status = proc.wait(timeout=60)
+    assert status == 120 and b"BrokenPipeError" in err, (status, err)
