@@ -119,6 +119,7 @@ def _run(case: Case, root: str, cwd: str, fidelity: bool) -> Result:
         return Result(case, "refused", _exit(build), command, work, build)
     facts, predicted, probed = _observe(staged.target, base, scratch, fidelity,
                                         staged.environ, cwd)
+    facts = replace(facts, asked_system_site=case.system_site)
     if case.placement.home_link and facts.plain.started:
         facts = _after_link_changes(facts, case, staged, scratch)
     if case.placement.outer and facts.plain.started:

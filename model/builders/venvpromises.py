@@ -333,6 +333,9 @@ class VenvFacts:
     """ENV/bin/python run after the caller retargeted the link that home goes through."""
     after_target_moved: Start | None = None
     """ENV/bin/python run after the caller moved the link's target (and the link with it)."""
+    asked_system_site: bool | None = None
+    """Whether the builder was asked for the base's site-packages (--system-site-packages);
+    None when it is not known (a venv checked after the fact)."""
 
 
 Values = tuple[tuple[str, str], ...]
@@ -557,6 +560,22 @@ def judge_isolation(facts: VenvFacts) -> Judgement:
     return Judgement(held, observed, expected)
 
 
+def judge_system_site_asked(facts: VenvFacts) -> Judgement:
+    """The builder wrote what it was asked for: pyvenv.cfg's include-system-site-packages
+    (as site.py reads it) is the request, so the base's site directories are on sys.path
+    only when they were asked for.  venv.isolation holds the interpreter to the file; this
+    holds the builder to the request (a builder that writes true unasked passes that one)."""
+    asked = facts.asked_system_site
+    if asked is None:
+        return not_observed("what the builder was asked for")
+    want = "true" if asked else "false"
+    expected = (("asked", "--system-site-packages" if asked else "no system site-packages"),
+                ("include-system-site-packages", want))
+    observed = (expected[0], ("include-system-site-packages",
+                              "true" if facts.system_site else "false"))
+    return Judgement(facts.system_site == asked, observed, expected)
+
+
 def judge_user_site(facts: VenvFacts) -> Judgement:
     """Lib/site.py venv(): without system site packages, ``ENABLE_USER_SITE = False``; with
     them, main() asks check_enableusersite() (True here: no -s, no PYTHONNOUSERSITE, uid ==
@@ -711,6 +730,11 @@ PROMISES: tuple[Promise, ...] = (
             "The base's site directories are on sys.path when include-system-site-packages "
             "is true, and absent otherwise.",
             f"{_PEP405_ISOLATION}; {_SITE}", judge_isolation),
+    Promise("venv.system-site-asked",
+            "pyvenv.cfg's include-system-site-packages (as site.py reads it) is what the "
+            "builder was asked for: true with --system-site-packages, false without.",
+            f"{_PEP405_ISOLATION}; Python docs, venv '--system-site-packages'; {_SITE}",
+            judge_system_site_asked),
     Promise("venv.user-site",
             "The user site directory is on sys.path when include-system-site-packages is "
             "true (and the user site is enabled), and absent otherwise.",

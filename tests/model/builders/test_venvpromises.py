@@ -50,7 +50,7 @@ def facts(**changes: object) -> VenvFacts:
                      entries=(plain, venv_run("/v/bin/python3")),
                      nested=venv_run("/s/nested/bin/python", prefix="/s/nested"),
                      after_outer_removed=plain, after_link_retargeted=plain,
-                     after_target_moved=plain)
+                     after_target_moved=plain, asked_system_site=False)
     return dataclasses.replace(made, **changes)  # type: ignore[arg-type]
 
 
@@ -61,7 +61,7 @@ def verdicts(f: VenvFacts) -> dict[str, Verdict]:
 # -- the promises as data -------------------------------------------------------------------------
 def test_every_promise_is_documented_and_the_first_ids_are_stable() -> None:
     ids = [p.id for p in venvpromises.PROMISES]
-    assert len(ids) == len(set(ids)) == 14
+    assert len(ids) == len(set(ids)) == 15
     assert ids[:6] == ["venv.starts", "venv.prefixes", "venv.base", "venv.base-executable",
                        "venv.site-first", "venv.isolation"]
     for promise in venvpromises.PROMISES:
@@ -111,7 +111,7 @@ def test_unobserved_facts_make_promises_not_apply_and_never_held() -> None:
     assert not_applying == {"venv.user-site", "venv.home-not-in-venv",
                             "venv.survives-outer-removal", "venv.retarget-link",
                             "venv.move-target", "venv.cfg-readers", "venv.bin-entries",
-                            "venv.nested-venv"}
+                            "venv.nested-venv", "venv.system-site-asked"}
     for promise in not_applying:
         assert got[promise].held is False and not got[promise].fails
         assert all(value == "not observed" for _, value in got[promise].observed)
@@ -448,3 +448,18 @@ def test_a_linked_prefix_reported_resolved_is_the_same_base() -> None:
     assert not verdicts(facts(base=linked))["venv.base"].held
     other = (("/l", "/c"), ("/b", "/b"))
     assert not verdicts(facts(base=linked, real_paths=other))["venv.base"].held
+
+
+def test_the_builder_is_held_to_what_it_was_asked_for() -> None:
+    """include-system-site-packages written true when the builder was not asked for the
+    base's site-packages: the interpreter obeys the file (venv.isolation holds), the builder
+    broke its promise (venv.system-site-asked fails); and the other way round."""
+    unasked = facts(system_site=True, plain=venv_run(system=True), asked_system_site=False)
+    got = verdicts(unasked)
+    assert got["venv.isolation"].held
+    assert got["venv.system-site-asked"].fails
+    assert ("include-system-site-packages", "false") in got["venv.system-site-asked"].expected
+    ignored = facts(asked_system_site=True)
+    assert verdicts(ignored)["venv.system-site-asked"].fails
+    assert verdicts(facts())["venv.system-site-asked"].held
+    assert not verdicts(facts(asked_system_site=None))["venv.system-site-asked"].applies
