@@ -66,8 +66,7 @@ def report_of(found: Found, explanation: Sequence[str] = ()) -> Reported:
     expected, observed = _pairs(first.expected, root), _pairs(first.observed, root)
     survive = first.key == "venv.survives-outer-removal"
     if result.case.builder.kind == "env":
-        script = ("#!/bin/sh\n# an environment case: its package trees are in the case file\n"
-                  "prefixlab conform --replay \"$1\"\n")
+        script = _env_script(result.case, findings, root)
     else:
         script = reproducer.script(result.case, failing=[f.key for f in findings],
                                    expected=expected, observed=observed, remove_outer=survive)
@@ -84,6 +83,19 @@ def report_of(found: Found, explanation: Sequence[str] = ()) -> Reported:
         "reproducer": script})
     return Reported(found.key.verdict, found, tuple(portable(x, root) for x in explanation),
                     script, data)
+
+
+def _env_script(case: Any, findings: Sequence[Finding], root: str) -> str:
+    """A --cmd builder's environment case as a /bin/sh script (impl/conform/envrepro.py);
+    for prefixlab's own flavours, the replay of the case file."""
+    from prefixlab.impl.conform import envcase, envrepro
+
+    if case.builder.name in envcase.FLAVOURS:
+        return ("#!/bin/sh\n# an environment case of a prefixlab flavour: its package trees are "
+                "in the case file\nprefixlab conform --replay \"$1\"\n")
+    failing = [(f.key, portable(dict(f.expected).get("property", ""), root),
+                portable(dict(f.observed).get("reason", ""), root)) for f in findings]
+    return envrepro.script(case, failing)
 
 
 def _case_file(case: Any, report: dict[str, Any]) -> dict[str, Any]:

@@ -107,3 +107,36 @@ def test_a_campaign_leaves_nothing_in_the_working_directory(tmp_path: Path) -> N
                           env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert done.returncode == 0, done.stderr
     assert sorted(os.listdir(work)) == [], done.stderr
+
+
+def test_a_template_case_reproduces_with_sh_alone(base: Base, tmp_path: Path) -> None:
+    """The reproducer of a --cmd builder's case writes the packages, runs the builder and
+    probes ENV/bin/python* with /bin/sh and coreutils (no prefixlab on PATH): for the naive
+    join, the interpreter reports the installation as its prefix (the link resolved) and
+    the packages' modules fail to import, as the case said."""
+    import subprocess
+
+    code, data = conform("--cmd", NAIVE_JOIN, "--python", base.executable, "--budget", "5")
+    assert code == 1, data
+    failures: list[dict[str, object]] = data["failures"]  # type: ignore[assignment]
+    case = next(f for f in failures
+                if "env.prefix" in {str(x["promise"]) for x in f["failures"]})  # type: ignore
+    text = str(case["reproducer"])
+    assert text.startswith("#!/bin/sh\n")
+    assert not any(line.startswith("prefixlab ") for line in text.splitlines())
+    script = tmp_path / "repro.sh"
+    script.write_text(text)
+    done = subprocess.run(["sh", str(script)], capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "builder status: 0" in out, out
+    root = out.split("case directory: ", 1)[1].split("\n", 1)[0]
+    prefixes = [line.split(" = ", 1)[1] for line in out.splitlines()
+                if line.startswith("sys.prefix = ")]
+    # (cp -rs of "$i"/. makes links through '.', which getpath's prefix may keep)
+    assert prefixes and all(os.path.normpath(p) == base.prefix for p in prefixes), \
+        (prefixes, base.prefix)
+    assert f"{root}/env" not in prefixes
+    assert "FAILED: ModuleNotFoundError" in out, out
+    assert "expected (env.prefix): " in out
