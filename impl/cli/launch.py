@@ -8,8 +8,19 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # typing stays off the command's start-up (model/speedups.py)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
-def main() -> None:
+
+def command() -> None:
+    """The `prefixlab` command (impl/cli/prefixlab): :func:`main`, except that a click-free
+    command ends without the interpreter's teardown when that loses nothing (:func:`leave`)."""
+    main(quick_exit=True)
+
+
+def main(*, quick_exit: bool = False) -> None:
+    """Run ``prefixlab`` with sys.argv; every exit is SystemExit unless ``quick_exit``."""
     _compiled_model()
     args = sys.argv[1:]
     quiet = args[:1] in (["-q"], ["--quiet"])  # `prefixlab -q build venv`: the group's -q
@@ -18,25 +29,31 @@ def main() -> None:
 
         code = fast_main(args[quiet + 2:] + ["--quiet"] * quiet)
         if code is not None:
-            leave(code)
+            _finish(code, quick_exit)
     if args[quiet:quiet + 2] == ["build", "env"]:  # the same for build env
         from prefixlab.impl.cli.build_env import fast_main as env_fast_main
 
         code = env_fast_main(args[quiet + 2:] + ["--quiet"] * quiet)
         if code is not None:
-            leave(code)
+            _finish(code, quick_exit)
     if args[:1] in (["predict"], ["explain"]):  # their plain spellings, click-free too
         from prefixlab.impl.cli.fast import fast_main as answer_main
 
         code = answer_main(args)
         if code is not None:
-            leave(code)
+            _finish(code, quick_exit)
     from prefixlab.impl.cli.main import main as click_main
 
     click_main()
 
 
-def leave(code: int) -> None:
+def _finish(code: int, quick: bool) -> NoReturn:
+    if quick:
+        leave(code)
+    sys.exit(code)
+
+
+def leave(code: int) -> NoReturn:
     """Exit with ``code`` once a click-free command is done.  When nothing is registered to
     run at exit and no other thread is running, the interpreter's teardown (freeing every
     module and object, about 2 ms of a 20 ms warm build venv) is skipped: the output is

@@ -30,6 +30,7 @@ def test_the_launcher_imports_only_sys_and_launch() -> None:
         elif isinstance(node, ast.ImportFrom):
             imported.add(str(node.module))
     assert imported == {"sys", "prefixlab.impl.cli.launch"}
+    assert "import command" in text  # the quick exit: launch.command, not launch.main
     assert os.access(LAUNCHER, os.X_OK)
 
 

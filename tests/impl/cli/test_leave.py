@@ -52,3 +52,20 @@ def test_a_closed_pipe_is_reported_as_python_does() -> None:
         err = proc.stderr.read()
         status = proc.wait(timeout=60)
     assert status == 120 and b"BrokenPipeError" in err, (status, err)
+
+
+def test_the_command_exits_quickly_and_main_by_systemexit(tmp_path: object) -> None:
+    """impl/cli/prefixlab calls launch.command(): a click-free command (here predict) skips
+    the teardown, so an object's finalizer does not run; launch.main(), for callers in
+    process, ends by SystemExit as before (the finalizer runs at the ordinary exit)."""
+    body = ("class Noisy:\n    def __del__(self):\n        print('torn down', flush=True)\n"
+            "kept = Noisy()\n"
+            "from prefixlab.impl.cli import launch\n"
+            "sys.argv = ['prefixlab', 'predict', '--json', sys.executable, '-c', 'pass']\n"
+            "launch.{}()\n")
+    quick = run(body.format("command"))
+    assert quick.returncode == 0, quick.stderr
+    assert '"status": "ok"' in quick.stdout and "torn down" not in quick.stdout
+    ordinary = run(body.format("main"))
+    assert ordinary.returncode == 0, ordinary.stderr
+    assert ordinary.stdout.endswith("torn down\n")
