@@ -61,9 +61,12 @@ def script(case: EnvCase, failing: Sequence[tuple[str, str, str]]) -> str:
     for wrapper in bound.wrappers:
         lines += _wrapper(wrapper)
     lines.append("# the builder")
-    lines.append(builders.expand(case.builder, python=case.base.executable,
-                                 target=f"{ROOT}/env",
-                                 packages=tuple(_rooted(r) for r in bound.roots), quote=word))
+    command = builders.expand(case.builder, python=case.base.executable,
+                              target=f"{ROOT}/env",
+                              packages=tuple(_rooted(r) for r in bound.roots), quote=word)
+    # a subshell, as impl/conform/reproducer.py runs it (the ')' on a line of its own: the
+    # template may end in a comment)
+    lines.append(f"(set +u; {command}\n)")
     lines.append('echo "builder status: $?"')
     for prop, statement, reason in failing:
         lines.append(f"printf '%s\\n' {word(f'expected ({prop}): {statement}')}")

@@ -118,7 +118,10 @@ def script(case: Case, *, failing: Sequence[str] = (), expected: Mapping[str, st
     for op in p.ops:
         lines += _op(op, case)
     target = "{root}/" + p.target
-    lines.append(_command(case, p.python, target, case.system_site))
+    # in a subshell, as conform runs it: a template's exec, cd or unset variable (set -u)
+    # does not end or move the rest of the script (the ')' on a line of its own: the
+    # template may end in a comment)
+    lines.append(f"(set +u; {_command(case, p.python, target, case.system_site)}\n)")
     if remove_outer:
         lines += [f"rm -rf {under(outer)}   # the outer venv or environment goes"
                   for outer in p.outer]

@@ -254,3 +254,23 @@ def test_expected_and_observed_values_are_printed_as_they_are(value: str) -> Non
         lines = done.stdout.splitlines()
         assert f"expected: sys.prefix = {shown}" in lines, done.stdout
         assert f"observed when the case was found: sys.prefix = {shown}" in lines, done.stdout
+
+
+@pytest.mark.parametrize("template", [
+    "{python} -m venv --without-pip {target} # a comment after the command",
+    "cd / && exec {python} -m venv --without-pip {target}",
+    "{python} -m venv --without-pip {target} && test -z \"$UNSET_BY_ANYONE\"",
+], ids=["comment", "exec", "unset-variable"])
+def test_the_builder_runs_as_conform_runs_it(template: str) -> None:
+    """A template is a /bin/sh command of its own (conform runs it so): a trailing comment,
+    an exec, a cd or an unset variable in it must not end or move the rest of the script,
+    which then runs the venv's interpreter from the directory it made."""
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    base = BASES[-1]
+    case = Case(check_template(template), base, Placement(("direct",), (), base.executable,
+                                                          "venv"))
+    with two_roots() as (_, script_root, environ):
+        done = run_script(case, environ, script_root)
+    assert done.returncode == 0, done.stderr
+    assert f"sys.prefix = {script_root}/venv" in done.stdout, done.stdout
+    assert "status: 0" in done.stdout
