@@ -25,7 +25,7 @@ from prefixlab.model.builders.buildenv import MergeError
 from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation, Write
 from prefixlab.model.errors import BadInput
 from prefixlab.model.exec import binarywrapper, chain
-from prefixlab.model.outcome import Outcome
+from prefixlab.model.outcome import Outcome, unpredicted_output_removed
 from prefixlab.model.startup.cmdline import parse as parse_command_line, startup_config
 from prefixlab.model.startup.predict import predict
 from prefixlab.model.startup.sitecode import NIX_STAND_IN_TEXT
@@ -567,6 +567,9 @@ def answer(outcome: Outcome, world: World | None = None) -> dict[str, Any]:
     ``flags`` too (the model's sys.flags: :func:`model_flags`)."""
     data = outcome.to_json(with_trace=False)
     data["path0"] = data["path"][0] if data["path"] else None
+    # As `prefixlab diff` compares them (Outcome.comparable): site's report of a failing
+    # .pth line without the traceback between its first and last lines.
+    data["warnings"] = list(unpredicted_output_removed(tuple(data["warnings"])))
     if world is not None:
         data["flags"] = model_flags(world, outcome)
     return data
