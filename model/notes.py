@@ -24,7 +24,7 @@ from prefixlab.model.builders import venv as venvplan
 from prefixlab.model.builders.buildenv import MergeError
 from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation, Write
 from prefixlab.model.errors import BadInput
-from prefixlab.model.exec import binarywrapper, chain
+from prefixlab.model.exec import bashwords, binarywrapper, chain
 from prefixlab.model.outcome import Outcome, unpredicted_output_removed
 from prefixlab.model.startup.cmdline import parse as parse_command_line, startup_config
 from prefixlab.model.startup.predict import predict
@@ -503,7 +503,7 @@ def wrapper_binary(op: CWrapper) -> bytes:
     holding the makeCWrapper record nixpkgs embeds (make-binary-wrapper.sh formatArgs, which
     leaves --resolve-argv0 out; the code that resolves leaves its format string, which
     binarywrapper.read_binary looks for)."""
-    words = [_quoted(op.executable)]
+    words = [bashwords.quote(op.executable)]
     flags = list(op.flags)
     n = 0
     while n < len(flags):
@@ -511,22 +511,13 @@ def wrapper_binary(op: CWrapper) -> bytes:
         if arity is None:
             raise ExampleError(f"{op.path}: {flags[n]!r} is no makeCWrapper flag")
         if flags[n] != "--resolve-argv0":
-            words.append(" ".join([flags[n], *map(_quoted, flags[n + 1:n + 1 + arity])]))
+            quoted = map(bashwords.quote, flags[n + 1:n + 1 + arity])
+            words.append(" ".join([flags[n], *quoted]))
         n += 1 + arity
     record = " \\\n    ".join(words)
     resolves = binarywrapper.RESOLVE_TELL if "--resolve-argv0" in flags else b""
     return (WRAPPER_DATA + (binarywrapper.RECORD_START + record).encode(
         "utf-8", "surrogateescape") + binarywrapper.RECORD_END.encode() + b"\n" + resolves)
-
-
-def _quoted(value: str) -> str:
-    """bash's ``${value@Q}``, as formatArgs writes each word: '...' for printable ASCII,
-    $'...' with octal escapes otherwise."""
-    data = value.encode("utf-8", "surrogateescape")
-    if all(0x20 <= byte <= 0x7E for byte in data):
-        return "\\'" if value == "'" else "'" + value.replace("'", "'\\''") + "'"
-    return "$'" + "".join(chr(b) if 0x20 <= b <= 0x7E and b not in b"'\\" else "\\%03o" % b
-                          for b in data) + "'"
 
 
 def _laid_over(world: World, target: str, operations: Iterable[Operation]) -> World:

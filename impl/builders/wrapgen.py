@@ -19,32 +19,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from prefixlab.model.errors import PrefixlabError
+from prefixlab.model.exec.bashwords import quote as bash_quote
 
-_ANSI = {0x1B: "\\E", 0x07: "\\a", 0x0B: "\\v", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n",
-         0x0D: "\\r", 0x09: "\\t", 0x5C: "\\\\", 0x27: "\\'"}
 DEFAULT_SHELL = "@shell@"
 
 
 class GeneratorError(PrefixlabError, ValueError):
     """A flag list the real generator rejects (makeWrapper's ``die``)."""
-
-
-def bash_quote(value: str) -> str:
-    """bash's ``${value@Q}`` in the C locale (lib/sh/shquote.c sh_quote_reusable)."""
-    data = value.encode("utf-8", "surrogateescape")
-    if any(not 0x20 <= byte <= 0x7E for byte in data):
-        out = []
-        for byte in data:
-            if byte in _ANSI:
-                out.append(_ANSI[byte])
-            elif 0x20 <= byte <= 0x7E:
-                out.append(chr(byte))
-            else:
-                out.append("\\%03o" % byte)
-        return "$'" + "".join(out) + "'"
-    if value == "'":
-        return "\\'"
-    return "'" + value.replace("'", "'\\''") + "'"
 
 
 def ifs_split(text: str, ifs: str) -> list[str]:

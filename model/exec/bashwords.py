@@ -247,6 +247,30 @@ def words(line: str, ctx: Context) -> list[str]:
     return result
 
 
+_ANSI_OUT = {0x1B: "\\E", 0x07: "\\a", 0x0B: "\\v", 0x08: "\\b", 0x0C: "\\f",
+             0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x5C: "\\\\", 0x27: "\\'"}
+
+
+def quote(value: str) -> str:
+    """bash's ``${value@Q}`` in the C locale (lib/sh/shquote.c sh_quote_reusable): ``'...'``
+    for printable ASCII, a lone ``\\'`` for a quote alone, else ``$'...'`` with C escapes and
+    octal for the other bytes.  :func:`literal` reads it back."""
+    data = value.encode("utf-8", "surrogateescape")
+    if any(not 0x20 <= byte <= 0x7E for byte in data):
+        out = []
+        for byte in data:
+            if byte in _ANSI_OUT:
+                out.append(_ANSI_OUT[byte])
+            elif 0x20 <= byte <= 0x7E:
+                out.append(chr(byte))
+            else:
+                out.append("\\%03o" % byte)
+        return "$'" + "".join(out) + "'"
+    if value == "'":
+        return "\\'"
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
 def literal(text: str) -> str:
     """The value of one word that must be a quoted literal as ``${var@Q}`` writes it:
     ``'...'`` pieces, ``\\'`` and ``$'...'``, nothing else."""

@@ -16,8 +16,8 @@ from typing import Literal
 CodeKind = Literal["pth-import", "sitecustomize", "usercustomize"]
 
 NIX_STAND_IN_SHA256 = "03d22b41e5d23531e74a696e73ccc2339c48bb441a4a04d606cef5545ab3ac4d"
-"""sha256 of the real side's stand-in text (SITECUSTOMIZE_TEXT of impl/builders/nixsite.py;
-tests/model/startup/test_site.py checks it)."""
+"""sha256 of :data:`NIX_STAND_IN_TEXT` (written out: hashlib would load OpenSSL on every
+start-up the model predicts; tests/model/startup/test_site.py checks the two agree)."""
 
 NIX_STAND_IN_TEXT = '''\
 """sitecustomize for a nix-classic environment, written by prefixlab.

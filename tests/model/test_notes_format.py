@@ -9,6 +9,7 @@ import pytest
 from prefixlab.model import notes
 from prefixlab.model.builders.plan import CWrapper
 from prefixlab.model.exec import binarywrapper
+from support.example_blocks import FLAGS
 
 
 def names(spec: str) -> list[str]:
@@ -156,46 +157,6 @@ def test_a_file_the_layout_puts_inside_a_stdlib_is_its_own() -> None:
     assert notes.check_on_model(example, (3, 12, 0)) == []
 
 
-ISOLATED = '''```prefixlab-example
-versions = "3.11+"
-[layout]
-"opt/py/bin/python{X.Y}" = "binary"
-"opt/py/lib/python{X.Y}" = "stdlib"
-[run]
-program = "{ROOT}/opt/py/bin/python{X.Y}"
-args = ["-I", "-c", "pass"]
-[expect]
-flags = { isolated = 1, ignore_environment = 1, no_user_site = 1, no_site = 0, safe_path = 1 }
-```
-
-```prefixlab-example
-versions = "3.8+"
-[layout]
-"opt/py/bin/python{X.Y}" = "binary"
-"opt/py/lib/python{X.Y}" = "stdlib"
-"bin/py" = "exec:#!/bin/bash -e\\nexport PYTHONNOUSERSITE=true\\nexec \\"{ROOT}/opt/py/bin/python{X.Y}\\" -S \\"$@\\"\\n"
-[run]
-program = "{ROOT}/bin/py"
-args = ["-c", "pass"]
-env = { PATH = "/usr/bin:/bin" }
-[expect]
-flags = { isolated = 0, ignore_environment = 0, no_user_site = 1, no_site = 1 }
-```
-
-```prefixlab-example
-versions = "3.11+"
-[layout]
-"opt/py/bin/python{X.Y}" = "binary"
-"opt/py/lib/python{X.Y}" = "stdlib"
-"opt/py/bin/python{X.Y}._pth" = "text:../lib/python{X.Y}\\n../lib/python{X.Y}/lib-dynload\\n"
-[run]
-program = "{ROOT}/opt/py/bin/python{X.Y}"
-args = ["-c", "pass"]
-env = { PATH = "/usr/bin:/bin" }
-[expect]
-flags = { isolated = 1, ignore_environment = 1, no_site = 1, safe_path = 1, no_user_site = 0 }
-```
-'''
 
 
 def test_flags_are_the_models_startup_config() -> None:
@@ -203,10 +164,10 @@ def test_flags_are_the_models_startup_config() -> None:
     implies -E, -s and, from 3.11, -P); a wrapper's -S and PYTHONNOUSERSITE count; a ._pth
     file makes the start isolated and without site, and leaves the user site flag alone
     (getpath.py 3.11+ sets isolated, use_environment, site_import and safe_path only)."""
-    for example in notes.read_note("09-x.md", ISOLATED):
+    for example in notes.read_note("09-x.md", FLAGS):
         for _, version in notes.rows(example.versions):
             assert notes.check_on_model(example, version) == [], (example.name, version)
-    wrong = ISOLATED.replace("no_site = 0, safe_path", "no_site = 1, safe_path")
+    wrong = FLAGS.replace("no_site = 0, safe_path", "no_site = 1, safe_path")
     assert notes.check_on_model(notes.read_note("09-x.md", wrong)[0], (3, 12, 0)) == [
         "flags: expected {'isolated': 1, 'ignore_environment': 1, 'no_user_site': 1, "
         "'no_site': 1, 'safe_path': 1}, got {'isolated': 1, 'ignore_environment': 1, "
@@ -220,7 +181,7 @@ def test_flags_are_the_models_startup_config() -> None:
 ])
 def test_flags_it_cannot_compare_are_refused(old: str, new: str) -> None:
     with pytest.raises(notes.ExampleError) as raised:
-        notes.read_note("09-x.md", ISOLATED.replace(old, new, 1))
+        notes.read_note("09-x.md", FLAGS.replace(old, new, 1))
     message = str(raised.value)
     assert message.startswith("notes/09-x.md#0 (line 1): flags") and "\n" not in message, message
 

@@ -19,6 +19,7 @@ from prefixlab.impl.cli.errors import DEBUG_ENV
 from prefixlab.model import notes
 
 from conftest import in_scope_interpreters, require_oracle
+from support.example_blocks import FLAGS
 
 EXAMPLES = real_notes.examples()
 
@@ -278,46 +279,6 @@ def test_a_file_inside_a_stdlib_reaches_the_model() -> None:
     assert notes.check_on_model(case, (3, 12, 0)) == []
 
 
-FLAGS = '''```prefixlab-example
-versions = "3.11+"
-[layout]
-"opt/py/bin/python{X.Y}" = "binary"
-"opt/py/lib/python{X.Y}" = "stdlib"
-[run]
-program = "{ROOT}/opt/py/bin/python{X.Y}"
-args = ["-I", "-c", "pass"]
-[expect]
-flags = { isolated = 1, ignore_environment = 1, no_user_site = 1, no_site = 0, safe_path = 1 }
-```
-
-```prefixlab-example
-versions = "3.8+"
-[layout]
-"opt/py/bin/python{X.Y}" = "binary"
-"opt/py/lib/python{X.Y}" = "stdlib"
-"bin/py" = "exec:#!/bin/bash -e\\nexport PYTHONNOUSERSITE=true\\nexec \\"{ROOT}/opt/py/bin/python{X.Y}\\" -S \\"$@\\"\\n"
-[run]
-program = "{ROOT}/bin/py"
-args = ["-c", "pass"]
-env = { PATH = "/usr/bin:/bin" }
-[expect]
-flags = { isolated = 0, ignore_environment = 0, no_user_site = 1, no_site = 1 }
-```
-
-```prefixlab-example
-versions = "3.11+"
-[layout]
-"opt/py/bin/python{X.Y}" = "binary"
-"opt/py/lib/python{X.Y}" = "stdlib"
-"opt/py/bin/python{X.Y}._pth" = "text:../lib/python{X.Y}\\n../lib/python{X.Y}/lib-dynload\\n"
-[run]
-program = "{ROOT}/opt/py/bin/python{X.Y}"
-args = ["-c", "pass"]
-env = { PATH = "/usr/bin:/bin" }
-[expect]
-flags = { isolated = 1, ignore_environment = 1, no_site = 1, safe_path = 1, no_user_site = 0 }
-```
-'''
 
 
 @pytest.mark.real
