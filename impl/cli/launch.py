@@ -21,9 +21,9 @@ def command() -> None:
 
 def main(*, quick_exit: bool = False) -> None:
     """Run ``prefixlab`` with sys.argv; every exit is SystemExit unless ``quick_exit``."""
-    _compiled_model()
     args = sys.argv[1:]
     quiet = args[:1] in (["-q"], ["--quiet"])  # `prefixlab -q build venv`: the group's -q
+    _compiled_model(builder=args[quiet:quiet + 1] == ["build"])
     if args[quiet:quiet + 2] == ["build", "venv"]:
         from prefixlab.impl.cli.build_venv import fast_main
 
@@ -74,16 +74,19 @@ def leave(code: int) -> NoReturn:
     os._exit(code)
 
 
-def _compiled_model() -> None:
+def _compiled_model(*, builder: bool = False) -> None:
     """Run the model from its mypyc build when there is a current one: the checkout's
     build/mypyc (``make compiled``, ``make test``), or PREFIXLAB_COMPILED=DIR; the Python
-    package otherwise, and with PREFIXLAB_COMPILED=0.  A build made from other sources than
+    package otherwise, and with PREFIXLAB_COMPILED=0.  A ``builder`` (``build ...``) takes
+    the checkout's build only when PREFIXLAB_COMPILED names it: it makes a prediction or two
+    at most, and checking and loading the build cost it more than they save (about 3 ms of a
+    20 ms warm build venv, 10 ms of a build env; bench/README.md).  A build made from other sources than
     the installed ones (stale) is not used: one line on stderr says so and how to rebuild.
     The check is a stat() of each source file (prefixlab.impl.host.compiled).  CPython reads
     no PREFIXLAB_* variable, so the setting does not change what is predicted for the
     caller's environment (PYTHONPATH would)."""
     where = os.environ.get("PREFIXLAB_COMPILED", "")
-    if where == "0":
+    if where == "0" or (builder and not where):
         return
     from prefixlab.impl.host import compiled
 

@@ -161,6 +161,21 @@ def test_prefixlab_runs_a_current_build(setting: str | None) -> None:
     assert json.loads(fast.stdout) == json.loads(plain.stdout)
 
 
+@pytest.mark.parametrize("setting, compiled_expected",
+                         [(None, False), (str(compiled.ROOT), True)], ids=["default", "named"])
+def test_builders_take_a_build_only_when_named(setting: str | None,
+                                               compiled_expected: bool) -> None:
+    """`build venv` and `build env` make a prediction or two: the checkout's build is theirs
+    only when PREFIXLAB_COMPILED names it (loading it costs them more than it saves)."""
+    why = compiled.why_unavailable()
+    if why:
+        pytest.skip(why)
+    code = _WHICH_MODEL.replace("_compiled_model()", "_compiled_model(builder=True)")
+    where = _run([sys.executable, "-c", code], setting)
+    assert where.returncode == 0 and where.stderr == "", where.stderr
+    assert where.stdout.strip().endswith(".so") is compiled_expected, where.stdout
+
+
 def test_off_switch_runs_the_python_package() -> None:
     """PREFIXLAB_COMPILED=0: the Python package, silently, whatever is built."""
     where = _run([sys.executable, "-c", _WHICH_MODEL], "0")
