@@ -30,17 +30,27 @@ from typing for the type checker::
     else:
         from prefixlab.model.speedups import NamedTuple
 
-The classes made here are collections.namedtuple classes, as typing's are: the same fields,
-defaults, methods, docstring and annotations.
+The classes made here are what collections.namedtuple makes, as typing's are (the same
+fields, defaults, methods, docstring and annotations), made without importing collections.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any, Final
+
+if TYPE_CHECKING:
+    def _tuplegetter(index: int, doc: str) -> Any: ...
+else:
+    try:  # the field descriptor namedtuple uses, without importing collections
+        from _collections import _tuplegetter
+    except ImportError:  # pragma: no cover - not CPython
+        from _operator import itemgetter
+
+        def _tuplegetter(index, doc):
+            return property(itemgetter(index), doc=doc)
 
 _SKIPPED = frozenset({"__annotations__", "__module__", "__qualname__", "__orig_bases__"})
 
@@ -52,17 +62,67 @@ class _Maker(type):
         annotations = ns.get("__annotations__", {})
         assert isinstance(annotations, dict)
         fields = tuple(annotations)
-        defaults = [ns[field] for field in fields if field in ns]
+        defaults = tuple(ns[field] for field in fields if field in ns)
         if any(field in ns for field in fields[:len(fields) - len(defaults)]):
             raise TypeError(f"{name}: a field without a default follows one with a default")
-        cls: type = namedtuple(name, fields, defaults=defaults,  # type: ignore[misc]
-                               module=str(ns.get("__module__")))
-        cls.__qualname__ = str(ns.get("__qualname__", name))
-        cls.__annotations__ = annotations
-        for key, value in ns.items():
-            if key not in _SKIPPED and key not in fields:
-                setattr(cls, key, value)
-        return cls
+        body = _tuple_body(name, fields, defaults)
+        body["__module__"] = str(ns.get("__module__"))
+        body["__qualname__"] = str(ns.get("__qualname__", name))
+        body["__annotations__"] = annotations
+        body.update((key, value) for key, value in ns.items()
+                    if key not in _SKIPPED and key not in fields)
+        return type(name, (tuple,), body)
+
+
+def _tuple_body(name: str, fields: tuple[str, ...], defaults: tuple[object, ...]
+                ) -> dict[str, object]:
+    """What collections.namedtuple(name, fields, defaults=defaults) puts in its class: the
+    same __new__ signature, methods and field descriptors, made here because importing
+    collections costs a warm `build venv` about a millisecond."""
+    for field in fields:
+        if not field.isidentifier() or field.startswith("_"):
+            raise ValueError(f"{name}: {field!r} cannot be a field name")
+    listed = ", ".join(fields)
+    # A generated signature, as namedtuple makes one: calls bind by name and default as any
+    # function's do, at the cost of a call (the hot paths use new_tuple).
+    new = eval(f"lambda _cls, {listed}: _new(_cls, ({listed}{',' if fields else ''}))",
+               {"_new": tuple.__new__, "__builtins__": {}})
+    new.__name__, new.__qualname__ = "__new__", f"{name}.__new__"
+    new.__defaults__ = defaults or None
+    count = len(fields)
+
+    def _make(cls: type, iterable: Iterable[object]) -> tuple[object, ...]:
+        made: tuple[object, ...] = tuple.__new__(cls, iterable)
+        if len(made) != count:
+            raise TypeError(f"Expected {count} arguments, got {len(made)}")
+        return made
+
+    def _replace(self: tuple[object, ...], /, **changes: object) -> tuple[object, ...]:
+        made = _make(type(self), [changes.pop(field, value)
+                                  for field, value in zip(fields, self)])
+        if changes:
+            raise ValueError(f"Got unexpected field names: {list(changes)!r}")
+        return made
+
+    def __repr__(self: tuple[object, ...]) -> str:
+        shown = ", ".join(f"{field}={value!r}" for field, value in zip(fields, self))
+        return f"{type(self).__name__}({shown})"
+
+    def _asdict(self: tuple[object, ...]) -> dict[str, object]:
+        return dict(zip(fields, self))
+
+    def __getnewargs__(self: tuple[object, ...]) -> tuple[object, ...]:
+        return tuple(self)
+
+    body: dict[str, object] = {
+        "__doc__": f"{name}({listed})", "__slots__": (), "_fields": fields,
+        "_field_defaults": dict(zip(fields[count - len(defaults):], defaults)),
+        "__match_args__": fields, "__new__": staticmethod(new), "_make": classmethod(_make),
+        "_replace": _replace, "__repr__": __repr__, "_asdict": _asdict,
+        "__getnewargs__": __getnewargs__}
+    for index, field in enumerate(fields):
+        body[field] = _tuplegetter(index, f"Alias for field number {index}")
+    return body
 
 
 class NamedTuple(metaclass=_Maker):

@@ -14,7 +14,9 @@ instead of parsing the text back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+# collections.abc's own classes, without importing the collections package (about a
+# millisecond of a warm build venv's start-up)
+from _collections_abc import Mapping
 from types import MappingProxyType
 
 TYPE_CHECKING = False  # typing stays off a warm build venv's start-up (model/speedups.py)

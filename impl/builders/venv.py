@@ -31,7 +31,6 @@ import marshal
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 
 # one cache machinery for both builders (impl/builders/learncache.py)
@@ -46,6 +45,7 @@ from prefixlab.model.builders.venv import (Home, Options, Source, Template, Venv
                                       VenvRules, plan, shell_quote)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any
 
     from prefixlab.model.builders.venv import Quoting

@@ -27,12 +27,17 @@ import errno
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable
 
 from prefixlab.model.builders import plan as _plan
 from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation, Write
 from prefixlab.model.errors import PrefixlabError
 from prefixlab.impl.render.escape import show
+
+TYPE_CHECKING = False  # typing and collections stay off a warm build's start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    Warn = Callable[[str], None]
 
 __all__ = ["CWrapper", "Copy", "Link", "Mkdir", "Operation", "Write", "WriteError", "apply",
            "check_name", "check_plan", "clean_staging", "env_record", "preflight", "remove_tree"]
@@ -57,8 +62,6 @@ _RECORD_PARTIAL = RECORD + ".partial"
 _UNREADABLE = "/"
 """Stands for the content of a directory that cannot be listed (no name holds a '/')."""
 _RECORD_MAX = 65536
-
-Warn = Callable[[str], None]
 
 
 class WriteError(PrefixlabError):

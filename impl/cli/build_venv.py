@@ -10,12 +10,12 @@ end as every command's do (impl/cli/errors.py).  The builder is impl/builders/ve
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 from prefixlab.impl.builders.venv import Options, build_venv
 
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from types import ModuleType
     from typing import Any
 

@@ -7,11 +7,10 @@ planned once, and a directory is planned before anything inside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from prefixlab.model.errors import PrefixlabError
 TYPE_CHECKING = False  # typing stays off a warm build venv's start-up (model/speedups.py)
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import NamedTuple
 else:
     from prefixlab.model.speedups import NamedTuple

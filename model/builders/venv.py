@@ -16,9 +16,9 @@ table (model/world/build.py).  ``plan`` is cheap and imports little; ``choose_ho
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 TYPE_CHECKING = False  # typing stays off a warm build venv's start-up (model/speedups.py)
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
     from typing import Any, Literal, NamedTuple
 else:
     from prefixlab.model.speedups import NamedTuple
