@@ -205,6 +205,45 @@ def make_nested(env: str, scratch: str) -> Start:
     return run(inner, (), inner, scratch)
 
 
+_ACTIVATE = r"""
+. "$1/bin/activate" || exit 3
+printf '%s\0' "${VIRTUAL_ENV+set}" "${VIRTUAL_ENV-}" "$PATH" "$(command -v python)"
+deactivate
+printf '%s\0' "${VIRTUAL_ENV+set}" "${VIRTUAL_ENV-}" "$PATH"
+"""
+"""Sourced as a user sources it (bash, not a login or interactive shell), then deactivated;
+what each step left, NUL-separated.  Run as ``bash -c SCRIPT bash ENV``."""
+
+
+def activate(env: str, scratch: str) -> venvpromises.Activation | None:
+    """Source ENV/bin/activate in bash (the clean environment, in ``scratch``), then
+    ``deactivate``; None when ENV has no bin/activate or there is no bash."""
+    script = os.path.join(env, "bin", "activate")
+    bash = shutil.which("bash", path=CLEAN_PATH)
+    if bash is None or not os.path.isfile(script):
+        return None
+    environ = clean_env(scratch)
+    try:
+        code, out, err = run_contained([bash, "--noprofile", "--norc", "-c", _ACTIVATE,
+                                        "bash", env], timeout=TIMEOUT, env=environ,
+                                       cwd=scratch)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return venvpromises.Activation(environ["PATH"], False, str(error).splitlines()[0])
+    fields = [os.fsdecode(part) for part in out.split(b"\0")]
+    if code != 0 or len(fields) != 8:
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        return venvpromises.Activation(environ["PATH"], False,
+                                       lines[-1] if lines else f"exit status {code}")
+    virtual_env = fields[1] if fields[0] else None
+    after = fields[5] if fields[4] else None
+    named = {env, os.path.join(env, "bin"), fields[2].split(":")[0],
+             os.path.dirname(fields[3])} | ({virtual_env} if virtual_env else set())
+    return venvpromises.Activation(
+        environ["PATH"], True, virtual_env=virtual_env, path=fields[2], python=fields[3],
+        virtual_env_after=after, path_after=fields[6],
+        real_paths=tuple((name, os.path.realpath(name)) for name in sorted(named) if name))
+
+
 def _resolve_base(base: str | None, env: str, cfg: Sequence[tuple[str, str]],
                   base_env: Mapping[str, str] | None) -> str:
     if base is None:
@@ -222,7 +261,8 @@ def _resolve_base(base: str | None, env: str, cfg: Sequence[tuple[str, str]],
 def observe(env: str, base: str | None, scratch: str, *,
             base_env: Mapping[str, str] | None = None, base_cwd: str | None = None,
             base_start: Start | None = None, plain: Start | None = None,
-            user_site: bool = True, entries: bool = True, nested: bool = True) -> VenvFacts:
+            user_site: bool = True, entries: bool = True, nested: bool = True,
+            activation: bool = True) -> VenvFacts:
     """Run ENV/bin/python (without and with -S), the expected base and sys._base_executable,
     and record pyvenv.cfg and the venvs on the way to its home.
 
@@ -236,7 +276,8 @@ def observe(env: str, base: str | None, scratch: str, *,
     exist before that run).  ``user_site``,
     ``entries``, ``nested``: observe the user site directory (created under the scratch
     HOME before the venv runs), ENV/bin's other interpreter entries, a venv made with
-    ENV/bin/python -m venv; each off leaves its promise not observed."""
+    ENV/bin/python -m venv; ``activation``: source ENV/bin/activate in bash (:func:`activate`);
+    each off leaves its promise not observed."""
     data = read_cfg_bytes(env)
     cfg = venvpromises.parse_cfg(data.decode("utf-8", "surrogateescape"))
     home = os.path.join(scratch, "home")
@@ -278,6 +319,7 @@ def observe(env: str, base: str | None, scratch: str, *,
                         if base_env is not None else None),
         entries=runs,
         nested=nested_run,
+        activation=activate(env, scratch) if activation else None,
         real_paths=real_paths(plain, base_start, *([nested_run] if nested_run else [])))
 
 

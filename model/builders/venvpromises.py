@@ -281,6 +281,32 @@ class Start:
 
 
 @dataclass(frozen=True)
+class Activation:
+    """What sourcing ENV/bin/activate in bash did, then ``deactivate`` (the observer's
+    script: impl/checks/venvcheck.py ``activate``).  Variables are None when unset."""
+
+    path_before: str
+    """PATH before sourcing (the observer's clean PATH)."""
+    sourced: bool
+    """The script was sourced with exit status 0."""
+    error: str = ""
+    """Why not: the last line bash wrote on stderr, or the exit status."""
+    virtual_env: str | None = None
+    path: str = ""
+    """PATH once activated."""
+    python: str = ""
+    """``command -v python`` once activated ('' when none is found)."""
+    virtual_env_after: str | None = None
+    """VIRTUAL_ENV after ``deactivate``."""
+    path_after: str = ""
+    """PATH after ``deactivate``."""
+    real_paths: tuple[tuple[str, str], ...] = ()
+    """Each directory named above (and ENV, ENV/bin), with its real path on disk, as the
+    observer found it: a relocatable script's VIRTUAL_ENV is the same directory named
+    another way."""
+
+
+@dataclass(frozen=True)
 class VenvFacts:
     """What the observer saw.  Every field after ``base_executable`` is optional: None means
     not observed, and the promise that needs it does not apply."""
@@ -336,6 +362,9 @@ class VenvFacts:
     asked_system_site: bool | None = None
     """Whether the builder was asked for the base's site-packages (--system-site-packages);
     None when it is not known (a venv checked after the fact)."""
+    activation: Activation | None = None
+    """What sourcing ENV/bin/activate in bash did; None when not observed (the venv has no
+    such script, or there is no bash)."""
 
 
 Values = tuple[tuple[str, str], ...]
@@ -576,6 +605,42 @@ def judge_system_site_asked(facts: VenvFacts) -> Judgement:
     return Judgement(facts.system_site == asked, observed, expected)
 
 
+def judge_activate(facts: VenvFacts) -> Judgement:
+    """Lib/venv/scripts/common/activate (and virtualenv's and uv's activate): sourced, it
+    exports VIRTUAL_ENV as the venv's directory and puts its bin first on PATH, so that
+    ``python`` is the venv's; ``deactivate`` puts PATH back and unsets VIRTUAL_ENV.  Names
+    are compared as directories (their real paths): a relocatable script finds ENV from its
+    own location.  The scripts of CPython before 3.9.21, 3.10.16, 3.11.11, 3.12.8 and 3.13.1
+    break on a name holding ``"``, ``$``, a backquote or a backslash (gh-124651); conform's
+    odd names hold none of them, so this judges what every version promises."""
+    run = facts.activation
+    if run is None:
+        return not_observed("bin/activate sourced in bash")
+    bin_dir = posixpath.join(facts.env, "bin")
+    expected = (("VIRTUAL_ENV", facts.env), ("PATH[0]", bin_dir),
+                ("command -v python", posixpath.join(bin_dir, "python")),
+                ("VIRTUAL_ENV after deactivate", "unset"),
+                ("PATH after deactivate", run.path_before))
+    if not run.sourced:
+        return Judgement(False, (("sourced", run.error or "failed"),), expected)
+    observed = (("VIRTUAL_ENV", "unset" if run.virtual_env is None else run.virtual_env),
+                ("PATH[0]", run.path.split(":")[0]), ("command -v python", run.python),
+                ("VIRTUAL_ENV after deactivate",
+                 "unset" if run.virtual_env_after is None else run.virtual_env_after),
+                ("PATH after deactivate", run.path_after))
+    real = dict(run.real_paths)
+
+    def same_dir(value: str | None, wanted: str) -> bool:
+        return value is not None and real.get(value, value) == real.get(wanted, wanted)
+
+    held = (same_dir(run.virtual_env, facts.env)
+            and same_dir(run.path.split(":")[0], bin_dir)
+            and same_dir(posixpath.dirname(run.python), bin_dir)
+            and posixpath.basename(run.python) == "python"
+            and run.virtual_env_after is None and run.path_after == run.path_before)
+    return Judgement(held, observed, expected)
+
+
 def judge_user_site(facts: VenvFacts) -> Judgement:
     """Lib/site.py venv(): without system site packages, ``ENABLE_USER_SITE = False``; with
     them, main() asks check_enableusersite() (True here: no -s, no PYTHONNOUSERSITE, uid ==
@@ -775,6 +840,12 @@ PROMISES: tuple[Promise, ...] = (
             "exist) starts the base's version with sys.prefix ENV.",
             f"{_VENV_DOCS}; CPython Lib/venv/__init__.py setup_python (the python, python3 "
             "and pythonX.Y links)", judge_bin_entries),
+    Promise("venv.activate",
+            "Sourcing ENV/bin/activate in bash sets VIRTUAL_ENV to ENV and puts ENV/bin "
+            "first on PATH (python is ENV/bin/python); deactivate restores PATH and unsets "
+            "VIRTUAL_ENV.",
+            f"{_VENV_DOCS} (activating puts the venv's bin first on PATH); CPython "
+            "Lib/venv/scripts/common/activate", judge_activate),
     Promise("venv.nested-venv",
             "A venv made with ENV/bin/python -m venv --without-pip has the expected base's "
             "sys.base_prefix and version.",

@@ -454,3 +454,28 @@ def test_the_cfg_readers_read_home_as_the_real_interpreter(interp: Interpreter,
         else:
             took_decoy = value is not None and (value == home or value.startswith(home + " "))
             assert (base_prefix == str(decoy)) is took_decoy, (variant, value, base_prefix)
+
+
+def test_a_moved_venv_fails_activate(tmp_path: Path) -> None:
+    """stdlib venv writes ENV's absolute path into bin/activate (Lib/venv/__init__.py
+    replace_variables, __VENV_DIR__): after the directory is renamed, activating it exports
+    the old path and puts the old bin on PATH (the venv docs: venvs are not relocatable)."""
+    interp = newest()
+    make([interp.path, "-m", "venv", "--without-pip", str(tmp_path / "built")], tmp_path)
+    (tmp_path / "built").rename(tmp_path / "moved")
+    result = check(str(tmp_path / "moved"), "--json")
+    verdict = next(v for v in as_json(result)["verdicts"]  # type: ignore[attr-defined]
+                   if v["id"] == "venv.activate")
+    assert verdict["status"] == "failed", verdict
+    assert ["VIRTUAL_ENV", str(tmp_path / "built")] in verdict["observed"], verdict
+    assert result.exit_code == 1
+
+
+def test_a_venv_without_activate_leaves_it_unjudged(tmp_path: Path) -> None:
+    """No bin/activate (none is required to use a venv): not observed, never held."""
+    interp = newest()
+    make([interp.path, "-m", "venv", "--without-pip", str(tmp_path / "v")], tmp_path)
+    (tmp_path / "v" / "bin" / "activate").unlink()
+    result = check(str(tmp_path / "v"))
+    assert statuses(result)["venv.activate"] == "n/a", result.output
+    assert result.exit_code == 0, result.output

@@ -15,8 +15,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from prefixlab.model.builders import venvpromises
-from prefixlab.model.builders.venvpromises import (HOME, SYSTEM_SITE, VERSION, Start,
-                                                   VenvFacts, Verdict)
+from prefixlab.model.builders.venvpromises import (HOME, SYSTEM_SITE, VERSION, Activation,
+                                                   Start, VenvFacts, Verdict)
 
 H = "/opt/py/bin"
 BASE = Start("/b/bin/python3", True, prefix="/b", exec_prefix="/b", base_prefix="/b",
@@ -39,6 +39,13 @@ def venv_run(how: str = "/v/bin/python", *, version: str = "3.12.1", prefix: str
                  path=tuple(path))
 
 
+ACTIVATED = Activation("/usr/bin:/bin", True, virtual_env="/v", path="/v/bin:/usr/bin:/bin",
+                       python="/v/bin/python", virtual_env_after=None,
+                       path_after="/usr/bin:/bin")
+"""What stdlib's activate does for /v (Lib/venv/scripts/common/activate: VIRTUAL_ENV and
+PATH exported; deactivate puts _OLD_VIRTUAL_PATH back and unsets VIRTUAL_ENV)."""
+
+
 def facts(**changes: object) -> VenvFacts:
     """A correct isolated venv /v of the base /b, every optional fact observed."""
     plain = venv_run()
@@ -50,7 +57,8 @@ def facts(**changes: object) -> VenvFacts:
                      entries=(plain, venv_run("/v/bin/python3")),
                      nested=venv_run("/s/nested/bin/python", prefix="/s/nested"),
                      after_outer_removed=plain, after_link_retargeted=plain,
-                     after_target_moved=plain, asked_system_site=False)
+                     after_target_moved=plain, asked_system_site=False,
+                     activation=ACTIVATED)
     return dataclasses.replace(made, **changes)  # type: ignore[arg-type]
 
 
@@ -61,7 +69,7 @@ def verdicts(f: VenvFacts) -> dict[str, Verdict]:
 # -- the promises as data -------------------------------------------------------------------------
 def test_every_promise_is_documented_and_the_first_ids_are_stable() -> None:
     ids = [p.id for p in venvpromises.PROMISES]
-    assert len(ids) == len(set(ids)) == 15
+    assert len(ids) == len(set(ids)) == 16
     assert ids[:6] == ["venv.starts", "venv.prefixes", "venv.base", "venv.base-executable",
                        "venv.site-first", "venv.isolation"]
     for promise in venvpromises.PROMISES:
@@ -111,7 +119,7 @@ def test_unobserved_facts_make_promises_not_apply_and_never_held() -> None:
     assert not_applying == {"venv.user-site", "venv.home-not-in-venv",
                             "venv.survives-outer-removal", "venv.retarget-link",
                             "venv.move-target", "venv.cfg-readers", "venv.bin-entries",
-                            "venv.nested-venv", "venv.system-site-asked"}
+                            "venv.nested-venv", "venv.system-site-asked", "venv.activate"}
     for promise in not_applying:
         assert got[promise].held is False and not got[promise].fails
         assert all(value == "not observed" for _, value in got[promise].observed)
@@ -463,3 +471,36 @@ def test_the_builder_is_held_to_what_it_was_asked_for() -> None:
     assert verdicts(ignored)["venv.system-site-asked"].fails
     assert verdicts(facts())["venv.system-site-asked"].held
     assert not verdicts(facts(asked_system_site=None))["venv.system-site-asked"].applies
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"virtual_env": "/staging/v"}, "VIRTUAL_ENV names where the venv was built"),
+    ({"virtual_env": None}, "VIRTUAL_ENV not set"),
+    ({"path": "/usr/bin:/bin:/v/bin"}, "the venv's bin appended, not prepended"),
+    ({"python": "/usr/bin/python"}, "python is not the venv's"),
+    ({"python": ""}, "no python on PATH"),
+    ({"python": "/v/bin/python3"}, "only python3 found"),
+    ({"virtual_env_after": "/v"}, "deactivate leaves VIRTUAL_ENV"),
+    ({"path_after": "/v/bin:/usr/bin:/bin"}, "deactivate leaves PATH"),
+    ({"sourced": False, "error": "bin/activate: line 46: `fi'"}, "does not source"),
+])
+def test_activate_fails_for_each_broken_step(change: dict[str, object], why: str) -> None:
+    broken = dataclasses.replace(ACTIVATED, **change)  # type: ignore[arg-type]
+    got = verdicts(facts(activation=broken))["venv.activate"]
+    assert got.applies and got.fails, why
+    if broken.sourced:
+        assert ("VIRTUAL_ENV", "/v") in got.expected and got.observed != got.expected
+
+
+def test_activate_compares_directories_by_real_path() -> None:
+    """A relocatable script (uv venv --relocatable, virtualenv's) finds ENV from its own
+    location: the same directory named through a link is ENV."""
+    relocated = dataclasses.replace(
+        ACTIVATED, virtual_env="/link/v", path="/link/v/bin:/usr/bin:/bin",
+        python="/link/v/bin/python",
+        real_paths=(("/link/v", "/v"), ("/link/v/bin", "/v/bin"), ("/v", "/v"),
+                    ("/v/bin", "/v/bin")))
+    assert verdicts(facts(activation=relocated))["venv.activate"].held
+    elsewhere = dataclasses.replace(relocated, real_paths=(("/link/v", "/w"),
+                                                           ("/link/v/bin", "/w/bin")))
+    assert verdicts(facts(activation=elsewhere))["venv.activate"].fails
