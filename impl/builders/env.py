@@ -16,25 +16,22 @@ import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
 
-from prefixlab.impl.builders import writer
+from prefixlab.impl.builders import envcache, envsteps
+from prefixlab.impl.builders.envsteps import EnvError as EnvError  # the in-process API's error
+from prefixlab.impl.builders.envsteps import check_apart, package_arg, preflight
 from prefixlab.impl.host.snapshot import Snapshot, SnapshotError
 from prefixlab.model.builders import buildenv
 from prefixlab.model.builders import flavours
-from prefixlab.model.builders.buildenv import DEFAULT_PRIORITY, MergeError, Package
+from prefixlab.model.builders.buildenv import MergeError, Package
 from prefixlab.model.builders.flavours import BaseInterpreter, EnvPlan, EnvRequest
 from prefixlab.model.world.fs import Entry, FsView
 from prefixlab.model.builders.plan import Link, Mkdir
-from prefixlab.model.errors import BadInput
 
 TYPE_CHECKING = False  # typing stays off a build's start-up (model/speedups.py)
 if TYPE_CHECKING:
-    from typing import NamedTuple
+    from typing import Any, NamedTuple
 else:
     from prefixlab.model.speedups import NamedTuple
-
-
-class EnvError(BadInput):
-    """Input build env cannot act on: one line naming the file."""
 
 
 def flavour_names() -> list[str]:
@@ -78,8 +75,6 @@ def _on_path(name: str, looked: set[str] | None = None) -> str:
     return os.path.abspath(name)
 
 
-CACHE_FORMAT = 1
-"""The format of build env's entries in prefixlab's cache (impl/builders/learncache.py)."""
 _CHOSEN = ""
 """Among the paths a learning looked at: it chose among the interpreters installed here."""
 
@@ -100,9 +95,8 @@ def learn_interpreter(python: str, *, use_cache: bool = False) -> BaseInterprete
         return _learn(python, None)[0]
     from prefixlab.impl.builders import learncache
 
-    here = os.getcwd()
-    environ = sorted((k, v) for k, v in os.environ.items() if k not in learncache.VOLATILE_ENV)
-    key = [CACHE_FORMAT, python, here, os.getuid(), environ]
+    key = envcache.interpreter_key(python)
+    here = key[2]
     path = learncache.entry_path("env", key)
     found = learncache.read(path, key)
     if found is not None:
@@ -119,11 +113,12 @@ def learn_interpreter(python: str, *, use_cache: bool = False) -> BaseInterprete
     interpreter, also = _learn(python, fs)
     if _CHOSEN not in also:
         learncache.write(path, {"key": key, "seen": learncache.record(fs, also),
-                                "interpreter": _interpreter_json(interpreter)})
+                                "interpreter": interpreter_json(interpreter)})
     return interpreter
 
 
-def _interpreter_json(interpreter: BaseInterpreter) -> dict[str, object]:
+def interpreter_json(interpreter: BaseInterpreter) -> dict[str, Any]:
+    """The interpreter as its cache entries hold it (plain data)."""
     from dataclasses import fields
 
     # By field, not vars(): the compiled model's BuildConstants has no __dict__.
@@ -242,10 +237,7 @@ _BINARY_LIMIT = 256 << 20
 
 def parse_package(text: str) -> Package:
     """DIR or DIR=PRIORITY (an integer; lower wins, default 5)."""
-    path, sep, priority = text.rpartition("=")
-    if sep and priority.lstrip("-").isdigit():
-        return Package(os.path.abspath(path), int(priority))
-    return Package(os.path.abspath(text), DEFAULT_PRIORITY)
+    return Package(*package_arg(text))
 
 
 def check_packages(fs: FsView, packages: Sequence[Package]) -> None:
@@ -264,25 +256,6 @@ def _readable(path: str, entry: Entry) -> bool:
     return os.access(path, os.R_OK | os.X_OK if entry.kind == "dir" else os.R_OK)
 
 
-def _check_apart(target: str, interpreter: BaseInterpreter, packages: Sequence[Package]) -> None:
-    """The environment links into its inputs and replaces TARGET: an input inside TARGET would
-    be deleted under the new environment's links (--force), and TARGET inside an input would
-    change that input."""
-    where = os.path.realpath(target)
-
-    def inside(path: str, top: str) -> bool:
-        return path == top or path.startswith(top.rstrip("/") + "/")
-
-    for name, path in [(f"--package {p.root}", p.root) for p in packages] + [
-            (f"--python {interpreter.given or interpreter.binary}", interpreter.prefix),
-            (f"--python {interpreter.given or interpreter.binary}", interpreter.exec_prefix)]:
-        real = os.path.realpath(path)
-        if inside(real, where):
-            raise EnvError(f"{path}: {name} is inside TARGET {target}, which the build replaces")
-        if inside(where, real) and name.startswith("--package"):
-            raise EnvError(f"{target}: TARGET is inside {name}, which must not change")
-
-
 def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str | Package], *,
              flavor: str = "reference", ignore_collisions: bool = False,
              options: Sequence[tuple[str, str]] = (), fs: FsView | None = None) -> EnvPlan:
@@ -298,7 +271,8 @@ def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str 
         plan = flavours.flavour(flavor)
     except flavours.UnknownFlavour as error:
         raise EnvError(str(error)) from None
-    _check_apart(target, interpreter, chosen)
+    check_apart(target, [p.root for p in chosen], interpreter.given or interpreter.binary,
+                [interpreter.prefix, interpreter.exec_prefix])
     request = EnvRequest(os.path.abspath(target), interpreter, tuple(chosen), ignore_collisions,
                          tuple(options))
     try:
@@ -312,35 +286,20 @@ def plan_env(target: str, python: str | BaseInterpreter, packages: Sequence[str 
 def build_env(target: str, python: str | BaseInterpreter, packages: Sequence[str | Package], *,
               flavor: str = "reference", ignore_collisions: bool = False, force: bool = False,
               options: Sequence[tuple[str, str]] = (),
-              warn: Callable[[str], None] | None = None) -> EnvPlan:
+              warn: Callable[[str], None] | None = None, fs: FsView | None = None) -> EnvPlan:
     """Plan, then write atomically (see :func:`plan_env`; ``force`` replaces TARGET;
-    ``warn`` hears the writer's warnings)."""
-    parent = os.path.dirname(os.path.abspath(target))
-    if not os.path.isdir(parent):
-        raise EnvError(f"{parent}: the directory TARGET is to be made in does not exist")
-    try:
-        writer.preflight(target, force)
-    except writer.WriteError as error:
-        raise EnvError(str(error)) from None
+    ``warn`` hears the writer's warnings; ``fs``: the snapshot to plan over)."""
+    preflight(target, force)
     planned = plan_env(target, python, packages, flavor=flavor,
-                       ignore_collisions=ignore_collisions, options=options)
+                       ignore_collisions=ignore_collisions, options=options, fs=fs)
     write(planned, target, flavor=flavor, force=force, warn=warn)
     return planned
 
 
 def write(planned: EnvPlan, target: str, *, flavor: str, force: bool,
           warn: Callable[[str], None] | None = None) -> None:
-    """Write a planned environment with its build record, by the one writer (EnvError: one
-    line naming the path and the fault; TARGET is then as it was)."""
-    try:
-        # The build record is the writer's, not the plan's: it tells a later --force that
-        # the directory is prefixlab's to replace.
-        writer.apply(planned.ops + (writer.env_record(flavor),), target, force=force,
-                     warn=warn)
-    except writer.WriteError as error:
-        raise EnvError(str(error)) from None
-    except OSError as error:
-        raise EnvError(f"{error.filename or target}: {error.strerror or error}") from None
+    """Write a planned environment with its build record (impl/builders/envsteps.py)."""
+    envsteps.write(planned.ops, target, flavor=flavor, force=force, warn=warn)
 
 
 class Summary(NamedTuple):

@@ -82,8 +82,11 @@ def _file_state(path: str) -> list[int] | None:
 
 
 def digest(value: Any) -> str:
-    """A short name for a plain value (names only spread entries: each holds its key)."""
-    data = marshal.dumps(value)
+    """A short name for a plain value (names only spread entries: each holds its key).
+    Marshal's format 2: from 3 on, the bytes of equal values differ with how often each
+    object is referenced (a back-reference flag) and whether a string is interned, so a key
+    built twice could name two entries."""
+    data = marshal.dumps(value, 2)
     return "%08x%08x" % (zlib.crc32(data), zlib.adler32(data))
 
 
@@ -252,10 +255,11 @@ def recording_snapshot() -> Snapshot:
     return Recording()
 
 
-def record(fs: Snapshot, also: Iterable[str] = (), listed: Iterable[str] = ()
-           ) -> dict[str, Any]:
+def record(fs: Snapshot, also: Iterable[str] = (), listed: Iterable[str] = (), *,
+           digests: bool = True) -> dict[str, Any]:
     """The state of what the recording snapshot ``fs`` was asked about, of the paths ``also``
-    names (looked at outside it) and the listings of ``listed``."""
+    names (looked at outside it) and the listings of ``listed``.  Without ``digests`` no
+    file is read: a file whose ctime alone moves then fails the entry, as any change does."""
     asked: set[str] = getattr(fs, "asked", set())
     listings: dict[str, Any] = {}
     for path in sorted(set(getattr(fs, "listed", ())).union(listed)):
@@ -264,6 +268,6 @@ def record(fs: Snapshot, also: Iterable[str] = (), listed: Iterable[str] = ()
         except OSError:
             listings[path] = None
     entries = {p: entry_state(p) for p in sorted(asked.union(also))}
-    digests = {p: content_digest(p) for p, state in entries.items()
-               if state is not None and state[0] == "file"}
-    return {"entries": entries, "children": listings, "digests": digests}
+    sealed = {p: content_digest(p) for p, state in entries.items()
+              if digests and state is not None and state[0] == "file"}
+    return {"entries": entries, "children": listings, "digests": sealed}

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
 
-from prefixlab.impl.builders.env import EnvError, build_env, learn_interpreter, summary
+from prefixlab.impl.builders.envsteps import EnvError, package_arg
 from prefixlab.impl.cli import errors
 from prefixlab.impl.render.escape import show
-from prefixlab.model.builders.flavours import BaseInterpreter, EnvPlan
-from prefixlab.model.builders.plan import CWrapper
+from prefixlab.model.builders.plan import CWrapper, Link, Mkdir
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # typing, click and the model's planner stay off a cached build
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
     import click
+
+    from prefixlab.model.builders.flavours import BaseInterpreter
+    from prefixlab.model.builders.plan import Operation
 
 WHERE = "prefixlab build env"
 """The command, as its error lines name it."""
@@ -42,6 +46,8 @@ def _interpreter(python: str, quiet: bool, use_cache: bool = True) -> BaseInterp
     """--python as impl/host/requests.py resolves it: a path or a name on PATH as it is; a
     version request chosen among the interpreters found here (announced unless quiet), also
     when its own name on PATH cannot start (a pyenv shim of a version not selected)."""
+    from prefixlab.impl.builders.env import learn_interpreter
+
     if "/" in python or not python:
         return learn_interpreter(python, use_cache=use_cache)
     from prefixlab.impl.host import requests
@@ -68,32 +74,37 @@ def _warn(message: str) -> None:
     sys.stderr.write(f"warning: {show(message, backslash=False)}\n")
 
 
-def counts_line(target: str, planned: EnvPlan) -> str:
+def counts(ops: Sequence[Operation]) -> tuple[int, int, int, int]:
+    """Links, directories, files (compiled wrappers included) and compiled wrappers."""
+    links = sum(isinstance(op, Link) for op in ops)
+    dirs = sum(isinstance(op, Mkdir) for op in ops)
+    return links, dirs, len(ops) - links - dirs, sum(isinstance(op, CWrapper) for op in ops)
+
+
+def counts_line(target: str, ops: Sequence[Operation]) -> str:
     """'TARGET: N links, N directories, N files (N compiled wrappers)'; files count the
     compiled wrappers too."""
-    counts = summary(planned)
-    wrappers = sum(isinstance(op, CWrapper) for op in planned.ops)
-    return (f"{show(target)}: {plural(counts.links, 'link', 'links')}, "
-            f"{plural(counts.dirs, 'directory', 'directories')}, "
-            f"{plural(counts.files, 'file', 'files')} "
+    links, dirs, files, wrappers = counts(ops)
+    return (f"{show(target)}: {plural(links, 'link', 'links')}, "
+            f"{plural(dirs, 'directory', 'directories')}, "
+            f"{plural(files, 'file', 'files')} "
             f"({plural(wrappers, 'compiled wrapper', 'compiled wrappers')})")
 
 
-def summary_json(target: str, interpreter: BaseInterpreter, requested: str, flavor: str,
-                 planned: EnvPlan, warnings: list[str]) -> dict[str, object]:
-    """`build env --json`'s object (schema 1; README, "Composed environments")."""
-    counts = summary(planned)
-    version = "%d.%d.%d" % interpreter.build.version[:3]
+def summary_json(target: str, interpreter: Mapping[str, Any], requested: str, flavor: str,
+                 ops: Sequence[Operation], warnings: list[str]) -> dict[str, object]:
+    """`build env --json`'s object (schema 1; README, "Composed environments");
+    ``interpreter`` as its cache entry holds it (impl/builders/env.py interpreter_json)."""
+    links, dirs, files, wrappers = counts(ops)
+    build = interpreter["build"]
+    version = "%d.%d.%d" % tuple(build["version"][:3])
     return {"schema": JSON_SCHEMA, "target": target,
-            "interpreter": {"path": interpreter.binary,
-                            "version": version + ("t" if interpreter.build.abi_thread == "t"
-                                                  else ""),
+            "interpreter": {"path": interpreter["binary"],
+                            "version": version + ("t" if build["abi_thread"] == "t" else ""),
                             "requested": requested},
             "flavour": flavor,
-            "counts": {"links": counts.links, "directories": counts.dirs,
-                       "files": counts.files,
-                       "compiled_wrappers": sum(isinstance(op, CWrapper)
-                                                for op in planned.ops)},
+            "counts": {"links": links, "directories": dirs, "files": files,
+                       "compiled_wrappers": wrappers},
             "warnings": warnings}
 
 
@@ -102,25 +113,56 @@ def run(target: str, python: str, packages: Sequence[str], *, ignore_collisions:
         options: Sequence[tuple[str, str]] = (), quiet: bool = False,
         as_json: bool = False, use_cache: bool = True) -> None:
     """Build, then print the counts line (stdout; warnings on stderr) or, with ``as_json``,
-    the JSON object (stdout; warnings in it).  Raises EnvError (bad input)."""
+    the JSON object (stdout; warnings in it).  Raises EnvError (bad input).
+
+    With ``use_cache``, an interpreter named by a path and the reference flavour, a plan
+    made before for the same request is written when it still holds
+    (impl/builders/envcache.py), and a plan made here is cached."""
     warnings: list[str] = []
     warn: Callable[[str], None] = warnings.append if as_json else _warn
+    key = None
+    if use_cache and "/" in python and flavor == "reference":
+        from prefixlab.impl.builders import envcache, envsteps
+
+        key = envcache.plan_key(python, target, [package_arg(p) for p in packages], flavor,
+                                ignore_collisions, options)
+        cached = envcache.lookup(key)
+        if cached is not None:
+            envsteps.preflight(target, force)
+            learned = cached.interpreter
+            envsteps.check_apart(target, [root for root, _ in key[3]], learned["given"],
+                                 [learned["prefix"], learned["exec_prefix"]])
+            envsteps.write(cached.ops, target, flavor=flavor, force=force, warn=warn)
+            _report(target, python, flavor, learned, cached.ops, warnings, cached.warnings,
+                    as_json)
+            return
+    from prefixlab.impl.builders import env, learncache
+
     interpreter = _interpreter(python, quiet or as_json, use_cache)
-    planned = build_env(target, interpreter, packages, flavor=flavor,
-                        ignore_collisions=ignore_collisions, force=force, options=options,
-                        warn=warn)
+    fs = learncache.recording_snapshot() if key is not None else None
+    planned = env.build_env(target, interpreter, packages, flavor=flavor,
+                            ignore_collisions=ignore_collisions, force=force, options=options,
+                            warn=warn, fs=fs)
+    learned = env.interpreter_json(interpreter)
+    if key is not None and fs is not None:
+        envcache.store(key, planned.ops, planned.warnings, learned, fs)
+    _report(target, python, flavor, learned, planned.ops, warnings, planned.warnings, as_json)
+
+
+def _report(target: str, python: str, flavor: str, interpreter: Mapping[str, Any],
+            ops: Sequence[Operation], warnings: list[str], planned: Sequence[str],
+            as_json: bool) -> None:
     absolute = os.path.abspath(target)
     if as_json:
         import json
 
-        data = summary_json(absolute, interpreter, python, flavor, planned,
-                            [*warnings, *planned.warnings])
+        data = summary_json(absolute, interpreter, python, flavor, ops, [*warnings, *planned])
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=True) + "\n")
         sys.stdout.flush()
         return
-    for warning in planned.warnings:
+    for warning in planned:
         _warn(warning)
-    sys.stdout.write(counts_line(absolute, planned) + "\n")
+    sys.stdout.write(counts_line(absolute, ops) + "\n")
     sys.stdout.flush()
 
 
@@ -230,8 +272,9 @@ def command() -> click.Command:
                        "the merged code) or pass the caller's (inherit, the commit "
                        "message's claim); the same as --option argv0-mode=MODE.")
     @click.option("--no-cache", is_flag=True,
-                  help="Learn the interpreter afresh (what was learned is cached, and used "
-                       "while everything it was learned from looks the same).")
+                  help="Learn the interpreter and plan afresh (what was learned and planned "
+                       "is cached, and used while everything it was made from looks the "
+                       "same).")
     @click.option("-q", "--quiet", is_flag=True,
                   help="Do not say which interpreter a version request chose.")
     @click.option("--json", "as_json", is_flag=True,

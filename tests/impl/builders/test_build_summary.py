@@ -218,10 +218,10 @@ def test_plural_forms() -> None:
     assert [plural(n, "file", "files") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
     one = EnvPlan((Mkdir("bin"), Link("bin/x", "/usr/bin/true"), Write("bin/y", b""),
                    CWrapper("bin/w", "/usr/bin/true")), Farm({}))
-    assert counts_line("/e", one) == "/e: 1 link, 1 directory, 2 files (1 compiled wrapper)"
+    assert counts_line("/e", one.ops) == "/e: 1 link, 1 directory, 2 files (1 compiled wrapper)"
     two = EnvPlan((Mkdir("a"), Mkdir("b"), Link("a/x", "/x"), Link("a/y", "/y"),
                    Write("f", b"")), Farm({}))
-    assert counts_line("/e", two) == "/e: 2 links, 2 directories, 1 file (0 compiled wrappers)"
+    assert counts_line("/e", two.ops) == "/e: 2 links, 2 directories, 1 file (0 compiled wrappers)"
 
 
 def _counts(root: Path) -> dict[str, int]:

@@ -299,5 +299,5 @@ def test_the_learned_interpreter_comes_back_from_an_entry_as_it_was() -> None:
                            extension_suffixes=(".cpython-312-x86_64-linux-gnu.so", ".so"))
     interpreter = BaseInterpreter("/opt/py/bin/python3.12", build, "/opt/py", "/opt/py",
                                   "python3.12")
-    stored = marshal.loads(marshal.dumps(env._interpreter_json(interpreter)))
+    stored = marshal.loads(marshal.dumps(env.interpreter_json(interpreter)))
     assert env._interpreter_from(stored) == interpreter
