@@ -14,7 +14,11 @@ Rows (medians of R runs, the contenders of a section taking turns in every round
         virtualenv --no-seed     the pinned virtualenv (dev extras), app data in scratch, warm
         uv venv                  the pinned uv (dev extras), offline, cache in scratch, warm
         in process               plan + apply of a symlink-mode venv inside this process
-  env   build env N              prefixlab build env with N generated packages (bench/pkgtrees.py)
+  env   build env N              prefixlab build env with N generated packages (bench/pkgtrees.py),
+                                 rebuilt into the same TARGET (its plan cached after the
+                                 warm-up round)
+        build env 10, planned    the same 10 into a new TARGET every round (the plan made
+                                 every time; the interpreter's learning cached): shown
         cp -rs N                 cp -rs of the same N package trees into one directory
         build env 0              the same command with no package: the interpreter's own part,
                                  which the per-package (marginal) time subtracts
@@ -26,7 +30,8 @@ between rows (the marginal time) on CPU time, which a loaded machine does not in
   * build venv, as a command, has a lower median wall time than python -m venv --without-pip,
     warm, cold (empty cache) and churned;
   * build venv, warm, is within 1.2x of uv venv's median wall time;
-  * build env of 10 packages is within 1.2x of python -m venv's median wall time;
+  * build env of 10 packages, rebuilt, is within 1.2x of python -m venv's median wall time
+    (the same planned every time is shown beside it);
   * plan + apply in process takes under 2 ms of CPU (median; wall time shown);
   * build env's time per package is flat: the marginal CPU time per package at the largest
     size is within 1.5x of that at the middle size (10 packages are too few to resolve against
@@ -64,6 +69,7 @@ UV_FACTOR = 1.2
 ENV_FACTOR = 1.2
 """build env of 10 packages within this factor of python -m venv's wall time."""
 ENV_SIZE = 10
+PLANNED_ENV = f"build env {ENV_SIZE}, planned (a new TARGET each round)"
 COLD = "prefixlab build venv cold (empty cache)"
 CHURNED = "prefixlab build venv churned"
 STDLIB = "python -m venv --without-pip"
@@ -134,8 +140,9 @@ class Fresh:
     processes come and go between rounds, and a new working directory).  The previous
     round's directories are removed when the next is made."""
 
-    def __init__(self, where: str, *, cold: bool = False, churn: bool = False) -> None:
-        self.where, self.cold, self.churn = where, cold, churn
+    def __init__(self, where: str, *, cold: bool = False, churn: bool = False,
+                 same_cwd: bool = False) -> None:
+        self.where, self.cold, self.churn, self.same_cwd = where, cold, churn, same_cwd
         self.made: list[str] = []
         self.others: list[str] = []
         os.makedirs(where, exist_ok=True)
@@ -160,8 +167,10 @@ class Fresh:
             while len(self.others) > 6:
                 os.unlink(self.others.pop(0))
             parent = tempfile.mkdtemp(prefix="tmp", dir=self.where)
-            cwd = tempfile.mkdtemp(prefix="project-", dir=self.where)
-            self.made += [parent, cwd]
+            self.made.append(parent)
+            if not self.same_cwd:
+                cwd = tempfile.mkdtemp(prefix="project-", dir=self.where)
+                self.made.append(cwd)
             target = os.path.join(parent, "venv")
         return target, cwd, env
 
@@ -341,7 +350,8 @@ def profile_in_process(python: str, scratch: str, count: int, top: int = 20) -> 
 
 
 # -- the env section ----------------------------------------------------------------------------
-def env_rows(python: str, package_roots: Sequence[str], sizes: Sequence[int]) -> list[Row]:
+def env_rows(python: str, package_roots: Sequence[str], sizes: Sequence[int],
+             scratch: str) -> list[Row]:
     rows = [Row("env", "build env 0", [str(BIN / "prefixlab"), "build", "env", "{TARGET}",
                                       "--python", python], OURS_ENV, packages=0),
             # build env of a few packages is judged against python -m venv in the same rounds.
@@ -350,9 +360,13 @@ def env_rows(python: str, package_roots: Sequence[str], sizes: Sequence[int]) ->
     for size in sizes:
         chosen = package_roots[:size]
         packages = [arg for root in chosen for arg in ("--package", root)]
-        rows.append(Row("env", f"build env {size}",
-                        [str(BIN / "prefixlab"), "build", "env", "{TARGET}", "--python", python,
-                         *packages], OURS_ENV, packages=size))
+        command = [str(BIN / "prefixlab"), "build", "env", "{TARGET}", "--python", python,
+                   *packages]
+        rows.append(Row("env", f"build env {size}", command, OURS_ENV, packages=size))
+        if size == ENV_SIZE:  # shown beside it: the same, planned every time
+            rows.append(Row("env", PLANNED_ENV, command, OURS_ENV,
+                            fresh=Fresh(os.path.join(scratch, "planned"), churn=True,
+                                        same_cwd=True)))
         # cp needs the target directory made first; `mkdir` is part of the timed command.
         rows.append(Row("env", f"cp -rs {size}",
                         ["sh", "-c", 'mkdir "$0" && exec cp -rs "$@" "$0"', "{TARGET}",
@@ -523,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             roots = pkgtrees.write_packages(os.path.join(scratch, "packages"), max(sizes), minor)
             print(f"packages      {len(roots)} generated in {time.perf_counter() - started:.1f} s "
                   f"({sum(pkgtrees.count_entries(r) for r in roots):,} entries in all)")
-            env = env_rows(python, roots, sizes)
+            env = env_rows(python, roots, sizes, scratch)
             run_rounds(env, args.env_repeat, work,
                        lambda row, i: os.path.join(work, f"env-{env.index(row)}"))
             rows += env
@@ -580,6 +594,12 @@ def report(rows: Sequence[Row], sizes: Sequence[int]) -> int:
                              f"{few.median / stdlib_env.median:.2f}x "
                              f"({fmt_ms(few.median)} vs {fmt_ms(stdlib_env.median)} ms wall, "
                              "the same rounds)"))
+        planned = by_name.get(PLANNED_ENV)
+        if planned is not None and not planned.failed and not stdlib_env.failed:
+            verdicts.append((f"(shown) {PLANNED_ENV}", None,
+                             f"{planned.median / stdlib_env.median:.2f}x python -m venv "
+                             f"({fmt_ms(planned.median)} ms): no plan cached for its TARGET, "
+                             "the interpreter's learning is"))
     for inproc in (r for r in rows if r.name.startswith("in process: plan + apply")):
         where = inproc.name.partition("(")[2].rstrip(")") or "scratch"
         label = f"in process under {IN_PROCESS_TARGET_MS:g} ms ({where})"

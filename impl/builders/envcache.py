@@ -36,6 +36,9 @@ INTERPRETER_FORMAT = 1
 """The format of build env's learned interpreters (impl/builders/env.py learn_interpreter)."""
 PLAN_FORMAT = 1
 """The format of its cached plans."""
+KEPT_PLANS = 32
+"""Plans kept (the ones written or used last): one per TARGET, so a campaign that builds
+environments in new directories would otherwise fill the cache."""
 _KINDS = {"mkdir": Mkdir, "link": Link, "write": Write, "copy": Copy, "cwrapper": CWrapper}
 """An operation's class by its kind, the last field of each (model/builders/plan.py)."""
 
@@ -86,9 +89,11 @@ def lookup(key: list[Any]) -> Cached | None:
         if not learncache.still_valid(found["seen"], unlisted=(here,)):
             return None
         ops = tuple(_KINDS[op[-1]](*op) for op in found["ops"])
-        return Cached(ops, tuple(found["warnings"]), found["interpreter"])
+        cached = Cached(ops, tuple(found["warnings"]), found["interpreter"])
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         return None  # an entry of another shape: planned again
+    learncache.touch(path)
+    return cached
 
 
 def store(key: list[Any], ops: Sequence[Operation], warnings: Sequence[str],
@@ -99,3 +104,4 @@ def store(key: list[Any], ops: Sequence[Operation], warnings: Sequence[str],
                      {"key": key, "seen": learncache.record(fs, digests=False),
                       "interpreter": interpreter, "ops": [tuple(op) for op in ops],
                       "warnings": list(warnings)})
+    learncache.prune("env-plan", KEPT_PLANS)

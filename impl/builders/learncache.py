@@ -219,6 +219,39 @@ def write(path: str, data: dict[str, Any]) -> None:
         pass
 
 
+def prune(kind: str, keep: int) -> None:
+    """Keep the ``keep`` entries of ``kind`` written or used last (by modification time: a
+    caller marks a use with :func:`touch`) and remove the others; entries made per TARGET
+    would otherwise pile up without end."""
+    directory = os.path.join(cache_dir(), kind)
+    try:
+        names = [name for name in os.listdir(directory) if name.endswith(".marshal")]
+    except OSError:
+        return
+    if len(names) <= keep:
+        return
+    stamped = []
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            stamped.append((os.stat(path).st_mtime_ns, path))
+        except OSError:
+            continue
+    for _, path in sorted(stamped)[:max(0, len(stamped) - keep)]:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def touch(path: str) -> None:
+    """Mark the entry at ``path`` as used now (:func:`prune` keeps the latest)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
 def refresh(path: str, found: dict[str, Any], moved: list[tuple[str, list[Any]]]) -> None:
     """Record the new states of the files of ``moved`` (their bytes found the same) in the
     entry ``found`` read from ``path``, so that the next use need not read them again (a

@@ -278,3 +278,20 @@ def test_a_plan_for_another_interpreter_is_not_used(tmp_path: Path,
     assert builds.planned == 2
     assert "lib/python%d.%d/os.py" % new_version[:2] in rebuilt
     assert "lib/python%d.%d" % old_version[:2] not in rebuilt
+
+
+def test_the_plans_kept_are_the_latest_written_or_used(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan per TARGET: prune keeps the ones written or used last, and removes the rest."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    paths = []
+    for index in range(5):
+        key = ["plan", index]
+        paths.append(learncache.entry_path("env-plan", key))
+        learncache.write(paths[-1], {"key": key})
+        os.utime(paths[-1], ns=(index * 10**9, index * 10**9))
+    learncache.touch(paths[0])  # used now: the latest
+    learncache.prune("env-plan", 3)
+    assert [os.path.exists(p) for p in paths] == [True, False, False, True, True]
+    learncache.prune("env-plan", 3)  # nothing more to remove
+    assert sum(os.path.exists(p) for p in paths) == 3
