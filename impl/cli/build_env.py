@@ -122,21 +122,13 @@ def run(target: str, python: str, packages: Sequence[str], *, ignore_collisions:
     warn: Callable[[str], None] = warnings.append if as_json else _warn
     key = None
     if use_cache and "/" in python and flavor == "reference":
-        from prefixlab.impl.builders import envcache, envsteps
+        from prefixlab.impl.builders import envcache
 
         key = envcache.plan_key(python, target, [package_arg(p) for p in packages], flavor,
                                 ignore_collisions, options)
-        cached = envcache.lookup(key)
-        if cached is not None:
-            envsteps.preflight(target, force)
-            learned = cached.interpreter
-            envsteps.check_apart(target, [root for root, _ in key[3]], learned["given"],
-                                 [learned["prefix"], learned["exec_prefix"]])
-            envsteps.write(cached.ops, target, flavor=flavor, force=force, warn=warn)
-            _report(target, python, flavor, learned, cached.ops, warnings, cached.warnings,
-                    as_json)
+        if _build_cached(key, target, python, force, warn, warnings, as_json):
             return
-    from prefixlab.impl.builders import env, learncache
+    from prefixlab.impl.builders import env, envcache, learncache
 
     interpreter = _interpreter(python, quiet or as_json, use_cache)
     fs = learncache.recording_snapshot() if key is not None else None
@@ -147,6 +139,25 @@ def run(target: str, python: str, packages: Sequence[str], *, ignore_collisions:
     if key is not None and fs is not None:
         envcache.store(key, planned.ops, planned.warnings, learned, fs)
     _report(target, python, flavor, learned, planned.ops, warnings, planned.warnings, as_json)
+
+
+def _build_cached(key: list[Any], target: str, python: str, force: bool,
+                  warn: Callable[[str], None], warnings: list[str], as_json: bool) -> bool:
+    """Write the plan cached for ``key`` and report as a planned build does; False when there
+    is none that still holds."""
+    from prefixlab.impl.builders import envcache, envsteps
+
+    cached = envcache.lookup(key)
+    if cached is None:
+        return False
+    flavor, learned = key[4], cached.interpreter
+    envsteps.preflight(target, force)
+    envsteps.check_apart(target, [root for root, _ in key[3]],
+                         learned["given"] or learned["binary"],
+                         [learned["prefix"], learned["exec_prefix"]])
+    envsteps.write(cached.ops, target, flavor=flavor, force=force, warn=warn)
+    _report(target, python, flavor, learned, cached.ops, warnings, cached.warnings, as_json)
+    return True
 
 
 def _report(target: str, python: str, flavor: str, interpreter: Mapping[str, Any],

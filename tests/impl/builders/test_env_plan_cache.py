@@ -295,3 +295,31 @@ def test_the_plans_kept_are_the_latest_written_or_used(tmp_path: Path,
     assert [os.path.exists(p) for p in paths] == [True, False, False, True, True]
     learncache.prune("env-plan", 3)  # nothing more to remove
     assert sum(os.path.exists(p) for p in paths) == 3
+
+
+def test_the_checks_past_the_plan_run_on_a_cached_build(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """TARGET's directory gone, or TARGET made a link into a package: a cached build stops
+    with the line a planned build says (both checks look past the planner's snapshot)."""
+    from prefixlab.impl.builders.envsteps import EnvError
+
+    python = _python()
+    package = _package(tmp_path / "pkg", _minor(python))
+    builds = Builds(tmp_path, monkeypatch)
+    builds.build(python, [str(package)])
+    shutil.rmtree(builds.target)
+    builds.target.symlink_to(package / "bin")
+    said = []
+    for cache in (True, False):
+        with pytest.raises(EnvError) as failed:
+            build_env.run(str(builds.target), python, [str(package)], force=True,
+                          quiet=True, use_cache=cache)
+        said.append(str(failed.value))
+    assert said[0] == said[1] and "inside" in said[0], said
+    builds.target.unlink()
+    builds.target = tmp_path / "gone" / "env"
+    builds.target.parent.mkdir()
+    builds.build(python, [str(package)])
+    shutil.rmtree(tmp_path / "gone")
+    with pytest.raises(EnvError, match="the directory TARGET is to be made in does not exist"):
+        build_env.run(str(builds.target), python, [str(package)], quiet=True)
