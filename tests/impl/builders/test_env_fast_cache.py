@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import in_scope_interpreters, require_oracle
+from support.envtrees import env_tree
 from prefixlab.impl.builders import learncache
 from prefixlab.impl.host.interpreters import Interpreter
 
@@ -92,25 +93,7 @@ def test_the_plain_spelling_starts_without_click_and_says_what_click_says(
     assert [fast[-4], fast[-3], fast[-1]] == ["0", "False", "False"], fast
     assert slow[-4] == "0" and slow[-3] == "True", slow
     assert fast[:-4] == [line.replace("/slow:", "/fast:") for line in slow[:-4]]
-
-    def listing(root: Path) -> dict[str, str]:
-        out = {}
-        for folder, dirs, files in os.walk(root):
-            for name in dirs + files:
-                path = os.path.join(folder, name)
-                rel = os.path.relpath(path, root)
-                if rel == ".prefixlab-build":
-                    continue
-                if os.path.islink(path):
-                    out[rel] = "-> " + os.readlink(path)
-                elif os.path.isdir(path):
-                    out[rel] = "dir"
-                else:
-                    out[rel] = Path(path).read_bytes().decode("latin-1").replace(
-                        str(root), "ENV")
-        return out
-
-    assert listing(tmp_path / "fast") == listing(tmp_path / "slow")
+    assert env_tree(tmp_path / "fast") == env_tree(tmp_path / "slow")
 
 
 @pytest.mark.real

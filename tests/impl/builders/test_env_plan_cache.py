@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import in_scope_interpreters, require_oracle
+from support.envtrees import env_tree
 from prefixlab.impl.builders import env as envbuild
 from prefixlab.impl.builders import learncache
 from prefixlab.impl.builders.envsteps import DEFAULT_PRIORITY
@@ -53,26 +54,6 @@ def _package(root: Path, minor: str) -> Path:
     return root
 
 
-def _tree(root: Path) -> dict[str, str]:
-    """Every entry below ``root``: links by target, files by bytes and mode (the build
-    record aside)."""
-    out = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            rel = os.path.relpath(path, root)
-            if rel == ".prefixlab-build":
-                continue
-            if os.path.islink(path):
-                out[rel] = "-> " + os.readlink(path)
-            elif os.path.isdir(path):
-                out[rel] = "dir"
-            else:
-                mode = oct(os.stat(path).st_mode & 0o7777)
-                out[rel] = f"{mode} {Path(path).read_bytes().decode('latin-1')}"
-    return out
-
-
 class Builds:
     """In-process builds of one environment, counting the plans made."""
 
@@ -93,7 +74,7 @@ class Builds:
               ) -> dict[str, str]:
         shutil.rmtree(self.target, ignore_errors=True)
         build_env.run(str(self.target), python, packages, quiet=True, use_cache=cache)
-        return _tree(self.target)
+        return env_tree(self.target)
 
 
 def test_a_rebuild_writes_the_cached_plan(tmp_path: Path,
