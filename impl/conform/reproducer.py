@@ -25,6 +25,15 @@ PROBE = ("import sys; print('sys.prefix =', sys.prefix); "
          "print('sys.exec_prefix =', sys.exec_prefix); "
          "print('sys.base_exec_prefix =', sys.base_exec_prefix); "
          "print('version =', sys.version.split()[0])")
+ACTIVATE = ('. "$1/bin/activate" || exit 3; '
+            'printf "VIRTUAL_ENV = %s\\n" "${VIRTUAL_ENV-unset}"; '
+            'printf "PATH = %s\\n" "$PATH"; '
+            'printf "command -v python = %s\\n" "$(command -v python)"; '
+            'deactivate; '
+            'printf "after deactivate: VIRTUAL_ENV = %s, PATH = %s\\n" '
+            '"${VIRTUAL_ENV-unset}" "$PATH"')
+"""venv.activate's observation (impl/checks/venvcheck.py activate), printed: bin/activate
+sourced in bash, then deactivate."""
 MARK = "@ROOT@"
 _C_ESCAPE = r's/[\\"]/\\&/g'
 _SED_ESCAPE = r's/[\\&|]/\\&/g'
@@ -132,6 +141,10 @@ def script(case: Case, *, failing: Sequence[str] = (), expected: Mapping[str, st
     lines.append(f"env -i PATH=/usr/bin:/bin HOME=\"$ROOT/home\" {python} -c "
                  f"{shlex.quote(PROBE)}")
     lines.append('echo "status: $?"')
+    if "venv.activate" in failing:
+        lines.append(f"env -i PATH=/usr/bin:/bin HOME=\"$ROOT/home\" bash --noprofile "
+                     f"--norc -c {shlex.quote(ACTIVATE)} bash {word(target)}")
+        lines.append('echo "activate status: $?"')
     for key, value in observed.items():
         lines.append(f"printf '%s\\n' "
                      f"{word(f'observed when the case was found: {key} = {value}')}")

@@ -274,3 +274,26 @@ def test_the_builder_runs_as_conform_runs_it(template: str) -> None:
     assert done.returncode == 0, done.stderr
     assert f"sys.prefix = {script_root}/venv" in done.stdout, done.stdout
     assert "status: 0" in done.stdout
+
+
+def test_a_broken_activate_is_shown_sourced() -> None:
+    """A case failing venv.activate: the script sources ENV/bin/activate in bash and prints
+    what it set (here a builder that writes the script for another directory)."""
+    require_oracle(bool(BASES), "no in-scope interpreter found here")
+    require_oracle(shutil.which("bash") is not None, "no bash to source bin/activate with")
+    base = BASES[-1]
+    builder = check_template(
+        "{python} -m venv --without-pip {target} && "
+        "sed -i 's|VIRTUAL_ENV=[^_].*|VIRTUAL_ENV=/elsewhere|' {target}/bin/activate")
+    case = Case(builder, base, Placement(("direct",), (), base.executable, "venv"))
+    text = reproducer.script(case, failing=["venv.activate"])
+    with two_roots() as (_, script_root, environ):
+        path = os.path.join(script_root, "reproduce.sh")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        done = subprocess.run(["/bin/sh", path], capture_output=True, text=True, timeout=120,
+                              env=environ, cwd=script_root)
+    lines = done.stdout.splitlines()
+    assert "VIRTUAL_ENV = /elsewhere" in lines, done.stdout + done.stderr
+    assert "PATH = /elsewhere/bin:/usr/bin:/bin" in lines, done.stdout
+    assert "activate status: 0" in lines, done.stdout
