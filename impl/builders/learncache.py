@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 
     from prefixlab.impl.host.snapshot import Snapshot
 
-_SEAL = b"prefixlab-learned\n"
+_SEAL = b"prefixlab-learned-2\n"
+"""An entry's first line; then the seal (a digest of the rest) and the marshalled value,
+compressed (a plan of 1,000 packages would take megabytes, an eighth of that so)."""
 VOLATILE_ENV = frozenset({"_", "OLDPWD", "SHLVL"})
 """Variables a shell changes between commands that no interpreter start reads."""
 
@@ -184,8 +186,8 @@ def read(path: str, key: list[Any]) -> dict[str, Any] | None:
         payload = data[start:]
         if data[:len(_SEAL)] != _SEAL or data[len(_SEAL):start] != seal_digest(payload):
             return None
-        found = marshal.loads(payload)
-    except (OSError, ValueError, EOFError, TypeError):
+        found = marshal.loads(zlib.decompress(payload))
+    except (OSError, ValueError, EOFError, TypeError, zlib.error):
         return None
     if not isinstance(found, dict) or found.get("key") != key:
         return None
@@ -199,7 +201,7 @@ def write(path: str, data: dict[str, Any]) -> None:
     """Write an entry (atomically: a reader sees the old one or the new one), with the code
     this process has run (unless ``data`` names it); an unwritable cache only costs learning
     again next time."""
-    payload = marshal.dumps({"code": code_state(), **data})
+    payload = zlib.compress(marshal.dumps({"code": code_state(), **data}), 1)
     directory, name = os.path.split(path)
     temp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
     try:

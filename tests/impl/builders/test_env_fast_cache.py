@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -181,8 +182,15 @@ def test_an_edited_entry_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert found is not None and found["value"] == "/usr"
     assert learncache.read(path, ["other"]) is None
     data = Path(path).read_bytes()
-    Path(path).write_bytes(data.replace(b"/usr", b"/opt"))
+    head = data.index(b"\n") + 1 + 32  # the first line, then the seal
+    value = zlib.decompress(data[head:])
+    assert b"/usr" in value
+    Path(path).write_bytes(data[:head] + zlib.compress(value.replace(b"/usr", b"/opt")))
     assert learncache.read(path, key) is None
+    Path(path).write_bytes(data[:-3])  # cut short
+    assert learncache.read(path, key) is None
+    Path(path).write_bytes(data)
+    assert learncache.read(path, key) is not None
 
 
 def test_validity_rests_on_entries_and_listings_but_not_the_unlisted(tmp_path: Path) -> None:
