@@ -64,10 +64,12 @@ def two_roots(odd: str = "") -> Iterator[tuple[str, str, dict[str, str]]]:
                                  "HOME": top}
 
 
-def run_script(case: Case, environ: dict[str, str], cwd: str) -> subprocess.CompletedProcess[str]:
+def run_script(case: Case, environ: dict[str, str], cwd: str, text: str | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    """The reproducer of ``case`` (or ``text``, a script made of it) run with /bin/sh."""
     path = os.path.join(cwd, "reproduce.sh")
     with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
-        handle.write(reproducer.script(case))
+        handle.write(reproducer.script(case) if text is None else text)
     return subprocess.run(["/bin/sh", path], capture_output=True, text=True, timeout=120,
                           env=environ, cwd=cwd)
 
@@ -245,11 +247,7 @@ def test_expected_and_observed_values_are_printed_as_they_are(value: str) -> Non
     text = reproducer.script(case, expected={"sys.prefix": value},
                              observed={"sys.prefix": value})
     with two_roots() as (_, script_root, environ):
-        path = os.path.join(script_root, "reproduce.sh")
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        done = subprocess.run(["/bin/sh", path], capture_output=True, text=True, timeout=60,
-                              env=environ, cwd=script_root)
+        done = run_script(case, environ, script_root, text)
         shown = value.replace("{root}", script_root)
         lines = done.stdout.splitlines()
         assert f"expected: sys.prefix = {shown}" in lines, done.stdout
@@ -288,11 +286,7 @@ def test_a_broken_activate_is_shown_sourced() -> None:
     case = Case(builder, base, Placement(("direct",), (), base.executable, "venv"))
     text = reproducer.script(case, failing=["venv.activate"])
     with two_roots() as (_, script_root, environ):
-        path = os.path.join(script_root, "reproduce.sh")
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        done = subprocess.run(["/bin/sh", path], capture_output=True, text=True, timeout=120,
-                              env=environ, cwd=script_root)
+        done = run_script(case, environ, script_root, text)
     lines = done.stdout.splitlines()
     assert "VIRTUAL_ENV = /elsewhere" in lines, done.stdout + done.stderr
     assert "PATH = /elsewhere/bin:/usr/bin:/bin" in lines, done.stdout
