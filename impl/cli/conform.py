@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from prefixlab.impl.cli.errors import EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_OK
-from prefixlab.model.conform.placement import PLACEMENTS
+from prefixlab.model.conform.placement import OPT_IN, PLACEMENTS
 from prefixlab.model.errors import BadInput
 
 DEFAULT_BUDGET = 600.0
@@ -45,10 +45,10 @@ def _builder(name: str | None, template: str | None, kind: str) -> Any:
 
 
 def _allowed(text: str | None) -> tuple[str, ...]:
-    from prefixlab.model.conform.placement import PLACEMENTS, parse_names
+    from prefixlab.model.conform.placement import DEFAULT_PLACEMENTS, parse_names
 
     if text is None:
-        return PLACEMENTS
+        return DEFAULT_PLACEMENTS
     try:
         return parse_names(text)
     except ValueError as error:
@@ -69,8 +69,8 @@ def _allowed(text: str | None) -> tuple[str, ...]:
                    "3.12.1, cpython3.12); repeatable. Default: every in-scope interpreter "
                    "found here.")
 @click.option("--placements", "placements", metavar="NAME,...",
-              help="The placements that may be drawn (default: all): "
-                   + ", ".join(PLACEMENTS) + ".")
+              help="The placements that may be drawn (default: all but "
+                   + ", ".join(OPT_IN) + "): " + ", ".join(PLACEMENTS) + ".")
 @click.option("--budget", type=click.FloatRange(min=1), default=DEFAULT_BUDGET,
               show_default=True, help="Seconds for the builder, all interpreters together.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The search's seed.")

@@ -25,7 +25,7 @@ from hypothesis.database import ExampleDatabase
 from prefixlab.impl.conform.builders import wants_system_site
 from prefixlab.impl.conform.runcase import Result, run_case
 from prefixlab.model.conform.case import Builder, Case
-from prefixlab.model.conform.placement import PLACEMENTS, Base
+from prefixlab.model.conform.placement import DEFAULT_PLACEMENTS, Base
 from prefixlab.model.strategies.placements import placements
 
 SHRINK_LIMIT = 150.0
@@ -85,7 +85,7 @@ class Search:
 
     builder: Builder
     bases: Sequence[Base]
-    allowed: Sequence[str] = PLACEMENTS
+    allowed: Sequence[str] = DEFAULT_PLACEMENTS
     fidelity: bool = True
     results: dict[str, Result] = field(default_factory=dict)
     found: dict[Key, Found] = field(default_factory=dict)

@@ -25,7 +25,12 @@ The vocabulary, one name per way users reach an interpreter:
   class: getpath takes that directory for a prefix);
 * ``decoy-above-target``: the same landmark in the target's parent directory;
 * ``target-through-link``: the target named through a link to its parent directory;
-* ``target-odd-name``: a target name with spaces and non-ASCII letters.
+* ``target-odd-name``: a target name with spaces and non-ASCII letters;
+* ``target-shell-name``: a target name holding what a shell reads inside quotes or out of
+  them (a double quote, a dollar sign, a backquote, a backslash, a single quote).  Drawn only
+  when named (``--placements``): the activation scripts of CPython's venv before 3.9.21,
+  3.10.16, 3.11.11, 3.12.8 and 3.13.1 break on such names (gh-124651), so stdlib venv and the
+  builders that copy its scripts fail venv.activate there.
 """
 
 from __future__ import annotations
@@ -35,8 +40,13 @@ from typing import Literal, Union
 
 PLACEMENTS = ("direct", "bare-name", "exe-link", "prefix-link", "alias-dir", "relocated",
               "venv-of-venv", "from-env", "pyenv-shim", "wrapper", "decoy-above-link",
-              "decoy-above-target", "target-through-link", "target-odd-name")
+              "decoy-above-target", "target-through-link", "target-odd-name",
+              "target-shell-name")
 """Every placement name, in the order of the module docstring."""
+OPT_IN = ("target-shell-name",)
+"""The names drawn only when asked for."""
+DEFAULT_PLACEMENTS = tuple(name for name in PLACEMENTS if name not in OPT_IN)
+"""What a campaign draws when no names are given."""
 
 ENV_FLAVOURS = ("reference", "nix-classic", "nix-297628", "nix-inherit-argv0",
                 "nix-resolve-argv0")

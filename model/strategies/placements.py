@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from prefixlab.model.conform.placement import (
-    ENV_FLAVOURS, PLACEMENTS, VENV_BASE_FLAVOURS, WRAPPER_KINDS, Base, BuildEnv, BuildVenv,
-    CopyFile, Link, LinkEntries, MakeDir, Op, Placement, WriteText, Wrap, order)
+    DEFAULT_PLACEMENTS, ENV_FLAVOURS, PLACEMENTS, VENV_BASE_FLAVOURS, WRAPPER_KINDS, Base,
+    BuildEnv, BuildVenv, CopyFile, Link, LinkEntries, MakeDir, Op, Placement, WriteText, Wrap,
+    order)
 from prefixlab.model.strategies._checks import check_type
 
 ROOT = "{root}"
@@ -33,6 +34,9 @@ ROOT = "{root}"
 
 ODD_NAMES = ("my venv", "vénv", "env with  two spaces", "ünï cödé env", "tab\tvenv")
 """Target names of ``target-odd-name``: spaces, non-ASCII letters, a tab."""
+SHELL_NAMES = ('venv "q"', "venv $HOME", "venv `true`", "back\\slash venv", "it's venv")
+"""Target names of ``target-shell-name``: each holds one character a shell gives a meaning
+to inside double quotes or out of quotes (the command run by the backquote does nothing)."""
 
 _INSTALLS = ("relocated", "prefix-link", "alias-dir")
 _ACCESS = ("direct", "bare-name", "exe-link", "wrapper", "pyenv-shim")
@@ -71,8 +75,8 @@ def _check(allowed: Collection[str], max_depth: int) -> frozenset[str]:
     return frozenset(allowed)
 
 
-def placements(base: Base, *, allowed: Collection[str] = PLACEMENTS, max_depth: int = 2,
-               env_flavours: Collection[str] = VENV_BASE_FLAVOURS
+def placements(base: Base, *, allowed: Collection[str] = DEFAULT_PLACEMENTS,
+               max_depth: int = 2, env_flavours: Collection[str] = VENV_BASE_FLAVOURS
                ) -> st.SearchStrategy[Placement]:
     """Placements of ``base`` made only of the ``allowed`` names (``venv-of-venv`` up to
     ``max_depth`` outer venvs; ``from-env`` among ``env_flavours``, by default the
@@ -203,9 +207,14 @@ def _pyenv_shim(draw: st.DrawFn, draft: _Draft) -> str:
 
 def _target(draw: st.DrawFn, draft: _Draft, allowed: frozenset[str]) -> str:
     name = "venv"
-    if "target-odd-name" in allowed and draw(st.booleans()):
-        name = draw(st.sampled_from(ODD_NAMES))
-        draft.names.add("target-odd-name")
+    kinds: list[tuple[str, tuple[str, ...]]] = [
+        (kind, names) for kind, names in (("target-odd-name", ODD_NAMES),
+                                          ("target-shell-name", SHELL_NAMES))
+        if kind in allowed]
+    if bool(kinds) and draw(st.booleans()):
+        kind, names = draw(st.sampled_from(kinds))
+        name = draw(st.sampled_from(names))
+        draft.names.add(kind)
     parent = ""
     if "target-through-link" in allowed and draw(st.booleans()):
         draft.ops += [MakeDir("real-parent"), Link("through", "real-parent")]

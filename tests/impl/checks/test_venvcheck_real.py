@@ -479,3 +479,25 @@ def test_a_venv_without_activate_leaves_it_unjudged(tmp_path: Path) -> None:
     result = check(str(tmp_path / "v"))
     assert statuses(result)["venv.activate"] == "n/a", result.output
     assert result.exit_code == 0, result.output
+
+
+def _quotes_its_templates(interp: Interpreter) -> bool:
+    """Does this interpreter's own venv package quote what it puts into the activation
+    scripts?  The fix of gh-124651 (CVE-2024-9287; 3.9.21, 3.10.16, 3.11.11, 3.12.8, 3.13.1,
+    and backported by distributions) made Lib/venv/__init__.py quote them with shlex.quote."""
+    done = subprocess.run([interp.path, "-I", "-S", "-c",
+                           "import venv, sys; sys.stdout.write(open(venv.__file__).read())"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return "shlex.quote" in done.stdout
+
+
+@pytest.mark.parametrize("interp", INTERPRETERS, ids=interpreter_id)
+def test_a_shell_name_breaks_activate_where_venv_does_not_quote(tmp_path: Path,
+                                                                interp: Interpreter) -> None:
+    """A stdlib venv whose name holds a double quote and a dollar sign: its activate script
+    works where the interpreter's venv package quotes (gh-124651's fix) and not elsewhere."""
+    target = tmp_path / 'venv "q" $HOME'
+    make([interp.path, "-m", "venv", "--without-pip", str(target)], tmp_path)
+    got = statuses(check(str(target)))["venv.activate"]
+    assert got == ("held" if _quotes_its_templates(interp) else "failed"), got

@@ -12,7 +12,8 @@ from prefixlab.model.conform.placement import PLACEMENTS, parse_names
 
 DOCUMENTED = ("direct", "bare-name", "exe-link", "prefix-link", "alias-dir", "relocated",
               "venv-of-venv", "from-env", "pyenv-shim", "wrapper", "decoy-above-link",
-              "decoy-above-target", "target-through-link", "target-odd-name")
+              "decoy-above-target", "target-through-link", "target-odd-name",
+              "target-shell-name")
 """The vocabulary as the module docstring lists it, one bullet each, in that order."""
 
 

@@ -29,7 +29,7 @@ from hypothesis.errors import InvalidArgument, NoSuchExample
 from prefixlab.model.conform.placement import (
     ENV_FLAVOURS, PLACEMENTS, Base, BuildEnv, BuildVenv, CopyFile, Link, LinkEntries, MakeDir,
     Placement, Wrap, WriteText)
-from prefixlab.model.strategies.placements import placements
+from prefixlab.model.strategies.placements import ODD_NAMES, SHELL_NAMES, placements
 
 PYENV = Base("/opt/py/bin/python3.12", "/opt/py", (3, 12, 1), "3.12.1", "/root/.pyenv")
 PLAIN = Base("/usr/bin/python3.11", "/usr", (3, 11, 2))
@@ -225,8 +225,14 @@ def test_names_and_their_operations_go_together(
             assert op.source == base.executable
         if isinstance(op, LinkEntries):
             assert op.source == base.stdlib
-    if "target-odd-name" not in names:
-        assert posixpath.basename(placement.target) == "venv"
+    named = posixpath.basename(placement.target)
+    if "target-odd-name" in names:
+        assert named in ODD_NAMES
+    elif "target-shell-name" in names:
+        assert named in SHELL_NAMES
+    else:
+        assert named == "venv"
+    assert not {"target-odd-name", "target-shell-name"} <= set(names)
     assert placement.target.startswith("through/") == ("target-through-link" in names)
 
 
@@ -292,7 +298,7 @@ COMPANIONS = {"decoy-above-link": ({"bare-name"}, {"exe-link"})}
 def test_shrinking_a_placement_keeps_only_what_its_name_needs(name: str) -> None:
     """The simplest placement holding ``name`` has no layer it does not need: no relocated
     copy, composed environment or outer venv (slow to make, and noise in a finding)."""
-    found = find(placements(PYENV), lambda p: name in p.names,
+    found = find(placements(PYENV, allowed=PLACEMENTS), lambda p: name in p.names,
                  settings=settings(max_examples=3000, database=None, derandomize=True))
     rest = set(found.names) - {name, "direct"}
     assert rest in [set(), *COMPANIONS.get(name, ())], found.names
@@ -338,3 +344,21 @@ def test_a_placement_without_a_way_in_falls_back_to_direct(data: st.DataObject) 
     p = data.draw(placements(PLAIN, allowed=allowed))
     assume(not p.ops)
     assert p.python == PLAIN.executable
+
+
+def test_shell_names_are_drawn_only_when_named() -> None:
+    """target-shell-name is opt-in: not among the defaults, drawn when allowed, and each of
+    its names holds a character a shell gives a meaning to."""
+    from prefixlab.model.conform.placement import DEFAULT_PLACEMENTS, OPT_IN
+
+    assert "target-shell-name" in PLACEMENTS and "target-shell-name" in OPT_IN
+    assert "target-shell-name" not in DEFAULT_PLACEMENTS
+    assert set(DEFAULT_PLACEMENTS) | set(OPT_IN) == set(PLACEMENTS)
+    assert all(set(name) & set("\"$`\\'") for name in SHELL_NAMES)
+    found = find(placements(PYENV, allowed={"direct", "target-shell-name"}),
+                 lambda p: "target-shell-name" in p.names,
+                 settings=settings(max_examples=500, database=None, derandomize=True))
+    assert posixpath.basename(found.target) in SHELL_NAMES
+    with pytest.raises(NoSuchExample):
+        find(placements(PYENV), lambda p: posixpath.basename(p.target) in SHELL_NAMES,
+             settings=settings(max_examples=300, database=None, derandomize=True))
