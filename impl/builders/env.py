@@ -25,13 +25,10 @@ from prefixlab.model.builders import flavours
 from prefixlab.model.builders.buildenv import MergeError, Package
 from prefixlab.model.builders.flavours import BaseInterpreter, EnvPlan, EnvRequest
 from prefixlab.model.world.fs import Entry, FsView
-from prefixlab.model.builders.plan import Link, Mkdir
 
 TYPE_CHECKING = False  # typing stays off a build's start-up (model/speedups.py)
 if TYPE_CHECKING:
-    from typing import Any, NamedTuple
-else:
-    from prefixlab.model.speedups import NamedTuple
+    from typing import Any
 
 
 def flavour_names() -> list[str]:
@@ -96,24 +93,18 @@ def learn_interpreter(python: str, *, use_cache: bool = False) -> BaseInterprete
     from prefixlab.impl.builders import learncache
 
     key = envcache.interpreter_key(python)
-    here = key[2]
-    path = learncache.entry_path("env", key)
-    found = learncache.read(path, key)
-    if found is not None:
-        moved: list[tuple[str, list[object]]] = []
+    value = envcache.learned(key)
+    if value is not None:
         try:
-            if learncache.still_valid(found["seen"], unlisted=(here,), moved=moved):
-                interpreter = _interpreter_from(found["interpreter"])
-                if moved:
-                    learncache.refresh(path, found, moved)
-                return interpreter
+            return _interpreter_from(value)
         except (KeyError, TypeError, ValueError, AttributeError):
             pass  # an entry of another shape: learned again
     fs = learncache.recording_snapshot()
     interpreter, also = _learn(python, fs)
     if _CHOSEN not in also:
-        learncache.write(path, {"key": key, "seen": learncache.record(fs, also),
-                                "interpreter": interpreter_json(interpreter)})
+        learncache.write(learncache.entry_path("env", key),
+                         {"key": key, "seen": learncache.record(fs, also),
+                          "interpreter": interpreter_json(interpreter)})
     return interpreter
 
 
@@ -301,14 +292,3 @@ def write(planned: EnvPlan, target: str, *, flavor: str, force: bool,
     """Write a planned environment with its build record (impl/builders/envsteps.py)."""
     envsteps.write(planned.ops, target, flavor=flavor, force=force, warn=warn)
 
-
-class Summary(NamedTuple):
-    links: int
-    dirs: int
-    files: int
-
-
-def summary(planned: EnvPlan) -> Summary:
-    links = sum(isinstance(op, Link) for op in planned.ops)
-    dirs = sum(isinstance(op, Mkdir) for op in planned.ops)
-    return Summary(links, dirs, len(planned.ops) - links - dirs)

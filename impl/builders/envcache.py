@@ -68,25 +68,37 @@ def plan_key(python: str, target: str, packages: Sequence[tuple[str, int]], flav
             [list(p) for p in packages], flavor, ignore_collisions, [list(o) for o in options]]
 
 
+def learned(key: list[Any]) -> dict[str, Any] | None:
+    """The interpreter learned for ``key`` (:func:`interpreter_key`) as its entry holds it,
+    when everything the learning read still looks the same (the working directory's listing
+    aside); None otherwise.  A file found the same by its bytes after its ctime moved is
+    recorded anew."""
+    path = learncache.entry_path("env", key)
+    found = learncache.read(path, key)
+    if found is None:
+        return None
+    moved: list[tuple[str, list[Any]]] = []
+    try:
+        if not learncache.still_valid(found["seen"], unlisted=(key[2],), moved=moved):
+            return None
+        value: dict[str, Any] = found["interpreter"]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # an entry of another shape: learned again
+    if moved:
+        learncache.refresh(path, found, moved)
+    return value
+
+
 def lookup(key: list[Any]) -> Cached | None:
     """The plan cached for ``key`` (:func:`plan_key`) when it still holds; None otherwise."""
     path = learncache.entry_path("env-plan", key)
     found = learncache.read(path, key)
     if found is None:
         return None
-    learned_key = key[1]
-    learned_path = learncache.entry_path("env", learned_key)
-    learned = learncache.read(learned_path, learned_key)
-    here = learned_key[2]
-    moved: list[tuple[str, list[Any]]] = []
     try:
-        if learned is None or learned["interpreter"] != found["interpreter"]:
+        if learned(key[1]) != found["interpreter"]:
             return None
-        if not learncache.still_valid(learned["seen"], unlisted=(here,), moved=moved):
-            return None
-        if moved:
-            learncache.refresh(learned_path, learned, moved)
-        if not learncache.still_valid(found["seen"], unlisted=(here,)):
+        if not learncache.still_valid(found["seen"], unlisted=(key[1][2],)):
             return None
         ops = tuple(_KINDS[op[-1]](*op) for op in found["ops"])
         cached = Cached(ops, tuple(found["warnings"]), found["interpreter"])
