@@ -30,7 +30,6 @@ from __future__ import annotations
 import marshal
 import os
 import stat
-import sys
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 
 # one cache machinery for both builders (impl/builders/learncache.py)
@@ -568,39 +567,13 @@ def _content_state(path: str, known: Mapping[str, tuple[Any, str]]) -> list[Any]
 
 
 def _content_digest(path: str) -> str:
-    """SHA-256 of the file's bytes, hex ('' when it cannot be read): OpenSSL's for a large
-    file (several times faster), CPython's own for a small one (hashlib would load OpenSSL
-    on a warm build)."""
+    """SHA-256 of the file's bytes, hex ('' when it cannot be read)."""
+    from prefixlab.impl.host import filedigest
+
     try:
-        large = os.stat(path).st_size > 1 << 20
+        return filedigest.sha256(path).hex()
     except OSError:
         return ""
-    if large or "hashlib" in sys.modules:  # loaded already when learning
-        import hashlib
-
-        digest = hashlib.sha256()
-    else:
-        digest = _small_sha256()
-    try:
-        with open(path, "rb") as handle:
-            while piece := handle.read(1 << 24):
-                digest.update(piece)
-    except OSError:
-        return ""
-    return digest.hexdigest()
-
-
-def _small_sha256() -> Any:
-    import importlib
-
-    for name in ("_sha2", "_sha256"):  # 3.12+, before
-        try:
-            return importlib.import_module(name).sha256()
-        except ImportError:
-            continue
-    import hashlib
-
-    return hashlib.sha256()
 
 
 def _sealed(payload: bytes) -> bytes:
@@ -656,14 +629,14 @@ def _write_entry(path: str, data: dict[str, Any]) -> None:
 def _drop_other_formats(current: str) -> None:
     """Entries of other formats (and, before format 4, of other versions of prefixlab's code,
     one directory each) are never used again."""
-    import shutil
-
     parent, keep = os.path.split(current)
     for name in os.listdir(parent):
         path = os.path.join(parent, name)
         if name == keep:
             continue
         if os.path.isdir(path) and not os.path.islink(path):
+            import shutil  # here: a cold build that finds nothing to drop need not load it
+
             shutil.rmtree(path, ignore_errors=True)
         else:
             os.unlink(path)

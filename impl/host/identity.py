@@ -21,15 +21,12 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from prefixlab.impl.host import filedigest
 from prefixlab.impl.host.elf import Dynamic, ElfError, read_dynamic
 
 StatKey = tuple[int, int, int, int, int]
 """(device, inode, size, mtime_ns, ctime_ns) of a file, through links."""
 
-_CHUNK = 1 << 24
-"""Bytes read and hashed at a time: few pieces, because reading and hashing release the GIL
-and a digest taken in a thread beside a busy one (impl/host/learner.py) waits for the GIL
-again after each piece (up to the switch interval, 5 ms)."""
 _DIGEST_FORMAT = b"prefixlab-interpreter-1"
 LD_SO_CACHE = "/etc/ld.so.cache"
 
@@ -188,9 +185,7 @@ def _string_at(data: bytes, offset: int) -> str:
 def _default_directories() -> list[str]:
     """The trusted directories (ld.so(8)), with the multiarch ones Debian's ld.so.conf adds
     first; ld.so.cache holds nothing else on the systems modelled."""
-    import platform
-
-    machine = platform.machine()
+    machine = os.uname().machine  # what platform.machine() gives on POSIX, without platform
     multiarch = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}.get(machine)
     found = [f"/lib/{multiarch}", f"/usr/lib/{multiarch}"] if multiarch else []
     return found + ["/lib64", "/usr/lib64", "/lib", "/usr/lib"]
@@ -206,14 +201,7 @@ def own_digest(path: str) -> str | None:
 
 
 def _file_digest(path: str) -> bytes:
-    import hashlib
-
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
+        return filedigest.sha256(path)
     except OSError as error:
         raise ElfError(f"{path}: cannot be read ({error.strerror})") from None
-    return digest.digest()
-

@@ -184,7 +184,7 @@ def _known(real_path: str) -> bool:
 
 
 def _stat_key(path: str) -> StatKey | None:
-    """impl/host/identity.py's stat_key, without importing it (hashlib and platform)."""
+    """impl/host/identity.py's stat_key, without importing it (dataclasses, the ELF reader)."""
     try:
         st = os.stat(path)
     except OSError:
@@ -215,7 +215,7 @@ def _start_digest(real: str) -> None:
     import threading
 
     import hashlib  # noqa: F401  # what identify imports, imported here: two threads
-    import platform  # noqa: F401  # importing at once can deadlock on a circular import
+    import mmap  # noqa: F401  # importing at once can deadlock on a circular import
 
     from prefixlab.impl.host import identity
     from prefixlab.impl.host.elf import ElfError
