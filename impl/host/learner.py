@@ -19,7 +19,6 @@ import sys
 
 TYPE_CHECKING = False  # typing stays off a warm build's start-up (model/speedups.py)
 if TYPE_CHECKING:
-    from subprocess import Popen
     from threading import Thread
 
     from prefixlab.impl.host.identity import Identity, StatKey
@@ -103,7 +102,7 @@ except (IOError, OSError):
 sys.stdout.write('PREFIXLAB-CONSTANTS:' + show(facts) + '\n')
 """
 
-_runs: dict[str, tuple[Popen[bytes], StatKey]] = {}
+_runs: dict[str, tuple[_Run, StatKey]] = {}
 _digests: dict[str, tuple[Thread, list[tuple[StatKey, Identity]]]] = {}
 _files: dict[str, tuple[StatKey, str]] = {}
 """Each file the digests read (the binary, its libpython), by real path: its stat key once
@@ -192,23 +191,46 @@ def _stat_key(path: str) -> StatKey | None:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _start_run(real: str) -> None:
-    import atexit
-    import subprocess
+class _Run:
+    """A learner run started: the process (the leader of its own session) and the read ends
+    of its stdout and stderr."""
 
+    __slots__ = ("pid", "out", "err")
+
+    def __init__(self, pid: int, out: int, err: int) -> None:
+        self.pid, self.out, self.err = pid, out, err
+
+
+def _start_run(real: str) -> None:
     key = _stat_key(real)
     if key is None:
         return
-    # As interpreters.run_contained runs it (its own session, killed if not taken), but
-    # without a preexec_fn, so that it is spawned, not forked: what is not taken is killed
-    # at exit, and the run itself ends in milliseconds.  -B: no bytecode written into the
-    # installation learned about.
-    process = subprocess.Popen([real, "-I", "-S", "-B", "-c", CODE], env={}, cwd="/",
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, start_new_session=True)
+    # Spawned (posix_spawn, vfork-fast) without subprocess, whose imports would delay the
+    # run and cost a cold build milliseconds: stdin /dev/null, stdout and stderr pipes, its
+    # own session (killed with it if not taken), an empty environment.  The working
+    # directory is not changed (posix_spawn cannot): -I keeps it off sys.path and nothing
+    # in CODE opens a relative path.  Every other descriptor of this process is
+    # close-on-exec (PEP 446).  -B: no bytecode written into the installation learned about.
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        pid = os.posix_spawn(real, [real, "-I", "-S", "-B", "-c", CODE], {}, setsid=True,
+                             file_actions=[(os.POSIX_SPAWN_DUP2, null, 0),
+                                           (os.POSIX_SPAWN_DUP2, out_w, 1),
+                                           (os.POSIX_SPAWN_DUP2, err_w, 2)])
+    except (OSError, NotImplementedError):  # no POSIX_SPAWN_SETSID: learn_constants runs it
+        os.close(out_r)
+        os.close(err_r)
+        return
+    finally:
+        for fd in (out_w, err_w, null):
+            os.close(fd)
     if not _runs:
+        import atexit
+
         atexit.register(_discard)
-    _runs[real] = (process, key)
+    _runs[real] = (_Run(pid, out_r, err_r), key)
 
 
 def _start_digest(real: str) -> None:
@@ -264,36 +286,74 @@ def digests() -> dict[str, tuple[StatKey, str]]:
 
 def take_run(real_path: str, timeout: float) -> tuple[str, str] | None:
     """The output (stdout, stderr) of the learner run started for ``real_path``, if the file
-    is unchanged since; None when there is none (the caller runs it)."""
+    is unchanged since and the run ended within ``timeout`` seconds; None when there is none
+    (the caller runs it)."""
     started = _runs.pop(real_path, None)
     if started is None:
         return None
-    process, key = started
+    run, key = started
     if _stat_key(real_path) != key:
-        _kill(process)
+        _kill(run)
         return None
-    import subprocess
-
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill(process)
+    output = _collect(run, timeout)
+    if output is None:
+        _kill(run)
         return None
-    return (stdout.decode("utf-8", "surrogateescape"),
-            stderr.decode("utf-8", "surrogateescape"))
+    return (output[0].decode("utf-8", "surrogateescape"),
+            output[1].decode("utf-8", "surrogateescape"))
 
 
-def _kill(process: Popen[bytes]) -> None:
-    import signal
+def _collect(run: _Run, timeout: float) -> tuple[bytes, bytes] | None:
+    """Read the run's stdout and stderr to their end, then reap it; None when that takes
+    longer than ``timeout`` seconds (the run is left to the caller to kill)."""
+    import select
+    import time
 
+    deadline = time.monotonic() + timeout
+    pieces: dict[int, list[bytes]] = {run.out: [], run.err: []}
+    poller = select.poll()
+    for fd in pieces:
+        poller.register(fd, select.POLLIN)
+    reading = set(pieces)
+    while reading:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        for fd, _event in poller.poll(left * 1000):
+            data = os.read(fd, 1 << 16)
+            if data:
+                pieces[fd].append(data)
+            else:
+                poller.unregister(fd)
+                reading.discard(fd)
+    while os.waitpid(run.pid, os.WNOHANG) == (0, 0):  # output ended: the run is ending
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.0005)
+    _close(run)
+    return b"".join(pieces[run.out]), b"".join(pieces[run.err])
+
+
+def _close(run: _Run) -> None:
+    for fd in (run.out, run.err):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _kill(run: _Run) -> None:
+    """Kill the run's whole session and reap it (a descendant that left the session is not
+    waited for)."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        os.killpg(run.pid, 9)  # SIGKILL, without importing signal (and enum with it)
     except OSError:
         pass
     try:
-        process.communicate(timeout=5)
-    except Exception:  # noqa: BLE001  # a descendant holds the pipes: give up, exiting
+        os.waitpid(run.pid, 0)
+    except OSError:
         pass
+    _close(run)
 
 
 def _discard() -> None:

@@ -32,6 +32,15 @@ def test_an_exit_callback_still_runs() -> None:
     assert (done.returncode, done.stdout) == (4, "callback\n")
 
 
+def test_an_exit_callback_runs_and_the_teardown_is_still_skipped() -> None:
+    """A cold build registers the kill of a learner run not taken: it runs, and the objects
+    left are not finalized (the teardown is what leave() saves)."""
+    done = run("import atexit\n"
+               "class Kept:\n    def __del__(self):\n        print('finalized')\n"
+               "kept = Kept()\natexit.register(lambda: print('callback'))\nleave(0)\n")
+    assert (done.returncode, done.stdout) == (0, "callback\n")
+
+
 def test_a_running_thread_is_waited_for() -> None:
     done = run("import threading, time\n"
                "def late():\n    time.sleep(0.3)\n    print('thread done', flush=True)\n"

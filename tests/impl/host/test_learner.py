@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,3 +132,54 @@ def test_a_hard_link_made_elsewhere_is_the_same_binary(scratch: Path,
     monkeypatch.setattr(interpreters, "identify", counted)
     interpreters.learn_constants(str(binary))
     assert digested == [str(binary)]
+
+
+def _script(scratch: Path, body: str) -> str:
+    path = scratch / "learner-run"
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_run_reads_both_pipes_to_their_end(scratch: Path) -> None:
+    """More than a pipe holds on both stdout and stderr, stdin at its end at once: the run
+    is read as it writes and taken whole."""
+    path = _script(scratch, "cat\nhead -c 200000 /dev/zero | tr '\\0' a\n"
+                            "head -c 300000 /dev/zero | tr '\\0' b >&2\n")
+    learner._start_run(path)
+    assert learner.take_run(path, 30.0) == ("a" * 200000, "b" * 300000)
+
+
+def test_a_run_has_its_own_session_and_an_empty_environment(scratch: Path) -> None:
+    path = _script(scratch, "read -r pid comm state ppid pgrp session rest < /proc/$$/stat\n"
+                            "echo $$ $session\nexport -p\n")
+    if not os.path.exists("/proc/self/stat"):
+        pytest.skip("no /proc here: a process's session cannot be read")
+    learner._start_run(path)
+    taken = learner.take_run(path, 30.0)
+    assert taken is not None
+    first, *exported = taken[0].splitlines()
+    pid, session = first.split()
+    assert pid == session  # the leader of its own session, killed with it
+    # what /bin/sh sets itself at most; nothing of this process's environment
+    assert not [line for line in exported if os.environ.get(line.split()[-1].split("=")[0])
+                and "PWD" not in line and "OLDPWD" not in line]
+
+
+def test_a_run_that_does_not_end_is_killed_with_its_session(scratch: Path) -> None:
+    path = _script(scratch, "sleep 30 &\necho $!\nsleep 30\n")
+    learner._start_run(path)
+    run = learner._runs[path][0]
+    assert learner.take_run(path, 0.3) is None
+    with pytest.raises(ChildProcessError):  # reaped
+        os.waitpid(run.pid, os.WNOHANG)
+    # its whole session, the child in the background too (gone once its new parent reaps
+    # the zombie the kill left)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(run.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
+    raise AssertionError("a process of the run's session outlived the kill")
