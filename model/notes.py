@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from prefixlab.model.speedups import dataclass, replace
 from typing import Any
 
 from prefixlab.model.builders import nix as nixplan

@@ -8,7 +8,7 @@ interpreter fills the same fields (without the trace), so the two compare key by
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from prefixlab.model.speedups import dataclass, field
 from typing import Any, Literal
 
 from prefixlab.model.world.invocation import Invocation

@@ -139,3 +139,41 @@ new_tuple: Final = tuple.__new__
 """``new_tuple(Cls, (field, ...))`` makes a NamedTuple with every field given: calling the
 class runs NamedTuple's __new__ as Python code, several times the cost from the compiled
 build (callgrind, bench/README.md)."""
+
+
+
+# -- dataclasses ---------------------------------------------------------------------------------
+# A model module writes ``@dataclass(frozen=True)`` as usual, importing ``dataclass``,
+# ``field`` and ``replace`` from here: the type checker (and mypyc, which compiles them) see
+# dataclasses' own, and at run time the Python package gets classes made here.  Making a
+# class through dataclasses compiles five or six generated methods, and importing it loads
+# inspect (ast, dis, tokenize): about 20 ms of a cold `build venv` or a `predict` for the
+# model's start-up code (bench/README.md).  The classes made here have the same __init__
+# (compiled once per class, the same text), __repr__, __eq__, __hash__, frozen __setattr__
+# and __delattr__, __match_args__ and slots, and answer dataclasses' own functions
+# (fields, replace, asdict, is_dataclass): their __dataclass_fields__, __dataclass_params__
+# and a missing docstring are made by dataclasses itself on first use, from the same fields.
+# What is not made here (order, unsafe_hash, kw_only, inherited fields, ClassVar or InitVar
+# annotations, a class mypyc compiled) is handed to dataclasses.  Checked against dataclasses
+# on generated classes and on every model class: tests/model/test_speedups_dataclass.py.
+
+if TYPE_CHECKING:
+    from dataclasses import FrozenInstanceError as FrozenInstanceError
+    from dataclasses import dataclass as dataclass
+    from dataclasses import field as field
+    from dataclasses import replace as replace
+
+    from prefixlab.model.valueclass import field_names as field_names
+
+_MADE_IN_VALUECLASS = frozenset({"FrozenInstanceError", "dataclass", "field", "replace",
+                                 "field_names"})
+
+
+def __getattr__(name: str) -> Any:
+    """The dataclass names, loaded from model/valueclass.py when first imported (PEP 562):
+    a warm `build venv`, which makes no dataclass, does not load it."""
+    if name in _MADE_IN_VALUECLASS:
+        from prefixlab.model import valueclass
+
+        return getattr(valueclass, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

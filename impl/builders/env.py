@@ -110,10 +110,11 @@ def learn_interpreter(python: str, *, use_cache: bool = False) -> BaseInterprete
 
 def interpreter_json(interpreter: BaseInterpreter) -> dict[str, Any]:
     """The interpreter as its cache entries hold it (plain data)."""
-    from dataclasses import fields
+    from prefixlab.model.speedups import field_names
 
     # By field, not vars(): the compiled model's BuildConstants has no __dict__.
-    build = {f.name: getattr(interpreter.build, f.name) for f in fields(interpreter.build)}
+    build = {name: getattr(interpreter.build, name)
+             for name in field_names(type(interpreter.build))}
     return {"binary": interpreter.binary, "build": build,
             "prefix": interpreter.prefix, "exec_prefix": interpreter.exec_prefix,
             "given": interpreter.given}

@@ -847,7 +847,7 @@ def _source(fs: Snapshot, world: World, outcome: Outcome, python: str) -> Source
 def _with_candidates_learned(world: World, source: Source, use_cache: bool) -> World:
     """The world knowing the build of every binary a home candidate leads to (a --copies
     venv's base binary is not on the way to its own copy)."""
-    from dataclasses import replace
+    from prefixlab.model.speedups import replace
 
     from prefixlab.impl.host import interpreters
     from prefixlab.impl.host.world import looks_like_cpython

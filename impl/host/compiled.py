@@ -34,13 +34,16 @@ ENTRY = "prefixlab.model.startup.predict"
 others (strategies, ...) run as Python next to them (calls between the two are ordinary
 calls)."""
 NOT_COMPILED: frozenset[str] = frozenset({"prefixlab.model", "prefixlab.model.speedups",
-                                          "prefixlab.model.trace"})
+                                          "prefixlab.model.trace",
+                                          "prefixlab.model.valueclass"})
 """Modules of the closure left as Python: the package's own __init__ (its names are resolved
 on first use through a module __getattr__, PEP 562, which the compiled module does not
 survive: importing it crashed), speedups' NamedTuple metaclass (mypyc cannot compile a
-class that inherits from a builtin type such as ``type``), and trace, whose NamedTuple comes
+class that inherits from a builtin type such as ``type``), trace, whose NamedTuple comes
 from speedups in an ``else`` of ``if TYPE_CHECKING`` (mypy deems that branch unreachable, so
-the compiled module fails at import with 'Reached allegedly unreachable code')."""
+the compiled module fails at import with 'Reached allegedly unreachable code'), and
+valueclass, which speedups loads to make the Python package's dataclasses (a compiled
+module's dataclasses are mypyc's, made by dataclasses itself)."""
 STAMP_NAME = "SOURCES"
 """The file, at the top of a build, holding the stamp of the sources it was made from."""
 FILES_NAME = "FILES"

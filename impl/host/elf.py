@@ -15,7 +15,7 @@ import contextlib
 import mmap
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from typing import BinaryIO
 
 from prefixlab.model.errors import BadInput

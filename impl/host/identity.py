@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 from prefixlab.impl.host import filedigest
 from prefixlab.impl.host.elf import Dynamic, ElfError, read_dynamic

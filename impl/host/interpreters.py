@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import dataclasses
 import json
 import os
 import re
 import stat as stat_module
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass, field_names, replace
 from typing import TYPE_CHECKING, Any
 
 from prefixlab.model.errors import BadInput
@@ -138,7 +137,7 @@ def _learner_id() -> str:
     entry from another prefixlab version is learned again).  Worked out once."""
     global _LEARNER_ID
     if _LEARNER_ID is None:
-        names = ",".join(f.name for f in dataclasses.fields(BuildConstants))
+        names = ",".join(field_names(BuildConstants))
         _LEARNER_ID = _sha256(f"{CACHE_SCHEMA}\0{CODE}\0{names}".encode())[:16]
     return _LEARNER_ID
 
@@ -248,7 +247,8 @@ def _write_cache(path: str, digest: str, real_path: str, constants: BuildConstan
     # "learned_from" is for people reading the cache: a copy elsewhere uses the entry too.
     _write_json(path, _seal({"schema": CACHE_SCHEMA, "learner": _learner_id(),
                              "digest": digest, "learned_from": real_path,
-                             "constants": dataclasses.asdict(constants)}))
+                             "constants": {name: getattr(constants, name)
+                                           for name in field_names(BuildConstants)}}))
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
@@ -326,14 +326,14 @@ def _copy_of_known(binary: str, found: Identity) -> BuildConstants | None:
         if isinstance(digest, str):
             cached = _read_cache(_cache_file(digest), digest)
             if cached is not None:
-                candidates.append(dataclasses.replace(cached, library=None))
+                candidates.append(replace(cached, library=None))
     if not candidates:
         return None
     if any(c != candidates[0] for c in candidates[1:]):
         versions = ", ".join(sorted({c.version_text + " at " + c.prefix for c in candidates}))
         raise InterpreterError(f"{binary}: its {found.missing[0]} is found nowhere, and its "
                                f"binary is that of several known builds ({versions})")
-    return dataclasses.replace(candidates[0], missing_library=found.missing[0])
+    return replace(candidates[0], missing_library=found.missing[0])
 
 
 def _index_copy(found: Identity) -> None:
@@ -355,7 +355,7 @@ def _placed(constants: BuildConstants, found: Identity) -> BuildConstants:
     RUNPATH of $ORIGIN makes follow the binary; sysconfig's LIBDIR names where the build
     was installed.  It is the path as the loader forms it (``bin/../lib`` unresolved)."""
     if constants.shared and found.libraries:
-        return dataclasses.replace(constants, library=found.libraries[0])
+        return replace(constants, library=found.libraries[0])
     return constants
 
 

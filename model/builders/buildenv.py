@@ -36,7 +36,7 @@ is :func:`nixpkgs_skip`, passed by the flavours that emulate nixpkgs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from prefixlab.model.speedups import dataclass, field
 
 from prefixlab.model.errors import BadInput
 from prefixlab.model.world.fs import Entry, FsView

@@ -39,7 +39,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from typing import Literal
 
 # -- the properties ---------------------------------------------------------------------------

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from typing import Literal
 
 from prefixlab.model.exec import bashwords

@@ -40,7 +40,7 @@ The interpreter is started by its path in the environment, with that path as its
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.scripts import envline
 from prefixlab.model.world.fs import FsView

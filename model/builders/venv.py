@@ -455,7 +455,7 @@ def built_world(world: World, source: Source, options: Options, target: str, hom
                 *, cwd_name: str = "", command: str = "") -> tuple[World, str]:
     """The world with the venv planned for ``home`` laid over it at ``target`` (made
     physical), and that physical path.  A copied binary is known as the build it copies."""
-    from dataclasses import replace
+    from prefixlab.model.speedups import replace
 
     from prefixlab.model.world import kernel
     from prefixlab.model.world.fs import Dir, File, Layout, Node, Overlay, Symlink

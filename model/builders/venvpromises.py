@@ -31,7 +31,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from typing import Literal
 
 from prefixlab.model.paths import getpath

@@ -27,13 +27,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, fields
 from typing import Any, Literal
 
 from prefixlab.model.conform.placement import (
     WRAPPER_KINDS, Base, BuildEnv, BuildVenv, CopyFile, Link, LinkEntries, MakeDir, Op,
     Placement, Wrap, WriteText)
 from prefixlab.model.errors import BadInput
+from prefixlab.model.speedups import dataclass
 
 FORMAT = "prefixlab-conform-case"
 FORMAT_VERSION = 1

@@ -35,7 +35,7 @@ The vocabulary, one name per way users reach an interpreter:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from typing import Literal, Union
 
 PLACEMENTS = ("direct", "bare-name", "exe-link", "prefix-link", "alias-dir", "relocated",

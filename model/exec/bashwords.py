@@ -13,7 +13,7 @@ the caller reports it as not modelled instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from prefixlab.model.speedups import dataclass, field
 
 from prefixlab.model.errors import NotModelled, PrefixlabError
 

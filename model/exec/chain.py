@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from prefixlab.model.world import kernel

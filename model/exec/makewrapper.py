@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.exec import bashwords
 from prefixlab.model.exec.bashwords import Unsupported

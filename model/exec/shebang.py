@@ -12,7 +12,7 @@ with ENOEXEC rather than running a truncated path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 # Linux include/uapi/linux/binfmts.h: 256 since 5.1 (6eb3c3d0a52d, it was 128 before).
 BINPRM_BUF_SIZE = 256

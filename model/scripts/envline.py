@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.exec import gnuenv
 from prefixlab.model.exec import shebang

@@ -9,7 +9,7 @@ wrapPythonPrograms and ``wrap`` prefixlab's own wrapper and unwrapper on top of 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.errors import BadInput
 

@@ -24,7 +24,7 @@ nixpkgs (tests/data/nixpkgs_wrap_python.bash).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.scripts.lines import ScriptError, first_line
 

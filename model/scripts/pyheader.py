@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.scripts.lines import ScriptError
 

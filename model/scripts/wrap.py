@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.scripts import nixwrap
 from prefixlab.model.scripts.pyheader import header_end

@@ -9,7 +9,7 @@ interpreter print something before user code (-v, -h, -V, ...) are reported as n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from typing import Literal
 
 from prefixlab.model.world.build import Behaviour

@@ -29,7 +29,7 @@ those from ``sys.modules``), finders added by site or ``.pth`` code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from prefixlab.model.speedups import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
 from prefixlab.model.startup import cmdline

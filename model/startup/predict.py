@@ -7,7 +7,7 @@ world and invocation, never raises for a strange layout) and pure.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from prefixlab.model.speedups import replace
 
 from prefixlab.model.startup import cmdline
 from prefixlab.model.startup import getpath

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from prefixlab.model.speedups import dataclass, field
 
 from prefixlab.model import errors
 from prefixlab.model.world import kernel

@@ -10,7 +10,7 @@ reported as able to change every field, never guessed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from typing import Literal
 
 CodeKind = Literal["pth-import", "sitecustomize", "usercustomize"]

@@ -10,7 +10,7 @@ error escapes addpackage), so start-up fails.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from typing import Literal
 
 Reader = Literal["locale-text", "utf8-sig-bytes"]

@@ -13,7 +13,7 @@ on disk and runs prefixlab on it.  Shrinks toward: a plain venv, depth 0, plain 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 from hypothesis import strategies as st
 

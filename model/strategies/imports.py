@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument

@@ -37,7 +37,7 @@ Wrappers are kept as specifications (original, flags); the impl side writes thei
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from prefixlab.model.speedups import dataclass, replace
 
 from hypothesis import strategies as st
 

@@ -27,7 +27,7 @@ Example (checking your own unwrapper)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from functools import cache
 
 from hypothesis import strategies as st

@@ -22,7 +22,7 @@ Example (for your own builder's tests)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from prefixlab.model.speedups import dataclass, field
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument

@@ -5,7 +5,7 @@ account, the invocation, and the interpreter build with its per-version behaviou
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from prefixlab.model.speedups import dataclass, field
 
 from prefixlab.model.world.account import Account
 from prefixlab.model.world.build import BuildConstants

@@ -8,7 +8,7 @@ pwd.getpwuid(os.getuid()).pw_dir).  They are inputs of a prediction, like the en
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ behaviour.  Each field says where the fact comes from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from prefixlab.model.speedups import dataclass, field_names, replace
 from typing import Literal
 
 from prefixlab.model.errors import NotModelled
@@ -290,7 +290,7 @@ TABLE: tuple[tuple[Version, Behaviour], ...] = (
 )
 
 FIELD_NAMES: tuple[str, ...] = tuple(
-    f for f in Behaviour.__dataclass_fields__ if f not in ("name", "confirmed")
+    f for f in field_names(Behaviour) if f not in ("name", "confirmed")
 )
 
 

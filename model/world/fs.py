@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from prefixlab.model.speedups import dataclass
 from typing import Final, Literal, Protocol
 
 from prefixlab.model.errors import BadInput, NotModelled

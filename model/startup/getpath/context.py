@@ -9,7 +9,7 @@ call records a probe (a :class:`~prefixlab.model.trace.Probe` row), every decisi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from prefixlab.model.speedups import dataclass, field
 from typing import Any
 
 from prefixlab.model.errors import PrefixlabError

@@ -3,9 +3,14 @@ on a build that succeeds: its stand-ins must say what those say."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
+from conftest import in_scope_interpreters, require_oracle
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,3 +33,25 @@ def test_the_start_loads_no_escaping() -> None:
          "print(sorted(m for m in sys.modules if m in ('prefixlab.impl.render.escape', "
          "'prefixlab.impl.cli.errors')))"], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+HEAVY = ("dataclasses", "inspect", "subprocess", "shutil", "platform", "tempfile", "click",
+         "rich", "prefixlab.impl.cli.errors")
+"""What a cold build venv does without: the model's values are made by model/speedups.py's
+dataclass, the learner run is spawned without subprocess (impl/host/learner.py)."""
+
+
+@pytest.mark.real
+def test_a_cold_build_loads_none_of_the_heavy_modules(tmp_path: Path) -> None:
+    found = in_scope_interpreters()
+    require_oracle(bool(found), "no CPython 3.8+ interpreter here")
+    code = ("import json, sys\nfrom prefixlab.impl.cli.build_venv import fast_main\n"
+            f"status = fast_main([{str(tmp_path / 'venv')!r}, '--python', "
+            f"{found[-1].path!r}, '--quiet'])\n"
+            f"print(json.dumps([status, sorted(m for m in sys.modules if m in {HEAVY!r})]))\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # nothing learned
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [0, []]
+    assert (tmp_path / "venv" / "pyvenv.cfg").is_file()

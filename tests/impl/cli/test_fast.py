@@ -70,6 +70,8 @@ def test_the_output_is_the_click_commands(args: list[str]) -> None:
 
 WATCHED = ("click", "rich", "networkx", "hypothesis", "platformdirs", "ctypes", "hashlib",
            "subprocess", "tempfile", "glob", "shutil", "pathlib",
+           # the model's values are made by model/speedups.py's dataclass
+           "dataclasses", "inspect",
            # the readers of wrappers and shims: a plain interpreter's exec chain needs none
            "prefixlab.model.exec.makewrapper", "prefixlab.model.exec.pyenv",
            "prefixlab.model.exec.bashwords", "prefixlab.model.exec.binarywrapper")
