@@ -8,6 +8,9 @@ venv`` start-up are where these pay.  Nowhere else does the model bend its style
 - :data:`FRESH_LIST` and :data:`FRESH_SET`: defaults of a written-out ``__init__`` that stand
   for default_factory=list / set;
 - :data:`new_tuple`: a NamedTuple made with every field through ``tuple.__new__``;
+- ``dataclass``, ``field`` and ``replace``: dataclasses' for the type checker and mypyc, and at
+  run time the classes model/valueclass.py makes, without importing dataclasses
+  (tests/model/test_speedups_dataclass.py);
 - written-out ``__init__`` methods: a dataclass on a hot path (Outcome, Failure, Calc, Inputs,
   Candidate, ImportContext, CommandLine, StartupConfig, SiteRun) spells its ``__init__`` out,
   fields in order with their defaults, because mypyc runs a dataclass's generated
@@ -143,19 +146,16 @@ build (callgrind, bench/README.md)."""
 
 
 # -- dataclasses ---------------------------------------------------------------------------------
-# A model module writes ``@dataclass(frozen=True)`` as usual, importing ``dataclass``,
-# ``field`` and ``replace`` from here: the type checker (and mypyc, which compiles them) see
-# dataclasses' own, and at run time the Python package gets classes made here.  Making a
+# A module writes ``@dataclass(frozen=True)`` as usual, importing ``dataclass``, ``field`` and
+# ``replace`` from here: the type checker and mypyc (which compiles them) see dataclasses' own,
+# and at run time the Python package gets the classes model/valueclass.py makes.  Making a
 # class through dataclasses compiles five or six generated methods, and importing it loads
 # inspect (ast, dis, tokenize): about 20 ms of a cold `build venv` or a `predict` for the
-# model's start-up code (bench/README.md).  The classes made here have the same __init__
-# (compiled once per class, the same text), __repr__, __eq__, __hash__, frozen __setattr__
-# and __delattr__, __match_args__ and slots, and answer dataclasses' own functions
-# (fields, replace, asdict, is_dataclass): their __dataclass_fields__, __dataclass_params__
-# and a missing docstring are made by dataclasses itself on first use, from the same fields.
-# What is not made here (order, unsafe_hash, kw_only, inherited fields, ClassVar or InitVar
-# annotations, a class mypyc compiled) is handed to dataclasses.  Checked against dataclasses
-# on generated classes and on every model class: tests/model/test_speedups_dataclass.py.
+# model's start-up code (bench/README.md).  valueclass makes the same methods and answers
+# dataclasses' own functions (fields, replace, asdict, is_dataclass); what it does not make
+# (order, kw_only, inheritance, ClassVar, a class mypyc compiled) it hands to dataclasses.
+# Checked against dataclasses on generated classes and on every model class:
+# tests/model/test_speedups_dataclass.py.
 
 if TYPE_CHECKING:
     from dataclasses import FrozenInstanceError as FrozenInstanceError

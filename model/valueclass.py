@@ -1,8 +1,20 @@
-"""The classes model/speedups.py's ``dataclass`` makes: what dataclasses makes of the same
-source, made without importing it (see model/speedups.py).
+"""The Python package's dataclasses: what dataclasses makes of the same source, made without
+importing it (model/speedups.py says why; import ``dataclass``, ``field`` and ``replace`` from
+there, where the type checker and mypyc see dataclasses' own).
 
-Import ``dataclass``, ``field`` and ``replace`` from model/speedups.py, not from here: there
-the type checker and mypyc see dataclasses' own.
+For the options the model uses (frozen, slots; a field's default, default_factory, init,
+repr, compare and hash; __post_init__) a class gets what dataclasses gives it, as in
+CPython 3.11-3.13's Lib/dataclasses.py: the same ``__init__`` text (compiled once per class),
+``__repr__`` with its recursion guard, ``__eq__`` and ``__hash__`` over the same tuples of
+fields, the frozen ``__setattr__`` and ``__delattr__``, ``__match_args__``, and with slots a
+new class with ``__slots__`` (and ``__getstate__``/``__setstate__`` when frozen).  A method
+the class defines itself is kept, as dataclasses keeps it.  What only dataclasses' own
+functions and introspection read -- ``__dataclass_fields__``, ``__dataclass_params__``, and
+the docstring of a class without one (its signature, through inspect) -- is made by
+dataclasses on first use, from a class of the same fields, so ``dataclasses.fields``,
+``replace``, ``asdict`` and ``is_dataclass`` answer as for its own classes.  Anything else
+(order, unsafe_hash, kw_only, a dataclass base, a ClassVar, InitVar or KW_ONLY annotation,
+a class mypyc compiled) is handed to dataclasses whole.
 """
 
 from __future__ import annotations
@@ -180,6 +192,10 @@ def _own_fields(cls: type, params: dict[str, Any]) -> tuple[_Field, ...] | None:
         if not isinstance(annotation, str) or any(word in annotation for word in _UNSUPPORTED):
             return None
         value = cls.__dict__.get(name, _NONE)
+        if value is _NONE and hasattr(cls, name):
+            return None  # a default inherited from a base class
+        if not isinstance(value, _Field) and hasattr(type(value), "__get__"):
+            return None  # a descriptor: dataclasses takes what it gives the class
         if type(value).__name__ == "Field" and type(value).__module__ == "dataclasses":
             return None
         one = value if isinstance(value, _Field) else \
@@ -190,12 +206,13 @@ def _own_fields(cls: type, params: dict[str, Any]) -> tuple[_Field, ...] | None:
             raise ValueError(f"mutable default {type(one.default)} for field {name} is not "
                              "allowed: use default_factory")
         one.name = name
+        fields.append(one)
+    for one in fields:  # after every field is read, as dataclasses checks when writing __init__
         if one.init:
             if one.default is not _NONE or one.default_factory is not _NONE:
                 seen_default = True
             elif seen_default:
-                raise TypeError(f"non-default argument {name!r} follows default argument")
-        fields.append(one)
+                raise TypeError(f"non-default argument {one.name!r} follows default argument")
     return tuple(fields)
 
 

@@ -28,6 +28,8 @@ NAMES = st.text("abcdefgh_", min_size=1, max_size=6).filter(
     lambda n: n.isidentifier() and not keyword.iskeyword(n) and not n.startswith("__"))
 VALUES = st.one_of(st.none(), st.integers(-3, 3), st.text("xy", max_size=2),
                    st.tuples(st.integers(0, 2)))
+DEFAULTS = VALUES | st.builds(list)
+"""A list default is refused by both (a mutable default)."""
 FACTORIES: list[Callable[[], Any]] = [list, dict, set, tuple]
 POSTED: list[str] = []
 """What the generated classes' __post_init__ saw."""
@@ -38,7 +40,7 @@ def field_specs(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(["plain", "default", "field-default", "factory", "bare-field"]))
     spec: dict[str, Any] = {"kind": kind}
     if kind in ("default", "field-default"):
-        spec["default"] = draw(VALUES)
+        spec["default"] = draw(DEFAULTS)
     if kind == "factory":
         spec["factory"] = draw(st.sampled_from(FACTORIES))
     if kind in ("field-default", "factory", "bare-field"):
@@ -193,6 +195,21 @@ def test_what_is_not_made_here_is_made_by_dataclasses() -> None:
 
     assert "__value_spec__" not in vars(Derived)
     assert [f.name for f in dataclasses.fields(Derived)] == ["a", "b"]
+
+    class Mixin:
+        b = 5
+
+    @speedups.dataclass(frozen=True)
+    class Inherits(Mixin):
+        b: int
+
+    @speedups.dataclass(frozen=True)
+    class Described:
+        b: int = property(lambda self: 1)  # type: ignore[assignment]
+
+    for made in (Inherits, Described):
+        assert "__value_spec__" not in vars(made)
+    assert Inherits().b == 5  # the base's attribute, a default to dataclasses
 
 
 def _model_value_classes() -> list[type]:
