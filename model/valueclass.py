@@ -349,12 +349,12 @@ def _frozen(cls: type, names: tuple[str, ...], owner: list[Any]) -> list[str]:
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
         if type(self) is owner[0] or name in fields:
-            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+            raise _frozen_error(f"cannot assign to field {name!r}")
         super(owner[0], self).__setattr__(name, value)
 
     def __delattr__(self: Any, name: str) -> None:
         if type(self) is owner[0] or name in fields:
-            raise FrozenInstanceError(f"cannot delete field {name!r}")
+            raise _frozen_error(f"cannot delete field {name!r}")
         super(owner[0], self).__delattr__(name)
 
     for method in (__setattr__, __delattr__):
@@ -365,6 +365,14 @@ def _frozen(cls: type, names: tuple[str, ...], owner: list[Any]) -> list[str]:
         method.__module__ = cls.__module__
         setattr(cls, method.__name__, method)
     return ["__setattr__", "__delattr__"]
+
+
+def _frozen_error(message: str) -> Exception:
+    """dataclasses' own FrozenInstanceError (loaded when a frozen field is written: an error
+    of the caller's, never on a path that must start fast)."""
+    import dataclasses
+
+    return dataclasses.FrozenInstanceError(message)
 
 
 def _with_slots(cls: type, names: tuple[str, ...], frozen: bool) -> type:
@@ -397,10 +405,6 @@ def _slots_of(cls: type) -> tuple[str, ...]:
     slots = cls.__dict__.get("__slots__", ())
     return (slots,) if isinstance(slots, str) else tuple(slots)
 
-
-class FrozenInstanceError(AttributeError):
-    """Assigning to or deleting a field of a frozen instance (dataclasses' own when
-    dataclasses made the class)."""
 
 def dataclass(cls: type | None = None, /, **params: Any) -> Any:
     def wrap(cls: type) -> type:
