@@ -52,7 +52,6 @@ The environment's path
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from prefixlab.model.builders import buildenv
@@ -62,6 +61,7 @@ from prefixlab.model.builders.flavours import EnvPlan, EnvRequest
 from prefixlab.model.world.fs import FsView
 from prefixlab.model.world.kernel import Errno, Resolver
 from prefixlab.model.builders.plan import Copy, Link, Operation
+from prefixlab.model.speedups import replace
 from prefixlab.model.startup.sitepaths import site_packages
 from prefixlab.model.trace import Step, rule
 
@@ -159,7 +159,7 @@ def package_inputs(fs: FsView, request: EnvRequest, site: str) -> list[Package]:
     resolver = Resolver(fs)
     out: list[Package] = []
     for package in request.packages:
-        out.append(dataclasses.replace(package, exclude=package.exclude | {theirs}))
+        out.append(replace(package, exclude=package.exclude | {theirs}))
         found = resolver.stat(f"{package.root}/{theirs}")
         if found is not None and found.kind == "dir":
             out.append(Package(f"{package.root}/{theirs}", package.priority,
