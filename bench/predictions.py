@@ -17,8 +17,9 @@ for the compiled build too):
   spawn              the real interpreter started on the same layouts materialized on disk
                      (impl/materialize), or `python -S -c pass` when materialize is absent
 
-Verdict: on the build prefixlab runs by default (the compiled one when a current build is
-where prefixlab looks for it, else the Python package): it passes when full predictions are no
+Verdict: on the build prefixlab's campaigns run by default (the compiled one when a current
+build is where prefixlab looks for it, else the Python package; a command of a few
+predictions runs the Python package unless PREFIXLAB_COMPILED names a build): it passes when full predictions are no
 slower than the frozen getpath with the same build of the helpers on the same layouts, and
 above 20,000 per second.  Both builds' lines are printed.  See bench/README.md.
 """
@@ -405,22 +406,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     judged = default if default in verdicts else "Python"
     passed = verdicts[judged][1]
     print(f"verdict       {'PASS' if passed else 'BELOW TARGET'} (judged: the {judged} build, "
-          f"{'what prefixlab runs by default' if judged == default else 'the compiled rows are missing'})")
+          f"{'what prefixlab campaigns run by default' if judged == default else 'the compiled rows are missing'})")
     if args.profile:
         print()
         print(profile_predict(prepared))
     return 0 if passed else 1
 
 
-DEFAULT_WHY = {"compiled": "prefixlab runs it (a current build where it looks, see "
-                           "prefixlab.impl.host.compiled)",
-               "Python": "prefixlab runs the Python package (no current build where it looks, "
-                         "or PREFIXLAB_COMPILED=0)"}
+DEFAULT_WHY = {"compiled": "prefixlab's campaigns run it (a current build where it looks, "
+                           "see prefixlab.impl.cli.launch)",
+               "Python": "prefixlab's campaigns run the Python package (no current build "
+                         "where it looks, or PREFIXLAB_COMPILED=0)"}
 
 
 def default_build(root: Path, here: bool) -> str:
-    """The build ``prefixlab`` runs by default ("compiled" or "Python"), as its start-up picks
-    it (prefixlab.impl.cli.launch): PREFIXLAB_COMPILED when set, else the checkout's build,
+    """The build ``prefixlab conform`` runs by default ("compiled" or "Python"), as its
+    start-up picks it (prefixlab.impl.cli.launch): PREFIXLAB_COMPILED when set, else the checkout's build,
     used when current.  For another interpreter (not ``here``): its build at ``root``."""
     setting = os.environ.get("PREFIXLAB_COMPILED", "")
     if setting == build_id.OFF:

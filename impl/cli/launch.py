@@ -23,7 +23,7 @@ def main(*, quick_exit: bool = False) -> None:
     """Run ``prefixlab`` with sys.argv; every exit is SystemExit unless ``quick_exit``."""
     args = sys.argv[1:]
     quiet = args[:1] in (["-q"], ["--quiet"])  # `prefixlab -q build venv`: the group's -q
-    _compiled_model(builder=args[quiet:quiet + 1] == ["build"])
+    _compiled_model(few=not set(args[quiet:quiet + 1]) & MANY_PREDICTIONS)
     if args[quiet:quiet + 2] == ["build", "venv"]:
         from prefixlab.impl.cli.build_venv import fast_main
 
@@ -75,19 +75,28 @@ def leave(code: int) -> NoReturn:
     os._exit(code)
 
 
-def _compiled_model(*, builder: bool = False) -> None:
+MANY_PREDICTIONS = frozenset({"conform"})
+"""The commands that make predictions by the hundred (a campaign's cases, in its workers):
+they take the checkout's compiled build by default.  Every other command makes one to a few
+dozen, and loading the build (a 3.7 MB shared library, and dataclasses with inspect for its
+native classes, which the Python package makes without: model/speedups.py) costs it more
+than the faster predictions save: 9-13 ms of a 32 ms warm predict, explain, diff or which,
+about 3 ms of a 14 ms warm build venv (bench/README.md).  They take a build only when
+PREFIXLAB_COMPILED names it."""
+
+
+def _compiled_model(*, few: bool = False) -> None:
     """Run the model from its mypyc build when there is a current one: the checkout's
     build/mypyc (``make compiled``, ``make test``), or PREFIXLAB_COMPILED=DIR; the Python
-    package otherwise, and with PREFIXLAB_COMPILED=0.  A ``builder`` (``build ...``) takes
-    the checkout's build only when PREFIXLAB_COMPILED names it: it makes a prediction or two
-    at most, and checking and loading the build cost it more than they save (about 3 ms of a
-    20 ms warm build venv, 10 ms of a build env; bench/README.md).  A build made from other sources than
-    the installed ones (stale) is not used: one line on stderr says so and how to rebuild.
-    The check is a stat() of each source file (prefixlab.impl.host.compiled).  CPython reads
-    no PREFIXLAB_* variable, so the setting does not change what is predicted for the
-    caller's environment (PYTHONPATH would)."""
+    package otherwise, and with PREFIXLAB_COMPILED=0.  A command that makes ``few``
+    predictions (all but :data:`MANY_PREDICTIONS`) takes the checkout's build only when
+    PREFIXLAB_COMPILED names it.  A build made from other sources than the installed ones
+    (stale) is not used: one line on stderr says so and how to rebuild.  The check is a
+    stat() of each source file (prefixlab.impl.host.compiled).  CPython reads no
+    PREFIXLAB_* variable, so the setting does not change what is predicted for the caller's
+    environment (PYTHONPATH would)."""
     where = os.environ.get("PREFIXLAB_COMPILED", "")
-    if where == "0" or (builder and not where):
+    if where == "0" or (few and not where):
         return
     from prefixlab.impl.host import compiled
 

@@ -163,17 +163,36 @@ def test_prefixlab_runs_a_current_build(setting: str | None) -> None:
 
 @pytest.mark.parametrize("setting, compiled_expected",
                          [(None, False), (str(compiled.ROOT), True)], ids=["default", "named"])
-def test_builders_take_a_build_only_when_named(setting: str | None,
-                                               compiled_expected: bool) -> None:
-    """`build venv` and `build env` make a prediction or two: the checkout's build is theirs
-    only when PREFIXLAB_COMPILED names it (loading it costs them more than it saves)."""
+def test_a_command_of_few_predictions_takes_a_build_only_when_named(
+        setting: str | None, compiled_expected: bool) -> None:
+    """predict, explain, diff, which and the builders make one prediction to a few dozen:
+    the checkout's build is theirs only when PREFIXLAB_COMPILED names it (loading it costs
+    them more than it saves)."""
     why = compiled.why_unavailable()
     if why:
         pytest.skip(why)
-    code = _WHICH_MODEL.replace("_compiled_model()", "_compiled_model(builder=True)")
+    code = _WHICH_MODEL.replace("_compiled_model()", "_compiled_model(few=True)")
     where = _run([sys.executable, "-c", code], setting)
     assert where.returncode == 0 and where.stderr == "", where.stderr
     assert where.stdout.strip().endswith(".so") is compiled_expected, where.stdout
+
+
+@pytest.mark.parametrize("words, few", [(["predict", "x"], True), (["explain"], True),
+                                        (["build", "venv"], True), (["diff"], True),
+                                        (["-q", "conform", "venv"], False),
+                                        (["conform", "venv"], False)])
+def test_only_a_campaign_takes_the_build_by_default(words: list[str], few: bool,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefixlab.impl.cli import launch
+
+    seen: list[bool] = []
+    monkeypatch.setattr(launch, "_compiled_model", lambda *, few: seen.append(few))
+    monkeypatch.setattr(sys, "argv", ["prefixlab", *words])
+    monkeypatch.setattr("prefixlab.impl.cli.main.main", lambda: None)
+    monkeypatch.setattr("prefixlab.impl.cli.fast.fast_main", lambda args: None)
+    monkeypatch.setattr("prefixlab.impl.cli.build_venv.fast_main", lambda args: None)
+    launch.main()
+    assert seen == [few]
 
 
 def test_off_switch_runs_the_python_package() -> None:
