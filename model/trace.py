@@ -17,13 +17,15 @@ from __future__ import annotations
 # collections.abc's own classes, without importing the collections package (about a
 # millisecond of a warm build venv's start-up)
 from _collections_abc import Mapping
-from types import MappingProxyType
 
 TYPE_CHECKING = False  # typing stays off a warm build venv's start-up (model/speedups.py)
 if TYPE_CHECKING:
+    from types import MappingProxyType
     from typing import Any, NamedTuple
 else:
     from prefixlab.model.speedups import NamedTuple
+
+    MappingProxyType = type(type.__dict__)  # what types.py defines it as, without loading it
 
 # NamedTuples rather than frozen dataclasses: the same immutable values, without importing
 # dataclasses (and inspect behind it) on a warm `build venv`'s start-up.

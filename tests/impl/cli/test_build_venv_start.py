@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,11 +44,16 @@ dataclass, the learner run is spawned without subprocess (impl/host/learner.py).
 
 @pytest.mark.real
 def test_a_cold_build_loads_none_of_the_heavy_modules(tmp_path: Path) -> None:
-    found = in_scope_interpreters()
-    require_oracle(bool(found), "no CPython 3.8+ interpreter here")
+    found = [i for i in reversed(in_scope_interpreters()) if i.source == "pyenv"]
+    require_oracle(bool(found), "a pyenv interpreter (its binary can be copied and run)")
+    # A copy of its own: other tests hard-link the interpreters' binaries, and a binary whose
+    # ctime moved after the learner run started is learned again the ordinary way.
+    binary = tmp_path / "bin" / "python3"
+    binary.parent.mkdir()
+    shutil.copy2(found[0].real_path, binary)
     code = ("import json, sys\nfrom prefixlab.impl.cli.build_venv import fast_main\n"
             f"status = fast_main([{str(tmp_path / 'venv')!r}, '--python', "
-            f"{found[-1].path!r}, '--quiet'])\n"
+            f"{str(binary)!r}, '--quiet'])\n"
             f"print(json.dumps([status, sorted(m for m in sys.modules if m in {HEAVY!r})]))\n")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # nothing learned
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
