@@ -538,6 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"packages      {len(roots)} generated in {time.perf_counter() - started:.1f} s "
                   f"({sum(pkgtrees.count_entries(r) for r in roots):,} entries in all)")
             env = env_rows(python, roots, sizes, scratch)
+            os.sync()  # untimed: the trees just written go to the disk now, not during the rows
             run_rounds(env, args.env_repeat, work,
                        lambda row, i: os.path.join(work, f"env-{env.index(row)}"))
             rows += env
