@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
-from prefixlab.model.speedups import dataclass, replace
 from typing import Any
 
 from prefixlab.model.builders import nix as nixplan
@@ -26,6 +25,7 @@ from prefixlab.model.builders.plan import Copy, CWrapper, Link, Mkdir, Operation
 from prefixlab.model.errors import BadInput
 from prefixlab.model.exec import bashwords, binarywrapper, chain
 from prefixlab.model.outcome import Outcome, unpredicted_output_removed
+from prefixlab.model.speedups import dataclass, replace
 from prefixlab.model.startup.cmdline import parse as parse_command_line, startup_config
 from prefixlab.model.startup.predict import predict
 from prefixlab.model.startup.sitecode import NIX_STAND_IN_TEXT

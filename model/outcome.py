@@ -8,9 +8,9 @@ interpreter fills the same fields (without the trace), so the two compare key by
 from __future__ import annotations
 
 from collections.abc import Mapping
-from prefixlab.model.speedups import dataclass, field
 from typing import Any, Literal
 
+from prefixlab.model.speedups import dataclass, field
 from prefixlab.model.world.invocation import Invocation
 from prefixlab.model.startup.sitecode import CodeNotRun
 from prefixlab.model.trace import Trace, values_json

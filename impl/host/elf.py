@@ -15,10 +15,13 @@ import contextlib
 import mmap
 import struct
 from collections.abc import Iterator
-from prefixlab.model.speedups import dataclass
-from typing import BinaryIO
 
 from prefixlab.model.errors import BadInput
+from prefixlab.model.speedups import dataclass
+
+TYPE_CHECKING = False  # typing stays off a cold build's start-up (model/speedups.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")  # Elf64_Ehdr
 _PHDR = struct.Struct("<IIQQQQQQ")  # Elf64_Phdr

@@ -21,7 +21,6 @@ import re
 import stat as stat_module
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from prefixlab.model.speedups import dataclass, field_names, replace
 from typing import TYPE_CHECKING, Any
 
 from prefixlab.model.errors import BadInput
@@ -31,6 +30,7 @@ from prefixlab.impl.host.identity import (Identity, StatKey, identify, key_of,
                                           own_digest, stat_key)
 from prefixlab.impl.host import learner
 from prefixlab.impl.host.snapshot import Snapshot
+from prefixlab.model.speedups import dataclass, field_names, replace
 from prefixlab.model.world.build import BuildConstants, Version, in_scope
 from prefixlab.model.world import World
 

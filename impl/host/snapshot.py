@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import stat as stat_module
 from functools import lru_cache
-from typing import BinaryIO
 
 from prefixlab.model.errors import BadInput
 from prefixlab.model.world.fs import (READ_LIMIT, Dir, Entry, File, Layout, Node, Symlink,
                                       join_physical, parent_of, too_large)
+
+TYPE_CHECKING = False  # typing stays off a cold build's start-up (model/speedups.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 _UNSET: object = object()
 _KEPT_SIZE = 1 << 20

@@ -39,8 +39,9 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from prefixlab.model.speedups import dataclass
 from typing import Literal
+
+from prefixlab.model.speedups import dataclass
 
 # -- the properties ---------------------------------------------------------------------------
 

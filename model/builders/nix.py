@@ -53,10 +53,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from prefixlab.model.speedups import dataclass
 from typing import Literal
 
 from prefixlab.model.exec import bashwords
+from prefixlab.model.speedups import dataclass
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.builders.buildenv import (Farm, FarmLink, MergeError, Package, farm_plan, merge,
                                       nixpkgs_skip)

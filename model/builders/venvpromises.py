@@ -31,10 +31,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from prefixlab.model.speedups import dataclass
 from typing import Literal
 
 from prefixlab.model.paths import getpath
+from prefixlab.model.speedups import dataclass
 from prefixlab.model.startup import sitepth
 from prefixlab.model.startup.getpath.venv import cfg_home, find_env_config_value
 from prefixlab.model.world.build import UnsupportedVersion, behaviour_for

@@ -35,8 +35,9 @@ The vocabulary, one name per way users reach an interpreter:
 
 from __future__ import annotations
 
-from prefixlab.model.speedups import dataclass
 from typing import Literal, Union
+
+from prefixlab.model.speedups import dataclass
 
 PLACEMENTS = ("direct", "bare-name", "exe-link", "prefix-link", "alias-dir", "relocated",
               "venv-of-venv", "from-env", "pyenv-shim", "wrapper", "decoy-above-link",

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from prefixlab.model.speedups import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from prefixlab.model.speedups import dataclass
 from prefixlab.model.world import kernel
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.world.fs import FsView, ReadBlocks, Unreadable

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+
 from prefixlab.model.speedups import dataclass
 
 _SHIM = re.compile(

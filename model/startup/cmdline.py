@@ -9,9 +9,9 @@ interpreter print something before user code (-v, -h, -V, ...) are reported as n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from prefixlab.model.speedups import dataclass
 from typing import Literal
 
+from prefixlab.model.speedups import dataclass
 from prefixlab.model.world.build import Behaviour
 
 # Short options that take an argument, and those that are plain flags (3.8-3.13).

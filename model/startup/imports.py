@@ -29,9 +29,9 @@ those from ``sys.modules``), finders added by site or ``.pth`` code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from prefixlab.model.speedups import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
+from prefixlab.model.speedups import dataclass, field
 from prefixlab.model.startup import cmdline
 from prefixlab.model.world import kernel
 from prefixlab.model.world.build import Behaviour, BuildConstants, behaviour_for

@@ -10,8 +10,9 @@ reported as able to change every field, never guessed.
 from __future__ import annotations
 
 import re
-from prefixlab.model.speedups import dataclass
 from typing import Literal
+
+from prefixlab.model.speedups import dataclass
 
 CodeKind = Literal["pth-import", "sitecustomize", "usercustomize"]
 

@@ -10,8 +10,9 @@ error escapes addpackage), so start-up fails.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from prefixlab.model.speedups import dataclass
 from typing import Literal
+
+from prefixlab.model.speedups import dataclass
 
 Reader = Literal["locale-text", "utf8-sig-bytes"]
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from prefixlab.model.speedups import dataclass
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from prefixlab.model.speedups import dataclass
 from prefixlab.model.strategies._checks import check_strings
 from prefixlab.model.strategies.startup import ROOT
 from prefixlab.model.world.fs import Dir, File, Layout, Node

@@ -37,11 +37,11 @@ Wrappers are kept as specifications (original, flags); the impl side writes thei
 from __future__ import annotations
 
 from collections.abc import Sequence
-from prefixlab.model.speedups import dataclass, replace
 
 from hypothesis import strategies as st
 
 from prefixlab.model.builders import envspec
+from prefixlab.model.speedups import dataclass, replace
 from prefixlab.model.world.fs import File, Layout, Node, Symlink
 from prefixlab.model.scripts.nixwrap import NixWrap, wrap_python_programs
 from prefixlab.model.strategies._checks import (

@@ -27,12 +27,12 @@ Example (checking your own unwrapper)::
 
 from __future__ import annotations
 
-from prefixlab.model.speedups import dataclass
 from functools import cache
 
 from hypothesis import strategies as st
 
 from prefixlab.model.scripts.nixwrap import NixWrap, wrap_python_programs
+from prefixlab.model.speedups import dataclass
 from prefixlab.model.strategies._checks import check_type
 
 PYTHON_PATHS = (b"/usr/bin/python3", b"/usr/local/bin/python3.11", b"/usr/bin/python",

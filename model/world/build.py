@@ -8,10 +8,10 @@ behaviour.  Each field says where the fact comes from.
 
 from __future__ import annotations
 
-from prefixlab.model.speedups import dataclass, field_names, replace
 from typing import Literal
 
 from prefixlab.model.errors import NotModelled
+from prefixlab.model.speedups import dataclass, field_names, replace
 
 Version = tuple[int, int, int]
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
-from prefixlab.model.speedups import dataclass
 from typing import Final, Literal, Protocol
 
 from prefixlab.model.errors import BadInput, NotModelled
+from prefixlab.model.speedups import dataclass
 
 Kind = Literal["file", "dir", "link", "other"]
 """other: a device, fifo or socket (not a regular file for isfile); Entry.special says which."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+
 from prefixlab.model.speedups import dataclass
 
 # glibc's execvp uses confstr(_CS_PATH) when PATH is unset (no cwd entry since glibc 2.24).

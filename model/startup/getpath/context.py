@@ -9,11 +9,11 @@ call records a probe (a :class:`~prefixlab.model.trace.Probe` row), every decisi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from prefixlab.model.speedups import dataclass, field
 from typing import Any
 
 from prefixlab.model.errors import PrefixlabError
 from prefixlab.model.paths import getpath as h
+from prefixlab.model.speedups import dataclass, field
 from prefixlab.model.world import kernel
 from prefixlab.model.world.build import Behaviour, BuildConstants
 from prefixlab.model.startup.cmdline import CommandLine, StartupConfig
