@@ -19,6 +19,8 @@ a class mypyc compiled) is handed to dataclasses whole.
 
 from __future__ import annotations
 
+import sys
+
 TYPE_CHECKING = False  # typing stays off the start-up (model/speedups.py)
 if TYPE_CHECKING:
     from typing import Any, Final
@@ -159,6 +161,9 @@ def _make_value_class(cls: type, params: dict[str, Any]) -> type:
     if "__match_args__" not in cls.__dict__:
         setattr(cls, "__match_args__", tuple(one.name for one in fields if one.init))
         made.append("__match_args__")
+    if _REPLACE_METHOD:  # 3.13: copy.replace() calls it
+        setattr(cls, "__replace__", _replace_method)
+        made.append("__replace__")
     for name in ("__dataclass_fields__", "__dataclass_params__"):
         setattr(cls, name, _OnFirstUse(name))
     if not cls.__dict__.get("__doc__"):
@@ -176,6 +181,14 @@ def _make_value_class(cls: type, params: dict[str, Any]) -> type:
     return cls
 
 
+_REPLACE_METHOD: Final = sys.version_info >= (3, 13)
+"""dataclasses gives every class ``__replace__`` from 3.13 on (copy.replace)."""
+
+
+def _replace_method(self: Any, /, **changes: Any) -> Any:
+    return replace(self, **changes)
+
+
 def _own_fields(cls: type, params: dict[str, Any]) -> tuple[_Field, ...] | None:
     """The class's fields, or None when dataclasses must make the class (an option, a field
     or a base made here is not)."""
@@ -187,7 +200,6 @@ def _own_fields(cls: type, params: dict[str, Any]) -> tuple[_Field, ...] | None:
     if any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:]):
         return None
     fields: list[_Field] = []
-    seen_default = False
     for name, annotation in cls.__dict__.get("__annotations__", {}).items():
         if not isinstance(annotation, str) or any(word in annotation for word in _UNSUPPORTED):
             return None
@@ -207,12 +219,15 @@ def _own_fields(cls: type, params: dict[str, Any]) -> tuple[_Field, ...] | None:
                              "allowed: use default_factory")
         one.name = name
         fields.append(one)
+    after: _Field | None = None
     for one in fields:  # after every field is read, as dataclasses checks when writing __init__
         if one.init:
             if one.default is not _NONE or one.default_factory is not _NONE:
-                seen_default = True
-            elif seen_default:
-                raise TypeError(f"non-default argument {one.name!r} follows default argument")
+                after = one
+            elif after is not None:
+                named = f" {after.name!r}" if sys.version_info >= (3, 13) else ""
+                raise TypeError(f"non-default argument {one.name!r} follows default "
+                                f"argument{named}")
     return tuple(fields)
 
 

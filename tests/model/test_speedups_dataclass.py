@@ -114,6 +114,7 @@ def same_behaviour(ours: Any, theirs: Any, args: dict[str, Any]) -> None:
     assert ours.__match_args__ == theirs.__match_args__
     assert (ours.__hash__ is None) == (theirs.__hash__ is None)
     assert vars(ours).get("__slots__") == vars(theirs).get("__slots__")
+    assert hasattr(ours, "__replace__") == hasattr(theirs, "__replace__")  # 3.13+
     for one in dataclasses.fields(theirs):  # class attributes: the defaults left
         assert (one.name in vars(ours)) == (one.name in vars(theirs)), one.name
         if one.name in vars(theirs) and not isinstance(vars(theirs)[one.name],
