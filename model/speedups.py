@@ -162,7 +162,6 @@ class runs NamedTuple's __new__ as Python code, several times the cost from the 
 build (callgrind, bench/README.md)."""
 
 
-
 # -- dataclasses ---------------------------------------------------------------------------------
 # A module writes ``@dataclass(frozen=True)`` as usual, importing ``dataclass``, ``field`` and
 # ``replace`` from here: the type checker and mypyc (which compiles them) see dataclasses' own,

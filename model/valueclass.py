@@ -82,14 +82,12 @@ class _Spec:
     """How a class was made here: its fields in order and its options (read by
     :func:`replace` and by the parts dataclasses makes on first use)."""
 
-    __slots__ = ("cls", "fields", "frozen", "slots", "annotations", "module", "qualname",
-                 "made")
+    __slots__ = ("cls", "fields", "frozen", "slots", "annotations", "made")
 
     def __init__(self, cls: type, fields: tuple[_Field, ...], frozen: bool, slots: bool,
                  annotations: dict[str, Any], made: tuple[str, ...]) -> None:
         self.cls, self.fields, self.frozen, self.slots = cls, fields, frozen, slots
-        self.annotations, self.module, self.qualname = annotations, cls.__module__, cls.__qualname__
-        self.made = made
+        self.annotations, self.made = annotations, made
         """The attributes set here (methods and the parts made on first use)."""
 
     def twin(self) -> type:
@@ -98,7 +96,8 @@ class _Spec:
         import dataclasses
 
         body: dict[str, Any] = {"__annotations__": dict(self.annotations),
-                                "__module__": self.module, "__qualname__": self.qualname}
+                                "__module__": self.cls.__module__,
+                                "__qualname__": self.cls.__qualname__}
         for one in self.fields:
             body[one.name] = one.real()
         made: type = dataclasses.dataclass(frozen=self.frozen, slots=self.slots)(
@@ -190,8 +189,9 @@ def _replace_method(self: Any, /, **changes: Any) -> Any:
 
 
 def _own_fields(cls: type, params: dict[str, Any]) -> tuple[_Field, ...] | None:
-    """The class's fields, or None when dataclasses must make the class (an option, a field
-    or a base made here is not)."""
+    """The class's fields, or None when dataclasses must make the class: an option, a field
+    or a base made here is not, or the class is refused (a mutable default, fields out of
+    order), which dataclasses says in its own words, as its version words it."""
     if "__mypyc_attrs__" in cls.__dict__:  # compiled by mypyc: its dataclass support
         return None
     if any(params.get(name, default) != default for name, default in _PARAMS.items()) or \
@@ -215,19 +215,13 @@ def _own_fields(cls: type, params: dict[str, Any]) -> tuple[_Field, ...] | None:
         if one.kw_only is not _NONE:
             return None
         if one.default is not _NONE and type(one.default).__hash__ is None:
-            raise ValueError(f"mutable default {type(one.default)} for field {name} is not "
-                             "allowed: use default_factory")
+            return None  # a mutable default: dataclasses refuses it in its own words
         one.name = name
         fields.append(one)
-    after: _Field | None = None
-    for one in fields:  # after every field is read, as dataclasses checks when writing __init__
-        if one.init:
-            if one.default is not _NONE or one.default_factory is not _NONE:
-                after = one
-            elif after is not None:
-                named = f" {after.name!r}" if sys.version_info >= (3, 13) else ""
-                raise TypeError(f"non-default argument {one.name!r} follows default "
-                                f"argument{named}")
+    defaults = [one.default is not _NONE or one.default_factory is not _NONE
+                for one in fields if one.init]
+    if any(given and not then for given, then in zip(defaults, defaults[1:])):
+        return None  # a field without a default after one with: dataclasses refuses it
     return tuple(fields)
 
 

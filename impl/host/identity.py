@@ -19,10 +19,10 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from prefixlab.model.speedups import dataclass
 
 from prefixlab.impl.host import filedigest
 from prefixlab.impl.host.elf import Dynamic, ElfError, read_dynamic
+from prefixlab.model.speedups import dataclass
 
 StatKey = tuple[int, int, int, int, int]
 """(device, inode, size, mtime_ns, ctime_ns) of a file, through links."""

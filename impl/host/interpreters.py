@@ -28,7 +28,7 @@ from prefixlab.impl.host.account import host_account
 from prefixlab.impl.host.elf import ElfError
 from prefixlab.impl.host.identity import (Identity, StatKey, identify, key_of,
                                           own_digest, stat_key)
-from prefixlab.impl.host import learner
+from prefixlab.impl.host import filedigest, learner
 from prefixlab.impl.host.snapshot import Snapshot
 from prefixlab.model.speedups import dataclass, field_names, replace
 from prefixlab.model.world.build import BuildConstants, Version, in_scope
@@ -100,22 +100,8 @@ def cache_dir() -> str:
 
 
 def _sha256(data: bytes) -> str:
-    """The SHA-256 of ``data`` in hex, by CPython's own implementation where it is built
-    (``_sha2`` from 3.12, ``_sha256`` before): hashlib gives the same digest, but loads
-    OpenSSL's libcrypto when imported, which costs a warm prediction milliseconds."""
-    global _sha256_impl
-    if _sha256_impl is None:
-        import importlib
-
-        for name in ("_sha2", "_sha256", "hashlib"):
-            with contextlib.suppress(ImportError):
-                _sha256_impl = importlib.import_module(name).sha256
-                break
-    assert _sha256_impl is not None
-    return str(_sha256_impl(data).hexdigest())
-
-
-_sha256_impl: Callable[[bytes], Any] | None = None
+    """The SHA-256 of ``data`` in hex (impl/host/filedigest.py's, which loads no OpenSSL)."""
+    return filedigest.new_sha256(data).hexdigest()
 
 
 def _identity_file(real_path: str) -> str:

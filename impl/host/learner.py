@@ -165,16 +165,9 @@ def identity_file(real_path: str) -> str:
         xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
         base = os.path.join(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache"),
                             "prefixlab")
-    import importlib
+    from prefixlab.impl.host.filedigest import new_sha256  # loads no OpenSSL
 
-    # CPython's own SHA-256 (_sha2 from 3.12, _sha256 before): hashlib would load OpenSSL.
-    for module in ("_sha2", "_sha256", "hashlib"):
-        try:
-            sha256 = importlib.import_module(module).sha256
-            break
-        except ImportError:
-            continue
-    name = str(sha256(real_path.encode("utf-8", "surrogateescape")).hexdigest())
+    name = new_sha256(real_path.encode("utf-8", "surrogateescape")).hexdigest()
     return os.path.join(base, "identity", name + ".json")
 
 

@@ -36,9 +36,9 @@ is :func:`nixpkgs_skip`, passed by the flavours that emulate nixpkgs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from prefixlab.model.speedups import dataclass, field
 
 from prefixlab.model.errors import BadInput
+from prefixlab.model.speedups import dataclass, field
 from prefixlab.model.world.fs import Entry, FsView
 from prefixlab.model.world.kernel import Errno, Resolver
 from prefixlab.model.builders.plan import Link, Mkdir, Operation

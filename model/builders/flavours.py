@@ -11,8 +11,8 @@ sitecustomize text, and the model never imports the real side.
 from __future__ import annotations
 
 from collections.abc import Callable
-from prefixlab.model.speedups import dataclass
 
+from prefixlab.model.speedups import dataclass
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.builders.buildenv import Farm, Package
 from prefixlab.model.errors import BadInput, PrefixlabError

@@ -40,9 +40,9 @@ The interpreter is started by its path in the environment, with that path as its
 from __future__ import annotations
 
 import re
-from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.scripts import envline
+from prefixlab.model.speedups import dataclass
 from prefixlab.model.world.fs import FsView
 from prefixlab.model.world.kernel import Errno, Resolver
 from prefixlab.model.builders.plan import CWrapper, Operation, Write

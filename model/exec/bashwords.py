@@ -13,9 +13,9 @@ the caller reports it as not modelled instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from prefixlab.model.speedups import dataclass, field
 
 from prefixlab.model.errors import NotModelled, PrefixlabError
+from prefixlab.model.speedups import dataclass, field
 
 _IFS_WHITE = " \t\n"
 _ANSI = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r",

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.errors import NotModelled
 from prefixlab.model.exec import bashwords
+from prefixlab.model.speedups import dataclass
 
 Flag = tuple[str, ...]
 """One flag and its arguments, e.g. ('--set', 'K', 'V')."""

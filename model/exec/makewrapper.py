@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.exec import bashwords
 from prefixlab.model.exec.bashwords import Unsupported
+from prefixlab.model.speedups import dataclass
 
 _Q = r"(?:'[^']*'|\\'|\$'(?:[^'\\]|\\.)*')+"
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.exec import gnuenv
 from prefixlab.model.exec import shebang
+from prefixlab.model.speedups import dataclass
 
 _PYTHON_NAME = re.compile(r"\.?(python|pypy)")  # as wrap.sh's grep, on the command's basename
 _SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")

@@ -9,9 +9,9 @@ wrapPythonPrograms and ``wrap`` prefixlab's own wrapper and unwrapper on top of 
 from __future__ import annotations
 
 import re
-from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.errors import BadInput
+from prefixlab.model.speedups import dataclass
 
 # Linux's binfmt_script splits the #! line at blanks (space, tab): the first word is the
 # interpreter, the rest (trimmed) one argument (fs/binfmt_script.c).

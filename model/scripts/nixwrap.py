@@ -24,9 +24,9 @@ nixpkgs (tests/data/nixpkgs_wrap_python.bash).
 from __future__ import annotations
 
 import re
-from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.scripts.lines import ScriptError, first_line
+from prefixlab.model.speedups import dataclass
 
 # wrap.sh: `grep -q '#!.*/env.*\(python\|pypy\)'` then
 # `sed -e "1 s^.*/env[ ]*\(python\|pypy\)[^ ]*^#!@executable@^"` on line 1.  POSIX takes the

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.scripts.lines import ScriptError
+from prefixlab.model.speedups import dataclass
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")  # Python's physical lines (its tokenizer's newlines)
 _BLANK = re.compile(rb"[ \t\x0c]*")

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from prefixlab.model.speedups import dataclass
 
 from prefixlab.model.scripts import nixwrap
 from prefixlab.model.scripts.pyheader import header_end
 from prefixlab.model.scripts.lines import ScriptError, first_line, parse_shebang, replace_interpreter
+from prefixlab.model.speedups import dataclass
 from prefixlab.model.trace import Step, rule
 
 R_PREFIXLAB = rule(

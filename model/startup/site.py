@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from prefixlab.model.speedups import dataclass, field
 
 from prefixlab.model import errors
+from prefixlab.model.speedups import dataclass, field
 from prefixlab.model.world import kernel
 from prefixlab.model.startup import sitecode
 from prefixlab.model.startup import sitepaths

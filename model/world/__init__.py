@@ -5,8 +5,8 @@ account, the invocation, and the interpreter build with its per-version behaviou
 from __future__ import annotations
 
 from collections.abc import Mapping
-from prefixlab.model.speedups import dataclass, field
 
+from prefixlab.model.speedups import dataclass, field
 from prefixlab.model.world.account import Account
 from prefixlab.model.world.build import BuildConstants
 from prefixlab.model.world.fs import FsView
